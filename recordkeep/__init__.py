@@ -1,0 +1,16 @@
+"""recordkeep: law-enforcement evidence kept honest.
+
+The public API (all that cli.py imports): ``Archive`` and the operations on it,
+and the ``RecordkeepError`` tree.
+"""
+
+from . import errors
+from .archive import Archive, default_actor
+from .errors import RecordkeepError
+from .ingest import Options, Receipt, add_files, import_dump
+from .verify import Report, verify
+
+__version__ = "0.1.0"
+
+__all__ = ["Archive", "Options", "Receipt", "RecordkeepError", "Report", "__version__",
+           "add_files", "default_actor", "errors", "import_dump", "verify"]

@@ -1,0 +1,201 @@
+"""Identity numbers of parties: 居民身份证号 and 统一社会信用代码.
+
+Validation uses python-stdnum (``stdnum.cn.ric``, ``stdnum.cn.uscc``) for
+normalising, the birth date, the region table and both check digits, and
+reports *which* check failed, one at a time in this order: length, character
+set, then (identity numbers) birth date and region, then the check digit.
+
+Two deliberate differences from ``stdnum``'s own ``validate()``:
+
+* Identity numbers: the region code must be one stdnum knows, but not
+  necessarily one that existed in the birth year.  Numbers are assigned with
+  the region code of the place of registration at the time of assignment, so
+  people born in 万县 in 1985 carry 500101… (重庆, created 1997), which
+  ``ric.validate`` rejects.  (``ric.validate`` also raises a bare ``KeyError``
+  for an unknown county in a known province, e.g. 119999….)
+* Credit codes: GB 32100-2015 lets the first two characters (registering
+  authority, entity type) be letters, e.g. ``N2…`` for rural collective
+  economic organisations (农村集体经济组织); ``uscc.validate`` accepts only
+  digits there.  Characters 3–8 (the region) must still be digits.
+
+Error messages never repeat the number: they go to terminals and logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from stdnum import numdb
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from recordkeep.errors import InvalidCreditCode, InvalidIdNumber
+
+__all__ = [
+    "looks_like_credit_code",
+    "looks_like_id_number",
+    "mask_credit_code",
+    "mask_id_number",
+    "validate_credit_code",
+    "validate_id_number",
+]
+
+# GB 32100-2015 character set: digits and capital letters without I O S V Z.
+_USCC_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+_USCC_FORBIDDEN = frozenset("IOSVZ")
+_SEPARATORS = re.compile(r"[\s\-]")
+_ID_SHAPE = re.compile(r"[0-9]{14,17}[0-9X]")
+_USCC_SHAPE = re.compile(r"[0-9A-Z]{2}[0-9]{6}[0-9A-Z]{10}")
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def validate_id_number(value: str) -> str:
+    """The 18-character 居民身份证号 in ``value``, normalised (full-width
+    forms folded, spaces and hyphens removed, ``x`` upper-cased).
+
+    Raises InvalidIdNumber whose ``check`` and message name the failed check:
+    ``length``, ``charset``, ``birth_date`` (impossible or in the future),
+    ``region`` (not in stdnum's table of administrative divisions) or
+    ``check_digit``.
+    """
+    number = _normalise(value, ric.compact)
+    if len(number) != 18:
+        legacy = (
+            " (this looks like a first-generation 15-digit number: "
+            "ask for the 18-digit one)"
+            if len(number) == 15 and number.isdigit()
+            else ""
+        )
+        raise InvalidIdNumber(
+            f"identity number length: must be 18 characters, got {len(number)}{legacy}",
+            check="length",
+        )
+    for position, char in enumerate(number, start=1):
+        if "0" <= char <= "9" or (position == 18 and char == "X"):
+            continue
+        allowed = "a digit or X" if position == 18 else "a digit (only the last may be X)"
+        raise InvalidIdNumber(
+            f"identity number character set: character {position} is {char!r}, "
+            f"not {allowed}",
+            check="charset",
+        )
+    try:
+        born = ric.get_birth_date(number)
+    except ValidationError:
+        raise InvalidIdNumber(
+            "identity number birth date: characters 7-14 are not a real date (YYYYMMDD)",
+            check="birth_date",
+        ) from None
+    if born > dt.datetime.now(_CHINA).date():
+        raise InvalidIdNumber(
+            "identity number birth date: characters 7-14 lie in the future",
+            check="birth_date",
+        )
+    if not _known_region(number[:6]):
+        raise InvalidIdNumber(
+            "identity number region: the first 6 digits are not a known "
+            "administrative division code",
+            check="region",
+            hint="copy the number again; if the card is genuine, python-stdnum's "
+            "region table is out of date: update python-stdnum",
+        )
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidIdNumber(
+            "identity number check digit: character 18 does not match the first 17, "
+            "so one of them was mistyped",
+            check="check_digit",
+        )
+    return number
+
+
+def validate_credit_code(value: str) -> str:
+    """The 18-character 统一社会信用代码 in ``value``, normalised (full-width
+    forms folded, spaces and hyphens removed, upper-cased).
+
+    Raises InvalidCreditCode whose ``check`` and message name the failed
+    check: ``length``, ``charset`` (digits and capital letters except
+    I O S V Z; characters 3-8 digits only) or ``check_digit``.
+    """
+    code = _normalise(value, uscc.compact)
+    if len(code) != 18:
+        raise InvalidCreditCode(
+            f"credit code length: must be 18 characters, got {len(code)}",
+            check="length",
+        )
+    for position, char in enumerate(code, start=1):
+        if char in _USCC_FORBIDDEN:
+            problem = "the letters I, O, S, V and Z are never used"
+        elif char not in _USCC_ALPHABET:
+            problem = "only digits and capital letters are used"
+        elif 3 <= position <= 8 and not char.isdigit():
+            problem = "characters 3-8 (the registering region) are digits only"
+        else:
+            continue
+        raise InvalidCreditCode(
+            f"credit code character set: character {position} is {char!r}; {problem}",
+            check="charset",
+        )
+    if code[-1] != uscc.calc_check_digit(code):
+        raise InvalidCreditCode(
+            "credit code check digit: character 18 does not match the first 17, "
+            "so one of them was mistyped",
+            check="check_digit",
+        )
+    return code
+
+
+def mask_id_number(value: str) -> str:
+    """``110105********002X``: the first 6 (region) and last 4 characters,
+    8 stars between.  Anything too short to hide at least 8 characters is
+    all stars.  Never raises; does not validate."""
+    return _mask(_normalise(value, ric.compact), keep_head=6, keep_tail=4)
+
+
+def mask_credit_code(value: str) -> str:
+    """``91512081********0E``: the first 8 characters (registering authority,
+    entity type, region: what kind of body and where) and the last 2, with the
+    identifying 主体标识码 starred.  Same length and star count as a masked
+    identity number.  Anything too short is all stars.  Never raises."""
+    return _mask(_normalise(value, uscc.compact), keep_head=8, keep_tail=2)
+
+
+def looks_like_id_number(text: object) -> bool:
+    """True when ``text`` has the shape of a (perhaps mistyped) identity
+    number: 15 to 18 digits, the last may be X.  Shape only: pass it to
+    :func:`validate_id_number` to learn what is wrong.  An 18-digit string
+    also looks like a credit code."""
+    return isinstance(text, str) and _ID_SHAPE.fullmatch(_normalise(text, ric.compact)) is not None
+
+
+def looks_like_credit_code(text: object) -> bool:
+    """True when ``text`` has the shape of a (perhaps mistyped) credit code:
+    18 digits or capital letters with characters 3-8 digits.  Shape only:
+    forbidden letters (I O S V Z) and the check digit are for
+    :func:`validate_credit_code`.  An 18-digit string also looks like an
+    identity number."""
+    return (
+        isinstance(text, str)
+        and _USCC_SHAPE.fullmatch(_normalise(text, uscc.compact)) is not None
+    )
+
+
+def _normalise(value: str, compact: Callable[[str], str]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected str, got {type(value).__name__}")
+    return _SEPARATORS.sub("", compact(unicodedata.normalize("NFKC", value)))
+
+
+def _known_region(code: str) -> bool:
+    found = numdb.get("cn/loc").info(code)
+    return any("county" in props for _part, props in found)
+
+
+def _mask(text: str, *, keep_head: int, keep_tail: int) -> str:
+    hidden = len(text) - keep_head - keep_tail
+    if hidden < 8:
+        return "*" * len(text)
+    return text[:keep_head] + "*" * hidden + text[-keep_tail:]

@@ -1,0 +1,270 @@
+"""index.sqlite: the SQLite projection of the journal (rebuildable, never the truth).
+
+The schema grows by versioned sqlite-utils ``Migrations``. ``apply`` folds events
+into tables deterministically (no clock, no file system), so a rebuilt index
+answers exactly as the live one. ``meta`` remembers the last applied event, so
+opening a store applies whatever the journal has that the index lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from . import errors
+from .journal import ZERO_HASH, Event, Head, LocalJournal
+
+FILENAME = "index.sqlite"
+migrations = sqlite_utils.Migrations("recordkeep")
+Handler = Callable[[sqlite3.Connection, Event], Iterable[tuple[str, str]]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*types: str) -> Callable[[Handler], Handler]:
+    """Register a projection for event types; it returns what the event touches."""
+    def register(fn: Handler) -> Handler:
+        for t in types:
+            HANDLERS[t] = fn
+        return fn
+    return register
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE events (seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, type TEXT NOT NULL,
+        at TEXT NOT NULL, actor TEXT NOT NULL, hash TEXT NOT NULL);
+    CREATE TABLE event_touches (kind TEXT NOT NULL, ref TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (kind, ref, seq)) WITHOUT ROWID;
+    CREATE TABLE records (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, kind TEXT NOT NULL,
+        doc_type TEXT, name TEXT, first_seq INTEGER NOT NULL, first_at TEXT NOT NULL,
+        first_batch TEXT, probe_status TEXT, probe_error TEXT, container TEXT,
+        duration_ms INTEGER, video_codec TEXT, audio_codec TEXT, width INTEGER, height INTEGER,
+        frame_rate TEXT, pages INTEGER, recorded_at TEXT, recorded_utc TEXT, time_source TEXT,
+        tz_assumed TEXT, time_conflict TEXT, gps_lat TEXT, gps_lon TEXT, make TEXT, model TEXT,
+        serial TEXT, device TEXT, officer TEXT, officer_source TEXT,
+        important INTEGER NOT NULL DEFAULT 0, disposed_seq INTEGER);
+    CREATE INDEX records_recorded ON records (recorded_utc);
+    CREATE INDEX records_officer ON records (officer, recorded_utc);
+    CREATE INDEX records_device ON records (device, recorded_utc);
+    CREATE TABLE sightings (seq INTEGER NOT NULL, digest TEXT NOT NULL, batch TEXT,
+        path TEXT, path_hex TEXT, mtime TEXT);
+    CREATE INDEX sightings_digest ON sightings (digest);
+    CREATE TABLE imports (batch TEXT PRIMARY KEY, seq INTEGER NOT NULL, command TEXT NOT NULL,
+        source TEXT, actor TEXT NOT NULL, at TEXT NOT NULL, seen INTEGER, stored INTEGER,
+        present INTEGER, not_stored INTEGER, bytes INTEGER, result TEXT, receipt TEXT);
+    CREATE TABLE verifications (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+        mode TEXT, scope TEXT, result TEXT, checked INTEGER, bytes INTEGER, problems TEXT,
+        notices TEXT);
+    """)
+
+
+def bare(digest: str) -> str:
+    """A digest without its ``blake3:`` tag."""
+    return digest.split(":", 1)[1] if ":" in digest else digest
+
+
+def utc_key(iso: str | None) -> str | None:
+    """A sortable UTC form of an ISO 8601 time with offset."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+class Index:
+    """An open index.sqlite (or a temporary copy for a read-only store)."""
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.isolation_level = None
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @property
+    def head(self) -> Head:
+        """The last event folded into this index."""
+        return Head(int(self.meta("last_seq", "0")), self.meta("last_hash", ZERO_HASH),
+                    int(self.meta("last_end", "0")))
+
+    def is_current(self, journal_head: Head) -> bool:
+        return self.head.hash == journal_head.hash
+
+    def apply(self, events: list[Event]) -> None:
+        """Fold ``events`` (which follow this index's head) in one transaction."""
+        if not events:
+            return
+        with self.db.atomic():
+            expected = self.head
+            for event in events:
+                if event.seq != expected.seq + 1 or event.prev != expected.hash:
+                    raise errors.IndexCorrupt(
+                        f"journal seq {event.seq} does not follow the index's seq {expected.seq}",
+                        path=self.path)
+                self._apply_one(event)
+                expected = Head(event.seq, event.hash, event.end)
+            last = events[-1]
+            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                  [("last_seq", str(last.seq)), ("last_hash", last.hash),
+                                   ("last_start", str(last.offset)), ("last_end", str(last.end))])
+
+    def _apply_one(self, event: Event) -> None:
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            raise errors.IndexCorrupt(
+                f"journal event type {event.type!r} (seq {event.seq}) is unknown to this "
+                "version of recordkeep", hint="upgrade recordkeep, then open the store again")
+        touches = set(handler(self.conn, event) or ())
+        self.conn.execute("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?,?,?,?,?,?)",
+                          (event.seq, event.offset, event.type, event.at, event.actor, event.hash))
+        self.conn.executemany("INSERT OR IGNORE INTO event_touches (kind, ref, seq) VALUES (?,?,?)",
+                              [(k, r, event.seq) for k, r in sorted(touches)])
+
+    def catch_up(self, journal: LocalJournal, batch: int = 5000) -> int:
+        """Apply every journal event after this index's head, in batches; return how many."""
+        head = self.head
+        if head.seq:
+            start = int(self.meta("last_start", "0"))
+            try:
+                last = next(journal.read(start, head.end), None)
+            except errors.JournalCorrupt:
+                last = None
+            if last is None or last.hash != head.hash or last.end != head.end:
+                raise errors.IndexCorrupt(
+                    f"the journal no longer holds the index's last event (seq {head.seq})",
+                    path=journal.path,
+                    hint="run 'recordkeep log verify'; if the journal is intact, "
+                         "run 'recordkeep rebuild-index'")
+        applied, pending = 0, []
+        for event in journal.read(head.end):
+            pending.append(event)
+            if len(pending) >= batch:
+                self.apply(pending)
+                applied += len(pending)
+                pending = []
+        self.apply(pending)
+        return applied + len(pending)
+
+
+def rebuild(journal: LocalJournal, target: str | os.PathLike) -> int:
+    """Build a fresh index at ``target`` from the whole journal; return events applied."""
+    target = Path(target)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    index = Index(target)
+    try:
+        index.conn.execute("PRAGMA synchronous=OFF")
+        count = index.catch_up(journal)
+        index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        index.close()
+    return count
+
+
+# -- projections of the store's own events -----------------------------------
+RECORD_FIELDS = ("container", "duration_ms", "video_codec", "audio_codec", "width", "height",
+                 "frame_rate", "pages", "tz_assumed", "gps_lat", "gps_lon", "make", "model",
+                 "serial", "probe_status", "probe_error")
+
+
+@handles("store.created", "journal.torn_set_aside")
+def _store_event(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    if event.type == "store.created":
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",
+                     (event.data["store_id"],))
+    return ()
+
+
+def _sighting(conn: sqlite3.Connection, event: Event, digest: str) -> None:
+    source = event.data.get("source", {})
+    conn.execute("INSERT INTO sightings (seq, digest, batch, path, path_hex, mtime) VALUES (?,?,?,?,?,?)",
+                 (event.seq, digest, event.data.get("batch"), source.get("path"),
+                  source.get("path_hex"), source.get("mtime")))
+
+
+@handles("record.imported")
+def _record_imported(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    digest = bare(d["digest"])
+    media = d.get("media", {})
+    source = d.get("source", {})
+    name = source.get("path") or None
+    if name is not None:
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    row = {f: media.get(f) for f in RECORD_FIELDS}
+    row.update(digest=digest, size=d["size"], kind=d["kind"], doc_type=d.get("doc_type"),
+               name=name, first_seq=event.seq, first_at=event.at, first_batch=d.get("batch"),
+               recorded_at=d.get("recorded_at"), recorded_utc=utc_key(d.get("recorded_at")),
+               time_source=d.get("time_source"), time_conflict=_json(d.get("time_conflict")),
+               device=d.get("device"), officer=d.get("officer"),
+               officer_source=d.get("officer_source"), important=int(bool(d.get("important"))))
+    cols = ", ".join(row)
+    conn.execute(f"INSERT OR IGNORE INTO records ({cols}) VALUES ({', '.join('?' * len(row))})",
+                 tuple(row.values()))
+    _sighting(conn, event, digest)
+    return [("record", digest)]
+
+
+@handles("record.seen")
+def _record_seen(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    digest = bare(event.data["digest"])
+    _sighting(conn, event, digest)
+    return [("record", digest)]
+
+
+@handles("batch.finished")
+def _batch_finished(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    r = d.get("receipt", {})
+    conn.execute(
+        "INSERT OR REPLACE INTO imports (batch, seq, command, source, actor, at, seen, stored, "
+        "present, not_stored, bytes, result, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (d["batch"], event.seq, d.get("command"), d.get("source"), event.actor, event.at,
+         r.get("seen"), r.get("stored"), r.get("present"), r.get("not_stored"), r.get("bytes"),
+         r.get("verdict"), _json(r)))
+    return ()
+
+
+@handles("verify.run")
+def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.execute(
+        "INSERT INTO verifications (seq, at, actor, mode, scope, result, checked, bytes, problems, "
+        "notices) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
+         d.get("checked"), d.get("bytes"), _json(d.get("problems")), _json(d.get("notices"))))
+    return [("record", bare(p["digest"])) for p in d.get("problems", []) if p.get("digest")]

@@ -1,0 +1,447 @@
+"""Dumps and scans in: ``add`` of files and ``import`` of a recorder dump.
+
+Each regular file is copied into the store once while it is hashed, checked for
+change while it was read, optionally re-read from disk, and probed in a worker
+pool while the next file copies. Nothing is skipped silently: every entry ends
+in the receipt as stored, present (bytes already stored), failed (a regular
+file left unstored) or skipped (a symlink or special file, never followed).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import errors, media, naming
+from .archive import Archive
+from .hashing import AlignedBuffer, hash_fd
+from .journal import Draft
+from .objects import PutResult, rehash_from_disk
+
+COMMIT_EVERY_FILES = 64
+COMMIT_EVERY_SECONDS = 5.0
+TIME_CONFLICT_SECONDS = 60
+
+
+def path_fields(path: bytes) -> dict[str, str]:
+    """``{"path": text}`` when the bytes are UTF-8, else ``{"path_hex": hex}``."""
+    try:
+        return {"path": path.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"path_hex": path.hex()}
+
+
+def display_path(path: bytes) -> str:
+    """A one-line printable form of a raw path (invalid bytes and controls escaped)."""
+    text = path.decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@dataclass
+class Outcome:
+    """What happened to one entry of the source."""
+
+    path: bytes
+    status: str  # stored | present | failed | skipped
+    size: int | None = None
+    digest: str | None = None
+    kind: str | None = None
+    new_record: bool = False
+    readback: str = "skipped"  # equal | skipped | mismatch
+    code: str | None = None
+    reason: str | None = None
+    mtime: str | None = None
+
+    @property
+    def regular(self) -> bool:
+        return self.status != "skipped"
+
+    def as_data(self) -> dict:
+        data: dict = {"status": self.status, **path_fields(self.path)}
+        for key in ("size", "digest", "kind", "code", "reason"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.status in ("stored", "present"):
+            data["readback"] = self.readback
+        return data
+
+
+@dataclass
+class Progress:
+    """Running totals for a progress display."""
+
+    files_done: int = 0
+    bytes_done: int = 0
+    files_total: int = 0
+    bytes_total: int = 0
+
+
+@dataclass
+class Receipt:
+    """The clerk's receipt for one batch."""
+
+    batch: str
+    command: str
+    source: str | None
+    started_at: str
+    readback: bool
+    dry_run: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+    finished_at: str = ""
+    elapsed_ms: int = 0
+    copied_bytes: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def bytes(self) -> int:
+        return sum(o.size or 0 for o in self.outcomes if o.status in ("stored", "present"))
+
+    @property
+    def complete(self) -> bool:
+        """Every regular file is stored (or was already)."""
+        return all(o.status != "failed" for o in self.outcomes)
+
+    @property
+    def may_wipe(self) -> bool:
+        """Every regular file is stored and read back equal from the store's disk."""
+        return self.complete and self.readback and not self.dry_run and all(
+            o.readback == "equal" for o in self.outcomes if o.status in ("stored", "present"))
+
+    @property
+    def verdict(self) -> str:
+        if self.dry_run:
+            return "dry_run"
+        if not self.complete:
+            return "incomplete"
+        return "may_wipe" if self.may_wipe else "stored_not_reread"
+
+    @property
+    def throughput_bps(self) -> int:
+        return self.bytes * 1000 // self.elapsed_ms if self.elapsed_ms else 0
+
+    def as_data(self) -> dict:
+        return {"seen": len(self.outcomes), "stored": self.count("stored"),
+                "present": self.count("present"), "not_stored": self.count("failed"),
+                "skipped": self.count("skipped"), "bytes": self.bytes,
+                "copied_bytes": self.copied_bytes, "elapsed_ms": self.elapsed_ms,
+                "throughput_bps": self.throughput_bps, "readback": self.readback,
+                "verdict": self.verdict, "started_at": self.started_at,
+                "finished_at": self.finished_at,
+                "not_stored_files": [o.as_data() for o in self.outcomes if o.status in ("failed", "skipped")]}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the clerk said about the files of one batch."""
+
+    officer: str | None = None
+    device: str | None = None
+    doc_type: str | None = None
+    readback: bool = True
+    dry_run: bool = False
+
+
+# -- walking ---------------------------------------------------------------------
+def walk(root: bytes) -> Iterator[tuple[bytes, os.stat_result | None, str | None]]:
+    """Every entry under ``root`` (relative path, lstat, error), sorted, links not followed."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        yield b"", None, f"directory could not be read: {exc.strerror}"
+        return
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            yield entry.name, None, f"could not be read: {exc.strerror}"
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            for rel, sub, err in walk(entry.path):
+                yield (os.path.join(entry.name, rel) if rel else entry.name), sub, err
+        else:
+            yield entry.name, st, None
+
+
+def special_reason(path: bytes, st: os.stat_result) -> str:
+    """Why a non-regular entry is listed and not stored."""
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        try:
+            target = display_path(os.readlink(path))
+        except OSError:
+            target = "?"
+        return f"symlink to {target}: not followed"
+    kinds = {stat.S_ISFIFO: "FIFO", stat.S_ISSOCK: "socket", stat.S_ISCHR: "character device",
+             stat.S_ISBLK: "block device", stat.S_ISDIR: "directory"}
+    for test, name in kinds.items():
+        if test(mode):
+            return f"{name}: not a regular file"
+    return "not a regular file"
+
+
+# -- the pipeline ---------------------------------------------------------------------
+class _Batch:
+    """One add or import: copies, probes in a pool, commits events in groups."""
+
+    def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
+                 progress: Callable[[Progress], None] | None) -> None:
+        if not options.dry_run:
+            archive.require_writable()
+        self.archive = archive
+        self.options = options
+        self.zone_name = archive.settings.timezone
+        self.patterns = _patterns(archive)
+        self.ffprobe = archive.settings.section("media").get("ffprobe")
+        self.receipt = Receipt(uuid.uuid4().hex, command, source, archive.now(), options.readback,
+                               options.dry_run)
+        self.pending: list[tuple[Outcome, Future | None, bytes]] = []
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe")
+        self.buffer = AlignedBuffer()
+        self.progress = progress
+        self.tally = Progress()
+        self.last_commit = time.monotonic()
+        self.t0 = time.monotonic()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.buffer.close()
+
+    def add_entry(self, full: bytes, rel: bytes, st: os.stat_result | None, error: str | None) -> None:
+        if error is not None:
+            outcome = Outcome(rel, "failed", code=errors.SourceUnreadable.code, reason=error)
+        elif st is not None and not stat.S_ISREG(st.st_mode):
+            outcome = Outcome(rel, "skipped", code=errors.NotARegularFile.code,
+                              reason=special_reason(full, st))
+        else:
+            outcome = self._store(full, rel)
+        future = None
+        if (outcome.status in ("stored", "present") and not self.options.dry_run
+                and not self._known(outcome.digest)):
+            future = self.pool.submit(self._probe, outcome.digest, rel)
+        self.receipt.outcomes.append(outcome)
+        self.pending.append((outcome, future, full))
+        self.tally.files_done += 1
+        self.tally.bytes_done += outcome.size or 0
+        if self.progress:
+            self.progress(self.tally)
+        if (len(self.pending) >= COMMIT_EVERY_FILES
+                or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
+            self.commit()
+
+    def _known(self, digest: str) -> bool:
+        row = self.archive.index.conn.execute("SELECT 1 FROM records WHERE digest = ?", (digest,)).fetchone()
+        return row is not None
+
+    def _probe(self, digest: str, rel: bytes) -> media.MediaFacts:
+        return media.probe(self.archive.objects.path(digest), name=os.path.basename(rel),
+                           timezone=self.zone_name, ffprobe=self.ffprobe)
+
+    def _store(self, full: bytes, rel: bytes) -> Outcome:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(full, flags)
+        except OSError as exc:
+            return Outcome(rel, "failed", code=errors.SourceUnreadable.code,
+                           reason=f"could not be opened: {exc.strerror}")
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                return Outcome(rel, "skipped", code=errors.NotARegularFile.code,
+                               reason=special_reason(full, before))
+            mtime = datetime.fromtimestamp(before.st_mtime_ns / 1e9, self.archive.settings.zone)
+            outcome = Outcome(rel, "failed", size=before.st_size,
+                              mtime=mtime.isoformat(timespec="milliseconds"))
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            try:
+                put = self._copy_or_hash(fd)
+            except errors.SourceUnreadable as exc:
+                outcome.code, outcome.reason = exc.code, exc.message
+                return outcome
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        outcome.digest, outcome.size = put.digest, put.size
+        if (put.size != before.st_size or after.st_size != before.st_size
+                or after.st_mtime_ns != before.st_mtime_ns):
+            outcome.code = errors.SourceUnstable.code
+            outcome.reason = (f"changed while being read ({before.st_size} bytes before, "
+                              f"{put.size} read, {after.st_size} after): not recorded as good")
+            return outcome
+        if put.new_blob:
+            self.receipt.copied_bytes += put.size
+        outcome.status = "stored" if put.new_blob else "present"
+        if self.options.readback and not self.options.dry_run:
+            digest, size = rehash_from_disk(self.archive.objects.path(put.digest))
+            outcome.readback = "equal" if (digest, size) == (put.digest, put.size) else "mismatch"
+            if outcome.readback == "mismatch":
+                outcome.status, outcome.code = "failed", errors.ReadbackMismatch.code
+                outcome.reason = "the stored copy did not read back equal from disk"
+        return outcome
+
+    def _copy_or_hash(self, fd: int) -> PutResult:
+        """Copy into the store, or for a dry run only hash and look the digest up."""
+        if not self.options.dry_run:
+            return self.archive.objects.put_fd(fd, buffer=self.buffer)
+        digest, size, _ = hash_fd(fd, buffer=self.buffer)
+        return PutResult(digest, size, not self.archive.objects.exists(digest))
+
+    def commit(self) -> None:
+        """Journal every finished entry (its probe waited for) in one transaction."""
+        ready, self.pending = self.pending, []
+        facts = {}
+        for outcome, future, _ in ready:
+            if future is not None:
+                facts[id(outcome)] = future.result()
+        if self.options.dry_run:
+            return
+
+        def build() -> list[Draft]:
+            drafts = []
+            for outcome, _, _ in ready:
+                if outcome.status not in ("stored", "present"):
+                    continue
+                if self._known(outcome.digest) or any(
+                        d.type == "record.imported" and d.data["digest"] == "blake3:" + outcome.digest
+                        for d in drafts):
+                    drafts.append(Draft("record.seen", self._seen_data(outcome)))
+                    continue
+                found = facts.get(id(outcome)) or self._probe(outcome.digest, outcome.path)
+                outcome.new_record = True
+                outcome.kind = found.kind
+                drafts.append(Draft("record.imported", self._imported_data(outcome, found)))
+            return drafts
+
+        self.archive.transact(build)
+        for outcome, _, _ in ready:
+            if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
+                row = self.archive.index.conn.execute(
+                    "SELECT kind FROM records WHERE digest = ?", (outcome.digest,)).fetchone()
+                outcome.kind = row[0] if row else None
+        self.last_commit = time.monotonic()
+
+    def _seen_data(self, outcome: Outcome) -> dict:
+        data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
+                "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
+        if self.options.doc_type:
+            data["doc_type"] = self.options.doc_type
+        return data
+
+    def _imported_data(self, outcome: Outcome, facts: media.MediaFacts) -> dict:
+        name = naming.parse_name(os.fsdecode(os.path.basename(outcome.path)),
+                                 patterns=self.patterns, timezone=self.zone_name)
+        data = {"digest": "blake3:" + outcome.digest, "size": outcome.size, "kind": facts.kind,
+                "batch": self.receipt.batch, "media": facts.to_data(),
+                "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
+        if name is not None:
+            data["name"] = name.to_data()
+        data.update(_when(facts, name))
+        data.update(_who(self.options, facts, name))
+        if self.options.doc_type:
+            data["doc_type"] = self.options.doc_type
+        if name is not None and name.important:
+            data["important"] = True
+        return data
+
+    def finish(self) -> Receipt:
+        self.commit()
+        r = self.receipt
+        r.finished_at = self.archive.now()
+        r.elapsed_ms = max(1, int((time.monotonic() - self.t0) * 1000))
+        if not self.options.dry_run:
+            self.archive.commit([Draft("batch.finished", {
+                "batch": r.batch, "command": r.command, "source": r.source,
+                "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
+                "receipt": r.as_data()})])
+        return r
+
+
+def _patterns(archive: Archive) -> tuple[naming.NamePattern, ...]:
+    items = archive.settings.section("naming").get("patterns", [])
+    return naming.patterns_from_config(items) + naming.DEFAULT_PATTERNS
+
+
+def _when(facts: media.MediaFacts, name: naming.NameFacts | None) -> dict:
+    """Recorded time: embedded metadata wins over the file name; a disagreement is kept."""
+    from_name = name.started_at if name else None
+    if facts.recorded_at:
+        data = {"recorded_at": facts.recorded_at, "time_source": "metadata"}
+        if from_name:
+            gap = abs((datetime.fromisoformat(facts.recorded_at)
+                       - datetime.fromisoformat(from_name)).total_seconds())
+            if gap > TIME_CONFLICT_SECONDS:
+                data["time_conflict"] = {"metadata": facts.recorded_at, "name": from_name,
+                                         "seconds": int(gap)}
+        return data
+    if from_name:
+        return {"recorded_at": from_name, "time_source": "name"}
+    return {}
+
+
+def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | None) -> dict:
+    """Officer: the clerk's flag, else embedded metadata, else the file name."""
+    data = {}
+    for source, value in (("flag", options.officer), ("metadata", facts.officer),
+                          ("name", name.officer if name else None)):
+        if value:
+            data.update(officer=value, officer_source=source)
+            break
+    device = options.device or (name.device if name else None) or facts.serial
+    if device:
+        data["device"] = device
+    return data
+
+
+# -- entry points -------------------------------------------------------------------
+def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
+              options: Options = Options(),
+              progress: Callable[[Progress], None] | None = None) -> Receipt:
+    """Store the given files (each a regular file) as records; return the receipt."""
+    batch = _Batch(archive, "add", None, options, progress)
+    try:
+        for p in paths:
+            full = os.fsencode(p)
+            shown = os.fsencode(os.path.abspath(full))
+            try:
+                st = os.lstat(full)
+            except OSError as exc:
+                batch.add_entry(full, shown, None, f"could not be read: {exc.strerror}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                batch.receipt.outcomes.append(Outcome(
+                    shown, "failed", code=errors.NotARegularFile.code,
+                    reason="a directory: use 'recordkeep import' for a folder"))
+                continue
+            batch.add_entry(full, shown, st, None)
+        return batch.finish()
+    finally:
+        batch.close()
+
+
+def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
+                options: Options = Options(),
+                progress: Callable[[Progress], None] | None = None) -> Receipt:
+    """Store every regular file under the folder ``dump``; list everything else."""
+    root = os.fsencode(dump)
+    if not os.path.isdir(root):
+        raise errors.SourceNotFound("the dump is not a folder", path=root)
+    entries = list(walk(root))
+    batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options, progress)
+    batch.tally.files_total = len(entries)
+    batch.tally.bytes_total = sum(st.st_size for _, st, _ in entries
+                                  if st is not None and stat.S_ISREG(st.st_mode))
+    try:
+        for rel, st, error in entries:
+            batch.add_entry(os.path.join(root, rel) if rel else root, rel or b".", st, error)
+        return batch.finish()
+    finally:
+        batch.close()
+

@@ -1,0 +1,345 @@
+"""The hash-chained, append-only event journal (``journal/events.jsonl``).
+
+Each line is the canonical JSON of one event (keys sorted, no spaces, UTF-8,
+no floats) followed by ``\\n``. ``hash`` is BLAKE3 of the canonical JSON of the
+event without its ``hash``; ``prev`` is the hash of the line before (64 zeros
+for seq 1). Appends hold an exclusive ``flock`` on the journal file around
+read-head -> write -> fsync. A torn last line (no newline: never acknowledged)
+is moved whole into ``journal/torn/`` by the next writer, which journals it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import errors
+from .hashing import hash_bytes
+from .objects import fsync_dir, os_error
+
+ZERO_HASH = "0" * 64
+EVENT_KEYS = frozenset({"actor", "at", "data", "hash", "prev", "seq", "type"})
+TORN_EVENT = "journal.torn_set_aside"
+
+
+def canonical(obj: Any) -> bytes:
+    """The one byte form of a JSON value used in the journal."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_hash(event: dict) -> str:
+    """BLAKE3 hex of the canonical JSON of ``event`` without its ``hash`` key."""
+    return hash_bytes(canonical({k: v for k, v in event.items() if k != "hash"}))
+
+
+def find_float(obj: Any, where: str = "data") -> str | None:
+    """The path of the first float inside ``obj``, or None (events hold no floats)."""
+    if isinstance(obj, float):
+        return where
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = find_float(v, f"{where}.{k}")
+            if found:
+                return found
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            found = find_float(v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event before it is chained: its type and data."""
+
+    type: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal line, parsed; ``offset`` is its byte offset in the journal."""
+
+    seq: int
+    type: str
+    at: str
+    actor: str
+    data: dict
+    prev: str
+    hash: str
+    offset: int = field(default=0, compare=False)
+    length: int = field(default=0, compare=False)
+
+    @property
+    def end(self) -> int:
+        """Byte offset just after this event's line."""
+        return self.offset + self.length
+
+    def as_dict(self) -> dict:
+        return {"actor": self.actor, "at": self.at, "data": self.data, "hash": self.hash,
+                "prev": self.prev, "seq": self.seq, "type": self.type}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last complete line of the journal: its seq and hash, and the byte size up to it."""
+
+    seq: int
+    hash: str
+    end: int
+
+
+@dataclass(frozen=True)
+class TornTail:
+    """Bytes after the last newline: a write that was never acknowledged."""
+
+    offset: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """The first bad line of the journal: 1-based line number and what is wrong."""
+
+    line: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chain."""
+
+    lines: int
+    head: Head
+    problem: ChainProblem | None
+    torn: TornTail | None
+    found_head: bool | None = None
+
+
+def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
+    """Parse one journal line (without its newline); raise JournalCorrupt if it is not an event."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.JournalCorrupt(f"journal line at byte {offset} is not JSON: {exc}") from exc
+    if not isinstance(obj, dict) or set(obj) != EVENT_KEYS:
+        raise errors.JournalCorrupt(f"journal line at byte {offset} does not have the event keys")
+    return Event(obj["seq"], obj["type"], obj["at"], obj["actor"], obj["data"], obj["prev"],
+                 obj["hash"], offset, length)
+
+
+class LocalJournal:
+    """The journal as one file on the local file system."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.path = self.root / "journal" / "events.jsonl"
+        self.torn_dir = self.root / "journal" / "torn"
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._lock_fd: int | None = None
+
+    # -- reading -----------------------------------------------------------
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def read_tail(self) -> tuple[Head, TornTail | None]:
+        """The head (last complete line) and any torn tail, reading only the file's end."""
+        with open(self.path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return Head(0, ZERO_HASH, 0), None
+            block, start = 65536, size
+            while True:
+                start = max(0, start - block)
+                f.seek(start)
+                buf = f.read(size - start)
+                last_nl = buf.rfind(b"\n")
+                prev_nl = buf.rfind(b"\n", 0, last_nl) if last_nl >= 0 else -1
+                if start == 0 or prev_nl >= 0:
+                    break
+                block *= 2
+        if last_nl < 0:
+            return Head(0, ZERO_HASH, 0), TornTail(0, buf)
+        end = start + last_nl + 1
+        torn = TornTail(end, buf[last_nl + 1:]) if end < size else None
+        event = parse_line(buf[prev_nl + 1:last_nl], start + prev_nl + 1)
+        return Head(event.seq, event.hash, end), torn
+
+    def head(self) -> Head:
+        return self.read_tail()[0]
+
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
+        """Events from byte ``start`` (a line start) up to ``stop``; a torn tail is not yielded."""
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            offset = start
+            for raw in f:
+                if stop is not None and offset >= stop:
+                    return
+                if not raw.endswith(b"\n"):
+                    return
+                yield parse_line(raw[:-1], offset, len(raw))
+                offset += len(raw)
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """(offset, raw line bytes with newline) for every line, torn tail included."""
+        with open(self.path, "rb") as f:
+            offset = 0
+            for raw in f:
+                yield offset, raw
+                offset += len(raw)
+
+    # -- writing -----------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the journal's exclusive lock (re-entrant within this process)."""
+        with self._lock:
+            if self._depth == 0:
+                try:
+                    fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+                except OSError as exc:
+                    raise os_error(exc, "opening the journal for writing", self.path) from exc
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._lock_fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fd, self._lock_fd = self._lock_fd, None
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
+        """Chain and append ``drafts`` after the head ``expect_head``; fsync before returning.
+
+        Raises HeadMoved if the journal's head is not ``expect_head``. A torn tail
+        is first set aside into journal/torn/ and a journal.torn_set_aside event
+        is chained before the drafts.
+        """
+        for d in drafts:
+            where = find_float(d.data)
+            if where:
+                raise ValueError(f"events hold no floats: {d.type} {where}")
+        with self.locked():
+            head, torn = self.read_tail()
+            if head.hash != expect_head:
+                raise errors.HeadMoved(f"journal head is seq {head.seq}, not the expected one")
+            if torn is not None:
+                drafts = [self._set_aside(torn, head)] + list(drafts)
+            events, lines, prev, offset = [], [], head.hash, head.end
+            for i, d in enumerate(drafts, start=1):
+                body = {"actor": actor, "at": at, "data": d.data, "prev": prev,
+                        "seq": head.seq + i, "type": d.type}
+                body["hash"] = event_hash(body)
+                line = canonical(body) + b"\n"
+                events.append(Event(body["seq"], d.type, at, actor, d.data, prev, body["hash"],
+                                    offset, len(line)))
+                lines.append(line)
+                prev = body["hash"]
+                offset += len(line)
+            self._write(b"".join(lines), head.end)
+        return events
+
+    def _write(self, blob: bytes, end: int) -> None:
+        fd = self._lock_fd
+        try:
+            view = memoryview(blob)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, end)
+                os.fsync(fd)
+            except OSError:
+                pass
+            raise os_error(exc, "appending to the journal", self.path) from exc
+
+    def _set_aside(self, torn: TornTail, head: Head) -> Draft:
+        """Move a torn tail whole into journal/torn/ and describe it as an event."""
+        digest = hash_bytes(torn.data)
+        name = f"after-{head.seq:012d}-{digest[:16]}.partial"
+        target = self.torn_dir / name
+        try:
+            self.torn_dir.mkdir(exist_ok=True)
+            if not target.exists():
+                tmp = self.torn_dir / f".{name}.tmp"
+                with open(tmp, "wb") as f:
+                    f.write(torn.data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, target)
+                fsync_dir(self.torn_dir)
+            os.ftruncate(self._lock_fd, torn.offset)
+            os.fsync(self._lock_fd)
+        except OSError as exc:
+            raise os_error(exc, "setting a torn journal tail aside", target) from exc
+        return Draft(TORN_EVENT, {"file": f"journal/torn/{name}", "bytes": len(torn.data),
+                                  "blake3": digest, "after_seq": head.seq})
+
+    def create(self) -> None:
+        """Create an empty journal (the store's init)."""
+        self.torn_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        os.fsync(fd)
+        os.close(fd)
+        fsync_dir(self.path.parent)
+
+    # -- verifying ---------------------------------------------------------
+    def verify_chain(self, head: str | None = None) -> ChainReport:
+        """Walk every line; report the first bad one (edited, deleted, reordered, inserted).
+
+        With ``head``, also say whether a line with that hash exists with an
+        intact history before it.
+        """
+        prev, seq, lines, end = ZERO_HASH, 0, 0, 0
+        found = None if head is None else False
+        torn = None
+        for offset, raw in self.raw_lines():
+            if not raw.endswith(b"\n"):
+                torn = TornTail(offset, raw)
+                break
+            lines += 1
+            problem = _check_line(raw[:-1], offset, lines, seq, prev)
+            if problem:
+                return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
+            event = parse_line(raw[:-1], offset)
+            prev, seq, end = event.hash, event.seq, offset + len(raw)
+            if head is not None and event.hash == head:
+                found = True
+        return ChainReport(lines, Head(seq, prev, end), None, torn, found)
+
+
+def _check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> ChainProblem | None:
+    try:
+        event = parse_line(raw, offset)
+    except errors.JournalCorrupt as exc:
+        return ChainProblem(line, "RK220", exc.message)
+    body = event.as_dict()
+    if canonical(body) != raw:
+        return ChainProblem(line, "RK221", "line is not in canonical form (edited)")
+    if event_hash(body) != event.hash:
+        return ChainProblem(line, "RK221", f"seq {event.seq}: hash does not match content (edited)")
+    if event.seq != seq + 1:
+        what = "missing lines before it (deleted)" if event.seq > seq + 1 else "out of order or inserted"
+        return ChainProblem(line, "RK223", f"seq {event.seq} where {seq + 1} was due: {what}")
+    if event.prev != prev:
+        return ChainProblem(line, "RK222", f"seq {event.seq}: prev does not match the line before "
+                                           "(reordered, inserted or deleted)")
+    where = find_float(event.data)
+    if where:
+        return ChainProblem(line, "RK226", f"seq {event.seq}: float at {where}")
+    return None

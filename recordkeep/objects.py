@@ -1,0 +1,238 @@
+"""Content-addressed blob store: ``objects/blake3/ab/cd/<64 hex>``, written once.
+
+A blob is copied into ``tmp/`` while it is hashed (one read pass), fsynced, made
+read-only and hard-linked into place (``link`` never overwrites, so two writers of
+the same bytes are harmless), then its directory is fsynced. Nothing here ever
+deletes or rewrites a stored blob.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import errors
+from .hashing import AlignedBuffer, hash_fd
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+OBJECTS = "objects"
+ALGO = "blake3"
+TMP = "tmp"
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What storing one stream did: its digest and size, and whether the blob is new."""
+
+    digest: str
+    size: int
+    new_blob: bool
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file found under objects/: its relative path and the digest it names, if valid."""
+
+    relpath: str
+    digest: str | None
+    size: int
+
+
+def os_error(exc: OSError, what: str, path: str | bytes | os.PathLike | None) -> errors.RecordkeepError:
+    """Map an OSError met while writing the store to a RecordkeepError."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return errors.StoreFull(f"no space left while {what}", path=path)
+    if exc.errno == errno.EROFS:
+        return errors.ReadOnlyStore(f"read-only file system while {what}", path=path)
+    return errors.StoreIOError(f"{exc.strerror or exc} while {what}", path=path)
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """fsync a directory so a rename or link in it is durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalObjects:
+    """Blobs on the local file system under ``root``."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.objects = self.root / OBJECTS / ALGO
+        self.tmp = self.root / TMP
+
+    def path(self, digest: str) -> Path:
+        """Where the blob with this hex digest lives (whether or not it exists)."""
+        return self.objects / digest[:2] / digest[2:4] / digest
+
+    def size(self, digest: str) -> int | None:
+        """The stored blob's size, or None when it is absent."""
+        try:
+            return self.path(digest).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None) -> PutResult:
+        """Copy everything readable from ``src_fd`` into the store, hashing as it goes."""
+        tmp_path = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.part"
+        try:
+            out = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise os_error(exc, "creating a temporary file", tmp_path) from exc
+        try:
+            try:
+                writer = _Writer(out)
+                digest, size, _ = hash_fd(src_fd, buffer=buffer, sink=writer.write)
+                os.fsync(out)
+                os.fchmod(out, 0o444)
+            except OSError as exc:
+                raise os_error(exc, "writing a blob", tmp_path) from exc
+            finally:
+                os.close(out)
+            return self._place(tmp_path, digest, size)
+        finally:
+            try:
+                os.unlink(tmp_path)
+            except FileNotFoundError:
+                pass
+
+    def _place(self, tmp_path: Path, digest: str, size: int) -> PutResult:
+        final = self.path(digest)
+        try:
+            if final.exists():
+                return PutResult(digest, size, False)
+            self._make_parents(final.parent)
+            try:
+                os.link(tmp_path, final)
+            except FileExistsError:
+                return PutResult(digest, size, False)
+            fsync_dir(final.parent)
+        except OSError as exc:
+            raise os_error(exc, "placing a blob", final) from exc
+        return PutResult(digest, size, True)
+
+    def _make_parents(self, directory: Path) -> None:
+        missing = []
+        probe = directory
+        while not probe.exists():
+            missing.append(probe)
+            probe = probe.parent
+        for d in reversed(missing):
+            try:
+                d.mkdir()
+            except FileExistsError:
+                pass
+            fsync_dir(d.parent)
+
+    def stale_temporaries(self) -> list[Path]:
+        """Temporary files left by writers that are no longer running."""
+        stale = []
+        for entry in self.tmp.iterdir() if self.tmp.is_dir() else ():
+            pid = entry.name.split("-", 1)[0]
+            if not pid.isdigit() or not _alive(int(pid)):
+                stale.append(entry)
+        return stale
+
+    def iterate(self) -> Iterator[StoredFile]:
+        """Every file under objects/, valid digest path or not, in sorted order."""
+        base = self.root / OBJECTS
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, self.root)
+                try:
+                    size = os.lstat(full).st_size
+                except OSError:
+                    size = -1
+                yield StoredFile(rel, _digest_of(rel, full), size)
+
+
+class _Writer:
+    """Writes chunks fully and starts the disk's writeback every WRITEBACK bytes.
+
+    Starting writeback early (``sync_file_range``, Linux) overlaps the disk's work
+    with the copy, so the final fsync has little left to wait for.
+    """
+
+    WRITEBACK = 32 * 1024 * 1024
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.written = 0
+        self.kicked = 0
+
+    def write(self, chunk: memoryview) -> None:
+        while chunk:
+            n = os.write(self.fd, chunk)
+            self.written += n
+            chunk = chunk[n:]
+        if self.written - self.kicked >= self.WRITEBACK:
+            _start_writeback(self.fd, self.kicked, self.written - self.kicked)
+            self.kicked = self.written
+
+
+def _load_sync_file_range():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+    return fn
+
+
+_SYNC_FILE_RANGE = _load_sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+def _digest_of(rel: str, full: str) -> str | None:
+    parts = rel.split(os.sep)
+    if (len(parts) == 5 and parts[:2] == [OBJECTS, ALGO] and HEX64.fullmatch(parts[4])
+            and parts[2] == parts[4][:2] and parts[3] == parts[4][2:4]
+            and os.path.isfile(full) and not os.path.islink(full)):
+        return parts[4]
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def rehash_from_disk(path: str | os.PathLike) -> tuple[str, int]:
+    """Re-read a stored blob from the disk, not the page cache, and hash it.
+
+    The blob's clean cached pages are dropped first (``POSIX_FADV_DONTNEED``), so
+    the bytes come from the device: a read-back check of what was written.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        digest, size, _ = hash_fd(fd)
+    finally:
+        os.close(fd)
+    return digest, size

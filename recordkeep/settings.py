@@ -1,0 +1,67 @@
+"""recordkeep.toml: the store's id, timezone, naming patterns and thresholds."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import errors
+
+FILENAME = "recordkeep.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What recordkeep.toml says; unknown tables are kept for later features."""
+
+    store_id: str
+    timezone: str = "Asia/Shanghai"
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def section(self, name: str) -> dict:
+        """A table of the file, empty when absent."""
+        value = self.raw.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+
+def load(root: str | os.PathLike) -> Settings:
+    """Read ``root/recordkeep.toml``; raise ConfigError when it is not valid."""
+    path = Path(root) / FILENAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise errors.ConfigError(f"recordkeep.toml does not parse: {exc}", path=path) from exc
+    store = raw.get("store", {})
+    store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
+    if not isinstance(store_id, str) or not store_id:
+        raise errors.ConfigError("recordkeep.toml has no [store] id", path=path)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise errors.ConfigError(f"unknown timezone {tz!r}", path=path) from exc
+    return Settings(store_id, tz, raw)
+
+
+def initial_text(timezone: str) -> str:
+    """The recordkeep.toml written by ``init``: a fresh store id and the timezone."""
+    return (
+        "# recordkeep store settings\n"
+        "[store]\n"
+        f'id = "{uuid.uuid4()}"\n'
+        f'timezone = "{timezone}"  # assumed for camera clocks that carry no offset\n'
+        "\n"
+        "# [media]\n"
+        '# ffprobe = "/usr/bin/ffprobe"  # or set RECORDKEEP_FFPROBE\n'
+        "\n"
+        "# [[naming.patterns]]  # recorder file-name conventions, tried in order before the defaults\n"
+        '# name = "mybrand"\n'
+        '# regex = \'^(?P<device>\\w+)_(?P<officer>\\d{6,12})_(?P<start>\\d{14})\\.\\w+$\'\n'
+    )

@@ -1,0 +1,231 @@
+"""Fixity: every stored byte against its digest, every problem collected.
+
+``fast`` checks presence and size; ``full`` re-hashes every blob, files in
+parallel. Large blobs are hashed through mmap in worker processes, so a blob
+that shrinks under the hash (SIGBUS) kills only a worker; its file is then
+re-read by streaming in this process. Verify never deletes, moves or repairs.
+"""
+
+from __future__ import annotations
+
+import mmap
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blake3 import blake3
+
+from . import errors
+from .archive import Archive
+from .hashing import hash_file
+from .journal import Draft
+
+MMAP_FROM_BYTES = 8 * 1024 * 1024
+WORKERS = 2
+
+CODES = {
+    "digest_mismatch": "RK210",
+    "size_mismatch": "RK211",
+    "missing": "RK212",
+    "unreadable": "RK213",
+    "stray_file": "RK214",
+    "unreferenced": "RK215",
+    "disposed": "RK216",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of a verify report."""
+
+    code: str
+    what: str
+    message: str
+    digest: str | None = None
+    path: str | None = None
+
+    def as_data(self) -> dict:
+        data = {"code": self.code, "what": self.what, "message": self.message}
+        if self.digest:
+            data["digest"] = self.digest
+        if self.path:
+            data["path"] = self.path
+        return data
+
+
+@dataclass
+class Report:
+    """What a verify run found; ``ok`` when there is no problem (notices allowed)."""
+
+    mode: str
+    scope: dict
+    checked: int = 0
+    bytes: int = 0
+    problems: list[Finding] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)
+    journaled_seq: int | None = None
+    journal_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _mmap_hash(path: str, size: int) -> str:
+    """Hash a blob through mmap (runs in a worker process: SIGBUS stays there)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size != size:
+            return "size-changed"
+        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as m:
+            hasher = blake3(max_threads=blake3.AUTO)
+            hasher.update(m)
+            return hasher.hexdigest()
+    finally:
+        os.close(fd)
+
+
+def _stream_hash(path: str) -> str:
+    return hash_file(path)[0]
+
+
+def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
+           scope: dict | None = None, journal: bool = True) -> Report:
+    """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
+
+    Returns every finding; journals the run (``verify.run``) unless the store is
+    read-only, in which case ``journal_error`` says so.
+    """
+    if mode not in ("fast", "full"):
+        raise ValueError(f"unknown verify mode {mode!r}")
+    report = Report(mode, scope or {"all": True})
+    records = _records(archive, digests)
+    to_hash: list[tuple[str, Path, int]] = []
+    for digest, size, disposed in records:
+        path = archive.objects.path(digest)
+        if disposed:
+            report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
+                                          digest))
+            continue
+        report.checked += 1
+        try:
+            actual = path.stat().st_size
+        except FileNotFoundError:
+            report.problems.append(Finding(CODES["missing"], "missing", "blob is missing", digest,
+                                           _rel(archive, path)))
+            continue
+        except OSError as exc:
+            report.problems.append(Finding(CODES["unreadable"], "unreadable",
+                                           f"blob cannot be read: {exc.strerror}", digest,
+                                           _rel(archive, path)))
+            continue
+        if actual != size:
+            report.problems.append(Finding(CODES["size_mismatch"], "size_mismatch",
+                                           f"blob has {actual} bytes, the record says {size}",
+                                           digest, _rel(archive, path)))
+            continue
+        report.bytes += size
+        if mode == "full":
+            to_hash.append((digest, path, size))
+    if digests is None:
+        to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
+    if to_hash:
+        _hash_all(archive, to_hash, report)
+    _journal(archive, report, journal)
+    return report
+
+
+def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int, bool]]:
+    conn = archive.index.conn
+    if digests is None:
+        rows = conn.execute("SELECT digest, size, disposed_seq IS NOT NULL FROM records ORDER BY digest")
+        return [(r[0], r[1], bool(r[2])) for r in rows]
+    out = []
+    for d in sorted(set(digests)):
+        r = conn.execute("SELECT digest, size, disposed_seq IS NOT NULL FROM records WHERE digest = ?",
+                         (d,)).fetchone()
+        if r:
+            out.append((r[0], r[1], bool(r[2])))
+    return out
+
+
+def _walk_objects(archive: Archive, report: Report, claimed: set[str],
+                  mode: str) -> list[tuple[str, Path, int]]:
+    """Report files under objects/ that no record claims; return unreferenced blobs to hash."""
+    extra = []
+    for stored in archive.objects.iterate():
+        if stored.digest is None:
+            report.problems.append(Finding(CODES["stray_file"], "stray_file",
+                                           "file under objects/ is not a valid digest path",
+                                           path=stored.relpath))
+        elif stored.digest not in claimed:
+            report.notices.append(Finding(
+                CODES["unreferenced"], "unreferenced",
+                "blob no record claims (a write interrupted before it was journaled); "
+                "the next add or import of the same bytes adopts it", stored.digest, stored.relpath))
+            if mode == "full":
+                extra.append((stored.digest, archive.objects.root / stored.relpath, stored.size))
+    return extra
+
+
+def _hash_all(archive: Archive, items: list[tuple[str, Path, int]], report: Report) -> None:
+    """Hash every item, large ones through mmap in worker processes, and record mismatches."""
+    results: dict[str, str] = {}
+    large = [i for i in items if i[2] >= MMAP_FROM_BYTES]
+    small = [i for i in items if i[2] < MMAP_FROM_BYTES]
+    if large:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(WORKERS, mp_context=ctx) as pool:
+            futures: dict[str, Future] = {d: pool.submit(_mmap_hash, str(p), s) for d, p, s in large}
+            for digest, future in futures.items():
+                try:
+                    results[digest] = future.result()
+                except BrokenProcessPool:
+                    pass
+                except OSError as exc:
+                    results[digest] = f"error:{exc.strerror}"
+    with ThreadPoolExecutor(WORKERS) as pool:
+        todo = [(d, p) for d, p, _ in small] + [(d, p) for d, p, _ in large
+                                                 if results.get(d) in (None, "size-changed")]
+        futures = {d: pool.submit(_stream_hash, str(p)) for d, p in todo}
+        for digest, future in futures.items():
+            try:
+                results[digest] = future.result()
+            except errors.SourceUnreadable as exc:
+                results[digest] = f"error:{exc.message}"
+            except OSError as exc:
+                results[digest] = f"error:{exc.strerror}"
+    for digest, path, _ in items:
+        got = results.get(digest, "error:not hashed")
+        rel = _rel(archive, path)
+        if got.startswith("error:"):
+            report.problems.append(Finding(CODES["unreadable"], "unreadable",
+                                           f"blob cannot be read: {got[6:]}", digest, rel))
+        elif got != digest:
+            report.problems.append(Finding(CODES["digest_mismatch"], "digest_mismatch",
+                                           f"content hashes to {got}", digest, rel))
+
+
+def _rel(archive: Archive, path: Path) -> str:
+    return os.path.relpath(path, archive.root)
+
+
+def _journal(archive: Archive, report: Report, journal: bool) -> None:
+    if not journal:
+        return
+    if archive.readonly:
+        report.journal_error = "the store is read-only: this verify run could not be journaled"
+        return
+    data = {"mode": report.mode, "scope": report.scope,
+            "result": "ok" if report.ok else "problems", "checked": report.checked,
+            "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
+            "notices": [f.as_data() for f in report.notices]}
+    try:
+        events = archive.commit([Draft("verify.run", data)])
+    except errors.StoreError as exc:
+        report.journal_error = f"this verify run could not be journaled: {exc.message}"
+        return
+    report.journaled_seq = events[-1].seq
