@@ -19,16 +19,16 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2,
 
 
 class Group(click.Group):
-    """Maps every RecordkeepError to one line on stderr and exit 1."""
+    """Maps every RecordkeepError to one line on stderr: exit 3 for integrity, else 1."""
 
     def invoke(self, ctx: click.Context):
-        from recordkeep import RecordkeepError
+        from recordkeep import RecordkeepError, errors
 
         try:
             return super().invoke(ctx)
         except RecordkeepError as exc:
             click.echo(str(exc), err=True)
-            ctx.exit(EXIT_ERROR)
+            ctx.exit(EXIT_INTEGRITY if isinstance(exc, errors.IntegrityError) else EXIT_ERROR)
 
 
 def emit(data: dict) -> None:

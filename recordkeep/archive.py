@@ -56,7 +56,14 @@ class Archive:
         self.journal = LocalJournal(root)
         self.readonly = not _writable(root)
         self._tempdir: str | None = None
-        self.index = self._open_index()
+        self._index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """The index, opened (and brought up to the journal's head) on first use."""
+        if self._index is None:
+            self._index = self._open_index()
+        return self._index
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -124,7 +131,9 @@ class Archive:
         return Index(temp)
 
     def close(self) -> None:
-        self.index.close()
+        if self._index is not None:
+            self._index.close()
+            self._index = None
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
 
@@ -167,13 +176,13 @@ class Archive:
         temp = self.root / "tmp" / f"index-rebuild-{os.getpid()}.sqlite"
         with self.journal.locked():
             count = rebuild(self.journal, temp)
-            if getattr(self, "index", None) is not None:
-                self.index.close()
+            if self._index is not None:
+                self._index.close()
+                self._index = None
             for suffix in ("-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
             os.replace(temp, target)
             fsync_dir(self.root)
-            self.index = Index(target)
         return count
 
     # -- looking up --------------------------------------------------------

@@ -28,8 +28,12 @@ class AlignedBuffer:
         self.view = memoryview(self._map)
 
     def close(self) -> None:
-        self.view.release()
-        self._map.close()
+        """Unmap now, or leave it to the collector while a traceback still holds a view."""
+        try:
+            self.view.release()
+            self._map.close()
+        except BufferError:
+            pass
 
     def __enter__(self) -> Self:
         return self
@@ -64,14 +68,13 @@ def hash_fd(fd: int, *, buffer: AlignedBuffer | None = None,
                 raise errors.SourceUnreadable(f"cannot read: {exc.strerror or exc}") from exc
             if n == 0:
                 break
-            chunk = buf.view[:n]
-            hasher.update(chunk)
-            for h in others.values():
-                h.update(chunk)
-            if sink is not None:
-                sink(chunk)
+            with buf.view[:n] as chunk:
+                hasher.update(chunk)
+                for h in others.values():
+                    h.update(chunk)
+                if sink is not None:
+                    sink(chunk)
             total += n
-            chunk.release()
     finally:
         if own:
             buf.close()

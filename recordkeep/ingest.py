@@ -263,7 +263,7 @@ class _Batch:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             try:
                 put = self._copy_or_hash(fd)
-            except errors.SourceUnreadable as exc:
+            except (errors.SourceUnreadable, errors.StoreError) as exc:
                 outcome.code, outcome.reason = exc.code, exc.message
                 return outcome
             after = os.fstat(fd)
@@ -413,7 +413,10 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
             try:
                 st = os.lstat(full)
             except OSError as exc:
-                batch.add_entry(full, shown, None, f"could not be read: {exc.strerror}")
+                code = (errors.SourceNotFound.code if isinstance(exc, FileNotFoundError)
+                        else errors.SourceUnreadable.code)
+                batch.receipt.outcomes.append(Outcome(shown, "failed", code=code,
+                                                      reason=f"could not be read: {exc.strerror}"))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 batch.receipt.outcomes.append(Outcome(

@@ -237,7 +237,7 @@ class LocalJournal:
             if head.hash != expect_head:
                 raise errors.HeadMoved(f"journal head is seq {head.seq}, not the expected one")
             if torn is not None:
-                drafts = [self._set_aside(torn, head)] + list(drafts)
+                drafts = [self._set_aside(torn, head), *drafts]
             events, lines, prev, offset = [], [], head.hash, head.end
             for i, d in enumerate(drafts, start=1):
                 body = {"actor": actor, "at": at, "data": d.data, "prev": prev,

@@ -8,6 +8,7 @@ deletes or rewrites a stored blob.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -103,10 +104,8 @@ class LocalObjects:
                 os.close(out)
             return self._place(tmp_path, digest, size)
         finally:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_path)
-            except FileNotFoundError:
-                pass
 
     def _place(self, tmp_path: Path, digest: str, size: int) -> PutResult:
         final = self.path(digest)
@@ -130,10 +129,8 @@ class LocalObjects:
             missing.append(probe)
             probe = probe.parent
         for d in reversed(missing):
-            try:
+            with contextlib.suppress(FileExistsError):
                 d.mkdir()
-            except FileExistsError:
-                pass
             fsync_dir(d.parent)
 
     def stale_temporaries(self) -> list[Path]:

@@ -1,22 +1,20 @@
 """Fixity: every stored byte against its digest, every problem collected.
 
 ``fast`` checks presence and size; ``full`` re-hashes every blob, files in
-parallel. Large blobs are hashed through mmap in worker processes, so a blob
-that shrinks under the hash (SIGBUS) kills only a worker; its file is then
-re-read by streaming in this process. Verify never deletes, moves or repairs.
+parallel. Large blobs are hashed through mmap in small worker processes
+(hashworker.py), so a blob that shrinks under the hash (SIGBUS) kills only a
+worker; its file is then re-read by streaming in this process. Verify never deletes, moves or repairs.
 """
 
 from __future__ import annotations
 
-import mmap
-import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from blake3 import blake3
 
 from . import errors
 from .archive import Archive
@@ -24,6 +22,7 @@ from .hashing import hash_file
 from .journal import Draft
 
 MMAP_FROM_BYTES = 8 * 1024 * 1024
+WORKER = str(Path(__file__).with_name("hashworker.py"))
 WORKERS = 2
 
 CODES = {
@@ -74,18 +73,35 @@ class Report:
         return not self.problems
 
 
-def _mmap_hash(path: str, size: int) -> str:
-    """Hash a blob through mmap (runs in a worker process: SIGBUS stays there)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if os.fstat(fd).st_size != size:
-            return "size-changed"
-        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as m:
-            hasher = blake3(max_threads=blake3.AUTO)
-            hasher.update(m)
-            return hasher.hexdigest()
-    finally:
-        os.close(fd)
+class _MmapHasher:
+    """Drives one hashworker child; a dead child (SIGBUS) is answered with None."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, WORKER], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def hash(self, path: Path, size: int) -> str | None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        try:
+            self.proc.stdin.write(f"{size}\t{path}\n")
+            self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        if not answer:
+            self.proc.wait()
+            self.proc = None
+            return None
+        return answer.rstrip("\n")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait()
 
 
 def _stream_hash(path: str) -> str:
@@ -175,21 +191,33 @@ def _hash_all(archive: Archive, items: list[tuple[str, Path, int]], report: Repo
     """Hash every item, large ones through mmap in worker processes, and record mismatches."""
     results: dict[str, str] = {}
     large = [i for i in items if i[2] >= MMAP_FROM_BYTES]
-    small = [i for i in items if i[2] < MMAP_FROM_BYTES]
+    small = [(d, p) for d, p, s in items if s < MMAP_FROM_BYTES]
     if large:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(WORKERS, mp_context=ctx) as pool:
-            futures: dict[str, Future] = {d: pool.submit(_mmap_hash, str(p), s) for d, p, s in large}
-            for digest, future in futures.items():
-                try:
-                    results[digest] = future.result()
-                except BrokenProcessPool:
-                    pass
-                except OSError as exc:
-                    results[digest] = f"error:{exc.strerror}"
+        queue = iter(large)
+        lock = threading.Lock()
+
+        def drain() -> None:
+            hasher = _MmapHasher()
+            try:
+                while True:
+                    with lock:
+                        item = next(queue, None)
+                    if item is None:
+                        return
+                    digest, path, size = item
+                    got = hasher.hash(path, size)
+                    if got is not None and got != "size-changed":
+                        results[digest] = got
+            finally:
+                hasher.close()
+
+        threads = [threading.Thread(target=drain) for _ in range(WORKERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    todo = small + [(d, p) for d, p, _ in large if d not in results]
     with ThreadPoolExecutor(WORKERS) as pool:
-        todo = [(d, p) for d, p, _ in small] + [(d, p) for d, p, _ in large
-                                                 if results.get(d) in (None, "size-changed")]
         futures = {d: pool.submit(_stream_hash, str(p)) for d, p in todo}
         for digest, future in futures.items():
             try:

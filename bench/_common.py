@@ -1,0 +1,246 @@
+"""Shared helpers for the benchmark scripts in bench/ (not tests).
+
+Each script compares recordkeep with the standard tool for the same work on the same
+data, ALTERNATING the two (recordkeep, tool, recordkeep, tool, ...) so that a noisy
+neighbour slows both sides alike, and reports the median of the per-pair ratios
+(recordkeep / tool). The helpers here do the alternation, the timing of whole
+commands as subprocesses, the median and the printing, and the temporary work folder
+(on the same file system as the repository, removed afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+# -- command line ----------------------------------------------------------------------
+def parse_args(description: str, *, size_gib: float, pairs: int,
+               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The common flags: --size-gib, --pairs, --workdir, --keep, --json-out."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--size-gib", type=float, default=size_gib,
+                    help=f"amount of data in GiB (default {size_gib})")
+    ap.add_argument("--pairs", type=int, default=pairs,
+                    help=f"number of alternated (recordkeep, tool) pairs (default {pairs})")
+    ap.add_argument("--workdir", default=None,
+                    help="parent folder for the temporary data (default: beside the repository, "
+                         "on the same file system)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary data afterwards")
+    ap.add_argument("--json-out", default=None,
+                    help="also write the results as JSON here (default bench/results/NAME.json)")
+    if extra:
+        extra(ap)
+    args = ap.parse_args()
+    if args.pairs < 1:
+        ap.error("--pairs must be at least 1")
+    return args
+
+
+# -- tools -----------------------------------------------------------------------------
+def resolve(cmd: str) -> str:
+    """The real executable for ``cmd``, past a pyenv shim if there is one.
+
+    A pyenv shim is a bash script that costs ~100 ms a call on these machines; timing
+    through it would measure pyenv, not the program.
+    """
+    found = shutil.which(cmd)
+    if found is None:
+        sys.exit(f"bench: {cmd!r} is not on PATH")
+    if "/shims/" in found and shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "which", cmd], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return found
+
+
+def need(cmd: str, apt_package: str | None = None) -> str:
+    """Path of ``cmd``, or exit saying how to install it."""
+    found = shutil.which(cmd)
+    if found is None:
+        hint = f": apt-get install -y {apt_package}" if apt_package else ""
+        sys.exit(f"bench: {cmd!r} is not installed{hint}")
+    return found
+
+
+# -- data ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def workdir(name: str, parent: str | None = None, keep: bool = False) -> Iterator[Path]:
+    """A temporary folder on the repository's file system (or under ``parent``)."""
+    base = Path(parent) if parent else REPO.parent / "bench-tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
+    try:
+        yield path
+    finally:
+        if keep:
+            print(f"kept {path}")
+        else:
+            rmtree(path)
+            with contextlib.suppress(OSError):
+                base.rmdir()  # only when empty
+
+
+def rmtree(path: Path) -> None:
+    """Remove a tree even where blobs are mode 0444 (and their folders read-only)."""
+    def onerror(func, p, _exc):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(p), 0o755)
+            os.chmod(p, 0o644)
+        func(p)
+    if path.exists():
+        shutil.rmtree(path, onerror=onerror)
+
+
+def make_random_file(path: Path, size: int, chunk: int = 64 * MiB) -> Path:
+    """Write ``size`` bytes from os.urandom (incompressible, never deduplicated), fsynced."""
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(chunk, left)
+            f.write(os.urandom(n))
+            left -= n
+        f.flush()
+        os.fsync(f.fileno())
+    return path
+
+
+def warm(paths: Sequence[Path], chunk: int = 8 * MiB) -> int:
+    """Read every file once so it sits in the page cache; return the bytes read."""
+    total = 0
+    for p in paths:
+        with open(p, "rb", buffering=0) as f:
+            while True:
+                b = f.read(chunk)
+                if not b:
+                    break
+                total += len(b)
+    return total
+
+
+def sync() -> None:
+    """Write back all dirty data (untimed, between runs: each run starts with a clean disk)."""
+    os.sync()
+
+
+# -- timing ----------------------------------------------------------------------------
+def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = None,
+        check: bool = True) -> float:
+    """Run one command as a subprocess, output discarded; return its wall time in seconds."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, shell=shell, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t0
+    if check and proc.returncode != 0:
+        shown = argv if isinstance(argv, str) else " ".join(map(str, argv))
+        sys.exit(f"bench: command failed (exit {proc.returncode}): {shown}\n"
+                 f"{proc.stderr.decode(errors='replace')}")
+    return dt
+
+
+@dataclass
+class Comparison:
+    """Alternated timings of one recordkeep command against one standard tool."""
+
+    name: str
+    ours: str
+    tool: str
+    ours_cmd: str = ""
+    tool_cmd: str = ""
+    pairs: list[tuple[float, float]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratios(self) -> list[float]:
+        return [a / b for a, b in self.pairs]
+
+    def summary(self) -> dict:
+        ours = [a for a, _ in self.pairs]
+        tool = [b for _, b in self.pairs]
+        r = self.ratios
+        return {
+            "name": self.name, "ours": self.ours, "tool": self.tool,
+            "ours_cmd": self.ours_cmd, "tool_cmd": self.tool_cmd, "note": self.note,
+            "pairs": [{"ours_s": round(a, 4), "tool_s": round(b, 4), "ratio": round(a / b, 4)}
+                      for a, b in self.pairs],
+            "median_ratio": round(statistics.median(r), 4),
+            "min_ratio": round(min(r), 4), "max_ratio": round(max(r), 4),
+            "median_ours_s": round(statistics.median(ours), 4),
+            "median_tool_s": round(statistics.median(tool), 4),
+        }
+
+
+def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Callable[[], float],
+              *, before: Callable[[], None] | None = None, quiet: bool = False) -> Comparison:
+    """Time ``ours`` then ``tool``, ``pairs`` times; ``before`` runs untimed before each side.
+
+    ``ours`` and ``tool`` each return the seconds they measured (so set-up inside them,
+    such as a fresh store, can be left out of the time).
+    """
+    if not quiet:
+        print(f"\n== {comp.name}: {comp.ours} vs {comp.tool}, {pairs} alternated pairs")
+        if comp.ours_cmd:
+            print(f"   ours: {comp.ours_cmd}")
+        if comp.tool_cmd:
+            print(f"   tool: {comp.tool_cmd}")
+        print(f"   {'pair':>4}  {'recordkeep s':>12}  {'tool s':>10}  {'ratio':>6}")
+    for i in range(pairs):
+        if before:
+            before()
+        a = ours()
+        if before:
+            before()
+        b = tool()
+        comp.pairs.append((a, b))
+        if not quiet:
+            print(f"   {i + 1:>4}  {a:>12.3f}  {b:>10.3f}  {a / b:>6.3f}", flush=True)
+    return comp
+
+
+def report(comp: Comparison, target: float | None = None, *, unit_bytes: int | None = None) -> dict:
+    """Print the median ratio (recordkeep / tool), its min and max, and the target verdict."""
+    s = comp.summary()
+    line = (f"   MEDIAN RATIO {comp.name}: {s['median_ratio']:.3f}  "
+            f"(min {s['min_ratio']:.3f}, max {s['max_ratio']:.3f}; "
+            f"median {s['median_ours_s']:.3f} s vs {s['median_tool_s']:.3f} s)")
+    print(line)
+    if unit_bytes:
+        s["bytes"] = unit_bytes
+        s["ours_gbps"] = round(unit_bytes / s["median_ours_s"] / 1e9, 3)
+        s["tool_gbps"] = round(unit_bytes / s["median_tool_s"] / 1e9, 3)
+        print(f"   throughput (median): recordkeep {s['ours_gbps']:.3f} GB/s, "
+              f"tool {s['tool_gbps']:.3f} GB/s")
+    if target is not None:
+        s["target"] = target
+        s["target_met"] = s["median_ratio"] <= target
+        print(f"   target <= {target:.2f}x: {'MET' if s['target_met'] else 'MISSED'}")
+    return s
+
+
+def save(name: str, summaries: list[dict], args: argparse.Namespace, extra: dict | None = None) -> Path:
+    """Write the results as JSON (bench/results/NAME.json unless --json-out)."""
+    out = Path(args.json_out) if args.json_out else RESULTS / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"bench": name, "when": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "args": {k: v for k, v in vars(args).items() if k != "json_out"},
+           "results": summaries, **(extra or {})}
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nresults written to {out}")
+    return out

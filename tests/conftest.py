@@ -1,0 +1,74 @@
+"""Shared fixtures: a fresh store, a CLI runner, and a subprocess runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from recordkeep import Archive
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """An initialised, empty store folder."""
+    root = tmp_path / "store"
+    Archive.init(root, actor="tester@test").close()
+    return root
+
+
+@pytest.fixture
+def archive(store: Path):
+    with Archive.open(store, actor="tester@test") as a:
+        yield a
+
+
+class Cli:
+    """Runs the real click command in-process against one store."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, actor: str = "clerk@station1", input: str | None = None):
+        return self.runner.invoke(main, ["--store", str(self.store), "--actor", actor, *args],
+                                  catch_exceptions=False, input=input)
+
+    def json(self, *args: str, **kw) -> dict:
+        result = self(*args, "--json", **kw)
+        assert result.exit_code in (0, 3, 4, 5), result.output
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(store: Path) -> Cli:
+    return Cli(store)
+
+
+def run_recordkeep(*args: str, store: Path, check: bool = False, **kw) -> subprocess.CompletedProcess:
+    """Run ``recordkeep`` as a real subprocess (for kills, locks and mounts)."""
+    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
+    return subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(store), *args],
+                          capture_output=True, text=True, env=env, check=check, **kw)
+
+
+def write_random(path: Path, size: int, seed: int = 0) -> Path:
+    """A file of ``size`` pseudo-random bytes (deterministic per seed)."""
+    import random
+
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 20)
+            f.write(rnd.randbytes(n))
+            left -= n
+    return path

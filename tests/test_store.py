@@ -1,0 +1,238 @@
+"""The evidence store: blobs written once, found when altered, never 'repaired'."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from recordkeep import Archive, add_files, errors, verify
+from recordkeep.hashing import hash_file
+
+from .conftest import run_recordkeep, write_random
+
+
+def blob_path(store: Path, digest: str) -> Path:
+    return store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+
+
+def add_one(cli, tmp_path: Path, content: bytes = b"evidence bytes", name: str = "a.bin") -> str:
+    src = tmp_path / name
+    src.write_bytes(content)
+    data = cli.json("add", str(src))
+    return data["files"][0]["digest"]
+
+
+def test_init_twice_is_an_error_that_says_what_to_do(cli):
+    result = cli("init")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("RK102")
+
+
+def test_a_folder_that_is_not_a_store_is_refused_with_rk101(tmp_path, cli):
+    cli.store = tmp_path / "nowhere"
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert "RK101" in result.stderr and "init" in result.stderr
+
+
+def test_the_store_has_the_contract_layout(store):
+    for part in ("recordkeep.toml", "objects/blake3", "journal/events.jsonl", "journal/torn",
+                 "index.sqlite", "tmp"):
+        assert (store / part).exists(), part
+
+
+def test_add_reports_digest_size_kind_and_new(cli, tmp_path):
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(b"%PDF-1.4\n%fake\n")
+    first = cli.json("add", str(src), "--doc-type", "询问笔录")["files"][0]
+    assert first["digest"] == hash_file(src)[0]
+    assert first["size"] == src.stat().st_size
+    assert first["kind"] == "document"
+    assert first["new"] is True
+    again = cli.json("add", str(src))["files"][0]
+    assert again["new"] is False and again["status"] == "present"
+
+
+def test_the_same_bytes_twice_give_one_blob_and_two_sightings(cli, archive, tmp_path):
+    d1 = add_one(cli, tmp_path, b"same", "one.bin")
+    d2 = add_one(cli, tmp_path, b"same", "two.bin")
+    assert d1 == d2
+    blobs = [s for s in archive.objects.iterate()]
+    assert len(blobs) == 1
+    archive.index.catch_up(archive.journal)
+    paths = [r[0] for r in archive.index.conn.execute("SELECT path FROM sightings WHERE digest=?", (d1,))]
+    assert [Path(p).name for p in paths] == ["one.bin", "two.bin"]
+
+
+def test_stored_blobs_are_read_only(cli, store, tmp_path):
+    digest = add_one(cli, tmp_path)
+    assert blob_path(store, digest).stat().st_mode & 0o777 == 0o444
+
+
+def test_a_zero_byte_file_is_stored(cli, tmp_path):
+    src = tmp_path / "empty"
+    src.write_bytes(b"")
+    f = cli.json("add", str(src))["files"][0]
+    assert f["status"] == "stored" and f["size"] == 0
+
+
+def test_a_large_file_is_stored_in_one_pass_and_verifies(cli, store, tmp_path):
+    src = write_random(tmp_path / "big.bin", 40 << 20)
+    digest = cli.json("add", str(src))["files"][0]["digest"]
+    assert hash_file(blob_path(store, digest))[0] == digest
+    assert cli("verify").exit_code == 0
+
+
+def test_flipping_one_bit_in_a_blob_is_found_by_verify(cli, store, tmp_path):
+    digest = add_one(cli, tmp_path, os.urandom(100_000))
+    path = blob_path(store, digest)
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[5000] ^= 0x01
+    path.write_bytes(bytes(data))
+    report = cli.json("verify")
+    assert report["ok"] is False
+    assert [(p["code"], p["digest"]) for p in report["problems"]] == [("RK210", digest)]
+    assert cli("verify").exit_code == 3
+
+
+def test_flipping_one_bit_in_a_large_blob_is_found_by_the_mmap_path(cli, store, tmp_path):
+    src = write_random(tmp_path / "big.bin", 20 << 20)
+    digest = cli.json("add", str(src))["files"][0]["digest"]
+    path = blob_path(store, digest)
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(15 << 20)
+        byte = f.read(1)
+        f.seek(15 << 20)
+        f.write(bytes([byte[0] ^ 0x80]))
+    report = cli.json("verify")
+    assert [p["code"] for p in report["problems"]] == ["RK210"]
+
+
+def test_truncating_a_blob_is_found_and_verify_does_not_crash(cli, store, tmp_path):
+    small = add_one(cli, tmp_path, os.urandom(5000), "s.bin")
+    big = cli.json("add", str(write_random(tmp_path / "b.bin", 12 << 20)))["files"][0]["digest"]
+    for digest in (small, big):
+        os.truncate(blob_path(store, digest), 100)
+    report = cli.json("verify")
+    assert sorted((p["code"], p["digest"]) for p in report["problems"]) == sorted(
+        [("RK211", small), ("RK211", big)])
+    assert cli.json("verify", "--fast")["problems"][0]["code"] == "RK211"
+
+
+def test_a_blob_truncated_while_verify_hashes_it_is_reported_not_a_crash(store, tmp_path):
+    src = write_random(tmp_path / "huge.bin", 768 << 20)
+    run_recordkeep("add", "--no-readback", str(src), store=store, check=True)
+    digest = hash_file(src)[0]
+    path = blob_path(store, digest)
+    src.unlink()
+
+    def cut() -> None:
+        time.sleep(0.15)
+        os.truncate(path, 4096)
+
+    cutter = threading.Thread(target=cut)
+    cutter.start()
+    proc = run_recordkeep("verify", "--json", store=store)
+    cutter.join()
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["problems"][0]["digest"] == digest
+    assert report["problems"][0]["code"] in ("RK210", "RK211", "RK213")
+
+
+def test_deleting_a_blob_is_found(cli, store, tmp_path):
+    digest = add_one(cli, tmp_path)
+    blob_path(store, digest).unlink()
+    report = cli.json("verify", "--fast")
+    assert [(p["code"], p["digest"]) for p in report["problems"]] == [("RK212", digest)]
+
+
+def test_an_extra_file_under_objects_is_reported(cli, store, tmp_path):
+    add_one(cli, tmp_path)
+    (store / "objects" / "blake3" / "zz").mkdir()
+    (store / "objects" / "blake3" / "zz" / "notes.txt").write_text("hello")
+    report = cli.json("verify")
+    assert [p["code"] for p in report["problems"]] == ["RK214"]
+    assert report["problems"][0]["path"].endswith("notes.txt")
+
+
+def test_verify_never_deletes_or_moves_a_damaged_blob(cli, store, tmp_path):
+    digest = add_one(cli, tmp_path, b"original")
+    path = blob_path(store, digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"tampered")
+    cli("verify")
+    assert path.read_bytes() == b"tampered"
+
+
+def test_each_verify_run_is_journaled_with_actor_scope_and_result(cli, store, tmp_path):
+    add_one(cli, tmp_path)
+    cli("verify", actor="auditor@office")
+    last = (store / "journal" / "events.jsonl").read_text().splitlines()[-1]
+    event = json.loads(last)
+    assert event["type"] == "verify.run"
+    assert event["actor"] == "auditor@office"
+    assert event["data"]["result"] == "ok" and event["data"]["mode"] == "full"
+    assert event["data"]["scope"] == {"all": True}
+
+
+def test_an_unreferenced_blob_is_a_notice_and_is_adopted_by_the_next_add(store, tmp_path):
+    src = tmp_path / "orphan.bin"
+    src.write_bytes(b"stored before a crash, never journaled")
+    with Archive.open(store) as archive, open(src, "rb") as f:
+        put = archive.objects.put_fd(f.fileno())
+    with Archive.open(store) as archive:
+        report = verify(archive)
+        assert report.ok
+        assert [(n.code, n.digest) for n in report.notices] == [("RK215", put.digest)]
+        receipt = add_files(archive, [src])
+        assert receipt.outcomes[0].new_record is True
+        assert receipt.outcomes[0].status == "present"
+        assert verify(archive).notices == []
+
+
+def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consistent(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.system(f"mount -t tmpfs -o size=8m tmpfs {mnt} 2>/dev/null") != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        store = mnt / "store"
+        Archive.init(store).close()
+        small = tmp_path / "small.bin"
+        small.write_bytes(b"fits")
+        big = write_random(tmp_path / "big.bin", 12 << 20)
+        proc = run_recordkeep("add", str(small), str(big), "--json", store=store)
+        assert proc.returncode == 5
+        files = json.loads(proc.stdout)["files"]
+        assert files[0]["status"] == "stored"
+        assert files[1]["status"] == "failed" and files[1]["code"] == "RK105"
+        assert os.listdir(store / "tmp") == []
+        assert run_recordkeep("verify", store=store).returncode == 0
+        assert run_recordkeep("log", "verify", store=store).returncode == 0
+    finally:
+        os.system(f"umount {mnt}")
+
+
+def test_a_directory_given_to_add_is_not_stored_and_says_use_import(cli, tmp_path):
+    result = cli("add", str(tmp_path))
+    assert result.exit_code == 5
+    assert "import" in result.stdout
+
+
+def test_a_digest_prefix_resolves_to_its_record(archive, cli, tmp_path):
+    digest = add_one(cli, tmp_path)
+    archive.index.catch_up(archive.journal)
+    assert archive.resolve_digest(digest[:8]) == digest
+    assert archive.resolve_digest("blake3:" + digest) == digest
+    with pytest.raises(errors.InvalidDigest):
+        archive.resolve_digest("xyz")
+    with pytest.raises(errors.UnknownRecord):
+        archive.resolve_digest("0" * 64)
