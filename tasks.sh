@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# recordkeep's two set-up commands (see README.md):
+#   ./tasks.sh demo   install what is missing, generate a demo recorder dump, import and verify it
+#   ./tasks.sh test   install what is missing, then ruff and the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(ffmpeg b3sum)
+VENV=.venv
+
+install_system_packages() {
+    local missing=()
+    command -v ffprobe >/dev/null || missing+=(ffmpeg)
+    command -v b3sum >/dev/null || missing+=(b3sum)
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+        echo "missing: ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    echo "installing ${missing[*]} with apt" >&2
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
+}
+
+install_python_packages() {
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    # pip's notes about unused local mirrors are noise; pipefail still stops on a failed install
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+}
+
+setup() {
+    install_system_packages
+    install_python_packages
+    export PATH="$PWD/$VENV/bin:$PATH"
+}
+
+demo() {
+    setup
+    rm -rf demo
+    python fixtures/make_dump.py demo/dump
+    export RECORDKEEP_STORE=demo/evidence RECORDKEEP_ACTOR=clerk@station1
+    recordkeep init
+    set +e
+    recordkeep import demo/dump
+    echo "(import exit code $?)"
+    set -e
+    recordkeep verify
+    recordkeep log verify
+    echo "demo store: demo/evidence  (try: RECORDKEEP_STORE=demo/evidence recordkeep log)"
+}
+
+run_tests() {
+    setup
+    ruff check .
+    python -m pytest -q -p no:cacheprovider "$@"
+}
+
+case "${1:-}" in
+    demo) demo ;;
+    test) shift; run_tests "$@" ;;
+    *) echo "usage: $0 demo|test [pytest args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,89 @@
+"""The index is a projection: deleted or rebuilt, it answers exactly as before."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recordkeep import Archive, Options, add_files, verify
+from recordkeep.journal import Draft
+
+from .index_dump import dump
+
+
+def test_deleting_index_sqlite_and_reopening_gives_the_same_answers(store, tmp_path, cli):
+    for i in range(3):
+        (tmp_path / f"f{i}.txt").write_text(f"content {i % 2}")
+    cli("add", *[str(tmp_path / f"f{i}.txt") for i in range(3)], "--doc-type", "现场检查笔录")
+    cli("verify")
+    before = dump(store / "index.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}/index.sqlite{suffix}").unlink(missing_ok=True)
+    with Archive.open(store) as archive:
+        assert archive.index.head.seq > 0
+    assert dump(store / "index.sqlite") == before
+
+
+def test_a_crash_between_journal_and_index_heals_on_open(archive, store):
+    head_before = archive.index.head.seq
+    archive.journal.append([Draft("verify.run", {"mode": "fast", "scope": {}, "result": "ok"})],
+                           actor="x@y", at=archive.now(), expect_head=archive.journal.head().hash)
+    archive.close()
+    with Archive.open(store) as reopened:
+        assert reopened.index.head.seq == head_before + 1
+
+
+def test_rebuild_index_command_rebuilds_from_the_journal(cli, store, tmp_path):
+    (tmp_path / "a.txt").write_text("a")
+    cli("add", str(tmp_path / "a.txt"))
+    before = dump(store / "index.sqlite")
+    result = cli.json("rebuild-index")
+    assert result["events"] == before["events"][-1][0]
+    assert dump(store / "index.sqlite") == before
+
+
+operation = st.one_of(
+    st.tuples(st.just("add"), st.lists(st.sampled_from([b"a", b"b", b"", b"c" * 5000, b"\xff"]),
+                                       min_size=1, max_size=3),
+              st.sampled_from([None, "询问笔录", "送达回证"]), st.booleans()),
+    st.tuples(st.just("verify"), st.sampled_from(["fast", "full"])),
+    st.tuples(st.just("torn"), st.binary(min_size=1, max_size=20).filter(lambda b: b"\n" not in b)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, min_size=1, max_size=8))
+def test_a_live_index_equals_one_rebuilt_from_the_journal(tmp_path_factory, ops):
+    root = tmp_path_factory.mktemp("hyp")
+    store = root / "store"
+    files = root / "files"
+    files.mkdir()
+    Archive.init(store, actor="h@test").close()
+    with Archive.open(store, actor="h@test") as archive:
+        for n, op in enumerate(ops):
+            if op[0] == "add":
+                _, contents, doc_type, gbk_name = op
+                paths = []
+                for i, content in enumerate(contents):
+                    name = (f"{n}-{i}-询问".encode("gbk") if gbk_name else f"{n}-{i}.bin".encode())
+                    path = os.path.join(os.fsencode(files), name)
+                    with open(path, "wb") as f:
+                        f.write(content)
+                    paths.append(path)
+                add_files(archive, paths, options=Options(doc_type=doc_type))
+            elif op[0] == "verify":
+                verify(archive, mode=op[1])
+            else:
+                with open(store / "journal" / "events.jsonl", "ab") as f:
+                    f.write(op[1])
+        archive.commit([Draft("verify.run", {"mode": "fast", "scope": {}, "result": "ok"})])
+    live = dump(store / "index.sqlite")
+    copy = root / "copy"
+    shutil.copytree(store, copy)
+    with Archive.open(copy) as archive:
+        archive.rebuild_index()
+    assert dump(copy / "index.sqlite") == live
