@@ -28,12 +28,35 @@ class Group(click.Group):
             return super().invoke(ctx)
         except RecordkeepError as exc:
             click.echo(str(exc), err=True)
+            if isinstance(exc, errors.MalformedInput):
+                ctx.exit(EXIT_USAGE)
             ctx.exit(EXIT_INTEGRITY if isinstance(exc, errors.IntegrityError) else EXIT_ERROR)
 
 
 def emit(data: dict) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes on a terminal (CJK characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print rows aligned by display width, so Chinese columns line up."""
+    widths = [max([display_width(h)] + [display_width(r[i]) for r in rows])
+              for i, h in enumerate(headers)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    click.echo(line(headers))
+    for row in rows:
+        click.echo(line(row))
 
 
 def human_size(n: int | None) -> str:
@@ -187,6 +210,89 @@ def import_(ctx: click.Context, dump: Path, device: str | None, officer: str | N
     receipt = import_dump(archive, dump, options=options, progress=progress)
     progress.close()
     finish_receipt(ctx, receipt, as_json, "import")
+
+
+# -- officers and devices -----------------------------------------------------------
+@main.group(cls=Group)
+def officer() -> None:
+    """Officers (执法证号)."""
+
+
+@officer.command(name="add")
+@click.argument("cert_no")
+@click.option("--name", required=True, help="The officer's name.")
+@click.option("--unit", help="The officer's unit (中队).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, as_json: bool) -> None:
+    """Register (or rename) an officer."""
+    from recordkeep import registry
+
+    registry.register_officer(open_archive(ctx), cert_no, name=name, unit=unit)
+    if as_json:
+        emit({"cert_no": cert_no, "name": name, "unit": unit})
+    else:
+        click.echo(f"officer {cert_no} {name}" + (f" ({unit})" if unit else ""))
+
+
+@officer.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def officer_list(ctx: click.Context, as_json: bool) -> None:
+    """Every officer, registered or only seen in files."""
+    from recordkeep import registry
+
+    officers = registry.list_officers(open_archive(ctx))
+    if as_json:
+        emit({"officers": [{"cert_no": o.cert_no, "name": o.name, "unit": o.unit,
+                            "registered": o.registered, "records": o.records,
+                            "devices": list(o.devices)} for o in officers]})
+        return
+    rows = [(o.cert_no, o.name or "(unregistered)", o.unit or "", str(o.records), " ".join(o.devices))
+            for o in officers]
+    print_table(("执法证号", "姓名", "单位", "records", "devices"), rows)
+
+
+@main.group(cls=Group)
+def device() -> None:
+    """Recorders (执法记录仪) and who carries them."""
+
+
+@device.command(name="add")
+@click.argument("device_id")
+@click.option("--officer", required=True, help="The officer's certificate number (执法证号).")
+@click.option("--from", "valid_from", help="Start of the assignment (T).")
+@click.option("--until", "valid_until", help="End of the assignment (T; a bare date includes the day).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def device_add(ctx: click.Context, device_id: str, officer: str, valid_from: str | None,
+               valid_until: str | None, as_json: bool) -> None:
+    """Assign a device to an officer for a period."""
+    from recordkeep import registry
+
+    registry.assign_device(open_archive(ctx), device_id, officer, valid_from=valid_from,
+                           valid_until=valid_until)
+    if as_json:
+        emit({"device": device_id, "officer": officer})
+    else:
+        click.echo(f"device {device_id} -> officer {officer}")
+
+
+@device.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def device_list(ctx: click.Context, as_json: bool) -> None:
+    """Every device assignment, oldest first."""
+    from recordkeep import registry
+
+    rows = registry.list_devices(open_archive(ctx))
+    if as_json:
+        emit({"devices": [{"device": a.device, "officer": a.officer, "from": a.valid_from,
+                           "until": a.valid_until, "records": a.records} for a in rows]})
+        return
+    print_table(("device", "执法证号", "from", "until", "records"),
+                [(a.device, a.officer, a.valid_from or "", a.valid_until or "", str(a.records))
+                 for a in rows])
 
 
 # -- verify ----------------------------------------------------------------------

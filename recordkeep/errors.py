@@ -152,6 +152,12 @@ class InvalidValue(InputError):
     code = "RK404"
 
 
+class MalformedInput(InputError):
+    """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
+
+    code = "RK405"
+
+
 class InvalidIdNumber(InputError):
     """A 居民身份证号 failed a check; ``check`` names it: length, charset,
     birth_date, region or check_digit."""

@@ -236,6 +236,7 @@ def _record_imported(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[s
     conn.execute(f"INSERT OR IGNORE INTO records ({cols}) VALUES ({', '.join('?' * len(row))})",
                  tuple(row.values()))
     _sighting(conn, event, digest)
+    note_officer(conn, d.get("officer"), event.seq)
     return [("record", digest)]
 
 
@@ -268,3 +269,6 @@ def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
         (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
          d.get("checked"), d.get("bytes"), _json(d.get("problems")), _json(d.get("notices"))))
     return [("record", bare(p["digest"])) for p in d.get("problems", []) if p.get("digest")]
+
+
+from .index_people import note_officer  # noqa: E402  (registers its migration and handlers)

@@ -21,6 +21,7 @@ from datetime import datetime
 from . import errors, media, naming
 from .archive import Archive
 from .hashing import AlignedBuffer, hash_fd
+from .index_people import officer_of_device
 from .journal import Draft
 from .objects import PutResult, rehash_from_disk
 
@@ -345,6 +346,10 @@ class _Batch:
             data["name"] = name.to_data()
         data.update(_when(facts, name))
         data.update(_who(self.options, facts, name))
+        if "officer" not in data and data.get("device"):
+            assigned = officer_of_device(self.archive.index.conn, data["device"], data.get("recorded_at"))
+            if assigned:
+                data.update(officer=assigned, officer_source="device")
         if self.options.doc_type:
             data["doc_type"] = self.options.doc_type
         if name is not None and name.important:
@@ -387,7 +392,8 @@ def _when(facts: media.MediaFacts, name: naming.NameFacts | None) -> dict:
 
 
 def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | None) -> dict:
-    """Officer: the clerk's flag, else embedded metadata, else the file name."""
+    """Officer: the clerk's flag, else embedded metadata, else the file name (then,
+    by the caller, the device's assignment at the recorded time)."""
     data = {}
     for source, value in (("flag", options.officer), ("metadata", facts.officer),
                           ("name", name.officer if name else None)):

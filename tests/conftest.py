@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -15,6 +16,45 @@ from cli import main
 from recordkeep import Archive
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _load_make_dump():
+    """fixtures/make_dump.py, loaded by path (fixtures/ is not a package)."""
+    name = "recordkeep_fixtures_make_dump"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "fixtures" / "make_dump.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+make_dump = _load_make_dump()
+
+
+@pytest.fixture(scope="session")
+def dump(tmp_path_factory) -> tuple[Path, dict]:
+    """A generated two-device body-camera dump and its manifest."""
+    out = tmp_path_factory.mktemp("dump")
+    return out, make_dump.make_dump(out)
+
+
+@pytest.fixture(scope="session")
+def bad(tmp_path_factory) -> tuple[Path, dict]:
+    """The bad-input set (zero-byte, cut MP4s, GBK name, symlinks, FIFO, …) and its manifest."""
+    out = tmp_path_factory.mktemp("bad")
+    return out, make_dump.make_bad(out)
+
+
+@pytest.fixture(scope="session")
+def dump_dir(dump) -> Path:
+    return dump[0]
+
+
+@pytest.fixture(scope="session")
+def bad_dir(bad) -> Path:
+    return bad[0]
 
 
 @pytest.fixture

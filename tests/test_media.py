@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,46 +14,7 @@ import pytest
 from recordkeep import errors, media
 from recordkeep.media import MediaFacts, detect_kind, probe, structure_problem
 
-pytestmark = pytest.mark.skipif(shutil.which("ffprobe") is None or shutil.which("ffmpeg") is None,
-                                reason="needs ffmpeg and ffprobe")
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_make_dump():
-    name = "recordkeep_fixtures_make_dump"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "fixtures" / "make_dump.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-make_dump = _load_make_dump()
-
-
-@pytest.fixture(scope="session")
-def dump(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("dump")
-    return out, make_dump.make_dump(out)
-
-
-@pytest.fixture(scope="session")
-def bad(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("bad")
-    return out, make_dump.make_bad(out)
-
-
-@pytest.fixture(scope="session")
-def dump_dir(dump) -> Path:
-    return dump[0]
-
-
-@pytest.fixture(scope="session")
-def bad_dir(bad) -> Path:
-    return bad[0]
+from .conftest import make_dump  # noqa: F401  (the fixture generator, loaded by path)
 
 
 def _probe(root: Path, rel: str, **kw) -> MediaFacts:

@@ -1,0 +1,69 @@
+"""Projection of officers (执法证号) and device assignments into the index."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from .index import handles, migrations, utc_key
+from .journal import Event
+
+
+@migrations()
+def m002_people(db) -> None:
+    db.executescript("""
+    CREATE TABLE officers (cert_no TEXT PRIMARY KEY, name TEXT, unit TEXT,
+        registered INTEGER NOT NULL DEFAULT 0, first_seq INTEGER NOT NULL);
+    CREATE TABLE devices (id INTEGER PRIMARY KEY, device TEXT NOT NULL, officer TEXT NOT NULL,
+        valid_from TEXT, valid_until TEXT, from_utc TEXT, until_utc TEXT, seq INTEGER NOT NULL);
+    CREATE INDEX devices_device ON devices (device, from_utc);
+    """)
+
+
+def note_officer(conn: sqlite3.Connection, cert_no: str | None, seq: int) -> None:
+    """Remember an officer seen in a flag, metadata or name (unregistered until named)."""
+    if cert_no:
+        conn.execute("INSERT OR IGNORE INTO officers (cert_no, registered, first_seq) VALUES (?, 0, ?)",
+                     (cert_no, seq))
+
+
+@handles("officer.registered")
+def _officer_registered(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    note_officer(conn, d["cert_no"], event.seq)
+    conn.execute("UPDATE officers SET name = ?, unit = ?, registered = 1 WHERE cert_no = ?",
+                 (d.get("name"), d.get("unit"), d["cert_no"]))
+    return [("officer", d["cert_no"])]
+
+
+@handles("device.assigned")
+def _device_assigned(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    device, officer = d["device"], d["officer"]
+    start, end = d.get("from"), d.get("until")
+    start_utc, end_utc = utc_key(start), utc_key(end)
+    note_officer(conn, officer, event.seq)
+    if start_utc:
+        conn.execute("UPDATE devices SET valid_until = ?, until_utc = ? WHERE device = ? "
+                     "AND until_utc IS NULL AND (from_utc IS NULL OR from_utc < ?)",
+                     (start, start_utc, device, start_utc))
+    conn.execute("INSERT INTO devices (device, officer, valid_from, valid_until, from_utc, until_utc, seq) "
+                 "VALUES (?,?,?,?,?,?,?)", (device, officer, start, end, start_utc, end_utc, event.seq))
+    conn.execute(
+        "UPDATE records SET officer = ?, officer_source = 'device' WHERE device = ? "
+        "AND (officer IS NULL OR officer_source = 'device') AND recorded_utc IS NOT NULL "
+        "AND (? IS NULL OR recorded_utc >= ?) AND (? IS NULL OR recorded_utc < ?)",
+        (officer, device, start_utc, start_utc, end_utc, end_utc))
+    return [("officer", officer), ("device", device)]
+
+
+def officer_of_device(conn: sqlite3.Connection, device: str, recorded_at: str | None) -> str | None:
+    """The officer a device was assigned to at ``recorded_at`` (latest assignment wins)."""
+    moment = utc_key(recorded_at)
+    if moment is None:
+        return None
+    row = conn.execute(
+        "SELECT officer FROM devices WHERE device = ? AND (from_utc IS NULL OR from_utc <= ?) "
+        "AND (until_utc IS NULL OR until_utc > ?) ORDER BY seq DESC LIMIT 1",
+        (device, moment, moment)).fetchone()
+    return row[0] if row else None

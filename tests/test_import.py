@@ -1,0 +1,305 @@
+"""import: the clerk's daily job. Every byte stored once, nothing skipped silently."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from recordkeep import Archive, import_dump, verify
+from recordkeep.hashing import hash_file
+
+from .conftest import REPO, run_recordkeep, write_random
+
+
+def record(archive: Archive, digest: str) -> dict:
+    row = archive.index.conn.execute("SELECT * FROM records WHERE digest = ?", (digest,)).fetchone()
+    return dict(row)
+
+
+def files_by_path(receipt_json: dict) -> dict[str, dict]:
+    return {f.get("path") or f["path_hex"]: f for f in receipt_json["files"]}
+
+
+@pytest.fixture
+def imported(cli, dump_dir):
+    result = cli("import", str(dump_dir), "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_importing_a_dump_stores_every_file_and_says_the_recorder_may_be_wiped(imported, dump):
+    _, manifest = dump
+    files = files_by_path(imported)
+    assert set(files) == set(manifest)
+    assert all(f["status"] in ("stored", "present") and f["readback"] == "equal" for f in files.values())
+    assert imported["verdict"] == "may_wipe" and imported["may_wipe"] is True
+    assert imported["seen"] == len(manifest) and imported["not_stored"] == 0
+
+
+def test_the_human_receipt_prints_the_verdict(cli, dump_dir):
+    result = cli("import", str(dump_dir))
+    assert result.exit_code == 0
+    assert "the recorder may be wiped" in result.stdout
+    assert "\r" not in result.output
+
+
+def test_a_duplicated_clip_is_stored_once_and_its_second_sighting_is_journaled(imported, dump, archive):
+    _, manifest = dump
+    files = files_by_path(imported)
+    copy = next(k for k, v in manifest.items() if v.get("duplicate_of"))
+    original = manifest[copy]["duplicate_of"]
+    assert files[copy]["digest"] == files[original]["digest"]
+    assert sorted([files[copy]["status"], files[original]["status"]]) == ["present", "stored"]
+    sightings = archive.index.conn.execute("SELECT COUNT(*) FROM sightings WHERE digest = ?",
+                                           (files[copy]["digest"],)).fetchone()[0]
+    assert sightings == 2
+
+
+def test_hidden_and_system_files_are_stored(imported):
+    files = files_by_path(imported)
+    assert files[".DS_Store"]["status"] == "stored"
+    assert files["System Volume Information/IndexerVolumeGuid"]["status"] == "stored"
+
+
+def test_records_carry_the_media_facts_of_each_file(imported, dump, archive):
+    _, manifest = dump
+    files = files_by_path(imported)
+    for name, info in manifest.items():
+        if info.get("duplicate_of"):
+            continue
+        row = record(archive, files[name]["digest"])
+        assert row["kind"] == info["kind"], name
+        facts = info["facts"]
+        for key in ("duration_ms", "width", "height", "video_codec", "audio_codec", "pages",
+                    "gps_lat", "gps_lon", "make", "model", "serial", "container"):
+            if key in facts:
+                assert row[key] == facts[key], (name, key)
+        if facts.get("recorded_at"):
+            assert row["recorded_at"] == facts["recorded_at"], name
+            assert row["time_source"] == "metadata"
+
+
+def test_the_file_name_gives_device_officer_and_important(imported, archive):
+    files = files_by_path(imported)
+    row = record(archive, files["DCIM/100DSJ01/DSJ001_440301123456_20210315084500_0002_IMP.MP4"]["digest"])
+    assert (row["device"], row["officer"], row["important"]) == ("DSJ001", "440301123456", 1)
+    aac = record(archive, files["DCIM/100DSJ01/DSJ001_440301123456_20210315100000_0007.AAC"]["digest"])
+    assert aac["recorded_at"] == "2021-03-15T10:00:00.000+08:00" and aac["time_source"] == "name"
+    assert aac["officer_source"] == "name"
+
+
+def test_embedded_time_wins_over_the_name_and_the_conflict_is_recorded(imported, dump, archive):
+    _, manifest = dump
+    name = next(k for k, v in manifest.items() if v.get("conflict"))
+    row = record(archive, files_by_path(imported)[name]["digest"])
+    assert row["recorded_at"] == manifest[name]["facts"]["recorded_at"]
+    conflict = json.loads(row["time_conflict"])
+    assert conflict["name"].startswith(manifest[name]["name_time"])
+    assert conflict["seconds"] > 60
+
+
+def test_an_axon_clip_takes_its_device_from_the_serial_and_officer_from_metadata(imported, archive):
+    row = record(archive, files_by_path(imported)["DCIM/101AXON/Axon Body 3 Video 2021-03-15 0830.mp4"]["digest"])
+    assert row["device"] == "X6039412A"
+    assert (row["officer"], row["officer_source"]) == ("440301654321", "metadata")
+
+
+def test_the_officer_flag_wins_over_metadata_and_name(cli, dump_dir, archive):
+    data = cli.json("import", str(dump_dir), "--officer", "440399000001")
+    digest = files_by_path(data)["DCIM/100DSJ01/DSJ001_440301123456_20210315084500_0002_IMP.MP4"]["digest"]
+    row = record(archive, digest)
+    assert (row["officer"], row["officer_source"]) == ("440399000001", "flag")
+
+
+def test_a_device_assignment_names_the_officer_when_nothing_else_does(cli, store, tmp_path, dump_dir):
+    toml = store / "recordkeep.toml"
+    toml.write_text(toml.read_text() + '\n[[naming.patterns]]\nname = "cam"\n'
+                    "regex = '^(?P<device>CAM\\d+)-(?P<start>\\d{14})\\.\\w+$'\n")
+    card = tmp_path / "card"
+    card.mkdir()
+    shutil.copy(dump_dir / "SCANS" / "现场检查笔录.jpg", card / "CAM7-20210315090000.jpg")
+    shutil.copy(dump_dir / "SCANS" / "现场检查笔录.jpg", card / "CAM7-20210316090000.jpg")
+    (card / "CAM7-20210316090000.jpg").write_bytes((card / "CAM7-20210316090000.jpg").read_bytes() + b"x")
+    assert cli("device", "add", "CAM7", "--officer", "440301000007", "--from", "2021-03-01").exit_code == 0
+    assert cli("device", "add", "CAM7", "--officer", "440301000008", "--from", "2021-03-16").exit_code == 0
+    data = cli.json("import", str(card))
+    with Archive.open(store) as archive:
+        got = {f["path"]: record(archive, f["digest"])["officer"] for f in data["files"]}
+    assert got == {"CAM7-20210315090000.jpg": "440301000007", "CAM7-20210316090000.jpg": "440301000008"}
+    officers = cli.json("officer", "list")["officers"]
+    assert {o["cert_no"]: o["registered"] for o in officers} == {"440301000007": False,
+                                                                 "440301000008": False}
+    devices = cli.json("device", "list")["devices"]
+    assert devices[0]["until"] == devices[1]["from"] == "2021-03-16T00:00:00.000+08:00"
+
+
+def test_officer_add_names_an_officer_seen_unregistered(cli, imported):
+    before = {o["cert_no"]: o for o in cli.json("officer", "list")["officers"]}
+    assert before["440301123456"]["registered"] is False and before["440301123456"]["records"] > 0
+    assert cli("officer", "add", "440301123456", "--name", "张三", "--unit", "坡头中队").exit_code == 0
+    after = {o["cert_no"]: o for o in cli.json("officer", "list")["officers"]}
+    assert after["440301123456"]["name"] == "张三" and after["440301123456"]["registered"] is True
+
+
+def test_every_bad_input_is_stored_or_listed_with_its_reason(cli, bad, archive):
+    bad_dir, manifest = bad
+    data = cli.json("import", str(bad_dir))
+    files = files_by_path(data)
+    for name, info in manifest.items():
+        key = info["name_hex"] if "name_hex" in info else name
+        assert key in files, name
+        got = files[key]
+        if info["regular"]:
+            assert got["status"] in ("stored", "present"), (name, got)
+        else:
+            assert got["status"] == "skipped" and got["code"] == "RK304", (name, got)
+            assert got["reason"]
+    assert data["not_stored"] == 0 and data["skipped"] == 4
+    probe = {name: record(archive, files[info.get("name_hex", name)]["digest"])
+             for name, info in manifest.items() if info["regular"]}
+    assert probe["empty.mp4"]["size"] == 0
+    assert probe["moov_lost.mp4"]["probe_status"] == "failed"
+    assert probe["half_cut_faststart.mp4"]["probe_status"] == "suspect"
+    assert probe["not_a_video.mp4"]["probe_status"] == "failed"
+    assert "symlink to target.jpg" in files["link_to_target.jpg"]["reason"]
+    assert "FIFO" in files["camera.fifo"]["reason"]
+
+
+def test_a_name_that_is_not_utf8_is_kept_exactly_as_path_hex(cli, bad, archive):
+    bad_dir, manifest = bad
+    cli("import", str(bad_dir))
+    info = next(v for v in manifest.values() if "name_hex" in v)
+    row = archive.index.conn.execute("SELECT path, path_hex FROM sightings WHERE path_hex = ?",
+                                     (info["name_hex"],)).fetchone()
+    assert row is not None and row["path"] is None
+
+
+def test_a_name_with_a_newline_is_kept_exactly(cli, bad, archive):
+    bad_dir, _ = bad
+    cli("import", str(bad_dir))
+    assert archive.index.conn.execute("SELECT 1 FROM sightings WHERE path = ?", ("line\nbreak.jpg",)).fetchone()
+
+
+def test_a_second_import_copies_nothing_and_journals_the_sightings(cli, dump_dir, imported):
+    again = cli.json("import", str(dump_dir))
+    assert again["stored"] == 0 and again["copied_bytes"] == 0
+    assert again["present"] == again["seen"]
+    assert again["verdict"] == "may_wipe"
+
+
+def test_dry_run_stores_nothing(cli, dump_dir, store):
+    data = cli.json("import", str(dump_dir), "--dry-run")
+    assert data["verdict"] == "dry_run" and data["may_wipe"] is False
+    assert list((store / "objects" / "blake3").iterdir()) == []
+
+
+def test_no_readback_stores_but_does_not_say_wipe(cli, dump_dir):
+    result = cli("import", str(dump_dir), "--no-readback", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "stored_not_reread" and data["may_wipe"] is False
+
+
+def test_a_file_that_grows_while_being_read_is_unstable_and_not_recorded(store, tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    growing = write_random(card / "growing.mp4", 64 << 20)
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        with open(growing, "ab") as f:
+            while not stop.is_set():
+                f.write(b"x" * 4096)
+                f.flush()
+                time.sleep(0.0005)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with Archive.open(store) as archive:
+            receipt = import_dump(archive, card)
+    finally:
+        stop.set()
+        writer.join()
+    outcome = receipt.outcomes[0]
+    assert outcome.status == "failed" and outcome.code == "RK302"
+    assert not receipt.complete and receipt.verdict == "incomplete"
+    with Archive.open(store) as archive:
+        assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store, tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    for i in range(6):
+        write_random(card / f"DSJ001_440301123456_2021031508{i:02d}00_{i:04d}.MP4", 24 << 20, seed=i)
+    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
+    proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "import",
+                             str(card)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = run_recordkeep("import", "--json", str(card), store=store)
+    assert done.returncode == 0, done.stderr
+    with Archive.open(store) as archive:
+        assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 6
+        report = verify(archive, journal=False)
+        assert report.ok and report.notices == []
+    assert run_recordkeep("log", "verify", store=store).returncode == 0
+
+
+def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(dump_dir, other)
+    write_random(other / "extra.bin", 1 << 20)
+    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
+    procs = [subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "import",
+                               "--json", str(d)], env=env, stdout=subprocess.PIPE, text=True)
+             for d in (dump_dir, other)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert all(json.loads(o)["may_wipe"] for o in outs)
+    with Archive.open(store) as archive:
+        assert verify(archive, journal=False).ok
+    assert run_recordkeep("log", "verify", store=store).returncode == 0
+
+
+def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_freed(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.system(f"mount -t tmpfs -o size=24m tmpfs {mnt} 2>/dev/null") != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        store = mnt / "store"
+        Archive.init(store).close()
+        card = tmp_path / "card"
+        card.mkdir()
+        digests = [hash_file(write_random(card / f"clip{i}.mp4", 6 << 20, seed=i))[0] for i in range(5)]
+        proc = run_recordkeep("import", "--json", str(card), store=store)
+        assert proc.returncode == 5
+        data = json.loads(proc.stdout)
+        failed = [f for f in data["files"] if f["status"] == "failed"]
+        assert failed and all(f["code"] == "RK105" for f in failed)
+        assert data["verdict"] == "incomplete"
+        assert run_recordkeep("verify", store=store).returncode == 0
+        assert os.system(f"mount -o remount,size=64m {mnt}") == 0
+        again = run_recordkeep("import", "--json", str(card), store=store)
+        assert again.returncode == 0, again.stderr
+        assert sorted(f["digest"] for f in json.loads(again.stdout)["files"]) == sorted(digests)
+    finally:
+        os.system(f"umount {mnt}")
+
+
+def test_importing_a_missing_folder_is_a_clear_error(cli, tmp_path):
+    result = cli("import", str(tmp_path / "nope"))
+    assert result.exit_code == 1 and result.stderr.startswith("RK301")
+
