@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -108,7 +107,8 @@ def test_embedded_time_wins_over_the_name_and_the_conflict_is_recorded(imported,
 
 
 def test_an_axon_clip_takes_its_device_from_the_serial_and_officer_from_metadata(imported, archive):
-    row = record(archive, files_by_path(imported)["DCIM/101AXON/Axon Body 3 Video 2021-03-15 0830.mp4"]["digest"])
+    axon = files_by_path(imported)["DCIM/101AXON/Axon Body 3 Video 2021-03-15 0830.mp4"]
+    row = record(archive, axon["digest"])
     assert row["device"] == "X6039412A"
     assert (row["officer"], row["officer_source"]) == ("440301654321", "metadata")
 
@@ -155,7 +155,7 @@ def test_every_bad_input_is_stored_or_listed_with_its_reason(cli, bad, archive):
     data = cli.json("import", str(bad_dir))
     files = files_by_path(data)
     for name, info in manifest.items():
-        key = info["name_hex"] if "name_hex" in info else name
+        key = info.get("name_hex", name)
         assert key in files, name
         got = files[key]
         if info["regular"]:
@@ -186,7 +186,8 @@ def test_a_name_that_is_not_utf8_is_kept_exactly_as_path_hex(cli, bad, archive):
 def test_a_name_with_a_newline_is_kept_exactly(cli, bad, archive):
     bad_dir, _ = bad
     cli("import", str(bad_dir))
-    assert archive.index.conn.execute("SELECT 1 FROM sightings WHERE path = ?", ("line\nbreak.jpg",)).fetchone()
+    found = archive.index.conn.execute("SELECT 1 FROM sightings WHERE path = ?", ("line\nbreak.jpg",))
+    assert found.fetchone()
 
 
 def test_a_second_import_copies_nothing_and_journals_the_sightings(cli, dump_dir, imported):
