@@ -173,20 +173,25 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--doc-type", help="Document type, e.g. 询问笔录.")
+@click.option("--case", "case_no", help="Link the files to this case (needs --stage).")
+@click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行.")
+@click.option("--party", help="Link the files to this party (key, identity number or name).")
+@click.option("--doc-type", help="Document type, e.g. 询问笔录, 现场检查笔录, 送达回证.")
 @click.option("--officer", help="Officer's certificate number (执法证号).")
 @click.option("--no-readback", is_flag=True, help="Skip re-reading each stored copy from disk.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def add(ctx: click.Context, files: tuple[Path, ...], doc_type: str | None, officer: str | None,
-        no_readback: bool, as_json: bool) -> None:
-    """Store files (scans, single clips) as records."""
-    from recordkeep import Options, add_files
+def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage: str | None,
+        party: str | None, doc_type: str | None, officer: str | None, no_readback: bool,
+        as_json: bool) -> None:
+    """Store files (scans, single clips) as records, optionally linked to a case."""
+    from recordkeep import Options, dossier
 
     archive = open_archive(ctx)
     progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=not no_readback)
-    receipt = add_files(archive, list(files), options=options, progress=progress)
+    receipt = dossier.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
+                                   options=options, progress=progress)
     progress.close()
     finish_receipt(ctx, receipt, as_json, "add")
 
@@ -293,6 +298,279 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
     print_table(("device", "执法证号", "from", "until", "records"),
                 [(a.device, a.officer, a.valid_from or "", a.valid_until or "", str(a.records))
                  for a in rows])
+
+
+# -- parties ----------------------------------------------------------------------------
+@main.group(cls=Group)
+def party() -> None:
+    """Parties (当事人): persons and organisations, each with its 一户式 dossier."""
+
+
+@party.command(name="add")
+@click.option("--name", required=True, help="The person's or organisation's name.")
+@click.option("--id-number", help="身份证号 (a person).")
+@click.option("--credit-code", help="统一社会信用代码 (an organisation).")
+@click.option("--address")
+@click.option("--phone")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def party_add(ctx: click.Context, name: str, id_number: str | None, credit_code: str | None,
+              address: str | None, phone: str | None, as_json: bool) -> None:
+    """Register a party; prints its key (P1, P2, ...)."""
+    from recordkeep import dossier
+
+    if (id_number is None) == (credit_code is None):
+        raise click.UsageError("give exactly one of --id-number or --credit-code")
+    key = dossier.add_party(open_archive(ctx), name=name, id_number=id_number,
+                            credit_code=credit_code, address=address, phone=phone)
+    if as_json:
+        emit({"key": key})
+    else:
+        click.echo(key)
+
+
+@party.command(name="list")
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def party_list(ctx: click.Context, text: str | None, as_json: bool) -> None:
+    """Parties whose name, number or address contains TEXT."""
+    from recordkeep import dossier
+
+    parties = dossier.find_parties(open_archive(ctx), text)
+    if as_json:
+        emit({"parties": [p.as_data() for p in parties]})
+        return
+    print_table(("key", "name", "identity", "address"),
+                [(p.key, p.name, p.masked_identity(), p.address or "") for p in parties])
+
+
+@party.command(name="show")
+@click.argument("party_ref", metavar="P")
+@click.option("--show-pii", is_flag=True, help="Show identity numbers unmasked (journaled).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool) -> None:
+    """The party's 一户式 dossier: every case and record."""
+    from recordkeep import dossier, dossier_view
+
+    archive = open_archive(ctx)
+    view = dossier_view.party_view(archive, party_ref, show_pii=show_pii)
+    if show_pii:
+        dossier.note_pii_shown(archive, view["party"]["key"])
+    if as_json:
+        emit(view)
+        return
+    p = view["party"]
+    identity = p.get("id_number") or p.get("credit_code") or ""
+    click.echo(f"{p['key']}  {p['name']}  ({'个人' if p['kind'] == 'person' else '单位'} {identity})")
+    for label, key in (("address", "address"), ("phone", "phone")):
+        if p.get(key):
+            click.echo(f"  {label}: {p[key]}")
+    for case in view["cases"]:
+        click.echo("")
+        print_case(case)
+    if view["records_outside_cases"]:
+        click.echo("\nrecords linked to the party outside any case:")
+        print_items(view["records_outside_cases"])
+
+
+# -- cases ------------------------------------------------------------------------------
+@main.group(cls=Group)
+def case() -> None:
+    """Cases and their full-process record (执法全过程记录)."""
+
+
+@case.command(name="open")
+@click.argument("case_no", metavar="NO")
+@click.option("--party", "parties", multiple=True, required=True, help="A party (repeatable).")
+@click.option("--title")
+@click.option("--officer", "officers", multiple=True, help="An officer (repeatable).")
+@click.option("--at", help="When the case was opened (立案), T.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title: str | None,
+              officers: tuple[str, ...], at: str | None, as_json: bool) -> None:
+    """Open (立案) a case."""
+    from recordkeep import dossier
+
+    number = dossier.open_case(open_archive(ctx), case_no, parties=list(parties), title=title,
+                               officers=officers, at=at)
+    emit({"case_no": number}) if as_json else click.echo(f"opened case {number}")
+
+
+@case.command(name="stage")
+@click.argument("case_no", metavar="NO")
+@click.argument("stage", metavar="STAGE")
+@click.option("--at", help="Start of the action, T.")
+@click.option("--until", help="End of the action, T.")
+@click.option("--officer", "officers", multiple=True, help="An officer present (repeatable).")
+@click.option("--on-site", is_flag=True, help="The action took place on site.")
+@click.option("--action", help="e.g. 查封扣押, 强制拆除, 法制审核, 集体讨论.")
+@click.option("--note")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, until: str | None,
+               officers: tuple[str, ...], on_site: bool, action: str | None, note: str | None,
+               as_json: bool) -> None:
+    """Record a stage event of a case."""
+    from recordkeep import dossier
+
+    seq = dossier.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
+                            on_site=on_site, action=action, note=note)
+    emit({"seq": seq}) if as_json else click.echo(f"stage {dossier.parse_stage(stage)} recorded (seq {seq})")
+
+
+@case.command(name="decide")
+@click.argument("case_no", metavar="NO")
+@click.option("--party", help="Needed when the case has several parties.")
+@click.option("--penalty-kind", required=True, help="warning|fine|confiscate|suspend|revoke|other or 中文.")
+@click.option("--amount", help="Yuan, exact (e.g. 2625135.05).")
+@click.option("--at", help="Decision date, T.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kind: str,
+                amount: str | None, at: str | None, as_json: bool) -> None:
+    """Record the decision (行政处罚决定) for a party."""
+    from recordkeep import dossier
+
+    data = dossier.decide(open_archive(ctx), case_no, party=party, penalty_kind=penalty_kind,
+                          amount=amount, at=at)
+    if as_json:
+        emit(data)
+    else:
+        money = f" {data['amount']} yuan" if data.get("amount") else ""
+        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money}")
+
+
+@case.command(name="publish")
+@click.argument("case_no", metavar="NO")
+@click.option("--at", required=True, help="Publication date (公示), T.")
+@click.pass_context
+def case_publish(ctx: click.Context, case_no: str, at: str) -> None:
+    """Record when the decision was published."""
+    from recordkeep import dossier
+
+    dossier.publish(open_archive(ctx), case_no, at)
+    click.echo("published")
+
+
+@case.command(name="close")
+@click.argument("case_no", metavar="NO")
+@click.option("--at", help="When the case was closed (结案), T.")
+@click.pass_context
+def case_close(ctx: click.Context, case_no: str, at: str | None) -> None:
+    """Close the case."""
+    from recordkeep import dossier
+
+    dossier.close_case(open_archive(ctx), case_no, at)
+    click.echo("closed")
+
+
+@case.command(name="link")
+@click.argument("case_no", metavar="NO")
+@click.argument("digests", nargs=-1, metavar="[DIGEST...]")
+@click.option("--officer", help="With --from/--to: every record this officer recorded in the window.")
+@click.option("--from", "start", help="Window start, T.")
+@click.option("--to", "end", help="Window end, T (a bare date includes the day).")
+@click.option("--stage", required=True)
+@click.option("--party")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_link(ctx: click.Context, case_no: str, digests: tuple[str, ...], officer: str | None,
+              start: str | None, end: str | None, stage: str, party: str | None, as_json: bool) -> None:
+    """Link records to a case stage, by digest or by officer and time window."""
+    from recordkeep import dossier
+
+    archive = open_archive(ctx)
+    if officer or start or end:
+        if not (officer and start and end) or digests:
+            raise click.UsageError("window linking takes --officer, --from and --to, and no digests")
+        linked = dossier.link_window(archive, case_no, officer=officer, start=start, end=end,
+                                     stage=stage, party=party)
+    elif digests:
+        linked = dossier.link(archive, case_no, list(digests), stage=stage, party=party)
+    else:
+        raise click.UsageError("give DIGEST... or --officer with --from and --to")
+    if as_json:
+        emit({"linked": linked})
+    else:
+        click.echo(f"linked {len(linked)} record(s)")
+        for d in linked:
+            click.echo(f"  {d}")
+
+
+@case.command(name="unlink")
+@click.argument("case_no", metavar="NO")
+@click.argument("digests", nargs=-1, required=True, metavar="DIGEST...")
+@click.option("--stage")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_unlink(ctx: click.Context, case_no: str, digests: tuple[str, ...], stage: str | None,
+                as_json: bool) -> None:
+    """Unlink records from a case (the records stay)."""
+    from recordkeep import dossier
+
+    removed = dossier.unlink(open_archive(ctx), case_no, list(digests), stage=stage)
+    emit({"unlinked": removed}) if as_json else click.echo(f"unlinked {len(removed)} record(s)")
+
+
+@case.command(name="show")
+@click.argument("case_no", metavar="NO")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_show(ctx: click.Context, case_no: str, as_json: bool) -> None:
+    """The full-process record of a case, per stage in time order."""
+    from recordkeep import dossier_view
+
+    view = dossier_view.case_view(open_archive(ctx), case_no)
+    if as_json:
+        emit(view)
+    else:
+        print_case(view)
+
+
+def short_time(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")
+
+
+def print_items(items: list[dict]) -> None:
+    rows = []
+    for it in items:
+        kind = it["type"]
+        if kind == "record":
+            extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
+                      else f"{it['pages']}p" if it.get("pages") else "")
+            rows.append((short_time(it.get("recorded_at")), it["kind"], it["digest"][:12],
+                         it.get("officer") or "", extent, it.get("doc_type") or it.get("name") or "",
+                         f"linked by {it['linked_by']} {short_time(it['linked_at'])}"))
+        elif kind == "stage_event":
+            span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
+            site = "on site" if it["on_site"] else ""
+            rows.append((span, "event", it.get("action") or "", " ".join(it["officers"]), site,
+                         it.get("note") or "", f"by {it['entered_by']}"))
+        elif kind == "decision":
+            rows.append((short_time(it["at"]), "decision", it["party"], it["penalty_kind"],
+                         it.get("amount") or "", "", f"by {it['entered_by']}"))
+        else:
+            rows.append((short_time(it["at"]), kind, "", "", "", "", ""))
+    if rows:
+        print_table(("time", "kind", "what", "officer", "extent", "doc / note", "custody"), rows)
+
+
+def print_case(view: dict) -> None:
+    c = view["case"]
+    click.echo(f"{c['case_no']}  {c.get('title') or ''}  [{c['status']}]")
+    click.echo("  parties: " + ", ".join(
+        f"{p['key']} {p['name']} {p.get('id_number') or p.get('credit_code') or ''}" for p in c["parties"]))
+    if c["officers"]:
+        click.echo("  officers: " + " ".join(c["officers"]))
+    click.echo(f"  opened {short_time(c['opened_at'])} by {c['opened_by']}"
+               + (f"; published {short_time(c['published_at'])}" if c.get("published_at") else "")
+               + (f"; closed {short_time(c['closed_at'])}" if c.get("closed_at") else ""))
+    for stage in view["stages"]:
+        click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
+        print_items(stage["items"])
 
 
 # -- verify ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ The public API (all that cli.py imports): ``Archive`` and the operations on it,
 and the ``RecordkeepError`` tree.
 """
 
-from . import errors
+from . import dossier, dossier_view, errors, registry
 from .archive import Archive, default_actor
 from .errors import RecordkeepError
 from .ingest import Options, Receipt, add_files, import_dump
@@ -13,4 +13,5 @@ from .verify import Report, verify
 __version__ = "0.1.0"
 
 __all__ = ["Archive", "Options", "Receipt", "RecordkeepError", "Report", "__version__",
-           "add_files", "default_actor", "errors", "import_dump", "verify"]
+           "add_files", "default_actor", "dossier", "dossier_view", "errors", "import_dump",
+           "registry", "verify"]

@@ -244,6 +244,8 @@ def _record_imported(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[s
 def _record_seen(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
     digest = bare(event.data["digest"])
     _sighting(conn, event, digest)
+    if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
+        conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
     return [("record", digest)]
 
 
@@ -271,4 +273,5 @@ def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
     return [("record", bare(p["digest"])) for p in d.get("problems", []) if p.get("digest")]
 
 
+from . import index_dossier  # noqa: E402, F401  (registers its migration and handlers)
 from .index_people import note_officer  # noqa: E402  (registers its migration and handlers)

@@ -305,9 +305,13 @@ class _Batch:
         if self.options.dry_run:
             return
 
+        def named_first(item: tuple[Outcome, Future | None, bytes]) -> bool:
+            name = os.fsdecode(os.path.basename(item[0].path))
+            return naming.parse_name(name, patterns=self.patterns, timezone=self.zone_name) is None
+
         def build() -> list[Draft]:
             drafts = []
-            for outcome, _, _ in ready:
+            for outcome, _, _ in sorted(ready, key=named_first):  # a conventional name describes best
                 if outcome.status not in ("stored", "present"):
                     continue
                 if self._known(outcome.digest) or any(
