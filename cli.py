@@ -138,7 +138,7 @@ def receipt_json(receipt) -> dict:
 
 
 def print_receipt(receipt, *, heading: str) -> None:
-    from recordkeep.ingest import display_path
+    from recordkeep import display_path
 
     for o in receipt.outcomes:
         digest = (o.digest or "")[:12] or "-" * 12
@@ -571,6 +571,54 @@ def print_case(view: dict) -> None:
     for stage in view["stages"]:
         click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
         print_items(stage["items"])
+
+
+# -- search -----------------------------------------------------------------------------
+KINDS = ("video", "audio", "photo", "document", "other")
+
+
+@main.command(name="search")
+@click.argument("text", required=False)
+@click.option("--case", "case_no", help="Records linked to this case.")
+@click.option("--party", help="Records linked to this party (directly or through its cases).")
+@click.option("--officer", help="Records of this officer (执法证号).")
+@click.option("--device", help="Records of this device.")
+@click.option("--since", help="Recorded at or after T.")
+@click.option("--until", help="Recorded before T (a bare date includes the day).")
+@click.option("--stage", help="Records linked at this stage.")
+@click.option("--kind", type=click.Choice(KINDS))
+@click.option("--important", is_flag=True, help="Only files marked important on the camera.")
+@click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party: str | None,
+               officer: str | None, device: str | None, since: str | None, until: str | None,
+               stage: str | None, kind: str | None, important: bool, unlinked: bool, limit: int,
+               as_json: bool) -> None:
+    """Find records (newest first), and the parties and cases whose fields match TEXT."""
+    from recordkeep import search
+
+    query = search.Query(text=text, case=case_no, party=party, officer=officer, device=device,
+                         since=since, until=until, stage=stage, kind=kind, important=important,
+                         unlinked=unlinked, limit=limit)
+    result = search.search(open_archive(ctx), query)
+    if as_json:
+        emit(result)
+        return
+    rows = [(short_time(r.get("recorded_at")), r["kind"], r["digest"][:12], r.get("officer") or "",
+             r.get("device") or "", " ".join(r.get("cases", [])), " ".join(r.get("parties", [])),
+             r.get("doc_type") or r.get("name") or "") for r in result["records"]]
+    if rows:
+        print_table(("recorded", "kind", "digest", "officer", "device", "cases", "parties", "doc / name"),
+                    rows)
+    for p in result["parties"]:
+        click.echo(f"party  {p['key']}  {p['name']}  {p.get('id_number') or p.get('credit_code') or ''}"
+                   f"  {p.get('address') or ''}")
+    for c in result["cases"]:
+        click.echo(f"case   {c['case_no']}  {c.get('title') or ''}  [{c['status']}]")
+    click.echo(f"{len(result['records'])} record(s), {len(result['parties'])} party(ies), "
+               f"{len(result['cases'])} case(s)")
 
 
 # -- verify ----------------------------------------------------------------------

@@ -7,11 +7,11 @@ and the ``RecordkeepError`` tree.
 from . import dossier, dossier_view, errors, registry
 from .archive import Archive, default_actor
 from .errors import RecordkeepError
-from .ingest import Options, Receipt, add_files, import_dump
+from .ingest import Options, Receipt, add_files, display_path, import_dump
 from .verify import Report, verify
 
 __version__ = "0.1.0"
 
 __all__ = ["Archive", "Options", "Receipt", "RecordkeepError", "Report", "__version__",
-           "add_files", "default_actor", "dossier", "dossier_view", "errors", "import_dump",
+           "add_files", "default_actor", "display_path", "dossier", "dossier_view", "errors", "import_dump",
            "registry", "verify"]
