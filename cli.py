@@ -625,14 +625,19 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
 @main.command(name="verify")
 @click.option("--fast", "mode", flag_value="fast", help="Presence and size only.")
 @click.option("--full", "mode", flag_value="full", default=True, help="Re-hash every blob (default).")
+@click.option("--case", "case_no", help="Only the records linked to this case.")
+@click.option("--party", help="Only the records of this party (directly or through its cases).")
+@click.option("--since", help="Only records imported at or after T (import time).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify_cmd(ctx: click.Context, mode: str, as_json: bool) -> None:
-    """Check every stored byte against its digest."""
-    from recordkeep import verify
+def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | None,
+               since: str | None, as_json: bool) -> None:
+    """Check every stored byte (or a case's, a party's) against its digest."""
+    from recordkeep import scope, verify
 
     archive = open_archive(ctx)
-    report = verify(archive, mode=mode)
+    described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
+    report = verify(archive, mode=mode, digests=digests, scope=described)
     if as_json:
         emit({"ok": report.ok, "mode": report.mode, "scope": report.scope, "checked": report.checked,
               "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
@@ -644,8 +649,10 @@ def verify_cmd(ctx: click.Context, mode: str, as_json: bool) -> None:
         for f in report.notices:
             click.echo(f"notice  {f.code} {f.what}: {f.digest or ''} {f.path or ''}")
         verdict = "OK" if report.ok else f"{len(report.problems)} PROBLEM(S)"
-        click.echo(f"verify --{mode}: {report.checked} records, {human_size(report.bytes)}: {verdict}"
-                   + (f", {len(report.notices)} notice(s)" if report.notices else ""))
+        where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or "whole store"
+        notices = f", {len(report.notices)} notice(s)" if report.notices else ""
+        click.echo(f"verify --{mode} ({where}): {report.checked} records, "
+                   f"{human_size(report.bytes)}: {verdict}{notices}")
         if report.journal_error:
             click.echo(report.journal_error)
     if not report.ok:
@@ -654,13 +661,64 @@ def verify_cmd(ctx: click.Context, mode: str, as_json: bool) -> None:
 
 # -- log ---------------------------------------------------------------------------
 @main.group(cls=Group, invoke_without_command=True)
+@click.option("--record", "digest", help="Every event that touched this record (chain of custody).")
+@click.option("--case", "case_no", help="Every event that touched this case.")
+@click.option("--party", help="Every event that touched this party.")
+@click.option("--report", is_flag=True, help="A printable custody report with a signature block.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log(ctx: click.Context) -> None:
+def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str | None, report: bool,
+        as_json: bool) -> None:
     """The journal: the audit trail of who did what, when."""
-    if ctx.invoked_subcommand is None:
-        archive = open_archive(ctx)
-        for event in archive.journal.read():
-            click.echo(f"{event.seq:>6}  {event.at}  {event.actor}  {event.type}")
+    if ctx.invoked_subcommand is not None:
+        return
+    from recordkeep import custody
+
+    archive = open_archive(ctx)
+    if sum(x is not None for x in (digest, case_no, party)) > 1:
+        raise click.UsageError("give one of --record, --case or --party")
+    if digest is not None:
+        found = custody.for_record(archive, digest)
+    elif case_no is not None:
+        found = custody.for_case(archive, case_no)
+    elif party is not None:
+        found = custody.for_party(archive, party)
+    else:
+        events = list(archive.journal.read())
+        found = custody.Custody({"all": True}, events, [])
+    if as_json:
+        emit({"subject": found.subject, "events": [
+            {**e.as_dict(), "summary": custody.describe(e, found.subject)} for e in found.events]})
+        return
+    if report:
+        print_custody_report(archive, found)
+        return
+    for e in found.events:
+        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {custody.describe(e, found.subject)}")
+
+
+def print_custody_report(archive, found) -> None:
+    """A chain-of-custody report a person can check and sign."""
+    from recordkeep import custody
+
+    subject = ", ".join(f"{k} {v}" for k, v in found.subject.items())
+    head = archive.journal.head()
+    click.echo("CHAIN OF CUSTODY REPORT / 证据保管链报告")
+    click.echo(f"subject:      {subject}")
+    click.echo(f"store:        {archive.settings.store_id} ({archive.root})")
+    click.echo(f"journal head: seq {head.seq} {head.hash}")
+    click.echo(f"printed:      {archive.now()} for {archive.actor}")
+    click.echo("")
+    for e in found.events:
+        click.echo(f"seq {e.seq}  {e.at}  {e.actor}")
+        click.echo(f"    {e.type}: {custody.describe(e, found.subject)}")
+        click.echo(f"    event hash {e.hash}")
+    click.echo("")
+    click.echo(f"{len(found.events)} event(s). Each event hash is BLAKE3 of the event's canonical JSON; "
+               "'recordkeep log verify --head HASH' proves the journal still holds these events "
+               "(docs/auditing.md shows how to check without recordkeep).")
+    click.echo("")
+    click.echo("Checked by (name): ______________________   Signature: ______________   Date: __________")
 
 
 @log.command(name="head")

@@ -4,7 +4,7 @@ The public API (all that cli.py imports): ``Archive`` and the operations on it,
 and the ``RecordkeepError`` tree.
 """
 
-from . import dossier, dossier_view, errors, registry
+from . import dossier, dossier_view, errors, registry, scope
 from .archive import Archive, default_actor
 from .errors import RecordkeepError
 from .ingest import Options, Receipt, add_files, display_path, import_dump
@@ -14,4 +14,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Archive", "Options", "Receipt", "RecordkeepError", "Report", "__version__",
            "add_files", "default_actor", "display_path", "dossier", "dossier_view", "errors", "import_dump",
-           "registry", "verify"]
+           "registry", "scope", "verify"]

@@ -270,7 +270,11 @@ def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
         "notices) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
          d.get("checked"), d.get("bytes"), _json(d.get("problems")), _json(d.get("notices"))))
-    return [("record", bare(p["digest"])) for p in d.get("problems", []) if p.get("digest")]
+    touched = {bare(p["digest"]) for p in d.get("problems", []) if p.get("digest")}
+    touched.update(bare(x) for x in d.get("digests", []))
+    scope = d.get("scope") or {}
+    extra = [(k, scope[k]) for k in ("case", "party") if k in scope]
+    return [("record", x) for x in sorted(touched)] + extra
 
 
 from . import index_dossier  # noqa: E402, F401  (registers its migration and handlers)

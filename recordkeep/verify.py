@@ -150,7 +150,7 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
     if to_hash:
         _hash_all(archive, to_hash, report)
-    _journal(archive, report, journal)
+    _journal(archive, report, journal, None if digests is None else sorted(set(digests)))
     return report
 
 
@@ -241,7 +241,7 @@ def _rel(archive: Archive, path: Path) -> str:
     return os.path.relpath(path, archive.root)
 
 
-def _journal(archive: Archive, report: Report, journal: bool) -> None:
+def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None) -> None:
     if not journal:
         return
     if archive.readonly:
@@ -249,6 +249,7 @@ def _journal(archive: Archive, report: Report, journal: bool) -> None:
         return
     data = {"mode": report.mode, "scope": report.scope,
             "result": "ok" if report.ok else "problems", "checked": report.checked,
+            **({"digests": ["blake3:" + d for d in scoped]} if scoped is not None else {}),
             "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
             "notices": [f.as_data() for f in report.notices]}
     try:
