@@ -621,6 +621,35 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
                f"{len(result['cases'])} case(s)")
 
 
+# -- export -----------------------------------------------------------------------------
+@main.command(name="export")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--case", "case_no", help="Export this case.")
+@click.option("--party", help="Export this party's 一户式 dossier.")
+@click.option("--format", "fmt", type=click.Choice(["bagit", "html"]), default="bagit", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def export_cmd(ctx: click.Context, dest: Path, case_no: str | None, party: str | None, fmt: str,
+               as_json: bool) -> None:
+    """Write a self-verifying BagIt package (or an offline HTML dossier) of a case or party."""
+    import recordkeep
+
+    if (case_no is None) == (party is None):
+        raise click.UsageError("give exactly one of --case or --party")
+    archive = open_archive(ctx)
+    writer = recordkeep.export.export_bag if fmt == "bagit" else recordkeep.export_html.export_html
+    result = writer(archive, dest, case=case_no, party=party)
+    if as_json:
+        emit({"dest": str(result.dest), "format": result.format, "records": result.records,
+              "files": result.files, "bytes": result.bytes, "journaled_seq": result.seq,
+              "journal_error": result.journal_error})
+        return
+    click.echo(f"exported {result.records} record(s), {result.files} file(s), {human_size(result.bytes)} "
+               f"to {result.dest} ({result.format})")
+    if result.journal_error:
+        click.echo(result.journal_error)
+
+
 # -- verify ----------------------------------------------------------------------
 @main.command(name="verify")
 @click.option("--fast", "mode", flag_value="fast", help="Presence and size only.")

@@ -4,7 +4,7 @@ The public API (all that cli.py imports): ``Archive`` and the operations on it,
 and the ``RecordkeepError`` tree.
 """
 
-from . import dossier, dossier_view, errors, registry, scope
+from . import custody, dossier, dossier_view, errors, export, registry, scope
 from .archive import Archive, default_actor
 from .errors import RecordkeepError
 from .ingest import Options, Receipt, add_files, display_path, import_dump
@@ -12,6 +12,23 @@ from .verify import Report, verify
 
 __version__ = "0.1.0"
 
-__all__ = ["Archive", "Options", "Receipt", "RecordkeepError", "Report", "__version__",
-           "add_files", "default_actor", "display_path", "dossier", "dossier_view", "errors", "import_dump",
-           "registry", "scope", "verify"]
+__all__ = [
+    "Archive",
+    "Options",
+    "Receipt",
+    "RecordkeepError",
+    "Report",
+    "__version__",
+    "add_files",
+    "custody",
+    "default_actor",
+    "display_path",
+    "dossier",
+    "dossier_view",
+    "errors",
+    "export",
+    "import_dump",
+    "registry",
+    "scope",
+    "verify",
+]

@@ -277,5 +277,15 @@ def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
     return [("record", x) for x in sorted(touched)] + extra
 
 
+@handles("export.created")
+def _export_created(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    scope = d.get("scope") or {}
+    extra = [(k, scope[k]) for k in ("case", "party") if k in scope]
+    return [("record", bare(x)) for x in d.get("digests", [])] + extra
+
+
 from . import index_dossier  # noqa: E402, F401  (registers its migration and handlers)
+from . import index_retention  # noqa: E402, F401  (m005_retention: independent of m004's order)
 from .index_people import note_officer  # noqa: E402  (registers its migration and handlers)
+from .index_search import m004_search  # noqa: E402, F401  (registers its migration and FTS triggers)

@@ -1,0 +1,260 @@
+"""BagIt 1.0 packages of a case or a party that standard tools verify without recordkeep.
+
+Layout: ``data/`` arranged by case and stage with readable, safe names;
+``manifest-sha256.txt`` and ``manifest-blake3.txt`` (``b3sum --check`` form);
+``recordkeep/journal.jsonl`` (the journal lines for these records, verbatim);
+``recordkeep/summary.json`` and ``summary.txt`` (original names kept there);
+``bag-info.txt`` (store id, exporter, time, counts, journal head);
+``tagmanifest-sha256.txt``. The bag is built in a hidden sibling folder and
+renamed into place, so a crash never leaves a bag that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import errors
+from .archive import Archive
+from .custody import read_events
+from .dossier import STAGES
+from .dossier_view import case_view, party_view
+from .hashing import hash_fd
+from .journal import Draft
+from .objects import fsync_dir, os_error
+from .scope import case_digests, party_digests
+
+STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
+OUTSIDE_CASES = "0-未关联案件-no-case"
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
+
+
+class ExportDestExists(errors.InputError):
+    code = "RK450"
+    hint = "export into a new or empty folder"
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote, and the journal event that records it."""
+
+    dest: Path
+    format: str
+    records: int = 0
+    files: int = 0
+    bytes: int = 0
+    seq: int | None = None
+    journal_error: str | None = None
+    entries: list[dict] = field(default_factory=list)
+
+
+def safe_name(name: str, limit: int = 120) -> str:
+    """A file name without control characters, newlines, separators or ``%`` (kept readable)."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text).strip(" .") or "file"
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
+def _stamp(recorded_at: str | None) -> str:
+    if not recorded_at:
+        return "undated"
+    return datetime.fromisoformat(recorded_at).strftime("%Y%m%d-%H%M%S")
+
+
+def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict, list[dict]]:
+    """The scope and one entry per payload file: digest, data path, case, stage, names."""
+    conn = archive.index.conn
+    if (case is None) == (party is None):
+        raise errors.InvalidValue("export needs exactly one of --case or --party")
+    if case is not None:
+        case_no, _ = case_digests(archive, case)
+        scope, cases, party_key = {"case": case_no}, [case_no], None
+    else:
+        party_key, _ = party_digests(archive, party)
+        scope = {"party": party_key}
+        cases = [r[0] for r in conn.execute(
+            "SELECT c.case_no FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "
+            "WHERE cp.party = ? ORDER BY c.opened_at, c.seq", (party_key,))]
+    rows = []
+    for case_no in cases:
+        prefix = "" if case is not None else safe_name(case_no) + "/"
+        for r in conn.execute("SELECT l.digest, l.stage FROM links l WHERE l.case_no = ? "
+                              "ORDER BY l.stage, l.digest", (case_no,)):
+            rows.append((r[0], case_no, r[1], prefix + STAGE_DIRS[r[1]] + "/"))
+    if party_key is not None:
+        for r in conn.execute("SELECT digest FROM links WHERE party = ? AND case_no = '' ORDER BY digest",
+                              (party_key,)):
+            rows.append((r[0], None, None, OUTSIDE_CASES + "/"))
+    entries, used = [], set()
+    for digest, case_no, stage, folder in rows:
+        rec = conn.execute("SELECT * FROM records WHERE digest = ?", (digest,)).fetchone()
+        names = sorted({p for (p,) in conn.execute(
+            "SELECT coalesce(path, 'hex:' || path_hex) FROM sightings WHERE digest = ?", (digest,))})
+        base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
+        path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
+        if path in used:
+            continue
+        used.add(path)
+        entries.append({"digest": digest, "path": path, "case_no": case_no, "stage": stage,
+                        "size": rec["size"], "kind": rec["kind"], "recorded_at": rec["recorded_at"],
+                        "officer": rec["officer"], "doc_type": rec["doc_type"],
+                        "original_names": names, "disposed": rec["disposed_seq"] is not None})
+    return scope, entries
+
+
+def _journal_seqs(archive: Archive, scope: dict, digests: list[str]) -> list[int]:
+    conn = archive.index.conn
+    seqs = set()
+    for d in digests:
+        seqs.update(r[0] for r in conn.execute(
+            "SELECT seq FROM event_touches WHERE kind = 'record' AND ref = ?", (d,)))
+    for kind in ("case", "party"):
+        if kind in scope:
+            seqs.update(r[0] for r in conn.execute(
+                "SELECT seq FROM event_touches WHERE kind = ? AND ref = ?", (kind, scope[kind])))
+    return sorted(seqs)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
+    """Copy a blob, checking its BLAKE3 on the way; return (sha256, size)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = os.open(archive.objects.path(digest), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        with open(target, "wb") as out:
+            blake, size, extra = hash_fd(src, extra=("sha256",), sink=out.write)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        os.close(src)
+    if blake != digest:
+        raise errors.IntegrityError(f"blob {digest[:12]} no longer matches its digest: export stopped",
+                                    path=archive.objects.path(digest))
+    return extra["sha256"], size
+
+
+def _prepare_dest(dest: Path) -> Path:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ExportDestExists("the export destination exists and is not empty", path=dest)
+    if not dest.parent.is_dir():
+        raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
+    work = dest.parent / f".{dest.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    work.mkdir()
+    return work
+
+
+def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = None,
+               party: str | None = None) -> ExportResult:
+    """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
+    dest = Path(dest).absolute()
+    scope, entries = plan(archive, case=case, party=party)
+    work = _prepare_dest(dest)
+    result = ExportResult(dest, "bagit", entries=entries)
+    try:
+        sha, blake = [], []
+        for e in entries:
+            if e["disposed"]:
+                continue
+            digest_sha, size = _copy_blob(archive, e["digest"], work / e["path"])
+            sha.append(f"{digest_sha}  {e['path']}\n")
+            blake.append(f"{e['digest']}  {e['path']}\n")
+            result.files += 1
+            result.bytes += size
+        result.records = len({e["digest"] for e in entries})
+        digests = sorted({e["digest"] for e in entries})
+        _, lines = read_events(archive, _journal_seqs(archive, scope, digests))
+        _write(work / "recordkeep" / "journal.jsonl", "".join(x.decode("utf-8") + "\n" for x in lines))
+        view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
+        summary = {"scope": scope, "files": entries, "dossier": view}
+        _write(work / "recordkeep" / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        _write(work / "recordkeep" / "summary.txt", _summary_text(scope, entries))
+        _write(work / "manifest-sha256.txt", "".join(sha))
+        _write(work / "manifest-blake3.txt", "".join(blake))
+        head = archive.journal.head()
+        _write(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        _write(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
+        tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
+                "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt"]
+        _write(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
+        for d in sorted({p.parent for p in work.rglob("*")} | {work}):
+            fsync_dir(d)
+        if dest.exists():
+            dest.rmdir()
+        os.rename(work, dest)
+        fsync_dir(dest.parent)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise os_error(exc, "writing the export", dest) from exc
+        raise
+    _journal_export(archive, result, scope, digests)
+    return result
+
+
+def _sha256(path: Path) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return hash_fd(fd, extra=("sha256",))[2]["sha256"]
+    finally:
+        os.close(fd)
+
+
+def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
+    from . import __version__
+
+    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
+    fields = [
+        ("Bag-Software-Agent", f"recordkeep {__version__}"),
+        ("Bagging-Date", archive.now()[:10]),
+        ("External-Identifier", scope.get("case") or scope.get("party")),
+        ("External-Description", f"recordkeep export of {what}"),
+        ("Payload-Oxum", f"{result.bytes}.{result.files}"),
+        ("Recordkeep-Store-Id", archive.settings.store_id),
+        ("Recordkeep-Exporter", archive.actor),
+        ("Recordkeep-Exported-At", archive.now()),
+        ("Recordkeep-Records", str(result.records)),
+        ("Recordkeep-Journal-Events", str(events)),
+        ("Recordkeep-Journal-Head", f"{seq} {head}"),
+    ]
+    return "".join(f"{k}: {v}\n" for k, v in fields)
+
+
+def _summary_text(scope: dict, entries: list[dict]) -> str:
+    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
+    lines = [f"recordkeep export of {what}", "", "file in data/ <- original name(s), digest", ""]
+    for e in entries:
+        lines.append(e["path"])
+        for name in e["original_names"]:
+            lines.append(f"    original: {name!r}" if "\n" in name else f"    original: {name}")
+        lines.append(f"    blake3:{e['digest']}  {e['size']} bytes  {e['kind']}  {e['recorded_at'] or ''}")
+        if e["disposed"]:
+            lines.append("    (disposed under retention: not in the bag; its digest remains)")
+    return "\n".join(lines) + "\n"
+
+
+def _journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str]) -> None:
+    if archive.readonly:
+        result.journal_error = "the store is read-only: this export could not be journaled"
+        return
+    data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
+            "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
+    try:
+        result.seq = archive.commit([Draft("export.created", data)])[-1].seq
+    except errors.StoreError as exc:
+        result.journal_error = f"this export could not be journaled: {exc.message}"

@@ -1,0 +1,104 @@
+"""The steps of docs/auditing.md, run exactly as documented, catch tampering."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+DOC = (REPO / "docs" / "auditing.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC, flags=re.S)
+
+
+@pytest.fixture
+def exported(cli, dump_dir, tmp_path) -> Path:
+    cli("import", str(dump_dir))
+    cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
+    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1")
+    result = cli("case", "link", "坡城管罚〔2021〕12号", "--officer", "440301123456",
+                 "--from", "2021-03-15", "--to", "2021-03-15", "--stage", "investigate")
+    assert result.exit_code == 0, result.output
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", "坡城管罚〔2021〕12号", str(dest)).exit_code == 0
+    return dest
+
+
+def run_shell(script: str, cwd: Path, **subs: str) -> subprocess.CompletedProcess:
+    for key, value in subs.items():
+        script = script.replace(key, value)
+    return subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True)
+
+
+def test_the_documented_b3sum_step_passes_and_then_catches_a_flipped_bit(cli, store, dump_dir, tmp_path):
+    cli("import", str(dump_dir))
+    step = blocks("sh")[0].replace("/tmp/store.b3", str(tmp_path / "store.b3"))
+    ok = run_shell(step, tmp_path, STORE=str(store))
+    assert ok.returncode == 0 and "all blobs intact" in ok.stdout, ok.stderr
+    blob = next(p for p in (store / "objects" / "blake3").rglob("*") if p.is_file())
+    os.chmod(blob, 0o644)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 1
+    blob.write_bytes(bytes(data))
+    bad = run_shell(step, tmp_path, STORE=str(store))
+    assert bad.returncode != 0 and "FAILED" in bad.stdout
+
+
+def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, store, dump_dir, tmp_path):
+    cli("import", str(dump_dir))
+    script = tmp_path / "check_chain.py"
+    script.write_text(blocks("python")[0])
+    journal = store / "journal" / "events.jsonl"
+    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "chain intact" in ok.stdout, ok.stderr
+    head = cli.json("log", "head")["hash"]
+    assert head in ok.stdout
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"clerk@station1", b"forger@station9")
+    journal.write_bytes(b"".join(lines))
+    bad = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert bad.returncode != 0 and "line 3" in bad.stderr
+
+
+def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(exported, tmp_path):
+    validate, b3 = blocks("sh")[2].strip().splitlines()[:2]
+    bagit_cmd = validate.split("#")[0].strip().replace("bagit.py", f"{sys.executable} -m bagit")
+    b3_cmd = b3.split("#")[0].strip()
+    assert run_shell(bagit_cmd, tmp_path, DEST=str(exported)).returncode == 0
+    assert run_shell(b3_cmd, tmp_path, DEST=str(exported)).returncode == 0
+    victim = next(p for p in (exported / "data").rglob("*") if p.is_file())
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 0x40
+    victim.write_bytes(bytes(data))
+    assert run_shell(bagit_cmd, tmp_path, DEST=str(exported)).returncode != 0
+    assert "FAILED" in run_shell(b3_cmd, tmp_path, DEST=str(exported)).stdout
+
+
+def test_the_documented_package_line_check_passes_on_the_bag_journal(exported, tmp_path):
+    script = tmp_path / "check_lines.py"
+    script.write_text(blocks("python")[1])
+    journal = exported / "recordkeep" / "journal.jsonl"
+    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    text = journal.read_text(encoding="utf-8").replace("investigate", "decide", 1)
+    journal.write_text(text, encoding="utf-8")
+    assert subprocess.run([sys.executable, str(script), str(journal)], capture_output=True).returncode != 0
+
+
+def test_the_bag_names_a_journal_head_that_log_verify_proves(exported, cli):
+    info = (exported / "bag-info.txt").read_text(encoding="utf-8")
+    head = re.search(r"Recordkeep-Journal-Head: \d+ ([0-9a-f]{64})", info).group(1)
+    assert cli("log", "verify", "--head", head).exit_code == 0
+
+
+def test_b3sum_is_installed_for_these_steps():
+    assert shutil.which("b3sum"), "tasks.sh installs b3sum (Debian package)"

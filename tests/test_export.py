@@ -1,0 +1,153 @@
+"""BagIt export: a package of a case or a party that standard tools verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import bagit
+import pytest
+
+from recordkeep import Archive, export
+
+CASE = "坡城管罚〔2021〕12号"
+
+
+@pytest.fixture
+def dossier(cli, dump_dir, tmp_path):
+    cli("import", str(dump_dir))
+    cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
+    cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", "91512081MA62K0260E")
+    cli("case", "open", CASE, "--party", "P1", "--title", "违法建设")
+    cli("case", "link", CASE, "--officer", "440301123456", "--from", "2021-03-15 08:00",
+        "--to", "2021-03-15 09:10", "--stage", "investigate")
+    scan = tmp_path / "送达\n回证<1>.pdf"
+    scan.write_bytes(b"%PDF-1.4 proof of service")
+    added = cli("add", str(scan), "--case", CASE, "--stage", "送达执行", "--doc-type", "送达回证")
+    assert added.exit_code == 0
+    loose = tmp_path / "loose.jpg"
+    loose.write_bytes(b"photo outside any case")
+    cli("add", str(loose), "--party", "P1")
+
+
+def test_a_case_bag_is_valid_for_bagit_python_and_arranged_by_stage(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    data = cli.json("export", "--case", "坡城管罚[2021]12号", str(dest))
+    assert data["records"] == 4 and data["files"] == 4
+    bag = bagit.Bag(str(dest))
+    bag.validate()
+    assert bag.info["Payload-Oxum"] == f"{data['bytes']}.{data['files']}"
+    assert bag.info["External-Identifier"] == CASE
+    folders = sorted(p.parent.name for p in (dest / "data").rglob("*") if p.is_file())
+    assert folders == ["2-调查取证-investigate"] * 3 + ["4-送达执行-serve"]
+
+
+def test_file_names_in_the_bag_are_safe_and_originals_are_kept_in_the_summary(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    names = [p.name for p in (dest / "data").rglob("*") if p.is_file()]
+    assert all("\n" not in n and "<" not in n for n in names)
+    summary = json.loads((dest / "recordkeep" / "summary.json").read_text(encoding="utf-8"))
+    originals = [n for f in summary["files"] for n in f["original_names"]]
+    assert any(n.endswith("送达\n回证<1>.pdf") for n in originals)
+
+
+def test_b3sum_check_passes_inside_the_bag(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    result = subprocess.run(["b3sum", "--check", "manifest-blake3.txt"], cwd=dest, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = (dest / "manifest-blake3.txt").read_text(encoding="utf-8").splitlines()[0]
+    assert len(line.split("  ", 1)[0]) == 64 and line.split("  ", 1)[1].startswith("data/")
+
+
+def test_a_party_bag_is_its_one_household_folder(cli, dossier, tmp_path):
+    dest = tmp_path / "party"
+    data = cli.json("export", "--party", "张三", str(dest))
+    bagit.Bag(str(dest)).validate()
+    top = sorted(p.name for p in (dest / "data").iterdir())
+    assert top == ["0-未关联案件-no-case", "坡城管罚〔2021〕12号"]
+    assert data["records"] == 5
+    summary = json.loads((dest / "recordkeep" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["dossier"]["party"]["id_number"] == "110105********002X"
+
+
+def test_the_bag_carries_the_journal_lines_of_its_records_verbatim(cli, dossier, tmp_path, store):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    store_lines = set((store / "journal" / "events.jsonl").read_bytes().splitlines())
+    bag_lines = (dest / "recordkeep" / "journal.jsonl").read_bytes().splitlines()
+    assert bag_lines and all(line in store_lines for line in bag_lines)
+    types = {json.loads(x)["type"] for x in bag_lines}
+    assert {"record.imported", "record.linked", "case.opened"} <= types
+
+
+def test_exports_are_journaled_and_show_in_each_records_custody(cli, dossier, tmp_path, store):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest), actor="auditor@office")
+    last = json.loads((store / "journal" / "events.jsonl").read_text().splitlines()[-1])
+    assert last["type"] == "export.created" and last["actor"] == "auditor@office"
+    digest = last["data"]["digests"][0].split(":")[1]
+    custody = cli.json("log", "--record", digest)["events"]
+    assert custody[-1]["type"] == "export.created"
+
+
+def test_an_existing_non_empty_destination_is_refused(cli, dossier, tmp_path):
+    dest = tmp_path / "taken"
+    dest.mkdir()
+    (dest / "something").write_text("keep me")
+    result = cli("export", "--case", CASE, str(dest))
+    assert result.exit_code == 1 and result.stderr.startswith("RK450")
+    assert (dest / "something").read_text() == "keep me"
+
+
+def test_a_full_disk_mid_export_leaves_no_bag_that_looks_complete(cli, dossier, tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.system(f"mount -t tmpfs -o size=96k tmpfs {mnt} 2>/dev/null") != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        result = cli("export", "--case", CASE, str(mnt / "bag"))
+        assert result.exit_code == 1 and result.stderr.startswith("RK105"), result.output
+        assert os.listdir(mnt) == []
+    finally:
+        os.system(f"umount {mnt}")
+
+
+def test_a_damaged_blob_stops_the_export_with_an_integrity_error(cli, dossier, tmp_path, store):
+    digest = cli.json("case", "show", CASE)["stages"][1]["items"][0]["digest"]
+    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    os.chmod(blob, 0o644)
+    blob.write_bytes(b"tampered")
+    result = cli("export", "--case", CASE, str(tmp_path / "bag"))
+    assert result.exit_code == 3 and "RK200" in result.stderr
+    assert not (tmp_path / "bag").exists()
+
+
+def test_a_flipped_bit_in_the_bag_is_caught_by_bagit(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    victim = next(p for p in (dest / "data").rglob("*") if p.is_file())
+    data = bytearray(victim.read_bytes())
+    data[0] ^= 1
+    victim.write_bytes(bytes(data))
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(dest)).validate()
+
+
+def test_export_to_elsewhere_works_from_a_read_only_store(cli, dossier, tmp_path, store):
+    view = tmp_path / "ro"
+    view.mkdir()
+    if os.system(f"mount --bind {store} {view} 2>/dev/null") != 0 or \
+            os.system(f"mount -o remount,ro,bind {view} 2>/dev/null") != 0:
+        pytest.skip("read-only bind mounts are not permitted here")
+    try:
+        with Archive.open(view) as archive:
+            result = export.export_bag(archive, tmp_path / "bag", case=CASE)
+        assert result.journal_error and "read-only" in result.journal_error
+        bagit.Bag(str(tmp_path / "bag")).validate()
+    finally:
+        os.system(f"umount {view}")
+
