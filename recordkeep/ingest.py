@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ from .index_people import officer_of_device
 from .journal import Draft
 from .objects import PutResult, rehash_from_disk
 
+COPIERS = 4  # files copied at once: their fsyncs share the disk's journal commits
+COPIES_IN_FLIGHT = 8
 COMMIT_EVERY_FILES = 64
 COMMIT_EVERY_SECONDS = 5.0
 TIME_CONFLICT_SECONDS = 60
@@ -206,28 +210,51 @@ class _Batch:
                                options.dry_run)
         self.pending: list[tuple[Outcome, Future | None, bytes]] = []
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe")
-        self.buffer = AlignedBuffer()
+        self.copiers = ThreadPoolExecutor(max_workers=COPIERS, thread_name_prefix="copy")
+        self.inflight: deque[tuple[Future, bytes]] = deque()
+        self.buffers = threading.local()
         self.progress = progress
         self.tally = Progress()
         self.last_commit = time.monotonic()
         self.t0 = time.monotonic()
 
     def close(self) -> None:
+        self.copiers.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self.buffer.close()
 
     def add_entry(self, full: bytes, rel: bytes, st: os.stat_result | None, error: str | None) -> None:
+        """Queue one entry; regular files are copied by the copy pool, results kept in order."""
         if error is not None:
-            outcome = Outcome(rel, "failed", code=errors.SourceUnreadable.code, reason=error)
+            done = Outcome(rel, "failed", code=errors.SourceUnreadable.code, reason=error)
         elif st is not None and not stat.S_ISREG(st.st_mode):
-            outcome = Outcome(rel, "skipped", code=errors.NotARegularFile.code,
-                              reason=special_reason(full, st))
+            done = Outcome(rel, "skipped", code=errors.NotARegularFile.code,
+                           reason=special_reason(full, st))
         else:
-            outcome = self._store(full, rel)
+            self.inflight.append((self.copiers.submit(self._store, full, rel), full))
+            self._drain(keep=COPIES_IN_FLIGHT)
+            return
+        self.add_outcome(done, full)
+
+    def add_outcome(self, outcome: Outcome, full: bytes) -> None:
+        """Queue an entry already decided (not copied), keeping source order."""
+        future: Future = Future()
+        future.set_result(outcome)
+        self.inflight.append((future, full))
+        self._drain(keep=COPIES_IN_FLIGHT)
+
+    def _drain(self, keep: int = 0) -> None:
+        """Take finished copies in source order until at most ``keep`` are in flight."""
+        while self.inflight and (len(self.inflight) > keep or self.inflight[0][0].done()):
+            future, full = self.inflight.popleft()
+            self._settle(future.result(), full)
+
+    def _settle(self, outcome: Outcome, full: bytes) -> None:
         future = None
-        if (outcome.status in ("stored", "present") and not self.options.dry_run
-                and not self._known(outcome.digest)):
-            future = self.pool.submit(self._probe, outcome.digest, rel)
+        if outcome.status in ("stored", "present") and not self.options.dry_run:
+            if outcome.status == "stored":
+                self.receipt.copied_bytes += outcome.size or 0
+            if not self._known(outcome.digest):
+                future = self.pool.submit(self._probe, outcome.digest, outcome.path)
         self.receipt.outcomes.append(outcome)
         self.pending.append((outcome, future, full))
         self.tally.files_done += 1
@@ -277,8 +304,6 @@ class _Batch:
             outcome.reason = (f"changed while being read ({before.st_size} bytes before, "
                               f"{put.size} read, {after.st_size} after): not recorded as good")
             return outcome
-        if put.new_blob:
-            self.receipt.copied_bytes += put.size
         outcome.status = "stored" if put.new_blob else "present"
         if self.options.readback and not self.options.dry_run:
             digest, size = rehash_from_disk(self.archive.objects.path(put.digest))
@@ -288,11 +313,18 @@ class _Batch:
                 outcome.reason = "the stored copy did not read back equal from disk"
         return outcome
 
+    def _buffer(self) -> AlignedBuffer:
+        """This copier thread's own read buffer (freed with the thread)."""
+        buffer = getattr(self.buffers, "buffer", None)
+        if buffer is None:
+            buffer = self.buffers.buffer = AlignedBuffer()
+        return buffer
+
     def _copy_or_hash(self, fd: int) -> PutResult:
         """Copy into the store, or for a dry run only hash and look the digest up."""
         if not self.options.dry_run:
-            return self.archive.objects.put_fd(fd, buffer=self.buffer)
-        digest, size, _ = hash_fd(fd, buffer=self.buffer)
+            return self.archive.objects.put_fd(fd, buffer=self._buffer())
+        digest, size, _ = hash_fd(fd, buffer=self._buffer())
         return PutResult(digest, size, not self.archive.objects.exists(digest))
 
     def commit(self) -> None:
@@ -361,6 +393,7 @@ class _Batch:
         return data
 
     def finish(self) -> Receipt:
+        self._drain()
         self.commit()
         r = self.receipt
         r.finished_at = self.archive.now()
@@ -425,13 +458,12 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
             except OSError as exc:
                 code = (errors.SourceNotFound.code if isinstance(exc, FileNotFoundError)
                         else errors.SourceUnreadable.code)
-                batch.receipt.outcomes.append(Outcome(shown, "failed", code=code,
-                                                      reason=f"could not be read: {exc.strerror}"))
+                batch.add_outcome(Outcome(shown, "failed", code=code,
+                                          reason=f"could not be read: {exc.strerror}"), full)
                 continue
             if stat.S_ISDIR(st.st_mode):
-                batch.receipt.outcomes.append(Outcome(
-                    shown, "failed", code=errors.NotARegularFile.code,
-                    reason="a directory: use 'recordkeep import' for a folder"))
+                batch.add_outcome(Outcome(shown, "failed", code=errors.NotARegularFile.code,
+                                          reason="a directory: use 'recordkeep import' for a folder"), full)
                 continue
             batch.add_entry(full, shown, st, None)
         return batch.finish()
