@@ -270,8 +270,15 @@ class _Batch:
         return row is not None
 
     def _probe(self, digest: str, rel: bytes) -> media.MediaFacts:
-        return media.probe(self.archive.objects.path(digest), name=os.path.basename(rel),
-                           timezone=self.zone_name, ffprobe=self.ffprobe)
+        """Media facts of a stored blob; a missing ffprobe never blocks storing evidence."""
+        path = self.archive.objects.path(digest)
+        try:
+            return media.probe(path, name=os.path.basename(rel), timezone=self.zone_name,
+                               ffprobe=self.ffprobe)
+        except errors.ToolMissing as exc:
+            with open(path, "rb") as f:
+                kind = media.detect_kind(f.read(media.HEAD_BYTES), os.path.basename(rel))
+            return media.MediaFacts(kind, "failed", f"{exc.code}: {exc.message}")
 
     def _store(self, full: bytes, rel: bytes) -> Outcome:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC

@@ -304,3 +304,13 @@ def test_importing_a_missing_folder_is_a_clear_error(cli, tmp_path):
     result = cli("import", str(tmp_path / "nope"))
     assert result.exit_code == 1 and result.stderr.startswith("RK301")
 
+
+
+def test_a_missing_ffprobe_never_blocks_storing_and_the_records_say_why(store, dump_dir, monkeypatch):
+    monkeypatch.setenv("RECORDKEEP_FFPROBE", "/nonexistent/ffprobe")
+    with Archive.open(store) as archive:
+        receipt = import_dump(archive, dump_dir)
+        assert receipt.complete and receipt.may_wipe
+        row = archive.index.conn.execute(
+            "SELECT kind, probe_status, probe_error FROM records WHERE kind = 'video' LIMIT 1").fetchone()
+    assert row["probe_status"] == "failed" and "RK107" in row["probe_error"]
