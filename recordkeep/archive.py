@@ -107,9 +107,10 @@ class Archive:
         path = self.root / INDEX_FILE
         if not self.readonly:
             try:
-                index = Index(path)
-                if not index.is_current(self.journal.head()):
-                    with self.journal.locked():
+                index = Index(path, migrate=False)
+                if index.pending_migrations() or not index.is_current(self.journal.head()):
+                    with self.journal.locked():  # one process migrates and catches up at a time
+                        index.migrate()
                         index.catch_up(self.journal)
                 return index
             except sqlite3.DatabaseError:

@@ -91,7 +91,7 @@ def _json(value: object) -> str | None:
 class Index:
     """An open index.sqlite (or a temporary copy for a read-only store)."""
 
-    def __init__(self, path: str | os.PathLike, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False, migrate: bool = True) -> None:
         self.path = Path(path)
         self.readonly = readonly
         if readonly:
@@ -105,8 +105,15 @@ class Index:
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        if not readonly:
+        if migrate and not readonly:
             migrations.apply(self.db)
+
+    def pending_migrations(self) -> bool:
+        return bool(migrations.pending(self.db))
+
+    def migrate(self) -> None:
+        """Apply pending schema migrations (callers hold the journal lock)."""
+        migrations.apply(self.db)
 
     def close(self) -> None:
         self.conn.close()
@@ -286,6 +293,6 @@ def _export_created(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[st
 
 
 from . import index_dossier  # noqa: E402, F401  (registers its migration and handlers)
-from . import index_retention  # noqa: E402, F401  (m005_retention: independent of m004's order)
 from .index_people import note_officer  # noqa: E402  (registers its migration and handlers)
+from .index_retention import m005_retention  # noqa: E402, F401  (independent of m004)
 from .index_search import m004_search  # noqa: E402, F401  (registers its migration and FTS triggers)
