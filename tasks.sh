@@ -5,13 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(ffmpeg b3sum)
+APT_PACKAGES=(ffmpeg b3sum chromium chromium-driver fonts-wqy-microhei)
 VENV=.venv
 
 install_system_packages() {
     local missing=()
     command -v ffprobe >/dev/null || missing+=(ffmpeg)
     command -v b3sum >/dev/null || missing+=(b3sum)
+    # headless Chromium renders the HTML dossier in tests; a CJK font so its Chinese is not boxes
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    fc-list ':lang=zh' family 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then

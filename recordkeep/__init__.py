@@ -4,7 +4,20 @@ The public API (all that cli.py imports): ``Archive`` and the operations on it,
 and the ``RecordkeepError`` tree.
 """
 
-from . import custody, dossier, dossier_view, errors, export, registry, scope
+from . import (
+    check,
+    custody,
+    dossier,
+    dossier_view,
+    errors,
+    export,
+    export_html,
+    registry,
+    retention,
+    scope,
+    stats,
+    workdays,
+)
 from .archive import Archive, default_actor
 from .errors import RecordkeepError
 from .ingest import Options, Receipt, add_files, display_path, import_dump
@@ -20,6 +33,7 @@ __all__ = [
     "Report",
     "__version__",
     "add_files",
+    "check",
     "custody",
     "default_actor",
     "display_path",
@@ -27,8 +41,12 @@ __all__ = [
     "dossier_view",
     "errors",
     "export",
+    "export_html",
     "import_dump",
     "registry",
+    "retention",
     "scope",
+    "stats",
     "verify",
+    "workdays",
 ]

@@ -1,0 +1,205 @@
+"""Small preview images for the HTML dossier: the one other module that reads media.
+
+``render(blob, kind, target)`` writes a preview of one evidence blob and returns a
+:class:`Thumbnail`; it never raises for a bad, cut or unreadable file (nor for a missing
+ffmpeg): it comes back with ``path=None`` and a one-line ``note``, and the page shows the
+kind's icon instead. Previews are at most :data:`WIDTH` pixels wide:
+
+- video: one frame (``ffmpeg -ss 0.5 … -frames:v 1``, retried at 0 s for very short
+  clips), in a process with a timeout;
+- audio: a waveform (``ffmpeg … showwavespic``), in a process with a timeout;
+- photo, and a TIFF document: Pillow (the first page of a multi-page TIFF);
+- PDF document: pypdfium2's rendering of the first page (serialised with the lock
+  :mod:`recordkeep.media` holds for pdfium, which is not thread-safe);
+- anything else: no file, the page shows an icon.
+
+Blobs are found by content (their bytes), not by a name or an extension. The icons
+(:func:`icon_symbols`) are inline SVG symbols without any namespace URL, so the page
+that holds them stays free of network addresses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .media import _PDFIUM_LOCK as PDFIUM_LOCK  # one lock for every pdfium call in the process
+
+__all__ = ["WIDTH", "Thumbnail", "icon_symbols", "render"]
+
+WIDTH = 240
+WAVE_HEIGHT = 90
+TIMEOUT_S = 30.0
+_NOTE_CHARS = 200
+_FFMPEG_CONTEXT = re.compile(r"^\[[^\]]*@ ?0x[0-9a-fA-F]+\]\s*")
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A written preview (``path``), or ``None`` and why there is none (``note``)."""
+
+    path: Path | None
+    note: str | None = None
+
+
+def render(blob: Path | None, kind: str, target: Path, *, timeout_s: float = TIMEOUT_S,
+           ffmpeg: str | None = None) -> Thumbnail:
+    """Write a preview of ``blob`` (a record of ``kind``) to ``target`` plus a suffix
+    (``.jpg`` or ``.png``) and return it. ``blob=None`` means the bytes are gone
+    (disposed). ``ffmpeg`` defaults to ``$RECORDKEEP_FFMPEG``, else ``ffmpeg`` on PATH.
+    Never raises for a bad file; an OSError writing ``target`` does propagate."""
+    if blob is None:
+        return Thumbnail(None, "no preview: the file was disposed")
+    try:
+        with open(blob, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        return Thumbnail(None, _note(f"no preview: blob unreadable ({exc.strerror or exc})"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if kind == "video":
+            return _video_frame(blob, target.with_suffix(".jpg"), _ffmpeg(ffmpeg), timeout_s)
+        if kind == "audio":
+            return _waveform(blob, target.with_suffix(".png"), _ffmpeg(ffmpeg), timeout_s)
+        if head.startswith(b"%PDF"):
+            return _pdf_page(blob, target.with_suffix(".jpg"))
+        if kind in ("photo", "document"):
+            return _picture(blob, target.with_suffix(".jpg"))
+    except _NoPreview as exc:
+        return Thumbnail(None, _note(f"no preview: {exc}"))
+    return Thumbnail(None, None)
+
+
+class _NoPreview(Exception):
+    """Raised inside this module when a blob gives no preview; turned into a note."""
+
+
+def _note(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _NOTE_CHARS else text[: _NOTE_CHARS - 1] + "…"
+
+
+def _ffmpeg(explicit: str | None) -> str:
+    exe = explicit or os.environ.get("RECORDKEEP_FFMPEG") or "ffmpeg"
+    found = shutil.which(exe)
+    if found is None:
+        raise _NoPreview(f"ffmpeg not found ({exe})")
+    return found
+
+
+def _run(cmd: list[str | bytes], out: Path, timeout_s: float, source: bytes) -> str | None:
+    """Run ffmpeg; ``None`` when it wrote a non-empty ``out``, else why not (its last error
+    line, without the blob's path and ffmpeg's ``[demuxer @ 0x…]`` prefixes)."""
+    try:
+        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        out.unlink(missing_ok=True)
+        return f"ffmpeg timed out after {timeout_s:g} s"
+    except OSError as exc:
+        return f"ffmpeg cannot be run ({exc.strerror or exc})"
+    if done.returncode == 0 and out.is_file() and out.stat().st_size > 0:
+        return None
+    out.unlink(missing_ok=True)
+    lines = [_FFMPEG_CONTEXT.sub("", x.strip()) for x in done.stderr.decode("utf-8", "replace").splitlines()]
+    prefix = source.decode("utf-8", "replace") + ":"
+    lines = [x.removeprefix(prefix).strip() for x in lines if x]
+    return lines[-1] if lines else f"ffmpeg exited with status {done.returncode} and no image"
+
+
+def _base(exe: str) -> list[str | bytes]:
+    return [exe, "-hide_banner", "-nostdin", "-v", "error", "-y"]
+
+
+def _source(blob: Path) -> bytes:
+    return b"file:" + os.fsencode(blob)  # "file:" so no part of a path reads as a protocol
+
+
+def _video_frame(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:
+    error = None
+    for seek in ("0.5", "0"):  # a clip shorter than half a second has no frame at 0.5 s
+        error = _run([*_base(exe), "-ss", seek, "-i", _source(blob), "-frames:v", "1",
+                      "-vf", f"scale={WIDTH}:-2", "-q:v", "4", "-f", "image2", str(out)],
+                     out, timeout_s, _source(blob))
+        if error is None:
+            return Thumbnail(out)
+    raise _NoPreview(f"no video frame ({error})")
+
+
+def _waveform(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:
+    error = _run([*_base(exe), "-i", _source(blob), "-filter_complex",
+                  f"aformat=channel_layouts=mono,showwavespic=s={WIDTH}x{WAVE_HEIGHT}:colors=0x1f5f8b",
+                  "-frames:v", "1", "-f", "image2", str(out)], out, timeout_s, _source(blob))
+    if error is not None:
+        raise _NoPreview(f"no waveform ({error})")
+    return Thumbnail(out)
+
+
+def _picture(blob: Path, out: Path) -> Thumbnail:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(blob) as img:
+            img.seek(0)  # the first page of a multi-page TIFF
+            img.draft("RGB", (WIDTH * 2, WIDTH * 2))  # JPEG: decode at a reduced scale
+            small = ImageOps.exif_transpose(img)
+            small.thumbnail((WIDTH, WIDTH * 2))
+            _save_jpeg(small, out)
+    except Exception as exc:  # Pillow raises many kinds (including DecompressionBombError)
+        out.unlink(missing_ok=True)
+        raise _NoPreview(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+    return Thumbnail(out)
+
+
+def _pdf_page(blob: Path, out: Path) -> Thumbnail:
+    import pypdfium2 as pdfium
+
+    try:
+        with PDFIUM_LOCK, open(blob, "rb") as fh:
+            doc = pdfium.PdfDocument(fh)
+            try:
+                if len(doc) == 0:
+                    raise _NoPreview("the PDF has no pages")
+                page = doc[0]
+                width = page.get_width() or WIDTH
+                bitmap = page.render(scale=min(4.0, WIDTH / width))
+                _save_jpeg(bitmap.to_pil(), out)  # the image shares the bitmap's buffer
+                bitmap.close()
+                page.close()
+            finally:
+                doc.close()
+    except _NoPreview:
+        raise
+    except Exception as exc:  # pdfium.PdfiumError, and anything a broken PDF provokes
+        out.unlink(missing_ok=True)
+        raise _NoPreview(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    return Thumbnail(out)
+
+
+def _save_jpeg(image, out: Path) -> None:
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    image.save(out, "JPEG", quality=80)
+
+
+# Icons: inline SVG symbols (24x24, stroke drawings), used as <svg><use href="#icon-KIND"/></svg>.
+_ICONS = {
+    "video": '<rect x="2" y="6" width="14" height="12" rx="2"/><path d="M16 10l6-3v10l-6-3z"/>',
+    "audio": '<path d="M4 12h2M8 8v8M12 4v16M16 7v10M20 10v4"/>',
+    "photo": '<rect x="3" y="5" width="18" height="14" rx="2"/><circle cx="9" cy="10" r="2"/>'
+             '<path d="M3 17l5-5 4 4 3-3 6 6"/>',
+    "document": '<path d="M6 2h9l5 5v15H6z"/><path d="M15 2v5h5M9 12h8M9 16h8"/>',
+    "other": '<path d="M6 2h9l5 5v15H6z"/><path d="M15 2v5h5"/>',
+    "gone": '<circle cx="12" cy="12" r="9"/><path d="M6 6l12 12"/>',
+}
+
+
+def icon_symbols() -> str:
+    """An inline ``<svg>`` block defining ``#icon-<kind>`` symbols for every kind and
+    ``#icon-gone`` (disposed or unreadable); no namespace URL, so HTML5 only."""
+    symbols = "".join(f'<symbol id="icon-{k}" viewBox="0 0 24 24">{v}</symbol>' for k, v in _ICONS.items())
+    return f'<svg class="defs" aria-hidden="true" width="0" height="0">{symbols}</svg>'

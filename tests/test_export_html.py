@@ -1,0 +1,250 @@
+"""The offline HTML dossier: self-contained, escaped, atomic, journaled, and rendered for
+real in headless Chromium without a single request over the network."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from recordkeep import Archive, errors, export_html
+
+from .conftest import Cli, make_dump
+
+CASE = "坡城管罚〔2021〕12号"
+PERSON = "11010519491231002X"
+O1, O2 = make_dump.OFFICER_1, make_dump.OFFICER_2
+HOSTILE = "<img src=x onerror=alert(1)>\n现场.mp4"
+GBK_NAME = "询问笔录".encode("gbk") + b".pdf"
+CHROMIUM = next((shutil.which(x) for x in ("chromium", "chromium-browser") if shutil.which(x)), None)
+
+
+def ok(result) -> None:
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, dump_dir) -> tuple[Path, Cli]:
+    """A store holding one case across all four stages, built from the generated dump, plus
+    a text file posing as a clip under a hostile name, a PDF under a GBK name and a loose photo."""
+    root = tmp_path_factory.mktemp("html")
+    store = root / "store"
+    Archive.init(store, actor="tester@test").close()
+    cli = Cli(store)
+    ok(cli("officer", "add", O1, "--name", "李明"))
+    ok(cli("party", "add", "--name", "张三", "--id-number", PERSON, "--address", "湛江市坡头区龙头镇1号"))
+    ok(cli("case", "open", CASE, "--party", "P1", "--title", "违法建设", "--officer", O1, "--officer", O2,
+           "--at", "2021-03-15 08:00"))
+    assert cli("import", str(dump_dir)).exit_code in (0, 5)
+    ok(cli("case", "stage", CASE, "start", "--at", "2021-03-15 08:00", "--action", "立案"))
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-15 08:30", "--until", "2021-03-15 10:30",
+           "--officer", O1, "--officer", O2, "--on-site", "--action", "现场检查", "--note", "扣押工具一批"))
+    ok(cli("case", "link", CASE, "--officer", O1, "--from", "2021-03-15 08:00", "--to", "2021-03-15 10:30",
+           "--stage", "investigate", "--party", "P1"))
+    ok(cli("case", "link", CASE, "--officer", O2, "--from", "2021-03-15 08:00", "--to", "2021-03-15 09:00",
+           "--stage", "investigate"))
+    scans = dump_dir / make_dump.SCANS_DIR
+    ok(cli("add", str(scans / "现场检查笔录.jpg"), "--case", CASE, "--stage", "start",
+           "--doc-type", "立案审批表"))
+    ok(cli("add", str(scans / "询问笔录_2021-03-15.pdf"), "--case", CASE, "--stage", "investigate",
+           "--doc-type", "询问笔录"))
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-03-20", "--action", "法制审核"))
+    ok(cli("case", "decide", CASE, "--penalty-kind", "罚款", "--amount", "150000", "--at", "2021-03-22"))
+    ok(cli("case", "publish", CASE, "--at", "2021-03-25"))
+    ok(cli("add", str(scans / "送达回证.tif"), "--case", CASE, "--stage", "serve", "--doc-type", "送达回证"))
+    odd = root / "odd"
+    odd.mkdir()
+    (odd / HOSTILE).write_text("not a clip at all\n", encoding="utf-8")
+    pdf = io.BytesIO()  # Pillow's PDF writer decodes a file name as UTF-8: write via memory
+    scan = Image.new("L", (120, 170), 255)
+    ImageDraw.Draw(scan).text((10, 10), "GBK-named scan", fill=0)
+    scan.save(pdf, "PDF")
+    with open(os.path.join(os.fsencode(odd), GBK_NAME), "wb") as f:
+        f.write(pdf.getvalue())
+    files = cli.json("import", str(odd))["files"]
+    ok(cli("case", "link", CASE, *[f["digest"] for f in files], "--stage", "serve", "--party", "P1"))
+    ok(cli("case", "close", CASE, "--at", "2021-04-30"))
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(root / "loose.jpg", "JPEG")
+    ok(cli("add", str(root / "loose.jpg"), "--party", "P1"))
+    return root, cli
+
+
+def export(cli: Cli, dest: Path, *args: str) -> dict:
+    result = cli("export", *args, str(dest), "--format", "html", "--json")
+    ok(result)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def dossier(built) -> Path:
+    root, cli = built
+    export(cli, root / "case-dossier", "--case", CASE)
+    return root / "case-dossier"
+
+
+def network_refs(folder: Path) -> list[str]:
+    """Every http(s) or protocol-relative address in any file of ``folder``."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("latin-1")
+            found += [f"{path.name}: {m}" for m in re.findall(r"(?:https?:)?//[\w.-]+\.\w+", text)]
+    return found
+
+
+def render_in_chromium(page: Path, work: Path) -> tuple[Path, list[str]]:
+    """Screenshot ``page`` in headless Chromium; return the PNG and the URLs the page itself
+    asked for, read from Chromium's net log. File loads never reach the net log, so every
+    entry there whose top-level site is a file: page is a request over the network. The
+    browser's own background requests (update checks, sign-in) carry no page origin and are
+    not the page's doing; a dead proxy keeps them off the wire."""
+    shot, netlog = work / "shot.png", work / "net.json"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--disable-extensions", "--no-first-run",
+           "--proxy-server=127.0.0.1:9", f"--user-data-dir={work / 'profile'}",
+           f"--log-net-log={netlog}", f"--screenshot={shot}", "--window-size=1200,2000",
+           page.as_uri()]
+    done = subprocess.run(cmd, capture_output=True, timeout=180, check=False)
+    assert shot.is_file(), done.stderr.decode("utf-8", "replace")[-2000:]
+    log = json.loads(netlog.read_text(encoding="utf-8"))
+    types = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    asked = []
+    for event in log["events"]:
+        params = event.get("params") or {}
+        if types.get(event["type"]) == "URL_REQUEST_START_JOB" and "url" in params:
+            site = params.get("network_isolation_key", "")
+            by_page = params.get("initiator") == "null" or "file://" in site
+            if by_page and not params["url"].startswith(("file:", "data:")):
+                asked.append(params["url"])
+    return shot, asked
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
+def test_the_dossier_renders_in_headless_chromium_without_asking_the_network(dossier, tmp_path):
+    assert network_refs(dossier) == []
+    shot, asked = render_in_chromium(dossier / "index.html", tmp_path)
+    assert asked == []
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1200, 2000)
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 50, "the screenshot is (nearly) blank"
+    white = sum(n for n, rgb in colours if rgb == (255, 255, 255))
+    assert white < 0.95 * image.width * image.height
+    accent = sum(n for n, rgb in colours if rgb == (0x1F, 0x5F, 0x8B))
+    assert accent > 10_000, "the stylesheet did not load (no stage headers in its colour)"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
+def test_the_network_check_catches_a_page_that_asks_for_a_remote_image(tmp_path):
+    page = tmp_path / "bad" / "index.html"
+    page.parent.mkdir()
+    page.write_text('<!DOCTYPE html><p>remote</p><img src="http://127.0.0.1:9/x.png">', encoding="utf-8")
+    _, asked = render_in_chromium(page, tmp_path)
+    assert asked == ["http://127.0.0.1:9/x.png"]
+
+
+def test_the_page_shows_party_cases_stages_and_every_record_with_digest_and_custody(built, dossier):
+    _, cli = built
+    text = (dossier / "index.html").read_text(encoding="utf-8")
+    assert PERSON not in text and "110105********002X" in text
+    for expected in (CASE, "张三", "违法建设", "启动", "调查取证", "审核决定", "送达执行", "现场检查",
+                     "扣押工具一批", "法制审核", "罚款 150000.00 元", "公示", "结案", f"{O1} 李明"):
+        assert expected in text, expected
+    view = cli.json("case", "show", CASE)
+    records = [i for s in view["stages"] for i in s["items"] if i["type"] == "record"]
+    assert len(records) >= 14
+    for r in records:
+        assert f"blake3:{r['digest']}" in text
+    assert text.count('class="custody"') == len(records)
+    assert "stored from" in text and "linked to" in text
+    assert "2021-03-15 08:30:00" in text and "0:02" in text  # recorded time, a 2 s clip's duration
+
+
+def test_every_readable_kind_gets_a_preview_image(built, dossier):
+    _, cli = built
+    view = cli.json("case", "show", CASE)
+    records = {i["digest"]: i for s in view["stages"] for i in s["items"] if i["type"] == "record"}
+    thumbs = {p.stem: p for p in (dossier / "assets" / "thumbs").iterdir()}
+    kinds = {records[d]["kind"] for d in thumbs}
+    assert kinds == {"video", "audio", "photo", "document"}
+    documents = {records[d]["doc_type"] for d in thumbs if records[d]["kind"] == "document"}
+    assert documents >= {"询问笔录", "送达回证"}
+    for path in thumbs.values():
+        with Image.open(path) as img:
+            assert img.width <= 240 and len(img.convert("RGB").getcolors(1 << 16) or range(99)) > 1, path
+    text = (dossier / "index.html").read_text(encoding="utf-8")
+    for digest in thumbs:
+        assert f'src="assets/thumbs/{digest}.' in text
+
+
+def test_a_broken_clip_gets_an_icon_and_a_note_and_does_not_stop_the_export(dossier):
+    text = (dossier / "index.html").read_text(encoding="utf-8")
+    assert '<use href="#icon-video"/>' in text and "no preview: no video frame" in text
+
+
+def test_names_with_markup_newlines_and_gbk_bytes_are_shown_escaped(dossier):
+    text = (dossier / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in text and "onerror=alert(1)>" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\\n现场.mp4" in text
+    assert "as GBK: 询问笔录.pdf" in text
+
+
+def test_the_export_is_journaled_with_format_html(built, tmp_path):
+    _, cli = built
+    data = export(cli, tmp_path / "d", "--case", CASE)
+    assert data["format"] == "html" and data["records"] >= 14 and data["journal_error"] is None
+    files = [p for p in (tmp_path / "d").rglob("*") if p.is_file()]
+    assert data["files"] == len(files) and data["bytes"] == sum(p.stat().st_size for p in files)
+    last = json.loads((cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert last["type"] == "export.created" and last["seq"] == data["journaled_seq"]
+    assert last["data"]["format"] == "html" and last["data"]["scope"] == {"case": CASE}
+
+
+def test_a_party_dossier_holds_its_cases_and_its_records_outside_cases(built, tmp_path):
+    _, cli = built
+    export(cli, tmp_path / "p", "--party", "张三")
+    text = (tmp_path / "p" / "index.html").read_text(encoding="utf-8")
+    assert "一户式档案 张三（P1）" in text and CASE in text and PERSON not in text
+    loose = cli.json("party", "show", "P1")["records_outside_cases"]
+    assert len(loose) == 1 and f"blake3:{loose[0]['digest']}" in text
+    assert network_refs(tmp_path / "p") == []
+
+
+def test_an_existing_non_empty_destination_is_refused(built, tmp_path):
+    _, cli = built
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    result = cli("export", "--case", CASE, str(tmp_path / "taken"), "--format", "html")
+    assert result.exit_code == 1 and result.stderr.startswith("RK450")
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
+
+
+def test_a_failure_midway_leaves_neither_a_dossier_nor_its_work_folder(built, tmp_path, monkeypatch):
+    _, cli = built
+
+    def crash(self):
+        raise OSError(5, "injected I/O error")
+
+    monkeypatch.setattr(export_html._Page, "render", crash)
+    with Archive.open(cli.store, actor="tester@test") as archive, pytest.raises(errors.RecordkeepError):
+        export_html.export_html(archive, tmp_path / "d", case=CASE)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_blob_or_a_missing_ffmpeg_gives_a_note_never_an_exception(tmp_path, dump_dir):
+    from recordkeep import thumbnails
+
+    gone = thumbnails.render(tmp_path / "no-such-blob", "photo", tmp_path / "t1")
+    assert gone.path is None and "blob unreadable" in gone.note
+    clip = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.MP4"))
+    no_tool = thumbnails.render(clip, "video", tmp_path / "t2", ffmpeg="/nonexistent/ffmpeg")
+    assert no_tool.path is None and "ffmpeg not found" in no_tool.note
+    assert thumbnails.render(None, "video", tmp_path / "t3").note == "no preview: the file was disposed"
+    assert list(tmp_path.glob("t*")) == []
