@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(ffmpeg b3sum chromium chromium-driver fonts-wqy-microhei)
 VENV=.venv
 
 install_system_packages() {
