@@ -92,19 +92,35 @@ def open_archive(ctx: click.Context):
 @main.command()
 @click.option("--timezone", default="Asia/Shanghai", show_default=True,
               help="Timezone assumed for camera clocks that carry no offset.")
+@click.option("--backend", metavar="s3://BUCKET/PREFIX",
+              help="Keep blobs and journal in this S3 bucket prefix; the store folder keeps the "
+                   "settings and this workstation's index. A prefix that holds a store is joined.")
+@click.option("--endpoint", metavar="URL", help="The S3 endpoint (SeaweedFS, MinIO, Ceph); default AWS.")
+@click.option("--region", help="The S3 region (default: AWS config, else us-east-1).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def init(ctx: click.Context, timezone: str, as_json: bool) -> None:
-    """Create a new store."""
+def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str | None, region: str | None,
+         as_json: bool) -> None:
+    """Create a new store (or join one kept in an S3 bucket)."""
     from recordkeep import Archive
 
-    with Archive.init(ctx.obj["store"], actor=ctx.obj["actor"], timezone=timezone) as archive:
+    if backend is None and (endpoint or region):
+        raise click.UsageError("--endpoint and --region go with --backend s3://BUCKET/PREFIX")
+    with Archive.init(ctx.obj["store"], actor=ctx.obj["actor"], timezone=timezone, backend=backend,
+                      endpoint=endpoint, region=region) as archive:
         data = {"store": str(archive.root), "store_id": archive.settings.store_id,
                 "timezone": archive.settings.timezone}
+        if backend is not None:
+            data.update(backend=backend, endpoint=endpoint, joined=archive.joined,
+                        journal_seq=archive.index.head.seq)
     if as_json:
         emit(data)
-    else:
+    elif backend is None:
         click.echo(f"created store {data['store']} (id {data['store_id']}, timezone {timezone})")
+    else:
+        verb = "joined" if data["joined"] else "created"
+        click.echo(f"{verb} store {data['store_id']} in {backend} (timezone {data['timezone']}, "
+                   f"journal at seq {data['journal_seq']}); local folder {data['store']}")
 
 
 # -- add / import -----------------------------------------------------------------
@@ -648,6 +664,222 @@ def export_cmd(ctx: click.Context, dest: Path, case_no: str | None, party: str |
                f"to {result.dest} ({result.format})")
     if result.journal_error:
         click.echo(result.journal_error)
+
+
+# -- check, stats, retention (issue 7) --------------------------------------------------
+@main.command(name="check")
+@click.option("--case", "case_no", help="Check this case only.")
+@click.option("--year", type=click.IntRange(1, 9998), help="Check the cases opened in this year.")
+@click.option("--strict", is_flag=True, help="Exit 4 also when a rule cannot be decided (unknown).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict: bool,
+              as_json: bool) -> None:
+    """Prove or disprove the three enforcement systems (三项制度) case by case; exit 4 when broken."""
+    from recordkeep import check
+
+    report = check.check(open_archive(ctx), case=case_no, year=year)
+    if as_json:
+        emit(report.as_data())
+    else:
+        for case in report.cases:
+            if not case.findings:
+                continue
+            click.echo(f"{case.case_no}  [{case.status}]")
+            for f in case.findings:
+                where = " ".join(x for x in (f.stage or "", f.party or "") if x)
+                click.echo(f"  {f.code} {f.status.upper():<7} {where + ': ' if where else ''}{f.message}")
+                click.echo(f"        fix: {f.fix}")
+        in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
+        verdict = "OK" if report.ok else "BROKEN"
+        click.echo(f"check: {len(report.cases)} case(s), {report.broken} broken rule(s) in {in_cases} "
+                   f"case(s), {report.unknown} unknown: {verdict}")
+    if not report.ok or (strict and report.unknown):
+        ctx.exit(EXIT_COMPLIANCE)
+
+
+@main.command(name="stats")
+@click.option("--year", type=click.IntRange(1, 9998), help="The figures of this year.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats_cmd(ctx: click.Context, year: int | None, as_json: bool) -> None:
+    """The figures a yearly report quotes: cases, decisions, reviews, records, devices."""
+    from recordkeep import stats
+
+    data = stats.stats(open_archive(ctx), year=year)
+    if as_json:
+        emit(data)
+        return
+    c, d, m, r = data["cases"], data["decisions"], data["major_decisions"], data["records"]
+    click.echo(f"figures for {year or 'all years'} (as of {short_time(data['as_of'])})")
+    click.echo(f"cases: {c['total']}  " + "  ".join(f"{k} {v}" for k, v in c["by_status"].items())
+               + "  | reached: " + "  ".join(f"{k} {v}" for k, v in c["by_stage"].items()))
+    click.echo(f"decisions: {d['count']}, total {d['total_amount']} yuan  "
+               + "  ".join(f"{k} {v['count']} ({v['amount']})" for k, v in d["by_kind"].items()))
+    click.echo(f"major decisions: {m['count']}, reviewed before deciding: {m['reviewed']}")
+    if m["decisions"]:
+        print_table(("case", "party", "kind", "amount", "法制审核", "集体讨论"),
+                    [(x["case_no"], x["party"], x["penalty_kind"], x["amount"] or "", x["legal_review"],
+                      x["collective_discussion"]) for x in m["decisions"]])
+    click.echo(f"records: {r['count']}, {human_size(r['bytes'])} held, {r['disposed']} disposed of")
+    print_table(("kind", "records", "bytes"),
+                [(k, str(v["count"]), human_size(v["bytes"])) for k, v in r["by_kind"].items()])
+    click.echo("")
+    print_table(("officer", "name", "records"),
+                [(x["officer"] or "(unknown)", x["name"] or "", str(x["records"]))
+                 for x in data["records_per_officer"]])
+    click.echo("")
+    print_table(("device", "records"), [(x["device"] or "(unknown)", str(x["records"]))
+                                        for x in data["records_per_device"]])
+    click.echo(f"\ndevices in service: {len(data['devices_in_service'])}")
+    for x in data["officers_without_device"]:
+        click.echo(f"officer without a device: {x['cert_no']} {x['name'] or ''}")
+    for x in data["shared_devices"]:
+        click.echo(f"device shared by several officers: {x['device']}: {' '.join(x['officers'])}")
+
+
+@main.group(cls=Group)
+def retention() -> None:
+    """Retention: what may be disposed of, and records kept permanently."""
+
+
+def print_statuses(statuses) -> None:
+    print_table(("digest", "kind", "size", "recorded", "kept until", "why not disposable"),
+                [(s.digest[:12], s.kind, human_size(s.size), short_time(s.recorded_at),
+                  short_time(s.keep_until) or "permanent",
+                  "; ".join(detail for _, detail in s.refusals) or "due") for s in statuses])
+
+
+@retention.command(name="due")
+@click.option("--as-of", help="Judge at this time instead of now (T).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retention_due(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
+    """Records that may be disposed of: ordinary, past retention, unlinked, unheld."""
+    from recordkeep import retention as ret
+
+    archive = open_archive(ctx)
+    moment = ret.moment(archive, as_of)
+    due = ret.due(archive, as_of=moment)
+    unfinished = ret.unfinished_disposals(archive)
+    if as_json:
+        emit({"as_of": moment, "ordinary_months": ret.ordinary_months(archive),
+              "records": [s.as_data() for s in due], "unfinished_disposals": unfinished})
+        return
+    if due:
+        print_statuses(due)
+    for digest in unfinished:
+        click.echo(f"disposal of {digest[:12]} was journaled but its blob remains: run 'dispose' again")
+    click.echo(f"{len(due)} record(s) may be disposed of, {human_size(sum(s.size for s in due))}")
+
+
+@retention.command(name="show")
+@click.argument("digests", nargs=-1, required=True, metavar="DIGEST...")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retention_show(ctx: click.Context, digests: tuple[str, ...], as_json: bool) -> None:
+    """Each record's retention class, holds, and whether it may be disposed of now."""
+    from recordkeep import retention as ret
+
+    archive = open_archive(ctx)
+    statuses = [ret.status(archive, d) for d in digests]
+    if as_json:
+        emit({"records": [s.as_data() for s in statuses]})
+    else:
+        print_statuses(statuses)
+
+
+@retention.command(name="keep")
+@click.argument("digests", nargs=-1, required=True, metavar="DIGEST...")
+@click.option("--reason", help="Why the records are kept permanently.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retention_keep(ctx: click.Context, digests: tuple[str, ...], reason: str | None, as_json: bool) -> None:
+    """Mark records permanent (never due for disposal; journaled, not undone)."""
+    from recordkeep import retention as ret
+
+    kept = ret.keep(open_archive(ctx), list(digests), reason=reason)
+    emit({"kept": kept}) if as_json else click.echo(f"kept {len(kept)} record(s) permanently")
+
+
+@retention.command(name="holds")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retention_holds(ctx: click.Context, as_json: bool) -> None:
+    """Legal holds in force."""
+    from recordkeep import retention as ret
+
+    holds = ret.list_holds(open_archive(ctx))
+    if as_json:
+        emit({"holds": holds})
+        return
+    print_table(("held", "since", "by", "records", "reason"),
+                [(f"{h['kind']} {h['ref'][:12] if h['kind'] == 'record' else h['ref']}",
+                  short_time(h["since"]), h["by"], str(h["records"]), h["reason"] or "") for h in holds])
+
+
+@main.command(name="dispose")
+@click.argument("digests", nargs=-1, required=True, metavar="DIGEST...")
+@click.option("--reason", required=True, help="Why (journaled with the actor).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def dispose_cmd(ctx: click.Context, digests: tuple[str, ...], reason: str, as_json: bool) -> None:
+    """Dispose of due records' blobs, all or nothing; their metadata and digests stay."""
+    from recordkeep import retention as ret
+
+    done = ret.dispose(open_archive(ctx), list(digests), reason=reason)
+    if as_json:
+        emit({"disposed": done.disposed, "finished": done.finished, "bytes": done.bytes})
+        return
+    for digest in done.disposed:
+        click.echo(f"disposed of {digest}")
+    for digest in done.finished:
+        click.echo(f"finished the interrupted disposal of {digest}")
+    click.echo(f"{len(done.disposed)} record(s) disposed of, {human_size(done.bytes)} freed")
+
+
+def hold_target(digests: tuple[str, ...], case_no: str | None, party: str | None) -> dict:
+    if sum(bool(x) for x in (digests, case_no, party)) != 1:
+        raise click.UsageError("give DIGEST..., or --case NO, or --party P (one of them)")
+    return {"digests": list(digests) or None, "case": case_no, "party": party}
+
+
+def hold_options(fn):
+    fn = click.argument("digests", nargs=-1, metavar="[DIGEST...]")(fn)
+    fn = click.option("--case", "case_no", help="Every record linked to this case.")(fn)
+    fn = click.option("--party", help="Every record linked to this party or its cases.")(fn)
+    return click.option("--json", "as_json", is_flag=True)(fn)
+
+
+@main.command(name="hold")
+@hold_options
+@click.option("--reason", help="Why (e.g. the court's or the reviewing body's request).")
+@click.pass_context
+def hold_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | None, party: str | None,
+             reason: str | None, as_json: bool) -> None:
+    """Put a legal hold on records, a case or a party: nothing it covers is disposed of."""
+    from recordkeep import retention as ret
+
+    new = ret.hold(open_archive(ctx), reason=reason, **hold_target(digests, case_no, party))
+    if as_json:
+        emit({"held": [{"kind": k, "ref": r} for k, r in new]})
+    else:
+        click.echo(f"held {len(new)}: " + ", ".join(f"{k} {r}" for k, r in new) if new else "already held")
+
+
+@main.command(name="release")
+@hold_options
+@click.pass_context
+def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | None, party: str | None,
+                as_json: bool) -> None:
+    """Lift a legal hold from records, a case or a party."""
+    from recordkeep import retention as ret
+
+    lifted = ret.release(open_archive(ctx), **hold_target(digests, case_no, party))
+    if as_json:
+        emit({"released": [{"kind": k, "ref": r} for k, r in lifted]})
+    else:
+        click.echo(f"released {len(lifted)}: " + ", ".join(f"{k} {r}" for k, r in lifted))
 
 
 # -- verify ----------------------------------------------------------------------

@@ -4,17 +4,26 @@ Every change is a list of event drafts appended to the journal under its lock
 and then folded into the index in one transaction (``transact``). Opening a
 store brings the index up to the journal's head; a read-only store gets a
 temporary index when its own is stale.
+
+The blobs and the journal live behind ``objects.Objects`` and ``journal.Journal``:
+local files (the default) or an S3 bucket (``[backend] type = "s3"`` in
+recordkeep.toml, see s3.py). With a bucket, several stations append to one
+journal: ``transact`` rebuilds its drafts and retries when another station
+appended first (HeadMoved).
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import random
 import re
 import shutil
 import socket
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +32,11 @@ from typing import Self
 from . import errors, settings
 from .index import FILENAME as INDEX_FILE
 from .index import Index, rebuild
-from .journal import Draft, Event, LocalJournal
-from .objects import LocalObjects, fsync_dir, os_error
+from .journal import ZERO_HASH, Draft, Event, Journal, LocalJournal
+from .objects import LocalObjects, Objects, fsync_dir, os_error
 
 DIGEST_TEXT = re.compile(r"(?:blake3:)?([0-9a-f]{8,64})")
+TRANSACT_ATTEMPTS = 200  # HeadMoved retries (only stations sharing a bucket ever race)
 
 
 def default_actor() -> str:
@@ -41,6 +51,31 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]:
+    """The blob store and journal that recordkeep.toml's ``[backend]`` names (local by default)."""
+    backend = conf.section("backend")
+    kind = backend.get("type", "local")
+    if kind == "local":
+        return LocalObjects(root), LocalJournal(root)
+    where = str(root / settings.FILENAME)
+    if kind == "s3":
+        from .journal_s3 import BATCH_WAIT_SECONDS, S3Journal
+        from .objects_s3 import PART_SIZE, S3Objects
+        from .s3 import Bucket
+
+        bucket = Bucket.from_settings(backend, conf.section("worm"), where)
+        wait = backend.get("batch_wait_seconds", BATCH_WAIT_SECONDS)
+        part_mib = backend.get("part_mib", PART_SIZE // (1024 * 1024))
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
+            raise errors.ConfigError(f"[backend] batch_wait_seconds must be a number, not {wait!r}",
+                                     path=where)
+        if not isinstance(part_mib, int) or isinstance(part_mib, bool) or not 5 <= part_mib <= 5120:
+            raise errors.ConfigError(f"[backend] part_mib must be 5 to 5120, not {part_mib!r}", path=where)
+        return (S3Objects(root, bucket, part_size=part_mib * 1024 * 1024),
+                S3Journal(root, bucket, batch_wait=float(wait)))
+    raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
+
+
 def _writable(root: Path) -> bool:
     return os.access(root, os.W_OK) and not (os.statvfs(root).f_flag & os.ST_RDONLY)
 
@@ -52,9 +87,9 @@ class Archive:
         self.root = root
         self.actor = actor
         self.settings = settings.load(root)
-        self.objects = LocalObjects(root)
-        self.journal = LocalJournal(root)
+        self.objects, self.journal = open_backend(root, self.settings)
         self.readonly = not _writable(root)
+        self.joined = False  # set by init when it joined a store already in a bucket
         self._tempdir: str | None = None
         self._index: Index | None = None
 
@@ -68,14 +103,22 @@ class Archive:
     # -- opening -----------------------------------------------------------
     @classmethod
     def init(cls, root: str | os.PathLike, *, actor: str | None = None,
-             timezone: str = "Asia/Shanghai") -> Archive:
-        """Create a new store at ``root`` (absent or an empty folder) and open it."""
+             timezone: str = "Asia/Shanghai", backend: str | None = None,
+             endpoint: str | None = None, region: str | None = None) -> Archive:
+        """Create a new store at ``root`` (absent or an empty folder) and open it.
+
+        With ``backend`` (``s3://BUCKET/PREFIX``), blobs and journal live in that bucket
+        (at ``endpoint``); ``root`` keeps recordkeep.toml and this workstation's index.
+        A bucket prefix that already holds a store is joined, not created again.
+        """
         root = Path(root)
         if (root / settings.FILENAME).exists():
             raise errors.StoreExists("a store already exists here", path=root)
         if root.exists() and any(root.iterdir()):
             raise errors.StoreError("the folder is not empty and is not a store", path=root,
                                     hint="choose a new or empty folder for the store")
+        if backend is not None:
+            return cls._init_s3(root, actor or default_actor(), timezone, backend, endpoint, region)
         try:
             for sub in ("objects/blake3", "journal/torn", "tmp"):
                 (root / sub).mkdir(parents=True, exist_ok=True)
@@ -96,19 +139,94 @@ class Archive:
         return archive
 
     @classmethod
+    def _init_s3(cls, root: Path, actor: str, timezone: str, url: str, endpoint: str | None,
+                 region: str | None) -> Archive:
+        from botocore.exceptions import ClientError
+
+        from .journal_s3 import S3Journal
+        from .s3 import Bucket, Location, backend_text, is_missing, is_precondition_failed, worm_text
+
+        location = Location.parse(url)
+        bucket = Bucket(location, endpoint=endpoint, region=region)
+        bucket.check()
+        head = S3Journal(root, bucket).head()
+        client, shared_key = bucket.client, bucket.key(settings.FILENAME)
+        with bucket.guard("reading the store's shared settings", settings.FILENAME):
+            try:
+                shared = client.get_object(Bucket=bucket.name, Key=shared_key)["Body"].read().decode("utf-8")
+            except ClientError as exc:
+                if not is_missing(exc):
+                    raise
+                shared = None
+        if shared is None:
+            if head.seq:
+                first = next(S3Journal(root, bucket).read(1, 2))
+                shared = settings.initial_text(first.data.get("timezone", timezone),
+                                               store_id=first.data.get("store_id")) + worm_text()
+            else:
+                shared = settings.initial_text(timezone) + worm_text()
+            with bucket.guard("writing the store's shared settings", settings.FILENAME):
+                try:
+                    client.put_object(Bucket=bucket.name, Key=shared_key, Body=shared.encode("utf-8"),
+                                      IfNoneMatch="*", ContentType="text/plain; charset=utf-8")
+                except ClientError as exc:  # another station initialised it at the same moment
+                    if not is_precondition_failed(exc):
+                        raise
+                    shared = client.get_object(Bucket=bucket.name, Key=shared_key)["Body"].read().decode()
+        fresh = not root.exists()
+        try:
+            (root / "tmp").mkdir(parents=True, exist_ok=True)
+            tmp = root / "tmp" / "recordkeep.toml.new"
+            tmp.write_text(shared + backend_text(location, endpoint, region), encoding="utf-8")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, root / settings.FILENAME)
+            fsync_dir(root)
+        except OSError as exc:
+            raise os_error(exc, "creating the store's local folder", root) from exc
+        archive = cls(root, actor)
+        try:
+            archive.journal.create()
+            archive.joined = bool(head.seq)
+            if not head.seq:
+                # another station creating it at the same moment (HeadMoved) used the same shared
+                # settings, so this one has simply joined
+                with contextlib.suppress(errors.HeadMoved):
+                    archive.journal.append(
+                        [Draft("store.created", {"store_id": archive.settings.store_id,
+                                                 "timezone": archive.settings.timezone,
+                                                 "layout": "recordkeep-1", "backend": "s3"})],
+                        actor=actor, at=archive.now(), expect_head=ZERO_HASH)
+            archive.index  # noqa: B018  (catch up with the bucket's journal now)
+        except BaseException:
+            archive.close()  # the local side is only settings and an index: leave no half store
+            for name in (settings.FILENAME, "journal.lock", INDEX_FILE, f"{INDEX_FILE}-wal",
+                         f"{INDEX_FILE}-shm"):
+                (root / name).unlink(missing_ok=True)
+            shutil.rmtree(root / "tmp", ignore_errors=True)
+            if fresh:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+        return archive
+
+    @classmethod
     def open(cls, root: str | os.PathLike, *, actor: str | None = None) -> Archive:
         """Open the store at ``root``; raise NotAStore when it is not one."""
         root = Path(root)
-        if not (root / settings.FILENAME).is_file() or not (root / "journal" / "events.jsonl").is_file():
+        if not (root / settings.FILENAME).is_file():
             raise errors.NotAStore("this folder is not a recordkeep store", path=root)
-        return cls(root, actor or default_actor())
+        archive = cls(root, actor or default_actor())
+        if not archive.journal.present():
+            archive.close()
+            raise errors.NotAStore("this folder is not a recordkeep store", path=root)
+        return archive
 
     def _open_index(self) -> Index:
         path = self.root / INDEX_FILE
         if not self.readonly:
             try:
                 index = Index(path, migrate=False)
-                if index.pending_migrations() or not index.is_current(self.journal.head()):
+                if index.pending_migrations() or not index.is_current(self.journal.head(since=index.head)):
                     with self.journal.locked():  # one process migrates and catches up at a time
                         index.migrate()
                         index.catch_up(self.journal)
@@ -137,6 +255,8 @@ class Archive:
             self._index = None
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
+        self.objects.close()
+        self.journal.close()
 
     def __enter__(self) -> Self:
         return self
@@ -154,17 +274,30 @@ class Archive:
             raise errors.ReadOnlyStore("the store is read-only; nothing was written", path=self.root)
 
     def transact(self, build: Callable[[], list[Draft]]) -> list[Event]:
-        """Under the journal lock: catch the index up, build drafts, append, fold in."""
+        """Under the journal lock: catch the index up, build drafts, append, fold in.
+
+        When another station sharing the bucket appended first (HeadMoved), catch up
+        again and rebuild the drafts against the new state, then retry (a local journal's
+        lock keeps that from ever happening).
+        """
         self.require_writable()
-        with self.journal.locked():
-            self.index.catch_up(self.journal)
-            drafts = build()
-            if not drafts:
-                return []
-            events = self.journal.append(drafts, actor=self.actor, at=self.now(),
-                                         expect_head=self.index.head.hash)
-            self.index.apply(events)
-        return events
+        for attempt in range(1, TRANSACT_ATTEMPTS + 1):
+            with self.journal.locked():
+                self.index.catch_up(self.journal)
+                drafts = build()
+                if not drafts:
+                    return []
+                try:
+                    events = self.journal.append(drafts, actor=self.actor, at=self.now(),
+                                                 expect_head=self.index.head.hash)
+                except errors.HeadMoved:
+                    if attempt == TRANSACT_ATTEMPTS:
+                        raise
+                else:
+                    self.index.apply(events)
+                    return events
+            time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
+        raise AssertionError("unreachable")
 
     def commit(self, drafts: list[Draft]) -> list[Event]:
         """Append fixed drafts (which do not depend on the index's state)."""

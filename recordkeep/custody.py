@@ -1,7 +1,7 @@
 """Chain of custody: every journal event that touched a record, a case or a party.
 
 Events are found through the index's ``event_touches`` and read verbatim from the
-journal at their byte offsets, so what is shown is exactly what is chained.
+journal at their positions, so what is shown is exactly what is chained.
 """
 
 from __future__ import annotations
@@ -25,14 +25,12 @@ class Custody:
 def read_events(archive: Archive, seqs: list[int]) -> tuple[list[Event], list[bytes]]:
     """The journal lines (verbatim, without newline) and events for ``seqs``, in seq order."""
     conn = archive.index.conn
-    events, lines = [], []
-    with open(archive.journal.path, "rb") as f:
-        for seq in sorted(set(seqs)):
-            row = conn.execute("SELECT offset FROM events WHERE seq = ?", (seq,)).fetchone()
-            f.seek(row[0])
-            raw = f.readline().rstrip(b"\n")
-            events.append(parse_line(raw, row[0], len(raw) + 1))
-            lines.append(raw)
+    positions = []
+    for seq in sorted(set(seqs)):
+        row = conn.execute("SELECT offset FROM events WHERE seq = ?", (seq,)).fetchone()
+        positions.append(row[0])
+    lines = archive.journal.lines_at(positions)
+    events = [parse_line(raw, position, len(raw) + 1) for raw, position in zip(lines, positions, strict=True)]
     return events, lines
 
 

@@ -73,6 +73,36 @@ class ToolMissing(StoreError):
     hint = "install ffmpeg (apt-get install -y ffmpeg) or set RECORDKEEP_FFPROBE"
 
 
+class BackendAuth(StoreError):
+    """The object store refused the credentials (or none were found)."""
+
+    code = "RK108"
+    hint = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE / ~/.aws/credentials) "
+            "to a key the object store accepts")
+
+
+class BackendUnavailable(StoreError):
+    """The object store cannot be reached (down, wrong endpoint, network)."""
+
+    code = "RK109"
+    hint = ("check that the object store is up and the endpoint in recordkeep.toml is right, "
+            "then run the same command again")
+
+
+class BackendError(StoreError):
+    """The object store answered with an error recordkeep does not expect."""
+
+    code = "RK110"
+    hint = "check the bucket and its permissions, then run the same command again"
+
+
+class BlobLocked(StoreError):
+    """Object Lock (WORM) keeps a blob until its retention date: it cannot be removed yet."""
+
+    code = "RK111"
+    hint = "the bucket's Object Lock keeps this blob until the date shown: dispose of it again after that"
+
+
 # 2xx: integrity --------------------------------------------------------------
 class IntegrityError(RecordkeepError):
     code = "RK200"

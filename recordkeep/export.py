@@ -26,7 +26,7 @@ from .archive import Archive
 from .custody import read_events
 from .dossier import STAGES
 from .dossier_view import case_view, party_view
-from .hashing import hash_fd
+from .hashing import hash_fd, hash_stream
 from .journal import Draft
 from .objects import fsync_dir, os_error
 from .scope import case_digests, party_digests
@@ -135,17 +135,13 @@ def _write(path: Path, text: str) -> None:
 def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
     """Copy a blob, checking its BLAKE3 on the way; return (sha256, size)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = os.open(archive.objects.path(digest), os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        with open(target, "wb") as out:
-            blake, size, extra = hash_fd(src, extra=("sha256",), sink=out.write)
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        os.close(src)
+    with archive.objects.open(digest) as src, open(target, "wb") as out:
+        blake, size, extra = hash_stream(src, extra=("sha256",), sink=out.write)
+        out.flush()
+        os.fsync(out.fileno())
     if blake != digest:
         raise errors.IntegrityError(f"blob {digest[:12]} no longer matches its digest: export stopped",
-                                    path=archive.objects.path(digest))
+                                    path=archive.objects.location(digest))
     return extra["sha256"], size
 
 

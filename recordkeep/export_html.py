@@ -100,8 +100,10 @@ def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str
     folder.mkdir(parents=True, exist_ok=True)
 
     def one(e: dict) -> thumbnails.Thumbnail:
-        blob = None if e["disposed"] else archive.objects.path(e["digest"])
-        return thumbnails.render(blob, e["kind"], folder / e["digest"])
+        if e["disposed"]:
+            return thumbnails.render(None, e["kind"], folder / e["digest"])
+        with archive.objects.local_file(e["digest"]) as blob:  # the blob itself, or a download
+            return thumbnails.render(blob, e["kind"], folder / e["digest"])
 
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         return dict(zip(wanted, pool.map(one, wanted.values()), strict=True))

@@ -81,6 +81,34 @@ def hash_fd(fd: int, *, buffer: AlignedBuffer | None = None,
     return hasher.hexdigest(), total, {k: h.hexdigest() for k, h in others.items()}
 
 
+def hash_stream(stream, *, buffer: AlignedBuffer | None = None,
+                sink: Callable[[memoryview], None] | None = None,
+                extra: tuple[str, ...] = ()) -> tuple[str, int, dict[str, str]]:
+    """``hash_fd`` for any readable: a real file goes through its descriptor, any other
+    stream (an object store's response) is read ``CHUNK`` bytes at a time."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is not None:
+        return hash_fd(fd, buffer=buffer, sink=sink, extra=extra)
+    hasher = new_hasher()
+    others = {name: hashlib.new(name) for name in extra}
+    total = 0
+    while True:
+        data = stream.read(CHUNK)
+        if not data:
+            break
+        view = memoryview(data)
+        hasher.update(view)
+        for h in others.values():
+            h.update(view)
+        if sink is not None:
+            sink(view)
+        total += len(data)
+    return hasher.hexdigest(), total, {k: h.hexdigest() for k, h in others.items()}
+
+
 def hash_file(path: str | bytes | os.PathLike, *, extra: tuple[str, ...] = ()) -> tuple[str, int]:
     """BLAKE3 hex digest and size of the file at ``path`` (streamed, never mmapped)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))

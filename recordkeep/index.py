@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import errors
-from .journal import ZERO_HASH, Event, Head, LocalJournal
+from .journal import ZERO_HASH, Event, Head, Journal
 
 FILENAME = "index.sqlite"
 migrations = sqlite_utils.Migrations("recordkeep")
@@ -161,7 +161,7 @@ class Index:
         self.conn.executemany("INSERT OR IGNORE INTO event_touches (kind, ref, seq) VALUES (?,?,?)",
                               [(k, r, event.seq) for k, r in sorted(touches)])
 
-    def catch_up(self, journal: LocalJournal, batch: int = 5000) -> int:
+    def catch_up(self, journal: Journal, batch: int = 5000) -> int:
         """Apply every journal event after this index's head, in batches; return how many."""
         head = self.head
         if head.seq:
@@ -173,7 +173,7 @@ class Index:
             if last is None or last.hash != head.hash or last.end != head.end:
                 raise errors.IndexCorrupt(
                     f"the journal no longer holds the index's last event (seq {head.seq})",
-                    path=journal.path,
+                    path=journal.location,
                     hint="run 'recordkeep log verify'; if the journal is intact, "
                          "run 'recordkeep rebuild-index'")
         applied, pending = 0, []
@@ -187,7 +187,7 @@ class Index:
         return applied + len(pending)
 
 
-def rebuild(journal: LocalJournal, target: str | os.PathLike) -> int:
+def rebuild(journal: Journal, target: str | os.PathLike) -> int:
     """Build a fresh index at ``target`` from the whole journal; return events applied."""
     target = Path(target)
     for suffix in ("", "-wal", "-shm"):
@@ -208,7 +208,7 @@ RECORD_FIELDS = ("container", "duration_ms", "video_codec", "audio_codec", "widt
                  "serial", "probe_status", "probe_error")
 
 
-@handles("store.created", "journal.torn_set_aside")
+@handles("store.created", "journal.torn_set_aside", "journal.batch_cut")
 def _store_event(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
     if event.type == "store.created":
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",

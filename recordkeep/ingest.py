@@ -25,7 +25,7 @@ from .archive import Archive
 from .hashing import AlignedBuffer, hash_fd
 from .index_people import officer_of_device
 from .journal import Draft
-from .objects import PutResult, rehash_from_disk
+from .objects import PutResult
 
 COPIERS = 4  # files copied at once: their fsyncs share the disk's journal commits
 COPIES_IN_FLIGHT = 8
@@ -271,14 +271,14 @@ class _Batch:
 
     def _probe(self, digest: str, rel: bytes) -> media.MediaFacts:
         """Media facts of a stored blob; a missing ffprobe never blocks storing evidence."""
-        path = self.archive.objects.path(digest)
-        try:
-            return media.probe(path, name=os.path.basename(rel), timezone=self.zone_name,
-                               ffprobe=self.ffprobe)
-        except errors.ToolMissing as exc:
-            with open(path, "rb") as f:
-                kind = media.detect_kind(f.read(media.HEAD_BYTES), os.path.basename(rel))
-            return media.MediaFacts(kind, "failed", f"{exc.code}: {exc.message}")
+        with self.archive.objects.local_file(digest) as path:
+            try:
+                return media.probe(path, name=os.path.basename(rel), timezone=self.zone_name,
+                                   ffprobe=self.ffprobe)
+            except errors.ToolMissing as exc:
+                with open(path, "rb") as f:
+                    kind = media.detect_kind(f.read(media.HEAD_BYTES), os.path.basename(rel))
+                return media.MediaFacts(kind, "failed", f"{exc.code}: {exc.message}")
 
     def _store(self, full: bytes, rel: bytes) -> Outcome:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -313,7 +313,12 @@ class _Batch:
             return outcome
         outcome.status = "stored" if put.new_blob else "present"
         if self.options.readback and not self.options.dry_run:
-            digest, size = rehash_from_disk(self.archive.objects.path(put.digest))
+            try:
+                digest, size = self.archive.objects.readback(put.digest)
+            except errors.StoreError as exc:
+                outcome.status, outcome.code = "failed", exc.code
+                outcome.reason = f"the stored copy could not be read back: {exc.message}"
+                return outcome
             outcome.readback = "equal" if (digest, size) == (put.digest, put.size) else "mismatch"
             if outcome.readback == "mismatch":
                 outcome.status, outcome.code = "failed", errors.ReadbackMismatch.code

@@ -14,11 +14,11 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import errors
 from .hashing import hash_bytes
@@ -66,7 +66,13 @@ class Draft:
 
 @dataclass(frozen=True)
 class Event:
-    """One journal line, parsed; ``offset`` is its byte offset in the journal."""
+    """One journal line, parsed.
+
+    ``offset`` is the event's *position* in its journal and ``end`` the position
+    reading resumes from after it: byte offsets in the local ``events.jsonl``; in the
+    object layout (one object per event) the position is the seq itself and ``end``
+    is seq + 1. The index stores positions without looking inside them.
+    """
 
     seq: int
     type: str
@@ -90,7 +96,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Head:
-    """The last complete line of the journal: its seq and hash, and the byte size up to it."""
+    """The last complete event of the journal: its seq and hash, and the position after it."""
 
     seq: int
     hash: str
@@ -137,6 +143,41 @@ def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
                  obj["hash"], offset, length)
 
 
+class Journal(Protocol):
+    """The journal's interface: what every backend offers and all that other modules use.
+
+    ``LocalJournal`` keeps one file (``journal/events.jsonl``); ``journal_s3.S3Journal``
+    one object per event (``journal/<seq>.json``). Both hold the same lines, chained the
+    same way. Positions (``Event.offset``/``end``, ``Head.end``) are the backend's own.
+    """
+
+    location: str
+
+    def present(self) -> bool:
+        """Whether this store has its journal (or, for a bucket, its local side)."""
+
+    def head(self, since: Head | None = None) -> Head:
+        """The journal's head; ``since`` is a head known to be in it (lets a bucket list less)."""
+
+    def read_tail(self) -> tuple[Head, TornTail | None]: ...
+
+    def read(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
+        """Complete events from position ``start`` up to (not including) position ``stop``."""
+
+    def lines_at(self, positions: Iterable[int]) -> list[bytes]:
+        """The verbatim lines (without newline) of the events at these positions, in order."""
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Serialise this workstation's writers (and index catch-ups)."""
+
+    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
+        """Chain and durably append ``drafts``; raise HeadMoved if the head is not ``expect_head``."""
+
+    def verify_chain(self, head: str | None = None) -> ChainReport: ...
+
+    def close(self) -> None: ...
+
+
 class LocalJournal:
     """The journal as one file on the local file system."""
 
@@ -147,6 +188,16 @@ class LocalJournal:
         self._lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def present(self) -> bool:
+        return self.path.is_file()
+
+    def close(self) -> None:
+        pass
 
     # -- reading -----------------------------------------------------------
     def size(self) -> int:
@@ -175,8 +226,16 @@ class LocalJournal:
         event = parse_line(buf[prev_nl + 1:last_nl], start + prev_nl + 1)
         return Head(event.seq, event.hash, end), torn
 
-    def head(self) -> Head:
+    def head(self, since: Head | None = None) -> Head:
         return self.read_tail()[0]
+
+    def lines_at(self, positions: Iterable[int]) -> list[bytes]:
+        lines = []
+        with open(self.path, "rb") as f:
+            for offset in positions:
+                f.seek(offset)
+                lines.append(f.readline().rstrip(b"\n"))
+        return lines
 
     def read(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
         """Events from byte ``start`` (a line start) up to ``stop``; a torn tail is not yielded."""

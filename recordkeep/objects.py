@@ -3,7 +3,8 @@
 A blob is copied into ``tmp/`` while it is hashed (one read pass), fsynced, made
 read-only and hard-linked into place (``link`` never overwrites, so two writers of
 the same bytes are harmless), then its directory is fsynced. Nothing here ever
-deletes or rewrites a stored blob.
+rewrites a stored blob; only ``dispose`` (called by retention after the disposal
+is journaled) removes one.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import errno
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from . import errors
-from .hashing import AlignedBuffer, hash_fd
+from .hashing import AlignedBuffer, hash_fd, hash_file
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 OBJECTS = "objects"
@@ -63,6 +66,56 @@ def fsync_dir(path: str | os.PathLike) -> None:
         os.close(fd)
 
 
+class Objects(Protocol):
+    """The blob store's interface: what every backend offers and all that feature modules use.
+
+    ``LocalObjects`` keeps blobs as files under the store; ``objects_s3.S3Objects`` as
+    objects in a bucket. Digests are bare lowercase hex.
+    """
+
+    def relpath(self, digest: str) -> str:
+        """``objects/blake3/ab/cd/<hex>``: the blob's name inside the store, in every backend."""
+
+    def location(self, digest: str) -> str:
+        """Where the blob is, for messages (a file path or an ``s3://`` URL)."""
+
+    def size(self, digest: str) -> int | None:
+        """The stored blob's size, or None when it is absent."""
+
+    def sizes(self, digests: Iterable[str]) -> dict[str, int | OSError | None]:
+        """Sizes of many blobs at once: None when absent, an OSError when unreadable."""
+
+    def exists(self, digest: str) -> bool: ...
+
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None) -> PutResult:
+        """Store everything readable from ``src_fd``, hashing it during that one read."""
+
+    def open(self, digest: str) -> AbstractContextManager[BinaryIO]:
+        """A stream of the stored bytes (``read(n)``; a real file where there is one)."""
+
+    def local_file(self, digest: str) -> AbstractContextManager[Path]:
+        """A local file holding the blob's bytes while the context lasts (for media probes)."""
+
+    def readback(self, digest: str) -> tuple[str, int]:
+        """Re-read the stored blob from the storage medium itself and hash it (import's check)."""
+
+    def hash_stored(self, digest: str) -> tuple[str, int]:
+        """Hash the stored blob by streaming it (verify's fallback)."""
+
+    def mmap_path(self, digest: str) -> Path | None:
+        """A local file that may be memory-mapped for hashing, when blobs are local files."""
+
+    def iterate(self) -> Iterator[StoredFile]:
+        """Everything stored under objects/, valid digest name or not, in sorted order."""
+
+    def stale_temporaries(self) -> list[Path]: ...
+
+    def dispose(self, digest: str) -> bool:
+        """Remove a blob whose disposal is journaled; False when it was already gone."""
+
+    def close(self) -> None: ...
+
+
 class LocalObjects:
     """Blobs on the local file system under ``root``."""
 
@@ -84,6 +137,60 @@ class LocalObjects:
 
     def exists(self, digest: str) -> bool:
         return self.path(digest).is_file()
+
+    def relpath(self, digest: str) -> str:
+        return f"{OBJECTS}/{ALGO}/{digest[:2]}/{digest[2:4]}/{digest}"
+
+    def location(self, digest: str) -> str:
+        return str(self.path(digest))
+
+    def sizes(self, digests: Iterable[str]) -> dict[str, int | OSError | None]:
+        found: dict[str, int | OSError | None] = {}
+        for digest in digests:
+            try:
+                found[digest] = self.path(digest).stat().st_size
+            except FileNotFoundError:
+                found[digest] = None
+            except OSError as exc:
+                found[digest] = exc
+        return found
+
+    @contextmanager
+    def open(self, digest: str) -> Iterator[BinaryIO]:
+        with open(self.path(digest), "rb", buffering=0) as f:
+            yield f
+
+    @contextmanager
+    def local_file(self, digest: str) -> Iterator[Path]:
+        yield self.path(digest)
+
+    def readback(self, digest: str) -> tuple[str, int]:
+        return rehash_from_disk(self.path(digest))
+
+    def hash_stored(self, digest: str) -> tuple[str, int]:
+        return hash_file(self.path(digest))
+
+    def mmap_path(self, digest: str) -> Path | None:
+        return self.path(digest)
+
+    def close(self) -> None:
+        pass
+
+    def dispose(self, digest: str) -> bool:
+        """Remove the blob of a record whose disposal is already journaled: the only
+        code path that ever removes a blob (``retention.dispose`` calls it). True when
+        a file was removed, False when it was already gone."""
+        if not HEX64.fullmatch(digest):
+            raise ValueError(f"not a hex digest: {digest!r}")
+        path = self.path(digest)
+        try:
+            os.unlink(path)
+            fsync_dir(path.parent)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise os_error(exc, "disposing of a blob", path) from exc
+        return True
 
     def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None) -> PutResult:
         """Copy everything readable from ``src_fd`` into the store, hashing as it goes."""

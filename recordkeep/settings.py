@@ -50,12 +50,12 @@ def load(root: str | os.PathLike) -> Settings:
     return Settings(store_id, tz, raw)
 
 
-def initial_text(timezone: str) -> str:
-    """The recordkeep.toml written by ``init``: a fresh store id and the timezone."""
+def initial_text(timezone: str, store_id: str | None = None) -> str:
+    """The recordkeep.toml written by ``init``: a fresh store id (unless given) and the timezone."""
     return (
         "# recordkeep store settings\n"
         "[store]\n"
-        f'id = "{uuid.uuid4()}"\n'
+        f'id = "{store_id or uuid.uuid4()}"\n'
         f'timezone = "{timezone}"  # assumed for camera clocks that carry no offset\n'
         "\n"
         "# [media]\n"

