@@ -15,6 +15,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +45,9 @@ def parse_args(description: str, *, size_gib: float, pairs: int,
                     help="parent folder for the temporary data (default: beside the repository, "
                          "on the same file system)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data afterwards")
+    ap.add_argument("--settle", type=float, default=60.0,
+                    help="before each pair, wait up to this many seconds for the CPUs to be "
+                         "quiet (other work on the machine); 0 to not wait (default 60)")
     ap.add_argument("--json-out", default=None,
                     help="also write the results as JSON here (default bench/results/NAME.json)")
     if extra:
@@ -140,14 +144,55 @@ def sync() -> None:
     os.sync()
 
 
+# -- the machine's other work ------------------------------------------------------------
+def _cpu_ticks() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    idle = vals[3] + vals[4]  # idle + iowait
+    return sum(vals[:8]), idle
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Fraction of all CPUs busy over ``seconds`` (this process sleeps meanwhile)."""
+    t0, i0 = _cpu_ticks()
+    time.sleep(seconds)
+    t1, i1 = _cpu_ticks()
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
+def settle(max_wait: float, quiet: float = 0.25) -> float:
+    """Wait (up to ``max_wait`` s) until the CPUs are less than ``quiet`` busy; return the last reading.
+
+    Other sessions' test runs share these 2 cores; starting a pair in a quiet moment
+    lowers the noise. A pair still runs after ``max_wait`` (the reading is kept with it).
+    """
+    if max_wait <= 0:
+        return -1.0
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy = cpu_busy(1.0)
+        if busy < quiet or time.monotonic() >= deadline:
+            return busy
+
+
 # -- timing ----------------------------------------------------------------------------
+LAST_CPU_S = 0.0  # user+sys CPU seconds of the last run()'s processes
+
+
 def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = None,
         check: bool = True) -> float:
-    """Run one command as a subprocess, output discarded; return its wall time in seconds."""
+    """Run one command as a subprocess, output discarded; return its wall time in seconds.
+
+    The CPU time (user + system) of the command and its children goes to LAST_CPU_S.
+    """
+    global LAST_CPU_S
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(argv, shell=shell, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU_S = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if check and proc.returncode != 0:
         shown = argv if isinstance(argv, str) else " ".join(map(str, argv))
         sys.exit(f"bench: command failed (exit {proc.returncode}): {shown}\n"
@@ -165,6 +210,8 @@ class Comparison:
     ours_cmd: str = ""
     tool_cmd: str = ""
     pairs: list[tuple[float, float]] = field(default_factory=list)
+    cpu: list[tuple[float, float]] = field(default_factory=list)
+    busy: list[float] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -178,21 +225,28 @@ class Comparison:
         return {
             "name": self.name, "ours": self.ours, "tool": self.tool,
             "ours_cmd": self.ours_cmd, "tool_cmd": self.tool_cmd, "note": self.note,
-            "pairs": [{"ours_s": round(a, 4), "tool_s": round(b, 4), "ratio": round(a / b, 4)}
-                      for a, b in self.pairs],
+            "pairs": [{"ours_s": round(a, 4), "tool_s": round(b, 4), "ratio": round(a / b, 4),
+                       "ours_cpu_s": round(ca, 3), "tool_cpu_s": round(cb, 3),
+                       "machine_busy_before": round(busy, 3)}
+                      for (a, b), (ca, cb), busy in zip(self.pairs, self.cpu, self.busy, strict=True)],
             "median_ratio": round(statistics.median(r), 4),
             "min_ratio": round(min(r), 4), "max_ratio": round(max(r), 4),
             "median_ours_s": round(statistics.median(ours), 4),
             "median_tool_s": round(statistics.median(tool), 4),
+            "median_ours_cpu_s": round(statistics.median(a for a, _ in self.cpu), 3),
+            "median_tool_cpu_s": round(statistics.median(b for _, b in self.cpu), 3),
         }
 
 
 def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Callable[[], float],
-              *, before: Callable[[], None] | None = None, quiet: bool = False) -> Comparison:
+              *, before: Callable[[], None] | None = None, quiet: bool = False,
+              settle_s: float = 0.0) -> Comparison:
     """Time ``ours`` then ``tool``, ``pairs`` times; ``before`` runs untimed before each side.
 
     ``ours`` and ``tool`` each return the seconds they measured (so set-up inside them,
-    such as a fresh store, can be left out of the time).
+    such as a fresh store, can be left out of the time); the CPU seconds of the timed
+    command are taken from LAST_CPU_S. Before each pair, ``settle`` waits (up to
+    ``settle_s``) for a quiet machine.
     """
     if not quiet:
         print(f"\n== {comp.name}: {comp.ours} vs {comp.tool}, {pairs} alternated pairs")
@@ -200,17 +254,24 @@ def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Cal
             print(f"   ours: {comp.ours_cmd}")
         if comp.tool_cmd:
             print(f"   tool: {comp.tool_cmd}")
-        print(f"   {'pair':>4}  {'recordkeep s':>12}  {'tool s':>10}  {'ratio':>6}")
+        print(f"   {'pair':>4}  {'recordkeep s':>12}  {'tool s':>10}  {'ratio':>6}  "
+              f"{'cpu s (rk/tool)':>15}  {'busy before':>11}")
     for i in range(pairs):
+        busy = settle(settle_s)
         if before:
             before()
         a = ours()
+        ca = LAST_CPU_S
         if before:
             before()
         b = tool()
+        cb = LAST_CPU_S
         comp.pairs.append((a, b))
+        comp.cpu.append((ca, cb))
+        comp.busy.append(busy)
         if not quiet:
-            print(f"   {i + 1:>4}  {a:>12.3f}  {b:>10.3f}  {a / b:>6.3f}", flush=True)
+            print(f"   {i + 1:>4}  {a:>12.3f}  {b:>10.3f}  {a / b:>6.3f}  "
+                  f"{ca:>7.2f}/{cb:<7.2f}  {busy * 100:>10.0f}%", flush=True)
     return comp
 
 
@@ -221,6 +282,8 @@ def report(comp: Comparison, target: float | None = None, *, unit_bytes: int | N
             f"(min {s['min_ratio']:.3f}, max {s['max_ratio']:.3f}; "
             f"median {s['median_ours_s']:.3f} s vs {s['median_tool_s']:.3f} s)")
     print(line)
+    print(f"   median CPU seconds (user+sys of the command): recordkeep {s['median_ours_cpu_s']:.2f}, "
+          f"tool {s['median_tool_cpu_s']:.2f}")
     if unit_bytes:
         s["bytes"] = unit_bytes
         s["ours_gbps"] = round(unit_bytes / s["median_ours_s"] / 1e9, 3)
@@ -239,6 +302,7 @@ def save(name: str, summaries: list[dict], args: argparse.Namespace, extra: dict
     out = Path(args.json_out) if args.json_out else RESULTS / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {"bench": name, "when": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "loadavg_at_end": os.getloadavg(),
            "args": {k: v for k, v in vars(args).items() if k != "json_out"},
            "results": summaries, **(extra or {})}
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

@@ -1,6 +1,6 @@
 """Benchmark: `recordkeep add` of one large random file against `cp FILE DST && sync`.
 
-    python bench/add_vs_cp.py [--size-gib 2] [--pairs 5]
+    python bench/add_vs_cp.py [--size-gib 2] [--pairs 7]
 
 Two comparisons, each alternated (recordkeep, cp+sync, recordkeep, cp+sync, ...):
   1. `recordkeep --store S add FILE --no-readback`   vs  `cp FILE DST && sync`
@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 TARGET = 1.25
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=5)
+    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=7)
     rk = c.resolve("recordkeep")
     cp = c.need("cp")
     size = int(args.size_gib * c.GiB)
@@ -60,7 +60,7 @@ def main() -> None:
                 label, "recordkeep " + label.split(" (")[0], "cp+sync",
                 ours_cmd=f"recordkeep --store S add FILE {' '.join(flags)}".rstrip(),
                 tool_cmd="cp FILE DST && sync")
-            c.alternate(comp, args.pairs, ours(flags), tool, before=before)
+            c.alternate(comp, args.pairs, ours(flags), tool, before=before, settle_s=args.settle)
             summaries.append(c.report(comp, TARGET, unit_bytes=size))
         before()
     print("\nSUMMARY (median ratio recordkeep / cp+sync)")
