@@ -64,4 +64,13 @@ def initial_text(timezone: str, store_id: str | None = None) -> str:
         "# [[naming.patterns]]  # recorder file-name conventions, tried in order before the defaults\n"
         '# name = "mybrand"\n'
         '# regex = \'^(?P<device>\\w+)_(?P<officer>\\d{6,12})_(?P<start>\\d{14})\\.\\w+$\'\n'
+        "\n"
+        "# [rules]  # compliance thresholds (docs/rules.md); localities differ\n"
+        '# major_fine_person = "10000"        # yuan\n'
+        '# major_fine_organisation = "100000" # yuan\n'
+        "# major_fine_inclusive = true        # at or above (以上); false: strictly above\n"
+        "# publish_within_workdays = 7\n"
+        "\n"
+        "# [retention]\n"
+        "# ordinary_months = 6  # records neither important, linked nor kept may go after this\n"
     )
