@@ -997,11 +997,16 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
 
 @log.command(name="verify")
 @click.option("--head", "head_hash", help="A head hash noted earlier: prove the journal still holds it.")
+@click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="An exported bag: check its journal lines against this store's chain.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_verify(ctx: click.Context, head_hash: str | None, as_json: bool) -> None:
+def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_json: bool) -> None:
     """Walk the hash chain; name the first bad line."""
     archive = open_archive(ctx)
+    if bag is not None:
+        verify_bag_journal(ctx, archive, bag, as_json)
+        return
     report = archive.journal.verify_chain(head=head_hash.lower() if head_hash else None)
     ok = report.problem is None and report.found_head is not False
     if as_json:
@@ -1022,6 +1027,25 @@ def log_verify(ctx: click.Context, head_hash: str | None, as_json: bool) -> None
         click.echo(f"journal: {report.lines} lines, head seq {report.head.seq} {report.head.hash}: "
                    + ("OK" if ok else "BROKEN"))
     if not ok:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+def verify_bag_journal(ctx: click.Context, archive, bag: Path, as_json: bool) -> None:
+    from recordkeep import bagcheck
+
+    report = bagcheck.check_bag_journal(archive, bag)
+    if as_json:
+        emit({"ok": report.ok, "lines": report.lines, "head_seq": report.head_seq,
+              "head_found": report.head_found, "problems": report.problems})
+    else:
+        for problem in report.problems:
+            click.echo(f"PROBLEM RK227 {problem}")
+        if report.head_found is False:
+            click.echo(f"PROBLEM RK224: the bag's journal head (seq {report.head_seq}) "
+                       "is not in this store's chain")
+        click.echo(f"bag journal: {report.lines} lines checked against the store: "
+                   + ("OK" if report.ok else "BROKEN"))
+    if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
 

@@ -5,6 +5,7 @@ and the ``RecordkeepError`` tree.
 """
 
 from . import (
+    bagcheck,
     check,
     custody,
     dossier,
@@ -33,6 +34,7 @@ __all__ = [
     "Report",
     "__version__",
     "add_files",
+    "bagcheck",
     "check",
     "custody",
     "default_actor",

@@ -10,6 +10,7 @@ import bagit
 import pytest
 
 from recordkeep import Archive, export
+from recordkeep.journal import canonical, event_hash
 
 CASE = "坡城管罚〔2021〕12号"
 
@@ -151,3 +152,19 @@ def test_export_to_elsewhere_works_from_a_read_only_store(cli, dossier, tmp_path
     finally:
         os.system(f"umount {view}")
 
+
+
+def test_log_verify_bag_checks_the_bags_journal_lines_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    good = cli.json("log", "verify", "--bag", str(dest))
+    assert good["ok"] is True and good["lines"] > 0 and good["head_found"] is True
+    journal = dest / "recordkeep" / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    event = json.loads(lines[0])
+    event["actor"] = "forger@elsewhere"
+    event["hash"] = event_hash(event)
+    lines[0] = canonical(event) + b"\n"
+    journal.write_bytes(b"".join(lines))
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "differs from the store" in result.stdout
