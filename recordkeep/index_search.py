@@ -1,4 +1,4 @@
-"""Search structures in the index: FTS5 trigram tables kept in step by SQLite triggers.
+"""Search structures in the index: FTS5 trigram tables kept in step with their base tables.
 
 Contract (``search.py`` is the only reader):
 - ``search_names_fts``: the base name of each sighting's original path (rowid =
@@ -7,6 +7,9 @@ Contract (``search.py`` is the only reader):
 - ``search_cases_fts``: case_key (the folded case number) and title (rowid = cases.rowid).
 - ``search_stages_fts``: note and action of each stage event (rowid = stage_events.seq).
 - ``search_records_doc_type``: records by doc type (only those that have one).
+- The FTS tables are complete when ``search_fts_queue`` is empty and ``search_fts_mark``
+  holds, for each, the highest rowid of its base table (``ready()``); until then search
+  scans the base tables instead.
 
 The FTS tables are contentless (``content=''``) with ``detail=none``: they map each
 trigram to the rows holding it and nothing more (a third of a full index's size), so
@@ -15,22 +18,26 @@ columns of the small tables (parties, cases, stage events) end in two padding ch
 (U+001F), so that every occurrence of a 1 or 2 character text starts some trigram:
 short text is looked up through the trigram vocabulary (``fts5vocab``).
 
-Triggers on the base tables queue each change (the old values to delete, the new to
-insert) in ``search_fts_queue``; a trigger on ``meta`` folds the queue into the FTS tables
-when ``Index.apply`` records its last event (``last_seq``), once per applied batch, in the
-same transaction. Writing the FTS tables from the row triggers directly is ~6x slower: in
-SQLite 3.40 FTS5 flushes its pending terms to a new segment at every statement savepoint,
-i.e. once per row. Triggers fire whether events are applied live or by ``rebuild``, so a
-rebuilt index answers exactly as the live one. While the queue is not empty (base tables
-written outside ``apply``) search scans the base tables instead. Every name holds ``_fts``
-or is an index, so index comparisons skip them (segment layout depends on batch sizes).
+Keeping in step, at no cost per inserted row: a trigger on ``meta`` fires when
+``Index.apply`` records its last event (``last_seq``), once per applied batch and in its
+transaction, and indexes the base rows above the mark in one statement per table, then
+moves the mark. Rows already indexed that change or go are queued by row triggers (old
+values to delete, new ones to insert) and folded in first. Row triggers writing the FTS
+tables directly would cost one FTS segment per row (SQLite 3.40's FTS5 flushes its
+pending terms at every statement savepoint) and made rebuilds ~30% slower. Triggers fire
+whether events are applied live or by ``rebuild``, so a rebuilt index answers exactly as
+the live one. Every name holds ``_fts`` or is an index, so index comparisons skip them
+(their layout depends on batch sizes).
 """
 
 from __future__ import annotations
 
+import sqlite3
+
 from .index import migrations
 
 QUEUE = "search_fts_queue"
+MARK = "search_fts_mark"
 DOC_TYPE_INDEX = "search_records_doc_type"
 PAD = "char(31, 31)"
 
@@ -57,51 +64,80 @@ SOURCES: dict[str, tuple[str, str, str, str, dict[str, str]]] = {
 FTS_TABLES = tuple(SOURCES)
 
 
+def _sub(text: str, row: str) -> str:
+    return text.replace("{row}", row)
+
+
+def _mark(fts: str) -> str:
+    return f"(SELECT upto FROM {MARK} WHERE fts = '{fts}')"
+
+
 def _sql(fts: str) -> str:
-    """The FTS table, the triggers queueing its base table's changes, and its filling."""
+    """The FTS table, its mark, and the triggers queueing changes to rows it already holds."""
     table, rowid, watched, when, columns = SOURCES[fts]
     names = ", ".join(columns)
     slots = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
 
-    def sub(text: str, row: str) -> str:
-        return text.replace("{row}", row)
-
     def queue(op: str, row: str) -> str:
-        values = ", ".join(sub(v, row) for v in columns.values())
+        values = ", ".join(_sub(v, row) for v in columns.values())
         return (f"INSERT INTO {QUEUE} (fts, op, row, {slots}) SELECT '{fts}', {op}, {row}.{rowid}, "
-                f"{values} WHERE {sub(when, row)};")
+                f"{values} WHERE {_sub(when, row)};")
 
+    held = f"old.{rowid} <= {_mark(fts)}"
     return f"""
     CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='', tokenize='trigram', detail=none,
         columnsize=0);
-    CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN {queue('NULL', 'new')} END;
-    CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN {queue("'delete'", 'old')} END;
-    CREATE TRIGGER {fts}_update AFTER UPDATE OF {watched} ON {table} BEGIN
-        {queue("'delete'", 'old')} {queue('NULL', 'new')} END;
-    INSERT INTO {fts} (rowid, {names}) SELECT {rowid}, {", ".join(sub(v, table) for v in columns.values())}
-        FROM {table} WHERE {sub(when, table)};
+    INSERT INTO {MARK} (fts, upto) VALUES ('{fts}', 0);
+    CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} WHEN {held} BEGIN
+        {queue("'delete'", 'old')}
+        UPDATE {MARK} SET upto = old.{rowid} - 1 WHERE fts = '{fts}' AND upto = old.{rowid};
+    END;
+    CREATE TRIGGER {fts}_update AFTER UPDATE OF {watched} ON {table} WHEN {held} BEGIN
+        {queue("'delete'", 'old')} {queue('NULL', 'new')}
+    END;
     """
 
 
 def _flush() -> str:
-    """Statements folding the queue into the FTS tables, in queue order, then emptying it."""
+    """Statements folding the queue into the FTS tables (in queue order), then indexing the
+    base rows above each mark and moving the marks."""
     out = []
     for fts, (*_, columns) in SOURCES.items():
         slots = ", ".join(f"c{i}" for i in range(1, len(columns) + 1))
         out.append(f"INSERT INTO {fts} ({fts}, rowid, {', '.join(columns)}) SELECT op, row, {slots} "
                    f"FROM {QUEUE} WHERE fts = '{fts}' ORDER BY id;")
     out.append(f"DELETE FROM {QUEUE};")
+    for fts, (table, rowid, _, when, columns) in SOURCES.items():
+        values = ", ".join(_sub(v, table) for v in columns.values())
+        out.append(f"INSERT INTO {fts} (rowid, {', '.join(columns)}) SELECT {rowid}, {values} FROM {table} "
+                   f"WHERE {rowid} > {_mark(fts)} AND {_sub(when, table)};")
+        out.append(f"UPDATE {MARK} SET upto = (SELECT max({rowid}) FROM {table}) WHERE fts = '{fts}' "
+                   f"AND upto < (SELECT max({rowid}) FROM {table});")
     return " ".join(out)
+
+
+def ready(conn: sqlite3.Connection) -> bool:
+    """True when the FTS tables hold every base row as it is now."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {QUEUE, MARK, *FTS_TABLES} <= have or conn.execute(f"SELECT 1 FROM {QUEUE} LIMIT 1").fetchone():
+        return False
+    for fts, (table, rowid, *_) in SOURCES.items():
+        upto = conn.execute(f"SELECT upto FROM {MARK} WHERE fts = ?", (fts,)).fetchone()
+        top = conn.execute(f"SELECT max({rowid}) FROM {table}").fetchone()[0] or 0
+        if upto is None or upto[0] < top:
+            return False
+    return True
 
 
 @migrations()
 def m004_search(db) -> None:
-    """FTS5 trigram tables (filled from existing rows), the queue and its triggers, and
-    the partial index of records by doc type."""
+    """FTS5 trigram tables with their marks, queue and triggers, filled from the rows the
+    index already holds; and the partial index of records by doc type."""
     db.executescript(
         f"CREATE TABLE {QUEUE} (id INTEGER PRIMARY KEY, fts TEXT NOT NULL, op TEXT, "
         "row INTEGER NOT NULL, c1, c2, c3, c4);"
-        + "".join(_sql(fts) for fts in SOURCES)
+        f"CREATE TABLE {MARK} (fts TEXT PRIMARY KEY, upto INTEGER NOT NULL);"
+        + "".join(_sql(fts) for fts in SOURCES) + _flush()
         + f"""
         CREATE TRIGGER {QUEUE}_flush AFTER INSERT ON meta WHEN new.key = 'last_seq' BEGIN {_flush()} END;
         CREATE TRIGGER {QUEUE}_flush_update AFTER UPDATE ON meta WHEN new.key = 'last_seq'

@@ -23,12 +23,13 @@ Contract (``search(archive, Query) -> {"records": [...], "parties": [...], "case
 - No match is empty lists, never an error; no filter and no text lists every record.
 
 How: the FTS5 trigram tables of index_search.py give candidate rows (3+ characters: the
-rows holding all of the text's trigrams; shorter: the rows holding a trigram that starts
-with it), each checked against its base row. Without usable FTS tables (an index from
-before m004 opened read-only) the base tables are scanned. Records are then found from a
-driving set (a case's or party's links, or the text's hits when there are at most
-DRIVE_CAP) or by walking records newest first. The library never prints; work tables
-live in the connection's ``temp`` schema, so a read-only index can be searched.
+rows holding trigrams that cover the text; shorter: the rows holding a trigram that
+starts with it), each checked against its base row. Without complete FTS tables (an
+index from before m004 opened read-only, or rows written outside ``Index.apply``) the
+base tables are scanned. Records are then found from a driving set (a case's or party's
+links, or the text's hits when there are at most DRIVE_CAP) or by walking records newest
+first. The library never prints; work tables live in the connection's ``temp`` schema,
+so a read-only index can be searched.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
-from . import errors, when
+from . import errors, index_search, when
 from .archive import Archive
 from .dossier import Party, fold_case_no, parse_stage, resolve_case, resolve_party
 from .dossier_view import record_summary
 from .index import utc_key
-from .index_search import DOC_TYPE_INDEX, FTS_TABLES, QUEUE, basename_sql
+from .index_search import DOC_TYPE_INDEX, basename_sql
 from .registry import check_officer
 
 KINDS = ("video", "audio", "photo", "document", "other")
@@ -180,8 +181,8 @@ class _Filters:
 # -- text ------------------------------------------------------------------------------
 def _needles(text: str) -> list[str]:
     """The text as typed and NFKC-folded (full-width letters and digits made plain),
-    without control characters."""
-    raw = "".join(c for c in text if c >= " ").strip()
+    without control characters or lone surrogates (undecodable bytes of a command line)."""
+    raw = "".join(c for c in text if c >= " " and not "\ud800" <= c <= "\udfff").strip()
     plain = unicodedata.normalize("NFKC", raw).strip()
     return [n for n in dict.fromkeys((raw, plain)) if n]
 
@@ -196,12 +197,10 @@ def _lower(text: str) -> str:
 
 
 def _schema(conn: sqlite3.Connection) -> tuple[bool, bool]:
-    """Whether the FTS tables exist and hold every row (else search scans), and whether
-    the doc type index exists (an index from before m004, opened read-only, has neither)."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    fts = (set(FTS_TABLES) | {QUEUE}) <= have and \
-        conn.execute(f"SELECT 1 FROM {QUEUE} LIMIT 1").fetchone() is None
-    return fts, DOC_TYPE_INDEX in have
+    """Whether the FTS tables hold every row (else search scans), and whether the doc type
+    index exists (an index from before m004, opened read-only, has neither)."""
+    index = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (DOC_TYPE_INDEX,)).fetchone()
+    return index_search.ready(conn), index is not None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from recordkeep import Archive, search
+from recordkeep import Archive, index_search, search
 from recordkeep.search import Query
 
 from .conftest import Cli
@@ -258,6 +260,15 @@ def test_punctuation_in_the_text_never_raises_a_query_error(bureau, text):
     json.loads(result.stdout)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=12) | st.text(alphabet='"*()^:{}-+ 〔〕[]号张三坡头区\x00\x1f\udcff',
+                                            max_size=8))
+def test_any_text_at_all_gives_lists_never_an_error(bureau, text):
+    with Archive.open(bureau.store) as archive:
+        result = search.search(archive, Query(text=text, limit=5))
+    assert set(result) == {"records", "parties", "cases"}
+
+
 def test_punctuation_matches_literally(bureau):
     for text in ('odd "name" (copy)*', '"name"', "(copy)*"):
         result = bureau("search", "--json", "--", text)
@@ -350,6 +361,9 @@ def test_an_index_without_search_tables_or_with_a_pending_queue_answers_by_scann
         conn = archive.index.conn
         conn.execute("DELETE FROM search_fts_queue")
         _drop_m004(conn)
+    assert [Cli(copy).json("search", *q) for q in QUERIES] == before, "m004 applied again on open"
+    with Archive.open(copy) as archive:
+        _drop_m004(archive.index.conn)
     with Archive.open(copy) as archive:
         archive.readonly = True  # as on a read-only store: the current index is used as is
         assert search.search(archive, Query(text="张三")) == bureau.json("search", "张三")
@@ -420,6 +434,24 @@ def test_search_tables_follow_rows_that_change_or_go(archive, cli, tmp_path):
         conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
     assert search.search(archive, Query(text="西湖街道"))["parties"] == []
     assert conn.execute("SELECT count(*) FROM search_fts_queue").fetchone()[0] == 0
+    cli("party", "add", "--name", "钱七", "--id-number", "440803199001010012", "--address", "徐闻县海安镇")
+    assert conn.execute("SELECT rowid FROM parties WHERE name = '钱七'").fetchone()[0] == 1, "rowid reused"
+    assert [p["name"] for p in search.search(archive, Query(text="海安镇"))["parties"]] == ["钱七"]
+    assert search.search(archive, Query(text="西湖街道"))["parties"] == []
+
+
+def test_rows_written_outside_apply_are_found_by_scanning_until_the_next_batch(archive, cli, tmp_path):
+    (tmp_path / "a.txt").write_text("a")
+    cli("add", str(tmp_path / "a.txt"))
+    conn = archive.index.conn
+    digest = conn.execute("SELECT digest FROM records").fetchone()[0]
+    path = "outside/新的文件名.txt"
+    conn.execute("INSERT INTO sightings (seq, digest, path) VALUES (1, ?, ?)", (digest, path))
+    assert not index_search.ready(conn)
+    assert [r["digest"] for r in search.search(archive, Query(text="新的文件名"))["records"]] == [digest]
+    conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")  # what the next apply does
+    assert index_search.ready(conn)
+    assert [r["digest"] for r in search.search(archive, Query(text="新的文件名"))["records"]] == [digest]
 
 
 def test_disposed_records_are_still_found_with_their_metadata(bureau, tmp_path):
