@@ -195,6 +195,7 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
     index = Index(target)
     try:
         index.conn.execute("PRAGMA synchronous=OFF")
+        index.conn.execute("PRAGMA cache_size=-262144")  # 256 MB: random digest keys in big tables
         count = index.catch_up(journal)
         index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
