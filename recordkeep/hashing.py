@@ -16,7 +16,7 @@ from blake3 import blake3
 
 from . import errors
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 1024 * 1024
 PREFIX = "blake3:"
 
 
