@@ -124,10 +124,16 @@ def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bu
 
 
 DRIVER = """
-import sys
+import os, sys, time
+from pathlib import Path
 from recordkeep import Archive, Options, add_files, import_dump
-store, dump, *files = sys.argv[1:]
+store, barrier, dump, *files = sys.argv[1:]
 with Archive.open(store) as archive:
+    archive.index  # open and catch up before the start line
+    Path(barrier, str(os.getpid())).touch()
+    deadline = time.monotonic() + 120
+    while len(os.listdir(barrier)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # both stations start writing together, even on a loaded machine
     for f in files:
         add_files(archive, [f])
     receipt = import_dump(archive, dump, options=Options(readback=False))
@@ -154,7 +160,10 @@ def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain(s
             digests.add(hash_file(single)[0])
             singles.append(str(single))
         work[name] = (str(dump), singles)
-    procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / name), *work[name][:1],
+    barrier = tmp_path / "start-line"
+    barrier.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / name), str(barrier),
+                               *work[name][:1],
                                *work[name][1]], cwd=REPO, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "RECORDKEEP_ACTOR": f"clerk@{name}",
                                    "PYTHONPATH": str(REPO)})
