@@ -17,6 +17,8 @@ import re
 import secrets
 import shutil
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -145,14 +147,33 @@ def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
     return extra["sha256"], size
 
 
-def _prepare_dest(dest: Path) -> Path:
+@contextmanager
+def staged(dest: Path) -> Iterator[Path]:
+    """A hidden work folder beside ``dest``, renamed into place when the block ends well.
+
+    ``dest`` must be absent or an empty folder (else ExportDestExists). Every folder is
+    fsynced before the rename; on any failure the work folder is removed, so a crash
+    or a full disk never leaves a package that looks complete.
+    """
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ExportDestExists("the export destination exists and is not empty", path=dest)
     if not dest.parent.is_dir():
         raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
     work = dest.parent / f".{dest.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir()
-    return work
+    try:
+        yield work
+        for d in sorted({p.parent for p in work.rglob("*")} | {work}):
+            fsync_dir(d)
+        if dest.exists():
+            dest.rmdir()
+        os.rename(work, dest)
+        fsync_dir(dest.parent)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise os_error(exc, "writing the export", dest) from exc
+        raise
 
 
 def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = None,
@@ -160,9 +181,8 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
     dest = Path(dest).absolute()
     scope, entries = plan(archive, case=case, party=party)
-    work = _prepare_dest(dest)
     result = ExportResult(dest, "bagit", entries=entries)
-    try:
+    with staged(dest) as work:
         sha, blake = [], []
         for e in entries:
             if e["disposed"]:
@@ -188,17 +208,6 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt"]
         _write(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
-        for d in sorted({p.parent for p in work.rglob("*")} | {work}):
-            fsync_dir(d)
-        if dest.exists():
-            dest.rmdir()
-        os.rename(work, dest)
-        fsync_dir(dest.parent)
-    except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise os_error(exc, "writing the export", dest) from exc
-        raise
     _journal_export(archive, result, scope, digests)
     return result
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -37,8 +36,7 @@ from .archive import Archive
 from .custody import describe, for_record
 from .dossier import PENALTY_KINDS
 from .dossier_view import case_view, party_view
-from .export import ExportResult, _journal_export, _prepare_dest, _write, plan
-from .objects import fsync_dir, os_error
+from .export import ExportResult, _journal_export, _write, plan, staged
 
 __all__ = ["export_html"]
 
@@ -59,9 +57,8 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     scope, entries = plan(archive, case=case, party=party)
     view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
     digests = sorted({e["digest"] for e in entries})
-    work = _prepare_dest(dest)
     result = ExportResult(dest, "html", entries=entries)
-    try:
+    with staged(dest) as work:
         thumbs = _thumbnails(archive, entries, work / THUMBS)
         page = _Page(archive, scope, view, entries, thumbs)
         _write(work / "assets" / "dossier.css", CSS)
@@ -70,17 +67,6 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
             _fsync_file(path)
             result.files += 1
             result.bytes += path.stat().st_size
-        for d in sorted({p.parent for p in work.rglob("*")} | {work}):
-            fsync_dir(d)
-        if dest.exists():
-            dest.rmdir()
-        os.rename(work, dest)
-        fsync_dir(dest.parent)
-    except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise os_error(exc, "writing the export", dest) from exc
-        raise
     result.records = len(digests)
     _journal_export(archive, result, scope, digests)
     return result

@@ -178,6 +178,39 @@ class Journal(Protocol):
     def close(self) -> None: ...
 
 
+class ReentrantFlock:
+    """An exclusive ``flock`` on one file, re-entrant within this process (threads too).
+
+    ``fd`` is the locked file's descriptor while the lock is held (None otherwise).
+    """
+
+    def __init__(self, path: Path, flags: int, what: str) -> None:
+        self.path, self.flags, self.what = path, flags, what
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.fd: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                try:
+                    fd = os.open(self.path, self.flags | os.O_CLOEXEC, 0o644)
+                except OSError as exc:
+                    raise os_error(exc, self.what, self.path) from exc
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self.fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fd, self.fd = self.fd, None
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+
 class LocalJournal:
     """The journal as one file on the local file system."""
 
@@ -185,9 +218,8 @@ class LocalJournal:
         self.root = Path(root)
         self.path = self.root / "journal" / "events.jsonl"
         self.torn_dir = self.root / "journal" / "torn"
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._lock_fd: int | None = None
+        self._flock = ReentrantFlock(self.path, os.O_RDWR | os.O_APPEND,
+                                     "opening the journal for writing")
 
     @property
     def location(self) -> str:
@@ -262,23 +294,8 @@ class LocalJournal:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the journal's exclusive lock (re-entrant within this process)."""
-        with self._lock:
-            if self._depth == 0:
-                try:
-                    fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
-                except OSError as exc:
-                    raise os_error(exc, "opening the journal for writing", self.path) from exc
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_fd = fd
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    fd, self._lock_fd = self._lock_fd, None
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+        with self._flock.held():
+            yield
 
     def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
         """Chain and append ``drafts`` after the head ``expect_head``; fsync before returning.
@@ -312,7 +329,7 @@ class LocalJournal:
         return events
 
     def _write(self, blob: bytes, end: int) -> None:
-        fd = self._lock_fd
+        fd = self._flock.fd
         try:
             view = memoryview(blob)
             while view:
@@ -342,8 +359,8 @@ class LocalJournal:
                     os.fsync(f.fileno())
                 os.replace(tmp, target)
                 fsync_dir(self.torn_dir)
-            os.ftruncate(self._lock_fd, torn.offset)
-            os.fsync(self._lock_fd)
+            os.ftruncate(self._flock.fd, torn.offset)
+            os.fsync(self._flock.fd)
         except OSError as exc:
             raise os_error(exc, "setting a torn journal tail aside", target) from exc
         return Draft(TORN_EVENT, {"file": f"journal/torn/{name}", "bytes": len(torn.data),

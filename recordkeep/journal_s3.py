@@ -21,7 +21,6 @@ Positions (``Event.offset``) are the seqs themselves; ``end`` is seq + 1.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import secrets
@@ -40,6 +39,7 @@ from .journal import (
     Draft,
     Event,
     Head,
+    ReentrantFlock,
     TornTail,
     _check_line,
     canonical,
@@ -77,9 +77,8 @@ class S3Journal:
         self.batch_wait = batch_wait
         self.writer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._tip: Head | None = None
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._lock_fd: int | None = None
+        self._flock = ReentrantFlock(self.lock_path, os.O_RDWR | os.O_CREAT,
+                                     "opening the journal's lock file")
         self._pool = None
         self._pool_lock = threading.Lock()
 
@@ -211,23 +210,8 @@ class S3Journal:
         """This workstation's writers one at a time (re-entrant within this process).
 
         Other workstations are kept out by the conditional creates, not by this lock."""
-        with self._lock:
-            if self._depth == 0:
-                try:
-                    fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                except OSError as exc:
-                    raise os_error(exc, "opening the journal's lock file", self.lock_path) from exc
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._lock_fd = fd
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    fd, self._lock_fd = self._lock_fd, None
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+        with self._flock.held():
+            yield
 
     def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
         """Chain ``drafts`` after ``expect_head`` and create their objects, in seq order.
