@@ -32,6 +32,9 @@ install_python_packages() {
     # pip's notes about unused local mirrors are noise; pipefail still stops on a failed install
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
         | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+    # an editable install is not byte-compiled; compile now so no command pays for it
+    # (Python still recompiles a module whose source is newer than its cache)
+    "$VENV/bin/python" -m compileall -q recordkeep cli.py >/dev/null
 }
 
 setup() {

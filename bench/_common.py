@@ -60,11 +60,15 @@ def parse_args(description: str, *, size_gib: float, pairs: int,
 
 # -- tools -----------------------------------------------------------------------------
 def resolve(cmd: str) -> str:
-    """The real executable for ``cmd``, past a pyenv shim if there is one.
+    """The real executable for ``cmd``: the project's own ``.venv`` (what ``./tasks.sh``
+    installs) first, else PATH, past a pyenv shim if there is one.
 
     A pyenv shim is a bash script that costs ~100 ms a call on these machines; timing
     through it would measure pyenv, not the program.
     """
+    own = REPO / ".venv" / "bin" / cmd
+    if own.exists():
+        return str(own)
     found = shutil.which(cmd)
     if found is None:
         sys.exit(f"bench: {cmd!r} is not on PATH")

@@ -1,54 +1,45 @@
 """recordkeep: law-enforcement evidence kept honest.
 
 The public API (all that cli.py imports): ``Archive`` and the operations on it,
-and the ``RecordkeepError`` tree.
+and the ``RecordkeepError`` tree. Names and submodules are imported on first use,
+so a command loads only what it needs (the CLI starts in well under 150 ms).
 """
 
-from . import (
-    bagcheck,
-    check,
-    custody,
-    dossier,
-    dossier_view,
-    errors,
-    export,
-    export_html,
-    registry,
-    retention,
-    scope,
-    stats,
-    workdays,
-)
-from .archive import Archive, default_actor
-from .errors import RecordkeepError
-from .ingest import Options, Receipt, add_files, display_path, import_dump
-from .verify import Report, verify
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Archive",
-    "Options",
-    "Receipt",
-    "RecordkeepError",
-    "Report",
-    "__version__",
-    "add_files",
-    "bagcheck",
-    "check",
-    "custody",
-    "default_actor",
-    "display_path",
-    "dossier",
-    "dossier_view",
-    "errors",
-    "export",
-    "export_html",
-    "import_dump",
-    "registry",
-    "retention",
-    "scope",
-    "stats",
-    "verify",
-    "workdays",
-]
+_NAMES = {
+    "Archive": "archive",
+    "default_actor": "archive",
+    "RecordkeepError": "errors",
+    "Options": "ingest",
+    "Receipt": "ingest",
+    "add_files": "ingest",
+    "display_path": "ingest",
+    "import_dump": "ingest",
+    "Report": "verify",
+    "verify": "verify",
+}
+
+_SUBMODULES = (
+    "bagcheck", "check", "custody", "dossier", "dossier_view", "errors", "export", "export_html",
+    "registry", "retention", "scope", "search", "stats", "workdays",
+)
+
+__all__ = ["__version__", *_NAMES, *_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -42,9 +42,9 @@ class AlignedBuffer:
         self.close()
 
 
-def new_hasher() -> blake3:
-    """A BLAKE3 hasher that uses every core for large updates (releases the GIL)."""
-    return blake3(max_threads=blake3.AUTO)
+def new_hasher(threads: int = blake3.AUTO) -> blake3:
+    """A BLAKE3 hasher (releases the GIL); by default it uses every core for large updates."""
+    return blake3(max_threads=threads)
 
 
 def hash_fd(fd: int, *, buffer: AlignedBuffer | None = None,

@@ -314,7 +314,7 @@ class _Batch:
         outcome.status = "stored" if put.new_blob else "present"
         if self.options.readback and not self.options.dry_run:
             try:
-                digest, size = self.archive.objects.readback(put.digest)
+                digest, size = put.reread or self.archive.objects.readback(put.digest)
             except errors.StoreError as exc:
                 outcome.status, outcome.code = "failed", exc.code
                 outcome.reason = f"the stored copy could not be read back: {exc.message}"
@@ -335,7 +335,7 @@ class _Batch:
     def _copy_or_hash(self, fd: int) -> PutResult:
         """Copy into the store, or for a dry run only hash and look the digest up."""
         if not self.options.dry_run:
-            return self.archive.objects.put_fd(fd, buffer=self._buffer())
+            return self.archive.objects.put_fd(fd, buffer=self._buffer(), reread=self.options.readback)
         digest, size, _ = hash_fd(fd, buffer=self._buffer())
         return PutResult(digest, size, not self.archive.objects.exists(digest))
 

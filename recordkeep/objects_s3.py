@@ -147,8 +147,11 @@ class S3Objects:
         return stale
 
     # -- storing ---------------------------------------------------------------------------
-    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None) -> PutResult:
-        """Hash ``src_fd`` while spooling it (the one read), then upload unless present."""
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
+        """Hash ``src_fd`` while spooling it (the one read), then upload unless present.
+
+        ``reread`` is not done here: ``readback`` reads the object back from the bucket.
+        """
         spool = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.part"
         try:
             out = os.open(spool, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

@@ -286,7 +286,7 @@ def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_fr
         card.mkdir()
         digests = [hash_file(write_random(card / f"clip{i}.mp4", 6 << 20, seed=i))[0] for i in range(5)]
         proc = run_recordkeep("import", "--json", str(card), store=store)
-        assert proc.returncode == 5
+        assert proc.returncode == 5, (proc.stderr, proc.stdout[-3000:])
         data = json.loads(proc.stdout)
         failed = [f for f in data["files"] if f["status"] == "failed"]
         assert failed and all(f["code"] == "RK105" for f in failed)
@@ -314,3 +314,43 @@ def test_a_missing_ffprobe_never_blocks_storing_and_the_records_say_why(store, d
         row = archive.index.conn.execute(
             "SELECT kind, probe_status, probe_error FROM records WHERE kind = 'video' LIMIT 1").fetchone()
     assert row["probe_status"] == "failed" and "RK107" in row["probe_error"]
+
+
+def _bytes_read_from_storage() -> int:
+    with open("/proc/self/io") as f:
+        return int(next(line for line in f if line.startswith("read_bytes:")).split()[1])
+
+
+def test_the_read_back_of_a_large_copy_comes_from_the_device_range_by_range(store, tmp_path):
+    size = 3 * (32 << 20) + 12345  # more than one writeback range, not a multiple of one
+    src = write_random(tmp_path / "clip.mp4", size, seed=7)
+    expected = hash_file(src)
+    before = _bytes_read_from_storage()
+    with Archive.open(store) as archive, open(src, "rb") as f:
+        put = archive.objects.put_fd(f.fileno(), reread=True)
+    assert (put.digest, put.size) == expected and put.new_blob
+    assert put.reread == expected
+    assert _bytes_read_from_storage() - before >= size  # not served from the page cache
+
+
+def test_a_copy_that_reads_back_different_from_the_device_is_failed_and_the_recorder_may_not_be_wiped(
+        store, tmp_path, monkeypatch):
+    card = tmp_path / "card"
+    card.mkdir()
+    write_random(card / "DEV1_00012345_20240301101500_0001.mp4", 40 << 20, seed=3)
+    real_preadv = os.preadv
+
+    def preadv_with_a_bad_sector(fd, buffers, offset, *flags):
+        n = real_preadv(fd, buffers, offset, *flags)
+        if offset <= 33 << 20 < offset + n:  # one flipped bit in the second range, as read back
+            buffers[0][(33 << 20) - offset] ^= 1
+        return n
+
+    monkeypatch.setattr(os, "preadv", preadv_with_a_bad_sector)
+    with Archive.open(store) as archive:
+        receipt = import_dump(archive, card)
+    outcome = receipt.outcomes[0]
+    assert outcome.status == "failed" and outcome.code == "RK305" and outcome.readback == "mismatch"
+    assert not receipt.may_wipe and receipt.verdict != "may_wipe"
+    with Archive.open(store) as archive:
+        assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
