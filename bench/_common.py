@@ -48,6 +48,10 @@ def parse_args(description: str, *, size_gib: float, pairs: int,
     ap.add_argument("--settle", type=float, default=60.0,
                     help="before each pair, wait up to this many seconds for the CPUs to be "
                          "quiet (other work on the machine); 0 to not wait (default 60)")
+    ap.add_argument("--pause", type=float, default=0.0,
+                    help="after the untimed preparation, wait this many seconds before the timed "
+                         "command, on both sides alike: 0 measures with memory freed moments ago, "
+                         "5 with memory the VM has returned to its host (see docs/benchmarks.md)")
     ap.add_argument("--json-out", default=None,
                     help="also write the results as JSON here (default bench/results/NAME.json)")
     if extra:
@@ -244,13 +248,16 @@ class Comparison:
 
 def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Callable[[], float],
               *, before: Callable[[], None] | None = None, quiet: bool = False,
-              settle_s: float = 0.0) -> Comparison:
+              settle_s: float = 0.0, pause_s: float = 0.0) -> Comparison:
     """Time ``ours`` then ``tool``, ``pairs`` times; ``before`` runs untimed before each side.
 
-    ``ours`` and ``tool`` each return the seconds they measured (so set-up inside them,
-    such as a fresh store, can be left out of the time); the CPU seconds of the timed
-    command are taken from LAST_CPU_S. Before each pair, ``settle`` waits (up to
-    ``settle_s``) for a quiet machine.
+    ``ours`` and ``tool`` each return the seconds they measured; the CPU seconds of the
+    timed command are taken from LAST_CPU_S. Before each pair, ``settle`` waits (up to
+    ``settle_s``) for a quiet machine. After ``before``, both sides wait ``pause_s``: on
+    a VM that hands freed memory back to its host at once (page_reporting), filling the
+    page cache costs ~3x more seconds after freeing than moments after, so both sides
+    must start from the same distance to ``before`` (which frees the last copy), and any
+    set-up of one side belongs in ``before``, not in its timed function.
     """
     if not quiet:
         print(f"\n== {comp.name}: {comp.ours} vs {comp.tool}, {pairs} alternated pairs")
@@ -264,10 +271,12 @@ def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Cal
         busy = settle(settle_s)
         if before:
             before()
+        time.sleep(pause_s)
         a = ours()
         ca = LAST_CPU_S
         if before:
             before()
+        time.sleep(pause_s)
         b = tool()
         cb = LAST_CPU_S
         comp.pairs.append((a, b))

