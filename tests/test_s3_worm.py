@@ -1,5 +1,6 @@
 """Object Lock (WORM) on a real SeaweedFS bucket, no mock: disposal refused while a blob is
-retained and done once its date has passed, permanent records' locks lengthened."""
+retained and done once its date has passed, permanent records' locks lengthened, and blobs
+downloaded from the bucket for an export."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import bagit
 import pytest
+from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, retention
+from recordkeep.hashing import hash_file
 
 from .conftest import Cli
 
@@ -211,3 +215,32 @@ def test_records_made_permanent_have_their_blob_locks_lengthened_once_and_journa
     assert cli("log", "verify").exit_code == 0
     assert cli.json("rebuild-index")["events"] == cli.json("log", "head")["seq"]
 
+
+def test_exports_from_an_s3_store_download_the_blobs_into_a_valid_bag_and_a_dossier_with_previews(
+        seaweed, tmp_path, dump_dir):
+    cli, _ = worm_station(seaweed, tmp_path)
+    ok(cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X"))
+    photo = tmp_path / "现场照片.jpg"
+    picture = Image.new("RGB", (64, 48), (200, 30, 30))
+    ImageDraw.Draw(picture).rectangle((8, 8, 40, 30), fill=(255, 255, 255))
+    picture.save(photo, "JPEG")
+    clip = sorted(dump_dir.rglob("*.mp4"))[0]
+    added = cli.json("add", str(photo), str(clip), "--party", "P1")["files"]
+    digests = {f["digest"] for f in added}
+    spools = [p for p in (cli.store / "tmp").iterdir() if p.suffix == ".spool"]
+    assert spools == []  # the add's process is done: every blob comes from the bucket
+
+    exported = cli.json("export", "--party", "P1", str(tmp_path / "dossier"), "--format", "html")
+    assert exported["records"] == 2
+    thumbs = {p.stem: p for p in (tmp_path / "dossier" / "assets" / "thumbs").iterdir()}
+    assert set(thumbs) == digests
+    for path in thumbs.values():
+        with Image.open(path) as img:
+            assert len(img.convert("RGB").getcolors(1 << 16) or range(99)) > 1, path
+    assert not [p for p in (cli.store / "tmp").iterdir() if p.suffix == ".get"]  # downloads removed
+
+    ok(cli("export", "--party", "P1", str(tmp_path / "bag")))
+    bag = bagit.Bag(str(tmp_path / "bag"))
+    bag.validate()  # bagit-python re-hashes every payload file against its manifests
+    payload = {hash_file(tmp_path / "bag" / name)[0] for name in bag.payload_files()}
+    assert digests <= payload
