@@ -802,6 +802,23 @@ def retention_keep(ctx: click.Context, digests: tuple[str, ...], reason: str | N
     emit({"kept": kept}) if as_json else click.echo(f"kept {len(kept)} record(s) permanently")
 
 
+@retention.command(name="lock")
+@click.argument("digests", nargs=-1, metavar="[DIGEST...]")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retention_lock(ctx: click.Context, digests: tuple[str, ...], as_json: bool) -> None:
+    """Lengthen the bucket's Object Lock of permanent records' blobs (all, or those named)."""
+    from recordkeep import retention as ret
+
+    locks = ret.lock_permanent(open_archive(ctx), list(digests) or None)
+    if as_json:
+        emit({"locked": [{"digest": d, "until": until} for d, until in locks]})
+        return
+    for digest, until in locks:
+        click.echo(f"locked {digest[:12]} until {until}")
+    click.echo(f"{len(locks)} permanent record(s) locked longer")
+
+
 @retention.command(name="holds")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from . import errors, ids, when
 from .archive import Archive
 from .journal import Draft
+from .retention import lock_permanent
 
 STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
 PENALTY_KINDS = {"warning": "警告", "fine": "罚款", "confiscate": "没收", "suspend": "责令停产停业",
@@ -386,6 +387,7 @@ def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: s
         return [Draft("record.linked", data)] if resolved else []
 
     archive.transact(build)
+    lock_permanent(archive, resolved)  # a linked record is permanent: lengthen its blob's lock
     return resolved
 
 

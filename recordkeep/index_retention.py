@@ -4,6 +4,8 @@
 deletes it (the journal keeps the history). ``kept`` lists records a clerk marked
 permanent. ``disposals`` remembers why and by whom each blob was disposed of, and
 ``records.disposed_seq`` is set, so verify reports the record as disposed, not missing.
+``retention.locked`` (a blob's Object Lock lengthened) needs no table: the bucket holds
+the dates, and the event is found through the records it touches.
 """
 
 from __future__ import annotations
@@ -62,3 +64,8 @@ def _disposed(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str
     conn.execute("UPDATE records SET disposed_seq = ? WHERE digest = ? AND disposed_seq IS NULL",
                  (event.seq, digest))
     return [("record", digest)]
+
+
+@handles("retention.locked")
+def _locked(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+    return [("record", bare(lock["digest"])) for lock in event.data["locks"]]

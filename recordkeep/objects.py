@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -124,6 +125,15 @@ class Objects(Protocol):
     def dispose(self, digest: str) -> bool:
         """Remove a blob whose disposal is journaled; False when it was already gone."""
 
+    def locked_until(self, digest: str) -> datetime | None:
+        """The date before which the storage itself refuses to remove the blob (Object Lock),
+        when that date is still ahead; None when nothing but recordkeep keeps it."""
+
+    def extend_lock(self, digest: str, until: datetime) -> datetime | None:
+        """Keep every stored version of the blob from removal until at least ``until`` (a lock
+        is only ever lengthened). ``until`` when a lock was lengthened; None when nothing
+        changed: locked that long already, or no Object Lock (a local store)."""
+
     def close(self) -> None: ...
 
 
@@ -186,6 +196,12 @@ class LocalObjects:
 
     def close(self) -> None:
         pass
+
+    def locked_until(self, digest: str) -> datetime | None:
+        return None  # a file system has no retention lock: retention.py alone decides
+
+    def extend_lock(self, digest: str, until: datetime) -> datetime | None:
+        return None
 
     def dispose(self, digest: str) -> bool:
         """Remove the blob of a record whose disposal is already journaled: the only

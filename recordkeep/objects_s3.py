@@ -9,7 +9,8 @@ object that exists is not uploaded again) and uploads the spool with
 sent in parallel for large ones (memory: parts in flight x part size). Two
 stations storing the same bytes at once: one wins, the other gets 412 and counts
 the blob as present. With Object Lock on the bucket every blob is written in
-COMPLIANCE mode with a retain-until date (``[worm] blob_days``).
+COMPLIANCE mode with a retain-until date (``[worm] blob_days``); ``extend_lock`` lengthens it
+for permanent records and ``locked_until`` tells retention whether a blob may go yet.
 
 The last spools are kept a little while (``SPOOL_KEEP``) so that probing a blob just
 stored reads the local copy instead of downloading it again.
@@ -26,6 +27,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -337,6 +339,52 @@ class S3Objects:
         finally:
             os.close(fd)
         return self.hash_stored(digest)
+
+    # -- Object Lock -----------------------------------------------------------------------
+    def _versions(self, digest: str) -> list[str]:
+        """The ids of the blob's stored versions (delete markers hold no bytes and no lock)."""
+        key = self.key(digest)
+        answer = self.bucket.client.list_object_versions(Bucket=self.bucket.name, Prefix=key)
+        return [v["VersionId"] for v in answer.get("Versions", []) if v["Key"] == key]
+
+    def _retained(self, digest: str, version: str) -> datetime | None:
+        """One version's retain-until date (UTC), None when it carries none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.bucket.client.get_object_retention(Bucket=self.bucket.name, Key=self.key(digest),
+                                                             VersionId=version)
+        except ClientError as exc:
+            if is_missing(exc) or "ObjectLock" in _code(exc)[0]:
+                return None
+            raise
+        return answer["Retention"]["RetainUntilDate"].astimezone(UTC)
+
+    def locked_until(self, digest: str) -> datetime | None:
+        """The latest retain-until date of the blob's versions, when it is still ahead."""
+        if not self.bucket.object_lock:
+            return None
+        with self.bucket.guard("reading a blob's Object Lock", self.relpath(digest)):
+            dates = [d for v in self._versions(digest) if (d := self._retained(digest, v)) is not None]
+        latest = max(dates, default=None)
+        return latest if latest is not None and latest > datetime.now(UTC) else None
+
+    def extend_lock(self, digest: str, until: datetime) -> datetime | None:
+        """Lengthen the COMPLIANCE retention of every version held for less than ``until``
+        (PutObjectRetention: COMPLIANCE may be lengthened, never shortened)."""
+        if not self.bucket.object_lock:
+            return None
+        until = until.astimezone(UTC).replace(microsecond=0)
+        extended = False
+        with self.bucket.guard("extending a blob's Object Lock", self.relpath(digest)):
+            for version in self._versions(digest):
+                current = self._retained(digest, version)
+                if current is None or current < until:
+                    self.bucket.client.put_object_retention(
+                        Bucket=self.bucket.name, Key=self.key(digest), VersionId=version,
+                        Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+                    extended = True
+        return until if extended else None
 
     # -- disposal --------------------------------------------------------------------------
     def dispose(self, digest: str) -> bool:

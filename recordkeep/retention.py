@@ -9,9 +9,18 @@ linked to it, through the party's cases too) until it is released.
 
 ``dispose`` removes only due, unlinked, unheld blobs, all or nothing: it first
 journals one ``record.disposed`` per record, then removes the blobs through
-``LocalObjects.dispose`` (the only code path that ever removes a blob). The
-record's metadata and digest stay forever; verify reports it as disposed. A
-disposal interrupted after its journal entry is finished by disposing again.
+``Objects.dispose`` (the only code path that ever removes a blob). The record's
+metadata and digest stay forever; verify reports it as disposed. A disposal
+interrupted after its journal entry is finished by disposing again.
+
+On a bucket with Object Lock (WORM) the storage keeps each blob until its own
+retain-until date as well. A record whose blob is still locked is not due, and
+``dispose`` refuses it (RK527) before journaling anything. Should a lock still
+stop a removal after the journal entry (another station lengthened it meanwhile),
+the disposal stays unfinished (``unfinished_disposals``) until disposing again
+after the date. ``lock_permanent`` lengthens the locks of permanent records'
+blobs to ``[worm] permanent_days`` after their import (``keep`` and linking do it
+for the records they make permanent) and journals ``retention.locked``.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import calendar
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import errors, when
 from .archive import Archive
@@ -36,6 +45,7 @@ REASONS = {
     "kept": "RK524",
     "held": "RK525",
     "disposed": "RK526",
+    "locked": "RK527",
 }
 
 
@@ -76,6 +86,7 @@ class Status:
     permanent: tuple[tuple[str, str], ...] = ()  # (reason, detail)
     holds: tuple[str, ...] = ()  # "record", "case NO", "party P1"
     disposed_seq: int | None = None
+    locked_until: str | None = None  # the bucket's Object Lock keeps the blob until then
     due: bool = False
     refusals: list[tuple[str, str]] = field(default_factory=list)  # (reason, detail)
 
@@ -85,7 +96,7 @@ class Status:
                 "class": "permanent" if self.permanent else "ordinary",
                 "permanent_because": [detail for _, detail in self.permanent],
                 "holds": list(self.holds), "disposed": self.disposed_seq is not None,
-                "due": self.due}
+                "locked_until": self.locked_until, "due": self.due}
 
 
 def ordinary_months(archive: Archive) -> int:
@@ -138,6 +149,14 @@ def _holds(conn: sqlite3.Connection, digest: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _locked(archive: Archive, digest: str, now: datetime) -> str | None:
+    """The Object Lock date of the blob in the store's timezone, when it is later than ``now``."""
+    until = archive.objects.locked_until(digest)
+    if until is None or until <= now:
+        return None
+    return until.astimezone(archive.settings.zone).isoformat(timespec="seconds")
+
+
 def _status(archive: Archive, row: sqlite3.Row, months: int, now: datetime) -> Status:
     conn = archive.index.conn
     permanent = _permanent(conn, row)
@@ -150,9 +169,12 @@ def _status(archive: Archive, row: sqlite3.Row, months: int, now: datetime) -> S
     refusals += [("held", f"held ({h})") for h in holds]
     if keep_until is not None and keep_until > now:
         refusals.append(("not_due", f"kept until {keep_until.isoformat(timespec='seconds')}"))
+    locked = None if refusals else _locked(archive, row["digest"], now)  # asked only when otherwise due
+    if locked:
+        refusals.append(("locked", f"kept by the bucket's Object Lock until {locked}"))
     return Status(row["digest"], row["kind"], row["size"], row["recorded_at"],
                   keep_until.isoformat(timespec="milliseconds") if keep_until else None,
-                  tuple(permanent), tuple(holds), row["disposed_seq"], not refusals, refusals)
+                  tuple(permanent), tuple(holds), row["disposed_seq"], locked, not refusals, refusals)
 
 
 def moment(archive: Archive, as_of: str | None = None) -> str:
@@ -198,7 +220,8 @@ def _seen_since(conn: sqlite3.Connection, digest: str, seq: int) -> int | None:
 
 def unfinished_disposals(archive: Archive) -> list[str]:
     """Records journaled as disposed of whose blob is still present and was not imported
-    again since (an interrupted disposal: ``dispose`` finishes it)."""
+    again since (an interrupted disposal, or one an Object Lock stopped after its journal
+    entry: ``dispose`` finishes it, once the lock's date has passed)."""
     conn = archive.index.conn
     rows = conn.execute("SELECT digest, disposed_seq FROM records WHERE disposed_seq IS NOT NULL "
                         "ORDER BY digest").fetchall()
@@ -216,7 +239,8 @@ class Disposal:
 
 def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     """Dispose of the blobs of due records, all or nothing (DisposalRefused names each
-    record that may not go, and why). Journaled first, removed second."""
+    record that may not go, and why; a blob under Object Lock is RK527). Journaled first,
+    removed second: BlobLocked (RK111) after the journal entry leaves an unfinished disposal."""
     reason = (reason or "").strip()
     if not reason:
         raise errors.InvalidValue("a disposal needs a reason (--reason)")
@@ -236,7 +260,12 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             st = _status(archive, row, months, now)
             if row["disposed_seq"] is not None and archive.objects.exists(digest):
                 again = _seen_since(conn, digest, row["disposed_seq"])
-                if again is None:  # an interrupted disposal: finish it
+                locked = _locked(archive, digest, now) if again is None else None
+                if locked:
+                    refusals.append((digest, "locked", f"its disposal is journaled (seq "
+                                     f"{row['disposed_seq']}) but the bucket's Object Lock keeps "
+                                     f"the blob until {locked}"))
+                elif again is None:  # an interrupted disposal: finish it
                     finished.append(digest)
                 else:  # the bytes came back by a later import: never removed without a new decision
                     refusals.append((digest, "disposed", f"already disposed of (journal seq "
@@ -337,7 +366,46 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
         return [Draft("retention.kept", data)]
 
     archive.transact(build)
+    lock_permanent(archive, resolved)
     return new
+
+
+def permanent_lock_days(archive: Archive) -> float:
+    """``[worm] permanent_days`` from recordkeep.toml: how long after its import a permanent
+    record's blob is locked (default 36500, a century)."""
+    from .s3 import DEFAULT_PERMANENT_LOCK_DAYS, lock_days
+
+    return lock_days(archive.settings.section("worm"), "permanent_days", DEFAULT_PERMANENT_LOCK_DAYS,
+                     str(archive.root / "recordkeep.toml"))
+
+
+def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[tuple[str, str]]:
+    """Lengthen the Object Lock of permanent records' blobs (every one, or those of ``digests``
+    that are permanent) to ``[worm] permanent_days`` after each record's import, then journal
+    one ``retention.locked`` naming each blob lengthened and its new date. Idempotent: a blob
+    locked that long already is left alone, and when none was lengthened nothing is journaled
+    (always so on a store without Object Lock). Returns (digest, until) pairs."""
+    archive.require_writable()
+    days = permanent_lock_days(archive)
+    conn = archive.index.conn
+    if digests is None:
+        rows = conn.execute("SELECT * FROM records WHERE disposed_seq IS NULL ORDER BY digest").fetchall()
+    else:
+        wanted = sorted({archive.resolve_digest(d) for d in digests})
+        rows = [conn.execute("SELECT * FROM records WHERE digest = ?", (d,)).fetchone() for d in wanted]
+    zone = archive.settings.zone
+    locks = []
+    for row in rows:
+        if row["disposed_seq"] is not None or not _permanent(conn, row):
+            continue
+        target = datetime.fromisoformat(row["first_at"]) + timedelta(days=days)
+        until = archive.objects.extend_lock(row["digest"], target)
+        if until is not None:
+            locks.append({"digest": "blake3:" + row["digest"],
+                          "until": until.astimezone(zone).isoformat(timespec="seconds")})
+    if locks:
+        archive.transact(lambda: [Draft("retention.locked", {"locks": locks})])
+    return [(lock["digest"].split(":", 1)[1], lock["until"]) for lock in locks]
 
 
 def list_holds(archive: Archive) -> list[dict]:

@@ -29,6 +29,8 @@ SCHEME = "s3://"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_BLOB_LOCK_DAYS = 183  # about the default ordinary retention (6 months)
 DEFAULT_JOURNAL_LOCK_DAYS = 3650  # the journal is the audit trail: kept for years
+DEFAULT_PERMANENT_LOCK_DAYS = 36500  # a permanent record's blob: a century after its import
+MAX_LOCK_DAYS = 365_000  # beyond this a retain-until date no longer fits a datetime
 DOWN_SECONDS = 10.0  # after botocore's own retries gave up, fail fast for this long
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 AUTH_CODES = frozenset({"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "InvalidToken",
@@ -77,7 +79,20 @@ def worm_text() -> str:
             "# in COMPLIANCE mode, kept from deletion and overwriting for this many days\n"
             "[worm]\n"
             f"blob_days = {DEFAULT_BLOB_LOCK_DAYS}\n"
-            f"journal_days = {DEFAULT_JOURNAL_LOCK_DAYS}\n")
+            f"journal_days = {DEFAULT_JOURNAL_LOCK_DAYS}\n"
+            "# a record that becomes permanent has its blob's lock lengthened to this many days\n"
+            "# after its import ('recordkeep retention lock'; a lock is never shortened)\n"
+            f"permanent_days = {DEFAULT_PERMANENT_LOCK_DAYS}\n")
+
+
+def lock_days(worm: dict, key: str, default: float, where: str) -> float:
+    """A ``[worm]`` period in days: a number above 0, fractions allowed (``0.5`` is 12 hours,
+    which a test bucket uses to see a lock run out)."""
+    value = worm.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= MAX_LOCK_DAYS:
+        raise errors.ConfigError(f"[worm] {key} must be a number of days above 0 (fractions allowed), "
+                                 f"not {value!r}", path=where)
+    return value
 
 
 def error_code(exc: BaseException) -> tuple[str, int]:
@@ -126,8 +141,8 @@ class Bucket:
     """A bucket prefix reached through one boto3 client (shared by threads)."""
 
     def __init__(self, location: Location, *, endpoint: str | None = None, region: str | None = None,
-                 profile: str | None = None, blob_lock_days: int = DEFAULT_BLOB_LOCK_DAYS,
-                 journal_lock_days: int = DEFAULT_JOURNAL_LOCK_DAYS) -> None:
+                 profile: str | None = None, blob_lock_days: float = DEFAULT_BLOB_LOCK_DAYS,
+                 journal_lock_days: float = DEFAULT_JOURNAL_LOCK_DAYS) -> None:
         self.location = location
         self.endpoint = endpoint
         self.blob_lock_days = blob_lock_days
@@ -152,11 +167,7 @@ class Bucket:
         days = {}
         for key, default in (("blob_days", DEFAULT_BLOB_LOCK_DAYS),
                              ("journal_days", DEFAULT_JOURNAL_LOCK_DAYS)):
-            value = worm.get(key, default)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise errors.ConfigError(f"[worm] {key} must be a whole number of days (at least 1), "
-                                         f"not {value!r}", path=where)
-            days[key] = value
+            days[key] = lock_days(worm, key, default, where)
         return cls(location, endpoint=backend.get("endpoint"), region=backend.get("region"),
                    profile=backend.get("profile"), blob_lock_days=days["blob_days"],
                    journal_lock_days=days["journal_days"])
@@ -243,7 +254,7 @@ class Bucket:
             self._object_lock = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
         return self._object_lock
 
-    def lock_args(self, days: int) -> dict:
+    def lock_args(self, days: float) -> dict:
         """``put_object`` / ``create_multipart_upload`` arguments for a COMPLIANCE retention."""
         if not self.object_lock:
             return {}

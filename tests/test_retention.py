@@ -193,3 +193,12 @@ def test_bytes_imported_again_after_disposal_are_never_removed_silently(cli, sto
     err = refused(cli, digest)
     assert err.startswith("RK526") and "imported again" in err
     assert blob(store, digest).exists()
+
+
+def test_retention_lock_on_a_local_store_has_no_object_lock_to_lengthen_and_journals_nothing(
+        cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("retention", "keep", digest))
+    assert cli.json("retention", "lock") == {"locked": []}
+    assert events(store, "retention.locked") == []
+    assert cli.json("retention", "show", digest)["records"][0]["locked_until"] is None
