@@ -76,6 +76,30 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]
     raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
 
 
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
+_NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.RecordkeepError | None:
+    """A full, read-only or failing disk met by SQLite as the store's own error (RK105,
+    RK103, RK106); None when SQLite met something else (such as a damaged file)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == _SQLITE_READONLY:
+        return errors.ReadOnlyStore(f"read-only while {what}", path=path)
+    if code == _SQLITE_FULL:
+        return errors.StoreFull(f"no space left while {what}", path=path)
+    if code == _SQLITE_IOERR:  # SQLite says only this when it cannot grow its WAL on a full disk
+        try:
+            fs = os.statvfs(path.parent)
+            full = fs.f_bavail * fs.f_frsize < _NEARLY_FULL_BYTES
+        except OSError:
+            full = False
+        if full:
+            return errors.StoreFull(f"no space left while {what}", path=path)
+        return errors.StoreIOError(f"disk I/O error while {what}", path=path)
+    return None
+
+
 def _writable(root: Path) -> bool:
     return os.access(root, os.W_OK) and not (os.statvfs(root).f_flag & os.ST_RDONLY)
 
@@ -231,8 +255,10 @@ class Archive:
                         index.migrate()
                         index.catch_up(self.journal)
                 return index
-            except sqlite3.DatabaseError:
-                self.rebuild_index()
+            except sqlite3.DatabaseError as exc:
+                if (failed := storage_error(exc, "opening the index", path)) is not None:
+                    raise failed from exc
+                self.rebuild_index()  # damaged, not merely unwritable: the journal has it all
                 return Index(path)
         head = self.journal.head()
         wal = Path(f"{path}-wal")
@@ -294,10 +320,25 @@ class Archive:
                     if attempt == TRANSACT_ATTEMPTS:
                         raise
                 else:
-                    self.index.apply(events)
+                    self._fold(events)
                     return events
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
         raise AssertionError("unreachable")
+
+    def _fold(self, events: list[Event]) -> None:
+        """Apply just-journaled events to the index; a full or failing disk is the store's
+        error (the journal holds the events: the index catches up on the next open)."""
+        try:
+            self.index.apply(events)
+        except sqlite3.OperationalError as exc:
+            failed = storage_error(exc, f"indexing journal seq {events[0].seq}-{events[-1].seq} "
+                                   "(they are journaled; the index catches up on the next command)",
+                                   self.root / INDEX_FILE)
+            if failed is None:
+                raise
+            self._index.close()
+            self._index = None
+            raise failed from exc
 
     def commit(self, drafts: list[Draft]) -> list[Event]:
         """Append fixed drafts (which do not depend on the index's state)."""

@@ -201,6 +201,7 @@ class _Batch:
                  progress: Callable[[Progress], None] | None) -> None:
         if not options.dry_run:
             archive.require_writable()
+        archive.index  # noqa: B018  opened (and caught up) before copies can fill the disk
         self.archive = archive
         self.options = options
         self.zone_name = archive.settings.timezone

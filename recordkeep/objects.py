@@ -10,13 +10,10 @@ is journaled) removes one.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
-import queue
 import re
 import secrets
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -25,7 +22,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from . import errors
-from .hashing import AlignedBuffer, hash_fd, hash_file, new_hasher
+from .copying import copy_and_hash
+from .hashing import AlignedBuffer, hash_fd, hash_file
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 OBJECTS = "objects"
@@ -220,11 +218,12 @@ class LocalObjects:
         return True
 
     def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
-        """Copy everything readable from ``src_fd`` into the store, hashing as it goes.
+        """Copy everything readable from ``src_fd`` into the store, hashing the copy as it
+        goes (``copying.copy_and_hash``: one pass over the source, constant memory).
 
         With ``reread``, each written range is read back from the device (its writeback
-        waited for, its cached pages dropped) and hashed again by a second thread while
-        later ranges are copied; a new blob's ``PutResult.reread`` holds that result.
+        waited for, its cached pages dropped) and hashed again while later ranges are
+        copied; a new blob's ``PutResult.reread`` holds that result.
         """
         tmp_path = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.part"
         try:
@@ -232,21 +231,15 @@ class LocalObjects:
         except OSError as exc:
             raise os_error(exc, "creating a temporary file", tmp_path) from exc
         try:
-            rereader = RangeRereader(out, tmp_path) if reread else None
             try:
-                writer = _Writer(out, rereader)
-                digest, size, _ = hash_fd(src_fd, buffer=buffer, sink=writer.write)
-                os.fsync(out)
+                copied = copy_and_hash(src_fd, out, tmp_path, buffer=buffer, reread=reread)
                 os.fchmod(out, 0o444)
-                reread_result = rereader.finish(writer.written) if rereader else None
             except OSError as exc:
                 raise os_error(exc, "writing a blob", tmp_path) from exc
             finally:
-                if rereader:
-                    rereader.close()
                 os.close(out)
-            put = self._place(tmp_path, digest, size)
-            return replace(put, reread=reread_result) if put.new_blob else put
+            put = self._place(tmp_path, copied.digest, copied.size)
+            return replace(put, reread=copied.reread) if put.new_blob else put
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_path)
@@ -299,135 +292,6 @@ class LocalObjects:
                 except OSError:
                     size = -1
                 yield StoredFile(rel, _digest_of(rel, full), size)
-
-
-WRITEBACK = 32 * 1024 * 1024
-
-
-class _Writer:
-    """Writes chunks fully and starts the disk's writeback every WRITEBACK bytes.
-
-    Starting writeback early (``sync_file_range``, Linux) overlaps the disk's work
-    with the copy, so the final fsync has little left to wait for. Each range whose
-    writeback was started is handed to the re-reader, if there is one.
-    """
-
-    def __init__(self, fd: int, rereader: RangeRereader | None = None) -> None:
-        self.fd = fd
-        self.rereader = rereader
-        self.written = 0
-        self.kicked = 0
-
-    def write(self, chunk: memoryview) -> None:
-        while chunk:
-            n = os.write(self.fd, chunk)
-            self.written += n
-            chunk = chunk[n:]
-        if self.written - self.kicked >= WRITEBACK:
-            _sync_range(self.fd, self.kicked, self.written - self.kicked, _SYNC_FILE_RANGE_WRITE)
-            if self.rereader:
-                self.rereader.submit(self.kicked, self.written)
-            self.kicked = self.written
-
-
-class RangeRereader:
-    """Re-reads a file being written, range by range, from the device, in its own thread.
-
-    For each submitted range ``[start, end)`` it waits until the range's writeback
-    has reached the device (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER), drops
-    its now clean pages from the cache (``POSIX_FADV_DONTNEED``) so the read comes
-    from the device, reads it and feeds a second hasher. Ranges must be submitted in
-    order and cover the file; ``finish(size)`` submits the rest (call it after fsync)
-    and returns ``(digest, bytes re-read)``. Hashing and reading release the GIL, so
-    the re-read runs beside the copy rather than after it.
-    """
-
-    def __init__(self, write_fd: int, path: str | os.PathLike) -> None:
-        self.write_fd = write_fd
-        self.read_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        self.hasher = new_hasher(threads=1)
-        self.total = 0
-        self.submitted = 0
-        self.failure: OSError | None = None
-        self.ranges: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="rereader", daemon=True)
-        self.thread.start()
-
-    def submit(self, start: int, end: int) -> None:
-        """Queue ``[start, end)`` for re-reading once its writeback is complete."""
-        self.ranges.put((start, end))
-        self.submitted = end
-
-    def finish(self, size: int) -> tuple[str, int]:
-        """Re-read what is left up to ``size``, wait for the thread, return its hash."""
-        if size > self.submitted:
-            self.submit(self.submitted, size)
-        self.ranges.put(None)
-        self.thread.join()
-        if self.failure is not None:
-            raise self.failure
-        return self.hasher.hexdigest(), self.total
-
-    def close(self) -> None:
-        """Stop the thread (without waiting for queued ranges) and close the read handle."""
-        if self.thread.is_alive():
-            self.failure = self.failure or OSError(errno.ECANCELED, "re-read cancelled")
-            self.ranges.put(None)
-            self.thread.join()
-        os.close(self.read_fd)
-
-    def _run(self) -> None:
-        with AlignedBuffer() as buffer:
-            while (item := self.ranges.get()) is not None:
-                if self.failure is None:
-                    try:
-                        self._reread(*item, buffer)
-                    except OSError as exc:
-                        self.failure = exc
-
-    def _reread(self, start: int, end: int, buffer: AlignedBuffer) -> None:
-        _sync_range(self.write_fd, start, end - start, _SYNC_FILE_RANGE_WAIT_ALL)
-        os.posix_fadvise(self.read_fd, start, end - start, os.POSIX_FADV_DONTNEED)
-        offset = start
-        while offset < end:
-            n = os.preadv(self.read_fd, [buffer.view[:min(len(buffer.view), end - offset)]], offset)
-            if n == 0:
-                raise OSError(errno.EIO, f"the copy ended at {offset} bytes while re-reading it")
-            with buffer.view[:n] as chunk:
-                self.hasher.update(chunk)
-            offset += n
-            self.total += n
-
-
-def _load_sync_file_range():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-    return fn
-
-
-_SYNC_FILE_RANGE = _load_sync_file_range()
-_SYNC_FILE_RANGE_WRITE = 2
-_SYNC_FILE_RANGE_WAIT_AFTER = 4
-_SYNC_FILE_RANGE_WAIT_ALL = 1 | 2 | 4  # WAIT_BEFORE | WRITE | WAIT_AFTER
-
-
-def _sync_range(fd: int, offset: int, length: int, flags: int) -> None:
-    """``sync_file_range`` where libc has it (else ``fdatasync`` when asked to wait).
-
-    Starting writeback is a hint and never fails; a wait that fails raises OSError.
-    """
-    waits = flags & _SYNC_FILE_RANGE_WAIT_AFTER
-    if _SYNC_FILE_RANGE is None:
-        if waits:
-            os.fdatasync(fd)
-        return
-    if _SYNC_FILE_RANGE(fd, offset, length, flags) != 0 and waits:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
 
 
 def _digest_of(rel: str, full: str) -> str | None:

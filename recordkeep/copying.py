@@ -1,0 +1,209 @@
+"""Copying a source into a new store file while hashing it, in one pass over the source.
+
+The source's bytes are copied by the kernel (``sendfile``, across file systems too),
+32 MiB at a time, and a second thread hashes each range of the *copy* as it lands in
+the page cache: the digest is of the bytes in the store. Writing through ``os.write``
+costs ~3 times the kernel CPU of the kernel's own copy on the machines we measured
+(docs/benchmarks.md), which is why this path exists. Where the kernel cannot copy
+from the source (``sendfile`` refuses it before the first byte), the bytes go
+through a page-aligned buffer instead: read, hashed, written.
+
+Either way, writeback of each range is started as soon as it is written, so the
+final fsync has little left to do, and with ``reread`` a third thread re-reads every
+range from the device once its writeback is complete (``RangeHasher`` with
+``from_device``): the read-back check, overlapped with the copy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import queue
+import threading
+from dataclasses import dataclass
+
+from .hashing import AlignedBuffer, hash_fd, new_hasher
+
+RANGE = 32 * 1024 * 1024
+# sendfile refuses such a source before copying anything: use the buffered loop
+_NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
+
+
+@dataclass(frozen=True)
+class Copied:
+    """The copy's digest and size, and ``(digest, size)`` as re-read from the device."""
+
+    digest: str
+    size: int
+    reread: tuple[str, int] | None
+
+
+def copy_and_hash(src_fd: int, out_fd: int, out_path: str | os.PathLike, *,
+                  buffer: AlignedBuffer | None = None, reread: bool = False) -> Copied:
+    """Copy everything readable from ``src_fd`` (from its position) to ``out_fd`` (a new,
+    empty file at ``out_path``, open read-write), hash it, fsync it; with ``reread``,
+    also hash it again as read back from the device. Raises OSError."""
+    rereader = RangeHasher(out_path, from_device=out_fd) if reread else None
+    try:
+        copied = _kernel_copy(src_fd, out_fd, out_path, rereader)
+        if copied is None:
+            writer = _Writer(out_fd, rereader)
+            digest, size, _ = hash_fd(src_fd, buffer=buffer, sink=writer.write)
+        else:
+            digest, size = copied
+        os.fsync(out_fd)
+        again = rereader.finish(size) if rereader else None
+    finally:
+        if rereader:
+            rereader.close()
+    return Copied(digest, size, again)
+
+
+def _kernel_copy(src_fd: int, out_fd: int, out_path: str | os.PathLike,
+                 rereader: RangeHasher | None) -> tuple[str, int] | None:
+    """Copy with ``sendfile`` and hash the copy; None when the kernel cannot copy this source."""
+    hasher = RangeHasher(out_path)
+    try:
+        size = 0
+        while True:
+            try:
+                n = os.sendfile(out_fd, src_fd, None, RANGE)
+            except OSError as exc:
+                if size == 0 and exc.errno in _NO_KERNEL_COPY:
+                    return None
+                raise
+            if n == 0:
+                break
+            hasher.submit(size, size + n)
+            _sync_range(out_fd, size, n, _SYNC_FILE_RANGE_WRITE)
+            if rereader:
+                rereader.submit(size, size + n)
+            size += n
+        return hasher.finish(size)
+    finally:
+        hasher.close()
+
+
+class _Writer:
+    """Writes chunks fully; every RANGE bytes starts that range's writeback (and hands it
+    to the re-reader, if there is one)."""
+
+    def __init__(self, fd: int, rereader: RangeHasher | None = None) -> None:
+        self.fd = fd
+        self.rereader = rereader
+        self.written = 0
+        self.kicked = 0
+
+    def write(self, chunk: memoryview) -> None:
+        while chunk:
+            n = os.write(self.fd, chunk)
+            self.written += n
+            chunk = chunk[n:]
+        if self.written - self.kicked >= RANGE:
+            _sync_range(self.fd, self.kicked, self.written - self.kicked, _SYNC_FILE_RANGE_WRITE)
+            if self.rereader:
+                self.rereader.submit(self.kicked, self.written)
+            self.kicked = self.written
+
+
+class RangeHasher:
+    """Hashes a file that is being written, range by range, in its own thread.
+
+    Ranges ``[start, end)`` must be submitted in order and cover the file; ``finish(size)``
+    submits the rest and returns ``(digest, bytes hashed)``. With ``from_device`` (the
+    writer's descriptor), each range is first waited for until its writeback has reached
+    the device (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER) and its now clean pages
+    are dropped from the cache (``POSIX_FADV_DONTNEED``), so the bytes come from the
+    device: the read-back check. Reading and hashing release the GIL, so this runs
+    beside the copy rather than after it. A read error is raised by ``finish``.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, from_device: int | None = None) -> None:
+        self.write_fd = from_device
+        self.read_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.hasher = new_hasher(threads=1)
+        self.total = 0
+        self.submitted = 0
+        self.failure: OSError | None = None
+        self.ranges: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        name = "read-back" if from_device is not None else "copy-hasher"
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def submit(self, start: int, end: int) -> None:
+        """Queue ``[start, end)``."""
+        self.ranges.put((start, end))
+        self.submitted = end
+
+    def finish(self, size: int) -> tuple[str, int]:
+        """Hash what is left up to ``size``, wait for the thread, return its result."""
+        if size > self.submitted:
+            self.submit(self.submitted, size)
+        self.ranges.put(None)
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+        return self.hasher.hexdigest(), self.total
+
+    def close(self) -> None:
+        """Stop the thread (queued ranges are skipped) and close the read handle."""
+        if self.thread.is_alive():
+            self.failure = self.failure or OSError(errno.ECANCELED, "hashing the copy was cancelled")
+            self.ranges.put(None)
+            self.thread.join()
+        os.close(self.read_fd)
+
+    def _run(self) -> None:
+        with AlignedBuffer() as buffer:
+            while (item := self.ranges.get()) is not None:
+                if self.failure is None:
+                    try:
+                        self._hash(*item, buffer)
+                    except OSError as exc:
+                        self.failure = exc
+
+    def _hash(self, start: int, end: int, buffer: AlignedBuffer) -> None:
+        if self.write_fd is not None:
+            _sync_range(self.write_fd, start, end - start, _SYNC_FILE_RANGE_WAIT_ALL)
+            os.posix_fadvise(self.read_fd, start, end - start, os.POSIX_FADV_DONTNEED)
+        offset = start
+        while offset < end:
+            n = os.preadv(self.read_fd, [buffer.view[:min(len(buffer.view), end - offset)]], offset)
+            if n == 0:
+                raise OSError(errno.EIO, f"the copy ended at {offset} bytes while hashing it")
+            with buffer.view[:n] as chunk:
+                self.hasher.update(chunk)
+            offset += n
+            self.total += n
+
+
+def _load_sync_file_range():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+    return fn
+
+
+_SYNC_FILE_RANGE = _load_sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+_SYNC_FILE_RANGE_WAIT_AFTER = 4
+_SYNC_FILE_RANGE_WAIT_ALL = 1 | 2 | 4  # WAIT_BEFORE | WRITE | WAIT_AFTER
+
+
+def _sync_range(fd: int, offset: int, length: int, flags: int) -> None:
+    """``sync_file_range`` where libc has it (else ``fdatasync`` when asked to wait).
+
+    Starting writeback is a hint and never fails; a wait that fails raises OSError.
+    """
+    waits = flags & _SYNC_FILE_RANGE_WAIT_AFTER
+    if _SYNC_FILE_RANGE is None:
+        if waits:
+            os.fdatasync(fd)
+        return
+    if _SYNC_FILE_RANGE(fd, offset, length, flags) != 0 and waits:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
