@@ -116,6 +116,25 @@ def m001_core(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migrations()
+def m006_record_touches_in_sightings(db: sqlite_utils.Database) -> None:
+    """``record.imported``/``record.seen`` no longer get ``event_touches`` rows: their
+    ``sightings`` rows (digest, seq) say the same (``touching``). Drop the old rows."""
+    db.execute("DELETE FROM event_touches WHERE kind = 'record' AND (ref, seq) IN "
+               "(SELECT digest, seq FROM sightings)")
+
+
+def touching(conn: sqlite3.Connection, kind: str, ref: str) -> list[int]:
+    """The seqs, ascending, of the events that touched a record (hex digest), case,
+    party, officer or device: ``event_touches``, and for a record its sightings."""
+    sql = "SELECT seq FROM event_touches WHERE kind = ? AND ref = ?"
+    args: tuple = (kind, ref)
+    if kind == "record":
+        sql += " UNION SELECT seq FROM sightings WHERE digest = ?"
+        args += (ref,)
+    return [row[0] for row in conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
+
+
 def bare(digest: str) -> str:
     """A digest without its ``blake3:`` tag."""
     return digest.split(":", 1)[1] if ":" in digest else digest
@@ -280,6 +299,7 @@ RECORD_SQL = (f"INSERT OR IGNORE INTO records ({', '.join(RECORD_COLUMNS)}) "
 
 
 def _sighting(conn: Writer, event: Event, digest: str) -> None:
+    """A sighting row; it is also how ``touching`` finds a record's imports and sightings."""
     source = event.data.get("source", {})
     conn.add(SIGHTING_SQL, (event.seq, digest, event.data.get("batch"), source.get("path"),
                             source.get("path_hex"), source.get("mtime")))
@@ -302,7 +322,7 @@ def _record_imported(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         d.get("device"), d.get("officer"), d.get("officer_source"), int(bool(d.get("important")))))
     _sighting(conn, event, digest)
     note_officer(conn, d.get("officer"), event.seq)
-    return [("record", digest)]
+    return ()
 
 
 @handles("record.seen")
@@ -311,7 +331,7 @@ def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     _sighting(conn, event, digest)
     if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
         conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
-    return [("record", digest)]
+    return ()
 
 
 @handles("batch.finished")
