@@ -39,13 +39,22 @@ def test_a_crash_between_journal_and_index_heals_on_open(archive, store):
         assert reopened.index.head.seq == head_before + 1
 
 
+def _schema(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+    finally:
+        conn.close()
+
+
 def test_rebuild_index_command_rebuilds_from_the_journal(cli, store, tmp_path):
     (tmp_path / "a.txt").write_text("a")
     cli("add", str(tmp_path / "a.txt"))
-    before = dump(store / "index.sqlite")
+    before, schema = dump(store / "index.sqlite"), _schema(store / "index.sqlite")
     result = cli.json("rebuild-index")
     assert result["events"] == before["events"][-1][0]
     assert dump(store / "index.sqlite") == before
+    assert _schema(store / "index.sqlite") == schema  # the indexes rebuild creates last included
 
 
 def test_an_index_built_when_imports_had_event_touches_rows_opens_with_the_same_answers(
