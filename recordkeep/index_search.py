@@ -43,9 +43,15 @@ PAD = "char(31, 31)"
 
 
 def basename_sql(column: str) -> str:
-    """SQL for the last component of a path (``/`` or ``\\`` separated)."""
+    """SQL for the last component of a path (``/`` or ``\\`` separated).
+
+    Every ``/`` becomes as many ``/`` as the path has characters, so the last that
+    many characters hold the whole last component behind slashes only. (``rtrim`` by
+    the path's own characters gives the same, at a cost of path length squared.)
+    """
     p = f"replace({column}, '\\', '/')"
-    return f"substr({p}, length(rtrim({p}, replace({p}, '/', ''))) + 1)"
+    slashes = f"replace(hex(zeroblob(length({p}))), '00', '/')"
+    return f"ltrim(substr(replace({p}, '/', {slashes}), -length({p})), '/')"
 
 
 # FTS table -> (base table, its rowid column, the base columns it reads, condition on {row},
@@ -144,3 +150,4 @@ def m004_search(db) -> None:
             BEGIN {_flush()} END;
         CREATE INDEX {DOC_TYPE_INDEX} ON records (doc_type) WHERE doc_type IS NOT NULL;
         """)
+
