@@ -31,7 +31,7 @@ REBUILD_CACHE_KIB = 1 << 20  # 1 GiB at most: a million records' random digest k
 # Indexes no projection reads while folding: rebuild creates them once at the end (a
 # sort), instead of inserting into them row by row in random order.
 REBUILD_LATER = ("records_recorded", "records_officer", "search_records_doc_type", "sightings_digest",
-                 "links_case", "links_party")
+                 "links_case", "links_party", "parties_name", "case_parties_party", "stage_events_case")
 
 
 class Writer:
@@ -270,8 +270,9 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
 
     ``target`` is a new file that no one else opens before this returns (callers
     rename it into place), so it is written in one transaction without a rollback
-    journal or syncs, through a large page cache, with the ``REBUILD_LATER`` indexes
-    created at the end; on any error it is removed.
+    journal or syncs, through a large page cache; the ``REBUILD_LATER`` indexes,
+    ``event_touches`` and the work of meta's triggers (the search tables) are built once
+    at the end, from sorted rows. On any error the file is removed.
     """
     target = Path(target)
     files = [Path(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")]
@@ -283,14 +284,27 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
+        conn.execute("PRAGMA threads=2")  # CREATE INDEX sorts
         conn.execute("BEGIN")
-        later = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN "
-                             f"({', '.join('?' * len(REBUILD_LATER))})", REBUILD_LATER).fetchall()
-        for name, _ in later:
-            conn.execute(f"DROP INDEX {name}")
+        later = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE (type = 'index' AND name IN "
+            f"({', '.join('?' * len(REBUILD_LATER))})) OR (type = 'trigger' AND tbl_name = 'meta')",
+            REBUILD_LATER).fetchall()
+        for kind, name, _ in later:
+            conn.execute(f"DROP {kind} {name}")
+        # event_touches is all key (kind, ref, seq): fold into a heap, sort into it at the end
+        touches = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'event_touches'").fetchone()[0]
+        conn.execute("DROP TABLE event_touches")
+        conn.execute("CREATE TABLE event_touches (kind, ref, seq)")
         count = index.catch_up(journal, batch=REBUILD_BATCH)
-        for _, sql in later:
+        conn.execute("ALTER TABLE event_touches RENAME TO rebuild_touches")
+        conn.execute(touches)
+        conn.execute("INSERT OR IGNORE INTO event_touches SELECT kind, ref, seq FROM rebuild_touches "
+                     "ORDER BY kind, ref, seq")
+        conn.execute("DROP TABLE rebuild_touches")
+        for _, _, sql in later:
             conn.execute(sql)
+        conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")  # meta's triggers, once
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=WAL")  # as every Index opens it
     except BaseException:

@@ -24,10 +24,11 @@ transaction, and indexes the base rows above the mark in one statement per table
 moves the mark. Rows already indexed that change or go are queued by row triggers (old
 values to delete, new ones to insert) and folded in first. Row triggers writing the FTS
 tables directly would cost one FTS segment per row (SQLite 3.40's FTS5 flushes its
-pending terms at every statement savepoint) and made rebuilds ~30% slower. Triggers fire
-whether events are applied live or by ``rebuild``, so a rebuilt index answers exactly as
-the live one. Every name holds ``_fts`` or is an index, so index comparisons skip them
-(their layout depends on batch sizes).
+pending terms at every statement savepoint) and made rebuilds ~30% slower. ``rebuild``
+drops the triggers on ``meta`` while it folds and fires them once at the end (the marks
+are 0, so nothing is queued meanwhile): each table is filled in one statement, and a
+rebuilt index answers exactly as the live one. Every name holds ``_fts`` or is an index,
+so index comparisons skip them (their layout depends on batch sizes).
 """
 
 from __future__ import annotations
@@ -151,3 +152,11 @@ def m004_search(db) -> None:
         CREATE INDEX {DOC_TYPE_INDEX} ON records (doc_type) WHERE doc_type IS NOT NULL;
         """)
 
+
+@migrations()
+def m007_search_hashsize(db) -> None:
+    """The FTS tables gather up to 64 MB of terms before writing a segment (default 1 MB):
+    ``rebuild`` fills each in one statement, into a few large segments instead of
+    hundreds of small ones merged over and over."""
+    for fts in FTS_TABLES:
+        db.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', 67108864)")
