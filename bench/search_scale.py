@@ -523,7 +523,7 @@ def time_cli(root: Path, runs: int, plan: dict[str, tuple[str, list[Query]]]) ->
 
 def time_rebuilds(archive: Archive, tmp: Path, say: Callable[[str], None], variants: bool) -> dict:
     """``recordkeep.index.rebuild`` from the journal, as index.py has it; with ``variants``
-    also with a 256 MB page cache and without m004 (the search tables and triggers)."""
+    also without m004 (the search tables and triggers)."""
     import recordkeep.index as ix
 
     def once(label: str) -> dict:
@@ -543,17 +543,6 @@ def time_rebuilds(archive: Archive, tmp: Path, say: Callable[[str], None], varia
     out = {"as_is": once("as index.py has it"), "journal_bytes": archive.journal.size()}
     if not variants:
         return out
-    original = ix.Index.__init__
-
-    def big_cache(self, *a, **kw):
-        original(self, *a, **kw)
-        self.conn.execute("PRAGMA cache_size=-262144")
-
-    ix.Index.__init__ = big_cache
-    try:
-        out["cache_256mb"] = once("with PRAGMA cache_size=-262144")
-    finally:
-        ix.Index.__init__ = original
     saved = list(ix.migrations._migrations)
     ix.migrations._migrations[:] = [m for m in saved if m.name != "m004_search"]
     try:
@@ -605,8 +594,7 @@ def main() -> None:
     ap.add_argument("--store", help="use (or build, when absent) the store here; kept afterwards")
     ap.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
     ap.add_argument("--rebuild-variants", action="store_true",
-                    help="also rebuild with a 256 MB SQLite cache, and without the search tables, "
-                         "to show where rebuild time goes")
+                    help="also rebuild without the search tables, to show what they cost")
     ap.add_argument("--cli-runs", type=int, default=10,
                     help="end-to-end runs of `recordkeep search` (a new process each) per query type")
     ap.add_argument("--workdir", help="parent of the temporary store (default beside the repository)")

@@ -1,6 +1,6 @@
 """Chain of custody: every journal event that touched a record, a case or a party.
 
-Events are found through the index's ``event_touches`` and read verbatim from the
+Events are found through the index (``index.touching``) and read verbatim from the
 journal at their positions, so what is shown is exactly what is chained.
 """
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .archive import Archive
 from .dossier import resolve_case, resolve_party
+from .index import touching
 from .journal import Event, parse_line
 
 
@@ -34,11 +35,6 @@ def read_events(archive: Archive, seqs: list[int]) -> tuple[list[Event], list[by
     return events, lines
 
 
-def _touching(archive: Archive, kind: str, ref: str) -> list[int]:
-    rows = archive.index.conn.execute("SELECT seq FROM event_touches WHERE kind = ? AND ref = ?", (kind, ref))
-    return [r[0] for r in rows]
-
-
 def _whole_store_verifications(archive: Archive, digest: str) -> list[int]:
     """Whole-store verify runs after the record was first stored (they checked it too)."""
     conn = archive.index.conn
@@ -52,18 +48,18 @@ def _whole_store_verifications(archive: Archive, digest: str) -> list[int]:
 
 def for_record(archive: Archive, digest_ref: str) -> Custody:
     digest = archive.resolve_digest(digest_ref)
-    seqs = _touching(archive, "record", digest) + _whole_store_verifications(archive, digest)
+    seqs = touching(archive.index.conn, "record", digest) + _whole_store_verifications(archive, digest)
     return Custody({"record": digest}, *read_events(archive, seqs))
 
 
 def for_case(archive: Archive, case_ref: str) -> Custody:
     case_no = resolve_case(archive, case_ref)
-    return Custody({"case": case_no}, *read_events(archive, _touching(archive, "case", case_no)))
+    return Custody({"case": case_no}, *read_events(archive, touching(archive.index.conn, "case", case_no)))
 
 
 def for_party(archive: Archive, party_ref: str) -> Custody:
     key = resolve_party(archive, party_ref)
-    return Custody({"party": key}, *read_events(archive, _touching(archive, "party", key)))
+    return Custody({"party": key}, *read_events(archive, touching(archive.index.conn, "party", key)))
 
 
 def describe(event: Event, subject: dict | None = None) -> str:

@@ -29,6 +29,7 @@ from .custody import read_events
 from .dossier import STAGES
 from .dossier_view import case_view, party_view
 from .hashing import hash_fd, hash_stream
+from .index import touching
 from .journal import Draft
 from .objects import fsync_dir, os_error
 from .scope import case_digests, party_digests
@@ -117,12 +118,10 @@ def _journal_seqs(archive: Archive, scope: dict, digests: list[str]) -> list[int
     conn = archive.index.conn
     seqs = set()
     for d in digests:
-        seqs.update(r[0] for r in conn.execute(
-            "SELECT seq FROM event_touches WHERE kind = 'record' AND ref = ?", (d,)))
+        seqs.update(touching(conn, "record", d))
     for kind in ("case", "party"):
         if kind in scope:
-            seqs.update(r[0] for r in conn.execute(
-                "SELECT seq FROM event_touches WHERE kind = ? AND ref = ?", (kind, scope[kind])))
+            seqs.update(touching(conn, kind, scope[kind]))
     return sorted(seqs)
 
 

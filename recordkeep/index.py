@@ -4,6 +4,10 @@ The schema grows by versioned sqlite-utils ``Migrations``. ``apply`` folds event
 into tables deterministically (no clock, no file system), so a rebuilt index
 answers exactly as the live one. ``meta`` remembers the last applied event, so
 opening a store applies whatever the journal has that the index lacks.
+
+Handlers write through a ``Writer``: rows that nothing reads back within a batch are
+queued (``Writer.add``) and written with one ``executemany`` per statement, which is
+what lets ``rebuild`` fold ~20,000 events a second (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,59 @@ from .journal import ZERO_HASH, Event, Head, Journal
 
 FILENAME = "index.sqlite"
 migrations = sqlite_utils.Migrations("recordkeep")
-Handler = Callable[[sqlite3.Connection, Event], Iterable[tuple[str, str]]]
+REBUILD_BATCH = 20_000  # events per apply while rebuilding (one FTS flush each)
+REBUILD_CACHE_KIB = 1 << 20  # 1 GiB at most: a million records' random digest keys stay in memory
+# Indexes no projection reads while folding: rebuild creates them once at the end (a
+# sort), instead of inserting into them row by row in random order.
+REBUILD_LATER = ("records_recorded", "records_officer", "search_records_doc_type", "sightings_digest",
+                 "links_case", "links_party", "parties_name", "case_parties_party", "stage_events_case")
+
+
+class Writer:
+    """What projections write through while ``Index.apply`` folds a batch of events.
+
+    ``add`` queues one row of an INSERT; queued rows are written with one
+    ``executemany`` per statement (rows in the order added, statements in the order
+    first used) before any other statement runs through ``execute``/``executemany``
+    and when the batch ends, so every statement sees every row added before it. Queue
+    only INSERTs into tables without insert triggers and whose rows' order relative
+    to other tables' rows does not matter; everything else goes through ``execute``.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._queued: dict[str, list[tuple]] = {}
+        self._seen: set[tuple] = set()
+
+    def first(self, key: tuple) -> bool:
+        """True the first time ``key`` is given in this batch (to skip repeated no-op rows)."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def add(self, sql: str, row: tuple) -> None:
+        rows = self._queued.get(sql)
+        if rows is None:
+            self._queued[sql] = [row]
+        else:
+            rows.append(row)
+
+    def flush(self) -> None:
+        for sql, rows in self._queued.items():
+            self.conn.executemany(sql, rows)
+        self._queued.clear()
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        self.flush()
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[tuple]) -> sqlite3.Cursor:
+        self.flush()
+        return self.conn.executemany(sql, rows)
+
+
+Handler = Callable[[Writer, Event], Iterable[tuple[str, str]]]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -64,6 +120,25 @@ def m001_core(db: sqlite_utils.Database) -> None:
         mode TEXT, scope TEXT, result TEXT, checked INTEGER, bytes INTEGER, problems TEXT,
         notices TEXT);
     """)
+
+
+@migrations()
+def m006_record_touches_in_sightings(db: sqlite_utils.Database) -> None:
+    """``record.imported``/``record.seen`` no longer get ``event_touches`` rows: their
+    ``sightings`` rows (digest, seq) say the same (``touching``). Drop the old rows."""
+    db.execute("DELETE FROM event_touches WHERE kind = 'record' AND (ref, seq) IN "
+               "(SELECT digest, seq FROM sightings)")
+
+
+def touching(conn: sqlite3.Connection, kind: str, ref: str) -> list[int]:
+    """The seqs, ascending, of the events that touched a record (hex digest), case,
+    party, officer or device: ``event_touches``, and for a record its sightings."""
+    sql = "SELECT seq FROM event_touches WHERE kind = ? AND ref = ?"
+    args: tuple = (kind, ref)
+    if kind == "record":
+        sql += " UNION SELECT seq FROM sightings WHERE digest = ?"
+        args += (ref,)
+    return [row[0] for row in conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
 
 
 def bare(digest: str) -> str:
@@ -137,29 +212,32 @@ class Index:
             return
         with self.db.atomic():
             expected = self.head
+            writer = Writer(self.conn)
             for event in events:
                 if event.seq != expected.seq + 1 or event.prev != expected.hash:
                     raise errors.IndexCorrupt(
                         f"journal seq {event.seq} does not follow the index's seq {expected.seq}",
                         path=self.path)
-                self._apply_one(event)
+                self._apply_one(writer, event)
                 expected = Head(event.seq, event.hash, event.end)
+            writer.flush()
             last = events[-1]
             self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                                   [("last_seq", str(last.seq)), ("last_hash", last.hash),
                                    ("last_start", str(last.offset)), ("last_end", str(last.end))])
 
-    def _apply_one(self, event: Event) -> None:
+    def _apply_one(self, writer: Writer, event: Event) -> None:
         handler = HANDLERS.get(event.type)
         if handler is None:
             raise errors.IndexCorrupt(
                 f"journal event type {event.type!r} (seq {event.seq}) is unknown to this "
                 "version of recordkeep", hint="upgrade recordkeep, then open the store again")
-        touches = set(handler(self.conn, event) or ())
-        self.conn.execute("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?,?,?,?,?,?)",
-                          (event.seq, event.offset, event.type, event.at, event.actor, event.hash))
-        self.conn.executemany("INSERT OR IGNORE INTO event_touches (kind, ref, seq) VALUES (?,?,?)",
-                              [(k, r, event.seq) for k, r in sorted(touches)])
+        touches = handler(writer, event) or ()
+        writer.add("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?,?,?,?,?,?)",
+                   (event.seq, event.offset, event.type, event.at, event.actor, event.hash))
+        for kind, ref in sorted(set(touches)):
+            writer.add("INSERT OR IGNORE INTO event_touches (kind, ref, seq) VALUES (?,?,?)",
+                       (kind, ref, event.seq))
 
     def catch_up(self, journal: Journal, batch: int = 5000) -> int:
         """Apply every journal event after this index's head, in batches; return how many."""
@@ -188,18 +266,53 @@ class Index:
 
 
 def rebuild(journal: Journal, target: str | os.PathLike) -> int:
-    """Build a fresh index at ``target`` from the whole journal; return events applied."""
+    """Build a fresh index at ``target`` from the whole journal; return events applied.
+
+    ``target`` is a new file that no one else opens before this returns (callers
+    rename it into place), so it is written in one transaction without a rollback
+    journal or syncs, through a large page cache; the ``REBUILD_LATER`` indexes,
+    ``event_touches`` and the work of meta's triggers (the search tables) are built once
+    at the end, from sorted rows. On any error the file is removed.
+    """
     target = Path(target)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    files = [Path(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")]
+    for path in files:
+        path.unlink(missing_ok=True)
     index = Index(target)
     try:
-        index.conn.execute("PRAGMA synchronous=OFF")
-        index.conn.execute("PRAGMA cache_size=-262144")  # 256 MB: random digest keys in big tables
-        count = index.catch_up(journal)
-        index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
+        conn = index.conn
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
+        conn.execute("PRAGMA threads=2")  # CREATE INDEX sorts
+        conn.execute("BEGIN")
+        later = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE (type = 'index' AND name IN "
+            f"({', '.join('?' * len(REBUILD_LATER))})) OR (type = 'trigger' AND tbl_name = 'meta')",
+            REBUILD_LATER).fetchall()
+        for kind, name, _ in later:
+            conn.execute(f"DROP {kind} {name}")
+        # event_touches is all key (kind, ref, seq): fold into a heap, sort into it at the end
+        touches = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'event_touches'").fetchone()[0]
+        conn.execute("DROP TABLE event_touches")
+        conn.execute("CREATE TABLE event_touches (kind, ref, seq)")
+        count = index.catch_up(journal, batch=REBUILD_BATCH)
+        conn.execute("ALTER TABLE event_touches RENAME TO rebuild_touches")
+        conn.execute(touches)
+        conn.execute("INSERT OR IGNORE INTO event_touches SELECT kind, ref, seq FROM rebuild_touches "
+                     "ORDER BY kind, ref, seq")
+        conn.execute("DROP TABLE rebuild_touches")
+        for _, _, sql in later:
+            conn.execute(sql)
+        conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")  # meta's triggers, once
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode=WAL")  # as every Index opens it
+    except BaseException:
         index.close()
+        for path in files:
+            path.unlink(missing_ok=True)
+        raise
+    index.close()
     return count
 
 
@@ -210,22 +323,31 @@ RECORD_FIELDS = ("container", "duration_ms", "video_codec", "audio_codec", "widt
 
 
 @handles("store.created", "journal.torn_set_aside", "journal.batch_cut")
-def _store_event(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _store_event(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     if event.type == "store.created":
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",
                      (event.data["store_id"],))
     return ()
 
 
-def _sighting(conn: sqlite3.Connection, event: Event, digest: str) -> None:
+SIGHTING_SQL = "INSERT INTO sightings (seq, digest, batch, path, path_hex, mtime) VALUES (?,?,?,?,?,?)"
+RECORD_COLUMNS = (
+    *RECORD_FIELDS, "digest", "size", "kind", "doc_type", "name", "first_seq", "first_at", "first_batch",
+    "recorded_at", "recorded_utc", "time_source", "time_conflict", "device", "officer",
+    "officer_source", "important")
+RECORD_SQL = (f"INSERT OR IGNORE INTO records ({', '.join(RECORD_COLUMNS)}) "
+              f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})")
+
+
+def _sighting(conn: Writer, event: Event, digest: str) -> None:
+    """A sighting row; it is also how ``touching`` finds a record's imports and sightings."""
     source = event.data.get("source", {})
-    conn.execute("INSERT INTO sightings (seq, digest, batch, path, path_hex, mtime) VALUES (?,?,?,?,?,?)",
-                 (event.seq, digest, event.data.get("batch"), source.get("path"),
-                  source.get("path_hex"), source.get("mtime")))
+    conn.add(SIGHTING_SQL, (event.seq, digest, event.data.get("batch"), source.get("path"),
+                            source.get("path_hex"), source.get("mtime")))
 
 
 @handles("record.imported")
-def _record_imported(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _record_imported(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     digest = bare(d["digest"])
     media = d.get("media", {})
@@ -233,35 +355,31 @@ def _record_imported(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[s
     name = source.get("path") or None
     if name is not None:
         name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    row = {f: media.get(f) for f in RECORD_FIELDS}
-    row.update(digest=digest, size=d["size"], kind=d["kind"], doc_type=d.get("doc_type"),
-               name=name, first_seq=event.seq, first_at=event.at, first_batch=d.get("batch"),
-               recorded_at=d.get("recorded_at"), recorded_utc=utc_key(d.get("recorded_at")),
-               time_source=d.get("time_source"), time_conflict=_json(d.get("time_conflict")),
-               device=d.get("device"), officer=d.get("officer"),
-               officer_source=d.get("officer_source"), important=int(bool(d.get("important"))))
-    cols = ", ".join(row)
-    conn.execute(f"INSERT OR IGNORE INTO records ({cols}) VALUES ({', '.join('?' * len(row))})",
-                 tuple(row.values()))
+    recorded_at = d.get("recorded_at")
+    conn.add(RECORD_SQL, (
+        *map(media.get, RECORD_FIELDS),
+        digest, d["size"], d["kind"], d.get("doc_type"), name, event.seq, event.at, d.get("batch"),
+        recorded_at, utc_key(recorded_at), d.get("time_source"), _json(d.get("time_conflict")),
+        d.get("device"), d.get("officer"), d.get("officer_source"), int(bool(d.get("important")))))
     _sighting(conn, event, digest)
     note_officer(conn, d.get("officer"), event.seq)
-    return [("record", digest)]
+    return ()
 
 
 @handles("record.seen")
-def _record_seen(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     digest = bare(event.data["digest"])
     _sighting(conn, event, digest)
     if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
         conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
-    return [("record", digest)]
+    return ()
 
 
 @handles("batch.finished")
-def _batch_finished(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _batch_finished(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     r = d.get("receipt", {})
-    conn.execute(
+    conn.add(
         "INSERT OR REPLACE INTO imports (batch, seq, command, source, actor, at, seen, stored, "
         "present, not_stored, bytes, result, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (d["batch"], event.seq, d.get("command"), d.get("source"), event.actor, event.at,
@@ -271,9 +389,9 @@ def _batch_finished(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[st
 
 
 @handles("verify.run")
-def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _verify_run(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.execute(
+    conn.add(
         "INSERT INTO verifications (seq, at, actor, mode, scope, result, checked, bytes, problems, "
         "notices) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
@@ -286,7 +404,7 @@ def _verify_run(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
 
 
 @handles("export.created")
-def _export_created(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _export_created(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     scope = d.get("scope") or {}
     extra = [(k, scope[k]) for k in ("case", "party") if k in scope]

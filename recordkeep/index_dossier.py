@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 
-from .index import bare, handles, migrations, utc_key
+from .index import Writer, bare, handles, migrations, utc_key
 from .index_people import note_officer
 from .journal import Event
 
@@ -41,62 +40,61 @@ def m003_dossier(db) -> None:
 
 
 @handles("party.added")
-def _party_added(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _party_added(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.execute("INSERT INTO parties (key, num, kind, name, id_number, credit_code, address, phone, seq) "
-                 "VALUES (?,?,?,?,?,?,?,?,?)",
-                 (d["key"], int(d["key"][1:]), d["kind"], d["name"], d.get("id_number"),
-                  d.get("credit_code"), d.get("address"), d.get("phone"), event.seq))
+    conn.add("INSERT INTO parties (key, num, kind, name, id_number, credit_code, address, phone, seq) "
+             "VALUES (?,?,?,?,?,?,?,?,?)",
+             (d["key"], int(d["key"][1:]), d["kind"], d["name"], d.get("id_number"),
+              d.get("credit_code"), d.get("address"), d.get("phone"), event.seq))
     return [("party", d["key"])]
 
 
 @handles("party.pii_shown")
-def _pii_shown(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
-    conn.execute("INSERT INTO pii_shown (seq, party) VALUES (?, ?)", (event.seq, event.data["party"]))
+def _pii_shown(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    conn.add("INSERT INTO pii_shown (seq, party) VALUES (?, ?)", (event.seq, event.data["party"]))
     return [("party", event.data["party"])]
 
 
 @handles("case.opened")
-def _case_opened(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _case_opened(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.execute("INSERT INTO cases (case_no, case_key, title, status, opened_at, seq) VALUES (?,?,?,?,?,?)",
-                 (d["case_no"], d["case_key"], d.get("title"), "open", d.get("at"), event.seq))
-    conn.executemany("INSERT OR IGNORE INTO case_parties (case_no, party) VALUES (?, ?)",
-                     [(d["case_no"], p) for p in d.get("parties", [])])
+    conn.add("INSERT INTO cases (case_no, case_key, title, status, opened_at, seq) VALUES (?,?,?,?,?,?)",
+             (d["case_no"], d["case_key"], d.get("title"), "open", d.get("at"), event.seq))
+    for party in d.get("parties", []):
+        conn.add("INSERT OR IGNORE INTO case_parties (case_no, party) VALUES (?, ?)", (d["case_no"], party))
     _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
     return [("case", d["case_no"])] + [("party", p) for p in d.get("parties", [])]
 
 
-def _case_officers(conn: sqlite3.Connection, case_no: str, officers: list[str], seq: int) -> None:
+def _case_officers(conn: Writer, case_no: str, officers: list[str], seq: int) -> None:
     for officer in officers:
         note_officer(conn, officer, seq)
-    conn.executemany("INSERT OR IGNORE INTO case_officers (case_no, officer) VALUES (?, ?)",
-                     [(case_no, o) for o in officers])
+        conn.add("INSERT OR IGNORE INTO case_officers (case_no, officer) VALUES (?, ?)", (case_no, officer))
 
 
 @handles("case.stage")
-def _case_stage(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _case_stage(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.execute("INSERT INTO stage_events (seq, case_no, stage, at, at_utc, until, until_utc, officers, "
-                 "on_site, action, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                 (event.seq, d["case_no"], d["stage"], d.get("at"), utc_key(d.get("at")), d.get("until"),
-                  utc_key(d.get("until")), json.dumps(d.get("officers", []), ensure_ascii=False),
-                  int(bool(d.get("on_site"))), d.get("action"), d.get("note")))
+    conn.add("INSERT INTO stage_events (seq, case_no, stage, at, at_utc, until, until_utc, officers, "
+             "on_site, action, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+             (event.seq, d["case_no"], d["stage"], d.get("at"), utc_key(d.get("at")), d.get("until"),
+              utc_key(d.get("until")), json.dumps(d.get("officers", []), ensure_ascii=False),
+              int(bool(d.get("on_site"))), d.get("action"), d.get("note")))
     _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
     return [("case", d["case_no"])]
 
 
 @handles("case.decided")
-def _case_decided(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _case_decided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.execute("INSERT OR REPLACE INTO decisions (case_no, party, penalty_kind, amount, at, seq) "
-                 "VALUES (?,?,?,?,?,?)",
-                 (d["case_no"], d["party"], d["penalty_kind"], d.get("amount"), d.get("at"), event.seq))
+    conn.add("INSERT OR REPLACE INTO decisions (case_no, party, penalty_kind, amount, at, seq) "
+             "VALUES (?,?,?,?,?,?)",
+             (d["case_no"], d["party"], d["penalty_kind"], d.get("amount"), d.get("at"), event.seq))
     return [("case", d["case_no"]), ("party", d["party"])]
 
 
 @handles("case.published", "case.closed")
-def _case_dates(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _case_dates(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     if event.type == "case.published":
         conn.execute("UPDATE cases SET published_at = ? WHERE case_no = ?", (d.get("at"), d["case_no"]))
@@ -107,14 +105,15 @@ def _case_dates(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, s
 
 
 @handles("record.linked", "record.unlinked")
-def _links(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     case_no, party = d.get("case_no") or "", d.get("party") or ""
     digests = [bare(x) for x in d["digests"]]
     if event.type == "record.linked":
-        conn.executemany("INSERT OR IGNORE INTO links (digest, case_no, stage, party, seq) "
-                         "VALUES (?,?,?,?,?)",
-                         [(x, case_no, d.get("stage") or "", party, event.seq) for x in digests])
+        stage = d.get("stage") or ""
+        for x in digests:
+            conn.add("INSERT OR IGNORE INTO links (digest, case_no, stage, party, seq) VALUES (?,?,?,?,?)",
+                     (x, case_no, stage, party, event.seq))
     else:
         stage = d.get("stage")
         for x in digests:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from .index import handles, migrations, utc_key
+from .index import Writer, handles, migrations, utc_key
 from .journal import Event
 
 
@@ -20,15 +20,15 @@ def m002_people(db) -> None:
     """)
 
 
-def note_officer(conn: sqlite3.Connection, cert_no: str | None, seq: int) -> None:
+def note_officer(conn: Writer, cert_no: str | None, seq: int) -> None:
     """Remember an officer seen in a flag, metadata or name (unregistered until named)."""
-    if cert_no:
-        conn.execute("INSERT OR IGNORE INTO officers (cert_no, registered, first_seq) VALUES (?, 0, ?)",
-                     (cert_no, seq))
+    if cert_no and conn.first(("officer", cert_no)):  # a second INSERT OR IGNORE would do nothing
+        conn.add("INSERT OR IGNORE INTO officers (cert_no, registered, first_seq) VALUES (?, 0, ?)",
+                 (cert_no, seq))
 
 
 @handles("officer.registered")
-def _officer_registered(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _officer_registered(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     note_officer(conn, d["cert_no"], event.seq)
     conn.execute("UPDATE officers SET name = ?, unit = ?, registered = 1 WHERE cert_no = ?",
@@ -37,7 +37,7 @@ def _officer_registered(conn: sqlite3.Connection, event: Event) -> Iterable[tupl
 
 
 @handles("device.assigned")
-def _device_assigned(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _device_assigned(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     device, officer = d["device"], d["officer"]
     start, end = d.get("from"), d.get("until")

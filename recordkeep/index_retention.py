@@ -10,10 +10,9 @@ the dates, and the event is found through the records it touches.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from .index import bare, handles, migrations
+from .index import Writer, bare, handles, migrations
 from .journal import Event
 
 
@@ -38,7 +37,7 @@ def hold_refs(data: dict) -> list[tuple[str, str]]:
 
 
 @handles("retention.held", "retention.released")
-def _holds(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _holds(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     refs = hold_refs(event.data)
     if event.type == "retention.held":
         conn.executemany("INSERT OR REPLACE INTO holds (kind, ref, seq, reason) VALUES (?,?,?,?)",
@@ -49,7 +48,7 @@ def _holds(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
 
 
 @handles("retention.kept")
-def _kept(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _kept(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     digests = [bare(d) for d in event.data["digests"]]
     conn.executemany("INSERT OR IGNORE INTO kept (digest, seq, reason) VALUES (?,?,?)",
                      [(d, event.seq, event.data.get("reason")) for d in digests])
@@ -57,7 +56,7 @@ def _kept(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
 
 
 @handles("record.disposed")
-def _disposed(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _disposed(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     digest = bare(event.data["digest"])
     conn.execute("INSERT OR IGNORE INTO disposals (digest, seq, at, actor, reason) VALUES (?,?,?,?,?)",
                  (digest, event.seq, event.at, event.actor, event.data["reason"]))

@@ -24,10 +24,11 @@ transaction, and indexes the base rows above the mark in one statement per table
 moves the mark. Rows already indexed that change or go are queued by row triggers (old
 values to delete, new ones to insert) and folded in first. Row triggers writing the FTS
 tables directly would cost one FTS segment per row (SQLite 3.40's FTS5 flushes its
-pending terms at every statement savepoint) and made rebuilds ~30% slower. Triggers fire
-whether events are applied live or by ``rebuild``, so a rebuilt index answers exactly as
-the live one. Every name holds ``_fts`` or is an index, so index comparisons skip them
-(their layout depends on batch sizes).
+pending terms at every statement savepoint) and made rebuilds ~30% slower. ``rebuild``
+drops the triggers on ``meta`` while it folds and fires them once at the end (the marks
+are 0, so nothing is queued meanwhile): each table is filled in one statement, and a
+rebuilt index answers exactly as the live one. Every name holds ``_fts`` or is an index,
+so index comparisons skip them (their layout depends on batch sizes).
 """
 
 from __future__ import annotations
@@ -43,9 +44,15 @@ PAD = "char(31, 31)"
 
 
 def basename_sql(column: str) -> str:
-    """SQL for the last component of a path (``/`` or ``\\`` separated)."""
+    """SQL for the last component of a path (``/`` or ``\\`` separated).
+
+    Every ``/`` becomes as many ``/`` as the path has characters, so the last that
+    many characters hold the whole last component behind slashes only. (``rtrim`` by
+    the path's own characters gives the same, at a cost of path length squared.)
+    """
     p = f"replace({column}, '\\', '/')"
-    return f"substr({p}, length(rtrim({p}, replace({p}, '/', ''))) + 1)"
+    slashes = f"replace(hex(zeroblob(length({p}))), '00', '/')"
+    return f"ltrim(substr(replace({p}, '/', {slashes}), -length({p})), '/')"
 
 
 # FTS table -> (base table, its rowid column, the base columns it reads, condition on {row},
@@ -144,3 +151,12 @@ def m004_search(db) -> None:
             BEGIN {_flush()} END;
         CREATE INDEX {DOC_TYPE_INDEX} ON records (doc_type) WHERE doc_type IS NOT NULL;
         """)
+
+
+@migrations()
+def m007_search_hashsize(db) -> None:
+    """The FTS tables gather up to 64 MB of terms before writing a segment (default 1 MB):
+    ``rebuild`` fills each in one statement, into a few large segments instead of
+    hundreds of small ones merged over and over."""
+    for fts in FTS_TABLES:
+        db.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', 67108864)")

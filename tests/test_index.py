@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -38,13 +39,47 @@ def test_a_crash_between_journal_and_index_heals_on_open(archive, store):
         assert reopened.index.head.seq == head_before + 1
 
 
+def _schema(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+    finally:
+        conn.close()
+
+
 def test_rebuild_index_command_rebuilds_from_the_journal(cli, store, tmp_path):
     (tmp_path / "a.txt").write_text("a")
     cli("add", str(tmp_path / "a.txt"))
-    before = dump(store / "index.sqlite")
+    before, schema = dump(store / "index.sqlite"), _schema(store / "index.sqlite")
     result = cli.json("rebuild-index")
     assert result["events"] == before["events"][-1][0]
     assert dump(store / "index.sqlite") == before
+    assert _schema(store / "index.sqlite") == schema  # the indexes rebuild creates last included
+
+
+def test_an_index_built_when_imports_had_event_touches_rows_opens_with_the_same_answers(
+        cli, store, tmp_path):
+    for name, content in (("a.txt", "a"), ("b.txt", "b"), ("a copy.txt", "a")):
+        (tmp_path / name).write_text(content)
+    cli("add", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    cli("add", str(tmp_path / "a copy.txt"))  # a record.seen
+    cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
+    digest = cli.json("search")["records"][0]["digest"]
+    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1")
+    cli("case", "link", "坡城管罚〔2021〕12号", digest, "--stage", "investigate")
+    cli("verify")
+    digests = [r["digest"] for r in cli.json("search")["records"]]
+    custody = {d: cli.json("log", "--record", d) for d in digests}
+    current = dump(store / "index.sqlite")
+    # what recordkeep wrote before m006: a touch row for every import and sighting
+    conn = sqlite3.connect(store / "index.sqlite")
+    with conn:
+        conn.execute("INSERT INTO event_touches (kind, ref, seq) SELECT 'record', digest, seq FROM sightings")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_record_touches_in_sightings'")
+    conn.close()
+    assert dump(store / "index.sqlite") != current
+    assert {d: cli.json("log", "--record", d) for d in digests} == custody
+    assert dump(store / "index.sqlite") == current
 
 
 operation = st.one_of(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -471,3 +472,14 @@ def test_the_library_answers_as_the_cli_does(bureau):
             "search", "--party", "P3", "--stage", "serve")
         with pytest.raises(Exception, match="at least 1"):
             search.search(archive, Query(limit=0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(alphabet="ab/\\ .中é\U0001F600\x1f", max_size=16))
+def test_basename_sql_gives_the_last_path_component_as_python_does(path):
+    conn = sqlite3.connect(":memory:")
+    try:
+        got = conn.execute(f"SELECT {index_search.basename_sql(':p')}", {"p": path}).fetchone()[0]
+    finally:
+        conn.close()
+    assert got == path.replace("\\", "/").rsplit("/", 1)[-1]
