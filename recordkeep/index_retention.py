@@ -66,5 +66,5 @@ def _disposed(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 
 
 @handles("retention.locked")
-def _locked(conn: sqlite3.Connection, event: Event) -> Iterable[tuple[str, str]]:
+def _locked(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return [("record", bare(lock["digest"])) for lock in event.data["locks"]]
