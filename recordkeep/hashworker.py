@@ -1,6 +1,7 @@
 """A child process that hashes blobs through mmap, so a SIGBUS can only kill it.
 
-Run by path (``python hashworker.py``) so it imports nothing but blake3.
+Run by path without site (``python -S hashworker.py BLAKE3_HOME``) so it starts fast
+and imports nothing but blake3, from the folder given.
 Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n``; the
 worker answers ``<hex>\\n``, ``size-changed\\n`` or ``error:<text>\\n``.
 """
@@ -8,6 +9,9 @@ worker answers ``<hex>\\n``, ``size-changed\\n`` or ``error:<text>\\n``.
 import mmap
 import os
 import sys
+
+if len(sys.argv) > 1:
+    sys.path.append(sys.argv[1])
 
 from blake3 import blake3
 

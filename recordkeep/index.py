@@ -15,17 +15,85 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from . import errors
 from .journal import ZERO_HASH, Event, Head, Journal
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 FILENAME = "index.sqlite"
-migrations = sqlite_utils.Migrations("recordkeep")
+MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
+
+
+class Migrations:
+    """The index schema's versioned steps, applied by sqlite-utils' ``Migrations``.
+
+    Steps register at import (``@migrations()``); sqlite-utils (~40 ms to import) is
+    loaded only to apply them. ``pending`` reads sqlite-utils' own record of applied
+    steps, so a command that finds the schema current never loads it.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[Callable[[sqlite_utils.Database], None]] = []
+
+    def __call__(self) -> Callable:
+        def register(step: Callable[[sqlite_utils.Database], None]) -> Callable:
+            self.steps.append(step)
+            return step
+        return register
+
+    def pending(self, conn: sqlite3.Connection) -> list[str]:
+        """Names of the steps not yet applied to the database behind ``conn``."""
+        try:
+            rows = conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?",
+                                (self.name,)).fetchall()
+        except sqlite3.OperationalError:  # no such table: nothing applied yet
+            rows = []
+        done = {row[0] for row in rows}
+        return [step.__name__ for step in self.steps if step.__name__ not in done]
+
+    def apply(self, conn: sqlite3.Connection) -> None:
+        """Apply the pending steps in order, each in its own transaction."""
+        import sqlite_utils
+
+        steps = sqlite_utils.Migrations(self.name)
+        for step in self.steps:
+            steps()(step)
+        steps.apply(sqlite_utils.Database(conn, execute_plugins=False))  # no third-party hooks
+
+
+migrations = Migrations("recordkeep")
+
+
+@contextmanager
+def atomic(conn: sqlite3.Connection) -> Iterator[None]:
+    """One transaction for the block, or a savepoint inside the caller's transaction."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT fold")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # an error can end the whole transaction, savepoint included
+                conn.execute("ROLLBACK TO SAVEPOINT fold")
+                conn.execute("RELEASE SAVEPOINT fold")
+            raise
+        conn.execute("RELEASE SAVEPOINT fold")
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 REBUILD_BATCH = 20_000  # events per apply while rebuilding (one FTS flush each)
 REBUILD_CACHE_KIB = 1 << 20  # 1 GiB at most: a million records' random digest keys stay in memory
 # Indexes no projection reads while folding: rebuild creates them once at the end (a
@@ -178,17 +246,18 @@ class Index:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.isolation_level = None
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets it for the migrations
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         if migrate and not readonly:
-            migrations.apply(self.db)
+            self.migrate()
 
     def pending_migrations(self) -> bool:
-        return bool(migrations.pending(self.db))
+        return bool(migrations.pending(self.conn))
 
     def migrate(self) -> None:
         """Apply pending schema migrations (callers hold the journal lock)."""
-        migrations.apply(self.db)
+        if migrations.pending(self.conn):
+            migrations.apply(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -210,7 +279,7 @@ class Index:
         """Fold ``events`` (which follow this index's head) in one transaction."""
         if not events:
             return
-        with self.db.atomic():
+        with atomic(self.conn):
             expected = self.head
             writer = Writer(self.conn)
             for event in events:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .archive import Archive
-from .dossier import resolve_case, resolve_party
 from .index import utc_key
 from .when import parse
 
 
 def case_digests(archive: Archive, case_ref: str) -> tuple[str, list[str]]:
     """The case number and the digests linked to it (any stage), sorted."""
+    from .dossier import resolve_case  # only a scoped run pays for the dossier's imports
+
     case_no = resolve_case(archive, case_ref)
     rows = archive.index.conn.execute("SELECT DISTINCT digest FROM links WHERE case_no = ? ORDER BY digest",
                                       (case_no,))
@@ -18,6 +19,8 @@ def case_digests(archive: Archive, case_ref: str) -> tuple[str, list[str]]:
 
 def party_digests(archive: Archive, party_ref: str) -> tuple[str, list[str]]:
     """The party's key and every digest linked to it directly or through its cases."""
+    from .dossier import resolve_party
+
     key = resolve_party(archive, party_ref)
     rows = archive.index.conn.execute(
         "SELECT digest FROM links WHERE party = ? UNION SELECT l.digest FROM links l "

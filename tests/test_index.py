@@ -153,3 +153,16 @@ def test_a_live_index_over_s3_equals_one_rebuilt_and_one_on_a_second_workstation
     assert dump(copy / "index.sqlite") == live
     Archive.init(root / "second", actor="h@test", backend=url, endpoint=seaweed.endpoint).close()
     assert dump(root / "second" / "index.sqlite") == live
+
+
+def test_the_migrations_table_read_without_sqlite_utils_is_the_one_sqlite_utils_writes(store):
+    import sqlite_utils
+
+    from recordkeep.index import MIGRATIONS_TABLE, migrations
+
+    assert sqlite_utils.Migrations.migrations_table == MIGRATIONS_TABLE
+    with Archive.open(store) as archive:
+        assert migrations.pending(archive.index.conn) == []
+        applied = [r[0] for r in archive.index.conn.execute(
+            f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = 'recordkeep' ORDER BY rowid")]
+    assert applied == [step.__name__ for step in migrations.steps]

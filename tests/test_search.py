@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordkeep import Archive, index_search, search
+from recordkeep.index import atomic
 from recordkeep.search import Query
 
 from .conftest import Cli
@@ -424,13 +425,13 @@ def test_search_tables_follow_rows_that_change_or_go(archive, cli, tmp_path):
     cli("party", "add", "--name", "赵六", "--id-number", "440802198001010011", "--address", "吴川市梅菉街道")
     assert [p["key"] for p in search.search(archive, Query(text="梅菉街道"))["parties"]] == ["P1"]
     conn = archive.index.conn
-    with archive.index.db.atomic():  # as a future projection would: change a row, then apply
+    with atomic(archive.index.conn):  # as a future projection would: change a row, then apply
         conn.execute("UPDATE parties SET address = '雷州市西湖街道' WHERE key = 'P1'")
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', "
                      "(SELECT value FROM meta WHERE key = 'last_seq'))")
     assert search.search(archive, Query(text="梅菉街道"))["parties"] == []
     assert [p["key"] for p in search.search(archive, Query(text="西湖街道"))["parties"]] == ["P1"]
-    with archive.index.db.atomic():
+    with atomic(archive.index.conn):
         conn.execute("DELETE FROM parties WHERE key = 'P1'")
         conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
     assert search.search(archive, Query(text="西湖街道"))["parties"] == []
