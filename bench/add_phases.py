@@ -5,11 +5,12 @@
 A diagnostic beside add_vs_cp.py (not a test). Each round runs, alternated, each
 untimed-prepared the same way as add_vs_cp.py (old copy removed, sync, source warm):
   cp+sync      `cp FILE DST && sync` (GNU cp copies with copy_file_range, in the kernel)
-  rk-loop      recordkeep's loop as in objects.put_fd: readv into a page-aligned
+  rk-loop      recordkeep's first loop (objects.put_fd before copying.py): readv into a page-aligned
                4 MiB buffer -> BLAKE3 (max_threads=AUTO) -> os.write, sync_file_range
                every 32 MiB, fsync; each phase timed
   rk-loop-1M   the same loop with a 1 MiB buffer and a single-threaded hasher
-  cfr+hash     a candidate: os.copy_file_range 32 MiB at a time, then hash that range
+  cfr+hash     the kernel copy that copying.py now does (there with sendfile, which also
+               crosses file systems): os.copy_file_range 32 MiB at a time, then hash that range
                of the COPY from the page cache (pread into an aligned buffer), start its
                writeback, fsync; each phase timed
   import       `python -c "import recordkeep"`: the fixed cost every store command pays
