@@ -1,8 +1,8 @@
 """recordkeep: law-enforcement evidence kept honest.
 
 The public API (all that cli.py imports): ``Archive`` and the operations on it,
-and the ``RecordkeepError`` tree. Names and submodules are imported on first use,
-so a command loads only what it needs (the CLI starts in well under 150 ms).
+and the ``RecordkeepError`` tree. ``verify`` (and with it the archive) is imported at
+once; other names and submodules on first use, so a command loads only what it needs.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
+
+# Eager, so that ``recordkeep.verify`` is always the function: importing the submodule
+# in any other way would otherwise leave the module under that name.
+from .verify import Report, verify
 
 _NAMES = {
     "Archive": "archive",
@@ -21,8 +25,6 @@ _NAMES = {
     "add_files": "ingest",
     "display_path": "ingest",
     "import_dump": "ingest",
-    "Report": "verify",
-    "verify": "verify",
 }
 
 _SUBMODULES = (
@@ -30,7 +32,7 @@ _SUBMODULES = (
     "registry", "retention", "scope", "search", "stats", "workdays",
 )
 
-__all__ = ["__version__", *_NAMES, *_SUBMODULES]
+__all__ = ["Report", "__version__", "verify", *_NAMES, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:

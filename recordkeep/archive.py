@@ -248,6 +248,7 @@ class Archive:
     def _open_index(self) -> Index:
         path = self.root / INDEX_FILE
         if not self.readonly:
+            index = None
             try:
                 index = Index(path, migrate=False)
                 if index.pending_migrations() or not index.is_current(self.journal.head(since=index.head)):
@@ -256,9 +257,12 @@ class Archive:
                         index.catch_up(self.journal)
                 return index
             except sqlite3.DatabaseError as exc:
-                if (failed := storage_error(exc, "opening the index", path)) is not None:
-                    raise failed from exc
-                self.rebuild_index()  # damaged, not merely unwritable: the journal has it all
+                if index is not None:
+                    index.close()
+                failed = storage_error(exc, "opening the index", path)
+                if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
+                    raise failed from exc  # a full or failing disk: a rebuild would fail too
+                self.rebuild_index()  # damaged or not writable itself: the journal has it all
                 return Index(path)
         head = self.journal.head()
         wal = Path(f"{path}-wal")

@@ -23,11 +23,14 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from . import errors
 from .hashing import AlignedBuffer, hash_fd, new_hasher
 
 RANGE = 32 * 1024 * 1024
 # sendfile refuses such a source before copying anything: use the buffered loop
 _NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
+# errors that can only be the store's side of a copy
+_STORE_SIDE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def _kernel_copy(src_fd: int, out_fd: int, out_path: str | os.PathLike,
             except OSError as exc:
                 if size == 0 and exc.errno in _NO_KERNEL_COPY:
                     return None
+                if exc.errno not in _STORE_SIDE and not _readable(src_fd):
+                    raise errors.SourceUnreadable(f"cannot read: {exc.strerror or exc}") from exc
                 raise
             if n == 0:
                 break
@@ -83,6 +88,15 @@ def _kernel_copy(src_fd: int, out_fd: int, out_path: str | os.PathLike,
         return hasher.finish(size)
     finally:
         hasher.close()
+
+
+def _readable(fd: int) -> bool:
+    """Whether the source still reads at its position (which side a copy error came from)."""
+    try:
+        os.pread(fd, 1, os.lseek(fd, 0, os.SEEK_CUR))
+    except OSError:
+        return False
+    return True
 
 
 class _Writer:
@@ -126,6 +140,7 @@ class RangeHasher:
         self.total = 0
         self.submitted = 0
         self.failure: OSError | None = None
+        self.cancelled = False
         self.ranges: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
         name = "read-back" if from_device is not None else "copy-hasher"
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -137,31 +152,36 @@ class RangeHasher:
         self.submitted = end
 
     def finish(self, size: int) -> tuple[str, int]:
-        """Hash what is left up to ``size``, wait for the thread, return its result."""
+        """Hash what is left up to ``size``, wait for the thread, return its result.
+        Raises OSError if the thread failed or did not hash exactly ``size`` bytes."""
         if size > self.submitted:
             self.submit(self.submitted, size)
         self.ranges.put(None)
         self.thread.join()
         if self.failure is not None:
             raise self.failure
+        if self.total != size:
+            raise OSError(errno.EIO, f"hashed {self.total} of the copy's {size} bytes")
         return self.hasher.hexdigest(), self.total
 
     def close(self) -> None:
-        """Stop the thread (queued ranges are skipped) and close the read handle."""
+        """Stop the thread (ranges still queued are skipped) and close the read handle."""
         if self.thread.is_alive():
-            self.failure = self.failure or OSError(errno.ECANCELED, "hashing the copy was cancelled")
+            self.cancelled = True
             self.ranges.put(None)
             self.thread.join()
         os.close(self.read_fd)
 
     def _run(self) -> None:
-        with AlignedBuffer() as buffer:
-            while (item := self.ranges.get()) is not None:
-                if self.failure is None:
-                    try:
+        try:
+            with AlignedBuffer() as buffer:
+                while (item := self.ranges.get()) is not None:
+                    if not self.cancelled:
                         self._hash(*item, buffer)
-                    except OSError as exc:
-                        self.failure = exc
+        except OSError as exc:  # the thread ends here; finish() raises it
+            self.failure = exc
+        except BaseException as exc:  # never a digest of part of the copy
+            self.failure = OSError(errno.EIO, f"hashing the copy failed: {exc!r}")
 
     def _hash(self, start: int, end: int, buffer: AlignedBuffer) -> None:
         if self.write_fd is not None:

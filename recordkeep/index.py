@@ -34,9 +34,10 @@ MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations record
 class Migrations:
     """The index schema's versioned steps, applied by sqlite-utils' ``Migrations``.
 
-    Steps register at import (``@migrations()``); sqlite-utils (~40 ms to import) is
-    loaded only to apply them. ``pending`` reads sqlite-utils' own record of applied
-    steps, so a command that finds the schema current never loads it.
+    Steps register at import (``@migrations()``) and apply in the order of their names
+    (``m001_...``, ``m002_...``), whichever module was imported first. sqlite-utils
+    (~40 ms to import) is loaded only to apply them; ``pending`` reads sqlite-utils' own
+    record of applied steps, so a command that finds the schema current never loads it.
     """
 
     def __init__(self, name: str) -> None:
@@ -49,6 +50,10 @@ class Migrations:
             return step
         return register
 
+    def ordered(self) -> list[Callable[[sqlite_utils.Database], None]]:
+        """Every step, in the order of their names."""
+        return sorted(self.steps, key=lambda step: step.__name__)
+
     def pending(self, conn: sqlite3.Connection) -> list[str]:
         """Names of the steps not yet applied to the database behind ``conn``."""
         try:
@@ -57,14 +62,14 @@ class Migrations:
         except sqlite3.OperationalError:  # no such table: nothing applied yet
             rows = []
         done = {row[0] for row in rows}
-        return [step.__name__ for step in self.steps if step.__name__ not in done]
+        return [step.__name__ for step in self.ordered() if step.__name__ not in done]
 
     def apply(self, conn: sqlite3.Connection) -> None:
         """Apply the pending steps in order, each in its own transaction."""
         import sqlite_utils
 
         steps = sqlite_utils.Migrations(self.name)
-        for step in self.steps:
+        for step in self.ordered():
             steps()(step)
         steps.apply(sqlite_utils.Database(conn, execute_plugins=False))  # no third-party hooks
 
@@ -431,7 +436,7 @@ def _record_imported(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         recorded_at, utc_key(recorded_at), d.get("time_source"), _json(d.get("time_conflict")),
         d.get("device"), d.get("officer"), d.get("officer_source"), int(bool(d.get("important")))))
     _sighting(conn, event, digest)
-    note_officer(conn, d.get("officer"), event.seq)
+    index_people.note_officer(conn, d.get("officer"), event.seq)
     return ()
 
 
@@ -480,7 +485,6 @@ def _export_created(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return [("record", bare(x)) for x in d.get("digests", [])] + extra
 
 
-from . import index_dossier  # noqa: E402, F401  (registers its migration and handlers)
-from .index_people import note_officer  # noqa: E402  (registers its migration and handlers)
-from .index_retention import m005_retention  # noqa: E402, F401  (independent of m004)
-from .index_search import m004_search  # noqa: E402, F401  (registers its migration and FTS triggers)
+# the projections register their migrations and handlers; whichever module is imported
+# first, the others come in here (module imports, so a cycle through one of them is fine)
+from . import index_dossier, index_people, index_retention, index_search  # noqa: E402, F401

@@ -394,17 +394,22 @@ def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[t
         wanted = sorted({archive.resolve_digest(d) for d in digests})
         rows = [conn.execute("SELECT * FROM records WHERE digest = ?", (d,)).fetchone() for d in wanted]
     zone = archive.settings.zone
+    now = datetime.now(zone)
     locks = []
-    for row in rows:
-        if row["disposed_seq"] is not None or not _permanent(conn, row):
-            continue
-        target = datetime.fromisoformat(row["first_at"]) + timedelta(days=days)
-        until = archive.objects.extend_lock(row["digest"], target)
-        if until is not None:
-            locks.append({"digest": "blake3:" + row["digest"],
-                          "until": until.astimezone(zone).isoformat(timespec="seconds")})
-    if locks:
-        archive.transact(lambda: [Draft("retention.locked", {"locks": locks})])
+    try:
+        for row in rows:
+            if row["disposed_seq"] is not None or not _permanent(conn, row):
+                continue
+            target = datetime.fromisoformat(row["first_at"]) + timedelta(days=days)
+            if target <= now:  # a lock ending in the past protects nothing (and S3 refuses it)
+                continue
+            until = archive.objects.extend_lock(row["digest"], target)
+            if until is not None:
+                locks.append({"digest": "blake3:" + row["digest"],
+                              "until": until.astimezone(zone).isoformat(timespec="seconds")})
+    finally:  # locks already lengthened are journaled even when a later one failed
+        if locks:
+            archive.transact(lambda: [Draft("retention.locked", {"locks": locks})])
     return [(lock["digest"].split(":", 1)[1], lock["until"]) for lock in locks]
 
 

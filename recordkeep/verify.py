@@ -126,8 +126,10 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers = [_MmapHasher() for _ in range(WORKERS)] if mode == "full" and local else []
+    hashers: list[_MmapHasher] = []
     try:
+        if mode == "full" and local:
+            hashers += (_MmapHasher() for _ in range(WORKERS))
         _check(archive, report, digests, mode, hashers)
     finally:
         for hasher in hashers:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordkeep import Archive, Options, add_files, verify
 from recordkeep.journal import Draft
 
+from .conftest import REPO
 from .index_dump import dump
 
 
@@ -165,4 +169,15 @@ def test_the_migrations_table_read_without_sqlite_utils_is_the_one_sqlite_utils_
         assert migrations.pending(archive.index.conn) == []
         applied = [r[0] for r in archive.index.conn.execute(
             f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = 'recordkeep' ORDER BY rowid")]
-    assert applied == [step.__name__ for step in migrations.steps]
+    assert applied == [step.__name__ for step in migrations.ordered()]
+
+
+@pytest.mark.parametrize("module", ["index", "index_search", "index_people", "index_dossier",
+                                    "index_retention", "search", "retention"])
+def test_whichever_module_is_imported_first_the_migrations_apply_in_the_order_of_their_names(module):
+    probe = (f"import recordkeep.{module}\n"
+             "from recordkeep.index import migrations\n"
+             "print(' '.join(step.__name__ for step in migrations.ordered()))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=REPO).stdout.split()
+    assert out == sorted(out) and out[0].startswith("m001_") and len(out) == len(set(out)) >= 7

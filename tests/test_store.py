@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from recordkeep import Archive, add_files, errors, verify
+from recordkeep import Archive, add_files, copying, errors, import_dump, verify
 from recordkeep.hashing import hash_file
 
 from .conftest import run_recordkeep, write_random
@@ -294,3 +295,49 @@ def test_a_source_the_kernel_cannot_copy_from_is_stored_through_the_buffer_with_
     assert (put.digest, put.size, put.new_blob) == (blake3(data).hexdigest(), len(data), True)
     assert put.reread == (put.digest, put.size)
     assert blob_path(store, put.digest).read_bytes() == data
+
+
+def test_a_source_that_fails_mid_copy_is_reported_unreadable_and_nothing_is_stored(
+        store, tmp_path, monkeypatch):
+    card = tmp_path / "card"
+    card.mkdir()
+    write_random(card / "clip.mp4", 70 << 20)
+    real_sendfile, real_pread, source = os.sendfile, os.pread, []
+
+    def sendfile_from_a_failing_card(out_fd, in_fd, offset, count):  # a card pulled mid-copy
+        source.append(in_fd)
+        if len(source) > 1:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_sendfile(out_fd, in_fd, offset, count)
+
+    def pread(fd, n, offset):
+        if source and fd == source[0]:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_pread(fd, n, offset)
+
+    monkeypatch.setattr(os, "sendfile", sendfile_from_a_failing_card)
+    monkeypatch.setattr(os, "pread", pread)
+    with Archive.open(store) as archive:
+        receipt = import_dump(archive, card)
+    outcome = receipt.outcomes[0]
+    assert outcome.status == "failed" and outcome.code == "RK303", outcome
+    assert os.listdir(store / "tmp") == []
+    assert list((store / "objects" / "blake3").rglob("*")) == []
+    with Archive.open(store) as archive:
+        assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+def test_a_copy_whose_hashing_thread_fails_is_never_stored_under_a_digest(store, tmp_path, monkeypatch):
+    src = write_random(tmp_path / "clip.bin", 40 << 20)
+    real_hash = copying.RangeHasher._hash
+
+    def hash_then_fail(self, start, end, buffer):
+        if start > 0 and self.write_fd is None:
+            raise MemoryError("no memory for the next range")
+        return real_hash(self, start, end, buffer)
+
+    monkeypatch.setattr(copying.RangeHasher, "_hash", hash_then_fail)
+    with Archive.open(store) as archive, open(src, "rb") as f, pytest.raises(errors.StoreIOError):
+        archive.objects.put_fd(f.fileno())
+    assert os.listdir(store / "tmp") == []
+    assert list((store / "objects" / "blake3").rglob("*")) == []
