@@ -282,7 +282,7 @@ class S3Journal:
             return None
         writer = meta.get("rk-writer", "")
         seen, deadline = head.seq, time.monotonic() + self.batch_wait
-        while not self._gone(writer) and time.monotonic() < deadline:
+        while not (gone := self._gone(writer)) and time.monotonic() < deadline:
             time.sleep(0.1)
             now = self.head()
             if now.seq >= last:
@@ -293,7 +293,8 @@ class S3Journal:
             raise errors.HeadMoved("another writer's batch was being written: read it first",
                                    path=self.location)
         return Draft(BATCH_CUT, {"after_seq": head.seq, "batch_first": first, "batch_last": last,
-                                 "missing": last - head.seq, "writer": writer})
+                                 "missing": last - head.seq, "writer": writer,
+                                 "why": "writer_gone" if gone else "no_progress"})
 
     def _gone(self, writer: str) -> bool:
         """Whether the writer of an unfinished batch can no longer finish it."""

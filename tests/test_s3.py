@@ -316,9 +316,7 @@ def test_a_batch_its_writer_left_unfinished_is_cut_and_journaled_by_the_next_wri
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
     seq = _abandon_a_batch(seaweed, bucket, "cut", cli, f"{os.uname().nodename}:{dead}:feed")
-    started = time.monotonic()
     assert cli("add", str(tmp_path / "a.txt")).exit_code == 0
-    assert time.monotonic() - started < 10
     # a writer elsewhere that makes no progress: cut after [backend] batch_wait_seconds
     toml = tmp_path / "s" / "recordkeep.toml"
     toml.write_text(toml.read_text() + "batch_wait_seconds = 1\n")  # [backend] is the last table
@@ -330,3 +328,4 @@ def test_a_batch_its_writer_left_unfinished_is_cut_and_journaled_by_the_next_wri
     assert [(c["seq"], c["data"]["after_seq"], c["data"]["missing"]) for c in cuts] == [
         (seq + 1, seq, 2), (seq2 + 1, seq2, 2)]
     assert cuts[1]["data"]["writer"] == "other-host:4242:beef"
+    assert [c["data"]["why"] for c in cuts] == ["writer_gone", "no_progress"]  # not waited for, then waited
