@@ -17,6 +17,7 @@ from recordkeep import Archive, verify
 from recordkeep.hashing import hash_file
 
 from .conftest import REPO, run_recordkeep, write_random
+from .mounts import read_only_view
 
 
 def start_add(store: Path, *files: Path) -> subprocess.Popen:
@@ -81,15 +82,8 @@ def readonly_view(store: Path, tmp_path: Path, cli):
     """The store, with one record, under a real read-only bind mount."""
     (tmp_path / "clip.bin").write_bytes(b"evidence")
     cli("add", str(tmp_path / "clip.bin"))
-    view = tmp_path / "ro"
-    view.mkdir()
-    if os.system(f"mount --bind {store} {view} 2>/dev/null") != 0:
-        pytest.skip("bind mounts are not permitted here (needs root in a mount namespace)")
-    if os.system(f"mount -o remount,ro,bind {view} 2>/dev/null") != 0:
-        os.system(f"umount {view}")
-        pytest.skip("read-only remount is not permitted here")
-    yield view
-    os.system(f"umount {view}")
+    with read_only_view(store, tmp_path / "ro") as view:
+        yield view
 
 
 def test_on_a_read_only_mount_verify_and_log_verify_work_and_add_says_read_only(readonly_view, tmp_path):
@@ -109,15 +103,8 @@ def test_a_read_only_store_with_a_stale_index_is_read_through_a_temporary_index(
     cli("add", str(tmp_path / "clip.bin"))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store}/index.sqlite{suffix}").unlink(missing_ok=True)
-    view = tmp_path / "ro"
-    view.mkdir()
-    if os.system(f"mount --bind {store} {view} 2>/dev/null") != 0 or \
-            os.system(f"mount -o remount,ro,bind {view} 2>/dev/null") != 0:
-        pytest.skip("read-only bind mounts are not permitted here")
-    try:
+    with read_only_view(store, tmp_path / "ro") as view:
         proc = run_recordkeep("verify", "--json", store=view)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["checked"] == 1
         assert not (store / "index.sqlite").exists()
-    finally:
-        os.system(f"umount {view}")

@@ -12,6 +12,8 @@ import pytest
 from recordkeep import Archive, export
 from recordkeep.journal import canonical, event_hash
 
+from .mounts import read_only_view, small_disk
+
 CASE = "坡城管罚〔2021〕12号"
 
 
@@ -105,16 +107,10 @@ def test_an_existing_non_empty_destination_is_refused(cli, dossier, tmp_path):
 
 
 def test_a_full_disk_mid_export_leaves_no_bag_that_looks_complete(cli, dossier, tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.system(f"mount -t tmpfs -o size=96k tmpfs {mnt} 2>/dev/null") != 0:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
+    with small_disk(tmp_path / "small", "96k") as mnt:
         result = cli("export", "--case", CASE, str(mnt / "bag"))
         assert result.exit_code == 1 and result.stderr.startswith("RK105"), result.output
         assert os.listdir(mnt) == []
-    finally:
-        os.system(f"umount {mnt}")
 
 
 def test_a_damaged_blob_stops_the_export_with_an_integrity_error(cli, dossier, tmp_path, store):
@@ -139,18 +135,11 @@ def test_a_flipped_bit_in_the_bag_is_caught_by_bagit(cli, dossier, tmp_path):
 
 
 def test_export_to_elsewhere_works_from_a_read_only_store(cli, dossier, tmp_path, store):
-    view = tmp_path / "ro"
-    view.mkdir()
-    if os.system(f"mount --bind {store} {view} 2>/dev/null") != 0 or \
-            os.system(f"mount -o remount,ro,bind {view} 2>/dev/null") != 0:
-        pytest.skip("read-only bind mounts are not permitted here")
-    try:
+    with read_only_view(store, tmp_path / "ro") as view:
         with Archive.open(view) as archive:
             result = export.export_bag(archive, tmp_path / "bag", case=CASE)
         assert result.journal_error and "read-only" in result.journal_error
         bagit.Bag(str(tmp_path / "bag")).validate()
-    finally:
-        os.system(f"umount {view}")
 
 
 

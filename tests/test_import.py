@@ -17,6 +17,7 @@ from recordkeep import Archive, import_dump, verify
 from recordkeep.hashing import hash_file
 
 from .conftest import REPO, run_recordkeep, write_random
+from .mounts import grow, small_disk
 
 
 def record(archive: Archive, digest: str) -> dict:
@@ -275,11 +276,7 @@ def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_pa
 
 
 def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_freed(tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.system(f"mount -t tmpfs -o size=24m tmpfs {mnt} 2>/dev/null") != 0:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
+    with small_disk(tmp_path / "small", "24m") as mnt:
         store = mnt / "store"
         Archive.init(store).close()
         card = tmp_path / "card"
@@ -292,12 +289,10 @@ def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_fr
         assert failed and all(f["code"] == "RK105" for f in failed)
         assert data["verdict"] == "incomplete"
         assert run_recordkeep("verify", store=store).returncode == 0
-        assert os.system(f"mount -o remount,size=64m {mnt}") == 0
+        grow(mnt, "64m")
         again = run_recordkeep("import", "--json", str(card), store=store)
         assert again.returncode == 0, again.stderr
         assert sorted(f["digest"] for f in json.loads(again.stdout)["files"]) == sorted(digests)
-    finally:
-        os.system(f"umount {mnt}")
 
 
 def test_importing_a_missing_folder_is_a_clear_error(cli, tmp_path):

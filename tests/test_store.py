@@ -16,6 +16,7 @@ from recordkeep import Archive, add_files, copying, errors, import_dump, verify
 from recordkeep.hashing import hash_file
 
 from .conftest import run_recordkeep, write_random
+from .mounts import grow, small_disk
 
 
 def blob_path(store: Path, digest: str) -> Path:
@@ -201,11 +202,7 @@ def test_an_unreferenced_blob_is_a_notice_and_is_adopted_by_the_next_add(store, 
 
 
 def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consistent(tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.system(f"mount -t tmpfs -o size=8m tmpfs {mnt} 2>/dev/null") != 0:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
+    with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"
         Archive.init(store).close()
         small = tmp_path / "small.bin"
@@ -220,21 +217,15 @@ def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consist
         assert os.listdir(store / "tmp") == []
         assert run_recordkeep("verify", store=store).returncode == 0
         assert run_recordkeep("log", "verify", store=store).returncode == 0
-        assert os.system(f"mount -o remount,size=32m {mnt}") == 0
+        grow(mnt, "32m")
         again = run_recordkeep("add", str(small), str(big), "--json", store=store)
         assert again.returncode == 0, again.stderr
         assert [f["digest"] for f in json.loads(again.stdout)["files"]] == [
             hash_file(small)[0], hash_file(big)[0]]
-    finally:
-        os.system(f"umount {mnt}")
 
 
 def test_an_index_that_cannot_be_written_on_a_full_disk_is_rk105_not_a_rebuild_or_a_traceback(tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    if os.system(f"mount -t tmpfs -o size=8m tmpfs {mnt} 2>/dev/null") != 0:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
+    with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"
         Archive.init(store).close()
         first = tmp_path / "first.bin"
@@ -254,8 +245,6 @@ def test_an_index_that_cannot_be_written_on_a_full_disk_is_rk105_not_a_rebuild_o
         assert again.returncode == 0, again.stderr
         assert [f["status"] for f in json.loads(again.stdout)["files"]] == ["present", "stored"]
         assert run_recordkeep("verify", store=store).returncode == 0
-    finally:
-        os.system(f"umount {mnt}")
 
 
 def test_a_directory_given_to_add_is_not_stored_and_says_use_import(cli, tmp_path):
