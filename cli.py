@@ -176,6 +176,8 @@ def print_receipt(receipt, *, heading: str) -> None:
                    "run 'recordkeep verify' before wiping the recorder.")
     else:
         click.echo("VERDICT: INCOMPLETE: some files were not stored: DO NOT wipe the recorder.")
+    if receipt.lock_error:
+        click.echo(f"notice: {receipt.lock_error}")
 
 
 def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> None:

@@ -102,6 +102,7 @@ class Receipt:
     finished_at: str = ""
     elapsed_ms: int = 0
     copied_bytes: int = 0
+    lock_error: str | None = None  # important records' Object Lock could not be lengthened
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -141,7 +142,8 @@ class Receipt:
                 "throughput_bps": self.throughput_bps, "readback": self.readback,
                 "verdict": self.verdict, "started_at": self.started_at,
                 "finished_at": self.finished_at,
-                "not_stored_files": [o.as_data() for o in self.outcomes if o.status in ("failed", "skipped")]}
+                "not_stored_files": [o.as_data() for o in self.outcomes if o.status in ("failed", "skipped")],
+                **({"lock_error": self.lock_error} if self.lock_error else {})}
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class _Batch:
         self.tally = Progress()
         self.last_commit = time.monotonic()
         self.t0 = time.monotonic()
+        self.important: list[str] = []  # digests of new records marked important
 
     def close(self) -> None:
         self.copiers.shutdown(wait=True, cancel_futures=True)
@@ -370,13 +373,27 @@ class _Batch:
                 drafts.append(Draft("record.imported", self._imported_data(outcome, found)))
             return drafts
 
-        self.archive.transact(build)
+        events = self.archive.transact(build)
+        self.important += [e.data["digest"].split(":", 1)[1] for e in events
+                           if e.type == "record.imported" and e.data.get("important")]
         for outcome, _, _ in ready:
             if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
                 row = self.archive.index.conn.execute(
                     "SELECT kind FROM records WHERE digest = ?", (outcome.digest,)).fetchone()
                 outcome.kind = row[0] if row else None
         self.last_commit = time.monotonic()
+
+    def _lock_important(self) -> None:
+        """Records the camera marked important are permanent: lengthen their blobs' Object
+        Lock now (a no-op without one). A failure does not undo the import; the receipt
+        says so and ``retention lock`` finishes it later."""
+        from .retention import lock_permanent
+
+        try:
+            lock_permanent(self.archive, self.important)
+        except errors.RecordkeepError as exc:
+            self.receipt.lock_error = (f"{exc.code} {exc.message}: the important records are stored; "
+                                       "run 'recordkeep retention lock' to lengthen their Object Lock")
 
     def _seen_data(self, outcome: Outcome) -> dict:
         data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
@@ -411,6 +428,8 @@ class _Batch:
         r = self.receipt
         r.finished_at = self.archive.now()
         r.elapsed_ms = max(1, int((time.monotonic() - self.t0) * 1000))
+        if self.important:
+            self._lock_important()
         if not self.options.dry_run:
             self.archive.commit([Draft("batch.finished", {
                 "batch": r.batch, "command": r.command, "source": r.source,

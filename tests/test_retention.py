@@ -202,3 +202,17 @@ def test_retention_lock_on_a_local_store_has_no_object_lock_to_lengthen_and_jour
     assert cli.json("retention", "lock") == {"locked": []}
     assert events(store, "retention.locked") == []
     assert cli.json("retention", "show", digest)["records"][0]["locked_until"] is None
+
+
+def test_an_important_record_whose_lock_cannot_be_lengthened_is_still_imported_and_the_receipt_says_so(
+        cli, store, tmp_path):
+    toml = store / "recordkeep.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[worm]\npermanent_days = -1\n", encoding="utf-8")
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "DSJ001_440301123456_20210315083000_0001_IMP.MP4").write_bytes(b"important footage" * 100)
+    receipt = cli.json("import", str(card))
+    assert receipt["verdict"] == "may_wipe" and receipt["stored"] == 1
+    assert receipt["lock_error"].startswith("RK") and "retention lock" in receipt["lock_error"]
+    result = cli("import", str(card))
+    assert result.exit_code == 0 and "notice: RK" not in result.stdout  # not new: nothing to lock
