@@ -196,18 +196,19 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
 @click.option("--party", help="Link the files to this party (key, identity number or name).")
 @click.option("--doc-type", help="Document type, e.g. 询问笔录, 现场检查笔录, 送达回证.")
 @click.option("--officer", help="Officer's certificate number (执法证号).")
-@click.option("--no-readback", is_flag=True, help="Skip re-reading each stored copy from disk.")
+@click.option("--readback/--no-readback", default=False, show_default=True,
+              help="Re-read each stored copy from the disk itself, as import does by default.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage: str | None,
-        party: str | None, doc_type: str | None, officer: str | None, no_readback: bool,
+        party: str | None, doc_type: str | None, officer: str | None, readback: bool,
         as_json: bool) -> None:
     """Store files (scans, single clips) as records, optionally linked to a case."""
     from recordkeep import Options, dossier
 
     archive = open_archive(ctx)
     progress = ProgressLine()
-    options = Options(officer=officer, doc_type=doc_type, readback=not no_readback)
+    options = Options(officer=officer, doc_type=doc_type, readback=readback)
     receipt = dossier.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
                                    options=options, progress=progress)
     progress.close()

@@ -3,9 +3,9 @@
     python bench/add_vs_cp.py [--size-gib 2] [--pairs 7]
 
 Two comparisons, each alternated (recordkeep, cp+sync, recordkeep, cp+sync, ...):
-  1. `recordkeep --store S add FILE --no-readback`   vs  `cp FILE DST && sync`
-  2. `recordkeep --store S add FILE` (default: re-reads the stored copy from disk
-     after dropping its cached pages, the read-back check)  vs  `cp FILE DST && sync`
+  1. `recordkeep --store S add FILE` (default: copy, hash, fsync)   vs  `cp FILE DST && sync`
+  2. `recordkeep --store S add FILE --readback` (also re-reads every stored range from the
+     device, its cached pages dropped: the check import does by default)  vs  the same
 Each recordkeep run gets a fresh store (`init` untimed). Before every timed run,
 untimed: the previous copy is removed, everything is synced, and the source file is
 read once so it is warm in the page cache. The whole command is timed as a
@@ -52,7 +52,7 @@ def main() -> None:
         def tool() -> float:
             return c.run(f"{cp} {src} {dst} && sync", shell=True)
 
-        for label, flags in (("add --no-readback", ["--no-readback"]), ("add (default, read-back)", [])):
+        for label, flags in (("add (default)", []), ("add --readback", ["--readback"])):
             comp = c.Comparison(
                 label, "recordkeep " + label.split(" (")[0], "cp+sync",
                 ours_cmd=f"recordkeep --store S add FILE {' '.join(flags)}".rstrip(),

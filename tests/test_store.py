@@ -330,3 +330,13 @@ def test_a_copy_whose_hashing_thread_fails_is_never_stored_under_a_digest(store,
         archive.objects.put_fd(f.fileno())
     assert os.listdir(store / "tmp") == []
     assert list((store / "objects" / "blake3").rglob("*")) == []
+
+
+def test_add_stores_without_a_read_back_unless_asked_and_then_reads_every_copy_back(cli, tmp_path):
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(b"%PDF-1.4 scanned document")
+    plain = cli.json("add", str(src))
+    assert plain["verdict"] == "stored_not_reread" and plain["files"][0]["readback"] == "skipped"
+    checked = cli.json("add", "--readback", str(src))
+    assert checked["verdict"] == "may_wipe" and checked["files"][0]["readback"] == "equal"
+    assert cli.json("add", "--no-readback", str(src))["verdict"] == "stored_not_reread"
