@@ -147,7 +147,8 @@ class ProgressLine:
 
 
 def receipt_json(receipt) -> dict:
-    data = {"batch": receipt.batch, **receipt.as_data(), "may_wipe": receipt.may_wipe}
+    data = {"batch": receipt.batch, **receipt.as_data(), "may_wipe": receipt.may_wipe,
+            "lock_error": receipt.lock_error}
     data.pop("not_stored_files")
     data["files"] = [{**o.as_data(), "new": o.new_record} for o in receipt.outcomes]
     return data

@@ -24,7 +24,7 @@ from . import errors, media, naming
 from .archive import Archive
 from .hashing import AlignedBuffer, hash_fd
 from .index_people import officer_of_device
-from .journal import Draft
+from .journal import Draft, Event
 from .objects import PutResult
 
 COPIERS = 4  # files copied at once: their fsyncs share the disk's journal commits
@@ -142,8 +142,7 @@ class Receipt:
                 "throughput_bps": self.throughput_bps, "readback": self.readback,
                 "verdict": self.verdict, "started_at": self.started_at,
                 "finished_at": self.finished_at,
-                "not_stored_files": [o.as_data() for o in self.outcomes if o.status in ("failed", "skipped")],
-                **({"lock_error": self.lock_error} if self.lock_error else {})}
+                "not_stored_files": [o.as_data() for o in self.outcomes if o.status in ("failed", "skipped")]}
 
 
 @dataclass(frozen=True)
@@ -374,8 +373,7 @@ class _Batch:
             return drafts
 
         events = self.archive.transact(build)
-        self.important += [e.data["digest"].split(":", 1)[1] for e in events
-                           if e.type == "record.imported" and e.data.get("important")]
+        self.important += self._important(events)
         for outcome, _, _ in ready:
             if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
                 row = self.archive.index.conn.execute(
@@ -383,17 +381,30 @@ class _Batch:
                 outcome.kind = row[0] if row else None
         self.last_commit = time.monotonic()
 
+    def _important(self, events: list[Event]) -> list[str]:
+        """Digests of the records these events stored or saw again that are marked important
+        (seen again too: an import cut short before its lock is finished by its re-run)."""
+        digests = [e.data["digest"].split(":", 1)[1] for e in events
+                   if e.type in ("record.imported", "record.seen")]
+        if not digests:
+            return []
+        rows = self.archive.index.conn.execute(
+            f"SELECT digest FROM records WHERE important AND digest IN ({', '.join('?' * len(digests))})",
+            digests)
+        return [row[0] for row in rows]
+
     def _lock_important(self) -> None:
         """Records the camera marked important are permanent: lengthen their blobs' Object
-        Lock now (a no-op without one). A failure does not undo the import; the receipt
-        says so and ``retention lock`` finishes it later."""
+        Lock now (a no-op without one, and for blobs locked that long already). A failure
+        does not undo the import; the receipt says so and ``retention lock`` finishes it."""
         from .retention import lock_permanent
 
         try:
             lock_permanent(self.archive, self.important)
         except errors.RecordkeepError as exc:
-            self.receipt.lock_error = (f"{exc.code} {exc.message}: the important records are stored; "
-                                       "run 'recordkeep retention lock' to lengthen their Object Lock")
+            self.receipt.lock_error = (f"{exc.code} {exc.message}: the records marked important are "
+                                       "stored, their permanent lock is not; once this is fixed, run "
+                                       "'recordkeep retention lock'")
 
     def _seen_data(self, outcome: Outcome) -> dict:
         data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
@@ -428,13 +439,13 @@ class _Batch:
         r = self.receipt
         r.finished_at = self.archive.now()
         r.elapsed_ms = max(1, int((time.monotonic() - self.t0) * 1000))
-        if self.important:
-            self._lock_important()
         if not self.options.dry_run:
             self.archive.commit([Draft("batch.finished", {
                 "batch": r.batch, "command": r.command, "source": r.source,
                 "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
                 "receipt": r.as_data()})])
+        if self.important:  # after the receipt is journaled: a bucket that fails here cannot stop it
+            self._lock_important()
         return r
 
 

@@ -214,5 +214,8 @@ def test_an_important_record_whose_lock_cannot_be_lengthened_is_still_imported_a
     receipt = cli.json("import", str(card))
     assert receipt["verdict"] == "may_wipe" and receipt["stored"] == 1
     assert receipt["lock_error"].startswith("RK") and "retention lock" in receipt["lock_error"]
-    result = cli("import", str(card))
-    assert result.exit_code == 0 and "notice: RK" not in result.stdout  # not new: nothing to lock
+    result = cli("import", str(card))  # seen again: its lock is tried again, and fails again
+    assert result.exit_code == 0 and "notice: RK" in result.stdout
+    toml.write_text(toml.read_text(encoding="utf-8").replace("permanent_days = -1", "permanent_days = 36500"),
+                    encoding="utf-8")
+    assert cli.json("import", str(card))["lock_error"] is None

@@ -242,3 +242,20 @@ def test_exports_from_an_s3_store_download_the_blobs_into_a_valid_bag_and_a_doss
     bag.validate()  # bagit-python re-hashes every payload file against its manifests
     payload = {hash_file(tmp_path / "bag" / name)[0] for name in bag.payload_files()}
     assert digests <= payload
+
+
+def test_an_important_record_whose_lock_failed_at_import_is_locked_by_retention_lock(seaweed, tmp_path):
+    cli, bucket = worm_station(seaweed, tmp_path, blob_days=1, permanent_days=1000)
+    toml = cli.store / "recordkeep.toml"
+    good = toml.read_text(encoding="utf-8")
+    toml.write_text(good.replace("permanent_days = 1000", "permanent_days = -1"), encoding="utf-8")
+    path = tmp_path / OLD.format(1, "_IMP")
+    path.write_bytes(b"important footage" * 100)
+    receipt = cli.json("add", str(path))
+    assert receipt["files"][0]["status"] == "stored" and receipt["lock_error"].startswith("RK")
+    digest = receipt["files"][0]["digest"]
+    first = retain_until(seaweed, bucket, key(digest))  # blob_days only
+    toml.write_text(good, encoding="utf-8")
+    locked = cli.json("retention", "lock")["locked"]
+    assert [x["digest"] for x in locked] == [digest]
+    assert retain_until(seaweed, bucket, key(digest)) - first > timedelta(days=900)
