@@ -1060,9 +1060,9 @@ def verify_bag_journal(ctx: click.Context, archive, bag: Path, as_json: bool) ->
               "head_found": report.head_found, "problems": report.problems})
     else:
         for problem in report.problems:
-            click.echo(f"PROBLEM RK227 {problem}")
+            click.echo(f"PROBLEM {report.LINE_CODE} {problem}")
         if report.head_found is False:
-            click.echo(f"PROBLEM RK224: the bag's journal head (seq {report.head_seq}) "
+            click.echo(f"PROBLEM {report.HEAD_CODE}: the bag's journal head (seq {report.head_seq}) "
                        "is not in this store's chain")
         click.echo(f"bag journal: {report.lines} lines checked against the store: "
                    + ("OK" if report.ok else "BROKEN"))

@@ -7,15 +7,17 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 
-install_system_packages() {
+install_system_packages() {  # $1 = "for-tests": also what only the tests use
     local missing=()
     command -v ffprobe >/dev/null || missing+=(ffmpeg)
-    command -v b3sum >/dev/null || missing+=(b3sum)
-    # headless Chromium renders the HTML dossier in tests; a CJK font so its Chinese is not boxes
-    command -v chromium >/dev/null || missing+=(chromium)
-    command -v chromedriver >/dev/null || missing+=(chromium-driver)
-    fc-list ':lang=zh' family 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    if [ "${1:-}" = for-tests ]; then
+        # b3sum checks the documented audit steps; headless Chromium renders the HTML
+        # dossier, with a CJK font so its Chinese is not boxes
+        command -v b3sum >/dev/null || missing+=(b3sum)
+        command -v chromium >/dev/null || missing+=(chromium)
+        fc-list ':lang=zh' family 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+    fi
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
         echo "missing: ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
@@ -24,11 +26,12 @@ install_system_packages() {
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
     echo "installing ${missing[*]} with apt" >&2
     $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+        "${missing[@]}" >/dev/null
 }
 
 install_python_packages() {
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    [ -x "$VENV/bin/pip" ] || python3 -m venv --clear "$VENV"  # --clear: a half-made one from before
     # pip's notes about unused local mirrors are noise; pipefail still stops on a failed install
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
         | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
@@ -38,7 +41,7 @@ install_python_packages() {
 }
 
 setup() {
-    install_system_packages
+    install_system_packages "${1:-}"
     install_python_packages
     export PATH="$PWD/$VENV/bin:$PATH"
 }
@@ -59,7 +62,7 @@ demo() {
 }
 
 run_tests() {
-    setup
+    setup for-tests
     ruff check .
     python -m pytest -q -p no:cacheprovider "$@"
 }

@@ -76,6 +76,16 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]
     raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
 
 
+def _write_settings(root: Path, text: str) -> None:
+    """Write recordkeep.toml whole or not at all (temp file in tmp/, fsync, rename, fsync)."""
+    tmp = root / "tmp" / "recordkeep.toml.new"
+    tmp.write_text(text, encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, root / settings.FILENAME)
+    fsync_dir(root)
+
+
 _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
 _NEARLY_FULL_BYTES = 1024 * 1024
 
@@ -147,13 +157,7 @@ class Archive:
             for sub in ("objects/blake3", "journal/torn", "tmp"):
                 (root / sub).mkdir(parents=True, exist_ok=True)
             LocalJournal(root).create()
-            text = settings.initial_text(timezone)
-            tmp = root / "tmp" / "recordkeep.toml.new"
-            tmp.write_text(text, encoding="utf-8")
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, root / settings.FILENAME)
-            fsync_dir(root)
+            _write_settings(root, settings.initial_text(timezone))
         except OSError as exc:
             raise os_error(exc, "creating the store", root) from exc
         archive = cls(root, actor or default_actor())
@@ -200,12 +204,7 @@ class Archive:
         fresh = not root.exists()
         try:
             (root / "tmp").mkdir(parents=True, exist_ok=True)
-            tmp = root / "tmp" / "recordkeep.toml.new"
-            tmp.write_text(shared + backend_text(location, endpoint, region), encoding="utf-8")
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, root / settings.FILENAME)
-            fsync_dir(root)
+            _write_settings(root, shared + backend_text(location, endpoint, region))
         except OSError as exc:
             raise os_error(exc, "creating the store's local folder", root) from exc
         archive = cls(root, actor)

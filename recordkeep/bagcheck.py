@@ -21,7 +21,12 @@ from .journal import event_hash
 
 @dataclass
 class BagJournalReport:
-    """What checking a bag's journal lines against the store found."""
+    """What checking a bag's journal lines against the store found: each problem is a
+    line of the bag that the store's journal does not hold (``LINE_CODE``); a head the
+    store's chain lacks is ``HEAD_CODE``."""
+
+    LINE_CODE = "RK227"
+    HEAD_CODE = errors.HeadNotFound.code
 
     lines: int = 0
     head_seq: int | None = None

@@ -26,13 +26,12 @@ from pathlib import Path
 from . import errors
 from .archive import Archive
 from .custody import read_events
-from .dossier import STAGES
+from .dossier import STAGES, resolve_case, resolve_party
 from .dossier_view import case_view, party_view
 from .hashing import hash_fd, hash_stream
 from .index import touching
 from .journal import Draft
 from .objects import fsync_dir, os_error
-from .scope import case_digests, party_digests
 
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
@@ -40,7 +39,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
 
 
 class ExportDestExists(errors.InputError):
-    code = "RK450"
+    code = "RK460"
     hint = "export into a new or empty folder"
 
 
@@ -79,10 +78,10 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
     if (case is None) == (party is None):
         raise errors.InvalidValue("export needs exactly one of --case or --party")
     if case is not None:
-        case_no, _ = case_digests(archive, case)
+        case_no = resolve_case(archive, case)
         scope, cases, party_key = {"case": case_no}, [case_no], None
     else:
-        party_key, _ = party_digests(archive, party)
+        party_key = resolve_party(archive, party)
         scope = {"party": party_key}
         cases = [r[0] for r in conn.execute(
             "SELECT c.case_no FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "

@@ -16,7 +16,7 @@ Contract:
 - The evidence files themselves are not copied: the BagIt export is the evidence
   package; this page is the readable overview that points into it.
 - Atomic like the bag: written into a hidden sibling folder, fsynced and renamed into
-  place; an existing non-empty ``dest`` is refused (RK450). A bad or unreadable media
+  place; an existing non-empty ``dest`` is refused (RK460). A bad or unreadable media
   file gets an icon and a note, never stops the export. The export is journaled
   (``export.created`` with ``format: "html"``).
 """

@@ -118,10 +118,12 @@ class Objects(Protocol):
     def iterate(self) -> Iterator[StoredFile]:
         """Everything stored under objects/, valid digest name or not, in sorted order."""
 
-    def stale_temporaries(self) -> list[Path]: ...
-
     def dispose(self, digest: str) -> bool:
         """Remove a blob whose disposal is journaled; False when it was already gone."""
+
+    @property
+    def object_lock(self) -> bool:
+        """Whether the storage itself keeps blobs from removal until a date (Object Lock)."""
 
     def locked_until(self, digest: str) -> datetime | None:
         """The date before which the storage itself refuses to remove the blob (Object Lock),
@@ -195,8 +197,10 @@ class LocalObjects:
     def close(self) -> None:
         pass
 
+    object_lock = False  # a file system has no retention lock: retention.py alone decides
+
     def locked_until(self, digest: str) -> datetime | None:
-        return None  # a file system has no retention lock: retention.py alone decides
+        return None
 
     def extend_lock(self, digest: str, until: datetime) -> datetime | None:
         return None
@@ -269,15 +273,6 @@ class LocalObjects:
             with contextlib.suppress(FileExistsError):
                 d.mkdir()
             fsync_dir(d.parent)
-
-    def stale_temporaries(self) -> list[Path]:
-        """Temporary files left by writers that are no longer running."""
-        stale = []
-        for entry in self.tmp.iterdir() if self.tmp.is_dir() else ():
-            pid = entry.name.split("-", 1)[0]
-            if not pid.isdigit() or not _alive(int(pid)):
-                stale.append(entry)
-        return stale
 
     def iterate(self) -> Iterator[StoredFile]:
         """Every file under objects/, valid digest path or not, in sorted order."""

@@ -22,6 +22,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
@@ -32,8 +33,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import errors
-from .hashing import AlignedBuffer, hash_fd, new_hasher
-from .objects import ALGO, HEX64, OBJECTS, TMP, PutResult, StoredFile, _alive, os_error
+from .hashing import AlignedBuffer, hash_fd, hash_stream, new_hasher
+from .objects import ALGO, HEX64, OBJECTS, TMP, PutResult, StoredFile, os_error
 from .s3 import Bucket, is_missing, is_precondition_failed
 
 PART_SIZE = 16 * 1024 * 1024  # multipart part size, and the single-PUT limit
@@ -139,14 +140,6 @@ class S3Objects:
                     m = _NAME.fullmatch(rel)
                     valid = m and m.group(1) == m.group(3)[:2] and m.group(2) == m.group(3)[2:4]
                     yield StoredFile(rel, m.group(3) if valid else None, int(item["Size"]))
-
-    def stale_temporaries(self) -> list[Path]:
-        stale = []
-        for entry in self.tmp.iterdir() if self.tmp.is_dir() else ():
-            pid = entry.name.split("-", 1)[0]
-            if entry.suffix in (".part", ".spool", ".get") and (not pid.isdigit() or not _alive(int(pid))):
-                stale.append(entry)
-        return stale
 
     # -- storing ---------------------------------------------------------------------------
     def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
@@ -271,11 +264,7 @@ class S3Objects:
         try:
             if not linked:
                 with self.open(digest) as src, open(private, "wb") as out:
-                    while True:
-                        data = src.read(RANGE_SIZE)
-                        if not data:
-                            break
-                        out.write(data)
+                    shutil.copyfileobj(src, out, RANGE_SIZE)
             yield private
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -286,17 +275,11 @@ class S3Objects:
         size = self.size(digest)
         if size is None:
             raise errors.StoreIOError("blob is missing", path=self.location(digest))
-        hasher = new_hasher()
         if size <= RANGE_SIZE:
             with self.open(digest) as src:
-                total = 0
-                while True:
-                    data = src.read(RANGE_SIZE)
-                    if not data:
-                        break
-                    hasher.update(data)
-                    total += len(data)
-            return hasher.hexdigest(), total
+                digest_read, total, _ = hash_stream(src)
+            return digest_read, total
+        hasher = new_hasher()
         rel = self.relpath(digest)
 
         def fetch(offset: int) -> bytes:
@@ -359,6 +342,10 @@ class S3Objects:
                 return None
             raise
         return answer["Retention"]["RetainUntilDate"].astimezone(UTC)
+
+    @property
+    def object_lock(self) -> bool:
+        return self.bucket.object_lock
 
     def locked_until(self, digest: str) -> datetime | None:
         """The latest retain-until date of the blob's versions, when it is still ahead."""

@@ -386,7 +386,9 @@ def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[t
     locked that long already is left alone, and when none was lengthened nothing is journaled
     (always so on a store without Object Lock). Returns (digest, until) pairs."""
     archive.require_writable()
-    days = permanent_lock_days(archive)
+    days = permanent_lock_days(archive)  # a bad setting is reported on every store
+    if not archive.objects.object_lock:
+        return []
     conn = archive.index.conn
     if digests is None:
         rows = conn.execute("SELECT * FROM records WHERE disposed_seq IS NULL ORDER BY digest").fetchall()

@@ -46,9 +46,9 @@ from .dossier import Party, fold_case_no, parse_stage, resolve_case, resolve_par
 from .dossier_view import record_summary
 from .index import utc_key
 from .index_search import DOC_TYPE_INDEX, basename_sql
+from .media import KINDS
 from .registry import check_officer
 
-KINDS = ("video", "audio", "photo", "document", "other")
 TRIGRAM = 3  # shorter text has no trigram of its own
 DRIVE_CAP = 5_000  # text hitting more records than this: walk records newest first instead
 WALK = 40_000  # records a walk examines before it gathers every hit instead

@@ -102,7 +102,7 @@ def test_an_existing_non_empty_destination_is_refused(cli, dossier, tmp_path):
     dest.mkdir()
     (dest / "something").write_text("keep me")
     result = cli("export", "--case", CASE, str(dest))
-    assert result.exit_code == 1 and result.stderr.startswith("RK450")
+    assert result.exit_code == 1 and result.stderr.startswith("RK460")
     assert (dest / "something").read_text() == "keep me"
 
 

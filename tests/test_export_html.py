@@ -222,7 +222,7 @@ def test_an_existing_non_empty_destination_is_refused(built, tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("mine")
     result = cli("export", "--case", CASE, str(tmp_path / "taken"), "--format", "html")
-    assert result.exit_code == 1 and result.stderr.startswith("RK450")
+    assert result.exit_code == 1 and result.stderr.startswith("RK460")
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
 
 
