@@ -19,18 +19,16 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2,
 
 
 class Group(click.Group):
-    """Maps every RecordkeepError to one line on stderr: exit 3 for integrity, else 1."""
+    """Maps every RecordkeepError to one line on stderr and its class's exit code."""
 
     def invoke(self, ctx: click.Context):
-        from recordkeep import RecordkeepError, errors
+        from recordkeep import RecordkeepError
 
         try:
             return super().invoke(ctx)
         except RecordkeepError as exc:
             click.echo(str(exc), err=True)
-            if isinstance(exc, errors.MalformedInput):
-                ctx.exit(EXIT_USAGE)
-            ctx.exit(EXIT_INTEGRITY if isinstance(exc, errors.IntegrityError) else EXIT_ERROR)
+            ctx.exit(exc.exit_code)
 
 
 def emit(data: dict) -> None:
@@ -205,12 +203,13 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
         party: str | None, doc_type: str | None, officer: str | None, readback: bool,
         as_json: bool) -> None:
     """Store files (scans, single clips) as records, optionally linked to a case."""
-    from recordkeep import Options, dossier
+    import recordkeep as rk
+    from recordkeep import Options
 
     archive = open_archive(ctx)
     progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
-    receipt = dossier.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
+    receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
                                    options=options, progress=progress)
     progress.close()
     finish_receipt(ctx, receipt, as_json, "add")
@@ -251,9 +250,9 @@ def officer() -> None:
 @click.pass_context
 def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, as_json: bool) -> None:
     """Register (or rename) an officer."""
-    from recordkeep import registry
+    import recordkeep as rk
 
-    registry.register_officer(open_archive(ctx), cert_no, name=name, unit=unit)
+    rk.register_officer(open_archive(ctx), cert_no, name=name, unit=unit)
     if as_json:
         emit({"cert_no": cert_no, "name": name, "unit": unit})
     else:
@@ -265,9 +264,9 @@ def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, a
 @click.pass_context
 def officer_list(ctx: click.Context, as_json: bool) -> None:
     """Every officer, registered or only seen in files."""
-    from recordkeep import registry
+    import recordkeep as rk
 
-    officers = registry.list_officers(open_archive(ctx))
+    officers = rk.list_officers(open_archive(ctx))
     if as_json:
         emit({"officers": [{"cert_no": o.cert_no, "name": o.name, "unit": o.unit,
                             "registered": o.registered, "records": o.records,
@@ -293,9 +292,9 @@ def device() -> None:
 def device_add(ctx: click.Context, device_id: str, officer: str, valid_from: str | None,
                valid_until: str | None, as_json: bool) -> None:
     """Assign a device to an officer for a period."""
-    from recordkeep import registry
+    import recordkeep as rk
 
-    registry.assign_device(open_archive(ctx), device_id, officer, valid_from=valid_from,
+    rk.assign_device(open_archive(ctx), device_id, officer, valid_from=valid_from,
                            valid_until=valid_until)
     if as_json:
         emit({"device": device_id, "officer": officer})
@@ -308,9 +307,9 @@ def device_add(ctx: click.Context, device_id: str, officer: str, valid_from: str
 @click.pass_context
 def device_list(ctx: click.Context, as_json: bool) -> None:
     """Every device assignment, oldest first."""
-    from recordkeep import registry
+    import recordkeep as rk
 
-    rows = registry.list_devices(open_archive(ctx))
+    rows = rk.list_devices(open_archive(ctx))
     if as_json:
         emit({"devices": [{"device": a.device, "officer": a.officer, "from": a.valid_from,
                            "until": a.valid_until, "records": a.records} for a in rows]})
@@ -337,11 +336,11 @@ def party() -> None:
 def party_add(ctx: click.Context, name: str, id_number: str | None, credit_code: str | None,
               address: str | None, phone: str | None, as_json: bool) -> None:
     """Register a party; prints its key (P1, P2, ...)."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
     if (id_number is None) == (credit_code is None):
         raise click.UsageError("give exactly one of --id-number or --credit-code")
-    key = dossier.add_party(open_archive(ctx), name=name, id_number=id_number,
+    key = rk.add_party(open_archive(ctx), name=name, id_number=id_number,
                             credit_code=credit_code, address=address, phone=phone)
     if as_json:
         emit({"key": key})
@@ -355,9 +354,9 @@ def party_add(ctx: click.Context, name: str, id_number: str | None, credit_code:
 @click.pass_context
 def party_list(ctx: click.Context, text: str | None, as_json: bool) -> None:
     """Parties whose name, number or address contains TEXT."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    parties = dossier.find_parties(open_archive(ctx), text)
+    parties = rk.find_parties(open_archive(ctx), text)
     if as_json:
         emit({"parties": [p.as_data() for p in parties]})
         return
@@ -372,12 +371,12 @@ def party_list(ctx: click.Context, text: str | None, as_json: bool) -> None:
 @click.pass_context
 def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool) -> None:
     """The party's 一户式 dossier: every case and record."""
-    from recordkeep import dossier, dossier_view
+    import recordkeep as rk
 
     archive = open_archive(ctx)
-    view = dossier_view.party_view(archive, party_ref, show_pii=show_pii)
+    view = rk.party_view(archive, party_ref, show_pii=show_pii)
     if show_pii:
-        dossier.note_pii_shown(archive, view["party"]["key"])
+        rk.note_pii_shown(archive, view["party"]["key"])
     if as_json:
         emit(view)
         return
@@ -412,9 +411,9 @@ def case() -> None:
 def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title: str | None,
               officers: tuple[str, ...], at: str | None, as_json: bool) -> None:
     """Open (立案) a case."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    number = dossier.open_case(open_archive(ctx), case_no, parties=list(parties), title=title,
+    number = rk.open_case(open_archive(ctx), case_no, parties=list(parties), title=title,
                                officers=officers, at=at)
     emit({"case_no": number}) if as_json else click.echo(f"opened case {number}")
 
@@ -434,11 +433,11 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
                officers: tuple[str, ...], on_site: bool, action: str | None, note: str | None,
                as_json: bool) -> None:
     """Record a stage event of a case."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    seq = dossier.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
+    seq = rk.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
                             on_site=on_site, action=action, note=note)
-    emit({"seq": seq}) if as_json else click.echo(f"stage {dossier.parse_stage(stage)} recorded (seq {seq})")
+    emit({"seq": seq}) if as_json else click.echo(f"stage {rk.parse_stage(stage)} recorded (seq {seq})")
 
 
 @case.command(name="decide")
@@ -452,9 +451,9 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
 def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kind: str,
                 amount: str | None, at: str | None, as_json: bool) -> None:
     """Record the decision (行政处罚决定) for a party."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    data = dossier.decide(open_archive(ctx), case_no, party=party, penalty_kind=penalty_kind,
+    data = rk.decide(open_archive(ctx), case_no, party=party, penalty_kind=penalty_kind,
                           amount=amount, at=at)
     if as_json:
         emit(data)
@@ -469,9 +468,9 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
 @click.pass_context
 def case_publish(ctx: click.Context, case_no: str, at: str) -> None:
     """Record when the decision was published."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    dossier.publish(open_archive(ctx), case_no, at)
+    rk.publish(open_archive(ctx), case_no, at)
     click.echo("published")
 
 
@@ -481,9 +480,9 @@ def case_publish(ctx: click.Context, case_no: str, at: str) -> None:
 @click.pass_context
 def case_close(ctx: click.Context, case_no: str, at: str | None) -> None:
     """Close the case."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    dossier.close_case(open_archive(ctx), case_no, at)
+    rk.close_case(open_archive(ctx), case_no, at)
     click.echo("closed")
 
 
@@ -500,16 +499,16 @@ def case_close(ctx: click.Context, case_no: str, at: str | None) -> None:
 def case_link(ctx: click.Context, case_no: str, digests: tuple[str, ...], officer: str | None,
               start: str | None, end: str | None, stage: str, party: str | None, as_json: bool) -> None:
     """Link records to a case stage, by digest or by officer and time window."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
     archive = open_archive(ctx)
     if officer or start or end:
         if not (officer and start and end) or digests:
             raise click.UsageError("window linking takes --officer, --from and --to, and no digests")
-        linked = dossier.link_window(archive, case_no, officer=officer, start=start, end=end,
+        linked = rk.link_window(archive, case_no, officer=officer, start=start, end=end,
                                      stage=stage, party=party)
     elif digests:
-        linked = dossier.link(archive, case_no, list(digests), stage=stage, party=party)
+        linked = rk.link(archive, case_no, list(digests), stage=stage, party=party)
     else:
         raise click.UsageError("give DIGEST... or --officer with --from and --to")
     if as_json:
@@ -529,9 +528,9 @@ def case_link(ctx: click.Context, case_no: str, digests: tuple[str, ...], office
 def case_unlink(ctx: click.Context, case_no: str, digests: tuple[str, ...], stage: str | None,
                 as_json: bool) -> None:
     """Unlink records from a case (the records stay)."""
-    from recordkeep import dossier
+    import recordkeep as rk
 
-    removed = dossier.unlink(open_archive(ctx), case_no, list(digests), stage=stage)
+    removed = rk.unlink(open_archive(ctx), case_no, list(digests), stage=stage)
     emit({"unlinked": removed}) if as_json else click.echo(f"unlinked {len(removed)} record(s)")
 
 
@@ -541,9 +540,9 @@ def case_unlink(ctx: click.Context, case_no: str, digests: tuple[str, ...], stag
 @click.pass_context
 def case_show(ctx: click.Context, case_no: str, as_json: bool) -> None:
     """The full-process record of a case, per stage in time order."""
-    from recordkeep import dossier_view
+    import recordkeep as rk
 
-    view = dossier_view.case_view(open_archive(ctx), case_no)
+    view = rk.case_view(open_archive(ctx), case_no)
     if as_json:
         emit(view)
     else:
@@ -652,12 +651,12 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
 def export_cmd(ctx: click.Context, dest: Path, case_no: str | None, party: str | None, fmt: str,
                as_json: bool) -> None:
     """Write a self-verifying BagIt package (or an offline HTML dossier) of a case or party."""
-    import recordkeep
+    import recordkeep as rk
 
     if (case_no is None) == (party is None):
         raise click.UsageError("give exactly one of --case or --party")
     archive = open_archive(ctx)
-    writer = recordkeep.export.export_bag if fmt == "bagit" else recordkeep.export_html.export_html
+    writer = rk.export_bag if fmt == "bagit" else rk.export_html.export_html
     result = writer(archive, dest, case=case_no, party=party)
     if as_json:
         emit({"dest": str(result.dest), "format": result.format, "records": result.records,
@@ -1052,9 +1051,9 @@ def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_j
 
 
 def verify_bag_journal(ctx: click.Context, archive, bag: Path, as_json: bool) -> None:
-    from recordkeep import bagcheck
+    import recordkeep as rk
 
-    report = bagcheck.check_bag_journal(archive, bag)
+    report = rk.check_bag_journal(archive, bag)
     if as_json:
         emit({"ok": report.ok, "lines": report.lines, "head_seq": report.head_seq,
               "head_found": report.head_found, "problems": report.problems})

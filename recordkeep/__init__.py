@@ -1,8 +1,11 @@
 """recordkeep: law-enforcement evidence kept honest.
 
-The public API (all that cli.py imports): ``Archive`` and the operations on it,
-and the ``RecordkeepError`` tree. ``verify`` (and with it the archive) is imported at
-once; other names and submodules on first use, so a command loads only what it needs.
+The public API (all that cli.py imports): ``Archive`` and the operations on it, the
+``RecordkeepError`` tree, and the feature modules. ``verify`` (and with it the archive)
+is imported at once; every other name on first use (PEP 562), so a command loads only
+what it needs. The layers (see design.md's module map): ``store`` (bytes), ``index``
+(the SQLite projection and its queries), ``media``, ``dossier``, ``export``, and the
+feature modules on top.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ __version__ = "0.1.0"
 # in any other way would otherwise leave the module under that name.
 from .verify import Report, verify
 
+#: public name -> the module that defines it
 _NAMES = {
     "Archive": "archive",
     "default_actor": "archive",
@@ -23,25 +27,56 @@ _NAMES = {
     "Options": "ingest",
     "Receipt": "ingest",
     "add_files": "ingest",
+    "add_and_link": "ingest",
     "display_path": "ingest",
     "import_dump": "ingest",
+    "add_party": "dossier.parties",
+    "find_parties": "dossier.parties",
+    "get_party": "dossier.parties",
+    "note_pii_shown": "dossier.parties",
+    "open_case": "dossier.cases",
+    "add_stage": "dossier.cases",
+    "decide": "dossier.cases",
+    "publish": "dossier.cases",
+    "close_case": "dossier.cases",
+    "register_officer": "dossier.officers",
+    "assign_device": "dossier.officers",
+    "list_officers": "dossier.officers",
+    "list_devices": "dossier.officers",
+    "case_view": "dossier.views",
+    "party_view": "dossier.views",
+    "link": "linking",
+    "link_window": "linking",
+    "unlink": "linking",
+    "export_bag": "export.bagit",
+    "check_bag_journal": "export.bagcheck",
+    "parse_stage": "refs",
 }
 
-_SUBMODULES = (
-    "bagcheck", "check", "custody", "dossier", "dossier_view", "errors", "export", "export_html",
-    "registry", "retention", "scope", "search", "stats", "workdays",
-)
+#: public module name -> the module (old flat names kept as aliases of their new homes)
+_MODULES = {
+    "bagcheck": "export.bagcheck", "check": "check", "custody": "custody", "dossier": "dossier",
+    "dossier_view": "dossier.views", "errors": "errors", "export": "export",
+    "export_html": "export.html", "ids": "ids",
+    "index": "index", "ingest": "ingest", "linking": "linking", "media": "media", "refs": "refs",
+    "registry": "dossier.officers", "retention": "retention", "scope": "scope", "search": "search",
+    "settings": "settings", "stats": "stats", "store": "store", "workdays": "workdays",
+}
 
-__all__ = ["Report", "__version__", "verify", *_NAMES, *_SUBMODULES]
+__all__ = ["Report", "__version__", "verify", *_NAMES, *_MODULES]
 
 
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use (PEP 562)."""
     if name in _NAMES:
         value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

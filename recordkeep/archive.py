@@ -5,9 +5,9 @@ and then folded into the index in one transaction (``transact``). Opening a
 store brings the index up to the journal's head; a read-only store gets a
 temporary index when its own is stale.
 
-The blobs and the journal live behind ``objects.Objects`` and ``journal.Journal``:
-local files (the default) or an S3 bucket (``[backend] type = "s3"`` in
-recordkeep.toml, see s3.py). With a bucket, several stations append to one
+The blobs and the journal live behind ``store.objects.Objects`` and
+``store.journal.Journal``: local files (the default) or an S3 bucket (``[backend] type =
+"s3"`` in recordkeep.toml, see store/s3/). With a bucket, several stations append to one
 journal: ``transact`` rebuilds its drafts and retries when another station
 appended first (HeadMoved).
 """
@@ -18,10 +18,8 @@ import contextlib
 import getpass
 import os
 import random
-import re
 import shutil
 import socket
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,13 +27,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from . import errors, settings
+from . import errors, index, settings
 from .index import FILENAME as INDEX_FILE
-from .index import Index, rebuild
-from .journal import ZERO_HASH, Draft, Event, Journal, LocalJournal
-from .objects import LocalObjects, Objects, fsync_dir, os_error
+from .index import Index
+from .store.fs import atomic_write, os_error
+from .store.journal import ZERO_HASH, Draft, Event, Journal, LocalJournal, parse_line
+from .store.objects import LocalObjects, Objects
 
-DIGEST_TEXT = re.compile(r"(?:blake3:)?([0-9a-f]{8,64})")
 TRANSACT_ATTEMPTS = 200  # HeadMoved retries (only stations sharing a bucket ever race)
 
 
@@ -59,9 +57,9 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]
         return LocalObjects(root), LocalJournal(root)
     where = str(root / settings.FILENAME)
     if kind == "s3":
-        from .journal_s3 import BATCH_WAIT_SECONDS, S3Journal
-        from .objects_s3 import PART_SIZE, S3Objects
-        from .s3 import Bucket
+        from .store.s3.bucket import Bucket
+        from .store.s3.journal import BATCH_WAIT_SECONDS, S3Journal
+        from .store.s3.objects import PART_SIZE, S3Objects
 
         bucket = Bucket.from_settings(backend, conf.section("worm"), where)
         wait = backend.get("batch_wait_seconds", BATCH_WAIT_SECONDS)
@@ -77,37 +75,9 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]
 
 
 def _write_settings(root: Path, text: str) -> None:
-    """Write recordkeep.toml whole or not at all (temp file in tmp/, fsync, rename, fsync)."""
-    tmp = root / "tmp" / "recordkeep.toml.new"
-    tmp.write_text(text, encoding="utf-8")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, root / settings.FILENAME)
-    fsync_dir(root)
+    """Write recordkeep.toml whole or not at all."""
+    atomic_write(root / settings.FILENAME, text.encode("utf-8"), tmp_dir=root / "tmp")
 
-
-_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
-_NEARLY_FULL_BYTES = 1024 * 1024
-
-
-def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.RecordkeepError | None:
-    """A full, read-only or failing disk met by SQLite as the store's own error (RK105,
-    RK103, RK106); None when SQLite met something else (such as a damaged file)."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code == _SQLITE_READONLY:
-        return errors.ReadOnlyStore(f"read-only while {what}", path=path)
-    if code == _SQLITE_FULL:
-        return errors.StoreFull(f"no space left while {what}", path=path)
-    if code == _SQLITE_IOERR:  # SQLite says only this when it cannot grow its WAL on a full disk
-        try:
-            fs = os.statvfs(path.parent)
-            full = fs.f_bavail * fs.f_frsize < _NEARLY_FULL_BYTES
-        except OSError:
-            full = False
-        if full:
-            return errors.StoreFull(f"no space left while {what}", path=path)
-        return errors.StoreIOError(f"disk I/O error while {what}", path=path)
-    return None
 
 
 def _writable(root: Path) -> bool:
@@ -171,8 +141,15 @@ class Archive:
                  region: str | None) -> Archive:
         from botocore.exceptions import ClientError
 
-        from .journal_s3 import S3Journal
-        from .s3 import Bucket, Location, backend_text, is_missing, is_precondition_failed, worm_text
+        from .store.s3.bucket import (
+            Bucket,
+            Location,
+            backend_text,
+            is_missing,
+            is_precondition_failed,
+            worm_text,
+        )
+        from .store.s3.journal import S3Journal
 
         location = Location.parse(url)
         bucket = Bucket(location, endpoint=endpoint, region=region)
@@ -247,36 +224,9 @@ class Archive:
     def _open_index(self) -> Index:
         path = self.root / INDEX_FILE
         if not self.readonly:
-            index = None
-            try:
-                index = Index(path, migrate=False)
-                if index.pending_migrations() or not index.is_current(self.journal.head(since=index.head)):
-                    with self.journal.locked():  # one process migrates and catches up at a time
-                        index.migrate()
-                        index.catch_up(self.journal)
-                return index
-            except sqlite3.DatabaseError as exc:
-                if index is not None:
-                    index.close()
-                failed = storage_error(exc, "opening the index", path)
-                if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
-                    raise failed from exc  # a full or failing disk: a rebuild would fail too
-                self.rebuild_index()  # damaged or not writable itself: the journal has it all
-                return Index(path)
-        head = self.journal.head()
-        wal = Path(f"{path}-wal")
-        if path.exists() and not (wal.exists() and wal.stat().st_size):
-            try:
-                index = Index(path, readonly=True)
-                if index.is_current(head):
-                    return index
-                index.close()
-            except sqlite3.DatabaseError:
-                pass
+            return index.open_live(path, self.journal, self.root / "tmp")
         self._tempdir = tempfile.mkdtemp(prefix="recordkeep-index-")
-        temp = Path(self._tempdir) / INDEX_FILE
-        rebuild(self.journal, temp)
-        return Index(temp)
+        return index.open_snapshot(path, self.journal, Path(self._tempdir))
 
     def close(self) -> None:
         if self._index is not None:
@@ -329,19 +279,14 @@ class Archive:
         raise AssertionError("unreachable")
 
     def _fold(self, events: list[Event]) -> None:
-        """Apply just-journaled events to the index; a full or failing disk is the store's
-        error (the journal holds the events: the index catches up on the next open)."""
+        """Apply just-journaled events to the index; on a full or failing disk the index is
+        closed (the journal holds the events: the index catches up on the next open)."""
         try:
             self.index.apply(events)
-        except sqlite3.OperationalError as exc:
-            failed = storage_error(exc, f"indexing journal seq {events[0].seq}-{events[-1].seq} "
-                                   "(they are journaled; the index catches up on the next command)",
-                                   self.root / INDEX_FILE)
-            if failed is None:
-                raise
+        except errors.StoreError:
             self._index.close()
             self._index = None
-            raise failed from exc
+            raise
 
     def commit(self, drafts: list[Draft]) -> list[Event]:
         """Append fixed drafts (which do not depend on the index's state)."""
@@ -350,31 +295,20 @@ class Archive:
     def rebuild_index(self) -> int:
         """Rebuild index.sqlite from the whole journal; return the events applied."""
         self.require_writable()
-        target = self.root / INDEX_FILE
-        temp = self.root / "tmp" / f"index-rebuild-{os.getpid()}.sqlite"
-        with self.journal.locked():
-            count = rebuild(self.journal, temp)
-            if self._index is not None:
-                self._index.close()
-                self._index = None
-            for suffix in ("-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-            os.replace(temp, target)
-            fsync_dir(self.root)
-        return count
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        return index.replace_by_rebuild(self.root / INDEX_FILE, self.journal, self.root / "tmp")
 
     # -- looking up --------------------------------------------------------
     def resolve_digest(self, text: str) -> str:
         """A record's hex digest from 64 hex, ``blake3:`` + hex, or a unique prefix of 8+."""
-        m = DIGEST_TEXT.fullmatch(text.strip().lower())
-        if not m:
-            raise errors.InvalidDigest(f"not a digest: {text!r}")
-        prefix = m.group(1)
-        rows = self.index.conn.execute(
-            "SELECT digest FROM records WHERE digest >= ? AND digest < ? LIMIT 2",
-            (prefix, prefix + "g")).fetchall()
-        if not rows:
-            raise errors.UnknownRecord(f"no record has digest {prefix}")
-        if len(rows) > 1:
-            raise errors.AmbiguousDigest(f"digest prefix {prefix} matches several records")
-        return rows[0][0]
+        return index.resolve.digest(self.index, text)
+
+    def events_at(self, seqs: list[int]) -> tuple[list[Event], list[bytes]]:
+        """The journal lines (verbatim, without newline) and events of ``seqs``, in seq order."""
+        positions = index.records.event_positions(self.index, sorted(set(seqs)))
+        lines = self.journal.lines_at(positions)
+        events = [parse_line(raw, position, len(raw) + 1)
+                  for raw, position in zip(lines, positions, strict=True)]
+        return events, lines

@@ -11,7 +11,6 @@ recordkeep.toml are described in docs/rules.md.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -19,19 +18,22 @@ from zoneinfo import ZoneInfo
 
 from . import errors, workdays
 from .archive import Archive
-from .dossier import PENALTY_KINDS, STAGES, resolve_case
+from .index import dossier as rows
+from .index import resolve
+from .index.core import Index, Row
+from .refs import PENALTY_KINDS, STAGES
 
 CODES = {
-    "on_site_officers": "RK501",
-    "legal_review": "RK502",
-    "collective_discussion": "RK503",
-    "av_missing": "RK504",
-    "av_gaps": "RK505",
-    "publication_late": "RK506",
-    "publication_unknown": "RK507",
-    "stage_unrecorded": "RK508",
-    "stages_incomplete": "RK509",
-    "review_undated": "RK510",
+    "on_site_officers": errors.OnSiteOfficers.code,
+    "legal_review": errors.LegalReviewMissing.code,
+    "collective_discussion": errors.CollectiveDiscussionMissing.code,
+    "av_missing": errors.AvMissing.code,
+    "av_gaps": errors.AvGaps.code,
+    "publication_late": errors.PublicationLate.code,
+    "publication_unknown": errors.UnknownYear.code,
+    "stage_unrecorded": errors.StageUnrecorded.code,
+    "stages_incomplete": errors.StagesIncomplete.code,
+    "review_undated": errors.ReviewUndated.code,
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 AV_KINDS = ("video", "audio")
@@ -191,27 +193,19 @@ class CheckReport:
 class CaseFacts:
     """The rows of one case the rules look at."""
 
-    case: sqlite3.Row
-    events: list[sqlite3.Row]
-    decisions: list[sqlite3.Row]
-    records: list[sqlite3.Row]  # linked records with their link's stage
+    case: Row
+    events: list[Row]
+    decisions: list[Row]
+    records: list[Row]  # linked records with their link's stage (``l_stage``)
 
     @property
     def case_no(self) -> str:
         return self.case["case_no"]
 
 
-def load_case(conn: sqlite3.Connection, case_no: str) -> CaseFacts:
-    case = conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)).fetchone()
-    events = conn.execute("SELECT * FROM stage_events WHERE case_no = ? ORDER BY at_utc, seq",
-                          (case_no,)).fetchall()
-    decisions = conn.execute(
-        "SELECT d.*, p.kind AS party_kind FROM decisions d LEFT JOIN parties p ON p.key = d.party "
-        "WHERE d.case_no = ? ORDER BY d.seq", (case_no,)).fetchall()
-    records = conn.execute(
-        "SELECT r.*, l.stage AS link_stage FROM links l JOIN records r ON r.digest = l.digest "
-        "WHERE l.case_no = ? ORDER BY r.recorded_utc, r.digest", (case_no,)).fetchall()
-    return CaseFacts(case, events, decisions, records)
+def load_case(ix: Index, case_no: str) -> CaseFacts:
+    return CaseFacts(rows.case(ix, case_no), rows.stage_events(ix, case_no), rows.decisions(ix, case_no),
+                     rows.case_records(ix, case_no))
 
 
 def _moment(iso: str | None) -> datetime | None:
@@ -427,7 +421,7 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
                 message = (f"decision for {dec['party']} of {decided} is not published; the "
                            f"{_ordinal(n)} working day was {deadline}")
                 fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
-        except workdays.UnknownYear as exc:
+        except errors.UnknownYear as exc:
             out.append(Finding("publication_unknown", facts.case_no,
                                f"decision for {dec['party']} of {decided}: whether it was published within "
                                f"{n} working days is unknown: {exc.message}", exc.hint, status="unknown",
@@ -452,7 +446,7 @@ def stages_reached(facts: CaseFacts) -> dict[str, bool]:
     for ev in facts.events:
         reached[ev["stage"]] = True
     for rec in facts.records:
-        reached[rec["link_stage"]] = True
+        reached[rec["l_stage"]] = True
     if facts.decisions or facts.case["published_at"]:
         reached["decide"] = True
     return reached
@@ -461,7 +455,7 @@ def stages_reached(facts: CaseFacts) -> dict[str, bool]:
 def stage_records(facts: CaseFacts) -> list[Finding]:
     """Every stage reached has a linked record; a closed case has reached all four."""
     reached = stages_reached(facts)
-    recorded = {rec["link_stage"] for rec in facts.records}
+    recorded = {rec["l_stage"] for rec in facts.records}
     out = []
     for stage, zh in STAGES.items():
         if reached[stage] and stage not in recorded:
@@ -507,16 +501,13 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
     """Check one case (``case``), the cases opened in ``year``, or every case."""
     rules = Rules.from_archive(archive)
     zone = archive.settings.zone
-    conn = archive.index.conn
+    ix = archive.index
     today = today or datetime.fromisoformat(archive.now()).date()
-    if case is not None:
-        case_nos = [resolve_case(archive, case)]
-    else:
-        case_nos = [r[0] for r in conn.execute("SELECT case_no FROM cases ORDER BY opened_at, seq")]
+    case_nos = [resolve.case(ix, case)] if case is not None else rows.case_numbers(ix)
     bounds = year_bounds(year, zone) if year is not None else None
     results = []
     for case_no in case_nos:
-        facts = load_case(conn, case_no)
+        facts = load_case(ix, case_no)
         if in_period(facts.case["opened_at"], bounds):
             results.append(check_case(facts, rules, zone, today))
     return CheckReport(results, year)

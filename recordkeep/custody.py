@@ -1,7 +1,9 @@
-"""Chain of custody: every journal event that touched a record, a case or a party.
+"""Chain of custody: every journal event that touched a record, a case or a party, and
+one line for people describing each.
 
 Events are found through the index (``index.touching``) and read verbatim from the
-journal at their positions, so what is shown is exactly what is chained.
+journal at their positions, so what is shown is exactly what is chained. A read view
+(like the dossier's views), used by ``log`` and by the HTML export.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .archive import Archive
-from .dossier import resolve_case, resolve_party
-from .index import touching
-from .journal import Event, parse_line
+from .index import records, resolve, touching
+from .store.journal import Event
 
 
 @dataclass(frozen=True)
@@ -23,49 +24,32 @@ class Custody:
     lines: list[bytes]
 
 
-def read_events(archive: Archive, seqs: list[int]) -> tuple[list[Event], list[bytes]]:
-    """The journal lines (verbatim, without newline) and events for ``seqs``, in seq order."""
-    conn = archive.index.conn
-    positions = []
-    for seq in sorted(set(seqs)):
-        row = conn.execute("SELECT offset FROM events WHERE seq = ?", (seq,)).fetchone()
-        positions.append(row[0])
-    lines = archive.journal.lines_at(positions)
-    events = [parse_line(raw, position, len(raw) + 1) for raw, position in zip(lines, positions, strict=True)]
-    return events, lines
-
-
 def _whole_store_verifications(archive: Archive, digest: str) -> list[int]:
     """Whole-store verify runs after the record was first stored (they checked it too)."""
-    conn = archive.index.conn
-    first = conn.execute("SELECT first_seq FROM records WHERE digest = ?", (digest,)).fetchone()
-    if first is None:
-        return []
-    rows = conn.execute("SELECT seq FROM verifications WHERE seq > ? AND scope = ?",
-                        (first[0], '{"all": true}'))
-    return [r[0] for r in rows]
+    row = records.record(archive.index, digest)
+    return [] if row is None else records.whole_store_verifications(archive.index, row["first_seq"])
 
 
 def for_record(archive: Archive, digest_ref: str) -> Custody:
     digest = archive.resolve_digest(digest_ref)
-    seqs = touching(archive.index.conn, "record", digest) + _whole_store_verifications(archive, digest)
-    return Custody({"record": digest}, *read_events(archive, seqs))
+    seqs = touching(archive.index, "record", digest) + _whole_store_verifications(archive, digest)
+    return Custody({"record": digest}, *archive.events_at(seqs))
 
 
 def for_case(archive: Archive, case_ref: str) -> Custody:
-    case_no = resolve_case(archive, case_ref)
-    return Custody({"case": case_no}, *read_events(archive, touching(archive.index.conn, "case", case_no)))
+    case_no = resolve.case(archive.index, case_ref)
+    return Custody({"case": case_no}, *archive.events_at(touching(archive.index, "case", case_no)))
 
 
 def for_party(archive: Archive, party_ref: str) -> Custody:
-    key = resolve_party(archive, party_ref)
-    return Custody({"party": key}, *read_events(archive, touching(archive.index.conn, "party", key)))
+    key = resolve.party(archive.index, party_ref)
+    return Custody({"party": key}, *archive.events_at(touching(archive.index, "party", key)))
 
 
 def describe(event: Event, subject: dict | None = None) -> str:
     """One line for people: what the event did."""
     d = event.data
-    source = d.get("source") or {}
+    source = d.get("source") if isinstance(d.get("source"), dict) else {}
     where = source.get("path") or (f"<hex {source['path_hex']}>" if "path_hex" in source else "")
     digest = (subject or {}).get("record")
     match event.type:

@@ -1,20 +1,25 @@
-"""The RecordkeepError tree: every expected failure has a stable ``RK`` code.
+"""Every RK code, once: its class, its one-line meaning (the docstring) and its exit code.
 
-1xx store and configuration, 2xx integrity, 3xx import and media,
-4xx input validation, 5xx compliance rules.  ``str(error)`` is one line:
-code, what happened, which file, what to do.
+1xx store and configuration, 2xx integrity, 3xx import and media, 4xx input validation,
+5xx compliance rules. Errors are raised; *findings* (a digest mismatch found by verify, a
+broken rule found by check) are reported in lists, and carry their class's code.
+``str(error)`` is one line: code, what happened, which file, what to do.
+docs/errors.md is generated from ``table()`` (a test keeps them equal).
 """
 
 from __future__ import annotations
 
 import os
 
+EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2, 3, 4, 5
+
 
 class RecordkeepError(Exception):
-    """Base of every expected error; ``code`` is stable across releases."""
+    """Base of every expected error (abstract: raise a subclass)."""
 
-    code = "RK100"
+    code = "RK000"
     hint = ""
+    exit_code = EXIT_ERROR
 
     def __init__(self, message: str, *, path: str | bytes | os.PathLike | None = None,
                  hint: str | None = None) -> None:
@@ -35,40 +40,56 @@ class RecordkeepError(Exception):
 
 # 1xx: store and configuration ------------------------------------------------
 class StoreError(RecordkeepError):
+    """The store cannot be used as asked."""
+
     code = "RK100"
 
 
 class NotAStore(StoreError):
+    """The folder is not a recordkeep store."""
+
     code = "RK101"
     hint = "run 'recordkeep --store PATH init' to create a store, or pass the right --store"
 
 
 class StoreExists(StoreError):
+    """A store already exists where a new one was to be created."""
+
     code = "RK102"
     hint = "this folder already holds a store; use it as it is"
 
 
 class ReadOnlyStore(StoreError):
+    """The store is read-only: nothing can be written."""
+
     code = "RK103"
     hint = "the store is read-only; read commands work, writes need a writable copy"
 
 
 class ConfigError(StoreError):
+    """recordkeep.toml says something that cannot be used."""
+
     code = "RK104"
     hint = "fix recordkeep.toml"
 
 
 class StoreFull(StoreError):
+    """The store's disk is full."""
+
     code = "RK105"
     hint = "free space on the store's disk, then run the same command again"
 
 
 class StoreIOError(StoreError):
+    """The store's disk failed a read or a write."""
+
     code = "RK106"
     hint = "check the disk and its permissions, then run the same command again"
 
 
 class ToolMissing(StoreError):
+    """ffprobe or ffmpeg cannot be found."""
+
     code = "RK107"
     hint = "install ffmpeg (apt-get install -y ffmpeg) or set RECORDKEEP_FFPROBE"
 
@@ -105,92 +126,232 @@ class BlobLocked(StoreError):
 
 # 2xx: integrity --------------------------------------------------------------
 class IntegrityError(RecordkeepError):
+    """Stored bytes or the journal are not what they must be."""
+
     code = "RK200"
     hint = "run 'recordkeep log verify' and 'recordkeep verify'; do not edit the store by hand"
+    exit_code = EXIT_INTEGRITY
 
 
 class JournalCorrupt(IntegrityError):
+    """A journal line is not an event."""
+
     code = "RK201"
 
 
 class HeadMoved(IntegrityError):
+    """Another writer appended to the journal first."""
+
     code = "RK202"
     hint = "another writer appended first; re-read the head and retry"
 
 
+class DigestMismatch(IntegrityError):
+    """A blob's content no longer hashes to its digest."""
+
+    code = "RK210"
+
+
+class SizeMismatch(IntegrityError):
+    """A blob's size differs from its record's."""
+
+    code = "RK211"
+
+
+class BlobMissing(IntegrityError):
+    """A record's blob is missing."""
+
+    code = "RK212"
+
+
+class BlobUnreadable(IntegrityError):
+    """A blob cannot be read."""
+
+    code = "RK213"
+
+
+class StrayFile(IntegrityError):
+    """A file under objects/ is not a valid digest path."""
+
+    code = "RK214"
+
+
+class UnreferencedBlob(IntegrityError):
+    """A valid blob no record claims (notice: a write interrupted before it was journaled)."""
+
+    code = "RK215"
+
+
+class DisposedBlob(IntegrityError):
+    """A record's blob was disposed of under retention (notice)."""
+
+    code = "RK216"
+
+
+class LineNotEvent(IntegrityError):
+    """A journal line does not parse as an event."""
+
+    code = "RK220"
+
+
+class LineEdited(IntegrityError):
+    """A journal line's hash does not match its content, or it is not canonical (edited)."""
+
+    code = "RK221"
+
+
+class PrevMismatch(IntegrityError):
+    """A journal line's prev is not the hash of the line before (reordered, inserted, deleted)."""
+
+    code = "RK222"
+
+
+class SeqOutOfOrder(IntegrityError):
+    """A journal line's seq is not the one due (lines deleted or inserted)."""
+
+    code = "RK223"
+
+
 class HeadNotFound(IntegrityError):
+    """The journal does not hold a head noted earlier."""
+
     code = "RK224"
     hint = "the journal does not contain that head: it was cut or rewritten"
 
 
+class FloatInEvent(IntegrityError):
+    """A journal event holds a float (events hold integers and strings only)."""
+
+    code = "RK226"
+
+
+class BagLineMismatch(IntegrityError):
+    """A bag's journal line is not the store's line at that seq."""
+
+    code = "RK227"
+
+
 class IndexCorrupt(IntegrityError):
+    """The index does not follow the journal."""
+
     code = "RK230"
-    hint = "run 'recordkeep rebuild-index'"
+    hint = "run 'recordkeep log verify' to check the journal"
 
 
 # 3xx: import and media -------------------------------------------------------
 class ImportProblem(RecordkeepError):
+    """A file could not be imported."""
+
     code = "RK300"
 
 
 class SourceNotFound(ImportProblem):
+    """A file or folder to import does not exist."""
+
     code = "RK301"
     hint = "check the path"
 
 
 class SourceUnstable(ImportProblem):
+    """A file changed while it was read."""
+
     code = "RK302"
     hint = "the file changed while it was read; stop writing to it and import again"
 
 
 class SourceUnreadable(ImportProblem):
+    """A file to import cannot be read."""
+
     code = "RK303"
     hint = "check the device and permissions, then import again"
 
 
 class NotARegularFile(ImportProblem):
+    """A symlink or special file was listed, not followed."""
+
     code = "RK304"
     hint = "symlinks and special files are listed, never followed"
 
 
 class ReadbackMismatch(ImportProblem):
+    """The stored copy did not read back equal from the disk."""
+
     code = "RK305"
     hint = "the stored copy did not read back equal; check the store's disk, then import again"
 
 
 # 4xx: input validation -------------------------------------------------------
 class InputError(RecordkeepError):
+    """A value given is refused."""
+
     code = "RK400"
 
 
 class InvalidDigest(InputError):
+    """Not a digest."""
+
     code = "RK401"
     hint = "give 64 hex digits (optionally 'blake3:'), or a unique prefix of at least 8"
 
 
 class UnknownRecord(InputError):
+    """No record has that digest."""
+
     code = "RK402"
     hint = "'recordkeep search' lists the records in this store"
 
 
 class AmbiguousDigest(InputError):
+    """A digest prefix matches several records."""
+
     code = "RK403"
     hint = "give more hex digits"
 
 
 class InvalidValue(InputError):
+    """A value is not acceptable here."""
+
     code = "RK404"
 
 
 class MalformedInput(InputError):
     """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
 
+    exit_code = EXIT_USAGE
+
+
+class BadTime(MalformedInput):
+    """A time that does not parse."""
+
     code = "RK405"
+    hint = "write YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or ISO 8601 with an offset"
+
+
+class BadStage(MalformedInput):
+    """Not a stage."""
+
+    code = "RK406"
+    hint = "a stage is start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行"
+
+
+class BadPenaltyKind(MalformedInput):
+    """Not a penalty kind."""
+
+    code = "RK407"
+    hint = ("a penalty kind is warning|fine|confiscate|suspend|revoke|other "
+            "or 警告|罚款|没收|责令停产停业|吊销许可证|其他")
+
+
+class BadKind(MalformedInput):
+    """Not a record kind."""
+
+    code = "RK408"
+    hint = "a kind is video|audio|photo|document|other"
 
 
 class InvalidIdNumber(InputError):
-    """A 居民身份证号 failed a check; ``check`` names it: length, charset,
-    birth_date, region or check_digit."""
+    """A 居民身份证号 failed a check (``check`` names it: length, charset, birth_date, region
+    or check_digit)."""
 
     code = "RK410"
     hint = "copy the number again from the identity card (18 characters, last may be X)"
@@ -201,8 +362,7 @@ class InvalidIdNumber(InputError):
 
 
 class InvalidCreditCode(InputError):
-    """A 统一社会信用代码 failed a check; ``check`` names it: length, charset
-    or check_digit."""
+    """A 统一社会信用代码 failed a check (``check`` names it: length, charset or check_digit)."""
 
     code = "RK411"
     hint = "copy the code again from the business licence or registration certificate"
@@ -212,6 +372,267 @@ class InvalidCreditCode(InputError):
         self.check = check
 
 
+class InvalidOfficer(InputError):
+    """Not an officer's certificate number (执法证号)."""
+
+    code = "RK420"
+    hint = "an officer is named by the 执法证号: letters, digits and '-'"
+
+
+class InvalidDevice(InputError):
+    """Not a device id."""
+
+    code = "RK421"
+    hint = "a device id is letters, digits, '_', '.' and '-'"
+
+
+class UnknownParty(InputError):
+    """No such party (or not a party of that case)."""
+
+    code = "RK430"
+    hint = "'recordkeep party list' shows the parties; 'party add' registers one"
+
+
+class AmbiguousParty(InputError):
+    """Several parties have that name."""
+
+    code = "RK431"
+    hint = "name the party by its key (P12) or identity number"
+
+
+class PartyExists(InputError):
+    """A party with that identity number is already registered."""
+
+    code = "RK432"
+
+
+class UnknownCase(InputError):
+    """No case has that number."""
+
+    code = "RK440"
+    hint = "'recordkeep case open' opens a case; check the case number"
+
+
+class CaseExists(InputError):
+    """A case with that number already exists."""
+
+    code = "RK441"
+    hint = "case numbers are unique; check the number"
+
+
+class AlreadyDecided(InputError):
+    """The case already has a decision for that party."""
+
+    code = "RK442"
+
+
+class InvalidAmount(InputError):
+    """Not an amount in yuan."""
+
+    code = "RK443"
+    hint = "write the amount in yuan, e.g. 2625135.05 (at most two decimals)"
+
+
+class PartyNeeded(InputError):
+    """The case has several parties: which one was not said."""
+
+    code = "RK444"
+    hint = "the case has several parties: say which with --party"
+
+
+class NotLinked(InputError):
+    """The record is not linked to that case."""
+
+    code = "RK445"
+
+
+class NotHeld(InputError):
+    """No hold is in force on that."""
+
+    code = "RK450"
+    hint = "'recordkeep retention holds' lists the holds in force"
+
+
+class ExportDestExists(InputError):
+    """The export destination exists and is not empty."""
+
+    code = "RK460"
+    hint = "export into a new or empty folder"
+
+
 # 5xx: compliance rules -------------------------------------------------------
 class ComplianceError(RecordkeepError):
+    """A rule forbids what was asked."""
+
     code = "RK500"
+
+
+class RuleFinding(ComplianceError):
+    """A compliance rule broken by a case (a ``check`` finding; exit 4)."""
+
+    exit_code = EXIT_COMPLIANCE
+
+
+class OnSiteOfficers(RuleFinding):
+    """An on-site action names fewer officers than the rule asks."""
+
+    code = "RK501"
+
+
+class LegalReviewMissing(RuleFinding):
+    """A major decision has no legal review (法制审核) before it."""
+
+    code = "RK502"
+
+
+class CollectiveDiscussionMissing(RuleFinding):
+    """A major decision has no collective discussion (集体讨论) before it."""
+
+    code = "RK503"
+
+
+class AvMissing(RuleFinding):
+    """A seizure or forced demolition has no linked audio or video."""
+
+    code = "RK504"
+
+
+class AvGaps(RuleFinding):
+    """A seizure or forced demolition is not recorded throughout."""
+
+    code = "RK505"
+
+
+class PublicationLate(RuleFinding):
+    """A decision was published late, or is overdue."""
+
+    code = "RK506"
+
+
+class UnknownYear(ComplianceError):
+    """The working-day calendar does not know the year, so a day count is unknown."""
+
+    code = "RK507"
+    hint = ("upgrade chinese-calendar (pip install -U chinesecalendar) once the year's "
+            "holiday arrangement is published")
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"the working-day calendar does not know the year {year}")
+        self.year = year
+
+
+class StageUnrecorded(RuleFinding):
+    """A stage was reached but has no linked record."""
+
+    code = "RK508"
+
+
+class StagesIncomplete(RuleFinding):
+    """A closed case lacks stages."""
+
+    code = "RK509"
+
+
+class ReviewUndated(RuleFinding):
+    """A review document has no date, so it cannot be shown to come before the decision."""
+
+    code = "RK510"
+
+
+class DisposalRefused(ComplianceError):
+    """Some records may not be disposed of; nothing was. ``refusals`` lists
+    (digest, reason, detail); the code is the reason's own when every refused record has the
+    same reason."""
+
+    code = "RK520"
+    hint = "dispose only what 'recordkeep retention due' lists; nothing was disposed of"
+
+    def __init__(self, refusals: list[tuple[str, str, str]]) -> None:
+        reasons = {reason for _, reason, _ in refusals}
+        mixed = len(reasons) > 1
+        listed = "; ".join(f"{d[:12]} {detail}" + (f" ({REFUSALS[reason].code})" if mixed else "")
+                           for d, reason, detail in refusals)
+        records = len({d for d, _, _ in refusals})
+        super().__init__(f"{records} record(s) may not be disposed of: {listed}")
+        self.refusals = refusals
+        if not mixed:
+            self.code = REFUSALS[reasons.pop()].code
+
+
+class NotDue(DisposalRefused):
+    """The record's retention period has not ended."""
+
+    code = "RK521"
+
+
+class LinkedRecord(DisposalRefused):
+    """The record is linked to a case or a party (permanent)."""
+
+    code = "RK522"
+
+
+class ImportantRecord(DisposalRefused):
+    """The record was marked important on the camera (permanent)."""
+
+    code = "RK523"
+
+
+class KeptRecord(DisposalRefused):
+    """A clerk marked the record permanent."""
+
+    code = "RK524"
+
+
+class HeldRecord(DisposalRefused):
+    """A legal hold covers the record."""
+
+    code = "RK525"
+
+
+class AlreadyDisposed(DisposalRefused):
+    """The record was disposed of already."""
+
+    code = "RK526"
+
+
+class LockedRecord(DisposalRefused):
+    """The bucket's Object Lock keeps the record's blob."""
+
+    code = "RK527"
+
+
+#: Why a record may not be disposed of: reason -> its class (and code).
+REFUSALS: dict[str, type[DisposalRefused]] = {
+    "not_due": NotDue, "linked": LinkedRecord, "important": ImportantRecord, "kept": KeptRecord,
+    "held": HeldRecord, "disposed": AlreadyDisposed, "locked": LockedRecord,
+}
+
+
+def _classes() -> list[type[RecordkeepError]]:
+    found, todo = [], [RecordkeepError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def table() -> list[tuple[str, str, str, int]]:
+    """Every code defined here, sorted: (code, class name, one-line meaning, exit code)."""
+    rows = []
+    for cls in _classes():
+        if "code" in vars(cls) and cls is not RecordkeepError:
+            meaning = " ".join((cls.__doc__ or "").split())
+            rows.append((cls.code, cls.__name__, meaning, cls.exit_code))
+    return sorted(rows)
+
+
+def markdown() -> str:
+    """docs/errors.md: the table of codes."""
+    lines = ["# Error and finding codes", "",
+             "Generated from `recordkeep/errors.py` by `errors.markdown()`;",
+             "tests/test_layout.py keeps it current.",
+             "Exit codes: 1 error, 2 usage, 3 integrity problem, 4 compliance rule broken.", "",
+             "| code | name | meaning | exit |", "|---|---|---|---|"]
+    lines += [f"| {code} | {name} | {meaning} | {exit_code} |" for code, name, meaning, exit_code in table()]
+    return "\n".join(lines) + "\n"

@@ -33,13 +33,14 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from recordkeep.errors import InvalidCreditCode, InvalidIdNumber
+from .errors import InvalidCreditCode, InvalidIdNumber
 
 __all__ = [
     "looks_like_credit_code",
     "looks_like_id_number",
     "mask_credit_code",
     "mask_id_number",
+    "mask_identity",
     "validate_credit_code",
     "validate_id_number",
 ]
@@ -161,6 +162,13 @@ def mask_credit_code(value: str) -> str:
     identifying 主体标识码 starred.  Same length and star count as a masked
     identity number.  Anything too short is all stars.  Never raises."""
     return _mask(_normalise(value, uscc.compact), keep_head=8, keep_tail=2)
+
+
+def mask_identity(id_number: str | None, credit_code: str | None) -> str:
+    """The masked form of whichever identity a party has ('' when none)."""
+    if id_number:
+        return mask_id_number(id_number)
+    return mask_credit_code(credit_code) if credit_code else ""
 
 
 def looks_like_id_number(text: object) -> bool:

@@ -20,12 +20,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import errors, media, naming
+from . import errors, media
 from .archive import Archive
-from .hashing import AlignedBuffer, hash_fd
-from .index_people import officer_of_device
-from .journal import Draft, Event
-from .objects import PutResult
+from .index import people, records, resolve
+from .linking import link
+from .media import naming
+from .refs import parse_stage
+from .retention import lock_permanent
+from .store.hashing import AlignedBuffer, hash_fd
+from .store.journal import Draft, Event
+from .store.objects import PutResult
 
 COPIERS = 4  # files copied at once: their fsyncs share the disk's journal commits
 COPIES_IN_FLIGHT = 8
@@ -269,8 +273,7 @@ class _Batch:
             self.commit()
 
     def _known(self, digest: str) -> bool:
-        row = self.archive.index.conn.execute("SELECT 1 FROM records WHERE digest = ?", (digest,)).fetchone()
-        return row is not None
+        return records.has_record(self.archive.index, digest)
 
     def _probe(self, digest: str, rel: bytes) -> media.MediaFacts:
         """Media facts of a stored blob; a missing ffprobe never blocks storing evidence."""
@@ -376,9 +379,8 @@ class _Batch:
         self.important += self._important(events)
         for outcome, _, _ in ready:
             if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
-                row = self.archive.index.conn.execute(
-                    "SELECT kind FROM records WHERE digest = ?", (outcome.digest,)).fetchone()
-                outcome.kind = row[0] if row else None
+                row = records.record(self.archive.index, outcome.digest)
+                outcome.kind = row["kind"] if row else None
         self.last_commit = time.monotonic()
 
     def _important(self, events: list[Event]) -> list[str]:
@@ -386,19 +388,12 @@ class _Batch:
         (seen again too: an import cut short before its lock is finished by its re-run)."""
         digests = [e.data["digest"].split(":", 1)[1] for e in events
                    if e.type in ("record.imported", "record.seen")]
-        if not digests:
-            return []
-        rows = self.archive.index.conn.execute(
-            f"SELECT digest FROM records WHERE important AND digest IN ({', '.join('?' * len(digests))})",
-            digests)
-        return [row[0] for row in rows]
+        return records.important_among(self.archive.index, digests) if digests else []
 
     def _lock_important(self) -> None:
         """Records the camera marked important are permanent: lengthen their blobs' Object
         Lock now (a no-op without one, and for blobs locked that long already). A failure
         does not undo the import; the receipt says so and ``retention lock`` finishes it."""
-        from .retention import lock_permanent
-
         try:
             lock_permanent(self.archive, self.important)
         except errors.RecordkeepError as exc:
@@ -424,7 +419,7 @@ class _Batch:
         data.update(_when(facts, name))
         data.update(_who(self.options, facts, name))
         if "officer" not in data and data.get("device"):
-            assigned = officer_of_device(self.archive.index.conn, data["device"], data.get("recorded_at"))
+            assigned = people.officer_of_device(self.archive.index, data["device"], data.get("recorded_at"))
             if assigned:
                 data.update(officer=assigned, officer_source="device")
         if self.options.doc_type:
@@ -533,3 +528,23 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
     finally:
         batch.close()
 
+
+def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: str | None,
+                 party: str | None, options: Options,
+                 progress: Callable[[Progress], None] | None = None) -> Receipt:
+    """``add`` with ``--case/--stage/--party``: validate the target first, store the files,
+    then link every stored (or already present) one. Returns the receipt."""
+    slug = parse_stage(stage) if stage else None
+    if case_ref is not None:
+        if slug is None:
+            raise errors.BadStage("adding to a case needs --stage")
+        resolve.case(archive.index, case_ref)
+    elif slug is not None:
+        raise errors.InvalidValue("--stage needs --case")
+    if party is not None:
+        resolve.party(archive.index, party)
+    receipt = add_files(archive, paths, options=options, progress=progress)
+    digests = [o.digest for o in receipt.outcomes if o.status in ("stored", "present") and o.digest]
+    if digests and not options.dry_run and (case_ref is not None or party is not None):
+        link(archive, case_ref, digests, stage=slug, party=party)
+    return receipt

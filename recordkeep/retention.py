@@ -26,53 +26,21 @@ for the records they make permanent) and journals ``retention.locked``.
 from __future__ import annotations
 
 import calendar
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import errors, when
+from . import errors
 from .archive import Archive
-from .index_retention import hold_refs
-from .journal import Draft
+from .dossier.cases import resolve_case
+from .dossier.parties import resolve_party
+from .index import dossier as dossier_rows
+from .index import records
+from .index import retention as rows
+from .index.retention import hold_refs
+from .refs import parse_time
+from .store.journal import Draft
 
 DEFAULT_ORDINARY_MONTHS = 6
-
-#: Why a record may not be disposed of, with the stable code of each reason.
-REASONS = {
-    "not_due": "RK521",
-    "linked": "RK522",
-    "important": "RK523",
-    "kept": "RK524",
-    "held": "RK525",
-    "disposed": "RK526",
-    "locked": "RK527",
-}
-
-
-class NotHeld(errors.InputError):
-    code = "RK450"
-    hint = "'recordkeep retention holds' lists the holds in force"
-
-
-class DisposalRefused(errors.ComplianceError):
-    """Some records may not be disposed of; nothing was. ``refusals`` lists
-    (digest, reason, detail); the code is the reason's own (RK521–RK526) when every
-    refused record has the same reason, else RK520."""
-
-    code = "RK520"
-    hint = "dispose only what 'recordkeep retention due' lists; nothing was disposed of"
-
-    def __init__(self, refusals: list[tuple[str, str, str]]) -> None:
-        reasons = {reason for _, reason, _ in refusals}
-        mixed = len(reasons) > 1
-        listed = "; ".join(f"{d[:12]} {detail}" + (f" ({REASONS[reason]})" if mixed else "")
-                           for d, reason, detail in refusals)
-        records = len({d for d, _, _ in refusals})
-        super().__init__(f"{records} record(s) may not be disposed of: {listed}")
-        self.refusals = refusals
-        if not mixed:
-            self.code = REASONS[reasons.pop()]
-
 
 @dataclass(frozen=True)
 class Status:
@@ -116,37 +84,23 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month0 + 1, day=day)
 
 
-def _keep_until(row: sqlite3.Row, months: int, archive: Archive) -> datetime:
+def _keep_until(row, months: int, archive: Archive) -> datetime:
     start = datetime.fromisoformat(row["recorded_at"] or row["first_at"])
     return add_months(start.astimezone(archive.settings.zone), months)
 
 
-def _permanent(conn: sqlite3.Connection, row: sqlite3.Row) -> list[tuple[str, str]]:
+def _permanent(archive: Archive, row) -> list[tuple[str, str]]:
     digest = row["digest"]
     reasons = []
     if row["important"]:
         reasons.append(("important", "marked important on the camera"))
-    for link in conn.execute("SELECT DISTINCT case_no, party FROM links WHERE digest = ? "
-                             "ORDER BY case_no, party", (digest,)):
+    for link in dossier_rows.links_of(archive.index, digest):
         target = f"case {link['case_no']}" if link["case_no"] else f"party {link['party']}"
         reasons.append(("linked", f"linked to {target}"))
-    kept = conn.execute("SELECT reason FROM kept WHERE digest = ?", (digest,)).fetchone()
+    kept, why = rows.kept_reason(archive.index, digest)
     if kept:
-        reasons.append(("kept", "kept by a clerk" + (f": {kept['reason']}" if kept["reason"] else "")))
+        reasons.append(("kept", "kept by a clerk" + (f": {why}" if why else "")))
     return reasons
-
-
-def _holds(conn: sqlite3.Connection, digest: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT 'record' AS what FROM holds WHERE kind = 'record' AND ref = :d "
-        "UNION SELECT 'case ' || h.ref FROM holds h JOIN links l ON h.kind = 'case' "
-        "AND l.case_no = h.ref WHERE l.digest = :d "
-        "UNION SELECT 'party ' || h.ref FROM holds h JOIN links l ON h.kind = 'party' "
-        "AND l.party = h.ref WHERE l.digest = :d "
-        "UNION SELECT 'party ' || h.ref FROM holds h JOIN case_parties cp ON h.kind = 'party' "
-        "AND cp.party = h.ref JOIN links l ON l.case_no = cp.case_no WHERE l.digest = :d "
-        "ORDER BY 1", {"d": digest})
-    return [r[0] for r in rows]
 
 
 def _locked(archive: Archive, digest: str, now: datetime) -> str | None:
@@ -157,10 +111,9 @@ def _locked(archive: Archive, digest: str, now: datetime) -> str | None:
     return until.astimezone(archive.settings.zone).isoformat(timespec="seconds")
 
 
-def _status(archive: Archive, row: sqlite3.Row, months: int, now: datetime) -> Status:
-    conn = archive.index.conn
-    permanent = _permanent(conn, row)
-    holds = _holds(conn, row["digest"])
+def _status(archive: Archive, row, months: int, now: datetime) -> Status:
+    permanent = _permanent(archive, row)
+    holds = rows.holds_covering(archive.index, row["digest"])
     keep_until = None if permanent else _keep_until(row, months, archive)
     refusals: list[tuple[str, str]] = []
     if row["disposed_seq"] is not None:
@@ -178,8 +131,8 @@ def _status(archive: Archive, row: sqlite3.Row, months: int, now: datetime) -> S
 
 
 def moment(archive: Archive, as_of: str | None = None) -> str:
-    """``as_of`` (a time as clerks type it, see when.parse) as ISO 8601; now when None."""
-    return when.parse(as_of, archive.settings.zone) if as_of else archive.now()
+    """``as_of`` (a time as clerks type it, see refs.parse_time) as ISO 8601; now when None."""
+    return parse_time(as_of, archive.settings.zone) if as_of else archive.now()
 
 
 def _now(archive: Archive, as_of: str | None) -> datetime:
@@ -188,8 +141,7 @@ def _now(archive: Archive, as_of: str | None) -> datetime:
 
 def status(archive: Archive, digest: str, *, as_of: str | None = None) -> Status:
     """The retention state of one record (``digest`` as any form resolve_digest takes)."""
-    resolved = archive.resolve_digest(digest)
-    row = archive.index.conn.execute("SELECT * FROM records WHERE digest = ?", (resolved,)).fetchone()
+    row = records.record(archive.index, archive.resolve_digest(digest))
     return _status(archive, row, ordinary_months(archive), _now(archive, as_of))
 
 
@@ -197,14 +149,8 @@ def due(archive: Archive, *, as_of: str | None = None) -> list[Status]:
     """Records that may be disposed of at ``as_of`` (a time, see ``moment``; default now), oldest first:
     ordinary, past their retention, not disposed of, not held."""
     months, now = ordinary_months(archive), _now(archive, as_of)
-    rows = archive.index.conn.execute(
-        "SELECT r.* FROM records r WHERE r.disposed_seq IS NULL AND r.important = 0 "
-        "AND NOT EXISTS (SELECT 1 FROM links l WHERE l.digest = r.digest) "
-        "AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.digest = r.digest) "
-        "AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.kind = 'record' AND h.ref = r.digest) "
-        "ORDER BY coalesce(r.recorded_utc, r.first_at), r.digest")
     out = []
-    for row in rows:
+    for row in rows.disposal_candidates(archive.index):
         if _keep_until(row, months, archive) <= now:
             st = _status(archive, row, months, now)
             if st.due:
@@ -212,9 +158,9 @@ def due(archive: Archive, *, as_of: str | None = None) -> list[Status]:
     return out
 
 
-def _seen_since(conn: sqlite3.Connection, digest: str, seq: int) -> int | None:
+def _seen_since(archive: Archive, digest: str, seq: int) -> int | None:
     """The seq of the last sighting of ``digest`` after ``seq`` (its bytes imported again)."""
-    last = conn.execute("SELECT MAX(seq) FROM sightings WHERE digest = ?", (digest,)).fetchone()[0]
+    last = records.last_sighting(archive.index, digest)
     return last if last is not None and last > seq else None
 
 
@@ -222,10 +168,8 @@ def unfinished_disposals(archive: Archive) -> list[str]:
     """Records journaled as disposed of whose blob is still present and was not imported
     again since (an interrupted disposal, or one an Object Lock stopped after its journal
     entry: ``dispose`` finishes it, once the lock's date has passed)."""
-    conn = archive.index.conn
-    rows = conn.execute("SELECT digest, disposed_seq FROM records WHERE disposed_seq IS NOT NULL "
-                        "ORDER BY digest").fetchall()
-    return [d for d, seq in rows if archive.objects.exists(d) and _seen_since(conn, d, seq) is None]
+    return [d for d, seq in records.disposed(archive.index)
+            if archive.objects.exists(d) and _seen_since(archive, d, seq) is None]
 
 
 @dataclass
@@ -251,15 +195,14 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     sizes: dict[str, int] = {}
 
     def build() -> list[Draft]:
-        conn = archive.index.conn
         now = _now(archive, None)
         refusals, drafts = [], []
         finished.clear()
         for digest in resolved:
-            row = conn.execute("SELECT * FROM records WHERE digest = ?", (digest,)).fetchone()
+            row = records.record(archive.index, digest)
             st = _status(archive, row, months, now)
             if row["disposed_seq"] is not None and archive.objects.exists(digest):
-                again = _seen_since(conn, digest, row["disposed_seq"])
+                again = _seen_since(archive, digest, row["disposed_seq"])
                 locked = _locked(archive, digest, now) if again is None else None
                 if locked:
                     refusals.append((digest, "locked", f"its disposal is journaled (seq "
@@ -278,7 +221,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             drafts.append(Draft("record.disposed", {"digest": "blake3:" + digest, "size": row["size"],
                                                     "kind": row["kind"], "reason": reason}))
         if refusals:
-            raise DisposalRefused(refusals)
+            raise errors.DisposalRefused(refusals)
         return drafts
 
     events = archive.transact(build)
@@ -290,8 +233,6 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
 
 def _hold_target(archive: Archive, digests: list[str] | None, case: str | None,
                  party: str | None) -> dict:
-    from .dossier import resolve_case, resolve_party
-
     given = [x for x in (digests, case, party) if x]
     if len(given) != 1:
         raise errors.InvalidValue("name records, or --case, or --party (one of them)")
@@ -300,10 +241,6 @@ def _hold_target(archive: Archive, digests: list[str] | None, case: str | None,
     if case:
         return {"case_no": resolve_case(archive, case)}
     return {"party": resolve_party(archive, party)}
-
-
-def _held(conn: sqlite3.Connection, kind: str, ref: str) -> bool:
-    return conn.execute("SELECT 1 FROM holds WHERE kind = ? AND ref = ?", (kind, ref)).fetchone() is not None
 
 
 def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None = None,
@@ -315,8 +252,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
 
     def build() -> list[Draft]:
         data = _hold_target(archive, digests, case, party)
-        conn = archive.index.conn
-        new[:] = [(k, r) for k, r in hold_refs(data) if not _held(conn, k, r)]
+        new[:] = [(k, r) for k, r in hold_refs(data) if not rows.is_held(archive.index, k, r)]
         if not new:
             return []
         if "digests" in data:
@@ -337,11 +273,11 @@ def release(archive: Archive, *, digests: list[str] | None = None, case: str | N
 
     def build() -> list[Draft]:
         data = _hold_target(archive, digests, case, party)
-        conn = archive.index.conn
         refs[:] = hold_refs(data)
-        missing = [f"{k} {r[:12] if k == 'record' else r}" for k, r in refs if not _held(conn, k, r)]
+        missing = [f"{k} {r[:12] if k == 'record' else r}" for k, r in refs
+                   if not rows.is_held(archive.index, k, r)]
         if missing:
-            raise NotHeld("not held: " + ", ".join(missing))
+            raise errors.NotHeld("not held: " + ", ".join(missing))
         return [Draft("retention.released", data)]
 
     archive.transact(build)
@@ -355,9 +291,7 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
     new: list[str] = []
 
     def build() -> list[Draft]:
-        conn = archive.index.conn
-        new[:] = [d for d in resolved
-                  if not conn.execute("SELECT 1 FROM kept WHERE digest = ?", (d,)).fetchone()]
+        new[:] = [d for d in resolved if not rows.kept_reason(archive.index, d)[0]]
         if not new:
             return []
         data: dict = {"digests": ["blake3:" + d for d in new]}
@@ -373,7 +307,7 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
 def permanent_lock_days(archive: Archive) -> float:
     """``[worm] permanent_days`` from recordkeep.toml: how long after its import a permanent
     record's blob is locked (default 36500, a century)."""
-    from .s3 import DEFAULT_PERMANENT_LOCK_DAYS, lock_days
+    from .store.s3.bucket import DEFAULT_PERMANENT_LOCK_DAYS, lock_days
 
     return lock_days(archive.settings.section("worm"), "permanent_days", DEFAULT_PERMANENT_LOCK_DAYS,
                      str(archive.root / "recordkeep.toml"))
@@ -389,18 +323,17 @@ def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[t
     days = permanent_lock_days(archive)  # a bad setting is reported on every store
     if not archive.objects.object_lock:
         return []
-    conn = archive.index.conn
     if digests is None:
-        rows = conn.execute("SELECT * FROM records WHERE disposed_seq IS NULL ORDER BY digest").fetchall()
+        found = records.undisposed(archive.index)
     else:
-        wanted = sorted({archive.resolve_digest(d) for d in digests})
-        rows = [conn.execute("SELECT * FROM records WHERE digest = ?", (d,)).fetchone() for d in wanted]
+        wanted = sorted({archive.resolve_digest(x) for x in digests})
+        found = [records.record(archive.index, d) for d in wanted]
     zone = archive.settings.zone
     now = datetime.now(zone)
     locks = []
     try:
-        for row in rows:
-            if row["disposed_seq"] is not None or not _permanent(conn, row):
+        for row in found:
+            if row["disposed_seq"] is not None or not _permanent(archive, row):
                 continue
             target = datetime.fromisoformat(row["first_at"]) + timedelta(days=days)
             if target <= now:  # a lock ending in the past protects nothing (and S3 refuses it)
@@ -417,21 +350,4 @@ def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[t
 
 def list_holds(archive: Archive) -> list[dict]:
     """Holds in force, oldest first: what, since when, by whom, why, records covered."""
-    conn = archive.index.conn
-    out = []
-    for row in conn.execute("SELECT h.*, e.at, e.actor FROM holds h JOIN events e ON e.seq = h.seq "
-                            "ORDER BY h.seq, h.kind, h.ref"):
-        kind, ref = row["kind"], row["ref"]
-        if kind == "record":
-            covered = 1
-        elif kind == "case":
-            covered = conn.execute("SELECT COUNT(DISTINCT digest) FROM links WHERE case_no = ?",
-                                   (ref,)).fetchone()[0]
-        else:
-            covered = conn.execute(
-                "SELECT COUNT(DISTINCT digest) FROM links WHERE party = ? OR case_no IN "
-                "(SELECT case_no FROM case_parties WHERE party = ?)", (ref, ref)).fetchone()[0]
-        out.append({"kind": kind, "ref": ref, "since": row["at"], "by": row["actor"],
-                    "reason": row["reason"], "records": covered, "seq": row["seq"]})
-    return out
-
+    return rows.holds(archive.index)

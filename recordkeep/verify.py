@@ -21,20 +21,21 @@ import blake3 as blake3_module
 
 from . import errors
 from .archive import Archive
-from .journal import Draft
+from .index import records
+from .store.journal import Draft
 
 MMAP_FROM_BYTES = 8 * 1024 * 1024
-WORKER = str(Path(__file__).with_name("hashworker.py"))
+WORKER = str(Path(__file__).parent / "store" / "hashworker.py")
 WORKERS = 2
 
 CODES = {
-    "digest_mismatch": "RK210",
-    "size_mismatch": "RK211",
-    "missing": "RK212",
-    "unreadable": "RK213",
-    "stray_file": "RK214",
-    "unreferenced": "RK215",
-    "disposed": "RK216",
+    "digest_mismatch": errors.DigestMismatch.code,
+    "size_mismatch": errors.SizeMismatch.code,
+    "missing": errors.BlobMissing.code,
+    "unreadable": errors.BlobUnreadable.code,
+    "stray_file": errors.StrayFile.code,
+    "unreferenced": errors.UnreferencedBlob.code,
+    "disposed": errors.DisposedBlob.code,
 }
 
 
@@ -173,17 +174,7 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
 
 
 def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int, bool]]:
-    conn = archive.index.conn
-    if digests is None:
-        rows = conn.execute("SELECT digest, size, disposed_seq IS NOT NULL FROM records ORDER BY digest")
-        return [(r[0], r[1], bool(r[2])) for r in rows]
-    out = []
-    for d in sorted(set(digests)):
-        r = conn.execute("SELECT digest, size, disposed_seq IS NOT NULL FROM records WHERE digest = ?",
-                         (d,)).fetchone()
-        if r:
-            out.append((r[0], r[1], bool(r[2])))
-    return out
+    return records.sizes(archive.index, digests)
 
 
 def _walk_objects(archive: Archive, report: Report, claimed: set[str],

@@ -2,7 +2,7 @@
 
 A thin wrapper over the chinese-calendar package (PyPI ``chinesecalendar``),
 which knows each year only once the State Council has published its holiday
-arrangement. A day in a year it does not know raises :class:`UnknownYear`:
+arrangement. A day in a year it does not know raises :class:`errors.UnknownYear`:
 callers report the answer as unknown, never guess from weekdays.
 """
 
@@ -15,24 +15,12 @@ import chinese_calendar
 from . import errors
 
 
-class UnknownYear(errors.ComplianceError):
-    """The calendar has no holiday arrangement for ``year`` (too new, or too old)."""
-
-    code = "RK507"
-    hint = ("upgrade chinese-calendar (pip install -U chinesecalendar) once the year's "
-            "holiday arrangement is published")
-
-    def __init__(self, year: int) -> None:
-        super().__init__(f"the working-day calendar does not know the year {year}")
-        self.year = year
-
-
 def is_workday(day: date) -> bool:
     """True for a working day: a weekday that is not a holiday, or a make-up day (调休)."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError as exc:
-        raise UnknownYear(day.year) from exc
+        raise errors.UnknownYear(day.year) from exc
 
 
 def nth_workday_after(day: date, n: int) -> date:

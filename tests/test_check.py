@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from recordkeep import workdays
+from recordkeep import errors, workdays
 
 from .mounts import read_only_view
 
@@ -283,7 +283,7 @@ def test_the_working_day_calendar_knows_national_day_2021_and_its_make_up_days()
     assert workdays.nth_workday_after(date(2021, 9, 24), 7) == date(2021, 10, 9)
     assert workdays.nth_workday_after(date(2021, 9, 28), 7) == date(2021, 10, 13)
     assert workdays.workdays_between(date(2021, 9, 24), date(2021, 10, 11)) == 8
-    with pytest.raises(workdays.UnknownYear) as exc:
+    with pytest.raises(errors.UnknownYear) as exc:
         workdays.is_workday(date(2099, 3, 2))
     assert exc.value.code == "RK507" and exc.value.year == 2099
 

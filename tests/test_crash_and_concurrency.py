@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from recordkeep import Archive, verify
-from recordkeep.hashing import hash_file
+from recordkeep.store.hashing import hash_file
 
 from .conftest import REPO, run_recordkeep, write_random
 from .mounts import read_only_view

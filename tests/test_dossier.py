@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from recordkeep import Archive
-from recordkeep.dossier import fold_case_no, parse_amount, parse_stage
+from recordkeep.refs import fold_case_no, parse_amount, parse_stage
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON = "11010519491231002X"

@@ -10,7 +10,7 @@ import bagit
 import pytest
 
 from recordkeep import Archive, export
-from recordkeep.journal import canonical, event_hash
+from recordkeep.store.journal import canonical, event_hash
 
 from .mounts import read_only_view, small_disk
 

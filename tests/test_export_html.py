@@ -239,7 +239,7 @@ def test_a_failure_midway_leaves_neither_a_dossier_nor_its_work_folder(built, tm
 
 
 def test_a_missing_blob_or_a_missing_ffmpeg_gives_a_note_never_an_exception(tmp_path, dump_dir):
-    from recordkeep import thumbnails
+    from recordkeep.media import thumbnails
 
     gone = thumbnails.render(tmp_path / "no-such-blob", "photo", tmp_path / "t1")
     assert gone.path is None and "blob unreadable" in gone.note

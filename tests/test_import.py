@@ -14,7 +14,7 @@ import time
 import pytest
 
 from recordkeep import Archive, import_dump, verify
-from recordkeep.hashing import hash_file
+from recordkeep.store.hashing import hash_file
 
 from .conftest import REPO, run_recordkeep, write_random
 from .mounts import grow, small_disk

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordkeep import Archive, Options, add_files, verify
-from recordkeep.journal import Draft
+from recordkeep.store.journal import Draft
 
 from .conftest import REPO
 from .index_dump import dump
@@ -172,8 +172,8 @@ def test_the_migrations_table_read_without_sqlite_utils_is_the_one_sqlite_utils_
     assert applied == [step.__name__ for step in migrations.ordered()]
 
 
-@pytest.mark.parametrize("module", ["index", "index_search", "index_people", "index_dossier",
-                                    "index_retention", "search", "retention"])
+@pytest.mark.parametrize("module", ["index", "index.fts", "index.people", "index.dossier",
+                                    "index.retention", "index.core", "search", "retention"])
 def test_whichever_module_is_imported_first_the_migrations_apply_in_the_order_of_their_names(module):
     probe = (f"import recordkeep.{module}\n"
              "from recordkeep.index import migrations\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from recordkeep import Archive, add_files, errors
-from recordkeep.hashing import hash_bytes
-from recordkeep.journal import ZERO_HASH, Draft, canonical, event_hash
+from recordkeep.store.hashing import hash_bytes
+from recordkeep.store.journal import ZERO_HASH, Draft, canonical, event_hash
 
 
 def lines(store: Path) -> list[bytes]:

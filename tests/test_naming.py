@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recordkeep.errors import ConfigError
-from recordkeep.naming import (
+from recordkeep.media.naming import (
     DEFAULT_PATTERNS,
     NameFacts,
     NamePattern,

@@ -163,7 +163,7 @@ def test_an_interrupted_disposal_is_listed_and_finished_by_disposing_again(cli, 
 
         raise errors.StoreIOError("Input/output error while disposing of a blob")
 
-    monkeypatch.setattr("recordkeep.objects.LocalObjects.dispose", failing_disk)
+    monkeypatch.setattr("recordkeep.store.objects.LocalObjects.dispose", failing_disk)
     result = cli("dispose", digest, "--reason", "period over")
     assert result.exit_code == 1 and result.stderr.startswith("RK106")
     monkeypatch.undo()

@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from recordkeep import Archive, Options, add_files, verify
-from recordkeep.hashing import hash_file
-from recordkeep.journal import LocalJournal
+from recordkeep.store.hashing import hash_file
+from recordkeep.store.journal import LocalJournal
 
 from .conftest import REPO, Cli, write_random
 from .index_dump import dump as dump_index
@@ -294,7 +294,7 @@ def test_library_add_over_s3_with_probe_of_the_spooled_copy(seaweed, bucket, tmp
 
 def _abandon_a_batch(seaweed, bucket: str, prefix: str, cli: Cli, writer: str) -> int:
     """Write the first event of a three-event batch as a writer that then died would have."""
-    from recordkeep.journal import canonical, event_hash
+    from recordkeep.store.journal import canonical, event_hash
 
     head = cli.json("log", "head")
     body = {"actor": "ghost@elsewhere", "at": "2021-03-15T08:30:00.000+08:00",

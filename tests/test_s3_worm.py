@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, retention
-from recordkeep.hashing import hash_file
+from recordkeep.store.hashing import hash_file
 
 from .conftest import Cli
 

@@ -13,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recordkeep import Archive, index_search, search
+from recordkeep import Archive, search
 from recordkeep.index import atomic
+from recordkeep.index import fts as index_search
+from recordkeep.index import search as finder
 from recordkeep.search import Query
 
 from .conftest import Cli
@@ -347,7 +349,7 @@ def test_walking_records_newest_first_gives_what_gathering_them_gives(bureau, mo
     and file names hitting more than DRIVE_CAP sightings by checking each walked record."""
     before = [bureau.json("search", *q) for q in QUERIES]
     assert sum(len(r["records"]) for r in before) > 0  # something to walk to
-    monkeypatch.setattr(search, "DRIVE_CAP", 0)
+    monkeypatch.setattr(finder, "DRIVE_CAP", 0)
     assert [bureau.json("search", *q) for q in QUERIES] == before
 
 
@@ -410,7 +412,7 @@ def test_short_text_starting_too_many_trigrams_is_answered_by_scanning(bureau, m
     queries = [("张",), ("三",), ("12",), ("号",), ("询问",), ("送达",)]
     before = [bureau.json("search", *q) for q in queries]
     assert all(r["parties"] or r["cases"] or r["records"] for r in before)  # each finds something
-    monkeypatch.setattr(search, "VOCAB_TERMS", 0)
+    monkeypatch.setattr(finder, "VOCAB_TERMS", 0)
     assert [bureau.json("search", *q) for q in queries] == before
 
 

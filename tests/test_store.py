@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from recordkeep import Archive, add_files, copying, errors, import_dump, verify
-from recordkeep.hashing import hash_file
+from recordkeep import Archive, add_files, errors, import_dump, verify
+from recordkeep.store import copying
+from recordkeep.store.hashing import hash_file
 
 from .conftest import run_recordkeep, write_random
 from .mounts import grow, small_disk

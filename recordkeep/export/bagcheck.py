@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import errors
-from .archive import Archive
-from .custody import read_events
-from .journal import event_hash
+from .. import errors
+from ..archive import Archive
+from ..index import records
+from ..store.journal import event_hash
 
 
 @dataclass
@@ -25,7 +25,7 @@ class BagJournalReport:
     line of the bag that the store's journal does not hold (``LINE_CODE``); a head the
     store's chain lacks is ``HEAD_CODE``."""
 
-    LINE_CODE = "RK227"
+    LINE_CODE = errors.BagLineMismatch.code
     HEAD_CODE = errors.HeadNotFound.code
 
     lines: int = 0
@@ -45,7 +45,7 @@ def check_bag_journal(archive: Archive, bag: str | os.PathLike) -> BagJournalRep
     if not path.is_file():
         raise errors.InvalidValue("not a recordkeep bag: recordkeep/journal.jsonl is missing", path=bag)
     report = BagJournalReport()
-    known = {row[0] for row in archive.index.conn.execute("SELECT seq FROM events")}
+    known = records.event_seqs(archive.index)
     for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
         report.lines += 1
         try:
@@ -59,7 +59,7 @@ def check_bag_journal(archive: Archive, bag: str | os.PathLike) -> BagJournalRep
         if event.get("seq") not in known:
             report.problems.append(f"line {n}: seq {event.get('seq')} is not in the store's journal")
             continue
-        _, [stored] = read_events(archive, [event["seq"]])
+        _, [stored] = archive.events_at([event["seq"]])
         if stored != raw:
             report.problems.append(f"line {n}: seq {event['seq']} differs from the store's journal line")
     info = (bag / "bag-info.txt").read_text(encoding="utf-8") if (bag / "bag-info.txt").is_file() else ""

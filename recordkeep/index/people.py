@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from .index import Writer, handles, migrations, utc_key
-from .journal import Event
+from ..refs import utc_key
+from ..store.journal import Event
+from .core import Index, Writer, handles, migrations
 
 
 @migrations()
@@ -57,13 +57,47 @@ def _device_assigned(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return [("officer", officer), ("device", device)]
 
 
-def officer_of_device(conn: sqlite3.Connection, device: str, recorded_at: str | None) -> str | None:
+
+
+# -- queries -------------------------------------------------------------------------
+def officer_of_device(ix: Index, device: str, recorded_at: str | None) -> str | None:
     """The officer a device was assigned to at ``recorded_at`` (latest assignment wins)."""
     moment = utc_key(recorded_at)
     if moment is None:
         return None
-    row = conn.execute(
+    row = ix.conn.execute(
         "SELECT officer FROM devices WHERE device = ? AND (from_utc IS NULL OR from_utc <= ?) "
         "AND (until_utc IS NULL OR until_utc > ?) ORDER BY seq DESC LIMIT 1",
         (device, moment, moment)).fetchone()
     return row[0] if row else None
+
+
+def officers(ix: Index) -> list[dict]:
+    """Every officer by certificate number: name, unit, registered, records, devices."""
+    conn = ix.conn
+    out = []
+    for row in conn.execute("SELECT cert_no, name, unit, registered FROM officers ORDER BY cert_no"):
+        records = conn.execute("SELECT COUNT(*) FROM records WHERE officer = ?", (row[0],)).fetchone()[0]
+        devices = [r[0] for r in conn.execute(
+            "SELECT DISTINCT device FROM devices WHERE officer = ? ORDER BY device", (row[0],))]
+        out.append({**dict(row), "records": records, "devices": devices})
+    return out
+
+
+def officer_names(ix: Index) -> dict[str, str | None]:
+    """Certificate number -> name (None when unregistered)."""
+    return {r[0]: r[1] for r in ix.conn.execute("SELECT cert_no, name FROM officers")}
+
+
+def assignments(ix: Index) -> list[dict]:
+    """Every device assignment by device and start, with the records made under it."""
+    conn = ix.conn
+    out = []
+    for row in conn.execute("SELECT device, officer, valid_from, valid_until, from_utc, until_utc "
+                            "FROM devices ORDER BY device, from_utc, seq"):
+        records = conn.execute(
+            "SELECT COUNT(*) FROM records WHERE device = ? AND officer = ? "
+            "AND (? IS NULL OR recorded_utc >= ?) AND (? IS NULL OR recorded_utc < ?)",
+            (row[0], row[1], row[4], row[4], row[5], row[5])).fetchone()[0]
+        out.append({**dict(row), "records": records})
+    return out

@@ -23,24 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import errors
-from .archive import Archive
-from .custody import read_events
-from .dossier import STAGES, resolve_case, resolve_party
-from .dossier_view import case_view, party_view
-from .hashing import hash_fd, hash_stream
-from .index import touching
-from .journal import Draft
-from .objects import fsync_dir, os_error
+from .. import errors
+from ..archive import Archive
+from ..dossier.views import case_view, party_view
+from ..index import dossier as rows
+from ..index import records, resolve, touching
+from ..refs import STAGES
+from ..store.fs import fsync_dir, os_error
+from ..store.hashing import hash_fd, hash_stream
+from ..store.journal import Draft
 
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
-
-
-class ExportDestExists(errors.InputError):
-    code = "RK460"
-    hint = "export into a new or empty folder"
 
 
 @dataclass
@@ -74,33 +69,28 @@ def _stamp(recorded_at: str | None) -> str:
 
 def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict, list[dict]]:
     """The scope and one entry per payload file: digest, data path, case, stage, names."""
-    conn = archive.index.conn
+    ix = archive.index
     if (case is None) == (party is None):
         raise errors.InvalidValue("export needs exactly one of --case or --party")
     if case is not None:
-        case_no = resolve_case(archive, case)
+        case_no = resolve.case(ix, case)
         scope, cases, party_key = {"case": case_no}, [case_no], None
     else:
-        party_key = resolve_party(archive, party)
+        party_key = resolve.party(ix, party)
         scope = {"party": party_key}
-        cases = [r[0] for r in conn.execute(
-            "SELECT c.case_no FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "
-            "WHERE cp.party = ? ORDER BY c.opened_at, c.seq", (party_key,))]
-    rows = []
+        cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
+    found = []
     for case_no in cases:
         prefix = "" if case is not None else safe_name(case_no) + "/"
-        for r in conn.execute("SELECT l.digest, l.stage FROM links l WHERE l.case_no = ? "
-                              "ORDER BY l.stage, l.digest", (case_no,)):
-            rows.append((r[0], case_no, r[1], prefix + STAGE_DIRS[r[1]] + "/"))
+        for digest, stage in rows.case_links(ix, case_no):
+            found.append((digest, case_no, stage, prefix + STAGE_DIRS[stage] + "/"))
     if party_key is not None:
-        for r in conn.execute("SELECT digest FROM links WHERE party = ? AND case_no = '' ORDER BY digest",
-                              (party_key,)):
-            rows.append((r[0], None, None, OUTSIDE_CASES + "/"))
+        for digest in rows.party_only_digests(ix, party_key):
+            found.append((digest, None, None, OUTSIDE_CASES + "/"))
     entries, used = [], set()
-    for digest, case_no, stage, folder in rows:
-        rec = conn.execute("SELECT * FROM records WHERE digest = ?", (digest,)).fetchone()
-        names = sorted({p for (p,) in conn.execute(
-            "SELECT coalesce(path, 'hex:' || path_hex) FROM sightings WHERE digest = ?", (digest,))})
+    for digest, case_no, stage, folder in found:
+        rec = records.record(ix, digest)
+        names = records.original_names(ix, digest)
         base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
         path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
         if path in used:
@@ -114,17 +104,16 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
 
 
 def _journal_seqs(archive: Archive, scope: dict, digests: list[str]) -> list[int]:
-    conn = archive.index.conn
     seqs = set()
     for d in digests:
-        seqs.update(touching(conn, "record", d))
+        seqs.update(touching(archive.index, "record", d))
     for kind in ("case", "party"):
         if kind in scope:
-            seqs.update(touching(conn, kind, scope[kind]))
+            seqs.update(touching(archive.index, kind, scope[kind]))
     return sorted(seqs)
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
@@ -154,7 +143,7 @@ def staged(dest: Path) -> Iterator[Path]:
     or a full disk never leaves a package that looks complete.
     """
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ExportDestExists("the export destination exists and is not empty", path=dest)
+        raise errors.ExportDestExists("the export destination exists and is not empty", path=dest)
     if not dest.parent.is_dir():
         raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
     work = dest.parent / f".{dest.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
@@ -192,21 +181,22 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             result.bytes += size
         result.records = len({e["digest"] for e in entries})
         digests = sorted({e["digest"] for e in entries})
-        _, lines = read_events(archive, _journal_seqs(archive, scope, digests))
-        _write(work / "recordkeep" / "journal.jsonl", "".join(x.decode("utf-8") + "\n" for x in lines))
+        _, lines = archive.events_at(_journal_seqs(archive, scope, digests))
+        write_file(work / "recordkeep" / "journal.jsonl", "".join(x.decode("utf-8") + "\n" for x in lines))
         view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
         summary = {"scope": scope, "files": entries, "dossier": view}
-        _write(work / "recordkeep" / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        _write(work / "recordkeep" / "summary.txt", _summary_text(scope, entries))
-        _write(work / "manifest-sha256.txt", "".join(sha))
-        _write(work / "manifest-blake3.txt", "".join(blake))
+        write_file(work / "recordkeep" / "summary.json",
+                   json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        write_file(work / "recordkeep" / "summary.txt", _summary_text(scope, entries))
+        write_file(work / "manifest-sha256.txt", "".join(sha))
+        write_file(work / "manifest-blake3.txt", "".join(blake))
         head = archive.journal.head()
-        _write(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-        _write(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
+        write_file(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
         tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt"]
-        _write(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
-    _journal_export(archive, result, scope, digests)
+        write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
+    journal_export(archive, result, scope, digests)
     return result
 
 
@@ -219,7 +209,7 @@ def _sha256(path: Path) -> str:
 
 
 def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
-    from . import __version__
+    from .. import __version__
 
     what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
     fields = [
@@ -251,7 +241,8 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str]) -> None:
+def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str]) -> None:
+    """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not)."""
     if archive.readonly:
         result.journal_error = "the store is read-only: this export could not be journaled"
         return

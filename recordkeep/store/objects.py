@@ -10,10 +10,8 @@ is journaled) removes one.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
-import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -21,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from . import errors
 from .copying import copy_and_hash
+from .fs import fsync_dir, os_error, temp_name
 from .hashing import AlignedBuffer, hash_fd, hash_file
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -54,22 +52,6 @@ class StoredFile:
     size: int
 
 
-def os_error(exc: OSError, what: str, path: str | bytes | os.PathLike | None) -> errors.RecordkeepError:
-    """Map an OSError met while writing the store to a RecordkeepError."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return errors.StoreFull(f"no space left while {what}", path=path)
-    if exc.errno == errno.EROFS:
-        return errors.ReadOnlyStore(f"read-only file system while {what}", path=path)
-    return errors.StoreIOError(f"{exc.strerror or exc} while {what}", path=path)
-
-
-def fsync_dir(path: str | os.PathLike) -> None:
-    """fsync a directory so a rename or link in it is durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Objects(Protocol):
@@ -229,7 +211,7 @@ class LocalObjects:
         waited for, its cached pages dropped) and hashed again while later ranges are
         copied; a new blob's ``PutResult.reread`` holds that result.
         """
-        tmp_path = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.part"
+        tmp_path = self.tmp / temp_name(".part")
         try:
             out = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except OSError as exc:
@@ -297,15 +279,6 @@ def _digest_of(rel: str, full: str) -> str | None:
         return parts[4]
     return None
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def rehash_from_disk(path: str | os.PathLike) -> tuple[str, int]:

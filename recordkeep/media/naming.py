@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from recordkeep.errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = [
     "DEFAULT_PATTERNS",

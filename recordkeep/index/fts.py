@@ -1,6 +1,6 @@
 """Search structures in the index: FTS5 trigram tables kept in step with their base tables.
 
-Contract (``search.py`` is the only reader):
+Contract (``index.search`` is the only reader):
 - ``search_names_fts``: the base name of each sighting's original path (rowid =
   sightings.rowid; a ``path_hex`` sighting, not valid UTF-8, is not indexed).
 - ``search_parties_fts``: name, address, id_number, credit_code (rowid = parties.rowid).
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .index import migrations
+from .core import migrations
 
 QUEUE = "search_fts_queue"
 MARK = "search_fts_mark"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import threading
 from collections import OrderedDict, deque
@@ -32,10 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from . import errors
-from .hashing import AlignedBuffer, hash_fd, hash_stream, new_hasher
-from .objects import ALGO, HEX64, OBJECTS, TMP, PutResult, StoredFile, os_error
-from .s3 import Bucket, is_missing, is_precondition_failed
+from ... import errors
+from ..fs import os_error, temp_name
+from ..hashing import AlignedBuffer, hash_fd, hash_stream, new_hasher
+from ..objects import ALGO, HEX64, OBJECTS, TMP, PutResult, StoredFile
+from .bucket import Bucket, is_missing, is_precondition_failed
 
 PART_SIZE = 16 * 1024 * 1024  # multipart part size, and the single-PUT limit
 PART_WORKERS = 4  # parts (or ranged reads) in flight per blob
@@ -147,7 +147,7 @@ class S3Objects:
 
         ``reread`` is not done here: ``readback`` reads the object back from the bucket.
         """
-        spool = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.part"
+        spool = self.tmp / temp_name(".part")
         try:
             out = os.open(spool, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as exc:
@@ -200,7 +200,7 @@ class S3Objects:
                 return {"PartNumber": number, "ETag": answer["ETag"]}
 
             count = -(-size // self.part_size)
-            parts = list(_bounded_map(self.pool, part, range(1, count + 1), PART_WORKERS))
+            parts = list(bounded_map(self.pool, part, range(1, count + 1), PART_WORKERS))
             client.complete_multipart_upload(Bucket=name, Key=key, UploadId=upload, **condition,
                                              MultipartUpload={"Parts": parts})
         except BaseException:
@@ -251,7 +251,7 @@ class S3Objects:
     def local_file(self, digest: str) -> Iterator[Path]:
         """The kept spool when there is one (linked, so eviction cannot pull it away), else a
         download into tmp/; removed when the context ends."""
-        private = self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}.get"
+        private = self.tmp / temp_name(".get")
         with self._spool_lock:
             kept = self._spools.get(digest)
             linked = False
@@ -290,7 +290,7 @@ class S3Objects:
                 return answer["Body"].read()
 
         total = 0
-        for data in _bounded_map(self.pool, fetch, range(0, size, RANGE_SIZE), PART_WORKERS):
+        for data in bounded_map(self.pool, fetch, range(0, size, RANGE_SIZE), PART_WORKERS):
             hasher.update(data)
             total += len(data)
         return hasher.hexdigest(), total
@@ -406,7 +406,7 @@ class S3Objects:
 
 
 def _code(exc: BaseException) -> tuple[str, int]:
-    from .s3 import error_code
+    from .bucket import error_code
 
     return error_code(exc)
 
@@ -436,7 +436,7 @@ class _Reader:
         self.body.close()
 
 
-def _bounded_map(pool: ThreadPoolExecutor, fn, items: Iterable, window: int) -> Iterator:
+def bounded_map(pool: ThreadPoolExecutor, fn, items: Iterable, window: int) -> Iterator:
     """``pool.map`` with at most ``window`` calls in flight, results in order (constant memory)."""
     pending: deque[Future] = deque()
     try:

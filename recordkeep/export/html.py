@@ -31,12 +31,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from . import thumbnails
-from .archive import Archive
-from .custody import describe, for_record
-from .dossier import PENALTY_KINDS
-from .dossier_view import case_view, party_view
-from .export import ExportResult, _journal_export, _write, plan, staged
+from ..archive import Archive
+from ..custody import describe, for_record
+from ..dossier.views import case_view, party_view
+from ..index import people
+from ..media import thumbnails
+from ..refs import PENALTY_KINDS
+from .bagit import ExportResult, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
 
@@ -61,14 +62,14 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     with staged(dest) as work:
         thumbs = _thumbnails(archive, entries, work / THUMBS)
         page = _Page(archive, scope, view, entries, thumbs)
-        _write(work / "assets" / "dossier.css", CSS)
-        _write(work / "index.html", page.render())
+        write_file(work / "assets" / "dossier.css", CSS)
+        write_file(work / "index.html", page.render())
         for path in sorted(p for p in work.rglob("*") if p.is_file()):
             _fsync_file(path)
             result.files += 1
             result.bytes += path.stat().st_size
     result.records = len(digests)
-    _journal_export(archive, result, scope, digests)
+    journal_export(archive, result, scope, digests)
     return result
 
 
@@ -158,9 +159,7 @@ class _Page:
                                             for e in entries}
         self.names = {e["digest"]: e["original_names"] for e in entries}
         self.custody: dict[str, list] = {}
-        conn = archive.index.conn
-        self.officers = {r[0]: r[1] for r in conn.execute(
-            "SELECT cert_no, name FROM officers WHERE name IS NOT NULL AND name != ''")}
+        self.officers = {k: v for k, v in people.officer_names(archive.index).items() if v}
 
     # -- small pieces
     def when(self, iso: str | None) -> str:
@@ -186,7 +185,7 @@ class _Page:
 
     # -- the page
     def render(self) -> str:
-        from . import __version__
+        from .. import __version__
 
         head = self.archive.journal.head()
         if "case" in self.scope:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import errors
+from .. import errors
+from .fs import fsync_dir, os_error
 from .hashing import hash_bytes
-from .objects import fsync_dir, os_error
 
 ZERO_HASH = "0" * 64
 EVENT_KEYS = frozenset({"actor", "at", "data", "hash", "prev", "seq", "type"})

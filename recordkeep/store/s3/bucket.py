@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from . import errors
+from ... import errors
 
 SCHEME = "s3://"
 DEFAULT_REGION = "us-east-1"

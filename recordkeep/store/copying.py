@@ -23,7 +23,7 @@ import queue
 import threading
 from dataclasses import dataclass
 
-from . import errors
+from .. import errors
 from .hashing import AlignedBuffer, hash_fd, new_hasher
 
 RANGE = 32 * 1024 * 1024

@@ -14,7 +14,7 @@ from typing import Self
 
 from blake3 import blake3
 
-from . import errors
+from .. import errors
 
 CHUNK = 1024 * 1024
 PREFIX = "blake3:"

@@ -7,27 +7,27 @@ opening a store applies whatever the journal has that the index lacks.
 
 Handlers write through a ``Writer``: rows that nothing reads back within a batch are
 queued (``Writer.add``) and written with one ``executemany`` per statement, which is
-what lets ``rebuild`` fold ~20,000 events a second (docs/benchmarks.md).
+what makes ``rebuild`` fast (figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import errors
-from .journal import ZERO_HASH, Event, Head, Journal
+from .. import errors
+from ..store.fs import fsync_dir
+from ..store.journal import ZERO_HASH, Event, Head, Journal
 
 if TYPE_CHECKING:
     import sqlite_utils
 
 FILENAME = "index.sqlite"
+Row = sqlite3.Row  # what queries return: columns by name
 MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
 
 
@@ -203,7 +203,7 @@ def m006_record_touches_in_sightings(db: sqlite_utils.Database) -> None:
                "(SELECT digest, seq FROM sightings)")
 
 
-def touching(conn: sqlite3.Connection, kind: str, ref: str) -> list[int]:
+def touching(ix: Index, kind: str, ref: str) -> list[int]:
     """The seqs, ascending, of the events that touched a record (hex digest), case,
     party, officer or device: ``event_touches``, and for a record its sightings."""
     sql = "SELECT seq FROM event_touches WHERE kind = ? AND ref = ?"
@@ -211,29 +211,7 @@ def touching(conn: sqlite3.Connection, kind: str, ref: str) -> list[int]:
     if kind == "record":
         sql += " UNION SELECT seq FROM sightings WHERE digest = ?"
         args += (ref,)
-    return [row[0] for row in conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
-
-
-def bare(digest: str) -> str:
-    """A digest without its ``blake3:`` tag."""
-    return digest.split(":", 1)[1] if ":" in digest else digest
-
-
-def utc_key(iso: str | None) -> str | None:
-    """A sortable UTC form of an ISO 8601 time with offset."""
-    if not iso:
-        return None
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return [row[0] for row in ix.conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
 
 
 class Index:
@@ -281,9 +259,21 @@ class Index:
         return self.head.hash == journal_head.hash
 
     def apply(self, events: list[Event]) -> None:
-        """Fold ``events`` (which follow this index's head) in one transaction."""
+        """Fold ``events`` (which follow this index's head) in one transaction. A full or
+        failing disk is the store's error (StoreFull, StoreIOError)."""
         if not events:
             return
+        try:
+            self._apply(events)
+        except sqlite3.OperationalError as exc:
+            failed = storage_error(exc, f"indexing journal seq {events[0].seq}-{events[-1].seq} "
+                                   "(they are journaled; the index catches up on the next command)",
+                                   self.path)
+            if failed is None:
+                raise
+            raise failed from exc
+
+    def _apply(self, events: list[Event]) -> None:
         with atomic(self.conn):
             expected = self.head
             writer = Writer(self.conn)
@@ -390,101 +380,78 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
     return count
 
 
-# -- projections of the store's own events -----------------------------------
-RECORD_FIELDS = ("container", "duration_ms", "video_codec", "audio_codec", "width", "height",
-                 "frame_rate", "pages", "tz_assumed", "gps_lat", "gps_lon", "make", "model",
-                 "serial", "probe_status", "probe_error")
+# -- opening the store's index ----------------------------------------------------
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 8, 10, 13
+_NEARLY_FULL_BYTES = 1024 * 1024
 
 
-@handles("store.created", "journal.torn_set_aside", "journal.batch_cut")
-def _store_event(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    if event.type == "store.created":
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",
-                     (event.data["store_id"],))
-    return ()
+def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.RecordkeepError | None:
+    """A full, read-only or failing disk met by SQLite as the store's own error (RK105,
+    RK103, RK106); None when SQLite met something else (such as a damaged file)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == _SQLITE_READONLY:
+        return errors.ReadOnlyStore(f"read-only while {what}", path=path)
+    if code == _SQLITE_FULL:
+        return errors.StoreFull(f"no space left while {what}", path=path)
+    if code == _SQLITE_IOERR:  # SQLite says only this when it cannot grow its WAL on a full disk
+        try:
+            fs = os.statvfs(path.parent)
+            full = fs.f_bavail * fs.f_frsize < _NEARLY_FULL_BYTES
+        except OSError:
+            full = False
+        if full:
+            return errors.StoreFull(f"no space left while {what}", path=path)
+        return errors.StoreIOError(f"disk I/O error while {what}", path=path)
+    return None
 
 
-SIGHTING_SQL = "INSERT INTO sightings (seq, digest, batch, path, path_hex, mtime) VALUES (?,?,?,?,?,?)"
-RECORD_COLUMNS = (
-    *RECORD_FIELDS, "digest", "size", "kind", "doc_type", "name", "first_seq", "first_at", "first_batch",
-    "recorded_at", "recorded_utc", "time_source", "time_conflict", "device", "officer",
-    "officer_source", "important")
-RECORD_SQL = (f"INSERT OR IGNORE INTO records ({', '.join(RECORD_COLUMNS)}) "
-              f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})")
+def open_live(path: Path, journal: Journal, tmp_dir: Path) -> Index:
+    """The store's own index, migrated and caught up with the journal (under its lock).
+    A damaged or unwritable file is rebuilt from the journal; a full or failing disk is the
+    store's error (a rebuild would fail too)."""
+    index = None
+    try:
+        index = Index(path, migrate=False)
+        if index.pending_migrations() or not index.is_current(journal.head(since=index.head)):
+            with journal.locked():  # one process migrates and catches up at a time
+                index.migrate()
+                index.catch_up(journal)
+        return index
+    except sqlite3.DatabaseError as exc:
+        if index is not None:
+            index.close()
+        failed = storage_error(exc, "opening the index", path)
+        if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
+            raise failed from exc
+    replace_by_rebuild(path, journal, tmp_dir)
+    return Index(path)
 
 
-def _sighting(conn: Writer, event: Event, digest: str) -> None:
-    """A sighting row; it is also how ``touching`` finds a record's imports and sightings."""
-    source = event.data.get("source", {})
-    conn.add(SIGHTING_SQL, (event.seq, digest, event.data.get("batch"), source.get("path"),
-                            source.get("path_hex"), source.get("mtime")))
+def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> Index:
+    """An index for a read-only store: its own file when current, else one rebuilt into
+    ``tmp_dir`` (a folder the caller removes)."""
+    wal = Path(f"{path}-wal")
+    if path.exists() and not (wal.exists() and wal.stat().st_size):
+        try:
+            index = Index(path, readonly=True)
+            if index.is_current(journal.head()):
+                return index
+            index.close()
+        except sqlite3.DatabaseError:
+            pass
+    temp = tmp_dir / FILENAME
+    rebuild(journal, temp)
+    return Index(temp)
 
 
-@handles("record.imported")
-def _record_imported(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
-    digest = bare(d["digest"])
-    media = d.get("media", {})
-    source = d.get("source", {})
-    name = source.get("path") or None
-    if name is not None:
-        name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    recorded_at = d.get("recorded_at")
-    conn.add(RECORD_SQL, (
-        *map(media.get, RECORD_FIELDS),
-        digest, d["size"], d["kind"], d.get("doc_type"), name, event.seq, event.at, d.get("batch"),
-        recorded_at, utc_key(recorded_at), d.get("time_source"), _json(d.get("time_conflict")),
-        d.get("device"), d.get("officer"), d.get("officer_source"), int(bool(d.get("important")))))
-    _sighting(conn, event, digest)
-    index_people.note_officer(conn, d.get("officer"), event.seq)
-    return ()
-
-
-@handles("record.seen")
-def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    digest = bare(event.data["digest"])
-    _sighting(conn, event, digest)
-    if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
-        conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
-    return ()
-
-
-@handles("batch.finished")
-def _batch_finished(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
-    r = d.get("receipt", {})
-    conn.add(
-        "INSERT OR REPLACE INTO imports (batch, seq, command, source, actor, at, seen, stored, "
-        "present, not_stored, bytes, result, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (d["batch"], event.seq, d.get("command"), d.get("source"), event.actor, event.at,
-         r.get("seen"), r.get("stored"), r.get("present"), r.get("not_stored"), r.get("bytes"),
-         r.get("verdict"), _json(r)))
-    return ()
-
-
-@handles("verify.run")
-def _verify_run(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
-    conn.add(
-        "INSERT INTO verifications (seq, at, actor, mode, scope, result, checked, bytes, problems, "
-        "notices) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
-         d.get("checked"), d.get("bytes"), _json(d.get("problems")), _json(d.get("notices"))))
-    touched = {bare(p["digest"]) for p in d.get("problems", []) if p.get("digest")}
-    touched.update(bare(x) for x in d.get("digests", []))
-    scope = d.get("scope") or {}
-    extra = [(k, scope[k]) for k in ("case", "party") if k in scope]
-    return [("record", x) for x in sorted(touched)] + extra
-
-
-@handles("export.created")
-def _export_created(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
-    scope = d.get("scope") or {}
-    extra = [(k, scope[k]) for k in ("case", "party") if k in scope]
-    return [("record", bare(x)) for x in d.get("digests", [])] + extra
-
-
-# the projections register their migrations and handlers; whichever module is imported
-# first, the others come in here (module imports, so a cycle through one of them is fine)
-from . import index_dossier, index_people, index_retention, index_search  # noqa: E402, F401
+def replace_by_rebuild(target: Path, journal: Journal, tmp_dir: Path) -> int:
+    """Rebuild the index at ``target`` from the whole journal, under the journal's lock, in a
+    new file renamed into place; return the events applied."""
+    temp = tmp_dir / f"index-rebuild-{os.getpid()}.sqlite"
+    with journal.locked():
+        count = rebuild(journal, temp)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, target)
+        fsync_dir(target.parent)
+    return count

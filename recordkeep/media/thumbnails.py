@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .media import _PDFIUM_LOCK as PDFIUM_LOCK  # one lock for every pdfium call in the process
+from .probe import PDFIUM_LOCK  # one lock for every pdfium call in the process
 
 __all__ = ["WIDTH", "Thumbnail", "icon_symbols", "render"]
 

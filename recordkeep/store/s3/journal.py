@@ -31,8 +31,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import errors
-from .journal import (
+from ... import errors
+from ..fs import alive, fsync_dir, os_error
+from ..journal import (
     ZERO_HASH,
     ChainProblem,
     ChainReport,
@@ -47,9 +48,8 @@ from .journal import (
     find_float,
     parse_line,
 )
-from .objects import _alive, fsync_dir, os_error
-from .objects_s3 import _bounded_map
-from .s3 import Bucket, is_missing, is_precondition_failed
+from .bucket import Bucket, is_missing, is_precondition_failed
+from .objects import bounded_map
 
 JOURNAL = "journal/"
 LOCK_FILE = "journal.lock"
@@ -168,7 +168,7 @@ class S3Journal:
         def one(seq: int) -> tuple[int, bytes | None]:
             got = self._get(seq)
             return seq, None if got is None else got[0]
-        return _bounded_map(self.pool, one, seqs, GET_WINDOW)
+        return bounded_map(self.pool, one, seqs, GET_WINDOW)
 
     # -- reading -------------------------------------------------------------------------------
     def head(self, since: Head | None = None) -> Head:
@@ -303,7 +303,7 @@ class S3Journal:
         host, _, rest = writer.partition(":")
         pid = rest.partition(":")[0]
         return host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid() \
-            and not _alive(int(pid))
+            and not alive(int(pid))
 
     # -- verifying -------------------------------------------------------------------------------
     def verify_chain(self, head: str | None = None) -> ChainReport:

@@ -1,0 +1,133 @@
+"""Cases: opening (立案), stage events, decisions, publication (公示) and closing (结案).
+
+Every write is an event appended through ``Archive.transact``, so what depends on the
+store's state (whether a case number is taken, a case's parties) is decided under the
+journal's lock.
+"""
+
+from __future__ import annotations
+
+from .. import errors
+from ..archive import Archive
+from ..index import dossier as rows
+from ..index import resolve
+from ..refs import check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage, parse_time
+from ..store.journal import Draft
+
+
+def resolve_case(archive: Archive, text: str) -> str:
+    """The stored case number for ``text`` (full/half-width and brackets folded)."""
+    return resolve.case(archive.index, text)
+
+
+def _officers(values: list[str] | tuple[str, ...]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        officer = check_officer(value)
+        if officer not in seen:
+            seen.append(officer)
+    return seen
+
+
+def _time(archive: Archive, text: str | None) -> str:
+    return parse_time(text, archive.settings.zone) if text else archive.now()
+
+
+def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str | None = None,
+              officers: list[str] | tuple[str, ...] = (), at: str | None = None) -> str:
+    """Open (立案) a case for one or more parties; the number is kept verbatim."""
+    case_no = case_no.strip()
+    if not case_no:
+        raise errors.InvalidValue("a case needs a number")
+    if not parties:
+        raise errors.InvalidValue("a case needs at least one party (--party)")
+    data: dict = {"case_no": case_no, "case_key": fold_case_no(case_no),
+                  "officers": _officers(officers), "at": _time(archive, at)}
+    if title:
+        data["title"] = title.strip()
+
+    def build() -> list[Draft]:
+        taken = rows.case_with_key(archive.index, data["case_key"])
+        if taken:
+            raise errors.CaseExists(f"case {taken} already exists")
+        keys = []
+        for p in parties:
+            key = resolve.party(archive.index, p)
+            if key not in keys:
+                keys.append(key)
+        data["parties"] = keys
+        return [Draft("case.opened", data)]
+
+    archive.transact(build)
+    return case_no
+
+
+def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = None,
+              until: str | None = None, officers: list[str] | tuple[str, ...] = (),
+              on_site: bool = False, action: str | None = None, note: str | None = None) -> int:
+    """Record a stage event (an action's span, who was there, on site or not); return its seq."""
+    slug = parse_stage(stage)
+    data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
+                  "at": _time(archive, at)}
+    if until:
+        data["until"] = parse_time(until, archive.settings.zone, end_of_day=True)
+        if data["until"] <= data["at"]:  # both in the store's zone: text order is time order
+            raise errors.InvalidValue("--until must be after --at")
+    for key, value in (("action", action), ("note", note)):
+        if value and value.strip():
+            data[key] = value.strip()
+
+    def build() -> list[Draft]:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        return [Draft("case.stage", data)]
+
+    return archive.transact(build)[-1].seq
+
+
+def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,
+           amount: str | None = None, at: str | None = None) -> dict:
+    """Record the decision (行政处罚决定) for one party of a case: kind and exact amount."""
+    kind = parse_penalty_kind(penalty_kind)
+    data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
+    if amount is not None:
+        data["amount"] = parse_amount(amount)
+    elif kind == "fine":
+        raise errors.InvalidAmount("a fine needs --amount")
+
+    def build() -> list[Draft]:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        parties = rows.members(archive.index, data["case_no"])
+        if party is None:
+            if len(parties) != 1:
+                raise errors.PartyNeeded(f"case {data['case_no']} has {len(parties)} parties")
+            data["party"] = parties[0]
+        else:
+            data["party"] = resolve.party(archive.index, party)
+            if data["party"] not in parties:
+                raise errors.UnknownParty(f"{data['party']} is not a party of case {data['case_no']}")
+        if rows.has_decision(archive.index, data["case_no"], data["party"]):
+            raise errors.AlreadyDecided(f"case {data['case_no']} already has a decision for {data['party']}")
+        return [Draft("case.decided", data)]
+
+    archive.transact(build)
+    return data
+
+
+def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> None:
+    data = {"at": _time(archive, at)}
+
+    def build() -> list[Draft]:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        return [Draft(event_type, data)]
+
+    archive.transact(build)
+
+
+def publish(archive: Archive, case_ref: str, at: str) -> None:
+    """Record when the decision was published (公示)."""
+    _dated(archive, "case.published", case_ref, at)
+
+
+def close_case(archive: Archive, case_ref: str, at: str | None = None) -> None:
+    """Close (结案) the case."""
+    _dated(archive, "case.closed", case_ref, at)

@@ -1,0 +1,69 @@
+"""Officers (执法证号) and the devices assigned to them, as journaled events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import errors
+from ..archive import Archive
+from ..index import people
+from ..refs import check_device, check_officer, parse_time
+from ..store.journal import Draft
+
+
+@dataclass(frozen=True)
+class Officer:
+    cert_no: str
+    name: str | None
+    unit: str | None
+    registered: bool
+    records: int
+    devices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    device: str
+    officer: str
+    valid_from: str | None
+    valid_until: str | None
+    records: int
+
+
+def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None) -> None:
+    """Name an officer (again, to correct a name or unit); journaled."""
+    data = {"cert_no": check_officer(cert_no), "name": name.strip()}
+    if not data["name"]:
+        raise errors.InvalidValue("an officer needs a name")
+    if unit:
+        data["unit"] = unit.strip()
+    archive.commit([Draft("officer.registered", data)])
+
+
+def assign_device(archive: Archive, device: str, officer: str, *, valid_from: str | None = None,
+                  valid_until: str | None = None) -> None:
+    """Assign a device to an officer for a period (open-ended when not given).
+
+    A later assignment of the same device ends the open one at its start.
+    """
+    zone = archive.settings.zone
+    data = {"device": check_device(device), "officer": check_officer(officer)}
+    if valid_from:
+        data["from"] = parse_time(valid_from, zone)
+    if valid_until:
+        data["until"] = parse_time(valid_until, zone, end_of_day=True)
+    if "from" in data and "until" in data and data["until"] <= data["from"]:
+        raise errors.InvalidValue("--until must be after --from")
+    archive.commit([Draft("device.assigned", data)])
+
+
+def list_officers(archive: Archive) -> list[Officer]:
+    """Every officer, registered or only seen, with their records and devices."""
+    return [Officer(row["cert_no"], row["name"], row["unit"], bool(row["registered"]), row["records"],
+                    tuple(row["devices"])) for row in people.officers(archive.index)]
+
+
+def list_devices(archive: Archive) -> list[Assignment]:
+    """Every device assignment, oldest first, with the records made under it."""
+    return [Assignment(row["device"], row["officer"], row["valid_from"], row["valid_until"], row["records"])
+            for row in people.assignments(archive.index)]

@@ -1,0 +1,31 @@
+"""The index: SQLite projections of the journal and the named queries over them.
+
+This package is the only one that knows table layouts or sends SQL. ``core`` holds the
+``Index``, its migrations and the fold; each projection module registers, when imported
+here, its schema steps and the event types it folds, and offers the queries over its
+tables; ``resolve`` turns typed references into keys; ``search`` and ``stats`` are the
+query builders of those features.
+"""
+
+# Registration, explicit: each projection adds its migrations and event handlers to core's.
+from . import core, dossier, fts, people, records, retention
+from .core import (
+    FILENAME,
+    HANDLERS,
+    MIGRATIONS_TABLE,
+    Index,
+    Writer,
+    atomic,
+    migrations,
+    open_live,
+    open_snapshot,
+    rebuild,
+    replace_by_rebuild,
+    touching,
+)
+
+__all__ = [
+    "FILENAME", "HANDLERS", "MIGRATIONS_TABLE", "Index", "Writer", "atomic", "core", "dossier", "fts",
+    "migrations", "open_live", "open_snapshot", "people", "rebuild", "records", "replace_by_rebuild",
+    "retention", "touching",
+]

@@ -1,0 +1,268 @@
+"""Projection of parties, cases, stages, decisions and links (一户式) into the index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ..refs import bare, utc_key
+from ..store.journal import Event
+from .core import Index, Row, Writer, handles, migrations
+from .people import note_officer
+
+
+@migrations()
+def m003_dossier(db) -> None:
+    db.executescript("""
+    CREATE TABLE parties (key TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,
+        name TEXT NOT NULL, id_number TEXT UNIQUE, credit_code TEXT UNIQUE, address TEXT, phone TEXT,
+        seq INTEGER NOT NULL);
+    CREATE INDEX parties_name ON parties (name);
+    CREATE TABLE cases (case_no TEXT PRIMARY KEY, case_key TEXT NOT NULL UNIQUE, title TEXT,
+        status TEXT NOT NULL, opened_at TEXT, published_at TEXT, closed_at TEXT, seq INTEGER NOT NULL);
+    CREATE TABLE case_parties (case_no TEXT NOT NULL, party TEXT NOT NULL,
+        PRIMARY KEY (case_no, party)) WITHOUT ROWID;
+    CREATE INDEX case_parties_party ON case_parties (party);
+    CREATE TABLE case_officers (case_no TEXT NOT NULL, officer TEXT NOT NULL,
+        PRIMARY KEY (case_no, officer)) WITHOUT ROWID;
+    CREATE TABLE stage_events (seq INTEGER PRIMARY KEY, case_no TEXT NOT NULL, stage TEXT NOT NULL,
+        at TEXT, at_utc TEXT, until TEXT, until_utc TEXT, officers TEXT NOT NULL,
+        on_site INTEGER NOT NULL, action TEXT, note TEXT);
+    CREATE INDEX stage_events_case ON stage_events (case_no, stage, at_utc);
+    CREATE TABLE decisions (case_no TEXT NOT NULL, party TEXT NOT NULL, penalty_kind TEXT NOT NULL,
+        amount TEXT, at TEXT, seq INTEGER NOT NULL, PRIMARY KEY (case_no, party)) WITHOUT ROWID;
+    CREATE TABLE links (digest TEXT NOT NULL, case_no TEXT NOT NULL DEFAULT '',
+        stage TEXT NOT NULL DEFAULT '', party TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
+        PRIMARY KEY (digest, case_no, stage, party)) WITHOUT ROWID;
+    CREATE INDEX links_case ON links (case_no, stage);
+    CREATE INDEX links_party ON links (party);
+    CREATE TABLE pii_shown (seq INTEGER PRIMARY KEY, party TEXT NOT NULL);
+    """)
+
+
+@handles("party.added")
+def _party_added(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.add("INSERT INTO parties (key, num, kind, name, id_number, credit_code, address, phone, seq) "
+             "VALUES (?,?,?,?,?,?,?,?,?)",
+             (d["key"], int(d["key"][1:]), d["kind"], d["name"], d.get("id_number"),
+              d.get("credit_code"), d.get("address"), d.get("phone"), event.seq))
+    return [("party", d["key"])]
+
+
+@handles("party.pii_shown")
+def _pii_shown(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    conn.add("INSERT INTO pii_shown (seq, party) VALUES (?, ?)", (event.seq, event.data["party"]))
+    return [("party", event.data["party"])]
+
+
+@handles("case.opened")
+def _case_opened(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.add("INSERT INTO cases (case_no, case_key, title, status, opened_at, seq) VALUES (?,?,?,?,?,?)",
+             (d["case_no"], d["case_key"], d.get("title"), "open", d.get("at"), event.seq))
+    for party in d.get("parties", []):
+        conn.add("INSERT OR IGNORE INTO case_parties (case_no, party) VALUES (?, ?)", (d["case_no"], party))
+    _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
+    return [("case", d["case_no"])] + [("party", p) for p in d.get("parties", [])]
+
+
+def _case_officers(conn: Writer, case_no: str, officers: list[str], seq: int) -> None:
+    for officer in officers:
+        note_officer(conn, officer, seq)
+        conn.add("INSERT OR IGNORE INTO case_officers (case_no, officer) VALUES (?, ?)", (case_no, officer))
+
+
+@handles("case.stage")
+def _case_stage(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.add("INSERT INTO stage_events (seq, case_no, stage, at, at_utc, until, until_utc, officers, "
+             "on_site, action, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+             (event.seq, d["case_no"], d["stage"], d.get("at"), utc_key(d.get("at")), d.get("until"),
+              utc_key(d.get("until")), json.dumps(d.get("officers", []), ensure_ascii=False),
+              int(bool(d.get("on_site"))), d.get("action"), d.get("note")))
+    _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
+    return [("case", d["case_no"])]
+
+
+@handles("case.decided")
+def _case_decided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.add("INSERT OR REPLACE INTO decisions (case_no, party, penalty_kind, amount, at, seq) "
+             "VALUES (?,?,?,?,?,?)",
+             (d["case_no"], d["party"], d["penalty_kind"], d.get("amount"), d.get("at"), event.seq))
+    return [("case", d["case_no"]), ("party", d["party"])]
+
+
+@handles("case.published", "case.closed")
+def _case_dates(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    if event.type == "case.published":
+        conn.execute("UPDATE cases SET published_at = ? WHERE case_no = ?", (d.get("at"), d["case_no"]))
+    else:
+        conn.execute("UPDATE cases SET closed_at = ?, status = 'closed' WHERE case_no = ?",
+                     (d.get("at"), d["case_no"]))
+    return [("case", d["case_no"])]
+
+
+@handles("record.linked", "record.unlinked")
+def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    case_no, party = d.get("case_no") or "", d.get("party") or ""
+    digests = [bare(x) for x in d["digests"]]
+    if event.type == "record.linked":
+        stage = d.get("stage") or ""
+        for x in digests:
+            conn.add("INSERT OR IGNORE INTO links (digest, case_no, stage, party, seq) VALUES (?,?,?,?,?)",
+                     (x, case_no, stage, party, event.seq))
+    else:
+        stage = d.get("stage")
+        for x in digests:
+            conn.execute("DELETE FROM links WHERE digest = ? AND case_no = ? AND (? IS NULL OR stage = ?)",
+                         (x, case_no, stage, stage))
+    touched = [("record", x) for x in digests]
+    if case_no:
+        touched.append(("case", case_no))
+    if party:
+        touched.append(("party", party))
+    return touched
+
+
+# -- queries -------------------------------------------------------------------------
+def party_with(ix: Index, column: str, value: str) -> str | None:
+    """The key of the party whose ``id_number`` or ``credit_code`` is ``value``."""
+    if column not in ("id_number", "credit_code"):
+        raise ValueError(f"not an identity column: {column}")
+    row = ix.conn.execute(f"SELECT key FROM parties WHERE {column} = ?", (value,)).fetchone()
+    return row[0] if row else None
+
+
+def last_party_number(ix: Index) -> int:
+    """The highest party number given so far (0 when none)."""
+    return ix.conn.execute("SELECT MAX(num) FROM parties").fetchone()[0] or 0
+
+
+def party(ix: Index, key: str) -> Row | None:
+    return ix.conn.execute("SELECT * FROM parties WHERE key = ?", (key,)).fetchone()
+
+
+def parties_matching(ix: Index, text: str | None, limit: int) -> list[Row]:
+    """Parties whose name, identity number or address contains ``text`` (all when None)."""
+    if not text:
+        return ix.conn.execute("SELECT * FROM parties ORDER BY num LIMIT ?", (limit,)).fetchall()
+    return ix.conn.execute(
+        "SELECT * FROM parties WHERE instr(name, ?) OR instr(coalesce(id_number, ''), upper(?)) "
+        "OR instr(coalesce(credit_code, ''), upper(?)) OR instr(coalesce(address, ''), ?) "
+        "ORDER BY num LIMIT ?", (text, text, text, text, limit)).fetchall()
+
+
+def case_with_key(ix: Index, case_key: str) -> str | None:
+    """The case number whose folded key is ``case_key``."""
+    row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (case_key,)).fetchone()
+    return row[0] if row else None
+
+
+def case(ix: Index, case_no: str) -> Row:
+    return ix.conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)).fetchone()
+
+
+def case_numbers(ix: Index) -> list[str]:
+    """Every case number, in the order the cases were opened."""
+    return [r[0] for r in ix.conn.execute("SELECT case_no FROM cases ORDER BY opened_at, seq")]
+
+
+def members(ix: Index, case_no: str) -> list[str]:
+    """The keys of a case's parties, by party number."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT cp.party FROM case_parties cp JOIN parties p ON p.key = cp.party WHERE cp.case_no = ? "
+        "ORDER BY p.num", (case_no,))]
+
+
+def officers_of_case(ix: Index, case_no: str) -> list[str]:
+    return [r[0] for r in ix.conn.execute(
+        "SELECT officer FROM case_officers WHERE case_no = ? ORDER BY officer", (case_no,))]
+
+
+def cases_of_party(ix: Index, key: str) -> list[Row]:
+    """The cases of a party, in the order they were opened."""
+    return ix.conn.execute("SELECT c.* FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "
+                           "WHERE cp.party = ? ORDER BY c.opened_at, c.seq", (key,)).fetchall()
+
+
+def has_decision(ix: Index, case_no: str, party_key: str) -> bool:
+    return ix.conn.execute("SELECT 1 FROM decisions WHERE case_no = ? AND party = ?",
+                           (case_no, party_key)).fetchone() is not None
+
+
+def is_linked(ix: Index, digest: str, case_no: str, stage: str | None = None) -> bool:
+    """Whether the record is linked to the case (at ``stage``, when given)."""
+    return ix.conn.execute(
+        "SELECT 1 FROM links WHERE digest = ? AND case_no = ? AND (? IS NULL OR stage = ?)",
+        (digest, case_no, stage, stage)).fetchone() is not None
+
+
+def stage_events(ix: Index, case_no: str) -> list[Row]:
+    """A case's stage events in time order, each with the actor who entered it."""
+    return ix.conn.execute("SELECT s.*, e.actor FROM stage_events s JOIN events e ON e.seq = s.seq "
+                           "WHERE case_no = ? ORDER BY at_utc, s.seq", (case_no,)).fetchall()
+
+
+def decisions(ix: Index, case_no: str) -> list[Row]:
+    """A case's decisions in journal order, each with its party's kind and who entered it."""
+    return ix.conn.execute(
+        "SELECT d.*, p.kind AS party_kind, e.actor FROM decisions d LEFT JOIN parties p ON p.key = d.party "
+        "JOIN events e ON e.seq = d.seq WHERE d.case_no = ? ORDER BY d.seq", (case_no,)).fetchall()
+
+
+def all_decisions(ix: Index) -> list[Row]:
+    """Every decision, by date, with its party's kind."""
+    return ix.conn.execute(
+        "SELECT d.*, p.kind AS party_kind FROM decisions d LEFT JOIN parties p ON p.key = d.party "
+        "ORDER BY d.at, d.seq").fetchall()
+
+
+_LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_party, l.seq AS l_seq, "
+           "e.actor AS l_actor, e.at AS l_at FROM links l JOIN records r ON r.digest = l.digest "
+           "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
+
+
+def case_records(ix: Index, case_no: str) -> list[Row]:
+    """Records linked to a case, with the link (``l_case``, ``l_stage``, ``l_party``,
+    ``l_seq``) and who made it when (``l_actor``, ``l_at``), by recorded time."""
+    return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
+
+
+def party_records_outside_cases(ix: Index, key: str) -> list[Row]:
+    """Records linked to a party in no case, shaped as ``case_records``."""
+    return ix.conn.execute(_LINKED.format("l.party = ? AND l.case_no = ''"), (key,)).fetchall()
+
+
+def case_links(ix: Index, case_no: str) -> list[tuple[str, str]]:
+    """(digest, stage) of every link to a case, by stage and digest."""
+    return [(r[0], r[1]) for r in ix.conn.execute(
+        "SELECT digest, stage FROM links WHERE case_no = ? ORDER BY stage, digest", (case_no,))]
+
+
+def case_digests(ix: Index, case_no: str) -> list[str]:
+    """The digests linked to a case at any stage, sorted."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT DISTINCT digest FROM links WHERE case_no = ? ORDER BY digest", (case_no,))]
+
+
+def party_digests(ix: Index, key: str) -> list[str]:
+    """Every digest linked to a party directly or through its cases, sorted."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT digest FROM links WHERE party = ? UNION SELECT l.digest FROM links l "
+        "JOIN case_parties cp ON cp.case_no = l.case_no WHERE cp.party = ? ORDER BY 1", (key, key))]
+
+
+def party_only_digests(ix: Index, key: str) -> list[str]:
+    """Digests linked to a party outside any case, sorted."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT digest FROM links WHERE party = ? AND case_no = '' ORDER BY digest", (key,))]
+
+
+def links_of(ix: Index, digest: str) -> list[Row]:
+    """The distinct (case_no, party) a record is linked to ('' when none)."""
+    return ix.conn.execute("SELECT DISTINCT case_no, party FROM links WHERE digest = ? "
+                           "ORDER BY case_no, party", (digest,)).fetchall()

@@ -1,0 +1,56 @@
+"""Typed references resolved against the index: a digest prefix, a case number, a party."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .. import errors
+from ..ids import mask_identity
+from ..refs import PARTY_KEY, digest_prefix, fold_case_no
+from .core import Index
+
+
+def digest(ix: Index, text: str) -> str:
+    """A record's hex digest from 64 hex, ``blake3:`` + hex, or a unique prefix of 8+."""
+    prefix = digest_prefix(text)
+    rows = ix.conn.execute("SELECT digest FROM records WHERE digest >= ? AND digest < ? LIMIT 2",
+                           (prefix, prefix + "g")).fetchall()
+    if not rows:
+        raise errors.UnknownRecord(f"no record has digest {prefix}")
+    if len(rows) > 1:
+        raise errors.AmbiguousDigest(f"digest prefix {prefix} matches several records")
+    return rows[0][0]
+
+
+def case(ix: Index, text: str) -> str:
+    """The stored case number for ``text`` (full/half-width and brackets folded)."""
+    row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (fold_case_no(text),)).fetchone()
+    if row is None:
+        raise errors.UnknownCase(f"no case {text}")
+    return row[0]
+
+
+def party(ix: Index, ref: str) -> str:
+    """A party's key from its key (P12), identity number or exact name."""
+    conn = ix.conn
+    text = unicodedata.normalize("NFKC", ref).strip()
+    m = PARTY_KEY.fullmatch(text)
+    if m:
+        row = conn.execute("SELECT key FROM parties WHERE num = ?", (int(m.group(1)),)).fetchone()
+        if row:
+            return row[0]
+        raise errors.UnknownParty(f"no party {text.upper()}")
+    compact = re.sub(r"[\s-]", "", text).upper()
+    row = conn.execute("SELECT key FROM parties WHERE id_number = ? OR credit_code = ?",
+                       (compact, compact)).fetchone()
+    if row:
+        return row[0]
+    rows = conn.execute("SELECT key, id_number, credit_code FROM parties WHERE name = ? ORDER BY num",
+                        (text,)).fetchall()
+    if len(rows) == 1:
+        return rows[0]["key"]
+    if rows:
+        listed = ", ".join(f"{r['key']} ({mask_identity(r['id_number'], r['credit_code'])})" for r in rows)
+        raise errors.AmbiguousParty(f"{len(rows)} parties are named {text}: {listed}")
+    raise errors.UnknownParty(f"no party has the key, number or name {ref!r}")

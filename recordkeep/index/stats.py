@@ -1,0 +1,70 @@
+"""Aggregates for ``stats``: records by kind, officer and device in a period, and device
+assignments in service. A record counts for a period by its recorded time, else its first
+import. Periods are UTC keys (``refs.utc_key``); None means every time."""
+
+from __future__ import annotations
+
+from ..refs import utc_key
+from .core import Index, Row
+
+#: SQL: when a record counts for a period (recorded, else first imported), as a UTC key.
+_RECORDED = "coalesce(r.recorded_utc, rk_utc(r.first_at))"
+_HELD = "CASE WHEN r.disposed_seq IS NULL THEN r.size ELSE 0 END"
+
+
+def _period(ix: Index, start: str | None, end: str | None) -> tuple[str, tuple]:
+    ix.conn.create_function("rk_utc", 1, utc_key, deterministic=True)
+    if start is None:
+        return "1", ()
+    return f"{_RECORDED} >= ? AND {_RECORDED} < ?", (start, end)
+
+
+def records_by_kind(ix: Index, start: str | None, end: str | None) -> list[Row]:
+    """(kind, n, bytes held, disposed) of the records of the period, by kind."""
+    where, args = _period(ix, start, end)
+    return ix.conn.execute(
+        f"SELECT kind, COUNT(*) AS n, SUM({_HELD}) AS bytes, COUNT(disposed_seq) AS disposed "
+        f"FROM records r WHERE {where} GROUP BY kind ORDER BY kind", args).fetchall()
+
+
+def records_by_officer(ix: Index, start: str | None, end: str | None) -> list[Row]:
+    """(officer, name, n, bytes held) of the records of the period, most first."""
+    where, args = _period(ix, start, end)
+    return ix.conn.execute(
+        f"SELECT r.officer, o.name, COUNT(*) AS n, SUM({_HELD}) AS bytes FROM records r "
+        f"LEFT JOIN officers o ON o.cert_no = r.officer WHERE {where} "
+        "GROUP BY r.officer ORDER BY n DESC, r.officer", args).fetchall()
+
+
+def records_by_device(ix: Index, start: str | None, end: str | None) -> list[Row]:
+    """(device, n, bytes held) of the records of the period, most first."""
+    where, args = _period(ix, start, end)
+    return ix.conn.execute(
+        f"SELECT r.device, COUNT(*) AS n, SUM({_HELD}) AS bytes FROM records r WHERE {where} "
+        "GROUP BY r.device ORDER BY n DESC, r.device", args).fetchall()
+
+
+def recorders_used(ix: Index, start: str | None, end: str | None) -> list[tuple[str, str]]:
+    """Distinct (device, officer) of the records of the period that name both."""
+    where, args = _period(ix, start, end)
+    return [(r[0], r[1]) for r in ix.conn.execute(
+        f"SELECT DISTINCT device, officer FROM records r WHERE {where} "
+        "AND device IS NOT NULL AND officer IS NOT NULL", args)]
+
+
+def assignments_in(ix: Index, start: str, end: str) -> list[tuple[str, str]]:
+    """(device, officer) of the assignments overlapping [start, end) (an instant when equal),
+    by device and journal order."""
+    if start == end:
+        sql = ("SELECT device, officer FROM devices WHERE (from_utc IS NULL OR from_utc <= ?) "
+               "AND (until_utc IS NULL OR until_utc > ?) ORDER BY device, seq")
+    else:
+        sql = ("SELECT device, officer FROM devices WHERE (from_utc IS NULL OR from_utc < ?) "
+               "AND (until_utc IS NULL OR until_utc > ?) ORDER BY device, seq")
+    return [(r[0], r[1]) for r in ix.conn.execute(sql, (end, start))]
+
+
+def registered_officers(ix: Index) -> list[Row]:
+    """(cert_no, name) of every registered officer."""
+    return ix.conn.execute(
+        "SELECT cert_no, name FROM officers WHERE registered = 1 ORDER BY cert_no").fetchall()

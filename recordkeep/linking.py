@@ -1,0 +1,74 @@
+"""Linking records to cases (at a stage) and parties, and unlinking them.
+
+A linked record becomes permanent, so linking also lengthens its blob's Object Lock
+(``retention.lock_permanent``; nothing to do on a local store).
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .archive import Archive
+from .index import dossier as rows
+from .index import records, resolve
+from .refs import check_officer, parse_stage, parse_time, utc_key
+from .retention import lock_permanent
+from .store.journal import Draft
+
+
+def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: str | None,
+         party: str | None = None, via: dict | None = None) -> list[str]:
+    """Link records to a case (and stage, and optionally a party), or to a party alone."""
+    slug = parse_stage(stage) if stage else None
+    if case_ref is not None and slug is None:
+        raise errors.BadStage("a link to a case needs --stage")
+    resolved = sorted({archive.resolve_digest(d) for d in digests})
+
+    def build() -> list[Draft]:
+        data: dict = {"digests": ["blake3:" + d for d in resolved]}
+        if case_ref is not None:
+            data["case_no"] = resolve.case(archive.index, case_ref)
+            data["stage"] = slug
+        if party is not None:
+            data["party"] = resolve.party(archive.index, party)
+        if via:
+            data["via"] = via
+        return [Draft("record.linked", data)] if resolved else []
+
+    archive.transact(build)
+    lock_permanent(archive, resolved)  # a linked record is permanent: lengthen its blob's lock
+    return resolved
+
+
+def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, end: str, stage: str,
+                party: str | None = None) -> list[str]:
+    """Link every record ``officer`` recorded from ``start`` to ``end`` (the clerk's act
+    after an on-site inspection); the officer's records are found whichever device
+    recorded them, so a device reassigned mid-day is followed."""
+    zone = archive.settings.zone
+    officer = check_officer(officer)
+    t0, t1 = parse_time(start, zone), parse_time(end, zone, end_of_day=True)
+    digests = records.recorded_by(archive.index, officer, utc_key(t0), utc_key(t1))
+    if not digests:
+        return []
+    return link(archive, case_ref, digests, stage=stage, party=party,
+                via={"officer": officer, "from": t0, "to": t1})
+
+
+def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | None = None) -> list[str]:
+    """Remove links of records to a case (journaled; the records themselves stay)."""
+    slug = parse_stage(stage) if stage else None
+    resolved = sorted({archive.resolve_digest(d) for d in digests})
+
+    def build() -> list[Draft]:
+        case_no = resolve.case(archive.index, case_ref)
+        for d in resolved:
+            if not rows.is_linked(archive.index, d, case_no, slug):
+                raise errors.NotLinked(f"record {d[:12]} is not linked to case {case_no}"
+                                       + (f" at stage {slug}" if slug else ""))
+        data: dict = {"case_no": case_no, "digests": ["blake3:" + d for d in resolved]}
+        if slug:
+            data["stage"] = slug
+        return [Draft("record.unlinked", data)]
+
+    archive.transact(build)
+    return resolved

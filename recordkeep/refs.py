@@ -1,0 +1,156 @@
+"""Shared words, no I/O: stages, penalty kinds, record kinds, case numbers, digests,
+officers and devices as clerks type them, and times.
+
+Times as clerks type them: ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM[:SS]`` in the store's
+timezone, or ISO 8601 with an offset. Results are ISO 8601 strings with milliseconds and
+an offset, the form the journal keeps. Looking a typed reference up in the store (a case,
+a party, a digest prefix) is the index's work (``index.resolve``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from . import errors
+
+STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
+PENALTY_KINDS = {"warning": "警告", "fine": "罚款", "confiscate": "没收", "suspend": "责令停产停业",
+                 "revoke": "吊销许可证", "other": "其他"}
+KINDS = ("video", "audio", "photo", "document", "other")
+PARTY_KEY = re.compile(r"[Pp](\d+)")
+DIGEST_TEXT = re.compile(r"(?:blake3:)?([0-9a-f]{8,64})")
+CERT_NO = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,31}")
+DEVICE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,63}")
+
+_BRACKETS = str.maketrans({"〔": "(", "〕": ")", "[": "(", "]": ")", "【": "(", "】": ")",
+                           "［": "(", "］": ")", "（": "(", "）": ")", "｛": "(", "｝": ")",
+                           "{": "(", "}": ")"})
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
+
+
+# -- stages, kinds, amounts, case numbers -------------------------------------------------
+def parse_stage(text: str) -> str:
+    """A stage slug from a slug or its Chinese name."""
+    value = text.strip()
+    if value in STAGES:
+        return value
+    for slug, zh in STAGES.items():
+        if value == zh:
+            return slug
+    raise errors.BadStage(f"not a stage: {text!r}")
+
+
+def parse_penalty_kind(text: str) -> str:
+    """A penalty kind slug from a slug or its Chinese name."""
+    value = text.strip()
+    if value in PENALTY_KINDS:
+        return value
+    for slug, zh in PENALTY_KINDS.items():
+        if value == zh:
+            return slug
+    raise errors.BadPenaltyKind(f"not a penalty kind: {text!r}")
+
+
+def parse_kind(text: str) -> str:
+    """A record kind (video, audio, photo, document, other)."""
+    if text not in KINDS:
+        raise errors.BadKind(f"not a kind: {text!r}")
+    return text
+
+
+def parse_amount(text: str) -> str:
+    """Yuan as an exact decimal string with two places ("150000.00"); never a float."""
+    try:
+        value = Decimal(unicodedata.normalize("NFKC", text).strip().replace(",", ""))
+    except InvalidOperation as exc:
+        raise errors.InvalidAmount(f"not an amount: {text!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise errors.InvalidAmount(f"not an amount: {text!r}")
+    cents = value.quantize(Decimal("0.01"))
+    if cents != value:
+        raise errors.InvalidAmount(f"more than two decimals: {text!r}")
+    return str(cents)
+
+
+def fold_case_no(text: str) -> str:
+    """The lookup key of a case number: full-width folded, brackets unified, spaces dropped."""
+    folded = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    return re.sub(r"\s+", "", folded)
+
+
+# -- digests, officers, devices ---------------------------------------------------------
+def digest_prefix(text: str) -> str:
+    """The hex of a digest as typed (64 hex, ``blake3:`` + hex, or a prefix of 8+)."""
+    m = DIGEST_TEXT.fullmatch(text.strip().lower())
+    if not m:
+        raise errors.InvalidDigest(f"not a digest: {text!r}")
+    return m.group(1)
+
+
+def bare(digest: str) -> str:
+    """A digest without its ``blake3:`` tag."""
+    return digest.split(":", 1)[1] if ":" in digest else digest
+
+
+def check_officer(cert_no: str) -> str:
+    """The certificate number (执法证号), or InvalidOfficer."""
+    value = cert_no.strip()
+    if not CERT_NO.fullmatch(value):
+        raise errors.InvalidOfficer(f"not an officer's certificate number: {cert_no!r}")
+    return value
+
+
+def check_device(device: str) -> str:
+    """The device id, or InvalidDevice."""
+    if not DEVICE_ID.fullmatch(device):
+        raise errors.InvalidDevice(f"not a device id: {device!r}")
+    return device
+
+
+# -- times ------------------------------------------------------------------------------
+def iso(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and offset."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
+    """Parse a time the clerk typed. With ``end_of_day``, a bare date means the next
+    midnight (so ``--until 2021-03-15`` includes that whole day)."""
+    value = text.strip()
+    try:
+        if _BARE_DATE.fullmatch(value):
+            moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)
+            if end_of_day:
+                moment += timedelta(days=1)
+            return iso(moment)
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise errors.BadTime(f"not a time: {text!r}") from exc
+    if moment.tzinfo is None:
+        if not _LOCAL.fullmatch(value):
+            raise errors.BadTime(f"not a time: {text!r}")
+        moment = moment.replace(tzinfo=zone)
+    return iso(moment.astimezone(zone))
+
+
+def in_zone(iso_text: str, zone: ZoneInfo) -> str:
+    """The same instant shown in ``zone``."""
+    return iso(datetime.fromisoformat(iso_text).astimezone(zone))
+
+
+def utc_key(text: str | None) -> str | None:
+    """A sortable UTC form of an ISO 8601 time with offset (None when it is not one)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -1,0 +1,77 @@
+"""File-system helpers for the store: the one atomic write, directory fsync, errors.
+
+Every file recordkeep writes whole (settings, set-aside journal tails, vault entries,
+checkpoints) goes through ``atomic_write``: a temporary file on the same file system,
+fsync, rename over the target, fsync of the directory. A crash leaves the old file or
+the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import socket
+from pathlib import Path
+
+from .. import errors
+
+
+def os_error(exc: OSError, what: str, path: str | bytes | os.PathLike | None) -> errors.RecordkeepError:
+    """Map an OSError met while writing the store to a RecordkeepError."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return errors.StoreFull(f"no space left while {what}", path=path)
+    if exc.errno == errno.EROFS:
+        return errors.ReadOnlyStore(f"read-only file system while {what}", path=path)
+    return errors.StoreIOError(f"{exc.strerror or exc} while {what}", path=path)
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """fsync a directory so a rename or link in it is durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_name(stem: str = "") -> str:
+    """A temporary file's name that says which host and process wrote it
+    (``<host>.<pid>.<random><stem>``), so a later writer can tell a leftover of a dead one."""
+    return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(6)}{stem}"
+
+
+def atomic_write(path: str | os.PathLike, data: bytes, *, tmp_dir: str | os.PathLike | None = None,
+                 mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file in ``tmp_dir`` (the
+    target's own folder by default; it must be on the same file system), fsync, rename,
+    fsync of the target's folder. OSError is raised as the store's error."""
+    target = Path(path)
+    tmp = Path(tmp_dir or target.parent) / f".{temp_name('.tmp')}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise os_error(exc, "writing a file", target) from exc
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

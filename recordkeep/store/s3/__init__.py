@@ -1,0 +1,1 @@
+"""The S3 backend: blobs and journal in a bucket shared by several stations."""
