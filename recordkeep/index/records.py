@@ -122,8 +122,8 @@ def event(ix: Index, seq: int) -> Row | None:
 
 def event_positions(ix: Index, seqs: list[int]) -> list[int]:
     """The journal positions of the events ``seqs`` (in that order)."""
-    found = dict(ix.conn.execute("SELECT seq, offset FROM events WHERE seq IN (SELECT value FROM json_each(?))",
-                                 (_in(seqs),)).fetchall())
+    sql = "SELECT seq, offset FROM events WHERE seq IN (SELECT value FROM json_each(?))"
+    found = dict(ix.conn.execute(sql, (_in(seqs),)).fetchall())
     return [found[seq] for seq in seqs]
 
 
