@@ -669,7 +669,7 @@ def export_cmd(ctx: click.Context, dest: Path, case_no: str | None, party: str |
         click.echo(result.journal_error)
 
 
-# -- check, stats, retention (issue 7) --------------------------------------------------
+# -- check, stats, retention -----------------------------------------------------------
 @main.command(name="check")
 @click.option("--case", "case_no", help="Check this case only.")
 @click.option("--year", type=click.IntRange(1, 9998), help="Check the cases opened in this year.")

@@ -9,7 +9,7 @@ Two comparisons, each alternated (recordkeep, cp+sync, recordkeep, cp+sync, ...)
 Each recordkeep run gets a fresh store (`init` untimed). Before every timed run,
 untimed: the previous copy is removed, everything is synced, and the source file is
 read once so it is warm in the page cache. The whole command is timed as a
-subprocess on both sides. Target (issue 2): add <= 1.25x cp+sync.
+subprocess on both sides. Target: add <= 1.25x cp+sync.
 """
 
 from __future__ import annotations

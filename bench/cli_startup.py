@@ -7,7 +7,7 @@ the same interpreter the `recordkeep` console script runs under. Two comparisons
   1. direct: the console script and the interpreter by their real paths;
   2. via PATH as a user types them: on a pyenv machine both go through a pyenv shim
      (a bash script, ~100 ms of its own), so this shows what a clerk sees.
-Target (issue 2): `recordkeep --help` in under 150 ms (median, absolute). Also prints
+Target: `recordkeep --help` in under 150 ms (median, absolute). Also prints
 the heaviest imports of `recordkeep --help` (python -X importtime), once, untimed.
 (--size-gib is accepted for a uniform interface and ignored.)
 """

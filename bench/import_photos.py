@@ -4,7 +4,7 @@ and the peak memory of importing one 4 GiB clip.
     python bench/import_photos.py [--photos 500] [--pairs 5] [--big-gib 4]
 
 Photos are real JPEGs (1600x1200, EXIF DateTimeOriginal, ~1 MB, made with Pillow),
-named like a body camera's. Targets (issue 3): >= 50 files/s on 2 cores; peak memory
+named like a body camera's. Targets: >= 50 files/s on 2 cores; peak memory
 (max RSS of the import process, from getrusage) under 150 MB while importing a 4 GiB file.
 """
 

@@ -1,4 +1,4 @@
-"""Benchmark: search at a bureau's scale (issue 5) — not a test.
+"""Benchmark: search at a bureau's scale — not a test.
 
     python bench/search_scale.py --records 1000000      # 100,000 parties, 20,000 cases
     python bench/search_scale.py --records 50000 --runs 30   # a quick, smaller run first
@@ -20,7 +20,7 @@ district), officer + a month, the unlinked queue, and more; the index's size in 
 record (with the largest tables, from ``dbstat``); and the time to rebuild the index
 from the journal (``recordkeep.index.rebuild``) in events per second.
 
-Targets (issue 5): p95 <= 10 ms exact and filtered lookups, <= 100 ms any text query;
+Targets: p95 <= 10 ms exact and filtered lookups, <= 100 ms any text query;
 index <= 1.5 KB per record; rebuild >= 20,000 events/s. Results: bench/results/
 search_scale.json (and the machine), recorded by hand in docs/benchmarks.md.
 """

@@ -7,7 +7,7 @@ added once with `--no-readback`. Then, alternated (recordkeep, b3sum, ...):
   `recordkeep --store S verify --full`   vs   `b3sum BLOB...` (every file under
   S/objects, the same as `find S/objects -type f -print0 | xargs -0 b3sum`)
 Before every timed run, untimed, every blob is read once (warm cache). The whole
-command is timed as a subprocess on both sides. Target (issue 2): <= 1.25x b3sum.
+command is timed as a subprocess on both sides. Target: <= 1.25x b3sum.
 b3sum is Debian's package (`apt-get install -y b3sum`).
 """
 

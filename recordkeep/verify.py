@@ -76,7 +76,7 @@ class Report:
         return not self.problems
 
 
-# the worker runs without site (-S: no .pth files, ~15 ms less a start) and finds blake3 here
+# the worker runs without site (-S: no .pth files, a faster start) and finds blake3 here
 _BLAKE3_HOME = str(Path(blake3_module.__file__).resolve().parent.parent)
 
 

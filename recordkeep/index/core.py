@@ -36,7 +36,7 @@ class Migrations:
 
     Steps register at import (``@migrations()``) and apply in the order of their names
     (``m001_...``, ``m002_...``), whichever module was imported first. sqlite-utils
-    (~40 ms to import) is loaded only to apply them; ``pending`` reads sqlite-utils' own
+    (slow to import) is loaded only to apply them; ``pending`` reads sqlite-utils' own
     record of applied steps, so a command that finds the schema current never loads it.
     """
 

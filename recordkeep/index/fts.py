@@ -24,7 +24,7 @@ transaction, and indexes the base rows above the mark in one statement per table
 moves the mark. Rows already indexed that change or go are queued by row triggers (old
 values to delete, new ones to insert) and folded in first. Row triggers writing the FTS
 tables directly would cost one FTS segment per row (SQLite 3.40's FTS5 flushes its
-pending terms at every statement savepoint) and made rebuilds ~30% slower. ``rebuild``
+pending terms at every statement savepoint) and made rebuilds markedly slower. ``rebuild``
 drops the triggers on ``meta`` while it folds and fires them once at the end (the marks
 are 0, so nothing is queued meanwhile): each table is filled in one statement, and a
 rebuilt index answers exactly as the live one. Every name holds ``_fts`` or is an index,

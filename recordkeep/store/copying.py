@@ -3,8 +3,8 @@
 The source's bytes are copied by the kernel (``sendfile``, across file systems too),
 32 MiB at a time, and a second thread hashes each range of the *copy* as it lands in
 the page cache: the digest is of the bytes in the store. Writing through ``os.write``
-costs ~3 times the kernel CPU of the kernel's own copy on the machines we measured
-(docs/benchmarks.md), which is why this path exists. Where the kernel cannot copy
+costs several times the kernel CPU of the kernel's own copy (docs/benchmarks.md has
+the figures), which is why this path exists. Where the kernel cannot copy
 from the source (``sendfile`` refuses it before the first byte), the bytes go
 through a page-aligned buffer instead: read, hashed, written.
 
