@@ -1023,6 +1023,8 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_json: bool) -> None:
     """Walk the hash chain; name the first bad line."""
+    from recordkeep import errors
+
     archive = open_archive(ctx)
     if bag is not None:
         verify_bag_journal(ctx, archive, bag, as_json)
@@ -1042,7 +1044,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_j
             click.echo(f"notice: torn last line ({len(report.torn.data)} bytes, never acknowledged); "
                        "the next writer sets it aside into journal/torn/")
         if head_hash and report.found_head is False:
-            click.echo(f"PROBLEM RK224: the journal does not hold head {head_hash} "
+            click.echo(f"PROBLEM {errors.HeadNotFound.code}: the journal does not hold head {head_hash} "
                        "with an intact history before it")
         click.echo(f"journal: {report.lines} lines, head seq {report.head.seq} {report.head.hash}: "
                    + ("OK" if ok else "BROKEN"))

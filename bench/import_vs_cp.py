@@ -4,7 +4,7 @@
 
 Two comparisons, each alternated (recordkeep, cp -r + sync, ...), a fresh store and a
 fresh copy folder each run, the dump warm in the page cache:
-  1. `recordkeep --store S import DUMP --no-readback`   target <= 1.2x 
+  1. `recordkeep --store S import DUMP --no-readback`   target <= 1.2x
   2. `recordkeep --store S import DUMP` (read-back)     target <= 1.5x
 The clips are random bytes named like a body camera's files (DSJ…_….MP4): ffprobe
 is run on each (it fails fast on random bytes, as on a damaged clip).

@@ -240,9 +240,7 @@ class IndexCorrupt(IntegrityError):
 
 # 3xx: import and media -------------------------------------------------------
 class ImportProblem(RecordkeepError):
-    """A file could not be imported."""
-
-    code = "RK300"
+    """A file could not be imported (the category: raise a subclass)."""
 
 
 class SourceNotFound(ImportProblem):
@@ -462,9 +460,7 @@ class ExportDestExists(InputError):
 
 # 5xx: compliance rules -------------------------------------------------------
 class ComplianceError(RecordkeepError):
-    """A rule forbids what was asked."""
-
-    code = "RK500"
+    """A rule forbids what was asked (the category: raise a subclass)."""
 
 
 class RuleFinding(ComplianceError):

@@ -209,11 +209,11 @@ def _sha256(path: Path) -> str:
 
 
 def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
-    from .. import __version__
+    from importlib.metadata import version
 
     what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
     fields = [
-        ("Bag-Software-Agent", f"recordkeep {__version__}"),
+        ("Bag-Software-Agent", f"recordkeep {version('recordkeep')}"),
         ("Bagging-Date", archive.now()[:10]),
         ("External-Identifier", scope.get("case") or scope.get("party")),
         ("External-Description", f"recordkeep export of {what}"),

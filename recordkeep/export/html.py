@@ -185,7 +185,9 @@ class _Page:
 
     # -- the page
     def render(self) -> str:
-        from .. import __version__
+        from importlib.metadata import version
+
+        software = f"recordkeep {version('recordkeep')}"
 
         head = self.archive.journal.head()
         if "case" in self.scope:
@@ -208,7 +210,7 @@ class _Page:
             ("存储库 store", esc(self.archive.settings.store_id)),
             ("日志头 journal head", f'#{head.seq} <code>{esc(head.hash)}</code>'),
             ("时区 time zone", esc(self.archive.settings.timezone)),
-            ("软件 software", f"recordkeep {esc(__version__)}"),
+            ("软件 software", esc(software)),
         ]
         body = [
             f"<header><h1>{esc(title)}</h1><p class=\"sub\">执法全过程记录 · offline dossier</p>",
@@ -226,7 +228,7 @@ class _Page:
             body.append("<section><h2>未关联案件的记录 Records outside cases</h2>")
             body.append(self.records(loose) if loose else '<p class="empty">无 none</p>')
             body.append("</section>")
-        body.append(f'<footer>recordkeep {esc(__version__)} · {esc(self.archive.settings.store_id)}</footer>')
+        body.append(f'<footer>{esc(software)} · {esc(self.archive.settings.store_id)}</footer>')
         return (
             "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'

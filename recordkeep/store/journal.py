@@ -113,11 +113,16 @@ class TornTail:
 
 @dataclass(frozen=True)
 class ChainProblem:
-    """The first bad line of the journal: 1-based line number and what is wrong."""
+    """The first bad line of the journal: 1-based line number, its code and what is wrong.
+    Made from the error class that names the problem: ``ChainProblem.of(line, cls, message)``."""
 
     line: int
     code: str
     message: str
+
+    @classmethod
+    def of(cls, line: int, kind: type[errors.IntegrityError], message: str) -> ChainProblem:
+        return cls(line, kind.code, message)
 
 
 @dataclass(frozen=True)
@@ -403,19 +408,21 @@ def _check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> Chai
     try:
         event = parse_line(raw, offset)
     except errors.JournalCorrupt as exc:
-        return ChainProblem(line, "RK220", exc.message)
+        return ChainProblem.of(line, errors.LineNotEvent, exc.message)
     body = event.as_dict()
     if canonical(body) != raw:
-        return ChainProblem(line, "RK221", "line is not in canonical form (edited)")
+        return ChainProblem.of(line, errors.LineEdited, "line is not in canonical form (edited)")
     if event_hash(body) != event.hash:
-        return ChainProblem(line, "RK221", f"seq {event.seq}: hash does not match content (edited)")
+        return ChainProblem.of(line, errors.LineEdited,
+                               f"seq {event.seq}: hash does not match content (edited)")
     if event.seq != seq + 1:
         what = "missing lines before it (deleted)" if event.seq > seq + 1 else "out of order or inserted"
-        return ChainProblem(line, "RK223", f"seq {event.seq} where {seq + 1} was due: {what}")
+        return ChainProblem.of(line, errors.SeqOutOfOrder, f"seq {event.seq} where {seq + 1} was due: "
+                               f"{what}")
     if event.prev != prev:
-        return ChainProblem(line, "RK222", f"seq {event.seq}: prev does not match the line before "
-                                           "(reordered, inserted or deleted)")
+        return ChainProblem.of(line, errors.PrevMismatch, f"seq {event.seq}: prev does not match the line "
+                               "before (reordered, inserted or deleted)")
     where = find_float(event.data)
     if where:
-        return ChainProblem(line, "RK226", f"seq {event.seq}: float at {where}")
+        return ChainProblem.of(line, errors.FloatInEvent, f"seq {event.seq}: float at {where}")
     return None

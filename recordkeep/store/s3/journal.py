@@ -317,12 +317,14 @@ class S3Journal:
         for i, (kseq, name) in enumerate(listed):
             lines += 1
             if i in strays:
-                problem = ChainProblem(lines, "RK220", f"{name} is not an event object (stray)")
+                problem = ChainProblem.of(lines, errors.LineNotEvent,
+                                          f"{name} is not an event object (stray)")
                 return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
             _, raw = next(fetched)
             problem = None
             if raw is None or not raw.endswith(b"\n") or b"\n" in raw[:-1]:
-                problem = ChainProblem(lines, "RK220", f"{name} does not hold exactly one line")
+                problem = ChainProblem.of(lines, errors.LineNotEvent,
+                                          f"{name} does not hold exactly one line")
             else:
                 problem = _check_line(raw[:-1], kseq, lines, seq, prev)
                 if problem is not None:
@@ -330,7 +332,7 @@ class S3Journal:
             if problem is None:
                 event = parse_line(raw[:-1], kseq, 1)
                 if event.seq != kseq:
-                    problem = ChainProblem(lines, "RK223", f"{name} holds seq {event.seq}")
+                    problem = ChainProblem.of(lines, errors.SeqOutOfOrder, f"{name} holds seq {event.seq}")
             if problem is not None:
                 return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
             prev, seq, end = event.hash, event.seq, event.end
