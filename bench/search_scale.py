@@ -49,10 +49,10 @@ import _common as c
 from stdnum.cn import ric, uscc
 
 from recordkeep import Archive
-from recordkeep.dossier import fold_case_no
 from recordkeep.index import rebuild
-from recordkeep.journal import Draft
+from recordkeep.refs import fold_case_no
 from recordkeep.search import Query, search
+from recordkeep.store.journal import Draft
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2019, 1, 1, tzinfo=ZONE)
@@ -522,7 +522,7 @@ def time_cli(root: Path, runs: int, plan: dict[str, tuple[str, list[Query]]]) ->
 
 
 def time_rebuilds(archive: Archive, tmp: Path, say: Callable[[str], None], variants: bool) -> dict:
-    """``recordkeep.index.rebuild`` from the journal, as index.py has it; with ``variants``
+    """``recordkeep.index.rebuild`` from the journal, as index/core.py has it; with ``variants``
     also without m004 (the search tables and triggers)."""
     import recordkeep.index as ix
 
@@ -540,15 +540,15 @@ def time_rebuilds(archive: Archive, tmp: Path, say: Callable[[str], None], varia
         return {"events": events, "seconds": round(took, 1), "events_per_s": round(rate), "bytes": size,
                 "target_events_per_s": TARGET_EVENTS_S, "met": rate >= TARGET_EVENTS_S}
 
-    out = {"as_is": once("as index.py has it"), "journal_bytes": archive.journal.size()}
+    out = {"as_is": once("as index/core.py has it"), "journal_bytes": archive.journal.size()}
     if not variants:
         return out
-    saved = list(ix.migrations._migrations)
-    ix.migrations._migrations[:] = [m for m in saved if m.name != "m004_search"]
+    saved = list(ix.migrations.steps)
+    ix.migrations.steps[:] = [m for m in saved if m.__name__ != "m004_search"]
     try:
         out["without_m004"] = once("without m004_search")
     finally:
-        ix.migrations._migrations[:] = saved
+        ix.migrations.steps[:] = saved
     return out
 
 
@@ -614,7 +614,7 @@ def main() -> None:
             say(f"building {args.records:,} records into {root}")
             Archive.init(root, actor="bench@search").close()
             with Archive.open(root, actor="bench@search") as archive:
-                # the generator's own settings (rebuild below is measured as index.py has it)
+                # the generator's own settings (rebuild below is measured as index/core.py has it)
                 archive.index.conn.execute("PRAGMA synchronous=OFF")
                 archive.index.conn.execute("PRAGMA cache_size=-1000000")
                 t0 = time.perf_counter()
