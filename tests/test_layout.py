@@ -103,7 +103,8 @@ def test_imports_flow_one_way_down_the_layers():
 
 
 def test_the_library_has_no_import_cycle():
-    graph = {name: {t for t, _ in imports(name, path) if t in ALL and t != name} for name, path in ALL.items()}
+    graph = {name: {t for t, _ in imports(name, path) if t in ALL and t != name}
+             for name, path in ALL.items()}
     # an import of a submodule runs its package's __init__ first: edges into it count too
     for name in list(graph):
         for target in list(graph[name]):
@@ -170,7 +171,7 @@ def test_every_code_is_defined_once():
 
 
 def test_every_code_has_a_meaning_and_an_exit_code_of_the_contract():
-    for code, name, meaning, exit_code in errors.table():
+    for _, name, meaning, exit_code in errors.table():
         assert meaning, name
         assert exit_code in (1, 2, 3, 4), name
 
