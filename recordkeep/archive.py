@@ -94,15 +94,25 @@ class Archive:
         self.objects, self.journal = open_backend(root, self.settings)
         self.readonly = not _writable(root)
         self.joined = False  # set by init when it joined a store already in a bucket
+        self.fold_error: errors.IndexFoldFailed | None = None  # reads answer from before it
         self._tempdir: str | None = None
         self._index: Index | None = None
 
     @property
     def index(self) -> Index:
-        """The index, opened (and brought up to the journal's head) on first use."""
+        """The index, opened (and brought up to the journal's head) on first use. When the
+        journal holds an event this version cannot fold, the index answers up to the event
+        before it and ``fold_error`` says so (writes refuse: ``transact`` catches up first)."""
         if self._index is None:
-            self._index = self._open_index()
+            self._index, self.fold_error = self._open_index()
+            self._check_store_id(self._index)
         return self._index
+
+    def _check_store_id(self, index: Index) -> None:
+        journaled = index.meta("store_id")
+        if journaled is not None and journaled != self.settings.store_id:
+            raise errors.StoreIdMismatch(f"recordkeep.toml names store {self.settings.store_id}, the journal "
+                                         f"store {journaled}", path=self.root / settings.FILENAME)
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -221,7 +231,7 @@ class Archive:
             raise errors.NotAStore("this folder is not a recordkeep store", path=root)
         return archive
 
-    def _open_index(self) -> Index:
+    def _open_index(self) -> tuple[Index, errors.IndexFoldFailed | None]:
         path = self.root / INDEX_FILE
         if not self.readonly:
             return index.open_live(path, self.journal, self.root / "tmp")
@@ -298,7 +308,10 @@ class Archive:
         if self._index is not None:
             self._index.close()
             self._index = None
-        return index.replace_by_rebuild(self.root / INDEX_FILE, self.journal, self.root / "tmp")
+        path = self.root / INDEX_FILE
+        if not index.readable(path):
+            index.set_aside(path)  # it holds the last head it folded: keep it for the auditor
+        return index.replace_by_rebuild(path, self.journal, self.root / "tmp")
 
     # -- looking up --------------------------------------------------------
     def resolve_digest(self, text: str) -> str:

@@ -21,7 +21,7 @@ from .archive import Archive
 from .index import dossier as rows
 from .index import resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES
+from .refs import PENALTY_KINDS, STAGES, Window
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -481,10 +481,11 @@ def check_case(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> C
     return CaseResult(facts.case_no, facts.case["status"], findings)
 
 
-def year_bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The first instant of ``year`` and of the next, in ``zone``."""
-    if not 1 <= year <= 9998:
-        raise errors.InvalidValue(f"not a year: {year}")
+def year_bounds(year: int, zone: ZoneInfo, window: Window) -> tuple[datetime, datetime]:
+    """The first instant of ``year`` and of the next, in ``zone``; the year must lie in the
+    store's window of times (TimeOutOfRange)."""
+    if not window.earliest.year <= year <= window.latest.year:
+        raise errors.TimeOutOfRange(f"the year {year} is outside the times this store accepts ({window})")
     return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
@@ -504,7 +505,7 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
     ix = archive.index
     today = today or datetime.fromisoformat(archive.now()).date()
     case_nos = [resolve.case(ix, case)] if case is not None else rows.case_numbers(ix)
-    bounds = year_bounds(year, zone) if year is not None else None
+    bounds = year_bounds(year, zone, archive.settings.window) if year is not None else None
     results = []
     for case_no in case_nos:
         facts = load_case(ix, case_no)

@@ -124,6 +124,14 @@ class BlobLocked(StoreError):
     hint = "the bucket's Object Lock keeps this blob until the date shown: dispose of it again after that"
 
 
+class StoreIdMismatch(StoreError):
+    """recordkeep.toml names another store than the journal's ``store.created``."""
+
+    code = "RK112"
+    hint = ("recordkeep.toml and the journal belong to different stores: restore this store's own "
+            "recordkeep.toml (its [store] id is in the journal's first line)")
+
+
 # 2xx: integrity --------------------------------------------------------------
 class IntegrityError(RecordkeepError):
     """Stored bytes or the journal are not what they must be."""
@@ -238,6 +246,21 @@ class IndexCorrupt(IntegrityError):
     hint = "run 'recordkeep log verify' to check the journal"
 
 
+class IndexFoldFailed(IntegrityError):
+    """The index cannot fold a journal event; reads answer from the last event folded."""
+
+    code = "RK231"
+    hint = ("run 'recordkeep log verify'; read commands answer from the index as it was before "
+            "that event, and nothing can be written until a recordkeep that folds it is installed")
+
+
+class IndexDamaged(IntegrityError):
+    """index.sqlite is not a readable database: it was set aside and is rebuilt from the journal."""
+
+    code = "RK232"
+    hint = "run the command again: the index is rebuilt from the journal"
+
+
 # 3xx: import and media -------------------------------------------------------
 class ImportProblem(RecordkeepError):
     """A file could not be imported (the category: raise a subclass)."""
@@ -269,6 +292,19 @@ class NotARegularFile(ImportProblem):
 
     code = "RK304"
     hint = "symlinks and special files are listed, never followed"
+
+
+class MediaDamaged(ImportProblem):
+    """A stored file's media is damaged or cut (a notice: its bytes are kept exactly as read)."""
+
+    code = "RK306"
+
+
+class NothingStored(ImportProblem):
+    """Nothing given could be stored (no regular file among the arguments)."""
+
+    code = "RK307"
+    hint = "give regular files; symlinks and special files are listed, never followed"
 
 
 class ReadbackMismatch(ImportProblem):
@@ -370,6 +406,39 @@ class InvalidCreditCode(InputError):
         self.check = check
 
 
+class TimeOutOfRange(InputError):
+    """A time outside the window the store accepts ([limits] in recordkeep.toml)."""
+
+    code = "RK412"
+    hint = "check the year; [limits] earliest and latest in recordkeep.toml set the window"
+
+
+class InvalidText(InputError):
+    """Text with control characters, line breaks, bidi controls or undecodable bytes, or too long."""
+
+    code = "RK413"
+    hint = "type the text again on one line, without control characters"
+
+
+class InvalidActor(InputError):
+    """Not an actor name (1-64 letters, digits and ._-@, no spaces)."""
+
+    code = "RK414"
+    hint = "name the actor as user@station: letters, digits and . _ - @, no spaces"
+
+
+class InvalidPath(InputError):
+    """A path that cannot be used here (empty, or inside the store, or the store inside it)."""
+
+    code = "RK415"
+
+
+class OutOfBounds(InputError):
+    """A number outside the range allowed."""
+
+    code = "RK416"
+
+
 class InvalidOfficer(InputError):
     """Not an officer's certificate number (执法证号)."""
 
@@ -429,6 +498,13 @@ class InvalidAmount(InputError):
 
     code = "RK443"
     hint = "write the amount in yuan, e.g. 2625135.05 (at most two decimals)"
+
+
+class AmountNotAllowed(InputError):
+    """An amount given for a penalty kind that carries no money."""
+
+    code = "RK446"
+    hint = "give --amount only with a fine or a confiscation"
 
 
 class PartyNeeded(InputError):

@@ -20,12 +20,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import errors, media
+from . import errors, media, validate
 from .archive import Archive
 from .index import people, records, resolve
 from .linking import link
 from .media import naming
-from .refs import parse_stage
+from .refs import Window, check_device, check_officer, in_window, parse_stage
 from .retention import lock_permanent
 from .store.hashing import AlignedBuffer, hash_fd
 from .store.journal import Draft, Event
@@ -66,6 +66,7 @@ class Outcome:
     code: str | None = None
     reason: str | None = None
     mtime: str | None = None
+    damage: str | None = None  # why the stored file's media is damaged (its bytes are kept)
 
     @property
     def regular(self) -> bool:
@@ -73,7 +74,7 @@ class Outcome:
 
     def as_data(self) -> dict:
         data: dict = {"status": self.status, **path_fields(self.path)}
-        for key in ("size", "digest", "kind", "code", "reason"):
+        for key in ("size", "digest", "kind", "code", "reason", "damage"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -112,6 +113,11 @@ class Receipt:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
+    def damaged(self) -> list[Outcome]:
+        """Stored files whose media is damaged or cut: kept exactly as read, said on the receipt."""
+        return [o for o in self.outcomes if o.damage and o.status in ("stored", "present")]
+
+    @property
     def bytes(self) -> int:
         return sum(o.size or 0 for o in self.outcomes if o.status in ("stored", "present"))
 
@@ -141,7 +147,7 @@ class Receipt:
     def as_data(self) -> dict:
         return {"seen": len(self.outcomes), "stored": self.count("stored"),
                 "present": self.count("present"), "not_stored": self.count("failed"),
-                "skipped": self.count("skipped"), "bytes": self.bytes,
+                "skipped": self.count("skipped"), "damaged": len(self.damaged), "bytes": self.bytes,
                 "copied_bytes": self.copied_bytes, "elapsed_ms": self.elapsed_ms,
                 "throughput_bps": self.throughput_bps, "readback": self.readback,
                 "verdict": self.verdict, "started_at": self.started_at,
@@ -151,13 +157,20 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Options:
-    """What the clerk said about the files of one batch."""
+    """What the clerk said about the files of one batch (checked when the batch starts)."""
 
     officer: str | None = None
     device: str | None = None
     doc_type: str | None = None
     readback: bool = True
     dry_run: bool = False
+
+    def checked(self) -> Options:
+        """These options with officer, device and doc type validated (RK4xx when not)."""
+        return Options(officer=check_officer(self.officer) if self.officer is not None else None,
+                       device=check_device(self.device) if self.device is not None else None,
+                       doc_type=validate.optional_text(self.doc_type, "the doc type"),
+                       readback=self.readback, dry_run=self.dry_run)
 
 
 # -- walking ---------------------------------------------------------------------
@@ -206,6 +219,7 @@ class _Batch:
                  progress: Callable[[Progress], None] | None) -> None:
         if not options.dry_run:
             archive.require_writable()
+        options = options.checked()
         archive.index  # noqa: B018  opened (and caught up) before copies can fill the disk
         self.archive = archive
         self.options = options
@@ -298,9 +312,7 @@ class _Batch:
             if not stat.S_ISREG(before.st_mode):
                 return Outcome(rel, "skipped", code=errors.NotARegularFile.code,
                                reason=special_reason(full, before))
-            mtime = datetime.fromtimestamp(before.st_mtime_ns / 1e9, self.archive.settings.zone)
-            outcome = Outcome(rel, "failed", size=before.st_size,
-                              mtime=mtime.isoformat(timespec="milliseconds"))
+            outcome = Outcome(rel, "failed", size=before.st_size, mtime=self._mtime(before))
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             try:
                 put = self._copy_or_hash(fd)
@@ -330,6 +342,16 @@ class _Batch:
                 outcome.status, outcome.code = "failed", errors.ReadbackMismatch.code
                 outcome.reason = "the stored copy did not read back equal from disk"
         return outcome
+
+    def _mtime(self, st: os.stat_result) -> str | None:
+        """The file's modification time, when it lies in the store's window of times."""
+        try:
+            moment = datetime.fromtimestamp(st.st_mtime_ns / 1e9, self.archive.settings.zone)
+        except (OverflowError, OSError, ValueError):
+            return None
+        text = moment.isoformat(timespec="milliseconds")
+        settings = self.archive.settings
+        return text if in_window(text, settings.zone, settings.window) else None
 
     def _buffer(self) -> AlignedBuffer:
         """This copier thread's own read buffer (freed with the thread)."""
@@ -372,6 +394,7 @@ class _Batch:
                 found = facts.get(id(outcome)) or self._probe(outcome.digest, outcome.path)
                 outcome.new_record = True
                 outcome.kind = found.kind
+                outcome.damage = _damage(found.probe_status, found.probe_error)
                 drafts.append(Draft("record.imported", self._imported_data(outcome, found)))
             return drafts
 
@@ -380,7 +403,9 @@ class _Batch:
         for outcome, _, _ in ready:
             if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
                 row = records.record(self.archive.index, outcome.digest)
-                outcome.kind = row["kind"] if row else None
+                if row is not None:
+                    outcome.kind = row["kind"]
+                    outcome.damage = _damage(row["probe_status"], row["probe_error"])
         self.last_commit = time.monotonic()
 
     def _important(self, events: list[Event]) -> list[str]:
@@ -416,7 +441,7 @@ class _Batch:
                 "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
         if name is not None:
             data["name"] = name.to_data()
-        data.update(_when(facts, name))
+        data.update(_when(facts, name, self.archive.settings.zone, self.archive.settings.window))
         data.update(_who(self.options, facts, name))
         if "officer" not in data and data.get("device"):
             assigned = people.officer_of_device(self.archive.index, data["device"], data.get("recorded_at"))
@@ -449,16 +474,36 @@ def _patterns(archive: Archive) -> tuple[naming.NamePattern, ...]:
     return naming.patterns_from_config(items) + naming.DEFAULT_PATTERNS
 
 
-def _when(facts: media.MediaFacts, name: naming.NameFacts | None) -> dict:
-    """Recorded time: embedded metadata wins over the file name; a disagreement is kept."""
-    from_name = name.started_at if name else None
-    if facts.recorded_at:
-        data = {"recorded_at": facts.recorded_at, "time_source": "metadata"}
+def _damage(probe_status: str | None, probe_error: str | None) -> str | None:
+    """Why a stored file's media is damaged (probe failed, or its structure looks cut), or None."""
+    if probe_status in ("failed", "suspect"):
+        return probe_error or "the file's media cannot be read"
+    return None
+
+
+def _when(facts: media.MediaFacts, name: naming.NameFacts | None, zone, window: Window) -> dict:
+    """Recorded time: embedded metadata wins over the file name; a disagreement is kept. A
+    time outside the store's window (a clock never set, a name typed wrong) is ignored, and
+    the record says so (``time_ignored``)."""
+    found = {"metadata": facts.recorded_at, "name": name.started_at if name else None}
+    usable = {k: v if in_window(v, zone, window) else None for k, v in found.items()}
+    ignored = [{"source": k, "value": v, "why": f"outside {window}"} for k, v in found.items()
+               if v and not usable[k]]
+    data = _chosen_time(usable["metadata"], usable["name"])
+    if ignored:
+        data["time_ignored"] = ignored
+    return data
+
+
+def _chosen_time(from_metadata: str | None, from_name: str | None) -> dict:
+    """Metadata wins over the name; a disagreement of more than a minute is kept."""
+    if from_metadata:
+        data = {"recorded_at": from_metadata, "time_source": "metadata"}
         if from_name:
-            gap = abs((datetime.fromisoformat(facts.recorded_at)
+            gap = abs((datetime.fromisoformat(from_metadata)
                        - datetime.fromisoformat(from_name)).total_seconds())
             if gap > TIME_CONFLICT_SECONDS:
-                data["time_conflict"] = {"metadata": facts.recorded_at, "name": from_name,
+                data["time_conflict"] = {"metadata": from_metadata, "name": from_name,
                                          "seconds": int(gap)}
         return data
     if from_name:
@@ -485,7 +530,9 @@ def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | Non
 def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
               options: Options = Options(),
               progress: Callable[[Progress], None] | None = None) -> Receipt:
-    """Store the given files (each a regular file) as records; return the receipt."""
+    """Store the given files (each a regular file) as records; return the receipt.
+    NothingStored when no argument is a regular file (nothing would be stored)."""
+    _storable(paths)
     batch = _Batch(archive, "add", None, options, progress)
     try:
         for p in paths:
@@ -512,10 +559,12 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
 def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
                 options: Options = Options(),
                 progress: Callable[[Progress], None] | None = None) -> Receipt:
-    """Store every regular file under the folder ``dump``; list everything else."""
-    root = os.fsencode(dump)
+    """Store every regular file under the folder ``dump``; list everything else. The dump
+    may neither be nor hold the store, nor lie inside it (InvalidPath)."""
+    root = os.fsencode(_given_path(dump))
     if not os.path.isdir(root):
         raise errors.SourceNotFound("the dump is not a folder", path=root)
+    _apart_from_store(archive, root, "the dump")
     entries = list(walk(root))
     batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options, progress)
     batch.tally.files_total = len(entries)
@@ -548,3 +597,36 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     if digests and not options.dry_run and (case_ref is not None or party is not None):
         link(archive, case_ref, digests, stage=slug, party=party)
     return receipt
+
+
+def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
+    """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
+    raw = os.fsencode(path)
+    if not raw.strip():
+        raise errors.InvalidPath("an empty path was given", hint="name the file or folder")
+    return path
+
+
+def _apart_from_store(archive: Archive, path: bytes, what: str) -> None:
+    """InvalidPath when ``path`` is the store, lies inside it, or holds it."""
+    inner, store = os.path.realpath(path), os.path.realpath(os.fsencode(archive.root))
+    if inner == store or inner.startswith(store + b"/") or store.startswith(inner.rstrip(b"/") + b"/"):
+        raise errors.InvalidPath(f"{what} overlaps the store itself", path=path,
+                                 hint="import from the recorder's card or a copy outside the store")
+
+
+def _storable(paths: list) -> None:
+    """NothingStored, naming each argument, when every one of ``paths`` exists and none is a
+    regular file (a missing or unreadable file is a file not stored: the receipt says so)."""
+    why = []
+    for p in paths:
+        full = os.fsencode(_given_path(p))
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return
+        if stat.S_ISREG(st.st_mode):
+            return
+        folder = "a directory: use 'recordkeep import' for a folder" if stat.S_ISDIR(st.st_mode) else None
+        why.append(f"{display_path(full)}: {folder or special_reason(full, st)}")
+    raise errors.NothingStored("nothing to store: " + "; ".join(why))

@@ -10,7 +10,7 @@ from . import errors
 from .archive import Archive
 from .index import dossier as rows
 from .index import records, resolve
-from .refs import check_officer, parse_stage, parse_time, utc_key
+from .refs import check_officer, parse_stage, utc_key
 from .retention import lock_permanent
 from .store.journal import Draft
 
@@ -44,9 +44,10 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     """Link every record ``officer`` recorded from ``start`` to ``end`` (the clerk's act
     after an on-site inspection); the officer's records are found whichever device
     recorded them, so a device reassigned mid-day is followed."""
-    zone = archive.settings.zone
     officer = check_officer(officer)
-    t0, t1 = parse_time(start, zone), parse_time(end, zone, end_of_day=True)
+    t0, t1 = archive.settings.time(start), archive.settings.time(end, end_of_day=True)
+    if utc_key(t1) <= utc_key(t0):
+        raise errors.InvalidValue(f"the window ends ({t1}) before it starts ({t0})")
     digests = records.recorded_by(archive.index, officer, utc_key(t0), utc_key(t1))
     if not digests:
         return []

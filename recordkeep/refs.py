@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from . import errors
@@ -21,6 +22,8 @@ STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决
 PENALTY_KINDS = {"warning": "警告", "fine": "罚款", "confiscate": "没收", "suspend": "责令停产停业",
                  "revoke": "吊销许可证", "other": "其他"}
 KINDS = ("video", "audio", "photo", "document", "other")
+MONEY_KINDS = ("fine", "confiscate")  # the penalty kinds that carry an amount
+MAX_AMOUNT = Decimal(10) ** 13  # yuan; every amount is below this
 PARTY_KEY = re.compile(r"[Pp](\d+)")
 DIGEST_TEXT = re.compile(r"(?:blake3:)?([0-9a-f]{8,64})")
 CERT_NO = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,31}")
@@ -30,6 +33,7 @@ _BRACKETS = str.maketrans({"〔": "(", "〕": ")", "[": "(", "]": ")", "【": "(
                            "［": "(", "］": ")", "（": "(", "）": ")", "｛": "(", "｝": ")",
                            "{": "(", "}": ")"})
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PLAIN_AMOUNT = re.compile(r"(\d+)(?:\.(\d{1,2}))?")
 _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
 
 
@@ -64,17 +68,19 @@ def parse_kind(text: str) -> str:
 
 
 def parse_amount(text: str) -> str:
-    """Yuan as an exact decimal string with two places ("150000.00"); never a float."""
-    try:
-        value = Decimal(unicodedata.normalize("NFKC", text).strip().replace(",", ""))
-    except InvalidOperation as exc:
-        raise errors.InvalidAmount(f"not an amount: {text!r}") from exc
-    if not value.is_finite() or value < 0:
-        raise errors.InvalidAmount(f"not an amount: {text!r}")
-    cents = value.quantize(Decimal("0.01"))
-    if cents != value:
-        raise errors.InvalidAmount(f"more than two decimals: {text!r}")
-    return str(cents)
+    """Yuan as an exact decimal string with two places ("150000.00"); never a float.
+
+    A plain decimal only: digits (full-width folded), at most one point and two places; no
+    sign, grouping or exponent; below 10^13 yuan."""
+    plain = unicodedata.normalize("NFKC", text).strip()
+    m = _PLAIN_AMOUNT.fullmatch(plain) if plain.isascii() else None
+    if m is None:
+        why = "more than two decimals" if re.fullmatch(r"\d+\.\d{3,}", plain) else "not a plain amount"
+        raise errors.InvalidAmount(f"{why}: {text!r}")
+    value = Decimal(plain)
+    if value >= MAX_AMOUNT:
+        raise errors.InvalidAmount(f"an amount must be below {MAX_AMOUNT:,} yuan: {text!r}")
+    return str(value.quantize(Decimal("0.01")))
 
 
 def fold_case_no(text: str) -> str:
@@ -113,29 +119,74 @@ def check_device(device: str) -> str:
 
 
 # -- times ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    """The times recordkeep accepts: from ``earliest`` to the end of the day ``latest``
+    (``[limits]`` in recordkeep.toml). Outside it a time is a typing error or a camera clock
+    never set, and date arithmetic beyond the years 1 to 9999 cannot be done."""
+
+    earliest: date = date(1970, 1, 1)
+    latest: date = date(2099, 12, 31)
+
+    def start(self, zone: ZoneInfo) -> datetime:
+        return datetime.combine(self.earliest, datetime.min.time(), zone)
+
+    def end(self, zone: ZoneInfo) -> datetime:
+        """The first instant after the window."""
+        return datetime.combine(self.latest + timedelta(days=1), datetime.min.time(), zone)
+
+    def holds(self, moment: datetime, zone: ZoneInfo) -> bool:
+        """Whether ``moment`` lies in the window (its end included, for end-of-day bounds)."""
+        try:
+            return self.start(zone) <= moment <= self.end(zone)
+        except OverflowError:
+            return False
+
+    def __str__(self) -> str:
+        return f"{self.earliest.isoformat()} to {self.latest.isoformat()}"
+
+
+DEFAULT_WINDOW = Window()
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds and offset."""
     return moment.isoformat(timespec="milliseconds")
 
 
-def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
+def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False,
+               window: Window = DEFAULT_WINDOW) -> str:
     """Parse a time the clerk typed. With ``end_of_day``, a bare date means the next
-    midnight (so ``--until 2021-03-15`` includes that whole day)."""
+    midnight (so ``--until 2021-03-15`` includes that whole day). BadTime when it does not
+    parse; TimeOutOfRange when it lies outside ``window``."""
     value = text.strip()
     try:
         if _BARE_DATE.fullmatch(value):
             moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)
-            if end_of_day:
-                moment += timedelta(days=1)
-            return iso(moment)
-        moment = datetime.fromisoformat(value)
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                if not _LOCAL.fullmatch(value):
+                    raise errors.BadTime(f"not a time: {text!r}")
+                moment = moment.replace(tzinfo=zone)
     except ValueError as exc:
         raise errors.BadTime(f"not a time: {text!r}") from exc
-    if moment.tzinfo is None:
-        if not _LOCAL.fullmatch(value):
-            raise errors.BadTime(f"not a time: {text!r}")
-        moment = moment.replace(tzinfo=zone)
+    if not window.holds(moment, zone):
+        raise errors.TimeOutOfRange(f"{text.strip()!r} is outside the times this store accepts ({window})")
+    if end_of_day and _BARE_DATE.fullmatch(value):
+        moment += timedelta(days=1)
     return iso(moment.astimezone(zone))
+
+
+def in_window(text: str | None, zone: ZoneInfo, window: Window = DEFAULT_WINDOW) -> bool:
+    """Whether an ISO 8601 time with offset (from a name or metadata) lies in ``window``."""
+    if not text:
+        return False
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and window.holds(moment, zone)
 
 
 def in_zone(iso_text: str, zone: ZoneInfo) -> str:
@@ -153,4 +204,7 @@ def utc_key(text: str | None) -> str | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    except OverflowError:  # year 1 or 9999 with an offset: no UTC form; sorts as unknown
+        return None

@@ -29,7 +29,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import errors
+from . import errors, validate
 from .archive import Archive
 from .dossier.cases import resolve_case
 from .dossier.parties import resolve_party
@@ -37,10 +37,10 @@ from .index import dossier as dossier_rows
 from .index import records
 from .index import retention as rows
 from .index.retention import hold_refs
-from .refs import parse_time
 from .store.journal import Draft
 
 DEFAULT_ORDINARY_MONTHS = 6
+MAX_ORDINARY_MONTHS = 1200  # a century
 
 @dataclass(frozen=True)
 class Status:
@@ -70,9 +70,10 @@ class Status:
 def ordinary_months(archive: Archive) -> int:
     """``[retention] ordinary_months`` from recordkeep.toml (default 6)."""
     value = archive.settings.section("retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ORDINARY_MONTHS:
         raise errors.ConfigError(f"[retention] ordinary_months must be a whole number of months "
-                                 f"(at least 1), not {value!r}", path=archive.root / "recordkeep.toml")
+                                 f"from 1 to {MAX_ORDINARY_MONTHS}, not {value!r}",
+                                 path=archive.root / "recordkeep.toml")
     return value
 
 
@@ -85,8 +86,14 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def _keep_until(row, months: int, archive: Archive) -> datetime:
-    start = datetime.fromisoformat(row["recorded_at"] or row["first_at"])
-    return add_months(start.astimezone(archive.settings.zone), months)
+    """When an ordinary record's retention ends; the last instant of year 9999 when that
+    lies beyond (a hand-made time near the end of the calendar)."""
+    zone = archive.settings.zone
+    try:
+        start = datetime.fromisoformat(row["recorded_at"] or row["first_at"])
+        return add_months(start.astimezone(zone), months)
+    except (ValueError, OverflowError):
+        return datetime.max.replace(tzinfo=zone)
 
 
 def _permanent(archive: Archive, row) -> list[tuple[str, str]]:
@@ -131,8 +138,8 @@ def _status(archive: Archive, row, months: int, now: datetime) -> Status:
 
 
 def moment(archive: Archive, as_of: str | None = None) -> str:
-    """``as_of`` (a time as clerks type it, see refs.parse_time) as ISO 8601; now when None."""
-    return parse_time(as_of, archive.settings.zone) if as_of else archive.now()
+    """``as_of`` (a time as clerks type it, see Settings.time) as ISO 8601; now when None."""
+    return archive.now() if as_of is None else archive.settings.time(as_of)
 
 
 def _now(archive: Archive, as_of: str | None) -> datetime:
@@ -185,7 +192,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     """Dispose of the blobs of due records, all or nothing (DisposalRefused names each
     record that may not go, and why; a blob under Object Lock is RK527). Journaled first,
     removed second: BlobLocked (RK111) after the journal entry leaves an unfinished disposal."""
-    reason = (reason or "").strip()
+    reason = validate.text(reason or "", "the reason", limit=validate.NOTE_CHARS)
     if not reason:
         raise errors.InvalidValue("a disposal needs a reason (--reason)")
     archive.require_writable()
@@ -248,6 +255,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
     """Put a legal hold on records, a case or a party; return the (kind, ref) newly held
     (empty when all were held already: nothing is journaled then)."""
     archive.require_writable()
+    why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
     new: list[tuple[str, str]] = []
 
     def build() -> list[Draft]:
@@ -257,8 +265,8 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
             return []
         if "digests" in data:
             data["digests"] = ["blake3:" + r for _, r in new]
-        if reason and reason.strip():
-            data["reason"] = reason.strip()
+        if why:
+            data["reason"] = why
         return [Draft("retention.held", data)]
 
     archive.transact(build)
@@ -287,6 +295,7 @@ def release(archive: Archive, *, digests: list[str] | None = None, case: str | N
 def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> list[str]:
     """Mark records permanent (a clerk's decision; journaled, never undone)."""
     archive.require_writable()
+    why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
     resolved = sorted({archive.resolve_digest(d) for d in digests})
     new: list[str] = []
 
@@ -295,8 +304,8 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
         if not new:
             return []
         data: dict = {"digests": ["blake3:" + d for d in new]}
-        if reason and reason.strip():
-            data["reason"] = reason.strip()
+        if why:
+            data["reason"] = why
         return [Draft("retention.kept", data)]
 
     archive.transact(build)

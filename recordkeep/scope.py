@@ -7,7 +7,7 @@ from .archive import Archive
 from .index import dossier as rows
 from .index import records
 from .index import resolve as resolver
-from .refs import parse_time, utc_key
+from .refs import utc_key
 
 
 def case_digests(archive: Archive, case_ref: str) -> tuple[str, list[str]]:
@@ -24,7 +24,7 @@ def party_digests(archive: Archive, party_ref: str) -> tuple[str, list[str]]:
 
 def since_digests(archive: Archive, since: str) -> tuple[str, list[str]]:
     """Digests first imported at or after ``since`` (import time, not recorded time)."""
-    moment = parse_time(since, archive.settings.zone)
+    moment = archive.settings.time(since)
     cut = utc_key(moment)
     return moment, [d for d, at in records.first_imports(archive.index) if utc_key(at) >= cut]
 

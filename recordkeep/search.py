@@ -36,7 +36,7 @@ from .dossier.parties import Party
 from .dossier.views import record_summary
 from .index import resolve
 from .index import search as finder
-from .refs import check_officer, parse_kind, parse_stage, parse_time, utc_key
+from .refs import check_officer, parse_kind, parse_stage, utc_key
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,14 @@ class Query:
 
 def filters(archive: Archive, q: Query) -> finder.Filters:
     """The query's structured filters, checked and resolved."""
-    zone = archive.settings.zone
+    settings = archive.settings
     return finder.Filters(
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
         party=resolve.party(archive.index, q.party) if q.party is not None else None,
         officer=check_officer(q.officer) if q.officer is not None else None,
         device=q.device.strip() if q.device is not None else None,
-        since_utc=utc_key(parse_time(q.since, zone)) if q.since else None,
-        until_utc=utc_key(parse_time(q.until, zone, end_of_day=True)) if q.until else None,
+        since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
+        until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,
         stage=parse_stage(q.stage) if q.stage else None,
         kind=parse_kind(q.kind) if q.kind is not None else None,
         important=q.important, unlinked=q.unlinked)

@@ -6,10 +6,12 @@ import os
 import tomllib
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import errors
+from .refs import DEFAULT_WINDOW, Window, parse_time
 
 FILENAME = "recordkeep.toml"
 
@@ -21,10 +23,15 @@ class Settings:
     store_id: str
     timezone: str = "Asia/Shanghai"
     raw: dict = field(default_factory=dict)
+    window: Window = DEFAULT_WINDOW
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def time(self, text: str, *, end_of_day: bool = False) -> str:
+        """A time as clerks type it, in this store's zone and window (refs.parse_time)."""
+        return parse_time(text, self.zone, end_of_day=end_of_day, window=self.window)
 
     def section(self, name: str) -> dict:
         """A table of the file, empty when absent."""
@@ -47,7 +54,29 @@ def load(root: str | os.PathLike) -> Settings:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise errors.ConfigError(f"unknown timezone {tz!r}", path=path) from exc
-    return Settings(store_id, tz, raw)
+    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path))
+
+
+def _window(limits: object, path: Path) -> Window:
+    """``[limits] earliest`` and ``latest`` (dates, years 1900 to 9000), defaults 1970-01-01
+    and 2099-12-31."""
+    if not isinstance(limits, dict):
+        raise errors.ConfigError("[limits] must be a table", path=path)
+    bounds = {}
+    for key, default in (("earliest", DEFAULT_WINDOW.earliest), ("latest", DEFAULT_WINDOW.latest)):
+        value = limits.get(key, default)
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                value = None
+        if not isinstance(value, date) or not 1900 <= value.year <= 9000:
+            raise errors.ConfigError(f"[limits] {key} must be a date from 1900 to 9000 (YYYY-MM-DD), "
+                                     f"not {limits.get(key)!r}", path=path)
+        bounds[key] = value
+    if bounds["latest"] < bounds["earliest"]:
+        raise errors.ConfigError("[limits] latest is before earliest", path=path)
+    return Window(bounds["earliest"], bounds["latest"])
 
 
 def initial_text(timezone: str, store_id: str | None = None) -> str:
@@ -70,6 +99,10 @@ def initial_text(timezone: str, store_id: str | None = None) -> str:
         '# major_fine_organisation = "100000" # yuan\n'
         "# major_fine_inclusive = true        # at or above (以上); false: strictly above\n"
         "# publish_within_workdays = 7\n"
+        "\n"
+        "# [limits]  # the times accepted from flags, names and metadata\n"
+        '# earliest = "1970-01-01"\n'
+        '# latest = "2099-12-31"\n'
         "\n"
         "# [retention]\n"
         "# ordinary_months = 6  # records neither important, linked nor kept may go after this\n"

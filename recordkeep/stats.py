@@ -121,7 +121,7 @@ def _devices(archive: Archive, bounds) -> tuple[list[dict], list[dict], list[dic
 def stats(archive: Archive, *, year: int | None = None) -> dict:
     """The figures of ``year`` (every year when None), as one JSON-ready dict."""
     zone = archive.settings.zone
-    bounds = year_bounds(year, zone) if year is not None else None
+    bounds = year_bounds(year, zone, archive.settings.window) if year is not None else None
     rules = Rules.from_archive(archive)
     decisions, majors = _decisions(archive, bounds, rules)
     records, per_officer, per_device = _records(archive, bounds)

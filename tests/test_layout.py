@@ -21,14 +21,14 @@ PACKAGE = REPO / "recordkeep"
 #: the features) another feature; nothing imports upward. media sits beside store and imports
 #: neither store nor index.
 LAYERS = [
-    ("errors", 0), ("settings", 1), ("refs", 1), ("ids", 1), ("workdays", 1),
-    ("store", 2), ("media", 2), ("index", 3), ("trust", 3), ("archive", 4),
-    ("dossier", 5), ("custody", 6), ("export", 7),
-    ("ingest", 8), ("linking", 8), ("verify", 8), ("search", 8), ("check", 8), ("retention", 8),
-    ("stats", 8), ("scope", 8),
-    ("__init__", 9),
+    ("errors", 0), ("refs", 1), ("ids", 1), ("workdays", 1), ("validate", 1), ("settings", 2),
+    ("store", 3), ("media", 3), ("index", 4), ("trust", 4), ("archive", 5),
+    ("dossier", 6), ("custody", 7), ("export", 8),
+    ("ingest", 9), ("linking", 9), ("verify", 9), ("search", 9), ("check", 9), ("retention", 9),
+    ("stats", 9), ("scope", 9),
+    ("__init__", 10),
 ]
-FEATURES = 8
+FEATURES = 9
 
 
 def module_name(path: Path) -> str:

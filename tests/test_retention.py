@@ -93,7 +93,7 @@ def test_dispose_refuses_a_record_not_yet_due_with_rk521(cli, store, tmp_path):
 def test_the_retention_period_comes_from_recordkeep_toml(cli, store, tmp_path):
     digest = old_record(cli, tmp_path)
     with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
-        f.write("\n[retention]\nordinary_months = 1200\n")
+        f.write("\n[retention]\nordinary_months = 1200\n[limits]\nlatest = 2199-12-31\n")
     assert refused(cli, digest).startswith("RK521")
     assert cli.json("retention", "due", "--as-of", "2121-03-15 08:30")["records"][0]["digest"] == digest
 

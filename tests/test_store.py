@@ -250,8 +250,8 @@ def test_an_index_that_cannot_be_written_on_a_full_disk_is_rk105_not_a_rebuild_o
 
 def test_a_directory_given_to_add_is_not_stored_and_says_use_import(cli, tmp_path):
     result = cli("add", str(tmp_path))
-    assert result.exit_code == 5
-    assert "import" in result.stdout
+    assert result.exit_code == 1
+    assert result.stderr.startswith("RK307") and "import" in result.stderr
 
 
 def test_a_digest_prefix_resolves_to_its_record(archive, cli, tmp_path):

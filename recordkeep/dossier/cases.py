@@ -7,11 +7,11 @@ journal's lock.
 
 from __future__ import annotations
 
-from .. import errors
+from .. import errors, validate
 from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
-from ..refs import check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage, parse_time
+from ..refs import MONEY_KINDS, check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage
 from ..store.journal import Draft
 
 
@@ -30,21 +30,20 @@ def _officers(values: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _time(archive: Archive, text: str | None) -> str:
-    return parse_time(text, archive.settings.zone) if text else archive.now()
+    return archive.now() if text is None else archive.settings.time(text)
 
 
 def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str | None = None,
               officers: list[str] | tuple[str, ...] = (), at: str | None = None) -> str:
     """Open (立案) a case for one or more parties; the number is kept verbatim."""
-    case_no = case_no.strip()
-    if not case_no:
-        raise errors.InvalidValue("a case needs a number")
+    case_no = validate.required_text(case_no, "the case number")
     if not parties:
         raise errors.InvalidValue("a case needs at least one party (--party)")
     data: dict = {"case_no": case_no, "case_key": fold_case_no(case_no),
                   "officers": _officers(officers), "at": _time(archive, at)}
+    title = validate.optional_text(title, "the title")
     if title:
-        data["title"] = title.strip()
+        data["title"] = title
 
     def build() -> list[Draft]:
         taken = rows.case_with_key(archive.index, data["case_key"])
@@ -70,12 +69,13 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
                   "at": _time(archive, at)}
     if until:
-        data["until"] = parse_time(until, archive.settings.zone, end_of_day=True)
+        data["until"] = archive.settings.time(until, end_of_day=True)
         if data["until"] <= data["at"]:  # both in the store's zone: text order is time order
             raise errors.InvalidValue("--until must be after --at")
-    for key, value in (("action", action), ("note", note)):
-        if value and value.strip():
-            data[key] = value.strip()
+    for key, value, limit in (("action", action, validate.NAME_CHARS), ("note", note, validate.NOTE_CHARS)):
+        checked = validate.optional_text(value, f"the {key}", limit=limit)
+        if checked:
+            data[key] = checked
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
@@ -90,6 +90,8 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
     kind = parse_penalty_kind(penalty_kind)
     data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
     if amount is not None:
+        if kind not in MONEY_KINDS:
+            raise errors.AmountNotAllowed(f"a {kind} carries no amount")
         data["amount"] = parse_amount(amount)
     elif kind == "fine":
         raise errors.InvalidAmount("a fine needs --amount")

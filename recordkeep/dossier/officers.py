@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import errors
+from .. import errors, validate
 from ..archive import Archive
 from ..index import people
-from ..refs import check_device, check_officer, parse_time
+from ..refs import check_device, check_officer
 from ..store.journal import Draft
 
 
@@ -32,11 +32,10 @@ class Assignment:
 
 def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None) -> None:
     """Name an officer (again, to correct a name or unit); journaled."""
-    data = {"cert_no": check_officer(cert_no), "name": name.strip()}
-    if not data["name"]:
-        raise errors.InvalidValue("an officer needs a name")
+    data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, "the officer's name")}
+    unit = validate.optional_text(unit, "the unit")
     if unit:
-        data["unit"] = unit.strip()
+        data["unit"] = unit
     archive.commit([Draft("officer.registered", data)])
 
 
@@ -46,12 +45,11 @@ def assign_device(archive: Archive, device: str, officer: str, *, valid_from: st
 
     A later assignment of the same device ends the open one at its start.
     """
-    zone = archive.settings.zone
     data = {"device": check_device(device), "officer": check_officer(officer)}
     if valid_from:
-        data["from"] = parse_time(valid_from, zone)
+        data["from"] = archive.settings.time(valid_from)
     if valid_until:
-        data["until"] = parse_time(valid_until, zone, end_of_day=True)
+        data["until"] = archive.settings.time(valid_until, end_of_day=True)
     if "from" in data and "until" in data and data["until"] <= data["from"]:
         raise errors.InvalidValue("--until must be after --from")
     archive.commit([Draft("device.assigned", data)])

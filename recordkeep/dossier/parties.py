@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .. import errors, ids
+from .. import errors, ids, validate
 from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
@@ -48,9 +48,7 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
               credit_code: str | None = None, address: str | None = None,
               phone: str | None = None) -> str:
     """Register a person (身份证号) or an organisation (统一社会信用代码); return its key."""
-    name = name.strip()
-    if not name:
-        raise errors.InvalidValue("a party needs a name")
+    name = validate.required_text(name, "the party's name")
     if (id_number is None) == (credit_code is None):
         raise errors.InvalidValue("give exactly one of --id-number or --credit-code")
     data: dict = {"name": name}
@@ -59,8 +57,9 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
     else:
         data.update(kind="organisation", credit_code=ids.validate_credit_code(credit_code))
     for key, value in (("address", address), ("phone", phone)):
-        if value and value.strip():
-            data[key] = value.strip()
+        checked = validate.optional_text(value, f"the {key}")
+        if checked:
+            data[key] = checked
     column = "id_number" if id_number is not None else "credit_code"
 
     def build() -> list[Draft]:
@@ -89,7 +88,7 @@ def resolve_party(archive: Archive, ref: str) -> str:
 
 def find_parties(archive: Archive, text: str | None = None, *, limit: int = 200) -> list[Party]:
     """Parties whose name, identity number or address contains ``text`` (all when None)."""
-    needle = unicodedata.normalize("NFKC", text).strip() if text else None
+    needle = unicodedata.normalize("NFKC", validate.text(text, "the text")) if text else None
     return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit)]
 
 

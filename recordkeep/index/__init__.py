@@ -19,13 +19,15 @@ from .core import (
     migrations,
     open_live,
     open_snapshot,
+    readable,
     rebuild,
     replace_by_rebuild,
+    set_aside,
     touching,
 )
 
 __all__ = [
     "FILENAME", "HANDLERS", "MIGRATIONS_TABLE", "Index", "Writer", "atomic", "core", "dossier", "fts",
-    "migrations", "open_live", "open_snapshot", "people", "rebuild", "records", "replace_by_rebuild",
-    "retention", "touching",
+    "migrations", "open_live", "open_snapshot", "people", "readable", "rebuild", "records",
+    "replace_by_rebuild", "retention", "set_aside", "touching",
 ]

@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +215,61 @@ def touching(ix: Index, kind: str, ref: str) -> list[int]:
     return [row[0] for row in ix.conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
 
 
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def _damaged(exc: sqlite3.DatabaseError, path: str) -> Exception:
+    """A damaged database file as IndexDamaged; anything else unchanged."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return errors.IndexDamaged(f"index.sqlite is damaged ({exc})", path=path,
+                                   hint="run 'recordkeep rebuild-index': it sets the damaged file aside "
+                                        "and rebuilds the index from the journal")
+    return exc
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose reads report a damaged file as IndexDamaged."""
+
+    def _read(self, fetch, *args):
+        try:
+            return fetch(*args)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self.connection.path) from exc
+
+    def fetchone(self):
+        return self._read(super().fetchone)
+
+    def fetchmany(self, size: int = 1):
+        return self._read(super().fetchmany, size)
+
+    def fetchall(self):
+        return self._read(super().fetchall)
+
+    def __next__(self):
+        return self._read(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements report a damaged file as IndexDamaged."""
+
+    path = ""
+
+    def _run(self, method: str, *args):
+        try:
+            return getattr(self.cursor(_Cursor), method)(*args)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(exc, self.path) from exc
+
+    def execute(self, sql: str, params=()):
+        return self._run("execute", sql, params)
+
+    def executemany(self, sql: str, rows):
+        return self._run("executemany", sql, rows)
+
+    def executescript(self, script: str):
+        return self._run("executescript", script)
+
+
 class Index:
     """An open index.sqlite (or a temporary copy for a read-only store)."""
 
@@ -222,9 +278,11 @@ class Index:
         self.readonly = readonly
         if readonly:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
+                                   check_same_thread=False, factory=_Connection)
         else:
-            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=60, factory=_Connection)
+        conn.path = str(self.path)
+        if not readonly:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.isolation_level = None
@@ -293,10 +351,16 @@ class Index:
     def _apply_one(self, writer: Writer, event: Event) -> None:
         handler = HANDLERS.get(event.type)
         if handler is None:
-            raise errors.IndexCorrupt(
-                f"journal event type {event.type!r} (seq {event.seq}) is unknown to this "
-                "version of recordkeep", hint="upgrade recordkeep, then open the store again")
-        touches = handler(writer, event) or ()
+            raise errors.IndexFoldFailed(
+                f"the index cannot fold event seq {event.seq}: its type {event.type!r} is unknown "
+                "to this version of recordkeep", path=self.path)
+        try:
+            touches = handler(writer, event) or ()
+        except (errors.RecordkeepError, sqlite3.OperationalError):
+            raise
+        except Exception as exc:  # a hand-made or future event this version cannot fold
+            raise errors.IndexFoldFailed(f"the index cannot fold event seq {event.seq} ({event.type}): "
+                                         f"{type(exc).__name__}: {exc}", path=self.path) from exc
         writer.add("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?,?,?,?,?,?)",
                    (event.seq, event.offset, event.type, event.at, event.actor, event.hash))
         for kind, ref in sorted(set(touches)):
@@ -314,19 +378,26 @@ class Index:
                 last = None
             if last is None or last.hash != head.hash or last.end != head.end:
                 raise errors.IndexCorrupt(
-                    f"the journal no longer holds the index's last event (seq {head.seq})",
-                    path=journal.location,
-                    hint="run 'recordkeep log verify'; if the journal is intact, "
-                         "run 'recordkeep rebuild-index'")
+                    f"the journal no longer holds the index's last event (seq {head.seq}): "
+                    "the journal was cut or rewritten", path=journal.location)
         applied, pending = 0, []
         for event in journal.read(head.end):
             pending.append(event)
             if len(pending) >= batch:
-                self.apply(pending)
-                applied += len(pending)
+                applied += self._apply_batch(pending)
                 pending = []
-        self.apply(pending)
-        return applied + len(pending)
+        return applied + self._apply_batch(pending)
+
+    def _apply_batch(self, events: list[Event]) -> int:
+        """Apply a batch; when one event cannot be folded, fold those before it (so reads
+        answer up to there) and raise IndexFoldFailed."""
+        try:
+            self.apply(events)
+        except errors.IndexFoldFailed:
+            for event in events:
+                self.apply([event])  # raises again at the event that cannot be folded
+            raise
+        return len(events)
 
 
 def rebuild(journal: Journal, target: str | os.PathLike) -> int:
@@ -405,10 +476,12 @@ def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.Recordkee
     return None
 
 
-def open_live(path: Path, journal: Journal, tmp_dir: Path) -> Index:
-    """The store's own index, migrated and caught up with the journal (under its lock).
-    A damaged or unwritable file is rebuilt from the journal; a full or failing disk is the
-    store's error (a rebuild would fail too)."""
+def open_live(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, errors.IndexFoldFailed | None]:
+    """The store's own index, migrated and caught up with the journal (under its lock), and
+    the IndexFoldFailed that stopped the catch-up, if any (the index then answers up to the
+    event before). A file that is not a readable index is set aside (``index.sqlite.damaged-*``,
+    it holds the last head it folded) and rebuilt from the journal; a full or failing disk is
+    the store's error (a rebuild would fail too)."""
     index = None
     try:
         index = Index(path, migrate=False)
@@ -416,32 +489,69 @@ def open_live(path: Path, journal: Journal, tmp_dir: Path) -> Index:
             with journal.locked():  # one process migrates and catches up at a time
                 index.migrate()
                 index.catch_up(journal)
-        return index
-    except sqlite3.DatabaseError as exc:
+        return index, None
+    except errors.IndexFoldFailed as exc:
+        return index, exc
+    except (sqlite3.DatabaseError, errors.IndexDamaged) as exc:
         if index is not None:
             index.close()
-        failed = storage_error(exc, "opening the index", path)
+        failed = storage_error(exc, "opening the index", path) if isinstance(exc, sqlite3.Error) else None
         if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
             raise failed from exc
+    set_aside(path)
     replace_by_rebuild(path, journal, tmp_dir)
-    return Index(path)
+    return Index(path), None
 
 
-def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> Index:
+def readable(path: Path) -> bool:
+    """Whether ``path`` is absent or a database whose index tables can be read."""
+    if not path.exists():
+        return True
+    try:
+        index = Index(path, readonly=True)
+        try:
+            index.meta("last_seq")
+        finally:
+            index.close()
+    except (sqlite3.DatabaseError, errors.IndexDamaged):
+        return False
+    return True
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged index (and its -wal, -shm) to ``<name>.damaged-<UTC time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, Path(f"{target}{suffix}"))
+    fsync_dir(path.parent)
+    return target
+
+
+def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, errors.IndexFoldFailed | None]:
     """An index for a read-only store: its own file when current, else one rebuilt into
-    ``tmp_dir`` (a folder the caller removes)."""
+    ``tmp_dir`` (a folder the caller removes). When the journal holds an event this version
+    cannot fold, the store's own file as it is, with that error."""
     wal = Path(f"{path}-wal")
-    if path.exists() and not (wal.exists() and wal.stat().st_size):
+    usable = path.exists() and not (wal.exists() and wal.stat().st_size)
+    if usable:
         try:
             index = Index(path, readonly=True)
             if index.is_current(journal.head()):
-                return index
+                return index, None
             index.close()
-        except sqlite3.DatabaseError:
-            pass
+        except (sqlite3.DatabaseError, errors.IndexDamaged):
+            usable = False
     temp = tmp_dir / FILENAME
-    rebuild(journal, temp)
-    return Index(temp)
+    try:
+        rebuild(journal, temp)
+    except errors.IndexFoldFailed as exc:
+        if not usable:
+            raise
+        return Index(path, readonly=True), exc
+    return Index(temp), None
 
 
 def replace_by_rebuild(target: Path, journal: Journal, tmp_dir: Path) -> int:

@@ -1,0 +1,64 @@
+"""What users type, checked before anything is journaled: text fields, actor names and
+numbers. Each refusal is a one-line RK4xx error; nothing here does I/O.
+
+Text is refused when it holds an undecodable byte (click hands those over as lone
+surrogates), a control character (line breaks included), a line or paragraph separator
+or a bidi control: any of these lets one field pose as two lines of a log, or as another
+name when shown (``\\u202emv@toor`` shows as ``root@vm``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from . import errors
+
+NAME_CHARS = 200  # names, numbers, doc types, actions
+NOTE_CHARS = 2000  # notes and reasons
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ACTOR = re.compile(r"[\w.@-]{1,64}")
+
+
+def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
+    """``value`` stripped, or InvalidText naming ``what`` and the offending character."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            raise errors.InvalidText(f"{what} holds bytes that are not valid UTF-8")
+        if category in ("Cc", "Zl", "Zp") or ch in _BIDI:
+            raise errors.InvalidText(f"{what} holds the control character U+{ord(ch):04X}")
+    stripped = value.strip()
+    if len(stripped) > limit:
+        raise errors.InvalidText(f"{what} is {len(stripped)} characters long; at most {limit}")
+    return stripped
+
+
+def required_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> str:
+    """Like ``text``, and InvalidValue when empty."""
+    checked = text(value or "", what, limit=limit)
+    if not checked:
+        raise errors.InvalidValue(f"{what} must not be empty")
+    return checked
+
+
+def optional_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> str | None:
+    """Like ``text``; None for None or blank."""
+    if value is None:
+        return None
+    return text(value, what, limit=limit) or None
+
+
+def actor(name: str) -> str:
+    """An actor name: 1-64 letters (CJK included), digits and ``._-@``, nothing else."""
+    text(name, "the actor")
+    if not _ACTOR.fullmatch(name):
+        raise errors.InvalidActor(f"not an actor name: {name!r}")
+    return name
+
+
+def bounded(value: int, what: str, low: int, high: int) -> int:
+    """``value`` when ``low <= value <= high``, else OutOfBounds."""
+    if not low <= value <= high:
+        raise errors.OutOfBounds(f"{what} must be {low} to {high}, not {value}")
+    return value
