@@ -65,7 +65,7 @@ def for_party(archive: Archive, party_ref: str) -> Custody:
 def describe(event: Event, subject: dict | None = None) -> str:
     """One line for people: what the event did."""
     d = event.data
-    source = d.get("source") or {}
+    source = d.get("source") if isinstance(d.get("source"), dict) else {}  # batch.finished: str or None
     where = source.get("path") or (f"<hex {source['path_hex']}>" if "path_hex" in source else "")
     digest = (subject or {}).get("record")
     match event.type:
@@ -73,6 +73,10 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return f"stored from {where} ({d.get('kind')}, {d.get('size')} bytes)"
         case "record.seen":
             return f"seen again at {where}"
+        case "batch.finished":
+            r = d.get("receipt") or {}
+            return (f"{d.get('command')} of {d.get('source') or 'files'} finished: {r.get('seen')} seen, "
+                    f"{r.get('stored')} stored, {r.get('not_stored')} not stored ({r.get('verdict')})")
         case "record.linked":
             target = " / ".join(x for x in (d.get("case_no"), d.get("stage"), d.get("party")) if x)
             return f"linked to {target}: {len(d['digests'])} record(s)"
