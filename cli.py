@@ -466,25 +466,33 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
 @case.command(name="publish")
 @click.argument("case_no", metavar="NO")
 @click.option("--at", required=True, help="Publication date (公示), T.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def case_publish(ctx: click.Context, case_no: str, at: str) -> None:
+def case_publish(ctx: click.Context, case_no: str, at: str, as_json: bool) -> None:
     """Record when the decision was published."""
     from recordkeep import dossier
 
-    dossier.publish(open_archive(ctx), case_no, at)
-    click.echo("published")
+    data = dossier.publish(open_archive(ctx), case_no, at)
+    if as_json:
+        emit({"case_no": data["case_no"], "published_at": data["at"]})
+    else:
+        click.echo(f"published {data['case_no']} at {short_time(data['at'])}")
 
 
 @case.command(name="close")
 @click.argument("case_no", metavar="NO")
 @click.option("--at", help="When the case was closed (结案), T.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def case_close(ctx: click.Context, case_no: str, at: str | None) -> None:
+def case_close(ctx: click.Context, case_no: str, at: str | None, as_json: bool) -> None:
     """Close the case."""
     from recordkeep import dossier
 
-    dossier.close_case(open_archive(ctx), case_no, at)
-    click.echo("closed")
+    data = dossier.close_case(open_archive(ctx), case_no, at)
+    if as_json:
+        emit({"case_no": data["case_no"], "closed_at": data["at"]})
+    else:
+        click.echo(f"closed {data['case_no']} at {short_time(data['at'])}")
 
 
 @case.command(name="link")
