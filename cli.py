@@ -207,6 +207,8 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
     """Store files (scans, single clips) as records, optionally linked to a case."""
     from recordkeep import Options, dossier
 
+    if stage is not None and case_no is None:
+        raise click.UsageError("--stage goes with --case NO")
     archive = open_archive(ctx)
     progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
@@ -925,6 +927,8 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     """Check every stored byte (or a case's, a party's) against its digest."""
     from recordkeep import scope, verify
 
+    if sum(x is not None for x in (case_no, party, since)) > 1:
+        raise click.UsageError("give one of --case, --party or --since")
     archive = open_archive(ctx)
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)

@@ -163,7 +163,16 @@ class InputError(RecordkeepError):
     code = "RK400"
 
 
-class InvalidDigest(InputError):
+class MalformedInput(InputError):
+    """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
+
+    code = "RK405"
+
+
+class InvalidDigest(MalformedInput):
+    """Not a digest at all (too short, not hex): the CLI exits 2; an unknown or
+    ambiguous digest is a well-formed value refused (RK402, RK403: exit 1)."""
+
     code = "RK401"
     hint = "give 64 hex digits (optionally 'blake3:'), or a unique prefix of at least 8"
 
@@ -180,12 +189,6 @@ class AmbiguousDigest(InputError):
 
 class InvalidValue(InputError):
     code = "RK404"
-
-
-class MalformedInput(InputError):
-    """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
-
-    code = "RK405"
 
 
 class InvalidIdNumber(InputError):
