@@ -229,7 +229,11 @@ def utc_key(iso: str | None) -> str | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC: no such UTC time; the event still folds
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _json(value: object) -> str | None:

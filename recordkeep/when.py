@@ -22,6 +22,16 @@ class BadTime(errors.MalformedInput):
     hint = "write YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or ISO 8601 with an offset"
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9998  # a day and any offset either side stay inside datetime's range
+
+
+def _in_range(moment: datetime, text: str) -> datetime:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise errors.InvalidValue(f"time out of range: {text!r}",
+                                  hint=f"give a time in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds and offset."""
     return moment.isoformat(timespec="milliseconds")
@@ -33,7 +43,7 @@ def parse(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
     value = text.strip()
     try:
         if _BARE_DATE.fullmatch(value):
-            moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)
+            moment = _in_range(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone), text)
             if end_of_day:
                 moment += timedelta(days=1)
             return iso(moment)
@@ -44,7 +54,7 @@ def parse(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> str:
         if not _LOCAL.fullmatch(value):
             raise BadTime(f"not a time: {text!r}")
         moment = moment.replace(tzinfo=zone)
-    return iso(moment.astimezone(zone))
+    return iso(_in_range(moment, text).astimezone(zone))
 
 
 def in_zone(iso_text: str, zone: ZoneInfo) -> str:
