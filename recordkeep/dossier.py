@@ -108,7 +108,10 @@ def parse_amount(text: str) -> str:
         raise InvalidAmount(f"not an amount: {text!r}") from exc
     if not value.is_finite() or value < 0:
         raise InvalidAmount(f"not an amount: {text!r}")
-    cents = value.quantize(Decimal("0.01"))
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:  # more digits than Decimal's precision (28)
+        raise InvalidAmount(f"not an amount: {text!r} (too large)") from exc
     if cents != value:
         raise InvalidAmount(f"more than two decimals: {text!r}")
     return str(cents)
