@@ -407,6 +407,8 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     zone = archive.settings.zone
     officer = check_officer(officer)
     t0, t1 = when.parse(start, zone), when.parse(end, zone, end_of_day=True)
+    if utc_key(t1) <= utc_key(t0):
+        raise errors.InvalidValue("--to must be after --from")
     rows = archive.index.conn.execute(
         "SELECT digest FROM records WHERE officer = ? AND recorded_utc >= ? AND recorded_utc < ? "
         "AND disposed_seq IS NULL ORDER BY recorded_utc", (officer, utc_key(t0), utc_key(t1)))
