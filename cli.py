@@ -124,6 +124,13 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
 
 
 # -- add / import -----------------------------------------------------------------
+def non_empty(value: str) -> str:
+    """A path that must not be empty: an unset "$CARD" would otherwise mean '.'."""
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
 class ProgressLine:
     """A one-line progress display on a terminal's stderr; silent elsewhere."""
 
@@ -219,7 +226,7 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
 
 
 @main.command(name="import")
-@click.argument("dump", type=click.Path(path_type=Path))
+@click.argument("dump", type=click.Path(), callback=lambda ctx, param, value: Path(non_empty(value)))
 @click.option("--device", help="Device id of the recorder, when the names do not carry it.")
 @click.option("--officer", help="Officer's certificate number (执法证号) for every file.")
 @click.option("--dry-run", is_flag=True, help="Read and hash, store nothing.")
@@ -619,7 +626,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=2**63 - 1), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party: str | None,
