@@ -387,6 +387,9 @@ def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool
     view = dossier_view.party_view(archive, party_ref, show_pii=show_pii)
     if show_pii:
         dossier.note_pii_shown(archive, view["party"]["key"])
+        if archive.readonly:
+            click.echo("notice: the store is read-only: this showing of unmasked numbers could not be "
+                       "journaled", err=True)
     if as_json:
         emit(view)
         return
