@@ -26,6 +26,7 @@ import pytest
 from cli import main
 
 from .conftest import Cli, make_dump
+from .mounts import read_only_view
 
 CASE = "坡城管罚〔2021〕12号"          # decided, published, closed
 CASE_FOLDED = "坡城管罚[2021]12号"     # the same number, half-width brackets
@@ -123,6 +124,13 @@ def built(tmp_path_factory, dump_dir) -> Built:
     })
 
 
+@pytest.fixture(scope="module")
+def read_only_store(built, tmp_path_factory):
+    """The built store under a real read-only mount, as an auditor's copy often is."""
+    with read_only_view(built.root, tmp_path_factory.mktemp("read-only") / "store") as view:
+        yield view
+
+
 # -- the invocations --------------------------------------------------------------------
 def tamper_blob(store: Path, refs: dict, tmp: Path) -> None:
     """Flip the first byte of a stored video (as a failing disk or a forger would)."""
@@ -200,6 +208,7 @@ class Call:
     exit: int = 0
     writes: bool = False            # runs on a copy of the store (it journals, or may)
     fresh: bool = False             # runs on a new, empty folder instead of the store
+    readonly: bool = False          # runs on the store under a read-only mount
     prepare: tuple[Callable, ...] = ()  # run on the copy first, in order
     stops: bool = False             # stopped by an error although its exit is 3 (not a report)
 
@@ -210,7 +219,7 @@ class Call:
 
     @property
     def id(self) -> str:
-        where = ["[new folder]"] if self.fresh else []
+        where = ["[new folder]"] if self.fresh else ["[read-only]"] if self.readonly else []
         return " ".join([self.line, *where, *(f"[{f.__name__}]" for f in self.prepare)])
 
     def args(self, refs: dict, tmp: Path) -> list[str]:
@@ -399,6 +408,23 @@ CALLS = [
     Call("release", exit=2, writes=True),
     # rebuild-index
     Call("rebuild-index", writes=True),
+    # on a read-only store, reading works and writing says the store is read-only (RK103)
+    Call("search 张三", readonly=True),
+    Call("party list", readonly=True),
+    Call("party show P1 --show-pii", readonly=True),
+    Call("case show {case}", readonly=True),
+    Call("log --record {video} --report", readonly=True),
+    Call("log verify --head {head}", readonly=True),
+    Call("verify --fast", readonly=True),                               # says it was not journaled
+    Call("export --case {case} {tmp}/bag", readonly=True),              # to elsewhere
+    Call("check", exit=4, readonly=True),
+    Call("stats --year 2021", readonly=True),
+    Call("retention due", readonly=True),
+    Call("import {dump}", exit=1, readonly=True),
+    Call("add {tmp}/送达回证.pdf", exit=1, readonly=True, prepare=(new_scan,)),
+    Call("case stage {case2} serve", exit=1, readonly=True),
+    Call("hold {video}", exit=1, readonly=True),
+    Call("rebuild-index", exit=1, readonly=True),
 ]
 
 
@@ -466,10 +492,12 @@ def convention_breaches(value, path: str = "") -> list[tuple]:
     return found
 
 
-def run(built: Built, call: Call, tmp: Path, as_json: bool):
+def run(built: Built, call: Call, tmp: Path, as_json: bool, request):
     refs = built.refs
     if call.fresh:
         store = tmp / "new-store"
+    elif call.readonly:
+        store = request.getfixturevalue("read_only_store")
     elif call.writes or call.prepare:
         store = tmp / "store"
         shutil.copytree(built.root, store)
@@ -488,14 +516,17 @@ def run(built: Built, call: Call, tmp: Path, as_json: bool):
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["people", "json"])
 @pytest.mark.parametrize("call", CALLS, ids=[c.id for c in CALLS])
-def test_every_command_exits_with_its_contract_code_and_no_traceback(built, call, as_json, tmp_path):
-    result = run(built, call, tmp_path, as_json)
+def test_every_command_exits_with_its_contract_code_and_no_traceback(built, call, as_json, tmp_path,
+                                                                     request):
+    result = run(built, call, tmp_path, as_json, request)
     assert "Traceback" not in result.output
     assert result.exit_code in CONTRACT_EXITS
     assert result.exit_code == call.exit, result.output
     if call.failed and result.exit_code != 2:  # click's usage errors print usage too
         reason = result.stderr.strip()
         assert reason.startswith("RK") and "\n" not in reason, "one line on stderr: code, what, what to do"
+        if call.readonly:
+            assert reason.startswith("RK103"), "a write to a read-only store says the store is read-only"
     if call.failed:
         assert result.stdout == "", "a command stopped by an error prints nothing on stdout, even with --json"
     elif as_json:
