@@ -122,6 +122,13 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
 
 
 # -- add / import -----------------------------------------------------------------
+def non_empty(value: str) -> str:
+    """A path that must not be empty: an unset "$CARD" would otherwise mean '.'."""
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
 class ProgressLine:
     """A one-line progress display on a terminal's stderr; silent elsewhere."""
 
@@ -206,6 +213,8 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
     import recordkeep as rk
     from recordkeep import Options
 
+    if stage is not None and case_no is None:
+        raise click.UsageError("--stage goes with --case NO")
     archive = open_archive(ctx)
     progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
@@ -216,7 +225,7 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
 
 
 @main.command(name="import")
-@click.argument("dump", type=click.Path(path_type=Path))
+@click.argument("dump", type=click.Path(), callback=lambda ctx, param, value: Path(non_empty(value)))
 @click.option("--device", help="Device id of the recorder, when the names do not carry it.")
 @click.option("--officer", help="Officer's certificate number (执法证号) for every file.")
 @click.option("--dry-run", is_flag=True, help="Read and hash, store nothing.")
@@ -377,6 +386,9 @@ def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool
     view = rk.party_view(archive, party_ref, show_pii=show_pii)
     if show_pii:
         rk.note_pii_shown(archive, view["party"]["key"])
+        if archive.readonly:
+            click.echo("notice: the store is read-only: this showing of unmasked numbers could not be "
+                       "journaled", err=True)
     if as_json:
         emit(view)
         return
@@ -465,25 +477,33 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
 @case.command(name="publish")
 @click.argument("case_no", metavar="NO")
 @click.option("--at", required=True, help="Publication date (公示), T.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def case_publish(ctx: click.Context, case_no: str, at: str) -> None:
+def case_publish(ctx: click.Context, case_no: str, at: str, as_json: bool) -> None:
     """Record when the decision was published."""
     import recordkeep as rk
 
-    rk.publish(open_archive(ctx), case_no, at)
-    click.echo("published")
+    data = rk.publish(open_archive(ctx), case_no, at)
+    if as_json:
+        emit({"case_no": data["case_no"], "published_at": data["at"]})
+    else:
+        click.echo(f"published {data['case_no']} at {short_time(data['at'])}")
 
 
 @case.command(name="close")
 @click.argument("case_no", metavar="NO")
 @click.option("--at", help="When the case was closed (结案), T.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def case_close(ctx: click.Context, case_no: str, at: str | None) -> None:
+def case_close(ctx: click.Context, case_no: str, at: str | None, as_json: bool) -> None:
     """Close the case."""
     import recordkeep as rk
 
-    rk.close_case(open_archive(ctx), case_no, at)
-    click.echo("closed")
+    data = rk.close_case(open_archive(ctx), case_no, at)
+    if as_json:
+        emit({"case_no": data["case_no"], "closed_at": data["at"]})
+    else:
+        click.echo(f"closed {data['case_no']} at {short_time(data['at'])}")
 
 
 @case.command(name="link")
@@ -608,7 +628,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=2**63 - 1), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party: str | None,
@@ -916,6 +936,8 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     """Check every stored byte (or a case's, a party's) against its digest."""
     from recordkeep import scope, verify
 
+    if sum(x is not None for x in (case_no, party, since)) > 1:
+        raise click.UsageError("give one of --case, --party or --since")
     archive = open_archive(ctx)
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)

@@ -57,6 +57,10 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return f"stored from {where} ({d.get('kind')}, {d.get('size')} bytes)"
         case "record.seen":
             return f"seen again at {where}"
+        case "batch.finished":
+            r = d.get("receipt") or {}
+            return (f"{d.get('command')} of {d.get('source') or 'files'} finished: {r.get('seen')} seen, "
+                    f"{r.get('stored')} stored, {r.get('not_stored')} not stored ({r.get('verdict')})")
         case "record.linked":
             target = " / ".join(x for x in (d.get("case_no"), d.get("stage"), d.get("party")) if x)
             return f"linked to {target}: {len(d['digests'])} record(s)"

@@ -321,8 +321,15 @@ class InputError(RecordkeepError):
     code = "RK400"
 
 
-class InvalidDigest(InputError):
-    """Not a digest."""
+class MalformedInput(InputError):
+    """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
+
+    exit_code = EXIT_USAGE
+
+
+class InvalidDigest(MalformedInput):
+    """Not a digest at all (too short, not hex); an unknown or ambiguous digest is a
+    well-formed value refused (RK402, RK403)."""
 
     code = "RK401"
     hint = "give 64 hex digits (optionally 'blake3:'), or a unique prefix of at least 8"
@@ -346,12 +353,6 @@ class InvalidValue(InputError):
     """A value is not acceptable here."""
 
     code = "RK404"
-
-
-class MalformedInput(InputError):
-    """Syntax that does not parse (a date, a stage): the CLI exits 2, as for usage."""
-
-    exit_code = EXIT_USAGE
 
 
 class BadTime(MalformedInput):

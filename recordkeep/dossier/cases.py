@@ -115,7 +115,7 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
     return data
 
 
-def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> None:
+def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> dict:
     data = {"at": _time(archive, at)}
 
     def build() -> list[Draft]:
@@ -123,13 +123,15 @@ def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> 
         return [Draft(event_type, data)]
 
     archive.transact(build)
+    return data
 
 
-def publish(archive: Archive, case_ref: str, at: str) -> None:
-    """Record when the decision was published (公示)."""
-    _dated(archive, "case.published", case_ref, at)
+def publish(archive: Archive, case_ref: str, at: str) -> dict:
+    """Record when the decision was published (公示); return the event's data
+    (``case_no`` as stored, ``at``)."""
+    return _dated(archive, "case.published", case_ref, at)
 
 
-def close_case(archive: Archive, case_ref: str, at: str | None = None) -> None:
-    """Close (结案) the case."""
-    _dated(archive, "case.closed", case_ref, at)
+def close_case(archive: Archive, case_ref: str, at: str | None = None) -> dict:
+    """Close (结案) the case; return the event's data (``case_no`` as stored, ``at``)."""
+    return _dated(archive, "case.closed", case_ref, at)

@@ -124,6 +124,9 @@ def write_file(path: Path, text: str) -> None:
 def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
     """Copy a blob, checking its BLAKE3 on the way; return (sha256, size)."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if archive.objects.size(digest) is None:  # a missing blob is an integrity problem, not the disk's
+        raise errors.IntegrityError(f"blob {digest[:12]} is missing: export stopped",
+                                    path=archive.objects.location(digest))
     with archive.objects.open(digest) as src, open(target, "wb") as out:
         blake, size, extra = hash_stream(src, extra=("sha256",), sink=out.write)
         out.flush()
