@@ -82,8 +82,16 @@ def open_archive(ctx: click.Context):
     from recordkeep import Archive
 
     archive = Archive.open(ctx.obj["store"], actor=ctx.obj["actor"])
-    ctx.call_on_close(archive.close)
+    ctx.call_on_close(lambda: close_archive(archive))
     return archive
+
+
+def close_archive(archive) -> None:
+    """Close the store; say on stderr when the index answered from before an event it
+    cannot fold."""
+    if archive.fold_error is not None:
+        click.echo(f"notice: {archive.fold_error}", err=True)
+    archive.close()
 
 
 # -- init ------------------------------------------------------------------------
@@ -122,13 +130,6 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
 
 
 # -- add / import -----------------------------------------------------------------
-def non_empty(value: str) -> str:
-    """A path that must not be empty: an unset "$CARD" would otherwise mean '.'."""
-    if not value.strip():
-        raise click.BadParameter("must not be empty")
-    return value
-
-
 class ProgressLine:
     """A one-line progress display on a terminal's stderr; silent elsewhere."""
 
@@ -160,7 +161,7 @@ def receipt_json(receipt) -> dict:
 
 
 def print_receipt(receipt, *, heading: str) -> None:
-    from recordkeep import display_path
+    from recordkeep import display_path, errors
 
     for o in receipt.outcomes:
         digest = (o.digest or "")[:12] or "-" * 12
@@ -182,6 +183,11 @@ def print_receipt(receipt, *, heading: str) -> None:
                    "run 'recordkeep verify' before wiping the recorder.")
     else:
         click.echo("VERDICT: INCOMPLETE: some files were not stored: DO NOT wipe the recorder.")
+    if receipt.damaged:
+        click.echo(f"{len(receipt.damaged)} file(s) damaged: stored exactly as on the card; the file "
+                   "itself is damaged (keep the card's copy for the record):")
+        for o in receipt.damaged:
+            click.echo(f"  {errors.MediaDamaged.code} {display_path(o.path)}: {o.damage}")
     if receipt.lock_error:
         click.echo(f"notice: {receipt.lock_error}")
 
@@ -196,7 +202,7 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--case", "case_no", help="Link the files to this case (needs --stage).")
 @click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行.")
 @click.option("--party", help="Link the files to this party (key, identity number or name).")
@@ -206,7 +212,7 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
               help="Re-read each stored copy from the disk itself, as import does by default.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage: str | None,
+def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: str | None,
         party: str | None, doc_type: str | None, officer: str | None, readback: bool,
         as_json: bool) -> None:
     """Store files (scans, single clips) as records, optionally linked to a case."""
@@ -225,14 +231,14 @@ def add(ctx: click.Context, files: tuple[Path, ...], case_no: str | None, stage:
 
 
 @main.command(name="import")
-@click.argument("dump", type=click.Path(), callback=lambda ctx, param, value: Path(non_empty(value)))
+@click.argument("dump", type=click.Path())
 @click.option("--device", help="Device id of the recorder, when the names do not carry it.")
 @click.option("--officer", help="Officer's certificate number (执法证号) for every file.")
 @click.option("--dry-run", is_flag=True, help="Read and hash, store nothing.")
 @click.option("--no-readback", is_flag=True, help="Skip re-reading each stored copy from disk.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def import_(ctx: click.Context, dump: Path, device: str | None, officer: str | None, dry_run: bool,
+def import_(ctx: click.Context, dump: str, device: str | None, officer: str | None, dry_run: bool,
             no_readback: bool, as_json: bool) -> None:
     """Import a recorder dump (a mounted card or a copied folder)."""
     from recordkeep import Options, import_dump
@@ -662,13 +668,13 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
 
 # -- export -----------------------------------------------------------------------------
 @main.command(name="export")
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path())
 @click.option("--case", "case_no", help="Export this case.")
 @click.option("--party", help="Export this party's 一户式 dossier.")
 @click.option("--format", "fmt", type=click.Choice(["bagit", "html"]), default="bagit", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def export_cmd(ctx: click.Context, dest: Path, case_no: str | None, party: str | None, fmt: str,
+def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | None, fmt: str,
                as_json: bool) -> None:
     """Write a self-verifying BagIt package (or an offline HTML dossier) of a case or party."""
     import recordkeep as rk
@@ -1045,13 +1051,13 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_json: bool) -> None:
     """Walk the hash chain; name the first bad line."""
-    from recordkeep import errors
+    from recordkeep import errors, refs
 
     archive = open_archive(ctx)
     if bag is not None:
         verify_bag_journal(ctx, archive, bag, as_json)
         return
-    report = archive.journal.verify_chain(head=head_hash.lower() if head_hash else None)
+    report = archive.journal.verify_chain(head=refs.head_hash(head_hash) if head_hash is not None else None)
     ok = report.problem is None and report.found_head is not False
     if as_json:
         emit({"ok": ok, "lines": report.lines, "head": {"seq": report.head.seq, "hash": report.head.hash},

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from . import errors, index, settings
+from . import errors, index, settings, validate
 from .index import FILENAME as INDEX_FILE
 from .index import Index
 from .store.fs import atomic_write, os_error
@@ -89,7 +89,7 @@ class Archive:
 
     def __init__(self, root: Path, actor: str) -> None:
         self.root = root
-        self.actor = actor
+        self.actor = validate.actor(actor)
         self.settings = settings.load(root)
         self.objects, self.journal = open_backend(root, self.settings)
         self.readonly = not _writable(root)

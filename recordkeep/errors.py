@@ -35,7 +35,9 @@ class RecordkeepError(Exception):
             parts.append(f"file: {self.path!r}" if "\n" in self.path else f"file: {self.path}")
         if self.hint:
             parts.append(self.hint)
-        return " | ".join(parts)
+        # one printable line whatever was typed: undecodable bytes escaped, never a second line
+        line = " | ".join(parts).encode("utf-8", "backslashreplace").decode("utf-8")
+        return line.replace("\n", "\\n").replace("\r", "\\r")
 
 
 # 1xx: store and configuration ------------------------------------------------
@@ -382,6 +384,13 @@ class BadKind(MalformedInput):
 
     code = "RK408"
     hint = "a kind is video|audio|photo|document|other"
+
+
+class EmptyPath(MalformedInput):
+    """An empty path (an unset variable, say): never taken for the current folder."""
+
+    code = "RK409"
+    hint = "name the file or folder"
 
 
 class InvalidIdNumber(InputError):

@@ -603,7 +603,7 @@ def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
     raw = os.fsencode(path)
     if not raw.strip():
-        raise errors.InvalidPath("an empty path was given", hint="name the file or folder")
+        raise errors.EmptyPath("an empty path was given")
     return path
 
 

@@ -98,6 +98,14 @@ def digest_prefix(text: str) -> str:
     return m.group(1)
 
 
+def head_hash(text: str) -> str:
+    """A journal head as noted by an auditor: exactly 64 hex digits (InvalidDigest)."""
+    value = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise errors.InvalidDigest(f"a journal head is 64 hex digits, not {text!r}")
+    return value
+
+
 def bare(digest: str) -> str:
     """A digest without its ``blake3:`` tag."""
     return digest.split(":", 1)[1] if ":" in digest else digest

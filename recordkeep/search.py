@@ -30,13 +30,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import errors
+from . import errors, validate
 from .archive import Archive
 from .dossier.parties import Party
 from .dossier.views import record_summary
 from .index import resolve
 from .index import search as finder
 from .refs import check_officer, parse_kind, parse_stage, utc_key
+
+MAX_LIMIT = 100_000  # records, parties and cases a search lists at most
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
         party=resolve.party(archive.index, q.party) if q.party is not None else None,
         officer=check_officer(q.officer) if q.officer is not None else None,
-        device=q.device.strip() if q.device is not None else None,
+        device=validate.text(q.device, "the device") if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
         until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,
         stage=parse_stage(q.stage) if q.stage else None,
@@ -76,6 +78,7 @@ def search(archive: Archive, query: Query) -> dict:
     """Records matching ``query`` (newest first), and the parties and cases matching its text."""
     if query.limit < 1:
         raise errors.InvalidValue(f"--limit must be at least 1, not {query.limit}")
+    validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
     hits = finder.find(archive.index, filters(archive, query), query.text, query.limit)
     return {
         "records": [{**record_summary(row), "cases": hits.cases_of[row["digest"]],

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import unicodedata
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from ..dossier.views import case_view, party_view
 from ..index import dossier as rows
 from ..index import records, resolve, touching
 from ..refs import STAGES
-from ..store.fs import fsync_dir, os_error
+from ..store.fs import fsync_dir, os_error, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft
 
@@ -149,8 +148,11 @@ def staged(dest: Path) -> Iterator[Path]:
         raise errors.ExportDestExists("the export destination exists and is not empty", path=dest)
     if not dest.parent.is_dir():
         raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
-    work = dest.parent / f".{dest.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    work.mkdir()
+    work = dest.parent / f".{dest.name[:100]}.partial-{temp_name()}"
+    try:
+        work.mkdir()
+    except OSError as exc:
+        raise os_error(exc, "starting the export", dest) from exc
     try:
         yield work
         for d in sorted({p.parent for p in work.rglob("*")} | {work}):
@@ -166,10 +168,23 @@ def staged(dest: Path) -> Iterator[Path]:
         raise
 
 
+def destination(archive: Archive, dest: str | os.PathLike) -> Path:
+    """``dest`` as an absolute path; InvalidPath when it is empty or inside the store."""
+    if not os.fspath(dest).strip():
+        raise errors.EmptyPath("an empty export destination was given")
+    path = Path(dest).absolute()
+    store = Path(os.path.realpath(archive.root))
+    inside = Path(os.path.realpath(path.parent)) / path.name
+    if inside == store or store in inside.parents:
+        raise errors.InvalidPath("the export destination lies inside the store", path=path,
+                                 hint="export to a folder outside the store (a USB disk, a share)")
+    return path
+
+
 def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = None,
                party: str | None = None) -> ExportResult:
     """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
-    dest = Path(dest).absolute()
+    dest = destination(archive, dest)
     scope, entries = plan(archive, case=case, party=party)
     result = ExportResult(dest, "bagit", entries=entries)
     with staged(dest) as work:

@@ -37,7 +37,7 @@ from ..dossier.views import case_view, party_view
 from ..index import people
 from ..media import thumbnails
 from ..refs import PENALTY_KINDS
-from .bagit import ExportResult, journal_export, plan, staged, write_file
+from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
 
@@ -54,7 +54,7 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     """Write the offline dossier of ``case`` or ``party`` (exactly one) to ``dest`` (new or
     empty) and journal it. ``files``/``bytes`` count what was written; ``records`` the
     distinct records shown."""
-    dest = Path(dest).absolute()
+    dest = destination(archive, dest)
     scope, entries = plan(archive, case=case, party=party)
     view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
     digests = sorted({e["digest"] for e in entries})

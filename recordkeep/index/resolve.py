@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .. import errors
+from .. import errors, validate
 from ..ids import mask_identity
 from ..refs import PARTY_KEY, digest_prefix, fold_case_no
 from .core import Index
@@ -25,7 +25,8 @@ def digest(ix: Index, text: str) -> str:
 
 def case(ix: Index, text: str) -> str:
     """The stored case number for ``text`` (full/half-width and brackets folded)."""
-    row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (fold_case_no(text),)).fetchone()
+    key = fold_case_no(validate.text(text, "the case number"))
+    row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (key,)).fetchone()
     if row is None:
         raise errors.UnknownCase(f"no case {text}")
     return row[0]
@@ -34,7 +35,7 @@ def case(ix: Index, text: str) -> str:
 def party(ix: Index, ref: str) -> str:
     """A party's key from its key (P12), identity number or exact name."""
     conn = ix.conn
-    text = unicodedata.normalize("NFKC", ref).strip()
+    text = unicodedata.normalize("NFKC", validate.text(ref, "the party"))
     m = PARTY_KEY.fullmatch(text)
     if m:
         row = conn.execute("SELECT key FROM parties WHERE num = ?", (int(m.group(1)),)).fetchone()
