@@ -248,3 +248,28 @@ def test_a_missing_blob_or_a_missing_ffmpeg_gives_a_note_never_an_exception(tmp_
     assert no_tool.path is None and "ffmpeg not found" in no_tool.note
     assert thumbnails.render(None, "video", tmp_path / "t3").note == "no preview: the file was disposed"
     assert list(tmp_path.glob("t*")) == []
+
+
+def test_previews_are_made_from_a_path_that_is_not_utf8_and_looks_like_a_protocol(
+        tmp_path, dump_dir, monkeypatch):
+    """ffmpeg-python builds the command: a blob's raw path bytes must reach ffmpeg as a file
+    (``file:``), even a relative path that starts like the ``concat:`` protocol, and a folder
+    name that is not UTF-8 must not break the command."""
+    from recordkeep import thumbnails
+
+    monkeypatch.chdir(tmp_path)
+    folder = Path(os.fsdecode(b"concat:" + GBK_NAME))
+    folder.mkdir()
+    clip = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.MP4"))
+    wav = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.WAV"))
+    shutil.copyfile(clip, folder / "clip")
+    shutil.copyfile(wav, folder / "sound")
+    out = tmp_path / "thumbs"
+    frame = thumbnails.render(folder / "clip", "video", out / "v")
+    wave = thumbnails.render(folder / "sound", "audio", out / "a")
+    assert (frame.path, frame.note) == (out / "v.jpg", None)
+    assert (wave.path, wave.note) == (out / "a.png", None)
+    with Image.open(frame.path) as img:
+        assert img.size == (240, 180)
+    with Image.open(wave.path) as img:
+        assert img.size == (thumbnails.WIDTH, thumbnails.WAVE_HEIGHT)
