@@ -130,11 +130,15 @@ def _source(blob: Path) -> bytes:
     return b"file:" + os.fsencode(blob)  # "file:" so no part of a path reads as a protocol
 
 
+def _target(out: Path) -> bytes:
+    return b"file:" + os.fsencode(out)  # as _source; with update=1 below, no "%d" pattern either
+
+
 def _video_frame_job(source: bytes, out: Path, seek: str):
     """One frame at ``seek`` seconds, at most WIDTH wide, as a JPEG (image2)."""
     return (ffmpeg.input(source, ss=seek)["V"]  # V: video that is not cover art
             .filter("scale", WIDTH, -2)
-            .output(os.fsencode(out), format="image2", **{"frames:v": 1, "q:v": 4}))
+            .output(_target(out), format="image2", update=1, **{"frames:v": 1, "q:v": 4}))
 
 
 def _waveform_job(source: bytes, out: Path):
@@ -142,7 +146,7 @@ def _waveform_job(source: bytes, out: Path):
     return (ffmpeg.input(source)
             .filter("aformat", channel_layouts="mono")
             .filter("showwavespic", s=f"{WIDTH}x{WAVE_HEIGHT}", colors="0x1f5f8b")
-            .output(os.fsencode(out), format="image2", **{"frames:v": 1}))
+            .output(_target(out), format="image2", update=1, **{"frames:v": 1}))
 
 
 def _video_frame(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:

@@ -252,9 +252,9 @@ def test_a_missing_blob_or_a_missing_ffmpeg_gives_a_note_never_an_exception(tmp_
 
 def test_previews_are_made_from_a_path_that_is_not_utf8_and_looks_like_a_protocol(
         tmp_path, dump_dir, monkeypatch):
-    """ffmpeg-python builds the command: a blob's raw path bytes must reach ffmpeg as a file
-    (``file:``), even a relative path that starts like the ``concat:`` protocol, and a folder
-    name that is not UTF-8 must not break the command."""
+    """ffmpeg-python builds the command: a blob's and a preview's raw path bytes must reach
+    ffmpeg as files (``file:``), even relative paths that start like the ``concat:``
+    protocol, and a folder name that is not UTF-8 must not break the command."""
     from recordkeep import thumbnails
 
     monkeypatch.chdir(tmp_path)
@@ -264,7 +264,7 @@ def test_previews_are_made_from_a_path_that_is_not_utf8_and_looks_like_a_protoco
     wav = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.WAV"))
     shutil.copyfile(clip, folder / "clip")
     shutil.copyfile(wav, folder / "sound")
-    out = tmp_path / "thumbs"
+    out = folder / "thumbs%03d"  # relative too, and image2 must not read it as a pattern
     frame = thumbnails.render(folder / "clip", "video", out / "v")
     wave = thumbnails.render(folder / "sound", "audio", out / "a")
     assert (frame.path, frame.note) == (out / "v.jpg", None)
