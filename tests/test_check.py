@@ -364,6 +364,7 @@ def test_check_answers_the_same_after_rebuild_index(cli, parties, tmp_path):
     assert check(cli) == before
 
 
+@pytest.mark.slow  # a real read-only bind mount
 def test_check_and_stats_work_on_a_read_only_mount_and_dispose_says_read_only(cli, store, parties, tmp_path):
     import json
 

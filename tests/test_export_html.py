@@ -126,6 +126,7 @@ def render_in_chromium(page: Path, work: Path) -> tuple[Path, list[str]]:
     return shot, asked
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
 def test_the_dossier_renders_in_headless_chromium_without_asking_the_network(dossier, tmp_path):
     assert network_refs(dossier) == []
@@ -141,6 +142,7 @@ def test_the_dossier_renders_in_headless_chromium_without_asking_the_network(dos
     assert accent > 10_000, "the stylesheet did not load (no stage headers in its colour)"
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
 def test_the_network_check_catches_a_page_that_asks_for_a_remote_image(tmp_path):
     page = tmp_path / "bad" / "index.html"

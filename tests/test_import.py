@@ -239,6 +239,7 @@ def test_a_file_that_grows_while_being_read_is_unstable_and_not_recorded(store, 
         assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
 
 
+@pytest.mark.slow  # a process killed
 def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store, tmp_path):
     card = tmp_path / "card"
     card.mkdir()
@@ -275,6 +276,7 @@ def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_pa
     assert run_recordkeep("log", "verify", store=store).returncode == 0
 
 
+@pytest.mark.slow  # a real tmpfs mount
 def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_freed(tmp_path):
     with small_disk(tmp_path / "small", "24m") as mnt:
         store = mnt / "store"

@@ -137,6 +137,7 @@ def _run(store: Path, files: Path, ops: list) -> dict:
 _BUCKETS: dict[str, str] = {}
 
 
+@pytest.mark.slow  # a real S3 server (SeaweedFS)
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation.filter(lambda op: op[0] != "torn"), min_size=1, max_size=6))
 def test_a_live_index_over_s3_equals_one_rebuilt_and_one_on_a_second_workstation(
