@@ -260,6 +260,7 @@ def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store
     assert run_recordkeep("log", "verify", store=store).returncode == 0
 
 
+@pytest.mark.slow  # two import processes at once, ~2-3 s
 def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(dump_dir, other)

@@ -95,6 +95,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.slow  # 25 generated stores, ~11 s
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=1, max_size=8))
 def test_a_live_index_equals_one_rebuilt_from_the_journal(tmp_path_factory, ops):

@@ -129,6 +129,7 @@ def test_truncating_a_blob_is_found_and_verify_does_not_crash(cli, store, tmp_pa
     assert cli.json("verify", "--fast")["problems"][0]["code"] == "RK211"
 
 
+@pytest.mark.slow  # a 768 MiB file, ~6 s
 def test_a_blob_truncated_while_verify_hashes_it_is_reported_not_a_crash(store, tmp_path):
     src = write_random(tmp_path / "huge.bin", 768 << 20)
     run_recordkeep("add", "--no-readback", str(src), store=store, check=True)
