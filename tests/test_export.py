@@ -18,8 +18,7 @@ CASE = "坡城管罚〔2021〕12号"
 
 
 @pytest.fixture
-def dossier(cli, dump_dir, tmp_path):
-    cli("import", str(dump_dir))
+def dossier(cli, imported, tmp_path):
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
     cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", "91512081MA62K0260E")
     cli("case", "open", CASE, "--party", "P1", "--title", "违法建设")

@@ -29,13 +29,6 @@ def files_by_path(receipt_json: dict) -> dict[str, dict]:
     return {f.get("path") or f["path_hex"]: f for f in receipt_json["files"]}
 
 
-@pytest.fixture
-def imported(cli, dump_dir):
-    result = cli("import", str(dump_dir), "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_importing_a_dump_stores_every_file_and_says_the_recorder_may_be_wiped(imported, dump):
     _, manifest = dump
     files = files_by_path(imported)
