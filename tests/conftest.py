@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,11 +59,20 @@ def bad_dir(bad) -> Path:
     return bad[0]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    """An initialised, empty store folder."""
-    root = tmp_path / "store"
+@pytest.fixture(scope="session")
+def _empty_store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("empty") / "store"
     Archive.init(root, actor="tester@test").close()
+    return root
+
+
+@pytest.fixture
+def store(tmp_path: Path, _empty_store: Path) -> Path:
+    """An initialised, empty store folder: a copy of one initialised once a session (an init
+    takes ~0.2 s, mostly sqlite-utils splitting the index's migration scripts, and nearly
+    every test wants a store; a store is its folder, nothing outside it names it)."""
+    root = tmp_path / "store"
+    shutil.copytree(_empty_store, root, symlinks=True)
     return root
 
 
@@ -91,6 +102,27 @@ class Cli:
 @pytest.fixture
 def cli(store: Path) -> Cli:
     return Cli(store)
+
+
+@pytest.fixture(scope="session")
+def dump_imported_once(tmp_path_factory, dump_dir) -> tuple[Path, dict]:
+    """A store into which clerk@station1 imported the dump, and the receipt (``--json``).
+    Imported once a session: most of an import's time is ffprobe's, ~1 s for the dump."""
+    root = tmp_path_factory.mktemp("imported") / "store"
+    Archive.init(root, actor="tester@test").close()
+    result = Cli(root)("import", str(dump_dir), "--json")
+    assert result.exit_code == 0, result.output
+    return root, json.loads(result.stdout)
+
+
+@pytest.fixture
+def imported(store: Path, dump_imported_once) -> dict:
+    """``store`` as if ``cli`` had just imported the dump into it (a copy of the session's
+    import); the import's receipt. Ask for it before ``archive``, which opens the store."""
+    template, receipt = dump_imported_once
+    shutil.rmtree(store)
+    shutil.copytree(template, store, symlinks=True)
+    return copy.deepcopy(receipt)
 
 
 def run_recordkeep(*args: str, store: Path, check: bool = False, **kw) -> subprocess.CompletedProcess:

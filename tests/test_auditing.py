@@ -21,8 +21,7 @@ def blocks(language: str) -> list[str]:
 
 
 @pytest.fixture
-def exported(cli, dump_dir, tmp_path) -> Path:
-    cli("import", str(dump_dir))
+def exported(cli, imported, tmp_path) -> Path:
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
     cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1")
     result = cli("case", "link", "坡城管罚〔2021〕12号", "--officer", "440301123456",
@@ -39,8 +38,7 @@ def run_shell(script: str, cwd: Path, **subs: str) -> subprocess.CompletedProces
     return subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True)
 
 
-def test_the_documented_b3sum_step_passes_and_then_catches_a_flipped_bit(cli, store, dump_dir, tmp_path):
-    cli("import", str(dump_dir))
+def test_the_documented_b3sum_step_passes_and_then_catches_a_flipped_bit(cli, store, imported, tmp_path):
     step = blocks("sh")[0].replace("/tmp/store.b3", str(tmp_path / "store.b3"))
     ok = run_shell(step, tmp_path, STORE=str(store))
     assert ok.returncode == 0 and "all blobs intact" in ok.stdout, ok.stderr
@@ -53,8 +51,7 @@ def test_the_documented_b3sum_step_passes_and_then_catches_a_flipped_bit(cli, st
     assert bad.returncode != 0 and "FAILED" in bad.stdout
 
 
-def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, store, dump_dir, tmp_path):
-    cli("import", str(dump_dir))
+def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, store, imported, tmp_path):
     script = tmp_path / "check_chain.py"
     script.write_text(blocks("python")[0])
     journal = store / "journal" / "events.jsonl"

@@ -8,6 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import ffmpeg
 import pytest
 
 from recordkeep import errors, workdays
@@ -222,10 +223,10 @@ def test_linked_review_documents_count_and_an_undated_one_is_unknown(cli, partie
 
 # -- full AV recording of seizures and demolitions ------------------------------------------------
 def _clip(path: Path, seconds: int, tag: str) -> Path:
-    subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc=size=64x48:rate=1:duration={seconds}", "-c:v", "libx264", "-preset",
-                    "ultrafast", "-pix_fmt", "yuv420p", "-metadata", f"comment={tag}", str(path)],
-                   check=True, capture_output=True, timeout=60)
+    job = ffmpeg.input(f"testsrc=size=64x48:rate=1:duration={seconds}", f="lavfi").output(
+        str(path), metadata=f"comment={tag}", preset="ultrafast", pix_fmt="yuv420p", **{"c:v": "libx264"})
+    cmd = job.global_args("-hide_banner", "-nostdin", "-v", "error").overwrite_output().compile()
+    subprocess.run(cmd, check=True, capture_output=True, timeout=60)  # ffmpeg-python's run has no timeout
     return path
 
 
@@ -363,6 +364,7 @@ def test_check_answers_the_same_after_rebuild_index(cli, parties, tmp_path):
     assert check(cli) == before
 
 
+@pytest.mark.slow  # a real read-only bind mount
 def test_check_and_stats_work_on_a_read_only_mount_and_dispose_says_read_only(cli, store, parties, tmp_path):
     import json
 

@@ -19,6 +19,8 @@ from recordkeep.store.hashing import hash_file
 from .conftest import REPO, run_recordkeep, write_random
 from .mounts import read_only_view
 
+pytestmark = pytest.mark.slow  # processes killed and racing, real read-only mounts
+
 
 def start_add(store: Path, *files: Path) -> subprocess.Popen:
     env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}

@@ -18,8 +18,7 @@ CASE = "坡城管罚〔2021〕12号"
 
 
 @pytest.fixture
-def dossier(cli, dump_dir, tmp_path):
-    cli("import", str(dump_dir))
+def dossier(cli, imported, tmp_path):
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
     cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", "91512081MA62K0260E")
     cli("case", "open", CASE, "--party", "P1", "--title", "违法建设")
@@ -106,6 +105,7 @@ def test_an_existing_non_empty_destination_is_refused(cli, dossier, tmp_path):
     assert (dest / "something").read_text() == "keep me"
 
 
+@pytest.mark.slow  # a real tmpfs mount
 def test_a_full_disk_mid_export_leaves_no_bag_that_looks_complete(cli, dossier, tmp_path):
     with small_disk(tmp_path / "small", "96k") as mnt:
         result = cli("export", "--case", CASE, str(mnt / "bag"))
@@ -134,6 +134,7 @@ def test_a_flipped_bit_in_the_bag_is_caught_by_bagit(cli, dossier, tmp_path):
         bagit.Bag(str(dest)).validate()
 
 
+@pytest.mark.slow  # a real read-only bind mount
 def test_export_to_elsewhere_works_from_a_read_only_store(cli, dossier, tmp_path, store):
     with read_only_view(store, tmp_path / "ro") as view:
         with Archive.open(view) as archive:

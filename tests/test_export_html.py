@@ -126,6 +126,7 @@ def render_in_chromium(page: Path, work: Path) -> tuple[Path, list[str]]:
     return shot, asked
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
 def test_the_dossier_renders_in_headless_chromium_without_asking_the_network(dossier, tmp_path):
     assert network_refs(dossier) == []
@@ -141,6 +142,7 @@ def test_the_dossier_renders_in_headless_chromium_without_asking_the_network(dos
     assert accent > 10_000, "the stylesheet did not load (no stage headers in its colour)"
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
 def test_the_network_check_catches_a_page_that_asks_for_a_remote_image(tmp_path):
     page = tmp_path / "bad" / "index.html"
@@ -248,3 +250,28 @@ def test_a_missing_blob_or_a_missing_ffmpeg_gives_a_note_never_an_exception(tmp_
     assert no_tool.path is None and "ffmpeg not found" in no_tool.note
     assert thumbnails.render(None, "video", tmp_path / "t3").note == "no preview: the file was disposed"
     assert list(tmp_path.glob("t*")) == []
+
+
+def test_previews_are_made_from_a_path_that_is_not_utf8_and_looks_like_a_protocol(
+        tmp_path, dump_dir, monkeypatch):
+    """ffmpeg-python builds the command: a blob's and a preview's raw path bytes must reach
+    ffmpeg as files (``file:``), even relative paths that start like the ``concat:``
+    protocol, and a folder name that is not UTF-8 must not break the command."""
+    from recordkeep.media import thumbnails
+
+    monkeypatch.chdir(tmp_path)
+    folder = Path(os.fsdecode(b"concat:" + GBK_NAME))
+    folder.mkdir()
+    clip = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.MP4"))
+    wav = next((dump_dir / make_dump.DEVICE_1_DIR).glob("*.WAV"))
+    shutil.copyfile(clip, folder / "clip")
+    shutil.copyfile(wav, folder / "sound")
+    out = folder / "thumbs%03d"  # relative too, and image2 must not read it as a pattern
+    frame = thumbnails.render(folder / "clip", "video", out / "v")
+    wave = thumbnails.render(folder / "sound", "audio", out / "a")
+    assert (frame.path, frame.note) == (out / "v.jpg", None)
+    assert (wave.path, wave.note) == (out / "a.png", None)
+    with Image.open(frame.path) as img:
+        assert img.size == (240, 180)
+    with Image.open(wave.path) as img:
+        assert img.size == (thumbnails.WIDTH, thumbnails.WAVE_HEIGHT)

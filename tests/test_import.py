@@ -29,13 +29,6 @@ def files_by_path(receipt_json: dict) -> dict[str, dict]:
     return {f.get("path") or f["path_hex"]: f for f in receipt_json["files"]}
 
 
-@pytest.fixture
-def imported(cli, dump_dir):
-    result = cli("import", str(dump_dir), "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_importing_a_dump_stores_every_file_and_says_the_recorder_may_be_wiped(imported, dump):
     _, manifest = dump
     files = files_by_path(imported)
@@ -239,6 +232,7 @@ def test_a_file_that_grows_while_being_read_is_unstable_and_not_recorded(store, 
         assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
 
 
+@pytest.mark.slow  # a process killed
 def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store, tmp_path):
     card = tmp_path / "card"
     card.mkdir()
@@ -259,6 +253,7 @@ def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store
     assert run_recordkeep("log", "verify", store=store).returncode == 0
 
 
+@pytest.mark.slow  # two import processes at once, ~2-3 s
 def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(dump_dir, other)
@@ -275,6 +270,7 @@ def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_pa
     assert run_recordkeep("log", "verify", store=store).returncode == 0
 
 
+@pytest.mark.slow  # a real tmpfs mount
 def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_freed(tmp_path):
     with small_disk(tmp_path / "small", "24m") as mnt:
         store = mnt / "store"

@@ -95,6 +95,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.slow  # 25 generated stores, ~11 s
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=1, max_size=8))
 def test_a_live_index_equals_one_rebuilt_from_the_journal(tmp_path_factory, ops):
@@ -137,6 +138,7 @@ def _run(store: Path, files: Path, ops: list) -> dict:
 _BUCKETS: dict[str, str] = {}
 
 
+@pytest.mark.slow  # a real S3 server (SeaweedFS)
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation.filter(lambda op: op[0] != "torn"), min_size=1, max_size=6))
 def test_a_live_index_over_s3_equals_one_rebuilt_and_one_on_a_second_workstation(

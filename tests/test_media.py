@@ -166,6 +166,7 @@ def test_to_data_is_json_safe_without_floats_or_nones(dump, bad):
             json.dumps(data)
 
 
+@pytest.mark.slow  # every file probed twice, ~2.5 s
 def test_probing_in_a_worker_pool_gives_the_same_facts(dump):
     root, manifest = dump
     names = [rel for rel, info in manifest.items()  # PDFs and TIFFs probed at once

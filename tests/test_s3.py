@@ -21,6 +21,8 @@ from .conftest import REPO, Cli, write_random
 from .index_dump import dump as dump_index
 from .s3server import SeaweedFS, weed_binary
 
+pytestmark = pytest.mark.slow  # a real S3 server (SeaweedFS)
+
 
 def rk(*args: str, store: Path, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """``recordkeep`` as a real process (its own boto3, its own credentials)."""

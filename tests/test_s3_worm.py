@@ -19,6 +19,8 @@ from recordkeep.store.hashing import hash_file
 
 from .conftest import Cli
 
+pytestmark = pytest.mark.slow  # a real S3 server (SeaweedFS)
+
 OLD = "DSJ001_440301123456_20210315083000_{:04d}{}.bin"  # recorded 2021-03-15: long past six months
 CASE = "坡城管罚〔2021〕12号"
 SHORT = 0.00005  # [worm] blob_days of about 4 seconds: a lock a test can see run out

@@ -130,6 +130,7 @@ def test_truncating_a_blob_is_found_and_verify_does_not_crash(cli, store, tmp_pa
     assert cli.json("verify", "--fast")["problems"][0]["code"] == "RK211"
 
 
+@pytest.mark.slow  # a 768 MiB file, ~6 s
 def test_a_blob_truncated_while_verify_hashes_it_is_reported_not_a_crash(store, tmp_path):
     src = write_random(tmp_path / "huge.bin", 768 << 20)
     run_recordkeep("add", "--no-readback", str(src), store=store, check=True)
@@ -202,6 +203,7 @@ def test_an_unreferenced_blob_is_a_notice_and_is_adopted_by_the_next_add(store, 
         assert verify(archive).notices == []
 
 
+@pytest.mark.slow  # a real tmpfs mount
 def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consistent(tmp_path):
     with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"
@@ -225,6 +227,7 @@ def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consist
             hash_file(small)[0], hash_file(big)[0]]
 
 
+@pytest.mark.slow  # a real tmpfs mount
 def test_an_index_that_cannot_be_written_on_a_full_disk_is_rk105_not_a_rebuild_or_a_traceback(tmp_path):
     with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"

@@ -13,6 +13,9 @@ kind's icon instead. Previews are at most :data:`WIDTH` pixels wide:
   :mod:`recordkeep.media` holds for pdfium, which is not thread-safe);
 - anything else: no file, the page shows an icon.
 
+Both ffmpeg command lines are built with ffmpeg-python and ``compile()``d, then run here
+with ``subprocess.run(..., timeout=...)``: ffmpeg-python's own ``run`` has no timeout.
+
 Blobs are found by content (their bytes), not by a name or an extension. The icons
 (:func:`icon_symbols`) are inline SVG symbols without any namespace URL, so the page
 that holds them stays free of network addresses.
@@ -26,6 +29,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import ffmpeg  # ffmpeg-python: builds the command lines; _run runs them, with a timeout
 
 from .probe import PDFIUM_LOCK  # one lock for every pdfium call in the process
 
@@ -91,9 +96,11 @@ def _ffmpeg(explicit: str | None) -> str:
     return found
 
 
-def _run(cmd: list[str | bytes], out: Path, timeout_s: float, source: bytes) -> str | None:
-    """Run ffmpeg; ``None`` when it wrote a non-empty ``out``, else why not (its last error
-    line, without the blob's path and ffmpeg's ``[demuxer @ 0x…]`` prefixes)."""
+def _run(stream, exe: str, out: Path, timeout_s: float, source: bytes) -> str | None:
+    """Run the ffmpeg-python graph ``stream`` with ``exe``; ``None`` when it wrote a non-empty
+    ``out``, else why not (its last error line, without the blob's path and ffmpeg's
+    ``[demuxer @ 0x…]`` prefixes)."""
+    cmd = _command(stream, exe)
     try:
         done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout_s, check=False)
@@ -111,29 +118,50 @@ def _run(cmd: list[str | bytes], out: Path, timeout_s: float, source: bytes) -> 
     return lines[-1] if lines else f"ffmpeg exited with status {done.returncode} and no image"
 
 
-def _base(exe: str) -> list[str | bytes]:
-    return [exe, "-hide_banner", "-nostdin", "-v", "error", "-y"]
+def _command(stream, exe: str) -> list[str | bytes]:
+    """The command line of an ffmpeg-python output ``stream``: quiet, never reading stdin,
+    overwriting its output. Paths in it stay ``bytes``, so ffmpeg gets their raw bytes."""
+    return stream.global_args("-hide_banner", "-nostdin", "-v", "error").overwrite_output().compile(cmd=exe)
 
 
+# Paths go to ffmpeg-python as bytes: it hashes each node's text with a strict UTF-8 encode,
+# so a non-UTF-8 path as a str (surrogate escapes) would raise; bytes pass through unchanged.
 def _source(blob: Path) -> bytes:
     return b"file:" + os.fsencode(blob)  # "file:" so no part of a path reads as a protocol
 
 
+def _target(out: Path) -> bytes:
+    return b"file:" + os.fsencode(out)  # as _source; with update=1 below, no "%d" pattern either
+
+
+def _video_frame_job(source: bytes, out: Path, seek: str):
+    """One frame at ``seek`` seconds, at most WIDTH wide, as a JPEG (image2)."""
+    return (ffmpeg.input(source, ss=seek)["V"]  # V: video that is not cover art
+            .filter("scale", WIDTH, -2)
+            .output(_target(out), format="image2", update=1, **{"frames:v": 1, "q:v": 4}))
+
+
+def _waveform_job(source: bytes, out: Path):
+    """The sound's waveform (mixed to mono), WIDTH x WAVE_HEIGHT, as a PNG (image2)."""
+    return (ffmpeg.input(source)
+            .filter("aformat", channel_layouts="mono")
+            .filter("showwavespic", s=f"{WIDTH}x{WAVE_HEIGHT}", colors="0x1f5f8b")
+            .output(_target(out), format="image2", update=1, **{"frames:v": 1}))
+
+
 def _video_frame(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:
+    source = _source(blob)
     error = None
     for seek in ("0.5", "0"):  # a clip shorter than half a second has no frame at 0.5 s
-        error = _run([*_base(exe), "-ss", seek, "-i", _source(blob), "-frames:v", "1",
-                      "-vf", f"scale={WIDTH}:-2", "-q:v", "4", "-f", "image2", str(out)],
-                     out, timeout_s, _source(blob))
+        error = _run(_video_frame_job(source, out, seek), exe, out, timeout_s, source)
         if error is None:
             return Thumbnail(out)
     raise _NoPreview(f"no video frame ({error})")
 
 
 def _waveform(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:
-    error = _run([*_base(exe), "-i", _source(blob), "-filter_complex",
-                  f"aformat=channel_layouts=mono,showwavespic=s={WIDTH}x{WAVE_HEIGHT}:colors=0x1f5f8b",
-                  "-frames:v", "1", "-f", "image2", str(out)], out, timeout_s, _source(blob))
+    source = _source(blob)
+    error = _run(_waveform_job(source, out), exe, out, timeout_s, source)
     if error is not None:
         raise _NoPreview(f"no waveform ({error})")
     return Thumbnail(out)
