@@ -78,6 +78,20 @@ class Migrations:
 migrations = Migrations("recordkeep")
 
 
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run a migration's SQL statements one by one inside the migration's transaction
+    (sqlite-utils' ``executescript`` rejoins long scripts character by character)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n\t;"):
+                db.execute(statement)
+            statement = ""
+    if statement.strip(" \n\t;"):
+        raise ValueError(f"incomplete SQL statement in a migration: {statement.strip()[:80]}")
+
+
 @contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[None]:
     """One transaction for the block, or a savepoint inside the caller's transaction."""
@@ -167,7 +181,7 @@ def handles(*types: str) -> Callable[[Handler], Handler]:
 
 @migrations()
 def m001_core(db: sqlite_utils.Database) -> None:
-    db.executescript("""
+    run_script(db, """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE events (seq INTEGER PRIMARY KEY, offset INTEGER NOT NULL, type TEXT NOT NULL,
         at TEXT NOT NULL, actor TEXT NOT NULL, hash TEXT NOT NULL);

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 
 from ..refs import bare, utc_key
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations
+from .core import Index, Row, Writer, handles, migrations, run_script
 from .people import note_officer
 
 
 @migrations()
 def m003_dossier(db) -> None:
-    db.executescript("""
+    run_script(db, """
     CREATE TABLE parties (key TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,
         name TEXT NOT NULL, id_number TEXT UNIQUE, credit_code TEXT UNIQUE, address TEXT, phone TEXT,
         seq INTEGER NOT NULL);

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .core import migrations
+from .core import migrations, run_script
 
 QUEUE = "search_fts_queue"
 MARK = "search_fts_mark"
@@ -140,7 +140,7 @@ def ready(conn: sqlite3.Connection) -> bool:
 def m004_search(db) -> None:
     """FTS5 trigram tables with their marks, queue and triggers, filled from the rows the
     index already holds; and the partial index of records by doc type."""
-    db.executescript(
+    run_script(db,
         f"CREATE TABLE {QUEUE} (id INTEGER PRIMARY KEY, fts TEXT NOT NULL, op TEXT, "
         "row INTEGER NOT NULL, c1, c2, c3, c4);"
         f"CREATE TABLE {MARK} (fts TEXT PRIMARY KEY, upto INTEGER NOT NULL);"

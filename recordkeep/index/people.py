@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from ..refs import utc_key
 from ..store.journal import Event
-from .core import Index, Writer, handles, migrations
+from .core import Index, Writer, handles, migrations, run_script
 
 
 @migrations()
 def m002_people(db) -> None:
-    db.executescript("""
+    run_script(db, """
     CREATE TABLE officers (cert_no TEXT PRIMARY KEY, name TEXT, unit TEXT,
         registered INTEGER NOT NULL DEFAULT 0, first_seq INTEGER NOT NULL);
     CREATE TABLE devices (id INTEGER PRIMARY KEY, device TEXT NOT NULL, officer TEXT NOT NULL,

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 
 from ..refs import bare
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations
+from .core import Index, Row, Writer, handles, migrations, run_script
 
 
 @migrations()
 def m005_retention(db) -> None:
-    db.executescript("""
+    run_script(db, """
     CREATE TABLE holds (kind TEXT NOT NULL, ref TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT,
         PRIMARY KEY (kind, ref)) WITHOUT ROWID;
     CREATE TABLE kept (digest TEXT PRIMARY KEY, seq INTEGER NOT NULL, reason TEXT);
