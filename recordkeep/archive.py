@@ -126,13 +126,15 @@ class Archive:
         A bucket prefix that already holds a store is joined, not created again.
         """
         root = Path(root)
+        actor = validate.actor(actor or default_actor())
+        settings.check_timezone(timezone)
         if (root / settings.FILENAME).exists():
             raise errors.StoreExists("a store already exists here", path=root)
         if root.exists() and any(root.iterdir()):
             raise errors.StoreError("the folder is not empty and is not a store", path=root,
                                     hint="choose a new or empty folder for the store")
         if backend is not None:
-            return cls._init_s3(root, actor or default_actor(), timezone, backend, endpoint, region)
+            return cls._init_s3(root, actor, timezone, backend, endpoint, region)
         try:
             for sub in ("objects/blake3", "journal/torn", "tmp"):
                 (root / sub).mkdir(parents=True, exist_ok=True)

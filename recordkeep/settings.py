@@ -50,11 +50,20 @@ def load(root: str | os.PathLike) -> Settings:
     store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
     if not isinstance(store_id, str) or not store_id:
         raise errors.ConfigError("recordkeep.toml has no [store] id", path=path)
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise errors.ConfigError(f"unknown timezone {tz!r}", path=path) from exc
+    check_timezone(tz, path)
     return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path))
+
+
+def check_timezone(name: object, path: str | os.PathLike | None = None) -> str:
+    """An IANA timezone name, or ConfigError."""
+    try:
+        if not isinstance(name, str):
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise errors.ConfigError(f"unknown timezone {name!r}", path=path,
+                                 hint="use an IANA zone name such as Asia/Shanghai") from exc
+    return name
 
 
 def _window(limits: object, path: Path) -> Window:

@@ -1,0 +1,311 @@
+"""Nothing the store accepts can break it: every input a hostile or careless user typed ends
+in a clear RK error with nothing journaled, or is stored and said honestly; no traceback,
+and no input leaves a store that later commands cannot open."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recordkeep import Archive
+from recordkeep.store.journal import Draft
+
+from .conftest import REPO, make_dump, run_recordkeep
+
+CASE = "坡城管罚〔2021〕12号"
+PERSON_ID = "11010519491231002X"
+OFFICER = make_dump.OFFICER_1
+
+
+def journal_lines(store: Path) -> int:
+    return (store / "journal" / "events.jsonl").read_bytes().count(b"\n")
+
+
+def refused(cli, *args: str, code: str, exit_code: int = 1) -> str:
+    """Run a command that must be refused with ``code``; nothing may be journaled."""
+    before = journal_lines(cli.store)
+    result = cli(*args)
+    assert result.exit_code == exit_code, result.output
+    assert result.stderr.startswith(code), result.stderr
+    assert "Traceback" not in result.output
+    assert journal_lines(cli.store) == before
+    return result.stderr
+
+
+@pytest.fixture
+def case_store(cli):
+    assert cli("party", "add", "--name", "张三", "--id-number", PERSON_ID).exit_code == 0
+    assert cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-01").exit_code == 0
+    return cli
+
+
+def file_named(folder: Path, name: str) -> Path:
+    """Distinct bytes under a body camera's file name (the name is what is under test)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(name.encode() + os.urandom(64))
+    return folder / name
+
+
+# -- one date bricked a store ---------------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    ("case", "stage", CASE, "investigate", "--at", "0001-01-01"),
+    ("case", "decide", CASE, "--penalty-kind", "warning", "--at", "0001-01-01"),
+    ("case", "publish", CASE, "--at", "0001-01-01"),
+    ("case", "close", CASE, "--at", "0001-01-01"),
+    ("case", "stage", CASE, "investigate", "--at", "2021-03-02", "--until", "9999-12-31"),
+    ("device", "add", "DSJ001", "--officer", OFFICER, "--from", "1969-12-31"),
+])
+def test_a_time_outside_the_window_is_refused_and_nothing_is_journaled(case_store, args):
+    refused(case_store, *args, code="RK412")
+
+
+@pytest.mark.parametrize("args", [
+    ("search", "--since", "0001-01-01"),
+    ("search", "--until", "9999-12-31"),
+    ("stats", "--year", "1"),
+    ("check", "--year", "9998"),
+    ("retention", "due", "--as-of", "0001-01-01"),
+])
+def test_a_read_with_a_time_outside_the_window_is_one_clear_error(case_store, args):
+    refused(case_store, *args, code="RK412")
+
+
+def test_a_file_named_with_year_1_is_stored_its_time_ignored_and_the_store_keeps_working(cli, tmp_path):
+    dump = tmp_path / "dump"
+    file_named(dump, f"DSJ001_{OFFICER}_00010101000000_0001.MP4")
+    file_named(dump, f"DSJ001_{OFFICER}_99991231235959_0002.MP4")
+    receipt = cli.json("import", str(dump))
+    assert receipt["stored"] == 2 and receipt["not_stored"] == 0
+    found = cli.json("search")["records"]
+    assert [r["recorded_at"] for r in found] == [None, None]
+    for args in (("rebuild-index",), ("retention", "due", "--as-of", "2099-12-31"), ("stats",),
+                 ("verify",), ("log",), ("check",)):
+        result = cli(*args)
+        assert result.exit_code == 0 and "Traceback" not in result.output, (args, result.output)
+    log = cli.json("log", "--record", found[0]["digest"])
+    imported = next(e for e in log["events"] if e["type"] == "record.imported")
+    assert imported["data"]["time_ignored"][0]["source"] == "name"
+
+
+def test_an_event_journaled_with_year_1_before_times_had_limits_still_folds(store, cli):
+    with Archive.open(store, actor="clerk@station1") as archive:
+        archive.commit([Draft("officer.registered", {"cert_no": OFFICER, "name": "李四"})])
+        archive.commit([Draft("device.assigned", {"device": "DSJ001", "officer": OFFICER,
+                                                  "from": "0001-01-01T00:00:00.000+08:05"})])
+    for args in (("rebuild-index",), ("device", "list"), ("stats",), ("search",)):
+        result = cli(*args)
+        assert result.exit_code == 0 and "Traceback" not in result.output, (args, result.output)
+
+
+# -- numbers and limits ------------------------------------------------------------------
+@pytest.mark.parametrize("amount", ["1,50", "-0", "+5", "1e400", "1E3", "9" * 38, "１，５００",
+                                    "10000000000000", "1.005", "", " ", "NaN", "Infinity", "0x10", "1_000"])
+def test_an_amount_that_is_not_a_plain_decimal_is_refused(case_store, amount):
+    refused(case_store, "case", "decide", CASE, "--penalty-kind", "fine", "--amount", amount, code="RK443")
+
+
+@pytest.mark.parametrize("amount, stored", [("１５００", "1500.00"), ("0.5", "0.50"), ("9999999999999.99",
+                                                                                    "9999999999999.99")])
+def test_a_plain_amount_is_taken_exactly(case_store, amount, stored):
+    decided = case_store.json("case", "decide", CASE, "--penalty-kind", "fine", "--amount", amount)
+    assert decided["amount"] == stored
+
+
+@pytest.mark.parametrize("kind", ["warning", "suspend", "revoke", "other"])
+def test_an_amount_on_a_penalty_that_carries_no_money_is_refused(case_store, kind):
+    refused(case_store, "case", "decide", CASE, "--penalty-kind", kind, "--amount", "500", code="RK446")
+
+
+def test_a_huge_search_limit_is_one_clear_error(case_store):
+    for limit in ("99999999999999999999", "100001"):
+        result = case_store("search", "--limit", limit)
+        assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
+        assert result.stderr.startswith(("RK416", "Usage")), result.stderr
+
+
+def test_an_endless_retention_setting_is_a_settings_error(case_store):
+    with open(case_store.store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write("\n[retention]\nordinary_months = 999999999\n")
+    refused(case_store, "retention", "due", code="RK104")
+
+
+def test_a_window_setting_outside_the_calendar_is_a_settings_error(case_store):
+    with open(case_store.store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write('\n[limits]\nlatest = "9999-12-31"\n')
+    refused(case_store, "search", code="RK104")
+
+
+# -- text fields ----------------------------------------------------------------------------
+BAD_TEXT = {"newline": "张三\nseq 9 forged line", "carriage return": "张三\r", "tab": "张\t三",
+            "bidi override": "\u202emv@toor", "nul": "张\x00三", "line separator": "张\u2028三",
+            "undecodable byte": "张\udcff三"}
+
+
+@pytest.mark.parametrize("what", sorted(BAD_TEXT))
+def test_a_party_name_with_control_characters_is_refused(cli, what):
+    refused(cli, "party", "add", "--name", BAD_TEXT[what], "--id-number", PERSON_ID, code="RK413")
+
+
+@pytest.mark.parametrize("what", sorted(BAD_TEXT))
+def test_a_case_number_title_action_or_note_with_control_characters_is_refused(case_store, what):
+    bad = BAD_TEXT[what]
+    refused(case_store, "case", "open", f"坡城管罚〔2021〕{bad}号", "--party", "P1", "--at", "2021-03-01",
+            code="RK413")
+    refused(case_store, "case", "stage", CASE, "investigate", "--at", "2021-03-02", "--note", bad,
+            code="RK413")
+
+
+def test_a_doc_type_with_a_line_break_is_refused_and_nothing_stored(cli, tmp_path):
+    scan = tmp_path / "scan.txt"
+    scan.write_text("page", encoding="utf-8")
+    refused(cli, "add", str(scan), "--doc-type", "询问笔录\nforged", code="RK413")
+    assert not any((cli.store / "objects").rglob("*"))
+
+
+@pytest.mark.parametrize("actor", ["\u202emv@toor", "two words", "a\nb", "", "x" * 65, "clerk;rm"])
+def test_an_actor_that_is_not_a_name_is_refused(cli, actor):
+    before = journal_lines(cli.store)
+    result = cli("officer", "add", OFFICER, "--name", "李四", actor=actor)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(("RK413", "RK414")), result.stderr
+    assert journal_lines(cli.store) == before
+
+
+def test_an_actor_with_cjk_letters_digits_and_dots_is_accepted(cli):
+    result = cli("officer", "add", OFFICER, "--name", "李四", actor="张科员.station-1@坡头")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_argument_that_is_not_utf8_is_refused_in_one_line(store):
+    done = run_recordkeep("party", "add", "--name", "x", "--id-number", PERSON_ID, store=store)
+    assert done.returncode == 0
+    bad = subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(store), "party", "add",
+                          "--name", b"\xff\xfe", "--id-number", "110101198512151237"],
+                         capture_output=True, env={**os.environ, "RECORDKEEP_ACTOR": "proc@test"})
+    assert bad.returncode == 1 and bad.stderr.startswith(b"RK413"), bad.stderr
+    assert b"Traceback" not in bad.stderr and bad.stderr.count(b"\n") == 1
+    command = [sys.executable, str(REPO / "cli.py"), "--store", str(store), "case", "show", b"\xff"]
+    shown = subprocess.run(command, capture_output=True, env={**os.environ, "RECORDKEEP_ACTOR": "proc@test"})
+    assert shown.returncode == 1 and b"Traceback" not in shown.stderr, shown.stderr
+
+
+# -- paths ----------------------------------------------------------------------------------
+def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "note.txt").write_text("not evidence", encoding="utf-8")
+    refused(cli, "import", "", code="RK409", exit_code=2)
+    refused(cli, "import", "  ", code="RK409", exit_code=2)
+    refused(cli, "add", "", code="RK409", exit_code=2)
+    assert not any((cli.store / "objects").rglob("*"))
+
+
+def test_the_store_cannot_be_imported_into_itself(cli, tmp_path):
+    refused(cli, "import", str(cli.store), code="RK415")
+    refused(cli, "import", str(cli.store / "objects"), code="RK415")
+    refused(cli, "import", str(cli.store.parent), code="RK415")
+
+
+def test_an_export_into_the_store_is_refused(case_store):
+    refused(case_store, "export", "--case", CASE, str(case_store.store / "objects" / "bag"), code="RK415")
+    refused(case_store, "export", "--case", CASE, str(case_store.store), code="RK415")
+
+
+def test_an_export_destination_that_cannot_be_made_is_one_clear_error(case_store, tmp_path):
+    for dest in (tmp_path / ("x" * 300), Path("/proc/recordkeep-export"), Path("/sys/recordkeep-export")):
+        result = case_store("export", "--case", CASE, str(dest))
+        assert result.exit_code == 1 and result.stderr.startswith("RK1"), result.output
+        assert "Traceback" not in result.output
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_a_backwards_window_is_refused(case_store):
+    refused(case_store, "case", "link", CASE, "--officer", OFFICER, "--from", "2021-03-02",
+            "--to", "2021-03-01 12:00", "--stage", "investigate", code="RK404")
+
+
+def test_add_of_only_a_symlink_or_a_fifo_says_nothing_was_stored(cli, tmp_path):
+    (tmp_path / "target.txt").write_text("x", encoding="utf-8")
+    os.symlink(tmp_path / "target.txt", tmp_path / "link.txt")
+    os.mkfifo(tmp_path / "pipe")
+    stderr = refused(cli, "add", str(tmp_path / "link.txt"), str(tmp_path / "pipe"), code="RK307")
+    assert "symlink" in stderr and "FIFO" in stderr
+
+
+def test_an_empty_publication_time_is_not_now(case_store):
+    refused(case_store, "case", "publish", CASE, "--at", "", code="RK405", exit_code=2)
+
+
+@pytest.mark.parametrize("head", ["", "abc", "0" * 63, "g" * 64])
+def test_log_verify_takes_a_head_of_64_hex_only(case_store, head):
+    refused(case_store, "log", "verify", "--head", head, code="RK401", exit_code=2)
+
+
+# -- the index and the settings -------------------------------------------------------------
+def test_random_bytes_in_index_sqlite_are_set_aside_and_the_index_rebuilt(case_store):
+    index = case_store.store / "index.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index}{suffix}").unlink(missing_ok=True)
+    index.write_bytes(os.urandom(64 * 1024))
+    result = case_store("case", "show", CASE)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert [p.name for p in case_store.store.glob("index.sqlite.damaged-*")]
+
+
+def test_a_damaged_page_found_by_a_query_is_one_clear_error_and_rebuild_index_sets_it_aside(case_store):
+    index = case_store.store / "index.sqlite"
+    with sqlite3.connect(index) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(index.read_bytes())
+    page = 4096
+    for start in range(page * 2, len(data), page):  # every page but the header's: tables and indexes
+        data[start + 100:start + 400] = os.urandom(300)
+    index.write_bytes(bytes(data))
+    seen = case_store("search", "张三")
+    assert "Traceback" not in seen.output
+    assert seen.exit_code in (0, 3), seen.output
+    assert case_store("rebuild-index").exit_code == 0
+    assert case_store.json("search", "张三")["parties"][0]["key"] == "P1"
+
+
+def test_a_store_id_the_journal_does_not_share_is_refused_on_every_command(case_store):
+    toml = case_store.store / "recordkeep.toml"
+    text = toml.read_text(encoding="utf-8")
+    store_id = text.split('id = "', 1)[1].split('"', 1)[0]
+    toml.write_text(text.replace(store_id, "00000000-0000-0000-0000-000000000000"), encoding="utf-8")
+    for args in (("search",), ("case", "show", CASE), ("party", "add", "--name", "李", "--credit-code",
+                                                      "91350100M000100Y43"), ("log",)):
+        refused(case_store, *args, code="RK112")
+
+
+def test_an_event_this_version_cannot_fold_leaves_reads_answering_and_refuses_writes(case_store):
+    with Archive.open(case_store.store, actor="clerk@station1") as archive:
+        archive.journal.append([Draft("future.event", {"x": 1})], actor="clerk@station1", at=archive.now(),
+                               expect_head=archive.index.head.hash)
+    shown = case_store("case", "show", CASE)
+    assert shown.exit_code == 0, shown.output
+    assert "RK231" in shown.stderr
+    refused(case_store, "case", "stage", CASE, "investigate", "--at", "2021-03-02", code="RK231", exit_code=3)
+    rebuilt = case_store("rebuild-index")
+    assert rebuilt.exit_code == 3 and rebuilt.stderr.startswith("RK231")
+    assert case_store("search", "张三").exit_code == 0
+
+
+# -- damaged media ------------------------------------------------------------------------
+def test_damaged_media_are_stored_exactly_and_said_on_the_receipt(cli, bad_dir, tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for name in ("moov_lost.mp4", "half_cut_faststart.mp4", "not_a_video.mp4", "target.jpg"):
+        shutil.copy(bad_dir / name, dump / name)
+    receipt = cli.json("import", str(dump))
+    assert receipt["verdict"] == "may_wipe" and receipt["damaged"] == 3
+    damaged = {f["path"]: f["damage"] for f in receipt["files"] if f.get("damage")}
+    assert set(damaged) == {"moov_lost.mp4", "half_cut_faststart.mp4", "not_a_video.mp4"}
+    text = cli("import", str(dump)).stdout
+    assert "3 file(s) damaged: stored exactly as on the card" in text
+    assert "the recorder may be wiped" in text
