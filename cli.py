@@ -87,9 +87,9 @@ def open_archive(ctx: click.Context):
 
 
 def close_archive(archive) -> None:
-    """Close the store; say on stderr when the index answered from before an event it
-    cannot fold."""
-    if archive.fold_error is not None:
+    """Close the store; when the command ran, say on stderr if the index answered from
+    before an event it cannot fold (a command stopped by that error has said it already)."""
+    if archive.fold_error is not None and sys.exc_info()[0] is None:
         click.echo(f"notice: {archive.fold_error}", err=True)
     archive.close()
 

@@ -105,11 +105,15 @@ class Archive:
         before it and ``fold_error`` says so (writes refuse: ``transact`` catches up first)."""
         if self._index is None:
             self._index, self.fold_error = self._open_index()
-            self._check_store_id(self._index)
         return self._index
 
-    def _check_store_id(self, index: Index) -> None:
-        journaled = index.meta("store_id")
+    def _check_store_id(self) -> None:
+        """StoreIdMismatch when recordkeep.toml names another store than the journal's first event."""
+        try:
+            first = self.journal.first()
+        except errors.JournalCorrupt:
+            return  # the chain check reports it
+        journaled = first.data.get("store_id") if first and first.type == "store.created" else None
         if journaled is not None and journaled != self.settings.store_id:
             raise errors.StoreIdMismatch(f"recordkeep.toml names store {self.settings.store_id}, the journal "
                                          f"store {journaled}", path=self.root / settings.FILENAME)
@@ -228,9 +232,13 @@ class Archive:
         if not (root / settings.FILENAME).is_file():
             raise errors.NotAStore("this folder is not a recordkeep store", path=root)
         archive = cls(root, actor or default_actor())
-        if not archive.journal.present():
+        try:
+            if not archive.journal.present():
+                raise errors.NotAStore("this folder is not a recordkeep store", path=root)
+            archive._check_store_id()
+        except BaseException:
             archive.close()
-            raise errors.NotAStore("this folder is not a recordkeep store", path=root)
+            raise
         return archive
 
     def _open_index(self) -> tuple[Index, errors.IndexFoldFailed | None]:

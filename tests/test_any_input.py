@@ -24,7 +24,7 @@ from recordkeep import Archive, errors
 
 from .index_dump import dump
 
-settings.register_profile("ci", max_examples=12, stateful_step_count=25, deadline=None,
+settings.register_profile("ci", max_examples=60, stateful_step_count=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("soak", max_examples=2500, stateful_step_count=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -33,7 +33,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 #: Any text, surrogates (undecodable bytes of a command line) and format characters included.
 ANY_TEXT = st.text(st.characters(exclude_categories=[]), max_size=40)
 TYPED_TEXT = st.one_of(ANY_TEXT, st.sampled_from(["张三", "坡城管罚〔2021〕12号", "", " ", "询问笔录",
-                                                   "\u202eabc", "a\nb", "x" * 300]))
+                                                   "\u202eabc", "a\nb", "x" * 300, "张\udcff三",
+                                                   "\u200b张三\ufeff", "\U000e0001tag"]))
 DATES = st.one_of(
     st.dates().map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat(sep=" ", timespec="seconds")),

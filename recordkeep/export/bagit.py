@@ -144,10 +144,13 @@ def staged(dest: Path) -> Iterator[Path]:
     fsynced before the rename; on any failure the work folder is removed, so a crash
     or a full disk never leaves a package that looks complete.
     """
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise errors.ExportDestExists("the export destination exists and is not empty", path=dest)
-    if not dest.parent.is_dir():
-        raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
+    try:
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise errors.ExportDestExists("the export destination exists and is not empty", path=dest)
+        if not dest.parent.is_dir():
+            raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
+    except OSError as exc:  # a name too long, a folder that cannot be read
+        raise os_error(exc, "looking at the export destination", dest) from exc
     work = dest.parent / f".{dest.name[:100]}.partial-{temp_name()}"
     try:
         work.mkdir()

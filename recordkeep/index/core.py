@@ -232,9 +232,11 @@ def touching(ix: Index, kind: str, ref: str) -> list[int]:
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
-def _damaged(exc: sqlite3.DatabaseError, path: str) -> Exception:
-    """A damaged database file as IndexDamaged; anything else unchanged."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+def _damaged(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: str) -> Exception:
+    """A damaged database file as IndexDamaged (the index only ever holds UTF-8 text, so text
+    that does not decode is damage too); anything else unchanged."""
+    if isinstance(exc, UnicodeDecodeError) or \
+            getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return errors.IndexDamaged(f"index.sqlite is damaged ({exc})", path=path,
                                    hint="run 'recordkeep rebuild-index': it sets the damaged file aside "
                                         "and rebuilds the index from the journal")
@@ -247,7 +249,7 @@ class _Cursor(sqlite3.Cursor):
     def _read(self, fetch, *args):
         try:
             return fetch(*args)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise _damaged(exc, self.connection.path) from exc
 
     def fetchone(self):
@@ -271,7 +273,7 @@ class _Connection(sqlite3.Connection):
     def _run(self, method: str, *args):
         try:
             return getattr(self.cursor(_Cursor), method)(*args)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise _damaged(exc, self.path) from exc
 
     def execute(self, sql: str, params=()):

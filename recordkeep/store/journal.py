@@ -172,6 +172,9 @@ class Journal(Protocol):
     def lines_at(self, positions: Iterable[int]) -> list[bytes]:
         """The verbatim lines (without newline) of the events at these positions, in order."""
 
+    def first(self) -> Event | None:
+        """The journal's first event (``store.created`` in a sound store), or None when empty."""
+
     def locked(self) -> AbstractContextManager[None]:
         """Serialise this workstation's writers (and index catch-ups)."""
 
@@ -265,6 +268,11 @@ class LocalJournal:
 
     def head(self, since: Head | None = None) -> Head:
         return self.read_tail()[0]
+
+    def first(self) -> Event | None:
+        with open(self.path, "rb") as f:
+            raw = f.readline()
+        return parse_line(raw[:-1], 0, len(raw)) if raw.endswith(b"\n") else None
 
     def lines_at(self, positions: Iterable[int]) -> list[bytes]:
         lines = []

@@ -197,6 +197,10 @@ class S3Journal:
                 self._tip = Head(event.seq, event.hash, event.end)
             yield event
 
+    def first(self) -> Event | None:
+        [(_, raw)] = list(self._fetch([1]))
+        return None if raw is None else self._event(1, raw)
+
     def lines_at(self, positions: Iterable[int]) -> list[bytes]:
         lines = []
         for seq, raw in self._fetch(list(positions)):
