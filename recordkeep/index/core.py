@@ -386,18 +386,20 @@ class Index:
     def catch_up(self, journal: Journal, batch: int = 5000) -> int:
         """Apply every journal event after this index's head, in batches; return how many."""
         head = self.head
+        resume = 0
         if head.seq:
             start = int(self.meta("last_start", "0"))
             try:
                 last = next(journal.read(start, head.end), None)
             except errors.JournalCorrupt:
                 last = None
-            if last is None or last.hash != head.hash or last.end != head.end:
+            if last is None or last.hash != head.hash or last.offset != start:
                 raise errors.IndexCorrupt(
                     f"the journal no longer holds the index's last event (seq {head.seq}): "
                     "the journal was cut or rewritten", path=journal.location)
+            resume = last.end  # past its newline, also when a writer restored a lost one since
         applied, pending = 0, []
-        for event in journal.read(head.end):
+        for event in journal.read(resume):
             pending.append(event)
             if len(pending) >= batch:
                 applied += self._apply_batch(pending)

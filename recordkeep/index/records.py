@@ -21,7 +21,7 @@ RECORD_FIELDS = ("container", "duration_ms", "video_codec", "audio_codec", "widt
                  "serial", "probe_status", "probe_error")
 
 
-@handles("store.created", "journal.torn_set_aside", "journal.batch_cut")
+@handles("store.created", "journal.torn_set_aside", "journal.newline_restored", "journal.batch_cut")
 def _store_event(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     if event.type == "store.created":
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",

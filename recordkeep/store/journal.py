@@ -5,7 +5,9 @@ no floats) followed by ``\\n``. ``hash`` is BLAKE3 of the canonical JSON of the
 event without its ``hash``; ``prev`` is the hash of the line before (64 zeros
 for seq 1). Appends hold an exclusive ``flock`` on the journal file around
 read-head -> write -> fsync. A torn last line (no newline: never acknowledged)
-is moved whole into ``journal/torn/`` by the next writer, which journals it.
+is moved whole into ``journal/torn/`` by the next writer, which journals it. A last line
+that lacks only its newline (it parses and chains) is complete: readers count it, and the
+next writer restores its newline and journals ``journal.newline_restored``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .hashing import hash_bytes
 ZERO_HASH = "0" * 64
 EVENT_KEYS = frozenset({"actor", "at", "data", "hash", "prev", "seq", "type"})
 TORN_EVENT = "journal.torn_set_aside"
+NEWLINE_EVENT = "journal.newline_restored"
 
 
 def canonical(obj: Any) -> bytes:
@@ -105,10 +108,12 @@ class Head:
 
 @dataclass(frozen=True)
 class TornTail:
-    """Bytes after the last newline: a write that was never acknowledged."""
+    """Bytes after the last newline: a write that was never acknowledged, unless
+    ``complete`` (a whole line that chains, only its newline lost: it counts)."""
 
     offset: int
     data: bytes
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class ChainReport:
     lines: int
     head: Head
     problem: ChainProblem | None
-    torn: TornTail | None
+    torn: TornTail | None  # a complete one is counted in ``lines`` and ``head``
     found_head: bool | None = None
 
 
@@ -260,11 +265,16 @@ class LocalJournal:
                     break
                 block *= 2
         if last_nl < 0:
-            return Head(0, ZERO_HASH, 0), TornTail(0, buf)
-        end = start + last_nl + 1
-        torn = TornTail(end, buf[last_nl + 1:]) if end < size else None
-        event = parse_line(buf[prev_nl + 1:last_nl], start + prev_nl + 1)
-        return Head(event.seq, event.hash, end), torn
+            head, torn = Head(0, ZERO_HASH, 0), TornTail(0, buf)
+        else:
+            end = start + last_nl + 1
+            event = parse_line(buf[prev_nl + 1:last_nl], start + prev_nl + 1)
+            head = Head(event.seq, event.hash, end)
+            torn = TornTail(end, buf[last_nl + 1:]) if end < size else None
+        if torn is not None and _chains(torn.data, torn.offset, head):
+            last = parse_line(torn.data, torn.offset, len(torn.data))
+            return Head(last.seq, last.hash, last.end), TornTail(torn.offset, torn.data, complete=True)
+        return head, torn
 
     def head(self, since: Head | None = None) -> Head:
         return self.read_tail()[0]
@@ -283,7 +293,8 @@ class LocalJournal:
         return lines
 
     def read(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
-        """Events from byte ``start`` (a line start) up to ``stop``; a torn tail is not yielded."""
+        """Events from byte ``start`` (a line start) up to ``stop``; a torn tail is not yielded,
+        a complete last line lacking its newline is (its ``length`` then counts no newline)."""
         with open(self.path, "rb") as f:
             f.seek(start)
             offset = start
@@ -291,6 +302,9 @@ class LocalJournal:
                 if stop is not None and offset >= stop:
                     return
                 if not raw.endswith(b"\n"):
+                    _, tail = self.read_tail()
+                    if tail is not None and tail.complete and tail.offset == offset:
+                        yield parse_line(raw, offset, len(raw))
                     return
                 yield parse_line(raw[:-1], offset, len(raw))
                 offset += len(raw)
@@ -325,7 +339,10 @@ class LocalJournal:
             head, torn = self.read_tail()
             if head.hash != expect_head:
                 raise errors.HeadMoved(f"journal head is seq {head.seq}, not the expected one")
-            if torn is not None:
+            if torn is not None and torn.complete:
+                head = self._restore_newline(head)
+                drafts = [Draft(NEWLINE_EVENT, {"seq": head.seq}), *drafts]
+            elif torn is not None:
                 drafts = [self._set_aside(torn, head), *drafts]
             events, lines, prev, offset = [], [], head.hash, head.end
             for i, d in enumerate(drafts, start=1):
@@ -356,6 +373,11 @@ class LocalJournal:
             except OSError:
                 pass
             raise os_error(exc, "appending to the journal", self.path) from exc
+
+    def _restore_newline(self, head: Head) -> Head:
+        """Give the last line (complete, chained) its lost newline; the head moves past it."""
+        self._write(b"\n", head.end)
+        return Head(head.seq, head.hash, head.end + 1)
 
     def _set_aside(self, torn: TornTail, head: Head) -> Draft:
         """Move a torn tail whole into journal/torn/ and describe it as an event."""
@@ -398,18 +420,25 @@ class LocalJournal:
         found = None if head is None else False
         torn = None
         for offset, raw in self.raw_lines():
-            if not raw.endswith(b"\n"):
-                torn = TornTail(offset, raw)
-                break
+            line = raw[:-1] if raw.endswith(b"\n") else raw
+            if line is raw:  # no newline: torn, or complete but for it (then counted)
+                torn = TornTail(offset, raw, complete=_chains(raw, offset, Head(seq, prev, end)))
+                if not torn.complete:
+                    break
             lines += 1
-            problem = _check_line(raw[:-1], offset, lines, seq, prev)
+            problem = _check_line(line, offset, lines, seq, prev)
             if problem:
                 return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
-            event = parse_line(raw[:-1], offset)
+            event = parse_line(line, offset)
             prev, seq, end = event.hash, event.seq, offset + len(raw)
             if head is not None and event.hash == head:
                 found = True
         return ChainReport(lines, Head(seq, prev, end), None, torn, found)
+
+
+def _chains(raw: bytes, offset: int, head: Head) -> bool:
+    """Whether ``raw`` (a line without newline) is the event that follows ``head``."""
+    return bool(raw) and _check_line(raw, offset, 0, head.seq, head.hash) is None
 
 
 def _check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> ChainProblem | None:
