@@ -87,10 +87,16 @@ def open_archive(ctx: click.Context):
 
 
 def close_archive(archive) -> None:
-    """Close the store; when the command ran, say on stderr if the index answered from
-    before an event it cannot fold (a command stopped by that error has said it already)."""
-    if archive.fold_error is not None and sys.exc_info()[0] is None:
-        click.echo(f"notice: {archive.fold_error}", err=True)
+    """Close the store; when the command ran, say on stderr if the journal's chain is broken
+    or the index answered from before an event it cannot fold (a command stopped by either
+    has said it already)."""
+    if sys.exc_info()[0] is None:
+        if archive.chain_problem is not None:
+            p = archive.chain_problem
+            click.echo(f"WARNING: the journal's chain is broken at line {p.line}: {p.code} {p.message}; "
+                       "run 'recordkeep log verify'", err=True)
+        if archive.fold_error is not None:
+            click.echo(f"notice: {archive.fold_error}", err=True)
     archive.close()
 
 

@@ -31,7 +31,7 @@ from . import errors, index, settings, validate
 from .index import FILENAME as INDEX_FILE
 from .index import Index
 from .store.fs import atomic_write, os_error
-from .store.journal import ZERO_HASH, Draft, Event, Journal, LocalJournal, parse_line
+from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
 
 TRANSACT_ATTEMPTS = 200  # HeadMoved retries (only stations sharing a bucket ever race)
@@ -95,6 +95,7 @@ class Archive:
         self.readonly = not _writable(root)
         self.joined = False  # set by init when it joined a store already in a bucket
         self.fold_error: errors.IndexFoldFailed | None = None  # reads answer from before it
+        self.chain_problem: ChainProblem | None = None  # the journal's chain, checked on opening
         self._tempdir: str | None = None
         self._index: Index | None = None
 
@@ -105,7 +106,41 @@ class Archive:
         before it and ``fold_error`` says so (writes refuse: ``transact`` catches up first)."""
         if self._index is None:
             self._index, self.fold_error = self._open_index()
+            self.chain_problem = self._check_chain(whole=False)
         return self._index
+
+    # -- the chain ---------------------------------------------------------
+    def _check_chain(self, *, whole: bool) -> ChainProblem | None:
+        """The first bad line of the journal's chain, or None. Every opening walks only the
+        lines after the last one verified; ``whole`` also proves that nothing before changed:
+        the BLAKE3 of the journal up to the end of the last whole check must be the one it
+        recorded (a backend that cannot say walks every line). A good result is recorded in
+        the index (not on a read-only store)."""
+        ix = self._index
+        verified, prefix, digest = ix.chain_marks()
+        since = verified
+        if whole:
+            intact = prefix is not None and self.journal.prefix_digest(prefix.end) == digest
+            since = prefix if intact else None
+        report = self.journal.verify_chain(since=since)
+        if report.problem is not None:
+            return report.problem
+        if not self.readonly and report.head.seq:
+            at = report.head
+            new_digest = self.journal.prefix_digest(at.end) if whole else None
+            ix.set_chain_marks(at, at if new_digest else None, new_digest)
+        return None
+
+    def require_intact_chain(self) -> None:
+        """ChainBroken, naming the first bad line, unless the whole journal is intact: what
+        decides about evidence (dispose, check, stats, export, rebuild, case and party writes)
+        is never decided on a chain that does not hold."""
+        self.index  # noqa: B018  (opened, and the new lines checked)
+        problem = self.chain_problem or self._check_chain(whole=True)
+        if problem is not None:
+            self.chain_problem = problem
+            raise errors.ChainBroken(f"the journal's chain is broken at line {problem.line}: "
+                                     f"{problem.code} {problem.message}", path=self.journal.location)
 
     def _check_store_id(self) -> None:
         """StoreIdMismatch when recordkeep.toml names another store than the journal's first event."""
@@ -313,15 +348,25 @@ class Archive:
         return self.transact(lambda: drafts)
 
     def rebuild_index(self) -> int:
-        """Rebuild index.sqlite from the whole journal; return the events applied."""
+        """Rebuild index.sqlite from the whole journal, once every line of its chain is proved
+        (ChainBroken otherwise: the old index, the last trace of the lines as they were, stays);
+        return the events applied."""
         self.require_writable()
+        report = self.journal.verify_chain()
+        if report.problem is not None:
+            raise errors.ChainBroken(f"the journal's chain is broken at line {report.problem.line}: "
+                                     f"{report.problem.code} {report.problem.message}; the index was "
+                                     "not rebuilt", path=self.journal.location)
         if self._index is not None:
             self._index.close()
             self._index = None
         path = self.root / INDEX_FILE
         if not index.readable(path):
             index.set_aside(path)  # it holds the last head it folded: keep it for the auditor
-        return index.replace_by_rebuild(path, self.journal, self.root / "tmp")
+        count = index.replace_by_rebuild(path, self.journal, self.root / "tmp")
+        head = report.head
+        self.index.set_chain_marks(head, head, self.journal.prefix_digest(head.end))
+        return count
 
     # -- looking up --------------------------------------------------------
     def resolve_digest(self, text: str) -> str:

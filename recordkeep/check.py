@@ -500,6 +500,7 @@ def in_period(iso: str | None, bounds: tuple[datetime, datetime] | None) -> bool
 def check(archive: Archive, *, case: str | None = None, year: int | None = None,
           today: date | None = None) -> CheckReport:
     """Check one case (``case``), the cases opened in ``year``, or every case."""
+    archive.require_intact_chain()
     rules = Rules.from_archive(archive)
     zone = archive.settings.zone
     ix = archive.index

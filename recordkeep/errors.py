@@ -229,6 +229,14 @@ class HeadNotFound(IntegrityError):
     hint = "the journal does not contain that head: it was cut or rewritten"
 
 
+class ChainBroken(IntegrityError):
+    """The journal's chain is broken: nothing is decided on it (the first bad line is named)."""
+
+    code = "RK225"
+    hint = ("run 'recordkeep log verify' and compare the journal with a copy or a checkpoint; "
+            "import and add still store evidence, nothing else is decided on this journal")
+
+
 class FloatInEvent(IntegrityError):
     """A journal event holds a float (events hold integers and strings only)."""
 

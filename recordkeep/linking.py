@@ -18,6 +18,7 @@ from .store.journal import Draft
 def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: str | None,
          party: str | None = None, via: dict | None = None) -> list[str]:
     """Link records to a case (and stage, and optionally a party), or to a party alone."""
+    archive.require_intact_chain()
     slug = parse_stage(stage) if stage else None
     if case_ref is not None and slug is None:
         raise errors.BadStage("a link to a case needs --stage")
@@ -44,6 +45,7 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     """Link every record ``officer`` recorded from ``start`` to ``end`` (the clerk's act
     after an on-site inspection); the officer's records are found whichever device
     recorded them, so a device reassigned mid-day is followed."""
+    archive.require_intact_chain()
     officer = check_officer(officer)
     t0, t1 = archive.settings.time(start), archive.settings.time(end, end_of_day=True)
     if utc_key(t1) <= utc_key(t0):
@@ -57,6 +59,7 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
 
 def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | None = None) -> list[str]:
     """Remove links of records to a case (journaled; the records themselves stay)."""
+    archive.require_intact_chain()
     slug = parse_stage(stage) if stage else None
     resolved = sorted({archive.resolve_digest(d) for d in digests})
 

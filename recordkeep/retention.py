@@ -192,6 +192,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     """Dispose of the blobs of due records, all or nothing (DisposalRefused names each
     record that may not go, and why; a blob under Object Lock is RK527). Journaled first,
     removed second: BlobLocked (RK111) after the journal entry leaves an unfinished disposal."""
+    archive.require_intact_chain()
     reason = validate.text(reason or "", "the reason", limit=validate.NOTE_CHARS)
     if not reason:
         raise errors.InvalidValue("a disposal needs a reason (--reason)")
@@ -254,6 +255,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
          party: str | None = None, reason: str | None = None) -> list[tuple[str, str]]:
     """Put a legal hold on records, a case or a party; return the (kind, ref) newly held
     (empty when all were held already: nothing is journaled then)."""
+    archive.require_intact_chain()
     archive.require_writable()
     why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
     new: list[tuple[str, str]] = []
@@ -276,6 +278,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
 def release(archive: Archive, *, digests: list[str] | None = None, case: str | None = None,
             party: str | None = None) -> list[tuple[str, str]]:
     """Lift holds; NotHeld when one of them is not in force (then nothing is released)."""
+    archive.require_intact_chain()
     archive.require_writable()
     refs: list[tuple[str, str]] = []
 
@@ -294,6 +297,7 @@ def release(archive: Archive, *, digests: list[str] | None = None, case: str | N
 
 def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> list[str]:
     """Mark records permanent (a clerk's decision; journaled, never undone)."""
+    archive.require_intact_chain()
     archive.require_writable()
     why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
     resolved = sorted({archive.resolve_digest(d) for d in digests})

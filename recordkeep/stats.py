@@ -120,6 +120,7 @@ def _devices(archive: Archive, bounds) -> tuple[list[dict], list[dict], list[dic
 
 def stats(archive: Archive, *, year: int | None = None) -> dict:
     """The figures of ``year`` (every year when None), as one JSON-ready dict."""
+    archive.require_intact_chain()
     zone = archive.settings.zone
     bounds = year_bounds(year, zone, archive.settings.window) if year is not None else None
     rules = Rules.from_archive(archive)

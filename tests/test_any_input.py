@@ -15,6 +15,7 @@ import string
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -148,4 +149,4 @@ class AnyInput(RuleBasedStateMachine):
             assert self.archive.journal.verify_chain().problem is None
 
 
-TestAnyInput = AnyInput.TestCase
+TestAnyInput = pytest.mark.slow(AnyInput.TestCase)

@@ -36,6 +36,7 @@ def _time(archive: Archive, text: str | None) -> str:
 def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str | None = None,
               officers: list[str] | tuple[str, ...] = (), at: str | None = None) -> str:
     """Open (立案) a case for one or more parties; the number is kept verbatim."""
+    archive.require_intact_chain()
     case_no = validate.required_text(case_no, "the case number")
     if not parties:
         raise errors.InvalidValue("a case needs at least one party (--party)")
@@ -65,6 +66,7 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
               until: str | None = None, officers: list[str] | tuple[str, ...] = (),
               on_site: bool = False, action: str | None = None, note: str | None = None) -> int:
     """Record a stage event (an action's span, who was there, on site or not); return its seq."""
+    archive.require_intact_chain()
     slug = parse_stage(stage)
     data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
                   "at": _time(archive, at)}
@@ -87,6 +89,7 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
 def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,
            amount: str | None = None, at: str | None = None) -> dict:
     """Record the decision (行政处罚决定) for one party of a case: kind and exact amount."""
+    archive.require_intact_chain()
     kind = parse_penalty_kind(penalty_kind)
     data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
     if amount is not None:
@@ -116,6 +119,7 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
 
 
 def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> dict:
+    archive.require_intact_chain()
     data = {"at": _time(archive, at)}
 
     def build() -> list[Draft]:

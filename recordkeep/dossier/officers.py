@@ -32,6 +32,7 @@ class Assignment:
 
 def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None) -> None:
     """Name an officer (again, to correct a name or unit); journaled."""
+    archive.require_intact_chain()
     data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, "the officer's name")}
     unit = validate.optional_text(unit, "the unit")
     if unit:
@@ -45,6 +46,7 @@ def assign_device(archive: Archive, device: str, officer: str, *, valid_from: st
 
     A later assignment of the same device ends the open one at its start.
     """
+    archive.require_intact_chain()
     data = {"device": check_device(device), "officer": check_officer(officer)}
     if valid_from:
         data["from"] = archive.settings.time(valid_from)

@@ -48,6 +48,7 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
               credit_code: str | None = None, address: str | None = None,
               phone: str | None = None) -> str:
     """Register a person (身份证号) or an organisation (统一社会信用代码); return its key."""
+    archive.require_intact_chain()
     name = validate.required_text(name, "the party's name")
     if (id_number is None) == (credit_code is None):
         raise errors.InvalidValue("give exactly one of --id-number or --credit-code")

@@ -187,6 +187,7 @@ def destination(archive: Archive, dest: str | os.PathLike) -> Path:
 def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = None,
                party: str | None = None) -> ExportResult:
     """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
+    archive.require_intact_chain()
     dest = destination(archive, dest)
     scope, entries = plan(archive, case=case, party=party)
     result = ExportResult(dest, "bagit", entries=entries)

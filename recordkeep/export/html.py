@@ -54,6 +54,7 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     """Write the offline dossier of ``case`` or ``party`` (exactly one) to ``dest`` (new or
     empty) and journal it. ``files``/``bytes`` count what was written; ``records`` the
     distinct records shown."""
+    archive.require_intact_chain()
     dest = destination(archive, dest)
     scope, entries = plan(archive, case=case, party=party)
     view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])

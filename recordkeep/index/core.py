@@ -12,6 +12,7 @@ what makes ``rebuild`` fast (figures in docs/benchmarks.md).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -286,6 +287,10 @@ class _Connection(sqlite3.Connection):
         return self._run("executescript", script)
 
 
+def _mark(value: dict | None) -> Head | None:
+    return None if value is None else Head(value["seq"], value["hash"], value["end"], value["start"])
+
+
 class Index:
     """An open index.sqlite (or a temporary copy for a read-only store)."""
 
@@ -331,6 +336,27 @@ class Index:
 
     def is_current(self, journal_head: Head) -> bool:
         return self.head.hash == journal_head.hash
+
+    def chain_marks(self) -> tuple[Head | None, Head | None, str | None]:
+        """What the chain checks last proved: the last line verified, and the end of the
+        journal prefix whose BLAKE3 a whole check recorded, with that digest."""
+        marks = []
+        for key in ("chain_verified", "chain_prefix"):
+            value = self.meta(key)
+            marks.append(None if value is None else json.loads(value))
+        verified, prefix = marks
+        return _mark(verified), _mark(prefix), prefix["blake3"] if prefix else None
+
+    def set_chain_marks(self, verified: Head, prefix: Head | None = None, digest: str | None = None) -> None:
+        """Record the last line verified (and, after a whole check, the prefix digest)."""
+        rows = [("chain_verified", json.dumps({"seq": verified.seq, "hash": verified.hash,
+                                                "start": verified.start, "end": verified.end}))]
+        if prefix is not None:
+            rows.append(("chain_prefix", json.dumps({"seq": prefix.seq, "hash": prefix.hash,
+                                                      "start": prefix.start, "end": prefix.end,
+                                                      "blake3": digest})))
+        with atomic(self.conn):
+            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows)
 
     def apply(self, events: list[Event]) -> None:
         """Fold ``events`` (which follow this index's head) in one transaction. A full or

@@ -81,6 +81,16 @@ def hash_fd(fd: int, *, buffer: AlignedBuffer | None = None,
     return hasher.hexdigest(), total, {k: h.hexdigest() for k, h in others.items()}
 
 
+def hash_prefix(fd: int, end: int) -> str:
+    """BLAKE3 hex of the first ``end`` bytes of the file behind ``fd`` (memory-mapped: every
+    core hashes; the caller makes sure the file is at least that long and does not shrink)."""
+    hasher = new_hasher()
+    if end:
+        with mmap.mmap(fd, end, prot=mmap.PROT_READ) as view:
+            hasher.update(view)
+    return hasher.hexdigest()
+
+
 def hash_stream(stream, *, buffer: AlignedBuffer | None = None,
                 sink: Callable[[memoryview], None] | None = None,
                 extra: tuple[str, ...] = ()) -> tuple[str, int, dict[str, str]]:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .. import errors
 from .fs import fsync_dir, os_error
-from .hashing import hash_bytes
+from .hashing import hash_bytes, hash_prefix
 
 ZERO_HASH = "0" * 64
 EVENT_KEYS = frozenset({"actor", "at", "data", "hash", "prev", "seq", "type"})
@@ -99,11 +99,13 @@ class Event:
 
 @dataclass(frozen=True)
 class Head:
-    """The last complete event of the journal: its seq and hash, and the position after it."""
+    """The last complete event of the journal: its seq and hash, the position after it, and
+    (where known, else -1) the position of its line."""
 
     seq: int
     hash: str
     end: int
+    start: int = -1
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,10 @@ def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
         obj = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise errors.JournalCorrupt(f"journal line at byte {offset} is not JSON: {exc}") from exc
+    return _event_of(obj, offset, length)
+
+
+def _event_of(obj: object, offset: int, length: int) -> Event:
     if not isinstance(obj, dict) or set(obj) != EVENT_KEYS:
         raise errors.JournalCorrupt(f"journal line at byte {offset} does not have the event keys")
     return Event(obj["seq"], obj["type"], obj["at"], obj["actor"], obj["data"], obj["prev"],
@@ -186,7 +192,13 @@ class Journal(Protocol):
     def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
         """Chain and durably append ``drafts``; raise HeadMoved if the head is not ``expect_head``."""
 
-    def verify_chain(self, head: str | None = None) -> ChainReport: ...
+    def verify_chain(self, head: str | None = None, since: Head | None = None) -> ChainReport:
+        """Walk the chain (from ``since``, a verified line still to be found where it was, when
+        given); report the first bad line, and whether ``head`` (a hash) is held."""
+
+    def prefix_digest(self, end: int) -> str | None:
+        """BLAKE3 of the journal's bytes before position ``end``, where the backend can say it
+        cheaply (a file); None where it cannot (then a whole check walks every line)."""
 
     def close(self) -> None: ...
 
@@ -309,10 +321,12 @@ class LocalJournal:
                 yield parse_line(raw[:-1], offset, len(raw))
                 offset += len(raw)
 
-    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
-        """(offset, raw line bytes with newline) for every line, torn tail included."""
+    def raw_lines(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(offset, raw line bytes with newline) for every line from byte ``start``, torn tail
+        included."""
         with open(self.path, "rb") as f:
-            offset = 0
+            f.seek(start)
+            offset = start
             for raw in f:
                 yield offset, raw
                 offset += len(raw)
@@ -410,56 +424,113 @@ class LocalJournal:
         fsync_dir(self.path.parent)
 
     # -- verifying ---------------------------------------------------------
-    def verify_chain(self, head: str | None = None) -> ChainReport:
-        """Walk every line; report the first bad one (edited, deleted, reordered, inserted).
+    def verify_chain(self, head: str | None = None, since: Head | None = None) -> ChainReport:
+        """Walk every line (after ``since`` when given: a line verified before, which must
+        still be at ``since.start``); report the first bad one (edited, deleted, reordered,
+        inserted).
 
-        With ``head``, also say whether a line with that hash exists with an
-        intact history before it.
+        With ``head``, also say whether a line with that hash exists with an intact
+        history before it (after ``since``, or ``since`` itself).
         """
-        prev, seq, lines, end = ZERO_HASH, 0, 0, 0
+        prev, seq, lines, end, start = ZERO_HASH, 0, 0, 0, -1
         found = None if head is None else False
+        if since is not None and since.seq:
+            problem = self._still_holds(since)
+            if problem is not None:
+                return ChainReport(0, Head(0, ZERO_HASH, 0), problem, None, found)
+            prev, seq, lines, end, start = since.hash, since.seq, since.seq, since.end, since.start
+            if head is not None and since.hash == head:
+                found = True
         torn = None
-        for offset, raw in self.raw_lines():
+        for offset, raw in self.raw_lines(end):
             line = raw[:-1] if raw.endswith(b"\n") else raw
             if line is raw:  # no newline: torn, or complete but for it (then counted)
                 torn = TornTail(offset, raw, complete=_chains(raw, offset, Head(seq, prev, end)))
                 if not torn.complete:
                     break
             lines += 1
-            problem = _check_line(line, offset, lines, seq, prev)
+            problem, event = check_line(line, offset, lines, seq, prev)
             if problem:
-                return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
-            event = parse_line(line, offset)
-            prev, seq, end = event.hash, event.seq, offset + len(raw)
+                return ChainReport(lines - 1, Head(seq, prev, end, start), problem, None, found)
+            prev, seq, end, start = event.hash, event.seq, offset + len(raw), offset
             if head is not None and event.hash == head:
                 found = True
-        return ChainReport(lines, Head(seq, prev, end), None, torn, found)
+        return ChainReport(lines, Head(seq, prev, end, start), None, torn, found)
+
+    def _still_holds(self, mark: Head) -> ChainProblem | None:
+        """None when the line verified at ``mark`` is still there, unchanged."""
+        with open(self.path, "rb") as f:
+            f.seek(mark.start)
+            raw = f.read(mark.end - mark.start)
+        line = raw[:-1] if raw.endswith(b"\n") else raw
+        try:
+            event = parse_line(line, mark.start)
+        except errors.JournalCorrupt:
+            event = None
+        intact = event is not None and (event.seq, event.hash) == (mark.seq, mark.hash) \
+            and event_hash(event.as_dict()) == event.hash
+        if not intact:
+            return ChainProblem.of(mark.seq, errors.HeadNotFound,
+                                   f"the journal no longer holds seq {mark.seq} as verified before "
+                                   f"(at byte {mark.start}): cut or rewritten")
+        return None
+
+    def prefix_digest(self, end: int) -> str | None:
+        with open(self.path, "rb") as f:
+            if os.fstat(f.fileno()).st_size < end:
+                return None
+            return hash_prefix(f.fileno(), end)
 
 
 def _chains(raw: bytes, offset: int, head: Head) -> bool:
     """Whether ``raw`` (a line without newline) is the event that follows ``head``."""
-    return bool(raw) and _check_line(raw, offset, 0, head.seq, head.hash) is None
+    return bool(raw) and check_line(raw, offset, 0, head.seq, head.hash)[0] is None
 
 
-def _check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> ChainProblem | None:
+class _FloatSeen(Exception):
+    pass
+
+
+def _no_float(text: str) -> None:
+    raise _FloatSeen(text)
+
+
+def check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> tuple[ChainProblem | None,
+                                                                                Event | None]:
+    """What is wrong with ``raw`` (a line without newline) as the event after (``seq``,
+    ``prev``), or None; and the event, when the line is one. One JSON parse, one encode and
+    one BLAKE3 per line: the cost of walking a journal."""
     try:
-        event = parse_line(raw, offset)
-    except errors.JournalCorrupt as exc:
-        return ChainProblem.of(line, errors.LineNotEvent, exc.message)
-    body = event.as_dict()
-    if canonical(body) != raw:
-        return ChainProblem.of(line, errors.LineEdited, "line is not in canonical form (edited)")
-    if event_hash(body) != event.hash:
+        try:
+            obj = json.loads(raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+        except _FloatSeen:
+            event = parse_line(raw, offset)
+            return ChainProblem.of(line, errors.FloatInEvent,
+                                   f"seq {event.seq}: float at {find_float(event.data)}"), None
+        event = _event_of(obj, offset, len(raw))
+    except (errors.JournalCorrupt, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return ChainProblem.of(line, errors.LineNotEvent, str(getattr(exc, "message", exc))), None
+    if canonical(event.as_dict()) != raw:
+        return ChainProblem.of(line, errors.LineEdited, "line is not in canonical form (edited)"), None
+    if _hash_of_canonical(raw, event.hash) != event.hash:
         return ChainProblem.of(line, errors.LineEdited,
-                               f"seq {event.seq}: hash does not match content (edited)")
+                               f"seq {event.seq}: hash does not match content (edited)"), None
     if event.seq != seq + 1:
         what = "missing lines before it (deleted)" if event.seq > seq + 1 else "out of order or inserted"
         return ChainProblem.of(line, errors.SeqOutOfOrder, f"seq {event.seq} where {seq + 1} was due: "
-                               f"{what}")
+                               f"{what}"), None
     if event.prev != prev:
         return ChainProblem.of(line, errors.PrevMismatch, f"seq {event.seq}: prev does not match the line "
-                               "before (reordered, inserted or deleted)")
-    where = find_float(event.data)
-    if where:
-        return ChainProblem.of(line, errors.FloatInEvent, f"seq {event.seq}: float at {where}")
-    return None
+                               "before (reordered, inserted or deleted)"), None
+    return None, event
+
+
+def _hash_of_canonical(raw: bytes, claimed: str) -> str | None:
+    """``event_hash`` of a line already known to be canonical: its bytes without the top-level
+    ``"hash":"..."`` member, hashed (the member sits between ``data`` and ``prev``, the last
+    occurrence in the line); None when the member is not where it must be."""
+    member = b',"hash":"' + claimed.encode("ascii", "replace") + b'"'
+    at = raw.rfind(member)
+    if at < 0:
+        return None
+    return hash_bytes(raw[:at] + raw[at + len(member):])
