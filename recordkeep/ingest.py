@@ -23,7 +23,7 @@ from datetime import datetime
 from . import errors, media, validate
 from .archive import Archive
 from .index import people, records, resolve
-from .linking import link
+from .linking import link_data
 from .media import naming
 from .refs import Window, check_device, check_officer, in_window, parse_stage
 from .retention import lock_permanent
@@ -156,6 +156,15 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class LinkTarget:
+    """Where ``add`` links what it stores: a case at a stage, and/or a party (as typed)."""
+
+    case_ref: str | None = None
+    stage: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True)
 class Options:
     """What the clerk said about the files of one batch (checked when the batch starts)."""
 
@@ -216,7 +225,7 @@ class _Batch:
     """One add or import: copies, probes in a pool, commits events in groups."""
 
     def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
-                 progress: Callable[[Progress], None] | None) -> None:
+                 progress: Callable[[Progress], None] | None, link: LinkTarget | None = None) -> None:
         if not options.dry_run:
             archive.require_writable()
         options = options.checked()
@@ -238,6 +247,8 @@ class _Batch:
         self.last_commit = time.monotonic()
         self.t0 = time.monotonic()
         self.important: list[str] = []  # digests of new records marked important
+        self.link = link  # with a link target, everything is journaled in one append at the end
+        self.linked: list[str] = []
 
     def close(self) -> None:
         self.copiers.shutdown(wait=True, cancel_futures=True)
@@ -282,8 +293,8 @@ class _Batch:
         self.tally.bytes_done += outcome.size or 0
         if self.progress:
             self.progress(self.tally)
-        if (len(self.pending) >= COMMIT_EVERY_FILES
-                or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
+        if self.link is None and (len(self.pending) >= COMMIT_EVERY_FILES
+                                  or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
             self.commit()
 
     def _known(self, digest: str) -> bool:
@@ -367,8 +378,9 @@ class _Batch:
         digest, size, _ = hash_fd(fd, buffer=self._buffer())
         return PutResult(digest, size, not self.archive.objects.exists(digest))
 
-    def commit(self) -> None:
-        """Journal every finished entry (its probe waited for) in one transaction."""
+    def commit(self, closing: Callable[[], list[Draft]] | None = None) -> None:
+        """Journal every finished entry (its probe waited for) in one transaction; ``closing``
+        gives drafts to append after them in that same transaction (the batch's last)."""
         ready, self.pending = self.pending, []
         facts = {}
         for outcome, future, _ in ready:
@@ -386,9 +398,16 @@ class _Batch:
             for outcome, _, _ in sorted(ready, key=named_first):  # a conventional name describes best
                 if outcome.status not in ("stored", "present"):
                     continue
-                if self._known(outcome.digest) or any(
-                        d.type == "record.imported" and d.data["digest"] == "blake3:" + outcome.digest
-                        for d in drafts):
+                tagged = "blake3:" + outcome.digest
+                known = records.record(self.archive.index, outcome.digest)
+                if known is not None and known["disposed_seq"] is not None and not any(
+                        d.type == "record.restored" and d.data["digest"] == tagged for d in drafts):
+                    # a disposed record's bytes brought again: the record is whole again
+                    drafts.append(Draft("record.restored", {**self._seen_data(outcome),
+                                                            "disposed_seq": known["disposed_seq"]}))
+                    continue
+                if known is not None or any(d.type in ("record.imported", "record.restored")
+                                            and d.data["digest"] == tagged for d in drafts):
                     drafts.append(Draft("record.seen", self._seen_data(outcome)))
                     continue
                 found = facts.get(id(outcome)) or self._probe(outcome.digest, outcome.path)
@@ -396,7 +415,7 @@ class _Batch:
                 outcome.kind = found.kind
                 outcome.damage = _damage(found.probe_status, found.probe_error)
                 drafts.append(Draft("record.imported", self._imported_data(outcome, found)))
-            return drafts
+            return drafts + (closing() if closing else [])
 
         events = self.archive.transact(build)
         self.important += self._important(events)
@@ -420,13 +439,14 @@ class _Batch:
         Lock now (a no-op without one, and for blobs locked that long already). A failure
         does not undo the import; the receipt says so and ``retention lock`` finishes it."""
         try:
-            lock_permanent(self.archive, self.important)
+            lock_permanent(self.archive, sorted({*self.important, *self.linked}))
         except errors.RecordkeepError as exc:
             self.receipt.lock_error = (f"{exc.code} {exc.message}: the records marked important are "
                                        "stored, their permanent lock is not; once this is fixed, run "
                                        "'recordkeep retention lock'")
 
     def _seen_data(self, outcome: Outcome) -> dict:
+        """A sighting: which batch saw the bytes, where, and what the clerk said they are."""
         data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
                 "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
         if self.options.doc_type:
@@ -454,19 +474,32 @@ class _Batch:
         return data
 
     def finish(self) -> Receipt:
+        """Journal the last entries, the links (for ``add`` with a target) and the receipt
+        (``batch.finished``) in one append; then lengthen the locks of what became permanent."""
         self._drain()
-        self.commit()
         r = self.receipt
         r.finished_at = self.archive.now()
         r.elapsed_ms = max(1, int((time.monotonic() - self.t0) * 1000))
-        if not self.options.dry_run:
-            self.archive.commit([Draft("batch.finished", {
-                "batch": r.batch, "command": r.command, "source": r.source,
-                "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
-                "receipt": r.as_data()})])
-        if self.important:  # after the receipt is journaled: a bucket that fails here cannot stop it
+        self.commit(closing=self._closing)
+        if self.important or self.linked:  # after the receipt: a bucket that fails here cannot stop it
             self._lock_important()
         return r
+
+    def _closing(self) -> list[Draft]:
+        """The batch's last drafts: its links, then its receipt."""
+        r = self.receipt
+        drafts = []
+        stored = sorted({o.digest for o in r.outcomes if o.status in ("stored", "present") and o.digest})
+        if self.link is not None and stored:
+            target = self.link
+            drafts.append(Draft("record.linked", link_data(self.archive, target.case_ref, stored,
+                                                           target.stage, target.party)))
+            self.linked = stored
+        drafts.append(Draft("batch.finished", {
+            "batch": r.batch, "command": r.command, "source": r.source,
+            "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
+            "receipt": r.as_data()}))
+        return drafts
 
 
 def _patterns(archive: Archive) -> tuple[naming.NamePattern, ...]:
@@ -529,11 +562,13 @@ def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | Non
 # -- entry points -------------------------------------------------------------------
 def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
               options: Options = Options(),
-              progress: Callable[[Progress], None] | None = None) -> Receipt:
-    """Store the given files (each a regular file) as records; return the receipt.
-    NothingStored when no argument is a regular file (nothing would be stored)."""
+              progress: Callable[[Progress], None] | None = None,
+              link: LinkTarget | None = None) -> Receipt:
+    """Store the given files (each a regular file) as records, linked to ``link`` when given
+    (records, links and receipt in one append); return the receipt. NothingStored when no
+    argument is a regular file (nothing would be stored)."""
     _storable(paths)
-    batch = _Batch(archive, "add", None, options, progress)
+    batch = _Batch(archive, "add", None, options, progress, link)
     try:
         for p in paths:
             full = os.fsencode(p)
@@ -581,8 +616,9 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
 def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: str | None,
                  party: str | None, options: Options,
                  progress: Callable[[Progress], None] | None = None) -> Receipt:
-    """``add`` with ``--case/--stage/--party``: validate the target first, store the files,
-    then link every stored (or already present) one. Returns the receipt."""
+    """``add`` with ``--case/--stage/--party``: the target checked first (and the chain, as
+    for every case or party write), then the files stored, and records, links and receipt
+    journaled in one append. Returns the receipt."""
     slug = parse_stage(stage) if stage else None
     if case_ref is not None:
         if slug is None:
@@ -592,13 +628,11 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
         raise errors.InvalidValue("--stage needs --case")
     if party is not None:
         resolve.party(archive.index, party)
-    receipt = add_files(archive, paths, options=options, progress=progress)
-    digests = [o.digest for o in receipt.outcomes if o.status in ("stored", "present") and o.digest]
-    if digests and not options.dry_run and (case_ref is not None or party is not None):
-        link(archive, case_ref, digests, stage=slug, party=party)
-    return receipt
-
-
+    target = None
+    if (case_ref is not None or party is not None) and not options.dry_run:
+        archive.require_intact_chain()
+        target = LinkTarget(case_ref, slug, party)
+    return add_files(archive, paths, options=options, progress=progress, link=target)
 def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
     raw = os.fsencode(path)

@@ -25,19 +25,27 @@ def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: s
     resolved = sorted({archive.resolve_digest(d) for d in digests})
 
     def build() -> list[Draft]:
-        data: dict = {"digests": ["blake3:" + d for d in resolved]}
-        if case_ref is not None:
-            data["case_no"] = resolve.case(archive.index, case_ref)
-            data["stage"] = slug
-        if party is not None:
-            data["party"] = resolve.party(archive.index, party)
-        if via:
-            data["via"] = via
-        return [Draft("record.linked", data)] if resolved else []
+        return [Draft("record.linked", link_data(archive, case_ref, resolved, slug, party, via))] \
+            if resolved else []
 
     archive.transact(build)
     lock_permanent(archive, resolved)  # a linked record is permanent: lengthen its blob's lock
     return resolved
+
+
+def link_data(archive: Archive, case_ref: str | None, digests: list[str], stage: str | None,
+              party: str | None, via: dict | None = None) -> dict:
+    """The data of a ``record.linked`` event (to build inside a transaction: the case and party
+    are resolved against the index as it is then)."""
+    data: dict = {"digests": ["blake3:" + d for d in digests]}
+    if case_ref is not None:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        data["stage"] = stage
+    if party is not None:
+        data["party"] = resolve.party(archive.index, party)
+    if via:
+        data["via"] = via
+    return data
 
 
 def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, end: str, stage: str,

@@ -181,17 +181,24 @@ def test_add_months_clamps_to_the_end_of_the_month():
     assert retention.add_months(datetime(2021, 3, 15, 8, 30), 6) == datetime(2021, 9, 15, 8, 30)
 
 
-def test_bytes_imported_again_after_disposal_are_never_removed_silently(cli, store, tmp_path):
+def test_bytes_imported_again_after_disposal_restore_the_record_not_a_limbo(cli, store, tmp_path):
     digest = old_record(cli, tmp_path)
     ok(cli("dispose", digest, "--reason", "period over"))
     again = tmp_path / "copy-from-backup.bin"
     again.write_bytes(b"footage 1" * 100)
     ok(cli("add", str(again)))
     assert blob(store, digest).exists()  # the same bytes, stored again: evidence is never refused
+    [restored] = events(store, "record.restored")
+    assert restored["data"]["digest"] == "blake3:" + digest and restored["actor"] == "clerk@station1"
+    assert restored["data"]["source"]["path"].endswith("copy-from-backup.bin")
+    assert restored["data"]["disposed_seq"] == events(store, "record.disposed")[0]["seq"]
+    assert "disposed" not in cli.json("search", "--limit", "10")["records"][0]
+    path = blob(store, digest)
+    path.chmod(0o644)
+    path.write_bytes(b"changed" + path.read_bytes()[7:])  # verified again like any record
+    report = cli.json("verify", "--full")
+    assert [p["code"] for p in report["problems"]] == ["RK210"]
     assert cli.json("retention", "due")["unfinished_disposals"] == []
-    err = refused(cli, digest)
-    assert err.startswith("RK526") and "imported again" in err
-    assert blob(store, digest).exists()
 
 
 def test_retention_lock_on_a_local_store_has_no_object_lock_to_lengthen_and_journals_nothing(

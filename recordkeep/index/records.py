@@ -74,6 +74,16 @@ def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return ()
 
 
+@handles("record.restored")
+def _record_restored(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    """A disposed record's bytes imported again: a sighting, and the record is no longer disposed
+    of (``disposals`` keeps the history)."""
+    digest = bare(event.data["digest"])
+    _sighting(conn, event, digest)
+    conn.execute("UPDATE records SET disposed_seq = NULL WHERE digest = ?", (digest,))
+    return ()
+
+
 @handles("batch.finished")
 def _batch_finished(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
