@@ -271,6 +271,14 @@ class IndexDamaged(IntegrityError):
     hint = "run the command again: the index is rebuilt from the journal"
 
 
+class IndexDiffers(IntegrityError):
+    """The index says otherwise than the journal about what protects a record: it was changed."""
+
+    code = "RK233"
+    hint = ("run 'recordkeep log verify', then 'recordkeep rebuild-index' (the journal decides); "
+            "find out who changed index.sqlite")
+
+
 # 3xx: import and media -------------------------------------------------------
 class ImportProblem(RecordkeepError):
     """A file could not be imported (the category: raise a subclass)."""
@@ -683,6 +691,13 @@ class AlreadyDisposed(DisposalRefused):
     """The record was disposed of already."""
 
     code = "RK526"
+
+
+class HeldLink(ComplianceError):
+    """A legal hold covers the link: it stays while the hold stands."""
+
+    code = "RK528"
+    hint = "release the hold first ('recordkeep release'), if the court or reviewing body allows"
 
 
 class LockedRecord(DisposalRefused):

@@ -10,6 +10,7 @@ from . import errors
 from .archive import Archive
 from .index import dossier as rows
 from .index import records, resolve
+from .index import retention as holds
 from .refs import check_officer, parse_stage, utc_key
 from .retention import lock_permanent
 from .store.journal import Draft
@@ -77,6 +78,10 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
             if not rows.is_linked(archive.index, d, case_no, slug):
                 raise errors.NotLinked(f"record {d[:12]} is not linked to case {case_no}"
                                        + (f" at stage {slug}" if slug else ""))
+        pinned = _holds_pinning(archive, case_no)
+        if pinned:
+            raise errors.HeldLink(f"case {case_no} is under a legal hold ({', '.join(pinned)}): its "
+                                  "links stay while the hold stands")
         data: dict = {"case_no": case_no, "digests": ["blake3:" + d for d in resolved]}
         if slug:
             data["stage"] = slug
@@ -84,3 +89,12 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
 
     archive.transact(build)
     return resolved
+
+
+def _holds_pinning(archive: Archive, case_no: str) -> list[str]:
+    """The holds in force that cover what is linked to ``case_no``: the case's own, and those
+    of its parties."""
+    held = [f"case {case_no}"] if holds.is_held(archive.index, "case", case_no) else []
+    held += [f"party {p}" for p in rows.members(archive.index, case_no)
+             if holds.is_held(archive.index, "party", p)]
+    return held

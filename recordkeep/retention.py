@@ -29,7 +29,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import errors, validate
+from . import errors, protection, validate
 from .archive import Archive
 from .dossier.cases import resolve_case
 from .dossier.parties import resolve_party
@@ -225,6 +225,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             if not st.due:
                 refusals += [(digest, r, detail) for r, detail in st.refusals]
                 continue
+            _agrees_with_journal(archive, row)
             sizes[digest] = row["size"]
             drafts.append(Draft("record.disposed", {"digest": "blake3:" + digest, "size": row["size"],
                                                     "kind": row["kind"], "reason": reason}))
@@ -237,6 +238,20 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     for digest in disposed + finished:
         archive.objects.dispose(digest)
     return Disposal(disposed, list(finished), sum(sizes[d] for d in disposed))
+
+
+def _agrees_with_journal(archive: Archive, row) -> None:
+    """IndexDiffers unless the journal, replayed, says what the index says protects the record."""
+    digest = row["digest"]
+    linked = dossier_rows.links_of(archive.index, digest)
+    links = frozenset((link["case_no"], link["party"]) for link in linked)
+    indexed = (bool(row["important"]), rows.kept_reason(archive.index, digest)[0], links,
+               frozenset(rows.holds_covering(archive.index, digest)))
+    journaled = protection.from_journal(archive, digest).summary()
+    if indexed != journaled:
+        raise errors.IndexDiffers(f"record {digest[:12]}: the index and the journal disagree on what "
+                                  "protects it (links, holds, keep or importance): nothing was disposed of",
+                                  path=archive.root / "index.sqlite")
 
 
 def _hold_target(archive: Archive, digests: list[str] | None, case: str | None,

@@ -40,3 +40,70 @@ def test_a_last_line_without_its_newline_that_chains_is_kept_and_its_newline_res
     shown = [e for e in cli.json("log", "--party", "P1")["events"] if e["type"] == "party.pii_shown"]
     assert len(shown) == 1
     assert cli("rebuild-index").exit_code == 0
+
+
+# -- a hold cannot be walked around ---------------------------------------------------------
+def case_with_a_record(cli, tmp_path: Path) -> str:
+    assert cli("party", "add", "--name", "张三", "--id-number", PERSON_ID).exit_code == 0
+    assert cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-01").exit_code == 0
+    scan = tmp_path / "询问笔录.txt"
+    scan.write_text("询问笔录 page 1", encoding="utf-8")
+    receipt = cli.json("add", str(scan), "--case", CASE, "--stage", "investigate")
+    return receipt["files"][0]["digest"]
+
+
+def test_a_record_of_a_held_case_cannot_be_unlinked_and_so_disposed(cli, tmp_path):
+    digest = case_with_a_record(cli, tmp_path)
+    assert cli("hold", "--case", CASE, "--reason", "court").exit_code == 0
+    unlinked = cli("case", "unlink", CASE, digest)
+    assert unlinked.exit_code == 1 and unlinked.stderr.startswith("RK528"), unlinked.output
+    assert cli("case", "close", CASE, "--at", "2021-06-01").exit_code == 0
+    assert cli("case", "unlink", CASE, digest).stderr.startswith("RK528")
+    disposed = cli("dispose", digest, "--reason", "x")
+    assert disposed.exit_code == 1 and disposed.stderr.startswith(("RK522", "RK525", "RK520"))
+
+
+def test_a_record_of_a_held_party_cannot_be_unlinked(cli, tmp_path):
+    digest = case_with_a_record(cli, tmp_path)
+    assert cli("hold", "--party", "P1").exit_code == 0
+    assert cli("case", "unlink", CASE, digest).stderr.startswith("RK528")
+    assert cli("release", "--party", "P1").exit_code == 0
+    assert cli("case", "unlink", CASE, digest).exit_code == 0
+
+
+def doctor(store: Path, sql: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(store / "index.sqlite") as conn:
+        conn.execute(sql)
+
+
+def old_unlinked_record(cli, tmp_path: Path) -> str:
+    clip = tmp_path / f"DSJ001_{OFFICER}_20210315083000_0001.bin"
+    clip.write_bytes(b"footage" * 100)
+    return cli.json("add", str(clip))["files"][0]["digest"]
+
+
+def test_dispose_refuses_held_linked_evidence_whose_index_rows_were_deleted(cli, tmp_path):
+    case_with_a_record(cli, tmp_path)
+    digest = old_unlinked_record(cli, tmp_path)  # recorded in 2021: long past its six months
+    assert cli("case", "link", CASE, digest, "--stage", "investigate").exit_code == 0
+    assert cli("hold", "--case", CASE, "--reason", "court").exit_code == 0
+    doctor(cli.store, "DELETE FROM holds")
+    doctor(cli.store, "DELETE FROM links")
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
+    assert (cli.store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest).exists()
+
+
+def test_dispose_refuses_a_record_held_in_the_journal_whose_hold_row_was_deleted(cli, tmp_path):
+    digest = old_unlinked_record(cli, tmp_path)
+    assert cli("hold", digest, "--reason", "court").exit_code == 0
+    doctor(cli.store, "DELETE FROM holds")
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
+
+
+def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
+    digest = old_unlinked_record(cli, tmp_path)
+    assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
