@@ -123,6 +123,8 @@ class Archive:
             intact = prefix is not None and self.journal.prefix_digest(prefix.end) == digest
             since = prefix if intact else None
         report = self.journal.verify_chain(since=since)
+        if report.problem is not None and since is not None:
+            report = self.journal.verify_chain()  # name the first bad line, wherever it is
         if report.problem is not None:
             return report.problem
         if not self.readonly and report.head.seq:

@@ -107,3 +107,53 @@ def test_dispose_refuses_a_record_held_in_the_journal_whose_hold_row_was_deleted
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
+
+
+# -- nothing is decided on a broken chain -------------------------------------------------
+def decided_case(cli, tmp_path: Path) -> None:
+    case_with_a_record(cli, tmp_path)
+    assert cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "150000",
+               "--at", "2021-04-01").exit_code == 0
+    assert cli.json("stats")["decisions"]["total_amount"] == "150000.00"
+
+
+def edit_the_amount(store: Path) -> None:
+    data = journal(store).read_bytes()
+    assert data.count(b'"amount":"150000.00"') == 1
+    journal(store).write_bytes(data.replace(b'"amount":"150000.00"', b'"amount":"15000.00"'))
+
+
+def test_a_line_edited_in_the_journal_stops_every_decision_with_the_first_bad_line(cli, tmp_path):
+    decided_case(cli, tmp_path)
+    edit_the_amount(cli.store)
+    index_before = (cli.store / "index.sqlite").read_bytes()
+    assert cli("log", "verify").exit_code == 3
+    for args in (("rebuild-index",), ("stats",), ("check",), ("export", "--case", CASE, str(tmp_path / "bag")),
+                 ("dispose", "0" * 8, "--reason", "x"), ("case", "stage", CASE, "serve", "--at", "2021-05-01"),
+                 ("party", "add", "--name", "李四", "--id-number", "110101198512151237"),
+                 ("case", "link", CASE, "--officer", OFFICER, "--from", "2021-03-01", "--to", "2021-03-02",
+                  "--stage", "investigate"), ("hold", "--case", CASE)):
+        result = cli(*args)
+        assert result.exit_code == 3, (args, result.output)
+        assert result.stderr.startswith("RK225") and "line" in result.stderr and "RK221" in result.stderr, args
+    assert not (tmp_path / "bag").exists()
+    assert (cli.store / "index.sqlite").read_bytes()[:100] == index_before[:100]
+    assert cli.json("search", "张三")["parties"][0]["key"] == "P1"  # reads still answer
+
+
+def test_evidence_still_comes_off_the_card_on_a_broken_chain_with_a_warning(cli, tmp_path):
+    decided_case(cli, tmp_path)
+    edit_the_amount(cli.store)
+    clip = tmp_path / "card" / f"DSJ001_{OFFICER}_20210316083000_0002.MP4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"more footage" * 100)
+    result = cli("import", str(clip.parent))
+    assert result.exit_code == 0, result.output
+    assert "may be wiped" in result.stdout
+    assert "WARNING: the journal's chain is broken" in result.stderr
+
+
+def test_the_index_corrupt_hint_says_log_verify_never_rebuild():
+    from recordkeep import errors
+
+    assert "log verify" in errors.IndexCorrupt.hint and "rebuild" not in errors.IndexCorrupt.hint
