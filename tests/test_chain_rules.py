@@ -128,7 +128,8 @@ def test_a_line_edited_in_the_journal_stops_every_decision_with_the_first_bad_li
     edit_the_amount(cli.store)
     index_before = (cli.store / "index.sqlite").read_bytes()
     assert cli("log", "verify").exit_code == 3
-    decisions = [("rebuild-index",), ("stats",), ("check",), ("export", "--case", CASE, str(tmp_path / "bag")),
+    decisions = [("rebuild-index",), ("stats",), ("check",),
+                 ("export", "--case", CASE, str(tmp_path / "bag")),
                  ("dispose", "0" * 8, "--reason", "x"),
                  ("case", "stage", CASE, "serve", "--at", "2021-05-01"),
                  ("party", "add", "--name", "李四", "--id-number", "110101198512151237"),
@@ -137,7 +138,8 @@ def test_a_line_edited_in_the_journal_stops_every_decision_with_the_first_bad_li
     for args in decisions:
         result = cli(*args)
         assert result.exit_code == 3, (args, result.output)
-        assert result.stderr.startswith("RK225") and "line" in result.stderr and "RK221" in result.stderr, args
+        assert result.stderr.startswith("RK225"), args
+        assert "line" in result.stderr and "RK221" in result.stderr, args
     assert not (tmp_path / "bag").exists()
     assert (cli.store / "index.sqlite").read_bytes()[:100] == index_before[:100]
     assert cli.json("search", "张三")["parties"][0]["key"] == "P1"  # reads still answer
