@@ -1092,14 +1092,15 @@ def verify_bag_journal(ctx: click.Context, archive, bag: Path, as_json: bool) ->
     report = rk.check_bag_journal(archive, bag)
     if as_json:
         emit({"ok": report.ok, "lines": report.lines, "head_seq": report.head_seq,
-              "head_found": report.head_found, "problems": report.problems})
+              "head_found": report.head_found,
+              "problems": [{"code": code, "message": message} for code, message in report.problems]})
     else:
-        for problem in report.problems:
-            click.echo(f"PROBLEM {report.LINE_CODE} {problem}")
+        for code, message in report.problems:
+            click.echo(f"PROBLEM {code} {message}")
         if report.head_found is False:
             click.echo(f"PROBLEM {report.HEAD_CODE}: the bag's journal head (seq {report.head_seq}) "
                        "is not in this store's chain")
-        click.echo(f"bag journal: {report.lines} lines checked against the store: "
+        click.echo(f"bag: manifests and {report.lines} journal lines checked against the store: "
                    + ("OK" if report.ok else "BROKEN"))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)

@@ -249,6 +249,12 @@ class BagLineMismatch(IntegrityError):
     code = "RK227"
 
 
+class BagInvalid(IntegrityError):
+    """A bag's manifest, tag manifest or bag-info does not match its files."""
+
+    code = "RK228"
+
+
 class IndexCorrupt(IntegrityError):
     """The index does not follow the journal."""
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 from .conftest import make_dump
 
@@ -161,3 +164,52 @@ def test_the_index_corrupt_hint_says_log_verify_never_rebuild():
     from recordkeep import errors
 
     assert "log verify" in errors.IndexCorrupt.hint and "rebuild" not in errors.IndexCorrupt.hint
+
+
+# -- bags checked whole ---------------------------------------------------------------------
+def exported_bag(cli, tmp_path: Path) -> Path:
+    case_with_a_record(cli, tmp_path)
+    bag = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(bag)).exit_code == 0
+    assert cli.json("log", "verify", "--bag", str(bag))["ok"] is True
+    return bag
+
+
+def strip_line(bag: Path) -> None:
+    path = bag / "recordkeep" / "journal.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))
+
+
+def empty_journal(bag: Path) -> None:
+    (bag / "recordkeep" / "journal.jsonl").write_bytes(b"")
+
+
+def rewind_head(bag: Path) -> None:
+    info = bag / "bag-info.txt"
+    text = info.read_text(encoding="utf-8")
+    info.write_text(re.sub(r"Recordkeep-Journal-Head: \d+ ([0-9a-f]{64})",
+                           "Recordkeep-Journal-Head: 1 " + events_of(bag)[0]["hash"], text), encoding="utf-8")
+
+
+def change_payload(bag: Path) -> None:
+    [payload] = [p for p in (bag / "data").rglob("*") if p.is_file()]
+    payload.write_bytes(payload.read_bytes() + b" and one line more")
+
+
+def events_of(bag: Path) -> list[dict]:
+    return [json.loads(x) for x in (bag / "recordkeep" / "journal.jsonl").read_bytes().splitlines()]
+
+
+@pytest.mark.parametrize("strip", [strip_line, empty_journal, rewind_head, change_payload],
+                         ids=["a line lost", "journal emptied", "head rewound to seq 1", "payload changed"])
+def test_log_verify_bag_fails_on_a_stripped_bag_as_bagit_py_does(cli, tmp_path, strip):
+    import bagit
+
+    bag = exported_bag(cli, tmp_path)
+    strip(bag)
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bag)).validate()
+    result = cli("log", "verify", "--bag", str(bag))
+    assert result.exit_code == 3, result.output
+    assert "PROBLEM" in result.stdout
