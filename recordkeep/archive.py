@@ -30,7 +30,7 @@ from typing import Self
 from . import errors, index, settings, validate
 from .index import FILENAME as INDEX_FILE
 from .index import Index
-from .store.fs import atomic_write, os_error
+from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
 
@@ -98,6 +98,7 @@ class Archive:
         self.chain_problem: ChainProblem | None = None  # the journal's chain, checked on opening
         self._tempdir: str | None = None
         self._index: Index | None = None
+        self._housekept = False
 
     @property
     def index(self) -> Index:
@@ -317,6 +318,9 @@ class Archive:
         lock keeps that from ever happening).
         """
         self.require_writable()
+        if not self._housekept:
+            self._housekept = True
+            remove_stale(self.root / "tmp")  # a killed writer's temporaries, once its hour is past
         for attempt in range(1, TRANSACT_ATTEMPTS + 1):
             with self.journal.locked():
                 self.index.catch_up(self.journal)

@@ -198,6 +198,12 @@ class DisposedBlob(IntegrityError):
     code = "RK216"
 
 
+class StaleTemporary(IntegrityError):
+    """A temporary file of a writer that is gone (a notice: the next write command removes it)."""
+
+    code = "RK217"
+
+
 class LineNotEvent(IntegrityError):
     """A journal line does not parse as an event."""
 

@@ -325,21 +325,24 @@ class _Batch:
                                reason=special_reason(full, before))
             outcome = Outcome(rel, "failed", size=before.st_size, mtime=self._mtime(before))
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+
+            def unchanged(digest: str, size: int) -> None:
+                """The source did not change while it was read: else nothing is placed."""
+                after = os.fstat(fd)
+                if size != before.st_size or after.st_size != before.st_size \
+                        or after.st_mtime_ns != before.st_mtime_ns:
+                    outcome.digest = digest
+                    raise errors.SourceUnstable(f"changed while being read ({before.st_size} bytes before, "
+                                                f"{size} read, {after.st_size} after): not recorded as good")
+
             try:
-                put = self._copy_or_hash(fd)
-            except (errors.SourceUnreadable, errors.StoreError) as exc:
+                put = self._copy_or_hash(fd, unchanged)
+            except (errors.SourceUnreadable, errors.SourceUnstable, errors.StoreError) as exc:
                 outcome.code, outcome.reason = exc.code, exc.message
                 return outcome
-            after = os.fstat(fd)
         finally:
             os.close(fd)
         outcome.digest, outcome.size = put.digest, put.size
-        if (put.size != before.st_size or after.st_size != before.st_size
-                or after.st_mtime_ns != before.st_mtime_ns):
-            outcome.code = errors.SourceUnstable.code
-            outcome.reason = (f"changed while being read ({before.st_size} bytes before, "
-                              f"{put.size} read, {after.st_size} after): not recorded as good")
-            return outcome
         outcome.status = "stored" if put.new_blob else "present"
         if self.options.readback and not self.options.dry_run:
             try:
@@ -371,11 +374,14 @@ class _Batch:
             buffer = self.buffers.buffer = AlignedBuffer()
         return buffer
 
-    def _copy_or_hash(self, fd: int) -> PutResult:
-        """Copy into the store, or for a dry run only hash and look the digest up."""
+    def _copy_or_hash(self, fd: int, accept: Callable[[str, int], None]) -> PutResult:
+        """Copy into the store, or for a dry run only hash and look the digest up; ``accept``
+        decides, once the bytes are read, whether they may be placed."""
         if not self.options.dry_run:
-            return self.archive.objects.put_fd(fd, buffer=self._buffer(), reread=self.options.readback)
+            return self.archive.objects.put_fd(fd, buffer=self._buffer(), reread=self.options.readback,
+                                               accept=accept)
         digest, size, _ = hash_fd(fd, buffer=self._buffer())
+        accept(digest, size)
         return PutResult(digest, size, not self.archive.objects.exists(digest))
 
     def commit(self, closing: Callable[[], list[Draft]] | None = None) -> None:

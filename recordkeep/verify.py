@@ -22,6 +22,7 @@ import blake3 as blake3_module
 from . import errors
 from .archive import Archive
 from .index import records
+from .store.fs import stale_temporaries
 from .store.journal import Draft
 
 MMAP_FROM_BYTES = 8 * 1024 * 1024
@@ -36,6 +37,7 @@ CODES = {
     "stray_file": errors.StrayFile.code,
     "unreferenced": errors.UnreferencedBlob.code,
     "disposed": errors.DisposedBlob.code,
+    "stale_temporary": errors.StaleTemporary.code,
 }
 
 
@@ -169,6 +171,10 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
             to_hash.append((digest, size))
     if digests is None:
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
+        for path in stale_temporaries(archive.root / "tmp"):
+            report.notices.append(Finding(CODES["stale_temporary"], "stale_temporary",
+                                          "a temporary file of a writer that is gone; the next write "
+                                          "command removes it", path=str(path.relative_to(archive.root))))
     if to_hash:
         _hash_all(archive, to_hash, report, hashers)
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -213,3 +217,48 @@ def test_log_verify_bag_fails_on_a_stripped_bag_as_bagit_py_does(cli, tmp_path, 
     result = cli("log", "verify", "--bag", str(bag))
     assert result.exit_code == 3, result.output
     assert "PROBLEM" in result.stdout
+
+
+# -- housekeeping -------------------------------------------------------------------------
+def leftover(folder: Path, name: str, *, hours_old: float) -> Path:
+    path = folder / name
+    path.write_bytes(b"half a blob")
+    then = time.time() - hours_old * 3600
+    os.utime(path, (then, then))
+    return path
+
+
+def dead_pid() -> int:
+    """A process id no process has now (its writer is gone)."""
+    pid = int(subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True).stdout)
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        pid += 1
+
+
+def test_a_killed_writers_temporaries_are_listed_by_verify_and_removed_by_the_next_write(cli):
+    host = socket.gethostname()
+    tmp = cli.store / "tmp"
+    stale = leftover(tmp, f"{host}.{dead_pid()}.0123456789ab.part", hours_old=2)
+    recent = leftover(tmp, f"{host}.{dead_pid()}.abcdef012345.part", hours_old=0.1)
+    running = leftover(tmp, f"{host}.{os.getpid()}.fedcba987654.part", hours_old=3)
+    notices = cli.json("verify")["notices"]
+    assert [n["path"] for n in notices if n["code"] == "RK217"] == [f"tmp/{stale.name}"]
+    assert cli("officer", "add", OFFICER, "--name", "李四").exit_code == 0
+    assert not stale.exists() and recent.exists() and running.exists()
+
+
+def test_a_killed_exports_partial_folder_is_removed_by_the_next_export_there(cli, tmp_path):
+    case_with_a_record(cli, tmp_path)
+    out = tmp_path / "usb"
+    out.mkdir()
+    partial = out / f".bag.partial-{socket.gethostname()}.{dead_pid()}.0123456789ab"
+    partial.mkdir()
+    (partial / "bagit.txt").write_text("BagIt-Version: 1.0\n", encoding="utf-8")
+    then = time.time() - 7200
+    os.utime(partial, (then, then))
+    assert cli("export", "--case", CASE, str(out / "bag")).exit_code == 0
+    assert not partial.exists() and (out / "bag" / "bagit.txt").exists()

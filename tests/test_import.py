@@ -230,6 +230,8 @@ def test_a_file_that_grows_while_being_read_is_unstable_and_not_recorded(store, 
     assert not receipt.complete and receipt.verdict == "incomplete"
     with Archive.open(store) as archive:
         assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert not [p for p in (store / "objects").rglob("*") if p.is_file()]  # nothing placed
+    assert not [p for p in (store / "tmp").iterdir()]  # and nothing left behind
 
 
 @pytest.mark.slow  # a process killed

@@ -28,7 +28,7 @@ from ..dossier.views import case_view, party_view
 from ..index import dossier as rows
 from ..index import records, resolve, touching
 from ..refs import STAGES
-from ..store.fs import fsync_dir, os_error, temp_name
+from ..store.fs import fsync_dir, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft
 
@@ -151,7 +151,9 @@ def staged(dest: Path) -> Iterator[Path]:
             raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
     except OSError as exc:  # a name too long, a folder that cannot be read
         raise os_error(exc, "looking at the export destination", dest) from exc
-    work = dest.parent / f".{dest.name[:100]}.partial-{temp_name()}"
+    partial = f".{dest.name[:100]}.partial-"
+    remove_stale(dest.parent, prefix=partial)  # a killed export's partial bag, its hour past
+    work = dest.parent / f"{partial}{temp_name()}"
     try:
         work.mkdir()
     except OSError as exc:

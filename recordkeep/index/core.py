@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
-from ..store.fs import fsync_dir
+from ..store.fs import fsync_dir, temp_name
 from ..store.journal import ZERO_HASH, Event, Head, Journal
 
 if TYPE_CHECKING:
@@ -601,7 +601,7 @@ def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, e
 def replace_by_rebuild(target: Path, journal: Journal, tmp_dir: Path) -> int:
     """Rebuild the index at ``target`` from the whole journal, under the journal's lock, in a
     new file renamed into place; return the events applied."""
-    temp = tmp_dir / f"index-rebuild-{os.getpid()}.sqlite"
+    temp = tmp_dir / temp_name(".rebuild.sqlite")
     with journal.locked():
         count = rebuild(journal, temp)
         for suffix in ("-wal", "-shm"):

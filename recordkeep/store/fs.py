@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
+import shutil
 import socket
+import time
 from pathlib import Path
 
 from .. import errors
@@ -64,6 +67,44 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, tmp_dir: str | os.Path
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise os_error(exc, "writing a file", target) from exc
+
+
+STALE_AFTER_SECONDS = 3600
+
+
+def stale_temporaries(folder: Path, *, older_than: float = STALE_AFTER_SECONDS,
+                      prefix: str = "") -> list[Path]:
+    """Entries of ``folder`` named ``<prefix>`` + ``temp_name`` on this host whose writer is
+    gone and which were last changed more than ``older_than`` seconds ago (a killed writer's)."""
+    mine = re.compile(re.escape(prefix) + re.escape(socket.gethostname()) + r"\.(\d+)\.[0-9a-f]{12}")
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        m = mine.search(entry.name)
+        if m is None or alive(int(m.group(1))):
+            continue
+        try:
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                found.append(Path(entry.path))
+        except OSError:
+            continue
+    return sorted(found)
+
+
+def remove_stale(folder: Path, *, prefix: str = "") -> list[Path]:
+    """Remove ``stale_temporaries(folder, prefix=prefix)`` (files or folders); return them."""
+    removed = []
+    for path in stale_temporaries(folder, prefix=prefix):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
 
 
 def alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -75,11 +75,14 @@ class Objects(Protocol):
 
     def exists(self, digest: str) -> bool: ...
 
-    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False,
+               accept: Callable[[str, int], None] | None = None) -> PutResult:
         """Store everything readable from ``src_fd``, hashing it during that one read.
 
         With ``reread``, a backend that can re-read a new blob from its device while
-        writing it does so and fills ``PutResult.reread``; others leave it None.
+        writing it does so and fills ``PutResult.reread``; others leave it None. ``accept``
+        (digest, size) is called once the bytes are read and before they are placed: what it
+        raises leaves nothing in the store (a source that changed while read, say).
         """
 
     def open(self, digest: str) -> AbstractContextManager[BinaryIO]:
@@ -203,9 +206,11 @@ class LocalObjects:
             raise os_error(exc, "disposing of a blob", path) from exc
         return True
 
-    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False,
+               accept: Callable[[str, int], None] | None = None) -> PutResult:
         """Copy everything readable from ``src_fd`` into the store, hashing the copy as it
-        goes (``copying.copy_and_hash``: one pass over the source, constant memory).
+        goes (``copying.copy_and_hash``: one pass over the source, constant memory); ``accept``
+        may refuse the bytes before they are placed (nothing is left in objects/ then).
 
         With ``reread``, each written range is read back from the device (its writeback
         waited for, its cached pages dropped) and hashed again while later ranges are
@@ -224,6 +229,8 @@ class LocalObjects:
                 raise os_error(exc, "writing a blob", tmp_path) from exc
             finally:
                 os.close(out)
+            if accept is not None:
+                accept(copied.digest, copied.size)
             put = self._place(tmp_path, copied.digest, copied.size)
             return replace(put, reread=copied.reread) if put.new_blob else put
         finally:

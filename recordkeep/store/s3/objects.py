@@ -24,7 +24,7 @@ import re
 import shutil
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -142,8 +142,10 @@ class S3Objects:
                     yield StoredFile(rel, m.group(3) if valid else None, int(item["Size"]))
 
     # -- storing ---------------------------------------------------------------------------
-    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False) -> PutResult:
-        """Hash ``src_fd`` while spooling it (the one read), then upload unless present.
+    def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False,
+               accept: Callable[[str, int], None] | None = None) -> PutResult:
+        """Hash ``src_fd`` while spooling it (the one read), then upload unless present;
+        ``accept`` may refuse the bytes before they are uploaded.
 
         ``reread`` is not done here: ``readback`` reads the object back from the bucket.
         """
@@ -158,6 +160,8 @@ class S3Objects:
                 digest, size, _ = hash_fd(src_fd, buffer=buffer, sink=_Spool(out).write)
             except OSError as exc:
                 raise os_error(exc, "staging a blob", spool) from exc
+            if accept is not None:
+                accept(digest, size)
             new = not self.exists(digest) and self._upload(out, size, digest)
             kept = self._keep_spool(spool, digest, size)
             return PutResult(digest, size, new)
