@@ -262,3 +262,15 @@ def test_a_killed_exports_partial_folder_is_removed_by_the_next_export_there(cli
     os.utime(partial, (then, then))
     assert cli("export", "--case", CASE, str(out / "bag")).exit_code == 0
     assert not partial.exists() and (out / "bag" / "bagit.txt").exists()
+
+
+def test_add_to_a_case_journals_records_links_and_receipt_in_one_append(cli, tmp_path):
+    case_with_a_record(cli, tmp_path)
+    before = len(events(cli.store))
+    scans = [tmp_path / f"scan{i}.txt" for i in range(3)]
+    for i, scan in enumerate(scans):
+        scan.write_text(f"送达回证 {i}", encoding="utf-8")
+    assert cli("add", *map(str, scans), "--case", CASE, "--stage", "serve").exit_code == 0
+    added = events(cli.store)[before:]
+    assert [e["type"] for e in added] == ["record.imported"] * 3 + ["record.linked", "batch.finished"]
+    assert len({e["at"] for e in added}) == 1  # one append: one time for all its lines
