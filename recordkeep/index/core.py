@@ -95,7 +95,9 @@ def run_script(db: sqlite_utils.Database, script: str) -> None:
 
 @contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[None]:
-    """One transaction for the block, or a savepoint inside the caller's transaction."""
+    """One write transaction for the block (IMMEDIATE: it waits for another process's write
+    to end instead of failing when its snapshot went stale), or a savepoint inside the
+    caller's transaction."""
     if conn.in_transaction:
         conn.execute("SAVEPOINT fold")
         try:
@@ -107,7 +109,7 @@ def atomic(conn: sqlite3.Connection) -> Iterator[None]:
             raise
         conn.execute("RELEASE SAVEPOINT fold")
         return
-    conn.execute("BEGIN")
+    conn.execute("BEGIN IMMEDIATE")
     try:
         yield
         conn.execute("COMMIT")
@@ -115,6 +117,8 @@ def atomic(conn: sqlite3.Connection) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
 REBUILD_BATCH = 20_000  # events per apply while rebuilding (one FTS flush each)
 REBUILD_CACHE_KIB = 1 << 20  # 1 GiB at most: a million records' random digest keys stay in memory
 # Indexes no projection reads while folding: rebuild creates them once at the end (a
@@ -230,14 +234,19 @@ def touching(ix: Index, kind: str, ref: str) -> list[int]:
     return [row[0] for row in ix.conn.execute(f"SELECT seq FROM ({sql}) ORDER BY seq", args)]
 
 
-_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
 
 
 def _damaged(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: str) -> Exception:
     """A damaged database file as IndexDamaged (the index only ever holds UTF-8 text, so text
-    that does not decode is damage too); anything else unchanged."""
-    if isinstance(exc, UnicodeDecodeError) or \
-            getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+    that does not decode is damage too), an index held too long by another process as the
+    store's I/O error; anything else unchanged."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return errors.StoreIOError(f"index.sqlite is held by another process ({exc})", path=path,
+                                   hint="wait for the other recordkeep command to end, then run this "
+                                        "one again")
+    if isinstance(exc, UnicodeDecodeError) or code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return errors.IndexDamaged(f"index.sqlite is damaged ({exc})", path=path,
                                    hint="run 'recordkeep rebuild-index': it sets the damaged file aside "
                                         "and rebuilds the index from the journal")
