@@ -257,6 +257,97 @@ def import_(ctx: click.Context, dump: str, device: str | None, officer: str | No
     finish_receipt(ctx, receipt, as_json, "import")
 
 
+# -- keys --------------------------------------------------------------------------
+@main.group(cls=Group)
+def key() -> None:
+    """Keys: who acts is the enrolled owner of the key that signs (Ed25519)."""
+
+
+def key_json(k) -> dict:
+    return {"key": k.key, "actor": k.actor, "roles": list(k.roles), "public_key": k.public_key,
+            "verifier_key": k.verifier_key, "enrolled_seq": k.enrolled_seq, "revoked_seq": k.revoked_seq,
+            "reason": k.reason}
+
+
+@key.command(name="new")
+@click.option("--actor", "actor", help="Whose key (its file is named so); default the global --actor.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def key_new(ctx: click.Context, actor: str | None, as_json: bool) -> None:
+    """Make a private key (0600) under $XDG_CONFIG_HOME/recordkeep/keys/ (or $RECORDKEEP_KEY)."""
+    from recordkeep import Archive, keyring
+    from recordkeep.trust import keys
+
+    made = keyring.new_key(actor or ctx.obj["actor"])
+    store_id = None
+    if (Path(ctx.obj["store"]) / "recordkeep.toml").is_file():
+        with Archive.open(ctx.obj["store"]) as archive:
+            store_id = archive.settings.store_id
+    verifier = keys.verifier_key(keyring.origin(store_id), made.public_raw) if store_id else None
+    if as_json:
+        emit({"key": made.id, "public_key": made.public_b64, "verifier_key": verifier,
+              "path": str(made.path)})
+        return
+    click.echo(f"key {made.id} written to {made.path} (mode 600)")
+    click.echo(f"public key:   {made.public_b64}")
+    if verifier:
+        click.echo(f"verifier key: {verifier}")
+    click.echo("an admin enrols it: recordkeep key enrol PUBLIC_KEY --actor NAME --role ROLE")
+
+
+@key.command(name="enrol")
+@click.argument("public_key", metavar="PUBKEY")
+@click.option("--actor", "actor", required=True, help="The person the key belongs to (user@station).")
+@click.option("--role", "role_names", multiple=True, required=True,
+              help="admin, clerk, records, auditor or reviewer (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def key_enrol(ctx: click.Context, public_key: str, actor: str, role_names: tuple[str, ...],
+              as_json: bool) -> None:
+    """Enrol a public key for an actor with roles (admin)."""
+    from recordkeep import keyring
+
+    enrolled = keyring.enrol(open_archive(ctx), public_key, actor=actor, role_names=list(role_names))
+    if as_json:
+        emit(key_json(enrolled))
+    else:
+        click.echo(f"enrolled key {enrolled.key} for {enrolled.actor}: {', '.join(enrolled.roles)}")
+
+
+@key.command(name="revoke")
+@click.argument("key_id", metavar="KEY_ID")
+@click.option("--reason", required=True, help="Why (journaled).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def key_revoke(ctx: click.Context, key_id: str, reason: str, as_json: bool) -> None:
+    """Revoke an enrolled key: its later batches are refused (admin)."""
+    from recordkeep import keyring
+
+    revoked = keyring.revoke(open_archive(ctx), key_id, reason=reason)
+    if as_json:
+        emit(key_json(revoked))
+    else:
+        click.echo(f"revoked key {revoked.key} of {revoked.actor} (seq {revoked.revoked_seq})")
+
+
+@key.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def key_list(ctx: click.Context, as_json: bool) -> None:
+    """Every key the journal names, with its roles and verifier key."""
+    from recordkeep import keyring
+
+    listed = keyring.list_keys(open_archive(ctx))
+    if as_json:
+        emit({"keys": [key_json(k) for k in listed]})
+        return
+    print_table(("key", "actor", "roles", "enrolled", "revoked"),
+                [(k.key, k.actor, ",".join(k.roles), str(k.enrolled_seq),
+                  f"{k.revoked_seq} {k.reason or ''}".strip() if k.revoked_seq else "") for k in listed])
+    for k in listed:
+        click.echo(f"verifier key {k.key}: {k.verifier_key}")
+
+
 # -- officers and devices -----------------------------------------------------------
 @main.group(cls=Group)
 def officer() -> None:
@@ -1052,37 +1143,47 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
 @log.command(name="verify")
 @click.option("--head", "head_hash", help="A head hash noted earlier: prove the journal still holds it.")
 @click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
-              help="An exported bag: check its journal lines against this store's chain.")
+              help="An exported bag: check it whole, and its journal lines against this store's chain.")
+@click.option("--strict", is_flag=True,
+              help="Also fail on the unsigned batches of a store written before signatures.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, as_json: bool) -> None:
-    """Walk the hash chain; name the first bad line."""
-    from recordkeep import errors, refs
+def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, strict: bool,
+               as_json: bool) -> None:
+    """Walk the hash chain and prove every batch's signature; name the first bad line."""
+    from recordkeep import errors, logcheck, refs
 
     archive = open_archive(ctx)
     if bag is not None:
         verify_bag_journal(ctx, archive, bag, as_json)
         return
-    report = archive.journal.verify_chain(head=refs.head_hash(head_hash) if head_hash is not None else None)
-    ok = report.problem is None and report.found_head is not False
+    head = refs.head_hash(head_hash) if head_hash is not None else None
+    found = logcheck.verify_journal(archive, head=head, strict=strict)
+    report = found.chain
     if as_json:
-        emit({"ok": ok, "lines": report.lines, "head": {"seq": report.head.seq, "hash": report.head.hash},
+        emit({"ok": found.ok, "lines": report.lines,
+              "head": {"seq": report.head.seq, "hash": report.head.hash},
               "problem": None if report.problem is None else vars(report.problem),
-              "head_found": report.found_head,
-              "torn_tail_bytes": len(report.torn.data) if report.torn else 0})
+              "head_found": report.found_head, "signed": found.signed, "batches": found.batches,
+              "findings": [f.as_data() for f in found.findings],
+              "torn_tail_bytes": len(report.torn.data) if report.torn and not report.torn.complete else 0})
     else:
         if report.problem:
             p = report.problem
             click.echo(f"PROBLEM {p.code} line {p.line}: {p.message}")
-        if report.torn:
+        for f in found.findings:
+            click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} seq {f.seq}: {f.message}")
+        if report.torn and not report.torn.complete:
             click.echo(f"notice: torn last line ({len(report.torn.data)} bytes, never acknowledged); "
                        "the next writer sets it aside into journal/torn/")
         if head_hash and report.found_head is False:
             click.echo(f"PROBLEM {errors.HeadNotFound.code}: the journal does not hold head {head_hash} "
                        "with an intact history before it")
-        click.echo(f"journal: {report.lines} lines, head seq {report.head.seq} {report.head.hash}: "
-                   + ("OK" if ok else "BROKEN"))
-    if not ok:
+        signed = (f", {found.batches} signed batches" if found.signed
+                  else ", unsigned (written before signatures)")
+        click.echo(f"journal: {report.lines} lines{signed}, head seq {report.head.seq} {report.head.hash}: "
+                   + ("OK" if found.ok else "BROKEN"))
+    if not found.ok:
         ctx.exit(EXIT_INTEGRITY)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import random
 import shutil
@@ -30,9 +31,13 @@ from typing import Self
 from . import errors, index, settings, validate
 from .index import FILENAME as INDEX_FILE
 from .index import Index
+from .index import keys as key_rows
+from .index.core import SIGNED_LAYOUT
 from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
+from .trust import keys, roles
+from .trust.signer import Signer
 
 TRANSACT_ATTEMPTS = 200  # HeadMoved retries (only stations sharing a bucket ever race)
 
@@ -87,9 +92,11 @@ def _writable(root: Path) -> bool:
 class Archive:
     """An open store. Use ``Archive.init`` or ``Archive.open``; close when done."""
 
-    def __init__(self, root: Path, actor: str) -> None:
+    def __init__(self, root: Path, actor: str | None) -> None:
         self.root = root
-        self.actor = validate.actor(actor)
+        given = actor or os.environ.get("RECORDKEEP_ACTOR")  # --actor or $RECORDKEEP_ACTOR: selects the key
+        self.requested_actor = validate.actor(given) if given else None
+        self.actor = self.requested_actor or validate.actor(default_actor())
         self.settings = settings.load(root)
         self.objects, self.journal = open_backend(root, self.settings)
         self.readonly = not _writable(root)
@@ -99,6 +106,7 @@ class Archive:
         self._tempdir: str | None = None
         self._index: Index | None = None
         self._housekept = False
+        self._signer: Signer | None = None
 
     @property
     def index(self) -> Index:
@@ -184,11 +192,22 @@ class Archive:
             _write_settings(root, settings.initial_text(timezone))
         except OSError as exc:
             raise os_error(exc, "creating the store", root) from exc
-        archive = cls(root, actor or default_actor())
-        archive.commit([Draft("store.created", {"store_id": archive.settings.store_id,
-                                                "timezone": timezone,
-                                                "layout": "recordkeep-1"})])
+        archive = cls(root, actor)
+        archive.commit(archive.founding(timezone))
         return archive
+
+    def founding(self, timezone: str, **extra: str) -> list[Draft]:
+        """A new store's first batch: ``store.created`` (layout recordkeep-2, with the founding
+        key) and that key's enrolment with every role; the founding key signs it (the actor's
+        key, made when there is none)."""
+        path = keys.key_path(self.actor)
+        key = keys.load_key(path) if path.exists() else keys.new_key(path)
+        self._signer = Signer(key, self.actor, frozenset(roles.ALL_ROLES), self.settings.store_id)
+        return [Draft("store.created", {"store_id": self.settings.store_id, "timezone": timezone,
+                                        "layout": SIGNED_LAYOUT, "admin_key": key.id,
+                                        "public_key": key.public_b64, **extra}),
+                Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64, "actor": self.actor,
+                                       "roles": list(roles.ALL_ROLES)})]
 
     @classmethod
     def _init_s3(cls, root: Path, actor: str, timezone: str, url: str, endpoint: str | None,
@@ -246,11 +265,10 @@ class Archive:
                 # another station creating it at the same moment (HeadMoved) used the same shared
                 # settings, so this one has simply joined
                 with contextlib.suppress(errors.HeadMoved):
-                    archive.journal.append(
-                        [Draft("store.created", {"store_id": archive.settings.store_id,
-                                                 "timezone": archive.settings.timezone,
-                                                 "layout": "recordkeep-1", "backend": "s3"})],
-                        actor=actor, at=archive.now(), expect_head=ZERO_HASH)
+                    archive.journal.append(archive.founding(archive.settings.timezone, backend="s3"),
+                                           actor=archive.actor, at=archive.now(), expect_head=ZERO_HASH,
+                                           seal=archive._signer.seal)
+                archive._signer = None  # found from the index from now on (none, if this station joined)
             archive.index  # noqa: B018  (catch up with the bucket's journal now)
         except BaseException:
             archive.close()  # the local side is only settings and an index: leave no half store
@@ -269,7 +287,7 @@ class Archive:
         root = Path(root)
         if not (root / settings.FILENAME).is_file():
             raise errors.NotAStore("this folder is not a recordkeep store", path=root)
-        archive = cls(root, actor or default_actor())
+        archive = cls(root, actor)
         try:
             if not archive.journal.present():
                 raise errors.NotAStore("this folder is not a recordkeep store", path=root)
@@ -311,7 +329,8 @@ class Archive:
             raise errors.ReadOnlyStore("the store is read-only; nothing was written", path=self.root)
 
     def transact(self, build: Callable[[], list[Draft]]) -> list[Event]:
-        """Under the journal lock: catch the index up, build drafts, append, fold in.
+        """Under the journal lock: catch the index up, build drafts, append (signed), fold in;
+        return the events of the drafts (not the journal's own put before them, nor the seal).
 
         When another station sharing the bucket appended first (HeadMoved), catch up
         again and rebuild the drafts against the new state, then retry (a local journal's
@@ -327,17 +346,57 @@ class Archive:
                 drafts = build()
                 if not drafts:
                     return []
+                signer = self.signer(required=self.index.signed)
+                if signer is not None:
+                    signer.refuse_unless_allowed(drafts)
                 try:
-                    events = self.journal.append(drafts, actor=self.actor, at=self.now(),
-                                                 expect_head=self.index.head.hash)
+                    events = self.journal.append(
+                        drafts, actor=signer.actor if signer else self.actor, at=self.now(),
+                        expect_head=self.index.seen.hash, seal=signer.seal if signer else None,
+                        cut_unsealed=self.index.signed)
                 except errors.HeadMoved:
                     if attempt == TRANSACT_ATTEMPTS:
                         raise
                 else:
                     self._fold(events)
-                    return events
+                    end = len(events) - (1 if signer is not None else 0)  # the seal closes them
+                    return events[end - len(drafts):end]  # the caller's: not a cut put before, nor the seal
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
         raise AssertionError("unreachable")
+
+    # -- who acts ------------------------------------------------------------
+    def signer(self, *, required: bool = True) -> Signer | None:
+        """The acting key, enrolled in this store: ``$RECORDKEEP_KEY``, else the key of
+        ``--actor`` (or ``$RECORDKEEP_ACTOR``, or user@host) under the keys folder. Its actor
+        acts (``--actor``, when given, must be it: ActorMismatch). KeyMissing, KeyUnusable or
+        KeyNotEnrolled when there is none; None instead when not ``required`` (a store from
+        before signatures, whose batches stay unsigned until an admin key is enrolled)."""
+        if self._signer is not None:
+            return self._signer
+        try:
+            key = keys.load_key(keys.key_path(self.actor))
+            row = key_rows.key(self.index, key.id)
+            if row is None or row["revoked_seq"] is not None:
+                raise errors.KeyNotEnrolled(f"key {key.id} is {'revoked' if row else 'not enrolled'} in this "
+                                            "store", path=key.path)
+        except (errors.KeyMissing, errors.KeyNotEnrolled):
+            if required:
+                raise
+            return None
+        if self.requested_actor is not None and self.requested_actor != row["actor"]:
+            raise errors.ActorMismatch(f"--actor {self.requested_actor}, but key {key.id} is "
+                                       f"{row['actor']}'s", path=key.path)
+        self.actor = row["actor"]
+        self._signer = Signer(key, row["actor"], frozenset(json.loads(row["roles"])), self.settings.store_id)
+        return self._signer
+
+    def require_can_write(self, event_types: list[str]) -> None:
+        """Refuse now, before any work, when the acting key could not journal these types (a
+        store from before signatures, without an enrolled key, writes unsigned)."""
+        self.require_writable()
+        signer = self.signer(required=self.index.signed)
+        if signer is not None:
+            signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
 
     def _fold(self, events: list[Event]) -> None:
         """Apply just-journaled events to the index; on a full or failing disk the index is

@@ -134,6 +134,49 @@ class StoreIdMismatch(StoreError):
             "recordkeep.toml (its [store] id is in the journal's first line)")
 
 
+class KeyMissing(StoreError):
+    """No private key for the actor: nothing can be written (reading needs none)."""
+
+    code = "RK113"
+    hint = ("make one with 'recordkeep key new' and have an admin enrol it ('recordkeep key enrol'), "
+            "or point $RECORDKEEP_KEY at yours")
+
+
+class KeyUnusable(StoreError):
+    """The private key file cannot be used: readable by others, or not an Ed25519 key."""
+
+    code = "RK114"
+    hint = "keep the key file mode 600, readable by its owner only"
+
+
+class KeyExists(StoreError):
+    """A private key file already exists where a new one was to be written."""
+
+    code = "RK115"
+    hint = "use the key there, or give another path with $RECORDKEEP_KEY"
+
+
+class KeyNotEnrolled(StoreError):
+    """The key is not enrolled in this store (or was revoked): its writes are refused."""
+
+    code = "RK116"
+    hint = "an admin enrols it: 'recordkeep key enrol PUBKEY --actor NAME --role R'"
+
+
+class ActorMismatch(StoreError):
+    """--actor names someone else than the key's enrolled actor."""
+
+    code = "RK117"
+    hint = "act with your own key; --actor only selects it"
+
+
+class RoleMissing(StoreError):
+    """The key's roles do not allow what the command would journal."""
+
+    code = "RK118"
+    hint = "ask an admin for the role, or let someone who has it do this"
+
+
 # 2xx: integrity --------------------------------------------------------------
 class IntegrityError(RecordkeepError):
     """Stored bytes or the journal are not what they must be."""
@@ -259,6 +302,54 @@ class BagInvalid(IntegrityError):
     """A bag's manifest, tag manifest or bag-info does not match its files."""
 
     code = "RK228"
+
+
+class UnsignedBatch(IntegrityError):
+    """Events no enrolled key signed, in a store that signs its batches."""
+
+    code = "RK240"
+
+
+class BadSignature(IntegrityError):
+    """A batch's signature does not hold (its events, its range or its store id changed)."""
+
+    code = "RK241"
+
+
+class SignerNotEnrolled(IntegrityError):
+    """A batch signed by a key not enrolled, or revoked, when it was written."""
+
+    code = "RK242"
+
+
+class RoleNotAllowed(IntegrityError):
+    """A batch holds an event its key's roles do not allow, or an actor other than the key's."""
+
+    code = "RK243"
+
+
+class NoStoreCreated(IntegrityError):
+    """The journal does not begin with store.created (or is empty while recordkeep.toml exists)."""
+
+    code = "RK244"
+
+
+class UnfinishedBatch(IntegrityError):
+    """Events after the last seal (a writer that crashed before it): never acknowledged (a notice)."""
+
+    code = "RK245"
+
+
+class UnsignedBefore(IntegrityError):
+    """Unsigned batches of a store from before signatures (a notice; a failure with --strict)."""
+
+    code = "RK246"
+
+
+class TrustOnFirstUse(IntegrityError):
+    """The first admin key of a store from before signatures, trusted on first use (a notice)."""
+
+    code = "RK247"
 
 
 class IndexCorrupt(IntegrityError):

@@ -227,7 +227,7 @@ class _Batch:
     def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
                  progress: Callable[[Progress], None] | None, link: LinkTarget | None = None) -> None:
         if not options.dry_run:
-            archive.require_writable()
+            archive.require_can_write(["record.imported", "batch.finished"])
         options = options.checked()
         archive.index  # noqa: B018  opened (and caught up) before copies can fill the disk
         self.archive = archive

@@ -268,6 +268,9 @@ def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] 
             "notices": [f.as_data() for f in report.notices]}
     try:
         events = archive.commit([Draft("verify.run", data)])
+    except (errors.KeyMissing, errors.KeyNotEnrolled) as exc:
+        report.journal_error = f"no enrolled key: this verify run was not journaled ({exc.message})"
+        return
     except errors.StoreError as exc:
         report.journal_error = f"this verify run could not be journaled: {exc.message}"
         return

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,27 @@ from cli import main
 from recordkeep import Archive
 
 REPO = Path(__file__).resolve().parent.parent
+# every test's private keys live here, never in the real ~/.config (subprocesses inherit it)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="recordkeep-test-keys-")
+os.environ.pop("RECORDKEEP_KEY", None)
+FOUNDER = "tester@test"
+#: the actors tests act as; each has a key, enrolled with every role in every test store
+TEST_ACTORS = ("clerk@station1", "proc@test", "archivist@office", "auditor@office", "lib@test", "x@y",
+               "张科员.station-1@坡头")
+
+
+def new_store(root: Path, founder: str = FOUNDER) -> Path:
+    """A store founded by ``founder`` in which every test actor's key is enrolled."""
+    from recordkeep import default_actor, keyring
+    from recordkeep.trust import keys, roles
+
+    Archive.init(root, actor=founder).close()
+    with Archive.open(root, actor=founder) as archive:
+        for actor in (*TEST_ACTORS, default_actor()):
+            path = keys.key_path(actor)
+            key = keys.load_key(path) if path.exists() else keys.new_key(path)
+            keyring.enrol(archive, key.public_b64, actor=actor, role_names=list(roles.ALL_ROLES))
+    return root
 
 
 def _load_make_dump():
@@ -61,9 +83,7 @@ def bad_dir(bad) -> Path:
 
 @pytest.fixture(scope="session")
 def _empty_store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("empty") / "store"
-    Archive.init(root, actor="tester@test").close()
-    return root
+    return new_store(tmp_path_factory.mktemp("empty") / "store")
 
 
 @pytest.fixture
@@ -108,8 +128,7 @@ def cli(store: Path) -> Cli:
 def dump_imported_once(tmp_path_factory, dump_dir) -> tuple[Path, dict]:
     """A store into which clerk@station1 imported the dump, and the receipt (``--json``).
     Imported once a session: most of an import's time is ffprobe's, ~1 s for the dump."""
-    root = tmp_path_factory.mktemp("imported") / "store"
-    Archive.init(root, actor="tester@test").close()
+    root = new_store(tmp_path_factory.mktemp("imported") / "store")
     result = Cli(root)("import", str(dump_dir), "--json")
     assert result.exit_code == 0, result.output
     return root, json.loads(result.stdout)

@@ -39,9 +39,9 @@ def test_a_last_line_without_its_newline_that_chains_is_kept_and_its_newline_res
     assert len(shown_before) == 1
     assert cli("officer", "add", OFFICER, "--name", "李四").exit_code == 0  # the next writer
     lines = events(cli.store)
-    assert [e["type"] for e in lines[-3:]] == ["party.pii_shown", "journal.newline_restored",
-                                               "officer.registered"]
-    assert lines[-2]["data"] == {"seq": lines[-3]["seq"]}
+    assert [e["type"] for e in lines[-5:]] == ["party.pii_shown", "batch.signed", "journal.newline_restored",
+                                               "officer.registered", "batch.signed"]
+    assert lines[-3]["data"] == {"seq": lines[-4]["seq"]}
     assert not list((cli.store / "journal" / "torn").iterdir())
     assert cli.json("log", "verify")["ok"] is True
     shown = [e for e in cli.json("log", "--party", "P1")["events"] if e["type"] == "party.pii_shown"]
@@ -272,5 +272,6 @@ def test_add_to_a_case_journals_records_links_and_receipt_in_one_append(cli, tmp
         scan.write_text(f"送达回证 {i}", encoding="utf-8")
     assert cli("add", *map(str, scans), "--case", CASE, "--stage", "serve").exit_code == 0
     added = events(cli.store)[before:]
-    assert [e["type"] for e in added] == ["record.imported"] * 3 + ["record.linked", "batch.finished"]
+    assert [e["type"] for e in added] == ["record.imported"] * 3 + ["record.linked", "batch.finished",
+                                                                     "batch.signed"]
     assert len({e["at"] for e in added}) == 1  # one append: one time for all its lines

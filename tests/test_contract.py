@@ -115,12 +115,18 @@ def built(tmp_path_factory, dump_dir) -> Built:
     ok(cli("case", "open", CASE2, "--party", "P2", "--title", "占道经营", "--officer", OFFICER_2,
            "--at", "2021-05-01 09:00"))
     ok(cli("case", "stage", CASE2, "start", "--at", "2021-05-01 09:00"))
+    from recordkeep.trust import keys
+
+    auditor = keys.new_key(work / "auditor.key")
+    enrolled = cli.json("key", "enrol", auditor.public_b64, "--actor", "auditor@bureau", "--role", "auditor")
+    newcomer = keys.new_key(work / "newcomer.key")  # made, not enrolled: `key enrol` enrols it
     ok(cli("rebuild-index"))
     head = cli.json("log", "head")["hash"]
     return Built(root, {
         "case": CASE, "case_folded": CASE_FOLDED, "case2": CASE2, "o1": OFFICER_1, "o2": OFFICER_2,
         "video": video, "photo": photo, "due": axon_0830, "wav": wav, "scan": added["files"][0]["digest"],
         "dump": str(dump_dir), "bag": str(work / "bag"), "head": head,
+        "auditor_key": enrolled["key"], "new_pubkey": newcomer.public_b64,
     })
 
 
@@ -254,6 +260,13 @@ CALLS = [
     Call("officer add 440301777777 --name 赵六 --unit 龙头中队", writes=True),
     Call("officer add {o1} --name 李四", writes=True),                   # renames: allowed
     Call("officer list"),
+    Call("key list"),
+    Call("key new --actor clerk@station1", exit=1),                     # a key is never overwritten
+    Call("key enrol {new_pubkey} --actor newcomer@station2 --role clerk --role records", writes=True),
+    Call("key enrol {new_pubkey} --actor newcomer@station2 --role nonesuch", exit=1),
+    Call("key enrol not-a-key --actor newcomer@station2 --role clerk", exit=1),
+    Call("key revoke {auditor_key} --reason 离职", writes=True),
+    Call("key revoke 0000000000000000 --reason nobody", exit=1),
     Call("device add DSJ009 --officer 440301777777 --from 2021-01-01 --until 2021-12-31", writes=True),
     Call("device add DSJ009 --officer {o1} --from notadate", exit=2, writes=True),
     Call("device list"),

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, export_html
 
-from .conftest import Cli, make_dump
+from .conftest import Cli, make_dump, new_store
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON = "11010519491231002X"
@@ -36,7 +36,7 @@ def built(tmp_path_factory, dump_dir) -> tuple[Path, Cli]:
     a text file posing as a clip under a hostile name, a PDF under a GBK name and a loose photo."""
     root = tmp_path_factory.mktemp("html")
     store = root / "store"
-    Archive.init(store, actor="tester@test").close()
+    new_store(store)
     cli = Cli(store)
     ok(cli("officer", "add", O1, "--name", "李明"))
     ok(cli("party", "add", "--name", "张三", "--id-number", PERSON, "--address", "湛江市坡头区龙头镇1号"))
@@ -204,7 +204,7 @@ def test_the_export_is_journaled_with_format_html(built, tmp_path):
     assert data["format"] == "html" and data["records"] >= 14 and data["journal_error"] is None
     files = [p for p in (tmp_path / "d").rglob("*") if p.is_file()]
     assert data["files"] == len(files) and data["bytes"] == sum(p.stat().st_size for p in files)
-    last = json.loads((cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    last = json.loads((cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()[-2])
     assert last["type"] == "export.created" and last["seq"] == data["journaled_seq"]
     assert last["data"]["format"] == "html" and last["data"]["scope"] == {"case": CASE}
 

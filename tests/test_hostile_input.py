@@ -285,8 +285,9 @@ def test_a_store_id_the_journal_does_not_share_is_refused_on_every_command(case_
 
 def test_an_event_this_version_cannot_fold_leaves_reads_answering_and_refuses_writes(case_store):
     with Archive.open(case_store.store, actor="clerk@station1") as archive:
-        archive.journal.append([Draft("future.event", {"x": 1})], actor="clerk@station1", at=archive.now(),
-                               expect_head=archive.index.head.hash)
+        signer = archive.signer()  # a signed batch holding an event a later version would fold
+        archive.journal.append([Draft("future.event", {"x": 1})], actor=signer.actor, at=archive.now(),
+                               expect_head=archive.index.head.hash, seal=signer.seal)
     shown = case_store("case", "show", CASE)
     assert shown.exit_code == 0, shown.output
     assert "RK231" in shown.stderr

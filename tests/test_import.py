@@ -16,7 +16,7 @@ import pytest
 from recordkeep import Archive, import_dump, verify
 from recordkeep.store.hashing import hash_file
 
-from .conftest import REPO, run_recordkeep, write_random
+from .conftest import REPO, new_store, run_recordkeep, write_random
 from .mounts import grow, small_disk
 
 
@@ -276,7 +276,7 @@ def test_two_imports_into_one_store_at_once_both_succeed(store, dump_dir, tmp_pa
 def test_a_full_disk_mid_import_exits_5_and_the_rerun_completes_once_space_is_freed(tmp_path):
     with small_disk(tmp_path / "small", "24m") as mnt:
         store = mnt / "store"
-        Archive.init(store).close()
+        new_store(store)
         card = tmp_path / "card"
         card.mkdir()
         digests = [hash_file(write_random(card / f"clip{i}.mp4", 6 << 20, seed=i))[0] for i in range(5)]

@@ -19,7 +19,7 @@ from recordkeep.index import fts as index_search
 from recordkeep.index import search as finder
 from recordkeep.search import Query
 
-from .conftest import Cli
+from .conftest import Cli, new_store
 
 OFFICER_1, OFFICER_2 = "440301123456", "440301654321"
 CASE_12, CASE_13, CASE_7 = "坡城管罚〔2021〕12号", "坡城管罚〔2021〕13号", "赤城管罚〔2020〕7号"
@@ -47,7 +47,7 @@ def bureau(tmp_path_factory, dump_dir) -> Cli:
     root = tmp_path_factory.mktemp("search")
     store, files = root / "store", root / "files"
     files.mkdir()
-    Archive.init(store, actor="tester@test").close()
+    new_store(store)
     cli = Cli(store)
 
     def ok(*args: str) -> str:
@@ -312,7 +312,7 @@ def test_a_stage_date_or_kind_that_does_not_parse_is_a_usage_error(bureau, args)
 
 def test_an_ambiguous_party_name_lists_the_candidates(tmp_path):
     store = tmp_path / "s"
-    Archive.init(store, actor="t@t").close()
+    new_store(store)
     cli = Cli(store)
     cli("party", "add", "--name", "王五", "--id-number", "440802198001010011")
     cli("party", "add", "--name", "王五", "--id-number", "440803199001010012")

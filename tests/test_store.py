@@ -180,8 +180,9 @@ def test_verify_never_deletes_or_moves_a_damaged_blob(cli, store, tmp_path):
 def test_each_verify_run_is_journaled_with_actor_scope_and_result(cli, store, tmp_path):
     add_one(cli, tmp_path)
     cli("verify", actor="auditor@office")
-    last = (store / "journal" / "events.jsonl").read_text().splitlines()[-1]
+    last, seal = (store / "journal" / "events.jsonl").read_text().splitlines()[-2:]
     event = json.loads(last)
+    assert json.loads(seal)["type"] == "batch.signed" and json.loads(seal)["actor"] == "auditor@office"
     assert event["type"] == "verify.run"
     assert event["actor"] == "auditor@office"
     assert event["data"]["result"] == "ok" and event["data"]["mode"] == "full"

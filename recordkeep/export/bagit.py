@@ -191,6 +191,8 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
     archive.require_intact_chain()
     dest = destination(archive, dest)
+    if not archive.readonly:
+        archive.require_can_write(["export.created"])
     scope, entries = plan(archive, case=case, party=party)
     result = ExportResult(dest, "bagit", entries=entries)
     with staged(dest) as work:

@@ -56,6 +56,8 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     distinct records shown."""
     archive.require_intact_chain()
     dest = destination(archive, dest)
+    if not archive.readonly:
+        archive.require_can_write(["export.created"])
     scope, entries = plan(archive, case=case, party=party)
     view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
     digests = sorted({e["digest"] for e in entries})

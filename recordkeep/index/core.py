@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..store.fs import fsync_dir, temp_name
-from ..store.journal import ZERO_HASH, Event, Head, Journal
+from ..store.journal import CUT_EVENT, SEAL_EVENT, ZERO_HASH, Event, Head, Journal
 
 if TYPE_CHECKING:
     import sqlite_utils
 
 FILENAME = "index.sqlite"
 Row = sqlite3.Row  # what queries return: columns by name
+SIGNED_LAYOUT = "recordkeep-2"  # a store whose every batch is signed from its first
 MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
 
 
@@ -319,6 +320,9 @@ class Index:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets it for the migrations
         self.conn = conn
+        self._pending: list[Event] = []  # an unsealed tail, held back until its seal or its cut
+        self.rebuilding = False  # set by ``rebuild``: one transaction, no rollback journal
+        self._signed: bool | None = None
         if migrate and not readonly:
             self.migrate()
 
@@ -344,7 +348,7 @@ class Index:
                     int(self.meta("last_end", "0")))
 
     def is_current(self, journal_head: Head) -> bool:
-        return self.head.hash == journal_head.hash
+        return self.seen.hash == journal_head.hash
 
     def chain_marks(self) -> tuple[Head | None, Head | None, str | None]:
         """What the chain checks last proved: the last line verified, and the end of the
@@ -367,14 +371,69 @@ class Index:
         with atomic(self.conn):
             self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows)
 
-    def apply(self, events: list[Event]) -> None:
-        """Fold ``events`` (which follow this index's head) in one transaction. A full or
-        failing disk is the store's error (StoreFull, StoreIOError)."""
-        if not events:
-            return
+    # -- folding ------------------------------------------------------------
+    @property
+    def signed(self) -> bool:
+        """Whether the store signs its batches (layout recordkeep-2, or from its first seal)."""
+        if self._signed is None:
+            self._signed = self.meta("signed") == "1"
+        return self._signed
+
+    @property
+    def seen(self) -> Head:
+        """The last journal event read: the head, or the last of an unsealed tail held back."""
+        if self._pending:
+            last = self._pending[-1]
+            return Head(last.seq, last.hash, last.end, last.offset)
+        return self.head
+
+    def apply(self, events: Iterable[Event], batch: int = 5000) -> int:
+        """Fold ``events`` (which follow what this index has read) and return how many were
+        applied. In a store that signs its batches, a batch is folded when its seal arrives;
+        the lines a ``journal.batch_cut`` closes are recorded but never folded; an unsealed
+        tail waits (``seen``). A full or failing disk is the store's error."""
+        ready: list[tuple[Event, bool]] = []
+        applied = 0
+        for event in events:
+            if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+                self._signed = True
+            if not self.signed:
+                ready.append((event, True))
+            else:
+                if event.type == CUT_EVENT and self._pending:
+                    ready += [(e, False) for e in self._pending]
+                    self._pending = []
+                self._pending.append(event)
+                if event.type == SEAL_EVENT:
+                    ready += [(e, True) for e in self._pending]
+                    self._pending = []
+            if event.type == SEAL_EVENT:
+                self._signed = True
+            if len(ready) >= batch:
+                applied += self._apply_batch(ready)
+                ready = []
+        return applied + self._apply_batch(ready)
+
+    def _apply_batch(self, ready: list[tuple[Event, bool]]) -> int:
+        """Apply a batch; when one event cannot be folded, fold those before it (so reads
+        answer up to there) and raise IndexFoldFailed."""
+        if not ready:
+            return 0
         try:
-            self._apply(events)
+            self._apply_storing(ready)
+        except errors.IndexFoldFailed:
+            if self.rebuilding:  # no rollback journal while rebuilding: the new file is dropped
+                raise
+            for one in ready:
+                self._apply_storing([one])  # raises again at the event that cannot be folded
+            raise
+        return len(ready)
+
+    def _apply_storing(self, ready: list[tuple[Event, bool]]) -> None:
+        try:
+            self._apply(ready)
         except sqlite3.OperationalError as exc:
+            events = [e for e, _ in ready]
             failed = storage_error(exc, f"indexing journal seq {events[0].seq}-{events[-1].seq} "
                                    "(they are journaled; the index catches up on the next command)",
                                    self.path)
@@ -382,25 +441,28 @@ class Index:
                 raise
             raise failed from exc
 
-    def _apply(self, events: list[Event]) -> None:
+    def _apply(self, ready: list[tuple[Event, bool]]) -> None:
         with atomic(self.conn):
             expected = self.head
             writer = Writer(self.conn)
-            for event in events:
+            for event, fold in ready:
                 if event.seq != expected.seq + 1 or event.prev != expected.hash:
                     raise errors.IndexCorrupt(
                         f"journal seq {event.seq} does not follow the index's seq {expected.seq}",
                         path=self.path)
-                self._apply_one(writer, event)
+                self._apply_one(writer, event, fold)
                 expected = Head(event.seq, event.hash, event.end)
             writer.flush()
-            last = events[-1]
-            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                                  [("last_seq", str(last.seq)), ("last_hash", last.hash),
-                                   ("last_start", str(last.offset)), ("last_end", str(last.end))])
+            last = ready[-1][0]
+            rows = [("last_seq", str(last.seq)), ("last_hash", last.hash),
+                    ("last_start", str(last.offset)), ("last_end", str(last.end))]
+            if self._signed:
+                rows.append(("signed", "1"))
+            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows)
 
-    def _apply_one(self, writer: Writer, event: Event) -> None:
-        handler = HANDLERS.get(event.type)
+    def _apply_one(self, writer: Writer, event: Event, fold: bool = True) -> None:
+        """Fold one event (``fold`` False: record it, as a cut batch's, without its effect)."""
+        handler = HANDLERS.get(event.type) if fold else (lambda _writer, _event: ())
         if handler is None:
             raise errors.IndexFoldFailed(
                 f"the index cannot fold event seq {event.seq}: its type {event.type!r} is unknown "
@@ -419,38 +481,29 @@ class Index:
                        (kind, ref, event.seq))
 
     def catch_up(self, journal: Journal, batch: int = 5000) -> int:
-        """Apply every journal event after this index's head, in batches; return how many."""
-        head = self.head
-        resume = 0
-        if head.seq:
-            start = int(self.meta("last_start", "0"))
-            try:
-                last = next(journal.read(start, head.end), None)
-            except errors.JournalCorrupt:
-                last = None
-            if last is None or last.hash != head.hash or last.offset != start:
-                raise errors.IndexCorrupt(
-                    f"the journal no longer holds the index's last event (seq {head.seq}): "
-                    "the journal was cut or rewritten", path=journal.location)
-            resume = last.end  # past its newline, also when a writer restored a lost one since
-        applied, pending = 0, []
-        for event in journal.read(resume):
-            pending.append(event)
-            if len(pending) >= batch:
-                applied += self._apply_batch(pending)
-                pending = []
-        return applied + self._apply_batch(pending)
-
-    def _apply_batch(self, events: list[Event]) -> int:
-        """Apply a batch; when one event cannot be folded, fold those before it (so reads
-        answer up to there) and raise IndexFoldFailed."""
-        try:
-            self.apply(events)
-        except errors.IndexFoldFailed:
-            for event in events:
-                self.apply([event])  # raises again at the event that cannot be folded
-            raise
-        return len(events)
+        """Apply every journal event after what this index has read, in batches; return how
+        many were applied."""
+        if self._pending:
+            resume = self._pending[-1].end
+        else:
+            head = self.head
+            resume = 0
+            if head.seq:
+                start = int(self.meta("last_start", "0"))
+                try:
+                    last = next(journal.read(start, head.end), None)
+                except errors.JournalCorrupt:
+                    last = None
+                if last is not None and last.hash == head.hash and last.offset == start:
+                    resume = last.end  # past its newline, also when a writer restored a lost one since
+                elif journal.head().hash == head.hash:
+                    resume = journal.head().end  # the same last line, moved: lines before it were
+                    # edited (the chain check names them); evidence can still be stored after it
+                else:
+                    raise errors.IndexCorrupt(
+                        f"the journal no longer holds the index's last event (seq {head.seq}): "
+                        "the journal was cut or rewritten", path=journal.location)
+        return self.apply(journal.read(resume), batch)
 
 
 def rebuild(journal: Journal, target: str | os.PathLike) -> int:
@@ -484,6 +537,7 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
         touches = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'event_touches'").fetchone()[0]
         conn.execute("DROP TABLE event_touches")
         conn.execute("CREATE TABLE event_touches (kind, ref, seq)")
+        index.rebuilding = True
         count = index.catch_up(journal, batch=REBUILD_BATCH)
         conn.execute("ALTER TABLE event_touches RENAME TO rebuild_touches")
         conn.execute(touches)

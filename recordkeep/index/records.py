@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import Index, Row, Writer, handles
+from .keys import founding_key
 from .people import note_officer
 
 
@@ -26,6 +27,7 @@ def _store_event(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     if event.type == "store.created":
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)",
                      (event.data["store_id"],))
+        founding_key(conn, event)
     return ()
 
 

@@ -16,7 +16,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,9 @@ ZERO_HASH = "0" * 64
 EVENT_KEYS = frozenset({"actor", "at", "data", "hash", "prev", "seq", "type"})
 TORN_EVENT = "journal.torn_set_aside"
 NEWLINE_EVENT = "journal.newline_restored"
+CUT_EVENT = "journal.batch_cut"
+SEAL_EVENT = "batch.signed"
+Seal = Callable[[int, int, str], "Draft"]  # (first seq, last seq, hash of last) -> the batch's seal
 
 
 def canonical(obj: Any) -> bytes:
@@ -40,6 +43,32 @@ def canonical(obj: Any) -> bytes:
 def event_hash(event: dict) -> str:
     """BLAKE3 hex of the canonical JSON of ``event`` without its ``hash`` key."""
     return hash_bytes(canonical({k: v for k, v in event.items() if k != "hash"}))
+
+
+def chain(drafts: list[Draft], *, actor: str, at: str, after: Head, seal: Seal | None = None) -> list[Event]:
+    """``drafts`` as events chained after ``after`` (positions are seq-relative: the caller's
+    backend sets them), followed by ``seal``'s draft for them when given."""
+    events, prev = [], after.hash
+    for i, d in enumerate(drafts, start=1):
+        events.append(_event(d, after.seq + i, actor, at, prev))
+        prev = events[-1].hash
+    if seal is not None and events:
+        events.append(_event(seal(events[0].seq, events[-1].seq, prev), after.seq + len(events) + 1, actor,
+                             at, prev))
+    offset = after.end
+    for i, e in enumerate(events):
+        length = len(canonical(e.as_dict())) + 1
+        events[i] = Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, offset, length)
+        offset += length
+    return events
+
+
+def _event(draft: Draft, seq: int, actor: str, at: str, prev: str) -> Event:
+    where = find_float(draft.data)
+    if where:
+        raise ValueError(f"events hold no floats: {draft.type} {where}")
+    body = {"actor": actor, "at": at, "data": draft.data, "prev": prev, "seq": seq, "type": draft.type}
+    return Event(seq, draft.type, at, actor, draft.data, prev, event_hash(body))
 
 
 def find_float(obj: Any, where: str = "data") -> str | None:
@@ -189,12 +218,21 @@ class Journal(Protocol):
     def locked(self) -> AbstractContextManager[None]:
         """Serialise this workstation's writers (and index catch-ups)."""
 
-    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
-        """Chain and durably append ``drafts``; raise HeadMoved if the head is not ``expect_head``."""
+    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str,
+               seal: Seal | None = None, cut_unsealed: bool = False) -> list[Event]:
+        """Chain and durably append ``drafts``; raise HeadMoved if the head is not ``expect_head``.
 
-    def verify_chain(self, head: str | None = None, since: Head | None = None) -> ChainReport:
+        With ``seal``, the batch ends with the draft it returns for the events appended
+        before it (signed inside the lock, so a retry is signed again). With
+        ``cut_unsealed`` (a signed store), complete lines after the last seal, never
+        acknowledged, are first cut by a ``journal.batch_cut`` (``why: unsealed``).
+        """
+
+    def verify_chain(self, head: str | None = None, since: Head | None = None,
+                     visit: Callable[[Event], None] | None = None) -> ChainReport:
         """Walk the chain (from ``since``, a verified line still to be found where it was, when
-        given); report the first bad line, and whether ``head`` (a hash) is held."""
+        given); report the first bad line, and whether ``head`` (a hash) is held. ``visit`` sees
+        every good event in order (to check more than the chain in the same walk)."""
 
     def prefix_digest(self, end: int) -> str | None:
         """BLAKE3 of the journal's bytes before position ``end``, where the backend can say it
@@ -338,17 +376,15 @@ class LocalJournal:
         with self._flock.held():
             yield
 
-    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
-        """Chain and append ``drafts`` after the head ``expect_head``; fsync before returning.
+    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str,
+               seal: Seal | None = None, cut_unsealed: bool = False) -> list[Event]:
+        """Chain and append ``drafts`` after the head ``expect_head``, then ``seal``'s draft for
+        them all; fsync before returning (one write: the lines and their seal land together).
 
         Raises HeadMoved if the journal's head is not ``expect_head``. A torn tail
         is first set aside into journal/torn/ and a journal.torn_set_aside event
-        is chained before the drafts.
+        is chained before the drafts; unsealed lines are cut (``cut_unsealed``).
         """
-        for d in drafts:
-            where = find_float(d.data)
-            if where:
-                raise ValueError(f"events hold no floats: {d.type} {where}")
         with self.locked():
             head, torn = self.read_tail()
             if head.hash != expect_head:
@@ -358,19 +394,42 @@ class LocalJournal:
                 drafts = [Draft(NEWLINE_EVENT, {"seq": head.seq}), *drafts]
             elif torn is not None:
                 drafts = [self._set_aside(torn, head), *drafts]
-            events, lines, prev, offset = [], [], head.hash, head.end
-            for i, d in enumerate(drafts, start=1):
-                body = {"actor": actor, "at": at, "data": d.data, "prev": prev,
-                        "seq": head.seq + i, "type": d.type}
-                body["hash"] = event_hash(body)
-                line = canonical(body) + b"\n"
-                events.append(Event(body["seq"], d.type, at, actor, d.data, prev, body["hash"],
-                                    offset, len(line)))
-                lines.append(line)
-                prev = body["hash"]
-                offset += len(line)
-            self._write(b"".join(lines), head.end)
+            if cut_unsealed:
+                unsealed = self._after_last_seal(head)
+                if unsealed:
+                    cut = Draft(CUT_EVENT, {"why": "unsealed", "from": unsealed, "to": head.seq})
+                    drafts = [cut, *drafts]
+            events = chain(drafts, actor=actor, at=at, after=head, seal=seal)
+            self._write(b"".join(canonical(e.as_dict()) + b"\n" for e in events), head.end)
         return events
+
+    def _after_last_seal(self, head: Head) -> int | None:
+        """The first seq after the journal's last ``batch.signed``, when lines follow it."""
+        seq = head.seq
+        for raw in self._lines_backwards():
+            event = parse_line(raw, 0)
+            if event.type == SEAL_EVENT:
+                return None if event.seq == head.seq else event.seq + 1
+            seq = event.seq
+        return seq if head.seq else None
+
+    def _lines_backwards(self) -> Iterator[bytes]:
+        """The complete lines of the journal, last first (read in blocks from the end)."""
+        with open(self.path, "rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            buf = b""
+            while end > 0:
+                start = max(0, end - 65536)
+                f.seek(start)
+                buf = f.read(end - start) + buf
+                end = start
+                lines = buf.split(b"\n")
+                buf = lines[0]
+                for line in reversed(lines[1:]):
+                    if line:
+                        yield line
+            if buf:
+                yield buf
 
     def _write(self, blob: bytes, end: int) -> None:
         fd = self._flock.fd
@@ -424,7 +483,8 @@ class LocalJournal:
         fsync_dir(self.path.parent)
 
     # -- verifying ---------------------------------------------------------
-    def verify_chain(self, head: str | None = None, since: Head | None = None) -> ChainReport:
+    def verify_chain(self, head: str | None = None, since: Head | None = None,
+                     visit: Callable[[Event], None] | None = None) -> ChainReport:
         """Walk every line (after ``since`` when given: a line verified before, which must
         still be at ``since.start``); report the first bad one (edited, deleted, reordered,
         inserted).
@@ -455,6 +515,8 @@ class LocalJournal:
             prev, seq, end, start = event.hash, event.seq, offset + len(raw), offset
             if head is not None and event.hash == head:
                 found = True
+            if visit is not None:
+                visit(event)
         return ChainReport(lines, Head(seq, prev, end, start), None, torn, found)
 
     def _still_holds(self, mark: Head) -> ChainProblem | None:

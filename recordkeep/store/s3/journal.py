@@ -27,7 +27,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,11 +41,11 @@ from ..journal import (
     Event,
     Head,
     ReentrantFlock,
+    Seal,
     TornTail,
     canonical,
+    chain,
     check_line,
-    event_hash,
-    find_float,
     parse_line,
 )
 from .bucket import Bucket, is_missing, is_precondition_failed
@@ -220,17 +220,16 @@ class S3Journal:
         with self._flock.held():
             yield
 
-    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str) -> list[Event]:
-        """Chain ``drafts`` after ``expect_head`` and create their objects, in seq order.
+    def append(self, drafts: list[Draft], *, actor: str, at: str, expect_head: str,
+               seal: Seal | None = None, cut_unsealed: bool = False) -> list[Event]:
+        """Chain ``drafts`` (and ``seal``'s draft after them) after ``expect_head`` and create
+        their objects, in seq order.
 
         Raises HeadMoved when the head is not ``expect_head``, when another station
         created the next seq first, or when another writer's batch was still being
-        written (the caller catches up and retries).
+        written (the caller catches up and retries, and signs again). Every batch is
+        written whole or cut by the next writer, so ``cut_unsealed`` needs nothing more here.
         """
-        for d in drafts:
-            where = find_float(d.data)
-            if where:
-                raise ValueError(f"events hold no floats: {d.type} {where}")
         with self.locked():
             head = self.head()
             if head.hash != expect_head:
@@ -239,23 +238,19 @@ class S3Journal:
             cut = self._unfinished_batch(head)
             if cut is not None:
                 drafts = [cut, *drafts]
-            first, last = head.seq + 1, head.seq + len(drafts)
+            chained = chain(drafts, actor=actor, at=at, after=head, seal=seal)
+            first, last = head.seq + 1, head.seq + len(chained)
             metadata = {"rk-batch": f"{first}-{last}", "rk-writer": self.writer}
             lock = self.bucket.lock_args(self.bucket.journal_lock_days)
-            events, prev = [], head.hash
-            for i, d in enumerate(drafts):
-                seq = first + i
-                body = {"actor": actor, "at": at, "data": d.data, "prev": prev, "seq": seq, "type": d.type}
-                body["hash"] = event_hash(body)
-                line = canonical(body) + b"\n"
-                if not self._create(seq, line, metadata, lock):
+            events = []
+            for i, e in enumerate(chained):
+                if not self._create(e.seq, canonical(e.as_dict()) + b"\n", metadata, lock):
                     self._tip = None
                     what = ("another station appended it first" if i == 0 else
-                            f"another station continued after seq {seq - 1}, cutting this batch")
-                    raise errors.HeadMoved(f"journal seq {seq} is taken: {what}", path=self.location)
-                events.append(Event(seq, d.type, at, actor, d.data, prev, body["hash"], seq, 1))
-                prev = body["hash"]
-                self._tip = Head(seq, prev, seq + 1)
+                            f"another station continued after seq {e.seq - 1}, cutting this batch")
+                    raise errors.HeadMoved(f"journal seq {e.seq} is taken: {what}", path=self.location)
+                events.append(Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, e.seq, 1))
+                self._tip = Head(e.seq, e.hash, e.seq + 1)
         return events
 
     def _create(self, seq: int, line: bytes, metadata: dict, lock: dict) -> bool:
@@ -313,7 +308,8 @@ class S3Journal:
             and not alive(int(pid))
 
     # -- verifying -------------------------------------------------------------------------------
-    def verify_chain(self, head: str | None = None, since: Head | None = None) -> ChainReport:
+    def verify_chain(self, head: str | None = None, since: Head | None = None,
+                     visit: Callable[[Event], None] | None = None) -> ChainReport:
         """Walk every object under journal/ (after ``since``, an object verified before that
         must still hold the same line); report the first bad one (edited, deleted,
         reordered, inserted, or not an event object)."""
@@ -359,4 +355,6 @@ class S3Journal:
             prev, seq, end = event.hash, event.seq, event.end
             if head is not None and event.hash == head:
                 found = True
+            if visit is not None:
+                visit(event)
         return ChainReport(lines, Head(seq, prev, end), None, None, found)

@@ -1,0 +1,80 @@
+"""Projection of keys (enrolled, revoked) and signed batches into the index.
+
+``keys`` holds each key the journal names: its public key, its actor, its roles, when it was
+enrolled and, once revoked, when and why. The founding key of a store is known from its
+``store.created`` (its roles come with its ``key.enrolled`` in the same batch). ``batches``
+holds each ``batch.signed``: the events it seals and its signature (whether the signature
+holds is the trust package's to say; the index only remembers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ..store.journal import Event
+from .core import Index, Row, Writer, handles, migrations, run_script
+
+
+@migrations()
+def m008_keys(db) -> None:
+    run_script(db, """
+    CREATE TABLE keys (key TEXT PRIMARY KEY, public_key TEXT NOT NULL, actor TEXT NOT NULL,
+        roles TEXT NOT NULL, enrolled_seq INTEGER NOT NULL, revoked_seq INTEGER, reason TEXT);
+    CREATE INDEX keys_actor ON keys (actor);
+    CREATE TABLE batches (seal INTEGER PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL,
+        key TEXT NOT NULL, head TEXT NOT NULL, sig TEXT NOT NULL);
+    CREATE INDEX batches_last ON batches (last);
+    """)
+
+
+def founding_key(conn: Writer, event: Event) -> None:
+    """The key that signs a new store's first batch, from its ``store.created``."""
+    d = event.data
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout', ?)", (d.get("layout", ""),))
+    if d.get("admin_key") and d.get("public_key"):
+        conn.execute("INSERT OR IGNORE INTO keys (key, public_key, actor, roles, enrolled_seq) "
+                     "VALUES (?,?,?,?,?)", (d["admin_key"], d["public_key"], event.actor, "[]", event.seq))
+
+
+@handles("key.enrolled", "key.revoked")
+def _keys(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    if event.type == "key.enrolled":
+        conn.execute("INSERT OR REPLACE INTO keys (key, public_key, actor, roles, enrolled_seq) "
+                     "VALUES (?,?,?,?,?)", (d["key"], d["public_key"], d["actor"],
+                                            json.dumps(d.get("roles", [])), event.seq))
+    else:
+        conn.execute("UPDATE keys SET revoked_seq = ?, reason = ? WHERE key = ? AND revoked_seq IS NULL",
+                     (event.seq, d.get("reason"), d["key"]))
+    return [("key", d["key"])]
+
+
+@handles("batch.signed")
+def _batch(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    conn.add("INSERT INTO batches (seal, first, last, key, head, sig) VALUES (?,?,?,?,?,?)",
+             (event.seq, d["from"], d["to"], d["key"], d["head"], d["sig"]))
+    return ()
+
+
+# -- queries -------------------------------------------------------------------------
+def key(ix: Index, key_id: str) -> Row | None:
+    return ix.conn.execute("SELECT * FROM keys WHERE key = ?", (key_id,)).fetchone()
+
+
+def all_keys(ix: Index) -> list[Row]:
+    """Every key, in the order enrolled."""
+    return ix.conn.execute("SELECT * FROM keys ORDER BY enrolled_seq, key").fetchall()
+
+
+def batch_of(ix: Index, seq: int) -> Row | None:
+    """The batch that seals the event ``seq`` (its seal included)."""
+    return ix.conn.execute("SELECT * FROM batches WHERE first <= ? AND seal >= ? ORDER BY seal LIMIT 1",
+                           (seq, seq)).fetchone()
+
+
+def batches_between(ix: Index, first: int, last: int) -> list[Row]:
+    """The batches sealing any event from ``first`` to ``last``."""
+    return ix.conn.execute("SELECT * FROM batches WHERE seal >= ? AND first <= ? ORDER BY seal",
+                           (first, last)).fetchall()

@@ -1,0 +1,106 @@
+"""Keys of a store's people: make one, enrol it with roles (admin), revoke it (admin), list.
+
+Enrolling binds a public key to an actor name and roles in the journal (``key.enrolled``);
+from then on that actor's batches are signed by that key, and what they may write is what
+its roles allow (trust/roles.py). On a store from before signatures, the first admin
+enrolment is trust on first use: the admin enrols their own key, which signs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from . import errors, validate
+from .archive import Archive, default_actor
+from .index import keys as key_rows
+from .store.journal import Draft
+from .trust import keys, roles
+from .trust.signer import Signer
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as ``key list`` shows it."""
+
+    key: str
+    actor: str
+    roles: tuple[str, ...]
+    public_key: str
+    verifier_key: str
+    enrolled_seq: int
+    revoked_seq: int | None
+    reason: str | None
+
+
+def origin(store_id: str) -> str:
+    """The name of a store's checkpoints and verifier keys: ``recordkeep/<store id>``."""
+    return f"recordkeep/{store_id}"
+
+
+def new_key(actor: str | None = None) -> keys.SigningKey:
+    """Make a private key (0600) for ``actor`` under the keys folder, or at ``$RECORDKEEP_KEY``."""
+    return keys.new_key(keys.key_path(validate.actor(actor) if actor else validate.actor(_default())))
+
+
+def _default() -> str:
+    return default_actor()
+
+
+def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str]) -> KeyInfo:
+    """Enrol a public key (base64, or a verifier key) for ``actor`` with ``role_names``."""
+    archive.require_intact_chain()
+    raw = keys.public_from_text(public_key)
+    actor = validate.actor(actor)
+    try:
+        granted = roles.check_roles(role_names)
+    except ValueError as exc:
+        raise errors.InvalidValue(f"not a role: {exc}",
+                                  hint=f"roles are {', '.join(roles.ALL_ROLES)}") from exc
+    if not granted:
+        raise errors.InvalidValue("enrol a key with at least one --role")
+    data = {"key": keys.key_id(raw), "public_key": base64.b64encode(raw).decode(), "actor": actor,
+            "roles": granted}
+    if not archive.index.signed:
+        _first_admin(archive, raw, data)
+    archive.commit([Draft("key.enrolled", data)])
+    return _info(archive, data["key"])
+
+
+def _first_admin(archive: Archive, raw: bytes, data: dict) -> None:
+    """On a store from before signatures: the first enrolment is the admin's own key, with the
+    admin role; it signs its own enrolment (trust on first use)."""
+    key = keys.load_key(keys.key_path(archive.actor))
+    if key.public_raw != raw or "admin" not in data["roles"]:
+        raise errors.InvalidValue("this store has no enrolled key yet: its first enrolment is the admin's "
+                                  "own key, with --role admin (trust on first use)",
+                                  hint=f"enrol {key.public_b64} --actor {archive.actor} --role admin first")
+    data["actor"] = archive.requested_actor or data["actor"]
+    archive._signer = Signer(key, data["actor"], frozenset(data["roles"]), archive.settings.store_id)
+
+
+def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
+    """Revoke an enrolled key: its later batches are refused (journaled, never undone)."""
+    archive.require_intact_chain()
+    why = validate.required_text(reason, "the reason", limit=validate.NOTE_CHARS)
+    row = key_rows.key(archive.index, key_id.strip().lower())
+    if row is None:
+        raise errors.InvalidValue(f"no key {key_id} is enrolled in this store")
+    if row["revoked_seq"] is not None:
+        raise errors.InvalidValue(f"key {key_id} was revoked already (seq {row['revoked_seq']})")
+    archive.commit([Draft("key.revoked", {"key": row["key"], "reason": why})])
+    return _info(archive, row["key"])
+
+
+def list_keys(archive: Archive) -> list[KeyInfo]:
+    """Every key the journal names, in the order enrolled."""
+    return [_info(archive, row["key"]) for row in key_rows.all_keys(archive.index)]
+
+
+def _info(archive: Archive, key_id: str) -> KeyInfo:
+    row = key_rows.key(archive.index, key_id)
+    raw = base64.b64decode(row["public_key"])
+    return KeyInfo(row["key"], row["actor"], tuple(json.loads(row["roles"])), row["public_key"],
+                   keys.verifier_key(origin(archive.settings.store_id), raw), row["enrolled_seq"],
+                   row["revoked_seq"], row["reason"])

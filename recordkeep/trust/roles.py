@@ -1,0 +1,47 @@
+"""Roles: which event types a batch may hold, by the roles of the key that signs it.
+
+A type the table does not name needs ``admin``; ``batch.signed``, ``checkpoint.made``,
+``journal.*`` and ``verify.run`` need any enrolled key. ``reviewer`` has no type of its own:
+a review act (法制审核, 集体讨论) counts as review only when its batch's key has it.
+"""
+
+from __future__ import annotations
+
+ROLES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"store.created", "key.enrolled", "key.revoked"}),
+    "clerk": frozenset({
+        "record.imported", "record.seen", "record.restored", "record.amended", "record.linked",
+        "record.unlinked", "batch.finished", "officer.registered", "device.assigned", "party.added",
+        "case.opened", "case.stage", "case.decided", "case.published", "case.closed", "case.reopened",
+        "case.voided", "retention.locked"}),
+    "records": frozenset({"retention.held", "retention.released", "retention.kept", "retention.locked",
+                          "record.disposed", "party.pii_erased", "case.voided"}),
+    "auditor": frozenset({"party.pii_shown", "export.created"}),
+    "reviewer": frozenset(),
+}
+ALL_ROLES = tuple(ROLES)
+ANY_KEY = frozenset({"batch.signed", "checkpoint.made", "verify.run"})
+
+
+def needed(event_type: str, data: dict | None = None) -> frozenset[str]:
+    """The roles of which any one lets a key write an event of this type (empty: any key)."""
+    if event_type in ANY_KEY or event_type.startswith("journal."):
+        return frozenset()
+    if event_type == "case.voided" and (data or {}).get("voided_type") == "case.decided":
+        return frozenset({"records"})  # voiding a decision is a records officer's act
+    holders = frozenset(role for role, types in ROLES.items() if event_type in types)
+    return holders or frozenset({"admin"})
+
+
+def allows(roles: frozenset[str] | set[str], event_type: str, data: dict | None = None) -> bool:
+    """Whether a key with ``roles`` may write this event."""
+    wanted = needed(event_type, data)
+    return not wanted or bool(wanted & set(roles))
+
+
+def check_roles(names: list[str]) -> list[str]:
+    """The role names, each one of ``ALL_ROLES`` (ValueError naming the others)."""
+    unknown = [n for n in names if n not in ROLES]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    return sorted(set(names), key=ALL_ROLES.index)
