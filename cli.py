@@ -1093,14 +1093,18 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
         events = list(archive.journal.read())
         found = custody.Custody({"all": True}, events, [])
     if as_json:
+        signed = custody.signatures(archive, found.events)
         emit({"subject": found.subject, "events": [
-            {**e.as_dict(), "summary": custody.describe(e, found.subject)} for e in found.events]})
+            {**e.as_dict(), "summary": custody.describe(e, found.subject),
+             "signed_by": signed[e.seq].key, "signature_holds": signed[e.seq].holds} for e in found.events]})
         return
     if report:
         print_custody_report(archive, found)
         return
+    signed = custody.signatures(archive, found.events)
     for e in found.events:
-        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {custody.describe(e, found.subject)}")
+        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {custody.describe(e, found.subject)}"
+                   f"  [{signed[e.seq].label()}]")
 
 
 def print_custody_report(archive, found) -> None:
@@ -1115,10 +1119,12 @@ def print_custody_report(archive, found) -> None:
     click.echo(f"journal head: seq {head.seq} {head.hash}")
     click.echo(f"printed:      {archive.now()} for {archive.actor}")
     click.echo("")
+    signed = custody.signatures(archive, found.events)
     for e in found.events:
         click.echo(f"seq {e.seq}  {e.at}  {e.actor}")
         click.echo(f"    {e.type}: {custody.describe(e, found.subject)}")
         click.echo(f"    event hash {e.hash}")
+        click.echo(f"    batch: {signed[e.seq].label()}")
     click.echo("")
     click.echo(f"{len(found.events)} event(s). Each event hash is BLAKE3 of the event's canonical JSON; "
                "'recordkeep log verify --head HASH' proves the journal still holds these events "

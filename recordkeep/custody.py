@@ -8,11 +8,15 @@ journal at their positions, so what is shown is exactly what is chained. A read 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from functools import cache
 
 from .archive import Archive
+from .index import keys as key_rows
 from .index import records, resolve, touching
 from .store.journal import Event
+from .trust.batches import signature_holds
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,41 @@ def for_case(archive: Archive, case_ref: str) -> Custody:
 def for_party(archive: Archive, party_ref: str) -> Custody:
     key = resolve.party(archive.index, party_ref)
     return Custody({"party": key}, *archive.events_at(touching(archive.index, "party", key)))
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who signed the batch an event belongs to, and whether that signature holds."""
+
+    key: str | None  # None: in no signed batch (a store from before signatures, or unsealed)
+    actor: str | None
+    holds: bool
+
+    def label(self) -> str:
+        if self.key is None:
+            return "unsigned"
+        return f"key {self.key} " + ("signed" if self.holds else "SIGNATURE FAILS")
+
+
+def signatures(archive: Archive, events: list[Event]) -> dict[int, Signed]:
+    """The signed batch of each event (by seq), its key id and whether its signature holds."""
+    store_id, ix = archive.settings.store_id, archive.index
+
+    @cache
+    def check(seal: int) -> Signed:
+        row = key_rows.batch_of(ix, seal)
+        key = key_rows.key(ix, row["key"]) if row else None
+        if row is None or key is None:
+            return Signed(row["key"] if row else None, None, False)
+        data = {"from": row["first"], "to": row["last"], "head": row["head"], "sig": row["sig"]}
+        return Signed(row["key"], key["actor"], signature_holds(base64.b64decode(key["public_key"]),
+                                                                store_id, data))
+
+    out = {}
+    for e in events:
+        row = key_rows.batch_of(ix, e.seq)
+        out[e.seq] = check(row["seal"]) if row else Signed(None, None, False)
+    return out
 
 
 def describe(event: Event, subject: dict | None = None) -> str:
@@ -83,6 +122,17 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return f"exported ({d.get('format')}) to {d.get('dest')}: {d.get('records')} record(s)"
         case "party.added":
             return f"party {d['key']} {d['name']} registered"
+        case "key.enrolled":
+            return f"key {d.get('key')} enrolled for {d.get('actor')}: {', '.join(d.get('roles', []))}"
+        case "key.revoked":
+            return f"key {d.get('key')} revoked: {d.get('reason')}"
+        case "batch.signed":
+            return f"seals seq {d.get('from')}-{d.get('to')} (key {d.get('key')})"
+        case "record.restored":
+            return f"restored (its bytes imported again) from {where}"
+        case "journal.batch_cut":
+            return "closes a batch never sealed: seq " + str(d.get("from", d.get("batch_first"))) + "-" + \
+                str(d.get("to", d.get("after_seq")))
     return event.type
 
 
