@@ -68,7 +68,7 @@ def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, s
 
 
 def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(exported, tmp_path):
-    validate, b3 = blocks("sh")[2].strip().splitlines()[:2]
+    validate, b3 = blocks("sh")[3].strip().splitlines()[:2]
     bagit_cmd = validate.split("#")[0].strip().replace("bagit.py", f"{sys.executable} -m bagit")
     b3_cmd = b3.split("#")[0].strip()
     assert run_shell(bagit_cmd, tmp_path, DEST=str(exported)).returncode == 0
@@ -83,7 +83,7 @@ def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(
 
 def test_the_documented_package_line_check_passes_on_the_bag_journal(exported, tmp_path):
     script = tmp_path / "check_lines.py"
-    script.write_text(blocks("python")[1])
+    script.write_text(blocks("python")[2])
     journal = exported / "recordkeep" / "journal.jsonl"
     ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr

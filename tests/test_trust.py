@@ -1,0 +1,300 @@
+"""Who acted, proved: keys, roles and signed batches, as a forger and a careless clerk would
+try them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recordkeep import Archive
+from recordkeep.store.journal import Draft, canonical, event_hash
+from recordkeep.trust import keys
+from recordkeep.trust.signer import Signer
+
+from .conftest import REPO, new_store
+
+
+def lines(store: Path) -> list[dict]:
+    return [json.loads(x) for x in (store / "journal" / "events.jsonl").read_bytes().splitlines()]
+
+
+def write(store: Path, events: list[dict]) -> None:
+    (store / "journal" / "events.jsonl").write_bytes(b"".join(canonical(e) + b"\n" for e in events))
+
+
+def rechain(events: list[dict], start: int = 0) -> list[dict]:
+    """Renumber and re-hash every event from ``start`` on, as a forger's script would."""
+    for i in range(start, len(events)):
+        e = events[i]
+        e["seq"] = i + 1
+        e["prev"] = events[i - 1]["hash"] if i else "0" * 64
+        e["hash"] = event_hash(e)
+    return events
+
+
+def enrolled(cli, actor: str, *roles: str) -> keys.SigningKey:
+    """A key for ``actor``, enrolled by the store's admin with ``roles``."""
+    path = keys.key_path(actor)
+    key = keys.load_key(path) if path.exists() else keys.new_key(path)
+    args = [x for role in roles for x in ("--role", role)]
+    result = cli("key", "enrol", key.public_b64, "--actor", actor, *args, actor="tester@test")
+    assert result.exit_code == 0, result.output
+    return key
+
+
+def verified(cli, *args: str) -> dict:
+    report = cli.json("log", "verify", *args)
+    return report
+
+
+def codes(report: dict) -> list[str]:
+    return [f["code"] for f in report["findings"] if not f["notice"]]
+
+
+# -- keys and roles ---------------------------------------------------------------------------
+def test_a_new_store_is_signed_from_its_first_batch_by_a_key_enrolled_with_every_role(cli, store):
+    first = lines(store)[:3]
+    assert [e["type"] for e in first] == ["store.created", "key.enrolled", "batch.signed"]
+    assert first[0]["data"]["layout"] == "recordkeep-2"
+    assert first[0]["data"]["admin_key"] == first[1]["data"]["key"] == first[2]["data"]["key"]
+    assert first[1]["data"]["roles"] == ["admin", "clerk", "records", "auditor", "reviewer"]
+    report = verified(cli)
+    assert report["ok"] and report["signed"] and report["batches"] >= 2
+
+
+@pytest.mark.parametrize("args", [("dispose", "0" * 8, "--reason", "x"), ("release", "--party", "P1"),
+                                  ("key", "enrol", "AAAA", "--actor", "x@y", "--role", "admin")])
+def test_a_clerks_key_is_refused_for_records_and_admin_work_before_writing(cli, store, args):
+    enrolled(cli, "clerkonly@station3", "clerk")
+    before = lines(store)
+    result = cli(*args, actor="clerkonly@station3")
+    assert result.exit_code == 1 and result.stderr.startswith(("RK118", "RK40", "RK43")), result.output
+    if result.stderr.startswith("RK118"):
+        assert "needs" in result.stderr
+    assert lines(store) == before
+
+
+def test_a_clerks_key_may_do_a_clerks_work(cli, tmp_path):
+    enrolled(cli, "clerkonly@station3", "clerk")
+    scan = tmp_path / "scan.txt"
+    scan.write_text("询问笔录", encoding="utf-8")
+    assert cli("add", str(scan), actor="clerkonly@station3").exit_code == 0
+    assert lines(cli.store)[-1]["actor"] == "clerkonly@station3"
+
+
+def test_an_import_by_a_key_without_the_role_stores_nothing(cli, tmp_path):
+    enrolled(cli, "auditoronly@office", "auditor")
+    scan = tmp_path / "scan.txt"
+    scan.write_text("询问笔录", encoding="utf-8")
+    result = cli("add", str(scan), actor="auditoronly@office")
+    assert result.exit_code == 1 and result.stderr.startswith("RK118")
+    assert not [p for p in (cli.store / "objects").rglob("*") if p.is_file()]
+
+
+def test_a_forged_actor_is_refused(cli, monkeypatch):
+    key = enrolled(cli, "clerkonly@station3", "clerk")
+    monkeypatch.setenv("RECORDKEEP_KEY", str(key.path))
+    before = lines(cli.store)
+    result = cli("officer", "add", "440301123456", "--name", "李四", actor="chief-auditor@bureau")
+    assert result.exit_code == 1 and result.stderr.startswith("RK117"), result.output
+    assert lines(cli.store) == before
+
+
+def test_without_actor_the_keys_own_actor_acts(store, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.setenv("RECORDKEEP_KEY", str(keys.key_path("clerk@station1")))
+    monkeypatch.delenv("RECORDKEEP_ACTOR", raising=False)
+    args = ["--store", str(store), "officer", "add", "440301123456", "--name", "李四"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert lines(store)[-1]["actor"] == "clerk@station1"
+
+
+def test_a_private_key_readable_by_others_is_refused(cli):
+    path = keys.key_path("clerk@station1")
+    path.chmod(0o644)
+    try:
+        result = cli("officer", "add", "440301123456", "--name", "李四")
+        assert result.exit_code == 1 and result.stderr.startswith("RK114"), result.output
+    finally:
+        path.chmod(0o600)
+
+
+def test_a_station_without_a_key_reads_and_verifies_but_does_not_journal_its_run(cli, tmp_path):
+    scan = tmp_path / "scan.txt"
+    scan.write_text("询问笔录", encoding="utf-8")
+    assert cli("add", str(scan)).exit_code == 0
+    before = lines(cli.store)
+    for args in (("search",), ("log",), ("log", "verify"), ("case", "show", "none")):
+        assert cli(*args, actor="visitor@nowhere").exit_code in (0, 1)
+    ran = cli("verify", actor="visitor@nowhere")
+    assert ran.exit_code == 0 and "not journaled" in ran.stdout
+    assert lines(cli.store) == before
+
+
+# -- log verify proves it ---------------------------------------------------------------------
+def test_an_unsigned_event_inserted_before_a_signed_batch_and_rechained_is_found(cli, tmp_path):
+    scan = tmp_path / "scan.txt"
+    scan.write_text("询问笔录", encoding="utf-8")
+    assert cli("add", str(scan)).exit_code == 0
+    events = lines(cli.store)
+    forged = {"actor": "clerk@station1", "at": events[-1]["at"], "data": {"cert_no": "999", "name": "假"},
+              "type": "officer.registered", "seq": 0, "prev": "", "hash": ""}
+    at = len(events) - 3  # before the last batch's events
+    write(cli.store, rechain([*events[:at], forged, *events[at:]], at))
+    report = verified(cli)
+    assert not report["ok"] and report["problem"] is None  # the chain itself is consistent again
+    assert set(codes(report)) & {"RK240", "RK241"}
+    assert cli("log", "verify").exit_code == 3
+
+
+def test_an_unsigned_event_after_the_last_batch_is_unfinished_not_folded_and_cut_by_the_next_write(
+        cli, store):
+    assert cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
+    before = (cli.json("search", "张"), cli.json("stats"))
+    with Archive.open(store, actor="clerk@station1") as archive:
+        archive.journal.append([Draft("party.added", {"key": "P2", "kind": "person", "name": "张四",
+                                                      "id_number": "110101198512151237"})],
+                               actor="clerk@station1", at=archive.now(),
+                               expect_head=archive.journal.head().hash)
+    report = verified(cli)
+    assert report["ok"] and [f["code"] for f in report["findings"]] == ["RK245"]
+    assert (cli.json("search", "张"), cli.json("stats")["decisions"]) == (before[0], before[1]["decisions"])
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
+    cut = [e for e in lines(store) if e["type"] == "journal.batch_cut"]
+    assert len(cut) == 1 and cut[0]["data"]["why"] == "unsealed"
+    assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
+    assert verified(cli)["ok"]
+    assert cli("rebuild-index").exit_code == 0
+    assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
+
+
+def test_a_crash_between_the_lines_and_their_seal_is_an_unfinished_batch(cli, store):
+    assert cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
+    events = lines(store)
+    assert events[-1]["type"] == "batch.signed"
+    write(store, events[:-1])  # the seal never reached the disk (a crash in the one write)...
+    for suffix in ("", "-wal", "-shm"):  # ...so no index ever folded that batch either
+        Path(f"{store}/index.sqlite{suffix}").unlink(missing_ok=True)
+    report = verified(cli)
+    assert report["ok"] and "RK245" in [f["code"] for f in report["findings"]]
+    assert cli.json("party", "list")["parties"] == []  # never acknowledged, never folded
+    assert cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
+    assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
+    assert verified(cli)["ok"]
+
+
+def test_a_batch_signed_by_a_revoked_key_is_found(cli, store):
+    key = enrolled(cli, "leaver@station3", "clerk")
+    assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="leaver@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK116")
+    with Archive.open(store, actor="tester@test") as archive:  # the leaver, writing by hand
+        signer = Signer(key, "leaver@station3", frozenset({"clerk"}), archive.settings.store_id)
+        archive.journal.append([Draft("officer.registered", {"cert_no": "440301123456", "name": "李四"})],
+                               actor="leaver@station3", at=archive.now(),
+                               expect_head=archive.journal.head().hash, seal=signer.seal)
+    assert "RK242" in codes(verified(cli))
+
+
+def test_a_signature_over_another_store_id_is_found(cli, store):
+    with Archive.open(store, actor="clerk@station1") as archive:
+        own = archive.signer()
+        signer = Signer(own.key, own.actor, own.roles, "another-store")
+        archive.journal.append([Draft("officer.registered", {"cert_no": "440301123456", "name": "李四"})],
+                               actor=own.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
+    assert codes(verified(cli)) == ["RK241"]
+
+
+def test_an_event_beyond_the_keys_roles_is_found(cli, store):
+    key = enrolled(cli, "clerkonly@station3", "clerk")
+    with Archive.open(store, actor="tester@test") as archive:
+        signer = Signer(key, "clerkonly@station3", frozenset({"clerk"}), archive.settings.store_id)
+        archive.journal.append([Draft("record.disposed", {"digest": "blake3:" + "0" * 64, "size": 1,
+                                                          "kind": "other", "reason": "x"})],
+                               actor="clerkonly@station3", at=archive.now(),
+                               expect_head=archive.journal.head().hash, seal=signer.seal)
+    assert codes(verified(cli)) == ["RK243"]
+
+
+@pytest.mark.parametrize("cut", ["emptied", "first line removed"])
+def test_a_journal_emptied_or_not_beginning_with_store_created_fails(cli, store, cut):
+    events = lines(store)
+    write(store, [] if cut == "emptied" else rechain(events[1:]))
+    result = cli("log", "verify")
+    assert result.exit_code == 3 and "RK244" in result.stdout, result.output
+
+
+# -- a store from before signatures -----------------------------------------------------------
+def older_store(tmp_path: Path) -> Path:
+    """A store as the first version wrote it: layout recordkeep-1, every batch unsigned."""
+    root = new_store(tmp_path / "old")
+    created = lines(root)[0]
+    created["data"] = {"store_id": created["data"]["store_id"], "timezone": "Asia/Shanghai",
+                       "layout": "recordkeep-1"}
+    created["actor"] = "clerk@old"
+    party = {"actor": "clerk@old", "at": created["at"], "type": "party.added", "seq": 0, "prev": "",
+             "hash": "", "data": {"key": "P1", "kind": "person", "name": "张三",
+                                  "id_number": "11010519491231002X"}}
+    write(root, rechain([created, party]))
+    (root / "index.sqlite").unlink()
+    return root
+
+
+def test_an_older_stores_unsigned_batches_are_notices_and_failures_with_strict(tmp_path):
+    from .conftest import Cli
+
+    cli = Cli(older_store(tmp_path))
+    report = cli.json("log", "verify")
+    assert report["ok"] and not report["signed"] and [f["code"] for f in report["findings"]] == ["RK246"]
+    assert cli("log", "verify", "--strict").exit_code == 3
+
+
+def test_an_older_store_is_signed_from_its_first_admin_enrolment_trusted_on_first_use(tmp_path):
+    from .conftest import Cli
+
+    cli = Cli(older_store(tmp_path))
+    own = keys.load_key(keys.key_path("clerk@station1"))
+    other = keys.new_key(tmp_path / "someone.key")
+    refused = cli("key", "enrol", other.public_b64, "--actor", "someone@x", "--role", "admin")
+    assert refused.exit_code == 1 and "own key" in refused.stderr
+    assert cli("key", "enrol", own.public_b64, "--actor", "clerk@station1", "--role", "admin",
+               "--role", "clerk").exit_code == 0
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
+    report = cli.json("log", "verify")
+    assert report["ok"] and report["signed"]
+    assert sorted(f["code"] for f in report["findings"]) == ["RK246", "RK247"]
+    with Archive.open(cli.store, actor="clerk@station1") as archive:  # an unsigned batch now
+        archive.journal.append([Draft("officer.registered", {"cert_no": "440301654321", "name": "王五"})],
+                               actor="clerk@station1", at=archive.now(),
+                               expect_head=archive.journal.head().hash)
+    assert cli("officer", "add", "440301777777", "--name", "赵六").exit_code == 0  # cuts it
+    assert cli.json("log", "verify")["ok"]
+
+
+# -- checkable without recordkeep ------------------------------------------------------------
+def test_the_documented_signature_script_passes_and_then_fails_on_a_changed_byte(cli, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    text = (REPO / "docs" / "auditing.md").read_text(encoding="utf-8")
+    script = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "batch.signed" in b)
+    assert len(script.strip().splitlines()) <= 20
+    path = tmp_path / "check_signatures.py"
+    path.write_text(script, encoding="utf-8")
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
+    journal = cli.store / "journal" / "events.jsonl"
+    ok = subprocess.run([sys.executable, str(path), str(journal)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "signatures hold" in ok.stdout, ok.stderr
+    data = journal.read_bytes()
+    at = data.index("李四".encode())
+    journal.write_bytes(data[:at] + "王".encode() + data[at + 3:])  # one character of one line changed
+    bad = subprocess.run([sys.executable, str(path), str(journal)], capture_output=True, text=True)
+    assert bad.returncode != 0
