@@ -160,7 +160,8 @@ class ProgressLine:
 
 def receipt_json(receipt) -> dict:
     data = {"batch": receipt.batch, **receipt.as_data(), "may_wipe": receipt.may_wipe,
-            "lock_error": receipt.lock_error}
+            "lock_error": receipt.lock_error, "checkpoint": receipt.checkpoint,
+            "checkpoint_error": receipt.checkpoint_error}
     data.pop("not_stored_files")
     data["files"] = [{**o.as_data(), "new": o.new_record} for o in receipt.outcomes]
     return data
@@ -196,6 +197,12 @@ def print_receipt(receipt, *, heading: str) -> None:
             click.echo(f"  {errors.MediaDamaged.code} {display_path(o.path)}: {o.damage}")
     if receipt.lock_error:
         click.echo(f"notice: {receipt.lock_error}")
+    if receipt.checkpoint:
+        c = receipt.checkpoint
+        click.echo(f"checkpoint of {c['size']} lines kept: {c['checkpoint']}"
+                   + (f" (timestamped {c['token_time']})" if c["token"] else ""))
+    if receipt.checkpoint_error:
+        click.echo(f"notice: {receipt.checkpoint_error}")
 
 
 def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> None:
@@ -784,10 +791,18 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
     if as_json:
         emit({"dest": str(result.dest), "format": result.format, "records": result.records,
               "files": result.files, "bytes": result.bytes, "journaled_seq": result.seq,
-              "journal_error": result.journal_error})
+              "journal_error": result.journal_error, "checkpoint_size": result.checkpoint_size,
+              "not_covered": result.not_covered, "checkpoint_error": result.checkpoint_error})
         return
     click.echo(f"exported {result.records} record(s), {result.files} file(s), {human_size(result.bytes)} "
                f"to {result.dest} ({result.format})")
+    if result.checkpoint_size is not None:
+        click.echo(f"its journal lines are proved in the checkpoint of lines 1..{result.checkpoint_size}")
+    if result.not_covered:
+        click.echo(f"notice: seq {', '.join(map(str, result.not_covered))} came after that checkpoint: "
+                   "not covered")
+    if result.checkpoint_error:
+        click.echo(f"notice: {result.checkpoint_error}")
     if result.journal_error:
         click.echo(result.journal_error)
 
@@ -1146,25 +1161,70 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{head.seq} {head.hash}")
 
 
+@log.command(name="checkpoint")
+@click.option("--tsa", "tsa_url", metavar="URL",
+              help="Ask this RFC 3161 timestamp authority for a token ([anchor] tsa_url by default).")
+@click.option("--tsa-ca", type=click.Path(path_type=Path), metavar="FILE",
+              help="The TSA's CA certificate (PEM), to verify its token ([anchor] tsa_ca by default).")
+@click.option("--publish", type=click.Path(path_type=Path), metavar="DIR",
+              help="Also copy the checkpoint and its token into DIR/<store id>/ (a second disk, a share).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: Path | None, publish: Path | None,
+                   as_json: bool) -> None:
+    """Sign the journal's Merkle root as a checkpoint (and have it timestamped): kept under
+    checkpoints/, journaled as checkpoint.made."""
+    from recordkeep import anchoring
+
+    archive = open_archive(ctx)
+    made = anchoring.make_checkpoint(archive, tsa_url=tsa_url, tsa_ca=tsa_ca, publish=publish)
+    if as_json:
+        emit(made.as_data())
+    else:
+        click.echo(f"checkpoint of lines 1..{made.size} (root {made.as_data()['root_b64']}) signed by key "
+                   f"{made.signer}, kept at {made.location}, journaled at seq {made.seq}")
+        if made.token:
+            click.echo(f"timestamp token from {made.tsa}: {made.token_time}")
+        for path in made.published:
+            click.echo(f"published: {path}")
+    for problem in made.problems:
+        click.echo(str(problem), err=True)
+    if made.problems:
+        ctx.exit(max(p.exit_code for p in made.problems))
+
+
 @log.command(name="verify")
 @click.option("--head", "head_hash", help="A head hash noted earlier: prove the journal still holds it.")
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="A checkpoint kept outside the store (its .tsr beside it): the journal must still have "
+                   "its root. Repeatable.")
+@click.option("--vkey", metavar="VKEY",
+              help="A verifier key known outside the journal ('key list' prints it): checkpoints must be "
+                   "signed by it.")
+@click.option("--tsa-ca", type=click.Path(path_type=Path), metavar="FILE",
+              help="The TSA's CA certificate, to verify timestamp tokens ([anchor] tsa_ca by default).")
 @click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
-              help="An exported bag: check it whole, and its journal lines against this store's chain.")
+              help="An exported bag: check it whole, its checkpoint and proofs (no store needed), and its "
+                   "journal lines against the store when there is one.")
 @click.option("--strict", is_flag=True,
               help="Also fail on the unsigned batches of a store written before signatures.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, strict: bool,
-               as_json: bool) -> None:
-    """Walk the hash chain and prove every batch's signature; name the first bad line."""
+def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Path, ...], vkey: str | None,
+               tsa_ca: Path | None, bag: Path | None, strict: bool, as_json: bool) -> None:
+    """Walk the hash chain, prove every batch's signature and every checkpoint's root; name the
+    first bad line."""
     from recordkeep import errors, logcheck, refs
 
-    archive = open_archive(ctx)
     if bag is not None:
-        verify_bag_journal(ctx, archive, bag, as_json)
+        verify_bag(ctx, bag, vkey, tsa_ca, as_json)
         return
+    if vkey is not None and not checkpoints:
+        raise click.UsageError("--vkey goes with --checkpoint FILE")
+    archive = open_archive(ctx)
     head = refs.head_hash(head_hash) if head_hash is not None else None
-    found = logcheck.verify_journal(archive, head=head, strict=strict)
+    found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
+                                    vkey=vkey, tsa_ca=tsa_ca)
     report = found.chain
     if as_json:
         emit({"ok": found.ok, "lines": report.lines,
@@ -1172,6 +1232,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, stri
               "problem": None if report.problem is None else vars(report.problem),
               "head_found": report.found_head, "signed": found.signed, "batches": found.batches,
               "findings": [f.as_data() for f in found.findings],
+              "checkpoints": [v.as_data() for v in found.checkpoints],
               "torn_tail_bytes": len(report.torn.data) if report.torn and not report.torn.complete else 0})
     else:
         if report.problem:
@@ -1179,6 +1240,12 @@ def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, stri
             click.echo(f"PROBLEM {p.code} line {p.line}: {p.message}")
         for f in found.findings:
             click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} seq {f.seq}: {f.message}")
+        for v in found.checkpoints:
+            for f in v.findings:
+                click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} {f.message}")
+            if v.ok:
+                token = f", timestamped {v.token_time}" if v.token == "verified" else ""
+                click.echo(f"checkpoint {v.name}: lines 1..{v.size} match, signed by {v.signer}{token}")
         if report.torn and not report.torn.complete:
             click.echo(f"notice: torn last line ({len(report.torn.data)} bytes, never acknowledged); "
                        "the next writer sets it aside into journal/torn/")
@@ -1187,27 +1254,79 @@ def log_verify(ctx: click.Context, head_hash: str | None, bag: Path | None, stri
                        "with an intact history before it")
         signed = (f", {found.batches} signed batches" if found.signed
                   else ", unsigned (written before signatures)")
-        click.echo(f"journal: {report.lines} lines{signed}, head seq {report.head.seq} {report.head.hash}: "
-                   + ("OK" if found.ok else "BROKEN"))
+        anchored = f", {len(found.checkpoints)} checkpoints" if found.checkpoints else ""
+        click.echo(f"journal: {report.lines} lines{signed}{anchored}, head seq {report.head.seq} "
+                   f"{report.head.hash}: " + ("OK" if found.ok else "BROKEN"))
     if not found.ok:
         ctx.exit(EXIT_INTEGRITY)
 
 
-def verify_bag_journal(ctx: click.Context, archive, bag: Path, as_json: bool) -> None:
+@log.command(name="prove")
+@click.argument("digest", required=False)
+@click.option("--seq", type=int, help="Prove this journal line instead of a record's import line.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), metavar="FILE",
+              help="Prove against this checkpoint (default: the newest the store keeps).")
+@click.option("--from", "old", type=click.Path(path_type=Path), metavar="FILE",
+              help="With --to: prove this older checkpoint's tree is a prefix of the newer one's.")
+@click.option("--to", "new", type=click.Path(path_type=Path), metavar="FILE")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoint: Path | None,
+              old: Path | None, new: Path | None, as_json: bool) -> None:
+    """Print an inclusion proof (a record's record.imported line, or --seq N) against a checkpoint,
+    or a consistency proof between two checkpoints (--from A --to B), as RFC 9162 says."""
+    from recordkeep import anchoring
+
+    if (old is None) != (new is None):
+        raise click.UsageError("--from and --to go together")
+    if old is not None and (digest is not None or seq is not None or checkpoint is not None):
+        raise click.UsageError("--from/--to prove two checkpoints; DIGEST, --seq and --checkpoint "
+                               "prove a line")
+    if old is None and (digest is None) == (seq is None):
+        raise click.UsageError("give a record's DIGEST or --seq N (or --from FILE --to FILE)")
+    archive = open_archive(ctx)
+    if old is not None:
+        proof = anchoring.consistency(archive, anchoring.read_file(old), anchoring.read_file(new))
+        what = f"consistency of lines 1..{proof['old_size']} within 1..{proof['new_size']}"
+    else:
+        anchored = anchoring.read_file(checkpoint) if checkpoint else anchoring.newest(archive)
+        line = seq if seq is not None else anchoring.seq_of_record(archive, digest)
+        proof = {**anchoring.inclusion(archive, line, anchored), "checkpoint": anchored.name}
+        what = f"inclusion of line {line} in 1..{proof['tree_size']} ({anchored.name})"
+    if as_json:
+        emit(proof)
+        return
+    click.echo(f"proof of {what}:")
+    if "line" in proof:
+        click.echo(f"line: {proof['line']}")
+    for h in proof["hashes"]:
+        click.echo(f"  {h}")
+    click.echo("check it with the script in docs/auditing.md (RFC 9162 section 2.1), or 'log prove --json'")
+
+
+def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: Path | None, as_json: bool) -> None:
+    """``log verify --bag``: the bag by itself, and against the store when there is one."""
     import recordkeep as rk
 
-    report = rk.check_bag_journal(archive, bag)
+    has_store = (Path(ctx.obj["store"]) / "recordkeep.toml").is_file()
+    archive = open_archive(ctx) if has_store else None
+    report = rk.check_bag(bag, archive=archive, vkey=vkey, tsa_ca=tsa_ca)
     if as_json:
-        emit({"ok": report.ok, "lines": report.lines, "head_seq": report.head_seq,
-              "head_found": report.head_found,
-              "problems": [{"code": code, "message": message} for code, message in report.problems]})
+        emit(report.as_data())
     else:
         for code, message in report.problems:
             click.echo(f"PROBLEM {code} {message}")
+        for code, message in report.notices:
+            click.echo(f"notice {code} {message}")
         if report.head_found is False:
             click.echo(f"PROBLEM {report.HEAD_CODE}: the bag's journal head (seq {report.head_seq}) "
                        "is not in this store's chain")
-        click.echo(f"bag: manifests and {report.lines} journal lines checked against the store: "
+        if report.checkpoint_size is not None:
+            token = f", timestamped {report.token_time}" if report.token == "verified" else ""
+            click.echo(f"checkpoint of {report.checkpoint_size} lines signed by {report.signer}{token}; "
+                       f"{report.proved} lines proved in it")
+        against = "and against the store" if report.store_compared else "by itself (no store compared)"
+        click.echo(f"bag: manifests and {report.lines} journal lines checked {against}: "
                    + ("OK" if report.ok else "BROKEN"))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)

@@ -49,7 +49,7 @@ _NAMES = {
     "link_window": "linking",
     "unlink": "linking",
     "export_bag": "export.bagit",
-    "check_bag_journal": "export.bagcheck",
+    "check_bag": "export.bagcheck",
     "parse_stage": "refs",
 }
 

@@ -33,6 +33,7 @@ from .index import FILENAME as INDEX_FILE
 from .index import Index
 from .index import keys as key_rows
 from .index.core import SIGNED_LAYOUT
+from .store.checkpoints import Checkpoints, LocalCheckpoints
 from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
@@ -54,15 +55,17 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]:
-    """The blob store and journal that recordkeep.toml's ``[backend]`` names (local by default)."""
+def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal, Checkpoints]:
+    """The blob store, journal and checkpoints that recordkeep.toml's ``[backend]`` names
+    (local by default)."""
     backend = conf.section("backend")
     kind = backend.get("type", "local")
     if kind == "local":
-        return LocalObjects(root), LocalJournal(root)
+        return LocalObjects(root), LocalJournal(root), LocalCheckpoints(root)
     where = str(root / settings.FILENAME)
     if kind == "s3":
         from .store.s3.bucket import Bucket
+        from .store.s3.checkpoints import S3Checkpoints
         from .store.s3.journal import BATCH_WAIT_SECONDS, S3Journal
         from .store.s3.objects import PART_SIZE, S3Objects
 
@@ -75,7 +78,7 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal]
         if not isinstance(part_mib, int) or isinstance(part_mib, bool) or not 5 <= part_mib <= 5120:
             raise errors.ConfigError(f"[backend] part_mib must be 5 to 5120, not {part_mib!r}", path=where)
         return (S3Objects(root, bucket, part_size=part_mib * 1024 * 1024),
-                S3Journal(root, bucket, batch_wait=float(wait)))
+                S3Journal(root, bucket, batch_wait=float(wait)), S3Checkpoints(bucket))
     raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
 
 
@@ -98,7 +101,7 @@ class Archive:
         self.requested_actor = validate.actor(given) if given else None
         self.actor = self.requested_actor or validate.actor(default_actor())
         self.settings = settings.load(root)
-        self.objects, self.journal = open_backend(root, self.settings)
+        self.objects, self.journal, self.checkpoints = open_backend(root, self.settings)
         self.readonly = not _writable(root)
         self.joined = False  # set by init when it joined a store already in a bucket
         self.fold_error: errors.IndexFoldFailed | None = None  # reads answer from before it

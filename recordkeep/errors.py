@@ -177,6 +177,13 @@ class RoleMissing(StoreError):
     hint = "ask an admin for the role, or let someone who has it do this"
 
 
+class TsaUnreachable(StoreError):
+    """The timestamp authority could not be asked, or refused: the checkpoint stays signed, without token."""
+
+    code = "RK119"
+    hint = "check [anchor] tsa_url and the network; 'recordkeep log checkpoint --tsa URL' asks again"
+
+
 # 2xx: integrity --------------------------------------------------------------
 class IntegrityError(RecordkeepError):
     """Stored bytes or the journal are not what they must be."""
@@ -350,6 +357,69 @@ class TrustOnFirstUse(IntegrityError):
     """The first admin key of a store from before signatures, trusted on first use (a notice)."""
 
     code = "RK247"
+
+
+class BadCheckpoint(IntegrityError):
+    """A file given or kept as a checkpoint is not one (damaged, or another kind of file)."""
+
+    code = "RK248"
+
+
+class CheckpointMismatch(IntegrityError):
+    """The journal's Merkle tree at a checkpoint's size has another root: lines were rewritten."""
+
+    code = "RK249"
+    hint = "compare with the copies published elsewhere; the lines named were changed after it"
+
+
+class CheckpointUnsigned(IntegrityError):
+    """A checkpoint's signature does not hold under the verifier key given, or any enrolled key."""
+
+    code = "RK250"
+
+
+class CheckpointBeyondJournal(IntegrityError):
+    """A checkpoint covers more lines than the journal holds: lines were cut from its end."""
+
+    code = "RK251"
+
+
+class TokenUnreadable(IntegrityError):
+    """A timestamp token (RFC 3161 reply) does not parse: damaged, or a form this reader cannot read."""
+
+    code = "RK252"
+    hint = ("check it with 'openssl ts -reply -in FILE.tsr -text'; a TSA that puts its certificates in "
+            "an unsorted SET gives tokens that rfc3161-client cannot parse")
+
+
+class TokenUntrusted(IntegrityError):
+    """A timestamp token does not verify: another CA signed it, or it is over other bytes."""
+
+    code = "RK253"
+
+
+class TokenMissing(IntegrityError):
+    """A checkpoint's timestamp token missing (the TSA did not answer) or not checked (no CA): a notice."""
+
+    code = "RK254"
+
+
+class OtherStoreCheckpoint(IntegrityError):
+    """A checkpoint names another store's origin."""
+
+    code = "RK255"
+
+
+class NotCovered(IntegrityError):
+    """Journal lines after the newest checkpoint: no checkpoint vouches for them yet (a notice)."""
+
+    code = "RK256"
+
+
+class ProofInvalid(IntegrityError):
+    """An inclusion or consistency proof does not lead to the checkpoint's root."""
+
+    code = "RK257"
 
 
 class IndexCorrupt(IntegrityError):

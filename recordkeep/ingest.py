@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import errors, media, validate
+from . import anchoring, errors, media, validate
 from .archive import Archive
 from .index import people, records, resolve
 from .linking import link_data
@@ -108,6 +108,8 @@ class Receipt:
     elapsed_ms: int = 0
     copied_bytes: int = 0
     lock_error: str | None = None  # important records' Object Lock could not be lengthened
+    checkpoint: dict | None = None  # made after the import when [anchor] auto = true
+    checkpoint_error: str | None = None  # why that checkpoint (or its token) is missing
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -614,9 +616,25 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
     try:
         for rel, st, error in entries:
             batch.add_entry(os.path.join(root, rel) if rel else root, rel or b".", st, error)
-        return batch.finish()
+        receipt = batch.finish()
     finally:
         batch.close()
+    if not options.dry_run:
+        _anchor(archive, receipt)
+    return receipt
+
+
+def _anchor(archive: Archive, receipt: Receipt) -> None:
+    """The checkpoint ``[anchor] auto`` asks for, said on the receipt (its failure too: the
+    import itself is done and journaled)."""
+    try:
+        made = anchoring.after_import(archive)
+    except errors.RecordkeepError as exc:
+        receipt.checkpoint_error = str(exc)
+        return
+    if made is not None:
+        receipt.checkpoint = made.as_data()
+        receipt.checkpoint_error = "; ".join(str(p) for p in made.problems) or None
 
 
 def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: str | None,

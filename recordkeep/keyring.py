@@ -17,6 +17,7 @@ from .archive import Archive, default_actor
 from .index import keys as key_rows
 from .store.journal import Draft
 from .trust import keys, roles
+from .trust.checkpoint import origin
 from .trust.signer import Signer
 
 
@@ -32,11 +33,6 @@ class KeyInfo:
     enrolled_seq: int
     revoked_seq: int | None
     reason: str | None
-
-
-def origin(store_id: str) -> str:
-    """The name of a store's checkpoints and verifier keys: ``recordkeep/<store id>``."""
-    return f"recordkeep/{store_id}"
 
 
 def new_key(actor: str | None = None) -> keys.SigningKey:

@@ -1,11 +1,21 @@
-"""``log verify``: the journal's chain and, in the same walk, the proof of its signatures."""
+"""``log verify``: the journal's chain and, in the same walk, the proof of its signatures and
+the Merkle roots its checkpoints (kept in the store, and any given) must find."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from . import errors
+from .anchoring import anchor_settings
 from .archive import Archive
-from .store.journal import ChainReport
+from .store.checkpoints import checkpoint_name, token_name
+from .store.journal import ChainReport, Event
+from .trust import timestamp
+from .trust.anchors import Anchor, TreeWalk, Verdict, judge
+from .trust.checkpoint import origin
+from .trust.keys import public_from_text
 from .trust.proof import Finding, Proof
 
 
@@ -18,17 +28,70 @@ class JournalReport:
     batches: int
     signed: bool
     head_asked: str | None = None
+    checkpoints: list[Verdict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (self.chain.problem is None and self.chain.found_head is not False
-                and not [f for f in self.findings if not f.notice])
+                and not [f for f in self.findings if not f.notice]
+                and all(v.ok for v in self.checkpoints))
 
 
-def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = False) -> JournalReport:
+def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = False,
+                   checkpoints: list[str | os.PathLike] | None = None, vkey: str | None = None,
+                   tsa_ca: str | os.PathLike | None = None) -> JournalReport:
     """Walk the whole chain; check every batch's signature, key, actor and roles on the way
-    (``strict``: the unsigned batches of a store from before signatures fail too)."""
+    (``strict``: the unsigned batches of a store from before signatures fail too), and grow
+    the journal's Merkle tree: every checkpoint kept in the store, and each of
+    ``checkpoints`` (files kept elsewhere, their ``.tsr`` beside them), must find its root
+    at its size and be signed (under ``vkey`` when given, else by a key the journal enrols);
+    tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``."""
+    key = public_from_text(vkey) if vkey is not None else None
+    ca_path = tsa_ca if tsa_ca is not None else anchor_settings(archive).tsa_ca
+    ca = timestamp.read_ca(ca_path) if ca_path is not None else None
+    anchors = [*kept_anchors(archive), *(given_anchor(p) for p in checkpoints or [])]
     proof = Proof(archive.settings.store_id, strict=strict)
-    chain = archive.journal.verify_chain(head=head, visit=proof.feed)
+    walk = TreeWalk({_size_hint(a) for a in anchors})
+
+    def visit(event: Event) -> None:
+        proof.feed(event)
+        walk.feed(event)
+
+    chain = archive.journal.verify_chain(head=head, visit=visit)
     findings = proof.finish() if chain.problem is None else proof.findings
-    return JournalReport(chain, findings, proof.batches, proof.signed, head)
+    keys = {key_id: k.public for key_id, k in proof.keys.items()}
+    verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
+                     roots=walk.roots, lines=walk.tree.size, ca=ca,
+                     broken=chain.problem is not None) if anchors else []
+    return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
+
+
+def kept_anchors(archive: Archive) -> list[Anchor]:
+    """The checkpoints the store keeps, with their tokens."""
+    found = []
+    for size in archive.checkpoints.sizes():
+        data = archive.checkpoints.get(checkpoint_name(size))
+        if data is not None:
+            found.append(Anchor(f"{archive.checkpoints.location}/{checkpoint_name(size)}", data,
+                                archive.checkpoints.get(token_name(size))))
+    return found
+
+
+def given_anchor(path: str | os.PathLike) -> Anchor:
+    """A checkpoint file kept outside the store, with the ``.tsr`` beside it when there is one."""
+    where = Path(path)
+    try:
+        data = where.read_bytes()
+        token_path = where.with_suffix(".tsr")
+        token = token_path.read_bytes() if token_path.is_file() else None
+    except OSError as exc:
+        raise errors.InvalidPath(f"cannot read the checkpoint: {exc.strerror}", path=where) from exc
+    return Anchor(str(where), data, token)
+
+
+def _size_hint(anchor: Anchor) -> int:
+    """The tree size a checkpoint states (0 when it does not parse: judged as bad later)."""
+    try:
+        return int(anchor.data.split(b"\n", 2)[1])
+    except (IndexError, ValueError):
+        return 0

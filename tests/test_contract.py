@@ -121,12 +121,16 @@ def built(tmp_path_factory, dump_dir) -> Built:
     enrolled = cli.json("key", "enrol", auditor.public_b64, "--actor", "auditor@bureau", "--role", "auditor")
     newcomer = keys.new_key(work / "newcomer.key")  # made, not enrolled: `key enrol` enrols it
     ok(cli("rebuild-index"))
+    ok(cli("log", "checkpoint"))  # the export made the first
+    kept = sorted((root / "checkpoints").glob("*.checkpoint"), key=lambda p: int(p.stem))
+    vkey = next(k["verifier_key"] for k in cli.json("key", "list")["keys"] if k["actor"] == "clerk@station1")
     head = cli.json("log", "head")["hash"]
     return Built(root, {
         "case": CASE, "case_folded": CASE_FOLDED, "case2": CASE2, "o1": OFFICER_1, "o2": OFFICER_2,
         "video": video, "photo": photo, "due": axon_0830, "wav": wav, "scan": added["files"][0]["digest"],
         "dump": str(dump_dir), "bag": str(work / "bag"), "head": head,
         "auditor_key": enrolled["key"], "new_pubkey": newcomer.public_b64,
+        "cp_old": str(kept[0]), "cp_new": str(kept[-1]), "vkey": vkey,
     })
 
 
@@ -376,6 +380,22 @@ CALLS = [
     Call("log verify --head " + "ab" * 32, exit=3),
     Call("log verify --bag {bag}"),
     Call("log verify --bag {tmp}/bag", exit=3, prepare=(tampered_bag,)),
+    Call("log verify --checkpoint {cp_new}"),
+    Call("log verify --checkpoint {cp_old} --checkpoint {cp_new} --vkey {vkey}"),
+    Call("log verify --checkpoint {cp_new} --vkey " + "x" * 20, exit=1),   # not a verifier key
+    Call("log verify --vkey {vkey}", exit=2),                          # --vkey needs --checkpoint
+    Call("log verify --checkpoint {tmp}/none.checkpoint", exit=1),
+    Call("log checkpoint", writes=True),
+    Call("log checkpoint --publish {tmp}", writes=True),
+    Call("log checkpoint --publish {tmp}/unmounted", exit=1, writes=True),
+    Call("log checkpoint --tsa http://127.0.0.1:9/tsa", exit=1, writes=True),  # no CA named for it
+    Call("log checkpoint --tsa ftp://tsa.example", exit=1, writes=True),
+    Call("log prove {video}"),
+    Call("log prove --seq 3 --checkpoint {cp_old}"),
+    Call("log prove --from {cp_old} --to {cp_new}"),
+    Call("log prove", exit=2),
+    Call("log prove {video} --from {cp_old} --to {cp_new}", exit=2),
+    Call("log prove --seq 999999", exit=1),
     # export
     Call("export --case {case} {tmp}/bag", writes=True),
     Call("export --case {case_folded} --format html {tmp}/html", writes=True),
@@ -428,6 +448,9 @@ CALLS = [
     Call("case show {case}", readonly=True),
     Call("log --record {video} --report", readonly=True),
     Call("log verify --head {head}", readonly=True),
+    Call("log verify --checkpoint {cp_new}", readonly=True),
+    Call("log prove {video}", readonly=True),
+    Call("log checkpoint", exit=1, readonly=True),
     Call("verify --fast", readonly=True),                               # says it was not journaled
     Call("export --case {case} {tmp}/bag", readonly=True),              # to elsewhere
     Call("check", exit=4, readonly=True),

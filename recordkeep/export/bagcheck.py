@@ -1,48 +1,36 @@
-"""Check an exported bag whole, and its journal lines against the store they came from.
+"""Check an exported bag whole, by itself, and its journal lines against the store they came from.
 
 The package first, as bagit-python would: ``bagit.txt``, every payload file listed in each
 manifest (``manifest-sha256.txt``, ``manifest-blake3.txt``) and hashing to it, no payload
 file unlisted, ``Payload-Oxum`` right, every tag file hashing to ``tagmanifest-sha256.txt``.
 Then the journal: ``recordkeep/journal.jsonl`` holds as many lines as ``bag-info.txt`` says
 (``Recordkeep-Journal-Events``), each hashing to its own ``hash``, seqs rising and none past
-the head the bag names (``Recordkeep-Journal-Head``); the store's journal holds the very
+the head the bag names (``Recordkeep-Journal-Head``); its checkpoint signed and each line
+proved in it (export/proofs.py). With the store at hand, the store's journal holds the very
 same line at each seq, and that head in its unbroken chain.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import errors
+from ..anchoring import anchor_settings
 from ..archive import Archive
+from ..index import keys as key_rows
 from ..index import records
 from ..store.hashing import hash_fd
 from ..store.journal import event_hash
+from ..trust import timestamp
+from .bagreport import BagReport
+from .proofs import check_bag_proofs
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
 TAG_MANIFEST = "tagmanifest-sha256.txt"
-
-
-@dataclass
-class BagJournalReport:
-    """What checking a bag found: each problem is (code, what is wrong); a head the store's
-    chain lacks is ``HEAD_CODE``."""
-
-    LINE_CODE = errors.BagLineMismatch.code
-    HEAD_CODE = errors.HeadNotFound.code
-
-    lines: int = 0
-    head_seq: int | None = None
-    head_found: bool | None = None
-    problems: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and self.head_found is not False
 
 
 def _hashes(path: Path) -> dict[str, str]:
@@ -70,7 +58,7 @@ def _info(bag: Path) -> dict[str, str]:
     return dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", text, flags=re.M))
 
 
-def check_package(bag: Path, report: BagJournalReport) -> dict[str, str]:
+def check_package(bag: Path, report: BagReport) -> dict[str, str]:
     """Check the bag's manifests, tag manifest and Payload-Oxum; return bag-info's fields."""
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
@@ -106,54 +94,82 @@ def check_package(bag: Path, report: BagJournalReport) -> dict[str, str]:
     return info
 
 
-def check_bag_journal(archive: Archive, bag: str | os.PathLike) -> BagJournalReport:
-    """Check the bag whole, then its journal lines and head against this store's journal."""
+def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: str | None = None,
+              tsa_ca: str | os.PathLike | None = None) -> BagReport:
+    """Check a bag with no store: its manifests, its journal lines (each hashing to itself, in
+    order, none past its head), its checkpoint (signed under ``vkey``, else the verifier key
+    it carries or a key ``archive`` enrols; its token under ``tsa_ca``) and each line's
+    inclusion proof. With ``archive`` (the store it came from), also each line and its head
+    against the store's journal."""
     bag = Path(bag)
     path = bag / "recordkeep" / "journal.jsonl"
     if not path.is_file():
         raise errors.InvalidValue("not a recordkeep bag: recordkeep/journal.jsonl is missing", path=bag)
-    report = BagJournalReport()
+    report = BagReport()
     info = check_package(bag, report)
     m = re.fullmatch(r"(\d+) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
     if m:
         report.head_seq = int(m.group(1))
     else:
         report.problems.append((errors.BagInvalid.code, "bag-info.txt names no Recordkeep-Journal-Head"))
-    known, last_seq = records.event_seqs(archive.index), 0
+    lines, last_seq = {}, 0
     for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
         report.lines += 1
-        problem = _line_problem(archive, raw, known, last_seq, report.head_seq)
+        problem, seq = _line_problem(raw, last_seq, report.head_seq)
         if problem:
-            report.problems.append((report.LINE_CODE, f"line {n}: {problem}"))
+            report.problems.append((errors.BagLineMismatch.code, f"line {n}: {problem}"))
         else:
-            last_seq = json.loads(raw)["seq"]
+            lines[seq], last_seq = raw, seq
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
-        report.problems.append((report.LINE_CODE, f"the bag holds {report.lines} journal lines, bag-info.txt "
-                                                  f"says {events}: lines removed or added"))
-    if m:
-        report.head_found = archive.journal.verify_chain(head=m.group(2)).found_head is True
+        report.problems.append((errors.BagLineMismatch.code,
+                                f"the bag holds {report.lines} journal lines, bag-info.txt says {events}: "
+                                "lines removed or added"))
+    store_id = info.get("Recordkeep-Store-Id", "")
+    same_store = archive is not None and archive.settings.store_id == store_id
+    if archive is not None and not same_store:
+        report.notices.append((errors.StoreIdMismatch.code, f"the bag is of store {store_id}, not of this "
+                                                            f"store: checked by itself"))
+    ca_path = tsa_ca if tsa_ca is not None else (anchor_settings(archive).tsa_ca if same_store else None)
+    check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
+                     ca=timestamp.read_ca(ca_path) if ca_path is not None else None)
+    if same_store:
+        _against_store(archive, lines, report, m.group(2) if m else None)
     return report
 
 
-def _line_problem(archive: Archive, raw: bytes, known: set[int], last_seq: int,
-                  head_seq: int | None) -> str | None:
+def _enrolled(archive: Archive) -> dict[str, bytes]:
+    return {row["key"]: base64.b64decode(row["public_key"]) for row in key_rows.all_keys(archive.index)}
+
+
+def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport, head: str | None) -> None:
+    """Each line the very one the store's journal holds at its seq; the bag's head in its chain."""
+    report.store_compared = True
+    known = records.event_seqs(archive.index)
+    for seq, raw in lines.items():
+        if seq not in known:
+            report.problems.append((errors.BagLineMismatch.code, f"seq {seq} is not in the store's journal"))
+            continue
+        _, [stored] = archive.events_at([seq])
+        if stored != raw:
+            report.problems.append((errors.BagLineMismatch.code,
+                                    f"seq {seq} differs from the store's journal line"))
+    if head is not None:
+        report.head_found = archive.journal.verify_chain(head=head).found_head is True
+
+
+def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:
     try:
         event = json.loads(raw)
     except ValueError:
-        return "not JSON"
+        return "not JSON", 0
     if not isinstance(event, dict):
-        return "not an event"
+        return "not an event", 0
     if event_hash(event) != event.get("hash"):
-        return f"seq {event.get('seq')} does not hash to its hash (edited)"
+        return f"seq {event.get('seq')} does not hash to its hash (edited)", 0
     seq = event["seq"]
     if not isinstance(seq, int) or seq <= last_seq:
-        return f"seq {seq} does not follow seq {last_seq}: reordered or repeated"
+        return f"seq {seq} does not follow seq {last_seq}: reordered or repeated", 0
     if head_seq is not None and seq > head_seq:
-        return f"seq {seq} is past the bag's journal head (seq {head_seq}): the head was rewound"
-    if seq not in known:
-        return f"seq {seq} is not in the store's journal"
-    _, [stored] = archive.events_at([seq])
-    if stored != raw:
-        return f"seq {seq} differs from the store's journal line"
-    return None
+        return f"seq {seq} is past the bag's journal head (seq {head_seq}): the head was rewound", 0
+    return None, seq

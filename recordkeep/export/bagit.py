@@ -3,6 +3,11 @@
 Layout: ``data/`` arranged by case and stage with readable, safe names;
 ``manifest-sha256.txt`` and ``manifest-blake3.txt`` (``b3sum --check`` form);
 ``recordkeep/journal.jsonl`` (the journal lines for these records, verbatim);
+``recordkeep/checkpoint/<size>.checkpoint`` (and ``<size>.tsr``, its token), the newest
+checkpoint (made first when the store is writable), ``recordkeep/proofs.jsonl`` (an RFC 9162
+inclusion proof of each journal line in it) and ``recordkeep/verifier-key.txt`` (the key
+that signed it, as ``key list`` prints it); lines after it are named in bag-info as not
+covered;
 ``recordkeep/summary.json`` and ``summary.txt`` (original names kept there);
 ``bag-info.txt`` (store id, exporter, time, counts, journal head);
 ``tagmanifest-sha256.txt``. The bag is built in a hidden sibling folder and
@@ -31,6 +36,7 @@ from ..refs import STAGES
 from ..store.fs import fsync_dir, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft
+from .proofs import anchor_files, anchor_for_export
 
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
@@ -49,6 +55,9 @@ class ExportResult:
     seq: int | None = None
     journal_error: str | None = None
     entries: list[dict] = field(default_factory=list)
+    checkpoint_size: int | None = None  # the checkpoint the bag carries
+    not_covered: list[int] = field(default_factory=list)  # its journal lines after that checkpoint
+    checkpoint_error: str | None = None  # why no (new) checkpoint could be made
 
 
 def safe_name(name: str, limit: int = 120) -> str:
@@ -112,10 +121,11 @@ def _journal_seqs(archive: Archive, scope: dict, digests: list[str]) -> list[int
     return sorted(seqs)
 
 
-def write_file(path: Path, text: str) -> None:
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write a file of the bag (text as UTF-8 with \\n line ends) and fsync it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+    with open(path, "wb") as f:
+        f.write(content.encode("utf-8") if isinstance(content, str) else content)
         f.flush()
         os.fsync(f.fileno())
 
@@ -195,6 +205,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         archive.require_can_write(["export.created"])
     scope, entries = plan(archive, case=case, party=party)
     result = ExportResult(dest, "bagit", entries=entries)
+    anchor, result.checkpoint_error = anchor_for_export(archive)
     with staged(dest) as work:
         sha, blake = [], []
         for e in entries:
@@ -207,8 +218,13 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             result.bytes += size
         result.records = len({e["digest"] for e in entries})
         digests = sorted({e["digest"] for e in entries})
-        _, lines = archive.events_at(_journal_seqs(archive, scope, digests))
+        seqs = _journal_seqs(archive, scope, digests)
+        _, lines = archive.events_at(seqs)
         write_file(work / "recordkeep" / "journal.jsonl", "".join(x.decode("utf-8") + "\n" for x in lines))
+        anchored, result.not_covered = anchor_files(archive, anchor, seqs)
+        for rel, data in anchored.items():
+            write_file(work / rel, data)
+        result.checkpoint_size = anchor.note.size if anchor is not None else None
         view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
         summary = {"scope": scope, "files": entries, "dossier": view}
         write_file(work / "recordkeep" / "summary.json",
@@ -220,7 +236,8 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         write_file(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
         write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
         tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
-                "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt"]
+                "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
+                *sorted(anchored)]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
     journal_export(archive, result, scope, digests)
     return result
@@ -251,6 +268,10 @@ def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, hea
         ("Recordkeep-Journal-Events", str(events)),
         ("Recordkeep-Journal-Head", f"{seq} {head}"),
     ]
+    if result.checkpoint_size is not None:
+        fields.append(("Recordkeep-Checkpoint", str(result.checkpoint_size)))
+    if result.not_covered:
+        fields.append(("Recordkeep-Not-Covered", " ".join(map(str, result.not_covered))))
     return "".join(f"{k}: {v}\n" for k, v in fields)
 
 

@@ -57,9 +57,9 @@ def chain(drafts: list[Draft], *, actor: str, at: str, after: Head, seal: Seal |
                              at, prev))
     offset = after.end
     for i, e in enumerate(events):
-        length = len(canonical(e.as_dict())) + 1
-        events[i] = Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, offset, length)
-        offset += length
+        line = canonical(e.as_dict())
+        events[i] = Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, offset, len(line) + 1, line)
+        offset += len(line) + 1
     return events
 
 
@@ -115,6 +115,7 @@ class Event:
     hash: str
     offset: int = field(default=0, compare=False)
     length: int = field(default=0, compare=False)
+    line: bytes = field(default=b"", compare=False, repr=False)  # the stored bytes, no newline
 
     @property
     def end(self) -> int:
@@ -178,14 +179,14 @@ def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
         obj = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise errors.JournalCorrupt(f"journal line at byte {offset} is not JSON: {exc}") from exc
-    return _event_of(obj, offset, length)
+    return _event_of(obj, offset, length, raw)
 
 
-def _event_of(obj: object, offset: int, length: int) -> Event:
+def _event_of(obj: object, offset: int, length: int, line: bytes) -> Event:
     if not isinstance(obj, dict) or set(obj) != EVENT_KEYS:
         raise errors.JournalCorrupt(f"journal line at byte {offset} does not have the event keys")
     return Event(obj["seq"], obj["type"], obj["at"], obj["actor"], obj["data"], obj["prev"],
-                 obj["hash"], offset, length)
+                 obj["hash"], offset, length, line)
 
 
 class Journal(Protocol):
@@ -569,7 +570,7 @@ def check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> tuple
             event = parse_line(raw, offset)
             return ChainProblem.of(line, errors.FloatInEvent,
                                    f"seq {event.seq}: float at {find_float(event.data)}"), None
-        event = _event_of(obj, offset, len(raw))
+        event = _event_of(obj, offset, len(raw), raw)
     except (errors.JournalCorrupt, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return ChainProblem.of(line, errors.LineNotEvent, str(getattr(exc, "message", exc))), None
     if canonical(event.as_dict()) != raw:

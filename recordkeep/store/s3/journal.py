@@ -249,7 +249,7 @@ class S3Journal:
                     what = ("another station appended it first" if i == 0 else
                             f"another station continued after seq {e.seq - 1}, cutting this batch")
                     raise errors.HeadMoved(f"journal seq {e.seq} is taken: {what}", path=self.location)
-                events.append(Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, e.seq, 1))
+                events.append(Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, e.seq, 1, e.line))
                 self._tip = Head(e.seq, e.hash, e.seq + 1)
         return events
 

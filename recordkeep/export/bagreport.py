@@ -1,0 +1,41 @@
+"""What checking a bag found (export/bagcheck.py checks the package and the store, and
+export/proofs.py the checkpoint and proofs it carries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import errors
+
+
+@dataclass
+class BagReport:
+    """What checking a bag found: problems and notices, each (code, what); whether its
+    journal head is in the store's chain (None: no store compared)."""
+
+    HEAD_CODE = errors.HeadNotFound.code
+
+    lines: int = 0
+    head_seq: int | None = None
+    head_found: bool | None = None
+    store_compared: bool = False
+    checkpoint_size: int | None = None
+    signer: str | None = None
+    token: str = "none"
+    token_time: str | None = None
+    proved: int = 0
+    not_covered: list[int] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.head_found is not False
+
+    def as_data(self) -> dict:
+        return {"ok": self.ok, "lines": self.lines, "head_seq": self.head_seq, "head_found": self.head_found,
+                "store_compared": self.store_compared, "checkpoint_size": self.checkpoint_size,
+                "signer": self.signer, "token": self.token, "token_time": self.token_time,
+                "proved": self.proved, "not_covered": self.not_covered,
+                "problems": [{"code": c, "message": m} for c, m in self.problems],
+                "notices": [{"code": c, "message": m} for c, m in self.notices]}

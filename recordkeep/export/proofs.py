@@ -1,0 +1,177 @@
+"""What a bag carries so that its journal lines can be proved without the store: the newest
+checkpoint, its timestamp token, the verifier key that signed it, and an RFC 9162 inclusion
+proof of each line against it (``recordkeep/proofs.jsonl``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from .. import anchoring, errors
+from ..archive import Archive
+from ..index import keys as key_rows
+from ..store.checkpoints import token_name
+from ..trust import checkpoint as notes
+from ..trust import keys, timestamp
+from ..trust.anchors import signer_of
+from ..trust.checkpoint import origin
+from ..trust.merkle import leaf_hash, verify_inclusion
+from .bagreport import BagReport
+
+FOLDER = "recordkeep/checkpoint"
+PROOFS = "recordkeep/proofs.jsonl"
+VERIFIER_KEY = "recordkeep/verifier-key.txt"
+
+
+def anchor_for_export(archive: Archive) -> tuple[anchoring.Anchored | None, str | None]:
+    """The checkpoint a bag carries, and why it is not one covering the head: a writable store
+    first makes one covering its head; a read-only one (or one that could not) uses the newest
+    kept, its later lines then not covered."""
+    problem = None
+    if not archive.readonly:
+        try:
+            made = anchoring.make_checkpoint(archive)
+            problem = "; ".join(str(p) for p in made.problems) or None
+        except errors.RecordkeepError as exc:
+            problem = f"no new checkpoint: {exc}"
+    try:
+        return anchoring.newest(archive), problem
+    except errors.InvalidValue:
+        return None, problem or "the store keeps no checkpoint"
+
+
+def anchor_files(archive: Archive, anchored: anchoring.Anchored | None,
+                 seqs: list[int]) -> tuple[dict[str, bytes], list[int]]:
+    """The checkpoint, token, verifier key and proofs of ``seqs``, as the bag's tag files
+    (path -> bytes); and the seqs after the checkpoint (not covered)."""
+    if anchored is None:
+        return {}, list(seqs)
+    size = anchored.note.size
+    covered = [s for s in seqs if s <= size]
+    tree, lines = anchoring.tree_for(archive, anchored, frozenset(covered))
+    name = Path(anchored.name).name
+    written = {f"{FOLDER}/{name}": anchored.data}
+    token = archive.checkpoints.get(token_name(size))
+    if token is not None:
+        written[f"{FOLDER}/{token_name(size)}"] = token
+    proofs = [json.dumps(anchoring.inclusion_of(tree, size, s, lines[s]), ensure_ascii=False, sort_keys=True)
+              for s in covered]
+    written[PROOFS] = "".join(p + "\n" for p in proofs).encode("utf-8")
+    verifier = _verifier_key(archive, anchored)
+    if verifier is not None:
+        written[VERIFIER_KEY] = (verifier + "\n").encode("ascii")
+    return written, [s for s in seqs if s > size]
+
+
+def _verifier_key(archive: Archive, anchored: anchoring.Anchored) -> str | None:
+    """The verifier key of the enrolled key that signed the checkpoint."""
+    enrolled = {row["key"]: base64.b64decode(row["public_key"]) for row in key_rows.all_keys(archive.index)}
+    signer = signer_of(anchored.note, enrolled)
+    return None if signer is None else keys.verifier_key(origin(archive.settings.store_id), enrolled[signer])
+
+
+# -- checking a bag's proofs, without the store -------------------------------------------------
+def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], report: BagReport, *,
+                     vkey: str | None, known: dict[str, bytes], ca: bytes | None) -> None:
+    """The bag's checkpoint signed (under ``vkey``, else the verifier key the bag carries or one
+    of ``known``), its token verified under ``ca``, and every line up to its size proved in it."""
+    found = sorted((bag / FOLDER).glob("*.checkpoint")) if (bag / FOLDER).is_dir() else []
+    if len(found) != 1:
+        if found or info.get("Recordkeep-Checkpoint"):
+            report.problems.append((errors.BagInvalid.code,
+                                    f"{FOLDER} holds {len(found)} checkpoints, not one"))
+        else:
+            report.not_covered = sorted(lines)
+            report.notices.append((errors.NotCovered.code, "the bag carries no checkpoint: its lines are "
+                                                           "proved only against the store they came from"))
+        return
+    data = found[0].read_bytes()
+    try:
+        note = notes.parse(data, str(found[0]))
+    except errors.BadCheckpoint as exc:
+        report.problems.append((exc.code, exc.message))
+        return
+    report.checkpoint_size = note.size
+    if note.origin != origin(info.get("Recordkeep-Store-Id", "")):
+        report.problems.append((errors.OtherStoreCheckpoint.code,
+                                f"the checkpoint is of {note.origin}, not of the store bag-info.txt names"))
+    _check_signature(bag, note, report, vkey, known)
+    token_path = found[0].with_suffix(".tsr")
+    if token_path.is_file():
+        _check_token(token_path.read_bytes(), data, ca, report)
+    _check_inclusions(bag, note, lines, report)
+
+
+def _check_signature(bag: Path, note: notes.Checkpoint, report: BagReport, vkey: str | None,
+                     known: dict[str, bytes]) -> None:
+    if vkey is not None:
+        if note.signed_by(note.origin, keys.public_from_text(vkey)):
+            report.signer = "--vkey"
+        else:
+            report.problems.append((errors.CheckpointUnsigned.code,
+                                    "the checkpoint's signature does not hold under the verifier key given"))
+        return
+    candidates = dict(known)
+    carried = bag / VERIFIER_KEY
+    if carried.is_file():
+        candidates["the bag's verifier key"] = keys.public_from_text(carried.read_text(encoding="ascii"))
+    report.signer = signer_of(note, candidates)
+    if report.signer is None:
+        report.problems.append((errors.CheckpointUnsigned.code, "no key known here signed the checkpoint"))
+    elif report.signer == "the bag's verifier key":
+        report.notices.append((errors.CheckpointUnsigned.code, "the checkpoint is signed by the key the bag "
+                                                               "names: give --vkey to check it against a key "
+                                                               "you hold from elsewhere"))
+
+
+def _check_token(token: bytes, data: bytes, ca: bytes | None, report: BagReport) -> None:
+    if ca is None:
+        report.token = "not checked"
+        report.notices.append((errors.TokenMissing.code, "the checkpoint's timestamp token was not checked: "
+                                                         "give the TSA's CA certificate (--tsa-ca)"))
+        return
+    try:
+        report.token_time = timestamp.verify(token, data, ca)
+        report.token = "verified"
+    except (errors.TokenUnreadable, errors.TokenUntrusted) as exc:
+        report.token = "bad"
+        report.problems.append((exc.code, exc.message))
+
+
+def _check_inclusions(bag: Path, note: notes.Checkpoint, lines: dict[int, bytes], report: BagReport) -> None:
+    proofs = {}
+    path = bag / PROOFS
+    for raw in (path.read_bytes().splitlines() if path.is_file() else []):
+        try:
+            proof = json.loads(raw)
+            proofs[proof["leaf_index"] + 1] = proof
+        except (ValueError, KeyError, TypeError):
+            report.problems.append((errors.ProofInvalid.code, f"{PROOFS}: a line is not a proof"))
+    for seq, raw in sorted(lines.items()):
+        if seq > note.size:
+            report.not_covered.append(seq)
+            continue
+        proof = proofs.get(seq)
+        if proof is None:
+            report.problems.append((errors.ProofInvalid.code, f"seq {seq}: no inclusion proof in {PROOFS}"))
+        elif not _holds(proof, raw, note):
+            report.problems.append((errors.ProofInvalid.code,
+                                    f"seq {seq}: its inclusion proof does not lead to the checkpoint's root"))
+        else:
+            report.proved += 1
+    if report.not_covered:
+        seqs = ", ".join(map(str, report.not_covered))
+        report.notices.append((errors.NotCovered.code,
+                               f"seq {seqs}: after the bag's checkpoint ({note.size} lines), not covered"))
+
+
+def _holds(proof: dict, raw: bytes, note: notes.Checkpoint) -> bool:
+    try:
+        hashes = [base64.b64decode(h, validate=True) for h in proof["hashes"]]
+        line = proof["line"].encode("utf-8")
+        index, size = proof["leaf_index"], proof["tree_size"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return line == raw and size == note.size and verify_inclusion(index, size, leaf_hash(raw), hashes,
+                                                                  note.root)

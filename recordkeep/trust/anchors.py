@@ -1,0 +1,154 @@
+"""Checking checkpoints against a journal: the note's signature, its timestamp token, and the
+journal's Merkle root at the checkpoint's size.
+
+``TreeWalk`` is fed every line during the chain walk and keeps the root at each size asked
+for; ``judge`` then says of each checkpoint whether it still holds. A checkpoint that no
+longer matches names the lines rewritten: those after the last checkpoint that still
+matches, up to its own size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import errors
+from ..store.journal import Event
+from . import checkpoint as notes
+from . import timestamp
+from .merkle import CompactRange, leaf_hash
+from .proof import Finding
+
+
+class TreeWalk:
+    """The journal's tree, grown line by line; the root at each size in ``sizes`` is kept."""
+
+    def __init__(self, sizes: set[int]) -> None:
+        self.tree = CompactRange()
+        self.wanted = set(sizes)
+        self.roots: dict[int, bytes] = {}
+
+    def feed(self, event: Event) -> None:
+        self.tree.append(leaf_hash(event.line))
+        if self.tree.size in self.wanted:
+            self.roots[self.tree.size] = self.tree.root()
+
+
+@dataclass
+class Anchor:
+    """One checkpoint to judge: where it came from, its bytes, its token's bytes (or None)."""
+
+    name: str
+    data: bytes
+    token: bytes | None = None
+
+
+@dataclass
+class Verdict:
+    """What holds of one checkpoint."""
+
+    name: str
+    size: int | None = None
+    root: str | None = None
+    signer: str | None = None
+    matches: bool | None = None
+    token: str = "none"  # none | verified | not checked (no CA) | bad
+    token_time: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not [f for f in self.findings if not f.notice]
+
+    def as_data(self) -> dict:
+        return {"name": self.name, "size": self.size, "root": self.root, "signer": self.signer,
+                "matches": self.matches, "token": self.token, "token_time": self.token_time,
+                "ok": self.ok, "findings": [f.as_data() for f in self.findings]}
+
+
+def _fail(verdict: Verdict, kind: type[errors.RecordkeepError], message: str, *,
+          notice: bool = False) -> None:
+    verdict.findings.append(Finding(kind.code, verdict.size or 0, f"{verdict.name}: {message}", notice))
+
+
+def signer_of(note: notes.Checkpoint, keys: dict[str, bytes]) -> str | None:
+    """The name (key id) of the first of ``keys`` whose signature on the note holds."""
+    return next((key_id for key_id, public in keys.items() if note.signed_by(note.origin, public)), None)
+
+
+def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: bytes | None,
+          roots: dict[int, bytes], lines: int, ca: bytes | None, broken: bool = False) -> list[Verdict]:
+    """Judge each checkpoint: its origin, its signature (under ``vkey`` when given, else under
+    one of ``keys``, the keys the journal enrols), its token (verified when ``ca`` is given),
+    and the journal's root at its size (``roots``; ``lines`` the lines the journal holds, or,
+    when ``broken``, the lines before its chain breaks)."""
+    verdicts = []
+    for anchor in anchors:
+        verdict = Verdict(anchor.name)
+        verdicts.append(verdict)
+        try:
+            note = notes.parse(anchor.data, anchor.name)
+        except errors.BadCheckpoint as exc:
+            _fail(verdict, errors.BadCheckpoint, exc.message)
+            continue
+        verdict.size, verdict.root = note.size, note.root.hex()
+        if note.origin != origin:
+            _fail(verdict, errors.OtherStoreCheckpoint, f"a checkpoint of {note.origin}, not of {origin}")
+            continue
+        _judge_signature(verdict, note, keys, vkey)
+        _judge_token(verdict, anchor, ca)
+        if note.size > lines and broken:
+            _fail(verdict, errors.ChainBroken, f"covers lines 1..{note.size}, but the journal's chain breaks "
+                                               f"after line {lines}: its root cannot be computed")
+        elif note.size > lines:
+            verdict.matches = False
+            _fail(verdict, errors.CheckpointBeyondJournal,
+                  f"covers lines 1..{note.size}, but the journal holds {lines}: "
+                  f"lines {lines + 1}..{note.size} were cut from its end")
+        else:
+            verdict.matches = roots.get(note.size) == note.root
+    _name_rewritten(verdicts)
+    return verdicts
+
+
+def _judge_signature(verdict: Verdict, note: notes.Checkpoint, keys: dict[str, bytes],
+                     vkey: bytes | None) -> None:
+    if vkey is not None:
+        if note.signed_by(note.origin, vkey):
+            verdict.signer = "--vkey"
+        else:
+            _fail(verdict, errors.CheckpointUnsigned, "its signature does not hold under the verifier key "
+                                                      "given (re-signed by another key, or changed)")
+        return
+    verdict.signer = signer_of(note, keys)
+    if verdict.signer is None:
+        _fail(verdict, errors.CheckpointUnsigned, "no key the journal enrols signed it (or it was changed)")
+
+
+def _judge_token(verdict: Verdict, anchor: Anchor, ca: bytes | None) -> None:
+    if anchor.token is None:
+        return
+    if ca is None:
+        verdict.token = "not checked"
+        _fail(verdict, errors.TokenMissing, "its timestamp token was not checked: no CA certificate "
+                                              "([anchor] tsa_ca, or --tsa-ca)", notice=True)
+        return
+    try:
+        verdict.token_time = timestamp.verify(anchor.token, anchor.data, ca)
+        verdict.token = "verified"
+    except (errors.TokenUnreadable, errors.TokenUntrusted) as exc:
+        verdict.token = "bad"
+        _fail(verdict, type(exc), exc.message)
+
+
+def _name_rewritten(verdicts: list[Verdict]) -> None:
+    """For each checkpoint whose root no longer matches: the range since the last one that does."""
+    good = 0
+    for verdict in sorted((v for v in verdicts if v.matches is not None), key=lambda v: v.size):
+        if verdict.matches:
+            good = max(good, verdict.size)
+        elif not any(f.code == errors.CheckpointBeyondJournal.code for f in verdict.findings):
+            since = (f"checkpoint {good}, which still matches" if good
+                     else "the first line: no earlier checkpoint matches")
+            _fail(verdict, errors.CheckpointMismatch,
+                  f"the journal's tree of {verdict.size} lines has another root: "
+                  f"lines {good + 1}..{verdict.size} were rewritten (since {since})")
