@@ -13,7 +13,7 @@ PREFIX = FOLDER + "/"
 class S3Checkpoints:
     def __init__(self, bucket: Bucket) -> None:
         self.bucket = bucket
-        self.location = bucket.url(PREFIX)
+        self.location = bucket.url(FOLDER)
 
     def put(self, name: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
