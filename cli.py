@@ -1243,9 +1243,14 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Pat
         for v in found.checkpoints:
             for f in v.findings:
                 click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} {f.message}")
-            if v.ok:
+            if v.ok and v.given:
                 token = f", timestamped {v.token_time}" if v.token == "verified" else ""
                 click.echo(f"checkpoint {v.name}: lines 1..{v.size} match, signed by {v.signer}{token}")
+        kept = [v for v in found.checkpoints if not v.given]
+        if kept:
+            holding = sum(v.ok for v in kept)
+            click.echo(f"checkpoints kept in the store: {holding} of {len(kept)} hold"
+                       + (f", the newest of lines 1..{max(v.size or 0 for v in kept)}" if holding else ""))
         if report.torn and not report.torn.complete:
             click.echo(f"notice: torn last line ({len(report.torn.data)} bytes, never acknowledged); "
                        "the next writer sets it aside into journal/torn/")

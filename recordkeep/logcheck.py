@@ -57,12 +57,17 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         proof.feed(event)
         walk.feed(event)
 
-    chain = archive.journal.verify_chain(head=head, visit=visit)
+    chain = archive.journal.verify_chain(head=head, visit=visit if anchors else proof.feed)
     findings = proof.finish() if chain.problem is None else proof.findings
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
     verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
                      roots=walk.roots, lines=walk.tree.size, ca=ca,
                      broken=chain.problem is not None) if anchors else []
+    unchecked = [v for v in verdicts if v.token == "not checked"]
+    if unchecked:
+        findings.append(Finding(errors.TokenMissing.code, 0,
+                                f"{len(unchecked)} timestamp token(s) not checked: no CA certificate "
+                                "([anchor] tsa_ca, or --tsa-ca)", notice=True))
     return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
 
 
@@ -86,7 +91,7 @@ def given_anchor(path: str | os.PathLike) -> Anchor:
         token = token_path.read_bytes() if token_path.is_file() else None
     except OSError as exc:
         raise errors.InvalidPath(f"cannot read the checkpoint: {exc.strerror}", path=where) from exc
-    return Anchor(str(where), data, token)
+    return Anchor(str(where), data, token, given=True)
 
 
 def _size_hint(anchor: Anchor) -> int:

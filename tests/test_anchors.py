@@ -212,6 +212,8 @@ def test_a_token_from_a_real_tsa_is_kept_verified_and_checkable_with_openssl(cli
     command = script.replace("N.checkpoint", str(note)).replace("N.tsr", str(token))
     command = command.replace("CA.crt", str(tsa.ca))
     assert subprocess.run(command, shell=True, capture_output=True).returncode == 0
+    flip(note, 5)
+    assert subprocess.run(command, shell=True, capture_output=True).returncode != 0
 
 
 def test_a_tsa_named_in_the_settings_is_asked_after_every_import_when_auto(cli, store, dump_dir, tsa):
