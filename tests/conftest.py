@@ -25,7 +25,7 @@ os.environ.pop("RECORDKEEP_KEY", None)
 FOUNDER = "tester@test"
 #: the actors tests act as; each has a key, enrolled with every role in every test store
 TEST_ACTORS = ("clerk@station1", "proc@test", "archivist@office", "auditor@office", "lib@test", "x@y",
-               "张科员.station-1@坡头")
+               "h@test", "张科员.station-1@坡头")
 
 
 def new_store(root: Path, founder: str = FOUNDER) -> Path:

@@ -109,7 +109,7 @@ class SeaweedFS:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"weed mini exited ({self.proc.returncode}): {self.tail()}")
             try:
-                client.list_buckets()
+                self._reads_back(client)
                 return
             except Exception:
                 if time.monotonic() > deadline:
@@ -117,6 +117,14 @@ class SeaweedFS:
                     raise RuntimeError(f"weed mini did not answer on {self.endpoint}: "
                                        f"{self.tail()}") from None
                 time.sleep(0.2)
+
+    @staticmethod
+    def _reads_back(client) -> None:
+        """Raise unless S3 answers and an object of every bucket reads back: after a restart the
+        S3 gateway answers before the volume server serves the data kept (500 InternalError)."""
+        for bucket in client.list_buckets().get("Buckets", ()):
+            for item in client.list_objects_v2(Bucket=bucket["Name"], MaxKeys=1).get("Contents", ()):
+                client.get_object(Bucket=bucket["Name"], Key=item["Key"])["Body"].read()
 
     def tail(self, lines: int = 30) -> str:
         try:

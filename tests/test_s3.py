@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -12,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recordkeep import Archive, Options, add_files, verify
+from recordkeep import Archive, Options, add_files, errors, verify
 from recordkeep.store.hashing import hash_file
 from recordkeep.store.journal import LocalJournal
+from recordkeep.trust import keys as key_files
 
 from .conftest import REPO, Cli, write_random
 from .index_dump import dump as dump_index
@@ -24,9 +28,13 @@ from .s3server import SeaweedFS, weed_binary
 pytestmark = pytest.mark.slow  # a real S3 server (SeaweedFS)
 
 
+#: the actor of ``Cli`` calls: the founding admin of every store here (its key enrolled with every role)
+FOUNDER = "clerk@station1"
+
+
 def rk(*args: str, store: Path, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """``recordkeep`` as a real process (its own boto3, its own credentials)."""
-    full = {**os.environ, "RECORDKEEP_ACTOR": "station@test", "PYTHONPATH": str(REPO), **(env or {})}
+    full = {**os.environ, "RECORDKEEP_ACTOR": FOUNDER, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(store), *args],
                           capture_output=True, text=True, env=full, timeout=timeout, cwd=REPO)
 
@@ -37,15 +45,81 @@ def bucket(seaweed) -> str:
     return seaweed.make_bucket(f"rk-{secrets.token_hex(5)}", object_lock=True)
 
 
-def station(seaweed, root: Path, url: str) -> Cli:
-    """A workstation's store folder on the bucket prefix ``url`` (created or joined)."""
-    Archive.init(root, actor="clerk@test", backend=url, endpoint=seaweed.endpoint).close()
-    return Cli(root)
+class Station(Cli):
+    """The CLI of one workstation, acting as its own actor (whose key file it uses)."""
+
+    def __init__(self, store: Path, actor: str = FOUNDER) -> None:
+        super().__init__(store)
+        self.actor = actor
+
+    def __call__(self, *args: str, actor: str | None = None, input: str | None = None):
+        return super().__call__(*args, actor=actor or self.actor, input=input)
+
+
+def station(seaweed, root: Path, url: str, actor: str = FOUNDER) -> Station:
+    """A workstation's store folder on the bucket prefix ``url``: created (``actor``'s key
+    founds it, enrolled with every role) or joined (enrolling nothing)."""
+    Archive.init(root, actor=actor, backend=url, endpoint=seaweed.endpoint).close()
+    return Station(root, actor)
+
+
+def enrol(admin: Cli, actor: str, *roles: str) -> key_files.SigningKey:
+    """``actor``'s key (made when missing), enrolled through ``admin``'s station with ``roles``."""
+    path = key_files.key_path(actor)
+    key = key_files.load_key(path) if path.exists() else key_files.new_key(path)
+    result = admin("key", "enrol", key.public_b64, "--actor", actor,
+                   *[x for role in roles or ("clerk",) for x in ("--role", role)])
+    assert result.exit_code == 0, result.output
+    return key
 
 
 def keys(seaweed, bucket: str, prefix: str) -> list[str]:
     pages = seaweed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", ())]
+
+
+def journal_in(seaweed, bucket: str, prefix: str) -> list[dict]:
+    """Every event of the journal under ``prefix``, read straight from the bucket."""
+    client = seaweed.client()
+    return [json.loads(client.get_object(Bucket=bucket, Key=k)["Body"].read())
+            for k in sorted(keys(seaweed, bucket, f"{prefix}/journal/"))]
+
+
+def proved_batches(store_id: str, events: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Each batch of ``events`` as (its signer's actor, its events and seal), every seal checked
+    here as an auditor's script would (docs/auditing.md), without recordkeep: it seals exactly
+    the events since the seal before it, its head is the last one's hash, its key was enrolled
+    by an earlier batch (or is the founding key ``store.created`` names), the Ed25519 signature
+    holds over this store's id, and every event it seals (and the seal) names the key's actor."""
+    enrolled: dict[str, dict] = {}
+    batches, start = [], 0
+    for i, seal in enumerate(events):
+        if seal["type"] != "batch.signed":
+            continue
+        d, sealed = seal["data"], events[start:i]
+        assert [e["seq"] for e in sealed] == list(range(d["from"], d["to"] + 1)), seal
+        assert d["head"] == sealed[-1]["hash"], seal
+        key = enrolled.get(d["key"])
+        if key is None:  # only the founding batch may be signed by a key it enrols itself
+            [founding] = [e for e in sealed if e["type"] == "store.created"]
+            assert founding["data"]["admin_key"] == d["key"], seal
+            [key] = [e["data"] for e in sealed
+                     if e["type"] == "key.enrolled" and e["data"]["key"] == d["key"]]
+        public = base64.b64decode(key["public_key"])
+        assert hashlib.sha256(public).digest()[:8].hex() == d["key"]
+        message = f"recordkeep-batch/v1\n{store_id}\n{d['from']}\n{d['to']}\n{d['head']}\n".encode()
+        Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(d["sig"]), message)  # or raises
+        assert {e["actor"] for e in [*sealed, seal]} == {key["actor"]}, seal
+        enrolled.update({e["data"]["key"]: e["data"] for e in sealed if e["type"] == "key.enrolled"})
+        batches.append((key["actor"], [*sealed, seal]))
+        start = i + 1
+    assert start == len(events), "events after the last seal"
+    return batches
+
+
+def store_id(cli: Cli) -> str:
+    with Archive.open(cli.store) as archive:
+        return archive.settings.store_id
 
 
 def records(cli: Cli) -> dict[str, int]:
@@ -103,16 +177,17 @@ def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bu
     url = f"s3://{bucket}/city/bureau-2"
     first = station(seaweed, tmp_path / "a", url)
     (tmp_path / "one.txt").write_text("询问笔录 page 1")
-    first("add", str(tmp_path / "one.txt"), "--doc-type", "询问笔录")
+    assert first("add", str(tmp_path / "one.txt"), "--doc-type", "询问笔录").exit_code == 0
 
-    second = Cli(tmp_path / "b")
+    second = Station(tmp_path / "b", "clerk@station2")
     joined = second.json("init", "--backend", url, "--endpoint", seaweed.endpoint)
     with Archive.open(first.store) as archive:
         assert joined["joined"] is True and joined["store_id"] == archive.settings.store_id
     assert records(second) == records(first)
+    enrol(first, second.actor, "clerk")  # the first station's admin lets the second one write
 
     (tmp_path / "two.txt").write_text("现场检查笔录")
-    first("add", str(tmp_path / "two.txt"))
+    assert first("add", str(tmp_path / "two.txt")).exit_code == 0
     assert second.json("verify", "--fast")["checked"] == 2  # caught up before it verified
     (tmp_path / "three.txt").write_text("送达回证")
     third = second.json("add", str(tmp_path / "three.txt"))["files"][0]["digest"]
@@ -121,16 +196,27 @@ def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bu
 
     custody = first.json("log", "--record", third)  # events read back by position (= seq)
     assert [e["type"] for e in custody["events"]] == ["record.imported"]
-    assert custody["events"][0]["actor"] == "clerk@station1"
+    assert custody["events"][0]["actor"] == "clerk@station2"  # the second station's key's actor
 
 
 DRIVER = """
 import os, sys, time
 from pathlib import Path
-from recordkeep import Archive, Options, add_files, import_dump
+from recordkeep import Archive, Options, add_files, errors, import_dump
 store, barrier, dump, *files = sys.argv[1:]
+moved = []  # each HeadMoved the journal raised: another station's put came first, so a retry
 with Archive.open(store) as archive:
     archive.index  # open and catch up before the start line
+    append = archive.journal.append
+
+    def counted(*args, **kw):
+        try:
+            return append(*args, **kw)
+        except errors.HeadMoved as exc:
+            moved.append(str(exc))
+            raise
+
+    archive.journal.append = counted
     Path(barrier, str(os.getpid())).touch()
     deadline = time.monotonic() + 120
     while len(os.listdir(barrier)) < 2 and time.monotonic() < deadline:
@@ -139,13 +225,16 @@ with Archive.open(store) as archive:
         add_files(archive, [f])
     receipt = import_dump(archive, dump, options=Options(readback=False))
     assert receipt.complete, receipt.as_data()
+print(len(moved))
 """
 
 
-def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain(seaweed, bucket, tmp_path):
+def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain_signed_by_each_writer(
+        seaweed, bucket, tmp_path):
     url = f"s3://{bucket}/shared"
     a = station(seaweed, tmp_path / "a", url)
-    b = station(seaweed, tmp_path / "b", url)
+    b = station(seaweed, tmp_path / "b", url)  # joined: its clerk writes once the admin enrolled the key
+    signers = {enrol(a, f"clerk@{name}", "clerk").id: f"clerk@{name}" for name in ("a", "b")}
     digests = set()
     work = {}
     for name, seed in (("a", 100), ("b", 200)):
@@ -165,13 +254,15 @@ def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain(s
     barrier.mkdir()
     procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / name), str(barrier),
                                *work[name][:1],
-                               *work[name][1]], cwd=REPO, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "RECORDKEEP_ACTOR": f"clerk@{name}",
-                                   "PYTHONPATH": str(REPO)})
+                               *work[name][1]], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env={**os.environ, "RECORDKEEP_ACTOR": f"clerk@{name}",
+                                              "PYTHONPATH": str(REPO)})
              for name in ("a", "b")]
+    retries = []
     for p in procs:
-        _, err = p.communicate(timeout=300)
+        out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
+        retries.append(int(out.split()[-1]))
 
     c = Cli(tmp_path / "c")
     assert c.json("init", "--backend", url, "--endpoint", seaweed.endpoint)["joined"]
@@ -187,6 +278,20 @@ def test_two_stations_importing_into_one_bucket_at_once_leave_one_intact_chain(s
     assert seqs == list(range(1, heads[0]["seq"] + 1))
     assert sorted(actors) == ["clerk@a"] * 11 + ["clerk@b"] * 11
     assert c.json("verify")["ok"]
+
+    # every batch sealed by its own writer's key, proved from the bucket's objects alone
+    events = journal_in(seaweed, bucket, "shared")
+    batches = proved_batches(store_id(a), events)
+    for actor, sealed in batches:
+        if actor in signers.values():
+            assert signers[sealed[-1]["data"]["key"]] == actor
+    writers = [actor for actor, _ in batches if actor in signers.values()]
+    assert writers.count("clerk@a") >= 11 and writers.count("clerk@b") >= 11
+    assert sum(retries) >= 1, (retries, writers)  # a writer found the other's put first: re-signed
+    for x in (a, b):
+        report = x.json("log", "verify")
+        assert report["ok"] and report["signed"] and report["findings"] == [], report
+        assert report["batches"] == len(batches) and report["lines"] == len(events)
 
 
 def test_a_wrong_secret_is_refused_with_one_clear_line(seaweed, bucket, tmp_path, dump_dir):
@@ -247,9 +352,9 @@ def test_the_server_killed_mid_import_then_restarted_and_the_import_rerun_loses_
         expected = {hash_file(write_random(dump / f"CAM1_{i:03d}.bin", 1 << 20, seed=i))[0]
                     for i in range(48)}
         root = tmp_path / "station"
-        Archive.init(root, actor="clerk@test", backend=f"s3://{bucket}/evidence",
+        Archive.init(root, actor=FOUNDER, backend=f"s3://{bucket}/evidence",
                      endpoint=server.endpoint).close()
-        env = {**os.environ, "RECORDKEEP_ACTOR": "clerk@test", "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "RECORDKEEP_ACTOR": FOUNDER, "PYTHONPATH": str(REPO)}
         proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(root), "import",
                                  str(dump)], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
@@ -280,7 +385,7 @@ def test_the_server_killed_mid_import_then_restarted_and_the_import_rerun_loses_
 def test_library_add_over_s3_with_probe_of_the_spooled_copy(seaweed, bucket, tmp_path, dump_dir):
     """Probing reads the spool kept from the upload, or downloads when it is gone."""
     root = tmp_path / "lib"
-    station(seaweed, root, f"s3://{bucket}/lib")
+    enrol(station(seaweed, root, f"s3://{bucket}/lib"), "lib@test", "clerk")
     with Archive.open(root, actor="lib@test") as archive:
         clips = sorted(p for p in dump_dir.rglob("*.mp4"))[:2]
         receipt = add_files(archive, [str(p) for p in clips], options=Options())
@@ -331,3 +436,117 @@ def test_a_batch_its_writer_left_unfinished_is_cut_and_journaled_by_the_next_wri
         (seq + 1, seq, 2), (seq2 + 1, seq2, 2)]
     assert cuts[1]["data"]["writer"] == "other-host:4242:beef"
     assert [c["data"]["why"] for c in cuts] == ["writer_gone", "no_progress"]  # not waited for, then waited
+    seals = {e["data"]["from"]: e for e in events if e["type"] == "batch.signed"}
+    assert [seals[c["seq"]]["actor"] for c in cuts] == [FOUNDER] * 2  # each cut opens the next writer's batch
+    report = cli.json("log", "verify")  # the cut-off lines: never acknowledged, a notice only
+    assert report["ok"] and report["signed"] and report["batches"] == 3
+    assert [(f["code"], f["seq"], f["notice"]) for f in report["findings"]] == [
+        ("RK245", seq, True), ("RK245", seq2, True)]
+
+
+# -- who acted, proved: keys and signed batches over S3 -------------------------------------------
+def test_a_station_joining_an_s3_store_writes_nothing_until_an_admin_enrols_its_key_then_signs_with_it(
+        seaweed, bucket, tmp_path):
+    url = f"s3://{bucket}/join"
+    first = station(seaweed, tmp_path / "a", url)
+    joiner = "clerk@station3"
+    assert not key_files.key_path(joiner).exists()
+    journal = keys(seaweed, bucket, "join/journal/")
+    second = Station(tmp_path / "b", joiner)
+    assert second.json("init", "--backend", url, "--endpoint", seaweed.endpoint)["joined"] is True
+    assert keys(seaweed, bucket, "join/journal/") == journal  # joining journals nothing
+    assert not key_files.key_path(joiner).exists()  # and makes no key
+
+    scan = tmp_path / "询问笔录.txt"
+    scan.write_text("询问笔录 第1页", encoding="utf-8")
+    blobs = keys(seaweed, bucket, "join/objects/")
+
+    def refused(code: str, *args: str) -> None:
+        result = second(*args)
+        assert result.exit_code == 1 and result.stderr.startswith(code), result.output
+        assert keys(seaweed, bucket, "join/journal/") == journal  # nothing journaled
+        assert keys(seaweed, bucket, "join/objects/") == blobs  # and no blob uploaded
+
+    refused("RK113", "add", str(scan))  # no key file at all
+    made = second.json("key", "new")
+    refused("RK116", "add", str(scan))  # a key, but not enrolled in this store
+    refused("RK116", "key", "enrol", made["public_key"], "--actor", joiner, "--role", "clerk")  # not itself
+    assert records(second) == {} and records(first) == {}
+
+    enrolled = first.json("key", "enrol", made["public_key"], "--actor", joiner, "--role", "clerk")
+    assert enrolled["key"] == made["key"] and enrolled["roles"] == ["clerk"]
+    added = second.json("add", str(scan))
+    digest = added["files"][0]["digest"]
+    assert added["files"][0]["status"] == "stored"
+    blob = f"join/objects/blake3/{digest[:2]}/{digest[2:4]}/{digest}"
+    assert keys(seaweed, bucket, "join/objects/") == [blob]  # only the enrolled station's upload
+
+    events = journal_in(seaweed, bucket, "join")
+    actor, sealed = proved_batches(store_id(first), events)[-1]  # the joined station's add
+    seal = sealed[-1]
+    assert actor == joiner and seal["actor"] == joiner and seal["data"]["key"] == made["key"]
+    assert [e["data"]["digest"] for e in sealed if e["type"] == "record.imported"] == [f"blake3:{digest}"]
+    assert records(first) == records(second) == {digest: scan.stat().st_size}
+    for x in (first, second):
+        report = x.json("log", "verify")
+        assert report["ok"] and report["signed"] and report["findings"] == [], report
+
+
+def test_a_station_whose_conditional_put_loses_re_chains_and_re_signs_its_batch_after_the_winners(
+        seaweed, bucket, tmp_path, monkeypatch):
+    url = f"s3://{bucket}/race"
+    first = station(seaweed, tmp_path / "a", url)
+    second = station(seaweed, tmp_path / "b", url, actor="clerk@station4")  # joined
+    key = enrol(first, second.actor, "clerk")
+    for name in ("first.txt", "second.txt"):
+        (tmp_path / name).write_text(f"现场照片说明 {name}", encoding="utf-8")
+    with Archive.open(first.store, actor=FOUNDER) as a, Archive.open(second.store, actor=second.actor) as b:
+        assert a.index.seen == b.index.seen  # both caught up: the same head
+        create, taken = b.journal._create, []
+
+        def the_other_station_puts_first(seq: int, line: bytes, metadata: dict, lock: dict) -> bool:
+            if not taken:  # after b read the head and signed its batch, a appends at that very seq
+                taken.append(seq)
+                assert add_files(a, [str(tmp_path / "first.txt")]).complete
+            return create(seq, line, metadata, lock)
+
+        append, moved = b.journal.append, []
+
+        def counted(*args, **kw):
+            try:
+                return append(*args, **kw)
+            except errors.HeadMoved as exc:
+                moved.append(exc.message)
+                raise
+
+        monkeypatch.setattr(b.journal, "_create", the_other_station_puts_first)
+        monkeypatch.setattr(b.journal, "append", counted)
+        assert add_files(b, [str(tmp_path / "second.txt")]).complete
+    assert len(moved) == 1 and "another station appended it first" in moved[0], moved  # the put's 412
+
+    batches = proved_batches(store_id(first), journal_in(seaweed, bucket, "race"))
+    (winner, won), (loser, retried) = batches[-2:]
+    assert winner == FOUNDER and won[0]["seq"] == taken[0]
+    assert loser == second.actor and retried[-1]["data"]["key"] == key.id
+    assert retried[0]["seq"] == won[-1]["seq"] + 1 and retried[0]["prev"] == won[-1]["hash"]  # re-chained
+    assert retried[-1]["data"]["from"] == retried[0]["seq"] > taken[0]  # and signed again over it
+    assert records(first) == records(second) and len(records(first)) == 2
+    for x in (first, second):
+        report = x.json("log", "verify")
+        assert report["ok"] and report["signed"] and report["findings"] == [], report
+
+
+def test_log_verify_json_on_an_s3_store_says_it_is_signed_and_counts_every_batch(seaweed, bucket, tmp_path):
+    cli = station(seaweed, tmp_path / "s", f"s3://{bucket}/count")
+    (tmp_path / "a.txt").write_text("送达回证")
+    assert cli("add", str(tmp_path / "a.txt")).exit_code == 0
+    enrol(cli, "auditor@office", "auditor")
+    events = journal_in(seaweed, bucket, "count")
+    seals = [e for e in events if e["type"] == "batch.signed"]
+    assert len(seals) == len(proved_batches(store_id(cli), events)) == 3  # founding, add, enrolment
+    report = cli.json("log", "verify")
+    assert report["ok"] is True and report["signed"] is True and report["batches"] == 3
+    assert report["findings"] == [] and report["lines"] == len(events) == events[-1]["seq"]
+    assert report["head"] == {"seq": seals[-1]["seq"], "hash": seals[-1]["hash"]}
+    plain = cli("log", "verify")
+    assert plain.exit_code == 0 and f"journal: {len(events)} lines, 3 signed batches" in plain.stdout

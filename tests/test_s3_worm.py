@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, retention
 from recordkeep.store.hashing import hash_file
+from recordkeep.trust import keys
 
 from .conftest import Cli
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.slow  # a real S3 server (SeaweedFS)
 OLD = "DSJ001_440301123456_20210315083000_{:04d}{}.bin"  # recorded 2021-03-15: long past six months
 CASE = "坡城管罚〔2021〕12号"
 SHORT = 0.00005  # [worm] blob_days of about 4 seconds: a lock a test can see run out
+FOUNDER = "clerk@station1"  # the actor of Cli calls founds each store: its key has every role
 
 
 def ok(result):
@@ -35,7 +37,7 @@ def worm_station(seaweed, tmp_path: Path, **worm: float) -> tuple[Cli, str]:
     """A store on a fresh Object Lock bucket, its ``[worm]`` settings changed as given."""
     bucket = seaweed.make_bucket(f"rk-{secrets.token_hex(5)}", object_lock=True)
     root = tmp_path / "station"
-    Archive.init(root, actor="clerk@test", backend=f"s3://{bucket}/worm", endpoint=seaweed.endpoint).close()
+    Archive.init(root, actor=FOUNDER, backend=f"s3://{bucket}/worm", endpoint=seaweed.endpoint).close()
     toml = root / "recordkeep.toml"
     text = toml.read_text(encoding="utf-8")
     for key, value in worm.items():
@@ -43,6 +45,13 @@ def worm_station(seaweed, tmp_path: Path, **worm: float) -> tuple[Cli, str]:
         text = text.replace(line + "\n", f"{key} = {value}\n")
     toml.write_text(text, encoding="utf-8")
     return Cli(root), bucket
+
+
+def enrol(cli: Cli, actor: str, *roles: str) -> None:
+    """``actor``'s key (made when missing), enrolled by the store's founding admin with ``roles``."""
+    path = keys.key_path(actor)
+    key = keys.load_key(path) if path.exists() else keys.new_key(path)
+    ok(cli("key", "enrol", key.public_b64, "--actor", actor, *[x for r in roles for x in ("--role", r)]))
 
 
 def old_record(cli: Cli, tmp_path: Path, n: int, *args: str, important: bool = False) -> str:
@@ -150,6 +159,7 @@ def test_a_lock_lengthened_after_the_disposal_was_journaled_leaves_it_unfinished
     digest = old_record(cli, tmp_path, 1)
     wait_until_unlocked(cli, digest)
     client = seaweed.client()
+    enrol(cli, "archivist@office", "records")  # a records officer's key disposes
     with Archive.open(cli.store, actor="archivist@office") as archive:
         remove = archive.objects.dispose
 
