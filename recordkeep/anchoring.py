@@ -85,21 +85,28 @@ class Made:
 
 # -- the tree ------------------------------------------------------------------------------
 def tree_at_head(archive: Archive) -> CompactRange:
-    """The journal's compact range at its head, grown from the one the index keeps (from the
-    first line when it has none, or when the line it ends at is no longer there)."""
+    """The journal's compact range at its head. With the range the index kept at the last
+    checkpoint, only the lines since are hashed: they must continue it (CheckpointMismatch
+    otherwise: the lines it was computed from were rewritten or cut) and pass the chain's
+    check on opening. Without one (a new or rebuilt index), every line is hashed, once the
+    whole chain is proved intact. Either way a checkpoint never vouches for a line changed
+    after an earlier checkpoint hashed it."""
     ix = archive.index
     head = archive.journal.head()
     cached = kept.kept_range(ix)
-    tree, prev, start = CompactRange(), None, 0
-    if cached is not None and cached["size"] <= head.seq:
-        tree, prev, start = CompactRange.from_data(cached), cached["hash"], cached["end"]
-    grown = _grow(archive, tree, prev, start, head)
-    if grown is None:  # the kept range no longer fits the journal: hash it all
-        tree = CompactRange()
-        grown = _grow(archive, tree, None, 0, head)
-    if grown is None:
-        raise errors.ChainBroken("the journal changed while its tree was computed",
-                                 path=archive.journal.location)
+    if cached is None or archive.chain_problem is not None:
+        archive.require_intact_chain()
+    if cached is None:
+        tree = _grow(archive, CompactRange(), None, 0, head)
+    elif cached["size"] > head.seq:
+        tree = None
+    else:
+        tree = _grow(archive, CompactRange.from_data(cached), cached["hash"], cached["end"], head)
+    if tree is None:
+        size = cached["size"] if cached else 0
+        raise errors.CheckpointMismatch(f"the journal no longer continues lines 1..{size} as the last "
+                                        "checkpoint hashed them: lines were rewritten or cut",
+                                        path=archive.journal.location, hint="run 'recordkeep log verify'")
     if not archive.readonly:
         kept.keep_range(ix, {**tree.as_data(), "hash": head.hash, "end": head.end})
     return tree
@@ -153,7 +160,6 @@ def make_checkpoint(archive: Archive, *, tsa_url: str | None = None, tsa_ca: str
                                      "[anchor] tsa_ca", path=archive.root / "recordkeep.toml")
         ca = timestamp.read_ca(ca_path)
     destination = _publish_folder(archive, publish) if publish is not None else None
-    archive.require_intact_chain()
     archive.require_can_write(["checkpoint.made"])
     signer = archive.signer()
     tree = tree_at_head(archive)

@@ -422,3 +422,14 @@ def test_an_export_from_a_read_only_store_uses_the_newest_checkpoint_and_names_l
     report = cli.json("log", "verify", "--bag", str(tmp_path / "ro-bag"))
     assert report["ok"] and report["not_covered"] == result.not_covered
     assert "RK256" in [n["code"] for n in report["notices"]]
+
+
+def test_a_checkpoint_is_refused_once_lines_an_earlier_one_hashed_were_rewritten(cli, imported):
+    made = checkpoint(cli)
+    events = [json.loads(x) for x in journal_lines(cli.store)]
+    first_import = next(e for e in events if e["type"] == "record.imported")
+    first_import["data"]["officer"] = "440301999999"
+    resign(cli.store, events)
+    result = cli("log", "checkpoint", actor=FOUNDER)
+    assert result.exit_code == 3 and any(code in result.output for code in ("RK249", "RK225", "RK230"))
+    assert sorted(p.name for p in (cli.store / "checkpoints").iterdir()) == [f"{made['size']}.checkpoint"]
