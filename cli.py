@@ -485,7 +485,8 @@ def party_list(ctx: click.Context, text: str | None, as_json: bool) -> None:
 
 @party.command(name="show")
 @click.argument("party_ref", metavar="P")
-@click.option("--show-pii", is_flag=True, help="Show identity numbers unmasked (journaled).")
+@click.option("--show-pii", is_flag=True,
+              help="Show identity and phone numbers unmasked (journaled first; role auditor).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool) -> None:
@@ -493,12 +494,8 @@ def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool
     import recordkeep as rk
 
     archive = open_archive(ctx)
-    view = rk.party_view(archive, party_ref, show_pii=show_pii)
-    if show_pii:
-        rk.note_pii_shown(archive, view["party"]["key"])
-        if archive.readonly:
-            click.echo("notice: the store is read-only: this showing of unmasked numbers could not be "
-                       "journaled", err=True)
+    values = rk.show_pii(archive, party_ref)[1] if show_pii else None
+    view = rk.party_view(archive, party_ref, values=values)
     if as_json:
         emit(view)
         return
@@ -508,12 +505,60 @@ def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool
     for label, key in (("address", "address"), ("phone", "phone")):
         if p.get(key):
             click.echo(f"  {label}: {p[key]}")
+    if p.get("pii_erased_seq"):
+        click.echo(f"  personal numbers erased (seq {p['pii_erased_seq']})")
     for case in view["cases"]:
         click.echo("")
         print_case(case)
     if view["records_outside_cases"]:
         click.echo("\nrecords linked to the party outside any case:")
         print_items(view["records_outside_cases"])
+
+
+@party.command(name="erase-pii")
+@click.argument("party_ref", metavar="P")
+@click.option("--reason", required=True, help="Why (journaled): the request, the purpose ended.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def party_erase_pii(ctx: click.Context, party_ref: str, reason: str, as_json: bool) -> None:
+    """Erase the party's identity and phone numbers from the vault (个人信息保护法 arts. 19, 47);
+    the party, its cases and its records stay (masked)."""
+    import recordkeep as rk
+
+    done = rk.erase_pii(open_archive(ctx), party_ref, reason=reason)
+    if as_json:
+        emit(done.as_data())
+        return
+    fields = ", ".join(done.fields) or "nothing was in the vault"
+    click.echo(f"{done.party}: erased {fields}; journaled at seq {done.seq}")
+    if done.legacy_seq is not None:
+        click.echo(f"notice: journal line {done.legacy_seq} (written before the vault) still holds the "
+                   "numbers plain; outputs mask them and bags carry it as a leaf hash "
+                   "('recordkeep pii status')")
+
+
+# -- pii ---------------------------------------------------------------------------------
+@main.group(cls=Group)
+def pii() -> None:
+    """Personal data (个人信息): where identity and phone numbers are kept."""
+
+
+@pii.command(name="status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def pii_status(ctx: click.Context, as_json: bool) -> None:
+    """Count the parties with personal numbers, those in the vault, erased, and from before it."""
+    import recordkeep as rk
+
+    status = rk.pii_status(open_archive(ctx))
+    if as_json:
+        emit(status.as_data())
+        return
+    click.echo(f"parties: {status.parties}, with an identity or phone number: {status.with_numbers}")
+    click.echo(f"in the vault (erasable): {status.in_vault}; erased: {status.erased}")
+    click.echo(f"added before the vault (numbers plain in the journal): {status.legacy} "
+               f"({status.legacy_not_erased} not erased)")
+    click.echo(status.reach())
 
 
 # -- cases ------------------------------------------------------------------------------

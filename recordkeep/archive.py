@@ -37,6 +37,7 @@ from .store.checkpoints import Checkpoints, LocalCheckpoints
 from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
+from .store.vault import LocalVault, VaultFiles
 from .trust import keys, roles
 from .trust.signer import Signer
 
@@ -55,19 +56,20 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal, Checkpoints]:
-    """The blob store, journal and checkpoints that recordkeep.toml's ``[backend]`` names
-    (local by default)."""
+def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal, Checkpoints, VaultFiles]:
+    """The blob store, journal, checkpoints and personal-data vault that recordkeep.toml's
+    ``[backend]`` names (local by default)."""
     backend = conf.section("backend")
     kind = backend.get("type", "local")
     if kind == "local":
-        return LocalObjects(root), LocalJournal(root), LocalCheckpoints(root)
+        return LocalObjects(root), LocalJournal(root), LocalCheckpoints(root), LocalVault(root)
     where = str(root / settings.FILENAME)
     if kind == "s3":
         from .store.s3.bucket import Bucket
         from .store.s3.checkpoints import S3Checkpoints
         from .store.s3.journal import BATCH_WAIT_SECONDS, S3Journal
         from .store.s3.objects import PART_SIZE, S3Objects
+        from .store.s3.vault import S3Vault
 
         bucket = Bucket.from_settings(backend, conf.section("worm"), where)
         wait = backend.get("batch_wait_seconds", BATCH_WAIT_SECONDS)
@@ -78,7 +80,7 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal,
         if not isinstance(part_mib, int) or isinstance(part_mib, bool) or not 5 <= part_mib <= 5120:
             raise errors.ConfigError(f"[backend] part_mib must be 5 to 5120, not {part_mib!r}", path=where)
         return (S3Objects(root, bucket, part_size=part_mib * 1024 * 1024),
-                S3Journal(root, bucket, batch_wait=float(wait)), S3Checkpoints(bucket))
+                S3Journal(root, bucket, batch_wait=float(wait)), S3Checkpoints(bucket), S3Vault(bucket))
     raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
 
 
@@ -101,7 +103,7 @@ class Archive:
         self.requested_actor = validate.actor(given) if given else None
         self.actor = self.requested_actor or validate.actor(default_actor())
         self.settings = settings.load(root)
-        self.objects, self.journal, self.checkpoints = open_backend(root, self.settings)
+        self.objects, self.journal, self.checkpoints, self.vault = open_backend(root, self.settings)
         self.readonly = not _writable(root)
         self.joined = False  # set by init when it joined a store already in a bucket
         self.fold_error: errors.IndexFoldFailed | None = None  # reads answer from before it

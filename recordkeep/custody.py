@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .archive import Archive
+from .dossier.parties import resolve_party
 from .index import keys as key_rows
 from .index import records, resolve, touching
 from .store.journal import Event
@@ -46,7 +47,7 @@ def for_case(archive: Archive, case_ref: str) -> Custody:
 
 
 def for_party(archive: Archive, party_ref: str) -> Custody:
-    key = resolve.party(archive.index, party_ref)
+    key = resolve_party(archive, party_ref)
     return Custody({"party": key}, *archive.events_at(touching(archive.index, "party", key)))
 
 

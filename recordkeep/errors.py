@@ -422,6 +422,12 @@ class ProofInvalid(IntegrityError):
     code = "RK257"
 
 
+class VaultDamaged(IntegrityError):
+    """A file of the personal-data vault does not parse or decrypt (changed, or moved between parties)."""
+
+    code = "RK258"
+
+
 class IndexCorrupt(IntegrityError):
     """The index does not follow the journal."""
 
@@ -870,6 +876,13 @@ class HeldLink(ComplianceError):
     """A legal hold covers the link: it stays while the hold stands."""
 
     code = "RK528"
+    hint = "release the hold first ('recordkeep release'), if the court or reviewing body allows"
+
+
+class HeldParty(ComplianceError):
+    """A legal hold covers the party (or one of its cases): its personal data stay while it stands."""
+
+    code = "RK529"
     hint = "release the hold first ('recordkeep release'), if the court or reviewing body allows"
 
 

@@ -38,11 +38,16 @@ from .errors import InvalidCreditCode, InvalidIdNumber
 __all__ = [
     "looks_like_credit_code",
     "looks_like_id_number",
+    "looks_like_phone",
     "mask_credit_code",
     "mask_id_number",
     "mask_identity",
+    "mask_phone",
+    "normalise_id_number",
+    "normalise_phone",
     "validate_credit_code",
     "validate_id_number",
+    "validate_phone",
 ]
 
 # GB 32100-2015 character set: digits and capital letters without I O S V Z.
@@ -52,6 +57,8 @@ _SEPARATORS = re.compile(r"[\s\-]")
 _ID_SHAPE = re.compile(r"[0-9]{14,17}[0-9X]")
 _USCC_SHAPE = re.compile(r"[0-9A-Z]{2}[0-9]{6}[0-9A-Z]{10}")
 _CHINA = ZoneInfo("Asia/Shanghai")
+_PHONE_PREFIX = re.compile(r"^(\+86|0086)")
+_PHONE_SHAPE = re.compile(r"[0-9]{7,15}")
 
 
 def validate_id_number(value: str) -> str:
@@ -111,6 +118,50 @@ def validate_id_number(value: str) -> str:
             check="check_digit",
         )
     return number
+
+
+def normalise_id_number(value: str) -> str:
+    """The form an identity number is looked up by: full-width folded, spaces and hyphens
+    removed, ``x`` upper-cased, and a first-generation 15-digit number converted to its
+    18-digit form (``19`` before the birth year, the check digit computed). Does not validate."""
+    number = _normalise(value, ric.compact).upper()
+    if len(number) == 15 and number.isdigit():
+        body = number[:6] + "19" + number[6:]
+        number = body + ric.calc_check_digit(body + "0")  # it reads the first 17 only
+    return number
+
+
+def normalise_phone(value: str) -> str:
+    """A phone number's digits: full-width folded, +86 / 0086, spaces, hyphens and brackets
+    removed. Does not validate."""
+    text = unicodedata.normalize("NFKC", value)
+    return _PHONE_PREFIX.sub("", re.sub(r"[\s\-()（）]", "", text))
+
+
+def looks_like_phone(text: object) -> bool:
+    """True when ``text`` is, once normalised, 7 to 15 digits."""
+    return isinstance(text, str) and _PHONE_SHAPE.fullmatch(normalise_phone(text)) is not None
+
+
+def validate_phone(value: str) -> str:
+    """The phone number in ``value``, normalised (``normalise_phone``); InvalidValue unless
+    it is then 7 to 15 digits (a mobile's 11, a landline with its area code)."""
+    from .errors import InvalidValue
+
+    number = normalise_phone(value)
+    if not _PHONE_SHAPE.fullmatch(number):
+        raise InvalidValue("a phone number is 7 to 15 digits (+86, spaces and hyphens allowed)",
+                           hint="type the number as on the form, e.g. 13912345678 or 0759-1234567")
+    return number
+
+
+def mask_phone(value: str) -> str:
+    """``139****5678``: a number of 11 digits or more keeps its first 3 and last 4; a shorter
+    one its last 2. Never raises; does not validate."""
+    digits = normalise_phone(value)
+    if len(digits) >= 11:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
 def validate_credit_code(value: str) -> str:

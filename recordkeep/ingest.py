@@ -22,6 +22,7 @@ from datetime import datetime
 
 from . import anchoring, errors, media, validate
 from .archive import Archive
+from .dossier.parties import resolve_party
 from .index import people, records, resolve
 from .linking import link_data
 from .media import naming
@@ -651,7 +652,7 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     elif slug is not None:
         raise errors.InvalidValue("--stage needs --case")
     if party is not None:
-        resolve.party(archive.index, party)
+        resolve_party(archive, party)
     target = None
     if (case_ref is not None or party is not None) and not options.dry_run:
         archive.require_intact_chain()

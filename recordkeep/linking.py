@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import errors
 from .archive import Archive
+from .dossier.parties import resolve_party
 from .index import dossier as rows
 from .index import records, resolve
 from .index import retention as holds
@@ -43,7 +44,7 @@ def link_data(archive: Archive, case_ref: str | None, digests: list[str], stage:
         data["case_no"] = resolve.case(archive.index, case_ref)
         data["stage"] = stage
     if party is not None:
-        data["party"] = resolve.party(archive.index, party)
+        data["party"] = resolve_party(archive, party)
     if via:
         data["via"] = via
     return data

@@ -14,7 +14,8 @@ Contract (``search(archive, Query) -> {"records": [...], "parties": [...], "case
   date includes the day). ``unlinked``: in no case.
 - ``text`` matches a record when one of its original file names, its doc type, or the note
   or action of a stage event it is linked at contains the text, or when a party or case it
-  is linked to matches. A party matches on name, address or identity number; a case on its
+  is linked to matches. A party matches on name, address or credit code, and a whole identity
+  or phone number finds its party (through the vault: never some digits of one); a case on its
   number (full/half-width and brackets folded, so 〔2021〕12号 = [2021]12号) or title.
   ``parties`` (identity numbers masked, by key) and ``cases`` (newest opened first) list
   those matching themselves, at most ``limit`` each. Matching is by substring, of the text
@@ -28,11 +29,11 @@ resolves the query and shapes the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import errors, validate
 from .archive import Archive
-from .dossier.parties import Party
+from .dossier.parties import Party, find_by_number, get_party, resolve_party
 from .dossier.views import record_summary
 from .index import resolve
 from .index import search as finder
@@ -64,7 +65,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
     settings = archive.settings
     return finder.Filters(
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
-        party=resolve.party(archive.index, q.party) if q.party is not None else None,
+        party=resolve_party(archive, q.party) if q.party is not None else None,
         officer=check_officer(q.officer) if q.officer is not None else None,
         device=validate.text(q.device, "the device") if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
@@ -79,11 +80,17 @@ def search(archive: Archive, query: Query) -> dict:
     if query.limit < 1:
         raise errors.InvalidValue(f"--limit must be at least 1, not {query.limit}")
     validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
-    hits = finder.find(archive.index, filters(archive, query), query.text, query.limit)
+    chosen, text = filters(archive, query), query.text
+    owner = find_by_number(archive, text) if text else None
+    if owner is not None:  # a whole identity or phone number: that party's records
+        chosen = replace(chosen, party=owner if chosen.party in (None, owner) else "-")  # "-": no party
+        text = None
+    hits = finder.find(archive.index, chosen, text, query.limit)
+    parties = hits.parties if owner is None else [get_party(archive, owner)]
     return {
         "records": [{**record_summary(row), "cases": hits.cases_of[row["digest"]],
                      "parties": hits.parties_of[row["digest"]]} for row in hits.records],
-        "parties": [Party.from_row(row).as_data() for row in hits.parties],
+        "parties": [(p if isinstance(p, Party) else Party.from_row(p)).as_data() for p in parties],
         "cases": [{"case_no": r["case_no"], "title": r["title"], "status": r["status"],
                    "opened_at": r["opened_at"]} for r in hits.cases],
     }

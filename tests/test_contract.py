@@ -205,6 +205,11 @@ def out_of_range_time(store: Path, refs: dict, tmp: Path) -> None:
                                              "on_site": False, "at": "0001-01-01T00:00:00.000+08:00"})])
 
 
+def party_held(store: Path, refs: dict, tmp: Path) -> None:
+    """A legal hold over the case of P1."""
+    ok(Cli(store)("hold", "--case", refs["case"], "--reason", "行政复议"))
+
+
 def new_scan(store: Path, refs: dict, tmp: Path) -> None:
     write_scan(tmp / "送达回证.pdf", f"Proof of service\n{tmp.name}")
 
@@ -286,6 +291,12 @@ CALLS = [
     Call("party show " + PERSON_ID),
     Call("party show 某某建材有限公司"),
     Call("party show P1 --show-pii", writes=True),
+    Call("party show " + PERSON_ID[:8], exit=1),                       # some digits find no party
+    Call("party erase-pii P2 --reason 当事人申请删除", writes=True),
+    Call("party erase-pii P1 --reason 目的已实现", exit=1, writes=True, prepare=(party_held,)),  # RK529
+    Call("party erase-pii P1", exit=2, writes=True),                   # no --reason
+    Call("party erase-pii P9 --reason x", exit=1, writes=True),
+    Call("pii status"),
     Call("party show P9", exit=1),
     Call("party show 张三", exit=1, writes=True, prepare=(namesake,)),      # ambiguous: lists both
     # cases
@@ -444,7 +455,7 @@ CALLS = [
     # on a read-only store, reading works and writing says the store is read-only (RK103)
     Call("search 张三", readonly=True),
     Call("party list", readonly=True),
-    Call("party show P1 --show-pii", readonly=True),
+    Call("party show P1 --show-pii", exit=1, readonly=True),           # cannot be journaled: refused
     Call("case show {case}", readonly=True),
     Call("log --record {video} --report", readonly=True),
     Call("log verify --head {head}", readonly=True),

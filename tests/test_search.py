@@ -402,9 +402,10 @@ def test_the_search_migration_indexes_the_rows_an_older_index_already_holds(bure
 
 
 @pytest.mark.parametrize(("text", "keys"), [
-    ("张", ["P1", "P2"]), ("三", ["P1", "P2"]), ("丰", ["P2"]), ("X", ["P1"]), ("88号", ["P1"]),
+    ("张", ["P1", "P2"]), ("三", ["P1", "P2"]), ("丰", ["P2"]), ("X", []), ("88号", ["P1"]),
     ("号", ["P1", "P2", "P3", "P4"])])
 def test_one_or_two_characters_find_every_party_holding_them_even_at_the_end(bureau, text, keys):
+    """(An identity number's X finds nothing: numbers are found whole, through the vault.)"""
     assert [p["key"] for p in bureau.json("search", text)["parties"]] == keys
 
 

@@ -13,6 +13,7 @@ from ..index import dossier as rows
 from ..index import resolve
 from ..refs import MONEY_KINDS, check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage
 from ..store.journal import Draft
+from .parties import resolve_party
 
 
 def resolve_case(archive: Archive, text: str) -> str:
@@ -52,7 +53,7 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
             raise errors.CaseExists(f"case {taken} already exists")
         keys = []
         for p in parties:
-            key = resolve.party(archive.index, p)
+            key = resolve_party(archive, p)
             if key not in keys:
                 keys.append(key)
         data["parties"] = keys
@@ -107,7 +108,7 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
                 raise errors.PartyNeeded(f"case {data['case_no']} has {len(parties)} parties")
             data["party"] = parties[0]
         else:
-            data["party"] = resolve.party(archive.index, party)
+            data["party"] = resolve_party(archive, party)
             if data["party"] not in parties:
                 raise errors.UnknownParty(f"{data['party']} is not a party of case {data['case_no']}")
         if rows.has_decision(archive.index, data["case_no"], data["party"]):

@@ -1,4 +1,11 @@
-"""Parties (当事人): persons with a 身份证号 and organisations with a 统一社会信用代码."""
+"""Parties (当事人): persons with a 身份证号 and organisations with a 统一社会信用代码.
+
+A party's identity and phone numbers are personal information (个人信息保护法): the journal
+and the index hold their masks only, the values live in the vault (dossier/vault.py), where
+a full number finds its party and ``erase_pii`` can delete them. Showing them unmasked is
+always journaled first. Parties added before the vault have their numbers plain in the
+journal (which never changes): every output masks them all the same.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,9 @@ from .. import errors, ids, validate
 from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
+from ..index.retention import holds_over_party
 from ..store.journal import Draft
+from .vault import FIELDS, Vault
 
 
 @dataclass(frozen=True)
@@ -17,58 +26,79 @@ class Party:
     key: str
     kind: str
     name: str
-    id_number: str | None
+    id_mask: str | None
     credit_code: str | None
     address: str | None
-    phone: str | None
+    phone_mask: str | None
+    legacy: bool = False  # added before the vault: its numbers are plain in the journal
+    erased_seq: int | None = None
 
     @classmethod
     def from_row(cls, row) -> Party:
-        return cls(row["key"], row["kind"], row["name"], row["id_number"], row["credit_code"],
-                   row["address"], row["phone"])
-
-    @property
-    def identity(self) -> str:
-        return self.id_number or self.credit_code or ""
+        return cls(row["key"], row["kind"], row["name"], row["id_mask"], row["credit_code"], row["address"],
+                   row["phone_mask"], bool(row["legacy_pii"]), row["pii_erased_seq"])
 
     def masked_identity(self) -> str:
-        return ids.mask_identity(self.id_number, self.credit_code)
+        return self.id_mask or (ids.mask_credit_code(self.credit_code) if self.credit_code else "")
 
-    def as_data(self, *, show_pii: bool = False) -> dict:
-        data = {"key": self.key, "kind": self.kind, "name": self.name,
-                "address": self.address, "phone": self.phone}
-        if self.id_number:
-            data["id_number"] = self.id_number if show_pii else ids.mask_id_number(self.id_number)
+    def as_data(self, values: dict[str, str] | None = None) -> dict:
+        """The party as shown: numbers masked, unless ``values`` (from ``show_pii``) holds them."""
+        shown = values or {}
+        data = {"key": self.key, "kind": self.kind, "name": self.name, "address": self.address,
+                "phone": shown.get("phone", self.phone_mask)}
+        if self.id_mask:
+            data["id_number"] = shown.get("id_number", self.id_mask)
         if self.credit_code:
-            data["credit_code"] = self.credit_code if show_pii else ids.mask_credit_code(self.credit_code)
+            shown_code = self.credit_code if values is not None else ids.mask_credit_code(self.credit_code)
+            data["credit_code"] = shown_code
+        if self.erased_seq is not None:
+            data["pii_erased_seq"] = self.erased_seq
         return data
+
+
+def vault_of(archive: Archive) -> Vault:
+    return Vault(archive.vault, archive.settings.store_id)
 
 
 def add_party(archive: Archive, *, name: str, id_number: str | None = None,
               credit_code: str | None = None, address: str | None = None,
               phone: str | None = None) -> str:
-    """Register a person (身份证号) or an organisation (统一社会信用代码); return its key."""
+    """Register a person (身份证号) or an organisation (统一社会信用代码); return its key. The
+    identity and phone numbers go to the vault, their masks to the journal. PartyExists when
+    a party already has the number."""
     archive.require_intact_chain()
     name = validate.required_text(name, "the party's name")
     if (id_number is None) == (credit_code is None):
         raise errors.InvalidValue("give exactly one of --id-number or --credit-code")
     data: dict = {"name": name}
+    values: dict[str, str] = {}
     if id_number is not None:
-        data.update(kind="person", id_number=ids.validate_id_number(id_number))
+        values["id_number"] = ids.validate_id_number(id_number)
+        data.update(kind="person", id_number_mask=ids.mask_id_number(values["id_number"]))
     else:
         data.update(kind="organisation", credit_code=ids.validate_credit_code(credit_code))
-    for key, value in (("address", address), ("phone", phone)):
-        checked = validate.optional_text(value, f"the {key}")
-        if checked:
-            data[key] = checked
-    column = "id_number" if id_number is not None else "credit_code"
+    checked = validate.optional_text(address, "the address")
+    if checked:
+        data["address"] = checked
+    if phone is not None and phone.strip():
+        values["phone"] = ids.validate_phone(phone)
+        data["phone_mask"] = ids.mask_phone(values["phone"])
+    archive.require_can_write(["party.added"])
+    vault = vault_of(archive)
 
     def build() -> list[Draft]:
-        known = rows.party_with(archive.index, column, data[column])
+        if "id_number" in values:
+            known = find_by_number(archive, values["id_number"])
+        else:
+            known = rows.party_with_credit_code(archive.index, data["credit_code"])
         if known:
             raise errors.PartyExists(f"a party with this identity number is already registered as {known}",
                                      hint=f"use {known}")
-        data["key"] = f"P{rows.last_party_number(archive.index) + 1}"
+        data["key"] = key = f"P{rows.last_party_number(archive.index) + 1}"
+        if vault.holds(key):  # left by an attempt that never reached the journal
+            vault.erase(key)
+        if values:
+            vault.put(key, values)
         return [Draft("party.added", data)]
 
     archive.transact(build)
@@ -82,18 +112,114 @@ def get_party(archive: Archive, key: str) -> Party:
     return Party.from_row(row)
 
 
+def find_by_number(archive: Archive, text: str) -> str | None:
+    """The party whose whole identity or phone number is ``text``: through the vault's lookup
+    table, or, for parties added before the vault, their journal lines. None when no party has
+    it (or its numbers were erased)."""
+    wanted = []
+    if ids.looks_like_id_number(text):
+        wanted.append(("id_number", ids.normalise_id_number(text)))
+    if ids.looks_like_phone(text):
+        wanted.append(("phone", ids.normalise_phone(text)))
+    if not wanted:
+        return None
+    vault = vault_of(archive)
+    for field, value in wanted:
+        key = vault.find(field, value)
+        if key is not None and rows.party(archive.index, key) is not None:
+            return key
+    for row in rows.legacy_parties(archive.index):
+        if row["pii_erased_seq"] is None:
+            plain = _legacy_values(archive, row["seq"])
+            if any(plain.get(field) == value for field, value in wanted):
+                return row["key"]
+    return None
+
+
+def _legacy_values(archive: Archive, seq: int) -> dict[str, str]:
+    """The plain numbers of a ``party.added`` written before the vault, normalised."""
+    [event], _ = archive.events_at([seq])
+    found = {}
+    if event.data.get("id_number"):
+        found["id_number"] = ids.normalise_id_number(event.data["id_number"])
+    if event.data.get("phone"):
+        found["phone"] = ids.normalise_phone(event.data["phone"])
+    return found
+
+
 def resolve_party(archive: Archive, ref: str) -> str:
-    """A party's key from its key (P12), identity number or exact name."""
-    return resolve.party(archive.index, ref)
+    """A party's key from its key (P12), credit code, identity or phone number, or exact name."""
+    return resolve.party(archive.index, ref, by_number=lambda text: find_by_number(archive, text))
 
 
 def find_parties(archive: Archive, text: str | None = None, *, limit: int = 200) -> list[Party]:
-    """Parties whose name, identity number or address contains ``text`` (all when None)."""
+    """Parties whose name, credit code or address contains ``text``, or whose whole identity
+    or phone number it is (all when None); a part of a number finds nothing."""
     needle = unicodedata.normalize("NFKC", validate.text(text, "the text")) if text else None
-    return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit)]
+    by_number = find_by_number(archive, needle) if needle else None
+    return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit,
+                                                             keys=(by_number,) if by_number else ())]
 
 
-def note_pii_shown(archive: Archive, key: str) -> None:
-    """Journal that a party's identity number was shown unmasked (with the actor)."""
-    if not archive.readonly:
-        archive.commit([Draft("party.pii_shown", {"party": key})])
+def show_pii(archive: Archive, ref: str) -> tuple[Party, dict[str, str]]:
+    """The party and its numbers unmasked, once ``party.pii_shown`` is journaled (role
+    auditor); ReadOnlyStore, showing nothing, where it cannot be."""
+    key = resolve_party(archive, ref)
+    if archive.readonly:
+        raise errors.ReadOnlyStore(f"the store is read-only: showing {key}'s numbers unmasked cannot be "
+                                   "journaled, so they are not shown", path=archive.root,
+                                   hint="unmask on the writable store, where it is journaled; a copy for "
+                                        "an auditor holds no personal data ('export --with-pii' hands them "
+                                        "over)")
+    archive.commit([Draft("party.pii_shown", {"party": key})])
+    party = get_party(archive, key)
+    if party.erased_seq is not None:
+        return party, {}
+    values = vault_of(archive).values(key)
+    if party.legacy:
+        values = {**_legacy_values(archive, rows.party(archive.index, key)["seq"]), **values}
+    if party.credit_code:
+        values["credit_code"] = party.credit_code
+    return party, values
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What ``erase_pii`` did: the fields erased from the vault, and what it cannot reach."""
+
+    party: str
+    fields: list[str]
+    seq: int
+    legacy_seq: int | None  # a journal line from before the vault still holding the numbers
+
+    def as_data(self) -> dict:
+        return {"party": self.party, "fields": self.fields, "seq": self.seq, "legacy_seq": self.legacy_seq}
+
+
+def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
+    """Erase a party's identity and phone numbers (PIPL arts. 19, 47): journal
+    ``party.pii_erased`` (role records), then delete its vault keys, ciphertexts and lookup
+    entries. HeldParty while a hold covers it. The party stays, masked; its records, which
+    are evidence under the retention rules, stay too."""
+    archive.require_intact_chain()
+    reason = validate.required_text(reason, "the reason")
+    key = resolve_party(archive, ref)
+    archive.require_can_write(["party.pii_erased"])
+    held = holds_over_party(archive.index, key)
+    if held:
+        raise errors.HeldParty(f"{key} is under a hold ({', '.join(held)}): its personal data are kept")
+    party, vault = get_party(archive, key), vault_of(archive)
+    present = [f for f in FIELDS if f in _fields_held(vault, key)]
+    if party.erased_seq is not None and not vault.holds(key):
+        raise errors.InvalidValue(f"{key}'s personal data were erased at seq {party.erased_seq}")
+    [event] = archive.commit([Draft("party.pii_erased", {"party": key, "fields": present, "reason": reason})])
+    vault.erase(key)
+    legacy = rows.party(archive.index, key)["seq"] if party.legacy else None
+    return Erasure(key, present, event.seq, legacy)
+
+
+def _fields_held(vault: Vault, key: str) -> set[str]:
+    try:
+        return set(vault.values(key))
+    except errors.VaultDamaged:
+        return set(FIELDS)

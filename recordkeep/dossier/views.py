@@ -12,7 +12,7 @@ from ..archive import Archive
 from ..index import dossier as rows
 from ..index import records, resolve
 from ..refs import STAGES
-from .parties import get_party
+from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
 
@@ -82,11 +82,12 @@ def case_view(archive: Archive, case_ref: str) -> dict:
     }
 
 
-def party_view(archive: Archive, ref: str, *, show_pii: bool = False) -> dict:
+def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = None) -> dict:
     """The 一户式 dossier of one party: its cases, every record by case and stage, and
-    records linked to the party outside any case."""
+    records linked to the party outside any case; its numbers masked unless ``values`` (from
+    ``show_pii``) holds them."""
     ix = archive.index
-    key = resolve.party(ix, ref)
+    key = resolve_party(archive, ref)
     party = get_party(archive, key)
     cases = []
     for row in rows.cases_of_party(ix, key):
@@ -94,4 +95,4 @@ def party_view(archive: Archive, ref: str, *, show_pii: bool = False) -> dict:
         view["decision"] = next((d for d in view.pop("decisions") if d["party"] == key), None)
         cases.append(view)
     loose = _linked(rows.party_records_outside_cases(ix, key))
-    return {"party": party.as_data(show_pii=show_pii), "cases": cases, "records_outside_cases": loose}
+    return {"party": party.as_data(values), "cases": cases, "records_outside_cases": loose}

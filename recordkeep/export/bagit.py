@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .. import errors
 from ..archive import Archive
+from ..dossier.parties import resolve_party
 from ..dossier.views import case_view, party_view
 from ..index import dossier as rows
 from ..index import records, resolve, touching
@@ -84,7 +85,7 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
         case_no = resolve.case(ix, case)
         scope, cases, party_key = {"case": case_no}, [case_no], None
     else:
-        party_key = resolve.party(ix, party)
+        party_key = resolve_party(archive, party)
         scope = {"party": party_key}
         cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
     found = []

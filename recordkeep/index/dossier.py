@@ -1,13 +1,21 @@
-"""Projection of parties, cases, stages, decisions and links (一户式) into the index."""
+"""Projection of parties, cases, stages, decisions and links (一户式) into the index.
+
+Parties hold their identity and phone numbers masked only (``id_mask``, ``phone_mask``):
+the values are in the vault. An event from before the vault (``party.added`` with a plain
+``id_number`` or ``phone``) is folded masked all the same and the party marked
+``legacy_pii``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 
+from ..ids import mask_id_number, mask_phone
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import Index, Row, Writer, handles, migrations, run_script
+from .fts import QUEUE, flush_triggers, recreate
 from .people import note_officer
 
 
@@ -40,14 +48,45 @@ def m003_dossier(db) -> None:
     """)
 
 
+@migrations()
+def m010_parties_masked(db) -> None:
+    """Parties keep masks only: the plain numbers an older index held are masked, the unique
+    constraint on identity numbers goes (masks may coincide), and the parties' search table
+    no longer holds any identity number."""
+    db.conn.create_function("rk_mask_id", 1, lambda v: mask_id_number(v) if v else None, deterministic=True)
+    db.conn.create_function("rk_mask_phone", 1, lambda v: mask_phone(v) if v else None, deterministic=True)
+    run_script(db, f"""
+    DROP TRIGGER IF EXISTS {QUEUE}_flush; DROP TRIGGER IF EXISTS {QUEUE}_flush_update;
+    CREATE TABLE parties_masked (key TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,
+        name TEXT NOT NULL, id_mask TEXT, credit_code TEXT UNIQUE, address TEXT, phone_mask TEXT,
+        legacy_pii INTEGER NOT NULL DEFAULT 0, pii_erased_seq INTEGER, seq INTEGER NOT NULL);
+    INSERT INTO parties_masked (rowid, key, num, kind, name, id_mask, credit_code, address, phone_mask,
+        legacy_pii, seq)
+        SELECT rowid, key, num, kind, name, rk_mask_id(id_number), credit_code, address, rk_mask_phone(phone),
+            id_number IS NOT NULL OR phone IS NOT NULL, seq FROM parties;
+    DROP TABLE parties;
+    ALTER TABLE parties_masked RENAME TO parties;
+    CREATE INDEX parties_name ON parties (name);
+    """ + recreate("search_parties_fts") + flush_triggers())
+
+
 @handles("party.added")
 def _party_added(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.add("INSERT INTO parties (key, num, kind, name, id_number, credit_code, address, phone, seq) "
-             "VALUES (?,?,?,?,?,?,?,?,?)",
-             (d["key"], int(d["key"][1:]), d["kind"], d["name"], d.get("id_number"),
-              d.get("credit_code"), d.get("address"), d.get("phone"), event.seq))
+    legacy = "id_number" in d or "phone" in d  # written before the vault: masked here all the same
+    id_mask = d.get("id_number_mask") or (mask_id_number(d["id_number"]) if d.get("id_number") else None)
+    phone_mask = d.get("phone_mask") or (mask_phone(d["phone"]) if d.get("phone") else None)
+    conn.add("INSERT INTO parties (key, num, kind, name, id_mask, credit_code, address, phone_mask, "
+             "legacy_pii, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+             (d["key"], int(d["key"][1:]), d["kind"], d["name"], id_mask, d.get("credit_code"),
+              d.get("address"), phone_mask, int(legacy), event.seq))
     return [("party", d["key"])]
+
+
+@handles("party.pii_erased")
+def _pii_erased(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    conn.execute("UPDATE parties SET pii_erased_seq = ? WHERE key = ?", (event.seq, event.data["party"]))
+    return [("party", event.data["party"])]
 
 
 @handles("party.pii_shown")
@@ -129,12 +168,23 @@ def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 
 
 # -- queries -------------------------------------------------------------------------
-def party_with(ix: Index, column: str, value: str) -> str | None:
-    """The key of the party whose ``id_number`` or ``credit_code`` is ``value``."""
-    if column not in ("id_number", "credit_code"):
-        raise ValueError(f"not an identity column: {column}")
-    row = ix.conn.execute(f"SELECT key FROM parties WHERE {column} = ?", (value,)).fetchone()
+def party_with_credit_code(ix: Index, code: str) -> str | None:
+    """The key of the organisation whose 统一社会信用代码 is ``code``."""
+    row = ix.conn.execute("SELECT key FROM parties WHERE credit_code = ?", (code,)).fetchone()
     return row[0] if row else None
+
+
+def legacy_parties(ix: Index) -> list[Row]:
+    """Parties added before the vault (their numbers plain in the journal), by number."""
+    return ix.conn.execute("SELECT * FROM parties WHERE legacy_pii ORDER BY num").fetchall()
+
+
+def pii_counts(ix: Index) -> dict[str, int]:
+    """How many parties there are, hold a masked number, came from before the vault, were erased."""
+    row = ix.conn.execute(
+        "SELECT count(*), sum(id_mask IS NOT NULL OR phone_mask IS NOT NULL), sum(legacy_pii), "
+        "sum(pii_erased_seq IS NOT NULL) FROM parties").fetchone()
+    return {"parties": row[0], "with_numbers": row[1] or 0, "legacy": row[2] or 0, "erased": row[3] or 0}
 
 
 def last_party_number(ix: Index) -> int:
@@ -146,14 +196,15 @@ def party(ix: Index, key: str) -> Row | None:
     return ix.conn.execute("SELECT * FROM parties WHERE key = ?", (key,)).fetchone()
 
 
-def parties_matching(ix: Index, text: str | None, limit: int) -> list[Row]:
-    """Parties whose name, identity number or address contains ``text`` (all when None)."""
-    if not text:
+def parties_matching(ix: Index, text: str | None, limit: int, *, keys: tuple[str, ...] = ()) -> list[Row]:
+    """Parties whose name, credit code or address contains ``text``, or whose key is one of
+    ``keys`` (all when neither is given); never by the digits of a masked number."""
+    if not text and not keys:
         return ix.conn.execute("SELECT * FROM parties ORDER BY num LIMIT ?", (limit,)).fetchall()
     return ix.conn.execute(
-        "SELECT * FROM parties WHERE instr(name, ?) OR instr(coalesce(id_number, ''), upper(?)) "
-        "OR instr(coalesce(credit_code, ''), upper(?)) OR instr(coalesce(address, ''), ?) "
-        "ORDER BY num LIMIT ?", (text, text, text, text, limit)).fetchall()
+        "SELECT * FROM parties WHERE (? != '' AND (instr(name, ?) OR instr(coalesce(credit_code, ''), "
+        "upper(?)) OR instr(coalesce(address, ''), ?))) OR key IN (SELECT value FROM json_each(?)) "
+        "ORDER BY num LIMIT ?", (text or "", text, text, text, json.dumps(list(keys)), limit)).fetchall()
 
 
 def case_with_key(ix: Index, case_key: str) -> str | None:

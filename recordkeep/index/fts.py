@@ -3,7 +3,9 @@
 Contract (``index.search`` is the only reader):
 - ``search_names_fts``: the base name of each sighting's original path (rowid =
   sightings.rowid; a ``path_hex`` sighting, not valid UTF-8, is not indexed).
-- ``search_parties_fts``: name, address, id_number, credit_code (rowid = parties.rowid).
+- ``search_parties_fts``: name, address, credit_code (rowid = parties.rowid); never an
+  identity or phone number, not even masked (a party is found by a whole number through
+  the vault's lookup table, never by some of its digits).
 - ``search_cases_fts``: case_key (the folded case number) and title (rowid = cases.rowid).
 - ``search_stages_fts``: note and action of each stage event (rowid = stage_events.seq).
 - ``search_records_doc_type``: records by doc type (only those that have one).
@@ -60,9 +62,8 @@ def basename_sql(column: str) -> str:
 SOURCES: dict[str, tuple[str, str, str, str, dict[str, str]]] = {
     "search_names_fts": ("sightings", "rowid", "path", "{row}.path IS NOT NULL",
                          {"name": basename_sql("{row}.path")}),
-    "search_parties_fts": ("parties", "rowid", "name, address, id_number, credit_code", "1",
-                           {c: f"{{row}}.{c} || {PAD}" for c in ("name", "address", "id_number",
-                                                                  "credit_code")}),
+    "search_parties_fts": ("parties", "rowid", "name, address, credit_code", "1",
+                           {c: f"{{row}}.{c} || {PAD}" for c in ("name", "address", "credit_code")}),
     "search_cases_fts": ("cases", "rowid", "case_key, title", "1",
                          {c: f"{{row}}.{c} || {PAD}" for c in ("case_key", "title")}),
     "search_stages_fts": ("stage_events", "seq", "note, action", "1",
@@ -145,12 +146,19 @@ def m004_search(db) -> None:
         "row INTEGER NOT NULL, c1, c2, c3, c4);"
         f"CREATE TABLE {MARK} (fts TEXT PRIMARY KEY, upto INTEGER NOT NULL);"
         + "".join(_sql(fts) for fts in SOURCES) + _flush()
-        + f"""
+        + flush_triggers()
+        + f"CREATE INDEX {DOC_TYPE_INDEX} ON records (doc_type) WHERE doc_type IS NOT NULL;")
+
+
+def flush_triggers() -> str:
+    """The triggers on ``meta`` that fold the queue and index new rows (made anew by a
+    migration that changes a base table: they name every one)."""
+    return f"""
+        DROP TRIGGER IF EXISTS {QUEUE}_flush; DROP TRIGGER IF EXISTS {QUEUE}_flush_update;
         CREATE TRIGGER {QUEUE}_flush AFTER INSERT ON meta WHEN new.key = 'last_seq' BEGIN {_flush()} END;
         CREATE TRIGGER {QUEUE}_flush_update AFTER UPDATE ON meta WHEN new.key = 'last_seq'
             BEGIN {_flush()} END;
-        CREATE INDEX {DOC_TYPE_INDEX} ON records (doc_type) WHERE doc_type IS NOT NULL;
-        """)
+        """
 
 
 @migrations()
@@ -160,3 +168,16 @@ def m007_search_hashsize(db) -> None:
     hundreds of small ones merged over and over."""
     for fts in FTS_TABLES:
         db.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', 67108864)")
+
+
+def recreate(fts: str) -> str:
+    """SQL dropping one FTS table (its triggers, mark and queued rows) and making it anew,
+    filled from its base table as it is now."""
+    table, rowid, _, when, columns = SOURCES[fts]
+    values = ", ".join(_sub(v, table) for v in columns.values())
+    return (f"DROP TRIGGER IF EXISTS {fts}_delete; DROP TRIGGER IF EXISTS {fts}_update; "
+            f"DROP TABLE IF EXISTS {fts}; DELETE FROM {MARK} WHERE fts = '{fts}'; "
+            f"DELETE FROM {QUEUE} WHERE fts = '{fts}';" + _sql(fts)
+            + f"INSERT INTO {fts} (rowid, {', '.join(columns)}) SELECT {rowid}, {values} FROM {table} "
+            f"WHERE {_sub(when, table)};"
+            f"UPDATE {MARK} SET upto = coalesce((SELECT max({rowid}) FROM {table}), 0) WHERE fts = '{fts}';")

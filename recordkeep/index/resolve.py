@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .. import errors, validate
-from ..ids import mask_identity
+from ..ids import mask_credit_code
 from ..refs import PARTY_KEY, digest_prefix, fold_case_no
 from .core import Index
 
@@ -32,8 +33,9 @@ def case(ix: Index, text: str) -> str:
     return row[0]
 
 
-def party(ix: Index, ref: str) -> str:
-    """A party's key from its key (P12), identity number or exact name."""
+def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = None) -> str:
+    """A party's key from its key (P12), credit code, identity or phone number (found by
+    ``by_number``: the vault's lookup, which the index cannot make), or exact name."""
     conn = ix.conn
     text = unicodedata.normalize("NFKC", validate.text(ref, "the party"))
     m = PARTY_KEY.fullmatch(text)
@@ -43,15 +45,18 @@ def party(ix: Index, ref: str) -> str:
             return row[0]
         raise errors.UnknownParty(f"no party {text.upper()}")
     compact = re.sub(r"[\s-]", "", text).upper()
-    row = conn.execute("SELECT key FROM parties WHERE id_number = ? OR credit_code = ?",
-                       (compact, compact)).fetchone()
+    row = conn.execute("SELECT key FROM parties WHERE credit_code = ?", (compact,)).fetchone()
     if row:
         return row[0]
-    rows = conn.execute("SELECT key, id_number, credit_code FROM parties WHERE name = ? ORDER BY num",
+    found = by_number(text) if by_number is not None else None
+    if found:
+        return found
+    rows = conn.execute("SELECT key, id_mask, credit_code FROM parties WHERE name = ? ORDER BY num",
                         (text,)).fetchall()
     if len(rows) == 1:
         return rows[0]["key"]
     if rows:
-        listed = ", ".join(f"{r['key']} ({mask_identity(r['id_number'], r['credit_code'])})" for r in rows)
+        listed = ", ".join(f"{r['key']} ({r['id_mask'] or mask_credit_code(r['credit_code'] or '')})"
+                           for r in rows)
         raise errors.AmbiguousParty(f"{len(rows)} parties are named {text}: {listed}")
     raise errors.UnknownParty(f"no party has the key, number or name {ref!r}")

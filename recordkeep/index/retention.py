@@ -92,6 +92,15 @@ def holds_covering(ix: Index, digest: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def holds_over_party(ix: Index, key: str) -> list[str]:
+    """The holds in force over a party: on it ("party P1") or on one of its cases ("case NO")."""
+    rows = ix.conn.execute(
+        "SELECT 'party ' || ref FROM holds WHERE kind = 'party' AND ref = :p "
+        "UNION SELECT 'case ' || h.ref FROM holds h JOIN case_parties cp ON h.kind = 'case' "
+        "AND cp.case_no = h.ref WHERE cp.party = :p ORDER BY 1", {"p": key})
+    return [r[0] for r in rows]
+
+
 def is_held(ix: Index, kind: str, ref: str) -> bool:
     found = ix.conn.execute("SELECT 1 FROM holds WHERE kind = ? AND ref = ?", (kind, ref)).fetchone()
     return found is not None

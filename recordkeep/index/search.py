@@ -184,8 +184,7 @@ class _Source:
 
 
 PARTIES = _Source("parties", "search_parties_fts", "rowid", "b.key, b.num",
-                  (("b.name", False), ("b.address", False), ("b.id_number", False),
-                   ("b.credit_code", False)))
+                  (("b.name", False), ("b.address", False), ("b.credit_code", False)))
 CASES = _Source("cases", "search_cases_fts", "rowid", "b.case_no, b.opened_at, b.seq",
                 (("b.case_key", True), ("b.title", False)))
 STAGES = _Source("stage_events", "search_stages_fts", "seq", "b.case_no, b.stage",

@@ -1,0 +1,151 @@
+"""The personal-data vault (个人信息保护法): identity and phone numbers, kept apart from the
+append-only journal so that they can be erased (crypto-shredding).
+
+Each value is encrypted with AES-GCM under a random key of its own:
+``pii/<party>/<field>.json`` holds ``{"field", "nonce", "ciphertext"}`` (base64), the keys
+live apart in ``pii/keys/<party>.json`` (``{field: base64 key}``), and the associated data
+is ``<store id>\\n<party>\\n<field>``. ``pii/lookup/<HMAC-SHA256(lookup key, normalised
+value)>`` names the party, the lookup key (32 random bytes) in ``pii/lookup.key``. No hash
+of a value exists anywhere else. Erasing a party deletes its lookup entries, then its keys
+(its ciphertexts are then noise), then its ciphertexts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .. import errors
+from ..store.vault import VaultFiles
+
+FIELDS = ("id_number", "phone")
+LOOKUP_KEY = "lookup.key"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class Vault:
+    """The vault of one store (``files``: the backend's ``pii/``)."""
+
+    def __init__(self, files: VaultFiles, store_id: str) -> None:
+        self.files = files
+        self.store_id = store_id
+        self._lookup_key: bytes | None = None
+
+    # -- the lookup table ---------------------------------------------------------------------
+    def _key_for_lookup(self, *, create: bool) -> bytes | None:
+        if self._lookup_key is None:
+            held = self.files.get(LOOKUP_KEY)
+            if held is None and create:
+                self.files.create(LOOKUP_KEY, os.urandom(32))  # another station's, if it made one first
+                held = self.files.get(LOOKUP_KEY)
+            if held is not None and len(held) != 32:
+                raise errors.VaultDamaged("pii/lookup.key is not a 32-byte key", path=self.files.location)
+            self._lookup_key = held
+        return self._lookup_key
+
+    def _entry(self, field: str, value: str, *, create: bool = False) -> str | None:
+        key = self._key_for_lookup(create=create)
+        if key is None:
+            return None
+        return "lookup/" + hmac.new(key, f"{field}\n{value}".encode(), hashlib.sha256).hexdigest()
+
+    def find(self, field: str, value: str) -> str | None:
+        """The party whose ``field`` is ``value`` (normalised), or None. An entry whose party
+        no longer holds that value (left by a write that never reached the journal) is not a
+        match."""
+        entry = self._entry(field, value)
+        held = self.files.get(entry) if entry else None
+        if held is None:
+            return None
+        party = held.decode("utf-8", "replace").strip()
+        return party if self.value(party, field) == value else None
+
+    # -- values -------------------------------------------------------------------------------
+    def _aad(self, party: str, field: str) -> bytes:
+        return f"{self.store_id}\n{party}\n{field}".encode()
+
+    def _keys(self, party: str) -> dict[str, str]:
+        held = self.files.get(f"keys/{party}.json")
+        try:
+            return json.loads(held) if held is not None else {}
+        except ValueError as exc:
+            raise errors.VaultDamaged(f"the vault's keys of {party} do not parse", path=self.files.location) \
+                from exc
+
+    def put(self, party: str, values: dict[str, str]) -> None:
+        """Encrypt and keep each of ``values`` (field -> normalised value) for ``party``, and
+        its lookup entry; a value put again for the field replaces the old one."""
+        keys = self._keys(party)
+        for field, value in values.items():
+            key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(12)
+            sealed = AESGCM(key).encrypt(nonce, value.encode("utf-8"), self._aad(party, field))
+            keys[field] = _b64(key)
+            self.files.put(f"keys/{party}.json", json.dumps(keys, sort_keys=True).encode())
+            self.files.put(f"{party}/{field}.json", json.dumps(
+                {"field": field, "nonce": _b64(nonce), "ciphertext": _b64(sealed)}, sort_keys=True).encode())
+            self.files.put(self._entry(field, value, create=True), party.encode())
+
+    def value(self, party: str, field: str) -> str | None:
+        """The value of ``field`` for ``party``, or None when the vault holds none (never
+        given, or erased). VaultDamaged when it does not decrypt."""
+        key = self._keys(party).get(field)
+        held = self.files.get(f"{party}/{field}.json")
+        if key is None or held is None:
+            return None
+        try:
+            box = json.loads(held)
+            plain = AESGCM(base64.b64decode(key)).decrypt(base64.b64decode(box["nonce"]),
+                                                           base64.b64decode(box["ciphertext"]),
+                                                           self._aad(party, field))
+        except (ValueError, KeyError, TypeError, binascii.Error, InvalidTag) as exc:
+            raise errors.VaultDamaged(f"the vault's {field} of {party} does not decrypt (changed, or moved "
+                                      "from another party or store)", path=self.files.location) from exc
+        return plain.decode("utf-8")
+
+    def values(self, party: str) -> dict[str, str]:
+        """Every value the vault holds for ``party``."""
+        found = {field: self.value(party, field) for field in FIELDS}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def holds(self, party: str) -> bool:
+        """Whether anything of ``party`` is left in the vault (a key, a ciphertext)."""
+        return bool(self.files.get(f"keys/{party}.json") or self.files.names(f"{party}/"))
+
+    def erase(self, party: str) -> list[str]:
+        """Delete ``party``'s lookup entries, then its keys (its ciphertexts are then noise),
+        then its ciphertexts; return the fields that held a value. Stopped half-way, it can be
+        run again: what is left still decrypts until the keys go. A value that no longer
+        decrypts is erased all the same."""
+        entries, fields = [], []
+        for field in FIELDS:
+            try:
+                value = self.value(party, field)
+            except errors.VaultDamaged:
+                value = None
+                fields.append(field)
+            if value is not None:
+                fields.append(field)
+                entries.append(self._entry(field, value))
+        for entry in entries:
+            if entry is not None:
+                self.files.delete(entry)
+        self.files.delete(f"keys/{party}.json")
+        for name in self.files.names(f"{party}/"):
+            self.files.delete(name)
+        return fields
+
+    def parties(self) -> list[str]:
+        """The parties whose keys the vault holds."""
+        return sorted(name[len("keys/"):-len(".json")] for name in self.files.names("keys/")
+                      if name.endswith(".json"))
