@@ -821,28 +821,39 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
 @click.option("--case", "case_no", help="Export this case.")
 @click.option("--party", help="Export this party's 一户式 dossier.")
 @click.option("--format", "fmt", type=click.Choice(["bagit", "html"]), default="bagit", show_default=True)
+@click.option("--with-pii", is_flag=True,
+              help="Add the parties' identity and phone numbers in full as recordkeep/pii.json (bagit; role "
+                   "auditor; journaled first).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | None, fmt: str,
-               as_json: bool) -> None:
+               with_pii: bool, as_json: bool) -> None:
     """Write a self-verifying BagIt package (or an offline HTML dossier) of a case or party."""
     import recordkeep as rk
 
     if (case_no is None) == (party is None):
         raise click.UsageError("give exactly one of --case or --party")
+    if with_pii and fmt != "bagit":
+        raise click.UsageError("--with-pii goes with --format bagit (a tag file beside the records)")
     archive = open_archive(ctx)
-    writer = rk.export_bag if fmt == "bagit" else rk.export_html.export_html
-    result = writer(archive, dest, case=case_no, party=party)
+    if fmt == "bagit":
+        result = rk.export_bag(archive, dest, case=case_no, party=party, with_pii=with_pii)
+    else:
+        result = rk.export_html.export_html(archive, dest, case=case_no, party=party)
     if as_json:
         emit({"dest": str(result.dest), "format": result.format, "records": result.records,
               "files": result.files, "bytes": result.bytes, "journaled_seq": result.seq,
               "journal_error": result.journal_error, "checkpoint_size": result.checkpoint_size,
-              "not_covered": result.not_covered, "checkpoint_error": result.checkpoint_error})
+              "not_covered": result.not_covered, "checkpoint_error": result.checkpoint_error,
+              "with_pii": result.with_pii})
         return
     click.echo(f"exported {result.records} record(s), {result.files} file(s), {human_size(result.bytes)} "
                f"to {result.dest} ({result.format})")
     if result.checkpoint_size is not None:
         click.echo(f"its journal lines are proved in the checkpoint of lines 1..{result.checkpoint_size}")
+    if result.with_pii:
+        click.echo(f"recordkeep/pii.json holds the numbers of {', '.join(result.with_pii)} in full: hand the "
+                   "bag over only as the court or reviewing body asks")
     if result.not_covered:
         click.echo(f"notice: seq {', '.join(map(str, result.not_covered))} came after that checkpoint: "
                    "not covered")
@@ -1155,7 +1166,7 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
     if as_json:
         signed = custody.signatures(archive, found.events)
         emit({"subject": found.subject, "events": [
-            {**e.as_dict(), "summary": custody.describe(e, found.subject),
+            {**custody.shown(e), "summary": custody.describe(e, found.subject),
              "signed_by": signed[e.seq].key, "signature_holds": signed[e.seq].holds} for e in found.events]})
         return
     if report:

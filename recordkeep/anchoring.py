@@ -299,8 +299,12 @@ def inclusion(archive: Archive, seq: int, anchored: Anchored) -> dict:
     return inclusion_of(tree, size, seq, lines[seq])
 
 
-def inclusion_of(tree: Tree, size: int, seq: int, line: bytes) -> dict:
-    return {"leaf_index": seq - 1, "tree_size": size, "line": line.decode("utf-8"),
+def inclusion_of(tree: Tree, size: int, seq: int, line: bytes, *, withheld: bool = False) -> dict:
+    """The proof JSON of line ``seq``; ``withheld`` (a line holding personal numbers plain):
+    its leaf hash (base64) instead of the line."""
+    shown = ({"leaf_hash": base64.b64encode(leaf_hash(line)).decode()} if withheld
+             else {"line": line.decode("utf-8")})
+    return {"leaf_index": seq - 1, "tree_size": size, **shown,
             "hashes": [base64.b64encode(h).decode() for h in tree.inclusion(seq - 1, size)]}
 
 

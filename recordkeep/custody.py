@@ -16,6 +16,7 @@ from .archive import Archive
 from .dossier.parties import resolve_party
 from .index import keys as key_rows
 from .index import records, resolve, touching
+from .personal import shown_data
 from .store.journal import Event
 from .trust.batches import signature_holds
 
@@ -84,6 +85,11 @@ def signatures(archive: Archive, events: list[Event]) -> dict[int, Signed]:
         row = key_rows.batch_of(ix, e.seq)
         out[e.seq] = check(row["seal"]) if row else Signed(None, None, False)
     return out
+
+
+def shown(event: Event) -> dict:
+    """The event as it may be shown: a plain number of an event from before the vault masked."""
+    return {**event.as_dict(), "data": shown_data(event.type, event.data)}
 
 
 def describe(event: Event, subject: dict | None = None) -> str:

@@ -173,14 +173,20 @@ def show_pii(archive: Archive, ref: str) -> tuple[Party, dict[str, str]]:
                                         "over)")
     archive.commit([Draft("party.pii_shown", {"party": key})])
     party = get_party(archive, key)
+    return party, unmasked(archive, party)
+
+
+def unmasked(archive: Archive, party: Party) -> dict[str, str]:
+    """The party's numbers in full: from the vault, or from its journal line if it was added
+    before the vault; none once erased. Only for a caller that journaled the showing."""
     if party.erased_seq is not None:
-        return party, {}
-    values = vault_of(archive).values(key)
+        return {}
+    values = vault_of(archive).values(party.key)
     if party.legacy:
-        values = {**_legacy_values(archive, rows.party(archive.index, key)["seq"]), **values}
+        values = {**_legacy_values(archive, rows.party(archive.index, party.key)["seq"]), **values}
     if party.credit_code:
         values["credit_code"] = party.credit_code
-    return party, values
+    return values
 
 
 @dataclass(frozen=True)

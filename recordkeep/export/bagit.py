@@ -16,6 +16,7 @@ renamed into place, so a crash never leaves a bag that looks complete.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -29,18 +30,21 @@ from pathlib import Path
 
 from .. import errors
 from ..archive import Archive
-from ..dossier.parties import resolve_party
+from ..dossier.parties import get_party, resolve_party, unmasked
 from ..dossier.views import case_view, party_view
 from ..index import dossier as rows
 from ..index import records, resolve, touching
+from ..personal import holds_plain, shown_data
 from ..refs import STAGES
 from ..store.fs import fsync_dir, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
-from ..store.journal import Draft
+from ..store.journal import Draft, Event
+from ..trust.merkle import leaf_hash
 from .proofs import anchor_files, anchor_for_export
 
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
+PII_FILE = "recordkeep/pii.json"
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
 
 
@@ -59,6 +63,7 @@ class ExportResult:
     checkpoint_size: int | None = None  # the checkpoint the bag carries
     not_covered: list[int] = field(default_factory=list)  # its journal lines after that checkpoint
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
+    with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
 
 
 def safe_name(name: str, limit: int = 120) -> str:
@@ -198,13 +203,21 @@ def destination(archive: Archive, dest: str | os.PathLike) -> Path:
 
 
 def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = None,
-               party: str | None = None) -> ExportResult:
-    """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it."""
+               party: str | None = None, with_pii: bool = False) -> ExportResult:
+    """Write a BagIt bag of a case or a party to ``dest`` (new or empty) and journal it.
+    ``with_pii`` (role auditor, for a court) adds the parties' numbers in full as the tag file
+    ``recordkeep/pii.json``, once ``party.pii_shown`` of each is journaled (never on a
+    read-only store)."""
     archive.require_intact_chain()
     dest = destination(archive, dest)
+    if with_pii:
+        archive.require_writable()
     if not archive.readonly:
-        archive.require_can_write(["export.created"])
+        archive.require_can_write(["export.created", *(["party.pii_shown"] if with_pii else [])])
     scope, entries = plan(archive, case=case, party=party)
+    keys = scope_parties(archive, scope) if with_pii else []
+    if keys:  # on the record before the numbers leave the store
+        archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
     result = ExportResult(dest, "bagit", entries=entries)
     anchor, result.checkpoint_error = anchor_for_export(archive)
     with staged(dest) as work:
@@ -220,9 +233,11 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         result.records = len({e["digest"] for e in entries})
         digests = sorted({e["digest"] for e in entries})
         seqs = _journal_seqs(archive, scope, digests)
-        _, lines = archive.events_at(seqs)
-        write_file(work / "recordkeep" / "journal.jsonl", "".join(x.decode("utf-8") + "\n" for x in lines))
-        anchored, result.not_covered = anchor_files(archive, anchor, seqs)
+        events, lines = archive.events_at(seqs)
+        withheld = frozenset(e.seq for e in events if holds_plain(e.type, e.data))
+        carried = [bag_line(e, raw, e.seq in withheld) for e, raw in zip(events, lines, strict=True)]
+        write_file(work / "recordkeep" / "journal.jsonl", "".join(x + "\n" for x in carried))
+        anchored, result.not_covered = anchor_files(archive, anchor, seqs, withheld)
         for rel, data in anchored.items():
             write_file(work / rel, data)
         result.checkpoint_size = anchor.note.size if anchor is not None else None
@@ -231,6 +246,10 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         write_file(work / "recordkeep" / "summary.json",
                    json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         write_file(work / "recordkeep" / "summary.txt", _summary_text(scope, entries))
+        if with_pii:
+            pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
+            write_file(work / PII_FILE, json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+            result.with_pii = keys
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
         head = archive.journal.head()
@@ -238,10 +257,28 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
         tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
-                *sorted(anchored)]
+                *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
     journal_export(archive, result, scope, digests)
     return result
+
+
+def scope_parties(archive: Archive, scope: dict) -> list[str]:
+    """The parties an export's scope covers: the party, or the case's parties."""
+    if "party" in scope:
+        return [scope["party"]]
+    return rows.members(archive.index, scope["case"])
+
+
+def bag_line(event: Event, raw: bytes, withheld: bool) -> str:
+    """A journal line as the bag carries it: verbatim, or, for a line from before the vault
+    holding personal numbers plain, ``{"seq", "leaf_hash", "masked"}``: its Merkle leaf hash
+    (so its proof still holds) and the event with those numbers masked."""
+    if not withheld:
+        return raw.decode("utf-8")
+    return json.dumps({"seq": event.seq, "leaf_hash": base64.b64encode(leaf_hash(raw)).decode(),
+                       "masked": {**event.as_dict(), "data": shown_data(event.type, event.data)}},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _sha256(path: Path) -> str:
@@ -296,6 +333,8 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         return
     data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
+    if result.with_pii:
+        data["with_pii"] = result.with_pii
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except errors.StoreError as exc:

@@ -36,6 +36,7 @@ from ..custody import describe, for_record
 from ..dossier.views import case_view, party_view
 from ..index import people
 from ..media import thumbnails
+from ..personal import identity_documents
 from ..refs import PENALTY_KINDS
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
@@ -88,8 +89,11 @@ def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str
     """One preview per distinct record, made in parallel (ffmpeg runs as processes)."""
     wanted = {e["digest"]: e for e in entries}
     folder.mkdir(parents=True, exist_ok=True)
+    identity = identity_documents(archive.settings.section("pii"))
 
     def one(e: dict) -> thumbnails.Thumbnail:
+        if e.get("doc_type") in identity:
+            return thumbnails.Thumbnail(None, f"no preview: {e['doc_type']} shows personal information")
         if e["disposed"]:
             return thumbnails.render(None, e["kind"], folder / e["digest"])
         with archive.objects.local_file(e["digest"]) as blob:  # the blob itself, or a download

@@ -41,10 +41,10 @@ def anchor_for_export(archive: Archive) -> tuple[anchoring.Anchored | None, str 
         return None, problem or "the store keeps no checkpoint"
 
 
-def anchor_files(archive: Archive, anchored: anchoring.Anchored | None,
-                 seqs: list[int]) -> tuple[dict[str, bytes], list[int]]:
-    """The checkpoint, token, verifier key and proofs of ``seqs``, as the bag's tag files
-    (path -> bytes); and the seqs after the checkpoint (not covered)."""
+def anchor_files(archive: Archive, anchored: anchoring.Anchored | None, seqs: list[int],
+                 withheld: frozenset[int] = frozenset()) -> tuple[dict[str, bytes], list[int]]:
+    """The checkpoint, token, verifier key and proofs of ``seqs`` (those ``withheld`` by their
+    leaf hash), as the bag's tag files (path -> bytes); and the seqs after the checkpoint."""
     if anchored is None:
         return {}, list(seqs)
     size = anchored.note.size
@@ -55,8 +55,8 @@ def anchor_files(archive: Archive, anchored: anchoring.Anchored | None,
     token = archive.checkpoints.get(token_name(size))
     if token is not None:
         written[f"{FOLDER}/{token_name(size)}"] = token
-    proofs = [json.dumps(anchoring.inclusion_of(tree, size, s, lines[s]), ensure_ascii=False, sort_keys=True)
-              for s in covered]
+    proofs = [json.dumps(anchoring.inclusion_of(tree, size, s, lines[s], withheld=s in withheld),
+                         ensure_ascii=False, sort_keys=True) for s in covered]
     written[PROOFS] = "".join(p + "\n" for p in proofs).encode("utf-8")
     verifier = _verifier_key(archive, anchored)
     if verifier is not None:
@@ -166,12 +166,28 @@ def _check_inclusions(bag: Path, note: notes.Checkpoint, lines: dict[int, bytes]
                                f"seq {seqs}: after the bag's checkpoint ({note.size} lines), not covered"))
 
 
+def withheld_leaf(raw: bytes) -> bytes | None:
+    """The leaf hash of a bag line carried as ``{"seq", "leaf_hash", "masked"}`` (a line from
+    before the vault holding personal numbers plain), else None."""
+    try:
+        obj = json.loads(raw)
+        if isinstance(obj, dict) and set(obj) == {"seq", "leaf_hash", "masked"}:
+            leaf = base64.b64decode(obj["leaf_hash"], validate=True)
+            return leaf if len(leaf) == 32 else None
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
 def _holds(proof: dict, raw: bytes, note: notes.Checkpoint) -> bool:
+    withheld = withheld_leaf(raw)
     try:
         hashes = [base64.b64decode(h, validate=True) for h in proof["hashes"]]
-        line = proof["line"].encode("utf-8")
         index, size = proof["leaf_index"], proof["tree_size"]
+        if withheld is None:
+            same, leaf = proof["line"].encode("utf-8") == raw, leaf_hash(raw)
+        else:
+            same, leaf = base64.b64decode(proof["leaf_hash"], validate=True) == withheld, withheld
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
-    return line == raw and size == note.size and verify_inclusion(index, size, leaf_hash(raw), hashes,
-                                                                  note.root)
+    return same and size == note.size and verify_inclusion(index, size, leaf, hashes, note.root)
