@@ -127,16 +127,19 @@ class Vault:
         then its ciphertexts; return the fields that held a value. Stopped half-way, it can be
         run again: what is left still decrypts until the keys go. A value that no longer
         decrypts is erased all the same."""
-        entries, fields = [], []
+        entries, fields, damaged = [], [], False
         for field in FIELDS:
             try:
                 value = self.value(party, field)
             except errors.VaultDamaged:
-                value = None
+                value, damaged = None, True
                 fields.append(field)
             if value is not None:
                 fields.append(field)
                 entries.append(self._entry(field, value))
+        if damaged:  # its entry cannot be computed: every entry naming the party goes
+            entries += [name for name in self.files.names("lookup/")
+                        if (self.files.get(name) or b"").decode("utf-8", "replace").strip() == party]
         for entry in entries:
             if entry is not None:
                 self.files.delete(entry)

@@ -249,6 +249,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         if with_pii:
             pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
             write_file(work / PII_FILE, json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+            os.chmod(work / PII_FILE, 0o600)  # readable by whoever the court names, not by every user
             result.with_pii = keys
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
@@ -273,12 +274,15 @@ def scope_parties(archive: Archive, scope: dict) -> list[str]:
 def bag_line(event: Event, raw: bytes, withheld: bool) -> str:
     """A journal line as the bag carries it: verbatim, or, for a line from before the vault
     holding personal numbers plain, ``{"seq", "leaf_hash", "masked"}``: its Merkle leaf hash
-    (so its proof still holds) and the event with those numbers masked."""
+    (so its proof still holds) and the event with those numbers masked, without its ``hash``
+    and ``prev`` (hashes of the plain line). The leaf hash remains a hash of the plain line:
+    next to the mask, a few thousand guesses recover the hidden digits (docs/privacy.md)."""
     if not withheld:
         return raw.decode("utf-8")
+    masked = {k: v for k, v in event.as_dict().items() if k not in ("hash", "prev")}  # hashes of the plain
+    masked["data"] = shown_data(event.type, event.data)
     return json.dumps({"seq": event.seq, "leaf_hash": base64.b64encode(leaf_hash(raw)).decode(),
-                       "masked": {**event.as_dict(), "data": shown_data(event.type, event.data)}},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                       "masked": masked}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _sha256(path: Path) -> str:
