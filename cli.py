@@ -40,7 +40,13 @@ def display_width(text: str) -> int:
     """Columns a string takes on a terminal (CJK characters take two)."""
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def struck(text: str) -> str:
+    """``text`` struck through on a terminal (U+0336 after each character)."""
+    return "".join(c + "\u0336" for c in text)
 
 
 def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
@@ -661,6 +667,40 @@ def case_close(ctx: click.Context, case_no: str, at: str | None, as_json: bool) 
         click.echo(f"closed {data['case_no']} at {short_time(data['at'])}")
 
 
+@case.command(name="void")
+@click.argument("case_no", metavar="NO")
+@click.argument("seq", type=int)
+@click.option("--reason", required=True, help="Why (journaled): the mistake, and what replaces it.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_void(ctx: click.Context, case_no: str, seq: int, reason: str, as_json: bool) -> None:
+    """Void event SEQ of the case (a stage, decision, publication, close, link, or its opening):
+    it stays in the journal, shown struck through; then enter the right one."""
+    import recordkeep as rk
+
+    done = rk.void(open_archive(ctx), case_no, seq, reason=reason)
+    if as_json:
+        emit(done.as_data())
+    else:
+        click.echo(f"voided seq {done.voided_seq} ({done.voided_type}) of {done.case_no} at seq {done.seq}")
+
+
+@case.command(name="reopen")
+@click.argument("case_no", metavar="NO")
+@click.option("--reason", required=True, help="Why the closed case is reopened (journaled).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_reopen(ctx: click.Context, case_no: str, reason: str, as_json: bool) -> None:
+    """Reopen a closed case: stages, decisions and publication are accepted again."""
+    import recordkeep as rk
+
+    data = rk.reopen(open_archive(ctx), case_no, reason=reason)
+    if as_json:
+        emit({"case_no": data["case_no"], "reopened_at": data["at"], "reason": data["reason"]})
+    else:
+        click.echo(f"reopened {data['case_no']} at {short_time(data['at'])}")
+
+
 @case.command(name="link")
 @click.argument("case_no", metavar="NO")
 @click.argument("digests", nargs=-1, metavar="[DIGEST...]")
@@ -731,25 +771,33 @@ def short_time(iso: str | None) -> str:
 def print_items(items: list[dict]) -> None:
     rows = []
     for it in items:
-        kind = it["type"]
-        if kind == "record":
-            extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
-                      else f"{it['pages']}p" if it.get("pages") else "")
-            rows.append((short_time(it.get("recorded_at")), it["kind"], it["digest"][:12],
-                         it.get("officer") or "", extent, it.get("doc_type") or it.get("name") or "",
-                         f"linked by {it['linked_by']} {short_time(it['linked_at'])}"))
-        elif kind == "stage_event":
-            span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
-            site = "on site" if it["on_site"] else ""
-            rows.append((span, "event", it.get("action") or "", " ".join(it["officers"]), site,
-                         it.get("note") or "", f"by {it['entered_by']}"))
-        elif kind == "decision":
-            rows.append((short_time(it["at"]), "decision", it["party"], it["penalty_kind"],
-                         it.get("amount") or "", "", f"by {it['entered_by']}"))
-        else:
-            rows.append((short_time(it["at"]), kind, "", "", "", "", ""))
+        row = _item_row(it)
+        voided = it.get("voided")
+        if voided:
+            why = f"VOIDED (seq {voided['seq']}, {voided['by']}): {voided['reason']}"
+            row = (*map(struck, row[:-1]), why)
+        rows.append((str(it.get("seq") or ""), *row))
     if rows:
-        print_table(("time", "kind", "what", "officer", "extent", "doc / note", "custody"), rows)
+        print_table(("seq", "time", "kind", "what", "officer", "extent", "doc / note", "custody"), rows)
+
+
+def _item_row(it: dict) -> tuple[str, ...]:
+    """One line of a case's stage: time, kind, what, officer, extent, doc or note, custody."""
+    kind = it["type"]
+    if kind == "record":
+        extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
+                  else f"{it['pages']}p" if it.get("pages") else "")
+        return (short_time(it.get("recorded_at")), it["kind"], it["digest"][:12], it.get("officer") or "",
+                extent, it.get("doc_type") or it.get("name") or "",
+                f"linked by {it['linked_by']} {short_time(it['linked_at'])}")
+    if kind == "stage_event":
+        span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
+        return (span, "event", it.get("action") or "", " ".join(it["officers"]),
+                "on site" if it["on_site"] else "", it.get("note") or "", f"by {it['entered_by']}")
+    if kind == "decision":
+        return (short_time(it["at"]), "decision", it["party"], it["penalty_kind"], it.get("amount") or "", "",
+                f"by {it['entered_by']}")
+    return (short_time(it["at"]), kind, "", "", "", "", "")
 
 
 def print_case(view: dict) -> None:
@@ -759,12 +807,50 @@ def print_case(view: dict) -> None:
         f"{p['key']} {p['name']} {p.get('id_number') or p.get('credit_code') or ''}" for p in c["parties"]))
     if c["officers"]:
         click.echo("  officers: " + " ".join(c["officers"]))
-    click.echo(f"  opened {short_time(c['opened_at'])} by {c['opened_by']}"
+    click.echo(f"  opened {short_time(c['opened_at'])} by {c['opened_by']} (seq {c['opened_seq']})"
                + (f"; published {short_time(c['published_at'])}" if c.get("published_at") else "")
                + (f"; closed {short_time(c['closed_at'])}" if c.get("closed_at") else ""))
+    if c.get("voided"):
+        v = c["voided"]
+        click.echo(f"  VOIDED: its opening was voided at seq {v['seq']} by {v['by']}: {v['reason']}")
     for stage in view["stages"]:
         click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
         print_items(stage["items"])
+
+
+# -- records -----------------------------------------------------------------------------
+@main.group(cls=Group)
+def record() -> None:
+    """Records: correct what an import learned (journaled, never edited)."""
+
+
+@record.command(name="set")
+@click.argument("digest")
+@click.option("--recorded-at", help="When it was really recorded, T (a camera clock reset, a clip undated).")
+@click.option("--device", help="The recorder it came from.")
+@click.option("--officer", help="The officer who recorded it (执法证号).")
+@click.option("--doc-type", help="What the document is (询问笔录, 送达回证, ...).")
+@click.option("--source", metavar="DIGEST",
+              help="A record that carries the time (a paper log, a second camera).")
+@click.option("--reason", required=True, help="Why (journaled).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def record_set(ctx: click.Context, digest: str, recorded_at: str | None, device: str | None,
+               officer: str | None, doc_type: str | None, source: str | None, reason: str,
+               as_json: bool) -> None:
+    """Amend a record's recorded time, device, officer or doc type (record.amended): search,
+    links, check and case show use the new values; log --record keeps the original."""
+    import recordkeep as rk
+
+    data = rk.amend_record(open_archive(ctx), digest, reason=reason, recorded_at=recorded_at, device=device,
+                           officer=officer, doc_type=doc_type, source=source)
+    if as_json:
+        emit({"digest": data["digest"].removeprefix("blake3:"), "changes": data["changes"],
+              "previous": data["previous"], "reason": data["reason"],
+              "source": data["source"].removeprefix("blake3:") if data.get("source") else None})
+        return
+    for field, value in data["changes"].items():
+        click.echo(f"{field}: {data['previous'][field] or '-'} -> {value}")
 
 
 # -- search -----------------------------------------------------------------------------
@@ -1163,10 +1249,11 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
     else:
         events = list(archive.journal.read())
         found = custody.Custody({"all": True}, events, [])
+    voided = custody.voided(archive, found.events)
     if as_json:
         signed = custody.signatures(archive, found.events)
         emit({"subject": found.subject, "events": [
-            {**custody.shown(e), "summary": custody.describe(e, found.subject),
+            {**custody.shown(e), "summary": custody.describe(e, found.subject), "voided": voided.get(e.seq),
              "signed_by": signed[e.seq].key, "signature_holds": signed[e.seq].holds} for e in found.events]})
         return
     if report:
@@ -1174,8 +1261,10 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
         return
     signed = custody.signatures(archive, found.events)
     for e in found.events:
-        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {custody.describe(e, found.subject)}"
-                   f"  [{signed[e.seq].label()}]")
+        what = custody.describe(e, found.subject)
+        if e.seq in voided:
+            what = f"{struck(what)}  VOIDED at seq {voided[e.seq]['seq']}: {voided[e.seq]['reason']}"
+        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {what}  [{signed[e.seq].label()}]")
 
 
 def print_custody_report(archive, found) -> None:
@@ -1191,9 +1280,13 @@ def print_custody_report(archive, found) -> None:
     click.echo(f"printed:      {archive.now()} for {archive.actor}")
     click.echo("")
     signed = custody.signatures(archive, found.events)
+    voided = custody.voided(archive, found.events)
     for e in found.events:
         click.echo(f"seq {e.seq}  {e.at}  {e.actor}")
         click.echo(f"    {e.type}: {custody.describe(e, found.subject)}")
+        if e.seq in voided:
+            v = voided[e.seq]
+            click.echo(f"    VOIDED at seq {v['seq']} by {v['by']} ({v['at']}): {v['reason']}")
         click.echo(f"    event hash {e.hash}")
         click.echo(f"    batch: {signed[e.seq].label()}")
     click.echo("")

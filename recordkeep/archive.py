@@ -30,7 +30,7 @@ from typing import Self
 
 from . import errors, index, settings, validate
 from .index import FILENAME as INDEX_FILE
-from .index import Index
+from .index import Index, resolve
 from .index import keys as key_rows
 from .index.core import SIGNED_LAYOUT
 from .store.checkpoints import Checkpoints, LocalCheckpoints
@@ -441,7 +441,7 @@ class Archive:
     # -- looking up --------------------------------------------------------
     def resolve_digest(self, text: str) -> str:
         """A record's hex digest from 64 hex, ``blake3:`` + hex, or a unique prefix of 8+."""
-        return index.resolve.digest(self.index, text)
+        return resolve.digest(self.index, text)
 
     def events_at(self, seqs: list[int]) -> tuple[list[Event], list[bytes]]:
         """The journal lines (verbatim, without newline) and events of ``seqs``, in seq order."""

@@ -236,8 +236,9 @@ def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Fin
             "on_site_officers", facts.case_no,
             f"{what} at {_local(ev['at'], zone)} names {len(officers)} officer(s) ({named}); "
             f"at least {rules.on_site_min_officers} must take part on site",
-            f"record the event again naming every officer present (--officer for each); "
-            f"if fewer than {rules.on_site_min_officers} were there, the action needs review",
+            f"void it ('case void {facts.case_no} {ev['seq']} --reason R') and record it again naming every "
+            f"officer present (--officer for each); if fewer than {rules.on_site_min_officers} were there, "
+            "the action needs review",
             stage=ev["stage"], seq=ev["seq"], details={"officers": officers}))
     return out
 

@@ -14,6 +14,7 @@ from functools import cache
 
 from .archive import Archive
 from .dossier.parties import resolve_party
+from .index import corrections as voids
 from .index import keys as key_rows
 from .index import records, resolve, touching
 from .personal import shown_data
@@ -87,6 +88,13 @@ def signatures(archive: Archive, events: list[Event]) -> dict[int, Signed]:
     return out
 
 
+def voided(archive: Archive, events: list[Event]) -> dict[int, dict]:
+    """The voided ones among ``events``: seq -> the void's ``{"seq", "by", "at", "reason"}``."""
+    found = voids.voided_seqs(archive.index, [e.seq for e in events])
+    return {seq: {"seq": v["seq"], "by": v["actor"], "at": v["at"], "reason": v["reason"]}
+            for seq, v in found.items()}
+
+
 def shown(event: Event) -> dict:
     """The event as it may be shown: a plain number of an event from before the vault masked."""
     return {**event.as_dict(), "data": shown_data(event.type, event.data)}
@@ -135,6 +143,16 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return f"key {d.get('key')} revoked: {d.get('reason')}"
         case "batch.signed":
             return f"seals seq {d.get('from')}-{d.get('to')} (key {d.get('key')})"
+        case "record.amended":
+            changed = ", ".join(f"{k} {(d.get('previous') or {}).get(k) or '-'} -> {v}"
+                                for k, v in d.get("changes", {}).items())
+            cited = f" (source {str(d['source'])[7:19]})" if d.get("source") else ""
+            return f"amended: {changed}{cited}: {d.get('reason')}"
+        case "case.voided":
+            what = f"seq {d.get('voided_seq')} ({d.get('voided_type')}) of {d.get('case_no')}"
+            return f"voided {what}: {d.get('reason')}"
+        case "case.reopened":
+            return f"case {d.get('case_no')} reopened: {d.get('reason')}"
         case "record.restored":
             return f"restored (its bytes imported again) from {where}"
         case "journal.batch_cut":

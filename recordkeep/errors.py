@@ -739,6 +739,39 @@ class ExportDestExists(InputError):
     hint = "export into a new or empty folder"
 
 
+class CaseClosed(InputError):
+    """The case is closed (结案): stages, decisions and publication wait until it is reopened."""
+
+    code = "RK470"
+    hint = "reopen it first ('recordkeep case reopen NO --reason R'); links and scans are still accepted"
+
+
+class CaseVoided(InputError):
+    """The case's opening was voided: it takes no more events."""
+
+    code = "RK471"
+
+
+class NotVoidable(InputError):
+    """The seq names no event of this case that can be voided (a stage, decision, publication,
+    close, reopening, link or the opening)."""
+
+    code = "RK472"
+    hint = "'recordkeep case show NO' prints each event's seq"
+
+
+class AlreadyVoided(InputError):
+    """The event was voided already."""
+
+    code = "RK473"
+
+
+class NothingToAmend(InputError):
+    """``record set`` was given no field, or only the values the record already has."""
+
+    code = "RK474"
+
+
 # 5xx: compliance rules -------------------------------------------------------
 class ComplianceError(RecordkeepError):
     """A rule forbids what was asked (the category: raise a subclass)."""

@@ -104,6 +104,7 @@ def built(tmp_path_factory, dump_dir) -> Built:
            "--at", "2021-04-01"))
     ok(cli("case", "decide", CASE, "--party", "P2", "--penalty-kind", "warning",
            "--at", "2021-04-01"))
+    decision_seq = cli.json("log", "--case", CASE)["events"][-1]["seq"]
     ok(cli("case", "publish", CASE, "--at", "2021-04-06"))
     ok(cli("hold", "--case", CASE, "--reason", "行政复议"))
     ok(cli("release", "--case", CASE))
@@ -114,7 +115,7 @@ def built(tmp_path_factory, dump_dir) -> Built:
     ok(cli("case", "close", CASE, "--at", "2021-04-10"))
     ok(cli("case", "open", CASE2, "--party", "P2", "--title", "占道经营", "--officer", OFFICER_2,
            "--at", "2021-05-01 09:00"))
-    ok(cli("case", "stage", CASE2, "start", "--at", "2021-05-01 09:00"))
+    stage_seq = cli.json("case", "stage", CASE2, "start", "--at", "2021-05-01 09:00")["seq"]
     from recordkeep.trust import keys
 
     auditor = keys.new_key(work / "auditor.key")
@@ -130,7 +131,8 @@ def built(tmp_path_factory, dump_dir) -> Built:
         "video": video, "photo": photo, "due": axon_0830, "wav": wav, "scan": added["files"][0]["digest"],
         "dump": str(dump_dir), "bag": str(work / "bag"), "head": head,
         "auditor_key": enrolled["key"], "new_pubkey": newcomer.public_b64,
-        "cp_old": str(kept[0]), "cp_new": str(kept[-1]), "vkey": vkey,
+        "cp_old": str(kept[0]), "cp_new": str(kept[-1]), "vkey": vkey, "stage_seq": str(stage_seq),
+        "decision_seq": str(decision_seq),
     })
 
 
@@ -323,6 +325,21 @@ CALLS = [
     Call("case close {case2} --at 2021-05-10", writes=True),
     Call("case close {case2}", writes=True),
     Call("case close 坡城管罚〔2099〕1号", exit=1, writes=True),
+    Call("case void {case2} {stage_seq} --reason 日期输入错误", writes=True),
+    Call("case void {case} {decision_seq} --reason 决定书撤销重作", writes=True),
+    Call("case void {case2} 1 --reason x", exit=1, writes=True),        # store.created: not the case's
+    Call("case void {case2} {stage_seq}", exit=2, writes=True),          # no --reason
+    Call("case void {case2} notaseq --reason x", exit=2, writes=True),
+    Call("case reopen {case} --reason 补充送达", writes=True),
+    Call("case reopen {case2} --reason x", exit=1, writes=True),        # not closed
+    Call("case stage {case} serve --action 送达", exit=1, writes=True),  # closed: reopen first
+    Call("record set {video} --officer {o2} --reason 记录仪借用", writes=True),
+    Call("record set {video} --recorded-at '2021-03-15 08:31' --source {scan} --reason 时钟复位",
+         writes=True),
+    Call("record set {video} --doc-type 现场检查 --device DSJ009 --reason 补录", writes=True),
+    Call("record set {video} --reason 无", exit=1, writes=True),          # nothing to change
+    Call("record set 0000000000 --officer {o1} --reason x", exit=1, writes=True),
+    Call("record set {video} --recorded-at notadate --reason x", exit=2, writes=True),
     Call("case link {case2} {wav} --stage investigate --party P2", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-15 --to 2021-03-15 --stage 调查取证", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-16 --to 2021-03-15 --stage start", exit=1,
@@ -471,6 +488,8 @@ CALLS = [
     Call("add {tmp}/送达回证.pdf", exit=1, readonly=True, prepare=(new_scan,)),
     Call("case stage {case2} serve", exit=1, readonly=True),
     Call("hold {video}", exit=1, readonly=True),
+    Call("case void {case2} {stage_seq} --reason x", exit=1, readonly=True),
+    Call("record set {video} --officer {o2} --reason x", exit=1, readonly=True),
     Call("rebuild-index", exit=1, readonly=True),
 ]
 

@@ -13,6 +13,7 @@ from ..index import dossier as rows
 from ..index import resolve
 from ..refs import MONEY_KINDS, check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage
 from ..store.journal import Draft
+from .corrections import require_open
 from .parties import resolve_party
 
 
@@ -82,6 +83,7 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
+        require_open(archive, data["case_no"], "stage")
         return [Draft("case.stage", data)]
 
     return archive.transact(build)[-1].seq
@@ -102,6 +104,7 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
+        require_open(archive, data["case_no"], "decision")
         parties = rows.members(archive.index, data["case_no"])
         if party is None:
             if len(parties) != 1:
@@ -125,6 +128,8 @@ def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> 
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
+        if event_type == "case.published":
+            require_open(archive, data["case_no"], "publication")
         return [Draft(event_type, data)]
 
     archive.transact(build)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 from ..archive import Archive
+from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import records, resolve
-from ..refs import STAGES
+from ..refs import STAGES, bare
 from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
@@ -45,6 +46,43 @@ def _linked(found: list) -> list[dict]:
              "linked_by": row["l_actor"], "linked_at": row["l_at"], "seq": row["l_seq"]} for row in found]
 
 
+def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]]) -> dict | None:
+    """Put each voided event of the case under its stage, as it was, with ``voided`` (the
+    void's seq, who, when, why); return the void of the case's opening, if any."""
+    found = voids.voids_of_case(archive.index, case_no)
+    if not found:
+        return None
+    events, _ = archive.events_at([v["voided_seq"] for v in found])
+    opening = None
+    for v, e in zip(found, events, strict=True):
+        mark = {"seq": v["seq"], "by": v["actor"], "at": v["at"], "reason": v["reason"]}
+        d = e.data
+        if e.type == "case.opened":
+            opening = mark
+        elif e.type == "case.stage":
+            stages[d["stage"]].append({"type": "stage_event", "seq": e.seq, "at": d.get("at"),
+                                       "until": d.get("until"), "officers": d.get("officers", []),
+                                       "on_site": bool(d.get("on_site")), "action": d.get("action"),
+                                       "note": d.get("note"), "entered_by": e.actor, "voided": mark})
+        elif e.type == "case.decided":
+            stages["decide"].append({"type": "decision", "seq": e.seq, "party": d["party"],
+                                     "penalty_kind": d["penalty_kind"], "amount": d.get("amount"),
+                                     "at": d.get("at"), "entered_by": e.actor, "voided": mark})
+        elif e.type in ("case.published", "case.closed", "case.reopened"):
+            kind = {"case.published": "publication", "case.closed": "closed", "case.reopened": "reopened"}
+            stages["decide" if e.type == "case.published" else "serve"].append(
+                {"type": kind[e.type], "seq": e.seq, "at": d.get("at"), "voided": mark})
+        elif e.type == "record.linked":
+            for digest in d.get("digests", []):
+                row = records.record(archive.index, bare(digest))
+                if row is not None:
+                    stages[d.get("stage") or "start"].append(
+                        {"type": "record", **record_summary(row), "case_no": case_no, "stage": d.get("stage"),
+                         "party": d.get("party"), "linked_by": e.actor, "linked_at": e.at, "seq": e.seq,
+                         "voided": mark})
+    return opening
+
+
 def case_view(archive: Archive, case_ref: str) -> dict:
     """The full-process record of one case: per stage, in time order, records and events."""
     ix = archive.index
@@ -65,14 +103,16 @@ def case_view(archive: Archive, case_ref: str) -> dict:
                 "entered_by": row["actor"]}
         decisions.append(item)
         stages["decide"].append(item)
-    if case["published_at"]:
-        stages["decide"].append({"type": "publication", "at": case["published_at"]})
-    if case["closed_at"]:
-        stages["serve"].append({"type": "closed", "at": case["closed_at"]})
+    for row in voids.last_dates(ix, case_no):
+        kind = {"published": "publication", "closed": "closed", "reopened": "reopened"}[row["kind"]]
+        stages["decide" if kind == "publication" else "serve"].append({"type": kind, "seq": row["seq"],
+                                                                        "at": row["at"]})
     for item in _linked(rows.case_records(ix, case_no)):
         stages[item["stage"]].append(item)
+    voided_opening = _voided_items(archive, case_no, stages)
     return {
         "case": {"case_no": case_no, "title": case["title"], "status": case["status"],
+                 "opened_seq": case["seq"], "voided": voided_opening,
                  "opened_at": case["opened_at"], "opened_by": opened["actor"],
                  "published_at": case["published_at"], "closed_at": case["closed_at"],
                  "parties": parties, "officers": rows.officers_of_case(ix, case_no)},

@@ -15,6 +15,7 @@ from ..ids import mask_id_number, mask_phone
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import Index, Row, Writer, handles, migrations, run_script
+from .corrections import note_date
 from .fts import QUEUE, flush_triggers, recreate
 from .people import note_officer
 
@@ -135,13 +136,8 @@ def _case_decided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 
 @handles("case.published", "case.closed")
 def _case_dates(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
-    if event.type == "case.published":
-        conn.execute("UPDATE cases SET published_at = ? WHERE case_no = ?", (d.get("at"), d["case_no"]))
-    else:
-        conn.execute("UPDATE cases SET closed_at = ?, status = 'closed' WHERE case_no = ?",
-                     (d.get("at"), d["case_no"]))
-    return [("case", d["case_no"])]
+    note_date(conn, event, "published" if event.type == "case.published" else "closed")
+    return [("case", event.data["case_no"])]
 
 
 @handles("record.linked", "record.unlinked")

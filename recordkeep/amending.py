@@ -1,0 +1,50 @@
+"""``record set``: a record's recorded time, device, officer or doc type corrected by an event
+(``record.amended``), never by an edit. Search, window links, ``check`` and ``case show`` use
+the amended values; the original and every amendment stay in the journal (``log --record``)."""
+
+from __future__ import annotations
+
+from . import errors, validate
+from .archive import Archive
+from .index import records
+from .refs import check_device, check_officer
+from .store.journal import Draft
+
+
+def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at: str | None = None,
+                 device: str | None = None, officer: str | None = None, doc_type: str | None = None,
+                 source: str | None = None) -> dict:
+    """Journal ``record.amended`` with the fields that change (``changes``) and what they were
+    (``previous``); ``source`` names a record that carries the time (a paper log, a second
+    camera), which makes an amended time count as evidence (docs/rules.md). NothingToAmend
+    when nothing would change. Return the event's data."""
+    archive.require_intact_chain()
+    reason = validate.required_text(reason, "the reason")
+    digest = archive.resolve_digest(digest_text)
+    wanted: dict = {}
+    if recorded_at is not None:
+        wanted["recorded_at"] = archive.settings.time(recorded_at)
+    if device is not None:
+        wanted["device"] = check_device(device)
+    if officer is not None:
+        wanted["officer"] = check_officer(officer)
+    if doc_type is not None:
+        wanted["doc_type"] = validate.required_text(doc_type, "the doc type", limit=validate.NAME_CHARS)
+    data: dict = {"digest": "blake3:" + digest, "reason": reason}
+    if source is not None:
+        cited = archive.resolve_digest(source)
+        if cited == digest:
+            raise errors.InvalidValue("--source names another record, one that carries the time")
+        data["source"] = "blake3:" + cited
+
+    def build() -> list[Draft]:
+        row = records.record(archive.index, digest)
+        changes = {k: v for k, v in wanted.items() if row[k] != v}
+        if not changes:
+            raise errors.NothingToAmend("nothing to change: give --recorded-at, --device, --officer or "
+                                        "--doc-type with a value the record does not already have")
+        data.update(changes=changes, previous={k: row[k] for k in changes})
+        return [Draft("record.amended", data)]
+
+    archive.transact(build)
+    return data

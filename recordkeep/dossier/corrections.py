@@ -1,0 +1,93 @@
+"""Corrections of a case are events, never edits: ``case void NO SEQ`` takes an event back
+(shown struck through, with who and why), ``case reopen NO`` reopens a closed case. The
+clerk then enters the right event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import errors, validate
+from ..archive import Archive
+from ..index import corrections as voids
+from ..index import dossier as rows
+from ..index import resolve
+from ..index import retention as holds
+from ..refs import bare
+from ..store.journal import Draft
+
+VOIDABLE = ("case.opened", "case.stage", "case.decided", "case.published", "case.closed", "case.reopened",
+            "record.linked")
+
+
+@dataclass(frozen=True)
+class Voided:
+    case_no: str
+    voided_seq: int
+    voided_type: str
+    seq: int
+
+    def as_data(self) -> dict:
+        return {"case_no": self.case_no, "voided_seq": self.voided_seq, "voided_type": self.voided_type,
+                "seq": self.seq}
+
+
+def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
+    """Void event ``seq`` of the case (role clerk; records for a decision). A link stays while
+    a hold covers the case or its records (HeldLink)."""
+    archive.require_intact_chain()
+    reason = validate.required_text(reason, "the reason")
+    case_no = resolve.case(archive.index, case_ref)
+    kind = _voidable(archive, case_no, seq)
+    data = {"case_no": case_no, "voided_seq": seq, "voided_type": kind, "reason": reason}
+
+    def build() -> list[Draft]:
+        if voids.void_of(archive.index, seq) is not None:
+            raise errors.AlreadyVoided(f"seq {seq} was voided already")
+        return [Draft("case.voided", data)]
+
+    [event] = archive.transact(build)
+    return Voided(case_no, seq, kind, event.seq)
+
+
+def _voidable(archive: Archive, case_no: str, seq: int) -> str:
+    """The type of event ``seq`` when it is one of this case's that may be voided."""
+    try:
+        [event], _ = archive.events_at([seq])
+    except (KeyError, ValueError) as exc:
+        raise errors.NotVoidable(f"no event at seq {seq}") from exc
+    if event.type not in VOIDABLE or event.data.get("case_no") != case_no:
+        raise errors.NotVoidable(f"seq {seq} is {event.type}, not an event of case {case_no} that can be "
+                                 "voided")
+    if event.type == "record.linked":
+        covering = sorted({h for x in event.data.get("digests", [])
+                           for h in holds.holds_covering(archive.index, bare(x))})
+        if covering:
+            raise errors.HeldLink(f"the links of seq {seq} are under a hold ({', '.join(covering)}): "
+                                  "they stay while it stands")
+    return event.type
+
+
+def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
+    """Reopen a closed case (stages, decisions and publication are then accepted again)."""
+    archive.require_intact_chain()
+    reason = validate.required_text(reason, "the reason")
+    data = {"reason": reason, "at": archive.now()}
+
+    def build() -> list[Draft]:
+        data["case_no"] = case_no = resolve.case(archive.index, case_ref)
+        status = rows.case(archive.index, case_no)["status"]
+        if status != "closed":
+            raise errors.InvalidValue(f"case {case_no} is {status}, not closed: nothing to reopen")
+        return [Draft("case.reopened", data)]
+
+    archive.transact(build)
+    return data
+
+
+def require_open(archive: Archive, case_no: str, what: str) -> None:
+    """CaseClosed or CaseVoided unless the case takes ``what`` (a stage, decision, publication)."""
+    status = rows.case(archive.index, case_no)["status"]
+    if status == "closed":
+        raise errors.CaseClosed(f"case {case_no} is closed: {what} is refused until it is reopened")
+    if status == "voided":
+        raise errors.CaseVoided(f"case {case_no} was voided: it takes no {what}")

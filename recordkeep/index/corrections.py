@@ -1,0 +1,166 @@
+"""Projection of corrections: events that void an earlier one, reopen a case, or amend a record.
+
+Corrections never edit the journal: ``case.voided`` names the seq it voids and the fold takes
+that event's effect back out of the live tables (a stage event, a decision, a publication or
+close, a link; a voided ``case.opened`` leaves the case with status ``voided``), keeping in
+``voids`` who voided it, when and why, for the views to show it struck through.
+``case.reopened`` reopens a closed case. ``record.amended`` sets a record's recorded time,
+device, officer or doc type; the original and every amendment stay in the journal.
+``case_dates`` keeps each publication, close and reopening, so voiding one recomputes the
+case's dates from the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ..refs import bare, utc_key
+from ..store.journal import Event
+from .core import Index, Row, Writer, handles, migrations, run_script
+from .people import note_officer, officer_of_device
+
+
+@migrations()
+def m012_corrections(db) -> None:
+    """The voids and amendments, and each case's dates (filled from the latest publication and
+    close an older index knows)."""
+    run_script(db, """
+    CREATE TABLE voids (voided_seq INTEGER PRIMARY KEY, seq INTEGER NOT NULL, case_no TEXT NOT NULL,
+        voided_type TEXT NOT NULL, reason TEXT);
+    CREATE INDEX voids_case ON voids (case_no);
+    CREATE TABLE amendments (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, changes TEXT NOT NULL,
+        previous TEXT NOT NULL, reason TEXT, source TEXT);
+    CREATE INDEX amendments_digest ON amendments (digest);
+    CREATE TABLE case_dates (seq INTEGER PRIMARY KEY, case_no TEXT NOT NULL, kind TEXT NOT NULL, at TEXT);
+    CREATE INDEX case_dates_case ON case_dates (case_no, seq);
+    INSERT OR IGNORE INTO case_dates (seq, case_no, kind, at)
+        SELECT max(e.seq), c.case_no, 'published', c.published_at FROM cases c
+        JOIN event_touches t ON t.kind = 'case' AND t.ref = c.case_no JOIN events e ON e.seq = t.seq
+        WHERE e.type = 'case.published' AND c.published_at IS NOT NULL GROUP BY c.case_no;
+    INSERT OR IGNORE INTO case_dates (seq, case_no, kind, at)
+        SELECT max(e.seq), c.case_no, 'closed', c.closed_at FROM cases c
+        JOIN event_touches t ON t.kind = 'case' AND t.ref = c.case_no JOIN events e ON e.seq = t.seq
+        WHERE e.type = 'case.closed' AND c.closed_at IS NOT NULL GROUP BY c.case_no;
+    """)
+
+
+def note_date(conn: Writer, event: Event, kind: str) -> None:
+    """Remember a publication, close or reopening of a case, then set its dates from them."""
+    conn.execute("INSERT OR REPLACE INTO case_dates (seq, case_no, kind, at) VALUES (?,?,?,?)",
+                 (event.seq, event.data["case_no"], kind, event.data.get("at") or event.at))
+    _dates(conn, event.data["case_no"])
+
+
+def _dates(conn: Writer, case_no: str) -> None:
+    """The case's published_at (its latest publication), closed_at and status (closed when its
+    latest close comes after its latest reopening) from ``case_dates``; a voided case stays so."""
+    latest = {kind: conn.execute("SELECT seq, at FROM case_dates WHERE case_no = ? AND kind = ? "
+                                 "ORDER BY seq DESC LIMIT 1", (case_no, kind)).fetchone()
+              for kind in ("published", "closed", "reopened")}
+    closed, reopened = latest["closed"], latest["reopened"]
+    is_closed = closed is not None and (reopened is None or closed[0] > reopened[0])
+    conn.execute("UPDATE cases SET published_at = ?, closed_at = ?, "
+                 "status = CASE WHEN status = 'voided' THEN status WHEN ? THEN 'closed' ELSE 'open' END "
+                 "WHERE case_no = ?", (latest["published"][1] if latest["published"] else None,
+                                       closed[1] if is_closed else None, int(is_closed), case_no))
+
+
+@handles("case.reopened")
+def _reopened(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    note_date(conn, event, "reopened")
+    return [("case", event.data["case_no"])]
+
+
+@handles("case.voided")
+def _voided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    seq, case_no, kind = d["voided_seq"], d["case_no"], d["voided_type"]
+    conn.execute("INSERT OR REPLACE INTO voids (voided_seq, seq, case_no, voided_type, reason) "
+                 "VALUES (?,?,?,?,?)", (seq, event.seq, case_no, kind, d.get("reason")))
+    touched = [("case", case_no)]
+    if kind == "case.stage":
+        conn.execute("DELETE FROM stage_events WHERE seq = ?", (seq,))
+    elif kind == "case.decided":
+        conn.execute("DELETE FROM decisions WHERE seq = ?", (seq,))
+    elif kind in ("case.published", "case.closed", "case.reopened"):
+        conn.execute("DELETE FROM case_dates WHERE seq = ?", (seq,))
+        _dates(conn, case_no)
+    elif kind == "record.linked":
+        digests = [r[0] for r in conn.execute("SELECT DISTINCT digest FROM links WHERE seq = ?", (seq,))]
+        conn.execute("DELETE FROM links WHERE seq = ?", (seq,))
+        touched += [("record", x) for x in digests]
+    elif kind == "case.opened":
+        conn.execute("UPDATE cases SET status = 'voided' WHERE case_no = ?", (case_no,))
+    return touched
+
+
+AMENDABLE = ("recorded_at", "device", "officer", "doc_type")
+
+
+@handles("record.amended")
+def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    d = event.data
+    digest, changes = bare(d["digest"]), d["changes"]
+    conn.execute("INSERT OR REPLACE INTO amendments (seq, digest, changes, previous, reason, source) "
+                 "VALUES (?,?,?,?,?,?)", (event.seq, digest, json.dumps(changes, ensure_ascii=False),
+                                          json.dumps(d.get("previous", {}), ensure_ascii=False),
+                                          d.get("reason"), d.get("source")))
+    if "recorded_at" in changes:
+        conn.execute("UPDATE records SET recorded_at = ?, recorded_utc = ?, time_source = 'amended', "
+                     "time_conflict = NULL WHERE digest = ?",
+                     (changes["recorded_at"], utc_key(changes["recorded_at"]), digest))
+    if "device" in changes:
+        conn.execute("UPDATE records SET device = ? WHERE digest = ?", (changes["device"], digest))
+    if "doc_type" in changes:
+        conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (changes["doc_type"], digest))
+    if "officer" in changes:
+        conn.execute("UPDATE records SET officer = ?, officer_source = 'amended' WHERE digest = ?",
+                     (changes["officer"], digest))
+        note_officer(conn, changes["officer"], event.seq)
+    elif {"device", "recorded_at"} & set(changes):  # an officer taken from the device follows it
+        row = conn.execute("SELECT device, recorded_at, officer_source FROM records WHERE digest = ?",
+                           (digest,)).fetchone()
+        if row is not None and row[2] in (None, "device") and row[0]:
+            officer = officer_of_device(_Reader(conn), row[0], row[1])
+            conn.execute("UPDATE records SET officer = ?, officer_source = ? WHERE digest = ?",
+                         (officer, "device" if officer else None, digest))
+    return [("record", digest)]
+
+
+class _Reader:
+    """What a query over an ``Index`` needs (its ``conn``), for a query run inside a fold."""
+
+    def __init__(self, conn: Writer) -> None:
+        self.conn = conn
+
+
+# -- queries -------------------------------------------------------------------------
+def voids_of_case(ix: Index, case_no: str) -> list[Row]:
+    """Every void of the case's events, with who voided it and when (``actor``, ``at``)."""
+    return ix.conn.execute("SELECT v.*, e.actor, e.at FROM voids v JOIN events e ON e.seq = v.seq "
+                           "WHERE v.case_no = ? ORDER BY v.voided_seq", (case_no,)).fetchall()
+
+
+def void_of(ix: Index, seq: int) -> Row | None:
+    """The void of event ``seq``, when it was voided."""
+    return ix.conn.execute("SELECT v.*, e.actor, e.at FROM voids v JOIN events e ON e.seq = v.seq "
+                           "WHERE v.voided_seq = ?", (seq,)).fetchone()
+
+
+def voided_seqs(ix: Index, seqs: list[int]) -> dict[int, Row]:
+    """The voids among ``seqs`` (voided seq -> its void)."""
+    rows = ix.conn.execute("SELECT v.*, e.actor, e.at FROM voids v JOIN events e ON e.seq = v.seq "
+                           "WHERE v.voided_seq IN (SELECT value FROM json_each(?))", (json.dumps(seqs),))
+    return {row["voided_seq"]: row for row in rows}
+
+
+def amendments(ix: Index, digest: str) -> list[Row]:
+    """A record's amendments, oldest first, with who made them."""
+    return ix.conn.execute("SELECT a.*, e.actor, e.at FROM amendments a JOIN events e ON e.seq = a.seq "
+                           "WHERE a.digest = ? ORDER BY a.seq", (digest,)).fetchall()
+
+
+def last_dates(ix: Index, case_no: str) -> list[Row]:
+    """The case's publications, closes and reopenings, by seq."""
+    return ix.conn.execute("SELECT * FROM case_dates WHERE case_no = ? ORDER BY seq", (case_no,)).fetchall()

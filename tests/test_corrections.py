@@ -1,0 +1,177 @@
+"""Mistakes corrected by events, never by edits: a voided event stays in the journal, struck
+through, and stops counting; an amended record moves in search and links; a closed case
+takes no stage until it is reopened."""
+
+from __future__ import annotations
+
+import json
+
+from .test_check import CASE, A, B, add_parties, findings, open_case, record
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_voiding_a_stage_typed_wrong_and_entering_it_again_clears_rk501(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    wrong = cli.json("case", "stage", CASE, "investigate", "--at", "2012-06-28 09:00", "--on-site",
+                     "--officer", A)["seq"]
+    [finding] = findings(cli, "RK501")
+    assert f"case void {CASE} {wrong}" in finding["fix"]
+    ok(cli("case", "void", CASE, str(wrong), "--reason", "日期与人员录入错误"))
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-09-10 09:00", "--on-site", "--officer", A,
+           "--officer", B))
+    assert findings(cli, "RK501") == []
+    view = cli.json("case", "show", CASE)
+    items = [i for s in view["stages"] for i in s["items"] if i["type"] == "stage_event"]
+    voided = [i for i in items if i.get("voided")]
+    assert [i["seq"] for i in voided] == [wrong]
+    assert voided[0]["voided"]["reason"] == "日期与人员录入错误"
+    assert voided[0]["voided"]["by"] == "clerk@station1"
+    shown = cli("case", "show", CASE).output
+    assert "VOIDED" in shown and "\u0336" in shown  # struck through, with why
+    log = cli.json("log", "--case", CASE)["events"]
+    assert next(e for e in log if e["seq"] == wrong)["voided"]["reason"] == "日期与人员录入错误"
+    report = cli("log", "--case", CASE, "--report").output
+    assert "VOIDED at seq" in report
+    events = (cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8")
+    assert "2012-06-28" in events  # the journal keeps the mistake: corrections are events
+
+
+def test_a_voided_decision_needs_the_records_role_and_frees_the_party_for_a_new_decision(cli, tmp_path,
+                                                                                          monkeypatch):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "500", "--at", "2021-09-24"))
+    seq = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    from recordkeep.trust import keys
+
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "a-clerk@station2", "--role", "clerk",
+           actor="tester@test"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    refused = cli("case", "void", CASE, str(seq), "--reason", "x", actor="a-clerk@station2")
+    assert refused.exit_code == 1 and "RK118" in refused.output and "records" in refused.output
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    ok(cli("case", "void", CASE, str(seq), "--reason", "罚款金额录入错误", actor="archivist@office"))
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "5000", "--at", "2021-09-24"))
+    decisions = [d for d in cli.json("case", "show", CASE)["decisions"]]
+    assert [d["amount"] for d in decisions] == ["5000.00"]
+    again = cli("case", "void", CASE, str(seq), "--reason", "x", actor="archivist@office")
+    assert again.exit_code == 1 and "RK473" in again.output
+
+
+def test_voiding_a_link_unlinks_it_but_not_under_a_hold(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", "--doc-type", "询问笔录",
+                    name="询问笔录.pdf")
+    log = cli.json("log", "--record", digest)["events"]
+    seq = next(e["seq"] for e in log if e["type"] == "record.linked")
+    ok(cli("hold", "--case", CASE, "--reason", "行政复议", actor="archivist@office"))
+    held = cli("case", "void", CASE, str(seq), "--reason", "链接错误")
+    assert held.exit_code == 1 and "RK528" in held.output
+    ok(cli("release", "--case", CASE, actor="archivist@office"))
+    ok(cli("case", "void", CASE, str(seq), "--reason", "链接错误"))
+    assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
+    view = cli.json("case", "show", CASE)
+    struck = [i for s in view["stages"] for i in s["items"] if i["type"] == "record" and i.get("voided")]
+    assert [i["digest"] for i in struck] == [digest]
+
+
+def test_voiding_the_opening_voids_the_case(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    opened = cli.json("case", "show", CASE)["case"]["opened_seq"]
+    ok(cli("case", "void", CASE, str(opened), "--reason", "重复立案"))
+    case = cli.json("case", "show", CASE)["case"]
+    assert case["status"] == "voided" and case["voided"]["reason"] == "重复立案"
+    refused = cli("case", "stage", CASE, "investigate")
+    assert refused.exit_code == 1 and "RK471" in refused.output
+
+
+def test_a_seq_of_another_case_or_no_case_cannot_be_voided(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    open_case(cli, tmp_path, case="坡城管罚〔2021〕99号")
+    other = cli.json("case", "stage", "坡城管罚〔2021〕99号", "start")["seq"]
+    for seq in (str(other), "1", "99999"):
+        result = cli("case", "void", CASE, seq, "--reason", "x")
+        assert result.exit_code == 1 and "RK472" in result.output, seq
+
+
+def test_a_closed_case_refuses_stages_until_reopened_and_still_takes_a_proof_of_service(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "close", CASE, "--at", "2021-10-20"))
+    for args in (("stage", CASE, "serve"), ("decide", CASE, "--penalty-kind", "warning"),
+                 ("publish", CASE, "--at", "2021-10-21")):
+        refused = cli("case", *args)
+        assert refused.exit_code == 1 and "RK470" in refused.output, args
+    record(cli, tmp_path, "--case", CASE, "--stage", "serve", "--doc-type", "送达回证", name="送达回证.pdf")
+    ok(cli("case", "reopen", CASE, "--reason", "补充送达"))
+    assert cli.json("case", "show", CASE)["case"]["status"] == "open"
+    ok(cli("case", "stage", CASE, "serve", "--action", "送达", "--at", "2021-10-22 10:00", "--officer", A))
+    ok(cli("case", "close", CASE, "--at", "2021-10-23"))
+    view = cli.json("case", "show", CASE)
+    assert view["case"]["status"] == "closed" and view["case"]["closed_at"].startswith("2021-10-23")
+    kinds = sorted(i["type"] for s in view["stages"] for i in s["items"]
+                   if i["type"] in ("closed", "reopened"))
+    assert kinds == ["closed", "closed", "reopened"]
+
+
+def test_voiding_the_latest_close_reopens_and_the_earlier_publication_comes_back(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "publish", CASE, "--at", "2021-10-09"))
+    ok(cli("case", "publish", CASE, "--at", "2021-10-10"))
+    later = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    ok(cli("case", "close", CASE, "--at", "2021-10-20"))
+    closed = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    ok(cli("case", "void", CASE, str(later), "--reason", "公示日期错误"))
+    ok(cli("case", "void", CASE, str(closed), "--reason", "尚未结案"))
+    case = cli.json("case", "show", CASE)["case"]
+    assert case["status"] == "open" and case["closed_at"] is None
+    assert case["published_at"].startswith("2021-10-09")
+    ok(cli("rebuild-index"))
+    assert cli.json("case", "show", CASE)["case"] == case
+
+
+def test_an_amended_officer_moves_the_record_in_search_and_window_links(cli, tmp_path, imported):
+    video = next(f for f in imported["files"] if f["kind"] == "video")
+    digest, before = video["digest"], cli.json("search", "--json", "--limit", "1000")
+    officer = next(r["officer"] for r in before["records"] if r["digest"] == digest)
+    ok(cli("record", "set", digest[:12], "--officer", "440301999999", "--reason", "记录仪借给他人使用"))
+    assert digest in [r["digest"] for r in cli.json("search", "--officer", "440301999999")["records"]]
+    assert digest not in [r["digest"] for r in cli.json("search", "--officer", officer)["records"]]
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    linked = cli.json("case", "link", CASE, "--officer", "440301999999", "--from", "2000-01-01",
+                      "--to", "2099-12-31", "--stage", "investigate")["linked"]
+    assert linked == [digest]
+    log = cli.json("log", "--record", digest)["events"]
+    amended = [e for e in log if e["type"] == "record.amended"]
+    assert amended[0]["data"]["previous"] == {"officer": officer}
+    assert log[0]["type"] == "record.imported" and log[0]["data"]["officer"] == officer  # the original stays
+    ok(cli("rebuild-index"))
+    assert digest in [r["digest"] for r in cli.json("search", "--officer", "440301999999")["records"]]
+
+
+def test_an_amended_time_and_device_are_used_and_the_device_brings_its_officer(cli, imported):
+    photo = next(f for f in imported["files"] if f["kind"] == "photo")
+    ok(cli("device", "add", "DSJ777", "--officer", "440301777777", "--from", "2020-01-01"))
+    ok(cli("record", "set", photo["digest"], "--officer", "440301555555", "--reason", "按登记"))
+    ok(cli("record", "set", photo["digest"], "--recorded-at", "2021-05-20 16:00", "--device", "DSJ777",
+           "--reason", "相机时钟复位"))
+    [found] = cli.json("search", "--device", "DSJ777")["records"]
+    assert found["recorded_at"].startswith("2021-05-20T16:00")
+    assert found["officer"] == "440301555555"  # an officer named by the clerk stays; only a device's follows
+    nothing = cli("record", "set", photo["digest"], "--device", "DSJ777", "--reason", "again")
+    assert nothing.exit_code == 1 and "RK474" in nothing.output
+    custody = cli("log", "--record", photo["digest"], "--report").output
+    assert "amended: " in custody and "相机时钟复位" in custody
+    assert json.loads(cli("record", "set", photo["digest"], "--doc-type", "现场照片", "--reason", "补录",
+                          "--json").stdout)["previous"] == {"doc_type": None}
