@@ -600,16 +600,18 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 @click.option("--on-site", is_flag=True, help="The action took place on site.")
 @click.option("--action", help="e.g. 查封扣押, 强制拆除, 法制审核, 集体讨论.")
 @click.option("--note")
+@click.option("--transcribed-from", metavar="DIGEST",
+              help="The paper record (linked to the case) this act is typed from, which carries its date.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, until: str | None,
                officers: tuple[str, ...], on_site: bool, action: str | None, note: str | None,
-               as_json: bool) -> None:
+               transcribed_from: str | None, as_json: bool) -> None:
     """Record a stage event of a case."""
     import recordkeep as rk
 
     seq = rk.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
-                            on_site=on_site, action=action, note=note)
+                       on_site=on_site, action=action, note=note, transcribed_from=transcribed_from)
     emit({"seq": seq}) if as_json else click.echo(f"stage {rk.parse_stage(stage)} recorded (seq {seq})")
 
 
@@ -792,8 +794,9 @@ def _item_row(it: dict) -> tuple[str, ...]:
                 f"linked by {it['linked_by']} {short_time(it['linked_at'])}")
     if kind == "stage_event":
         span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
+        late = f" (entered late, {short_time(it['entered_at'])})" if it.get("entered_late") else ""
         return (span, "event", it.get("action") or "", " ".join(it["officers"]),
-                "on site" if it["on_site"] else "", it.get("note") or "", f"by {it['entered_by']}")
+                "on site" if it["on_site"] else "", it.get("note") or "", f"by {it['entered_by']}{late}")
     if kind == "decision":
         return (short_time(it["at"]), "decision", it["party"], it["penalty_kind"], it.get("amount") or "", "",
                 f"by {it['entered_by']}")

@@ -39,7 +39,8 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
 
     def build() -> list[Draft]:
         row = records.record(archive.index, digest)
-        changes = {k: v for k, v in wanted.items() if row[k] != v}
+        cited = "source" in data  # a time given again with the record that carries it is a change
+        changes = {k: v for k, v in wanted.items() if row[k] != v or (k == "recorded_at" and cited)}
         if not changes:
             raise errors.NothingToAmend("nothing to change: give --recorded-at, --device, --officer or "
                                         "--doc-type with a value the record does not already have")

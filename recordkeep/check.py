@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from . import errors, workdays
 from .archive import Archive
 from .index import dossier as rows
+from .index import keys as key_rows
 from .index import resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window
+from .refs import PENALTY_KINDS, STAGES, Window, entered_late
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -37,6 +38,7 @@ CODES = {
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 AV_KINDS = ("video", "audio")
+UNPROVEN_TIMES = ("mtime", "amended")  # a clip's time_source that is no evidence of when it was made
 
 
 # -- the rules' settings ----------------------------------------------------------------------
@@ -58,6 +60,7 @@ class Rules:
     legal_review_doc_types: tuple[str, ...] = ("法制审核意见书",)
     collective_discussion_actions: tuple[str, ...] = ("集体讨论",)
     collective_discussion_doc_types: tuple[str, ...] = ("集体讨论记录",)
+    late_entry_days: int = 3
 
     @classmethod
     def from_archive(cls, archive: Archive) -> Rules:
@@ -191,12 +194,15 @@ class CheckReport:
 # -- what the index knows of one case -----------------------------------------------------------
 @dataclass
 class CaseFacts:
-    """The rows of one case the rules look at."""
+    """The rows of one case the rules look at; ``signed``: the store signs its batches, and
+    ``reviewer_seqs`` are the stage events whose batch a ``reviewer`` key signed."""
 
     case: Row
     events: list[Row]
     decisions: list[Row]
     records: list[Row]  # linked records with their link's stage (``l_stage``)
+    signed: bool = False
+    reviewer_seqs: frozenset[int] = frozenset()
 
     @property
     def case_no(self) -> str:
@@ -204,8 +210,10 @@ class CaseFacts:
 
 
 def load_case(ix: Index, case_no: str) -> CaseFacts:
-    return CaseFacts(rows.case(ix, case_no), rows.stage_events(ix, case_no), rows.decisions(ix, case_no),
-                     rows.case_records(ix, case_no))
+    events = rows.stage_events(ix, case_no)
+    reviewers = frozenset(e["seq"] for e in events if "reviewer" in key_rows.roles_of_batch(ix, e["seq"]))
+    return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
+                     rows.case_records(ix, case_no), ix.signed, reviewers)
 
 
 def _moment(iso: str | None) -> datetime | None:
@@ -246,19 +254,38 @@ def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Fin
 @dataclass(frozen=True)
 class Review:
     """Whether a review of kind ``what`` came before a decision: ``before``, ``after``,
-    ``undated`` (only an undated document) or ``missing``."""
+    ``undated`` (only an undated document) or ``missing``; ``claims``: acts that say so but
+    are no evidence (entered late, or by a key without the reviewer role)."""
 
     what: str
     state: str
     at: str | None = None
     evidence: str | None = None
+    claims: tuple[str, ...] = ()
 
 
-def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str) -> Review:
+def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | None:
+    """Why a review act is only a claim, or None when it is evidence: an act counts when it
+    was journaled within ``late_entry_days`` of the time it claims (or is transcribed from a
+    paper record linked to the case) and, in a store that signs its batches, by a key with
+    the reviewer role."""
+    late = entered_late(ev["at"], ev["entered_at"], rules.late_entry_days)
+    linked = {r["digest"] for r in facts.records}
+    if late and ev["transcribed_from"] not in linked:
+        return (f"seq {ev['seq']} claims {_local(ev['at'], zone)} but was entered late, on "
+                f"{_local(ev['entered_at'], zone)}, with no linked paper record (--transcribed-from)")
+    if facts.signed and ev["seq"] not in facts.reviewer_seqs:
+        return f"seq {ev['seq']} was entered by a key without the reviewer role, with no linked document"
+    return None
+
+
+def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: ZoneInfo) -> Review:
     """The review of kind ``what`` (legal_review / collective_discussion) for a decision.
 
-    A review counts when dated at or before the decision; a decision dated by a bare
-    day (midnight) counts as that whole day, so a review on the same day comes before.
+    Evidence is a linked document of the review's doc types, or a review act that is not a
+    mere claim (``act_claim``). A review counts when dated at or before the decision; a
+    decision dated by a bare day (midnight) counts as that whole day, so a review on the
+    same day comes before.
     """
     actions, doc_types = rules.review_markers(what)
     decided = datetime.fromisoformat(decided_at)
@@ -266,9 +293,14 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str) -> Rev
         decided += timedelta(days=1) - timedelta(microseconds=1)
     dated: list[tuple[datetime, str, str]] = []
     undated: list[str] = []
+    claims: list[str] = []
     for ev in facts.events:
         if ev["stage"] == "decide" and _matches(ev["action"], actions) and ev["at"]:
-            dated.append((datetime.fromisoformat(ev["at"]), ev["at"], f"stage event seq {ev['seq']}"))
+            claim = act_claim(facts, rules, ev, zone)
+            if claim:
+                claims.append(claim)
+            else:
+                dated.append((datetime.fromisoformat(ev["at"]), ev["at"], f"stage event seq {ev['seq']}"))
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             label = f"{rec['doc_type']} {rec['digest'][:12]}"
@@ -280,11 +312,11 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str) -> Rev
     if before:
         return Review(what, "before", before[0][1], before[0][2])
     if undated:
-        return Review(what, "undated", None, undated[0])
+        return Review(what, "undated", None, undated[0], tuple(claims))
     if dated:
         first = min(dated)
-        return Review(what, "after", first[1], first[2])
-    return Review(what, "missing")
+        return Review(what, "after", first[1], first[2], tuple(claims))
+    return Review(what, "missing", claims=tuple(claims))
 
 
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
@@ -296,13 +328,15 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
         label = f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
         when = _local(dec["at"], zone)
         for what, zh in REVIEWS.items():
-            review = review_of(facts, rules, what, dec["at"])
+            review = review_of(facts, rules, what, dec["at"], zone)
             fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
                    f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
                    f"(--doc-type {rules.review_markers(what)[1][0]})")
             common = {"party": dec["party"], "stage": "decide",
                       "details": {"decision": {"penalty_kind": dec["penalty_kind"], "amount": dec["amount"],
-                                               "at": dec["at"]}, "review": review.state}}
+                                               "at": dec["at"]}, "review": review.state,
+                                  **({"claims": list(review.claims)} if review.claims else {})}}
+            claimed = ("; a typed act is no evidence: " + "; ".join(review.claims)) if review.claims else ""
             if review.state == "before":
                 continue
             if review.state == "undated":
@@ -315,12 +349,12 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
             elif review.state == "after":
                 out.append(Finding(what, facts.case_no,
                                    f"major decision for {dec['party']} ({label}, {when}): the {zh} is "
-                                   f"dated {_local(review.at, zone)}, after the decision ({review.evidence})",
-                                   fix, **common))
+                                   f"dated {_local(review.at, zone)}, after the decision ({review.evidence})"
+                                   + claimed, fix, **common))
             else:
                 out.append(Finding(what, facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}) has no {zh}",
-                                   fix, **common))
+                                   f"major decision for {dec['party']} ({label}, {when}) has no {zh}"
+                                   + claimed, fix, **common))
     return out
 
 
@@ -342,17 +376,22 @@ def _gaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
 
 
 def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
-    """A seizure or forced demolition has linked audio/video over its whole span (--at..--until)."""
-    clips, unmeasured = [], []
+    """A seizure or forced demolition has linked audio/video over its whole span (--at..--until).
+    A clip dated only by its file's time, or by a typed correction that names no record
+    carrying the time (``record set --source``), does not count."""
+    clips, unmeasured, unproven = [], [], []
     for rec in facts.records:
         if rec["kind"] not in AV_KINDS:
+            continue
+        if rec["time_source"] in UNPROVEN_TIMES:
+            unproven.append(rec["digest"])
             continue
         if not rec["recorded_at"] or rec["duration_ms"] is None:
             unmeasured.append(rec["digest"])
             continue
         start = datetime.fromisoformat(rec["recorded_at"])
         clips.append((start, start + timedelta(milliseconds=rec["duration_ms"]), rec["digest"]))
-    unmeasured = sorted(set(unmeasured))
+    unmeasured, unproven = sorted(set(unmeasured)), sorted(set(unproven))
     out = []
     for ev in facts.events:
         if not _matches(ev["action"], rules.av_actions) or not ev["at"]:
@@ -366,9 +405,14 @@ def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]
         span = f"{_local(ev['at'], zone)}" + (f"..{_local(ev['until'], zone)[11:]}" if ev["until"] else "")
         note = (f"; {len(unmeasured)} linked clip(s) without recorded time or duration not counted"
                 if unmeasured else "")
+        note += (f"; {len(unproven)} linked clip(s) dated only by file time or a typed correction not "
+                 "counted ('record set --recorded-at T --source DIGEST' names a record carrying the time)"
+                 if unproven else "")
         details: dict = {"action": ev["action"], "from": ev["at"], "until": ev["until"]}
         if unmeasured:
             details["unmeasured"] = unmeasured
+        if unproven:
+            details["unproven_time"] = unproven
         fix = ("link the audio/video of the action: 'case link NO --officer O --from T --to T --stage S' "
                "(or 'case link NO DIGEST... --stage S')")
         if not overlapping:

@@ -49,6 +49,14 @@ def parse_stage(text: str) -> str:
     raise errors.BadStage(f"not a stage: {text!r}")
 
 
+def entered_late(claimed_at: str | None, entered_at: str | None, days: int) -> bool:
+    """Whether an act journaled at ``entered_at`` claims a time ``claimed_at`` more than ``days``
+    days before it (both ISO 8601 with offsets)."""
+    if not claimed_at or not entered_at:
+        return False
+    return datetime.fromisoformat(entered_at) - datetime.fromisoformat(claimed_at) > timedelta(days=days)
+
+
 def parse_penalty_kind(text: str) -> str:
     """A penalty kind slug from a slug or its Chinese name."""
     value = text.strip()

@@ -14,6 +14,7 @@ from . import errors
 from .refs import DEFAULT_WINDOW, Window, parse_time
 
 FILENAME = "recordkeep.toml"
+LATE_ENTRY_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class Settings:
         """A table of the file, empty when absent."""
         value = self.raw.get(name, {})
         return value if isinstance(value, dict) else {}
+
+    @property
+    def late_entry_days(self) -> int:
+        """``[rules] late_entry_days``: an act journaled more days than this after the time it
+        claims is entered late (docs/rules.md; check.Rules validates the table)."""
+        value = self.section("rules").get("late_entry_days", LATE_ENTRY_DAYS)
+        usable = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return value if usable else LATE_ENTRY_DAYS
 
 
 def load(root: str | os.PathLike) -> Settings:

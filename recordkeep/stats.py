@@ -60,7 +60,8 @@ def _decisions(archive: Archive, bounds, rules: Rules) -> tuple[dict, dict]:
         if rules.is_major(row["penalty_kind"], row["party_kind"], row["amount"]):
             if row["case_no"] not in facts_of:
                 facts_of[row["case_no"]] = check.load_case(ix, row["case_no"])
-            reviews = {what: review_of(facts_of[row["case_no"]], rules, what, row["at"]).state
+            reviews = {what: review_of(facts_of[row["case_no"]], rules, what, row["at"],
+                                       archive.settings.zone).state
                        for what in REVIEWS}
             major.append({"case_no": row["case_no"], "party": row["party"],
                           "penalty_kind": row["penalty_kind"], "amount": row["amount"], "at": row["at"],

@@ -216,7 +216,8 @@ def test_stage_events_carry_span_officers_on_site_action_and_note(cli, case):
     assert item == {"type": "stage_event", "seq": item["seq"], "at": "2021-03-15T09:00:00.000+08:00",
                     "until": "2021-03-15T11:30:00.000+08:00",
                     "officers": ["440301123456", "440301654321"], "on_site": True, "action": "查封扣押",
-                    "note": "扣押工具一批", "entered_by": "clerk@station1"}
+                    "note": "扣押工具一批", "entered_by": "clerk@station1", "entered_at": item["entered_at"],
+                    "entered_late": True, "transcribed_from": None}  # typed years after it happened
 
 
 def test_party_show_is_the_one_household_dossier(cli, case, tmp_path):

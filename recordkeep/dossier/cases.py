@@ -66,8 +66,11 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
 
 def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = None,
               until: str | None = None, officers: list[str] | tuple[str, ...] = (),
-              on_site: bool = False, action: str | None = None, note: str | None = None) -> int:
-    """Record a stage event (an action's span, who was there, on site or not); return its seq."""
+              on_site: bool = False, action: str | None = None, note: str | None = None,
+              transcribed_from: str | None = None) -> int:
+    """Record a stage event (an action's span, who was there, on site or not); return its seq.
+    ``transcribed_from``: the paper record it is typed from, which carries its date (an act
+    entered late counts as review only with it, docs/rules.md)."""
     archive.require_intact_chain()
     slug = parse_stage(stage)
     data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
@@ -80,6 +83,8 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
         checked = validate.optional_text(value, f"the {key}", limit=limit)
         if checked:
             data[key] = checked
+    if transcribed_from is not None:
+        data["transcribed_from"] = "blake3:" + archive.resolve_digest(transcribed_from)
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)

@@ -12,7 +12,7 @@ from ..archive import Archive
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import records, resolve
-from ..refs import STAGES, bare
+from ..refs import STAGES, bare, entered_late
 from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
@@ -91,11 +91,15 @@ def case_view(archive: Archive, case_ref: str) -> dict:
     opened = records.event(ix, case["seq"])
     parties = [get_party(archive, key).as_data() for key in rows.members(ix, case_no)]
     stages: dict[str, list[dict]] = {s: [] for s in _STAGE_ORDER}
+    late_after = archive.settings.late_entry_days
     for row in rows.stage_events(ix, case_no):
         stages[row["stage"]].append({
             "type": "stage_event", "seq": row["seq"], "at": row["at"], "until": row["until"],
             "officers": json.loads(row["officers"]), "on_site": bool(row["on_site"]),
-            "action": row["action"], "note": row["note"], "entered_by": row["actor"]})
+            "action": row["action"], "note": row["note"], "entered_by": row["actor"],
+            "entered_at": row["entered_at"],
+            "entered_late": entered_late(row["at"], row["entered_at"], late_after),
+            "transcribed_from": row["transcribed_from"]})
     decisions = []
     for row in rows.decisions(ix, case_no):
         item = {"type": "decision", "seq": row["seq"], "party": row["party"],

@@ -106,10 +106,11 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
                  "VALUES (?,?,?,?,?,?)", (event.seq, digest, json.dumps(changes, ensure_ascii=False),
                                           json.dumps(d.get("previous", {}), ensure_ascii=False),
                                           d.get("reason"), d.get("source")))
-    if "recorded_at" in changes:
-        conn.execute("UPDATE records SET recorded_at = ?, recorded_utc = ?, time_source = 'amended', "
+    if "recorded_at" in changes:  # 'source': the time is carried by a cited record; 'amended': typed
+        conn.execute("UPDATE records SET recorded_at = ?, recorded_utc = ?, time_source = ?, "
                      "time_conflict = NULL WHERE digest = ?",
-                     (changes["recorded_at"], utc_key(changes["recorded_at"]), digest))
+                     (changes["recorded_at"], utc_key(changes["recorded_at"]),
+                      "source" if d.get("source") else "amended", digest))
     if "device" in changes:
         conn.execute("UPDATE records SET device = ? WHERE digest = ?", (changes["device"], digest))
     if "doc_type" in changes:

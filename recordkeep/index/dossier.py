@@ -117,10 +117,11 @@ def _case_officers(conn: Writer, case_no: str, officers: list[str], seq: int) ->
 def _case_stage(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     conn.add("INSERT INTO stage_events (seq, case_no, stage, at, at_utc, until, until_utc, officers, "
-             "on_site, action, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+             "on_site, action, note, transcribed_from) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
              (event.seq, d["case_no"], d["stage"], d.get("at"), utc_key(d.get("at")), d.get("until"),
               utc_key(d.get("until")), json.dumps(d.get("officers", []), ensure_ascii=False),
-              int(bool(d.get("on_site"))), d.get("action"), d.get("note")))
+              int(bool(d.get("on_site"))), d.get("action"), d.get("note"),
+              bare(d["transcribed_from"]) if d.get("transcribed_from") else None))
     _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
     return [("case", d["case_no"])]
 
@@ -249,9 +250,17 @@ def is_linked(ix: Index, digest: str, case_no: str, stage: str | None = None) ->
 
 
 def stage_events(ix: Index, case_no: str) -> list[Row]:
-    """A case's stage events in time order, each with the actor who entered it."""
-    return ix.conn.execute("SELECT s.*, e.actor FROM stage_events s JOIN events e ON e.seq = s.seq "
-                           "WHERE case_no = ? ORDER BY at_utc, s.seq", (case_no,)).fetchall()
+    """A case's stage events in time order, each with the actor who entered it and when
+    (``entered_at``: the journal's time, which the claimed ``at`` may precede by far)."""
+    return ix.conn.execute("SELECT s.*, e.actor, e.at AS entered_at FROM stage_events s "
+                           "JOIN events e ON e.seq = s.seq WHERE case_no = ? ORDER BY at_utc, s.seq",
+                           (case_no,)).fetchall()
+
+
+@migrations()
+def m013_stage_sources(db) -> None:
+    """A stage act transcribed from a paper record names it (``--transcribed-from``)."""
+    run_script(db, "ALTER TABLE stage_events ADD COLUMN transcribed_from TEXT;")
 
 
 def decisions(ix: Index, case_no: str) -> list[Row]:

@@ -74,6 +74,13 @@ def batch_of(ix: Index, seq: int) -> Row | None:
                            (seq, seq)).fetchone()
 
 
+def roles_of_batch(ix: Index, seq: int) -> frozenset[str]:
+    """The roles of the key that signed the batch holding event ``seq`` (empty when unsigned)."""
+    row = ix.conn.execute("SELECT k.roles FROM batches b JOIN keys k ON k.key = b.key WHERE b.first <= ? "
+                          "AND b.seal >= ? ORDER BY b.seal LIMIT 1", (seq, seq)).fetchone()
+    return frozenset(json.loads(row[0])) if row else frozenset()
+
+
 def batches_between(ix: Index, first: int, last: int) -> list[Row]:
     """The batches sealing any event from ``first`` to ``last``."""
     return ix.conn.execute("SELECT * FROM batches WHERE seal >= ? AND first <= ? ORDER BY seal",

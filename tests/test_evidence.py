@@ -1,0 +1,126 @@
+"""Evidence, not claims: a review counts before a decision when a linked document or a timely
+act by a reviewer shows it, never because an act was typed weeks later; a clip's time counts
+for AV coverage only when a record carries it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .test_check import (
+    CASE,
+    A,
+    B,
+    _pdf,
+    add_parties,
+    clips,  # noqa: F401  (the session's real clips, a fixture)
+    codes,
+    findings,
+    open_case,
+    record,
+    review_act,
+    seizure_case,
+)
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def major_decision(cli, at: str = "2021-09-24") -> None:
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", at))
+
+
+def test_a_review_act_typed_weeks_later_does_not_clear_rk502_but_an_earlier_linked_opinion_does(
+        cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
+    major_decision(cli)
+    assert "RK502" in codes(cli)
+    late = cli.json("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00",
+                    "--action", "法制审核")["seq"]
+    [finding] = findings(cli, "RK502")  # the typed act is a claim, not evidence
+    assert finding["review"] == "missing" and "entered late" in finding["message"]
+    assert any(f"seq {late}" in c for c in finding["claims"])
+    shown = cli.json("case", "show", CASE)["stages"]
+    item = next(i for s in shown for i in s["items"] if i.get("seq") == late)
+    assert item["entered_late"] and item["entered_at"] > item["at"]
+    assert "entered late" in cli("case", "show", CASE).stdout
+    opinion = _pdf(tmp_path / "法制审核意见书.pdf", "2021-09-19 02:00")  # dated before the decision
+    ok(cli("add", str(opinion), "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书"))
+    assert findings(cli, "RK502") == []
+
+
+def test_an_opinion_scanned_after_the_decision_keeps_rk502_and_a_typed_backdated_act_cannot_hide_it(cli,
+                                                                                                   tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
+    major_decision(cli)
+    scanned = _pdf(tmp_path / "法制审核意见书.pdf", "2021-10-02 02:00")
+    ok(cli("add", str(scanned), "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书"))
+    assert findings(cli, "RK502")[0]["review"] == "after"
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20", "--action", "法制审核"))
+    [finding] = findings(cli, "RK502")
+    assert finding["review"] == "after" and finding["claims"]
+
+
+def test_a_late_act_typed_from_its_linked_paper_record_counts(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    review_act(cli, tmp_path, CASE, "2021-09-20 10:00", "法制审核")
+    review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
+    major_decision(cli)
+    assert not {"RK502", "RK503"} & codes(cli)
+
+
+def test_a_paper_record_not_linked_to_the_case_does_not_make_a_late_act_count(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    elsewhere = record(cli, tmp_path, "--doc-type", "法制审核签批单")  # stored, in no case
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+           "--transcribed-from", elsewhere))
+    major_decision(cli)
+    assert "RK502" in codes(cli)
+
+
+def test_a_timely_act_counts_only_when_a_reviewer_key_signed_it(cli, tmp_path, monkeypatch):
+    from recordkeep.trust import keys
+
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    now = datetime.now().replace(microsecond=0)
+    decided = (now + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk",
+           actor="tester@test"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    for action in ("法制审核", "集体讨论"):
+        ok(cli("case", "stage", CASE, "decide", "--at", now.strftime("%Y-%m-%d %H:%M"), "--action", action,
+               actor="plain-clerk@station4"))
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    major_decision(cli, decided)
+    [finding] = findings(cli, "RK502")
+    assert "reviewer role" in finding["message"]
+    for action in ("法制审核", "集体讨论"):  # the same acts by a key with the reviewer role
+        ok(cli("case", "stage", CASE, "decide", "--at", now.strftime("%Y-%m-%d %H:%M"), "--action", action))
+    assert not {"RK502", "RK503"} & codes(cli)
+
+
+def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that_carries_it(cli, tmp_path,
+                                                                                          clips):  # noqa: F811
+    add_parties(cli)
+    seizure_case(cli, tmp_path)
+    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+               for c in clips]
+    assert codes(cli) == set()
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--reason", "时钟校正"))
+    [gap] = findings(cli, "RK505")
+    assert gap["unproven_time"] == [digests[1]] and "typed correction" in gap["message"]
+    log = record(cli, tmp_path, "--case", CASE, "--stage", "investigate",
+                 "--doc-type", "执法记录仪使用登记表")
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--source", log,
+           "--reason", "依登记表"))
+    assert codes(cli) == set()
+    assert A and B  # the seizure names two officers: RK501 stays quiet
