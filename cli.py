@@ -217,7 +217,8 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--case", "case_no", help="Link the files to this case (needs --stage).")
-@click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行.")
+@click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行, "
+              "or an act's name (告知).")
 @click.option("--party", help="Link the files to this party (key, identity number or name).")
 @click.option("--doc-type", help="Document type, e.g. 询问笔录, 现场检查笔录, 送达回证.")
 @click.option("--officer", help="Officer's certificate number (执法证号).")
@@ -587,7 +588,7 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 
 @case.command(name="stage")
 @click.argument("case_no", metavar="NO")
-@click.argument("stage", metavar="STAGE")
+@click.argument("stage", metavar="STAGE")  # a stage, or an act by name (告知): its stage, the act
 @click.option("--at", help="Start of the action, T.")
 @click.option("--until", help="End of the action, T.")
 @click.option("--officer", "officers", multiple=True, help="An officer present (repeatable).")
@@ -599,12 +600,15 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, until: str | None,
                officers: tuple[str, ...], on_site: bool, action: str | None, note: str | None,
                as_json: bool) -> None:
-    """Record a stage event of a case."""
+    """Record a stage event of a case: STAGE is a stage, or an act by name (告知 is of 审核决定)."""
     import recordkeep as rk
 
-    seq = rk.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
-                            on_site=on_site, action=action, note=note)
-    emit({"seq": seq}) if as_json else click.echo(f"stage {rk.parse_stage(stage)} recorded (seq {seq})")
+    archive = open_archive(ctx)
+    seq = rk.add_stage(archive, case_no, stage, at=at, until=until, officers=officers,
+                       on_site=on_site, action=action, note=note)
+    slug, act = rk.parse_stage_act(stage, archive.settings.acts)
+    shown = f"{slug} ({act})" if act else slug
+    emit({"seq": seq}) if as_json else click.echo(f"stage {shown} recorded (seq {seq})")
 
 
 @case.command(name="decide")
@@ -763,7 +767,9 @@ def print_case(view: dict) -> None:
                + (f"; published {short_time(c['published_at'])}" if c.get("published_at") else "")
                + (f"; closed {short_time(c['closed_at'])}" if c.get("closed_at") else ""))
     for stage in view["stages"]:
-        click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
+        acts = "  acts: " + ", ".join(stage["acts"]) if stage.get("acts") else ""
+        empty = "" if stage["items"] else "  (nothing)"
+        click.echo(f"\n  [{stage['name']} {stage['stage']}]{acts}{empty}")
         print_items(stage["items"])
 
 
@@ -779,7 +785,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--device", help="Records of this device.")
 @click.option("--since", help="Recorded at or after T.")
 @click.option("--until", help="Recorded before T (a bare date includes the day).")
-@click.option("--stage", help="Records linked at this stage.")
+@click.option("--stage", help="Records linked at this stage (an act's name means its stage).")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")

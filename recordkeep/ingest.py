@@ -644,7 +644,7 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     """``add`` with ``--case/--stage/--party``: the target checked first (and the chain, as
     for every case or party write), then the files stored, and records, links and receipt
     journaled in one append. Returns the receipt."""
-    slug = parse_stage(stage) if stage else None
+    slug = parse_stage(stage, archive.settings.acts) if stage else None
     if case_ref is not None:
         if slug is None:
             raise errors.BadStage("adding to a case needs --stage")

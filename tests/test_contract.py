@@ -307,6 +307,8 @@ CALLS = [
     Call("case stage {case2} 调查取证 --at '2021-05-02 10:00' --until '2021-05-02 10:40' --officer {o2} "
          "--officer {o1} --on-site --action 现场检查 --note 当场拍照", writes=True),
     Call("case stage {case2} 审核决定 --action 集体讨论", writes=True),
+    Call("case stage {case2} 告知 --at '2021-05-02 15:00' --officer {o2}", writes=True),  # an act: decide
+    Call("case stage {case2} 告知 --action 送达", exit=1, writes=True),   # the act and --action differ
     Call("case stage {case2} nosuchstage", exit=2, writes=True),
     Call("case stage {case2} start --at 0001-01-01", exit=1, writes=True),  # out of range
     Call("case stage {case2} serve --at '2021-05-02 10:00' --until '2021-05-02 09:00'", exit=1,
@@ -324,6 +326,7 @@ CALLS = [
     Call("case close {case2}", writes=True),
     Call("case close 坡城管罚〔2099〕1号", exit=1, writes=True),
     Call("case link {case2} {wav} --stage investigate --party P2", writes=True),
+    Call("case link {case2} {wav} --stage 询问", writes=True),          # an act means its stage
     Call("case link {case2} --officer {o2} --from 2021-03-15 --to 2021-03-15 --stage 调查取证", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-16 --to 2021-03-15 --stage start", exit=1,
          writes=True),                                                  # window ends before it starts
@@ -343,6 +346,7 @@ CALLS = [
     Call("search 张三"),
     Call("search 坡头区 --kind video --since 2021-03-01"),
     Call("search --case {case_folded} --stage 调查取证"),
+    Call("search --case {case} --stage 现场检查"),
     Call("search --party P1"),
     Call("search --officer {o1} --device DSJ001 --since '2021-03-15 08:00' --until 2021-03-15"),
     Call("search --important"),

@@ -39,6 +39,11 @@ def _sort_key(item: dict) -> tuple:
     return (moment == "", moment, item.get("seq", 0))
 
 
+def _acts(items: list[dict]) -> list[str]:
+    """The acts done in a stage (its events' actions: 告知, 法制审核), each once, in time order."""
+    return list(dict.fromkeys(it["action"] for it in items if it["type"] == "stage_event" and it["action"]))
+
+
 def _linked(found: list) -> list[dict]:
     return [{"type": "record", **record_summary(row), "case_no": row["l_case"] or None,
              "stage": row["l_stage"] or None, "party": row["l_party"] or None,
@@ -46,7 +51,8 @@ def _linked(found: list) -> list[dict]:
 
 
 def case_view(archive: Archive, case_ref: str) -> dict:
-    """The full-process record of one case: per stage, in time order, records and events."""
+    """The full-process record of one case: per stage, in time order, records and events, and
+    the acts done in it."""
     ix = archive.index
     case_no = resolve.case(ix, case_ref)
     case = rows.case(ix, case_no)
@@ -76,8 +82,8 @@ def case_view(archive: Archive, case_ref: str) -> dict:
                  "opened_at": case["opened_at"], "opened_by": opened["actor"],
                  "published_at": case["published_at"], "closed_at": case["closed_at"],
                  "parties": parties, "officers": rows.officers_of_case(ix, case_no)},
-        "stages": [{"stage": s, "name": STAGES[s], "items": sorted(stages[s], key=_sort_key)}
-                   for s in _STAGE_ORDER],
+        "stages": [{"stage": s, "name": STAGES[s], "acts": _acts(items), "items": items}
+                   for s, items in ((s, sorted(stages[s], key=_sort_key)) for s in _STAGE_ORDER)],
         "decisions": decisions,
     }
 
