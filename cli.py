@@ -732,6 +732,12 @@ def short_time(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
 
 
+def recorded_time(record: dict) -> str:
+    """A record's recorded time for people; one known only from the file's time says so."""
+    shown = short_time(record.get("recorded_at"))
+    return f"{shown} (file time)" if record.get("time_source") == "mtime" else shown
+
+
 def print_items(items: list[dict]) -> None:
     rows = []
     for it in items:
@@ -739,7 +745,7 @@ def print_items(items: list[dict]) -> None:
         if kind == "record":
             extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
                       else f"{it['pages']}p" if it.get("pages") else "")
-            rows.append((short_time(it.get("recorded_at")), it["kind"], it["digest"][:12],
+            rows.append((recorded_time(it), it["kind"], it["digest"][:12],
                          it.get("officer") or "", extent, it.get("doc_type") or it.get("name") or "",
                          f"linked by {it['linked_by']} {short_time(it['linked_at'])}"))
         elif kind == "stage_event":
@@ -806,7 +812,7 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
     if as_json:
         emit(result)
         return
-    rows = [(short_time(r.get("recorded_at")), r["kind"], r["digest"][:12], r.get("officer") or "",
+    rows = [(recorded_time(r), r["kind"], r["digest"][:12], r.get("officer") or "",
              r.get("device") or "", " ".join(r.get("cases", [])), " ".join(r.get("parties", [])),
              r.get("doc_type") or r.get("name") or "") for r in result["records"]]
     if rows:

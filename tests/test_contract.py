@@ -13,6 +13,7 @@ CLI has an invocation here, so a new command without a contract test fails.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -214,6 +215,15 @@ def new_scan(store: Path, refs: dict, tmp: Path) -> None:
     write_scan(tmp / "送达回证.pdf", f"Proof of service\n{tmp.name}")
 
 
+def recorder_card(store: Path, refs: dict, tmp: Path) -> None:
+    """A card with a clip named by device and time only, and a clip only its file time dates."""
+    card = tmp / "card"
+    card.mkdir()
+    for name in ("DSJ003_20210520160000_0001.MP4", "现场录像.mp4"):
+        make_dump._run_ffmpeg(make_dump._av_clip(card / name, tags={"comment": name}))
+    os.utime(card / "现场录像.mp4", (1621497600, 1621497600))  # 2021-05-20 16:00 in Shanghai
+
+
 @dataclass(frozen=True)
 class Call:
     """One invocation: the words after ``recordkeep --store S --actor A`` (``{ref}`` are
@@ -263,6 +273,7 @@ CALLS = [
     Call("import {dump}", writes=True),
     Call("import {dump} --device DSJ001 --officer {o1} --no-readback", writes=True),
     Call("import {dump} --dry-run"),
+    Call("import {tmp}/card", writes=True, prepare=(recorder_card,)),   # device+time name; file time
     Call("import {tmp}/no-such-card", exit=1, writes=True),
     Call("import ''", exit=2, writes=True),                            # "$CARD" unset: not '.'
     # officers and devices

@@ -20,7 +20,8 @@ _STAGE_ORDER = list(STAGES)
 def record_summary(row) -> dict:
     """A record as the views and search show it."""
     data = {"digest": row["digest"], "kind": row["kind"], "size": row["size"],
-            "recorded_at": row["recorded_at"], "officer": row["officer"], "device": row["device"],
+            "recorded_at": row["recorded_at"], "time_source": row["time_source"],
+            "officer": row["officer"], "device": row["device"],
             "doc_type": row["doc_type"], "name": row["name"], "important": bool(row["important"]),
             "first_seen_at": row["first_at"]}
     if row["duration_ms"] is not None:
