@@ -223,7 +223,8 @@ def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--case", "case_no", help="Link the files to this case (needs --stage).")
-@click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行.")
+@click.option("--stage", help="start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行, "
+              "or an act's name (告知).")
 @click.option("--party", help="Link the files to this party (key, identity number or name).")
 @click.option("--doc-type", help="Document type, e.g. 询问笔录, 现场检查笔录, 送达回证.")
 @click.option("--officer", help="Officer's certificate number (执法证号).")
@@ -593,7 +594,7 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 
 @case.command(name="stage")
 @click.argument("case_no", metavar="NO")
-@click.argument("stage", metavar="STAGE")
+@click.argument("stage", metavar="STAGE")  # a stage, or an act by name (告知): its stage, the act
 @click.option("--at", help="Start of the action, T.")
 @click.option("--until", help="End of the action, T.")
 @click.option("--officer", "officers", multiple=True, help="An officer present (repeatable).")
@@ -607,12 +608,15 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, until: str | None,
                officers: tuple[str, ...], on_site: bool, action: str | None, note: str | None,
                transcribed_from: str | None, as_json: bool) -> None:
-    """Record a stage event of a case."""
+    """Record a stage event of a case: STAGE is a stage, or an act by name (告知 is of 审核决定)."""
     import recordkeep as rk
 
-    seq = rk.add_stage(open_archive(ctx), case_no, stage, at=at, until=until, officers=officers,
+    archive = open_archive(ctx)
+    seq = rk.add_stage(archive, case_no, stage, at=at, until=until, officers=officers,
                        on_site=on_site, action=action, note=note, transcribed_from=transcribed_from)
-    emit({"seq": seq}) if as_json else click.echo(f"stage {rk.parse_stage(stage)} recorded (seq {seq})")
+    slug, act = rk.parse_stage_act(stage, archive.settings.acts)
+    shown = f"{slug} ({act})" if act else slug
+    emit({"seq": seq}) if as_json else click.echo(f"stage {shown} recorded (seq {seq})")
 
 
 @case.command(name="decide")
@@ -770,6 +774,12 @@ def short_time(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
 
 
+def recorded_time(record: dict) -> str:
+    """A record's recorded time for people; one known only from the file's time says so."""
+    shown = short_time(record.get("recorded_at"))
+    return f"{shown} (file time)" if record.get("time_source") == "mtime" else shown
+
+
 def print_items(items: list[dict]) -> None:
     rows = []
     for it in items:
@@ -789,7 +799,7 @@ def _item_row(it: dict) -> tuple[str, ...]:
     if kind == "record":
         extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
                   else f"{it['pages']}p" if it.get("pages") else "")
-        return (short_time(it.get("recorded_at")), it["kind"], it["digest"][:12], it.get("officer") or "",
+        return (recorded_time(it), it["kind"], it["digest"][:12], it.get("officer") or "",
                 extent, it.get("doc_type") or it.get("name") or "",
                 f"linked by {it['linked_by']} {short_time(it['linked_at'])}")
     if kind == "stage_event":
@@ -817,7 +827,9 @@ def print_case(view: dict) -> None:
         v = c["voided"]
         click.echo(f"  VOIDED: its opening was voided at seq {v['seq']} by {v['by']}: {v['reason']}")
     for stage in view["stages"]:
-        click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
+        acts = "  acts: " + ", ".join(stage["acts"]) if stage.get("acts") else ""
+        empty = "" if stage["items"] else "  (nothing)"
+        click.echo(f"\n  [{stage['name']} {stage['stage']}]{acts}{empty}")
         print_items(stage["items"])
 
 
@@ -868,7 +880,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--device", help="Records of this device.")
 @click.option("--since", help="Recorded at or after T.")
 @click.option("--until", help="Recorded before T (a bare date includes the day).")
-@click.option("--stage", help="Records linked at this stage.")
+@click.option("--stage", help="Records linked at this stage (an act's name means its stage).")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
@@ -889,7 +901,7 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
     if as_json:
         emit(result)
         return
-    rows = [(short_time(r.get("recorded_at")), r["kind"], r["digest"][:12], r.get("officer") or "",
+    rows = [(recorded_time(r), r["kind"], r["digest"][:12], r.get("officer") or "",
              r.get("device") or "", " ".join(r.get("cases", [])), " ".join(r.get("parties", [])),
              r.get("doc_type") or r.get("name") or "") for r in result["records"]]
     if rows:

@@ -56,6 +56,7 @@ _NAMES = {
     "export_bag": "export.bagit",
     "check_bag": "export.bagcheck",
     "parse_stage": "refs",
+    "parse_stage_act": "refs",
 }
 
 #: public module name -> the module (old flat names kept as aliases of their new homes)

@@ -563,7 +563,8 @@ class BadStage(MalformedInput):
     """Not a stage."""
 
     code = "RK406"
-    hint = "a stage is start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行"
+    hint = ("a stage is start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行, or the name of an "
+            "act in it (立案, 现场检查, 告知, 送达, ...: docs/rules.md, [acts] in recordkeep.toml)")
 
 
 class BadPenaltyKind(MalformedInput):

@@ -37,6 +37,9 @@ COPIES_IN_FLIGHT = 8
 COMMIT_EVERY_FILES = 64
 COMMIT_EVERY_SECONDS = 5.0
 TIME_CONFLICT_SECONDS = 60
+#: Clips, dated by their file's time when nothing else dates them; never a photo or a document,
+#: most often a scan, whose file time is when it was scanned, not when the paper was written.
+FILE_TIMED_KINDS = ("video", "audio")
 
 
 def path_fields(path: bytes) -> dict[str, str]:
@@ -66,7 +69,7 @@ class Outcome:
     readback: str = "skipped"  # equal | skipped | mismatch
     code: str | None = None
     reason: str | None = None
-    mtime: str | None = None
+    mtime: str | None = None  # the source file's modification time, in or out of the store's window
     damage: str | None = None  # why the stored file's media is damaged (its bytes are kept)
 
     @property
@@ -361,14 +364,18 @@ class _Batch:
         return outcome
 
     def _mtime(self, st: os.stat_result) -> str | None:
-        """The file's modification time, when it lies in the store's window of times."""
+        """The file's modification time in the store's zone (None when no date can show it)."""
         try:
             moment = datetime.fromtimestamp(st.st_mtime_ns / 1e9, self.archive.settings.zone)
         except (OverflowError, OSError, ValueError):
             return None
-        text = moment.isoformat(timespec="milliseconds")
+        return moment.isoformat(timespec="milliseconds")
+
+    def _source(self, outcome: Outcome) -> dict:
+        """Where the bytes were seen: the path, and the file's time when it lies in the window."""
         settings = self.archive.settings
-        return text if in_window(text, settings.zone, settings.window) else None
+        mtime = outcome.mtime if in_window(outcome.mtime, settings.zone, settings.window) else None
+        return {**path_fields(outcome.path), "mtime": mtime}
 
     def _buffer(self) -> AlignedBuffer:
         """This copier thread's own read buffer (freed with the thread)."""
@@ -457,7 +464,7 @@ class _Batch:
     def _seen_data(self, outcome: Outcome) -> dict:
         """A sighting: which batch saw the bytes, where, and what the clerk said they are."""
         data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
-                "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
+                "source": self._source(outcome)}
         if self.options.doc_type:
             data["doc_type"] = self.options.doc_type
         return data
@@ -466,11 +473,11 @@ class _Batch:
         name = naming.parse_name(os.fsdecode(os.path.basename(outcome.path)),
                                  patterns=self.patterns, timezone=self.zone_name)
         data = {"digest": "blake3:" + outcome.digest, "size": outcome.size, "kind": facts.kind,
-                "batch": self.receipt.batch, "media": facts.to_data(),
-                "source": {**path_fields(outcome.path), "mtime": outcome.mtime}}
+                "batch": self.receipt.batch, "media": facts.to_data(), "source": self._source(outcome)}
         if name is not None:
             data["name"] = name.to_data()
-        data.update(_when(facts, name, self.archive.settings.zone, self.archive.settings.window))
+        file_time = outcome.mtime if facts.kind in FILE_TIMED_KINDS else None
+        data.update(_when(facts, name, file_time, self.archive.settings.zone, self.archive.settings.window))
         data.update(_who(self.options, facts, name))
         if "officer" not in data and data.get("device"):
             assigned = people.officer_of_device(self.archive.index, data["device"], data.get("recorded_at"))
@@ -523,15 +530,23 @@ def _damage(probe_status: str | None, probe_error: str | None) -> str | None:
     return None
 
 
-def _when(facts: media.MediaFacts, name: naming.NameFacts | None, zone, window: Window) -> dict:
+def _when(facts: media.MediaFacts, name: naming.NameFacts | None, file_time: str | None, zone,
+          window: Window) -> dict:
     """Recorded time: embedded metadata wins over the file name; a disagreement is kept. A
     time outside the store's window (a clock never set, a name typed wrong) is ignored, and
-    the record says so (``time_ignored``)."""
+    the record says so (``time_ignored``). With neither, ``file_time`` (the file's
+    modification time, given for clips only) dates the record, marked
+    ``time_source: "mtime"``; it too is ignored outside the window."""
     found = {"metadata": facts.recorded_at, "name": name.started_at if name else None}
     usable = {k: v if in_window(v, zone, window) else None for k, v in found.items()}
     ignored = [{"source": k, "value": v, "why": f"outside {window}"} for k, v in found.items()
                if v and not usable[k]]
     data = _chosen_time(usable["metadata"], usable["name"])
+    if not data and file_time:
+        if in_window(file_time, zone, window):
+            data = {"recorded_at": file_time, "time_source": "mtime"}
+        else:
+            ignored.append({"source": "mtime", "value": file_time, "why": f"outside {window}"})
     if ignored:
         data["time_ignored"] = ignored
     return data
@@ -644,7 +659,7 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     """``add`` with ``--case/--stage/--party``: the target checked first (and the chain, as
     for every case or party write), then the files stored, and records, links and receipt
     journaled in one append. Returns the receipt."""
-    slug = parse_stage(stage) if stage else None
+    slug = parse_stage(stage, archive.settings.acts) if stage else None
     if case_ref is not None:
         if slug is None:
             raise errors.BadStage("adding to a case needs --stage")

@@ -21,7 +21,7 @@ def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: s
          party: str | None = None, via: dict | None = None) -> list[str]:
     """Link records to a case (and stage, and optionally a party), or to a party alone."""
     archive.require_intact_chain()
-    slug = parse_stage(stage) if stage else None
+    slug = parse_stage(stage, archive.settings.acts) if stage else None
     if case_ref is not None and slug is None:
         raise errors.BadStage("a link to a case needs --stage")
     resolved = sorted({archive.resolve_digest(d) for d in digests})
@@ -70,7 +70,7 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
 def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | None = None) -> list[str]:
     """Remove links of records to a case (journaled; the records themselves stay)."""
     archive.require_intact_chain()
-    slug = parse_stage(stage) if stage else None
+    slug = parse_stage(stage, archive.settings.acts) if stage else None
     resolved = sorted({archive.resolve_digest(d) for d in digests})
 
     def build() -> list[Draft]:

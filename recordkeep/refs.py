@@ -1,4 +1,4 @@
-"""Shared words, no I/O: stages, penalty kinds, record kinds, case numbers, digests,
+"""Shared words, no I/O: stages and their acts, penalty kinds, record kinds, case numbers, digests,
 officers and devices as clerks type them, and times.
 
 Times as clerks type them: ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM[:SS]`` in the store's
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,15 @@ from zoneinfo import ZoneInfo
 from . import errors
 
 STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
+#: The acts inside the stages, by the names clerks use, and the stage of each (docs/rules.md);
+#: ``[acts]`` in recordkeep.toml adds more (``settings.Settings.acts``).
+ACTS = {
+    "立案": "start",
+    "现场检查": "investigate", "询问": "investigate", "查封": "investigate", "扣押": "investigate",
+    "抽样取证": "investigate",
+    "告知": "decide", "听证": "decide", "法制审核": "decide", "集体讨论": "decide", "决定": "decide",
+    "送达": "serve", "公示": "serve", "执行": "serve", "强制拆除": "serve", "结案": "serve",
+}
 PENALTY_KINDS = {"warning": "警告", "fine": "罚款", "confiscate": "没收", "suspend": "责令停产停业",
                  "revoke": "吊销许可证", "other": "其他"}
 KINDS = ("video", "audio", "photo", "document", "other")
@@ -38,15 +48,32 @@ _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
 
 
 # -- stages, kinds, amounts, case numbers -------------------------------------------------
-def parse_stage(text: str) -> str:
-    """A stage slug from a slug or its Chinese name."""
+def stage_slug(text: str) -> str | None:
+    """The slug of a stage named by its slug or its Chinese name (surrounding space ignored),
+    else None; act names are not stages here."""
     value = text.strip()
-    if value in STAGES:
-        return value
     for slug, zh in STAGES.items():
-        if value == zh:
+        if value in (slug, zh):
             return slug
-    raise errors.BadStage(f"not a stage: {text!r}")
+    return None
+
+
+def parse_stage_act(text: str, acts: Mapping[str, str] = ACTS) -> tuple[str, str | None]:
+    """(stage slug, act) for what a clerk typed where a stage goes: a stage by its slug or
+    Chinese name gives no act; an act's name (one of ``acts``) gives its stage and itself.
+    BadStage when it is neither."""
+    slug = stage_slug(text)
+    if slug is not None:
+        return slug, None
+    value = text.strip()
+    if value in acts:
+        return acts[value], value
+    raise errors.BadStage(f"not a stage or an act: {text!r}")
+
+
+def parse_stage(text: str, acts: Mapping[str, str] = ACTS) -> str:
+    """A stage slug from a slug, its Chinese name, or the name of one of its acts."""
+    return parse_stage_act(text, acts)[0]
 
 
 def entered_late(claimed_at: str | None, entered_at: str | None, days: int) -> bool:

@@ -1,7 +1,8 @@
 """Retention: which records may be disposed of, legal holds, and disposal itself.
 
 A record is either *ordinary*, kept at least ``[retention] ordinary_months``
-(default 6) from its recorded time (its first import when it carries none), or
+(default 6) from its recorded time (its first import when it carries none, or only its
+file's modification time: a time that weak never shortens the keeping), or
 *permanent*: marked important on the camera, linked to a case or a party, or
 kept by a clerk (``keep``). A *hold* on records, a case or a party stops
 disposal of the records it covers (a case's or party's hold covers the records
@@ -86,11 +87,13 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def _keep_until(row, months: int, archive: Archive) -> datetime:
-    """When an ordinary record's retention ends; the last instant of year 9999 when that
+    """When an ordinary record's retention ends, counted from its recorded time, else (undated,
+    or dated only by its file time) its first import; the last instant of year 9999 when that
     lies beyond (a hand-made time near the end of the calendar)."""
     zone = archive.settings.zone
+    dated = row["recorded_at"] if row["time_source"] != "mtime" else None
     try:
-        start = datetime.fromisoformat(row["recorded_at"] or row["first_at"])
+        start = datetime.fromisoformat(dated or row["first_at"])
         return add_months(start.astimezone(zone), months)
     except (ValueError, OverflowError):
         return datetime.max.replace(tzinfo=zone)

@@ -70,7 +70,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
         device=validate.text(q.device, "the device") if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
         until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,
-        stage=parse_stage(q.stage) if q.stage else None,
+        stage=parse_stage(q.stage, settings.acts) if q.stage else None,
         kind=parse_kind(q.kind) if q.kind is not None else None,
         important=q.important, unlinked=q.unlinked)
 

@@ -1,17 +1,19 @@
-"""recordkeep.toml: the store's id, timezone, naming patterns and thresholds."""
+"""recordkeep.toml: the store's id, timezone, window of times, acts, naming patterns and
+thresholds."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import errors
-from .refs import DEFAULT_WINDOW, Window, parse_time
+from . import errors, validate
+from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, stage_slug
 
 FILENAME = "recordkeep.toml"
 LATE_ENTRY_DAYS = 3
@@ -25,6 +27,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     raw: dict = field(default_factory=dict)
     window: Window = DEFAULT_WINDOW
+    acts: Mapping[str, str] = field(default_factory=lambda: dict(ACTS))  # act name -> stage slug
 
     @property
     def zone(self) -> ZoneInfo:
@@ -60,7 +63,7 @@ def load(root: str | os.PathLike) -> Settings:
     if not isinstance(store_id, str) or not store_id:
         raise errors.ConfigError("recordkeep.toml has no [store] id", path=path)
     check_timezone(tz, path)
-    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path))
+    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path))
 
 
 def check_timezone(name: object, path: str | os.PathLike | None = None) -> str:
@@ -97,6 +100,32 @@ def _window(limits: object, path: Path) -> Window:
     return Window(bounds["earliest"], bounds["latest"])
 
 
+def _acts(table: object, path: Path) -> dict[str, str]:
+    """The acts of docs/rules.md and those ``[acts]`` adds (``"责令改正" = "investigate"``: an
+    act's name, a stage by slug or Chinese name). ConfigError for a stage that is none of the four, a
+    name that is a stage's own, or a listed act moved to another stage."""
+    if not isinstance(table, dict):
+        raise errors.ConfigError('[acts] must be a table of "act" = "stage" ("责令改正" = "investigate")',
+                                 path=path)
+    acts = dict(ACTS)
+    for key, value in table.items():
+        try:
+            name = validate.required_text(key, f"the act name {key!r}")
+        except errors.InputError as exc:
+            raise errors.ConfigError(f"[acts]: {exc.message}", path=path) from exc
+        slug = stage_slug(value) if isinstance(value, str) else None
+        if slug is None:
+            raise errors.ConfigError(f"[acts] {name}: {value!r} is not a stage; a stage is "
+                                     + "|".join(STAGES) + " or " + "|".join(STAGES.values()), path=path)
+        if stage_slug(name) is not None:
+            raise errors.ConfigError(f"[acts] {name}: an act may not bear a stage's name", path=path)
+        if acts.get(name, slug) != slug:
+            raise errors.ConfigError(f"[acts] {name}: an act of {acts[name]} ({STAGES[acts[name]]}) "
+                                     "already; [acts] adds acts, it does not move them", path=path)
+        acts[name] = slug
+    return acts
+
+
 def initial_text(timezone: str, store_id: str | None = None) -> str:
     """The recordkeep.toml written by ``init``: a fresh store id (unless given) and the timezone."""
     return (
@@ -117,6 +146,9 @@ def initial_text(timezone: str, store_id: str | None = None) -> str:
         '# major_fine_organisation = "100000" # yuan\n'
         "# major_fine_inclusive = true        # at or above (以上); false: strictly above\n"
         "# publish_within_workdays = 7\n"
+        "\n"
+        "# [acts]  # acts typed by name where a stage goes, beside those of docs/rules.md\n"
+        '# "责令改正" = "investigate"  # names quoted: TOML\'s bare keys are ASCII\n'
         "\n"
         "# [limits]  # the times accepted from flags, names and metadata\n"
         '# earliest = "1970-01-01"\n'

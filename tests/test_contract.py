@@ -13,6 +13,7 @@ CLI has an invocation here, so a new command without a contract test fails.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -216,6 +217,15 @@ def new_scan(store: Path, refs: dict, tmp: Path) -> None:
     write_scan(tmp / "送达回证.pdf", f"Proof of service\n{tmp.name}")
 
 
+def recorder_card(store: Path, refs: dict, tmp: Path) -> None:
+    """A card with a clip named by device and time only, and a clip only its file time dates."""
+    card = tmp / "card"
+    card.mkdir()
+    for name in ("DSJ003_20210520160000_0001.MP4", "现场录像.mp4"):
+        make_dump._run_ffmpeg(make_dump._av_clip(card / name, tags={"comment": name}))
+    os.utime(card / "现场录像.mp4", (1621497600, 1621497600))  # 2021-05-20 16:00 in Shanghai
+
+
 @dataclass(frozen=True)
 class Call:
     """One invocation: the words after ``recordkeep --store S --actor A`` (``{ref}`` are
@@ -265,6 +275,7 @@ CALLS = [
     Call("import {dump}", writes=True),
     Call("import {dump} --device DSJ001 --officer {o1} --no-readback", writes=True),
     Call("import {dump} --dry-run"),
+    Call("import {tmp}/card", writes=True, prepare=(recorder_card,)),   # device+time name; file time
     Call("import {tmp}/no-such-card", exit=1, writes=True),
     Call("import ''", exit=2, writes=True),                            # "$CARD" unset: not '.'
     # officers and devices
@@ -309,6 +320,8 @@ CALLS = [
     Call("case stage {case2} 调查取证 --at '2021-05-02 10:00' --until '2021-05-02 10:40' --officer {o2} "
          "--officer {o1} --on-site --action 现场检查 --note 当场拍照", writes=True),
     Call("case stage {case2} 审核决定 --action 集体讨论", writes=True),
+    Call("case stage {case2} 告知 --at '2021-05-02 15:00' --officer {o2}", writes=True),  # an act: decide
+    Call("case stage {case2} 告知 --action 送达", exit=1, writes=True),   # the act and --action differ
     Call("case stage {case2} nosuchstage", exit=2, writes=True),
     Call("case stage {case2} start --at 0001-01-01", exit=1, writes=True),  # out of range
     Call("case stage {case2} serve --at '2021-05-02 10:00' --until '2021-05-02 09:00'", exit=1,
@@ -341,6 +354,7 @@ CALLS = [
     Call("record set 0000000000 --officer {o1} --reason x", exit=1, writes=True),
     Call("record set {video} --recorded-at notadate --reason x", exit=2, writes=True),
     Call("case link {case2} {wav} --stage investigate --party P2", writes=True),
+    Call("case link {case2} {wav} --stage 询问", writes=True),          # an act means its stage
     Call("case link {case2} --officer {o2} --from 2021-03-15 --to 2021-03-15 --stage 调查取证", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-16 --to 2021-03-15 --stage start", exit=1,
          writes=True),                                                  # window ends before it starts
@@ -360,6 +374,7 @@ CALLS = [
     Call("search 张三"),
     Call("search 坡头区 --kind video --since 2021-03-01"),
     Call("search --case {case_folded} --stage 调查取证"),
+    Call("search --case {case} --stage 现场检查"),
     Call("search --party P1"),
     Call("search --officer {o1} --device DSJ001 --since '2021-03-15 08:00' --until 2021-03-15"),
     Call("search --important"),

@@ -78,12 +78,14 @@ def test_a_read_with_a_time_outside_the_window_is_one_clear_error(case_store, ar
 
 def test_a_file_named_with_year_1_is_stored_its_time_ignored_and_the_store_keeps_working(cli, tmp_path):
     dump = tmp_path / "dump"
-    file_named(dump, f"DSJ001_{OFFICER}_00010101000000_0001.MP4")
-    file_named(dump, f"DSJ001_{OFFICER}_99991231235959_0002.MP4")
+    file_time = 1615766400  # 2021-03-15 08:00 in Shanghai: the clip is dated by it instead, marked
+    for name in (f"DSJ001_{OFFICER}_00010101000000_0001.MP4", f"DSJ001_{OFFICER}_99991231235959_0002.MP4"):
+        os.utime(file_named(dump, name), (file_time, file_time))
     receipt = cli.json("import", str(dump))
     assert receipt["stored"] == 2 and receipt["not_stored"] == 0
     found = cli.json("search")["records"]
-    assert [r["recorded_at"] for r in found] == [None, None]
+    assert [(r["recorded_at"], r["time_source"]) for r in found] == [
+        ("2021-03-15T08:00:00.000+08:00", "mtime")] * 2
     for args in (("rebuild-index",), ("retention", "due", "--as-of", "2099-12-31"), ("stats",),
                  ("verify",), ("log",), ("check",)):
         result = cli(*args)

@@ -20,8 +20,37 @@ DSJ_NAME = "DSJA8K01_310123456_20210315083005_0003_IMP.MP4"
 
 # default patterns -----------------------------------------------------------
 
-def test_the_defaults_are_the_dsj_and_axon_conventions_in_that_order():
-    assert [p.name for p in DEFAULT_PATTERNS] == ["dsj", "axon"]
+def test_the_defaults_are_the_dsj_device_time_and_axon_conventions_in_that_order():
+    assert [p.name for p in DEFAULT_PATTERNS] == ["dsj", "dsj_device_time", "axon"]
+
+
+def test_a_recorder_name_with_device_and_time_but_no_officer_gives_device_time_and_sequence():
+    facts = parse_name("DSJ003_20210520160000_0001.MP4")
+    assert facts == NameFacts(pattern="dsj_device_time", device="DSJ003",
+                              started_at="2021-05-20T16:00:00.000+08:00", seq=1)
+    assert facts.officer is None
+
+
+@pytest.mark.parametrize("name, device", [
+    ("ZF0012_20210520160000_0002_IMP.MP4", "ZF0012"),
+    ("zfy7_20210520160000.mp4", "zfy7"),           # lower case from a FAT card; no sequence
+    ("DSJ_20210520160000_000001.WAV", "DSJ"),
+])
+def test_every_recorder_prefix_is_read_in_either_case_with_or_without_a_sequence(name, device):
+    facts = parse_name(name)
+    assert facts is not None and facts.pattern == "dsj_device_time"
+    assert facts.device == device and facts.started_at == "2021-05-20T16:00:00.000+08:00"
+
+
+@pytest.mark.parametrize("name", ["IMG_20210520160000_0001.JPG", "VID_20210520160000.mp4",
+                                  "DSJ003_2021052016000_0001.MP4", "DSJ003-20210520160000_0001.MP4"])
+def test_a_device_and_time_name_is_read_only_for_a_recorder_prefix_and_fourteen_digits(name):
+    assert parse_name(name) is None
+
+
+def test_a_name_with_an_officer_is_still_read_by_the_dsj_convention():
+    facts = parse_name("DSJ003_440804003_20210520160000_0001.MP4")
+    assert facts is not None and facts.pattern == "dsj" and facts.officer == "440804003"
 
 
 def test_a_dsj_name_gives_device_officer_local_start_sequence_and_importance():

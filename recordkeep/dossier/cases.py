@@ -11,7 +11,15 @@ from .. import errors, validate
 from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
-from ..refs import MONEY_KINDS, check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage
+from ..refs import (
+    MONEY_KINDS,
+    STAGES,
+    check_officer,
+    fold_case_no,
+    parse_amount,
+    parse_penalty_kind,
+    parse_stage_act,
+)
 from ..store.journal import Draft
 from .corrections import require_open
 from .parties import resolve_party
@@ -69,10 +77,12 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
               on_site: bool = False, action: str | None = None, note: str | None = None,
               transcribed_from: str | None = None) -> int:
     """Record a stage event (an action's span, who was there, on site or not); return its seq.
-    ``transcribed_from``: the paper record it is typed from, which carries its date (an act
-    entered late counts as review only with it, docs/rules.md)."""
+    ``stage`` may name an act (告知): the event is then of the act's stage, with the act as its
+    action; an ``action`` that says otherwise is refused (InvalidValue). ``transcribed_from``:
+    the paper record it is typed from, which carries its date (an act entered late counts as
+    review only with it, docs/rules.md)."""
     archive.require_intact_chain()
-    slug = parse_stage(stage)
+    slug, act = parse_stage_act(stage, archive.settings.acts)
     data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
                   "at": _time(archive, at)}
     if until:
@@ -83,6 +93,13 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
         checked = validate.optional_text(value, f"the {key}", limit=limit)
         if checked:
             data[key] = checked
+    if act is not None:
+        if data.get("action", act) != act:
+            raise errors.InvalidValue(f"{act} is an act of its own: --action {data['action']} says another",
+                                      hint=f"give one act: 'case stage NO {act}', or the stage with the "
+                                      f"action ('case stage NO {STAGES[slug]} --action {data['action']}'); "
+                                      "detail goes in --note")
+        data["action"] = act
     if transcribed_from is not None:
         data["transcribed_from"] = "blake3:" + archive.resolve_digest(transcribed_from)
 

@@ -21,7 +21,8 @@ _STAGE_ORDER = list(STAGES)
 def record_summary(row) -> dict:
     """A record as the views and search show it."""
     data = {"digest": row["digest"], "kind": row["kind"], "size": row["size"],
-            "recorded_at": row["recorded_at"], "officer": row["officer"], "device": row["device"],
+            "recorded_at": row["recorded_at"], "time_source": row["time_source"],
+            "officer": row["officer"], "device": row["device"],
             "doc_type": row["doc_type"], "name": row["name"], "important": bool(row["important"]),
             "first_seen_at": row["first_at"]}
     if row["duration_ms"] is not None:
@@ -38,6 +39,12 @@ def record_summary(row) -> dict:
 def _sort_key(item: dict) -> tuple:
     moment = item.get("recorded_at") or item.get("at") or ""
     return (moment == "", moment, item.get("seq", 0))
+
+
+def _acts(items: list[dict]) -> list[str]:
+    """The acts done in a stage (its events' actions: 告知, 法制审核), each once, in time order."""
+    return list(dict.fromkeys(it["action"] for it in items
+                              if it["type"] == "stage_event" and it["action"] and not it.get("voided")))
 
 
 def _linked(found: list) -> list[dict]:
@@ -84,7 +91,8 @@ def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]])
 
 
 def case_view(archive: Archive, case_ref: str) -> dict:
-    """The full-process record of one case: per stage, in time order, records and events."""
+    """The full-process record of one case: per stage, in time order, records and events, and
+    the acts done in it."""
     ix = archive.index
     case_no = resolve.case(ix, case_ref)
     case = rows.case(ix, case_no)
@@ -120,8 +128,8 @@ def case_view(archive: Archive, case_ref: str) -> dict:
                  "opened_at": case["opened_at"], "opened_by": opened["actor"],
                  "published_at": case["published_at"], "closed_at": case["closed_at"],
                  "parties": parties, "officers": rows.officers_of_case(ix, case_no)},
-        "stages": [{"stage": s, "name": STAGES[s], "items": sorted(stages[s], key=_sort_key)}
-                   for s in _STAGE_ORDER],
+        "stages": [{"stage": s, "name": STAGES[s], "acts": _acts(items), "items": items}
+                   for s, items in ((s, sorted(stages[s], key=_sort_key)) for s in _STAGE_ORDER)],
         "decisions": decisions,
     }
 

@@ -1,8 +1,10 @@
 """Recorder file-name conventions: what a body camera's file name says.
 
 Body cameras (执法记录仪) name their files after the device, the officer's
-执法证号, the local start time and a sequence number; Axon cameras use titles
-such as ``Axon Body 3 Video 2021-03-15 0830.mp4``.  :func:`parse_name` turns a
+执法证号, the local start time and a sequence number, or after the device and
+the time alone (the officer is then the device's assignee at that time, which
+the importer looks up); Axon cameras use titles such as
+``Axon Body 3 Video 2021-03-15 0830.mp4``.  :func:`parse_name` turns a
 name into :class:`NameFacts`; the patterns come from ``recordkeep.toml``
 (:func:`patterns_from_config`) or :data:`DEFAULT_PATTERNS`.
 
@@ -39,6 +41,7 @@ from ..errors import ConfigError
 __all__ = [
     "DEFAULT_PATTERNS",
     "GROUPS",
+    "RECORDER_PREFIXES",
     "NameFacts",
     "NamePattern",
     "parse_name",
@@ -92,6 +95,11 @@ def _compile(name: str, regex: str) -> re.Pattern[str]:
     return compiled
 
 
+RECORDER_PREFIXES: tuple[str, ...] = ("DSJ", "ZF")
+"""How recorders' own device ids begin (DSJ: 单兵执法记录仪, ZF: 执法仪, any case): a name
+that carries a device and a time but no officer is read only for these, so that a
+phone's ``IMG_20210520160000_0001.jpg`` is not taken for device ``IMG``."""
+
 DEFAULT_PATTERNS: tuple[NamePattern, ...] = (
     NamePattern(
         "dsj",
@@ -99,11 +107,18 @@ DEFAULT_PATTERNS: tuple[NamePattern, ...] = (
         r"_(?P<seq>\d{1,6})(?P<important>_IMP)?\.\w+$",
     ),
     NamePattern(
+        "dsj_device_time",
+        rf"^(?P<device>(?i:{'|'.join(RECORDER_PREFIXES)})[A-Za-z0-9]*)_(?P<start>\d{{14}})"
+        r"(?:_(?P<seq>\d{1,6}))?(?P<important>_IMP)?\.\w+$",
+    ),
+    NamePattern(
         "axon",
         r"^(?P<model>Axon .+?) [Vv]ideo (?P<date>\d{4}-\d{2}-\d{2})[ -](?P<hhmm>\d{4})\.\w+$",
     ),
 )
 """``dsj``: ``DEVICE_OFFICER_YYYYMMDDHHMMSS_SEQ[_IMP].ext``;
+``dsj_device_time``: ``DEVICE_YYYYMMDDHHMMSS[_SEQ][_IMP].ext``, the device beginning with
+one of :data:`RECORDER_PREFIXES` (``DSJ003_20210520160000_0001.MP4``);
 ``axon``: ``Axon <model> Video YYYY-MM-DD HHMM.ext``."""
 
 
