@@ -124,3 +124,24 @@ def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that
            "--reason", "依登记表"))
     assert codes(cli) == set()
     assert A and B  # the seizure names two officers: RK501 stays quiet
+
+
+def test_a_clip_dated_only_by_its_file_time_does_not_count_until_a_record_carries_its_time(cli, tmp_path):
+    import os
+
+    from .test_check import _clip
+
+    add_parties(cli)
+    seizure_case(cli, tmp_path)
+    clip = _clip(tmp_path / "未命名.mp4", 180, "no time inside")
+    moment = datetime.fromisoformat("2021-03-16T08:59:30+08:00").timestamp()
+    os.utime(clip, (moment, moment))
+    [added] = cli.json("add", str(clip), "--case", CASE, "--stage", "investigate")["files"]
+    assert cli.json("search", "--case", CASE, "--kind", "video")["records"][0]["time_source"] == "mtime"
+    [missing] = findings(cli, "RK504")
+    assert missing["unproven_time"] == [added["digest"]]
+    log = record(cli, tmp_path, "--case", CASE, "--stage", "investigate",
+                 "--doc-type", "执法记录仪使用登记表")
+    ok(cli("record", "set", added["digest"], "--recorded-at", "2021-03-16 08:59:30", "--source", log,
+           "--reason", "依使用登记表"))
+    assert not {"RK504", "RK505"} & codes(cli)
