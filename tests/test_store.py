@@ -16,7 +16,7 @@ from recordkeep import Archive, add_files, errors, import_dump, verify
 from recordkeep.store import copying
 from recordkeep.store.hashing import hash_file
 
-from .conftest import run_recordkeep, write_random
+from .conftest import new_store, run_recordkeep, write_random
 from .mounts import grow, small_disk
 
 
@@ -208,7 +208,7 @@ def test_an_unreferenced_blob_is_a_notice_and_is_adopted_by_the_next_add(store, 
 def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consistent(tmp_path):
     with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"
-        Archive.init(store).close()
+        new_store(store)
         small = tmp_path / "small.bin"
         small.write_bytes(b"fits")
         big = write_random(tmp_path / "big.bin", 12 << 20)
@@ -232,7 +232,7 @@ def test_a_full_disk_during_add_gives_a_clear_error_and_leaves_the_store_consist
 def test_an_index_that_cannot_be_written_on_a_full_disk_is_rk105_not_a_rebuild_or_a_traceback(tmp_path):
     with small_disk(tmp_path / "small", "8m") as mnt:
         store = mnt / "store"
-        Archive.init(store).close()
+        new_store(store)
         first = tmp_path / "first.bin"
         first.write_bytes(b"stored while there was room")
         assert run_recordkeep("add", str(first), store=store).returncode == 0
