@@ -610,14 +610,16 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
 @case.command(name="decide")
 @click.argument("case_no", metavar="NO")
 @click.option("--party", help="Needed when the case has several parties.")
-@click.option("--penalty-kind", required=True, help="warning|fine|confiscate|suspend|revoke|other or 中文.")
-@click.option("--amount", help="Yuan, exact (e.g. 2625135.05).")
+@click.option("--penalty-kind", required=True,
+              help="warning|criticize|fine|confiscate|confiscate_income|confiscate_property|suspend_permit|"
+                   "downgrade|revoke|restrict|suspend|close_down|other or 中文 (并处: decide once per kind).")
+@click.option("--amount", help="Yuan, exact (e.g. 2625135.05); only on 罚款 and 没收.")
 @click.option("--at", help="Decision date, T.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kind: str,
                 amount: str | None, at: str | None, as_json: bool) -> None:
-    """Record the decision (行政处罚决定) for a party."""
+    """Record a decision (行政处罚决定) for a party: one kind each time (并处: once per kind)."""
     import recordkeep as rk
 
     data = rk.decide(open_archive(ctx), case_no, party=party, penalty_kind=penalty_kind,
@@ -626,7 +628,8 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
         emit(data)
     else:
         money = f" {data['amount']} yuan" if data.get("amount") else ""
-        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money}")
+        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money} "
+                   f"(seq {data['seq']})")
 
 
 @case.command(name="publish")
@@ -762,6 +765,12 @@ def print_case(view: dict) -> None:
     click.echo(f"  opened {short_time(c['opened_at'])} by {c['opened_by']}"
                + (f"; published {short_time(c['published_at'])}" if c.get("published_at") else "")
                + (f"; closed {short_time(c['closed_at'])}" if c.get("closed_at") else ""))
+    decided: dict[str, list[str]] = {}
+    for d in view["decisions"]:
+        money = f" {d['amount']}" if d["amount"] else ""
+        decided.setdefault(d["party"], []).append(d["penalty_kind"] + money)
+    for party, penalties in decided.items():
+        click.echo(f"  decided for {party}: {' + '.join(penalties)}")
     for stage in view["stages"]:
         click.echo(f"\n  [{stage['name']} {stage['stage']}]" + ("" if stage["items"] else "  (nothing)"))
         print_items(stage["items"])
@@ -911,8 +920,11 @@ def stats_cmd(ctx: click.Context, year: int | None, as_json: bool) -> None:
     click.echo(f"figures for {year or 'all years'} (as of {short_time(data['as_of'])})")
     click.echo(f"cases: {c['total']}  " + "  ".join(f"{k} {v}" for k, v in c["by_status"].items())
                + "  | reached: " + "  ".join(f"{k} {v}" for k, v in c["by_stage"].items()))
-    click.echo(f"decisions: {d['count']}, total {d['total_amount']} yuan  "
-               + "  ".join(f"{k} {v['count']} ({v['amount']})" for k, v in d["by_kind"].items()))
+    unvalued = f" ({d['unvalued']} confiscation(s) without a value not counted)" if d["unvalued"] else ""
+    kinds = "  ".join(f"{k} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
+                      for k, v in d["by_kind"].items())
+    click.echo(f"decisions: {d['count']} in {d['cases']} case(s), 罚没 total {d['total_amount']} yuan"
+               f"{unvalued}  {kinds}")
     click.echo(f"major decisions: {m['count']}, reviewed before deciding: {m['reviewed']}")
     if m["decisions"]:
         print_table(("case", "party", "kind", "amount", "法制审核", "集体讨论"),

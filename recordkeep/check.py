@@ -47,8 +47,8 @@ class Rules:
     major_fine_person: Decimal = Decimal("10000")
     major_fine_organisation: Decimal = Decimal("100000")
     major_fine_inclusive: bool = True
-    major_amount_kinds: tuple[str, ...] = ("fine",)
-    major_kinds: tuple[str, ...] = ("suspend", "revoke")
+    major_amount_kinds: tuple[str, ...] = ("fine", "confiscate_income", "confiscate_property")
+    major_kinds: tuple[str, ...] = ("downgrade", "revoke", "restrict", "suspend", "close_down")
     on_site_min_officers: int = 2
     on_site_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
     av_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
@@ -286,40 +286,50 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str) -> Rev
     return Review(what, "missing")
 
 
+def _penalty(dec: Row) -> str:
+    return f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
+
+
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
-    """A major decision has a legal review and a collective discussion dated before it."""
-    out = []
+    """A major decision has a legal review and a collective discussion dated before it. The
+    major decisions of one party (并处) that the same review misses are one finding."""
+    missed: dict[tuple, list[Row]] = {}
     for dec in facts.decisions:
         if not rules.is_major(dec["penalty_kind"], dec["party_kind"], dec["amount"]):
             continue
-        label = f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
-        when = _local(dec["at"], zone)
-        for what, zh in REVIEWS.items():
+        for what in REVIEWS:
             review = review_of(facts, rules, what, dec["at"])
-            fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
-                   f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
-                   f"(--doc-type {rules.review_markers(what)[1][0]})")
-            common = {"party": dec["party"], "stage": "decide",
-                      "details": {"decision": {"penalty_kind": dec["penalty_kind"], "amount": dec["amount"],
-                                               "at": dec["at"]}, "review": review.state}}
-            if review.state == "before":
-                continue
-            if review.state == "undated":
-                out.append(Finding("review_undated", facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} "
-                                   f"document {review.evidence} has no date, so it cannot be shown "
-                                   "to come before the decision",
-                                   f"record the {zh} with its date: 'case stage NO decide --action {zh} "
-                                   "--at T'", status="unknown", **common))
-            elif review.state == "after":
-                out.append(Finding(what, facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} is "
-                                   f"dated {_local(review.at, zone)}, after the decision ({review.evidence})",
-                                   fix, **common))
-            else:
-                out.append(Finding(what, facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}) has no {zh}",
-                                   fix, **common))
+            if review.state != "before":
+                missed.setdefault((dec["party"], what, review), []).append(dec)
+    out = []
+    for (party, what, review), decs in missed.items():
+        zh, first = REVIEWS[what], decs[0]
+        label = " + ".join(_penalty(d) for d in decs)
+        when = ", ".join(dict.fromkeys(_local(d["at"], zone) for d in decs))
+        fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
+               f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
+               f"(--doc-type {rules.review_markers(what)[1][0]})")
+        common = {"party": party, "stage": "decide", "seq": first["seq"],
+                  "details": {"decision": {"penalty_kind": first["penalty_kind"], "amount": first["amount"],
+                                           "at": first["at"]},
+                              "decisions": [{"seq": d["seq"], "penalty_kind": d["penalty_kind"],
+                                             "amount": d["amount"], "at": d["at"]} for d in decs],
+                              "review": review.state}}
+        if review.state == "undated":
+            out.append(Finding("review_undated", facts.case_no,
+                               f"major decision for {party} ({label}, {when}): the {zh} "
+                               f"document {review.evidence} has no date, so it cannot be shown "
+                               "to come before the decision",
+                               f"record the {zh} with its date: 'case stage NO decide --action {zh} "
+                               "--at T'", status="unknown", **common))
+        elif review.state == "after":
+            out.append(Finding(what, facts.case_no,
+                               f"major decision for {party} ({label}, {when}): the {zh} is "
+                               f"dated {_local(review.at, zone)}, after the decision ({review.evidence})",
+                               fix, **common))
+        else:
+            out.append(Finding(what, facts.case_no,
+                               f"major decision for {party} ({label}, {when}) has no {zh}", fix, **common))
     return out
 
 
@@ -402,8 +412,9 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
     published_at = facts.case["published_at"]
     published = datetime.fromisoformat(published_at).astimezone(zone).date() if published_at else None
     out = []
-    for dec in facts.decisions:
-        decided = datetime.fromisoformat(dec["at"]).astimezone(zone).date()
+    days = dict.fromkeys((dec["party"], datetime.fromisoformat(dec["at"]).astimezone(zone).date())
+                         for dec in facts.decisions)  # 并处 decided the same day: one publication
+    for party, decided in days:
         details = {"decided": decided.isoformat(), "published": published.isoformat() if published else None,
                    "within_workdays": n}
         try:
@@ -411,25 +422,25 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
                 if workdays.within_workdays(decided, published, n):
                     continue
                 deadline = workdays.nth_workday_after(decided, n)
-                message = (f"decision for {dec['party']} of {decided} published {published}, after the "
+                message = (f"decision for {party} of {decided} published {published}, after the "
                            f"{_ordinal(n)} working day ({deadline})")
                 fix = "nothing undoes a late publication; publish within the limit from now on"
             else:
                 deadline = workdays.nth_workday_after(decided, n)
                 if today <= deadline:
                     continue
-                message = (f"decision for {dec['party']} of {decided} is not published; the "
+                message = (f"decision for {party} of {decided} is not published; the "
                            f"{_ordinal(n)} working day was {deadline}")
                 fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
         except errors.UnknownYear as exc:
             out.append(Finding("publication_unknown", facts.case_no,
-                               f"decision for {dec['party']} of {decided}: whether it was published within "
+                               f"decision for {party} of {decided}: whether it was published within "
                                f"{n} working days is unknown: {exc.message}", exc.hint, status="unknown",
-                               stage="decide", party=dec["party"], details=details))
+                               stage="decide", party=party, details=details))
             continue
         details["deadline"] = deadline.isoformat()
         out.append(Finding("publication_late", facts.case_no, message, fix, stage="decide",
-                           party=dec["party"], details=details))
+                           party=party, details=details))
     return out
 
 

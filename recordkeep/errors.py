@@ -570,8 +570,10 @@ class BadPenaltyKind(MalformedInput):
     """Not a penalty kind."""
 
     code = "RK407"
-    hint = ("a penalty kind is warning|fine|confiscate|suspend|revoke|other "
-            "or 警告|罚款|没收|责令停产停业|吊销许可证|其他")
+    hint = ("a penalty kind is warning|criticize|fine|confiscate|confiscate_income|confiscate_property|"
+            "suspend_permit|downgrade|revoke|restrict|suspend|close_down|other or 警告|通报批评|罚款|没收|"
+            "没收违法所得|没收非法财物|暂扣许可证件|降低资质等级|吊销许可证|限制开展生产经营活动|限制从业|"
+            "责令停产停业|责令关闭|其他")
 
 
 class BadKind(MalformedInput):
@@ -693,9 +695,11 @@ class CaseExists(InputError):
 
 
 class AlreadyDecided(InputError):
-    """The case already has a decision for that party."""
+    """The case already has a decision of that kind for that party (并处 takes another kind)."""
 
     code = "RK442"
+    hint = ("one penalty of each kind per party (行政处罚法 art. 29: no second fine for one act); "
+            "'case show NO' lists the decisions with their seq")
 
 
 class InvalidAmount(InputError):
@@ -709,7 +713,8 @@ class AmountNotAllowed(InputError):
     """An amount given for a penalty kind that carries no money."""
 
     code = "RK446"
-    hint = "give --amount only with a fine or a confiscation"
+    hint = ("--amount goes only with 罚款 (fine), 没收违法所得 (confiscate_income), 没收非法财物 "
+            "(confiscate_property) or 没收 (confiscate); decide the other kinds without it")
 
 
 class PartyNeeded(InputError):

@@ -19,7 +19,7 @@ from .archive import Archive
 from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
 from .index import dossier as rows
 from .index import stats as figures
-from .refs import PENALTY_KINDS, STAGES, utc_key
+from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, utc_key
 
 CENTS = Decimal("0.01")
 
@@ -44,30 +44,47 @@ def _cases(archive: Archive, bounds) -> dict:
     return {"total": total, "by_status": dict(sorted(by_status.items())), "by_stage": by_stage}
 
 
+def _by_kind(found: list) -> dict[str, dict]:
+    """Per penalty kind: ``count``; ``amount``, the sum of the amounts given (None when none
+    is); for the money kinds ``unvalued``, how many have no value (a 没收 without --amount)."""
+    counts: dict[str, int] = defaultdict(int)
+    sums: dict[str, Decimal] = {}
+    unvalued: dict[str, int] = defaultdict(int)
+    for row in found:
+        kind = row["penalty_kind"]
+        counts[kind] += 1
+        if kind not in MONEY_KINDS:
+            continue  # an amount journaled on such a kind (before it was refused) is not 罚没
+        if row["amount"] is None:
+            unvalued[kind] += 1
+        else:
+            sums[kind] = sums.get(kind, Decimal(0)) + Decimal(row["amount"])
+    out = {}
+    for kind in (k for k in PENALTY_KINDS if k in counts):
+        out[kind] = {"count": counts[kind], "amount": _money(sums[kind]) if kind in sums else None}
+        if kind in MONEY_KINDS:
+            out[kind]["unvalued"] = unvalued[kind]
+    return out
+
+
 def _decisions(archive: Archive, bounds, rules: Rules) -> tuple[dict, dict]:
     ix = archive.index
     found = [r for r in rows.all_decisions(ix) if in_period(r["at"], bounds)]
-    total = Decimal(0)
-    by_kind: dict[str, dict] = {}
+    by_kind = _by_kind(found)
     major, facts_of = [], {}
     for row in found:
-        amount = Decimal(row["amount"]) if row["amount"] is not None else None
-        kind = by_kind.setdefault(row["penalty_kind"], {"count": 0, "amount": Decimal(0)})
-        kind["count"] += 1
-        if amount is not None:
-            kind["amount"] += amount
-            total += amount
         if rules.is_major(row["penalty_kind"], row["party_kind"], row["amount"]):
             if row["case_no"] not in facts_of:
                 facts_of[row["case_no"]] = check.load_case(ix, row["case_no"])
             reviews = {what: review_of(facts_of[row["case_no"]], rules, what, row["at"]).state
                        for what in REVIEWS}
-            major.append({"case_no": row["case_no"], "party": row["party"],
+            major.append({"case_no": row["case_no"], "party": row["party"], "seq": row["seq"],
                           "penalty_kind": row["penalty_kind"], "amount": row["amount"], "at": row["at"],
                           **reviews, "reviewed": all(s == "before" for s in reviews.values())})
-    decisions = {"count": len(found), "total_amount": _money(total),
-                 "by_kind": {k: {"count": by_kind[k]["count"], "amount": _money(by_kind[k]["amount"])}
-                             for k in PENALTY_KINDS if k in by_kind}}
+    total = sum((Decimal(v["amount"]) for v in by_kind.values() if v["amount"] is not None), Decimal(0))
+    unvalued = sum(v.get("unvalued", 0) for v in by_kind.values())
+    decisions = {"count": len(found), "cases": len({r["case_no"] for r in found}),
+                 "total_amount": _money(total), "unvalued": unvalued, "by_kind": by_kind}
     majors = {"count": len(major), "reviewed": sum(m["reviewed"] for m in major), "decisions": major}
     return decisions, majors
 

@@ -210,6 +210,12 @@ def party_held(store: Path, refs: dict, tmp: Path) -> None:
     ok(Cli(store)("hold", "--case", refs["case"], "--reason", "行政复议"))
 
 
+def fined(store: Path, refs: dict, tmp: Path) -> None:
+    """A fine of 500 yuan decided for P2 in the open case."""
+    ok(Cli(store)("case", "decide", refs["case2"], "--penalty-kind", "罚款", "--amount", "500",
+                  "--at", "2021-05-03"))
+
+
 def new_scan(store: Path, refs: dict, tmp: Path) -> None:
     write_scan(tmp / "送达回证.pdf", f"Proof of service\n{tmp.name}")
 
@@ -317,7 +323,13 @@ CALLS = [
     Call("case decide {case2} --penalty-kind 罚款", exit=1, writes=True),  # a fine needs an amount
     Call("case decide {case2} --penalty-kind 打板子", exit=2, writes=True),
     Call("case decide {case} --penalty-kind warning", exit=1, writes=True),  # two parties: which?
-    Call("case decide {case} --party P1 --penalty-kind warning", exit=1, writes=True),  # decided
+    Call("case decide {case} --party P1 --penalty-kind 罚款 --amount 100", exit=1, writes=True),  # fined
+    Call("case decide {case2} --penalty-kind 没收违法所得 --amount 300 --at 2021-05-03", writes=True,
+         prepare=(fined,)),                                             # 并处: a second kind
+    Call("case decide {case2} --penalty-kind confiscate_property", writes=True),  # a value is optional
+    Call("case decide {case2} --penalty-kind confiscate_income", exit=1, writes=True),  # needs an amount
+    Call("case decide {case2} --penalty-kind warning --amount 500", exit=1, writes=True),  # no money
+    Call("case decide {case2} --penalty-kind 限制从业 --at 2021-05-03", writes=True),
     Call("case publish {case2} --at 2021-05-08", writes=True),
     Call("case publish {case2} --at notadate", exit=2, writes=True),
     Call("case close {case2} --at 2021-05-10", writes=True),

@@ -11,7 +11,16 @@ from .. import errors, validate
 from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
-from ..refs import MONEY_KINDS, check_officer, fold_case_no, parse_amount, parse_penalty_kind, parse_stage
+from ..refs import (
+    AMOUNT_REQUIRED,
+    MONEY_KINDS,
+    PENALTY_KINDS,
+    check_officer,
+    fold_case_no,
+    parse_amount,
+    parse_penalty_kind,
+    parse_stage,
+)
 from ..store.journal import Draft
 from .parties import resolve_party
 
@@ -89,16 +98,22 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
 
 def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,
            amount: str | None = None, at: str | None = None) -> dict:
-    """Record the decision (行政处罚决定) for one party of a case: kind and exact amount."""
+    """Record one decision (行政处罚决定) for one party of a case: its kind and exact amount.
+
+    A party may have several decisions, one of each kind (并处: 没收违法所得 并处 罚款); each
+    is its own ``case.decided`` event, known by its seq. Only the money kinds take an amount
+    (AmountNotAllowed); a fine and a 没收违法所得 need one (InvalidAmount); a second decision
+    of a kind the party already has is AlreadyDecided. Returns the event's data and its ``seq``."""
     archive.require_intact_chain()
     kind = parse_penalty_kind(penalty_kind)
+    named = f"{PENALTY_KINDS[kind]} ({kind})"
     data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
     if amount is not None:
         if kind not in MONEY_KINDS:
-            raise errors.AmountNotAllowed(f"a {kind} carries no amount")
+            raise errors.AmountNotAllowed(f"a {named} carries no amount: --amount {amount!r} refused")
         data["amount"] = parse_amount(amount)
-    elif kind == "fine":
-        raise errors.InvalidAmount("a fine needs --amount")
+    elif kind in AMOUNT_REQUIRED:
+        raise errors.InvalidAmount(f"a {named} needs --amount")
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
@@ -111,12 +126,14 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
             data["party"] = resolve_party(archive, party)
             if data["party"] not in parties:
                 raise errors.UnknownParty(f"{data['party']} is not a party of case {data['case_no']}")
-        if rows.has_decision(archive.index, data["case_no"], data["party"]):
-            raise errors.AlreadyDecided(f"case {data['case_no']} already has a decision for {data['party']}")
+        seq = rows.decision_of_kind(archive.index, data["case_no"], data["party"], kind)
+        if seq is not None:
+            raise errors.AlreadyDecided(f"case {data['case_no']} already has a {named} for {data['party']} "
+                                        f"(seq {seq})")
         return [Draft("case.decided", data)]
 
-    archive.transact(build)
-    return data
+    seq = archive.transact(build)[-1].seq  # fills in the case and the party first
+    return {**data, "seq": seq}
 
 
 def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> dict:
