@@ -899,7 +899,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = "OK" if report.ok else "BROKEN"
         click.echo(f"check: {len(report.cases)} case(s), {report.broken} broken rule(s) in {in_cases} "
-                   f"case(s), {report.unknown} unknown: {verdict}")
+                   f"case(s), {report.unknown} unknown, {report.notices} notice(s): {verdict}")
     if not report.ok or (strict and report.unknown):
         ctx.exit(EXIT_COMPLIANCE)
 

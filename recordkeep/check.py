@@ -11,6 +11,7 @@ recordkeep.toml are described in docs/rules.md.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -19,9 +20,9 @@ from zoneinfo import ZoneInfo
 from . import errors, workdays
 from .archive import Archive
 from .index import dossier as rows
-from .index import resolve
+from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window
+from .refs import PENALTY_KINDS, STAGES, Window, fold_case_no
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -34,6 +35,12 @@ CODES = {
     "stage_unrecorded": errors.StageUnrecorded.code,
     "stages_incomplete": errors.StagesIncomplete.code,
     "review_undated": errors.ReviewUndated.code,
+    "decided_before_opening": errors.DecidedBeforeOpening.code,
+    "published_before_decision": errors.PublishedBeforeDecision.code,
+    "closed_before_decision": errors.ClosedBeforeDecision.code,
+    "closed_before_opening": errors.ClosedBeforeOpening.code,
+    "unregistered_officer": errors.UnregisteredOfficer.code,
+    "case_year": errors.CaseYearMismatch.code,
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 AV_KINDS = ("video", "audio")
@@ -128,7 +135,7 @@ class Finding:
     case_no: str
     message: str
     fix: str
-    status: str = "broken"  # or "unknown"
+    status: str = "broken"  # or "unknown", or "notice" (reported, never a failure)
     stage: str | None = None
     seq: int | None = None
     party: str | None = None
@@ -179,12 +186,16 @@ class CheckReport:
         return sum(f.status == "unknown" for f in self.findings)
 
     @property
+    def notices(self) -> int:
+        return sum(f.status == "notice" for f in self.findings)
+
+    @property
     def ok(self) -> bool:
         return self.broken == 0
 
     def as_data(self) -> dict:
         return {"ok": self.ok, "year": self.year, "cases_checked": len(self.cases),
-                "broken": self.broken, "unknown": self.unknown,
+                "broken": self.broken, "unknown": self.unknown, "notices": self.notices,
                 "cases": [c.as_data() for c in self.cases]}
 
 
@@ -195,8 +206,10 @@ class CaseFacts:
 
     case: Row
     events: list[Row]
-    decisions: list[Row]
+    decisions: list[Row]  # several per party when 并处, each with its event's seq
     records: list[Row]  # linked records with their link's stage (``l_stage``)
+    officers: list[str] = field(default_factory=list)  # named at opening or in a stage
+    registered: frozenset[str] = frozenset()  # every officer registered in the store
 
     @property
     def case_no(self) -> str:
@@ -205,7 +218,8 @@ class CaseFacts:
 
 def load_case(ix: Index, case_no: str) -> CaseFacts:
     return CaseFacts(rows.case(ix, case_no), rows.stage_events(ix, case_no), rows.decisions(ix, case_no),
-                     rows.case_records(ix, case_no))
+                     rows.case_records(ix, case_no), rows.officers_of_case(ix, case_no),
+                     people.registered(ix))
 
 
 def _moment(iso: str | None) -> datetime | None:
@@ -484,11 +498,101 @@ def stage_records(facts: CaseFacts) -> list[Finding]:
     return out
 
 
+# -- the order of the steps ------------------------------------------------------------------
+_VOID_FIX = ("if a date was mistyped, void the event ('case void NO SEQ --reason R') and enter it again "
+             "with the right --at")
+_CASE_YEAR = re.compile(r"\((\d{4})\)")
+
+
+def _latest(iso: str) -> datetime:
+    """The last instant ``iso`` may mean: a bare date (midnight) stands for its whole day."""
+    moment = datetime.fromisoformat(iso)
+    if moment.time() == datetime.min.time():
+        moment += timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+def _before(earlier: str | None, later: str | None) -> bool:
+    """Whether ``earlier`` surely lies before ``later`` (a bare date counts as its whole day)."""
+    return bool(earlier and later) and _latest(earlier) < datetime.fromisoformat(later)
+
+
+def step_order(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
+    """Each step is dated after what it needs: a decision after the opening, the publication
+    and the close after every decision, the close after the opening."""
+    case, out = facts.case, []
+    opened, published, closed = case["opened_at"], case["published_at"], case["closed_at"]
+    for dec in facts.decisions:
+        what = f"decision for {dec['party']} ({_penalty(dec)}, seq {dec['seq']}) of {_local(dec['at'], zone)}"
+        common = {"stage": "decide", "seq": dec["seq"], "party": dec["party"]}
+        if _before(dec["at"], opened):
+            out.append(Finding("decided_before_opening", facts.case_no,
+                               f"{what} is dated before the case was opened ({_local(opened, zone)})",
+                               _VOID_FIX, **common, details={"opened_at": opened, "decided_at": dec["at"]}))
+        if _before(published, dec["at"]):
+            out.append(Finding("published_before_decision", facts.case_no,
+                               f"{what} comes after the publication ({_local(published, zone)})",
+                               _VOID_FIX + "; publish the decision after it ('case publish NO --at T')",
+                               **common, details={"published_at": published, "decided_at": dec["at"]}))
+        if _before(closed, dec["at"]):
+            out.append(Finding("closed_before_decision", facts.case_no,
+                               f"{what} comes after the case was closed ({_local(closed, zone)})",
+                               _VOID_FIX, **common, details={"closed_at": closed, "decided_at": dec["at"]}))
+    if _before(closed, opened):
+        out.append(Finding("closed_before_opening", facts.case_no,
+                           f"the case is closed ({_local(closed, zone)}) before it was opened "
+                           f"({_local(opened, zone)})", _VOID_FIX, stage="serve",
+                           details={"opened_at": opened, "closed_at": closed}))
+    return out
+
+
+def unregistered_officers(facts: CaseFacts) -> list[Finding]:
+    """Every officer the case names (at opening, in a stage, on a linked record) is registered:
+    an unregistered number is a typing error or a person the bureau never named."""
+    named: dict[str, list[str]] = {}
+    first_seq: dict[str, int] = {}
+    for ev in facts.events:
+        for officer in json.loads(ev["officers"]):
+            named.setdefault(officer, []).append(f"{ev['stage']} event seq {ev['seq']}")
+            first_seq.setdefault(officer, ev["seq"])
+    for rec in facts.records:
+        if rec["officer"]:
+            named.setdefault(rec["officer"], []).append(f"record {rec['digest'][:12]} ({rec['l_stage']})")
+    for officer in facts.officers:
+        named.setdefault(officer, ["the opening"])
+    out = []
+    for officer in sorted(set(named) - facts.registered):
+        places = list(dict.fromkeys(named[officer]))
+        out.append(Finding("unregistered_officer", facts.case_no,
+                           f"officer {officer} is named in the case ({', '.join(places)}) but not registered",
+                           f"register the officer ('officer add {officer} --name N'); if the number was "
+                           "mistyped, void the event and enter it again", seq=first_seq.get(officer),
+                           details={"officer": officer, "named_in": places}))
+    return out
+
+
+def case_year(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
+    """A notice: the year in the case number (坡城管罚〔2021〕12号) is its decisions' year."""
+    m = _CASE_YEAR.search(fold_case_no(facts.case_no))
+    if m is None:
+        return []
+    year = int(m.group(1))
+    other = sorted({datetime.fromisoformat(d["at"]).astimezone(zone).year for d in facts.decisions} - {year})
+    if not other:
+        return []
+    return [Finding("case_year", facts.case_no,
+                    f"the case number says {year}, its decision is of {', '.join(map(str, other))}",
+                    "nothing to undo if the number was given in the year the case was opened; otherwise "
+                    "check the number and the decision's date", status="notice", stage="decide",
+                    details={"case_year": year, "decision_years": other})]
+
+
 def check_case(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> CaseResult:
     """Every rule on one case."""
     findings = (on_site_officers(facts, rules, zone) + major_reviews(facts, rules, zone)
                 + av_coverage(facts, rules, zone) + publication(facts, rules, zone, today)
-                + stage_records(facts))
+                + stage_records(facts) + step_order(facts, zone) + unregistered_officers(facts)
+                + case_year(facts, zone))
     return CaseResult(facts.case_no, facts.case["status"], findings)
 
 

@@ -821,6 +821,42 @@ class ReviewUndated(RuleFinding):
     code = "RK510"
 
 
+class DecidedBeforeOpening(RuleFinding):
+    """A decision is dated before the case was opened (立案)."""
+
+    code = "RK530"
+
+
+class PublishedBeforeDecision(RuleFinding):
+    """The publication (公示) is dated before a decision it should publish."""
+
+    code = "RK531"
+
+
+class ClosedBeforeDecision(RuleFinding):
+    """The case is closed (结案) before a decision of it is dated."""
+
+    code = "RK532"
+
+
+class ClosedBeforeOpening(RuleFinding):
+    """The case is closed (结案) before it was opened (立案)."""
+
+    code = "RK533"
+
+
+class UnregisteredOfficer(RuleFinding):
+    """An officer named in the case (at opening, in a stage, on a linked record) is not registered."""
+
+    code = "RK534"
+
+
+class CaseYearMismatch(RuleFinding):
+    """A notice: the year in the case number (〔2021〕) is not the year of its decision."""
+
+    code = "RK535"
+
+
 class DisposalRefused(ComplianceError):
     """Some records may not be disposed of; nothing was. ``refusals`` lists
     (digest, reason, detail); the code is the reason's own when every refused record has the

@@ -89,6 +89,11 @@ def officer_names(ix: Index) -> dict[str, str | None]:
     return {r[0]: r[1] for r in ix.conn.execute("SELECT cert_no, name FROM officers")}
 
 
+def registered(ix: Index) -> frozenset[str]:
+    """The certificate numbers of the officers registered (``officer add``)."""
+    return frozenset(r[0] for r in ix.conn.execute("SELECT cert_no FROM officers WHERE registered = 1"))
+
+
 def assignments(ix: Index) -> list[dict]:
     """Every device assignment by device and start, with the records made under it."""
     conn = ix.conn
