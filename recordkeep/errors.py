@@ -730,6 +730,13 @@ class NotLinked(InputError):
     code = "RK445"
 
 
+class AlreadyClosed(InputError):
+    """The case is closed already: a second close is refused."""
+
+    code = "RK470"
+    hint = "'case show NO' gives when it was closed; a case is closed once"
+
+
 class NotHeld(InputError):
     """No hold is in force on that."""
 

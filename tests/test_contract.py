@@ -335,10 +335,12 @@ CALLS = [
     Call("case close {case2} --at 2021-05-10", writes=True),
     Call("case close {case2}", writes=True),
     Call("case close 坡城管罚〔2099〕1号", exit=1, writes=True),
+    Call("case close {case} --at 2021-05-01", exit=1, writes=True),    # closed already
     Call("case link {case2} {wav} --stage investigate --party P2", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-15 --to 2021-03-15 --stage 调查取证", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-16 --to 2021-03-15 --stage start", exit=1,
          writes=True),                                                  # window ends before it starts
+    Call("case link {case2} {wav} --stage investigate --party P1", exit=1, writes=True),  # not its party
     Call("case link {case2} --stage start", exit=2, writes=True),
     Call("case link {case2} --officer {o2} --stage start", exit=2, writes=True),
     Call("case link {case2} 0000000000 --stage start", exit=1, writes=True),  # no such record

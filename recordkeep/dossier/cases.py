@@ -155,5 +155,17 @@ def publish(archive: Archive, case_ref: str, at: str) -> dict:
 
 
 def close_case(archive: Archive, case_ref: str, at: str | None = None) -> dict:
-    """Close (结案) the case; return the event's data (``case_no`` as stored, ``at``)."""
-    return _dated(archive, "case.closed", case_ref, at)
+    """Close (结案) the case; return the event's data (``case_no`` as stored, ``at``).
+    A case already closed is AlreadyClosed: a second close would move its date silently."""
+    archive.require_intact_chain()
+    data = {"at": _time(archive, at)}
+
+    def build() -> list[Draft]:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        case = rows.case(archive.index, data["case_no"])
+        if case["status"] == "closed":
+            raise errors.AlreadyClosed(f"case {data['case_no']} was closed already, at {case['closed_at']}")
+        return [Draft("case.closed", data)]
+
+    archive.transact(build)
+    return data
