@@ -737,6 +737,14 @@ class AlreadyClosed(InputError):
     hint = "'case show NO' gives when it was closed; a case is closed once"
 
 
+class AssignmentOverlap(InputError):
+    """A device assignment would overlap another assignment of the same device."""
+
+    code = "RK471"
+    hint = ("an assignment may begin where another ends (--from at its --until); a new one inside "
+            "an open-ended assignment ends it there (a handover); 'device list' shows them")
+
+
 class NotHeld(InputError):
     """No hold is in force on that."""
 

@@ -122,17 +122,30 @@ def _devices(archive: Archive, bounds) -> tuple[list[dict], list[dict], list[dic
     for device, officer in assignments:
         if officer not in in_service[device]:
             in_service[device].append(officer)
-    users: dict[str, set[str]] = defaultdict(set)
-    for device, officers in in_service.items():
-        users[device].update(officers)
-    for device, officer in figures.recorders_used(ix, start, end):
-        users[device].add(officer)
     carrying = {o for officers in in_service.values() for o in officers}
     without = [{"cert_no": row["cert_no"], "name": row["name"]} for row in figures.registered_officers(ix)
                if row["cert_no"] not in carrying]
     service = [{"device": d, "officers": o} for d, o in sorted(in_service.items())]
-    shared = [{"device": d, "officers": sorted(o)} for d, o in sorted(users.items()) if len(o) > 1]
-    return service, without, shared
+    return service, without, _shared(archive, start, end)
+
+
+def _shared(archive: Archive, start: str | None, end: str | None) -> list[dict]:
+    """Devices two officers held at once in the period: assignments to different officers
+    overlapping each other, a record made with a device assigned then to another officer, or,
+    where no assignment covers them, records of several officers. A handover (one assignment
+    ending where the next begins) is not sharing."""
+    ix = archive.index
+    users: dict[str, set[str]] = defaultdict(set)
+    for device, *officers in (figures.concurrent_assignments(ix, start, end)
+                              + figures.records_off_assignment(ix, start, end)):
+        users[device].update(officers)
+    unassigned: dict[str, set[str]] = defaultdict(set)
+    for device, officer in figures.records_unassigned(ix, start, end):
+        unassigned[device].add(officer)
+    for device, officers in unassigned.items():
+        if len(officers) > 1:
+            users[device].update(officers)
+    return [{"device": d, "officers": sorted(o)} for d, o in sorted(users.items())]
 
 
 def stats(archive: Archive, *, year: int | None = None) -> dict:

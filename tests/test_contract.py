@@ -284,6 +284,10 @@ CALLS = [
     Call("key revoke 0000000000000000 --reason nobody", exit=1),
     Call("device add DSJ009 --officer 440301777777 --from 2021-01-01 --until 2021-12-31", writes=True),
     Call("device add DSJ009 --officer {o1} --from notadate", exit=2, writes=True),
+    Call("device add DSJ001 --officer {o2} --from 2021-06-01", writes=True),  # a handover: ends o1's
+    Call("device add X6039412A --officer {o1} --from 2022-01-01", writes=True),  # begins where o2's ends
+    Call("device add X6039412A --officer {o1} --from 2021-06-01 --until 2021-07-01", exit=1,
+         writes=True),                                                  # inside o2's: overlaps
     Call("device list"),
     # parties
     Call("party add --name 李梅 --id-number " + PERSON2_ID + " --address 坡头区 --phone 138-0013-8001",

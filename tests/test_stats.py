@@ -71,7 +71,7 @@ def test_records_officers_and_devices(cli, tmp_path):
     assert {x["device"]: x["records"] for x in data["records_per_device"]} == {"DSJ001": 2, "DSJ002": 2}
     assert data["devices_in_service"] == [{"device": "DSJ001", "officers": [A]},
                                           {"device": "DSJ002", "officers": [B, C]}]
-    assert data["shared_devices"] == [{"device": "DSJ002", "officers": [B, C]}]
+    assert data["shared_devices"] == []  # DSJ002 was handed over (B until 30 June, C from 1 July)
     assert data["officers_without_device"] == []
 
     now = cli.json("stats")
