@@ -622,14 +622,16 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
 @case.command(name="decide")
 @click.argument("case_no", metavar="NO")
 @click.option("--party", help="Needed when the case has several parties.")
-@click.option("--penalty-kind", required=True, help="warning|fine|confiscate|suspend|revoke|other or 中文.")
-@click.option("--amount", help="Yuan, exact (e.g. 2625135.05).")
+@click.option("--penalty-kind", required=True,
+              help="warning|criticize|fine|confiscate|confiscate_income|confiscate_property|suspend_permit|"
+                   "downgrade|revoke|restrict|suspend|close_down|other or 中文 (并处: decide once per kind).")
+@click.option("--amount", help="Yuan, exact (e.g. 2625135.05); only on 罚款 and 没收.")
 @click.option("--at", help="Decision date, T.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kind: str,
                 amount: str | None, at: str | None, as_json: bool) -> None:
-    """Record the decision (行政处罚决定) for a party."""
+    """Record a decision (行政处罚决定) for a party: one kind each time (并处: once per kind)."""
     import recordkeep as rk
 
     data = rk.decide(open_archive(ctx), case_no, party=party, penalty_kind=penalty_kind,
@@ -638,7 +640,8 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
         emit(data)
     else:
         money = f" {data['amount']} yuan" if data.get("amount") else ""
-        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money}")
+        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money} "
+                   f"(seq {data['seq']})")
 
 
 @case.command(name="publish")
@@ -826,6 +829,12 @@ def print_case(view: dict) -> None:
     if c.get("voided"):
         v = c["voided"]
         click.echo(f"  VOIDED: its opening was voided at seq {v['seq']} by {v['by']}: {v['reason']}")
+    decided: dict[str, list[str]] = {}
+    for d in view["decisions"]:
+        money = f" {d['amount']}" if d["amount"] else ""
+        decided.setdefault(d["party"], []).append(d["penalty_kind"] + money)
+    for party, penalties in decided.items():
+        click.echo(f"  decided for {party}: {' + '.join(penalties)}")
     for stage in view["stages"]:
         acts = "  acts: " + ", ".join(stage["acts"]) if stage.get("acts") else ""
         empty = "" if stage["items"] else "  (nothing)"
@@ -991,7 +1000,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = "OK" if report.ok else "BROKEN"
         click.echo(f"check: {len(report.cases)} case(s), {report.broken} broken rule(s) in {in_cases} "
-                   f"case(s), {report.unknown} unknown: {verdict}")
+                   f"case(s), {report.unknown} unknown, {report.notices} notice(s): {verdict}")
     if not report.ok or (strict and report.unknown):
         ctx.exit(EXIT_COMPLIANCE)
 
@@ -1012,8 +1021,11 @@ def stats_cmd(ctx: click.Context, year: int | None, as_json: bool) -> None:
     click.echo(f"figures for {year or 'all years'} (as of {short_time(data['as_of'])})")
     click.echo(f"cases: {c['total']}  " + "  ".join(f"{k} {v}" for k, v in c["by_status"].items())
                + "  | reached: " + "  ".join(f"{k} {v}" for k, v in c["by_stage"].items()))
-    click.echo(f"decisions: {d['count']}, total {d['total_amount']} yuan  "
-               + "  ".join(f"{k} {v['count']} ({v['amount']})" for k, v in d["by_kind"].items()))
+    unvalued = f" ({d['unvalued']} confiscation(s) without a value not counted)" if d["unvalued"] else ""
+    kinds = "  ".join(f"{k} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
+                      for k, v in d["by_kind"].items())
+    click.echo(f"decisions: {d['count']} in {d['cases']} case(s), 罚没 total {d['total_amount']} yuan"
+               f"{unvalued}  {kinds}")
     click.echo(f"major decisions: {m['count']}, reviewed before deciding: {m['reviewed']}")
     if m["decisions"]:
         print_table(("case", "party", "kind", "amount", "法制审核", "集体讨论"),

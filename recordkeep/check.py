@@ -11,6 +11,7 @@ recordkeep.toml are described in docs/rules.md.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,9 +21,9 @@ from . import errors, workdays
 from .archive import Archive
 from .index import dossier as rows
 from .index import keys as key_rows
-from .index import resolve
+from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window, entered_late
+from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -35,6 +36,12 @@ CODES = {
     "stage_unrecorded": errors.StageUnrecorded.code,
     "stages_incomplete": errors.StagesIncomplete.code,
     "review_undated": errors.ReviewUndated.code,
+    "decided_before_opening": errors.DecidedBeforeOpening.code,
+    "published_before_decision": errors.PublishedBeforeDecision.code,
+    "closed_before_decision": errors.ClosedBeforeDecision.code,
+    "closed_before_opening": errors.ClosedBeforeOpening.code,
+    "unregistered_officer": errors.UnregisteredOfficer.code,
+    "case_year": errors.CaseYearMismatch.code,
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 AV_KINDS = ("video", "audio")
@@ -49,8 +56,8 @@ class Rules:
     major_fine_person: Decimal = Decimal("10000")
     major_fine_organisation: Decimal = Decimal("100000")
     major_fine_inclusive: bool = True
-    major_amount_kinds: tuple[str, ...] = ("fine",)
-    major_kinds: tuple[str, ...] = ("suspend", "revoke")
+    major_amount_kinds: tuple[str, ...] = ("fine", "confiscate_income", "confiscate_property")
+    major_kinds: tuple[str, ...] = ("downgrade", "revoke", "restrict", "suspend", "close_down")
     on_site_min_officers: int = 2
     on_site_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
     av_actions: tuple[str, ...] = ("查封", "扣押", "强制拆除")
@@ -131,7 +138,7 @@ class Finding:
     case_no: str
     message: str
     fix: str
-    status: str = "broken"  # or "unknown"
+    status: str = "broken"  # or "unknown", or "notice" (reported, never a failure)
     stage: str | None = None
     seq: int | None = None
     party: str | None = None
@@ -182,12 +189,16 @@ class CheckReport:
         return sum(f.status == "unknown" for f in self.findings)
 
     @property
+    def notices(self) -> int:
+        return sum(f.status == "notice" for f in self.findings)
+
+    @property
     def ok(self) -> bool:
         return self.broken == 0
 
     def as_data(self) -> dict:
         return {"ok": self.ok, "year": self.year, "cases_checked": len(self.cases),
-                "broken": self.broken, "unknown": self.unknown,
+                "broken": self.broken, "unknown": self.unknown, "notices": self.notices,
                 "cases": [c.as_data() for c in self.cases]}
 
 
@@ -199,10 +210,12 @@ class CaseFacts:
 
     case: Row
     events: list[Row]
-    decisions: list[Row]
+    decisions: list[Row]  # several per party when 并处, each with its event's seq
     records: list[Row]  # linked records with their link's stage (``l_stage``)
     signed: bool = False
     reviewer_seqs: frozenset[int] = frozenset()
+    officers: list[str] = field(default_factory=list)  # named at opening or in a stage
+    registered: frozenset[str] = frozenset()  # every officer registered in the store
 
     @property
     def case_no(self) -> str:
@@ -213,7 +226,8 @@ def load_case(ix: Index, case_no: str) -> CaseFacts:
     events = rows.stage_events(ix, case_no)
     reviewers = frozenset(e["seq"] for e in events if "reviewer" in key_rows.roles_of_batch(ix, e["seq"]))
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
-                     rows.case_records(ix, case_no), ix.signed, reviewers)
+                     rows.case_records(ix, case_no), ix.signed, reviewers,
+                     rows.officers_of_case(ix, case_no), people.registered(ix))
 
 
 def _moment(iso: str | None) -> datetime | None:
@@ -319,42 +333,54 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     return Review(what, "missing", claims=tuple(claims))
 
 
+def _penalty(dec: Row) -> str:
+    return f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
+
+
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
-    """A major decision has a legal review and a collective discussion dated before it."""
-    out = []
+    """A major decision has a legal review and a collective discussion dated before it. The
+    major decisions of one party (并处) that the same review misses are one finding."""
+    missed: dict[tuple, list[Row]] = {}
     for dec in facts.decisions:
         if not rules.is_major(dec["penalty_kind"], dec["party_kind"], dec["amount"]):
             continue
-        label = f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
-        when = _local(dec["at"], zone)
-        for what, zh in REVIEWS.items():
+        for what in REVIEWS:
             review = review_of(facts, rules, what, dec["at"], zone)
-            fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
-                   f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
-                   f"(--doc-type {rules.review_markers(what)[1][0]})")
-            common = {"party": dec["party"], "stage": "decide",
-                      "details": {"decision": {"penalty_kind": dec["penalty_kind"], "amount": dec["amount"],
-                                               "at": dec["at"]}, "review": review.state,
-                                  **({"claims": list(review.claims)} if review.claims else {})}}
-            claimed = ("; a typed act is no evidence: " + "; ".join(review.claims)) if review.claims else ""
-            if review.state == "before":
-                continue
-            if review.state == "undated":
-                out.append(Finding("review_undated", facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} "
-                                   f"document {review.evidence} has no date, so it cannot be shown "
-                                   "to come before the decision",
-                                   f"record the {zh} with its date: 'case stage NO decide --action {zh} "
-                                   "--at T'", status="unknown", **common))
-            elif review.state == "after":
-                out.append(Finding(what, facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}): the {zh} is "
-                                   f"dated {_local(review.at, zone)}, after the decision ({review.evidence})"
-                                   + claimed, fix, **common))
-            else:
-                out.append(Finding(what, facts.case_no,
-                                   f"major decision for {dec['party']} ({label}, {when}) has no {zh}"
-                                   + claimed, fix, **common))
+            if review.state != "before":
+                missed.setdefault((dec["party"], what, review), []).append(dec)
+    out = []
+    for (party, what, review), decs in missed.items():
+        zh, first = REVIEWS[what], decs[0]
+        label = " + ".join(_penalty(d) for d in decs)
+        when = ", ".join(dict.fromkeys(_local(d["at"], zone) for d in decs))
+        fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
+               f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
+               f"(--doc-type {rules.review_markers(what)[1][0]})")
+        common = {"party": party, "stage": "decide", "seq": first["seq"],
+                  "details": {"decision": {"penalty_kind": first["penalty_kind"], "amount": first["amount"],
+                                           "at": first["at"]},
+                              "decisions": [{"seq": d["seq"], "penalty_kind": d["penalty_kind"],
+                                             "amount": d["amount"], "at": d["at"]} for d in decs],
+                              "review": review.state,
+                              **({"claims": list(review.claims)} if review.claims else {})}}
+        claimed = ("; a typed act is no evidence: " + "; ".join(review.claims)) if review.claims else ""
+        if review.state == "undated":
+            out.append(Finding("review_undated", facts.case_no,
+                               f"major decision for {party} ({label}, {when}): the {zh} "
+                               f"document {review.evidence} has no date, so it cannot be shown "
+                               "to come before the decision",
+                               f"record the {zh} with its date: 'case stage NO decide --action {zh} "
+                               "--at T'", status="unknown", **common))
+        elif review.state == "after":
+            out.append(Finding(what, facts.case_no,
+                               f"major decision for {party} ({label}, {when}): the {zh} is "
+                               f"dated {_local(review.at, zone)}, after the decision ({review.evidence})"
+                               + claimed,
+                               fix, **common))
+        else:
+            out.append(Finding(what, facts.case_no,
+                               f"major decision for {party} ({label}, {when}) has no {zh}" + claimed, fix,
+                               **common))
     return out
 
 
@@ -447,8 +473,9 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
     published_at = facts.case["published_at"]
     published = datetime.fromisoformat(published_at).astimezone(zone).date() if published_at else None
     out = []
-    for dec in facts.decisions:
-        decided = datetime.fromisoformat(dec["at"]).astimezone(zone).date()
+    days = dict.fromkeys((dec["party"], datetime.fromisoformat(dec["at"]).astimezone(zone).date())
+                         for dec in facts.decisions)  # 并处 decided the same day: one publication
+    for party, decided in days:
         details = {"decided": decided.isoformat(), "published": published.isoformat() if published else None,
                    "within_workdays": n}
         try:
@@ -456,25 +483,25 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
                 if workdays.within_workdays(decided, published, n):
                     continue
                 deadline = workdays.nth_workday_after(decided, n)
-                message = (f"decision for {dec['party']} of {decided} published {published}, after the "
+                message = (f"decision for {party} of {decided} published {published}, after the "
                            f"{_ordinal(n)} working day ({deadline})")
                 fix = "nothing undoes a late publication; publish within the limit from now on"
             else:
                 deadline = workdays.nth_workday_after(decided, n)
                 if today <= deadline:
                     continue
-                message = (f"decision for {dec['party']} of {decided} is not published; the "
+                message = (f"decision for {party} of {decided} is not published; the "
                            f"{_ordinal(n)} working day was {deadline}")
                 fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
         except errors.UnknownYear as exc:
             out.append(Finding("publication_unknown", facts.case_no,
-                               f"decision for {dec['party']} of {decided}: whether it was published within "
+                               f"decision for {party} of {decided}: whether it was published within "
                                f"{n} working days is unknown: {exc.message}", exc.hint, status="unknown",
-                               stage="decide", party=dec["party"], details=details))
+                               stage="decide", party=party, details=details))
             continue
         details["deadline"] = deadline.isoformat()
         out.append(Finding("publication_late", facts.case_no, message, fix, stage="decide",
-                           party=dec["party"], details=details))
+                           party=party, details=details))
     return out
 
 
@@ -518,11 +545,101 @@ def stage_records(facts: CaseFacts) -> list[Finding]:
     return out
 
 
+# -- the order of the steps ------------------------------------------------------------------
+_VOID_FIX = ("if a date was mistyped, void the event ('case void NO SEQ --reason R') and enter it again "
+             "with the right --at")
+_CASE_YEAR = re.compile(r"\((\d{4})\)")
+
+
+def _latest(iso: str) -> datetime:
+    """The last instant ``iso`` may mean: a bare date (midnight) stands for its whole day."""
+    moment = datetime.fromisoformat(iso)
+    if moment.time() == datetime.min.time():
+        moment += timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+def _before(earlier: str | None, later: str | None) -> bool:
+    """Whether ``earlier`` surely lies before ``later`` (a bare date counts as its whole day)."""
+    return bool(earlier and later) and _latest(earlier) < datetime.fromisoformat(later)
+
+
+def step_order(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
+    """Each step is dated after what it needs: a decision after the opening, the publication
+    and the close after every decision, the close after the opening."""
+    case, out = facts.case, []
+    opened, published, closed = case["opened_at"], case["published_at"], case["closed_at"]
+    for dec in facts.decisions:
+        what = f"decision for {dec['party']} ({_penalty(dec)}, seq {dec['seq']}) of {_local(dec['at'], zone)}"
+        common = {"stage": "decide", "seq": dec["seq"], "party": dec["party"]}
+        if _before(dec["at"], opened):
+            out.append(Finding("decided_before_opening", facts.case_no,
+                               f"{what} is dated before the case was opened ({_local(opened, zone)})",
+                               _VOID_FIX, **common, details={"opened_at": opened, "decided_at": dec["at"]}))
+        if _before(published, dec["at"]):
+            out.append(Finding("published_before_decision", facts.case_no,
+                               f"{what} comes after the publication ({_local(published, zone)})",
+                               _VOID_FIX + "; publish the decision after it ('case publish NO --at T')",
+                               **common, details={"published_at": published, "decided_at": dec["at"]}))
+        if _before(closed, dec["at"]):
+            out.append(Finding("closed_before_decision", facts.case_no,
+                               f"{what} comes after the case was closed ({_local(closed, zone)})",
+                               _VOID_FIX, **common, details={"closed_at": closed, "decided_at": dec["at"]}))
+    if _before(closed, opened):
+        out.append(Finding("closed_before_opening", facts.case_no,
+                           f"the case is closed ({_local(closed, zone)}) before it was opened "
+                           f"({_local(opened, zone)})", _VOID_FIX, stage="serve",
+                           details={"opened_at": opened, "closed_at": closed}))
+    return out
+
+
+def unregistered_officers(facts: CaseFacts) -> list[Finding]:
+    """Every officer the case names (at opening, in a stage, on a linked record) is registered:
+    an unregistered number is a typing error or a person the bureau never named."""
+    named: dict[str, list[str]] = {}
+    first_seq: dict[str, int] = {}
+    for ev in facts.events:
+        for officer in json.loads(ev["officers"]):
+            named.setdefault(officer, []).append(f"{ev['stage']} event seq {ev['seq']}")
+            first_seq.setdefault(officer, ev["seq"])
+    for rec in facts.records:
+        if rec["officer"]:
+            named.setdefault(rec["officer"], []).append(f"record {rec['digest'][:12]} ({rec['l_stage']})")
+    for officer in facts.officers:
+        named.setdefault(officer, ["the opening"])
+    out = []
+    for officer in sorted(set(named) - facts.registered):
+        places = list(dict.fromkeys(named[officer]))
+        out.append(Finding("unregistered_officer", facts.case_no,
+                           f"officer {officer} is named in the case ({', '.join(places)}) but not registered",
+                           f"register the officer ('officer add {officer} --name N'); if the number was "
+                           "mistyped, void the event and enter it again", seq=first_seq.get(officer),
+                           details={"officer": officer, "named_in": places}))
+    return out
+
+
+def case_year(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
+    """A notice: the year in the case number (坡城管罚〔2021〕12号) is its decisions' year."""
+    m = _CASE_YEAR.search(fold_case_no(facts.case_no))
+    if m is None:
+        return []
+    year = int(m.group(1))
+    other = sorted({datetime.fromisoformat(d["at"]).astimezone(zone).year for d in facts.decisions} - {year})
+    if not other:
+        return []
+    return [Finding("case_year", facts.case_no,
+                    f"the case number says {year}, its decision is of {', '.join(map(str, other))}",
+                    "nothing to undo if the number was given in the year the case was opened; otherwise "
+                    "check the number and the decision's date", status="notice", stage="decide",
+                    details={"case_year": year, "decision_years": other})]
+
+
 def check_case(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> CaseResult:
     """Every rule on one case."""
     findings = (on_site_officers(facts, rules, zone) + major_reviews(facts, rules, zone)
                 + av_coverage(facts, rules, zone) + publication(facts, rules, zone, today)
-                + stage_records(facts))
+                + stage_records(facts) + step_order(facts, zone) + unregistered_officers(facts)
+                + case_year(facts, zone))
     return CaseResult(facts.case_no, facts.case["status"], findings)
 
 

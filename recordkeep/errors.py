@@ -571,8 +571,10 @@ class BadPenaltyKind(MalformedInput):
     """Not a penalty kind."""
 
     code = "RK407"
-    hint = ("a penalty kind is warning|fine|confiscate|suspend|revoke|other "
-            "or 警告|罚款|没收|责令停产停业|吊销许可证|其他")
+    hint = ("a penalty kind is warning|criticize|fine|confiscate|confiscate_income|confiscate_property|"
+            "suspend_permit|downgrade|revoke|restrict|suspend|close_down|other or 警告|通报批评|罚款|没收|"
+            "没收违法所得|没收非法财物|暂扣许可证件|降低资质等级|吊销许可证|限制开展生产经营活动|限制从业|"
+            "责令停产停业|责令关闭|其他")
 
 
 class BadKind(MalformedInput):
@@ -694,9 +696,11 @@ class CaseExists(InputError):
 
 
 class AlreadyDecided(InputError):
-    """The case already has a decision for that party."""
+    """The case already has a decision of that kind for that party (并处 takes another kind)."""
 
     code = "RK442"
+    hint = ("one penalty of each kind per party (行政处罚法 art. 29: no second fine for one act); "
+            "'case show NO' lists the decisions with their seq")
 
 
 class InvalidAmount(InputError):
@@ -710,7 +714,8 @@ class AmountNotAllowed(InputError):
     """An amount given for a penalty kind that carries no money."""
 
     code = "RK446"
-    hint = "give --amount only with a fine or a confiscation"
+    hint = ("--amount goes only with 罚款 (fine), 没收违法所得 (confiscate_income), 没收非法财物 "
+            "(confiscate_property) or 没收 (confiscate); decide the other kinds without it")
 
 
 class PartyNeeded(InputError):
@@ -771,6 +776,21 @@ class NothingToAmend(InputError):
     """``record set`` was given no field, or only the values the record already has."""
 
     code = "RK474"
+
+
+class AlreadyClosed(InputError):
+    """The case is closed already: a second close is refused."""
+
+    code = "RK475"
+    hint = "'case show NO' gives when it was closed; a case is closed once"
+
+
+class AssignmentOverlap(InputError):
+    """A device assignment would overlap another assignment of the same device."""
+
+    code = "RK476"
+    hint = ("an assignment may begin where another ends (--from at its --until); a new one inside "
+            "an open-ended assignment ends it there (a handover); 'device list' shows them")
 
 
 # 5xx: compliance rules -------------------------------------------------------
@@ -848,6 +868,42 @@ class ReviewUndated(RuleFinding):
     """A review document has no date, so it cannot be shown to come before the decision."""
 
     code = "RK510"
+
+
+class DecidedBeforeOpening(RuleFinding):
+    """A decision is dated before the case was opened (立案)."""
+
+    code = "RK530"
+
+
+class PublishedBeforeDecision(RuleFinding):
+    """The publication (公示) is dated before a decision it should publish."""
+
+    code = "RK531"
+
+
+class ClosedBeforeDecision(RuleFinding):
+    """The case is closed (结案) before a decision of it is dated."""
+
+    code = "RK532"
+
+
+class ClosedBeforeOpening(RuleFinding):
+    """The case is closed (结案) before it was opened (立案)."""
+
+    code = "RK533"
+
+
+class UnregisteredOfficer(RuleFinding):
+    """An officer named in the case (at opening, in a stage, on a linked record) is not registered."""
+
+    code = "RK534"
+
+
+class CaseYearMismatch(RuleFinding):
+    """A notice: the year in the case number (〔2021〕) is not the year of its decision."""
+
+    code = "RK535"
 
 
 class DisposalRefused(ComplianceError):

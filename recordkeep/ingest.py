@@ -22,9 +22,8 @@ from datetime import datetime
 
 from . import anchoring, errors, media, validate
 from .archive import Archive
-from .dossier.parties import resolve_party
 from .index import people, records, resolve
-from .linking import link_data
+from .linking import link_data, link_party
 from .media import naming
 from .refs import Window, check_device, check_officer, in_window, parse_stage
 from .retention import lock_permanent
@@ -660,14 +659,15 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     for every case or party write), then the files stored, and records, links and receipt
     journaled in one append. Returns the receipt."""
     slug = parse_stage(stage, archive.settings.acts) if stage else None
+    case_no = None
     if case_ref is not None:
         if slug is None:
             raise errors.BadStage("adding to a case needs --stage")
-        resolve.case(archive.index, case_ref)
+        case_no = resolve.case(archive.index, case_ref)
     elif slug is not None:
         raise errors.InvalidValue("--stage needs --case")
     if party is not None:
-        resolve_party(archive, party)
+        link_party(archive, case_no, party)  # a party of the case, when one is named
     target = None
     if (case_ref is not None or party is not None) and not options.dry_run:
         archive.require_intact_chain()

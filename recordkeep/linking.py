@@ -27,8 +27,8 @@ def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: s
     resolved = sorted({archive.resolve_digest(d) for d in digests})
 
     def build() -> list[Draft]:
-        return [Draft("record.linked", link_data(archive, case_ref, resolved, slug, party, via))] \
-            if resolved else []
+        data = link_data(archive, case_ref, resolved, slug, party, via)  # the target checked, even for none
+        return [Draft("record.linked", data)] if resolved else []
 
     archive.transact(build)
     lock_permanent(archive, resolved)  # a linked record is permanent: lengthen its blob's lock
@@ -44,10 +44,22 @@ def link_data(archive: Archive, case_ref: str | None, digests: list[str], stage:
         data["case_no"] = resolve.case(archive.index, case_ref)
         data["stage"] = stage
     if party is not None:
-        data["party"] = resolve_party(archive, party)
+        data["party"] = link_party(archive, data.get("case_no"), party)
     if via:
         data["via"] = via
     return data
+
+
+def link_party(archive: Archive, case_no: str | None, party: str) -> str:
+    """The key of the party a link names; UnknownParty when a case is named and the party is
+    not one of its parties (a record of one party's case is never filed under another)."""
+    key = resolve_party(archive, party)
+    if case_no is not None and key not in rows.members(archive.index, case_no):
+        parties = ", ".join(rows.members(archive.index, case_no))
+        raise errors.UnknownParty(f"{key} is not a party of case {case_no} (its parties: {parties})",
+                                  hint="'case show NO' lists the case's parties; a record of another "
+                                       "party belongs in that party's case")
+    return key
 
 
 def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, end: str, stage: str,
@@ -61,8 +73,6 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     if utc_key(t1) <= utc_key(t0):
         raise errors.InvalidValue(f"the window ends ({t1}) before it starts ({t0})")
     digests = records.recorded_by(archive.index, officer, utc_key(t0), utc_key(t1))
-    if not digests:
-        return []
     return link(archive, case_ref, digests, stage=stage, party=party,
                 via={"officer": officer, "from": t0, "to": t1})
 

@@ -29,10 +29,22 @@ ACTS = {
     "告知": "decide", "听证": "decide", "法制审核": "decide", "集体讨论": "decide", "决定": "decide",
     "送达": "serve", "公示": "serve", "执行": "serve", "强制拆除": "serve", "结案": "serve",
 }
-PENALTY_KINDS = {"warning": "警告", "fine": "罚款", "confiscate": "没收", "suspend": "责令停产停业",
-                 "revoke": "吊销许可证", "other": "其他"}
+#: Penalty kinds (行政处罚法 2021 art. 9) by slug, with their Chinese names. ``confiscate``
+#: (没收, what was not said) is the older slug; the two 没收 of the law name what was taken.
+PENALTY_KINDS = {"warning": "警告", "criticize": "通报批评", "fine": "罚款",
+                 "confiscate": "没收", "confiscate_income": "没收违法所得",
+                 "confiscate_property": "没收非法财物", "suspend_permit": "暂扣许可证件",
+                 "downgrade": "降低资质等级", "revoke": "吊销许可证",
+                 "restrict": "限制开展生产经营活动、限制从业", "suspend": "责令停产停业",
+                 "close_down": "责令关闭", "other": "其他"}
+#: Other names a clerk may type for a kind (the law's own words).
+PENALTY_ALIASES = {"限制开展生产经营活动": "restrict", "限制从业": "restrict", "吊销许可证件": "revoke"}
 KINDS = ("video", "audio", "photo", "document", "other")
-MONEY_KINDS = ("fine", "confiscate")  # the penalty kinds that carry an amount
+#: The kinds that carry money (罚没: 罚款 and the 没收); only these take an amount, and
+#: their amounts make the 罚没 total.
+MONEY_KINDS = ("fine", "confiscate", "confiscate_income", "confiscate_property")
+#: The money kinds that cannot be decided without their amount (a 没收非法财物 may have no value).
+AMOUNT_REQUIRED = ("fine", "confiscate_income")
 MAX_AMOUNT = Decimal(10) ** 13  # yuan; every amount is below this
 PARTY_KEY = re.compile(r"[Pp](\d+)")
 DIGEST_TEXT = re.compile(r"(?:blake3:)?([0-9a-f]{8,64})")
@@ -85,13 +97,15 @@ def entered_late(claimed_at: str | None, entered_at: str | None, days: int) -> b
 
 
 def parse_penalty_kind(text: str) -> str:
-    """A penalty kind slug from a slug or its Chinese name."""
+    """A penalty kind slug from a slug, its Chinese name or one of the law's other names for it."""
     value = text.strip()
     if value in PENALTY_KINDS:
         return value
     for slug, zh in PENALTY_KINDS.items():
         if value == zh:
             return slug
+    if value in PENALTY_ALIASES:
+        return PENALTY_ALIASES[value]
     raise errors.BadPenaltyKind(f"not a penalty kind: {text!r}")
 
 

@@ -19,7 +19,7 @@ from .archive import Archive
 from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
 from .index import dossier as rows
 from .index import stats as figures
-from .refs import PENALTY_KINDS, STAGES, utc_key
+from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, utc_key
 
 CENTS = Decimal("0.01")
 
@@ -44,31 +44,48 @@ def _cases(archive: Archive, bounds) -> dict:
     return {"total": total, "by_status": dict(sorted(by_status.items())), "by_stage": by_stage}
 
 
+def _by_kind(found: list) -> dict[str, dict]:
+    """Per penalty kind: ``count``; ``amount``, the sum of the amounts given (None when none
+    is); for the money kinds ``unvalued``, how many have no value (a 没收 without --amount)."""
+    counts: dict[str, int] = defaultdict(int)
+    sums: dict[str, Decimal] = {}
+    unvalued: dict[str, int] = defaultdict(int)
+    for row in found:
+        kind = row["penalty_kind"]
+        counts[kind] += 1
+        if kind not in MONEY_KINDS:
+            continue  # an amount journaled on such a kind (before it was refused) is not 罚没
+        if row["amount"] is None:
+            unvalued[kind] += 1
+        else:
+            sums[kind] = sums.get(kind, Decimal(0)) + Decimal(row["amount"])
+    out = {}
+    for kind in (k for k in PENALTY_KINDS if k in counts):
+        out[kind] = {"count": counts[kind], "amount": _money(sums[kind]) if kind in sums else None}
+        if kind in MONEY_KINDS:
+            out[kind]["unvalued"] = unvalued[kind]
+    return out
+
+
 def _decisions(archive: Archive, bounds, rules: Rules) -> tuple[dict, dict]:
     ix = archive.index
     found = [r for r in rows.all_decisions(ix) if in_period(r["at"], bounds)]
-    total = Decimal(0)
-    by_kind: dict[str, dict] = {}
+    by_kind = _by_kind(found)
     major, facts_of = [], {}
     for row in found:
-        amount = Decimal(row["amount"]) if row["amount"] is not None else None
-        kind = by_kind.setdefault(row["penalty_kind"], {"count": 0, "amount": Decimal(0)})
-        kind["count"] += 1
-        if amount is not None:
-            kind["amount"] += amount
-            total += amount
         if rules.is_major(row["penalty_kind"], row["party_kind"], row["amount"]):
             if row["case_no"] not in facts_of:
                 facts_of[row["case_no"]] = check.load_case(ix, row["case_no"])
             reviews = {what: review_of(facts_of[row["case_no"]], rules, what, row["at"],
                                        archive.settings.zone).state
                        for what in REVIEWS}
-            major.append({"case_no": row["case_no"], "party": row["party"],
+            major.append({"case_no": row["case_no"], "party": row["party"], "seq": row["seq"],
                           "penalty_kind": row["penalty_kind"], "amount": row["amount"], "at": row["at"],
                           **reviews, "reviewed": all(s == "before" for s in reviews.values())})
-    decisions = {"count": len(found), "total_amount": _money(total),
-                 "by_kind": {k: {"count": by_kind[k]["count"], "amount": _money(by_kind[k]["amount"])}
-                             for k in PENALTY_KINDS if k in by_kind}}
+    total = sum((Decimal(v["amount"]) for v in by_kind.values() if v["amount"] is not None), Decimal(0))
+    unvalued = sum(v.get("unvalued", 0) for v in by_kind.values())
+    decisions = {"count": len(found), "cases": len({r["case_no"] for r in found}),
+                 "total_amount": _money(total), "unvalued": unvalued, "by_kind": by_kind}
     majors = {"count": len(major), "reviewed": sum(m["reviewed"] for m in major), "decisions": major}
     return decisions, majors
 
@@ -106,17 +123,30 @@ def _devices(archive: Archive, bounds) -> tuple[list[dict], list[dict], list[dic
     for device, officer in assignments:
         if officer not in in_service[device]:
             in_service[device].append(officer)
-    users: dict[str, set[str]] = defaultdict(set)
-    for device, officers in in_service.items():
-        users[device].update(officers)
-    for device, officer in figures.recorders_used(ix, start, end):
-        users[device].add(officer)
     carrying = {o for officers in in_service.values() for o in officers}
     without = [{"cert_no": row["cert_no"], "name": row["name"]} for row in figures.registered_officers(ix)
                if row["cert_no"] not in carrying]
     service = [{"device": d, "officers": o} for d, o in sorted(in_service.items())]
-    shared = [{"device": d, "officers": sorted(o)} for d, o in sorted(users.items()) if len(o) > 1]
-    return service, without, shared
+    return service, without, _shared(archive, start, end)
+
+
+def _shared(archive: Archive, start: str | None, end: str | None) -> list[dict]:
+    """Devices two officers held at once in the period: assignments to different officers
+    overlapping each other, a record made with a device assigned then to another officer, or,
+    where no assignment covers them, records of several officers. A handover (one assignment
+    ending where the next begins) is not sharing."""
+    ix = archive.index
+    users: dict[str, set[str]] = defaultdict(set)
+    for device, *officers in (figures.concurrent_assignments(ix, start, end)
+                              + figures.records_off_assignment(ix, start, end)):
+        users[device].update(officers)
+    unassigned: dict[str, set[str]] = defaultdict(set)
+    for device, officer in figures.records_unassigned(ix, start, end):
+        unassigned[device].add(officer)
+    for device, officers in unassigned.items():
+        if len(officers) > 1:
+            users[device].update(officers)
+    return [{"device": d, "officers": sorted(o)} for d, o in sorted(users.items())]
 
 
 def stats(archive: Archive, *, year: int | None = None) -> dict:

@@ -44,7 +44,8 @@ DATES = st.one_of(
 )
 AMOUNTS = st.one_of(st.decimals(allow_nan=True, allow_infinity=True).map(str), TYPED_TEXT,
                     st.sampled_from(["1,50", "-0", "1e400", "9" * 38, "１５００", "150000.00", "0.01"]))
-KINDS = st.sampled_from(["warning", "fine", "confiscate", "suspend", "revoke", "other", "罚款", "没收", "x"])
+KINDS = st.sampled_from(["warning", "fine", "confiscate", "suspend", "revoke", "other", "罚款", "没收", "x",
+                         "confiscate_income", "没收非法财物", "close_down", "限制从业"])
 STAGES = st.sampled_from(["start", "investigate", "decide", "serve", "调查取证", "nope"])
 ID_NUMBERS = st.sampled_from(["11010519491231002X", "110101198512151237", "440301199001011234", "123"])
 NAME_TIMES = st.one_of(st.sampled_from(["00010101000000", "99991231235959", "20210315083000",

@@ -55,9 +55,11 @@ def set_rules(store: Path, text: str) -> None:
 
 
 def add_parties(cli) -> None:
-    """P1, a person, and P2, an organisation."""
+    """P1, a person, and P2, an organisation; and the officers A and B the cases name, registered."""
     ok(cli("party", "add", "--name", "张三", "--id-number", PERSON))
     ok(cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", ORG))
+    ok(cli("officer", "add", A, "--name", "李四"))
+    ok(cli("officer", "add", B, "--name", "王五"))
 
 
 @pytest.fixture

@@ -213,6 +213,12 @@ def party_held(store: Path, refs: dict, tmp: Path) -> None:
     ok(Cli(store)("hold", "--case", refs["case"], "--reason", "行政复议"))
 
 
+def fined(store: Path, refs: dict, tmp: Path) -> None:
+    """A fine of 500 yuan decided for P2 in the open case."""
+    ok(Cli(store)("case", "decide", refs["case2"], "--penalty-kind", "罚款", "--amount", "500",
+                  "--at", "2021-05-03"))
+
+
 def new_scan(store: Path, refs: dict, tmp: Path) -> None:
     write_scan(tmp / "送达回证.pdf", f"Proof of service\n{tmp.name}")
 
@@ -291,6 +297,10 @@ CALLS = [
     Call("key revoke 0000000000000000 --reason nobody", exit=1),
     Call("device add DSJ009 --officer 440301777777 --from 2021-01-01 --until 2021-12-31", writes=True),
     Call("device add DSJ009 --officer {o1} --from notadate", exit=2, writes=True),
+    Call("device add DSJ001 --officer {o2} --from 2021-06-01", writes=True),  # a handover: ends o1's
+    Call("device add X6039412A --officer {o1} --from 2022-01-01", writes=True),  # begins where o2's ends
+    Call("device add X6039412A --officer {o1} --from 2021-06-01 --until 2021-07-01", exit=1,
+         writes=True),                                                  # inside o2's: overlaps
     Call("device list"),
     # parties
     Call("party add --name 李梅 --id-number " + PERSON2_ID + " --address 坡头区 --phone 138-0013-8001",
@@ -332,7 +342,13 @@ CALLS = [
     Call("case decide {case2} --penalty-kind 罚款", exit=1, writes=True),  # a fine needs an amount
     Call("case decide {case2} --penalty-kind 打板子", exit=2, writes=True),
     Call("case decide {case} --penalty-kind warning", exit=1, writes=True),  # two parties: which?
-    Call("case decide {case} --party P1 --penalty-kind warning", exit=1, writes=True),  # decided
+    Call("case decide {case} --party P1 --penalty-kind 罚款 --amount 100", exit=1, writes=True),  # fined
+    Call("case decide {case2} --penalty-kind 没收违法所得 --amount 300 --at 2021-05-03", writes=True,
+         prepare=(fined,)),                                             # 并处: a second kind
+    Call("case decide {case2} --penalty-kind confiscate_property", writes=True),  # a value is optional
+    Call("case decide {case2} --penalty-kind confiscate_income", exit=1, writes=True),  # needs an amount
+    Call("case decide {case2} --penalty-kind warning --amount 500", exit=1, writes=True),  # no money
+    Call("case decide {case2} --penalty-kind 限制从业 --at 2021-05-03", writes=True),
     Call("case publish {case2} --at 2021-05-08", writes=True),
     Call("case publish {case2} --at notadate", exit=2, writes=True),
     Call("case close {case2} --at 2021-05-10", writes=True),
@@ -353,11 +369,13 @@ CALLS = [
     Call("record set {video} --reason 无", exit=1, writes=True),          # nothing to change
     Call("record set 0000000000 --officer {o1} --reason x", exit=1, writes=True),
     Call("record set {video} --recorded-at notadate --reason x", exit=2, writes=True),
+    Call("case close {case} --at 2021-05-01", exit=1, writes=True),    # closed already
     Call("case link {case2} {wav} --stage investigate --party P2", writes=True),
     Call("case link {case2} {wav} --stage 询问", writes=True),          # an act means its stage
     Call("case link {case2} --officer {o2} --from 2021-03-15 --to 2021-03-15 --stage 调查取证", writes=True),
     Call("case link {case2} --officer {o2} --from 2021-03-16 --to 2021-03-15 --stage start", exit=1,
          writes=True),                                                  # window ends before it starts
+    Call("case link {case2} {wav} --stage investigate --party P1", exit=1, writes=True),  # not its party
     Call("case link {case2} --stage start", exit=2, writes=True),
     Call("case link {case2} --officer {o2} --stage start", exit=2, writes=True),
     Call("case link {case2} 0000000000 --stage start", exit=1, writes=True),  # no such record

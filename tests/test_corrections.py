@@ -89,8 +89,9 @@ def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     ok(cli("case", "void", CASE, str(opened), "--reason", "重复立案"))
     case = cli.json("case", "show", CASE)["case"]
     assert case["status"] == "voided" and case["voided"]["reason"] == "重复立案"
-    refused = cli("case", "stage", CASE, "investigate")
-    assert refused.exit_code == 1 and "RK471" in refused.output
+    for args in (("stage", CASE, "investigate"), ("close", CASE, "--at", "2021-10-20")):
+        refused = cli("case", *args)
+        assert refused.exit_code == 1 and "RK471" in refused.output, args
 
 
 def test_a_seq_of_another_case_or_no_case_cannot_be_voided(cli, tmp_path):

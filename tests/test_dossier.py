@@ -137,9 +137,11 @@ def test_a_case_with_several_parties_needs_party_for_a_decision(cli, case):
     assert result.exit_code == 1 and result.stderr.startswith("RK444")
 
 
-def test_one_decision_per_party(cli, case):
+def test_one_decision_of_each_kind_per_party(cli, case):
     assert cli("case", "decide", CASE, "--party", "P1", "--penalty-kind", "警告").exit_code == 0
     assert cli("case", "decide", CASE, "--party", "P1", "--penalty-kind", "警告").exit_code == 1
+    fined = cli("case", "decide", CASE, "--party", "P1", "--penalty-kind", "罚款", "--amount", "50")
+    assert fined.exit_code == 0  # 警告 并处 罚款
 
 
 def test_amounts_with_more_than_two_decimals_or_negative_are_refused(cli, case):

@@ -12,7 +12,9 @@ from ..archive import Archive
 from ..index import dossier as rows
 from ..index import resolve
 from ..refs import (
+    AMOUNT_REQUIRED,
     MONEY_KINDS,
+    PENALTY_KINDS,
     STAGES,
     check_officer,
     fold_case_no,
@@ -113,16 +115,22 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
 
 def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,
            amount: str | None = None, at: str | None = None) -> dict:
-    """Record the decision (行政处罚决定) for one party of a case: kind and exact amount."""
+    """Record one decision (行政处罚决定) for one party of a case: its kind and exact amount.
+
+    A party may have several decisions, one of each kind (并处: 没收违法所得 并处 罚款); each
+    is its own ``case.decided`` event, known by its seq. Only the money kinds take an amount
+    (AmountNotAllowed); a fine and a 没收违法所得 need one (InvalidAmount); a second decision
+    of a kind the party already has is AlreadyDecided. Returns the event's data and its ``seq``."""
     archive.require_intact_chain()
     kind = parse_penalty_kind(penalty_kind)
+    named = f"{PENALTY_KINDS[kind]} ({kind})"
     data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
     if amount is not None:
         if kind not in MONEY_KINDS:
-            raise errors.AmountNotAllowed(f"a {kind} carries no amount")
+            raise errors.AmountNotAllowed(f"a {named} carries no amount: --amount {amount!r} refused")
         data["amount"] = parse_amount(amount)
-    elif kind == "fine":
-        raise errors.InvalidAmount("a fine needs --amount")
+    elif kind in AMOUNT_REQUIRED:
+        raise errors.InvalidAmount(f"a {named} needs --amount")
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
@@ -136,12 +144,14 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
             data["party"] = resolve_party(archive, party)
             if data["party"] not in parties:
                 raise errors.UnknownParty(f"{data['party']} is not a party of case {data['case_no']}")
-        if rows.has_decision(archive.index, data["case_no"], data["party"]):
-            raise errors.AlreadyDecided(f"case {data['case_no']} already has a decision for {data['party']}")
+        seq = rows.decision_of_kind(archive.index, data["case_no"], data["party"], kind)
+        if seq is not None:
+            raise errors.AlreadyDecided(f"case {data['case_no']} already has a {named} for {data['party']} "
+                                        f"(seq {seq})")
         return [Draft("case.decided", data)]
 
-    archive.transact(build)
-    return data
+    seq = archive.transact(build)[-1].seq  # fills in the case and the party first
+    return {**data, "seq": seq}
 
 
 def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> dict:
@@ -165,5 +175,19 @@ def publish(archive: Archive, case_ref: str, at: str) -> dict:
 
 
 def close_case(archive: Archive, case_ref: str, at: str | None = None) -> dict:
-    """Close (结案) the case; return the event's data (``case_no`` as stored, ``at``)."""
-    return _dated(archive, "case.closed", case_ref, at)
+    """Close (结案) the case; return the event's data (``case_no`` as stored, ``at``).
+    A case already closed is AlreadyClosed: a second close would move its date silently; a
+    voided case is CaseVoided."""
+    archive.require_intact_chain()
+    data = {"at": _time(archive, at)}
+
+    def build() -> list[Draft]:
+        data["case_no"] = resolve.case(archive.index, case_ref)
+        case = rows.case(archive.index, data["case_no"])
+        if case["status"] == "closed":
+            raise errors.AlreadyClosed(f"case {data['case_no']} was closed already, at {case['closed_at']}")
+        require_open(archive, data["case_no"], "close")
+        return [Draft("case.closed", data)]
+
+    archive.transact(build)
+    return data

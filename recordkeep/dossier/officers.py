@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .. import errors, validate
 from ..archive import Archive
 from ..index import people
-from ..refs import check_device, check_officer
+from ..refs import check_device, check_officer, utc_key
 from ..store.journal import Draft
 
 
@@ -44,7 +44,8 @@ def assign_device(archive: Archive, device: str, officer: str, *, valid_from: st
                   valid_until: str | None = None) -> None:
     """Assign a device to an officer for a period (open-ended when not given).
 
-    A later assignment of the same device ends the open one at its start.
+    A later assignment of the same device ends the open one at its start (a handover); one
+    that would overlap any other assignment of the device is AssignmentOverlap, naming it.
     """
     archive.require_intact_chain()
     data = {"device": check_device(device), "officer": check_officer(officer)}
@@ -54,7 +55,25 @@ def assign_device(archive: Archive, device: str, officer: str, *, valid_from: st
         data["until"] = archive.settings.time(valid_until, end_of_day=True)
     if "from" in data and "until" in data and data["until"] <= data["from"]:
         raise errors.InvalidValue("--until must be after --from")
-    archive.commit([Draft("device.assigned", data)])
+
+    def build() -> list[Draft]:
+        found = people.overlapping_assignments(archive.index, data["device"], utc_key(data.get("from")),
+                                               utc_key(data.get("until")))
+        if found:
+            raise errors.AssignmentOverlap(
+                f"device {data['device']} to {data['officer']} {_span(data.get('from'), data.get('until'))} "
+                "overlaps " + "; ".join(f"its assignment to {row['officer']} "
+                                        f"{_span(row['valid_from'], row['valid_until'])} (seq {row['seq']})"
+                                        for row in found))
+        return [Draft("device.assigned", data)]
+
+    archive.transact(build)
+
+
+def _span(start: str | None, end: str | None) -> str:
+    def shown(moment: str | None, unbounded: str) -> str:
+        return moment[:16].replace("T", " ") if moment else unbounded
+    return f"from {shown(start, 'the beginning')} until {shown(end, 'further notice')}"
 
 
 def list_officers(archive: Archive) -> list[Officer]:

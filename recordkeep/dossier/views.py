@@ -135,16 +135,16 @@ def case_view(archive: Archive, case_ref: str) -> dict:
 
 
 def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = None) -> dict:
-    """The 一户式 dossier of one party: its cases, every record by case and stage, and
-    records linked to the party outside any case; its numbers masked unless ``values`` (from
-    ``show_pii``) holds them."""
+    """The 一户式 dossier of one party: its cases (each with the party's own ``decisions``),
+    every record by case and stage, and records linked to the party outside any case; its
+    numbers masked unless ``values`` (from ``show_pii``) holds them."""
     ix = archive.index
     key = resolve_party(archive, ref)
     party = get_party(archive, key)
     cases = []
     for row in rows.cases_of_party(ix, key):
         view = case_view(archive, row["case_no"])
-        view["decision"] = next((d for d in view.pop("decisions") if d["party"] == key), None)
+        view["decisions"] = [d for d in view["decisions"] if d["party"] == key]  # 并处: may be several
         cases.append(view)
     loose = _linked(rows.party_records_outside_cases(ix, key))
     return {"party": party.as_data(values), "cases": cases, "records_outside_cases": loose}

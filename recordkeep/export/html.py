@@ -206,7 +206,7 @@ class _Page:
             p = self.view["party"]
             title = f"一户式档案 {p['name']}（{p['key']}）"
             parties = [p]
-            cases = [(c, [c["decision"]] if c.get("decision") else []) for c in self.view["cases"]]
+            cases = [(c, c["decisions"]) for c in self.view["cases"]]
             loose = self.view["records_outside_cases"]
         digests = {d for d, _, _ in self.bag_paths}
         meta = [

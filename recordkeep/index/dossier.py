@@ -71,6 +71,21 @@ def m010_parties_masked(db) -> None:
     """ + recreate("search_parties_fts") + flush_triggers())
 
 
+@migrations()
+def m011_decisions_by_seq(db) -> None:
+    """A party may have several decisions in a case (并处), one row per ``case.decided``
+    event, each known by its event's seq (a correction names it)."""
+    run_script(db, """
+    CREATE TABLE decisions_by_seq (seq INTEGER PRIMARY KEY, case_no TEXT NOT NULL, party TEXT NOT NULL,
+        penalty_kind TEXT NOT NULL, amount TEXT, at TEXT);
+    INSERT INTO decisions_by_seq (seq, case_no, party, penalty_kind, amount, at)
+        SELECT seq, case_no, party, penalty_kind, amount, at FROM decisions;
+    DROP TABLE decisions;
+    ALTER TABLE decisions_by_seq RENAME TO decisions;
+    CREATE INDEX decisions_case ON decisions (case_no, party);
+    """)
+
+
 @handles("party.added")
 def _party_added(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
@@ -129,9 +144,8 @@ def _case_stage(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 @handles("case.decided")
 def _case_decided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    conn.add("INSERT OR REPLACE INTO decisions (case_no, party, penalty_kind, amount, at, seq) "
-             "VALUES (?,?,?,?,?,?)",
-             (d["case_no"], d["party"], d["penalty_kind"], d.get("amount"), d.get("at"), event.seq))
+    conn.add("INSERT INTO decisions (seq, case_no, party, penalty_kind, amount, at) VALUES (?,?,?,?,?,?)",
+             (event.seq, d["case_no"], d["party"], d["penalty_kind"], d.get("amount"), d.get("at")))
     return [("case", d["case_no"]), ("party", d["party"])]
 
 
@@ -237,9 +251,11 @@ def cases_of_party(ix: Index, key: str) -> list[Row]:
                            "WHERE cp.party = ? ORDER BY c.opened_at, c.seq", (key,)).fetchall()
 
 
-def has_decision(ix: Index, case_no: str, party_key: str) -> bool:
-    return ix.conn.execute("SELECT 1 FROM decisions WHERE case_no = ? AND party = ?",
-                           (case_no, party_key)).fetchone() is not None
+def decision_of_kind(ix: Index, case_no: str, party_key: str, penalty_kind: str) -> int | None:
+    """The seq of the party's decision of ``penalty_kind`` in the case, if it has one."""
+    row = ix.conn.execute("SELECT seq FROM decisions WHERE case_no = ? AND party = ? AND penalty_kind = ? "
+                          "ORDER BY seq LIMIT 1", (case_no, party_key, penalty_kind)).fetchone()
+    return row[0] if row else None
 
 
 def is_linked(ix: Index, digest: str, case_no: str, stage: str | None = None) -> bool:
@@ -264,7 +280,8 @@ def m013_stage_sources(db) -> None:
 
 
 def decisions(ix: Index, case_no: str) -> list[Row]:
-    """A case's decisions in journal order, each with its party's kind and who entered it."""
+    """A case's decisions (several per party when 并处) in journal order, each with its seq, its
+    party's kind and who entered it."""
     return ix.conn.execute(
         "SELECT d.*, p.kind AS party_kind, e.actor FROM decisions d LEFT JOIN parties p ON p.key = d.party "
         "JOIN events e ON e.seq = d.seq WHERE d.case_no = ? ORDER BY d.seq", (case_no,)).fetchall()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..refs import utc_key
 from ..store.journal import Event
-from .core import Index, Writer, handles, migrations, run_script
+from .core import Index, Row, Writer, handles, migrations, run_script
 
 
 @migrations()
@@ -87,6 +87,23 @@ def officers(ix: Index) -> list[dict]:
 def officer_names(ix: Index) -> dict[str, str | None]:
     """Certificate number -> name (None when unregistered)."""
     return {r[0]: r[1] for r in ix.conn.execute("SELECT cert_no, name FROM officers")}
+
+
+def overlapping_assignments(ix: Index, device: str, start: str | None, end: str | None) -> list[Row]:
+    """The assignments of ``device`` that a new one over [start, end) (UTC keys, None:
+    unbounded) would overlap, by start. An open-ended assignment begun before ``start`` is not
+    among them: the new one ends it there (the handover ``device.assigned`` folds), and an
+    assignment ending exactly at ``start`` (or beginning at ``end``) only touches it."""
+    return ix.conn.execute(
+        "SELECT * FROM devices WHERE device = ? AND (? IS NULL OR from_utc IS NULL OR from_utc < ?) "
+        "AND (? IS NULL OR until_utc IS NULL OR until_utc > ?) "
+        "AND NOT (? IS NOT NULL AND until_utc IS NULL AND (from_utc IS NULL OR from_utc < ?)) "
+        "ORDER BY from_utc, seq", (device, end, end, start, start, start, start)).fetchall()
+
+
+def registered(ix: Index) -> frozenset[str]:
+    """The certificate numbers of the officers registered (``officer add``)."""
+    return frozenset(r[0] for r in ix.conn.execute("SELECT cert_no FROM officers WHERE registered = 1"))
 
 
 def assignments(ix: Index) -> list[dict]:

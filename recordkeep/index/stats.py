@@ -44,12 +44,39 @@ def records_by_device(ix: Index, start: str | None, end: str | None) -> list[Row
         "GROUP BY r.device ORDER BY n DESC, r.device", args).fetchall()
 
 
-def recorders_used(ix: Index, start: str | None, end: str | None) -> list[tuple[str, str]]:
-    """Distinct (device, officer) of the records of the period that name both."""
+#: SQL: an assignment ``d`` covers the record ``r``'s recorded time (unbounded ends as '' and '~').
+_COVERS = "coalesce(d.from_utc, '') <= r.recorded_utc AND coalesce(d.until_utc, '~') > r.recorded_utc"
+
+
+def concurrent_assignments(ix: Index, start: str | None, end: str | None) -> list[tuple[str, str, str]]:
+    """(device, officer, officer) of two assignments of one device to different officers that
+    overlap each other within [start, end) (every time when None); touching ends do not."""
+    return [(r[0], r[1], r[2]) for r in ix.conn.execute(
+        "SELECT DISTINCT a.device, a.officer, b.officer FROM devices a JOIN devices b "
+        "ON b.device = a.device AND b.officer > a.officer "
+        "WHERE max(coalesce(a.from_utc, ''), coalesce(b.from_utc, ''), ?) "
+        "< min(coalesce(a.until_utc, '~'), coalesce(b.until_utc, '~'), ?) ORDER BY 1, 2, 3",
+        (start or "", end or "~"))]
+
+
+def records_off_assignment(ix: Index, start: str | None, end: str | None) -> list[tuple[str, str, str]]:
+    """(device, officer of the record, officer assigned) of the period's records made with a
+    device while it was assigned to another officer."""
+    where, args = _period(ix, start, end)
+    return [(r[0], r[1], r[2]) for r in ix.conn.execute(
+        f"SELECT DISTINCT r.device, r.officer, d.officer FROM records r JOIN devices d "
+        f"ON d.device = r.device AND {_COVERS} WHERE {where} AND r.officer IS NOT NULL "
+        "AND r.officer != d.officer ORDER BY 1, 2, 3", args)]
+
+
+def records_unassigned(ix: Index, start: str | None, end: str | None) -> list[tuple[str, str]]:
+    """Distinct (device, officer) of the period's records naming both that no assignment of
+    the device covers (undated ones included)."""
     where, args = _period(ix, start, end)
     return [(r[0], r[1]) for r in ix.conn.execute(
-        f"SELECT DISTINCT device, officer FROM records r WHERE {where} "
-        "AND device IS NOT NULL AND officer IS NOT NULL", args)]
+        f"SELECT DISTINCT r.device, r.officer FROM records r WHERE {where} AND r.device IS NOT NULL "
+        f"AND r.officer IS NOT NULL AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device = r.device "
+        f"AND r.recorded_utc IS NOT NULL AND {_COVERS}) ORDER BY 1, 2", args)]
 
 
 def assignments_in(ix: Index, start: str, end: str) -> list[tuple[str, str]]:

@@ -1,0 +1,103 @@
+"""Commands refuse what cannot be: a second close, a link for a party not in the case, a
+device assigned to two officers at once (naming the overlap). A handover is not an overlap,
+and `stats` does not call a handed-over device shared."""
+
+from __future__ import annotations
+
+import pytest
+
+from recordkeep import Archive
+from recordkeep.store.journal import Draft
+
+from .test_check import CASE, A, B, add_parties, ok, open_case, record
+
+C = "440301999999"
+
+
+def refused(result, code: str) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(code) and result.stdout == "", result.output
+    return result.stderr
+
+
+@pytest.fixture
+def opened(cli, tmp_path) -> None:
+    """CASE opened for P1 only; P2 exists but is no party of it."""
+    add_parties(cli)
+    open_case(cli, tmp_path, CASE, "P1")
+
+
+# -- closing --------------------------------------------------------------------------------
+def test_a_second_close_is_refused_and_the_first_date_stays(cli, opened, store):
+    ok(cli("case", "close", CASE, "--at", "2021-10-20"))
+    before = (store / "journal" / "events.jsonl").read_bytes()
+    reason = refused(cli("case", "close", "坡城管罚[2021]12号", "--at", "2021-11-01"), "RK475")
+    assert "closed already" in reason and "2021-10-20" in reason
+    assert (store / "journal" / "events.jsonl").read_bytes() == before
+    assert cli.json("case", "show", CASE)["case"]["closed_at"].startswith("2021-10-20")
+
+
+# -- links ----------------------------------------------------------------------------------
+def test_a_link_for_a_party_not_in_the_case_is_refused_by_digest_by_window_and_by_add(cli, opened, tmp_path):
+    clip = record(cli, tmp_path, name=f"DSJ001_{A}_20210910090000_0001.bin")
+    reason = refused(cli("case", "link", CASE, clip, "--stage", "investigate", "--party", "P2"), "RK430")
+    assert "P2 is not a party of case" in reason and "P1" in reason
+    refused(cli("case", "link", CASE, "--officer", A, "--from", "2021-09-10", "--to", "2021-09-10",
+                "--stage", "investigate", "--party", "P2"), "RK430")
+    refused(cli("case", "link", CASE, "--officer", B, "--from", "2021-09-10", "--to", "2021-09-10",
+                "--stage", "investigate", "--party", "P2"), "RK430")  # even when the window finds nothing
+    scan = tmp_path / "询问笔录.txt"
+    scan.write_text("询问笔录 of P2")
+    refused(cli("add", str(scan), "--case", CASE, "--stage", "investigate", "--party", "P2"), "RK430")
+    assert cli.json("search", "--party", "P2")["records"] == []
+    assert cli.json("case", "link", CASE, clip, "--stage", "investigate", "--party", "P1")["linked"] == [clip]
+
+
+# -- device assignments -----------------------------------------------------------------------
+def test_an_overlapping_assignment_is_refused_naming_the_one_it_overlaps(cli, store):
+    ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01", "--until", "2021-06-30"))
+    before = (store / "journal" / "events.jsonl").read_bytes()
+    reason = refused(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-06-01"), "RK476")
+    assert f"overlaps its assignment to {A} from 2021-01-01 00:00 until 2021-07-01 00:00" in reason
+    refused(cli("device", "add", "DSJ002", "--officer", B, "--until", "2021-03-01"), "RK476")  # no start
+    refused(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-03-01", "--until", "2021-04-01"),
+            "RK476")
+    assert (store / "journal" / "events.jsonl").read_bytes() == before
+    # a bare --until includes its day: ending on 31 December touches A's start, 1 January would overlap it
+    refused(cli("device", "add", "DSJ002", "--officer", B, "--from", "2020-01-01", "--until", "2021-01-01"),
+            "RK476")
+    ok(cli("device", "add", "DSJ002", "--officer", B, "--from", "2020-01-01", "--until", "2020-12-31"))
+
+
+def test_a_handover_is_accepted_and_not_shared_in_stats(cli, tmp_path):
+    add_parties(cli)
+    ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01", "--until", "2021-06-30"))
+    ok(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-07-01"))  # where A's ends
+    ok(cli("device", "add", "DSJ002", "--officer", C, "--from", "2021-09-01"))  # inside B's open one: ends it
+    devices = cli.json("device", "list")["devices"]
+    spans = [(d["officer"], d["from"][:10], (d["until"] or "")[:10]) for d in devices]
+    assert spans == [(A, "2021-01-01", "2021-07-01"), (B, "2021-07-01", "2021-09-01"), (C, "2021-09-01", "")]
+    for n, (officer, day) in enumerate(((A, "20210315"), (B, "20210801"), (C, "20211001"))):
+        record(cli, tmp_path, name=f"DSJ002_{officer}_{day}083000_{n:04d}.bin")
+    data = cli.json("stats", "--year", "2021")
+    assert data["devices_in_service"] == [{"device": "DSJ002", "officers": [A, B, C]}]
+    assert data["shared_devices"] == []
+    assert "device shared" not in cli("stats", "--year", "2021").stdout
+
+
+def test_a_device_two_officers_held_at_once_is_shared(cli, tmp_path, store):
+    """Assignments that overlap (written before they were refused), or a record made with a
+    device assigned then to another officer, are sharing."""
+    with Archive.open(store, actor="clerk@station1") as archive:
+        archive.commit([Draft("device.assigned", {"device": "DSJ003", "officer": A,
+                                                  "from": "2021-01-01T00:00:00.000+08:00",
+                                                  "until": "2021-06-30T00:00:00.000+08:00"}),
+                        Draft("device.assigned", {"device": "DSJ003", "officer": B,
+                                                  "from": "2021-03-01T00:00:00.000+08:00",
+                                                  "until": "2021-04-01T00:00:00.000+08:00"})])
+    ok(cli("device", "add", "DSJ004", "--officer", A, "--from", "2021-01-01"))
+    record(cli, tmp_path, name=f"DSJ004_{C}_20210520160000_0001.bin")  # C used A's recorder
+    data = cli.json("stats", "--year", "2021")
+    assert data["shared_devices"] == [{"device": "DSJ003", "officers": [A, B]},
+                                      {"device": "DSJ004", "officers": [A, C]}]
+    assert cli.json("stats", "--year", "2022")["shared_devices"] == []
