@@ -371,18 +371,20 @@ def officer() -> None:
 @officer.command(name="add")
 @click.argument("cert_no")
 @click.option("--name", required=True, help="The officer's name.")
-@click.option("--unit", help="The officer's unit (中队).")
+@click.option("--unit", help="The officer's unit (股室, 中队).")
+@click.option("--post", help="The officer's post, e.g. 法制审核 (counted by stats).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, as_json: bool) -> None:
+def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, post: str | None,
+                as_json: bool) -> None:
     """Register (or rename) an officer."""
     import recordkeep as rk
 
-    rk.register_officer(open_archive(ctx), cert_no, name=name, unit=unit)
+    rk.register_officer(open_archive(ctx), cert_no, name=name, unit=unit, post=post)
     if as_json:
-        emit({"cert_no": cert_no, "name": name, "unit": unit})
+        emit({"cert_no": cert_no, "name": name, "unit": unit, "post": post})
     else:
-        click.echo(f"officer {cert_no} {name}" + (f" ({unit})" if unit else ""))
+        click.echo(f"officer {cert_no} {name}" + "".join(f" ({x})" for x in (unit, post) if x))
 
 
 @officer.command(name="list")
@@ -394,13 +396,13 @@ def officer_list(ctx: click.Context, as_json: bool) -> None:
 
     officers = rk.list_officers(open_archive(ctx))
     if as_json:
-        emit({"officers": [{"cert_no": o.cert_no, "name": o.name, "unit": o.unit,
+        emit({"officers": [{"cert_no": o.cert_no, "name": o.name, "unit": o.unit, "post": o.post,
                             "registered": o.registered, "records": o.records,
                             "devices": list(o.devices)} for o in officers]})
         return
-    rows = [(o.cert_no, o.name or "(unregistered)", o.unit or "", str(o.records), " ".join(o.devices))
-            for o in officers]
-    print_table(("执法证号", "姓名", "单位", "records", "devices"), rows)
+    rows = [(o.cert_no, o.name or "(unregistered)", o.unit or "", o.post or "", str(o.records),
+             " ".join(o.devices)) for o in officers]
+    print_table(("执法证号", "姓名", "单位", "岗位", "records", "devices"), rows)
 
 
 @main.group(cls=Group)
@@ -410,22 +412,25 @@ def device() -> None:
 
 @device.command(name="add")
 @click.argument("device_id")
-@click.option("--officer", required=True, help="The officer's certificate number (执法证号).")
+@click.option("--officer", help="The officer who carries it (执法证号).")
+@click.option("--unit", help="The unit that keeps it (股室, 中队), instead of an officer.")
 @click.option("--from", "valid_from", help="Start of the assignment (T).")
 @click.option("--until", "valid_until", help="End of the assignment (T; a bare date includes the day).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def device_add(ctx: click.Context, device_id: str, officer: str, valid_from: str | None,
-               valid_until: str | None, as_json: bool) -> None:
-    """Assign a device to an officer for a period."""
+def device_add(ctx: click.Context, device_id: str, officer: str | None, unit: str | None,
+               valid_from: str | None, valid_until: str | None, as_json: bool) -> None:
+    """Assign a device to an officer, or to a unit that keeps it, for a period."""
     import recordkeep as rk
 
-    rk.assign_device(open_archive(ctx), device_id, officer, valid_from=valid_from,
-                           valid_until=valid_until)
+    if (officer is None) == (unit is None):
+        raise click.UsageError("give --officer or --unit (one of the two)")
+    rk.assign_device(open_archive(ctx), device_id, officer, unit=unit, valid_from=valid_from,
+                     valid_until=valid_until)
     if as_json:
-        emit({"device": device_id, "officer": officer})
+        emit({"device": device_id, "officer": officer, "unit": unit})
     else:
-        click.echo(f"device {device_id} -> officer {officer}")
+        click.echo(f"device {device_id} -> " + (f"officer {officer}" if officer else f"unit {unit}"))
 
 
 @device.command(name="list")
@@ -437,12 +442,12 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
 
     rows = rk.list_devices(open_archive(ctx))
     if as_json:
-        emit({"devices": [{"device": a.device, "officer": a.officer, "from": a.valid_from,
+        emit({"devices": [{"device": a.device, "officer": a.officer, "unit": a.unit, "from": a.valid_from,
                            "until": a.valid_until, "records": a.records} for a in rows]})
         return
-    print_table(("device", "执法证号", "from", "until", "records"),
-                [(a.device, a.officer, a.valid_from or "", a.valid_until or "", str(a.records))
-                 for a in rows])
+    print_table(("device", "执法证号", "单位", "from", "until", "records"),
+                [(a.device, a.officer or "", a.unit or "", a.valid_from or "", a.valid_until or "",
+                  str(a.records)) for a in rows])
 
 
 # -- parties ----------------------------------------------------------------------------
@@ -1007,33 +1012,67 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
 
 @main.command(name="stats")
 @click.option("--year", type=click.IntRange(1, 9998), help="The figures of this year.")
+@click.option("--from", "start", help="The figures from this time (T), instead of a year.")
+@click.option("--until", help="Up to this time (T; a bare date includes the day): a year's cut-off (截至).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def stats_cmd(ctx: click.Context, year: int | None, as_json: bool) -> None:
-    """The figures a yearly report quotes: cases, decisions, reviews, records, devices."""
+def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: str | None,
+              as_json: bool) -> None:
+    """The figures a yearly report quotes: cases, 罚没, reviews, publication, officers, recorders."""
     from recordkeep import stats
 
-    data = stats.stats(open_archive(ctx), year=year)
+    data = stats.stats(open_archive(ctx), year=year, start=start, until=until)
     if as_json:
         emit(data)
         return
-    c, d, m, r = data["cases"], data["decisions"], data["major_decisions"], data["records"]
-    click.echo(f"figures for {year or 'all years'} (as of {short_time(data['as_of'])})")
-    click.echo(f"cases: {c['total']}  " + "  ".join(f"{k} {v}" for k, v in c["by_status"].items())
-               + "  | reached: " + "  ".join(f"{k} {v}" for k, v in c["by_stage"].items()))
+    period = data["period"]
+    span = f"{short_time(period['from'])} to {short_time(period['until'])}" if period else "all years"
+    click.echo(f"figures for {span} (as of {short_time(data['as_of'])})")
+    backs = data["backs"]
+    c, k, d, m = data["cases"], data["concluded"], data["decisions"], data["major_decisions"]
+    click.echo(f"cases opened: {c['opened']}  " + "  ".join(f"{s} {n}" for s, n in c["by_status"].items())
+               + "  | reached: " + "  ".join(f"{s} {n}" for s, n in c["by_stage"].items()))
+    click.echo(f"cases concluded (办结): {k['cases']}, 罚没 {k['decisions']['total_amount']} yuan"
+               f"  [{backs['concluded']}]")
     unvalued = f" ({d['unvalued']} confiscation(s) without a value not counted)" if d["unvalued"] else ""
-    kinds = "  ".join(f"{k} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
-                      for k, v in d["by_kind"].items())
-    click.echo(f"decisions: {d['count']} in {d['cases']} case(s), 罚没 total {d['total_amount']} yuan"
-               f"{unvalued}  {kinds}")
-    click.echo(f"major decisions: {m['count']}, reviewed before deciding: {m['reviewed']}")
+    kinds = "  ".join(f"{kind} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
+                      for kind, v in d["by_kind"].items())
+    click.echo(f"decisions dated in the period: {d['count']} in {d['cases']} case(s), 罚没 total "
+               f"{d['total_amount']} yuan{unvalued}  {kinds}")
+    click.echo(f"major decisions: {m['count']} in {m['cases']} case(s), reviewed before deciding: "
+               f"{m['reviewed']} of {m['count']}  [{backs['major_decisions']}]")
     if m["decisions"]:
         print_table(("case", "party", "kind", "amount", "法制审核", "集体讨论"),
                     [(x["case_no"], x["party"], x["penalty_kind"], x["amount"] or "", x["legal_review"],
                       x["collective_discussion"]) for x in m["decisions"]])
-    click.echo(f"records: {r['count']}, {human_size(r['bytes'])} held, {r['disposed']} disposed of")
+    p = data["publication"]
+    share = f" ({p['share_within']}%)" if p["share_within"] is not None else ""
+    click.echo(f"published within {p['within_workdays']} working days: {p['within']} of "
+               f"{p['within'] + p['late'] + p['overdue']}{share}; late {p['late']}, unpublished past the "
+               f"deadline {p['overdue']}, not yet due {p['pending']}, unknown {p['unknown']}"
+               f"  [{backs['publication']}]")
+    for case_no in p["late_cases"]:
+        click.echo(f"  not published in time: {case_no}")
+    o = data["officers"]
+    legal = o["legal_review"]
+    click.echo(f"officers registered: {o['registered']} ({o['unregistered']} unregistered number(s) seen); "
+               f"post 法制审核: {legal['count']} of {legal['of']}"
+               + (f" ({legal['percent']}%)" if legal["percent"] is not None else "")
+               + f"  [{backs['officers']}]")
+    click.echo("  by unit: " + "  ".join(f"{x['unit'] or '(none)'} {x['count']}" for x in o["by_unit"]))
+    for number in o["unregistered_numbers"]:
+        click.echo(f"  unregistered: {number}")
+    rec = data["recorders"]
+    click.echo(f"recorders in service at {short_time(rec['as_of'])}: {rec['in_service']} "
+               f"(carried by officers {rec['carried']}, kept by units {rec['kept_by_units']}); "
+               f"officers with one {rec['officers_with']}, without {len(rec['officers_without'])}"
+               f"  [{backs['recorders']}]")
+    for x in rec["by_unit"]:
+        click.echo(f"  {x['unit']}: {' '.join(x['devices'])}")
+    r = data["records"]
+    click.echo(f"\nrecords: {r['count']}, {human_size(r['bytes'])} held, {r['disposed']} disposed of")
     print_table(("kind", "records", "bytes"),
-                [(k, str(v["count"]), human_size(v["bytes"])) for k, v in r["by_kind"].items()])
+                [(kind, str(v["count"]), human_size(v["bytes"])) for kind, v in r["by_kind"].items()])
     click.echo("")
     print_table(("officer", "name", "records"),
                 [(x["officer"] or "(unknown)", x["name"] or "", str(x["records"]))
@@ -1041,11 +1080,12 @@ def stats_cmd(ctx: click.Context, year: int | None, as_json: bool) -> None:
     click.echo("")
     print_table(("device", "records"), [(x["device"] or "(unknown)", str(x["records"]))
                                         for x in data["records_per_device"]])
-    click.echo(f"\ndevices in service: {len(data['devices_in_service'])}")
+    click.echo(f"\ndevices in service in the period: {len(data['devices_in_service'])}")
     for x in data["officers_without_device"]:
         click.echo(f"officer without a device: {x['cert_no']} {x['name'] or ''}")
     for x in data["shared_devices"]:
-        click.echo(f"device shared by several officers: {x['device']}: {' '.join(x['officers'])}")
+        click.echo(f"device shared by several officers: {x['device']}: {' '.join(x['officers'])}"
+                   f"  [{backs['shared_devices']}]")
 
 
 @main.group(cls=Group)

@@ -58,6 +58,8 @@ demo() {
     set -e
     recordkeep verify
     recordkeep log verify
+    python fixtures/year_2021.py demo/year-2021  # a year shaped like the 2021 report
+    recordkeep --store demo/year-2021 stats --year 2021 --until 2021-11-11
     echo "demo store: demo/evidence  (try: RECORDKEEP_STORE=demo/evidence recordkeep log)"
 }
 

@@ -467,41 +467,80 @@ def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]
     return out
 
 
-def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Finding]:
-    """A penalty decision is published within N working days counted from the day after it."""
+@dataclass(frozen=True)
+class Publication:
+    """Whether one party's decision of one day was published (公示) within the working days
+    the rules allow: ``within`` True or False, None when the working-day calendar does not
+    know the year (``unknown`` says why) or, unpublished, the deadline has not passed."""
+
+    party: str
+    decided: date
+    published: date | None
+    deadline: date | None
+    within: bool | None
+    unknown: str | None = None
+
+
+def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Publication]:
+    """Each party's decision day of the case (并处 decided the same day: one publication), judged."""
     n = rules.publish_within_workdays
     published_at = facts.case["published_at"]
     published = datetime.fromisoformat(published_at).astimezone(zone).date() if published_at else None
-    out = []
     days = dict.fromkeys((dec["party"], datetime.fromisoformat(dec["at"]).astimezone(zone).date())
-                         for dec in facts.decisions)  # 并处 decided the same day: one publication
+                         for dec in facts.decisions)
+    out = []
     for party, decided in days:
-        details = {"decided": decided.isoformat(), "published": published.isoformat() if published else None,
-                   "within_workdays": n}
         try:
-            if published is not None:
-                if workdays.within_workdays(decided, published, n):
-                    continue
-                deadline = workdays.nth_workday_after(decided, n)
-                message = (f"decision for {party} of {decided} published {published}, after the "
-                           f"{_ordinal(n)} working day ({deadline})")
-                fix = "nothing undoes a late publication; publish within the limit from now on"
-            else:
-                deadline = workdays.nth_workday_after(decided, n)
-                if today <= deadline:
-                    continue
-                message = (f"decision for {party} of {decided} is not published; the "
-                           f"{_ordinal(n)} working day was {deadline}")
-                fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
+            deadline = workdays.nth_workday_after(decided, n)
         except errors.UnknownYear as exc:
+            deadline = None
+            if published is None or not _known_within(decided, published, n):
+                out.append(Publication(party, decided, published, None, None, exc.message))
+                continue
+        if deadline is None:  # the calendar knows only that the publication came in time
+            within: bool | None = True
+        elif published is not None:
+            within = published <= deadline
+        else:
+            within = False if today > deadline else None
+        out.append(Publication(party, decided, published, deadline, within))
+    return out
+
+
+def _known_within(decided: date, published: date, n: int) -> bool:
+    """Whether the calendar can say a publication came in time though the deadline is beyond it."""
+    try:
+        return workdays.within_workdays(decided, published, n)
+    except errors.UnknownYear:
+        return False
+
+
+def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Finding]:
+    """A penalty decision is published within N working days counted from the day after it."""
+    n = rules.publish_within_workdays
+    out = []
+    for p in publications(facts, rules, zone, today):
+        details = {"decided": p.decided.isoformat(),
+                   "published": p.published.isoformat() if p.published else None, "within_workdays": n}
+        if p.unknown is not None:
             out.append(Finding("publication_unknown", facts.case_no,
-                               f"decision for {party} of {decided}: whether it was published within "
-                               f"{n} working days is unknown: {exc.message}", exc.hint, status="unknown",
-                               stage="decide", party=party, details=details))
+                               f"decision for {p.party} of {p.decided}: whether it was published within "
+                               f"{n} working days is unknown: {p.unknown}", errors.UnknownYear.hint,
+                               status="unknown", stage="decide", party=p.party, details=details))
             continue
-        details["deadline"] = deadline.isoformat()
+        if p.within is not False:
+            continue
+        if p.published is not None:
+            message = (f"decision for {p.party} of {p.decided} published {p.published}, after the "
+                       f"{_ordinal(n)} working day ({p.deadline})")
+            fix = "nothing undoes a late publication; publish within the limit from now on"
+        else:
+            message = (f"decision for {p.party} of {p.decided} is not published; the "
+                       f"{_ordinal(n)} working day was {p.deadline}")
+            fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
+        details["deadline"] = p.deadline.isoformat()
         out.append(Finding("publication_late", facts.case_no, message, fix, stage="decide",
-                           party=party, details=details))
+                           party=p.party, details=details))
     return out
 
 

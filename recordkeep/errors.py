@@ -793,6 +793,13 @@ class AssignmentOverlap(InputError):
             "an open-ended assignment ends it there (a handover); 'device list' shows them")
 
 
+class CaseDateNeeded(InputError):
+    """The case number carries another year than this one: its opening date was not given."""
+
+    code = "RK477"
+    hint = "give the date it was opened (立案): 'case open NO --party P --at 2021-03-15'"
+
+
 # 5xx: compliance rules -------------------------------------------------------
 class ComplianceError(RecordkeepError):
     """A rule forbids what was asked (the category: raise a subclass)."""

@@ -132,10 +132,19 @@ def parse_amount(text: str) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+_CASE_YEAR = re.compile(r"\(((?:19|20)\d\d)\)")
+
+
 def fold_case_no(text: str) -> str:
     """The lookup key of a case number: full-width folded, brackets unified, spaces dropped."""
     folded = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
     return re.sub(r"\s+", "", folded)
+
+
+def case_year(case_no: str) -> int | None:
+    """The year a case number carries in its brackets (坡城管罚〔2021〕12号: 2021), if any."""
+    m = _CASE_YEAR.search(fold_case_no(case_no))
+    return int(m.group(1)) if m else None
 
 
 # -- digests, officers, devices ---------------------------------------------------------

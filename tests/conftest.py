@@ -42,19 +42,19 @@ def new_store(root: Path, founder: str = FOUNDER) -> Path:
     return root
 
 
-def _load_make_dump():
-    """fixtures/make_dump.py, loaded by path (fixtures/ is not a package)."""
-    name = "recordkeep_fixtures_make_dump"
+def load_fixture_script(stem: str):
+    """fixtures/<stem>.py, loaded by path (fixtures/ is not a package)."""
+    name = f"recordkeep_fixtures_{stem}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "fixtures" / "make_dump.py")
+    spec = importlib.util.spec_from_file_location(name, REPO / "fixtures" / f"{stem}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-make_dump = _load_make_dump()
+make_dump = load_fixture_script("make_dump")
 
 
 @pytest.fixture(scope="session")

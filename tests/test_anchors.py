@@ -55,7 +55,7 @@ def problems(report: dict) -> list[str]:
 
 def open_case(cli, case: str, name: str, digest: str, stage: str = "start") -> None:
     assert cli("party", "add", "--name", name, "--credit-code", "91512081MA62K0260E").exit_code == 0
-    assert cli("case", "open", case, "--party", name).exit_code == 0
+    assert cli("case", "open", case, "--party", name, "--at", "2021-03-01").exit_code == 0
     assert cli("case", "link", case, digest, "--stage", stage).exit_code == 0
 
 

@@ -23,7 +23,7 @@ def blocks(language: str) -> list[str]:
 @pytest.fixture
 def exported(cli, imported, tmp_path) -> Path:
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
-    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1")
+    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1", "--at", "2021-03-01")
     result = cli("case", "link", "坡城管罚〔2021〕12号", "--officer", "440301123456",
                  "--from", "2021-03-15", "--to", "2021-03-15", "--stage", "investigate")
     assert result.exit_code == 0, result.output

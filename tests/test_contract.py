@@ -287,6 +287,7 @@ CALLS = [
     # officers and devices
     Call("officer add 440301777777 --name 赵六 --unit 龙头中队", writes=True),
     Call("officer add {o1} --name 李四", writes=True),                   # renames: allowed
+    Call("officer add 440301888888 --name 钱七 --unit 政策法规股 --post 法制审核", writes=True),
     Call("officer list"),
     Call("key list"),
     Call("key new --actor clerk@station1", exit=1),                     # a key is never overwritten
@@ -301,6 +302,9 @@ CALLS = [
     Call("device add X6039412A --officer {o1} --from 2022-01-01", writes=True),  # begins where o2's ends
     Call("device add X6039412A --officer {o1} --from 2021-06-01 --until 2021-07-01", exit=1,
          writes=True),                                                  # inside o2's: overlaps
+    Call("device add DSJ050 --unit 执法一中队 --from 2021-01-01", writes=True),  # kept by a unit
+    Call("device add DSJ051", exit=2, writes=True),                     # neither --officer nor --unit
+    Call("device add DSJ051 --officer {o1} --unit 执法一中队", exit=2, writes=True),
     Call("device list"),
     # parties
     Call("party add --name 李梅 --id-number " + PERSON2_ID + " --address 坡头区 --phone 138-0013-8001",
@@ -325,8 +329,9 @@ CALLS = [
     # cases
     Call("case open 坡城管罚〔2021〕14号 --party P1 --title 违规设置广告 --officer {o1} --at 2021-06-01",
          writes=True),
-    Call("case open {case_folded} --party P1", exit=1, writes=True),     # already open
-    Call("case open 坡城管罚〔2021〕14号 --party P9", exit=1, writes=True),
+    Call("case open {case_folded} --party P1 --at 2021-03-14", exit=1, writes=True),     # already open
+    Call("case open 坡城管罚〔2021〕14号 --party P9 --at 2021-06-01", exit=1, writes=True),
+    Call("case open 坡城管罚〔2021〕15号 --party P1", exit=1, writes=True),   # of 2021: --at needed (RK477)
     Call("case stage {case2} 调查取证 --at '2021-05-02 10:00' --until '2021-05-02 10:40' --officer {o2} "
          "--officer {o1} --on-site --action 现场检查 --note 当场拍照", writes=True),
     Call("case stage {case2} 审核决定 --action 集体讨论", writes=True),
@@ -476,6 +481,12 @@ CALLS = [
     Call("stats --year 2021"),
     Call("stats --year 2020"),
     Call("stats --year 0", exit=2),
+    Call("stats --year 2021 --until 2021-11-11"),
+    Call("stats --from 2021-03-01 --until 2021-03-31"),
+    Call("stats --from 2021-03-01"),
+    Call("stats --year 2021 --until 2022-01-05", exit=1),               # the cut-off is not in the year
+    Call("stats --year 2021 --from 2021-03-01", exit=1),
+    Call("stats --until notadate", exit=2),
     # retention
     Call("retention due"),
     Call("retention due --as-of 2021-06-01"),

@@ -104,7 +104,7 @@ def test_a_stage_that_does_not_parse_is_a_usage_error(cli, case):
 
 
 def test_case_numbers_are_unique_and_found_with_half_width_brackets(cli, case):
-    assert cli("case", "open", "坡城管罚[2021]12号", "--party", "P1").exit_code == 1
+    assert cli("case", "open", "坡城管罚[2021]12号", "--party", "P1", "--at", "2021-03-01").exit_code == 1
     forms = ("坡城管罚[2021]12号", "坡城管罚(2021)12号", "坡城管罚（2021）12号", "坡城管罚〔2021〕１２号")
     for form in forms:
         assert cli.json("case", "show", form)["case"]["case_no"] == CASE, form
@@ -175,7 +175,7 @@ def test_link_and_unlink_are_journaled_and_unlink_keeps_the_record(cli, case, tm
 
 
 def test_a_record_may_belong_to_several_cases(cli, case, tmp_path):
-    cli("case", "open", "坡城管罚〔2021〕13号", "--party", "P2")
+    cli("case", "open", "坡城管罚〔2021〕13号", "--party", "P2", "--at", "2021-03-01")
     digest = add_named(cli, tmp_path, "both.jpg", b"shared evidence")
     cli("case", "link", CASE, digest, "--stage", "investigate")
     cli("case", "link", "坡城管罚〔2021〕13号", digest, "--stage", "investigate")

@@ -21,7 +21,7 @@ CASE = "坡城管罚〔2021〕12号"
 def dossier(cli, imported, tmp_path):
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
     cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", "91512081MA62K0260E")
-    cli("case", "open", CASE, "--party", "P1", "--title", "违法建设")
+    cli("case", "open", CASE, "--party", "P1", "--title", "违法建设", "--at", "2021-03-01")
     cli("case", "link", CASE, "--officer", "440301123456", "--from", "2021-03-15 08:00",
         "--to", "2021-03-15 09:10", "--stage", "investigate")
     scan = tmp_path / "送达\n回证<1>.pdf"

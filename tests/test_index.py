@@ -71,7 +71,7 @@ def test_an_index_built_when_imports_had_event_touches_rows_opens_with_the_same_
     cli("add", str(tmp_path / "a copy.txt"))  # a record.seen
     cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X")
     digest = cli.json("search")["records"][0]["digest"]
-    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1")
+    cli("case", "open", "坡城管罚〔2021〕12号", "--party", "P1", "--at", "2021-03-01")
     cli("case", "link", "坡城管罚〔2021〕12号", digest, "--stage", "investigate")
     cli("verify")
     digests = [r["digest"] for r in cli.json("search")["records"]]

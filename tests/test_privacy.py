@@ -44,7 +44,8 @@ def parties(cli, imported, tmp_path) -> dict:
            "--address", "湛江市坡头区龙头镇1号"))
     ok(cli("party", "add", "--name", "李四", "--id-number", PERSON_2, "--phone", "+86 138-0013-8001"))
     ok(cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", CREDIT, "--phone", PHONE_ORG))
-    ok(cli("case", "open", CASE, "--party", "P1", "--party", "P2", "--title", "违法建设"))
+    ok(cli("case", "open", CASE, "--party", "P1", "--party", "P2", "--title", "违法建设",
+           "--at", "2021-03-01"))
     video = next(f["digest"] for f in imported["files"] if f["kind"] == "video")
     ok(cli("case", "link", CASE, video, "--stage", "investigate", "--party", "P1"))
     scan = tmp_path / "身份证复印件.pdf"
@@ -186,7 +187,7 @@ def older(tmp_path) -> Cli:
         archive.commit([Draft("party.added", {"key": "P1", "kind": "person", "name": "王五",
                                               "id_number": PERSON_1, "phone": PHONE_1})])
     cli = Cli(root)
-    ok(cli("case", "open", CASE, "--party", "P1"))
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-01"))
     return cli
 
 

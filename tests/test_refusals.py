@@ -80,7 +80,7 @@ def test_a_handover_is_accepted_and_not_shared_in_stats(cli, tmp_path):
     for n, (officer, day) in enumerate(((A, "20210315"), (B, "20210801"), (C, "20211001"))):
         record(cli, tmp_path, name=f"DSJ002_{officer}_{day}083000_{n:04d}.bin")
     data = cli.json("stats", "--year", "2021")
-    assert data["devices_in_service"] == [{"device": "DSJ002", "officers": [A, B, C]}]
+    assert data["devices_in_service"] == [{"device": "DSJ002", "officers": [A, B, C], "units": []}]
     assert data["shared_devices"] == []
     assert "device shared" not in cli("stats", "--year", "2021").stdout
 

@@ -69,15 +69,15 @@ def test_records_officers_and_devices(cli, tmp_path):
     per_officer = {x["officer"]: x["records"] for x in data["records_per_officer"]}
     assert per_officer == {A: 2, B: 1, C: 1}
     assert {x["device"]: x["records"] for x in data["records_per_device"]} == {"DSJ001": 2, "DSJ002": 2}
-    assert data["devices_in_service"] == [{"device": "DSJ001", "officers": [A]},
-                                          {"device": "DSJ002", "officers": [B, C]}]
+    assert data["devices_in_service"] == [{"device": "DSJ001", "officers": [A], "units": []},
+                                          {"device": "DSJ002", "officers": [B, C], "units": []}]
     assert data["shared_devices"] == []  # DSJ002 was handed over (B until 30 June, C from 1 July)
     assert data["officers_without_device"] == []
 
     now = cli.json("stats")
     assert now["records"]["count"] == 5
-    assert now["devices_in_service"] == [{"device": "DSJ001", "officers": [A]},
-                                         {"device": "DSJ002", "officers": [C]}]
+    assert now["devices_in_service"] == [{"device": "DSJ001", "officers": [A], "units": []},
+                                         {"device": "DSJ002", "officers": [C], "units": []}]
     assert [o["cert_no"] for o in now["officers_without_device"]] == [B]
     assert cli.json("stats", "--year", "2019")["records"]["count"] == 0
     result = cli("stats")

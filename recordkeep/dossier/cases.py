@@ -7,6 +7,8 @@ journal's lock.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from .. import errors, validate
 from ..archive import Archive
 from ..index import dossier as rows
@@ -16,6 +18,7 @@ from ..refs import (
     MONEY_KINDS,
     PENALTY_KINDS,
     STAGES,
+    case_year,
     check_officer,
     fold_case_no,
     parse_amount,
@@ -47,11 +50,16 @@ def _time(archive: Archive, text: str | None) -> str:
 
 def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str | None = None,
               officers: list[str] | tuple[str, ...] = (), at: str | None = None) -> str:
-    """Open (立案) a case for one or more parties; the number is kept verbatim."""
+    """Open (立案) a case for one or more parties; the number is kept verbatim. Without ``at``
+    the case is opened now, unless its number carries another year (CaseDateNeeded: a 2021
+    case entered today must not count in this year)."""
     archive.require_intact_chain()
     case_no = validate.required_text(case_no, "the case number")
     if not parties:
         raise errors.InvalidValue("a case needs at least one party (--party)")
+    year, this_year = case_year(case_no), datetime.fromisoformat(archive.now()).year
+    if at is None and year is not None and year != this_year:
+        raise errors.CaseDateNeeded(f"case {case_no} is of {year}, not {this_year}: when was it opened?")
     data: dict = {"case_no": case_no, "case_key": fold_case_no(case_no),
                   "officers": _officers(officers), "at": _time(archive, at)}
     title = validate.optional_text(title, "the title")

@@ -16,6 +16,7 @@ class Officer:
     cert_no: str
     name: str | None
     unit: str | None
+    post: str | None
     registered: bool
     records: int
     devices: tuple[str, ...]
@@ -23,32 +24,42 @@ class Officer:
 
 @dataclass(frozen=True)
 class Assignment:
+    """A device held by an officer or, with no officer, kept by a unit."""
+
     device: str
-    officer: str
+    officer: str | None
+    unit: str | None
     valid_from: str | None
     valid_until: str | None
     records: int
 
 
-def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None) -> None:
-    """Name an officer (again, to correct a name or unit); journaled."""
+def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None,
+                     post: str | None = None) -> None:
+    """Name an officer (again, to correct a name, unit or post, e.g. 法制审核); journaled."""
     archive.require_intact_chain()
     data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, "the officer's name")}
-    unit = validate.optional_text(unit, "the unit")
-    if unit:
-        data["unit"] = unit
+    for key, value in (("unit", unit), ("post", post)):
+        value = validate.optional_text(value, f"the {key}")
+        if value:
+            data[key] = value
     archive.commit([Draft("officer.registered", data)])
 
 
-def assign_device(archive: Archive, device: str, officer: str, *, valid_from: str | None = None,
-                  valid_until: str | None = None) -> None:
-    """Assign a device to an officer for a period (open-ended when not given).
+def assign_device(archive: Archive, device: str, officer: str | None = None, *, unit: str | None = None,
+                  valid_from: str | None = None, valid_until: str | None = None) -> None:
+    """Assign a device to an officer, or to a unit that keeps it (one of the two: InvalidValue
+    otherwise), for a period (open-ended when not given).
 
     A later assignment of the same device ends the open one at its start (a handover); one
     that would overlap any other assignment of the device is AssignmentOverlap, naming it.
     """
     archive.require_intact_chain()
-    data = {"device": check_device(device), "officer": check_officer(officer)}
+    unit = validate.optional_text(unit, "the unit")
+    if (officer is None) == (not unit):
+        raise errors.InvalidValue("a device is assigned to an officer or to a unit: give one of the two")
+    holder = {"officer": check_officer(officer)} if officer is not None else {"unit": unit}
+    data = {"device": check_device(device), **holder}
     if valid_from:
         data["from"] = archive.settings.time(valid_from)
     if valid_until:
@@ -61,13 +72,17 @@ def assign_device(archive: Archive, device: str, officer: str, *, valid_from: st
                                                utc_key(data.get("until")))
         if found:
             raise errors.AssignmentOverlap(
-                f"device {data['device']} to {data['officer']} {_span(data.get('from'), data.get('until'))} "
-                "overlaps " + "; ".join(f"its assignment to {row['officer']} "
+                f"device {data['device']} to {_holder(data)} {_span(data.get('from'), data.get('until'))} "
+                "overlaps " + "; ".join(f"its assignment to {_holder(row)} "
                                         f"{_span(row['valid_from'], row['valid_until'])} (seq {row['seq']})"
                                         for row in found))
         return [Draft("device.assigned", data)]
 
     archive.transact(build)
+
+
+def _holder(assignment) -> str:
+    return assignment["officer"] or f"unit {assignment['unit']}"
 
 
 def _span(start: str | None, end: str | None) -> str:
@@ -78,11 +93,12 @@ def _span(start: str | None, end: str | None) -> str:
 
 def list_officers(archive: Archive) -> list[Officer]:
     """Every officer, registered or only seen, with their records and devices."""
-    return [Officer(row["cert_no"], row["name"], row["unit"], bool(row["registered"]), row["records"],
-                    tuple(row["devices"])) for row in people.officers(archive.index)]
+    return [Officer(row["cert_no"], row["name"], row["unit"], row["post"], bool(row["registered"]),
+                    row["records"], tuple(row["devices"])) for row in people.officers(archive.index)]
 
 
 def list_devices(archive: Archive) -> list[Assignment]:
     """Every device assignment, oldest first, with the records made under it."""
-    return [Assignment(row["device"], row["officer"], row["valid_from"], row["valid_until"], row["records"])
+    return [Assignment(row["device"], row["officer"], row["unit"], row["valid_from"], row["valid_until"],
+                       row["records"])
             for row in people.assignments(archive.index)]

@@ -288,10 +288,10 @@ def decisions(ix: Index, case_no: str) -> list[Row]:
 
 
 def all_decisions(ix: Index) -> list[Row]:
-    """Every decision, by date, with its party's kind."""
+    """Every decision of a case not voided, by date, with its party's kind."""
     return ix.conn.execute(
         "SELECT d.*, p.kind AS party_kind FROM decisions d LEFT JOIN parties p ON p.key = d.party "
-        "ORDER BY d.at, d.seq").fetchall()
+        "JOIN cases c ON c.case_no = d.case_no WHERE c.status != 'voided' ORDER BY d.at, d.seq").fetchall()
 
 
 _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_party, l.seq AS l_seq, "

@@ -20,6 +20,22 @@ def m002_people(db) -> None:
     """)
 
 
+@migrations()
+def m015_posts_and_units(db) -> None:
+    """An officer's post (``officer add --post``); a device kept by a unit (``device add
+    --unit``) has a unit and no officer."""
+    run_script(db, """
+    ALTER TABLE officers ADD COLUMN post TEXT;
+    CREATE TABLE devices_new (id INTEGER PRIMARY KEY, device TEXT NOT NULL, officer TEXT, unit TEXT,
+        valid_from TEXT, valid_until TEXT, from_utc TEXT, until_utc TEXT, seq INTEGER NOT NULL);
+    INSERT INTO devices_new (id, device, officer, valid_from, valid_until, from_utc, until_utc, seq)
+        SELECT id, device, officer, valid_from, valid_until, from_utc, until_utc, seq FROM devices;
+    DROP TABLE devices;
+    ALTER TABLE devices_new RENAME TO devices;
+    CREATE INDEX devices_device ON devices (device, from_utc);
+    """)
+
+
 def note_officer(conn: Writer, cert_no: str | None, seq: int) -> None:
     """Remember an officer seen in a flag, metadata or name (unregistered until named)."""
     if cert_no and conn.first(("officer", cert_no)):  # a second INSERT OR IGNORE would do nothing
@@ -31,15 +47,15 @@ def note_officer(conn: Writer, cert_no: str | None, seq: int) -> None:
 def _officer_registered(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
     note_officer(conn, d["cert_no"], event.seq)
-    conn.execute("UPDATE officers SET name = ?, unit = ?, registered = 1 WHERE cert_no = ?",
-                 (d.get("name"), d.get("unit"), d["cert_no"]))
+    conn.execute("UPDATE officers SET name = ?, unit = ?, post = ?, registered = 1 WHERE cert_no = ?",
+                 (d.get("name"), d.get("unit"), d.get("post"), d["cert_no"]))
     return [("officer", d["cert_no"])]
 
 
 @handles("device.assigned")
 def _device_assigned(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    device, officer = d["device"], d["officer"]
+    device, officer, unit = d["device"], d.get("officer"), d.get("unit")
     start, end = d.get("from"), d.get("until")
     start_utc, end_utc = utc_key(start), utc_key(end)
     note_officer(conn, officer, event.seq)
@@ -47,21 +63,24 @@ def _device_assigned(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         conn.execute("UPDATE devices SET valid_until = ?, until_utc = ? WHERE device = ? "
                      "AND until_utc IS NULL AND (from_utc IS NULL OR from_utc < ?)",
                      (start, start_utc, device, start_utc))
-    conn.execute("INSERT INTO devices (device, officer, valid_from, valid_until, from_utc, until_utc, seq) "
-                 "VALUES (?,?,?,?,?,?,?)", (device, officer, start, end, start_utc, end_utc, event.seq))
+    conn.execute("INSERT INTO devices (device, officer, unit, valid_from, valid_until, from_utc, until_utc, "
+                 "seq) VALUES (?,?,?,?,?,?,?,?)",
+                 (device, officer, unit, start, end, start_utc, end_utc, event.seq))
+    # the period's records without an officer of their own take the holder's (none, for a unit)
     conn.execute(
-        "UPDATE records SET officer = ?, officer_source = 'device' WHERE device = ? "
-        "AND (officer IS NULL OR officer_source = 'device') AND recorded_utc IS NOT NULL "
+        "UPDATE records SET officer = ?, officer_source = CASE WHEN ? IS NULL THEN NULL ELSE 'device' END "
+        "WHERE device = ? AND (officer IS NULL OR officer_source = 'device') AND recorded_utc IS NOT NULL "
         "AND (? IS NULL OR recorded_utc >= ?) AND (? IS NULL OR recorded_utc < ?)",
-        (officer, device, start_utc, start_utc, end_utc, end_utc))
-    return [("officer", officer), ("device", device)]
+        (officer, officer, device, start_utc, start_utc, end_utc, end_utc))
+    return [*([("officer", officer)] if officer else []), ("device", device)]
 
 
 
 
 # -- queries -------------------------------------------------------------------------
 def officer_of_device(ix: Index, device: str, recorded_at: str | None) -> str | None:
-    """The officer a device was assigned to at ``recorded_at`` (latest assignment wins)."""
+    """The officer a device was assigned to at ``recorded_at`` (latest assignment wins; None
+    when it was kept by a unit then)."""
     moment = utc_key(recorded_at)
     if moment is None:
         return None
@@ -73,10 +92,10 @@ def officer_of_device(ix: Index, device: str, recorded_at: str | None) -> str | 
 
 
 def officers(ix: Index) -> list[dict]:
-    """Every officer by certificate number: name, unit, registered, records, devices."""
+    """Every officer by certificate number: name, unit, post, registered, records, devices."""
     conn = ix.conn
     out = []
-    for row in conn.execute("SELECT cert_no, name, unit, registered FROM officers ORDER BY cert_no"):
+    for row in conn.execute("SELECT cert_no, name, unit, post, registered FROM officers ORDER BY cert_no"):
         records = conn.execute("SELECT COUNT(*) FROM records WHERE officer = ?", (row[0],)).fetchone()[0]
         devices = [r[0] for r in conn.execute(
             "SELECT DISTINCT device FROM devices WHERE officer = ? ORDER BY device", (row[0],))]
@@ -107,14 +126,15 @@ def registered(ix: Index) -> frozenset[str]:
 
 
 def assignments(ix: Index) -> list[dict]:
-    """Every device assignment by device and start, with the records made under it."""
+    """Every device assignment (to an officer or a unit) by device and start, with the
+    records made under it (a unit's: the device's records of the period)."""
     conn = ix.conn
     out = []
-    for row in conn.execute("SELECT device, officer, valid_from, valid_until, from_utc, until_utc "
+    for row in conn.execute("SELECT device, officer, unit, valid_from, valid_until, from_utc, until_utc "
                             "FROM devices ORDER BY device, from_utc, seq"):
         records = conn.execute(
-            "SELECT COUNT(*) FROM records WHERE device = ? AND officer = ? "
+            "SELECT COUNT(*) FROM records WHERE device = ? AND (? IS NULL OR officer = ?) "
             "AND (? IS NULL OR recorded_utc >= ?) AND (? IS NULL OR recorded_utc < ?)",
-            (row[0], row[1], row[4], row[4], row[5], row[5])).fetchone()[0]
+            (row[0], row[1], row[1], row[5], row[5], row[6], row[6])).fetchone()[0]
         out.append({**dict(row), "records": records})
     return out

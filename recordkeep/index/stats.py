@@ -79,19 +79,25 @@ def records_unassigned(ix: Index, start: str | None, end: str | None) -> list[tu
         f"AND r.recorded_utc IS NOT NULL AND {_COVERS}) ORDER BY 1, 2", args)]
 
 
-def assignments_in(ix: Index, start: str, end: str) -> list[tuple[str, str]]:
-    """(device, officer) of the assignments overlapping [start, end) (an instant when equal),
-    by device and journal order."""
+def assignments_in(ix: Index, start: str, end: str) -> list[Row]:
+    """(device, officer, unit) of the assignments overlapping [start, end) (an instant when
+    equal), by device and journal order; a unit's assignment has no officer."""
     if start == end:
-        sql = ("SELECT device, officer FROM devices WHERE (from_utc IS NULL OR from_utc <= ?) "
+        sql = ("SELECT device, officer, unit FROM devices WHERE (from_utc IS NULL OR from_utc <= ?) "
                "AND (until_utc IS NULL OR until_utc > ?) ORDER BY device, seq")
     else:
-        sql = ("SELECT device, officer FROM devices WHERE (from_utc IS NULL OR from_utc < ?) "
+        sql = ("SELECT device, officer, unit FROM devices WHERE (from_utc IS NULL OR from_utc < ?) "
                "AND (until_utc IS NULL OR until_utc > ?) ORDER BY device, seq")
-    return [(r[0], r[1]) for r in ix.conn.execute(sql, (end, start))]
+    return ix.conn.execute(sql, (end, start)).fetchall()
 
 
 def registered_officers(ix: Index) -> list[Row]:
-    """(cert_no, name) of every registered officer."""
+    """(cert_no, name, unit, post) of every registered officer."""
     return ix.conn.execute(
-        "SELECT cert_no, name FROM officers WHERE registered = 1 ORDER BY cert_no").fetchall()
+        "SELECT cert_no, name, unit, post FROM officers WHERE registered = 1 ORDER BY cert_no").fetchall()
+
+
+def unregistered_officers(ix: Index) -> list[str]:
+    """The certificate numbers seen (in a flag, metadata or a file name) but never registered."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT cert_no FROM officers WHERE registered = 0 ORDER BY cert_no")]
