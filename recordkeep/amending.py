@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from . import errors, validate
 from .archive import Archive
-from .index import records
-from .refs import check_device, check_officer
+from .index import records, resolve
+from .refs import check_device
 from .store.journal import Draft
 
 
@@ -27,7 +27,7 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
     if device is not None:
         wanted["device"] = check_device(device)
     if officer is not None:
-        wanted["officer"] = check_officer(officer)
+        wanted["officer"] = resolve.officer(archive.index, officer)
     if doc_type is not None:
         wanted["doc_type"] = validate.required_text(doc_type, "the doc type", limit=validate.NAME_CHARS)
     data: dict = {"digest": "blake3:" + digest, "reason": reason}

@@ -23,9 +23,10 @@ from datetime import datetime
 from . import anchoring, errors, media, validate
 from .archive import Archive
 from .index import people, records, resolve
+from .index.core import Index
 from .linking import link_data, link_party
 from .media import naming
-from .refs import Window, check_device, check_officer, in_window, parse_stage
+from .refs import Window, check_device, in_window, parse_stage
 from .retention import lock_permanent
 from .store.hashing import AlignedBuffer, hash_fd
 from .store.journal import Draft, Event
@@ -179,9 +180,10 @@ class Options:
     readback: bool = True
     dry_run: bool = False
 
-    def checked(self) -> Options:
-        """These options with officer, device and doc type validated (RK4xx when not)."""
-        return Options(officer=check_officer(self.officer) if self.officer is not None else None,
+    def checked(self, ix: Index) -> Options:
+        """These options with officer (a 执法证号, or a registered officer's name), device and
+        doc type validated (RK4xx when not)."""
+        return Options(officer=resolve.officer(ix, self.officer) if self.officer is not None else None,
                        device=check_device(self.device) if self.device is not None else None,
                        doc_type=validate.optional_text(self.doc_type, "the doc type"),
                        readback=self.readback, dry_run=self.dry_run)
@@ -233,8 +235,7 @@ class _Batch:
                  progress: Callable[[Progress], None] | None, link: LinkTarget | None = None) -> None:
         if not options.dry_run:
             archive.require_can_write(["record.imported", "batch.finished"])
-        options = options.checked()
-        archive.index  # noqa: B018  opened (and caught up) before copies can fill the disk
+        options = options.checked(archive.index)  # opened and caught up before copies fill the disk
         self.archive = archive
         self.options = options
         self.zone_name = archive.settings.timezone

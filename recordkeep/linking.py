@@ -12,7 +12,7 @@ from .dossier.parties import resolve_party
 from .index import dossier as rows
 from .index import records, resolve
 from .index import retention as holds
-from .refs import check_officer, parse_stage, utc_key
+from .refs import parse_stage, utc_key
 from .retention import lock_permanent
 from .store.journal import Draft
 
@@ -68,7 +68,7 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     after an on-site inspection); the officer's records are found whichever device
     recorded them, so a device reassigned mid-day is followed."""
     archive.require_intact_chain()
-    officer = check_officer(officer)
+    officer = resolve.officer(archive.index, officer)
     t0, t1 = archive.settings.time(start), archive.settings.time(end, end_of_day=True)
     if utc_key(t1) <= utc_key(t0):
         raise errors.InvalidValue(f"the window ends ({t1}) before it starts ({t0})")

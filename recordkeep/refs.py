@@ -57,6 +57,13 @@ _BRACKETS = str.maketrans({"〔": "(", "〕": ")", "[": "(", "]": ")", "【": "(
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_AMOUNT = re.compile(r"(\d+)(?:\.(\d{1,2}))?")
 _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
+#: a date as people write it (2021-6-3, 2021/6/3, 2021年6月3日), with an optional local time
+#: (9:00, 09:00:30, 9时30分): read into ISO before parsing
+_TYPED = re.compile(r"(\d{4})(?:[-/.]|年)(\d{1,2})(?:[-/.]|月)(\d{1,2})日?"
+                    r"(?:(?:\s+|T|\s*)(\d{1,2})(?::|时)(\d{1,2})(?:(?::|分)(\d{1,2}(?:\.\d{1,6})?)秒?|分)?)?")
+#: 大写 numerals (壹万元) and their values
+_CAPITAL_DIGITS = dict(zip("零壹贰叁肆伍陆柒捌玖", range(10), strict=True))
+_CAPITAL_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 
 # -- stages, kinds, amounts, case numbers -------------------------------------------------
@@ -119,10 +126,16 @@ def parse_kind(text: str) -> str:
 def parse_amount(text: str) -> str:
     """Yuan as an exact decimal string with two places ("150000.00"); never a float.
 
-    A plain decimal only: digits (full-width folded), at most one point and two places; no
-    sign, grouping or exponent; below 10^13 yuan."""
-    plain = unicodedata.normalize("NFKC", text).strip()
+    A plain decimal only: digits (full-width folded), at most one point and two places, an
+    optional trailing 元; no sign, grouping or exponent; below 10^13 yuan. An amount in 万
+    (1.5万) or in 大写 (壹万元) is refused with its plain form in the hint: a clerk confirms
+    the digits, nothing is multiplied silently."""
+    plain = unicodedata.normalize("NFKC", text).strip().removesuffix("元").strip()
     m = _PLAIN_AMOUNT.fullmatch(plain) if plain.isascii() else None
+    written = None if m else _plain_form(plain)
+    if written is not None:
+        raise errors.InvalidAmount(f"not a plain amount: {text!r}",
+                                   hint=f"write it in yuan as digits: --amount {written}")
     if m is None:
         why = "more than two decimals" if re.fullmatch(r"\d+\.\d{3,}", plain) else "not a plain amount"
         raise errors.InvalidAmount(f"{why}: {text!r}")
@@ -130,6 +143,28 @@ def parse_amount(text: str) -> str:
     if value >= MAX_AMOUNT:
         raise errors.InvalidAmount(f"an amount must be below {MAX_AMOUNT:,} yuan: {text!r}")
     return str(value.quantize(Decimal("0.01")))
+
+
+def _plain_form(text: str) -> str | None:
+    """The digits of an amount written in 万 (1.5万) or in 大写 (壹万贰仟元整), or None."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)万", text)
+    if m:
+        return str((Decimal(m.group(1)) * 10000).quantize(Decimal("0.01")))
+    body = text.removesuffix("整").removesuffix("元").removesuffix("圆")
+    known = {*_CAPITAL_DIGITS, *_CAPITAL_UNITS, "万", "亿"}
+    if not body or any(c not in known for c in body):
+        return None
+    total, section, digit = Decimal(0), Decimal(0), 0
+    for char in body:
+        if char in _CAPITAL_DIGITS:
+            digit = _CAPITAL_DIGITS[char]
+        elif char in _CAPITAL_UNITS:
+            section += (digit or 1) * _CAPITAL_UNITS[char]
+            digit = 0
+        else:  # 万 or 亿 closes a section
+            total = (total + section + digit) * (10000 if char == "万" else 10 ** 8)
+            section, digit = Decimal(0), 0
+    return str((total + section + digit).quantize(Decimal("0.01")))
 
 
 _CASE_YEAR = re.compile(r"\(((?:19|20)\d\d)\)")
@@ -220,12 +255,29 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
+def _typed_time(text: str) -> str:
+    """``text`` in ISO form when it is a date as people write it (2021/6/3, 2021年6月3日 9:00),
+    else unchanged."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    m = _TYPED.fullmatch(value)
+    if m is None:
+        return value
+    year, month, day, hour, minute, second = m.groups()
+    iso_date = f"{year}-{int(month):02d}-{int(day):02d}"
+    if hour is None:
+        return iso_date
+    whole, _, fraction = (second or "0").partition(".")
+    clock = f"{int(hour):02d}:{int(minute):02d}:{int(whole):02d}" + (f".{fraction}" if fraction else "")
+    return f"{iso_date} {clock}"
+
+
 def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False,
                window: Window = DEFAULT_WINDOW) -> str:
-    """Parse a time the clerk typed. With ``end_of_day``, a bare date means the next
-    midnight (so ``--until 2021-03-15`` includes that whole day). BadTime when it does not
-    parse; TimeOutOfRange when it lies outside ``window``."""
-    value = text.strip()
+    """Parse a time the clerk typed: ISO 8601 (with or without offset, local to ``zone``
+    without), or as people write it: 2021/6/3, 2021年6月3日, 2021年6月3日 9:00. With
+    ``end_of_day``, a bare date means the next midnight (so ``--until 2021-03-15`` includes
+    that whole day). BadTime when it does not parse; TimeOutOfRange outside ``window``."""
+    value = _typed_time(text)
     try:
         if _BARE_DATE.fullmatch(value):
             moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)

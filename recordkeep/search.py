@@ -37,7 +37,7 @@ from .dossier.parties import Party, find_by_number, get_party, resolve_party
 from .dossier.views import record_summary
 from .index import resolve
 from .index import search as finder
-from .refs import check_officer, parse_kind, parse_stage, utc_key
+from .refs import parse_kind, parse_stage, utc_key
 
 MAX_LIMIT = 100_000  # records, parties and cases a search lists at most
 
@@ -66,7 +66,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
     return finder.Filters(
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
         party=resolve_party(archive, q.party) if q.party is not None else None,
-        officer=check_officer(q.officer) if q.officer is not None else None,
+        officer=resolve.officer(archive.index, q.officer) if q.officer is not None else None,
         device=validate.text(q.device, "the device") if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
         until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,

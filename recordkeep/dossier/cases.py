@@ -19,7 +19,6 @@ from ..refs import (
     PENALTY_KINDS,
     STAGES,
     case_year,
-    check_officer,
     fold_case_no,
     parse_amount,
     parse_penalty_kind,
@@ -35,10 +34,11 @@ def resolve_case(archive: Archive, text: str) -> str:
     return resolve.case(archive.index, text)
 
 
-def _officers(values: list[str] | tuple[str, ...]) -> list[str]:
+def _officers(archive: Archive, values: list[str] | tuple[str, ...]) -> list[str]:
+    """Each officer's 执法证号 once (an officer may be named by a registered name)."""
     seen: list[str] = []
     for value in values:
-        officer = check_officer(value)
+        officer = resolve.officer(archive.index, value)
         if officer not in seen:
             seen.append(officer)
     return seen
@@ -61,7 +61,7 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
     if at is None and year is not None and year != this_year:
         raise errors.CaseDateNeeded(f"case {case_no} is of {year}, not {this_year}: when was it opened?")
     data: dict = {"case_no": case_no, "case_key": fold_case_no(case_no),
-                  "officers": _officers(officers), "at": _time(archive, at)}
+                  "officers": _officers(archive, officers), "at": _time(archive, at)}
     title = validate.optional_text(title, "the title")
     if title:
         data["title"] = title
@@ -93,7 +93,7 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     review only with it, docs/rules.md)."""
     archive.require_intact_chain()
     slug, act = parse_stage_act(stage, archive.settings.acts)
-    data: dict = {"stage": slug, "officers": _officers(officers), "on_site": bool(on_site),
+    data: dict = {"stage": slug, "officers": _officers(archive, officers), "on_site": bool(on_site),
                   "at": _time(archive, at)}
     if until:
         data["until"] = archive.settings.time(until, end_of_day=True)

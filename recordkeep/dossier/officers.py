@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import errors, validate
 from ..archive import Archive
-from ..index import people
+from ..index import people, resolve
 from ..refs import check_device, check_officer, utc_key
 from ..store.journal import Draft
 
@@ -58,7 +58,7 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
     unit = validate.optional_text(unit, "the unit")
     if (officer is None) == (not unit):
         raise errors.InvalidValue("a device is assigned to an officer or to a unit: give one of the two")
-    holder = {"officer": check_officer(officer)} if officer is not None else {"unit": unit}
+    holder = {"officer": resolve.officer(archive.index, officer)} if officer is not None else {"unit": unit}
     data = {"device": check_device(device), **holder}
     if valid_from:
         data["from"] = archive.settings.time(valid_from)

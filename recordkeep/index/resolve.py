@@ -1,4 +1,5 @@
-"""Typed references resolved against the index: a digest prefix, a case number, a party."""
+"""Typed references resolved against the index: a digest prefix, a case number, a party, an
+officer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 
 from .. import errors, validate
 from ..ids import mask_credit_code
-from ..refs import PARTY_KEY, digest_prefix, fold_case_no
+from ..refs import CERT_NO, PARTY_KEY, check_officer, digest_prefix, fold_case_no
 from .core import Index
 
 
@@ -22,6 +23,22 @@ def digest(ix: Index, text: str) -> str:
     if len(rows) > 1:
         raise errors.AmbiguousDigest(f"digest prefix {prefix} matches several records")
     return rows[0][0]
+
+
+def officer(ix: Index, text: str) -> str:
+    """The 执法证号 ``text`` is, or of the one registered officer named ``text`` (an officer
+    named by name, 张科员); InvalidOfficer for an unknown or shared name."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    if CERT_NO.fullmatch(value):
+        return check_officer(value)
+    named = [r[0] for r in ix.conn.execute(
+        "SELECT cert_no FROM officers WHERE registered = 1 AND name = ? ORDER BY cert_no", (value,))]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise errors.InvalidOfficer(f"several registered officers are named {value}: {', '.join(named)}",
+                                    hint="name the officer by the 执法证号")
+    raise errors.InvalidOfficer(f"not a 执法证号, and no registered officer is named {text!r}")
 
 
 def case(ix: Index, text: str) -> str:
