@@ -15,6 +15,11 @@ from pathlib import Path
 
 import click
 
+from recordkeep import i18n
+from recordkeep.i18n import _
+
+i18n.install(i18n.choose(sys.argv[1:], os.environ))  # before click can print a usage error
+
 EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2, 3, 4, 5
 
 
@@ -73,7 +78,29 @@ def human_size(n: int | None) -> str:
     return str(n)
 
 
+def choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--lang`` (eager: settled before any help or output): install it and translate the help."""
+    i18n.install(i18n.choose(["--lang", value] if value else [], os.environ))
+    localise(ctx.find_root().command)
+
+
+def localise(command: click.Command) -> None:
+    """Every help text of ``command`` and its subcommands in the installed language; the
+    English text stays the catalog's key (``_msgid``)."""
+    for item in (command, *command.params):
+        if not hasattr(item, "_msgid"):
+            item._msgid = (item.help, getattr(item, "short_help", None))
+        item.help = _(item._msgid[0]) if item._msgid[0] else item._msgid[0]
+        if isinstance(item, click.Command):
+            item.short_help = _(item._msgid[1]) if item._msgid[1] else item._msgid[1]
+    for sub in getattr(command, "commands", {}).values():
+        localise(sub)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), is_eager=True, expose_value=False,
+              callback=choose_language,
+              help="Language of the output: zh or en (else $RECORDKEEP_LANG, else the locale).")
 @click.option("--store", type=click.Path(path_type=Path), envvar="RECORDKEEP_STORE",
               default="evidence", show_default=True, help="The store's folder ($RECORDKEEP_STORE).")
 @click.option("--actor", envvar="RECORDKEEP_ACTOR", help="Who acts, for the journal (default user@host).")
@@ -1568,6 +1595,8 @@ def rebuild_index(ctx: click.Context, as_json: bool) -> None:
     else:
         click.echo(f"rebuilt index.sqlite from {count} journal events in {seconds:.1f} s")
 
+
+localise(main)
 
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

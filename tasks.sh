@@ -2,6 +2,7 @@
 # recordkeep's two set-up commands (see README.md):
 #   ./tasks.sh demo   install what is missing, generate a demo recorder dump, import and verify it
 #   ./tasks.sh test   install what is missing, then ruff and the whole test suite
+#   ./tasks.sh catalog  (development) update the message catalogs from the code, compile them
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -72,5 +73,6 @@ run_tests() {
 case "${1:-}" in
     demo) demo ;;
     test) shift; run_tests "$@" ;;
-    *) echo "usage: $0 demo|test [pytest args]" >&2; exit 2 ;;
+    catalog) shift; setup; python -m tests.i18n_catalog "$@" ;;
+    *) echo "usage: $0 demo|test|catalog [args]" >&2; exit 2 ;;
 esac

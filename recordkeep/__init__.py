@@ -1,11 +1,12 @@
 """recordkeep: law-enforcement evidence kept honest.
 
 The public API (all that cli.py imports): ``Archive`` and the operations on it, the
-``RecordkeepError`` tree, and the feature modules. ``verify`` (and with it the archive)
-is imported at once; every other name on first use (PEP 562), so a command loads only
-what it needs. The layers (see design.md's module map): ``store`` (bytes), ``index``
-(the SQLite projection and its queries), ``media``, ``dossier``, ``export``, and the
-feature modules on top.
+``RecordkeepError`` tree, and the feature modules, each imported on first use (PEP 562),
+so a command loads only what it needs and ``recordkeep.i18n`` is cheap for ``--help``.
+``recordkeep.verify`` is the function: no module of the package imports the submodule
+``recordkeep.verify`` by that name (a test holds it), which would shadow it. The layers
+(see design.md's module map): ``store`` (bytes), ``index`` (the SQLite projection and its
+queries), ``media``, ``dossier``, ``export``, and the feature modules on top.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# Eager, so that ``recordkeep.verify`` is always the function: importing the submodule
-# in any other way would otherwise leave the module under that name.
-from .verify import Report, verify
-
 #: public name -> the module that defines it
 _NAMES = {
+    "verify": "verify",
+    "Report": "verify",
     "Archive": "archive",
     "default_actor": "archive",
     "RecordkeepError": "errors",
@@ -69,7 +68,7 @@ _MODULES = {
     "settings": "settings", "stats": "stats", "store": "store", "workdays": "workdays",
 }
 
-__all__ = ["Report", "__version__", "verify", *_NAMES, *_MODULES]
+__all__ = ["__version__", *_NAMES, *_MODULES]
 
 
 def __getattr__(name: str) -> Any:

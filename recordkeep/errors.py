@@ -3,13 +3,16 @@
 1xx store and configuration, 2xx integrity, 3xx import and media, 4xx input validation,
 5xx compliance rules. Errors are raised; *findings* (a digest mismatch found by verify, a
 broken rule found by check) are reported in lists, and carry their class's code.
-``str(error)`` is one line: code, what happened, which file, what to do.
+``str(error)`` is one line: code, what happened, which file, what to do, in the reader's
+language (``i18n``: a message is translated where it is raised, a class's hint where shown).
 docs/errors.md is generated from ``table()`` (a test keeps them equal).
 """
 
 from __future__ import annotations
 
 import os
+
+from .i18n import N_, _
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2, 3, 4, 5
 
@@ -32,9 +35,10 @@ class RecordkeepError(Exception):
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.message}"]
         if self.path:
-            parts.append(f"file: {self.path!r}" if "\n" in self.path else f"file: {self.path}")
+            shown = repr(self.path) if "\n" in self.path else self.path
+            parts.append(_("file: {path}").format(path=shown))
         if self.hint:
-            parts.append(self.hint)
+            parts.append(_(self.hint))
         # one printable line whatever was typed: undecodable bytes escaped, never a second line
         line = " | ".join(parts).encode("utf-8", "backslashreplace").decode("utf-8")
         return line.replace("\n", "\\n").replace("\r", "\\r")
@@ -51,56 +55,56 @@ class NotAStore(StoreError):
     """The folder is not a recordkeep store."""
 
     code = "RK101"
-    hint = "run 'recordkeep --store PATH init' to create a store, or pass the right --store"
+    hint = N_("run 'recordkeep --store PATH init' to create a store, or pass the right --store")
 
 
 class StoreExists(StoreError):
     """A store already exists where a new one was to be created."""
 
     code = "RK102"
-    hint = "this folder already holds a store; use it as it is"
+    hint = N_("this folder already holds a store; use it as it is")
 
 
 class ReadOnlyStore(StoreError):
     """The store is read-only: nothing can be written."""
 
     code = "RK103"
-    hint = "the store is read-only; read commands work, writes need a writable copy"
+    hint = N_("the store is read-only; read commands work, writes need a writable copy")
 
 
 class ConfigError(StoreError):
     """recordkeep.toml says something that cannot be used."""
 
     code = "RK104"
-    hint = "fix recordkeep.toml"
+    hint = N_("fix recordkeep.toml")
 
 
 class StoreFull(StoreError):
     """The store's disk is full."""
 
     code = "RK105"
-    hint = "free space on the store's disk, then run the same command again"
+    hint = N_("free space on the store's disk, then run the same command again")
 
 
 class StoreIOError(StoreError):
     """The store's disk failed a read or a write."""
 
     code = "RK106"
-    hint = "check the disk and its permissions, then run the same command again"
+    hint = N_("check the disk and its permissions, then run the same command again")
 
 
 class ToolMissing(StoreError):
     """ffprobe or ffmpeg cannot be found."""
 
     code = "RK107"
-    hint = "install ffmpeg (apt-get install -y ffmpeg) or set RECORDKEEP_FFPROBE"
+    hint = N_("install ffmpeg (apt-get install -y ffmpeg) or set RECORDKEEP_FFPROBE")
 
 
 class BackendAuth(StoreError):
     """The object store refused the credentials (or none were found)."""
 
     code = "RK108"
-    hint = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE / ~/.aws/credentials) "
+    hint = N_("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE / ~/.aws/credentials) "
             "to a key the object store accepts")
 
 
@@ -108,7 +112,7 @@ class BackendUnavailable(StoreError):
     """The object store cannot be reached (down, wrong endpoint, network)."""
 
     code = "RK109"
-    hint = ("check that the object store is up and the endpoint in recordkeep.toml is right, "
+    hint = N_("check that the object store is up and the endpoint in recordkeep.toml is right, "
             "then run the same command again")
 
 
@@ -116,21 +120,21 @@ class BackendError(StoreError):
     """The object store answered with an error recordkeep does not expect."""
 
     code = "RK110"
-    hint = "check the bucket and its permissions, then run the same command again"
+    hint = N_("check the bucket and its permissions, then run the same command again")
 
 
 class BlobLocked(StoreError):
     """Object Lock (WORM) keeps a blob until its retention date: it cannot be removed yet."""
 
     code = "RK111"
-    hint = "the bucket's Object Lock keeps this blob until the date shown: dispose of it again after that"
+    hint = N_("the bucket's Object Lock keeps this blob until the date shown: dispose of it again after that")
 
 
 class StoreIdMismatch(StoreError):
     """recordkeep.toml names another store than the journal's ``store.created``."""
 
     code = "RK112"
-    hint = ("recordkeep.toml and the journal belong to different stores: restore this store's own "
+    hint = N_("recordkeep.toml and the journal belong to different stores: restore this store's own "
             "recordkeep.toml (its [store] id is in the journal's first line)")
 
 
@@ -138,7 +142,7 @@ class KeyMissing(StoreError):
     """No private key for the actor: nothing can be written (reading needs none)."""
 
     code = "RK113"
-    hint = ("make one with 'recordkeep key new' and have an admin enrol it ('recordkeep key enrol'), "
+    hint = N_("make one with 'recordkeep key new' and have an admin enrol it ('recordkeep key enrol'), "
             "or point $RECORDKEEP_KEY at yours")
 
 
@@ -146,42 +150,42 @@ class KeyUnusable(StoreError):
     """The private key file cannot be used: readable by others, or not an Ed25519 key."""
 
     code = "RK114"
-    hint = "keep the key file mode 600, readable by its owner only"
+    hint = N_("keep the key file mode 600, readable by its owner only")
 
 
 class KeyExists(StoreError):
     """A private key file already exists where a new one was to be written."""
 
     code = "RK115"
-    hint = "use the key there, or give another path with $RECORDKEEP_KEY"
+    hint = N_("use the key there, or give another path with $RECORDKEEP_KEY")
 
 
 class KeyNotEnrolled(StoreError):
     """The key is not enrolled in this store (or was revoked): its writes are refused."""
 
     code = "RK116"
-    hint = "an admin enrols it: 'recordkeep key enrol PUBKEY --actor NAME --role R'"
+    hint = N_("an admin enrols it: 'recordkeep key enrol PUBKEY --actor NAME --role R'")
 
 
 class ActorMismatch(StoreError):
     """--actor names someone else than the key's enrolled actor."""
 
     code = "RK117"
-    hint = "act with your own key; --actor only selects it"
+    hint = N_("act with your own key; --actor only selects it")
 
 
 class RoleMissing(StoreError):
     """The key's roles do not allow what the command would journal."""
 
     code = "RK118"
-    hint = "ask an admin for the role, or let someone who has it do this"
+    hint = N_("ask an admin for the role, or let someone who has it do this")
 
 
 class TsaUnreachable(StoreError):
     """The timestamp authority could not be asked, or refused: the checkpoint stays signed, without token."""
 
     code = "RK119"
-    hint = "check [anchor] tsa_url and the network; 'recordkeep log checkpoint --tsa URL' asks again"
+    hint = N_("check [anchor] tsa_url and the network; 'recordkeep log checkpoint --tsa URL' asks again")
 
 
 # 2xx: integrity --------------------------------------------------------------
@@ -189,7 +193,7 @@ class IntegrityError(RecordkeepError):
     """Stored bytes or the journal are not what they must be."""
 
     code = "RK200"
-    hint = "run 'recordkeep log verify' and 'recordkeep verify'; do not edit the store by hand"
+    hint = N_("run 'recordkeep log verify' and 'recordkeep verify'; do not edit the store by hand")
     exit_code = EXIT_INTEGRITY
 
 
@@ -203,7 +207,7 @@ class HeadMoved(IntegrityError):
     """Another writer appended to the journal first."""
 
     code = "RK202"
-    hint = "another writer appended first; re-read the head and retry"
+    hint = N_("another writer appended first; re-read the head and retry")
 
 
 class DigestMismatch(IntegrityError):
@@ -282,14 +286,14 @@ class HeadNotFound(IntegrityError):
     """The journal does not hold a head noted earlier."""
 
     code = "RK224"
-    hint = "the journal does not contain that head: it was cut or rewritten"
+    hint = N_("the journal does not contain that head: it was cut or rewritten")
 
 
 class ChainBroken(IntegrityError):
     """The journal's chain is broken: nothing is decided on it (the first bad line is named)."""
 
     code = "RK225"
-    hint = ("run 'recordkeep log verify' and compare the journal with a copy or a checkpoint; "
+    hint = N_("run 'recordkeep log verify' and compare the journal with a copy or a checkpoint; "
             "import and add still store evidence, nothing else is decided on this journal")
 
 
@@ -369,7 +373,7 @@ class CheckpointMismatch(IntegrityError):
     """The journal's Merkle tree at a checkpoint's size has another root: lines were rewritten."""
 
     code = "RK249"
-    hint = "compare with the copies published elsewhere; the lines named were changed after it"
+    hint = N_("compare with the copies published elsewhere; the lines named were changed after it")
 
 
 class CheckpointUnsigned(IntegrityError):
@@ -388,7 +392,7 @@ class TokenUnreadable(IntegrityError):
     """A timestamp token (RFC 3161 reply) does not parse: damaged, or a form this reader cannot read."""
 
     code = "RK252"
-    hint = ("check it with 'openssl ts -reply -in FILE.tsr -text'; a TSA that puts its certificates in "
+    hint = N_("check it with 'openssl ts -reply -in FILE.tsr -text'; a TSA that puts its certificates in "
             "an unsorted SET gives tokens that rfc3161-client cannot parse")
 
 
@@ -432,14 +436,14 @@ class IndexCorrupt(IntegrityError):
     """The index does not follow the journal."""
 
     code = "RK230"
-    hint = "run 'recordkeep log verify' to check the journal"
+    hint = N_("run 'recordkeep log verify' to check the journal")
 
 
 class IndexFoldFailed(IntegrityError):
     """The index cannot fold a journal event; reads answer from the last event folded."""
 
     code = "RK231"
-    hint = ("run 'recordkeep log verify'; read commands answer from the index as it was before "
+    hint = N_("run 'recordkeep log verify'; read commands answer from the index as it was before "
             "that event, and nothing can be written until a recordkeep that folds it is installed")
 
 
@@ -447,14 +451,14 @@ class IndexDamaged(IntegrityError):
     """index.sqlite is not a readable database: it was set aside and is rebuilt from the journal."""
 
     code = "RK232"
-    hint = "run the command again: the index is rebuilt from the journal"
+    hint = N_("run the command again: the index is rebuilt from the journal")
 
 
 class IndexDiffers(IntegrityError):
     """The index says otherwise than the journal about what protects a record: it was changed."""
 
     code = "RK233"
-    hint = ("run 'recordkeep log verify', then 'recordkeep rebuild-index' (the journal decides); "
+    hint = N_("run 'recordkeep log verify', then 'recordkeep rebuild-index' (the journal decides); "
             "find out who changed index.sqlite")
 
 
@@ -467,28 +471,28 @@ class SourceNotFound(ImportProblem):
     """A file or folder to import does not exist."""
 
     code = "RK301"
-    hint = "check the path"
+    hint = N_("check the path")
 
 
 class SourceUnstable(ImportProblem):
     """A file changed while it was read."""
 
     code = "RK302"
-    hint = "the file changed while it was read; stop writing to it and import again"
+    hint = N_("the file changed while it was read; stop writing to it and import again")
 
 
 class SourceUnreadable(ImportProblem):
     """A file to import cannot be read."""
 
     code = "RK303"
-    hint = "check the device and permissions, then import again"
+    hint = N_("check the device and permissions, then import again")
 
 
 class NotARegularFile(ImportProblem):
     """A symlink or special file was listed, not followed."""
 
     code = "RK304"
-    hint = "symlinks and special files are listed, never followed"
+    hint = N_("symlinks and special files are listed, never followed")
 
 
 class MediaDamaged(ImportProblem):
@@ -501,14 +505,14 @@ class NothingStored(ImportProblem):
     """Nothing given could be stored (no regular file among the arguments)."""
 
     code = "RK307"
-    hint = "give regular files; symlinks and special files are listed, never followed"
+    hint = N_("give regular files; symlinks and special files are listed, never followed")
 
 
 class ReadbackMismatch(ImportProblem):
     """The stored copy did not read back equal from the disk."""
 
     code = "RK305"
-    hint = "the stored copy did not read back equal; check the store's disk, then import again"
+    hint = N_("the stored copy did not read back equal; check the store's disk, then import again")
 
 
 # 4xx: input validation -------------------------------------------------------
@@ -529,21 +533,21 @@ class InvalidDigest(MalformedInput):
     well-formed value refused (RK402, RK403)."""
 
     code = "RK401"
-    hint = "give 64 hex digits (optionally 'blake3:'), or a unique prefix of at least 8"
+    hint = N_("give 64 hex digits (optionally 'blake3:'), or a unique prefix of at least 8")
 
 
 class UnknownRecord(InputError):
     """No record has that digest."""
 
     code = "RK402"
-    hint = "'recordkeep search' lists the records in this store"
+    hint = N_("'recordkeep search' lists the records in this store")
 
 
 class AmbiguousDigest(InputError):
     """A digest prefix matches several records."""
 
     code = "RK403"
-    hint = "give more hex digits"
+    hint = N_("give more hex digits")
 
 
 class InvalidValue(InputError):
@@ -556,22 +560,22 @@ class BadTime(MalformedInput):
     """A time that does not parse."""
 
     code = "RK405"
-    hint = "write YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or ISO 8601 with an offset"
+    hint = N_("write YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or ISO 8601 with an offset")
 
 
 class BadStage(MalformedInput):
     """Not a stage."""
 
     code = "RK406"
-    hint = ("a stage is start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行, or the name of an "
-            "act in it (立案, 现场检查, 告知, 送达, ...: docs/rules.md, [acts] in recordkeep.toml)")
+    hint = N_("a stage is start|investigate|decide|serve or 启动|调查取证|审核决定|送达执行, or the name "
+              "of an act in it (立案, 现场检查, 告知, 送达, ...: docs/rules.md, [acts] in recordkeep.toml)")
 
 
 class BadPenaltyKind(MalformedInput):
     """Not a penalty kind."""
 
     code = "RK407"
-    hint = ("a penalty kind is warning|criticize|fine|confiscate|confiscate_income|confiscate_property|"
+    hint = N_("a penalty kind is warning|criticize|fine|confiscate|confiscate_income|confiscate_property|"
             "suspend_permit|downgrade|revoke|restrict|suspend|close_down|other or 警告|通报批评|罚款|没收|"
             "没收违法所得|没收非法财物|暂扣许可证件|降低资质等级|吊销许可证|限制开展生产经营活动|限制从业|"
             "责令停产停业|责令关闭|其他")
@@ -581,14 +585,14 @@ class BadKind(MalformedInput):
     """Not a record kind."""
 
     code = "RK408"
-    hint = "a kind is video|audio|photo|document|other"
+    hint = N_("a kind is video|audio|photo|document|other")
 
 
 class EmptyPath(MalformedInput):
     """An empty path (an unset variable, say): never taken for the current folder."""
 
     code = "RK409"
-    hint = "name the file or folder"
+    hint = N_("name the file or folder")
 
 
 class InvalidIdNumber(InputError):
@@ -596,7 +600,7 @@ class InvalidIdNumber(InputError):
     or check_digit)."""
 
     code = "RK410"
-    hint = "copy the number again from the identity card (18 characters, last may be X)"
+    hint = N_("copy the number again from the identity card (18 characters, last may be X)")
 
     def __init__(self, message: str, *, check: str = "", **kwargs) -> None:
         super().__init__(message, **kwargs)
@@ -607,7 +611,7 @@ class InvalidCreditCode(InputError):
     """A 统一社会信用代码 failed a check (``check`` names it: length, charset or check_digit)."""
 
     code = "RK411"
-    hint = "copy the code again from the business licence or registration certificate"
+    hint = N_("copy the code again from the business licence or registration certificate")
 
     def __init__(self, message: str, *, check: str = "", **kwargs) -> None:
         super().__init__(message, **kwargs)
@@ -618,21 +622,21 @@ class TimeOutOfRange(InputError):
     """A time outside the window the store accepts ([limits] in recordkeep.toml)."""
 
     code = "RK412"
-    hint = "check the year; [limits] earliest and latest in recordkeep.toml set the window"
+    hint = N_("check the year; [limits] earliest and latest in recordkeep.toml set the window")
 
 
 class InvalidText(InputError):
     """Text with control characters, line breaks, bidi controls or undecodable bytes, or too long."""
 
     code = "RK413"
-    hint = "type the text again on one line, without control characters"
+    hint = N_("type the text again on one line, without control characters")
 
 
 class InvalidActor(InputError):
     """Not an actor name (1-64 letters, digits and ._-@, no spaces)."""
 
     code = "RK414"
-    hint = "name the actor as user@station: letters, digits and . _ - @, no spaces"
+    hint = N_("name the actor as user@station: letters, digits and . _ - @, no spaces")
 
 
 class InvalidPath(InputError):
@@ -651,28 +655,28 @@ class InvalidOfficer(InputError):
     """Not an officer's certificate number (执法证号)."""
 
     code = "RK420"
-    hint = "an officer is named by the 执法证号: letters, digits and '-'"
+    hint = N_("an officer is named by the 执法证号: letters, digits and '-'")
 
 
 class InvalidDevice(InputError):
     """Not a device id."""
 
     code = "RK421"
-    hint = "a device id is letters, digits, '_', '.' and '-'"
+    hint = N_("a device id is letters, digits, '_', '.' and '-'")
 
 
 class UnknownParty(InputError):
     """No such party (or not a party of that case)."""
 
     code = "RK430"
-    hint = "'recordkeep party list' shows the parties; 'party add' registers one"
+    hint = N_("'recordkeep party list' shows the parties; 'party add' registers one")
 
 
 class AmbiguousParty(InputError):
     """Several parties have that name."""
 
     code = "RK431"
-    hint = "name the party by its key (P12) or identity number"
+    hint = N_("name the party by its key (P12) or identity number")
 
 
 class PartyExists(InputError):
@@ -685,21 +689,21 @@ class UnknownCase(InputError):
     """No case has that number."""
 
     code = "RK440"
-    hint = "'recordkeep case open' opens a case; check the case number"
+    hint = N_("'recordkeep case open' opens a case; check the case number")
 
 
 class CaseExists(InputError):
     """A case with that number already exists."""
 
     code = "RK441"
-    hint = "case numbers are unique; check the number"
+    hint = N_("case numbers are unique; check the number")
 
 
 class AlreadyDecided(InputError):
     """The case already has a decision of that kind for that party (并处 takes another kind)."""
 
     code = "RK442"
-    hint = ("one penalty of each kind per party (行政处罚法 art. 29: no second fine for one act); "
+    hint = N_("one penalty of each kind per party (行政处罚法 art. 29: no second fine for one act); "
             "'case show NO' lists the decisions with their seq")
 
 
@@ -707,14 +711,14 @@ class InvalidAmount(InputError):
     """Not an amount in yuan."""
 
     code = "RK443"
-    hint = "write the amount in yuan, e.g. 2625135.05 (at most two decimals)"
+    hint = N_("write the amount in yuan, e.g. 2625135.05 (at most two decimals)")
 
 
 class AmountNotAllowed(InputError):
     """An amount given for a penalty kind that carries no money."""
 
     code = "RK446"
-    hint = ("--amount goes only with 罚款 (fine), 没收违法所得 (confiscate_income), 没收非法财物 "
+    hint = N_("--amount goes only with 罚款 (fine), 没收违法所得 (confiscate_income), 没收非法财物 "
             "(confiscate_property) or 没收 (confiscate); decide the other kinds without it")
 
 
@@ -722,7 +726,7 @@ class PartyNeeded(InputError):
     """The case has several parties: which one was not said."""
 
     code = "RK444"
-    hint = "the case has several parties: say which with --party"
+    hint = N_("the case has several parties: say which with --party")
 
 
 class NotLinked(InputError):
@@ -735,21 +739,21 @@ class NotHeld(InputError):
     """No hold is in force on that."""
 
     code = "RK450"
-    hint = "'recordkeep retention holds' lists the holds in force"
+    hint = N_("'recordkeep retention holds' lists the holds in force")
 
 
 class ExportDestExists(InputError):
     """The export destination exists and is not empty."""
 
     code = "RK460"
-    hint = "export into a new or empty folder"
+    hint = N_("export into a new or empty folder")
 
 
 class CaseClosed(InputError):
     """The case is closed (结案): stages, decisions and publication wait until it is reopened."""
 
     code = "RK470"
-    hint = "reopen it first ('recordkeep case reopen NO --reason R'); links and scans are still accepted"
+    hint = N_("reopen it first ('recordkeep case reopen NO --reason R'); links and scans are still accepted")
 
 
 class CaseVoided(InputError):
@@ -763,7 +767,7 @@ class NotVoidable(InputError):
     close, reopening, link or the opening)."""
 
     code = "RK472"
-    hint = "'recordkeep case show NO' prints each event's seq"
+    hint = N_("'recordkeep case show NO' prints each event's seq")
 
 
 class AlreadyVoided(InputError):
@@ -782,14 +786,14 @@ class AlreadyClosed(InputError):
     """The case is closed already: a second close is refused."""
 
     code = "RK475"
-    hint = "'case show NO' gives when it was closed; a case is closed once"
+    hint = N_("'case show NO' gives when it was closed; a case is closed once")
 
 
 class AssignmentOverlap(InputError):
     """A device assignment would overlap another assignment of the same device."""
 
     code = "RK476"
-    hint = ("an assignment may begin where another ends (--from at its --until); a new one inside "
+    hint = N_("an assignment may begin where another ends (--from at its --until); a new one inside "
             "an open-ended assignment ends it there (a handover); 'device list' shows them")
 
 
@@ -797,7 +801,7 @@ class CaseDateNeeded(InputError):
     """The case number carries another year than this one: its opening date was not given."""
 
     code = "RK477"
-    hint = "give the date it was opened (立案): 'case open NO --party P --at 2021-03-15'"
+    hint = N_("give the date it was opened (立案): 'case open NO --party P --at 2021-03-15'")
 
 
 # 5xx: compliance rules -------------------------------------------------------
@@ -851,7 +855,7 @@ class UnknownYear(ComplianceError):
     """The working-day calendar does not know the year, so a day count is unknown."""
 
     code = "RK507"
-    hint = ("upgrade chinese-calendar (pip install -U chinesecalendar) once the year's "
+    hint = N_("upgrade chinese-calendar (pip install -U chinesecalendar) once the year's "
             "holiday arrangement is published")
 
     def __init__(self, year: int) -> None:
@@ -919,7 +923,7 @@ class DisposalRefused(ComplianceError):
     same reason."""
 
     code = "RK520"
-    hint = "dispose only what 'recordkeep retention due' lists; nothing was disposed of"
+    hint = N_("dispose only what 'recordkeep retention due' lists; nothing was disposed of")
 
     def __init__(self, refusals: list[tuple[str, str, str]]) -> None:
         reasons = {reason for _, reason, _ in refusals}
@@ -973,14 +977,14 @@ class HeldLink(ComplianceError):
     """A legal hold covers the link: it stays while the hold stands."""
 
     code = "RK528"
-    hint = "release the hold first ('recordkeep release'), if the court or reviewing body allows"
+    hint = N_("release the hold first ('recordkeep release'), if the court or reviewing body allows")
 
 
 class HeldParty(ComplianceError):
     """A legal hold covers the party (or one of its cases): its personal data stay while it stands."""
 
     code = "RK529"
-    hint = "release the hold first ('recordkeep release'), if the court or reviewing body allows"
+    hint = N_("release the hold first ('recordkeep release'), if the court or reviewing body allows")
 
 
 class LockedRecord(DisposalRefused):

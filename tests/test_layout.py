@@ -21,7 +21,7 @@ PACKAGE = REPO / "recordkeep"
 #: the features) another feature; nothing imports upward. media sits beside store and imports
 #: neither store nor index.
 LAYERS = [
-    ("errors", 0), ("refs", 1), ("ids", 1), ("personal", 2), ("workdays", 1), ("validate", 1),
+    ("i18n", 0), ("errors", 0.5), ("refs", 1), ("ids", 1), ("personal", 2), ("workdays", 1), ("validate", 1),
     ("settings", 2),
     ("store", 3), ("media", 3), ("index", 4), ("trust", 4), ("archive", 5),
     ("dossier", 6), ("anchoring", 6), ("custody", 7), ("export", 8),
@@ -210,6 +210,7 @@ def test_a_built_wheel_carries_every_subpackage(tmp_path):
     [wheel] = (tmp_path / "dist").glob("recordkeep-*.whl")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
+        assert "recordkeep/locale/zh/LC_MESSAGES/recordkeep.mo" in z.namelist(), "the compiled catalog ships"
         z.extractall(site)
     packages = sorted(name for name, path in ALL.items() if path.name == "__init__.py")
     probe = ("import importlib, sys\n"

@@ -1,0 +1,74 @@
+"""The reader's language: chosen from --lang, $RECORDKEEP_LANG or the locale; the catalogs
+compiled from their .po and shipped; help and click's own strings in Chinese."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from recordkeep import i18n
+
+from . import i18n_catalog
+from .conftest import REPO
+
+
+@pytest.mark.parametrize(("argv", "environ", "language"), [
+    ([], {}, "en"),
+    ([], {"LANG": "zh_CN.UTF-8"}, "zh"),
+    ([], {"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW.UTF-8"}, "zh"),
+    ([], {"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),
+    ([], {"LC_ALL": "", "LANG": "zh_CN.UTF-8"}, "zh"),
+    ([], {"RECORDKEEP_LANG": "en", "LANG": "zh_CN.UTF-8"}, "en"),
+    (["--lang", "en", "log"], {"RECORDKEEP_LANG": "zh", "LANG": "zh_CN.UTF-8"}, "en"),
+    (["--lang=zh", "verify"], {}, "zh"),
+    (["--", "--lang", "zh"], {}, "en"),
+])
+def test_the_language_is_the_flag_else_recordkeep_lang_else_the_locale_else_english(argv, environ, language):
+    assert i18n.choose(argv, environ) == language
+
+
+def test_the_shipped_catalog_is_its_po_compiled():
+    for language in i18n_catalog.TRANSLATED:
+        mo = i18n_catalog.po_path(language).with_suffix(".mo")
+        assert mo.read_bytes() == i18n_catalog.compiled(i18n_catalog.read(language)), (
+            f"{mo} is stale: run ./tasks.sh catalog")
+
+
+def test_the_catalog_holds_every_message_of_the_code_and_no_other():
+    fresh = {m.id for m in i18n_catalog.template() if m.id}
+    for language in i18n_catalog.TRANSLATED:
+        held = {m.id for m in i18n_catalog.read(language) if m.id}
+        assert fresh - held == set(), "messages missing from the catalog: run ./tasks.sh catalog"
+        assert held - fresh == set(), "messages the code no longer has: run ./tasks.sh catalog"
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "cli.py"), *args], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env}, check=False)
+
+
+def test_lang_en_under_a_chinese_locale_gives_english_and_lang_zh_chinese():
+    english = _run("--lang", "en", "--help", LANG="zh_CN.UTF-8")
+    chinese = _run("--lang", "zh", "--help", LANG="en_US.UTF-8")
+    assert english.stdout.startswith("Usage:") and "Options:" in english.stdout
+    assert chinese.stdout.startswith("用法") and "Usage" not in chinese.stdout
+    assert _run("--help", LANG="zh_CN.UTF-8").stdout == chinese.stdout
+    assert _run("--help", RECORDKEEP_LANG="en", LANG="zh_CN.UTF-8").stdout == english.stdout
+
+
+def test_a_usage_error_is_in_the_language_asked_for():
+    refused = _run("--lang", "zh", "--no-such-flag")
+    assert refused.returncode == 2 and "用法" in refused.stderr and "Usage" not in refused.stderr
+
+
+def test_recordkeep_verify_is_the_function_whatever_was_imported_first():
+    probe = ("import importlib, pkgutil, recordkeep\n"
+             "for m in pkgutil.walk_packages(recordkeep.__path__, 'recordkeep.'):\n"
+             "    if m.name != 'recordkeep.verify':\n"
+             "        importlib.import_module(m.name)\n"
+             "assert callable(recordkeep.verify) and type(recordkeep.verify).__name__ == 'function'\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
