@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import click
 
 from recordkeep import i18n
-from recordkeep.i18n import _
+from recordkeep.i18n import N_, _
 
 i18n.install(i18n.choose(sys.argv[1:], os.environ))  # before click can print a usage error
 
@@ -84,15 +85,24 @@ def choose_language(ctx: click.Context, param: click.Parameter, value: str | Non
     localise(ctx.find_root().command)
 
 
+#: words click translates through a variable, so no call of its names them for the catalog
+CLICK_WORDS = (N_("required"),)
+
+
 def localise(command: click.Command) -> None:
     """Every help text of ``command`` and its subcommands in the installed language; the
-    English text stays the catalog's key (``_msgid``)."""
+    English text stays the catalog's key (``_msgid``). A translated help's short form, for
+    command lists, is its first sentence (click cuts at spaces, which Chinese has none of)."""
     for item in (command, *command.params):
         if not hasattr(item, "_msgid"):
             item._msgid = (item.help, getattr(item, "short_help", None))
         item.help = _(item._msgid[0]) if item._msgid[0] else item._msgid[0]
         if isinstance(item, click.Command):
-            item.short_help = _(item._msgid[1]) if item._msgid[1] else item._msgid[1]
+            short = _(item._msgid[1]) if item._msgid[1] else None
+            if short is None and item.help and item.help != item._msgid[0]:
+                first = re.split("[。：]", item.help.split("\n\n")[0])[0]
+                short = re.sub("（[^）]*）", "", first) + "。"
+            item.short_help = short
     for sub in getattr(command, "commands", {}).values():
         localise(sub)
 
