@@ -72,3 +72,28 @@ def test_recordkeep_verify_is_the_function_whatever_was_imported_first():
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stderr
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_the_help_of_every_command_is_in_chinese():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    runner = CliRunner()
+    try:
+        for path, command in _commands(main):
+            shown = runner.invoke(main, ["--lang", "zh", *path, "--help"]).output
+            assert shown.startswith("用法") and "Options" not in shown, path
+            flat = "".join(shown.split())
+            for item in (command, *command.params):
+                if item._msgid[0]:
+                    assert item.help != item._msgid[0], (path, item._msgid[0])  # translated
+                    assert "".join(item.help.split())[:30] in flat, (path, item.help)
+    finally:
+        runner.invoke(main, ["--lang", "en", "--help"])  # the rest of the session reads English
