@@ -136,10 +136,11 @@ def close_archive(archive) -> None:
     if sys.exc_info()[0] is None:
         if archive.chain_problem is not None:
             p = archive.chain_problem
-            click.echo(f"WARNING: the journal's chain is broken at line {p.line}: {p.code} {p.message}; "
-                       "run 'recordkeep log verify'", err=True)
+            click.echo(_("WARNING: the journal's chain is broken at line {line}: {code} {message}; "
+                         "run 'recordkeep log verify'").format(line=p.line, code=p.code, message=p.message),
+                       err=True)
         if archive.fold_error is not None:
-            click.echo(f"notice: {archive.fold_error}", err=True)
+            click.echo(_("notice: {message}").format(message=archive.fold_error), err=True)
     archive.close()
 
 
@@ -160,7 +161,7 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
     from recordkeep import Archive
 
     if backend is None and (endpoint or region):
-        raise click.UsageError("--endpoint and --region go with --backend s3://BUCKET/PREFIX")
+        raise click.UsageError(_("--endpoint and --region go with --backend s3://BUCKET/PREFIX"))
     with Archive.init(ctx.obj["store"], actor=ctx.obj["actor"], timezone=timezone, backend=backend,
                       endpoint=endpoint, region=region) as archive:
         data = {"store": str(archive.root), "store_id": archive.settings.store_id,
@@ -171,11 +172,15 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
     if as_json:
         emit(data)
     elif backend is None:
-        click.echo(f"created store {data['store']} (id {data['store_id']}, timezone {timezone})")
+        click.echo(_("created store {store} (id {store_id}, timezone {timezone})").format(
+            store=data["store"], store_id=data["store_id"], timezone=timezone))
     else:
-        verb = "joined" if data["joined"] else "created"
-        click.echo(f"{verb} store {data['store_id']} in {backend} (timezone {data['timezone']}, "
-                   f"journal at seq {data['journal_seq']}); local folder {data['store']}")
+        said = (_("joined store {store_id} in {backend} (timezone {timezone}, journal at seq {seq}); "
+                  "local folder {store}") if data["joined"]
+                else _("created store {store_id} in {backend} (timezone {timezone}, journal at seq {seq}); "
+                       "local folder {store}"))
+        click.echo(said.format(store_id=data["store_id"], backend=backend, timezone=data["timezone"],
+                               seq=data["journal_seq"], store=data["store"]))
 
 
 # -- add / import -----------------------------------------------------------------
@@ -277,7 +282,7 @@ def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: 
     from recordkeep import Options
 
     if stage is not None and case_no is None:
-        raise click.UsageError("--stage goes with --case NO")
+        raise click.UsageError(_("--stage goes with --case NO"))
     archive = open_archive(ctx)
     progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
@@ -339,11 +344,11 @@ def key_new(ctx: click.Context, actor: str | None, as_json: bool) -> None:
         emit({"key": made.id, "public_key": made.public_b64, "verifier_key": verifier,
               "path": str(made.path)})
         return
-    click.echo(f"key {made.id} written to {made.path} (mode 600)")
-    click.echo(f"public key:   {made.public_b64}")
+    click.echo(_("key {key} written to {path} (mode 600)").format(key=made.id, path=made.path))
+    click.echo(_("public key:   {public_key}").format(public_key=made.public_b64))
     if verifier:
-        click.echo(f"verifier key: {verifier}")
-    click.echo("an admin enrols it: recordkeep key enrol PUBLIC_KEY --actor NAME --role ROLE")
+        click.echo(_("verifier key: {verifier_key}").format(verifier_key=verifier))
+    click.echo(_("an admin enrols it: recordkeep key enrol PUBLIC_KEY --actor NAME --role ROLE"))
 
 
 @key.command(name="enrol")
@@ -362,7 +367,8 @@ def key_enrol(ctx: click.Context, public_key: str, actor: str, role_names: tuple
     if as_json:
         emit(key_json(enrolled))
     else:
-        click.echo(f"enrolled key {enrolled.key} for {enrolled.actor}: {', '.join(enrolled.roles)}")
+        click.echo(_("enrolled key {key} for {actor}: {roles}").format(
+            key=enrolled.key, actor=enrolled.actor, roles=", ".join(enrolled.roles)))
 
 
 @key.command(name="revoke")
@@ -378,7 +384,8 @@ def key_revoke(ctx: click.Context, key_id: str, reason: str, as_json: bool) -> N
     if as_json:
         emit(key_json(revoked))
     else:
-        click.echo(f"revoked key {revoked.key} of {revoked.actor} (seq {revoked.revoked_seq})")
+        click.echo(_("revoked key {key} of {actor} (seq {seq})").format(
+            key=revoked.key, actor=revoked.actor, seq=revoked.revoked_seq))
 
 
 @key.command(name="list")
@@ -392,11 +399,11 @@ def key_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit({"keys": [key_json(k) for k in listed]})
         return
-    print_table(("key", "actor", "roles", "enrolled", "revoked"),
+    print_table((_("key"), _("actor"), _("roles"), _("enrolled"), _("revoked")),
                 [(k.key, k.actor, ",".join(k.roles), str(k.enrolled_seq),
                   f"{k.revoked_seq} {k.reason or ''}".strip() if k.revoked_seq else "") for k in listed])
     for k in listed:
-        click.echo(f"verifier key {k.key}: {k.verifier_key}")
+        click.echo(_("verifier key {key}: {verifier_key}").format(key=k.key, verifier_key=k.verifier_key))
 
 
 # -- officers and devices -----------------------------------------------------------
@@ -421,7 +428,8 @@ def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, p
     if as_json:
         emit({"cert_no": cert_no, "name": name, "unit": unit, "post": post})
     else:
-        click.echo(f"officer {cert_no} {name}" + "".join(f" ({x})" for x in (unit, post) if x))
+        click.echo(_("officer {cert_no} {name}").format(cert_no=cert_no, name=name)
+                   + "".join(f" ({x})" for x in (unit, post) if x))
 
 
 @officer.command(name="list")
@@ -437,9 +445,9 @@ def officer_list(ctx: click.Context, as_json: bool) -> None:
                             "registered": o.registered, "records": o.records,
                             "devices": list(o.devices)} for o in officers]})
         return
-    rows = [(o.cert_no, o.name or "(unregistered)", o.unit or "", o.post or "", str(o.records),
+    rows = [(o.cert_no, o.name or _("(unregistered)"), o.unit or "", o.post or "", str(o.records),
              " ".join(o.devices)) for o in officers]
-    print_table(("执法证号", "姓名", "单位", "岗位", "records", "devices"), rows)
+    print_table(("执法证号", "姓名", "单位", "岗位", _("records"), _("devices")), rows)
 
 
 @main.group(cls=Group)
@@ -461,13 +469,14 @@ def device_add(ctx: click.Context, device_id: str, officer: str | None, unit: st
     import recordkeep as rk
 
     if (officer is None) == (unit is None):
-        raise click.UsageError("give --officer or --unit (one of the two)")
+        raise click.UsageError(_("give --officer or --unit (one of the two)"))
     rk.assign_device(open_archive(ctx), device_id, officer, unit=unit, valid_from=valid_from,
                      valid_until=valid_until)
     if as_json:
         emit({"device": device_id, "officer": officer, "unit": unit})
     else:
-        click.echo(f"device {device_id} -> " + (f"officer {officer}" if officer else f"unit {unit}"))
+        click.echo(_("device {device} -> officer {officer}").format(device=device_id, officer=officer)
+                   if officer else _("device {device} -> unit {unit}").format(device=device_id, unit=unit))
 
 
 @device.command(name="list")
@@ -482,7 +491,7 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
         emit({"devices": [{"device": a.device, "officer": a.officer, "unit": a.unit, "from": a.valid_from,
                            "until": a.valid_until, "records": a.records} for a in rows]})
         return
-    print_table(("device", "执法证号", "单位", "from", "until", "records"),
+    print_table((_("device"), "执法证号", "单位", _("from"), _("until"), _("records")),
                 [(a.device, a.officer or "", a.unit or "", a.valid_from or "", a.valid_until or "",
                   str(a.records)) for a in rows])
 
@@ -507,7 +516,7 @@ def party_add(ctx: click.Context, name: str, id_number: str | None, credit_code:
     import recordkeep as rk
 
     if (id_number is None) == (credit_code is None):
-        raise click.UsageError("give exactly one of --id-number or --credit-code")
+        raise click.UsageError(_("give exactly one of --id-number or --credit-code"))
     key = rk.add_party(open_archive(ctx), name=name, id_number=id_number,
                             credit_code=credit_code, address=address, phone=phone)
     if as_json:
@@ -528,7 +537,7 @@ def party_list(ctx: click.Context, text: str | None, as_json: bool) -> None:
     if as_json:
         emit({"parties": [p.as_data() for p in parties]})
         return
-    print_table(("key", "name", "identity", "address"),
+    print_table((_("key"), _("name"), _("identity"), _("address")),
                 [(p.key, p.name, p.masked_identity(), p.address or "") for p in parties])
 
 
@@ -551,16 +560,17 @@ def party_show(ctx: click.Context, party_ref: str, show_pii: bool, as_json: bool
     p = view["party"]
     identity = p.get("id_number") or p.get("credit_code") or ""
     click.echo(f"{p['key']}  {p['name']}  ({'个人' if p['kind'] == 'person' else '单位'} {identity})")
-    for label, key in (("address", "address"), ("phone", "phone")):
-        if p.get(key):
-            click.echo(f"  {label}: {p[key]}")
+    if p.get("address"):
+        click.echo("  " + _("address: {address}").format(address=p["address"]))
+    if p.get("phone"):
+        click.echo("  " + _("phone: {phone}").format(phone=p["phone"]))
     if p.get("pii_erased_seq"):
-        click.echo(f"  personal numbers erased (seq {p['pii_erased_seq']})")
+        click.echo("  " + _("personal numbers erased (seq {seq})").format(seq=p["pii_erased_seq"]))
     for case in view["cases"]:
         click.echo("")
         print_case(case)
     if view["records_outside_cases"]:
-        click.echo("\nrecords linked to the party outside any case:")
+        click.echo("\n" + _("records linked to the party outside any case:"))
         print_items(view["records_outside_cases"])
 
 
@@ -578,12 +588,13 @@ def party_erase_pii(ctx: click.Context, party_ref: str, reason: str, as_json: bo
     if as_json:
         emit(done.as_data())
         return
-    fields = ", ".join(done.fields) or "nothing was in the vault"
-    click.echo(f"{done.party}: erased {fields}; journaled at seq {done.seq}")
+    fields = ", ".join(done.fields) or _("nothing was in the vault")
+    click.echo(_("{party}: erased {fields}; journaled at seq {seq}").format(
+        party=done.party, fields=fields, seq=done.seq))
     if done.legacy_seq is not None:
-        click.echo(f"notice: journal line {done.legacy_seq} (written before the vault) still holds the "
-                   "numbers plain; outputs mask them and bags carry it as a leaf hash "
-                   "('recordkeep pii status')")
+        click.echo(_("notice: journal line {seq} (written before the vault) still holds the "
+                     "numbers plain; outputs mask them and bags carry it as a leaf hash "
+                     "('recordkeep pii status')").format(seq=done.legacy_seq))
 
 
 # -- pii ---------------------------------------------------------------------------------
@@ -603,10 +614,13 @@ def pii_status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit(status.as_data())
         return
-    click.echo(f"parties: {status.parties}, with an identity or phone number: {status.with_numbers}")
-    click.echo(f"in the vault (erasable): {status.in_vault}; erased: {status.erased}")
-    click.echo(f"added before the vault (numbers plain in the journal): {status.legacy} "
-               f"({status.legacy_not_erased} not erased)")
+    click.echo(_("parties: {parties}, with an identity or phone number: {with_numbers}").format(
+        parties=status.parties, with_numbers=status.with_numbers))
+    click.echo(_("in the vault (erasable): {in_vault}; erased: {erased}").format(
+        in_vault=status.in_vault, erased=status.erased))
+    click.echo(_("added before the vault (numbers plain in the journal): {legacy} "
+                 "({not_erased} not erased)").format(legacy=status.legacy,
+                                                      not_erased=status.legacy_not_erased))
     click.echo(status.reach())
 
 
@@ -631,7 +645,7 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 
     number = rk.open_case(open_archive(ctx), case_no, parties=list(parties), title=title,
                                officers=officers, at=at)
-    emit({"case_no": number}) if as_json else click.echo(f"opened case {number}")
+    emit({"case_no": number}) if as_json else click.echo(_("opened case {case_no}").format(case_no=number))
 
 
 @case.command(name="stage")
@@ -658,7 +672,8 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
                        on_site=on_site, action=action, note=note, transcribed_from=transcribed_from)
     slug, act = rk.parse_stage_act(stage, archive.settings.acts)
     shown = f"{slug} ({act})" if act else slug
-    emit({"seq": seq}) if as_json else click.echo(f"stage {shown} recorded (seq {seq})")
+    emit({"seq": seq}) if as_json else click.echo(
+        _("stage {stage} recorded (seq {seq})").format(stage=shown, seq=seq))
 
 
 @case.command(name="decide")
@@ -681,9 +696,10 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
     if as_json:
         emit(data)
     else:
-        money = f" {data['amount']} yuan" if data.get("amount") else ""
-        click.echo(f"decided {data['case_no']} for {data['party']}: {data['penalty_kind']}{money} "
-                   f"(seq {data['seq']})")
+        said = (_("decided {case_no} for {party}: {penalty_kind} {amount} yuan (seq {seq})")
+                if data.get("amount") else _("decided {case_no} for {party}: {penalty_kind} (seq {seq})"))
+        click.echo(said.format(case_no=data["case_no"], party=data["party"],
+                               penalty_kind=data["penalty_kind"], amount=data.get("amount"), seq=data["seq"]))
 
 
 @case.command(name="publish")
@@ -699,7 +715,8 @@ def case_publish(ctx: click.Context, case_no: str, at: str, as_json: bool) -> No
     if as_json:
         emit({"case_no": data["case_no"], "published_at": data["at"]})
     else:
-        click.echo(f"published {data['case_no']} at {short_time(data['at'])}")
+        click.echo(_("published {case_no} at {time}").format(case_no=data["case_no"],
+                                                              time=short_time(data["at"])))
 
 
 @case.command(name="close")
@@ -715,7 +732,8 @@ def case_close(ctx: click.Context, case_no: str, at: str | None, as_json: bool) 
     if as_json:
         emit({"case_no": data["case_no"], "closed_at": data["at"]})
     else:
-        click.echo(f"closed {data['case_no']} at {short_time(data['at'])}")
+        click.echo(_("closed {case_no} at {time}").format(case_no=data["case_no"],
+                                                           time=short_time(data["at"])))
 
 
 @case.command(name="void")
@@ -733,7 +751,8 @@ def case_void(ctx: click.Context, case_no: str, seq: int, reason: str, as_json: 
     if as_json:
         emit(done.as_data())
     else:
-        click.echo(f"voided seq {done.voided_seq} ({done.voided_type}) of {done.case_no} at seq {done.seq}")
+        click.echo(_("voided seq {voided_seq} ({voided_type}) of {case_no} at seq {seq}").format(
+            voided_seq=done.voided_seq, voided_type=done.voided_type, case_no=done.case_no, seq=done.seq))
 
 
 @case.command(name="reopen")
@@ -749,7 +768,8 @@ def case_reopen(ctx: click.Context, case_no: str, reason: str, as_json: bool) ->
     if as_json:
         emit({"case_no": data["case_no"], "reopened_at": data["at"], "reason": data["reason"]})
     else:
-        click.echo(f"reopened {data['case_no']} at {short_time(data['at'])}")
+        click.echo(_("reopened {case_no} at {time}").format(case_no=data["case_no"],
+                                                             time=short_time(data["at"])))
 
 
 @case.command(name="link")
@@ -770,17 +790,17 @@ def case_link(ctx: click.Context, case_no: str, digests: tuple[str, ...], office
     archive = open_archive(ctx)
     if officer or start or end:
         if not (officer and start and end) or digests:
-            raise click.UsageError("window linking takes --officer, --from and --to, and no digests")
+            raise click.UsageError(_("window linking takes --officer, --from and --to, and no digests"))
         linked = rk.link_window(archive, case_no, officer=officer, start=start, end=end,
                                      stage=stage, party=party)
     elif digests:
         linked = rk.link(archive, case_no, list(digests), stage=stage, party=party)
     else:
-        raise click.UsageError("give DIGEST... or --officer with --from and --to")
+        raise click.UsageError(_("give DIGEST... or --officer with --from and --to"))
     if as_json:
         emit({"linked": linked})
     else:
-        click.echo(f"linked {len(linked)} record(s)")
+        click.echo(_("linked {n} record(s)").format(n=len(linked)))
         for d in linked:
             click.echo(f"  {d}")
 
@@ -797,7 +817,8 @@ def case_unlink(ctx: click.Context, case_no: str, digests: tuple[str, ...], stag
     import recordkeep as rk
 
     removed = rk.unlink(open_archive(ctx), case_no, list(digests), stage=stage)
-    emit({"unlinked": removed}) if as_json else click.echo(f"unlinked {len(removed)} record(s)")
+    emit({"unlinked": removed}) if as_json else click.echo(
+        _("unlinked {n} record(s)").format(n=len(removed)))
 
 
 @case.command(name="show")
@@ -822,7 +843,7 @@ def short_time(iso: str | None) -> str:
 def recorded_time(record: dict) -> str:
     """A record's recorded time for people; one known only from the file's time says so."""
     shown = short_time(record.get("recorded_at"))
-    return f"{shown} (file time)" if record.get("time_source") == "mtime" else shown
+    return _("{time} (file time)").format(time=shown) if record.get("time_source") == "mtime" else shown
 
 
 def print_items(items: list[dict]) -> None:
@@ -831,55 +852,63 @@ def print_items(items: list[dict]) -> None:
         row = _item_row(it)
         voided = it.get("voided")
         if voided:
-            why = f"VOIDED (seq {voided['seq']}, {voided['by']}): {voided['reason']}"
+            why = _("VOIDED (seq {seq}, {by}): {reason}").format(seq=voided["seq"], by=voided["by"],
+                                                                  reason=voided["reason"])
             row = (*map(struck, row[:-1]), why)
         rows.append((str(it.get("seq") or ""), *row))
     if rows:
-        print_table(("seq", "time", "kind", "what", "officer", "extent", "doc / note", "custody"), rows)
+        print_table((_("seq"), _("time"), _("kind"), _("what"), _("officer"), _("extent"), _("doc / note"),
+                     _("custody")), rows)
 
 
 def _item_row(it: dict) -> tuple[str, ...]:
     """One line of a case's stage: time, kind, what, officer, extent, doc or note, custody."""
     kind = it["type"]
     if kind == "record":
-        extent = (f"{it['duration']:.0f}s" if it.get("duration") is not None
-                  else f"{it['pages']}p" if it.get("pages") else "")
+        extent = (_("{duration:.0f}s").format(duration=it["duration"]) if it.get("duration") is not None
+                  else _("{pages}p").format(pages=it["pages"]) if it.get("pages") else "")
         return (recorded_time(it), it["kind"], it["digest"][:12], it.get("officer") or "",
                 extent, it.get("doc_type") or it.get("name") or "",
-                f"linked by {it['linked_by']} {short_time(it['linked_at'])}")
+                _("linked by {by} {time}").format(by=it["linked_by"], time=short_time(it["linked_at"])))
     if kind == "stage_event":
         span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
-        late = f" (entered late, {short_time(it['entered_at'])})" if it.get("entered_late") else ""
-        return (span, "event", it.get("action") or "", " ".join(it["officers"]),
-                "on site" if it["on_site"] else "", it.get("note") or "", f"by {it['entered_by']}{late}")
+        by = (_("by {by} (entered late, {time})").format(by=it["entered_by"],
+                                                          time=short_time(it["entered_at"]))
+              if it.get("entered_late") else _("by {by}").format(by=it["entered_by"]))
+        return (span, _("event"), it.get("action") or "", " ".join(it["officers"]),
+                _("on site") if it["on_site"] else "", it.get("note") or "", by)
     if kind == "decision":
-        return (short_time(it["at"]), "decision", it["party"], it["penalty_kind"], it.get("amount") or "", "",
-                f"by {it['entered_by']}")
+        return (short_time(it["at"]), _("decision"), it["party"], it["penalty_kind"], it.get("amount") or "",
+                "", _("by {by}").format(by=it["entered_by"]))
     return (short_time(it["at"]), kind, "", "", "", "", "")
 
 
 def print_case(view: dict) -> None:
     c = view["case"]
     click.echo(f"{c['case_no']}  {c.get('title') or ''}  [{c['status']}]")
-    click.echo("  parties: " + ", ".join(
-        f"{p['key']} {p['name']} {p.get('id_number') or p.get('credit_code') or ''}" for p in c["parties"]))
+    click.echo("  " + _("parties: {parties}").format(parties=", ".join(
+        f"{p['key']} {p['name']} {p.get('id_number') or p.get('credit_code') or ''}" for p in c["parties"])))
     if c["officers"]:
-        click.echo("  officers: " + " ".join(c["officers"]))
-    click.echo(f"  opened {short_time(c['opened_at'])} by {c['opened_by']} (seq {c['opened_seq']})"
-               + (f"; published {short_time(c['published_at'])}" if c.get("published_at") else "")
-               + (f"; closed {short_time(c['closed_at'])}" if c.get("closed_at") else ""))
+        click.echo("  " + _("officers: {officers}").format(officers=" ".join(c["officers"])))
+    click.echo("  " + _("opened {time} by {by} (seq {seq})").format(
+                   time=short_time(c["opened_at"]), by=c["opened_by"], seq=c["opened_seq"])
+               + (_("; published {time}").format(time=short_time(c["published_at"]))
+                  if c.get("published_at") else "")
+               + (_("; closed {time}").format(time=short_time(c["closed_at"])) if c.get("closed_at") else ""))
     if c.get("voided"):
         v = c["voided"]
-        click.echo(f"  VOIDED: its opening was voided at seq {v['seq']} by {v['by']}: {v['reason']}")
+        click.echo("  " + _("VOIDED: its opening was voided at seq {seq} by {by}: {reason}").format(
+            seq=v["seq"], by=v["by"], reason=v["reason"]))
     decided: dict[str, list[str]] = {}
     for d in view["decisions"]:
         money = f" {d['amount']}" if d["amount"] else ""
         decided.setdefault(d["party"], []).append(d["penalty_kind"] + money)
     for party, penalties in decided.items():
-        click.echo(f"  decided for {party}: {' + '.join(penalties)}")
+        click.echo("  " + _("decided for {party}: {penalties}").format(party=party,
+                                                                       penalties=" + ".join(penalties)))
     for stage in view["stages"]:
-        acts = "  acts: " + ", ".join(stage["acts"]) if stage.get("acts") else ""
-        empty = "" if stage["items"] else "  (nothing)"
+        acts = "  " + _("acts: {acts}").format(acts=", ".join(stage["acts"])) if stage.get("acts") else ""
+        empty = "" if stage["items"] else "  " + _("(nothing)")
         click.echo(f"\n  [{stage['name']} {stage['stage']}]{acts}{empty}")
         print_items(stage["items"])
 
@@ -956,15 +985,17 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
              r.get("device") or "", " ".join(r.get("cases", [])), " ".join(r.get("parties", [])),
              r.get("doc_type") or r.get("name") or "") for r in result["records"]]
     if rows:
-        print_table(("recorded", "kind", "digest", "officer", "device", "cases", "parties", "doc / name"),
-                    rows)
+        print_table((_("recorded"), _("kind"), _("digest"), _("officer"), _("device"), _("cases"),
+                     _("parties"), _("doc / name")), rows)
     for p in result["parties"]:
-        click.echo(f"party  {p['key']}  {p['name']}  {p.get('id_number') or p.get('credit_code') or ''}"
-                   f"  {p.get('address') or ''}")
+        click.echo(_("party  {key}  {name}  {identity}  {address}").format(
+            key=p["key"], name=p["name"], identity=p.get("id_number") or p.get("credit_code") or "",
+            address=p.get("address") or ""))
     for c in result["cases"]:
-        click.echo(f"case   {c['case_no']}  {c.get('title') or ''}  [{c['status']}]")
-    click.echo(f"{len(result['records'])} record(s), {len(result['parties'])} party(ies), "
-               f"{len(result['cases'])} case(s)")
+        click.echo(_("case   {case_no}  {title}  [{status}]").format(
+            case_no=c["case_no"], title=c.get("title") or "", status=c["status"]))
+    click.echo(_("{records} record(s), {parties} party(ies), {cases} case(s)").format(
+        records=len(result["records"]), parties=len(result["parties"]), cases=len(result["cases"])))
 
 
 # -- export -----------------------------------------------------------------------------
@@ -1016,6 +1047,9 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
 
 
 # -- check, stats, retention -----------------------------------------------------------
+FINDING_STATUS = {"broken": N_("BROKEN"), "unknown": N_("UNKNOWN"), "notice": N_("NOTICE")}
+
+
 @main.command(name="check")
 @click.option("--case", "case_no", help="Check this case only.")
 @click.option("--year", type=click.IntRange(1, 9998), help="Check the cases opened in this year.")
@@ -1037,12 +1071,16 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
             click.echo(f"{case.case_no}  [{case.status}]")
             for f in case.findings:
                 where = " ".join(x for x in (f.stage or "", f.party or "") if x)
-                click.echo(f"  {f.code} {f.status.upper():<7} {where + ': ' if where else ''}{f.message}")
-                click.echo(f"        fix: {f.fix}")
+                word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
+                word += " " * (7 - display_width(word))
+                click.echo(f"  {f.code} {word} {where + ': ' if where else ''}{f.message}")
+                click.echo("        " + _("fix: {fix}").format(fix=f.fix))
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
-        verdict = "OK" if report.ok else "BROKEN"
-        click.echo(f"check: {len(report.cases)} case(s), {report.broken} broken rule(s) in {in_cases} "
-                   f"case(s), {report.unknown} unknown, {report.notices} notice(s): {verdict}")
+        verdict = _("OK") if report.ok else _("BROKEN")
+        click.echo(_("check: {cases} case(s), {broken} broken rule(s) in {in_cases} case(s), {unknown} "
+                     "unknown, {notices} notice(s): {verdict}").format(
+            cases=len(report.cases), broken=report.broken, in_cases=in_cases, unknown=report.unknown,
+            notices=report.notices, verdict=verdict))
     if not report.ok or (strict and report.unknown):
         ctx.exit(EXIT_COMPLIANCE)
 
@@ -1063,66 +1101,79 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
         emit(data)
         return
     period = data["period"]
-    span = f"{short_time(period['from'])} to {short_time(period['until'])}" if period else "all years"
-    click.echo(f"figures for {span} (as of {short_time(data['as_of'])})")
+    as_of = short_time(data["as_of"])
+    click.echo(_("figures for {start} to {until} (as of {as_of})").format(
+        start=short_time(period["from"]), until=short_time(period["until"]), as_of=as_of) if period
+        else _("figures for all years (as of {as_of})").format(as_of=as_of))
     backs = data["backs"]
     c, k, d, m = data["cases"], data["concluded"], data["decisions"], data["major_decisions"]
-    click.echo(f"cases opened: {c['opened']}  " + "  ".join(f"{s} {n}" for s, n in c["by_status"].items())
-               + "  | reached: " + "  ".join(f"{s} {n}" for s, n in c["by_stage"].items()))
-    click.echo(f"cases concluded (办结): {k['cases']}, 罚没 {k['decisions']['total_amount']} yuan"
-               f"  [{backs['concluded']}]")
-    unvalued = f" ({d['unvalued']} confiscation(s) without a value not counted)" if d["unvalued"] else ""
+    click.echo(_("cases opened: {opened}  {by_status}  | reached: {by_stage}").format(
+        opened=c["opened"], by_status="  ".join(f"{s} {n}" for s, n in c["by_status"].items()),
+        by_stage="  ".join(f"{s} {n}" for s, n in c["by_stage"].items())))
+    click.echo(_("cases concluded (办结): {cases}, 罚没 {amount} yuan  [{backs}]").format(
+        cases=k["cases"], amount=k["decisions"]["total_amount"], backs=backs["concluded"]))
+    unvalued = (" " + _("({n} confiscation(s) without a value not counted)").format(n=d["unvalued"])
+                if d["unvalued"] else "")
     kinds = "  ".join(f"{kind} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
                       for kind, v in d["by_kind"].items())
-    click.echo(f"decisions dated in the period: {d['count']} in {d['cases']} case(s), 罚没 total "
-               f"{d['total_amount']} yuan{unvalued}  {kinds}")
-    click.echo(f"major decisions: {m['count']} in {m['cases']} case(s), reviewed before deciding: "
-               f"{m['reviewed']} of {m['count']}  [{backs['major_decisions']}]")
+    click.echo(_("decisions dated in the period: {count} in {cases} case(s), 罚没 total {amount} yuan"
+                 "{unvalued}  {kinds}").format(count=d["count"], cases=d["cases"], amount=d["total_amount"],
+                                               unvalued=unvalued, kinds=kinds))
+    click.echo(_("major decisions: {count} in {cases} case(s), reviewed before deciding: {reviewed} of "
+                 "{count}  [{backs}]").format(count=m["count"], cases=m["cases"], reviewed=m["reviewed"],
+                                              backs=backs["major_decisions"]))
     if m["decisions"]:
-        print_table(("case", "party", "kind", "amount", "法制审核", "集体讨论"),
+        print_table((_("case"), _("party"), _("kind"), _("amount"), "法制审核", "集体讨论"),
                     [(x["case_no"], x["party"], x["penalty_kind"], x["amount"] or "", x["legal_review"],
                       x["collective_discussion"]) for x in m["decisions"]])
     p = data["publication"]
     share = f" ({p['share_within']}%)" if p["share_within"] is not None else ""
-    click.echo(f"published within {p['within_workdays']} working days: {p['within']} of "
-               f"{p['within'] + p['late'] + p['overdue']}{share}; late {p['late']}, unpublished past the "
-               f"deadline {p['overdue']}, not yet due {p['pending']}, unknown {p['unknown']}"
-               f"  [{backs['publication']}]")
+    click.echo(_("published within {days} working days: {within} of {total}{share}; late {late}, "
+                 "unpublished past the deadline {overdue}, not yet due {pending}, unknown {unknown}"
+                 "  [{backs}]").format(
+        days=p["within_workdays"], within=p["within"], total=p["within"] + p["late"] + p["overdue"],
+        share=share, late=p["late"], overdue=p["overdue"], pending=p["pending"], unknown=p["unknown"],
+        backs=backs["publication"]))
     for case_no in p["late_cases"]:
-        click.echo(f"  not published in time: {case_no}")
+        click.echo("  " + _("not published in time: {case_no}").format(case_no=case_no))
     o = data["officers"]
     legal = o["legal_review"]
-    click.echo(f"officers registered: {o['registered']} ({o['unregistered']} unregistered number(s) seen); "
-               f"post 法制审核: {legal['count']} of {legal['of']}"
-               + (f" ({legal['percent']}%)" if legal["percent"] is not None else "")
-               + f"  [{backs['officers']}]")
-    click.echo("  by unit: " + "  ".join(f"{x['unit'] or '(none)'} {x['count']}" for x in o["by_unit"]))
+    click.echo(_("officers registered: {registered} ({unregistered} unregistered number(s) seen); "
+                 "post 法制审核: {count} of {of}{percent}  [{backs}]").format(
+        registered=o["registered"], unregistered=o["unregistered"], count=legal["count"], of=legal["of"],
+        percent=f" ({legal['percent']}%)" if legal["percent"] is not None else "", backs=backs["officers"]))
+    no_unit = _("(none)")
+    click.echo("  " + _("by unit: {units}").format(
+        units="  ".join(f"{x['unit'] or no_unit} {x['count']}" for x in o["by_unit"])))
     for number in o["unregistered_numbers"]:
-        click.echo(f"  unregistered: {number}")
+        click.echo("  " + _("unregistered: {number}").format(number=number))
     rec = data["recorders"]
-    click.echo(f"recorders in service at {short_time(rec['as_of'])}: {rec['in_service']} "
-               f"(carried by officers {rec['carried']}, kept by units {rec['kept_by_units']}); "
-               f"officers with one {rec['officers_with']}, without {len(rec['officers_without'])}"
-               f"  [{backs['recorders']}]")
+    click.echo(_("recorders in service at {as_of}: {in_service} (carried by officers {carried}, kept by "
+                 "units {kept}); officers with one {with_one}, without {without}  [{backs}]").format(
+        as_of=short_time(rec["as_of"]), in_service=rec["in_service"], carried=rec["carried"],
+        kept=rec["kept_by_units"], with_one=rec["officers_with"], without=len(rec["officers_without"]),
+        backs=backs["recorders"]))
     for x in rec["by_unit"]:
         click.echo(f"  {x['unit']}: {' '.join(x['devices'])}")
     r = data["records"]
-    click.echo(f"\nrecords: {r['count']}, {human_size(r['bytes'])} held, {r['disposed']} disposed of")
-    print_table(("kind", "records", "bytes"),
+    click.echo("\n" + _("records: {count}, {size} held, {disposed} disposed of").format(
+        count=r["count"], size=human_size(r["bytes"]), disposed=r["disposed"]))
+    print_table((_("kind"), _("records"), _("bytes")),
                 [(kind, str(v["count"]), human_size(v["bytes"])) for kind, v in r["by_kind"].items()])
     click.echo("")
-    print_table(("officer", "name", "records"),
-                [(x["officer"] or "(unknown)", x["name"] or "", str(x["records"]))
+    print_table((_("officer"), _("name"), _("records")),
+                [(x["officer"] or _("(unknown)"), x["name"] or "", str(x["records"]))
                  for x in data["records_per_officer"]])
     click.echo("")
-    print_table(("device", "records"), [(x["device"] or "(unknown)", str(x["records"]))
-                                        for x in data["records_per_device"]])
-    click.echo(f"\ndevices in service in the period: {len(data['devices_in_service'])}")
+    print_table((_("device"), _("records")), [(x["device"] or _("(unknown)"), str(x["records"]))
+                                              for x in data["records_per_device"]])
+    click.echo("\n" + _("devices in service in the period: {n}").format(n=len(data["devices_in_service"])))
     for x in data["officers_without_device"]:
-        click.echo(f"officer without a device: {x['cert_no']} {x['name'] or ''}")
+        click.echo(_("officer without a device: {cert_no} {name}").format(cert_no=x["cert_no"],
+                                                                          name=x["name"] or ""))
     for x in data["shared_devices"]:
-        click.echo(f"device shared by several officers: {x['device']}: {' '.join(x['officers'])}"
-                   f"  [{backs['shared_devices']}]")
+        click.echo(_("device shared by several officers: {device}: {officers}  [{backs}]").format(
+            device=x["device"], officers=" ".join(x["officers"]), backs=backs["shared_devices"]))
 
 
 @main.group(cls=Group)
@@ -1131,10 +1182,10 @@ def retention() -> None:
 
 
 def print_statuses(statuses) -> None:
-    print_table(("digest", "kind", "size", "recorded", "kept until", "why not disposable"),
+    print_table((_("digest"), _("kind"), _("size"), _("recorded"), _("kept until"), _("why not disposable")),
                 [(s.digest[:12], s.kind, human_size(s.size), short_time(s.recorded_at),
-                  short_time(s.keep_until) or "permanent",
-                  "; ".join(detail for _, detail in s.refusals) or "due") for s in statuses])
+                  short_time(s.keep_until) or _("permanent"),
+                  "; ".join(detail for _code, detail in s.refusals) or _("due")) for s in statuses])
 
 
 @retention.command(name="due")
@@ -1156,8 +1207,10 @@ def retention_due(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
     if due:
         print_statuses(due)
     for digest in unfinished:
-        click.echo(f"disposal of {digest[:12]} was journaled but its blob remains: run 'dispose' again")
-    click.echo(f"{len(due)} record(s) may be disposed of, {human_size(sum(s.size for s in due))}")
+        click.echo(_("disposal of {digest} was journaled but its blob remains: run 'dispose' again").format(
+            digest=digest[:12]))
+    click.echo(_("{n} record(s) may be disposed of, {size}").format(
+        n=len(due), size=human_size(sum(s.size for s in due))))
 
 
 @retention.command(name="show")
@@ -1186,7 +1239,7 @@ def retention_keep(ctx: click.Context, digests: tuple[str, ...], reason: str | N
     from recordkeep import retention as ret
 
     kept = ret.keep(open_archive(ctx), list(digests), reason=reason)
-    emit({"kept": kept}) if as_json else click.echo(f"kept {len(kept)} record(s) permanently")
+    emit({"kept": kept}) if as_json else click.echo(_("kept {n} record(s) permanently").format(n=len(kept)))
 
 
 @retention.command(name="lock")
@@ -1202,8 +1255,8 @@ def retention_lock(ctx: click.Context, digests: tuple[str, ...], as_json: bool) 
         emit({"locked": [{"digest": d, "until": until} for d, until in locks]})
         return
     for digest, until in locks:
-        click.echo(f"locked {digest[:12]} until {until}")
-    click.echo(f"{len(locks)} permanent record(s) locked longer")
+        click.echo(_("locked {digest} until {until}").format(digest=digest[:12], until=until))
+    click.echo(_("{n} permanent record(s) locked longer").format(n=len(locks)))
 
 
 @retention.command(name="holds")
@@ -1217,7 +1270,7 @@ def retention_holds(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit({"holds": holds})
         return
-    print_table(("held", "since", "by", "records", "reason"),
+    print_table((_("held"), _("since"), _("by"), _("records"), _("reason")),
                 [(f"{h['kind']} {h['ref'][:12] if h['kind'] == 'record' else h['ref']}",
                   short_time(h["since"]), h["by"], str(h["records"]), h["reason"] or "") for h in holds])
 
@@ -1244,7 +1297,7 @@ def dispose_cmd(ctx: click.Context, digests: tuple[str, ...], reason: str, as_js
 
 def hold_target(digests: tuple[str, ...], case_no: str | None, party: str | None) -> dict:
     if sum(bool(x) for x in (digests, case_no, party)) != 1:
-        raise click.UsageError("give DIGEST..., or --case NO, or --party P (one of them)")
+        raise click.UsageError(_("give DIGEST..., or --case NO, or --party P (one of them)"))
     return {"digests": list(digests) or None, "case": case_no, "party": party}
 
 
@@ -1268,7 +1321,8 @@ def hold_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | None, 
     if as_json:
         emit({"held": [{"kind": k, "ref": r} for k, r in new]})
     else:
-        click.echo(f"held {len(new)}: " + ", ".join(f"{k} {r}" for k, r in new) if new else "already held")
+        click.echo(_("held {n}: {targets}").format(n=len(new), targets=", ".join(f"{k} {r}" for k, r in new))
+                   if new else _("already held"))
 
 
 @main.command(name="release")
@@ -1283,7 +1337,8 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
     if as_json:
         emit({"released": [{"kind": k, "ref": r} for k, r in lifted]})
     else:
-        click.echo(f"released {len(lifted)}: " + ", ".join(f"{k} {r}" for k, r in lifted))
+        click.echo(_("released {n}: {targets}").format(
+            n=len(lifted), targets=", ".join(f"{k} {r}" for k, r in lifted)))
 
 
 # -- verify ----------------------------------------------------------------------
@@ -1343,7 +1398,7 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
 
     archive = open_archive(ctx)
     if sum(x is not None for x in (digest, case_no, party)) > 1:
-        raise click.UsageError("give one of --record, --case or --party")
+        raise click.UsageError(_("give one of --record, --case or --party"))
     if digest is not None:
         found = custody.for_record(archive, digest)
     elif case_no is not None:
@@ -1367,7 +1422,8 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
     for e in found.events:
         what = custody.describe(e, found.subject)
         if e.seq in voided:
-            what = f"{struck(what)}  VOIDED at seq {voided[e.seq]['seq']}: {voided[e.seq]['reason']}"
+            what = struck(what) + "  " + _("VOIDED at seq {seq}: {reason}").format(
+                seq=voided[e.seq]["seq"], reason=voided[e.seq]["reason"])
         click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {what}  [{signed[e.seq].label()}]")
 
 
@@ -1377,28 +1433,30 @@ def print_custody_report(archive, found) -> None:
 
     subject = ", ".join(f"{k} {v}" for k, v in found.subject.items())
     head = archive.journal.head()
-    click.echo("CHAIN OF CUSTODY REPORT / 证据保管链报告")
-    click.echo(f"subject:      {subject}")
-    click.echo(f"store:        {archive.settings.store_id} ({archive.root})")
-    click.echo(f"journal head: seq {head.seq} {head.hash}")
-    click.echo(f"printed:      {archive.now()} for {archive.actor}")
+    click.echo(_("CHAIN OF CUSTODY REPORT / 证据保管链报告"))
+    click.echo(_("subject:      {subject}").format(subject=subject))
+    click.echo(_("store:        {store_id} ({root})").format(store_id=archive.settings.store_id,
+                                                          root=archive.root))
+    click.echo(_("journal head: seq {seq} {hash}").format(seq=head.seq, hash=head.hash))
+    click.echo(_("printed:      {now} for {actor}").format(now=archive.now(), actor=archive.actor))
     click.echo("")
     signed = custody.signatures(archive, found.events)
     voided = custody.voided(archive, found.events)
     for e in found.events:
-        click.echo(f"seq {e.seq}  {e.at}  {e.actor}")
+        click.echo(_("seq {seq}  {at}  {actor}").format(seq=e.seq, at=e.at, actor=e.actor))
         click.echo(f"    {e.type}: {custody.describe(e, found.subject)}")
         if e.seq in voided:
             v = voided[e.seq]
-            click.echo(f"    VOIDED at seq {v['seq']} by {v['by']} ({v['at']}): {v['reason']}")
-        click.echo(f"    event hash {e.hash}")
-        click.echo(f"    batch: {signed[e.seq].label()}")
+            click.echo("    " + _("VOIDED at seq {seq} by {by} ({at}): {reason}").format(
+                seq=v["seq"], by=v["by"], at=v["at"], reason=v["reason"]))
+        click.echo("    " + _("event hash {hash}").format(hash=e.hash))
+        click.echo("    " + _("batch: {signed}").format(signed=signed[e.seq].label()))
     click.echo("")
-    click.echo(f"{len(found.events)} event(s). Each event hash is BLAKE3 of the event's canonical JSON; "
-               "'recordkeep log verify --head HASH' proves the journal still holds these events "
-               "(docs/auditing.md shows how to check without recordkeep).")
+    click.echo(_("{n} event(s). Each event hash is BLAKE3 of the event's canonical JSON; "
+                 "'recordkeep log verify --head HASH' proves the journal still holds these events "
+                 "(docs/auditing.md shows how to check without recordkeep).").format(n=len(found.events)))
     click.echo("")
-    click.echo("Checked by (name): ______________________   Signature: ______________   Date: __________")
+    click.echo(_("Checked by (name): ______________________   Signature: ______________   Date: __________"))
 
 
 @log.command(name="head")
@@ -1434,12 +1492,14 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: Path | None,
     if as_json:
         emit(made.as_data())
     else:
-        click.echo(f"checkpoint of lines 1..{made.size} (root {made.as_data()['root_b64']}) signed by key "
-                   f"{made.signer}, kept at {made.location}, journaled at seq {made.seq}")
+        click.echo(_("checkpoint of lines 1..{size} (root {root}) signed by key {signer}, kept at "
+                     "{location}, journaled at seq {seq}").format(
+            size=made.size, root=made.as_data()["root_b64"], signer=made.signer, location=made.location,
+            seq=made.seq))
         if made.token:
-            click.echo(f"timestamp token from {made.tsa}: {made.token_time}")
+            click.echo(_("timestamp token from {tsa}: {time}").format(tsa=made.tsa, time=made.token_time))
         for path in made.published:
-            click.echo(f"published: {path}")
+            click.echo(_("published: {path}").format(path=path))
     for problem in made.problems:
         click.echo(str(problem), err=True)
     if made.problems:
@@ -1473,7 +1533,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Pat
         verify_bag(ctx, bag, vkey, tsa_ca, as_json)
         return
     if vkey is not None and not checkpoints:
-        raise click.UsageError("--vkey goes with --checkpoint FILE")
+        raise click.UsageError(_("--vkey goes with --checkpoint FILE"))
     archive = open_archive(ctx)
     head = refs.head_hash(head_hash) if head_hash is not None else None
     found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
@@ -1490,31 +1550,41 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Pat
     else:
         if report.problem:
             p = report.problem
-            click.echo(f"PROBLEM {p.code} line {p.line}: {p.message}")
+            click.echo(_("PROBLEM {code} line {line}: {message}").format(code=p.code, line=p.line,
+                                                                         message=p.message))
         for f in found.findings:
-            click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} seq {f.seq}: {f.message}")
+            click.echo((_("notice  {code} seq {seq}: {message}") if f.notice
+                        else _("PROBLEM {code} seq {seq}: {message}")).format(
+                code=f.code, seq=f.seq, message=f.message))
         for v in found.checkpoints:
             for f in v.findings:
-                click.echo(f"{'notice ' if f.notice else 'PROBLEM'} {f.code} {f.message}")
+                said = _("notice  {code} {message}") if f.notice else _("PROBLEM {code} {message}")
+                click.echo(said.format(code=f.code, message=f.message))
             if v.ok and v.given:
-                token = f", timestamped {v.token_time}" if v.token == "verified" else ""
-                click.echo(f"checkpoint {v.name}: lines 1..{v.size} match, signed by {v.signer}{token}")
+                said = (_("checkpoint {name}: lines 1..{size} match, signed by {signer}, timestamped {time}")
+                        if v.token == "verified"
+                        else _("checkpoint {name}: lines 1..{size} match, signed by {signer}"))
+                click.echo(said.format(name=v.name, size=v.size, signer=v.signer, time=v.token_time))
         kept = [v for v in found.checkpoints if not v.given]
         if kept:
             holding = sum(v.ok for v in kept)
-            click.echo(f"checkpoints kept in the store: {holding} of {len(kept)} hold"
-                       + (f", the newest of lines 1..{max(v.size or 0 for v in kept)}" if holding else ""))
+            said = (_("checkpoints kept in the store: {holding} of {kept} hold, the newest of lines "
+                      "1..{size}") if holding
+                    else _("checkpoints kept in the store: {holding} of {kept} hold"))
+            click.echo(said.format(holding=holding, kept=len(kept), size=max(v.size or 0 for v in kept)))
         if report.torn and not report.torn.complete:
-            click.echo(f"notice: torn last line ({len(report.torn.data)} bytes, never acknowledged); "
-                       "the next writer sets it aside into journal/torn/")
+            click.echo(_("notice: torn last line ({n} bytes, never acknowledged); "
+                         "the next writer sets it aside into journal/torn/").format(n=len(report.torn.data)))
         if head_hash and report.found_head is False:
-            click.echo(f"PROBLEM {errors.HeadNotFound.code}: the journal does not hold head {head_hash} "
-                       "with an intact history before it")
-        signed = (f", {found.batches} signed batches" if found.signed
-                  else ", unsigned (written before signatures)")
-        anchored = f", {len(found.checkpoints)} checkpoints" if found.checkpoints else ""
-        click.echo(f"journal: {report.lines} lines{signed}{anchored}, head seq {report.head.seq} "
-                   f"{report.head.hash}: " + ("OK" if found.ok else "BROKEN"))
+            click.echo(_("PROBLEM {code}: the journal does not hold head {head} "
+                         "with an intact history before it").format(code=errors.HeadNotFound.code,
+                                                                    head=head_hash))
+        signed = (_(", {n} signed batches").format(n=found.batches) if found.signed
+                  else _(", unsigned (written before signatures)"))
+        anchored = _(", {n} checkpoints").format(n=len(found.checkpoints)) if found.checkpoints else ""
+        click.echo(_("journal: {lines} lines{signed}{anchored}, head seq {seq} {hash}: {verdict}").format(
+            lines=report.lines, signed=signed, anchored=anchored, seq=report.head.seq, hash=report.head.hash,
+            verdict=_("OK") if found.ok else _("BROKEN")))
     if not found.ok:
         ctx.exit(EXIT_INTEGRITY)
 
@@ -1536,30 +1606,33 @@ def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoin
     from recordkeep import anchoring
 
     if (old is None) != (new is None):
-        raise click.UsageError("--from and --to go together")
+        raise click.UsageError(_("--from and --to go together"))
     if old is not None and (digest is not None or seq is not None or checkpoint is not None):
-        raise click.UsageError("--from/--to prove two checkpoints; DIGEST, --seq and --checkpoint "
-                               "prove a line")
+        raise click.UsageError(_("--from/--to prove two checkpoints; DIGEST, --seq and --checkpoint "
+                                 "prove a line"))
     if old is None and (digest is None) == (seq is None):
-        raise click.UsageError("give a record's DIGEST or --seq N (or --from FILE --to FILE)")
+        raise click.UsageError(_("give a record's DIGEST or --seq N (or --from FILE --to FILE)"))
     archive = open_archive(ctx)
     if old is not None:
         proof = anchoring.consistency(archive, anchoring.read_file(old), anchoring.read_file(new))
-        what = f"consistency of lines 1..{proof['old_size']} within 1..{proof['new_size']}"
+        what = _("consistency of lines 1..{old_size} within 1..{new_size}").format(
+            old_size=proof["old_size"], new_size=proof["new_size"])
     else:
         anchored = anchoring.read_file(checkpoint) if checkpoint else anchoring.newest(archive)
         line = seq if seq is not None else anchoring.seq_of_record(archive, digest)
         proof = {**anchoring.inclusion(archive, line, anchored), "checkpoint": anchored.name}
-        what = f"inclusion of line {line} in 1..{proof['tree_size']} ({anchored.name})"
+        what = _("inclusion of line {line} in 1..{size} ({name})").format(
+            line=line, size=proof["tree_size"], name=anchored.name)
     if as_json:
         emit(proof)
         return
-    click.echo(f"proof of {what}:")
+    click.echo(_("proof of {what}:").format(what=what))
     if "line" in proof:
-        click.echo(f"line: {proof['line']}")
+        click.echo(_("line: {line}").format(line=proof["line"]))
     for h in proof["hashes"]:
         click.echo(f"  {h}")
-    click.echo("check it with the script in docs/auditing.md (RFC 9162 section 2.1), or 'log prove --json'")
+    click.echo(_("check it with the script in docs/auditing.md (RFC 9162 section 2.1), or "
+                 "'log prove --json'"))
 
 
 def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: Path | None, as_json: bool) -> None:
@@ -1573,19 +1646,23 @@ def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: Path | N
         emit(report.as_data())
     else:
         for code, message in report.problems:
-            click.echo(f"PROBLEM {code} {message}")
+            click.echo(_("PROBLEM {code} {message}").format(code=code, message=message))
         for code, message in report.notices:
-            click.echo(f"notice {code} {message}")
+            click.echo(_("notice {code} {message}").format(code=code, message=message))
         if report.head_found is False:
-            click.echo(f"PROBLEM {report.HEAD_CODE}: the bag's journal head (seq {report.head_seq}) "
-                       "is not in this store's chain")
+            click.echo(_("PROBLEM {code}: the bag's journal head (seq {seq}) is not in this store's "
+                         "chain").format(code=report.HEAD_CODE, seq=report.head_seq))
         if report.checkpoint_size is not None:
-            token = f", timestamped {report.token_time}" if report.token == "verified" else ""
-            click.echo(f"checkpoint of {report.checkpoint_size} lines signed by {report.signer}{token}; "
-                       f"{report.proved} lines proved in it")
-        against = "and against the store" if report.store_compared else "by itself (no store compared)"
-        click.echo(f"bag: manifests and {report.lines} journal lines checked {against}: "
-                   + ("OK" if report.ok else "BROKEN"))
+            said = (_("checkpoint of {size} lines signed by {signer}, timestamped {time}; {proved} lines "
+                      "proved in it") if report.token == "verified"
+                    else _("checkpoint of {size} lines signed by {signer}; {proved} lines proved in it"))
+            click.echo(said.format(size=report.checkpoint_size, signer=report.signer, time=report.token_time,
+                                   proved=report.proved))
+        said = (_("bag: manifests and {lines} journal lines checked and against the store: {verdict}")
+                if report.store_compared
+                else _("bag: manifests and {lines} journal lines checked by itself (no store compared): "
+                       "{verdict}"))
+        click.echo(said.format(lines=report.lines, verdict=_("OK") if report.ok else _("BROKEN")))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
