@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from . import errors
 from .archive import Archive
+from .i18n import N_, _
 from .index import anchors as kept
 from .index import records
 from .store.checkpoints import checkpoint_name, token_name
@@ -44,11 +45,13 @@ def anchor_settings(archive: Archive) -> AnchorSettings:
     where = archive.root / "recordkeep.toml"
     auto, url, ca = table.get("auto", False), table.get("tsa_url"), table.get("tsa_ca")
     if not isinstance(auto, bool):
-        raise errors.ConfigError(f"[anchor] auto must be true or false, not {auto!r}", path=where)
+        raise errors.ConfigError(_("[anchor] auto must be true or false, not {value!r}").format(value=auto),
+                                 path=where)
     if url is not None:
         check_tsa_url(url, where)
     if ca is not None and (not isinstance(ca, str) or not ca.strip()):
-        raise errors.ConfigError(f"[anchor] tsa_ca must name a CA certificate file, not {ca!r}", path=where)
+        raise errors.ConfigError(_("[anchor] tsa_ca must name a CA certificate file, not {value!r}").format(
+            value=ca), path=where)
     return AnchorSettings(auto, url, archive.root / ca if ca else None)
 
 
@@ -56,7 +59,8 @@ def check_tsa_url(url: object, where: str | os.PathLike | None = None) -> str:
     """An http(s) URL, or ConfigError."""
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.ConfigError(f"a TSA is named by an http:// or https:// URL, not {url!r}", path=where)
+        raise errors.ConfigError(_("a TSA is named by an http:// or https:// URL, not {url!r}").format(
+            url=url), path=where)
     return url
 
 
@@ -104,9 +108,10 @@ def tree_at_head(archive: Archive) -> CompactRange:
         tree = _grow(archive, CompactRange.from_data(cached), cached["hash"], cached["end"], head)
     if tree is None:
         size = cached["size"] if cached else 0
-        raise errors.CheckpointMismatch(f"the journal no longer continues lines 1..{size} as the last "
-                                        "checkpoint hashed them: lines were rewritten or cut",
-                                        path=archive.journal.location, hint="run 'recordkeep log verify'")
+        raise errors.CheckpointMismatch(_("the journal no longer continues lines 1..{size} as the last "
+                                          "checkpoint hashed them: lines were rewritten or cut").format(
+                                              size=size),
+                                        path=archive.journal.location, hint=_("run 'recordkeep log verify'"))
     if not archive.readonly:
         kept.keep_range(ix, {**tree.as_data(), "hash": head.hash, "end": head.end})
     return tree
@@ -137,8 +142,9 @@ def tree_of(archive: Archive, size: int, keep: frozenset[int] = frozenset()) -> 
         if event.seq in keep:
             lines[event.seq] = event.line
     if tree.size < size:
-        raise errors.CheckpointBeyondJournal(f"the checkpoint covers {size} lines, the journal holds "
-                                             f"{tree.size}: lines were cut from its end",
+        raise errors.CheckpointBeyondJournal(_("the checkpoint covers {size} lines, the journal holds "
+                                               "{lines}: lines were cut from its end").format(
+                                                   size=size, lines=tree.size),
                                              path=archive.journal.location)
     return tree, lines
 
@@ -156,8 +162,8 @@ def make_checkpoint(archive: Archive, *, tsa_url: str | None = None, tsa_ca: str
     if url is not None:
         ca_path = Path(tsa_ca) if tsa_ca is not None else conf.tsa_ca
         if ca_path is None:
-            raise errors.ConfigError("a TSA is named but not its CA certificate: give --tsa-ca or set "
-                                     "[anchor] tsa_ca", path=archive.root / "recordkeep.toml")
+            raise errors.ConfigError(_("a TSA is named but not its CA certificate: give --tsa-ca or set "
+                                       "[anchor] tsa_ca"), path=archive.root / "recordkeep.toml")
         ca = timestamp.read_ca(ca_path)
     destination = _publish_folder(archive, publish) if publish is not None else None
     archive.require_can_write(["checkpoint.made"])
@@ -184,8 +190,9 @@ def _keep(archive: Archive, data: bytes, tree: CompactRange) -> bytes:
         return data
     held = archive.checkpoints.get(name) or b""
     if notes.parse(held, name).root != tree.root():
-        raise errors.CheckpointMismatch(f"{name} is kept with another root than the journal's tree of "
-                                        f"{tree.size} lines", path=archive.checkpoints.location)
+        raise errors.CheckpointMismatch(_("{name} is kept with another root than the journal's tree of "
+                                          "{size} lines").format(name=name, size=tree.size),
+                                        path=archive.checkpoints.location)
     return held
 
 
@@ -207,10 +214,11 @@ def _timestamp(archive: Archive, made: Made, url: str, ca: bytes, data: bytes) -
 def _publish_folder(archive: Archive, publish: str | os.PathLike) -> Path:
     """``publish/<store id>``: the folder must exist (a share mounted, a disk plugged in)."""
     if not os.fspath(publish).strip():
-        raise errors.EmptyPath("an empty --publish folder was given")
+        raise errors.EmptyPath(_("an empty --publish folder was given"))
     folder = Path(publish)
     if not folder.is_dir():
-        raise errors.InvalidPath("the --publish folder does not exist (is the share mounted?)", path=folder)
+        raise errors.InvalidPath(_("the --publish folder does not exist (is the share mounted?)"),
+                                 path=folder)
     return folder / archive.settings.store_id
 
 
@@ -223,7 +231,7 @@ def _publish(archive: Archive, made: Made, folder: Path, data: bytes, token: byt
                 atomic_write(folder / name, content)
                 made.published.append(str(folder / name))
     except OSError as exc:
-        made.problems.append(os_error(exc, "publishing the checkpoint", folder))
+        made.problems.append(os_error(exc, N_("publishing the checkpoint"), folder))
     except errors.StoreError as exc:
         made.problems.append(exc)
 
@@ -249,7 +257,8 @@ def newest(archive: Archive) -> Anchored:
     """The newest checkpoint kept in the store (InvalidValue when there is none)."""
     sizes = archive.checkpoints.sizes()
     if not sizes:
-        raise errors.InvalidValue("the store keeps no checkpoint yet", hint="run 'recordkeep log checkpoint'")
+        raise errors.InvalidValue(_("the store keeps no checkpoint yet"),
+                                  hint=_("run 'recordkeep log checkpoint'"))
     return read_kept(archive, sizes[-1])
 
 
@@ -263,7 +272,8 @@ def read_file(path: str | os.PathLike) -> Anchored:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise errors.InvalidPath(f"cannot read the checkpoint: {exc.strerror}", path=path) from exc
+        raise errors.InvalidPath(_("cannot read the checkpoint: {error}").format(error=exc.strerror),
+                                 path=path) from exc
     return Anchored(os.fspath(path), data, notes.parse(data, os.fspath(path)))
 
 
@@ -273,12 +283,14 @@ def tree_for(archive: Archive, anchored: Anchored, keep: frozenset[int] = frozen
     note = anchored.note
     origin = notes.origin(archive.settings.store_id)
     if note.origin != origin:
-        raise errors.OtherStoreCheckpoint(f"a checkpoint of {note.origin}, not of {origin}",
+        raise errors.OtherStoreCheckpoint(_("a checkpoint of {origin}, not of {store}").format(
+                                              origin=note.origin, store=origin),
                                           path=anchored.name)
     tree, lines = tree_of(archive, note.size, keep)
     if tree.root(note.size) != note.root:
-        raise errors.CheckpointMismatch(f"the journal's tree of {note.size} lines has another root than the "
-                                        "checkpoint: lines were rewritten", path=anchored.name)
+        raise errors.CheckpointMismatch(_("the journal's tree of {size} lines has another root than the "
+                                          "checkpoint: lines were rewritten").format(size=note.size),
+                                        path=anchored.name)
     return tree, lines
 
 
@@ -292,9 +304,10 @@ def inclusion(archive: Archive, seq: int, anchored: Anchored) -> dict:
     """``{"leaf_index", "tree_size", "line", "hashes"}``: line ``seq`` within the checkpoint's tree."""
     size = anchored.note.size
     if not 1 <= seq <= size:
-        raise errors.InvalidValue(f"seq {seq} is not among the {size} lines the checkpoint covers",
-                                  hint="make a newer checkpoint ('recordkeep log checkpoint') and prove "
-                                       "against it")
+        raise errors.InvalidValue(_("seq {seq} is not among the {size} lines the checkpoint covers").format(
+                                      seq=seq, size=size),
+                                  hint=_("make a newer checkpoint ('recordkeep log checkpoint') and prove "
+                                         "against it"))
     tree, lines = tree_for(archive, anchored, frozenset({seq}))
     return inclusion_of(tree, size, seq, lines[seq])
 
@@ -312,10 +325,11 @@ def consistency(archive: Archive, old: Anchored, new: Anchored) -> dict:
     """``{"old_size", "new_size", "hashes"}``: the older checkpoint's tree is a prefix of the newer's."""
     if old.note.size > new.note.size:
         old, new = new, old
-    tree, _ = tree_for(archive, new)
+    tree, _lines = tree_for(archive, new)
     if tree.root(old.note.size) != old.note.root or old.note.origin != new.note.origin:
-        raise errors.CheckpointMismatch(f"the journal's tree of {old.note.size} lines has another root "
-                                        "than the older checkpoint: lines were rewritten", path=old.name)
+        raise errors.CheckpointMismatch(_("the journal's tree of {size} lines has another root "
+                                          "than the older checkpoint: lines were rewritten").format(
+                                              size=old.note.size), path=old.name)
     hashes = tree.consistency(old.note.size, new.note.size) if old.note.size else []
     return {"old_size": old.note.size, "new_size": new.note.size,
             "hashes": [base64.b64encode(h).decode() for h in hashes]}

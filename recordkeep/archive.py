@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Self
 
 from . import errors, index, settings, validate
+from .i18n import N_, _
 from .index import FILENAME as INDEX_FILE
 from .index import Index, resolve
 from .index import keys as key_rows
@@ -75,13 +76,14 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal,
         wait = backend.get("batch_wait_seconds", BATCH_WAIT_SECONDS)
         part_mib = backend.get("part_mib", PART_SIZE // (1024 * 1024))
         if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
-            raise errors.ConfigError(f"[backend] batch_wait_seconds must be a number, not {wait!r}",
-                                     path=where)
+            raise errors.ConfigError(_("[backend] batch_wait_seconds must be a number, not {value!r}").format(
+                value=wait), path=where)
         if not isinstance(part_mib, int) or isinstance(part_mib, bool) or not 5 <= part_mib <= 5120:
-            raise errors.ConfigError(f"[backend] part_mib must be 5 to 5120, not {part_mib!r}", path=where)
+            raise errors.ConfigError(_("[backend] part_mib must be 5 to 5120, not {value!r}").format(
+                value=part_mib), path=where)
         return (S3Objects(root, bucket, part_size=part_mib * 1024 * 1024),
                 S3Journal(root, bucket, batch_wait=float(wait)), S3Checkpoints(bucket), S3Vault(bucket))
-    raise errors.ConfigError(f"unknown [backend] type {kind!r}: local or s3", path=where)
+    raise errors.ConfigError(_("unknown [backend] type {kind!r}: local or s3").format(kind=kind), path=where)
 
 
 def _write_settings(root: Path, text: str) -> None:
@@ -155,8 +157,9 @@ class Archive:
         problem = self.chain_problem or self._check_chain(whole=True)
         if problem is not None:
             self.chain_problem = problem
-            raise errors.ChainBroken(f"the journal's chain is broken at line {problem.line}: "
-                                     f"{problem.code} {problem.message}", path=self.journal.location)
+            raise errors.ChainBroken(_("the journal's chain is broken at line {line}: {code} {message}")
+                                     .format(line=problem.line, code=problem.code, message=problem.message),
+                                     path=self.journal.location)
 
     def _check_store_id(self) -> None:
         """StoreIdMismatch when recordkeep.toml names another store than the journal's first event."""
@@ -166,8 +169,10 @@ class Archive:
             return  # the chain check reports it
         journaled = first.data.get("store_id") if first and first.type == "store.created" else None
         if journaled is not None and journaled != self.settings.store_id:
-            raise errors.StoreIdMismatch(f"recordkeep.toml names store {self.settings.store_id}, the journal "
-                                         f"store {journaled}", path=self.root / settings.FILENAME)
+            raise errors.StoreIdMismatch(_("recordkeep.toml names store {store}, the journal store "
+                                           "{journaled}").format(store=self.settings.store_id,
+                                                                 journaled=journaled),
+                                         path=self.root / settings.FILENAME)
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -184,10 +189,10 @@ class Archive:
         actor = validate.actor(actor or default_actor())
         settings.check_timezone(timezone)
         if (root / settings.FILENAME).exists():
-            raise errors.StoreExists("a store already exists here", path=root)
+            raise errors.StoreExists(_("a store already exists here"), path=root)
         if root.exists() and any(root.iterdir()):
-            raise errors.StoreError("the folder is not empty and is not a store", path=root,
-                                    hint="choose a new or empty folder for the store")
+            raise errors.StoreError(_("the folder is not empty and is not a store"), path=root,
+                                    hint=_("choose a new or empty folder for the store"))
         if backend is not None:
             return cls._init_s3(root, actor, timezone, backend, endpoint, region)
         try:
@@ -196,7 +201,7 @@ class Archive:
             LocalJournal(root).create()
             _write_settings(root, settings.initial_text(timezone))
         except OSError as exc:
-            raise os_error(exc, "creating the store", root) from exc
+            raise os_error(exc, N_("creating the store"), root) from exc
         archive = cls(root, actor)
         archive.commit(archive.founding(timezone))
         return archive
@@ -234,7 +239,7 @@ class Archive:
         bucket.check()
         head = S3Journal(root, bucket).head()
         client, shared_key = bucket.client, bucket.key(settings.FILENAME)
-        with bucket.guard("reading the store's shared settings", settings.FILENAME):
+        with bucket.guard(N_("reading the store's shared settings"), settings.FILENAME):
             try:
                 shared = client.get_object(Bucket=bucket.name, Key=shared_key)["Body"].read().decode("utf-8")
             except ClientError as exc:
@@ -248,7 +253,7 @@ class Archive:
                                                store_id=first.data.get("store_id")) + worm_text()
             else:
                 shared = settings.initial_text(timezone) + worm_text()
-            with bucket.guard("writing the store's shared settings", settings.FILENAME):
+            with bucket.guard(N_("writing the store's shared settings"), settings.FILENAME):
                 try:
                     client.put_object(Bucket=bucket.name, Key=shared_key, Body=shared.encode("utf-8"),
                                       IfNoneMatch="*", ContentType="text/plain; charset=utf-8")
@@ -261,7 +266,7 @@ class Archive:
             (root / "tmp").mkdir(parents=True, exist_ok=True)
             _write_settings(root, shared + backend_text(location, endpoint, region))
         except OSError as exc:
-            raise os_error(exc, "creating the store's local folder", root) from exc
+            raise os_error(exc, N_("creating the store's local folder"), root) from exc
         archive = cls(root, actor)
         try:
             archive.journal.create()
@@ -291,11 +296,11 @@ class Archive:
         """Open the store at ``root``; raise NotAStore when it is not one."""
         root = Path(root)
         if not (root / settings.FILENAME).is_file():
-            raise errors.NotAStore("this folder is not a recordkeep store", path=root)
+            raise errors.NotAStore(_("this folder is not a recordkeep store"), path=root)
         archive = cls(root, actor)
         try:
             if not archive.journal.present():
-                raise errors.NotAStore("this folder is not a recordkeep store", path=root)
+                raise errors.NotAStore(_("this folder is not a recordkeep store"), path=root)
             archive._check_store_id()
         except BaseException:
             archive.close()
@@ -331,7 +336,7 @@ class Archive:
 
     def require_writable(self) -> None:
         if self.readonly:
-            raise errors.ReadOnlyStore("the store is read-only; nothing was written", path=self.root)
+            raise errors.ReadOnlyStore(_("the store is read-only; nothing was written"), path=self.root)
 
     def transact(self, build: Callable[[], list[Draft]]) -> list[Event]:
         """Under the journal lock: catch the index up, build drafts, append (signed), fold in;
@@ -382,15 +387,16 @@ class Archive:
             key = keys.load_key(keys.key_path(self.actor))
             row = key_rows.key(self.index, key.id)
             if row is None or row["revoked_seq"] is not None:
-                raise errors.KeyNotEnrolled(f"key {key.id} is {'revoked' if row else 'not enrolled'} in this "
-                                            "store", path=key.path)
+                message = (_("key {key} is revoked in this store") if row
+                           else _("key {key} is not enrolled in this store"))
+                raise errors.KeyNotEnrolled(message.format(key=key.id), path=key.path)
         except (errors.KeyMissing, errors.KeyNotEnrolled):
             if required:
                 raise
             return None
         if self.requested_actor is not None and self.requested_actor != row["actor"]:
-            raise errors.ActorMismatch(f"--actor {self.requested_actor}, but key {key.id} is "
-                                       f"{row['actor']}'s", path=key.path)
+            raise errors.ActorMismatch(_("--actor {actor}, but key {key} is {owner}'s").format(
+                actor=self.requested_actor, key=key.id, owner=row["actor"]), path=key.path)
         self.actor = row["actor"]
         self._signer = Signer(key, row["actor"], frozenset(json.loads(row["roles"])), self.settings.store_id)
         return self._signer
@@ -424,9 +430,10 @@ class Archive:
         self.require_writable()
         report = self.journal.verify_chain()
         if report.problem is not None:
-            raise errors.ChainBroken(f"the journal's chain is broken at line {report.problem.line}: "
-                                     f"{report.problem.code} {report.problem.message}; the index was "
-                                     "not rebuilt", path=self.journal.location)
+            raise errors.ChainBroken(_("the journal's chain is broken at line {line}: {code} {message}; the "
+                                       "index was not rebuilt").format(
+                line=report.problem.line, code=report.problem.code, message=report.problem.message),
+                path=self.journal.location)
         if self._index is not None:
             self._index.close()
             self._index = None

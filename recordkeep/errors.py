@@ -859,7 +859,7 @@ class UnknownYear(ComplianceError):
             "holiday arrangement is published")
 
     def __init__(self, year: int) -> None:
-        super().__init__(f"the working-day calendar does not know the year {year}")
+        super().__init__(_("the working-day calendar does not know the year {year}").format(year=year))
         self.year = year
 
 
@@ -931,7 +931,8 @@ class DisposalRefused(ComplianceError):
         listed = "; ".join(f"{d[:12]} {detail}" + (f" ({REFUSALS[reason].code})" if mixed else "")
                            for d, reason, detail in refusals)
         records = len({d for d, _, _ in refusals})
-        super().__init__(f"{records} record(s) may not be disposed of: {listed}")
+        super().__init__(_("{records} record(s) may not be disposed of: {listed}").format(
+            records=records, listed=listed))
         self.refusals = refusals
         if not mixed:
             self.code = REFUSALS[reasons.pop()].code

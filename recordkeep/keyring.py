@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import errors, validate
 from .archive import Archive, default_actor
+from .i18n import N_, _
 from .index import keys as key_rows
 from .store.journal import Draft
 from .trust import keys, roles
@@ -52,10 +53,11 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
     try:
         granted = roles.check_roles(role_names)
     except ValueError as exc:
-        raise errors.InvalidValue(f"not a role: {exc}",
-                                  hint=f"roles are {', '.join(roles.ALL_ROLES)}") from exc
+        raise errors.InvalidValue(_("not a role: {role}").format(role=exc),
+                                  hint=_("roles are {roles}").format(
+                                      roles=", ".join(roles.ALL_ROLES))) from exc
     if not granted:
-        raise errors.InvalidValue("enrol a key with at least one --role")
+        raise errors.InvalidValue(_("enrol a key with at least one --role"))
     data = {"key": keys.key_id(raw), "public_key": base64.b64encode(raw).decode(), "actor": actor,
             "roles": granted}
     if not archive.index.signed:
@@ -69,9 +71,10 @@ def _first_admin(archive: Archive, raw: bytes, data: dict) -> None:
     admin role; it signs its own enrolment (trust on first use)."""
     key = keys.load_key(keys.key_path(archive.actor))
     if key.public_raw != raw or "admin" not in data["roles"]:
-        raise errors.InvalidValue("this store has no enrolled key yet: its first enrolment is the admin's "
-                                  "own key, with --role admin (trust on first use)",
-                                  hint=f"enrol {key.public_b64} --actor {archive.actor} --role admin first")
+        raise errors.InvalidValue(_("this store has no enrolled key yet: its first enrolment is the admin's "
+                                    "own key, with --role admin (trust on first use)"),
+                                  hint=_("enrol {key} --actor {actor} --role admin first").format(
+                                      key=key.public_b64, actor=archive.actor))
     data["actor"] = archive.requested_actor or data["actor"]
     archive._signer = Signer(key, data["actor"], frozenset(data["roles"]), archive.settings.store_id)
 
@@ -79,12 +82,13 @@ def _first_admin(archive: Archive, raw: bytes, data: dict) -> None:
 def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
     """Revoke an enrolled key: its later batches are refused (journaled, never undone)."""
     archive.require_intact_chain()
-    why = validate.required_text(reason, "the reason", limit=validate.NOTE_CHARS)
+    why = validate.required_text(reason, N_("the reason"), limit=validate.NOTE_CHARS)
     row = key_rows.key(archive.index, key_id.strip().lower())
     if row is None:
-        raise errors.InvalidValue(f"no key {key_id} is enrolled in this store")
+        raise errors.InvalidValue(_("no key {key} is enrolled in this store").format(key=key_id))
     if row["revoked_seq"] is not None:
-        raise errors.InvalidValue(f"key {key_id} was revoked already (seq {row['revoked_seq']})")
+        raise errors.InvalidValue(_("key {key} was revoked already (seq {seq})").format(
+            key=key_id, seq=row["revoked_seq"]))
     archive.commit([Draft("key.revoked", {"key": row["key"], "reason": why})])
     return _info(archive, row["key"])
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from . import errors
 from .anchoring import anchor_settings
 from .archive import Archive
+from .i18n import _
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
@@ -66,8 +67,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     unchecked = [v for v in verdicts if v.token == "not checked"]
     if unchecked:
         findings.append(Finding(errors.TokenMissing.code, 0,
-                                f"{len(unchecked)} timestamp token(s) not checked: no CA certificate "
-                                "([anchor] tsa_ca, or --tsa-ca)", notice=True))
+                                _("{n} timestamp token(s) not checked: no CA certificate "
+                                  "([anchor] tsa_ca, or --tsa-ca)").format(n=len(unchecked)), notice=True))
     return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
 
 
@@ -90,7 +91,8 @@ def given_anchor(path: str | os.PathLike) -> Anchor:
         token_path = where.with_suffix(".tsr")
         token = token_path.read_bytes() if token_path.is_file() else None
     except OSError as exc:
-        raise errors.InvalidPath(f"cannot read the checkpoint: {exc.strerror}", path=where) from exc
+        raise errors.InvalidPath(_("cannot read the checkpoint: {error}").format(error=exc.strerror),
+                                 path=where) from exc
     return Anchor(str(where), data, token, given=True)
 
 

@@ -10,6 +10,7 @@ in the HTML dossier, never a readable thumbnail.
 from __future__ import annotations
 
 from . import errors
+from .i18n import _
 from .ids import mask_id_number, mask_phone
 
 PLAIN_FIELDS = {"id_number": ("id_number_mask", mask_id_number), "phone": ("phone_mask", mask_phone)}
@@ -40,6 +41,6 @@ def identity_documents(section: dict) -> tuple[str, ...]:
     """``[pii] identity_documents`` when set (a list of doc types), else the built-in list."""
     given = section.get("identity_documents", IDENTITY_DOCUMENTS)
     if not isinstance(given, list | tuple) or not all(isinstance(x, str) for x in given):
-        raise errors.ConfigError("[pii] identity_documents must be a list of doc types, e.g. "
-                                 "[\"身份证复印件\", \"营业执照副本\"]")
+        raise errors.ConfigError(_("[pii] identity_documents must be a list of doc types, e.g. "
+                                   "[\"身份证复印件\", \"营业执照副本\"]"))
     return tuple(given)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import errors
 from .archive import Archive
+from .i18n import _
 from .index import records, touching
 from .refs import bare
 from .store.journal import Event, check_line
@@ -29,7 +30,7 @@ class Protection:
 
     def summary(self) -> tuple:
         """What the index must agree with: importance, keep, linked targets, holds."""
-        targets = {(case, party) for case, _, party in self.links}
+        targets = {(case, party) for case, _stage, party in self.links}
         return self.important, self.kept, frozenset(targets), frozenset(self.holds)
 
 
@@ -37,11 +38,12 @@ def _events(archive: Archive, seqs: list[int]) -> list[Event]:
     """The events at ``seqs``, each line checked against its own hash and the index's."""
     events, lines = archive.events_at(seqs)
     for event, line in zip(events, lines, strict=True):
-        problem, _ = check_line(line, event.offset, event.seq, event.seq - 1, event.prev)
+        problem, _event = check_line(line, event.offset, event.seq, event.seq - 1, event.prev)
         folded = records.event(archive.index, event.seq)
         if problem is not None or folded is None or folded["hash"] != event.hash:
-            raise errors.IndexDiffers(f"journal seq {event.seq} is not the event the index folded "
-                                      "there: nothing was disposed of", path=archive.journal.location)
+            raise errors.IndexDiffers(_("journal seq {seq} is not the event the index folded there: nothing "
+                                        "was disposed of").format(seq=event.seq),
+                                      path=archive.journal.location)
     return events
 
 
@@ -74,8 +76,8 @@ def from_journal(archive: Archive, digest: str) -> Protection:
             found.links = {link for link in found.links
                            if not (link[0] == e.data.get("case_no") and (stage is None or link[1] == stage))}
     _holds(own, "record", digest, found.holds, "record")
-    parties = {party for _, _, party in found.links if party}
-    for case_no in sorted({case for case, _, _ in found.links if case}):
+    parties = {party for _case, _stage, party in found.links if party}
+    for case_no in sorted({case for case, _stage, _party in found.links if case}):
         about = _events(archive, touching(archive.index, "case", case_no))
         _holds(about, "case", case_no, found.holds, f"case {case_no}")
         for e in about:

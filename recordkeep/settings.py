@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import errors, validate
+from .i18n import _
 from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, stage_slug
 
 FILENAME = "recordkeep.toml"
@@ -57,11 +58,12 @@ def load(root: str | os.PathLike) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise errors.ConfigError(f"recordkeep.toml does not parse: {exc}", path=path) from exc
+        raise errors.ConfigError(_("recordkeep.toml does not parse: {error}").format(error=exc),
+                                 path=path) from exc
     store = raw.get("store", {})
     store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
     if not isinstance(store_id, str) or not store_id:
-        raise errors.ConfigError("recordkeep.toml has no [store] id", path=path)
+        raise errors.ConfigError(_("recordkeep.toml has no [store] id"), path=path)
     check_timezone(tz, path)
     return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path))
 
@@ -73,8 +75,8 @@ def check_timezone(name: object, path: str | os.PathLike | None = None) -> str:
             raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise errors.ConfigError(f"unknown timezone {name!r}", path=path,
-                                 hint="use an IANA zone name such as Asia/Shanghai") from exc
+        raise errors.ConfigError(_("unknown timezone {name!r}").format(name=name), path=path,
+                                 hint=_("use an IANA zone name such as Asia/Shanghai")) from exc
     return name
 
 
@@ -82,7 +84,7 @@ def _window(limits: object, path: Path) -> Window:
     """``[limits] earliest`` and ``latest`` (dates, years 1900 to 9000), defaults 1970-01-01
     and 2099-12-31."""
     if not isinstance(limits, dict):
-        raise errors.ConfigError("[limits] must be a table", path=path)
+        raise errors.ConfigError(_("[limits] must be a table"), path=path)
     bounds = {}
     for key, default in (("earliest", DEFAULT_WINDOW.earliest), ("latest", DEFAULT_WINDOW.latest)):
         value = limits.get(key, default)
@@ -92,11 +94,11 @@ def _window(limits: object, path: Path) -> Window:
             except ValueError:
                 value = None
         if not isinstance(value, date) or not 1900 <= value.year <= 9000:
-            raise errors.ConfigError(f"[limits] {key} must be a date from 1900 to 9000 (YYYY-MM-DD), "
-                                     f"not {limits.get(key)!r}", path=path)
+            raise errors.ConfigError(_("[limits] {key} must be a date from 1900 to 9000 (YYYY-MM-DD), "
+                                       "not {value!r}").format(key=key, value=limits.get(key)), path=path)
         bounds[key] = value
     if bounds["latest"] < bounds["earliest"]:
-        raise errors.ConfigError("[limits] latest is before earliest", path=path)
+        raise errors.ConfigError(_("[limits] latest is before earliest"), path=path)
     return Window(bounds["earliest"], bounds["latest"])
 
 
@@ -105,23 +107,27 @@ def _acts(table: object, path: Path) -> dict[str, str]:
     act's name, a stage by slug or Chinese name). ConfigError for a stage that is none of the four, a
     name that is a stage's own, or a listed act moved to another stage."""
     if not isinstance(table, dict):
-        raise errors.ConfigError('[acts] must be a table of "act" = "stage" ("责令改正" = "investigate")',
+        raise errors.ConfigError(_('[acts] must be a table of "act" = "stage" ("责令改正" = "investigate")'),
                                  path=path)
     acts = dict(ACTS)
     for key, value in table.items():
         try:
-            name = validate.required_text(key, f"the act name {key!r}")
+            name = validate.required_text(key, _("the act name {name!r}").format(name=key))
         except errors.InputError as exc:
             raise errors.ConfigError(f"[acts]: {exc.message}", path=path) from exc
         slug = stage_slug(value) if isinstance(value, str) else None
         if slug is None:
-            raise errors.ConfigError(f"[acts] {name}: {value!r} is not a stage; a stage is "
-                                     + "|".join(STAGES) + " or " + "|".join(STAGES.values()), path=path)
+            message = _("[acts] {name}: {value!r} is not a stage; a stage is {slugs} or {names}").format(
+                name=name, value=value, slugs="|".join(STAGES), names="|".join(STAGES.values()))
+            raise errors.ConfigError(message, path=path)
         if stage_slug(name) is not None:
-            raise errors.ConfigError(f"[acts] {name}: an act may not bear a stage's name", path=path)
+            raise errors.ConfigError(_("[acts] {name}: an act may not bear a stage's name").format(name=name),
+                                     path=path)
         if acts.get(name, slug) != slug:
-            raise errors.ConfigError(f"[acts] {name}: an act of {acts[name]} ({STAGES[acts[name]]}) "
-                                     "already; [acts] adds acts, it does not move them", path=path)
+            raise errors.ConfigError(_("[acts] {name}: an act of {stage} ({stage_name}) already; [acts] adds "
+                                       "acts, it does not move them").format(
+                                           name=name, stage=acts[name], stage_name=STAGES[acts[name]]),
+                                     path=path)
         acts[name] = slug
     return acts
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from . import errors
+from .i18n import N_, _
 
 NAME_CHARS = 200  # names, numbers, doc types, actions
 NOTE_CHARS = 2000  # notes and reasons
@@ -25,12 +26,14 @@ def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cs":
-            raise errors.InvalidText(f"{what} holds bytes that are not valid UTF-8")
+            raise errors.InvalidText(_("{what} holds bytes that are not valid UTF-8").format(what=_(what)))
         if category in ("Cc", "Zl", "Zp") or ch in _BIDI:
-            raise errors.InvalidText(f"{what} holds the control character U+{ord(ch):04X}")
+            raise errors.InvalidText(_("{what} holds the control character U+{code:04X}").format(
+                what=_(what), code=ord(ch)))
     stripped = value.strip()
     if len(stripped) > limit:
-        raise errors.InvalidText(f"{what} is {len(stripped)} characters long; at most {limit}")
+        raise errors.InvalidText(_("{what} is {length} characters long; at most {limit}").format(
+            what=_(what), length=len(stripped), limit=limit))
     return stripped
 
 
@@ -38,7 +41,7 @@ def required_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> s
     """Like ``text``, and InvalidValue when empty."""
     checked = text(value or "", what, limit=limit)
     if not checked:
-        raise errors.InvalidValue(f"{what} must not be empty")
+        raise errors.InvalidValue(_("{what} must not be empty").format(what=_(what)))
     return checked
 
 
@@ -51,14 +54,15 @@ def optional_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> s
 
 def actor(name: str) -> str:
     """An actor name: 1-64 letters (CJK included), digits and ``._-@``, nothing else."""
-    text(name, "the actor")
+    text(name, N_("the actor"))
     if not _ACTOR.fullmatch(name):
-        raise errors.InvalidActor(f"not an actor name: {name!r}")
+        raise errors.InvalidActor(_("not an actor name: {name!r}").format(name=name))
     return name
 
 
 def bounded(value: int, what: str, low: int, high: int) -> int:
     """``value`` when ``low <= value <= high``, else OutOfBounds."""
     if not low <= value <= high:
-        raise errors.OutOfBounds(f"{what} must be {low} to {high}, not {value}")
+        raise errors.OutOfBounds(_("{what} must be {low} to {high}, not {value}").format(
+            what=_(what), low=low, high=high, value=value))
     return value

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
+from ..i18n import N_, _
 from ..store.fs import fsync_dir, temp_name
 from ..store.journal import CUT_EVENT, SEAL_EVENT, ZERO_HASH, Event, Head, Journal
 
@@ -244,13 +245,13 @@ def _damaged(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: str) -> Exce
     store's I/O error; anything else unchanged."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        return errors.StoreIOError(f"index.sqlite is held by another process ({exc})", path=path,
-                                   hint="wait for the other recordkeep command to end, then run this "
-                                        "one again")
+        return errors.StoreIOError(_("index.sqlite is held by another process ({error})").format(error=exc),
+                                   path=path, hint=_("wait for the other recordkeep command to end, then run "
+                                                     "this one again"))
     if isinstance(exc, UnicodeDecodeError) or code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-        return errors.IndexDamaged(f"index.sqlite is damaged ({exc})", path=path,
-                                   hint="run 'recordkeep rebuild-index': it sets the damaged file aside "
-                                        "and rebuilds the index from the journal")
+        return errors.IndexDamaged(_("index.sqlite is damaged ({error})").format(error=exc), path=path,
+                                   hint=_("run 'recordkeep rebuild-index': it sets the damaged file aside "
+                                          "and rebuilds the index from the journal"))
     return exc
 
 
@@ -434,9 +435,9 @@ class Index:
             self._apply(ready)
         except sqlite3.OperationalError as exc:
             events = [e for e, _ in ready]
-            failed = storage_error(exc, f"indexing journal seq {events[0].seq}-{events[-1].seq} "
-                                   "(they are journaled; the index catches up on the next command)",
-                                   self.path)
+            failed = storage_error(exc, _("indexing journal seq {first}-{last} (they are journaled; the "
+                                          "index catches up on the next command)").format(
+                                              first=events[0].seq, last=events[-1].seq), self.path)
             if failed is None:
                 raise
             raise failed from exc
@@ -448,7 +449,8 @@ class Index:
             for event, fold in ready:
                 if event.seq != expected.seq + 1 or event.prev != expected.hash:
                     raise errors.IndexCorrupt(
-                        f"journal seq {event.seq} does not follow the index's seq {expected.seq}",
+                        _("journal seq {seq} does not follow the index's seq {index_seq}").format(
+                            seq=event.seq, index_seq=expected.seq),
                         path=self.path)
                 self._apply_one(writer, event, fold)
                 expected = Head(event.seq, event.hash, event.end)
@@ -465,15 +467,16 @@ class Index:
         handler = HANDLERS.get(event.type) if fold else (lambda _writer, _event: ())
         if handler is None:
             raise errors.IndexFoldFailed(
-                f"the index cannot fold event seq {event.seq}: its type {event.type!r} is unknown "
-                "to this version of recordkeep", path=self.path)
+                _("the index cannot fold event seq {seq}: its type {type!r} is unknown "
+                  "to this version of recordkeep").format(seq=event.seq, type=event.type), path=self.path)
         try:
             touches = handler(writer, event) or ()
         except (errors.RecordkeepError, sqlite3.OperationalError):
             raise
         except Exception as exc:  # a hand-made or future event this version cannot fold
-            raise errors.IndexFoldFailed(f"the index cannot fold event seq {event.seq} ({event.type}): "
-                                         f"{type(exc).__name__}: {exc}", path=self.path) from exc
+            message = _("the index cannot fold event seq {seq} ({type}): {kind}: {error}").format(
+                seq=event.seq, type=event.type, kind=type(exc).__name__, error=exc)
+            raise errors.IndexFoldFailed(message, path=self.path) from exc
         writer.add("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?,?,?,?,?,?)",
                    (event.seq, event.offset, event.type, event.at, event.actor, event.hash))
         for kind, ref in sorted(set(touches)):
@@ -501,8 +504,8 @@ class Index:
                     # edited (the chain check names them); evidence can still be stored after it
                 else:
                     raise errors.IndexCorrupt(
-                        f"the journal no longer holds the index's last event (seq {head.seq}): "
-                        "the journal was cut or rewritten", path=journal.location)
+                        _("the journal no longer holds the index's last event (seq {seq}): "
+                          "the journal was cut or rewritten").format(seq=head.seq), path=journal.location)
         return self.apply(journal.read(resume), batch)
 
 
@@ -567,10 +570,11 @@ def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.Recordkee
     """A full, read-only or failing disk met by SQLite as the store's own error (RK105,
     RK103, RK106); None when SQLite met something else (such as a damaged file)."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    what = _(what)
     if code == _SQLITE_READONLY:
-        return errors.ReadOnlyStore(f"read-only while {what}", path=path)
+        return errors.ReadOnlyStore(_("read-only while {what}").format(what=what), path=path)
     if code == _SQLITE_FULL:
-        return errors.StoreFull(f"no space left while {what}", path=path)
+        return errors.StoreFull(_("no space left while {what}").format(what=what), path=path)
     if code == _SQLITE_IOERR:  # SQLite says only this when it cannot grow its WAL on a full disk
         try:
             fs = os.statvfs(path.parent)
@@ -578,8 +582,8 @@ def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.Recordkee
         except OSError:
             full = False
         if full:
-            return errors.StoreFull(f"no space left while {what}", path=path)
-        return errors.StoreIOError(f"disk I/O error while {what}", path=path)
+            return errors.StoreFull(_("no space left while {what}").format(what=what), path=path)
+        return errors.StoreIOError(_("disk I/O error while {what}").format(what=what), path=path)
     return None
 
 
@@ -602,7 +606,7 @@ def open_live(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, error
     except (sqlite3.DatabaseError, errors.IndexDamaged) as exc:
         if index is not None:
             index.close()
-        failed = storage_error(exc, "opening the index", path) if isinstance(exc, sqlite3.Error) else None
+        failed = storage_error(exc, N_("opening the index"), path) if isinstance(exc, sqlite3.Error) else None
         if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
             raise failed from exc
     set_aside(path)

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 
 from .. import errors, validate
+from ..i18n import N_, _
 from ..ids import mask_credit_code
 from ..refs import CERT_NO, PARTY_KEY, check_officer, digest_prefix, fold_case_no
 from .core import Index
@@ -19,9 +20,10 @@ def digest(ix: Index, text: str) -> str:
     rows = ix.conn.execute("SELECT digest FROM records WHERE digest >= ? AND digest < ? LIMIT 2",
                            (prefix, prefix + "g")).fetchall()
     if not rows:
-        raise errors.UnknownRecord(f"no record has digest {prefix}")
+        raise errors.UnknownRecord(_("no record has digest {digest}").format(digest=prefix))
     if len(rows) > 1:
-        raise errors.AmbiguousDigest(f"digest prefix {prefix} matches several records")
+        raise errors.AmbiguousDigest(_("digest prefix {digest} matches several records").format(
+            digest=prefix))
     return rows[0][0]
 
 
@@ -36,17 +38,18 @@ def officer(ix: Index, text: str) -> str:
     if len(named) == 1:
         return named[0]
     if named:
-        raise errors.InvalidOfficer(f"several registered officers are named {value}: {', '.join(named)}",
-                                    hint="name the officer by the 执法证号")
-    raise errors.InvalidOfficer(f"not a 执法证号, and no registered officer is named {text!r}")
+        raise errors.InvalidOfficer(_("several registered officers are named {name}: {numbers}").format(
+            name=value, numbers=", ".join(named)), hint=_("name the officer by the 执法证号"))
+    raise errors.InvalidOfficer(_("not a 执法证号, and no registered officer is named {name!r}").format(
+        name=text))
 
 
 def case(ix: Index, text: str) -> str:
     """The stored case number for ``text`` (full/half-width and brackets folded)."""
-    key = fold_case_no(validate.text(text, "the case number"))
+    key = fold_case_no(validate.text(text, N_("the case number")))
     row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (key,)).fetchone()
     if row is None:
-        raise errors.UnknownCase(f"no case {text}")
+        raise errors.UnknownCase(_("no case {case}").format(case=text))
     return row[0]
 
 
@@ -54,13 +57,13 @@ def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = N
     """A party's key from its key (P12), credit code, identity or phone number (found by
     ``by_number``: the vault's lookup, which the index cannot make), or exact name."""
     conn = ix.conn
-    text = unicodedata.normalize("NFKC", validate.text(ref, "the party"))
+    text = unicodedata.normalize("NFKC", validate.text(ref, N_("the party")))
     m = PARTY_KEY.fullmatch(text)
     if m:
         row = conn.execute("SELECT key FROM parties WHERE num = ?", (int(m.group(1)),)).fetchone()
         if row:
             return row[0]
-        raise errors.UnknownParty(f"no party {text.upper()}")
+        raise errors.UnknownParty(_("no party {party}").format(party=text.upper()))
     compact = re.sub(r"[\s-]", "", text).upper()
     row = conn.execute("SELECT key FROM parties WHERE credit_code = ?", (compact,)).fetchone()
     if row:
@@ -75,5 +78,6 @@ def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = N
     if rows:
         listed = ", ".join(f"{r['key']} ({r['id_mask'] or mask_credit_code(r['credit_code'] or '')})"
                            for r in rows)
-        raise errors.AmbiguousParty(f"{len(rows)} parties are named {text}: {listed}")
-    raise errors.UnknownParty(f"no party has the key, number or name {ref!r}")
+        raise errors.AmbiguousParty(_("{n} parties are named {name}: {listed}").format(
+            n=len(rows), name=text, listed=listed))
+    raise errors.UnknownParty(_("no party has the key, number or name {ref!r}").format(ref=ref))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import errors
+from ..i18n import N_, _
 from .fs import atomic_write, fsync_dir, os_error
 
 FOLDER = "checkpoints"
@@ -65,7 +66,7 @@ class LocalCheckpoints:
             if created:
                 fsync_dir(self.root)
         except OSError as exc:
-            raise os_error(exc, "creating the checkpoints folder", self.folder) from exc
+            raise os_error(exc, N_("creating the checkpoints folder"), self.folder) from exc
         atomic_write(target, data, tmp_dir=self.root / "tmp")
         return True
 
@@ -75,8 +76,8 @@ class LocalCheckpoints:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise errors.StoreIOError(f"cannot read a checkpoint: {exc.strerror}", path=self.folder / name) \
-                from exc
+            raise errors.StoreIOError(_("cannot read a checkpoint: {error}").format(error=exc.strerror),
+                                      path=self.folder / name) from exc
 
     def sizes(self) -> list[int]:
         try:
@@ -84,6 +85,6 @@ class LocalCheckpoints:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise errors.StoreIOError(f"cannot list the checkpoints: {exc.strerror}",
+            raise errors.StoreIOError(_("cannot list the checkpoints: {error}").format(error=exc.strerror),
                                       path=self.folder) from exc
         return sorted(s for s in map(size_of, names) if s is not None)

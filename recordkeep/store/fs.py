@@ -19,15 +19,17 @@ import time
 from pathlib import Path
 
 from .. import errors
+from ..i18n import N_, _
 
 
 def os_error(exc: OSError, what: str, path: str | bytes | os.PathLike | None) -> errors.RecordkeepError:
     """Map an OSError met while writing the store to a RecordkeepError."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return errors.StoreFull(f"no space left while {what}", path=path)
+        return errors.StoreFull(_("no space left while {what}").format(what=_(what)), path=path)
     if exc.errno == errno.EROFS:
-        return errors.ReadOnlyStore(f"read-only file system while {what}", path=path)
-    return errors.StoreIOError(f"{exc.strerror or exc} while {what}", path=path)
+        return errors.ReadOnlyStore(_("read-only file system while {what}").format(what=_(what)), path=path)
+    return errors.StoreIOError(_("{error} while {what}").format(error=exc.strerror or exc, what=_(what)),
+                               path=path)
 
 
 def fsync_dir(path: str | os.PathLike) -> None:
@@ -66,7 +68,7 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, tmp_dir: str | os.Path
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise os_error(exc, "writing a file", target) from exc
+        raise os_error(exc, N_("writing a file"), target) from exc
 
 
 STALE_AFTER_SECONDS = 3600

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import errors
+from ..i18n import N_, _
 from .fs import fsync_dir, os_error
 from .hashing import hash_bytes, hash_prefix
 
@@ -178,13 +179,15 @@ def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
     try:
         obj = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.JournalCorrupt(f"journal line at byte {offset} is not JSON: {exc}") from exc
+        raise errors.JournalCorrupt(_("journal line at byte {offset} is not JSON: {error}").format(
+            offset=offset, error=exc)) from exc
     return _event_of(obj, offset, length, raw)
 
 
 def _event_of(obj: object, offset: int, length: int, line: bytes) -> Event:
     if not isinstance(obj, dict) or set(obj) != EVENT_KEYS:
-        raise errors.JournalCorrupt(f"journal line at byte {offset} does not have the event keys")
+        raise errors.JournalCorrupt(_("journal line at byte {offset} does not have the event keys").format(
+            offset=offset))
     return Event(obj["seq"], obj["type"], obj["at"], obj["actor"], obj["data"], obj["prev"],
                  obj["hash"], offset, length, line)
 
@@ -283,7 +286,7 @@ class LocalJournal:
         self.path = self.root / "journal" / "events.jsonl"
         self.torn_dir = self.root / "journal" / "torn"
         self._flock = ReentrantFlock(self.path, os.O_RDWR | os.O_APPEND,
-                                     "opening the journal for writing")
+                                     N_("opening the journal for writing"))
 
     @property
     def location(self) -> str:
@@ -389,7 +392,8 @@ class LocalJournal:
         with self.locked():
             head, torn = self.read_tail()
             if head.hash != expect_head:
-                raise errors.HeadMoved(f"journal head is seq {head.seq}, not the expected one")
+                raise errors.HeadMoved(_("journal head is seq {seq}, not the expected one").format(
+                    seq=head.seq))
             if torn is not None and torn.complete:
                 head = self._restore_newline(head)
                 drafts = [Draft(NEWLINE_EVENT, {"seq": head.seq}), *drafts]
@@ -446,7 +450,7 @@ class LocalJournal:
                 os.fsync(fd)
             except OSError:
                 pass
-            raise os_error(exc, "appending to the journal", self.path) from exc
+            raise os_error(exc, N_("appending to the journal"), self.path) from exc
 
     def _restore_newline(self, head: Head) -> Head:
         """Give the last line (complete, chained) its lost newline; the head moves past it."""
@@ -471,7 +475,7 @@ class LocalJournal:
             os.ftruncate(self._flock.fd, torn.offset)
             os.fsync(self._flock.fd)
         except OSError as exc:
-            raise os_error(exc, "setting a torn journal tail aside", target) from exc
+            raise os_error(exc, N_("setting a torn journal tail aside"), target) from exc
         return Draft(TORN_EVENT, {"file": f"journal/torn/{name}", "bytes": len(torn.data),
                                   "blake3": digest, "after_seq": head.seq})
 
@@ -534,8 +538,9 @@ class LocalJournal:
             and event_hash(event.as_dict()) == event.hash
         if not intact:
             return ChainProblem.of(mark.seq, errors.HeadNotFound,
-                                   f"the journal no longer holds seq {mark.seq} as verified before "
-                                   f"(at byte {mark.start}): cut or rewritten")
+                                   _("the journal no longer holds seq {seq} as verified before "
+                                     "(at byte {offset}): cut or rewritten").format(seq=mark.seq,
+                                                                                   offset=mark.start))
         return None
 
     def prefix_digest(self, end: int) -> str | None:
@@ -569,22 +574,25 @@ def check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> tuple
         except _FloatSeen:
             event = parse_line(raw, offset)
             return ChainProblem.of(line, errors.FloatInEvent,
-                                   f"seq {event.seq}: float at {find_float(event.data)}"), None
+                                   _("seq {seq}: float at {where}").format(
+                                       seq=event.seq, where=find_float(event.data))), None
         event = _event_of(obj, offset, len(raw), raw)
     except (errors.JournalCorrupt, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return ChainProblem.of(line, errors.LineNotEvent, str(getattr(exc, "message", exc))), None
     if canonical(event.as_dict()) != raw:
-        return ChainProblem.of(line, errors.LineEdited, "line is not in canonical form (edited)"), None
+        return ChainProblem.of(line, errors.LineEdited, _("line is not in canonical form (edited)")), None
     if _hash_of_canonical(raw, event.hash) != event.hash:
         return ChainProblem.of(line, errors.LineEdited,
-                               f"seq {event.seq}: hash does not match content (edited)"), None
+                               _("seq {seq}: hash does not match content (edited)").format(
+                                   seq=event.seq)), None
     if event.seq != seq + 1:
-        what = "missing lines before it (deleted)" if event.seq > seq + 1 else "out of order or inserted"
-        return ChainProblem.of(line, errors.SeqOutOfOrder, f"seq {event.seq} where {seq + 1} was due: "
-                               f"{what}"), None
+        message = (_("seq {seq} where {due} was due: missing lines before it (deleted)")
+                   if event.seq > seq + 1 else _("seq {seq} where {due} was due: out of order or inserted"))
+        return ChainProblem.of(line, errors.SeqOutOfOrder, message.format(seq=event.seq, due=seq + 1)), None
     if event.prev != prev:
-        return ChainProblem.of(line, errors.PrevMismatch, f"seq {event.seq}: prev does not match the line "
-                               "before (reordered, inserted or deleted)"), None
+        return ChainProblem.of(line, errors.PrevMismatch, _("seq {seq}: prev does not match the line "
+                                                            "before (reordered, inserted or deleted)").format(
+                                                                seq=event.seq)), None
     return None, event
 
 

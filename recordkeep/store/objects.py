@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ..i18n import N_
 from .copying import copy_and_hash
 from .fs import fsync_dir, os_error, temp_name
 from .hashing import AlignedBuffer, hash_fd, hash_file
@@ -203,7 +204,7 @@ class LocalObjects:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise os_error(exc, "disposing of a blob", path) from exc
+            raise os_error(exc, N_("disposing of a blob"), path) from exc
         return True
 
     def put_fd(self, src_fd: int, *, buffer: AlignedBuffer | None = None, reread: bool = False,
@@ -220,13 +221,13 @@ class LocalObjects:
         try:
             out = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise os_error(exc, "creating a temporary file", tmp_path) from exc
+            raise os_error(exc, N_("creating a temporary file"), tmp_path) from exc
         try:
             try:
                 copied = copy_and_hash(src_fd, out, tmp_path, buffer=buffer, reread=reread)
                 os.fchmod(out, 0o444)
             except OSError as exc:
-                raise os_error(exc, "writing a blob", tmp_path) from exc
+                raise os_error(exc, N_("writing a blob"), tmp_path) from exc
             finally:
                 os.close(out)
             if accept is not None:
@@ -249,7 +250,7 @@ class LocalObjects:
                 return PutResult(digest, size, False)
             fsync_dir(final.parent)
         except OSError as exc:
-            raise os_error(exc, "placing a blob", final) from exc
+            raise os_error(exc, N_("placing a blob"), final) from exc
         return PutResult(digest, size, True)
 
     def _make_parents(self, directory: Path) -> None:

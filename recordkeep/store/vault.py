@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import errors
+from ..i18n import N_, _
 from .fs import atomic_write, fsync_dir, os_error
 
 FOLDER = "pii"
@@ -48,7 +49,7 @@ class LocalVault:
     def _path(self, rel: str) -> Path:
         parts = rel.split("/")
         if not rel or any(p in ("", ".", "..") for p in parts):
-            raise errors.InvalidPath("not a vault name", path=rel)
+            raise errors.InvalidPath(_("not a vault name"), path=rel)
         return self.folder.joinpath(*parts)
 
     def _folders(self, path: Path) -> None:
@@ -68,7 +69,7 @@ class LocalVault:
         try:
             self._folders(path)
         except OSError as exc:
-            raise os_error(exc, "creating the personal-data vault", path.parent) from exc
+            raise os_error(exc, N_("creating the personal-data vault"), path.parent) from exc
         atomic_write(path, data, tmp_dir=path.parent, mode=FILE_MODE)
 
     def create(self, rel: str, data: bytes) -> bool:
@@ -84,7 +85,7 @@ class LocalVault:
         except FileExistsError:
             return False
         except OSError as exc:
-            raise os_error(exc, "creating a file of the personal-data vault", path) from exc
+            raise os_error(exc, N_("creating a file of the personal-data vault"), path) from exc
         finally:
             with contextlib.suppress(OSError):
                 staged.unlink()
@@ -95,8 +96,8 @@ class LocalVault:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise errors.StoreIOError(f"cannot read the personal-data vault: {exc.strerror}",
-                                      path=self._path(rel)) from exc
+            raise errors.StoreIOError(_("cannot read the personal-data vault: {error}").format(
+                error=exc.strerror), path=self._path(rel)) from exc
 
     def delete(self, rel: str) -> bool:
         path = self._path(rel)
@@ -105,7 +106,7 @@ class LocalVault:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise os_error(exc, "erasing from the personal-data vault", path) from exc
+            raise os_error(exc, N_("erasing from the personal-data vault"), path) from exc
         fsync_dir(path.parent)
         with contextlib.suppress(OSError):  # an emptied party folder goes too
             if path.parent != self.folder and not any(path.parent.iterdir()):

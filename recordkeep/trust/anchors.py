@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import errors
+from ..i18n import _
 from ..store.journal import Event
 from . import checkpoint as notes
 from . import timestamp
@@ -95,18 +96,21 @@ def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: b
             continue
         verdict.size, verdict.root = note.size, note.root.hex()
         if note.origin != origin:
-            _fail(verdict, errors.OtherStoreCheckpoint, f"a checkpoint of {note.origin}, not of {origin}")
+            _fail(verdict, errors.OtherStoreCheckpoint,
+                  _("a checkpoint of {origin}, not of {store}").format(origin=note.origin, store=origin))
             continue
         _judge_signature(verdict, note, keys, vkey)
         _judge_token(verdict, anchor, ca)
         if note.size > lines and broken:
-            _fail(verdict, errors.ChainBroken, f"covers lines 1..{note.size}, but the journal's chain breaks "
-                                               f"after line {lines}: its root cannot be computed")
+            _fail(verdict, errors.ChainBroken, _("covers lines 1..{size}, but the journal's chain breaks "
+                                                 "after line {lines}: its root cannot be computed").format(
+                                                     size=note.size, lines=lines))
         elif note.size > lines:
             verdict.matches = False
             _fail(verdict, errors.CheckpointBeyondJournal,
-                  f"covers lines 1..{note.size}, but the journal holds {lines}: "
-                  f"lines {lines + 1}..{note.size} were cut from its end")
+                  _("covers lines 1..{size}, but the journal holds {lines}: "
+                    "lines {first}..{size} were cut from its end").format(size=note.size, lines=lines,
+                                                                          first=lines + 1))
         else:
             verdict.matches = roots.get(note.size) == note.root
     _name_rewritten(verdicts)
@@ -119,12 +123,13 @@ def _judge_signature(verdict: Verdict, note: notes.Checkpoint, keys: dict[str, b
         if note.signed_by(note.origin, vkey):
             verdict.signer = "--vkey"
         else:
-            _fail(verdict, errors.CheckpointUnsigned, "its signature does not hold under the verifier key "
-                                                      "given (re-signed by another key, or changed)")
+            _fail(verdict, errors.CheckpointUnsigned, _("its signature does not hold under the verifier key "
+                                                        "given (re-signed by another key, or changed)"))
         return
     verdict.signer = signer_of(note, keys)
     if verdict.signer is None:
-        _fail(verdict, errors.CheckpointUnsigned, "no key the journal enrols signed it (or it was changed)")
+        _fail(verdict, errors.CheckpointUnsigned,
+              _("no key the journal enrols signed it (or it was changed)"))
 
 
 def _judge_token(verdict: Verdict, anchor: Anchor, ca: bytes | None) -> None:
@@ -148,8 +153,9 @@ def _name_rewritten(verdicts: list[Verdict]) -> None:
         if verdict.matches:
             good = max(good, verdict.size)
         elif not any(f.code == errors.CheckpointBeyondJournal.code for f in verdict.findings):
-            since = (f"checkpoint {good}, which still matches" if good
-                     else "the first line: no earlier checkpoint matches")
+            message = (_("the journal's tree of {size} lines has another root: lines {first}..{size} were "
+                         "rewritten (since checkpoint {good}, which still matches)") if good
+                       else _("the journal's tree of {size} lines has another root: lines {first}..{size} "
+                              "were rewritten (since the first line: no earlier checkpoint matches)"))
             _fail(verdict, errors.CheckpointMismatch,
-                  f"the journal's tree of {verdict.size} lines has another root: "
-                  f"lines {good + 1}..{verdict.size} were rewritten (since {since})")
+                  message.format(size=verdict.size, first=good + 1, good=good))

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .. import errors
+from ..i18n import _
 from .keys import SigningKey, note_key_hash, verify
 
 DASH = "\u2014"
@@ -58,26 +59,27 @@ def parse(data: bytes, where: str = "") -> Checkpoint:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise errors.BadCheckpoint("not a checkpoint: not UTF-8", path=where) from exc
+        raise errors.BadCheckpoint(_("not a checkpoint: not UTF-8"), path=where) from exc
     head, sep, tail = text.partition("\n\n")
     lines = head.split("\n")
     if not sep or len(lines) < 3:
-        raise errors.BadCheckpoint("not a checkpoint: it needs origin, size, root and signatures", path=where)
+        raise errors.BadCheckpoint(_("not a checkpoint: it needs origin, size, root and signatures"),
+                                   path=where)
     try:
         size = int(lines[1])
         root = base64.b64decode(lines[2], validate=True)
     except (ValueError, binascii.Error) as exc:
-        raise errors.BadCheckpoint("not a checkpoint: size or root does not parse", path=where) from exc
+        raise errors.BadCheckpoint(_("not a checkpoint: size or root does not parse"), path=where) from exc
     signatures = []
     for line in tail.splitlines():
         m = _SIGNATURE.fullmatch(line)
         if not m:
-            raise errors.BadCheckpoint(f"not a signature line: {line[:60]!r}", path=where)
+            raise errors.BadCheckpoint(_("not a signature line: {line!r}").format(line=line[:60]), path=where)
         try:
             raw = base64.b64decode(m.group(2), validate=True)
         except binascii.Error as exc:
-            raise errors.BadCheckpoint("a signature line does not parse", path=where) from exc
+            raise errors.BadCheckpoint(_("a signature line does not parse"), path=where) from exc
         signatures.append((m.group(1), raw[:4], raw[4:]))
     if len(root) != 32 or size < 0 or not signatures:
-        raise errors.BadCheckpoint("not a checkpoint: bad root, size or no signature", path=where)
+        raise errors.BadCheckpoint(_("not a checkpoint: bad root, size or no signature"), path=where)
     return Checkpoint(lines[0], size, root, (head + "\n").encode(), tuple(signatures))

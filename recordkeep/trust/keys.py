@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import errors
+from ..i18n import _
 from ..store.fs import atomic_write
 
 ALGORITHM_ED25519 = b"\x01"  # the C2SP signed-note signature type of Ed25519
@@ -52,11 +53,12 @@ def public_from_text(text: str) -> bytes:
         raw = _b64(m.group(3))
         if raw is None or len(raw) != 33 or raw[:1] != ALGORITHM_ED25519 \
                 or note_key_hash(m.group(1), raw[1:]).hex() != m.group(2):
-            raise errors.InvalidValue(f"not an Ed25519 verifier key: {text!r}")
+            raise errors.InvalidValue(_("not an Ed25519 verifier key: {key!r}").format(key=text))
         return raw[1:]
     raw = _b64(value)
     if raw is None or len(raw) != 32:
-        raise errors.InvalidValue(f"not an Ed25519 public key (base64 of 32 bytes): {text!r}")
+        raise errors.InvalidValue(_("not an Ed25519 public key (base64 of 32 bytes): {key!r}").format(
+            key=text))
     return raw
 
 
@@ -115,14 +117,15 @@ def key_path(actor: str) -> Path:
 def new_key(path: Path) -> SigningKey:
     """Generate a key and write it to ``path`` (0600, never over an existing file)."""
     if path.exists():
-        raise errors.KeyExists("a private key already exists there", path=path)
+        raise errors.KeyExists(_("a private key already exists there"), path=path)
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise errors.KeyUnusable(f"the keys folder cannot be made: {exc.strerror}", path=path.parent) from exc
+        raise errors.KeyUnusable(_("the keys folder cannot be made: {error}").format(error=exc.strerror),
+                                 path=path.parent) from exc
     atomic_write(path, pem, mode=0o600)
     return SigningKey(private, path)
 
@@ -133,16 +136,18 @@ def load_key(path: Path) -> SigningKey:
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        raise errors.KeyMissing("no private key", path=path) from exc
+        raise errors.KeyMissing(_("no private key"), path=path) from exc
     except OSError as exc:
-        raise errors.KeyUnusable(f"the private key cannot be read: {exc.strerror}", path=path) from exc
+        raise errors.KeyUnusable(_("the private key cannot be read: {error}").format(error=exc.strerror),
+                                 path=path) from exc
     if stat.S_IMODE(st.st_mode) & 0o077:
-        raise errors.KeyUnusable(f"the private key is readable by others (mode {stat.S_IMODE(st.st_mode):o})",
-                                 path=path, hint=f"chmod 600 {path}; if others may have read it, revoke it")
+        raise errors.KeyUnusable(_("the private key is readable by others (mode {mode:o})").format(
+            mode=stat.S_IMODE(st.st_mode)), path=path,
+            hint=_("chmod 600 {path}; if others may have read it, revoke it").format(path=path))
     try:
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as exc:
-        raise errors.KeyUnusable("not a private key file", path=path) from exc
+        raise errors.KeyUnusable(_("not a private key file"), path=path) from exc
     if not isinstance(private, Ed25519PrivateKey):
-        raise errors.KeyUnusable("not an Ed25519 private key", path=path)
+        raise errors.KeyUnusable(_("not an Ed25519 private key"), path=path)
     return SigningKey(private, path)

@@ -18,6 +18,7 @@ import binascii
 from dataclasses import dataclass, field
 
 from .. import errors
+from ..i18n import _
 from ..store.journal import CUT_EVENT, SEAL_EVENT, Event
 from . import roles as role_table
 from .batches import signature_holds
@@ -76,8 +77,9 @@ class Proof:
         self._seen += 1
         if self._seen == 1:
             if event.type != "store.created":
-                self._fail(errors.NoStoreCreated, event.seq, f"the journal begins with {event.type}, not "
-                                                             "store.created: lines before it were removed")
+                self._fail(errors.NoStoreCreated, event.seq,
+                           _("the journal begins with {type}, not store.created: lines before it were "
+                             "removed").format(type=event.type))
             elif event.data.get("layout") == SIGNED_LAYOUT:
                 self.signed = True
         if event.type == SEAL_EVENT:
@@ -98,11 +100,14 @@ class Proof:
         last = d.get("to", d.get("after_seq"))
         seqs = [e.seq for e in self._open]
         if self.signed and (first, last) != (seqs[0], seqs[-1]):
-            self._fail(errors.UnsignedBatch, seqs[0], f"seq {seqs[0]}-{seqs[-1]} are signed by no key, and "
-                                                      f"the cut at seq {cut.seq} names {first}-{last}")
+            self._fail(errors.UnsignedBatch, seqs[0],
+                       _("seq {first}-{last} are signed by no key, and the cut at seq {cut} names "
+                         "{named_first}-{named_last}").format(first=seqs[0], last=seqs[-1], cut=cut.seq,
+                                                              named_first=first, named_last=last))
         elif self.signed:
-            self._note(errors.UnfinishedBatch, first, f"seq {first}-{last}: a batch its writer never sealed, "
-                                                      f"cut at seq {cut.seq}: never acknowledged")
+            self._note(errors.UnfinishedBatch, first,
+                       _("seq {first}-{last}: a batch its writer never sealed, cut at seq {cut}: never "
+                         "acknowledged").format(first=first, last=last, cut=cut.seq))
         else:
             self._unsigned_before += len(seqs)
         self._open = []
@@ -110,41 +115,47 @@ class Proof:
     def _seal(self, seal: Event) -> None:
         d, batch = seal.data, self._open
         if not batch:
-            self._fail(errors.BadSignature, seal.seq, "a seal with nothing before it to seal")
+            self._fail(errors.BadSignature, seal.seq, _("a seal with nothing before it to seal"))
             return
         head = batch[-1]
         if d.get("to") != head.seq or d.get("head") != head.hash or not isinstance(d.get("from"), int):
-            self._fail(errors.BadSignature, seal.seq, f"seq {seal.seq} seals {d.get('from')}-{d.get('to')}, "
-                                                      f"which are not the events before it (changed)")
+            self._fail(errors.BadSignature, seal.seq,
+                       _("seq {seq} seals {first}-{last}, which are not the events before it "
+                         "(changed)").format(seq=seal.seq, first=d.get("from"), last=d.get("to")))
             return
         if d["from"] > batch[0].seq:
             unsigned = [e for e in batch if e.seq < d["from"]]
             if self.signed:
                 self._fail(errors.UnsignedBatch, unsigned[0].seq,
-                           f"seq {unsigned[0].seq}-{unsigned[-1].seq} are signed by no key (inserted?)")
+                           _("seq {first}-{last} are signed by no key (inserted?)").format(
+                               first=unsigned[0].seq, last=unsigned[-1].seq))
             else:
                 self._unsigned_before += len(unsigned)
             batch = [e for e in batch if e.seq >= d["from"]]
         elif d["from"] < batch[0].seq:
-            self._fail(errors.BadSignature, seal.seq, f"seq {seal.seq} claims to seal from seq {d['from']}, "
-                                                      "but an earlier seal covers those")
+            self._fail(errors.BadSignature, seal.seq,
+                       _("seq {seq} claims to seal from seq {first}, but an earlier seal covers "
+                         "those").format(seq=seal.seq, first=d["from"]))
             return
         key = self._key_for(d.get("key"), batch, seal)
         if key is None:
             return
         if not signature_holds(key.public, self.store_id, d):
-            self._fail(errors.BadSignature, seal.seq, f"the signature of seq {d['from']}-{d['to']} by key "
-                                                      f"{d.get('key')} does not hold (events or store id "
-                                                      "changed)")
+            self._fail(errors.BadSignature, seal.seq,
+                       _("the signature of seq {first}-{last} by key {key} does not hold (events or store id "
+                         "changed)").format(first=d["from"], last=d["to"], key=d.get("key")))
             return
         for e in [*batch, seal]:
             if e.actor != key.actor:
                 self._fail(errors.RoleNotAllowed, e.seq,
-                           f"seq {e.seq} names {e.actor}, but key {d.get('key')} is {key.actor}'s")
+                           _("seq {seq} names {actor}, but key {key} is {owner}'s").format(
+                               seq=e.seq, actor=e.actor, key=d.get("key"), owner=key.actor))
             elif not role_table.allows(key.roles, e.type, e.data):
-                wanted = " or ".join(sorted(role_table.needed(e.type, e.data)))
-                self._fail(errors.RoleNotAllowed, e.seq, f"seq {e.seq}: {e.type} needs {wanted}; key "
-                                                         f"{d.get('key')} has {', '.join(sorted(key.roles))}")
+                wanted = _(" or ").join(sorted(role_table.needed(e.type, e.data)))
+                self._fail(errors.RoleNotAllowed, e.seq,
+                           _("seq {seq}: {type} needs {wanted}; key {key} has {roles}").format(
+                               seq=e.seq, type=e.type, wanted=wanted, key=d.get("key"),
+                               roles=", ".join(sorted(key.roles))))
         self._take_keys(batch)
         self.signed = True
         self.batches += 1
@@ -155,9 +166,10 @@ class Proof:
         known = self.keys.get(key_id)
         if known is not None:
             if known.revoked is not None and known.revoked < batch[0].seq:
-                self._fail(errors.SignerNotEnrolled, seal.seq, f"key {key_id} signed seq {batch[0].seq}-"
-                                                               f"{batch[-1].seq} after its revocation (seq "
-                                                               f"{known.revoked})")
+                self._fail(errors.SignerNotEnrolled, seal.seq,
+                           _("key {key} signed seq {first}-{last} after its revocation "
+                             "(seq {revoked})").format(key=key_id, first=batch[0].seq, last=batch[-1].seq,
+                                                       revoked=known.revoked))
                 return None
             return known
         enrolled = [e for e in batch if e.type == "key.enrolled" and e.data.get("key") == key_id]
@@ -167,12 +179,12 @@ class Proof:
             key = self._key_of(enrolled[0])
             if key is not None and not founding:
                 self._note(errors.TrustOnFirstUse, enrolled[0].seq,
-                           f"key {key_id} ({key.actor}), the first admin key of a store from before "
-                           "signatures: trusted on first use")
+                           _("key {key} ({actor}), the first admin key of a store from before "
+                             "signatures: trusted on first use").format(key=key_id, actor=key.actor))
             return key
         self._fail(errors.SignerNotEnrolled, seal.seq,
-                   f"seq {batch[0].seq}-{batch[-1].seq} are signed by key {key_id}, which no earlier batch "
-                   "enrolled")
+                   _("seq {first}-{last} are signed by key {key}, which no earlier batch enrolled").format(
+                       first=batch[0].seq, last=batch[-1].seq, key=key_id))
         return None
 
     @staticmethod
@@ -197,18 +209,21 @@ class Proof:
     def finish(self) -> list[Finding]:
         """Close the walk: an unsealed tail, unsigned batches of an older store, an empty journal."""
         if self._seen == 0:
-            self._fail(errors.NoStoreCreated, 0, "the journal is empty, but recordkeep.toml names a store: "
-                                                  "every line was removed")
+            self._fail(errors.NoStoreCreated, 0, _("the journal is empty, but recordkeep.toml names a store: "
+                                                    "every line was removed"))
         if self._open:
             first, last = self._open[0].seq, self._open[-1].seq
             if self.signed:
-                self._note(errors.UnfinishedBatch, first, f"seq {first}-{last}: after the last seal, never "
-                                                          "acknowledged; the next writer cuts them")
+                self._note(errors.UnfinishedBatch, first, _("seq {first}-{last}: after the last seal, never "
+                                                            "acknowledged; the next writer cuts them").format(
+                                                                first=first, last=last))
             else:
                 self._unsigned_before += len(self._open)
         if self._unsigned_before:
-            message = (f"{self._unsigned_before} events signed by no key: the store was written before "
-                       "signatures" + (" (--strict)" if self.strict else ""))
+            message = (_("{n} events signed by no key: the store was written before signatures (--strict)")
+                       if self.strict else
+                       _("{n} events signed by no key: the store was written before signatures")).format(
+                           n=self._unsigned_before)
             kind = self._fail if self.strict else self._note
             kind(errors.UnsignedBefore, 0, message)
         return self.findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import errors
+from ..i18n import _
 from ..store.journal import Draft
 from . import roles as role_table
 from .batches import SEALED, seal_data
@@ -24,10 +25,11 @@ class Signer:
         """RoleMissing, before anything is written, when a draft needs a role the key lacks."""
         for d in drafts:
             if not role_table.allows(self.roles, d.type, d.data):
-                wanted = " or ".join(sorted(role_table.needed(d.type, d.data)))
-                held = ", ".join(sorted(self.roles)) or "none"
-                raise errors.RoleMissing(f"{self.actor}'s key ({self.key.id}) has the roles {held}; "
-                                         f"{d.type} needs {wanted}")
+                wanted = _(" or ").join(sorted(role_table.needed(d.type, d.data)))
+                held = ", ".join(sorted(self.roles)) or _("none")
+                raise errors.RoleMissing(_("{actor}'s key ({key}) has the roles {held}; {type} needs "
+                                           "{wanted}").format(actor=self.actor, key=self.key.id, held=held,
+                                                              type=d.type, wanted=wanted))
 
     def seal(self, first: int, last: int, head: str) -> Draft:
         """The ``batch.signed`` draft closing events ``first``..``last`` (head: hash of last)."""

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from .. import errors
+from ..i18n import _
 
 TIMEOUT_S = 30
 IMPRINTS = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
@@ -33,14 +34,14 @@ def fetch(url: str, data: bytes) -> bytes:
         with urllib.request.urlopen(post, timeout=TIMEOUT_S) as reply:
             token = reply.read()
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise errors.TsaUnreachable(f"the timestamp authority did not answer: {getattr(exc, 'reason', exc)}",
-                                    path=public_url(url)) from exc
+        raise errors.TsaUnreachable(_("the timestamp authority did not answer: {error}").format(
+            error=getattr(exc, "reason", exc)), path=public_url(url)) from exc
     response = _decode(token)
     if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
-        raise errors.TsaUnreachable(f"the timestamp authority refused: status {response.status} "
-                                    f"{' '.join(response.status_string)}", path=public_url(url))
+        raise errors.TsaUnreachable(_("the timestamp authority refused: status {status} {text}").format(
+            status=response.status, text=" ".join(response.status_string)), path=public_url(url))
     if response.tst_info.nonce != asked.nonce:
-        raise errors.TokenUntrusted("the timestamp authority answered another request (its nonce differs)",
+        raise errors.TokenUntrusted(_("the timestamp authority answered another request (its nonce differs)"),
                                     path=public_url(url))
     return token
 
@@ -51,7 +52,8 @@ def _decode(token: bytes):
     try:
         return decode_timestamp_response(token)
     except (ValueError, TypeError) as exc:
-        raise errors.TokenUnreadable(f"the timestamp token does not parse ({exc})") from exc
+        raise errors.TokenUnreadable(_("the timestamp token does not parse ({error})").format(
+            error=exc)) from exc
 
 
 def verify(token: bytes, data: bytes, ca_pem: bytes) -> str:
@@ -64,16 +66,17 @@ def verify(token: bytes, data: bytes, ca_pem: bytes) -> str:
     try:
         ca = x509.load_pem_x509_certificate(ca_pem)
     except ValueError as exc:
-        raise errors.ConfigError(f"the TSA's CA certificate does not parse ({exc})") from exc
+        raise errors.ConfigError(_("the TSA's CA certificate does not parse ({error})").format(
+            error=exc)) from exc
     info = response.tst_info
     algorithm = IMPRINTS.get(info.message_imprint.hash_algorithm.dotted_string)
     if algorithm is None or info.message_imprint.message != hashlib.new(algorithm, data).digest():
-        raise errors.TokenUntrusted("the timestamp token is over other bytes than this checkpoint")
+        raise errors.TokenUntrusted(_("the timestamp token is over other bytes than this checkpoint"))
     try:
         VerifierBuilder().add_root_certificate(ca).build().verify_message(response, data)
     except VerificationError as exc:
-        raise errors.TokenUntrusted(f"the timestamp token does not verify under the TSA's CA "
-                                    f"({exc})") from exc
+        raise errors.TokenUntrusted(_("the timestamp token does not verify under the TSA's CA "
+                                      "({error})").format(error=exc)) from exc
     return info.gen_time.isoformat()
 
 
@@ -92,5 +95,5 @@ def read_ca(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise errors.ConfigError(f"the TSA's CA certificate cannot be read: {exc.strerror}",
-                                 path=path) from exc
+        raise errors.ConfigError(_("the TSA's CA certificate cannot be read: {error}").format(
+            error=exc.strerror), path=path) from exc

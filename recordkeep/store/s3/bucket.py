@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ... import errors
+from ...i18n import N_, _
 
 SCHEME = "s3://"
 DEFAULT_REGION = "us-east-1"
@@ -48,13 +49,14 @@ class Location:
     @classmethod
     def parse(cls, url: str) -> Location:
         if not url.startswith(SCHEME):
-            raise errors.InvalidValue(f"a backend is s3://BUCKET/PREFIX, not {url!r}")
-        bucket, _, prefix = url[len(SCHEME):].partition("/")
+            raise errors.InvalidValue(_("a backend is s3://BUCKET/PREFIX, not {url!r}").format(url=url))
+        bucket, _slash, prefix = url[len(SCHEME):].partition("/")
         if not _BUCKET.fullmatch(bucket):
-            raise errors.InvalidValue(f"not a valid bucket name: {bucket!r} (3-63 of a-z 0-9 . -)")
+            raise errors.InvalidValue(_("not a valid bucket name: {bucket!r} (3-63 of a-z 0-9 . -)").format(
+                bucket=bucket))
         prefix = prefix.strip("/")
         if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
-            raise errors.InvalidValue(f"not a valid key prefix: {prefix!r}")
+            raise errors.InvalidValue(_("not a valid key prefix: {prefix!r}").format(prefix=prefix))
         return cls(bucket, prefix + "/" if prefix else "")
 
     def url(self, rel: str = "") -> str:
@@ -90,8 +92,8 @@ def lock_days(worm: dict, key: str, default: float, where: str) -> float:
     which a test bucket uses to see a lock run out)."""
     value = worm.get(key, default)
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= MAX_LOCK_DAYS:
-        raise errors.ConfigError(f"[worm] {key} must be a number of days above 0 (fractions allowed), "
-                                 f"not {value!r}", path=where)
+        raise errors.ConfigError(_("[worm] {key} must be a number of days above 0 (fractions allowed), "
+                                   "not {value!r}").format(key=key, value=value), path=where)
     return value
 
 
@@ -117,24 +119,29 @@ def translate(exc: BaseException, what: str, where: str) -> errors.RecordkeepErr
     """A botocore exception as a one-line RecordkeepError."""
     from botocore import exceptions as bx
 
+    what = _(what)
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return errors.BackendAuth(f"no credentials for the object store were found while {what}", path=where)
+        return errors.BackendAuth(_("no credentials for the object store were found while {what}").format(
+            what=what), path=where)
     if isinstance(exc, bx.ClientError):
         code, status = error_code(exc)
         if code in AUTH_CODES or status == 403:
-            return errors.BackendAuth(f"the object store refused the credentials ({code or status}) "
-                                      f"while {what}", path=where)
+            return errors.BackendAuth(_("the object store refused the credentials ({code}) while {what}")
+                                      .format(code=code or status, what=what), path=where)
         if code == "NoSuchBucket":
-            return errors.BackendError(f"the bucket does not exist while {what}", path=where,
-                                       hint="create the bucket (with Object Lock for WORM), or fix the "
-                                            "url in recordkeep.toml's [backend]")
+            return errors.BackendError(_("the bucket does not exist while {what}").format(what=what),
+                                       path=where,
+                                       hint=_("create the bucket (with Object Lock for WORM), or fix the "
+                                              "url in recordkeep.toml's [backend]"))
         message = str(exc.response.get("Error", {}).get("Message", "")).replace("\n", " ")[:200]
-        return errors.BackendError(f"the object store answered {code or status} while {what}: {message}",
-                                   path=where)
+        return errors.BackendError(_("the object store answered {code} while {what}: {message}").format(
+            code=code or status, what=what, message=message), path=where)
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, bx.BotoCoreError | OSError):
-        return errors.BackendUnavailable(f"cannot reach the object store while {what}: {text}", path=where)
-    return errors.BackendError(f"{type(exc).__name__} while {what}: {text}", path=where)
+        return errors.BackendUnavailable(_("cannot reach the object store while {what}: {error}").format(
+            what=what, error=text), path=where)
+    return errors.BackendError(_("{error} while {what}: {message}").format(
+        error=type(exc).__name__, what=what, message=text), path=where)
 
 
 class Bucket:
@@ -158,7 +165,7 @@ class Bucket:
     def from_settings(cls, backend: dict, worm: dict, where: str) -> Bucket:
         url = backend.get("url")
         if not isinstance(url, str):
-            raise errors.ConfigError("recordkeep.toml's [backend] has no url = \"s3://BUCKET/PREFIX\"",
+            raise errors.ConfigError(_("recordkeep.toml's [backend] has no url = \"s3://BUCKET/PREFIX\""),
                                      path=where)
         try:
             location = Location.parse(url)
@@ -188,7 +195,8 @@ class Bucket:
         try:
             session = boto3.session.Session(profile_name=self._profile)
         except Exception as exc:  # ProfileNotFound and friends
-            raise errors.BackendAuth(f"the AWS profile {self._profile!r} cannot be used: {exc}") from exc
+            raise errors.BackendAuth(_("the AWS profile {profile!r} cannot be used: {error}").format(
+                profile=self._profile, error=exc)) from exc
         config = Config(s3={"addressing_style": "path"}, signature_version="s3v4",
                         retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5,
                         read_timeout=120, max_pool_connections=32, tcp_keepalive=True)
@@ -212,8 +220,9 @@ class Bucket:
         from botocore import exceptions as bx
 
         if time.monotonic() < self._down_until:  # one unreachable store, not one wait per file
-            raise errors.BackendUnavailable(f"cannot reach the object store while {what} "
-                                            "(it did not answer a moment ago)", path=self.url(rel))
+            raise errors.BackendUnavailable(_("cannot reach the object store while {what} "
+                                              "(it did not answer a moment ago)").format(what=_(what)),
+                                            path=self.url(rel))
         try:
             yield
         except (bx.BotoCoreError, bx.ClientError) as exc:
@@ -227,15 +236,15 @@ class Bucket:
         """Raise a clear error when the bucket cannot be reached with these credentials."""
         from botocore.exceptions import ClientError
 
-        with self.guard("opening the bucket"):
+        with self.guard(N_("opening the bucket")):
             try:
                 self.client.head_bucket(Bucket=self.name)
             except ClientError as exc:
                 if error_code(exc)[1] != 404:
                     raise
-                raise errors.BackendError("the bucket does not exist", path=self.url(),
-                                          hint="create it first (with Object Lock enabled for WORM), "
-                                               "or give the right s3://BUCKET/PREFIX") from exc
+                raise errors.BackendError(_("the bucket does not exist"), path=self.url(),
+                                          hint=_("create it first (with Object Lock enabled for WORM), "
+                                                 "or give the right s3://BUCKET/PREFIX")) from exc
 
     @property
     def object_lock(self) -> bool:
@@ -243,7 +252,7 @@ class Bucket:
         if self._object_lock is None:
             from botocore.exceptions import ClientError
 
-            with self.guard("reading the bucket's Object Lock configuration"):
+            with self.guard(N_("reading the bucket's Object Lock configuration")):
                 try:
                     conf = self.client.get_object_lock_configuration(Bucket=self.name)
                 except ClientError as exc:

@@ -4,6 +4,7 @@ objects."""
 
 from __future__ import annotations
 
+from ...i18n import N_
 from ..checkpoints import FOLDER, size_of
 from .bucket import Bucket, is_missing, is_precondition_failed
 
@@ -18,7 +19,7 @@ class S3Checkpoints:
     def put(self, name: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
 
-        with self.bucket.guard("writing a checkpoint", PREFIX + name):
+        with self.bucket.guard(N_("writing a checkpoint"), PREFIX + name):
             try:
                 self.bucket.client.put_object(Bucket=self.bucket.name, Key=self.bucket.key(PREFIX + name),
                                               Body=data, IfNoneMatch="*",
@@ -32,7 +33,7 @@ class S3Checkpoints:
     def get(self, name: str) -> bytes | None:
         from botocore.exceptions import ClientError
 
-        with self.bucket.guard("reading a checkpoint", PREFIX + name):
+        with self.bucket.guard(N_("reading a checkpoint"), PREFIX + name):
             try:
                 answer = self.bucket.client.get_object(Bucket=self.bucket.name,
                                                        Key=self.bucket.key(PREFIX + name))
@@ -45,7 +46,7 @@ class S3Checkpoints:
     def sizes(self) -> list[int]:
         skip = len(self.bucket.key(PREFIX))
         found = []
-        with self.bucket.guard("listing the checkpoints", PREFIX):
+        with self.bucket.guard(N_("listing the checkpoints"), PREFIX):
             pages = self.bucket.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket.name, Prefix=self.bucket.key(PREFIX))
             for page in pages:

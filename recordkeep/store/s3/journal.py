@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ... import errors
+from ...i18n import N_, _
 from ..fs import alive, fsync_dir, os_error
 from ..journal import (
     ZERO_HASH,
@@ -94,7 +95,7 @@ class S3Journal:
             os.close(fd)
             fsync_dir(self.root)
         except OSError as exc:
-            raise os_error(exc, "creating the journal's lock file", self.lock_path) from exc
+            raise os_error(exc, N_("creating the journal's lock file"), self.lock_path) from exc
 
     def close(self) -> None:
         if self._pool is not None:
@@ -118,7 +119,7 @@ class S3Journal:
         """(seq, name) of every object under journal/ after seq ``after``'s name, in key
         order; seq is None for a name that is not ``<12 digits>.json``."""
         skip = len(self.bucket.location.prefix)
-        with self.bucket.guard("listing the journal", JOURNAL):
+        with self.bucket.guard(N_("listing the journal"), JOURNAL):
             pages = self.bucket.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket.name, Prefix=self.bucket.key(JOURNAL), StartAfter=self._key(after))
             for page in pages:
@@ -130,7 +131,7 @@ class S3Journal:
     def _contiguous(self, after: int, stop: int | None = None) -> list[int]:
         """The seqs after ``after`` that follow it without a gap (up to ``stop``, exclusive)."""
         seqs, last = [], after
-        for seq, _ in self._list(after):
+        for seq, _name in self._list(after):
             if seq is None:
                 continue
             if seq != last + 1 or (stop is not None and seq >= stop):
@@ -144,7 +145,7 @@ class S3Journal:
         from botocore.exceptions import ClientError
 
         name = object_name(seq)
-        with self.bucket.guard("reading the journal", name):
+        with self.bucket.guard(N_("reading the journal"), name):
             try:
                 answer = self.bucket.client.get_object(Bucket=self.bucket.name, Key=self._key(seq))
             except ClientError as exc:
@@ -156,12 +157,15 @@ class S3Journal:
     def _event(self, seq: int, raw: bytes | None) -> Event:
         name = object_name(seq)
         if raw is None:
-            raise errors.JournalCorrupt(f"{name} disappeared while it was read", path=self.location)
+            raise errors.JournalCorrupt(_("{name} disappeared while it was read").format(name=name),
+                                        path=self.location)
         if not raw.endswith(b"\n") or b"\n" in raw[:-1]:
-            raise errors.JournalCorrupt(f"{name} does not hold exactly one line", path=self.location)
+            raise errors.JournalCorrupt(_("{name} does not hold exactly one line").format(name=name),
+                                        path=self.location)
         event = parse_line(raw[:-1], seq, 1)
         if event.seq != seq:
-            raise errors.JournalCorrupt(f"{name} holds seq {event.seq}", path=self.location)
+            raise errors.JournalCorrupt(_("{name} holds seq {seq}").format(name=name, seq=event.seq),
+                                        path=self.location)
         return event
 
     def _fetch(self, seqs: Iterable[int]) -> Iterator[tuple[int, bytes | None]]:
@@ -233,8 +237,8 @@ class S3Journal:
         with self.locked():
             head = self.head()
             if head.hash != expect_head:
-                raise errors.HeadMoved(f"journal head is seq {head.seq}, not the expected one",
-                                       path=self.location)
+                raise errors.HeadMoved(_("journal head is seq {seq}, not the expected one").format(
+                    seq=head.seq), path=self.location)
             cut = self._unfinished_batch(head)
             if cut is not None:
                 drafts = [cut, *drafts]
@@ -246,9 +250,10 @@ class S3Journal:
             for i, e in enumerate(chained):
                 if not self._create(e.seq, canonical(e.as_dict()) + b"\n", metadata, lock):
                     self._tip = None
-                    what = ("another station appended it first" if i == 0 else
-                            f"another station continued after seq {e.seq - 1}, cutting this batch")
-                    raise errors.HeadMoved(f"journal seq {e.seq} is taken: {what}", path=self.location)
+                    what = (_("journal seq {seq} is taken: another station appended it first") if i == 0 else
+                            _("journal seq {seq} is taken: another station continued after seq {before}, "
+                              "cutting this batch"))
+                    raise errors.HeadMoved(what.format(seq=e.seq, before=e.seq - 1), path=self.location)
                 events.append(Event(e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, e.seq, 1, e.line))
                 self._tip = Head(e.seq, e.hash, e.seq + 1)
         return events
@@ -258,7 +263,7 @@ class S3Journal:
         from botocore.exceptions import ClientError
 
         name = object_name(seq)
-        with self.bucket.guard("appending to the journal", name):
+        with self.bucket.guard(N_("appending to the journal"), name):
             try:
                 self.bucket.client.put_object(Bucket=self.bucket.name, Key=self._key(seq), Body=line,
                                               IfNoneMatch="*", Metadata=metadata,
@@ -292,7 +297,7 @@ class S3Journal:
             if now.seq != seen:
                 seen, deadline = now.seq, time.monotonic() + self.batch_wait
         if seen != head.seq or self.head().seq != head.seq:
-            raise errors.HeadMoved("another writer's batch was being written: read it first",
+            raise errors.HeadMoved(_("another writer's batch was being written: read it first"),
                                    path=self.location)
         return Draft(BATCH_CUT, {"after_seq": head.seq, "batch_first": first, "batch_last": last,
                                  "missing": last - head.seq, "writer": writer,
@@ -316,14 +321,15 @@ class S3Journal:
         prev, seq, lines, end = ZERO_HASH, 0, 0, 0
         found = None if head is None else False
         if since is not None and since.seq:
-            [(_, raw)] = list(self._fetch([since.seq]))
+            [(_seq, raw)] = list(self._fetch([since.seq]))
             try:
                 held = raw is not None and self._event(since.seq, raw).hash == since.hash
             except errors.JournalCorrupt:
                 held = False
             if not held:
-                problem = ChainProblem.of(since.seq, errors.HeadNotFound, f"{object_name(since.seq)} no "
-                                          "longer holds the line verified before: cut or rewritten")
+                problem = ChainProblem.of(since.seq, errors.HeadNotFound, _(
+                    "{name} no longer holds the line verified before: cut or rewritten").format(
+                        name=object_name(since.seq)))
                 return ChainReport(0, Head(0, ZERO_HASH, 0), problem, None, found)
             prev, seq, lines, end = since.hash, since.seq, since.seq, since.end
             if head is not None and since.hash == head:
@@ -335,21 +341,22 @@ class S3Journal:
             lines += 1
             if i in strays:
                 problem = ChainProblem.of(lines, errors.LineNotEvent,
-                                          f"{name} is not an event object (stray)")
+                                          _("{name} is not an event object (stray)").format(name=name))
                 return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
-            _, raw = next(fetched)
+            _seq, raw = next(fetched)
             problem = None
             if raw is None or not raw.endswith(b"\n") or b"\n" in raw[:-1]:
                 problem = ChainProblem.of(lines, errors.LineNotEvent,
-                                          f"{name} does not hold exactly one line")
+                                          _("{name} does not hold exactly one line").format(name=name))
             else:
-                problem, _ = check_line(raw[:-1], kseq, lines, seq, prev)
+                problem, _event = check_line(raw[:-1], kseq, lines, seq, prev)
                 if problem is not None:
                     problem = ChainProblem(problem.line, problem.code, f"{name}: {problem.message}")
             if problem is None:
                 event = parse_line(raw[:-1], kseq, 1)
                 if event.seq != kseq:
-                    problem = ChainProblem.of(lines, errors.SeqOutOfOrder, f"{name} holds seq {event.seq}")
+                    problem = ChainProblem.of(lines, errors.SeqOutOfOrder,
+                                              _("{name} holds seq {seq}").format(name=name, seq=event.seq))
             if problem is not None:
                 return ChainReport(lines - 1, Head(seq, prev, end), problem, None, found)
             prev, seq, end = event.hash, event.seq, event.end

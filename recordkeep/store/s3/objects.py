@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ... import errors
+from ...i18n import N_, _
 from ..fs import os_error, temp_name
 from ..hashing import AlignedBuffer, hash_fd, hash_stream, new_hasher
 from ..objects import ALGO, HEX64, OBJECTS, TMP, PutResult, StoredFile
@@ -108,7 +109,7 @@ class S3Objects:
         from botocore.exceptions import ClientError
 
         rel = self.relpath(digest)
-        with self.bucket.guard("looking a blob up", rel):
+        with self.bucket.guard(N_("looking a blob up"), rel):
             try:
                 head = self.bucket.client.head_object(Bucket=self.bucket.name, Key=self.key(digest))
             except ClientError as exc:
@@ -131,7 +132,7 @@ class S3Objects:
         """Every object under ``PREFIX/objects/`` (listing order is key order: sorted)."""
         prefix = self.bucket.key(OBJECTS + "/")
         skip = len(self.bucket.location.prefix)
-        with self.bucket.guard("listing the blobs", OBJECTS + "/"):
+        with self.bucket.guard(N_("listing the blobs"), OBJECTS + "/"):
             pages = self.bucket.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket.name, Prefix=prefix)
             for page in pages:
@@ -153,13 +154,13 @@ class S3Objects:
         try:
             out = os.open(spool, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise os_error(exc, "creating a staging file", spool) from exc
+            raise os_error(exc, N_("creating a staging file"), spool) from exc
         kept = False
         try:
             try:
                 digest, size, _ = hash_fd(src_fd, buffer=buffer, sink=_Spool(out).write)
             except OSError as exc:
-                raise os_error(exc, "staging a blob", spool) from exc
+                raise os_error(exc, N_("staging a blob"), spool) from exc
             if accept is not None:
                 accept(digest, size)
             new = not self.exists(digest) and self._upload(out, size, digest)
@@ -179,7 +180,7 @@ class S3Objects:
         lock = self.bucket.lock_args(self.bucket.blob_lock_days)
         condition = {"IfNoneMatch": "*"} if create_only else {}
         client, name, key = self.bucket.client, self.bucket.name, self.key(digest)
-        with self.bucket.guard("uploading a blob", rel):
+        with self.bucket.guard(N_("uploading a blob"), rel):
             try:
                 if size <= self.part_size:
                     client.put_object(Bucket=name, Key=key, Body=os.pread(fd, size, 0) if size else b"",
@@ -238,7 +239,7 @@ class S3Objects:
         from botocore.exceptions import ClientError
 
         rel = self.relpath(digest)
-        with self.bucket.guard("reading a blob", rel):
+        with self.bucket.guard(N_("reading a blob"), rel):
             try:
                 answer = self.bucket.client.get_object(Bucket=self.bucket.name, Key=self.key(digest))
             except ClientError as exc:
@@ -288,7 +289,7 @@ class S3Objects:
 
         def fetch(offset: int) -> bytes:
             end = min(offset + RANGE_SIZE, size) - 1
-            with self.bucket.guard("reading a blob", rel):
+            with self.bucket.guard(N_("reading a blob"), rel):
                 answer = self.bucket.client.get_object(Bucket=self.bucket.name, Key=self.key(digest),
                                                        Range=f"bytes={offset}-{end}")
                 return answer["Body"].read()
@@ -355,7 +356,7 @@ class S3Objects:
         """The latest retain-until date of the blob's versions, when it is still ahead."""
         if not self.bucket.object_lock:
             return None
-        with self.bucket.guard("reading a blob's Object Lock", self.relpath(digest)):
+        with self.bucket.guard(N_("reading a blob's Object Lock"), self.relpath(digest)):
             dates = [d for v in self._versions(digest) if (d := self._retained(digest, v)) is not None]
         latest = max(dates, default=None)
         return latest if latest is not None and latest > datetime.now(UTC) else None
@@ -367,7 +368,7 @@ class S3Objects:
             return None
         until = until.astimezone(UTC).replace(microsecond=0)
         extended = False
-        with self.bucket.guard("extending a blob's Object Lock", self.relpath(digest)):
+        with self.bucket.guard(N_("extending a blob's Object Lock"), self.relpath(digest)):
             for version in self._versions(digest):
                 current = self._retained(digest, version)
                 if current is None or current < until:
@@ -386,7 +387,7 @@ class S3Objects:
             raise ValueError(f"not a hex digest: {digest!r}")
         client, name, key, rel = self.bucket.client, self.bucket.name, self.key(digest), self.relpath(digest)
         removed = False
-        with self.bucket.guard("disposing of a blob", rel):
+        with self.bucket.guard(N_("disposing of a blob"), rel):
             versions = client.list_object_versions(Bucket=name, Prefix=key)
             found = [(v["Key"], v.get("VersionId")) for v in
                      versions.get("Versions", []) + versions.get("DeleteMarkers", []) if v["Key"] == key]
@@ -402,9 +403,10 @@ class S3Objects:
                 except ClientError as exc:
                     code, status = _code(exc)
                     if status == 403 or code == "AccessDenied":
-                        raise errors.BlobLocked(
-                            f"Object Lock keeps this blob{_until(client, name, k, version)}",
-                            path=self.location(digest)) from exc
+                        until = _until(client, name, k, version)
+                        message = (_("Object Lock keeps this blob until {date}").format(date=until) if until
+                                   else _("Object Lock keeps this blob"))
+                        raise errors.BlobLocked(message, path=self.location(digest)) from exc
                     raise
         return removed and not self.exists(digest)
 
@@ -419,7 +421,7 @@ def _until(client, name: str, key: str, version: str | None) -> str:
     try:
         args = {"VersionId": version} if version and version != "null" else {}
         retention = client.get_object_retention(Bucket=name, Key=key, **args)["Retention"]
-        return f" until {retention['RetainUntilDate'].isoformat()}"
+        return retention["RetainUntilDate"].isoformat()
     except Exception:
         return ""
 
@@ -433,7 +435,7 @@ class _Reader:
         self.rel = rel
 
     def read(self, n: int = -1) -> bytes:
-        with self.bucket.guard("reading a blob", self.rel):
+        with self.bucket.guard(N_("reading a blob"), self.rel):
             return self.body.read(None if n is None or n < 0 else n)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@ without Object Lock (they must be erasable); deleting one deletes every version 
 
 from __future__ import annotations
 
+from ...i18n import N_
 from ..vault import FOLDER
 from .bucket import Bucket, is_missing, is_precondition_failed
 
@@ -18,13 +19,13 @@ class S3Vault:
         return self.bucket.key(PREFIX + rel)
 
     def put(self, rel: str, data: bytes) -> None:
-        with self.bucket.guard("writing to the personal-data vault", PREFIX + rel):
+        with self.bucket.guard(N_("writing to the personal-data vault"), PREFIX + rel):
             self.bucket.client.put_object(Bucket=self.bucket.name, Key=self._key(rel), Body=data)
 
     def create(self, rel: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
 
-        with self.bucket.guard("writing to the personal-data vault", PREFIX + rel):
+        with self.bucket.guard(N_("writing to the personal-data vault"), PREFIX + rel):
             try:
                 self.bucket.client.put_object(Bucket=self.bucket.name, Key=self._key(rel), Body=data,
                                               IfNoneMatch="*")
@@ -37,7 +38,7 @@ class S3Vault:
     def get(self, rel: str) -> bytes | None:
         from botocore.exceptions import ClientError
 
-        with self.bucket.guard("reading the personal-data vault", PREFIX + rel):
+        with self.bucket.guard(N_("reading the personal-data vault"), PREFIX + rel):
             try:
                 answer = self.bucket.client.get_object(Bucket=self.bucket.name, Key=self._key(rel))
             except ClientError as exc:
@@ -48,7 +49,7 @@ class S3Vault:
 
     def delete(self, rel: str) -> bool:
         client, name, key = self.bucket.client, self.bucket.name, self._key(rel)
-        with self.bucket.guard("erasing from the personal-data vault", PREFIX + rel):
+        with self.bucket.guard(N_("erasing from the personal-data vault"), PREFIX + rel):
             listed = client.list_object_versions(Bucket=name, Prefix=key)
             every = listed.get("Versions", []) + listed.get("DeleteMarkers", [])
             versions = [v.get("VersionId") for v in every if v["Key"] == key]
@@ -62,7 +63,7 @@ class S3Vault:
     def names(self, prefix: str = "") -> list[str]:
         skip = len(self.bucket.key(PREFIX))
         found = []
-        with self.bucket.guard("listing the personal-data vault", PREFIX + prefix):
+        with self.bucket.guard(N_("listing the personal-data vault"), PREFIX + prefix):
             pages = self.bucket.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket.name, Prefix=self._key(prefix))
             for page in pages:
