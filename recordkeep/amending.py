@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from . import errors, validate
 from .archive import Archive
+from .i18n import _
 from .index import records, resolve
 from .refs import check_device
 from .store.journal import Draft
@@ -19,7 +20,7 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
     camera), which makes an amended time count as evidence (docs/rules.md). NothingToAmend
     when nothing would change. Return the event's data."""
     archive.require_intact_chain()
-    reason = validate.required_text(reason, "the reason")
+    reason = validate.required_text(reason, _("the reason"))
     digest = archive.resolve_digest(digest_text)
     wanted: dict = {}
     if recorded_at is not None:
@@ -29,12 +30,12 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
     if officer is not None:
         wanted["officer"] = resolve.officer(archive.index, officer)
     if doc_type is not None:
-        wanted["doc_type"] = validate.required_text(doc_type, "the doc type", limit=validate.NAME_CHARS)
+        wanted["doc_type"] = validate.required_text(doc_type, _("the doc type"), limit=validate.NAME_CHARS)
     data: dict = {"digest": "blake3:" + digest, "reason": reason}
     if source is not None:
         cited = archive.resolve_digest(source)
         if cited == digest:
-            raise errors.InvalidValue("--source names another record, one that carries the time")
+            raise errors.InvalidValue(_("--source names another record, one that carries the time"))
         data["source"] = "blake3:" + cited
 
     def build() -> list[Draft]:
@@ -42,8 +43,8 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
         cited = "source" in data  # a time given again with the record that carries it is a change
         changes = {k: v for k, v in wanted.items() if row[k] != v or (k == "recorded_at" and cited)}
         if not changes:
-            raise errors.NothingToAmend("nothing to change: give --recorded-at, --device, --officer or "
-                                        "--doc-type with a value the record does not already have")
+            raise errors.NothingToAmend(_("nothing to change: give --recorded-at, --device, --officer or "
+                                          "--doc-type with a value the record does not already have"))
         data.update(changes=changes, previous={k: row[k] for k in changes})
         return [Draft("record.amended", data)]
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import errors, workdays
 from .archive import Archive
+from .i18n import N_, _
 from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
@@ -77,8 +78,8 @@ class Rules:
         values: dict = {}
         for key, value in table.items():
             if key not in cls.__dataclass_fields__:
-                raise errors.ConfigError(f"[rules] has an unknown key {key!r}", path=path,
-                                         hint="fix recordkeep.toml; docs/rules.md lists the keys")
+                raise errors.ConfigError(_("[rules] has an unknown key {key!r}").format(key=key), path=path,
+                                         hint=_("fix recordkeep.toml; docs/rules.md lists the keys"))
             values[key] = _setting(key, value, getattr(cls, key), path)
         return cls(**values)
 
@@ -99,33 +100,34 @@ class Rules:
 
 def _setting(key: str, value: object, default: object, path) -> object:
     def bad(expected: str) -> errors.ConfigError:
-        return errors.ConfigError(f"[rules] {key} must be {expected}, not {value!r}", path=path)
+        return errors.ConfigError(_("[rules] {key} must be {expected}, not {value!r}").format(
+            key=key, expected=expected, value=value), path=path)
 
     if isinstance(default, Decimal):
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise bad('yuan as a whole number or a string such as "10000.00" (never a float)')
+            raise bad(_('yuan as a whole number or a string such as "10000.00" (never a float)'))
         try:
             amount = Decimal(str(value).replace(",", ""))
         except InvalidOperation as exc:
-            raise bad("an amount in yuan") from exc
+            raise bad(_("an amount in yuan")) from exc
         if not amount.is_finite() or amount < 0:
-            raise bad("an amount in yuan")
+            raise bad(_("an amount in yuan"))
         return amount
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise bad("true or false")
+            raise bad(_("true or false"))
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad("a whole number")
+            raise bad(_("a whole number"))
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise bad("a list of strings")
+        raise bad(_("a list of strings"))
     items = tuple(v.strip() for v in value)
     if key in ("major_amount_kinds", "major_kinds"):
         unknown = [v for v in items if v not in PENALTY_KINDS]
         if unknown:
-            raise bad("a list of penalty kinds (" + "|".join(PENALTY_KINDS) + ")")
+            raise bad(_("a list of penalty kinds ({kinds})").format(kinds="|".join(PENALTY_KINDS)))
     return items
 
 
@@ -252,15 +254,16 @@ def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Fin
         officers = sorted(set(json.loads(ev["officers"])))
         if len(officers) >= rules.on_site_min_officers:
             continue
-        what = ev["action"] or "on-site event"
-        named = ", ".join(officers) if officers else "none"
+        what = ev["action"] or _("on-site event")
+        named = ", ".join(officers) if officers else _("none")
+        least = rules.on_site_min_officers
         out.append(Finding(
             "on_site_officers", facts.case_no,
-            f"{what} at {_local(ev['at'], zone)} names {len(officers)} officer(s) ({named}); "
-            f"at least {rules.on_site_min_officers} must take part on site",
-            f"void it ('case void {facts.case_no} {ev['seq']} --reason R') and record it again naming every "
-            f"officer present (--officer for each); if fewer than {rules.on_site_min_officers} were there, "
-            "the action needs review",
+            _("{what} at {at} names {n} officer(s) ({named}); at least {least} must take part on site")
+            .format(what=what, at=_local(ev["at"], zone), n=len(officers), named=named, least=least),
+            _("void it ('case void {case_no} {seq} --reason R') and record it again naming every officer "
+              "present (--officer for each); if fewer than {least} were there, the action needs review")
+            .format(case_no=facts.case_no, seq=ev["seq"], least=least),
             stage=ev["stage"], seq=ev["seq"], details={"officers": officers}))
     return out
 
@@ -286,10 +289,12 @@ def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | 
     late = entered_late(ev["at"], ev["entered_at"], rules.late_entry_days)
     linked = {r["digest"] for r in facts.records}
     if late and ev["transcribed_from"] not in linked:
-        return (f"seq {ev['seq']} claims {_local(ev['at'], zone)} but was entered late, on "
-                f"{_local(ev['entered_at'], zone)}, with no linked paper record (--transcribed-from)")
+        return _("seq {seq} claims {at} but was entered late, on {entered}, with no linked paper record "
+                 "(--transcribed-from)").format(seq=ev["seq"], at=_local(ev["at"], zone),
+                                                entered=_local(ev["entered_at"], zone))
     if facts.signed and ev["seq"] not in facts.reviewer_seqs:
-        return f"seq {ev['seq']} was entered by a key without the reviewer role, with no linked document"
+        return _("seq {seq} was entered by a key without the reviewer role, with no linked document").format(
+            seq=ev["seq"])
     return None
 
 
@@ -314,7 +319,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
             if claim:
                 claims.append(claim)
             else:
-                dated.append((datetime.fromisoformat(ev["at"]), ev["at"], f"stage event seq {ev['seq']}"))
+                dated.append((datetime.fromisoformat(ev["at"]), ev["at"],
+                              _("stage event seq {seq}").format(seq=ev["seq"])))
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             label = f"{rec['doc_type']} {rec['digest'][:12]}"
@@ -334,7 +340,9 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
 
 
 def _penalty(dec: Row) -> str:
-    return f"{dec['penalty_kind']}" + (f" {dec['amount']} yuan" if dec["amount"] else "")
+    if dec["amount"]:
+        return _("{kind} {amount} yuan").format(kind=dec["penalty_kind"], amount=dec["amount"])
+    return f"{dec['penalty_kind']}"
 
 
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
@@ -353,9 +361,9 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
         zh, first = REVIEWS[what], decs[0]
         label = " + ".join(_penalty(d) for d in decs)
         when = ", ".join(dict.fromkeys(_local(d["at"], zone) for d in decs))
-        fix = (f"hold the {zh} before the decision and record it: 'case stage NO decide --action "
-               f"{zh} --at T', or link the {rules.review_markers(what)[1][0]} "
-               f"(--doc-type {rules.review_markers(what)[1][0]})")
+        fix = _("hold the {review} before the decision and record it: 'case stage NO decide --action "
+                "{review} --at T', or link the {doc_type} (--doc-type {doc_type})").format(
+            review=zh, doc_type=rules.review_markers(what)[1][0])
         common = {"party": party, "stage": "decide", "seq": first["seq"],
                   "details": {"decision": {"penalty_kind": first["penalty_kind"], "amount": first["amount"],
                                            "at": first["at"]},
@@ -363,23 +371,27 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
                                              "amount": d["amount"], "at": d["at"]} for d in decs],
                               "review": review.state,
                               **({"claims": list(review.claims)} if review.claims else {})}}
-        claimed = ("; a typed act is no evidence: " + "; ".join(review.claims)) if review.claims else ""
+        claimed = (_("; a typed act is no evidence: {claims}").format(claims="; ".join(review.claims))
+                   if review.claims else "")
         if review.state == "undated":
             out.append(Finding("review_undated", facts.case_no,
-                               f"major decision for {party} ({label}, {when}): the {zh} "
-                               f"document {review.evidence} has no date, so it cannot be shown "
-                               "to come before the decision",
-                               f"record the {zh} with its date: 'case stage NO decide --action {zh} "
-                               "--at T'", status="unknown", **common))
+                               _("major decision for {party} ({label}, {when}): the {review} document "
+                                 "{evidence} has no date, so it cannot be shown to come before the decision")
+                               .format(party=party, label=label, when=when, review=zh,
+                                       evidence=review.evidence),
+                               _("record the {review} with its date: 'case stage NO decide --action {review} "
+                                 "--at T'").format(review=zh), status="unknown", **common))
         elif review.state == "after":
             out.append(Finding(what, facts.case_no,
-                               f"major decision for {party} ({label}, {when}): the {zh} is "
-                               f"dated {_local(review.at, zone)}, after the decision ({review.evidence})"
-                               + claimed,
+                               _("major decision for {party} ({label}, {when}): the {review} is dated {at}, "
+                                 "after the decision ({evidence})").format(
+                                   party=party, label=label, when=when, review=zh, at=_local(review.at, zone),
+                                   evidence=review.evidence) + claimed,
                                fix, **common))
         else:
             out.append(Finding(what, facts.case_no,
-                               f"major decision for {party} ({label}, {when}) has no {zh}" + claimed, fix,
+                               _("major decision for {party} ({label}, {when}) has no {review}").format(
+                                   party=party, label=label, when=when, review=zh) + claimed, fix,
                                **common))
     return out
 
@@ -429,21 +441,22 @@ def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]
         else:  # no --until: the action is an instant, which a clip must contain
             overlapping = [c for c in clips if c[0] <= start < c[1]]
         span = f"{_local(ev['at'], zone)}" + (f"..{_local(ev['until'], zone)[11:]}" if ev["until"] else "")
-        note = (f"; {len(unmeasured)} linked clip(s) without recorded time or duration not counted"
-                if unmeasured else "")
-        note += (f"; {len(unproven)} linked clip(s) dated only by file time or a typed correction not "
-                 "counted ('record set --recorded-at T --source DIGEST' names a record carrying the time)"
-                 if unproven else "")
+        note = (_("; {n} linked clip(s) without recorded time or duration not counted").format(
+            n=len(unmeasured)) if unmeasured else "")
+        note += (_("; {n} linked clip(s) dated only by file time or a typed correction not counted ('record "
+                   "set --recorded-at T --source DIGEST' names a record carrying the time)").format(
+            n=len(unproven)) if unproven else "")
         details: dict = {"action": ev["action"], "from": ev["at"], "until": ev["until"]}
         if unmeasured:
             details["unmeasured"] = unmeasured
         if unproven:
             details["unproven_time"] = unproven
-        fix = ("link the audio/video of the action: 'case link NO --officer O --from T --to T --stage S' "
-               "(or 'case link NO DIGEST... --stage S')")
+        fix = _("link the audio/video of the action: 'case link NO --officer O --from T --to T --stage S' "
+                "(or 'case link NO DIGEST... --stage S')")
         if not overlapping:
             out.append(Finding("av_missing", facts.case_no,
-                               f"{ev['action']} ({span}) has no linked audio or video recorded during it"
+                               _("{action} ({span}) has no linked audio or video recorded during it").format(
+                                   action=ev["action"], span=span)
                                + note, fix, stage=ev["stage"], seq=ev["seq"], details=details))
             continue
         if start == end:
@@ -459,10 +472,11 @@ def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]
         listed = ", ".join(f"{a.astimezone(zone):%H:%M:%S}-{b.astimezone(zone):%H:%M:%S}" for a, b in gaps)
         missing = sum((b - a for a, b in gaps), timedelta()).total_seconds()
         out.append(Finding("av_gaps", facts.case_no,
-                           f"{ev['action']} ({span}) is not recorded throughout: {missing:.0f} s uncovered "
-                           f"({listed})" + note,
-                           "link the footage of the uncovered parts; if none exists, the gap stays "
-                           "a finding and needs an explanation on file",
+                           _("{action} ({span}) is not recorded throughout: {missing:.0f} s uncovered "
+                             "({listed})").format(action=ev["action"], span=span, missing=missing,
+                                                  listed=listed) + note,
+                           _("link the footage of the uncovered parts; if none exists, the gap stays "
+                             "a finding and needs an explanation on file"),
                            stage=ev["stage"], seq=ev["seq"], details=details))
     return out
 
@@ -524,20 +538,24 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
                    "published": p.published.isoformat() if p.published else None, "within_workdays": n}
         if p.unknown is not None:
             out.append(Finding("publication_unknown", facts.case_no,
-                               f"decision for {p.party} of {p.decided}: whether it was published within "
-                               f"{n} working days is unknown: {p.unknown}", errors.UnknownYear.hint,
+                               _("decision for {party} of {decided}: whether it was published within {n} "
+                                 "working days is unknown: {why}").format(party=p.party, decided=p.decided,
+                                                                          n=n, why=p.unknown),
+                               _(errors.UnknownYear.hint),
                                status="unknown", stage="decide", party=p.party, details=details))
             continue
         if p.within is not False:
             continue
         if p.published is not None:
-            message = (f"decision for {p.party} of {p.decided} published {p.published}, after the "
-                       f"{_ordinal(n)} working day ({p.deadline})")
-            fix = "nothing undoes a late publication; publish within the limit from now on"
+            message = _("decision for {party} of {decided} published {published}, after the {nth} working "
+                        "day ({deadline})").format(party=p.party, decided=p.decided, published=p.published,
+                                                   nth=_ordinal(n), deadline=p.deadline)
+            fix = _("nothing undoes a late publication; publish within the limit from now on")
         else:
-            message = (f"decision for {p.party} of {p.decided} is not published; the "
-                       f"{_ordinal(n)} working day was {p.deadline}")
-            fix = "publish the decision (公示) and record it: 'case publish NO --at T'"
+            message = _("decision for {party} of {decided} is not published; the {nth} working day was "
+                        "{deadline}").format(party=p.party, decided=p.decided, nth=_ordinal(n),
+                                             deadline=p.deadline)
+            fix = _("publish the decision (公示) and record it: 'case publish NO --at T'")
         details["deadline"] = p.deadline.isoformat()
         out.append(Finding("publication_late", facts.case_no, message, fix, stage="decide",
                            party=p.party, details=details))
@@ -545,8 +563,11 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
 
 
 def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """``7th`` (in Chinese 第7个)."""
+    if 10 <= n % 100 <= 20:
+        return _("{n}th").format(n=n)
+    shown = {1: _("{n}st"), 2: _("{n}nd"), 3: _("{n}rd")}.get(n % 10) or _("{n}th")
+    return shown.format(n=n)
 
 
 def stages_reached(facts: CaseFacts) -> dict[str, bool]:
@@ -571,22 +592,25 @@ def stage_records(facts: CaseFacts) -> list[Finding]:
     for stage, zh in STAGES.items():
         if reached[stage] and stage not in recorded:
             out.append(Finding("stage_unrecorded", facts.case_no,
-                               f"stage {stage} ({zh}) was reached but has no linked record",
-                               f"add its records: 'add FILE... --case NO --stage {stage}' or "
-                               f"'case link NO DIGEST... --stage {stage}'", stage=stage))
+                               _("stage {stage} ({name}) was reached but has no linked record").format(
+                                   stage=stage, name=zh),
+                               _("add its records: 'add FILE... --case NO --stage {stage}' or "
+                                 "'case link NO DIGEST... --stage {stage}'").format(stage=stage),
+                               stage=stage))
     if facts.case["status"] == "closed":
         missing = [s for s in STAGES if not reached[s]]
         if missing:
             listed = ", ".join(f"{s} ({STAGES[s]})" for s in missing)
-            out.append(Finding("stages_incomplete", facts.case_no, f"closed case lacks stage(s) {listed}",
-                               "record the missing stages ('case stage NO S ...') and link their records",
+            out.append(Finding("stages_incomplete", facts.case_no,
+                               _("closed case lacks stage(s) {stages}").format(stages=listed),
+                               _("record the missing stages ('case stage NO S ...') and link their records"),
                                details={"missing_stages": missing}))
     return out
 
 
 # -- the order of the steps ------------------------------------------------------------------
-_VOID_FIX = ("if a date was mistyped, void the event ('case void NO SEQ --reason R') and enter it again "
-             "with the right --at")
+_VOID_FIX = N_("if a date was mistyped, void the event ('case void NO SEQ --reason R') and enter it again "
+               "with the right --at")
 _CASE_YEAR = re.compile(r"\((\d{4})\)")
 
 
@@ -608,26 +632,33 @@ def step_order(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
     and the close after every decision, the close after the opening."""
     case, out = facts.case, []
     opened, published, closed = case["opened_at"], case["published_at"], case["closed_at"]
+    void_fix = _(_VOID_FIX)
     for dec in facts.decisions:
-        what = f"decision for {dec['party']} ({_penalty(dec)}, seq {dec['seq']}) of {_local(dec['at'], zone)}"
+        what = _("decision for {party} ({penalty}, seq {seq}) of {at}").format(
+            party=dec["party"], penalty=_penalty(dec), seq=dec["seq"], at=_local(dec["at"], zone))
         common = {"stage": "decide", "seq": dec["seq"], "party": dec["party"]}
         if _before(dec["at"], opened):
             out.append(Finding("decided_before_opening", facts.case_no,
-                               f"{what} is dated before the case was opened ({_local(opened, zone)})",
-                               _VOID_FIX, **common, details={"opened_at": opened, "decided_at": dec["at"]}))
+                               _("{what} is dated before the case was opened ({opened})").format(
+                                   what=what, opened=_local(opened, zone)),
+                               void_fix, **common, details={"opened_at": opened, "decided_at": dec["at"]}))
         if _before(published, dec["at"]):
             out.append(Finding("published_before_decision", facts.case_no,
-                               f"{what} comes after the publication ({_local(published, zone)})",
-                               _VOID_FIX + "; publish the decision after it ('case publish NO --at T')",
+                               _("{what} comes after the publication ({published})").format(
+                                   what=what, published=_local(published, zone)),
+                               _("{void_fix}; publish the decision after it ('case publish NO --at T')")
+                               .format(void_fix=void_fix),
                                **common, details={"published_at": published, "decided_at": dec["at"]}))
         if _before(closed, dec["at"]):
             out.append(Finding("closed_before_decision", facts.case_no,
-                               f"{what} comes after the case was closed ({_local(closed, zone)})",
-                               _VOID_FIX, **common, details={"closed_at": closed, "decided_at": dec["at"]}))
+                               _("{what} comes after the case was closed ({closed})").format(
+                                   what=what, closed=_local(closed, zone)),
+                               void_fix, **common, details={"closed_at": closed, "decided_at": dec["at"]}))
     if _before(closed, opened):
         out.append(Finding("closed_before_opening", facts.case_no,
-                           f"the case is closed ({_local(closed, zone)}) before it was opened "
-                           f"({_local(opened, zone)})", _VOID_FIX, stage="serve",
+                           _("the case is closed ({closed}) before it was opened ({opened})").format(
+                               closed=_local(closed, zone), opened=_local(opened, zone)),
+                           void_fix, stage="serve",
                            details={"opened_at": opened, "closed_at": closed}))
     return out
 
@@ -639,20 +670,24 @@ def unregistered_officers(facts: CaseFacts) -> list[Finding]:
     first_seq: dict[str, int] = {}
     for ev in facts.events:
         for officer in json.loads(ev["officers"]):
-            named.setdefault(officer, []).append(f"{ev['stage']} event seq {ev['seq']}")
+            named.setdefault(officer, []).append(_("{stage} event seq {seq}").format(stage=ev["stage"],
+                                                                                      seq=ev["seq"]))
             first_seq.setdefault(officer, ev["seq"])
     for rec in facts.records:
         if rec["officer"]:
-            named.setdefault(rec["officer"], []).append(f"record {rec['digest'][:12]} ({rec['l_stage']})")
+            named.setdefault(rec["officer"], []).append(_("record {digest} ({stage})").format(
+                digest=rec["digest"][:12], stage=rec["l_stage"]))
     for officer in facts.officers:
-        named.setdefault(officer, ["the opening"])
+        named.setdefault(officer, [_("the opening")])
     out = []
     for officer in sorted(set(named) - facts.registered):
         places = list(dict.fromkeys(named[officer]))
         out.append(Finding("unregistered_officer", facts.case_no,
-                           f"officer {officer} is named in the case ({', '.join(places)}) but not registered",
-                           f"register the officer ('officer add {officer} --name N'); if the number was "
-                           "mistyped, void the event and enter it again", seq=first_seq.get(officer),
+                           _("officer {officer} is named in the case ({places}) but not registered").format(
+                               officer=officer, places=", ".join(places)),
+                           _("register the officer ('officer add {officer} --name N'); if the number was "
+                             "mistyped, void the event and enter it again").format(officer=officer),
+                           seq=first_seq.get(officer),
                            details={"officer": officer, "named_in": places}))
     return out
 
@@ -667,9 +702,10 @@ def case_year(facts: CaseFacts, zone: ZoneInfo) -> list[Finding]:
     if not other:
         return []
     return [Finding("case_year", facts.case_no,
-                    f"the case number says {year}, its decision is of {', '.join(map(str, other))}",
-                    "nothing to undo if the number was given in the year the case was opened; otherwise "
-                    "check the number and the decision's date", status="notice", stage="decide",
+                    _("the case number says {year}, its decision is of {years}").format(
+                        year=year, years=", ".join(map(str, other))),
+                    _("nothing to undo if the number was given in the year the case was opened; otherwise "
+                      "check the number and the decision's date"), status="notice", stage="decide",
                     details={"case_year": year, "decision_years": other})]
 
 
@@ -686,7 +722,8 @@ def year_bounds(year: int, zone: ZoneInfo, window: Window) -> tuple[datetime, da
     """The first instant of ``year`` and of the next, in ``zone``; the year must lie in the
     store's window of times (TimeOutOfRange)."""
     if not window.earliest.year <= year <= window.latest.year:
-        raise errors.TimeOutOfRange(f"the year {year} is outside the times this store accepts ({window})")
+        raise errors.TimeOutOfRange(_("the year {year} is outside the times this store accepts ({window})")
+                                    .format(year=year, window=window.shown()))
     return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 

@@ -14,6 +14,7 @@ from functools import cache
 
 from .archive import Archive
 from .dossier.parties import resolve_party
+from .i18n import _
 from .index import corrections as voids
 from .index import keys as key_rows
 from .index import records, resolve, touching
@@ -63,8 +64,10 @@ class Signed:
 
     def label(self) -> str:
         if self.key is None:
-            return "unsigned"
-        return f"key {self.key} " + ("signed" if self.holds else "SIGNATURE FAILS")
+            return _("unsigned")
+        if self.holds:
+            return _("key {key} signed").format(key=self.key)
+        return _("key {key} SIGNATURE FAILS").format(key=self.key)
 
 
 def signatures(archive: Archive, events: list[Event]) -> dict[int, Signed]:
@@ -101,68 +104,86 @@ def shown(event: Event) -> dict:
 
 
 def describe(event: Event, subject: dict | None = None) -> str:
-    """One line for people: what the event did."""
+    """One line for people: what the event did (in their language)."""
     d = event.data
     source = d.get("source") if isinstance(d.get("source"), dict) else {}
     where = source.get("path") or (f"<hex {source['path_hex']}>" if "path_hex" in source else "")
     digest = (subject or {}).get("record")
     match event.type:
         case "record.imported":
-            return f"stored from {where} ({d.get('kind')}, {d.get('size')} bytes)"
+            return _("stored from {where} ({kind}, {size} bytes)").format(where=where, kind=d.get("kind"),
+                                                                           size=d.get("size"))
         case "record.seen":
-            return f"seen again at {where}"
+            return _("seen again at {where}").format(where=where)
         case "batch.finished":
             r = d.get("receipt") or {}
-            return (f"{d.get('command')} of {d.get('source') or 'files'} finished: {r.get('seen')} seen, "
-                    f"{r.get('stored')} stored, {r.get('not_stored')} not stored ({r.get('verdict')})")
+            return _("{command} of {source} finished: {seen} seen, {stored} stored, {not_stored} not stored "
+                     "({verdict})").format(command=d.get("command"), source=d.get("source") or _("files"),
+                                           seen=r.get("seen"), stored=r.get("stored"),
+                                           not_stored=r.get("not_stored"), verdict=r.get("verdict"))
         case "record.linked":
             target = " / ".join(x for x in (d.get("case_no"), d.get("stage"), d.get("party")) if x)
-            return f"linked to {target}: {len(d['digests'])} record(s)"
+            return _("linked to {target}: {n} record(s)").format(target=target, n=len(d["digests"]))
         case "record.unlinked":
-            return f"unlinked from {d.get('case_no')} {d.get('stage') or ''}: {len(d['digests'])} record(s)"
+            return _("unlinked from {case_no} {stage}: {n} record(s)").format(
+                case_no=d.get("case_no"), stage=d.get("stage") or "", n=len(d["digests"]))
         case "verify.run":
             problems = [p for p in d.get("problems", []) if digest is None or p.get("digest") == digest]
-            verdict = "PROBLEM " + ", ".join(p["code"] for p in problems) if problems else "ok"
-            return f"verified ({d.get('mode')}, {_scope_text(d.get('scope'))}): {verdict}"
+            verdict = (_("PROBLEM {codes}").format(codes=", ".join(p["code"] for p in problems)) if problems
+                       else _("ok"))
+            return _("verified ({mode}, {scope}): {verdict}").format(mode=d.get("mode"),
+                                                                      scope=_scope_text(d.get("scope")),
+                                                                      verdict=verdict)
         case "party.pii_shown":
-            return f"identity number of {d['party']} shown unmasked"
+            return _("identity number of {party} shown unmasked").format(party=d["party"])
         case "case.opened":
-            return f"case {d['case_no']} opened for {', '.join(d.get('parties', []))}"
+            return _("case {case_no} opened for {parties}").format(case_no=d["case_no"],
+                                                                   parties=", ".join(d.get("parties", [])))
         case "case.stage":
-            return f"stage {d['stage']} {d.get('action') or ''} at {d.get('at')}".replace("  ", " ")
+            return _("stage {stage} {action} at {at}").format(
+                stage=d["stage"], action=d.get("action") or "", at=d.get("at")).replace("  ", " ")
         case "case.decided":
-            amount = f" {d['amount']} yuan" if d.get("amount") else ""
-            return f"decision for {d['party']}: {d['penalty_kind']}{amount}"
+            if d.get("amount"):
+                return _("decision for {party}: {kind} {amount} yuan").format(
+                    party=d["party"], kind=d["penalty_kind"], amount=d["amount"])
+            return _("decision for {party}: {kind}").format(party=d["party"], kind=d["penalty_kind"])
         case "export.created":
-            return f"exported ({d.get('format')}) to {d.get('dest')}: {d.get('records')} record(s)"
+            return _("exported ({format}) to {dest}: {n} record(s)").format(
+                format=d.get("format"), dest=d.get("dest"), n=d.get("records"))
         case "party.added":
-            return f"party {d['key']} {d['name']} registered"
+            return _("party {party} {name} registered").format(party=d["key"], name=d["name"])
         case "key.enrolled":
-            return f"key {d.get('key')} enrolled for {d.get('actor')}: {', '.join(d.get('roles', []))}"
+            return _("key {key} enrolled for {actor}: {roles}").format(
+                key=d.get("key"), actor=d.get("actor"), roles=", ".join(d.get("roles", [])))
         case "key.revoked":
-            return f"key {d.get('key')} revoked: {d.get('reason')}"
+            return _("key {key} revoked: {reason}").format(key=d.get("key"), reason=d.get("reason"))
         case "batch.signed":
-            return f"seals seq {d.get('from')}-{d.get('to')} (key {d.get('key')})"
+            return _("seals seq {first}-{last} (key {key})").format(first=d.get("from"), last=d.get("to"),
+                                                                    key=d.get("key"))
         case "record.amended":
             changed = ", ".join(f"{k} {(d.get('previous') or {}).get(k) or '-'} -> {v}"
                                 for k, v in d.get("changes", {}).items())
-            cited = f" (source {str(d['source'])[7:19]})" if d.get("source") else ""
-            return f"amended: {changed}{cited}: {d.get('reason')}"
+            if d.get("source"):
+                return _("amended: {changes} (source {source}): {reason}").format(
+                    changes=changed, source=str(d["source"])[7:19], reason=d.get("reason"))
+            return _("amended: {changes}: {reason}").format(changes=changed, reason=d.get("reason"))
         case "case.voided":
-            what = f"seq {d.get('voided_seq')} ({d.get('voided_type')}) of {d.get('case_no')}"
-            return f"voided {what}: {d.get('reason')}"
+            return _("voided seq {seq} ({type}) of {case_no}: {reason}").format(
+                seq=d.get("voided_seq"), type=d.get("voided_type"), case_no=d.get("case_no"),
+                reason=d.get("reason"))
         case "case.reopened":
-            return f"case {d.get('case_no')} reopened: {d.get('reason')}"
+            return _("case {case_no} reopened: {reason}").format(case_no=d.get("case_no"),
+                                                                 reason=d.get("reason"))
         case "record.restored":
-            return f"restored (its bytes imported again) from {where}"
+            return _("restored (its bytes imported again) from {where}").format(where=where)
         case "journal.batch_cut":
-            return "closes a batch never sealed: seq " + str(d.get("from", d.get("batch_first"))) + "-" + \
-                str(d.get("to", d.get("after_seq")))
+            return _("closes a batch never sealed: seq {first}-{last}").format(
+                first=d.get("from", d.get("batch_first")), last=d.get("to", d.get("after_seq")))
     return event.type
 
 
 def _scope_text(scope: dict | None) -> str:
     if not scope or scope.get("all"):
-        return "whole store"
+        return _("whole store")
     return ", ".join(f"{k} {v}" for k, v in scope.items())
 

@@ -34,6 +34,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from .errors import InvalidCreditCode, InvalidIdNumber
+from .i18n import _
 
 __all__ = [
     "looks_like_credit_code",
@@ -72,49 +73,55 @@ def validate_id_number(value: str) -> str:
     """
     number = _normalise(value, ric.compact)
     if len(number) != 18:
-        legacy = (
-            " (this looks like a first-generation 15-digit number: "
-            "ask for the 18-digit one)"
-            if len(number) == 15 and number.isdigit()
-            else ""
-        )
-        raise InvalidIdNumber(
-            f"identity number length: must be 18 characters, got {len(number)}{legacy}",
-            check="length",
-        )
+        if len(number) == 15 and number.isdigit():
+            message = _(
+                "identity number length: must be 18 characters, got {n} (this looks like a "
+                "first-generation 15-digit number: ask for the 18-digit one)"
+            )
+        else:
+            message = _("identity number length: must be 18 characters, got {n}")
+        raise InvalidIdNumber(message.format(n=len(number)), check="length")
     for position, char in enumerate(number, start=1):
         if "0" <= char <= "9" or (position == 18 and char == "X"):
             continue
-        allowed = "a digit or X" if position == 18 else "a digit (only the last may be X)"
-        raise InvalidIdNumber(
-            f"identity number character set: character {position} is {char!r}, "
-            f"not {allowed}",
-            check="charset",
-        )
+        if position == 18:
+            message = _("identity number character set: character {position} is {char!r}, not a digit or X")
+        else:
+            message = _(
+                "identity number character set: character {position} is {char!r}, "
+                "not a digit (only the last may be X)"
+            )
+        raise InvalidIdNumber(message.format(position=position, char=char), check="charset")
     try:
         born = ric.get_birth_date(number)
     except ValidationError:
         raise InvalidIdNumber(
-            "identity number birth date: characters 7-14 are not a real date (YYYYMMDD)",
+            _("identity number birth date: characters 7-14 are not a real date (YYYYMMDD)"),
             check="birth_date",
         ) from None
     if born > dt.datetime.now(_CHINA).date():
         raise InvalidIdNumber(
-            "identity number birth date: characters 7-14 lie in the future",
+            _("identity number birth date: characters 7-14 lie in the future"),
             check="birth_date",
         )
     if not _known_region(number[:6]):
         raise InvalidIdNumber(
-            "identity number region: the first 6 digits are not a known "
-            "administrative division code",
+            _(
+                "identity number region: the first 6 digits are not a known "
+                "administrative division code"
+            ),
             check="region",
-            hint="copy the number again; if the card is genuine, python-stdnum's "
-            "region table is out of date: update python-stdnum",
+            hint=_(
+                "copy the number again; if the card is genuine, python-stdnum's "
+                "region table is out of date: update python-stdnum"
+            ),
         )
     if number[-1] != ric.calc_check_digit(number):
         raise InvalidIdNumber(
-            "identity number check digit: character 18 does not match the first 17, "
-            "so one of them was mistyped",
+            _(
+                "identity number check digit: character 18 does not match the first 17, "
+                "so one of them was mistyped"
+            ),
             check="check_digit",
         )
     return number
@@ -150,8 +157,8 @@ def validate_phone(value: str) -> str:
 
     number = normalise_phone(value)
     if not _PHONE_SHAPE.fullmatch(number):
-        raise InvalidValue("a phone number is 7 to 15 digits (+86, spaces and hyphens allowed)",
-                           hint="type the number as on the form, e.g. 13912345678 or 0759-1234567")
+        raise InvalidValue(_("a phone number is 7 to 15 digits (+86, spaces and hyphens allowed)"),
+                           hint=_("type the number as on the form, e.g. 13912345678 or 0759-1234567"))
     return number
 
 
@@ -175,26 +182,30 @@ def validate_credit_code(value: str) -> str:
     code = _normalise(value, uscc.compact)
     if len(code) != 18:
         raise InvalidCreditCode(
-            f"credit code length: must be 18 characters, got {len(code)}",
+            _("credit code length: must be 18 characters, got {n}").format(n=len(code)),
             check="length",
         )
     for position, char in enumerate(code, start=1):
         if char in _USCC_FORBIDDEN:
-            problem = "the letters I, O, S, V and Z are never used"
+            problem = _("the letters I, O, S, V and Z are never used")
         elif char not in _USCC_ALPHABET:
-            problem = "only digits and capital letters are used"
+            problem = _("only digits and capital letters are used")
         elif 3 <= position <= 8 and not char.isdigit():
-            problem = "characters 3-8 (the registering region) are digits only"
+            problem = _("characters 3-8 (the registering region) are digits only")
         else:
             continue
         raise InvalidCreditCode(
-            f"credit code character set: character {position} is {char!r}; {problem}",
+            _("credit code character set: character {position} is {char!r}; {problem}").format(
+                position=position, char=char, problem=problem
+            ),
             check="charset",
         )
     if code[-1] != uscc.calc_check_digit(code):
         raise InvalidCreditCode(
-            "credit code check digit: character 18 does not match the first 17, "
-            "so one of them was mistyped",
+            _(
+                "credit code check digit: character 18 does not match the first 17, "
+                "so one of them was mistyped"
+            ),
             check="check_digit",
         )
     return code

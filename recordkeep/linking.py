@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import errors
 from .archive import Archive
 from .dossier.parties import resolve_party
+from .i18n import _
 from .index import dossier as rows
 from .index import records, resolve
 from .index import retention as holds
@@ -23,7 +24,7 @@ def link(archive: Archive, case_ref: str | None, digests: list[str], *, stage: s
     archive.require_intact_chain()
     slug = parse_stage(stage, archive.settings.acts) if stage else None
     if case_ref is not None and slug is None:
-        raise errors.BadStage("a link to a case needs --stage")
+        raise errors.BadStage(_("a link to a case needs --stage"))
     resolved = sorted({archive.resolve_digest(d) for d in digests})
 
     def build() -> list[Draft]:
@@ -56,9 +57,10 @@ def link_party(archive: Archive, case_no: str | None, party: str) -> str:
     key = resolve_party(archive, party)
     if case_no is not None and key not in rows.members(archive.index, case_no):
         parties = ", ".join(rows.members(archive.index, case_no))
-        raise errors.UnknownParty(f"{key} is not a party of case {case_no} (its parties: {parties})",
-                                  hint="'case show NO' lists the case's parties; a record of another "
-                                       "party belongs in that party's case")
+        raise errors.UnknownParty(_("{party} is not a party of case {case_no} (its parties: {parties})")
+                                  .format(party=key, case_no=case_no, parties=parties),
+                                  hint=_("'case show NO' lists the case's parties; a record of another "
+                                         "party belongs in that party's case"))
     return key
 
 
@@ -71,7 +73,8 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     officer = resolve.officer(archive.index, officer)
     t0, t1 = archive.settings.time(start), archive.settings.time(end, end_of_day=True)
     if utc_key(t1) <= utc_key(t0):
-        raise errors.InvalidValue(f"the window ends ({t1}) before it starts ({t0})")
+        raise errors.InvalidValue(_("the window ends ({end}) before it starts ({start})").format(end=t1,
+                                                                                                 start=t0))
     digests = records.recorded_by(archive.index, officer, utc_key(t0), utc_key(t1))
     return link(archive, case_ref, digests, stage=stage, party=party,
                 via={"officer": officer, "from": t0, "to": t1})
@@ -87,12 +90,13 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
         case_no = resolve.case(archive.index, case_ref)
         for d in resolved:
             if not rows.is_linked(archive.index, d, case_no, slug):
-                raise errors.NotLinked(f"record {d[:12]} is not linked to case {case_no}"
-                                       + (f" at stage {slug}" if slug else ""))
+                message = (_("record {digest} is not linked to case {case_no} at stage {stage}") if slug
+                           else _("record {digest} is not linked to case {case_no}"))
+                raise errors.NotLinked(message.format(digest=d[:12], case_no=case_no, stage=slug))
         pinned = _holds_pinning(archive, case_no)
         if pinned:
-            raise errors.HeldLink(f"case {case_no} is under a legal hold ({', '.join(pinned)}): its "
-                                  "links stay while the hold stands")
+            raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its links stay while "
+                                    "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))
         data: dict = {"case_no": case_no, "digests": ["blake3:" + d for d in resolved]}
         if slug:
             data["stage"] = slug
@@ -105,7 +109,8 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
 def _holds_pinning(archive: Archive, case_no: str) -> list[str]:
     """The holds in force that cover what is linked to ``case_no``: the case's own, and those
     of its parties."""
-    held = [f"case {case_no}"] if holds.is_held(archive.index, "case", case_no) else []
-    held += [f"party {p}" for p in rows.members(archive.index, case_no)
+    held = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
+            else [])
+    held += [_("party {party}").format(party=p) for p in rows.members(archive.index, case_no)
              if holds.is_held(archive.index, "party", p)]
     return held

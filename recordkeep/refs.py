@@ -18,6 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from . import errors
+from .i18n import _
 
 STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
 #: The acts inside the stages, by the names clerks use, and the stage of each (docs/rules.md);
@@ -87,7 +88,7 @@ def parse_stage_act(text: str, acts: Mapping[str, str] = ACTS) -> tuple[str, str
     value = text.strip()
     if value in acts:
         return acts[value], value
-    raise errors.BadStage(f"not a stage or an act: {text!r}")
+    raise errors.BadStage(_("not a stage or an act: {text!r}").format(text=text))
 
 
 def parse_stage(text: str, acts: Mapping[str, str] = ACTS) -> str:
@@ -113,13 +114,13 @@ def parse_penalty_kind(text: str) -> str:
             return slug
     if value in PENALTY_ALIASES:
         return PENALTY_ALIASES[value]
-    raise errors.BadPenaltyKind(f"not a penalty kind: {text!r}")
+    raise errors.BadPenaltyKind(_("not a penalty kind: {text!r}").format(text=text))
 
 
 def parse_kind(text: str) -> str:
     """A record kind (video, audio, photo, document, other)."""
     if text not in KINDS:
-        raise errors.BadKind(f"not a kind: {text!r}")
+        raise errors.BadKind(_("not a kind: {text!r}").format(text=text))
     return text
 
 
@@ -134,14 +135,17 @@ def parse_amount(text: str) -> str:
     m = _PLAIN_AMOUNT.fullmatch(plain) if plain.isascii() else None
     written = None if m else _plain_form(plain)
     if written is not None:
-        raise errors.InvalidAmount(f"not a plain amount: {text!r}",
-                                   hint=f"write it in yuan as digits: --amount {written}")
+        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=text),
+                                   hint=_("write it in yuan as digits: --amount {amount}").format(
+                                       amount=written))
     if m is None:
-        why = "more than two decimals" if re.fullmatch(r"\d+\.\d{3,}", plain) else "not a plain amount"
-        raise errors.InvalidAmount(f"{why}: {text!r}")
+        if re.fullmatch(r"\d+\.\d{3,}", plain):
+            raise errors.InvalidAmount(_("more than two decimals: {text!r}").format(text=text))
+        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=text))
     value = Decimal(plain)
     if value >= MAX_AMOUNT:
-        raise errors.InvalidAmount(f"an amount must be below {MAX_AMOUNT:,} yuan: {text!r}")
+        raise errors.InvalidAmount(_("an amount must be below {limit:,} yuan: {text!r}").format(
+            limit=MAX_AMOUNT, text=text))
     return str(value.quantize(Decimal("0.01")))
 
 
@@ -187,7 +191,7 @@ def digest_prefix(text: str) -> str:
     """The hex of a digest as typed (64 hex, ``blake3:`` + hex, or a prefix of 8+)."""
     m = DIGEST_TEXT.fullmatch(text.strip().lower())
     if not m:
-        raise errors.InvalidDigest(f"not a digest: {text!r}")
+        raise errors.InvalidDigest(_("not a digest: {text!r}").format(text=text))
     return m.group(1)
 
 
@@ -195,7 +199,7 @@ def head_hash(text: str) -> str:
     """A journal head as noted by an auditor: exactly 64 hex digits (InvalidDigest)."""
     value = text.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise errors.InvalidDigest(f"a journal head is 64 hex digits, not {text!r}")
+        raise errors.InvalidDigest(_("a journal head is 64 hex digits, not {text!r}").format(text=text))
     return value
 
 
@@ -208,14 +212,14 @@ def check_officer(cert_no: str) -> str:
     """The certificate number (执法证号), or InvalidOfficer."""
     value = cert_no.strip()
     if not CERT_NO.fullmatch(value):
-        raise errors.InvalidOfficer(f"not an officer's certificate number: {cert_no!r}")
+        raise errors.InvalidOfficer(_("not an officer's certificate number: {text!r}").format(text=cert_no))
     return value
 
 
 def check_device(device: str) -> str:
     """The device id, or InvalidDevice."""
     if not DEVICE_ID.fullmatch(device):
-        raise errors.InvalidDevice(f"not a device id: {device!r}")
+        raise errors.InvalidDevice(_("not a device id: {text!r}").format(text=device))
     return device
 
 
@@ -244,7 +248,13 @@ class Window:
             return False
 
     def __str__(self) -> str:
+        """The window as the journal keeps it (``time_ignored``): never translated."""
         return f"{self.earliest.isoformat()} to {self.latest.isoformat()}"
+
+    def shown(self) -> str:
+        """The window for people, in their language."""
+        return _("{earliest} to {latest}").format(earliest=self.earliest.isoformat(),
+                                                  latest=self.latest.isoformat())
 
 
 DEFAULT_WINDOW = Window()
@@ -266,7 +276,7 @@ def _typed_time(text: str) -> str:
     iso_date = f"{year}-{int(month):02d}-{int(day):02d}"
     if hour is None:
         return iso_date
-    whole, _, fraction = (second or "0").partition(".")
+    whole, _point, fraction = (second or "0").partition(".")
     clock = f"{int(hour):02d}:{int(minute):02d}:{int(whole):02d}" + (f".{fraction}" if fraction else "")
     return f"{iso_date} {clock}"
 
@@ -285,12 +295,13 @@ def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False,
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
                 if not _LOCAL.fullmatch(value):
-                    raise errors.BadTime(f"not a time: {text!r}")
+                    raise errors.BadTime(_("not a time: {text!r}").format(text=text))
                 moment = moment.replace(tzinfo=zone)
     except ValueError as exc:
-        raise errors.BadTime(f"not a time: {text!r}") from exc
+        raise errors.BadTime(_("not a time: {text!r}").format(text=text)) from exc
     if not window.holds(moment, zone):
-        raise errors.TimeOutOfRange(f"{text.strip()!r} is outside the times this store accepts ({window})")
+        raise errors.TimeOutOfRange(_("{text!r} is outside the times this store accepts ({window})").format(
+            text=text.strip(), window=window.shown()))
     if end_of_day and _BARE_DATE.fullmatch(value):
         moment += timedelta(days=1)
     return iso(moment.astimezone(zone))

@@ -34,6 +34,7 @@ from . import errors, protection, validate
 from .archive import Archive
 from .dossier.cases import resolve_case
 from .dossier.parties import resolve_party
+from .i18n import _
 from .index import dossier as dossier_rows
 from .index import records
 from .index import retention as rows
@@ -72,8 +73,8 @@ def ordinary_months(archive: Archive) -> int:
     """``[retention] ordinary_months`` from recordkeep.toml (default 6)."""
     value = archive.settings.section("retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ORDINARY_MONTHS:
-        raise errors.ConfigError(f"[retention] ordinary_months must be a whole number of months "
-                                 f"from 1 to {MAX_ORDINARY_MONTHS}, not {value!r}",
+        raise errors.ConfigError(_("[retention] ordinary_months must be a whole number of months from 1 to "
+                                   "{limit}, not {value!r}").format(limit=MAX_ORDINARY_MONTHS, value=value),
                                  path=archive.root / "recordkeep.toml")
     return value
 
@@ -103,13 +104,15 @@ def _permanent(archive: Archive, row) -> list[tuple[str, str]]:
     digest = row["digest"]
     reasons = []
     if row["important"]:
-        reasons.append(("important", "marked important on the camera"))
+        reasons.append(("important", _("marked important on the camera")))
     for link in dossier_rows.links_of(archive.index, digest):
-        target = f"case {link['case_no']}" if link["case_no"] else f"party {link['party']}"
-        reasons.append(("linked", f"linked to {target}"))
+        target = (_("linked to case {case_no}").format(case_no=link["case_no"]) if link["case_no"]
+                  else _("linked to party {party}").format(party=link["party"]))
+        reasons.append(("linked", target))
     kept, why = rows.kept_reason(archive.index, digest)
     if kept:
-        reasons.append(("kept", "kept by a clerk" + (f": {why}" if why else "")))
+        reasons.append(("kept", _("kept by a clerk: {reason}").format(reason=why) if why
+                        else _("kept by a clerk")))
     return reasons
 
 
@@ -127,14 +130,16 @@ def _status(archive: Archive, row, months: int, now: datetime) -> Status:
     keep_until = None if permanent else _keep_until(row, months, archive)
     refusals: list[tuple[str, str]] = []
     if row["disposed_seq"] is not None:
-        refusals.append(("disposed", f"already disposed of (journal seq {row['disposed_seq']})"))
+        refusals.append(("disposed", _("already disposed of (journal seq {seq})").format(
+            seq=row["disposed_seq"])))
     refusals += permanent
-    refusals += [("held", f"held ({h})") for h in holds]
+    refusals += [("held", _("held ({hold})").format(hold=h)) for h in holds]
     if keep_until is not None and keep_until > now:
-        refusals.append(("not_due", f"kept until {keep_until.isoformat(timespec='seconds')}"))
+        until = keep_until.isoformat(timespec="seconds")
+        refusals.append(("not_due", _("kept until {time}").format(time=until)))
     locked = None if refusals else _locked(archive, row["digest"], now)  # asked only when otherwise due
     if locked:
-        refusals.append(("locked", f"kept by the bucket's Object Lock until {locked}"))
+        refusals.append(("locked", _("kept by the bucket's Object Lock until {time}").format(time=locked)))
     return Status(row["digest"], row["kind"], row["size"], row["recorded_at"],
                   keep_until.isoformat(timespec="milliseconds") if keep_until else None,
                   tuple(permanent), tuple(holds), row["disposed_seq"], locked, not refusals, refusals)
@@ -196,9 +201,9 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     record that may not go, and why; a blob under Object Lock is RK527). Journaled first,
     removed second: BlobLocked (RK111) after the journal entry leaves an unfinished disposal."""
     archive.require_intact_chain()
-    reason = validate.text(reason or "", "the reason", limit=validate.NOTE_CHARS)
+    reason = validate.text(reason or "", _("the reason"), limit=validate.NOTE_CHARS)
     if not reason:
-        raise errors.InvalidValue("a disposal needs a reason (--reason)")
+        raise errors.InvalidValue(_("a disposal needs a reason (--reason)"))
     archive.require_writable()
     resolved = sorted({archive.resolve_digest(d) for d in digests})
     months = ordinary_months(archive)
@@ -216,14 +221,15 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
                 again = _seen_since(archive, digest, row["disposed_seq"])
                 locked = _locked(archive, digest, now) if again is None else None
                 if locked:
-                    refusals.append((digest, "locked", f"its disposal is journaled (seq "
-                                     f"{row['disposed_seq']}) but the bucket's Object Lock keeps "
-                                     f"the blob until {locked}"))
+                    refusals.append((digest, "locked", _(
+                        "its disposal is journaled (seq {seq}) but the bucket's Object Lock keeps the blob "
+                        "until {time}").format(seq=row["disposed_seq"], time=locked)))
                 elif again is None:  # an interrupted disposal: finish it
                     finished.append(digest)
                 else:  # the bytes came back by a later import: never removed without a new decision
-                    refusals.append((digest, "disposed", f"already disposed of (journal seq "
-                                     f"{row['disposed_seq']}); its bytes were imported again at seq {again}"))
+                    refusals.append((digest, "disposed", _(
+                        "already disposed of (journal seq {seq}); its bytes were imported again at seq "
+                        "{again}").format(seq=row["disposed_seq"], again=again)))
                 continue
             if not st.due:
                 refusals += [(digest, r, detail) for r, detail in st.refusals]
@@ -252,8 +258,9 @@ def _agrees_with_journal(archive: Archive, row) -> None:
                frozenset(rows.holds_covering(archive.index, digest)))
     journaled = protection.from_journal(archive, digest).summary()
     if indexed != journaled:
-        raise errors.IndexDiffers(f"record {digest[:12]}: the index and the journal disagree on what "
-                                  "protects it (links, holds, keep or importance): nothing was disposed of",
+        raise errors.IndexDiffers(_("record {digest}: the index and the journal disagree on what protects "
+                                    "it (links, holds, keep or importance): nothing was disposed of").format(
+                                        digest=digest[:12]),
                                   path=archive.root / "index.sqlite")
 
 
@@ -261,7 +268,7 @@ def _hold_target(archive: Archive, digests: list[str] | None, case: str | None,
                  party: str | None) -> dict:
     given = [x for x in (digests, case, party) if x]
     if len(given) != 1:
-        raise errors.InvalidValue("name records, or --case, or --party (one of them)")
+        raise errors.InvalidValue(_("name records, or --case, or --party (one of them)"))
     if digests:
         return {"digests": ["blake3:" + d for d in sorted({archive.resolve_digest(x) for x in digests})]}
     if case:
@@ -275,7 +282,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
     (empty when all were held already: nothing is journaled then)."""
     archive.require_intact_chain()
     archive.require_writable()
-    why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
+    why = validate.optional_text(reason, _("the reason"), limit=validate.NOTE_CHARS)
     new: list[tuple[str, str]] = []
 
     def build() -> list[Draft]:
@@ -306,7 +313,7 @@ def release(archive: Archive, *, digests: list[str] | None = None, case: str | N
         missing = [f"{k} {r[:12] if k == 'record' else r}" for k, r in refs
                    if not rows.is_held(archive.index, k, r)]
         if missing:
-            raise errors.NotHeld("not held: " + ", ".join(missing))
+            raise errors.NotHeld(_("not held: {refs}").format(refs=", ".join(missing)))
         return [Draft("retention.released", data)]
 
     archive.transact(build)
@@ -317,7 +324,7 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
     """Mark records permanent (a clerk's decision; journaled, never undone)."""
     archive.require_intact_chain()
     archive.require_writable()
-    why = validate.optional_text(reason, "the reason", limit=validate.NOTE_CHARS)
+    why = validate.optional_text(reason, _("the reason"), limit=validate.NOTE_CHARS)
     resolved = sorted({archive.resolve_digest(d) for d in digests})
     new: list[str] = []
 

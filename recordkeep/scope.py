@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import errors
 from .archive import Archive
+from .i18n import _
 from .index import dossier as rows
 from .index import records
 from .index import resolve as resolver
@@ -34,7 +35,7 @@ def resolve(archive: Archive, *, case: str | None = None, party: str | None = No
     """A scope description for the journal and its digests (None: the whole store)."""
     given = [x for x in (case, party, since) if x is not None]
     if len(given) > 1:
-        raise errors.InvalidValue("give one of --case, --party or --since")
+        raise errors.InvalidValue(_("give one of --case, --party or --since"))
     if case is not None:
         case_no, digests = case_digests(archive, case)
         return {"case": case_no}, digests

@@ -35,6 +35,7 @@ from . import errors, validate
 from .archive import Archive
 from .dossier.parties import Party, find_by_number, get_party, resolve_party
 from .dossier.views import record_summary
+from .i18n import _
 from .index import resolve
 from .index import search as finder
 from .refs import parse_kind, parse_stage, utc_key
@@ -67,7 +68,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
         party=resolve_party(archive, q.party) if q.party is not None else None,
         officer=resolve.officer(archive.index, q.officer) if q.officer is not None else None,
-        device=validate.text(q.device, "the device") if q.device is not None else None,
+        device=validate.text(q.device, _("the device")) if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
         until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,
         stage=parse_stage(q.stage, settings.acts) if q.stage else None,
@@ -78,7 +79,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
 def search(archive: Archive, query: Query) -> dict:
     """Records matching ``query`` (newest first), and the parties and cases matching its text."""
     if query.limit < 1:
-        raise errors.InvalidValue(f"--limit must be at least 1, not {query.limit}")
+        raise errors.InvalidValue(_("--limit must be at least 1, not {limit}").format(limit=query.limit))
     validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
     chosen, text = filters(archive, query), query.text
     owner = find_by_number(archive, text) if text else None

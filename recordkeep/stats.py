@@ -17,6 +17,7 @@ from decimal import Decimal
 from . import check, errors
 from .archive import Archive
 from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
+from .i18n import N_, _
 from .index import dossier as rows
 from .index import stats as figures
 from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, utc_key
@@ -24,14 +25,15 @@ from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, utc_key
 CENTS = Decimal("0.01")
 Bounds = tuple[datetime, datetime] | None
 
-#: What each figure backs: a sentence of the yearly report (2021, 坡头区) or a rule.
+#: What each figure backs: a sentence of the yearly report (2021, 坡头区) or a rule (translated
+#: where shown: ``stats`` gives them in the reader's language).
 BACKS = {
-    "concluded": "共办结行政处罚案件N宗,罚没金额X元 (截至 the period's end)",
-    "major_decisions": "作出重大执法决定前均严格进行法制审核 ... 重大执法决定法制审核制度执行比率达100%",
-    "publication": "执法决定信息在执法决定作出之日起7个工作日之内 ... 进行公开",
-    "officers": "负责法制审核的人员高于我局执法人员总数的5%",
-    "recorders": "共有执法记录仪N台,分别配置到各股室和执法中队,实现具有编制执法人员人均配备1台记录仪",
-    "shared_devices": "一人一机: a recorder is carried by one officer at a time (docs/rules.md)",
+    "concluded": N_("共办结行政处罚案件N宗,罚没金额X元 (截至 the period's end)"),
+    "major_decisions": N_("作出重大执法决定前均严格进行法制审核 ... 重大执法决定法制审核制度执行比率达100%"),
+    "publication": N_("执法决定信息在执法决定作出之日起7个工作日之内 ... 进行公开"),
+    "officers": N_("负责法制审核的人员高于我局执法人员总数的5%"),
+    "recorders": N_("共有执法记录仪N台,分别配置到各股室和执法中队,实现具有编制执法人员人均配备1台记录仪"),
+    "shared_devices": N_("一人一机: a recorder is carried by one officer at a time (docs/rules.md)"),
 }
 
 
@@ -54,17 +56,18 @@ def period(archive: Archive, *, year: int | None = None, start: str | None = Non
     end = datetime.fromisoformat(settings.time(until, end_of_day=True)) if until else None
     if year is not None:
         if start is not None:
-            raise errors.InvalidValue("give --year or --from, not both")
+            raise errors.InvalidValue(_("give --year or --from, not both"))
         first, after = year_bounds(year, zone, settings.window)
         if end is not None and not first < end <= after:
-            raise errors.InvalidValue(f"--until {until} is not in the year {year}")
+            raise errors.InvalidValue(_("--until {until} is not in the year {year}").format(until=until,
+                                                                                            year=year))
         return first, end or after
     if start is None and end is None:
         return None
     first = datetime.fromisoformat(settings.time(start)) if start else settings.window.start(zone)
     end = end or datetime.fromisoformat(archive.now())
     if end <= first:
-        raise errors.InvalidValue("--until must be after --from")
+        raise errors.InvalidValue(_("--until must be after --from"))
     return first, end
 
 
@@ -157,7 +160,7 @@ def _publication(archive: Archive, found: list, rules: Rules) -> dict:
             for r in found}
     counts = dict.fromkeys(("within", "late", "overdue", "pending", "unknown"), 0)
     late_cases: list[str] = []
-    for case_no in dict.fromkeys(c for c, _, _ in sorted(days)):
+    for case_no in dict.fromkeys(c for c, _party, _day in sorted(days)):
         for p in check.publications(check.load_case(ix, case_no), rules, zone, today):
             if (case_no, p.party, p.decided) not in days:
                 continue
@@ -317,5 +320,5 @@ def stats(archive: Archive, *, year: int | None = None, start: str | None = None
         "devices_in_service": service,
         "officers_without_device": without,
         "shared_devices": shared,
-        "backs": BACKS,
+        "backs": {figure: _(sentence) for figure, sentence in BACKS.items()},
     }

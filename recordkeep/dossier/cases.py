@@ -11,6 +11,7 @@ from datetime import datetime
 
 from .. import errors, validate
 from ..archive import Archive
+from ..i18n import _
 from ..index import dossier as rows
 from ..index import resolve
 from ..refs import (
@@ -54,22 +55,23 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
     the case is opened now, unless its number carries another year (CaseDateNeeded: a 2021
     case entered today must not count in this year)."""
     archive.require_intact_chain()
-    case_no = validate.required_text(case_no, "the case number")
+    case_no = validate.required_text(case_no, _("the case number"))
     if not parties:
-        raise errors.InvalidValue("a case needs at least one party (--party)")
+        raise errors.InvalidValue(_("a case needs at least one party (--party)"))
     year, this_year = case_year(case_no), datetime.fromisoformat(archive.now()).year
     if at is None and year is not None and year != this_year:
-        raise errors.CaseDateNeeded(f"case {case_no} is of {year}, not {this_year}: when was it opened?")
+        raise errors.CaseDateNeeded(_("case {case_no} is of {year}, not {this_year}: when was it opened?")
+                                    .format(case_no=case_no, year=year, this_year=this_year))
     data: dict = {"case_no": case_no, "case_key": fold_case_no(case_no),
                   "officers": _officers(archive, officers), "at": _time(archive, at)}
-    title = validate.optional_text(title, "the title")
+    title = validate.optional_text(title, _("the title"))
     if title:
         data["title"] = title
 
     def build() -> list[Draft]:
         taken = rows.case_with_key(archive.index, data["case_key"])
         if taken:
-            raise errors.CaseExists(f"case {taken} already exists")
+            raise errors.CaseExists(_("case {case_no} already exists").format(case_no=taken))
         keys = []
         for p in parties:
             key = resolve_party(archive, p)
@@ -98,17 +100,20 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     if until:
         data["until"] = archive.settings.time(until, end_of_day=True)
         if data["until"] <= data["at"]:  # both in the store's zone: text order is time order
-            raise errors.InvalidValue("--until must be after --at")
-    for key, value, limit in (("action", action, validate.NAME_CHARS), ("note", note, validate.NOTE_CHARS)):
-        checked = validate.optional_text(value, f"the {key}", limit=limit)
+            raise errors.InvalidValue(_("--until must be after --at"))
+    for key, what, value, limit in (("action", _("the action"), action, validate.NAME_CHARS),
+                                    ("note", _("the note"), note, validate.NOTE_CHARS)):
+        checked = validate.optional_text(value, what, limit=limit)
         if checked:
             data[key] = checked
     if act is not None:
         if data.get("action", act) != act:
-            raise errors.InvalidValue(f"{act} is an act of its own: --action {data['action']} says another",
-                                      hint=f"give one act: 'case stage NO {act}', or the stage with the "
-                                      f"action ('case stage NO {STAGES[slug]} --action {data['action']}'); "
-                                      "detail goes in --note")
+            raise errors.InvalidValue(
+                _("{act} is an act of its own: --action {action} says another").format(
+                    act=act, action=data["action"]),
+                hint=_("give one act: 'case stage NO {act}', or the stage with the action ('case stage NO "
+                       "{stage} --action {action}'); detail goes in --note").format(
+                    act=act, stage=STAGES[slug], action=data["action"]))
         data["action"] = act
     if transcribed_from is not None:
         data["transcribed_from"] = "blake3:" + archive.resolve_digest(transcribed_from)
@@ -135,10 +140,11 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
     data: dict = {"penalty_kind": kind, "at": _time(archive, at)}
     if amount is not None:
         if kind not in MONEY_KINDS:
-            raise errors.AmountNotAllowed(f"a {named} carries no amount: --amount {amount!r} refused")
+            raise errors.AmountNotAllowed(_("a {kind} carries no amount: --amount {amount!r} refused").format(
+                kind=named, amount=amount))
         data["amount"] = parse_amount(amount)
     elif kind in AMOUNT_REQUIRED:
-        raise errors.InvalidAmount(f"a {named} needs --amount")
+        raise errors.InvalidAmount(_("a {kind} needs --amount").format(kind=named))
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
@@ -146,16 +152,19 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
         parties = rows.members(archive.index, data["case_no"])
         if party is None:
             if len(parties) != 1:
-                raise errors.PartyNeeded(f"case {data['case_no']} has {len(parties)} parties")
+                raise errors.PartyNeeded(_("case {case_no} has {n} parties").format(case_no=data["case_no"],
+                                                                                   n=len(parties)))
             data["party"] = parties[0]
         else:
             data["party"] = resolve_party(archive, party)
             if data["party"] not in parties:
-                raise errors.UnknownParty(f"{data['party']} is not a party of case {data['case_no']}")
+                raise errors.UnknownParty(_("{party} is not a party of case {case_no}").format(
+                    party=data["party"], case_no=data["case_no"]))
         seq = rows.decision_of_kind(archive.index, data["case_no"], data["party"], kind)
         if seq is not None:
-            raise errors.AlreadyDecided(f"case {data['case_no']} already has a {named} for {data['party']} "
-                                        f"(seq {seq})")
+            raise errors.AlreadyDecided(_("case {case_no} already has a {kind} for {party} (seq {seq})")
+                                        .format(case_no=data["case_no"], kind=named, party=data["party"],
+                                                seq=seq))
         return [Draft("case.decided", data)]
 
     seq = archive.transact(build)[-1].seq  # fills in the case and the party first
@@ -193,7 +202,8 @@ def close_case(archive: Archive, case_ref: str, at: str | None = None) -> dict:
         data["case_no"] = resolve.case(archive.index, case_ref)
         case = rows.case(archive.index, data["case_no"])
         if case["status"] == "closed":
-            raise errors.AlreadyClosed(f"case {data['case_no']} was closed already, at {case['closed_at']}")
+            raise errors.AlreadyClosed(_("case {case_no} was closed already, at {at}").format(
+                case_no=data["case_no"], at=case["closed_at"]))
         require_open(archive, data["case_no"], "close")
         return [Draft("case.closed", data)]
 

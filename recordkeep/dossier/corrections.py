@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .. import errors, validate
 from ..archive import Archive
+from ..i18n import N_, _
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
@@ -15,6 +16,8 @@ from ..index import retention as holds
 from ..refs import bare
 from ..store.journal import Draft
 
+#: What ``require_open`` may refuse, as its messages name it.
+WHATS = (N_("stage"), N_("decision"), N_("publication"), N_("close"))
 VOIDABLE = ("case.opened", "case.stage", "case.decided", "case.published", "case.closed", "case.reopened",
             "record.linked")
 
@@ -35,14 +38,14 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     """Void event ``seq`` of the case (role clerk; records for a decision). A link stays while
     a hold covers the case or its records (HeldLink)."""
     archive.require_intact_chain()
-    reason = validate.required_text(reason, "the reason")
+    reason = validate.required_text(reason, _("the reason"))
     case_no = resolve.case(archive.index, case_ref)
     kind = _voidable(archive, case_no, seq)
     data = {"case_no": case_no, "voided_seq": seq, "voided_type": kind, "reason": reason}
 
     def build() -> list[Draft]:
         if voids.void_of(archive.index, seq) is not None:
-            raise errors.AlreadyVoided(f"seq {seq} was voided already")
+            raise errors.AlreadyVoided(_("seq {seq} was voided already").format(seq=seq))
         return [Draft("case.voided", data)]
 
     [event] = archive.transact(build)
@@ -52,32 +55,33 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
 def _voidable(archive: Archive, case_no: str, seq: int) -> str:
     """The type of event ``seq`` when it is one of this case's that may be voided."""
     try:
-        [event], _ = archive.events_at([seq])
+        [event], _lines = archive.events_at([seq])
     except (KeyError, ValueError) as exc:
-        raise errors.NotVoidable(f"no event at seq {seq}") from exc
+        raise errors.NotVoidable(_("no event at seq {seq}").format(seq=seq)) from exc
     if event.type not in VOIDABLE or event.data.get("case_no") != case_no:
-        raise errors.NotVoidable(f"seq {seq} is {event.type}, not an event of case {case_no} that can be "
-                                 "voided")
+        raise errors.NotVoidable(_("seq {seq} is {type}, not an event of case {case_no} that can be voided")
+                                 .format(seq=seq, type=event.type, case_no=case_no))
     if event.type == "record.linked":
         covering = sorted({h for x in event.data.get("digests", [])
                            for h in holds.holds_covering(archive.index, bare(x))})
         if covering:
-            raise errors.HeldLink(f"the links of seq {seq} are under a hold ({', '.join(covering)}): "
-                                  "they stay while it stands")
+            raise errors.HeldLink(_("the links of seq {seq} are under a hold ({holds}): they stay while it "
+                                    "stands").format(seq=seq, holds=", ".join(covering)))
     return event.type
 
 
 def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
     """Reopen a closed case (stages, decisions and publication are then accepted again)."""
     archive.require_intact_chain()
-    reason = validate.required_text(reason, "the reason")
+    reason = validate.required_text(reason, _("the reason"))
     data = {"reason": reason, "at": archive.now()}
 
     def build() -> list[Draft]:
         data["case_no"] = case_no = resolve.case(archive.index, case_ref)
         status = rows.case(archive.index, case_no)["status"]
         if status != "closed":
-            raise errors.InvalidValue(f"case {case_no} is {status}, not closed: nothing to reopen")
+            raise errors.InvalidValue(_("case {case_no} is {status}, not closed: nothing to reopen").format(
+                case_no=case_no, status=status))
         return [Draft("case.reopened", data)]
 
     archive.transact(build)
@@ -85,9 +89,12 @@ def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
 
 
 def require_open(archive: Archive, case_no: str, what: str) -> None:
-    """CaseClosed or CaseVoided unless the case takes ``what`` (a stage, decision, publication)."""
+    """CaseClosed or CaseVoided unless the case takes ``what`` (a stage, decision, publication:
+    one of ``WHATS``, translated where shown)."""
     status = rows.case(archive.index, case_no)["status"]
     if status == "closed":
-        raise errors.CaseClosed(f"case {case_no} is closed: {what} is refused until it is reopened")
+        raise errors.CaseClosed(_("case {case_no} is closed: {what} is refused until it is reopened").format(
+            case_no=case_no, what=_(what)))
     if status == "voided":
-        raise errors.CaseVoided(f"case {case_no} was voided: it takes no {what}")
+        raise errors.CaseVoided(_("case {case_no} was voided: it takes no {what}").format(case_no=case_no,
+                                                                                          what=_(what)))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .. import errors, validate
 from ..archive import Archive
+from ..i18n import _
 from ..index import people, resolve
 from ..refs import check_device, check_officer, utc_key
 from ..store.journal import Draft
@@ -38,9 +39,9 @@ def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | N
                      post: str | None = None) -> None:
     """Name an officer (again, to correct a name, unit or post, e.g. 法制审核); journaled."""
     archive.require_intact_chain()
-    data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, "the officer's name")}
-    for key, value in (("unit", unit), ("post", post)):
-        value = validate.optional_text(value, f"the {key}")
+    data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, _("the officer's name"))}
+    for key, what, value in (("unit", _("the unit"), unit), ("post", _("the post"), post)):
+        value = validate.optional_text(value, what)
         if value:
             data[key] = value
     archive.commit([Draft("officer.registered", data)])
@@ -55,9 +56,9 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
     that would overlap any other assignment of the device is AssignmentOverlap, naming it.
     """
     archive.require_intact_chain()
-    unit = validate.optional_text(unit, "the unit")
+    unit = validate.optional_text(unit, _("the unit"))
     if (officer is None) == (not unit):
-        raise errors.InvalidValue("a device is assigned to an officer or to a unit: give one of the two")
+        raise errors.InvalidValue(_("a device is assigned to an officer or to a unit: give one of the two"))
     holder = {"officer": resolve.officer(archive.index, officer)} if officer is not None else {"unit": unit}
     data = {"device": check_device(device), **holder}
     if valid_from:
@@ -65,30 +66,33 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
     if valid_until:
         data["until"] = archive.settings.time(valid_until, end_of_day=True)
     if "from" in data and "until" in data and data["until"] <= data["from"]:
-        raise errors.InvalidValue("--until must be after --from")
+        raise errors.InvalidValue(_("--until must be after --from"))
 
     def build() -> list[Draft]:
         found = people.overlapping_assignments(archive.index, data["device"], utc_key(data.get("from")),
                                                utc_key(data.get("until")))
         if found:
-            raise errors.AssignmentOverlap(
-                f"device {data['device']} to {_holder(data)} {_span(data.get('from'), data.get('until'))} "
-                "overlaps " + "; ".join(f"its assignment to {_holder(row)} "
-                                        f"{_span(row['valid_from'], row['valid_until'])} (seq {row['seq']})"
-                                        for row in found))
+            others = "; ".join(
+                _("its assignment to {holder} {span} (seq {seq})").format(
+                    holder=_holder(row), span=_span(row["valid_from"], row["valid_until"]), seq=row["seq"])
+                for row in found)
+            raise errors.AssignmentOverlap(_("device {device} to {holder} {span} overlaps {others}").format(
+                device=data["device"], holder=_holder(data), span=_span(data.get("from"), data.get("until")),
+                others=others))
         return [Draft("device.assigned", data)]
 
     archive.transact(build)
 
 
 def _holder(assignment) -> str:
-    return assignment["officer"] or f"unit {assignment['unit']}"
+    return assignment["officer"] or _("unit {unit}").format(unit=assignment["unit"])
 
 
 def _span(start: str | None, end: str | None) -> str:
     def shown(moment: str | None, unbounded: str) -> str:
         return moment[:16].replace("T", " ") if moment else unbounded
-    return f"from {shown(start, 'the beginning')} until {shown(end, 'further notice')}"
+    return _("from {start} until {end}").format(start=shown(start, _("the beginning")),
+                                                end=shown(end, _("further notice")))
 
 
 def list_officers(archive: Archive) -> list[Officer]:

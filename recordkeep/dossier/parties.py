@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .. import errors, ids, validate
 from ..archive import Archive
+from ..i18n import _
 from ..index import dossier as rows
 from ..index import resolve
 from ..index.retention import holds_over_party
@@ -67,9 +68,9 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
     identity and phone numbers go to the vault, their masks to the journal. PartyExists when
     a party already has the number."""
     archive.require_intact_chain()
-    name = validate.required_text(name, "the party's name")
+    name = validate.required_text(name, _("the party's name"))
     if (id_number is None) == (credit_code is None):
-        raise errors.InvalidValue("give exactly one of --id-number or --credit-code")
+        raise errors.InvalidValue(_("give exactly one of --id-number or --credit-code"))
     data: dict = {"name": name}
     values: dict[str, str] = {}
     if id_number is not None:
@@ -77,7 +78,7 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
         data.update(kind="person", id_number_mask=ids.mask_id_number(values["id_number"]))
     else:
         data.update(kind="organisation", credit_code=ids.validate_credit_code(credit_code))
-    checked = validate.optional_text(address, "the address")
+    checked = validate.optional_text(address, _("the address"))
     if checked:
         data["address"] = checked
     if phone is not None and phone.strip():
@@ -92,8 +93,8 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
         else:
             known = rows.party_with_credit_code(archive.index, data["credit_code"])
         if known:
-            raise errors.PartyExists(f"a party with this identity number is already registered as {known}",
-                                     hint=f"use {known}")
+            raise errors.PartyExists(_("a party with this identity number is already registered as {party}")
+                                     .format(party=known), hint=_("use {party}").format(party=known))
         data["key"] = key = f"P{rows.last_party_number(archive.index) + 1}"
         if vault.holds(key):  # left by an attempt that never reached the journal
             vault.erase(key)
@@ -108,7 +109,7 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
 def get_party(archive: Archive, key: str) -> Party:
     row = rows.party(archive.index, key)
     if row is None:
-        raise errors.UnknownParty(f"no party {key}")
+        raise errors.UnknownParty(_("no party {party}").format(party=key))
     return Party.from_row(row)
 
 
@@ -138,7 +139,7 @@ def find_by_number(archive: Archive, text: str) -> str | None:
 
 def _legacy_values(archive: Archive, seq: int) -> dict[str, str]:
     """The plain numbers of a ``party.added`` written before the vault, normalised."""
-    [event], _ = archive.events_at([seq])
+    [event], _lines = archive.events_at([seq])
     found = {}
     if event.data.get("id_number"):
         found["id_number"] = ids.normalise_id_number(event.data["id_number"])
@@ -155,7 +156,7 @@ def resolve_party(archive: Archive, ref: str) -> str:
 def find_parties(archive: Archive, text: str | None = None, *, limit: int = 200) -> list[Party]:
     """Parties whose name, credit code or address contains ``text``, or whose whole identity
     or phone number it is (all when None); a part of a number finds nothing."""
-    needle = unicodedata.normalize("NFKC", validate.text(text, "the text")) if text else None
+    needle = unicodedata.normalize("NFKC", validate.text(text, _("the text"))) if text else None
     by_number = find_by_number(archive, needle) if needle else None
     return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit,
                                                              keys=(by_number,) if by_number else ())]
@@ -166,11 +167,11 @@ def show_pii(archive: Archive, ref: str) -> tuple[Party, dict[str, str]]:
     auditor); ReadOnlyStore, showing nothing, where it cannot be."""
     key = resolve_party(archive, ref)
     if archive.readonly:
-        raise errors.ReadOnlyStore(f"the store is read-only: showing {key}'s numbers unmasked cannot be "
-                                   "journaled, so they are not shown", path=archive.root,
-                                   hint="unmask on the writable store, where it is journaled; a copy for "
-                                        "an auditor holds no personal data ('export --with-pii' hands them "
-                                        "over)")
+        raise errors.ReadOnlyStore(_("the store is read-only: showing {party}'s numbers unmasked cannot be "
+                                     "journaled, so they are not shown").format(party=key), path=archive.root,
+                                   hint=_("unmask on the writable store, where it is journaled; a copy for "
+                                          "an auditor holds no personal data ('export --with-pii' hands them "
+                                          "over)"))
     archive.commit([Draft("party.pii_shown", {"party": key})])
     party = get_party(archive, key)
     return party, unmasked(archive, party)
@@ -208,16 +209,18 @@ def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
     entries. HeldParty while a hold covers it. The party stays, masked; its records, which
     are evidence under the retention rules, stay too."""
     archive.require_intact_chain()
-    reason = validate.required_text(reason, "the reason")
+    reason = validate.required_text(reason, _("the reason"))
     key = resolve_party(archive, ref)
     archive.require_can_write(["party.pii_erased"])
     held = holds_over_party(archive.index, key)
     if held:
-        raise errors.HeldParty(f"{key} is under a hold ({', '.join(held)}): its personal data are kept")
+        raise errors.HeldParty(_("{party} is under a hold ({holds}): its personal data are kept").format(
+            party=key, holds=", ".join(held)))
     party, vault = get_party(archive, key), vault_of(archive)
     present = [f for f in FIELDS if f in _fields_held(vault, key)]
     if party.erased_seq is not None and not vault.holds(key):
-        raise errors.InvalidValue(f"{key}'s personal data were erased at seq {party.erased_seq}")
+        raise errors.InvalidValue(_("{party}'s personal data were erased at seq {seq}").format(
+            party=key, seq=party.erased_seq))
     [event] = archive.commit([Draft("party.pii_erased", {"party": key, "fields": present, "reason": reason})])
     vault.erase(key)
     legacy = rows.party(archive.index, key)["seq"] if party.legacy else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..archive import Archive
+from ..i18n import _
 from ..index import dossier as rows
 from .parties import vault_of
 
@@ -25,13 +26,13 @@ class PiiStatus:
 
     def reach(self) -> str:
         """What ``party erase-pii`` can and cannot reach in this store."""
-        said = (f"erase-pii deletes a party's numbers from the vault ({self.in_vault} parties); the "
-                "journal, checkpoints and bags hold masks only")
+        said = _("erase-pii deletes a party's numbers from the vault ({n} parties); the journal, "
+                 "checkpoints and bags hold masks only").format(n=self.in_vault)
         if self.legacy:
-            said += (f". {self.legacy} parties were added before the vault: their journal lines hold the "
-                     "numbers plain and the chain forbids rewriting them; every output masks them, bags "
-                     "carry those lines as leaf hashes, and erase-pii records the erasure, but a copy of "
-                     "the journal file still holds them")
+            said += _(". {n} parties were added before the vault: their journal lines hold the numbers "
+                      "plain and the chain forbids rewriting them; every output masks them, bags carry those "
+                      "lines as leaf hashes, and erase-pii records the erasure, but a copy of the journal "
+                      "file still holds them").format(n=self.legacy)
         return said
 
 

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import errors
+from ..i18n import _
 from ..store.vault import VaultFiles
 
 FIELDS = ("id_number", "phone")
@@ -49,7 +50,7 @@ class Vault:
                 self.files.create(LOOKUP_KEY, os.urandom(32))  # another station's, if it made one first
                 held = self.files.get(LOOKUP_KEY)
             if held is not None and len(held) != 32:
-                raise errors.VaultDamaged("pii/lookup.key is not a 32-byte key", path=self.files.location)
+                raise errors.VaultDamaged(_("pii/lookup.key is not a 32-byte key"), path=self.files.location)
             self._lookup_key = held
         return self._lookup_key
 
@@ -79,8 +80,8 @@ class Vault:
         try:
             return json.loads(held) if held is not None else {}
         except ValueError as exc:
-            raise errors.VaultDamaged(f"the vault's keys of {party} do not parse", path=self.files.location) \
-                from exc
+            raise errors.VaultDamaged(_("the vault's keys of {party} do not parse").format(party=party),
+                                      path=self.files.location) from exc
 
     def put(self, party: str, values: dict[str, str]) -> None:
         """Encrypt and keep each of ``values`` (field -> normalised value) for ``party``, and
@@ -109,8 +110,9 @@ class Vault:
                                                            base64.b64decode(box["ciphertext"]),
                                                            self._aad(party, field))
         except (ValueError, KeyError, TypeError, binascii.Error, InvalidTag) as exc:
-            raise errors.VaultDamaged(f"the vault's {field} of {party} does not decrypt (changed, or moved "
-                                      "from another party or store)", path=self.files.location) from exc
+            raise errors.VaultDamaged(_("the vault's {field} of {party} does not decrypt (changed, or moved "
+                                        "from another party or store)").format(field=field, party=party),
+                                      path=self.files.location) from exc
         return plain.decode("utf-8")
 
     def values(self, party: str) -> dict[str, str]:

@@ -59,7 +59,7 @@ def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]])
     found = voids.voids_of_case(archive.index, case_no)
     if not found:
         return None
-    events, _ = archive.events_at([v["voided_seq"] for v in found])
+    events, _lines = archive.events_at([v["voided_seq"] for v in found])
     opening = None
     for v, e in zip(found, events, strict=True):
         mark = {"seq": v["seq"], "by": v["actor"], "at": v["at"], "reason": v["reason"]}

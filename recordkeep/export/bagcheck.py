@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import errors
 from ..anchoring import anchor_settings
 from ..archive import Archive
+from ..i18n import _
 from ..index import keys as key_rows
 from ..index import records
 from ..store.hashing import hash_fd
@@ -37,7 +38,7 @@ TAG_MANIFEST = "tagmanifest-sha256.txt"
 def _hashes(path: Path) -> dict[str, str]:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        blake3, _, extra = hash_fd(fd, extra=("sha256",))
+        blake3, _size, extra = hash_fd(fd, extra=("sha256",))
     finally:
         os.close(fd)
     return {"blake3": blake3, "sha256": extra["sha256"]}
@@ -48,7 +49,7 @@ def _manifest(path: Path) -> dict[str, str]:
     listed = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
-            digest, _, name = line.partition("  ")
+            digest, _sep, name = line.partition("  ")
             listed[name] = digest.strip().lower()
     return listed
 
@@ -63,35 +64,42 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
     """Check the bag's manifests, tag manifest and Payload-Oxum; return bag-info's fields."""
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
-        report.problems.append((bad, "bagit.txt is missing: not a bag"))
+        report.problems.append((bad, _("bagit.txt is missing: not a bag")))
     payload = sorted(p.relative_to(bag).as_posix() for p in (bag / "data").rglob("*") if p.is_file()) \
         if (bag / "data").is_dir() else []
     computed = {name: _hashes(bag / name) for name in payload}
     for algorithm, manifest in MANIFESTS.items():
         if not (bag / manifest).is_file():
-            report.problems.append((bad, f"{manifest} is missing"))
+            report.problems.append((bad, _("{file} is missing").format(file=manifest)))
             continue
         listed = _manifest(bag / manifest)
         for name in sorted(set(listed) - set(computed)):
-            report.problems.append((bad, f"{manifest}: {name} is listed but not in the bag"))
+            report.problems.append((bad, _("{manifest}: {name} is listed but not in the bag").format(
+                manifest=manifest, name=name)))
         for name in sorted(set(computed) - set(listed)):
-            report.problems.append((bad, f"{manifest}: {name} is in the bag but not listed"))
+            report.problems.append((bad, _("{manifest}: {name} is in the bag but not listed").format(
+                manifest=manifest, name=name)))
         for name in sorted(set(listed) & set(computed)):
             if computed[name][algorithm] != listed[name]:
-                report.problems.append((bad, f"{manifest}: {name} does not hash to its {algorithm} "
-                                             "(changed)"))
+                changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
+                report.problems.append((bad, changed.format(manifest=manifest, name=name,
+                                                            algorithm=algorithm)))
     if (bag / TAG_MANIFEST).is_file():
         for name, digest in _manifest(bag / TAG_MANIFEST).items():
             if not (bag / name).is_file():
-                report.problems.append((bad, f"{TAG_MANIFEST}: {name} is missing"))
+                report.problems.append((bad, _("{manifest}: {name} is missing").format(manifest=TAG_MANIFEST,
+                                                                                        name=name)))
             elif _hashes(bag / name)["sha256"] != digest:
-                report.problems.append((bad, f"{TAG_MANIFEST}: {name} does not hash to its sha256 (changed)"))
+                changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
+                report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=name,
+                                                            algorithm="sha256")))
     else:
-        report.problems.append((bad, f"{TAG_MANIFEST} is missing"))
+        report.problems.append((bad, _("{file} is missing").format(file=TAG_MANIFEST)))
     info = _info(bag)
     oxum = f"{sum((bag / n).stat().st_size for n in payload)}.{len(payload)}"
     if info.get("Payload-Oxum") != oxum:
-        report.problems.append((bad, f"Payload-Oxum {info.get('Payload-Oxum')} but the payload is {oxum}"))
+        report.problems.append((bad, _("Payload-Oxum {given} but the payload is {oxum}").format(
+            given=info.get("Payload-Oxum"), oxum=oxum)))
     return info
 
 
@@ -105,32 +113,34 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     bag = Path(bag)
     path = bag / "recordkeep" / "journal.jsonl"
     if not path.is_file():
-        raise errors.InvalidValue("not a recordkeep bag: recordkeep/journal.jsonl is missing", path=bag)
+        raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
     report = BagReport()
     info = check_package(bag, report)
     m = re.fullmatch(r"(\d+) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
     if m:
         report.head_seq = int(m.group(1))
     else:
-        report.problems.append((errors.BagInvalid.code, "bag-info.txt names no Recordkeep-Journal-Head"))
+        report.problems.append((errors.BagInvalid.code, _("bag-info.txt names no Recordkeep-Journal-Head")))
     lines, last_seq = {}, 0
     for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
         report.lines += 1
         problem, seq = _line_problem(raw, last_seq, report.head_seq)
         if problem:
-            report.problems.append((errors.BagLineMismatch.code, f"line {n}: {problem}"))
+            report.problems.append((errors.BagLineMismatch.code, _("line {n}: {problem}").format(
+                n=n, problem=problem)))
         else:
             lines[seq], last_seq = raw, seq
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
-                                f"the bag holds {report.lines} journal lines, bag-info.txt says {events}: "
-                                "lines removed or added"))
+                                _("the bag holds {n} journal lines, bag-info.txt says {events}: lines "
+                                  "removed or added").format(n=report.lines, events=events)))
     store_id = info.get("Recordkeep-Store-Id", "")
     same_store = archive is not None and archive.settings.store_id == store_id
     if archive is not None and not same_store:
-        report.notices.append((errors.StoreIdMismatch.code, f"the bag is of store {store_id}, not of this "
-                                                            f"store: checked by itself"))
+        report.notices.append((errors.StoreIdMismatch.code, _("the bag is of store {store_id}, not of this "
+                                                              "store: checked by itself").format(
+                                                                  store_id=store_id)))
     ca_path = tsa_ca if tsa_ca is not None else (anchor_settings(archive).tsa_ca if same_store else None)
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
                      ca=timestamp.read_ca(ca_path) if ca_path is not None else None)
@@ -149,13 +159,14 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
     known = records.event_seqs(archive.index)
     for seq, raw in lines.items():
         if seq not in known:
-            report.problems.append((errors.BagLineMismatch.code, f"seq {seq} is not in the store's journal"))
+            report.problems.append((errors.BagLineMismatch.code,
+                                    _("seq {seq} is not in the store's journal").format(seq=seq)))
             continue
-        _, [stored] = archive.events_at([seq])
+        _events, [stored] = archive.events_at([seq])
         withheld = withheld_leaf(raw)
         if (stored != raw) if withheld is None else (leaf_hash(stored) != withheld):
             report.problems.append((errors.BagLineMismatch.code,
-                                    f"seq {seq} differs from the store's journal line"))
+                                    _("seq {seq} differs from the store's journal line").format(seq=seq)))
     if head is not None:
         report.head_found = archive.journal.verify_chain(head=head).found_head is True
 
@@ -164,14 +175,16 @@ def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str 
     try:
         event = json.loads(raw)
     except ValueError:
-        return "not JSON", 0
+        return _("not JSON"), 0
     if not isinstance(event, dict):
-        return "not an event", 0
+        return _("not an event"), 0
     if withheld_leaf(raw) is None and event_hash(event) != event.get("hash"):
-        return f"seq {event.get('seq')} does not hash to its hash (edited)", 0
+        return _("seq {seq} does not hash to its hash (edited)").format(seq=event.get("seq")), 0
     seq = event["seq"]
     if not isinstance(seq, int) or seq <= last_seq:
-        return f"seq {seq} does not follow seq {last_seq}: reordered or repeated", 0
+        return _("seq {seq} does not follow seq {last}: reordered or repeated").format(seq=seq,
+                                                                                        last=last_seq), 0
     if head_seq is not None and seq > head_seq:
-        return f"seq {seq} is past the bag's journal head (seq {head_seq}): the head was rewound", 0
+        return _("seq {seq} is past the bag's journal head (seq {head}): the head was rewound").format(
+            seq=seq, head=head_seq), 0
     return None, seq

@@ -32,6 +32,7 @@ from .. import errors
 from ..archive import Archive
 from ..dossier.parties import get_party, resolve_party, unmasked
 from ..dossier.views import case_view, party_view
+from ..i18n import _
 from ..index import dossier as rows
 from ..index import records, resolve, touching
 from ..personal import holds_plain, shown_data
@@ -85,7 +86,7 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
     """The scope and one entry per payload file: digest, data path, case, stage, names."""
     ix = archive.index
     if (case is None) == (party is None):
-        raise errors.InvalidValue("export needs exactly one of --case or --party")
+        raise errors.InvalidValue(_("export needs exactly one of --case or --party"))
     if case is not None:
         case_no = resolve.case(ix, case)
         scope, cases, party_key = {"case": case_no}, [case_no], None
@@ -140,14 +141,15 @@ def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
     """Copy a blob, checking its BLAKE3 on the way; return (sha256, size)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if archive.objects.size(digest) is None:  # a missing blob is an integrity problem, not the disk's
-        raise errors.IntegrityError(f"blob {digest[:12]} is missing: export stopped",
+        raise errors.IntegrityError(_("blob {digest} is missing: export stopped").format(digest=digest[:12]),
                                     path=archive.objects.location(digest))
     with archive.objects.open(digest) as src, open(target, "wb") as out:
         blake, size, extra = hash_stream(src, extra=("sha256",), sink=out.write)
         out.flush()
         os.fsync(out.fileno())
     if blake != digest:
-        raise errors.IntegrityError(f"blob {digest[:12]} no longer matches its digest: export stopped",
+        raise errors.IntegrityError(_("blob {digest} no longer matches its digest: export stopped").format(
+                                        digest=digest[:12]),
                                     path=archive.objects.location(digest))
     return extra["sha256"], size
 
@@ -162,18 +164,18 @@ def staged(dest: Path) -> Iterator[Path]:
     """
     try:
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-            raise errors.ExportDestExists("the export destination exists and is not empty", path=dest)
+            raise errors.ExportDestExists(_("the export destination exists and is not empty"), path=dest)
         if not dest.parent.is_dir():
-            raise errors.InvalidValue("the export destination's parent folder does not exist", path=dest)
+            raise errors.InvalidValue(_("the export destination's parent folder does not exist"), path=dest)
     except OSError as exc:  # a name too long, a folder that cannot be read
-        raise os_error(exc, "looking at the export destination", dest) from exc
+        raise os_error(exc, _("looking at the export destination"), dest) from exc
     partial = f".{dest.name[:100]}.partial-"
     remove_stale(dest.parent, prefix=partial)  # a killed export's partial bag, its hour past
     work = dest.parent / f"{partial}{temp_name()}"
     try:
         work.mkdir()
     except OSError as exc:
-        raise os_error(exc, "starting the export", dest) from exc
+        raise os_error(exc, _("starting the export"), dest) from exc
     try:
         yield work
         for d in sorted({p.parent for p in work.rglob("*")} | {work}):
@@ -185,20 +187,20 @@ def staged(dest: Path) -> Iterator[Path]:
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise os_error(exc, "writing the export", dest) from exc
+            raise os_error(exc, _("writing the export"), dest) from exc
         raise
 
 
 def destination(archive: Archive, dest: str | os.PathLike) -> Path:
     """``dest`` as an absolute path; InvalidPath when it is empty or inside the store."""
     if not os.fspath(dest).strip():
-        raise errors.EmptyPath("an empty export destination was given")
+        raise errors.EmptyPath(_("an empty export destination was given"))
     path = Path(dest).absolute()
     store = Path(os.path.realpath(archive.root))
     inside = Path(os.path.realpath(path.parent)) / path.name
     if inside == store or store in inside.parents:
-        raise errors.InvalidPath("the export destination lies inside the store", path=path,
-                                 hint="export to a folder outside the store (a USB disk, a share)")
+        raise errors.InvalidPath(_("the export destination lies inside the store"), path=path,
+                                 hint=_("export to a folder outside the store (a USB disk, a share)"))
     return path
 
 
@@ -318,22 +320,25 @@ def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, hea
 
 
 def _summary_text(scope: dict, entries: list[dict]) -> str:
-    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
-    lines = [f"recordkeep export of {what}", "", "file in data/ <- original name(s), digest", ""]
+    """summary.txt, for people: in their language (summary.json is the machine-readable one)."""
+    title = (_("recordkeep export of case {case_no}").format(case_no=scope["case"]) if "case" in scope
+             else _("recordkeep export of party {party}").format(party=scope["party"]))
+    lines = [title, "", _("file in data/ <- original name(s), digest"), ""]
     for e in entries:
         lines.append(e["path"])
         for name in e["original_names"]:
-            lines.append(f"    original: {name!r}" if "\n" in name else f"    original: {name}")
-        lines.append(f"    blake3:{e['digest']}  {e['size']} bytes  {e['kind']}  {e['recorded_at'] or ''}")
+            lines.append("    " + _("original: {name}").format(name=repr(name) if "\n" in name else name))
+        lines.append("    " + _("blake3:{digest}  {size} bytes  {kind}  {recorded_at}").format(
+            digest=e["digest"], size=e["size"], kind=e["kind"], recorded_at=e["recorded_at"] or ""))
         if e["disposed"]:
-            lines.append("    (disposed under retention: not in the bag; its digest remains)")
+            lines.append("    " + _("(disposed under retention: not in the bag; its digest remains)"))
     return "\n".join(lines) + "\n"
 
 
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str]) -> None:
     """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not)."""
     if archive.readonly:
-        result.journal_error = "the store is read-only: this export could not be journaled"
+        result.journal_error = _("the store is read-only: this export could not be journaled")
         return
     data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
@@ -342,4 +347,4 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except errors.StoreError as exc:
-        result.journal_error = f"this export could not be journaled: {exc.message}"
+        result.journal_error = _("this export could not be journaled: {error}").format(error=exc.message)

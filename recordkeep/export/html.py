@@ -34,6 +34,7 @@ from pathlib import Path
 from ..archive import Archive
 from ..custody import describe, for_record
 from ..dossier.views import case_view, party_view
+from ..i18n import _, language
 from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
@@ -93,7 +94,8 @@ def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str
 
     def one(e: dict) -> thumbnails.Thumbnail:
         if e.get("doc_type") in identity:
-            return thumbnails.Thumbnail(None, f"no preview: {e['doc_type']} shows personal information")
+            return thumbnails.Thumbnail(None, _("no preview: {doc_type} shows personal information").format(
+                doc_type=e["doc_type"]))
         if e["disposed"]:
             return thumbnails.render(None, e["kind"], folder / e["digest"])
         with archive.objects.local_file(e["digest"]) as blob:  # the blob itself, or a download
@@ -129,9 +131,10 @@ def _original_name(name: str, *, base_only: bool = False) -> str:
         raw = raw.rsplit(b"/", 1)[-1]
     shown = esc(raw.decode("ascii", "backslashreplace"))
     try:
-        return f'{shown} <span class="muted">(not UTF-8; as GBK: {esc(raw.decode("gbk"))})</span>'
+        gbk = esc(raw.decode("gbk"))
     except UnicodeDecodeError:
-        return f'{shown} <span class="muted">(not UTF-8)</span>'
+        return shown + ' <span class="muted">' + _("(not UTF-8)") + "</span>"
+    return shown + ' <span class="muted">' + _("(not UTF-8; as GBK: {gbk})").format(gbk=gbk) + "</span>"
 
 
 def _size(n: int | None) -> str:
@@ -210,34 +213,37 @@ class _Page:
             loose = self.view["records_outside_cases"]
         digests = {d for d, _, _ in self.bag_paths}
         meta = [
-            ("范围 scope", esc(", ".join(f"{k} {v}" for k, v in self.scope.items()))),
-            ("记录 records", f"{len(digests)}"),
-            ("导出时间 exported", self.when(self.archive.now())),
-            ("导出人 exporter", esc(self.archive.actor)),
-            ("存储库 store", esc(self.archive.settings.store_id)),
-            ("日志头 journal head", f'#{head.seq} <code>{esc(head.hash)}</code>'),
-            ("时区 time zone", esc(self.archive.settings.timezone)),
-            ("软件 software", esc(software)),
+            (_("范围 scope"), esc(self.scope_text())),
+            (_("记录 records"), f"{len(digests)}"),
+            (_("导出时间 exported"), self.when(self.archive.now())),
+            (_("导出人 exporter"), esc(self.archive.actor)),
+            (_("存储库 store"), esc(self.archive.settings.store_id)),
+            (_("日志头 journal head"), f'#{head.seq} <code>{esc(head.hash)}</code>'),
+            (_("时区 time zone"), esc(self.archive.settings.timezone)),
+            (_("软件 software"), esc(software)),
         ]
         body = [
-            f"<header><h1>{esc(title)}</h1><p class=\"sub\">执法全过程记录 · offline dossier</p>",
+            f"<header><h1>{esc(title)}</h1><p class=\"sub\">" + _("执法全过程记录 · offline dossier")
+            + "</p>",
             self.dl(meta, "meta"),
-            '<p class="note">本页为概览。证据包为同一范围的 BagIt 导出（<code>recordkeep export '
-            '--format bagit</code>）；请以其中的清单和 <code>b3sum --check</code> 核对下列摘要。 '
-            "This page is an overview: the evidence package is the BagIt export of the same scope; "
-            "check the digests below against its manifests.</p></header>",
-            "<section><h2>执法对象 Party</h2>",
+            '<p class="note">' + _(
+                "本页为概览。证据包为同一范围的 BagIt 导出（<code>recordkeep export --format bagit</code>）；"
+                "请以其中的清单和 <code>b3sum --check</code> 核对下列摘要。 This page is an overview: the "
+                "evidence package is the BagIt export of the same scope; check the digests below against its "
+                "manifests.") + "</p></header>",
+            "<section><h2>" + _("执法对象 Party") + "</h2>",
             *(self.party(p) for p in parties), "</section>",
         ]
         for view, decisions in cases:
             body.append(self.case(view, decisions))
         if "party" in self.scope:
-            body.append("<section><h2>未关联案件的记录 Records outside cases</h2>")
-            body.append(self.records(loose) if loose else '<p class="empty">无 none</p>')
+            body.append("<section><h2>" + _("未关联案件的记录 Records outside cases") + "</h2>")
+            body.append(self.records(loose) if loose else '<p class="empty">' + _("无 none") + "</p>")
             body.append("</section>")
         body.append(f'<footer>{esc(software)} · {esc(self.archive.settings.store_id)}</footer>')
         return (
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<!DOCTYPE html>\n<html lang=\"{'zh' if language() == 'zh' else 'zh-CN'}\">\n<head>\n"
+            '<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
             '<meta name="referrer" content="no-referrer">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -246,43 +252,52 @@ class _Page:
             f"{thumbnails.icon_symbols()}\n" + "\n".join(body) + "\n</body>\n</html>\n"
         )
 
+    def scope_text(self) -> str:
+        """What the page covers: ``case NO`` or ``party P1``, in the reader's language."""
+        if "case" in self.scope:
+            return _("case {case_no}").format(case_no=self.scope["case"])
+        if "party" in self.scope:
+            return _("party {party}").format(party=self.scope["party"])
+        return ", ".join(f"{k} {v}" for k, v in self.scope.items())
+
     def dl(self, pairs: list[tuple[str, str]], cls: str = "facts") -> str:
         rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in pairs)
         return f'<dl class="{cls}">{rows}</dl>'
 
     def party(self, p: dict) -> str:
-        kind = "自然人 person" if p.get("kind") == "person" else "单位 organisation"
-        pairs = [("编号 key", esc(p.get("key"))), ("类别 kind", kind)]
+        kind = _("自然人 person") if p.get("kind") == "person" else _("单位 organisation")
+        pairs = [(_("编号 key"), esc(p.get("key"))), (_("类别 kind"), kind)]
         if p.get("id_number"):
-            pairs.append(("身份证号 ID number", f"<code>{esc(p['id_number'])}</code>"))
+            pairs.append((_("身份证号 ID number"), f"<code>{esc(p['id_number'])}</code>"))
         if p.get("credit_code"):
-            pairs.append(("统一社会信用代码 credit code", f"<code>{esc(p['credit_code'])}</code>"))
-        pairs += [("地址 address", esc(p.get("address"))), ("电话 phone", esc(p.get("phone")))]
+            pairs.append((_("统一社会信用代码 credit code"), f"<code>{esc(p['credit_code'])}</code>"))
+        pairs += [(_("地址 address"), esc(p.get("address"))), (_("电话 phone"), esc(p.get("phone")))]
         return f'<div class="card party"><h3>{esc(p.get("name"))}</h3>{self.dl(pairs)}</div>'
 
     def case(self, view: dict, decisions: list[dict]) -> str:
         c = view["case"]
-        status = {"open": "办理中 open", "closed": "已结案 closed"}.get(c["status"], esc(c["status"]))
+        status = {"open": _("办理中 open"), "closed": _("已结案 closed")}.get(c["status"], esc(c["status"]))
         pairs = [
-            ("案由 title", esc(c["title"])),
-            ("状态 status", status),
-            ("立案 opened", f"{self.when(c['opened_at'])} · {esc(c['opened_by'])}"),
-            ("当事人 parties", esc("、".join(f"{p['name']}（{p['key']}）" for p in c["parties"]))),
-            ("执法人员 officers", self.officers_list(c["officers"])),
-            ("决定 decisions", "<br>".join(self.decision_text(d) for d in decisions) or "—"),
-            ("公示 published", self.when(c["published_at"])),
-            ("结案 closed", self.when(c["closed_at"])),
+            (_("案由 title"), esc(c["title"])),
+            (_("状态 status"), status),
+            (_("立案 opened"), f"{self.when(c['opened_at'])} · {esc(c['opened_by'])}"),
+            (_("当事人 parties"), esc("、".join(f"{p['name']}（{p['key']}）" for p in c["parties"]))),
+            (_("执法人员 officers"), self.officers_list(c["officers"])),
+            (_("决定 decisions"), "<br>".join(self.decision_text(d) for d in decisions) or "—"),
+            (_("公示 published"), self.when(c["published_at"])),
+            (_("结案 closed"), self.when(c["closed_at"])),
         ]
-        out = [f'<section class="case"><h2>案件 Case <span class="case-no">{esc(c["case_no"])}</span></h2>',
+        out = ['<section class="case"><h2>' + _("案件 Case")
+               + f' <span class="case-no">{esc(c["case_no"])}</span></h2>',
                self.dl(pairs), '<ol class="stages">']
         for n, stage in enumerate(view["stages"], start=1):
             items = stage["items"]
             records = sum(1 for i in items if i["type"] == "record")
             out.append(f'<li class="stage"><h3><span class="num">{n}</span> {esc(stage["name"])} '
                        f'<span class="slug">{esc(stage["stage"])}</span>'
-                       f'<span class="count">{records} 份记录 record(s)</span></h3>')
+                       '<span class="count">' + _("{n} 份记录 record(s)").format(n=records) + "</span></h3>")
             if not items:
-                out.append('<p class="empty">本阶段无记录 nothing recorded in this stage</p>')
+                out.append('<p class="empty">' + _("本阶段无记录 nothing recorded in this stage") + "</p>")
             else:
                 out.append('<ol class="timeline">')
                 out += [f"<li class=\"item {esc(i['type'])}\">{self.item(i)}</li>" for i in items]
@@ -303,19 +318,22 @@ class _Page:
             return self.record(i)
         if kind == "stage_event":
             span = self.when(i["at"]) + (f" – {self.when(i['until'])}" if i.get("until") else "")
-            site = ' <span class="badge">现场 on site</span>' if i.get("on_site") else ""
-            pairs = [("执法人员 officers", self.officers_list(i["officers"])),
-                     ("说明 note", esc(i.get("note"))), ("录入 entered by", esc(i.get("entered_by")))]
-            action = esc(i.get("action"), "stage event")
+            site = ' <span class="badge">' + _("现场 on site") + "</span>" if i.get("on_site") else ""
+            pairs = [(_("执法人员 officers"), self.officers_list(i["officers"])),
+                     (_("说明 note"), esc(i.get("note"))), (_("录入 entered by"), esc(i.get("entered_by")))]
+            action = esc(i.get("action"), _("stage event"))
             what = f'<div class="what">环节 {action}{site}</div>'
             return f'<div class="when">{span}</div>{what}{self.dl(pairs)}'
         if kind == "decision":
-            return (f'<div class="when">{self.when(i.get("at"))}</div><div class="what">处罚决定 decision: '
-                    f"{self.decision_text(i, dated=False)} · {esc(i.get('entered_by'))}</div>")
+            return (f'<div class="when">{self.when(i.get("at"))}</div><div class="what">'
+                    + _("处罚决定 decision: {decision}").format(decision=self.decision_text(i, dated=False))
+                    + f" · {esc(i.get('entered_by'))}</div>")
         if kind == "publication":
-            return f'<div class="when">{self.when(i["at"])}</div><div class="what">公示 published</div>'
+            return (f'<div class="when">{self.when(i["at"])}</div><div class="what">' + _("公示 published")
+                    + "</div>")
         if kind == "closed":
-            return f'<div class="when">{self.when(i["at"])}</div><div class="what">结案 case closed</div>'
+            return (f'<div class="when">{self.when(i["at"])}</div><div class="what">' + _("结案 case closed")
+                    + "</div>")
         return f'<div class="what">{esc(kind)}</div>'
 
     def records(self, items: list[dict]) -> str:
@@ -330,31 +348,31 @@ class _Page:
         title = esc(given) if given else _original_name(names[0], base_only=True) if names else esc(r["kind"])
         flags = ""
         if r.get("important"):
-            flags += ' <span class="badge imp">重要 important</span>'
+            flags += ' <span class="badge imp">' + _("重要 important") + "</span>"
         if r.get("disposed"):
-            flags += ' <span class="badge gone">已处置 disposed</span>'
+            flags += ' <span class="badge gone">' + _("已处置 disposed") + "</span>"
         length = _duration(r.get("duration"))
         pairs = [
-            ("类别 kind", f"{_KIND_ZH.get(r['kind'], '')} {esc(r['kind'])}"),
-            ("录制时间 recorded", self.when(r.get("recorded_at"))),
-            ("执法人员 officer", self.officer(r.get("officer"))),
-            ("设备 device", esc(r.get("device"))),
+            (_("类别 kind"), f"{_KIND_ZH.get(r['kind'], '')} {esc(r['kind'])}"),
+            (_("录制时间 recorded"), self.when(r.get("recorded_at"))),
+            (_("执法人员 officer"), self.officer(r.get("officer"))),
+            (_("设备 device"), esc(r.get("device"))),
         ]
         if length:
-            pairs.append(("时长 duration", length))
+            pairs.append((_("时长 duration"), length))
         if r.get("pages") is not None:
-            pairs.append(("页数 pages", esc(r["pages"])))
+            pairs.append((_("页数 pages"), esc(r["pages"])))
         pairs += [
-            ("文书类型 doc type", esc(r.get("doc_type"))),
-            ("大小 size", _size(r.get("size"))),
-            ("摘要 digest", f'<code class="digest">blake3:{esc(digest)}</code>'),
-            ("原文件名 original name", "<br>".join(_original_name(n) for n in names) or "—"),
-            ("关联 linked", f"{self.when(r.get('linked_at'))} · {esc(r.get('linked_by'))}"
+            (_("文书类型 doc type"), esc(r.get("doc_type"))),
+            (_("大小 size"), _size(r.get("size"))),
+            (_("摘要 digest"), f'<code class="digest">blake3:{esc(digest)}</code>'),
+            (_("原文件名 original name"), "<br>".join(_original_name(n) for n in names) or "—"),
+            (_("关联 linked"), f"{self.when(r.get('linked_at'))} · {esc(r.get('linked_by'))}"
                            + (f" · {esc(r['party'])}" if r.get("party") else "")),
-            ("证据包路径 in the bag", f"<code>{esc(bag_path)}</code>"),
+            (_("证据包路径 in the bag"), f"<code>{esc(bag_path)}</code>"),
         ]
         if r.get("gps"):
-            pairs.append(("位置 GPS", esc(f"{r['gps']['lat']:.6f}, {r['gps']['lon']:.6f}")))
+            pairs.append((_("位置 GPS"), esc(f"{r['gps']['lat']:.6f}, {r['gps']['lon']:.6f}")))
         return (f'<article class="record-card"><div class="thumb">{self.thumb(r)}</div>'
                 f'<div class="body"><h4>{title}{flags}</h4>{self.dl(pairs)}{self.custody_table(digest)}'
                 "</div></article>")
@@ -362,7 +380,8 @@ class _Page:
     def thumb(self, r: dict) -> str:
         t = self.thumbs.get(r["digest"])
         if t is not None and t.path is not None:
-            return f'<img src="{THUMBS}/{esc(t.path.name)}" alt="{esc(r["kind"])} preview" loading="eager">'
+            alt = _("{kind} preview").format(kind=esc(r["kind"]))
+            return f'<img src="{THUMBS}/{esc(t.path.name)}" alt="{alt}" loading="eager">'
         icon = "gone" if r.get("disposed") else (r["kind"] if r["kind"] in _KIND_ZH else "other")
         note = f'<p class="muted">{esc(t.note)}</p>' if t is not None and t.note else ""
         label = esc(r["kind"])
@@ -377,9 +396,10 @@ class _Page:
             f"<td>{esc(describe(e, subject))}</td>"
             f'<td><code title="{esc(e.hash)}">{esc(e.hash[:16])}</code></td></tr>'
             for e in self.custody[digest])
-        return ('<details open class="custody"><summary>保管链 chain of custody '
-                f"({len(self.custody[digest])} events)</summary><table>{_COLS}<thead><tr><th>seq</th>"
-                "<th>时间 time</th><th>操作人 actor</th><th>事件 what</th><th>事件哈希 event hash</th>"
+        summary = _("保管链 chain of custody ({n} events)").format(n=len(self.custody[digest]))
+        heads = "".join(f"<th>{h}</th>" for h in (_("seq"), _("时间 time"), _("操作人 actor"), _("事件 what"),
+                                                  _("事件哈希 event hash")))
+        return (f'<details open class="custody"><summary>{summary}</summary><table>{_COLS}<thead><tr>{heads}'
                 "</tr></thead>"
                 f"<tbody>{rows}</tbody></table></details>")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import anchoring, errors
 from ..archive import Archive
+from ..i18n import _
 from ..index import keys as key_rows
 from ..store.checkpoints import token_name
 from ..trust import checkpoint as notes
@@ -34,11 +35,11 @@ def anchor_for_export(archive: Archive) -> tuple[anchoring.Anchored | None, str 
             made = anchoring.make_checkpoint(archive)
             problem = "; ".join(str(p) for p in made.problems) or None
         except errors.RecordkeepError as exc:
-            problem = f"no new checkpoint: {exc}"
+            problem = _("no new checkpoint: {error}").format(error=exc)
     try:
         return anchoring.newest(archive), problem
     except errors.InvalidValue:
-        return None, problem or "the store keeps no checkpoint"
+        return None, problem or _("the store keeps no checkpoint")
 
 
 def anchor_files(archive: Archive, anchored: anchoring.Anchored | None, seqs: list[int],
@@ -80,11 +81,12 @@ def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], r
     if len(found) != 1:
         if found or info.get("Recordkeep-Checkpoint"):
             report.problems.append((errors.BagInvalid.code,
-                                    f"{FOLDER} holds {len(found)} checkpoints, not one"))
+                                    _("{folder} holds {n} checkpoints, not one").format(folder=FOLDER,
+                                                                                         n=len(found))))
         else:
             report.not_covered = sorted(lines)
-            report.notices.append((errors.NotCovered.code, "the bag carries no checkpoint: its lines are "
-                                                           "proved only against the store they came from"))
+            report.notices.append((errors.NotCovered.code, _("the bag carries no checkpoint: its lines are "
+                                                             "proved only against the store they came from")))
         return
     data = found[0].read_bytes()
     try:
@@ -95,7 +97,8 @@ def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], r
     report.checkpoint_size = note.size
     if note.origin != origin(info.get("Recordkeep-Store-Id", "")):
         report.problems.append((errors.OtherStoreCheckpoint.code,
-                                f"the checkpoint is of {note.origin}, not of the store bag-info.txt names"))
+                                _("the checkpoint is of {origin}, not of the store bag-info.txt names")
+                                .format(origin=note.origin)))
     _check_signature(bag, note, report, vkey, known)
     token_path = found[0].with_suffix(".tsr")
     if token_path.is_file():
@@ -109,8 +112,8 @@ def _check_signature(bag: Path, note: notes.Checkpoint, report: BagReport, vkey:
         if note.signed_by(note.origin, keys.public_from_text(vkey)):
             report.signer = "--vkey"
         else:
-            report.problems.append((errors.CheckpointUnsigned.code,
-                                    "the checkpoint's signature does not hold under the verifier key given"))
+            report.problems.append((errors.CheckpointUnsigned.code, _(
+                "the checkpoint's signature does not hold under the verifier key given")))
         return
     candidates = dict(known)
     carried = bag / VERIFIER_KEY
@@ -118,18 +121,18 @@ def _check_signature(bag: Path, note: notes.Checkpoint, report: BagReport, vkey:
         candidates["the bag's verifier key"] = keys.public_from_text(carried.read_text(encoding="ascii"))
     report.signer = signer_of(note, candidates)
     if report.signer is None:
-        report.problems.append((errors.CheckpointUnsigned.code, "no key known here signed the checkpoint"))
+        report.problems.append((errors.CheckpointUnsigned.code, _("no key known here signed the checkpoint")))
     elif report.signer == "the bag's verifier key":
-        report.notices.append((errors.CheckpointUnsigned.code, "the checkpoint is signed by the key the bag "
-                                                               "names: give --vkey to check it against a key "
-                                                               "you hold from elsewhere"))
+        report.notices.append((errors.CheckpointUnsigned.code, _(
+            "the checkpoint is signed by the key the bag names: give --vkey to check it against a key you "
+            "hold from elsewhere")))
 
 
 def _check_token(token: bytes, data: bytes, ca: bytes | None, report: BagReport) -> None:
     if ca is None:
         report.token = "not checked"
-        report.notices.append((errors.TokenMissing.code, "the checkpoint's timestamp token was not checked: "
-                                                         "give the TSA's CA certificate (--tsa-ca)"))
+        report.notices.append((errors.TokenMissing.code, _(
+            "the checkpoint's timestamp token was not checked: give the TSA's CA certificate (--tsa-ca)")))
         return
     try:
         report.token_time = timestamp.verify(token, data, ca)
@@ -147,23 +150,28 @@ def _check_inclusions(bag: Path, note: notes.Checkpoint, lines: dict[int, bytes]
             proof = json.loads(raw)
             proofs[proof["leaf_index"] + 1] = proof
         except (ValueError, KeyError, TypeError):
-            report.problems.append((errors.ProofInvalid.code, f"{PROOFS}: a line is not a proof"))
+            report.problems.append((errors.ProofInvalid.code,
+                                    _("{file}: a line is not a proof").format(file=PROOFS)))
     for seq, raw in sorted(lines.items()):
         if seq > note.size:
             report.not_covered.append(seq)
             continue
         proof = proofs.get(seq)
         if proof is None:
-            report.problems.append((errors.ProofInvalid.code, f"seq {seq}: no inclusion proof in {PROOFS}"))
+            report.problems.append((errors.ProofInvalid.code,
+                                    _("seq {seq}: no inclusion proof in {file}").format(seq=seq,
+                                                                                        file=PROOFS)))
         elif not _holds(proof, raw, note):
             report.problems.append((errors.ProofInvalid.code,
-                                    f"seq {seq}: its inclusion proof does not lead to the checkpoint's root"))
+                                    _("seq {seq}: its inclusion proof does not lead to the checkpoint's root")
+                                    .format(seq=seq)))
         else:
             report.proved += 1
     if report.not_covered:
         seqs = ", ".join(map(str, report.not_covered))
         report.notices.append((errors.NotCovered.code,
-                               f"seq {seqs}: after the bag's checkpoint ({note.size} lines), not covered"))
+                               _("seq {seqs}: after the bag's checkpoint ({n} lines), not covered").format(
+                                   seqs=seqs, n=note.size)))
 
 
 def withheld_leaf(raw: bytes) -> bytes | None:
