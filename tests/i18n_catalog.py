@@ -76,6 +76,11 @@ def compiled(catalog: Catalog) -> bytes:
     return out.getvalue()
 
 
+def translated(message) -> bool:
+    """Whether every form of the message has its translation."""
+    return all(message.string) if isinstance(message.string, tuple) else bool(message.string)
+
+
 def update(language: str, fresh: Catalog) -> Catalog:
     """The language's catalog brought up to ``fresh`` and written (``.po`` and ``.mo``)."""
     path = po_path(language)
@@ -97,7 +102,8 @@ def merge(language: str, parts: list[Path]) -> None:
     for part in parts:
         with open(part, "rb") as f:
             for message in read_po(f, locale=language):
-                if message.id and message.string and message.id in catalog and not catalog[message.id].string:
+                if message.id and translated(message) and message.id in catalog and \
+                        not translated(catalog[message.id]):
                     catalog[message.id].string = message.string
     out = io.BytesIO()
     write_po(out, catalog, width=100, sort_output=True, include_previous=False)
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args[:1] == ["--merge"]:
             merge(language, [Path(a) for a in args[1:]])
             catalog = read(language)
-        missing = sum(1 for m in catalog if m.id and not m.string)
+        missing = sum(1 for m in catalog if m.id and not translated(m))
         print(f"{po_path(language).relative_to(REPO)}: {len(fresh)} messages, {missing} untranslated")
     return 0
 

@@ -3,6 +3,7 @@ compiled from their .po and shipped; help and click's own strings in Chinese."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -97,3 +98,57 @@ def test_the_help_of_every_command_is_in_chinese():
                     assert "".join(item.help.split())[:30] in flat, (path, item.help)
     finally:
         runner.invoke(main, ["--lang", "en", "--help"])  # the rest of the session reads English
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{[^{}]*\}|%\([a-z_]+\)[sd]", text))
+
+
+def test_every_message_is_translated_with_its_placeholders_and_none_is_fuzzy():
+    catalog = i18n_catalog.read("zh")
+    untranslated, broken = [], []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings) or message.fuzzy:
+            untranslated.append(ids[0])
+            continue
+        if any(_placeholders(s) != _placeholders(ids[-1] if len(ids) > 1 else ids[0]) for s in strings):
+            broken.append(ids[0])
+    assert untranslated == [] and broken == []
+
+
+def glossary() -> list[tuple[str, str]]:
+    """(English, 中文) of docs/glossary.md's table, the longest English first."""
+    rows = []
+    for line in (REPO / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 2 and cells[0] not in ("English", "") \
+                and not set(cells[0]) <= set("-: "):
+            rows.append((cells[0], cells[1]))
+    return sorted(rows, key=lambda row: -len(row[0]))
+
+
+#: what is not prose in a message: placeholders, quoted commands, options, METAVARS, config
+#: keys, URLs, identifiers, file names and paths
+NOT_PROSE = re.compile(r"\{[^{}]*\}|'[^']*'|`[^`]*`|\"[^\"]*\"|--[\w-]+|\b[A-Z][A-Z_]+\b|\[[a-z_]+\][ \w.]*"
+                       r"|s3://\S+|\b\w+_\w+\b|\b\w+\.\w+\b|\b\w+/\S*|\brecordkeep(?: [a-z-]+)+")
+
+
+def test_the_chinese_catalog_uses_the_glossarys_term_wherever_the_english_term_appears():
+    terms = glossary()
+    assert len(terms) >= 30
+    wrong = []
+    for message in i18n_catalog.read("zh"):
+        if not message.id or isinstance(message.id, tuple):
+            continue
+        prose = NOT_PROSE.sub(" ", message.id)
+        for english, chinese in terms:
+            found = re.compile(rf"(?<![\w-]){re.escape(english)}(?![\w-])", re.IGNORECASE)
+            if found.search(prose):
+                if not any(zh in message.string for zh in chinese.split("/")):
+                    wrong.append((english, chinese, message.id, message.string))
+                prose = found.sub(" ", prose)  # a shorter term inside it is not judged again
+    assert wrong == []
