@@ -63,9 +63,10 @@ _NAMES = {
 _MODULES = {
     "bagcheck": "export.bagcheck", "check": "check", "custody": "custody", "dossier": "dossier",
     "dossier_view": "dossier.views", "errors": "errors", "export": "export",
-    "export_html": "export.html", "ids": "ids",
+    "export_html": "export.html", "fixity": "fixity", "ids": "ids",
     "index": "index", "ingest": "ingest", "linking": "linking", "media": "media", "refs": "refs",
-    "registry": "dossier.officers", "retention": "retention", "scope": "scope", "search": "search",
+    "progress": "progress", "registry": "dossier.officers", "retention": "retention", "scope": "scope",
+    "search": "search",
     "settings": "settings", "stats": "stats", "store": "store", "workdays": "workdays",
 }
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from . import check
+from . import check, fixity
 from .archive import Archive
 from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
 from .index import dossier as rows
@@ -150,7 +150,8 @@ def _shared(archive: Archive, start: str | None, end: str | None) -> list[dict]:
 
 
 def stats(archive: Archive, *, year: int | None = None) -> dict:
-    """The figures of ``year`` (every year when None), as one JSON-ready dict."""
+    """The figures of ``year`` (every year when None), as one JSON-ready dict; ``fixity`` is
+    ``verify --status`` of the whole store now."""
     archive.require_intact_chain()
     zone = archive.settings.zone
     bounds = year_bounds(year, zone, archive.settings.window) if year is not None else None
@@ -172,4 +173,5 @@ def stats(archive: Archive, *, year: int | None = None) -> dict:
         "devices_in_service": service,
         "officers_without_device": without,
         "shared_devices": shared,
+        "fixity": fixity.status(archive).as_data(),  # the store as it is now, whatever the year
     }

@@ -6,14 +6,24 @@ processes (hashworker.py), so a blob that shrinks under the hash (SIGBUS) kills 
 worker; its file is then re-read by streaming in this process. Other blobs (small ones,
 or objects in a bucket: ranged reads in parallel) are streamed through the blob store's
 ``hash_stored``. Verify never deletes, moves or repairs.
+
+Reads go at the device's rate without evicting the working set: the workers read each
+large blob window by window with read-ahead hints and drop the pages they brought in;
+small blobs are read ahead (``read_ahead``) while earlier ones are hashed, and their pages
+dropped after (store/hashworker.py, store/hashing.py). ``hash_each`` is also the rolling
+audit's (fixity.py).
 """
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +32,15 @@ import blake3 as blake3_module
 from . import errors
 from .archive import Archive
 from .index import records
+from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.journal import Draft
 
 MMAP_FROM_BYTES = 8 * 1024 * 1024
 WORKER = str(Path(__file__).parent / "store" / "hashworker.py")
 WORKERS = 2
+READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
+READ_AHEAD_BYTES = 64 * 1024 * 1024
 
 CODES = {
     "digest_mismatch": errors.DigestMismatch.code,
@@ -114,61 +127,40 @@ class _MmapHasher:
             self.proc.wait()
 
 
-def _stream_hash(archive: Archive, digest: str) -> str:
-    return archive.objects.hash_stored(digest)[0]
-
-
 def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
            scope: dict | None = None, journal: bool = True) -> Report:
     """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
 
     Returns every finding; journals the run (``verify.run``) unless the store is
-    read-only, in which case ``journal_error`` says so.
+    read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
+    the bytes and records hashed as it goes.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
-    local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers: list[_MmapHasher] = []
-    try:
-        if mode == "full" and local:
-            hashers += (_MmapHasher() for _ in range(WORKERS))
+    through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
+    with hashers_for(archive, mode) as hashers:
         _check(archive, report, digests, mode, hashers)
+    _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
+    return report
+
+
+@contextmanager
+def hashers_for(archive: Archive, mode: str) -> Iterator[list[_MmapHasher]]:
+    """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
+    local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
+    hashers = [_MmapHasher() for _ in range(WORKERS)] if mode == "full" and local else []
+    try:
+        yield hashers
     finally:
         for hasher in hashers:
             hasher.close()
-    _journal(archive, report, journal, None if digests is None else sorted(set(digests)))
-    return report
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
            hashers: list[_MmapHasher]) -> None:
     records = _records(archive, digests)
-    to_hash: list[tuple[str, int]] = []
-    sizes = archive.objects.sizes(d for d, _, disposed in records if not disposed)
-    for digest, size, disposed in records:
-        rel = archive.objects.relpath(digest)
-        if disposed:
-            report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
-                                          digest))
-            continue
-        report.checked += 1
-        actual = sizes.get(digest)
-        if actual is None:
-            report.problems.append(Finding(CODES["missing"], "missing", "blob is missing", digest, rel))
-            continue
-        if isinstance(actual, OSError):
-            report.problems.append(Finding(CODES["unreadable"], "unreadable",
-                                           f"blob cannot be read: {actual.strerror}", digest, rel))
-            continue
-        if actual != size:
-            report.problems.append(Finding(CODES["size_mismatch"], "size_mismatch",
-                                           f"blob has {actual} bytes, the record says {size}",
-                                           digest, rel))
-            continue
-        report.bytes += size
-        if mode == "full":
-            to_hash.append((digest, size))
+    to_hash = check_sizes(archive, report, records, hashing=mode == "full")
     if digests is None:
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
         for path in stale_temporaries(archive.root / "tmp"):
@@ -176,7 +168,50 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
                                           "a temporary file of a writer that is gone; the next write "
                                           "command removes it", path=str(path.relative_to(archive.root))))
     if to_hash:
-        _hash_all(archive, to_hash, report, hashers)
+        progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
+                            items_total=len(to_hash))
+        for digest, size, got in hash_each(archive, to_hash, hashers):
+            found = mismatch(archive, digest, got)
+            if found is not None:
+                report.problems.append(found)
+            tell(archive.watch, progress, done=size, items_done=1)
+
+
+def check_sizes(archive: Archive, report: Report, records: list[tuple[str, int, bool]], *,
+                hashing: bool) -> list[tuple[str, int]]:
+    """Presence and size of each record's blob (digest, size, disposed), counted and reported
+    in ``report``; return the (digest, size) of those to hash when ``hashing``."""
+    to_hash: list[tuple[str, int]] = []
+    sizes = archive.objects.sizes(d for d, _, disposed in records if not disposed)
+    for digest, size, disposed in records:
+        if disposed:
+            report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
+                                          digest))
+            continue
+        report.checked += 1
+        found = size_problem(archive, digest, size, sizes.get(digest))
+        if found is not None:
+            report.problems.append(found)
+            continue
+        report.bytes += size
+        if hashing:
+            to_hash.append((digest, size))
+    return to_hash
+
+
+def size_problem(archive: Archive, digest: str, size: int, actual: int | OSError | None) -> Finding | None:
+    """The problem of a blob whose size on store is ``actual`` (None: absent) where its record
+    says ``size``, or None when they agree."""
+    rel = archive.objects.relpath(digest)
+    if actual is None:
+        return Finding(CODES["missing"], "missing", "blob is missing", digest, rel)
+    if isinstance(actual, OSError):
+        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {actual.strerror}",
+                       digest, rel)
+    if actual != size:
+        return Finding(CODES["size_mismatch"], "size_mismatch",
+                       f"blob has {actual} bytes, the record says {size}", digest, rel)
+    return None
 
 
 def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int, bool]]:
@@ -202,60 +237,79 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
     return extra
 
 
-def _hash_all(archive: Archive, items: list[tuple[str, int]], report: Report,
-              hashers: list[_MmapHasher]) -> None:
-    """Hash every item, large local files through mmap in the worker processes of
-    ``hashers``, the rest by streaming, and record mismatches."""
-    results: dict[str, str] = {}
-    large, small = [], []
-    for digest, size in items:
-        path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
+def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[_MmapHasher],
+              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
+    """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
+    hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
+    ``hashers`` (a file that changes size or kills its worker is then streamed); the rest are
+    streamed, the next ones read ahead while these are hashed. ``more`` is asked before each
+    blob is started: once it says no, the blobs in hand are finished and nothing else begun.
+    Closing the generator early (an interrupt) waits only for the blobs in hand."""
+    idle: queue.SimpleQueue[_MmapHasher] = queue.SimpleQueue()
+    for hasher in hashers:
+        idle.put(hasher)
+    stopping = threading.Event()
+
+    def one(digest: str, size: int) -> str:
+        path = archive.objects.mmap_path(digest) if hashers and size >= MMAP_FROM_BYTES else None
         if path is not None:
-            large.append((digest, path, size))
-        else:
-            small.append(digest)
-    if large:
-        queue = iter(large)
-        lock = threading.Lock()
-
-        def drain(hasher: _MmapHasher) -> None:
-            while True:
-                with lock:
-                    item = next(queue, None)
-                if item is None:
-                    return
-                digest, path, size = item
-                got = hasher.hash(path, size)
-                if got is not None and got != "size-changed":
-                    results[digest] = got
-
-        threads = [threading.Thread(target=drain, args=(hasher,)) for hasher in hashers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    todo = small + [d for d, _, _ in large if d not in results]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        futures = {d: pool.submit(_stream_hash, archive, d) for d in todo}
-        for digest, future in futures.items():
+            hasher = idle.get()
             try:
-                results[digest] = future.result()
-            except errors.RecordkeepError as exc:
-                results[digest] = f"error:{exc.message}"
-            except OSError as exc:
-                results[digest] = f"error:{exc.strerror}"
-    for digest, _ in items:
-        got = results.get(digest, "error:not hashed")
-        rel = archive.objects.relpath(digest)
-        if got.startswith("error:"):
-            report.problems.append(Finding(CODES["unreadable"], "unreadable",
-                                           f"blob cannot be read: {got[6:]}", digest, rel))
-        elif got != digest:
-            report.problems.append(Finding(CODES["digest_mismatch"], "digest_mismatch",
-                                           f"content hashes to {got}", digest, rel))
+                got = hasher.hash(path, size)
+            finally:
+                idle.put(hasher)
+            if got is not None and got != "size-changed":
+                return got
+            if stopping.is_set():
+                return "error:not hashed (interrupted)"
+        try:
+            return archive.objects.hash_stored(digest)[0]
+        except errors.RecordkeepError as exc:
+            return f"error:{exc.message}"
+        except OSError as exc:
+            return f"error:{exc.strerror}"
+
+    upcoming = iter(items)
+    ahead: deque[tuple[str, int]] = deque()
+    ahead_bytes = 0
+    pending: deque[tuple[str, int, Future]] = deque()
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="hash")
+    try:
+        while True:
+            while len(ahead) < READ_AHEAD_BLOBS and ahead_bytes < READ_AHEAD_BYTES:
+                item = next(upcoming, None)
+                if item is None:
+                    break
+                ahead.append(item)
+                if item[1] < MMAP_FROM_BYTES:  # a large one is read ahead window by window as it is hashed
+                    ahead_bytes += item[1]
+                    archive.objects.read_ahead(item[0])
+            while ahead and len(pending) < WORKERS and more():
+                digest, size = ahead.popleft()
+                if size < MMAP_FROM_BYTES:
+                    ahead_bytes -= size
+                pending.append((digest, size, pool.submit(one, digest, size)))
+            if not pending:
+                return
+            digest, size, future = pending.popleft()
+            yield digest, size, future.result()
+    finally:
+        stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None) -> None:
+def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:
+    """The problem a hash result shows (unreadable, or not the digest), or None when it matches."""
+    rel = archive.objects.relpath(digest)
+    if got.startswith("error:"):
+        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {got[6:]}", digest, rel)
+    if got != digest:
+        return Finding(CODES["digest_mismatch"], "digest_mismatch", f"content hashes to {got}", digest, rel)
+    return None
+
+
+def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None,
+             through: int) -> None:
     if not journal:
         return
     if archive.readonly:
@@ -263,7 +317,8 @@ def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] 
         return
     data = {"mode": report.mode, "scope": report.scope,
             "result": "ok" if report.ok else "problems", "checked": report.checked,
-            **({"digests": ["blake3:" + d for d in scoped]} if scoped is not None else {}),
+            **({"digests": ["blake3:" + d for d in scoped]} if scoped is not None
+               else {"through_seq": through}),
             "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
             "notices": [f.as_data() for f in report.notices]}
     try:
