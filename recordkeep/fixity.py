@@ -129,13 +129,16 @@ def _next_page(archive: Archive, seen: set[str]) -> list[tuple[str, int]]:
 
 
 def _commit(archive: Archive, done: Audit, part: _Part) -> _Part:
-    """Journal the part's checks (when there are any) as one ``verify.run``; a fresh part."""
+    """Journal the part's checks (when there are any) as one ``verify.run``; a fresh part. The
+    part is emptied first: an interrupt during the append must not journal it twice (its checks
+    are then lost when the append had not begun, and made again next time)."""
     if not part.digests:
         return part
-    r = part.report
+    r, digests = part.report, part.digests
+    part.digests = []
     data = {"mode": "full", "scope": dict(SCOPE), "run": done.run, "part": len(done.parts) + 1,
             "budget_s": done.budget_s, "result": "ok" if r.ok else "problems", "checked": r.checked,
-            "bytes": r.bytes, "digests": ["blake3:" + d for d in part.digests],
+            "bytes": r.bytes, "digests": ["blake3:" + d for d in digests],
             "problems": [f.as_data() for f in r.problems], "notices": [f.as_data() for f in r.notices]}
     events = archive.commit([Draft("verify.run", data)])
     done.parts.append(events[-1].seq)
