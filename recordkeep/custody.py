@@ -164,5 +164,7 @@ def describe(event: Event, subject: dict | None = None) -> str:
 def _scope_text(scope: dict | None) -> str:
     if not scope or scope.get("all"):
         return "whole store"
+    if scope.get("rolling"):
+        return "rolling audit"
     return ", ".join(f"{k} {v}" for k, v in scope.items())
 

@@ -287,3 +287,39 @@ def test_a_run_stopped_midway_and_run_again_continues_where_it_stopped(many_stor
     assert set(rest) | set(first) == set(order) and len(set(rest) | set(first)) == 3000, (
         "the second run began with exactly what the first had not checked")
     assert order[3000:] == first, "then the least recently verified: the first run's, in its order"
+
+
+# -- reads at the device's rate ----------------------------------------------------------------
+def resident(path: Path) -> int:
+    """Bytes of the file in the page cache, as util-linux's fincore (mincore) counts them: a
+    probe that reads would itself start a read-ahead."""
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def drop_pages(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.slow
+def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_cached(store, tmp_path):
+    big = write_random(tmp_path / "big.bin", (130 << 20) + 7, seed=1)  # three windows of a hash worker
+    small = write_random(tmp_path / "small.bin", 3 << 20, seed=2)     # streamed, read ahead
+    added = Cli(store).json("add", str(big), str(small))["files"]
+    blobs = [store / "objects" / "blake3" / d[:2] / d[2:4] / d for d in (f["digest"] for f in added)]
+    for blob in blobs:
+        drop_pages(blob)
+        assert resident(blob) == 0, "this file system cannot drop pages: nothing to test"
+    assert Cli(store)("verify", "--full").exit_code == 0
+    assert [resident(b) for b in blobs] == [0, 0], "an audit leaves no pages of its own behind"
+    for blob in blobs:
+        blob.read_bytes()  # now the working set's
+    cached = [resident(b) for b in blobs]
+    assert all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True))
+    assert Cli(store)("verify", "--full").exit_code == 0
+    assert [resident(b) for b in blobs] == cached, "the working set stays cached"
