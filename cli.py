@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -114,25 +115,80 @@ def localise(command: click.Command) -> None:
 @click.option("--store", type=click.Path(path_type=Path), envvar="RECORDKEEP_STORE",
               default="evidence", show_default=True, help="The store's folder ($RECORDKEEP_STORE).")
 @click.option("--actor", envvar="RECORDKEEP_ACTOR", help="Who acts, for the journal (default user@host).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress bars on stderr, or never (default: on a terminal, without --json).")
 @click.version_option(package_name="recordkeep")
 @click.pass_context
-def main(ctx: click.Context, store: Path, actor: str | None) -> None:
+def main(ctx: click.Context, store: Path, actor: str | None, progress: bool | None) -> None:
     """recordkeep: keep law-enforcement evidence honest (执法全过程记录)."""
-    ctx.obj = {"store": store, "actor": actor}
+    ctx.obj = {"store": store, "actor": actor, "progress": progress}
+
+
+class Bars:
+    """Progress bars on stderr, one per task the library reports (recordkeep.progress); tqdm is
+    imported with the first bar, so commands that show none start without it. A catch-up of
+    the index shows only once it has taken a second (it is most often over at once)."""
+
+    DELAY: ClassVar[dict[str, float]] = {"catch-up": 1.0}
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task: str | None = None
+
+    def __call__(self, progress) -> None:
+        if self.bar is None or progress.task != self.task:
+            self.close()
+            from tqdm import tqdm
+
+            in_bytes = progress.unit == "bytes"
+            self.task = progress.task
+            self.bar = tqdm(total=progress.total, desc=progress.task, file=sys.stderr, leave=False,
+                            unit="B" if in_bytes else f" {progress.unit}", unit_scale=in_bytes,
+                            delay=self.DELAY.get(progress.task, 0), dynamic_ncols=True, mininterval=0.2)
+        if progress.items:
+            of = f"/{progress.items_total}" if progress.items_total is not None else ""
+            self.bar.set_postfix_str(f"{progress.items_done}{of} {progress.items}", refresh=False)
+        self.bar.update(progress.done - self.bar.n)
+
+    def close(self) -> None:
+        """Draw the last state (when the bar was shown at all), then clear the bar."""
+        if self.bar is not None:
+            if self.bar.last_print_t >= self.bar.start_t + self.bar.delay:
+                self.bar.refresh()
+            self.bar.close()
+            self.bar = None
+
+
+def progress_wanted(ctx: click.Context) -> bool:
+    """``--progress``/``--no-progress`` when given; else bars on a terminal's stderr, unless the
+    command prints JSON."""
+    forced = ctx.find_root().obj["progress"]
+    if forced is not None:
+        return forced
+    return sys.stderr.isatty() and not ctx.params.get("as_json")
 
 
 def open_archive(ctx: click.Context):
     from recordkeep import Archive
 
     archive = Archive.open(ctx.obj["store"], actor=ctx.obj["actor"])
+    if progress_wanted(ctx):
+        archive.watch = Bars()
     ctx.call_on_close(lambda: close_archive(archive))
     return archive
+
+
+def end_progress(archive) -> None:
+    """Clear the progress bars before the command prints its result."""
+    if archive.watch is not None:
+        archive.watch.close()
 
 
 def close_archive(archive) -> None:
     """Close the store; when the command ran, say on stderr if the journal's chain is broken
     or the index answered from before an event it cannot fold (a command stopped by either
     has said it already)."""
+    end_progress(archive)
     if sys.exc_info()[0] is None:
         if archive.chain_problem is not None:
             p = archive.chain_problem
@@ -184,28 +240,6 @@ def init(ctx: click.Context, timezone: str, backend: str | None, endpoint: str |
 
 
 # -- add / import -----------------------------------------------------------------
-class ProgressLine:
-    """A one-line progress display on a terminal's stderr; silent elsewhere."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, tally) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.last < 0.2:
-            return
-        self.last = now
-        total = f"/{tally.files_total}" if tally.files_total else ""
-        pct = f" {100 * tally.bytes_done // tally.bytes_total}%" if tally.bytes_total else ""
-        click.echo(f"\r{tally.files_done}{total} files, {human_size(tally.bytes_done)}{pct}  ",
-                   err=True, nl=False)
-
-    def close(self) -> None:
-        if self.enabled and self.last:
-            click.echo("\r\033[K", err=True, nl=False)
-
-
 def receipt_json(receipt) -> dict:
     data = {"batch": receipt.batch, **receipt.as_data(), "may_wipe": receipt.may_wipe,
             "lock_error": receipt.lock_error, "checkpoint": receipt.checkpoint,
@@ -284,11 +318,10 @@ def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: 
     if stage is not None and case_no is None:
         raise click.UsageError(_("--stage goes with --case NO"))
     archive = open_archive(ctx)
-    progress = ProgressLine()
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
     receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
-                                   options=options, progress=progress)
-    progress.close()
+                              options=options, progress=archive.watch)
+    end_progress(archive)
     finish_receipt(ctx, receipt, as_json, "add")
 
 
@@ -306,10 +339,9 @@ def import_(ctx: click.Context, dump: str, device: str | None, officer: str | No
     from recordkeep import Options, import_dump
 
     archive = open_archive(ctx)
-    progress = ProgressLine()
     options = Options(officer=officer, device=device, readback=not no_readback, dry_run=dry_run)
-    receipt = import_dump(archive, dump, options=options, progress=progress)
-    progress.close()
+    receipt = import_dump(archive, dump, options=options, progress=archive.watch)
+    end_progress(archive)
     finish_receipt(ctx, receipt, as_json, "import")
 
 
@@ -1023,6 +1055,7 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
         result = rk.export_bag(archive, dest, case=case_no, party=party, with_pii=with_pii)
     else:
         result = rk.export_html.export_html(archive, dest, case=case_no, party=party)
+    end_progress(archive)
     if as_json:
         emit({"dest": str(result.dest), "format": result.format, "records": result.records,
               "files": result.files, "bytes": result.bytes, "journaled_seq": result.seq,
@@ -1158,6 +1191,7 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
     r = data["records"]
     click.echo("\n" + _("records: {count}, {size} held, {disposed} disposed of").format(
         count=r["count"], size=human_size(r["bytes"]), disposed=r["disposed"]))
+    click.echo(fixity_lines(data["fixity"])[0])
     print_table((_("kind"), _("records"), _("bytes")),
                 [(kind, str(v["count"]), human_size(v["bytes"])) for kind, v in r["by_kind"].items()])
     click.echo("")
@@ -1284,7 +1318,9 @@ def dispose_cmd(ctx: click.Context, digests: tuple[str, ...], reason: str, as_js
     """Dispose of due records' blobs, all or nothing; their metadata and digests stay."""
     from recordkeep import retention as ret
 
-    done = ret.dispose(open_archive(ctx), list(digests), reason=reason)
+    archive = open_archive(ctx)
+    done = ret.dispose(archive, list(digests), reason=reason)
+    end_progress(archive)
     if as_json:
         emit({"disposed": done.disposed, "finished": done.finished, "bytes": done.bytes})
         return
@@ -1348,37 +1384,121 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
 @click.option("--case", "case_no", help="Only the records linked to this case.")
 @click.option("--party", help="Only the records of this party (directly or through its cases).")
 @click.option("--since", help="Only records imported at or after T (import time).")
+@click.option("--budget", metavar="DURATION",
+              help="A rolling audit: re-hash the least recently verified blobs for this long (90s, 30m, "
+                   "2h, 1h30m), journaling as it goes; the next run goes on from there.")
+@click.option("--status", is_flag=True,
+              help="How recently every record was verified, against [fixity] max_age_days (exit 3 when "
+                   "records are overdue).")
+@click.option("--as-of", help="With --status: judge the ages at this time instead of now.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | None,
-               since: str | None, as_json: bool) -> None:
+               since: str | None, budget: str | None, status: bool, as_of: str | None, as_json: bool) -> None:
     """Check every stored byte (or a case's, a party's) against its digest."""
     from recordkeep import scope, verify
 
+    fast = mode == "fast"
     if sum(x is not None for x in (case_no, party, since)) > 1:
         raise click.UsageError("give one of --case, --party or --since")
+    if (budget is not None or status) and (fast or case_no or party or since):
+        raise click.UsageError("--budget and --status are about the whole store's blobs: not with --fast, "
+                               "--case, --party or --since")
+    if budget is not None and status:
+        raise click.UsageError("give --budget or --status, not both")
+    if as_of is not None and not status:
+        raise click.UsageError("--as-of goes with --status")
+    if status:
+        verify_status(ctx, as_of, as_json)
+        return
+    if budget is not None:
+        verify_budget(ctx, budget, as_json)
+        return
     archive = open_archive(ctx)
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)
-    if as_json:
-        emit({"ok": report.ok, "mode": report.mode, "scope": report.scope, "checked": report.checked,
-              "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
-              "notices": [f.as_data() for f in report.notices],
-              "journaled_seq": report.journaled_seq, "journal_error": report.journal_error})
-    else:
-        for f in report.problems:
-            click.echo(f"PROBLEM {f.code} {f.what}: {f.digest or ''} {f.path or ''}: {f.message}")
-        for f in report.notices:
-            click.echo(f"notice  {f.code} {f.what}: {f.digest or ''} {f.path or ''}")
-        verdict = "OK" if report.ok else f"{len(report.problems)} PROBLEM(S)"
-        where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or "whole store"
-        notices = f", {len(report.notices)} notice(s)" if report.notices else ""
-        click.echo(f"verify --{mode} ({where}): {report.checked} records, "
-                   f"{human_size(report.bytes)}: {verdict}{notices}")
-        if report.journal_error:
-            click.echo(report.journal_error)
+    end_progress(archive)
+    where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or "whole store"
+    print_verify(report, as_json, f"verify --{mode} ({where})")
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
+
+
+def verify_json(report) -> dict:
+    return {"ok": report.ok, "mode": report.mode, "scope": report.scope, "checked": report.checked,
+            "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
+            "notices": [f.as_data() for f in report.notices],
+            "journaled_seq": report.journaled_seq, "journal_error": report.journal_error}
+
+
+def print_verify(report, as_json: bool, heading: str, extra: dict | None = None, tail: str = "") -> None:
+    if as_json:
+        emit({**verify_json(report), **(extra or {})})
+        return
+    for f in report.problems:
+        click.echo(f"PROBLEM {f.code} {f.what}: {f.digest or ''} {f.path or ''}: {f.message}")
+    for f in report.notices:
+        click.echo(f"notice  {f.code} {f.what}: {f.digest or ''} {f.path or ''}")
+    verdict = "OK" if report.ok else f"{len(report.problems)} PROBLEM(S)"
+    notices = f", {len(report.notices)} notice(s)" if report.notices else ""
+    click.echo(f"{heading}: {report.checked} records, {human_size(report.bytes)}: {verdict}{notices}{tail}")
+    if report.journal_error:
+        click.echo(report.journal_error)
+
+
+def verify_budget(ctx: click.Context, budget: str, as_json: bool) -> None:
+    """``verify --full --budget``: a SIGTERM (a plain kill) stops it as Ctrl-C does, so what was
+    checked is journaled first."""
+    import signal
+
+    from recordkeep import fixity, refs
+
+    seconds = refs.parse_duration(budget)
+    archive = open_archive(ctx)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        done = fixity.audit(archive, seconds)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_progress(archive)
+    left = "every record checked once" if done.complete else "the budget spent"
+    print_verify(done.report, as_json, f"verify --full --budget {budget} (rolling)",
+                 {"run": done.run, "budget_s": done.budget_s, "parts": done.parts, "complete": done.complete,
+                  "elapsed_ms": done.elapsed_ms},
+                 f"; {left} in {done.elapsed_ms / 1000:.1f} s, {len(done.parts)} part(s) journaled")
+    if not done.report.ok:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+def verify_status(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
+    from recordkeep import fixity
+
+    found = fixity.status(open_archive(ctx), as_of=as_of).as_data()
+    if as_json:
+        emit(found)
+    else:
+        for line in fixity_lines(found):
+            click.echo(line)
+    if not found["ok"]:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+def fixity_lines(found: dict) -> list[str]:
+    """``verify --status`` for people, from its JSON (the first line is also ``stats``'s)."""
+    a = found["by_age"]
+    lines = [f"fixity: {found['records']} records, {human_size(found['bytes'])}; last verified: never "
+             f"{a['never']}, under 30 days {a['under_30_days']}, under 90 days {a['under_90_days']}, older "
+             f"{a['older']}; {found['overdue']} overdue for a cycle of {found['max_age_days']} days "
+             f"({human_size(found['bytes_per_day'])}/day keeps it)"]
+    if found["oldest"] is not None:
+        o = found["oldest"]
+        when = (f"last verified {short_time(o['verified_at'])}" + ("" if o["ok"] else " (FAILED)")
+                if o["verified_at"] else f"never verified, imported {short_time(o['imported_at'])}")
+        lines.append(f"next in the audit's queue: {o['digest'][:12]} {human_size(o['size'])}, {when}")
+    for f in found["problems"]:
+        lines.append(f"PROBLEM {f['code']} {f['what']}: {f['message']}")
+    lines.append(f"as of {short_time(found['as_of'])}: " + ("OK" if found["ok"] else "NOT OK"))
+    return lines
 
 
 # -- log ---------------------------------------------------------------------------
@@ -1677,6 +1797,7 @@ def rebuild_index(ctx: click.Context, as_json: bool) -> None:
     t0 = time.monotonic()
     count = archive.rebuild_index()
     seconds = time.monotonic() - t0
+    end_progress(archive)
     if as_json:
         emit({"events": count, "elapsed_ms": int(seconds * 1000)})
     else:

@@ -3,8 +3,8 @@
 The public API (all that cli.py imports): ``Archive`` and the operations on it, the
 ``RecordkeepError`` tree, and the feature modules, each imported on first use (PEP 562),
 so a command loads only what it needs and ``recordkeep.i18n`` is cheap for ``--help``.
-``recordkeep.verify`` is the function: no module of the package imports the submodule
-``recordkeep.verify`` by that name (a test holds it), which would shadow it. The layers
+``recordkeep.verify`` is the function (its module is ``verification``, so no submodule
+import can shadow the name). The layers
 (see design.md's module map): ``store`` (bytes), ``index`` (the SQLite projection and its
 queries), ``media``, ``dossier``, ``export``, and the feature modules on top.
 """
@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _NAMES = {
-    "verify": "verify",
-    "Report": "verify",
+    "verify": "verification",
+    "Report": "verification",
     "Archive": "archive",
     "default_actor": "archive",
     "RecordkeepError": "errors",
@@ -62,9 +62,10 @@ _NAMES = {
 _MODULES = {
     "bagcheck": "export.bagcheck", "check": "check", "custody": "custody", "dossier": "dossier",
     "dossier_view": "dossier.views", "errors": "errors", "export": "export",
-    "export_html": "export.html", "ids": "ids",
+    "export_html": "export.html", "fixity": "fixity", "ids": "ids",
     "index": "index", "ingest": "ingest", "linking": "linking", "media": "media", "refs": "refs",
-    "registry": "dossier.officers", "retention": "retention", "scope": "scope", "search": "search",
+    "progress": "progress", "registry": "dossier.officers", "retention": "retention", "scope": "scope",
+    "search": "search",
     "settings": "settings", "stats": "stats", "store": "store", "workdays": "workdays",
 }
 

@@ -34,6 +34,7 @@ from .index import FILENAME as INDEX_FILE
 from .index import Index, resolve
 from .index import keys as key_rows
 from .index.core import SIGNED_LAYOUT
+from .progress import Watcher
 from .store.checkpoints import Checkpoints, LocalCheckpoints
 from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
@@ -114,6 +115,7 @@ class Archive:
         self._index: Index | None = None
         self._housekept = False
         self._signer: Signer | None = None
+        self.watch: Watcher | None = None  # told how long work goes (the CLI's progress bars)
 
     @property
     def index(self) -> Index:
@@ -310,9 +312,9 @@ class Archive:
     def _open_index(self) -> tuple[Index, errors.IndexFoldFailed | None]:
         path = self.root / INDEX_FILE
         if not self.readonly:
-            return index.open_live(path, self.journal, self.root / "tmp")
+            return index.open_live(path, self.journal, self.root / "tmp", self.watch)
         self._tempdir = tempfile.mkdtemp(prefix="recordkeep-index-")
-        return index.open_snapshot(path, self.journal, Path(self._tempdir))
+        return index.open_snapshot(path, self.journal, Path(self._tempdir), self.watch)
 
     def close(self) -> None:
         if self._index is not None:
@@ -440,7 +442,7 @@ class Archive:
         path = self.root / INDEX_FILE
         if not index.readable(path):
             index.set_aside(path)  # it holds the last head it folded: keep it for the auditor
-        count = index.replace_by_rebuild(path, self.journal, self.root / "tmp")
+        count = index.replace_by_rebuild(path, self.journal, self.root / "tmp", self.watch)
         head = report.head
         self.index.set_chain_marks(head, head, self.journal.prefix_digest(head.end))
         return count

@@ -185,5 +185,7 @@ def describe(event: Event, subject: dict | None = None) -> str:
 def _scope_text(scope: dict | None) -> str:
     if not scope or scope.get("all"):
         return _("whole store")
+    if scope.get("rolling"):
+        return _("rolling audit")
     return ", ".join(f"{k} {v}" for k, v in scope.items())
 

@@ -258,6 +258,14 @@ class StaleTemporary(IntegrityError):
     code = "RK217"
 
 
+class FixityOverdue(IntegrityError):
+    """Records whose bytes were last verified (never verified: imported) longer ago than the
+    fixity cycle allows (``[fixity] max_age_days``)."""
+
+    code = "RK218"
+    hint = "run 'recordkeep verify --full --budget DURATION' (daily, e.g. from cron) until none is overdue"
+
+
 class LineNotEvent(IntegrityError):
     """A journal line does not parse as an event."""
 
@@ -649,6 +657,13 @@ class OutOfBounds(InputError):
     """A number outside the range allowed."""
 
     code = "RK416"
+
+
+class BadDuration(MalformedInput):
+    """A duration that does not parse (``--budget``)."""
+
+    code = "RK417"
+    hint = "write hours, minutes and seconds such as 90s, 30m, 2h or 1h30m"
 
 
 class InvalidOfficer(InputError):

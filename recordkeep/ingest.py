@@ -26,6 +26,7 @@ from .index import people, records, resolve
 from .index.core import Index
 from .linking import link_data, link_party
 from .media import naming
+from .progress import Progress, Watcher, tell
 from .refs import Window, check_device, in_window, parse_stage
 from .retention import lock_permanent
 from .store.hashing import AlignedBuffer, hash_fd
@@ -85,16 +86,6 @@ class Outcome:
         if self.status in ("stored", "present"):
             data["readback"] = self.readback
         return data
-
-
-@dataclass
-class Progress:
-    """Running totals for a progress display."""
-
-    files_done: int = 0
-    bytes_done: int = 0
-    files_total: int = 0
-    bytes_total: int = 0
 
 
 @dataclass
@@ -232,7 +223,7 @@ class _Batch:
     """One add or import: copies, probes in a pool, commits events in groups."""
 
     def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
-                 progress: Callable[[Progress], None] | None, link: LinkTarget | None = None) -> None:
+                 progress: Watcher | None, link: LinkTarget | None = None) -> None:
         if not options.dry_run:
             archive.require_can_write(["record.imported", "batch.finished"])
         options = options.checked(archive.index)  # opened and caught up before copies fill the disk
@@ -249,7 +240,7 @@ class _Batch:
         self.inflight: deque[tuple[Future, bytes]] = deque()
         self.buffers = threading.local()
         self.progress = progress
-        self.tally = Progress()
+        self.tally = Progress(command, "bytes", items="files")
         self.last_commit = time.monotonic()
         self.t0 = time.monotonic()
         self.important: list[str] = []  # digests of new records marked important
@@ -295,10 +286,7 @@ class _Batch:
                 future = self.pool.submit(self._probe, outcome.digest, outcome.path)
         self.receipt.outcomes.append(outcome)
         self.pending.append((outcome, future, full))
-        self.tally.files_done += 1
-        self.tally.bytes_done += outcome.size or 0
-        if self.progress:
-            self.progress(self.tally)
+        tell(self.progress, self.tally, done=outcome.size or 0, items_done=1)
         if self.link is None and (len(self.pending) >= COMMIT_EVERY_FILES
                                   or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
             self.commit()
@@ -586,7 +574,7 @@ def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | Non
 # -- entry points -------------------------------------------------------------------
 def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
               options: Options = Options(),
-              progress: Callable[[Progress], None] | None = None,
+              progress: Watcher | None = None,
               link: LinkTarget | None = None) -> Receipt:
     """Store the given files (each a regular file) as records, linked to ``link`` when given
     (records, links and receipt in one append); return the receipt. NothingStored when no
@@ -617,7 +605,7 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
 
 def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
                 options: Options = Options(),
-                progress: Callable[[Progress], None] | None = None) -> Receipt:
+                progress: Watcher | None = None) -> Receipt:
     """Store every regular file under the folder ``dump``; list everything else. The dump
     may neither be nor hold the store, nor lie inside it (InvalidPath)."""
     root = os.fsencode(_given_path(dump))
@@ -626,8 +614,8 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
     _apart_from_store(archive, root, "the dump")
     entries = list(walk(root))
     batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options, progress)
-    batch.tally.files_total = len(entries)
-    batch.tally.bytes_total = sum(st.st_size for _, st, _ in entries
+    batch.tally.items_total = len(entries)
+    batch.tally.total = sum(st.st_size for _, st, _ in entries
                                   if st is not None and stat.S_ISREG(st.st_mode))
     try:
         for rel, st, error in entries:
@@ -655,7 +643,7 @@ def _anchor(archive: Archive, receipt: Receipt) -> None:
 
 def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: str | None,
                  party: str | None, options: Options,
-                 progress: Callable[[Progress], None] | None = None) -> Receipt:
+                 progress: Watcher | None = None) -> Receipt:
     """``add`` with ``--case/--stage/--party``: the target checked first (and the chain, as
     for every case or party write), then the files stored, and records, links and receipt
     journaled in one append. Returns the receipt."""

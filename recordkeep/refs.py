@@ -323,6 +323,24 @@ def in_zone(iso_text: str, zone: ZoneInfo) -> str:
     return iso(datetime.fromisoformat(iso_text).astimezone(zone))
 
 
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+MAX_DURATION_S = 366 * 24 * 3600
+
+
+def parse_duration(text: str) -> int:
+    """Seconds of a duration written as hours, minutes and seconds in that order, each
+    optional but not all: ``90s``, ``30m``, ``2h``, ``1h30m``. BadDuration otherwise (zero,
+    or more than a year, too)."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found or not any(found.groups()):
+        raise errors.BadDuration(f"{text!r} is not a duration")
+    hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if not 0 < total <= MAX_DURATION_S:
+        raise errors.BadDuration(f"{text!r} must be more than nothing and at most a year")
+    return total
+
+
 def utc_key(text: str | None) -> str | None:
     """A sortable UTC form of an ISO 8601 time with offset (None when it is not one)."""
     if not text:

@@ -39,6 +39,7 @@ from .index import dossier as dossier_rows
 from .index import records
 from .index import retention as rows
 from .index.retention import hold_refs
+from .progress import Progress, tell
 from .store.journal import Draft
 
 DEFAULT_ORDINARY_MONTHS = 6
@@ -244,8 +245,10 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
 
     events = archive.transact(build)
     disposed = [e.data["digest"].split(":", 1)[1] for e in events]
+    progress = Progress("dispose", "blobs", total=len(disposed) + len(finished))
     for digest in disposed + finished:
         archive.objects.dispose(digest)
+        tell(archive.watch, progress, done=1)
     return Disposal(disposed, list(finished), sum(sizes[d] for d in disposed))
 
 

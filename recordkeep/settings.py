@@ -18,6 +18,7 @@ from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, stage_slug
 
 FILENAME = "recordkeep.toml"
 LATE_ENTRY_DAYS = 3
+FIXITY_MAX_AGE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,17 @@ class Settings:
         value = self.section("rules").get("late_entry_days", LATE_ENTRY_DAYS)
         usable = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if usable else LATE_ENTRY_DAYS
+
+
+    @property
+    def fixity_max_age_days(self) -> int:
+        """``[fixity] max_age_days`` (default 90): every stored byte is to be verified again
+        within this many days (``verify --status``); ConfigError unless a whole number from 1."""
+        value = self.section("fixity").get("max_age_days", FIXITY_MAX_AGE_DAYS)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 36500:
+            raise errors.ConfigError(f"[fixity] max_age_days must be a whole number of days from 1 to 36500, "
+                                     f"not {value!r}", path=FILENAME)
+        return value
 
 
 def load(root: str | os.PathLike) -> Settings:
@@ -159,6 +171,9 @@ def initial_text(timezone: str, store_id: str | None = None) -> str:
         "# [limits]  # the times accepted from flags, names and metadata\n"
         '# earliest = "1970-01-01"\n'
         '# latest = "2099-12-31"\n'
+        "\n"
+        "# [fixity]\n"
+        "# max_age_days = 90  # verify every stored byte again within this many days (verify --status)\n"
         "\n"
         "# [retention]\n"
         "# ordinary_months = 6  # records neither important, linked nor kept may go after this\n"

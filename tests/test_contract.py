@@ -424,6 +424,14 @@ CALLS = [
     Call("verify --fast", writes=True, prepare=(unreferenced_blob,)),     # a notice, not a problem
     Call("verify", exit=3, writes=True, prepare=(tamper_blob,)),
     Call("verify --fast --case {case}", writes=True, prepare=(tamper_blob,)),  # fast: size only
+    Call("verify --full --budget 30s", writes=True),                   # a rolling audit
+    Call("verify --budget 1h30m", exit=3, writes=True, prepare=(tamper_blob,)),
+    Call("verify --budget 30", exit=2, writes=True),                     # not a duration
+    Call("verify --budget 30s --case {case}", exit=2, writes=True),
+    Call("verify --status"),
+    Call("verify --status --as-of 2099-01-01", exit=3),                  # overdue by then
+    Call("verify --status --as-of notadate", exit=2),
+    Call("verify --status --fast", exit=2),
     # log
     Call("log"),
     Call("log --record {video}"),
@@ -524,6 +532,8 @@ CALLS = [
     Call("log prove {video}", readonly=True),
     Call("log checkpoint", exit=1, readonly=True),
     Call("verify --fast", readonly=True),                               # says it was not journaled
+    Call("verify --status", readonly=True),
+    Call("verify --budget 1m", exit=1, readonly=True),                  # could not journal: refused
     Call("export --case {case} {tmp}/bag", readonly=True),              # to elsewhere
     Call("check", exit=4, readonly=True),
     Call("stats --year 2021", readonly=True),

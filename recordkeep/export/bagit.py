@@ -36,6 +36,7 @@ from ..i18n import _
 from ..index import dossier as rows
 from ..index import records, resolve, touching
 from ..personal import holds_plain, shown_data
+from ..progress import Progress, tell
 from ..refs import STAGES
 from ..store.fs import fsync_dir, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
@@ -222,16 +223,18 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
     result = ExportResult(dest, "bagit", entries=entries)
     anchor, result.checkpoint_error = anchor_for_export(archive)
+    held = [e for e in entries if not e["disposed"]]
+    progress = Progress("export", "bytes", total=sum(e["size"] or 0 for e in held), items="files",
+                        items_total=len(held))
     with staged(dest) as work:
         sha, blake = [], []
-        for e in entries:
-            if e["disposed"]:
-                continue
+        for e in held:
             digest_sha, size = _copy_blob(archive, e["digest"], work / e["path"])
             sha.append(f"{digest_sha}  {e['path']}\n")
             blake.append(f"{e['digest']}  {e['path']}\n")
             result.files += 1
             result.bytes += size
+            tell(archive.watch, progress, done=size, items_done=1)
         result.records = len({e["digest"] for e in entries})
         digests = sorted({e["digest"] for e in entries})
         seqs = _journal_seqs(archive, scope, digests)

@@ -8,7 +8,7 @@ query builders of those features.
 """
 
 # Registration, explicit: each projection adds its migrations and event handlers to core's.
-from . import anchors, core, corrections, dossier, fts, keys, people, records, retention
+from . import anchors, core, corrections, dossier, fixity, fts, keys, people, records, retention
 from .core import (
     FILENAME,
     HANDLERS,
@@ -28,7 +28,7 @@ from .core import (
 
 __all__ = [
     "FILENAME", "HANDLERS", "MIGRATIONS_TABLE", "Index", "Writer", "anchors", "atomic", "core", "corrections",
-    "dossier", "fts", "keys",
+    "dossier", "fixity", "fts", "keys",
     "migrations", "open_live", "open_snapshot", "people", "readable", "rebuild", "records",
     "replace_by_rebuild", "retention", "set_aside", "touching",
 ]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..i18n import N_, _
+from ..progress import Progress, Watcher, tell
 from ..store.fs import fsync_dir, temp_name
 from ..store.journal import CUT_EVENT, SEAL_EVENT, ZERO_HASH, Event, Head, Journal
 
@@ -388,14 +389,18 @@ class Index:
             return Head(last.seq, last.hash, last.end, last.offset)
         return self.head
 
-    def apply(self, events: Iterable[Event], batch: int = 5000) -> int:
+    def apply(self, events: Iterable[Event], batch: int = 5000, progress: Progress | None = None,
+              watch: Watcher | None = None) -> int:
         """Fold ``events`` (which follow what this index has read) and return how many were
         applied. In a store that signs its batches, a batch is folded when its seal arrives;
         the lines a ``journal.batch_cut`` closes are recorded but never folded; an unsealed
-        tail waits (``seen``). A full or failing disk is the store's error."""
+        tail waits (``seen``). A full or failing disk is the store's error. ``progress``
+        counts the events read, told to ``watch`` after each batch."""
         ready: list[tuple[Event, bool]] = []
         applied = 0
+        read = 0
         for event in events:
+            read += 1
             if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
                 self._signed = True
             if not self.signed:
@@ -413,7 +418,13 @@ class Index:
             if len(ready) >= batch:
                 applied += self._apply_batch(ready)
                 ready = []
-        return applied + self._apply_batch(ready)
+                if progress is not None:
+                    tell(watch, progress, done=read)
+                    read = 0
+        applied += self._apply_batch(ready)
+        if progress is not None:
+            tell(watch, progress, done=read)
+        return applied
 
     def _apply_batch(self, ready: list[tuple[Event, bool]]) -> int:
         """Apply a batch; when one event cannot be folded, fold those before it (so reads
@@ -483,9 +494,10 @@ class Index:
             writer.add("INSERT OR IGNORE INTO event_touches (kind, ref, seq) VALUES (?,?,?)",
                        (kind, ref, event.seq))
 
-    def catch_up(self, journal: Journal, batch: int = 5000) -> int:
+    def catch_up(self, journal: Journal, batch: int = 5000, watch: Watcher | None = None,
+                 task: str = "catch-up") -> int:
         """Apply every journal event after what this index has read, in batches; return how
-        many were applied."""
+        many were applied. ``watch`` is told the events read (``task``) after each batch."""
         if self._pending:
             resume = self._pending[-1].end
         else:
@@ -506,17 +518,22 @@ class Index:
                     raise errors.IndexCorrupt(
                         _("the journal no longer holds the index's last event (seq {seq}): "
                           "the journal was cut or rewritten").format(seq=head.seq), path=journal.location)
-        return self.apply(journal.read(resume), batch)
+        progress = None
+        if watch is not None:
+            seen = self.seen
+            progress = Progress(task, "events", total=max(journal.head(since=seen).seq - seen.seq, 0))
+        return self.apply(journal.read(resume), batch, progress, watch)
 
 
-def rebuild(journal: Journal, target: str | os.PathLike) -> int:
+def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None = None) -> int:
     """Build a fresh index at ``target`` from the whole journal; return events applied.
 
     ``target`` is a new file that no one else opens before this returns (callers
     rename it into place), so it is written in one transaction without a rollback
     journal or syncs, through a large page cache; the ``REBUILD_LATER`` indexes,
     ``event_touches`` and the work of meta's triggers (the search tables) are built once
-    at the end, from sorted rows. On any error the file is removed.
+    at the end, from sorted rows. On any error the file is removed. ``watch`` is told the
+    events folded (task ``rebuild-index``) after each batch.
     """
     target = Path(target)
     files = [Path(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")]
@@ -541,7 +558,7 @@ def rebuild(journal: Journal, target: str | os.PathLike) -> int:
         conn.execute("DROP TABLE event_touches")
         conn.execute("CREATE TABLE event_touches (kind, ref, seq)")
         index.rebuilding = True
-        count = index.catch_up(journal, batch=REBUILD_BATCH)
+        count = index.catch_up(journal, batch=REBUILD_BATCH, watch=watch, task="rebuild-index")
         conn.execute("ALTER TABLE event_touches RENAME TO rebuild_touches")
         conn.execute(touches)
         conn.execute("INSERT OR IGNORE INTO event_touches SELECT kind, ref, seq FROM rebuild_touches "
@@ -587,19 +604,21 @@ def storage_error(exc: sqlite3.Error, what: str, path: Path) -> errors.Recordkee
     return None
 
 
-def open_live(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, errors.IndexFoldFailed | None]:
+def open_live(path: Path, journal: Journal, tmp_dir: Path,
+              watch: Watcher | None = None) -> tuple[Index, errors.IndexFoldFailed | None]:
     """The store's own index, migrated and caught up with the journal (under its lock), and
     the IndexFoldFailed that stopped the catch-up, if any (the index then answers up to the
     event before). A file that is not a readable index is set aside (``index.sqlite.damaged-*``,
     it holds the last head it folded) and rebuilt from the journal; a full or failing disk is
-    the store's error (a rebuild would fail too)."""
+    the store's error (a rebuild would fail too). ``watch`` is told how the catch-up goes (a
+    station sharing a bucket may have a long journal to read)."""
     index = None
     try:
         index = Index(path, migrate=False)
         if index.pending_migrations() or not index.is_current(journal.head(since=index.head)):
             with journal.locked():  # one process migrates and catches up at a time
                 index.migrate()
-                index.catch_up(journal)
+                index.catch_up(journal, watch=watch)
         return index, None
     except errors.IndexFoldFailed as exc:
         return index, exc
@@ -610,7 +629,7 @@ def open_live(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, error
         if failed is not None and not isinstance(failed, errors.ReadOnlyStore):
             raise failed from exc
     set_aside(path)
-    replace_by_rebuild(path, journal, tmp_dir)
+    replace_by_rebuild(path, journal, tmp_dir, watch)
     return Index(path), None
 
 
@@ -641,7 +660,8 @@ def set_aside(path: Path) -> Path:
     return target
 
 
-def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, errors.IndexFoldFailed | None]:
+def open_snapshot(path: Path, journal: Journal, tmp_dir: Path,
+                  watch: Watcher | None = None) -> tuple[Index, errors.IndexFoldFailed | None]:
     """An index for a read-only store: its own file when current, else one rebuilt into
     ``tmp_dir`` (a folder the caller removes). When the journal holds an event this version
     cannot fold, the store's own file as it is, with that error."""
@@ -657,7 +677,7 @@ def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, e
             usable = False
     temp = tmp_dir / FILENAME
     try:
-        rebuild(journal, temp)
+        rebuild(journal, temp, watch)
     except errors.IndexFoldFailed as exc:
         if not usable:
             raise
@@ -665,12 +685,12 @@ def open_snapshot(path: Path, journal: Journal, tmp_dir: Path) -> tuple[Index, e
     return Index(temp), None
 
 
-def replace_by_rebuild(target: Path, journal: Journal, tmp_dir: Path) -> int:
+def replace_by_rebuild(target: Path, journal: Journal, tmp_dir: Path, watch: Watcher | None = None) -> int:
     """Rebuild the index at ``target`` from the whole journal, under the journal's lock, in a
-    new file renamed into place; return the events applied."""
+    new file renamed into place; return the events applied (``watch``: see ``rebuild``)."""
     temp = tmp_dir / temp_name(".rebuild.sqlite")
     with journal.locked():
-        count = rebuild(journal, temp)
+        count = rebuild(journal, temp, watch)
         for suffix in ("-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         os.replace(temp, target)

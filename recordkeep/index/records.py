@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import Index, Row, Writer, handles
+from .fixity import note_run
 from .keys import founding_key
 from .people import note_officer
 
@@ -107,6 +108,7 @@ def _verify_run(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         "notices) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (event.seq, event.at, event.actor, d.get("mode"), _json(d.get("scope")), d.get("result"),
          d.get("checked"), d.get("bytes"), _json(d.get("problems")), _json(d.get("notices"))))
+    note_run(conn, event)
     touched = {bare(p["digest"]) for p in d.get("problems", []) if p.get("digest")}
     touched.update(bare(x) for x in d.get("digests", []))
     scope = d.get("scope") or {}
@@ -187,7 +189,8 @@ def last_sighting(ix: Index, digest: str) -> int | None:
 
 
 def whole_store_verifications(ix: Index, after_seq: int) -> list[int]:
-    """Seqs of whole-store verify runs after ``after_seq``."""
+    """Seqs of whole-store verify runs after ``after_seq`` (a rolling audit's runs name their
+    records: ``touching`` finds them)."""
     return [r[0] for r in ix.conn.execute("SELECT seq FROM verifications WHERE seq > ? AND scope = ?",
                                           (after_seq, '{"all": true}'))]
 

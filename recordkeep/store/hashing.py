@@ -119,15 +119,46 @@ def hash_stream(stream, *, buffer: AlignedBuffer | None = None,
     return hasher.hexdigest(), total, {k: h.hexdigest() for k, h in others.items()}
 
 
-def hash_file(path: str | bytes | os.PathLike, *, extra: tuple[str, ...] = ()) -> tuple[str, int]:
-    """BLAKE3 hex digest and size of the file at ``path`` (streamed, never mmapped)."""
+def hash_file(path: str | bytes | os.PathLike, *, extra: tuple[str, ...] = (),
+              keep_cache: bool | None = True) -> tuple[str, int]:
+    """BLAKE3 hex digest and size of the file at ``path`` (streamed, never mmapped). Unless
+    ``keep_cache``, its pages are dropped from the page cache once hashed; None: kept only
+    when its first page was cached before (``cached``)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
+        if keep_cache is None:
+            keep_cache = cached(fd, 0)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         digest, size, _ = hash_fd(fd, extra=extra)
+        if not keep_cache:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
     return digest, size
+
+
+def read_ahead(path: str | bytes | os.PathLike) -> bool:
+    """Ask the kernel to read the whole file into the page cache in the background
+    (``POSIX_FADV_WILLNEED``), so that hashing it later does not wait on the device; return
+    whether its first page was cached already (its pages are then the working set's)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        was = cached(fd, 0)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)
+    return was
+
+
+def cached(fd: int, offset: int) -> bool:
+    """Whether the page at ``offset`` of ``fd`` is in the page cache: a one-byte read that may
+    not wait for the device (``RWF_NOWAIT``) succeeds only then. True when the kernel cannot tell."""
+    try:
+        return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def hash_bytes(data: bytes) -> str:

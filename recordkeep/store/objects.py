@@ -22,7 +22,7 @@ from typing import BinaryIO, Protocol
 from ..i18n import N_
 from .copying import copy_and_hash
 from .fs import fsync_dir, os_error, temp_name
-from .hashing import AlignedBuffer, hash_fd, hash_file
+from .hashing import AlignedBuffer, hash_fd, hash_file, read_ahead
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 OBJECTS = "objects"
@@ -96,7 +96,12 @@ class Objects(Protocol):
         """Re-read the stored blob from the storage medium itself and hash it (import's check)."""
 
     def hash_stored(self, digest: str) -> tuple[str, int]:
-        """Hash the stored blob by streaming it (verify's fallback)."""
+        """Hash the stored blob by streaming it (verify's fallback); pages it brought into the
+        page cache are dropped afterwards, those cached before stay."""
+
+    def read_ahead(self, digest: str) -> None:
+        """Hint that the blob will be hashed soon: a backend that can, starts reading it in the
+        background (verify calls it for the blobs after the one in hand)."""
 
     def mmap_path(self, digest: str) -> Path | None:
         """A local file that may be memory-mapped for hashing, when blobs are local files."""
@@ -130,6 +135,7 @@ class LocalObjects:
         self.root = Path(root)
         self.objects = self.root / OBJECTS / ALGO
         self.tmp = self.root / TMP
+        self._ahead: dict[str, bool] = {}  # blobs read ahead: whether they were cached before
 
     def path(self, digest: str) -> Path:
         """Where the blob with this hex digest lives (whether or not it exists)."""
@@ -175,7 +181,11 @@ class LocalObjects:
         return rehash_from_disk(self.path(digest))
 
     def hash_stored(self, digest: str) -> tuple[str, int]:
-        return hash_file(self.path(digest))
+        return hash_file(self.path(digest), keep_cache=self._ahead.pop(digest, None))
+
+    def read_ahead(self, digest: str) -> None:
+        with contextlib.suppress(OSError):  # hashing it will say what is wrong
+            self._ahead[digest] = read_ahead(self.path(digest))  # cached before: keep its pages
 
     def mmap_path(self, digest: str) -> Path | None:
         return self.path(digest)

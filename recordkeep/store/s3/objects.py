@@ -85,6 +85,9 @@ class S3Objects:
     def mmap_path(self, digest: str) -> Path | None:
         return None
 
+    def read_ahead(self, digest: str) -> None:
+        pass  # hash_stored reads ranges in parallel already
+
     @property
     def pool(self) -> ThreadPoolExecutor:
         if self._pool is None:

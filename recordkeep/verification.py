@@ -1,0 +1,332 @@
+"""Fixity: every stored byte against its digest, every problem collected.
+
+``fast`` checks presence and size; ``full`` re-hashes every blob, files in
+parallel. Large blobs kept as local files are hashed through mmap in small worker
+processes (hashworker.py), so a blob that shrinks under the hash (SIGBUS) kills only a
+worker; its file is then re-read by streaming in this process. Other blobs (small ones,
+or objects in a bucket: ranged reads in parallel) are streamed through the blob store's
+``hash_stored``. Verify never deletes, moves or repairs.
+
+Reads go at the device's rate without evicting the working set: the workers read each
+large blob window by window with read-ahead hints and drop the pages they brought in;
+small blobs are read ahead (``read_ahead``) while earlier ones are hashed, and their pages
+dropped after (store/hashworker.py, store/hashing.py). ``hash_each`` is also the rolling
+audit's (fixity.py).
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blake3 as blake3_module
+
+from . import errors
+from .archive import Archive
+from .index import records
+from .progress import Progress, tell
+from .store.fs import stale_temporaries
+from .store.journal import Draft
+
+MMAP_FROM_BYTES = 8 * 1024 * 1024
+WORKER = str(Path(__file__).parent / "store" / "hashworker.py")
+WORKERS = 2
+READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
+READ_AHEAD_BYTES = 64 * 1024 * 1024
+
+CODES = {
+    "digest_mismatch": errors.DigestMismatch.code,
+    "size_mismatch": errors.SizeMismatch.code,
+    "missing": errors.BlobMissing.code,
+    "unreadable": errors.BlobUnreadable.code,
+    "stray_file": errors.StrayFile.code,
+    "unreferenced": errors.UnreferencedBlob.code,
+    "disposed": errors.DisposedBlob.code,
+    "stale_temporary": errors.StaleTemporary.code,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of a verify report."""
+
+    code: str
+    what: str
+    message: str
+    digest: str | None = None
+    path: str | None = None
+
+    def as_data(self) -> dict:
+        data = {"code": self.code, "what": self.what, "message": self.message}
+        if self.digest:
+            data["digest"] = self.digest
+        if self.path:
+            data["path"] = self.path
+        return data
+
+
+@dataclass
+class Report:
+    """What a verify run found; ``ok`` when there is no problem (notices allowed)."""
+
+    mode: str
+    scope: dict
+    checked: int = 0
+    bytes: int = 0
+    problems: list[Finding] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)
+    journaled_seq: int | None = None
+    journal_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# the worker runs without site (-S: no .pth files, a faster start) and finds blake3 here
+_BLAKE3_HOME = str(Path(blake3_module.__file__).resolve().parent.parent)
+
+
+class _MmapHasher:
+    """Drives one hashworker child, started at once (it gets ready while the caller lists
+    the records); a dead child (SIGBUS) is answered with None and replaced on next use."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-S", WORKER, _BLAKE3_HOME], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def hash(self, path: Path, size: int) -> str | None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        try:
+            self.proc.stdin.write(f"{size}\t{path}\n")
+            self.proc.stdin.flush()
+            answer = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        if not answer:
+            self.proc.wait()
+            self.proc = None
+            return None
+        return answer.rstrip("\n")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+
+def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
+           scope: dict | None = None, journal: bool = True) -> Report:
+    """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
+
+    Returns every finding; journals the run (``verify.run``) unless the store is
+    read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
+    the bytes and records hashed as it goes.
+    """
+    if mode not in ("fast", "full"):
+        raise ValueError(f"unknown verify mode {mode!r}")
+    report = Report(mode, scope or {"all": True})
+    through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
+    with hashers_for(archive, mode) as hashers:
+        _check(archive, report, digests, mode, hashers)
+    _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
+    return report
+
+
+@contextmanager
+def hashers_for(archive: Archive, mode: str) -> Iterator[list[_MmapHasher]]:
+    """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
+    local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
+    hashers = [_MmapHasher() for _ in range(WORKERS)] if mode == "full" and local else []
+    try:
+        yield hashers
+    finally:
+        for hasher in hashers:
+            hasher.close()
+
+
+def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
+           hashers: list[_MmapHasher]) -> None:
+    records = _records(archive, digests)
+    to_hash = check_sizes(archive, report, records, hashing=mode == "full")
+    if digests is None:
+        to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
+        for path in stale_temporaries(archive.root / "tmp"):
+            report.notices.append(Finding(CODES["stale_temporary"], "stale_temporary",
+                                          "a temporary file of a writer that is gone; the next write "
+                                          "command removes it", path=str(path.relative_to(archive.root))))
+    if to_hash:
+        progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
+                            items_total=len(to_hash))
+        for digest, size, got in hash_each(archive, to_hash, hashers):
+            found = mismatch(archive, digest, got)
+            if found is not None:
+                report.problems.append(found)
+            tell(archive.watch, progress, done=size, items_done=1)
+
+
+def check_sizes(archive: Archive, report: Report, records: list[tuple[str, int, bool]], *,
+                hashing: bool) -> list[tuple[str, int]]:
+    """Presence and size of each record's blob (digest, size, disposed), counted and reported
+    in ``report``; return the (digest, size) of those to hash when ``hashing``."""
+    to_hash: list[tuple[str, int]] = []
+    sizes = archive.objects.sizes(d for d, _, disposed in records if not disposed)
+    for digest, size, disposed in records:
+        if disposed:
+            report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
+                                          digest))
+            continue
+        report.checked += 1
+        found = size_problem(archive, digest, size, sizes.get(digest))
+        if found is not None:
+            report.problems.append(found)
+            continue
+        report.bytes += size
+        if hashing:
+            to_hash.append((digest, size))
+    return to_hash
+
+
+def size_problem(archive: Archive, digest: str, size: int, actual: int | OSError | None) -> Finding | None:
+    """The problem of a blob whose size on store is ``actual`` (None: absent) where its record
+    says ``size``, or None when they agree."""
+    rel = archive.objects.relpath(digest)
+    if actual is None:
+        return Finding(CODES["missing"], "missing", "blob is missing", digest, rel)
+    if isinstance(actual, OSError):
+        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {actual.strerror}",
+                       digest, rel)
+    if actual != size:
+        return Finding(CODES["size_mismatch"], "size_mismatch",
+                       f"blob has {actual} bytes, the record says {size}", digest, rel)
+    return None
+
+
+def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int, bool]]:
+    return records.sizes(archive.index, digests)
+
+
+def _walk_objects(archive: Archive, report: Report, claimed: set[str],
+                  mode: str) -> list[tuple[str, int]]:
+    """Report files under objects/ that no record claims; return unreferenced blobs to hash."""
+    extra = []
+    for stored in archive.objects.iterate():
+        if stored.digest is None:
+            report.problems.append(Finding(CODES["stray_file"], "stray_file",
+                                           "file under objects/ is not a valid digest path",
+                                           path=stored.relpath))
+        elif stored.digest not in claimed:
+            report.notices.append(Finding(
+                CODES["unreferenced"], "unreferenced",
+                "blob no record claims (a write interrupted before it was journaled); "
+                "the next add or import of the same bytes adopts it", stored.digest, stored.relpath))
+            if mode == "full":
+                extra.append((stored.digest, stored.size))
+    return extra
+
+
+def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[_MmapHasher],
+              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
+    """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
+    hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
+    ``hashers`` (a file that changes size or kills its worker is then streamed); the rest are
+    streamed, the next ones read ahead while these are hashed. ``more`` is asked before each
+    blob is started: once it says no, the blobs in hand are finished and nothing else begun.
+    Closing the generator early (an interrupt) waits only for the blobs in hand."""
+    idle: queue.SimpleQueue[_MmapHasher] = queue.SimpleQueue()
+    for hasher in hashers:
+        idle.put(hasher)
+    stopping = threading.Event()
+
+    def one(digest: str, size: int) -> str:
+        path = archive.objects.mmap_path(digest) if hashers and size >= MMAP_FROM_BYTES else None
+        if path is not None:
+            hasher = idle.get()
+            try:
+                got = hasher.hash(path, size)
+            finally:
+                idle.put(hasher)
+            if got is not None and got != "size-changed":
+                return got
+            if stopping.is_set():
+                return "error:not hashed (interrupted)"
+        try:
+            return archive.objects.hash_stored(digest)[0]
+        except errors.RecordkeepError as exc:
+            return f"error:{exc.message}"
+        except OSError as exc:
+            return f"error:{exc.strerror}"
+
+    upcoming = iter(items)
+    ahead: deque[tuple[str, int]] = deque()
+    ahead_bytes = 0
+    pending: deque[tuple[str, int, Future]] = deque()
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="hash")
+    try:
+        while True:
+            while len(ahead) < READ_AHEAD_BLOBS and ahead_bytes < READ_AHEAD_BYTES:
+                item = next(upcoming, None)
+                if item is None:
+                    break
+                ahead.append(item)
+                if item[1] < MMAP_FROM_BYTES:  # a large one is read ahead window by window as it is hashed
+                    ahead_bytes += item[1]
+                    archive.objects.read_ahead(item[0])
+            while ahead and len(pending) < WORKERS and more():
+                digest, size = ahead.popleft()
+                if size < MMAP_FROM_BYTES:
+                    ahead_bytes -= size
+                pending.append((digest, size, pool.submit(one, digest, size)))
+            if not pending:
+                return
+            digest, size, future = pending.popleft()
+            yield digest, size, future.result()
+    finally:
+        stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:
+    """The problem a hash result shows (unreadable, or not the digest), or None when it matches."""
+    rel = archive.objects.relpath(digest)
+    if got.startswith("error:"):
+        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {got[6:]}", digest, rel)
+    if got != digest:
+        return Finding(CODES["digest_mismatch"], "digest_mismatch", f"content hashes to {got}", digest, rel)
+    return None
+
+
+def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None,
+             through: int) -> None:
+    if not journal:
+        return
+    if archive.readonly:
+        report.journal_error = "the store is read-only: this verify run could not be journaled"
+        return
+    data = {"mode": report.mode, "scope": report.scope,
+            "result": "ok" if report.ok else "problems", "checked": report.checked,
+            **({"digests": ["blake3:" + d for d in scoped]} if scoped is not None
+               else {"through_seq": through}),
+            "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
+            "notices": [f.as_data() for f in report.notices]}
+    try:
+        events = archive.commit([Draft("verify.run", data)])
+    except (errors.KeyMissing, errors.KeyNotEnrolled) as exc:
+        report.journal_error = f"no enrolled key: this verify run was not journaled ({exc.message})"
+        return
+    except errors.StoreError as exc:
+        report.journal_error = f"this verify run could not be journaled: {exc.message}"
+        return
+    report.journaled_seq = events[-1].seq
