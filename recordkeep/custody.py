@@ -19,6 +19,7 @@ from .index import corrections as voids
 from .index import keys as key_rows
 from .index import records, resolve, touching
 from .personal import shown_data
+from .refs import kind_label, penalty_label, stage_label
 from .store.journal import Event
 from .trust.batches import signature_holds
 
@@ -107,12 +108,13 @@ def describe(event: Event, subject: dict | None = None) -> str:
     """One line for people: what the event did (in their language)."""
     d = event.data
     source = d.get("source") if isinstance(d.get("source"), dict) else {}
-    where = source.get("path") or (f"<hex {source['path_hex']}>" if "path_hex" in source else "")
+    where = source.get("path") or (_("<hex {hex}>").format(hex=source["path_hex"]) if "path_hex" in source
+                                   else "")
     digest = (subject or {}).get("record")
     match event.type:
         case "record.imported":
-            return _("stored from {where} ({kind}, {size} bytes)").format(where=where, kind=d.get("kind"),
-                                                                           size=d.get("size"))
+            return _("stored from {where} ({kind}, {size} bytes)").format(
+                where=where, kind=kind_label(d.get("kind")), size=d.get("size"))
         case "record.seen":
             return _("seen again at {where}").format(where=where)
         case "batch.finished":
@@ -122,11 +124,12 @@ def describe(event: Event, subject: dict | None = None) -> str:
                                            seen=r.get("seen"), stored=r.get("stored"),
                                            not_stored=r.get("not_stored"), verdict=r.get("verdict"))
         case "record.linked":
-            target = " / ".join(x for x in (d.get("case_no"), d.get("stage"), d.get("party")) if x)
+            parts = (d.get("case_no"), stage_label(d.get("stage")), d.get("party"))
+            target = " / ".join(x for x in parts if x)
             return _("linked to {target}: {n} record(s)").format(target=target, n=len(d["digests"]))
         case "record.unlinked":
             return _("unlinked from {case_no} {stage}: {n} record(s)").format(
-                case_no=d.get("case_no"), stage=d.get("stage") or "", n=len(d["digests"]))
+                case_no=d.get("case_no"), stage=stage_label(d.get("stage")), n=len(d["digests"]))
         case "verify.run":
             problems = [p for p in d.get("problems", []) if digest is None or p.get("digest") == digest]
             verdict = (_("PROBLEM {codes}").format(codes=", ".join(p["code"] for p in problems)) if problems
@@ -141,12 +144,14 @@ def describe(event: Event, subject: dict | None = None) -> str:
                                                                    parties=", ".join(d.get("parties", [])))
         case "case.stage":
             return _("stage {stage} {action} at {at}").format(
-                stage=d["stage"], action=d.get("action") or "", at=d.get("at")).replace("  ", " ")
+                stage=stage_label(d["stage"]), action=d.get("action") or "",
+                at=d.get("at")).replace("  ", " ")
         case "case.decided":
             if d.get("amount"):
                 return _("decision for {party}: {kind} {amount} yuan").format(
-                    party=d["party"], kind=d["penalty_kind"], amount=d["amount"])
-            return _("decision for {party}: {kind}").format(party=d["party"], kind=d["penalty_kind"])
+                    party=d["party"], kind=penalty_label(d["penalty_kind"]), amount=d["amount"])
+            return _("decision for {party}: {kind}").format(party=d["party"],
+                                                            kind=penalty_label(d["penalty_kind"]))
         case "export.created":
             return _("exported ({format}) to {dest}: {n} record(s)").format(
                 format=d.get("format"), dest=d.get("dest"), n=d.get("records"))

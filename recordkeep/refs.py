@@ -18,7 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from . import errors
-from .i18n import _
+from .i18n import _, language
 
 STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
 #: The acts inside the stages, by the names clerks use, and the stage of each (docs/rules.md);
@@ -41,6 +41,8 @@ PENALTY_KINDS = {"warning": "警告", "criticize": "通报批评", "fine": "罚�
 #: Other names a clerk may type for a kind (the law's own words).
 PENALTY_ALIASES = {"限制开展生产经营活动": "restrict", "限制从业": "restrict", "吊销许可证件": "revoke"}
 KINDS = ("video", "audio", "photo", "document", "other")
+#: The record kinds in Chinese, as a Chinese reader sees them (``kind_label``).
+KIND_ZH = {"video": "视频", "audio": "音频", "photo": "照片", "document": "文书", "other": "其他"}
 #: The kinds that carry money (罚没: 罚款 and the 没收); only these take an amount, and
 #: their amounts make the 罚没 total.
 MONEY_KINDS = ("fine", "confiscate", "confiscate_income", "confiscate_property")
@@ -115,6 +117,21 @@ def parse_penalty_kind(text: str) -> str:
     if value in PENALTY_ALIASES:
         return PENALTY_ALIASES[value]
     raise errors.BadPenaltyKind(_("not a penalty kind: {text!r}").format(text=text))
+
+
+def stage_label(slug: str | None) -> str:
+    """A stage as the reader sees it: 调查取证 in Chinese, the slug otherwise."""
+    return STAGES.get(slug or "", slug or "") if language() == "zh" else (slug or "")
+
+
+def penalty_label(kind: str | None) -> str:
+    """A penalty kind as the reader sees it: 罚款 in Chinese, the slug otherwise."""
+    return PENALTY_KINDS.get(kind or "", kind or "") if language() == "zh" else (kind or "")
+
+
+def kind_label(kind: str | None) -> str:
+    """A record kind as the reader sees it: its Chinese name in Chinese, the slug otherwise."""
+    return KIND_ZH.get(kind or "", kind or "") if language() == "zh" else (kind or "")
 
 
 def parse_kind(text: str) -> str:

@@ -3,12 +3,14 @@ real in headless Chromium without a single request over the network."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -275,3 +277,71 @@ def test_previews_are_made_from_a_path_that_is_not_utf8_and_looks_like_a_protoco
         assert img.size == (240, 180)
     with Image.open(wave.path) as img:
         assert img.size == (thumbnails.WIDTH, thumbnails.WAVE_HEIGHT)
+
+
+# -- in Chinese ---------------------------------------------------------------------------
+class _VisibleText(HTMLParser):
+    """The text a reader sees: no style, script or icon definitions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("style", "script", "svg")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("style", "script", "svg")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+#: what may stay in Latin letters in a Chinese page, by kind (never by word): digests and
+#: ids, code and commands, paths and file names, actors, RK codes, officer and device
+#: numbers, units of size, encodings and software names, and an external tool's own
+#: diagnostic quoted in brackets (ffmpeg's); values read from the files are removed apart
+NOT_WORDS = re.compile(r"blake3:[0-9a-f]*|\b[0-9a-f]{8,}\b|[0-9a-f]{4,}(?:-[0-9a-f]{4,})+|\S*/\S*"
+                       r"|\S+\.\w{2,4}\b|\S+@\S+|\bRK\d{3}\b|\b[A-Z]+[0-9_][\w-]*|\b\d+(?:\.\d+)? ?[KMGT]?B\b"
+                       r"|\b(?:BagIt|UTF-8|GBK|recordkeep)\b|（[ -~]*）|\([ -~]*\)")
+
+
+@pytest.fixture(scope="module")
+def chinese_dossier(built) -> Path:
+    root, cli = built
+    result = cli("--lang", "zh", "export", "--case", CASE, str(root / "case-dossier-zh"), "--format", "html")
+    cli("--lang", "en", "--help")  # the rest of the session reads English
+    ok(result)
+    return root / "case-dossier-zh"
+
+
+def test_the_dossier_in_chinese_has_no_english_word_but_codes_digests_names_and_paths(built, chinese_dossier):
+    _, cli = built
+    page = (chinese_dossier / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page
+    parser = _VisibleText()
+    parser.feed(page)
+    text = " ".join(parser.parts).replace(HOSTILE.replace("\n", "\\n"), " ")
+    for code in re.findall(r"<code[^>]*>(.*?)</code>", page, re.S):
+        text = text.replace(html.unescape(code), " ")
+    from_files = {v for s in cli.json("case", "show", CASE)["stages"] for i in s["items"]
+                  for k, v in i.items() if isinstance(v, str) and k != "type" and re.search("[A-Za-z]", v)}
+    for value in sorted(from_files, key=len, reverse=True):
+        text = text.replace(value, " ")
+    text = NOT_WORDS.sub(" ", text)
+    words = sorted(set(re.findall(r"[A-Za-z]{2,}", text)))
+    assert words == [], words
+
+
+@pytest.mark.slow  # Chromium
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (./tasks.sh test installs it)")
+def test_the_chinese_dossier_renders_in_chromium_with_a_cjk_font(chinese_dossier, tmp_path):
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    assert fonts.stdout.strip(), "no CJK font: ./tasks.sh test installs fonts-wqy-microhei"
+    shot, asked = render_in_chromium(chinese_dossier / "index.html", tmp_path)
+    assert asked == []
+    image = Image.open(shot).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 50 and sum(n for n, rgb in colours if rgb == (0x1F, 0x5F, 0x8B)) > 10_000

@@ -38,14 +38,13 @@ from ..i18n import _, language
 from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
-from ..refs import PENALTY_KINDS
+from ..refs import KIND_ZH, PENALTY_KINDS, kind_label
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
 
 THUMBS = "assets/thumbs"
 _ESCAPE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_KIND_ZH = {"video": "视频", "audio": "音频", "photo": "照片", "document": "文书", "other": "其他"}
 _COLS = '<colgroup><col class="seq"><col class="at"><col class="actor"><col><col class="hash"></colgroup>'
 _CSP = ("default-src 'none'; img-src 'self' file: data:; style-src 'self' file: 'unsafe-inline'; "
         "base-uri 'none'; form-action 'none'")
@@ -294,8 +293,9 @@ class _Page:
             items = stage["items"]
             records = sum(1 for i in items if i["type"] == "record")
             out.append(f'<li class="stage"><h3><span class="num">{n}</span> {esc(stage["name"])} '
-                       f'<span class="slug">{esc(stage["stage"])}</span>'
-                       '<span class="count">' + _("{n} 份记录 record(s)").format(n=records) + "</span></h3>")
+                       + ("" if language() == "zh" else f'<span class="slug">{esc(stage["stage"])}</span>')
+                       + '<span class="count">' + _("{n} 份记录 record(s)").format(n=records)
+                       + "</span></h3>")
             if not items:
                 out.append('<p class="empty">' + _("本阶段无记录 nothing recorded in this stage") + "</p>")
             else:
@@ -353,7 +353,8 @@ class _Page:
             flags += ' <span class="badge gone">' + _("已处置 disposed") + "</span>"
         length = _duration(r.get("duration"))
         pairs = [
-            (_("类别 kind"), f"{_KIND_ZH.get(r['kind'], '')} {esc(r['kind'])}"),
+            (_("类别 kind"), esc(kind_label(r["kind"])) if language() == "zh"
+             else f"{KIND_ZH.get(r['kind'], '')} {esc(r['kind'])}"),
             (_("录制时间 recorded"), self.when(r.get("recorded_at"))),
             (_("执法人员 officer"), self.officer(r.get("officer"))),
             (_("设备 device"), esc(r.get("device"))),
@@ -380,9 +381,9 @@ class _Page:
     def thumb(self, r: dict) -> str:
         t = self.thumbs.get(r["digest"])
         if t is not None and t.path is not None:
-            alt = _("{kind} preview").format(kind=esc(r["kind"]))
+            alt = _("{kind} preview").format(kind=esc(kind_label(r["kind"])))
             return f'<img src="{THUMBS}/{esc(t.path.name)}" alt="{alt}" loading="eager">'
-        icon = "gone" if r.get("disposed") else (r["kind"] if r["kind"] in _KIND_ZH else "other")
+        icon = "gone" if r.get("disposed") else (r["kind"] if r["kind"] in KIND_ZH else "other")
         note = f'<p class="muted">{esc(t.note)}</p>' if t is not None and t.note else ""
         label = esc(r["kind"])
         return f'<svg class="icon" role="img" aria-label="{label}"><use href="#icon-{icon}"/></svg>{note}'
