@@ -70,6 +70,14 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         click.echo(line(row))
 
 
+def label(value: str | None) -> str:
+    """A stage, kind, penalty kind or status in the reader's language (``refs.label``; refs is
+    imported on first use, so ``--help`` stays fast)."""
+    from recordkeep.refs import label as shown
+
+    return shown(value)
+
+
 def human_size(n: int | None) -> str:
     if n is None:
         return "-"
@@ -703,7 +711,7 @@ def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, unt
     seq = rk.add_stage(archive, case_no, stage, at=at, until=until, officers=officers,
                        on_site=on_site, action=action, note=note, transcribed_from=transcribed_from)
     slug, act = rk.parse_stage_act(stage, archive.settings.acts)
-    shown = f"{slug} ({act})" if act else slug
+    shown = f"{label(slug)} ({act})" if act else label(slug)
     emit({"seq": seq}) if as_json else click.echo(
         _("stage {stage} recorded (seq {seq})").format(stage=shown, seq=seq))
 
@@ -731,7 +739,8 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
         said = (_("decided {case_no} for {party}: {penalty_kind} {amount} yuan (seq {seq})")
                 if data.get("amount") else _("decided {case_no} for {party}: {penalty_kind} (seq {seq})"))
         click.echo(said.format(case_no=data["case_no"], party=data["party"],
-                               penalty_kind=data["penalty_kind"], amount=data.get("amount"), seq=data["seq"]))
+                               penalty_kind=label(data["penalty_kind"]), amount=data.get("amount"),
+                               seq=data["seq"]))
 
 
 @case.command(name="publish")
@@ -899,7 +908,7 @@ def _item_row(it: dict) -> tuple[str, ...]:
     if kind == "record":
         extent = (_("{duration:.0f}s").format(duration=it["duration"]) if it.get("duration") is not None
                   else _("{pages}p").format(pages=it["pages"]) if it.get("pages") else "")
-        return (recorded_time(it), it["kind"], it["digest"][:12], it.get("officer") or "",
+        return (recorded_time(it), label(it["kind"]), it["digest"][:12], it.get("officer") or "",
                 extent, it.get("doc_type") or it.get("name") or "",
                 _("linked by {by} {time}").format(by=it["linked_by"], time=short_time(it["linked_at"])))
     if kind == "stage_event":
@@ -910,14 +919,14 @@ def _item_row(it: dict) -> tuple[str, ...]:
         return (span, _("event"), it.get("action") or "", " ".join(it["officers"]),
                 _("on site") if it["on_site"] else "", it.get("note") or "", by)
     if kind == "decision":
-        return (short_time(it["at"]), _("decision"), it["party"], it["penalty_kind"], it.get("amount") or "",
-                "", _("by {by}").format(by=it["entered_by"]))
-    return (short_time(it["at"]), kind, "", "", "", "", "")
+        return (short_time(it["at"]), _("decision"), it["party"], label(it["penalty_kind"]),
+                it.get("amount") or "", "", _("by {by}").format(by=it["entered_by"]))
+    return (short_time(it["at"]), label(kind), "", "", "", "", "")
 
 
 def print_case(view: dict) -> None:
     c = view["case"]
-    click.echo(f"{c['case_no']}  {c.get('title') or ''}  [{c['status']}]")
+    click.echo(f"{c['case_no']}  {c.get('title') or ''}  [{label(c['status'])}]")
     click.echo("  " + _("parties: {parties}").format(parties=", ".join(
         f"{p['key']} {p['name']} {p.get('id_number') or p.get('credit_code') or ''}" for p in c["parties"])))
     if c["officers"]:
@@ -934,14 +943,15 @@ def print_case(view: dict) -> None:
     decided: dict[str, list[str]] = {}
     for d in view["decisions"]:
         money = f" {d['amount']}" if d["amount"] else ""
-        decided.setdefault(d["party"], []).append(d["penalty_kind"] + money)
+        decided.setdefault(d["party"], []).append(label(d["penalty_kind"]) + money)
     for party, penalties in decided.items():
         click.echo("  " + _("decided for {party}: {penalties}").format(party=party,
                                                                        penalties=" + ".join(penalties)))
     for stage in view["stages"]:
         acts = "  " + _("acts: {acts}").format(acts=", ".join(stage["acts"])) if stage.get("acts") else ""
         empty = "" if stage["items"] else "  " + _("(nothing)")
-        click.echo(f"\n  [{stage['name']} {stage['stage']}]{acts}{empty}")
+        slug = "" if i18n.language() == "zh" else " " + stage["stage"]
+        click.echo(f"\n  [{stage['name']}{slug}]{acts}{empty}")
         print_items(stage["items"])
 
 
@@ -977,7 +987,12 @@ def record_set(ctx: click.Context, digest: str, recorded_at: str | None, device:
               "source": data["source"].removeprefix("blake3:") if data.get("source") else None})
         return
     for field, value in data["changes"].items():
-        click.echo(f"{field}: {data['previous'][field] or '-'} -> {value}")
+        click.echo(f"{_(FIELD_NAMES[field])}: {data['previous'][field] or '-'} -> {value}")
+
+
+#: the fields ``record set`` changes, as people read them
+FIELD_NAMES = {"recorded_at": N_("recorded_at"), "device": N_("device"), "officer": N_("officer"),
+               "doc_type": N_("doc_type")}
 
 
 # -- search -----------------------------------------------------------------------------
@@ -1013,7 +1028,7 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
     if as_json:
         emit(result)
         return
-    rows = [(recorded_time(r), r["kind"], r["digest"][:12], r.get("officer") or "",
+    rows = [(recorded_time(r), label(r["kind"]), r["digest"][:12], r.get("officer") or "",
              r.get("device") or "", " ".join(r.get("cases", [])), " ".join(r.get("parties", [])),
              r.get("doc_type") or r.get("name") or "") for r in result["records"]]
     if rows:
@@ -1025,7 +1040,7 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
             address=p.get("address") or ""))
     for c in result["cases"]:
         click.echo(_("case   {case_no}  {title}  [{status}]").format(
-            case_no=c["case_no"], title=c.get("title") or "", status=c["status"]))
+            case_no=c["case_no"], title=c.get("title") or "", status=label(c["status"])))
     click.echo(_("{records} record(s), {parties} party(ies), {cases} case(s)").format(
         records=len(result["records"]), parties=len(result["parties"]), cases=len(result["cases"])))
 
@@ -1103,7 +1118,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
                 continue
             click.echo(f"{case.case_no}  [{case.status}]")
             for f in case.findings:
-                where = " ".join(x for x in (f.stage or "", f.party or "") if x)
+                where = " ".join(x for x in (label(f.stage), f.party or "") if x)
                 word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
                 word += " " * (7 - display_width(word))
                 click.echo(f"  {f.code} {word} {where + ': ' if where else ''}{f.message}")
@@ -1141,13 +1156,13 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
     backs = data["backs"]
     c, k, d, m = data["cases"], data["concluded"], data["decisions"], data["major_decisions"]
     click.echo(_("cases opened: {opened}  {by_status}  | reached: {by_stage}").format(
-        opened=c["opened"], by_status="  ".join(f"{s} {n}" for s, n in c["by_status"].items()),
-        by_stage="  ".join(f"{s} {n}" for s, n in c["by_stage"].items())))
+        opened=c["opened"], by_status="  ".join(f"{label(s)} {n}" for s, n in c["by_status"].items()),
+        by_stage="  ".join(f"{label(s)} {n}" for s, n in c["by_stage"].items())))
     click.echo(_("cases concluded (办结): {cases}, 罚没 {amount} yuan  [{backs}]").format(
         cases=k["cases"], amount=k["decisions"]["total_amount"], backs=backs["concluded"]))
     unvalued = (" " + _("({n} confiscation(s) without a value not counted)").format(n=d["unvalued"])
                 if d["unvalued"] else "")
-    kinds = "  ".join(f"{kind} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
+    kinds = "  ".join(f"{label(kind)} {v['count']}" + (f" ({v['amount']})" if v["amount"] else "")
                       for kind, v in d["by_kind"].items())
     click.echo(_("decisions dated in the period: {count} in {cases} case(s), 罚没 total {amount} yuan"
                  "{unvalued}  {kinds}").format(count=d["count"], cases=d["cases"], amount=d["total_amount"],
@@ -1157,8 +1172,8 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
                                               backs=backs["major_decisions"]))
     if m["decisions"]:
         print_table((_("case"), _("party"), _("kind"), _("amount"), "法制审核", "集体讨论"),
-                    [(x["case_no"], x["party"], x["penalty_kind"], x["amount"] or "", x["legal_review"],
-                      x["collective_discussion"]) for x in m["decisions"]])
+                    [(x["case_no"], x["party"], label(x["penalty_kind"]), x["amount"] or "",
+                      label(x["legal_review"]), label(x["collective_discussion"])) for x in m["decisions"]])
     p = data["publication"]
     share = f" ({p['share_within']}%)" if p["share_within"] is not None else ""
     click.echo(_("published within {days} working days: {within} of {total}{share}; late {late}, "
@@ -1193,7 +1208,7 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
         count=r["count"], size=human_size(r["bytes"]), disposed=r["disposed"]))
     click.echo(fixity_lines(data["fixity"])[0])
     print_table((_("kind"), _("records"), _("bytes")),
-                [(kind, str(v["count"]), human_size(v["bytes"])) for kind, v in r["by_kind"].items()])
+                [(label(kind), str(v["count"]), human_size(v["bytes"])) for kind, v in r["by_kind"].items()])
     click.echo("")
     print_table((_("officer"), _("name"), _("records")),
                 [(x["officer"] or _("(unknown)"), x["name"] or "", str(x["records"]))
@@ -1217,7 +1232,7 @@ def retention() -> None:
 
 def print_statuses(statuses) -> None:
     print_table((_("digest"), _("kind"), _("size"), _("recorded"), _("kept until"), _("why not disposable")),
-                [(s.digest[:12], s.kind, human_size(s.size), short_time(s.recorded_at),
+                [(s.digest[:12], label(s.kind), human_size(s.size), short_time(s.recorded_at),
                   short_time(s.keep_until) or _("permanent"),
                   "; ".join(detail for _code, detail in s.refusals) or _("due")) for s in statuses])
 
@@ -1305,7 +1320,7 @@ def retention_holds(ctx: click.Context, as_json: bool) -> None:
         emit({"holds": holds})
         return
     print_table((_("held"), _("since"), _("by"), _("records"), _("reason")),
-                [(f"{h['kind']} {h['ref'][:12] if h['kind'] == 'record' else h['ref']}",
+                [(f"{label(h['kind'])} {h['ref'][:12] if h['kind'] == 'record' else h['ref']}",
                   short_time(h["since"]), h["by"], str(h["records"]), h["reason"] or "") for h in holds])
 
 
@@ -1551,7 +1566,8 @@ def print_custody_report(archive, found) -> None:
     """A chain-of-custody report a person can check and sign."""
     from recordkeep import custody
 
-    subject = ", ".join(f"{k} {v}" for k, v in found.subject.items())
+    subject = ", ".join(_("the whole journal") if k == "all" else f"{label(k)} {v}"
+                        for k, v in found.subject.items())
     head = archive.journal.head()
     click.echo(_("CHAIN OF CUSTODY REPORT / 证据保管链报告"))
     click.echo(_("subject:      {subject}").format(subject=subject))

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 from . import errors, workdays
 from .archive import Archive
-from .i18n import N_, _
+from .i18n import N_, _, language
 from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no
+from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no, penalty_label, stage_label
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -341,8 +341,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
 
 def _penalty(dec: Row) -> str:
     if dec["amount"]:
-        return _("{kind} {amount} yuan").format(kind=dec["penalty_kind"], amount=dec["amount"])
-    return f"{dec['penalty_kind']}"
+        return _("{kind} {amount} yuan").format(kind=penalty_label(dec["penalty_kind"]), amount=dec["amount"])
+    return penalty_label(dec["penalty_kind"])
 
 
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
@@ -600,7 +600,8 @@ def stage_records(facts: CaseFacts) -> list[Finding]:
     if facts.case["status"] == "closed":
         missing = [s for s in STAGES if not reached[s]]
         if missing:
-            listed = ", ".join(f"{s} ({STAGES[s]})" for s in missing)
+            listed = ", ".join(stage_label(s) if language() == "zh" else f"{s} ({STAGES[s]})"
+                               for s in missing)
             out.append(Finding("stages_incomplete", facts.case_no,
                                _("closed case lacks stage(s) {stages}").format(stages=listed),
                                _("record the missing stages ('case stage NO S ...') and link their records"),

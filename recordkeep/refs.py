@@ -119,6 +119,24 @@ def parse_penalty_kind(text: str) -> str:
     raise errors.BadPenaltyKind(_("not a penalty kind: {text!r}").format(text=text))
 
 
+#: Other values shown to people, in Chinese: case statuses, review states, what a hold covers.
+VALUE_ZH = {"open": "办理中", "closed": "已结案", "voided": "已作废",
+            "before": "决定前", "after": "决定后", "undated": "无日期", "missing": "缺失",
+            "record": "记录", "case": "案件", "party": "当事人", "person": "个人", "organisation": "单位",
+            "publication": "公示", "reopened": "重新开启", "decision": "处罚决定", "stage_event": "环节事件"}
+
+
+def label(value: str | None) -> str:
+    """A stage, record kind, penalty kind, case status, review state or hold target as the
+    reader sees it: its Chinese name in Chinese, the value itself otherwise."""
+    if language() != "zh" or not value:
+        return value or ""
+    for names in (STAGES, KIND_ZH, PENALTY_KINDS, VALUE_ZH):
+        if value in names:
+            return names[value]
+    return value
+
+
 def stage_label(slug: str | None) -> str:
     """A stage as the reader sees it: 调查取证 in Chinese, the slug otherwise."""
     return STAGES.get(slug or "", slug or "") if language() == "zh" else (slug or "")

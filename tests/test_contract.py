@@ -12,6 +12,8 @@ CLI has an invocation here, so a new command without a contract test fails.
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
 import re
@@ -25,6 +27,7 @@ import click
 import pytest
 
 from cli import main
+from recordkeep.trust import roles
 
 from .conftest import Cli, make_dump
 from .mounts import read_only_view
@@ -45,6 +48,28 @@ class Built:
 
     root: Path
     refs: dict[str, str]
+
+    @functools.cached_property
+    def typed(self) -> set[str]:
+        """Every text the journal holds that a person typed or a file carried (names, titles,
+        file names, reasons, metadata): every string of its events' data but bare slugs."""
+        found: set[str] = set()
+
+        def walk(value) -> None:
+            if isinstance(value, str):
+                for text in (value, value.rsplit("/", 1)[-1]):
+                    if len(text) >= 3 and not re.fullmatch(r"[a-z_.-]+", text):
+                        found.add(text)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        for line in (self.root / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines():
+            walk(json.loads(line).get("data"))
+        return found
 
 
 def ok(result) -> None:
@@ -666,3 +691,47 @@ def test_every_command_takes_json():
                if not any("--json" in p.opts for p in cmd.params)]
     assert lacking == []
 
+
+
+#: what may stay in Latin letters in Chinese human output, by kind (never by word): RK codes,
+#: digests, ids and base64, quoted commands and code, options, command names, config keys and
+#: identifiers, event types, role codes, journal lines shown verbatim (JSON), paths and file
+#: names, actors, officer, device and case numbers, sizes, software and format names, the
+#: operating system's own error texts, and anything the user typed (the call's own
+#: arguments, and the store's data)
+OS_ERRORS = sorted({os.strerror(n) for n in errno.errorcode}, key=len, reverse=True)
+
+COMMAND_NAMES = sorted({word for path in leaf_commands() for word in path.split()}, key=len, reverse=True)
+NOT_ENGLISH_WORDS = re.compile(
+    r"\{\".*\}|\$[A-Z_]+|\b[a-z]+\.[a-z_]+\b|"
+    + "|".join(re.escape(e) for e in OS_ERRORS) + "|" +
+    r"\bRK\d{3}\b|blake3:[0-9a-f]*|\b[0-9a-f]{8,}\b|[0-9a-f]{4,}(?:-[0-9a-f]{4,})+|[A-Za-z0-9+/=]{16,}"
+    r"|'[^'\n]*'|`[^`\n]*`|--?[A-Za-z][\w-]*|\[[a-z_]+\](?: [a-z_]+)?|\b[a-z]+_[a-z_]+\b"
+    r"|\b[a-z]+\.[a-z_]+\b|\b(?:" + "|".join(roles.ALL_ROLES) + r")\b"
+    r"|\S*/\S*|\S+\.\w{1,5}\b|\S+@\S+|\b[A-Za-z]+\d[\w-]*|\b[A-Z]{2,}\b"
+    r"|\b\d+(?:\.\d+)? ?[KMGT]?B(?:/s)?\b|\b(?:BagIt|UTF-8|GBK|recordkeep|BLAKE3|Ed25519|SHA-256|S3|TSA)\b"
+    r"|（[ -~]*）|\([ -~]*\)|\[Errno \d+\][^:\n]*|(?<![\w-])(?:" + "|".join(COMMAND_NAMES) + r")(?![\w-])")
+
+
+@pytest.mark.parametrize("call", [c for c in CALLS if not c.fresh], ids=[c.id for c in CALLS if not c.fresh])
+def test_in_chinese_a_command_prints_no_english_word_but_codes_names_and_what_was_typed(built, call, tmp_path,
+                                                                                         request):
+    chinese = Call("--lang zh " + call.line, exit=call.exit, writes=call.writes, readonly=call.readonly,
+                   prepare=call.prepare)
+    result = run(built, chinese, tmp_path, False, request)
+    Cli(built.root)("--lang", "en", "--help")  # the rest of the session reads English
+    text = result.stdout + result.stderr
+    if result.exit_code == 2:
+        return  # a usage error: click's usage line names the command and its options
+    if result.stdout.lstrip().startswith("{"):
+        text = result.stderr  # a proof printed as JSON, for the auditor's scripts
+    for typed in sorted(chinese.args(built.refs, tmp_path), key=len, reverse=True):
+        if typed not in COMMAND_NAMES:  # a command's own words are a kind of their own
+            text = text.replace(typed, " ")
+    for value in sorted(built.typed, key=len, reverse=True):
+        text = text.replace(value, " ")
+    left = NOT_ENGLISH_WORDS.sub(" ", text)
+    words = sorted(set(re.findall(r"[A-Za-z]{2,}", left)))
+    assert words == [], f"{call.line}: " + "; ".join(
+        f"{w} in …{left[max(m.start() - 25, 0):m.end() + 15]!r}" for w in words
+        if (m := re.search(rf"\b{w}\b", left) or re.search(w, left)))

@@ -114,7 +114,9 @@ def test_every_message_is_translated_with_its_placeholders_and_none_is_fuzzy():
         if not all(strings) or message.fuzzy:
             untranslated.append(ids[0])
             continue
-        if any(_placeholders(s) != _placeholders(ids[-1] if len(ids) > 1 else ids[0]) for s in strings):
+        # a translation may leave out what its language says otherwise (the English slug beside a
+        # Chinese name), never add a placeholder the code does not fill
+        if any(not _placeholders(s) <= _placeholders(ids[-1] if len(ids) > 1 else ids[0]) for s in strings):
             broken.append(ids[0])
     assert untranslated == [] and broken == []
 

@@ -13,7 +13,7 @@ from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
 from ..index import retention as holds
-from ..refs import bare
+from ..refs import bare, label
 from ..store.journal import Draft
 
 #: What ``require_open`` may refuse, as its messages name it.
@@ -81,7 +81,7 @@ def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
         status = rows.case(archive.index, case_no)["status"]
         if status != "closed":
             raise errors.InvalidValue(_("case {case_no} is {status}, not closed: nothing to reopen").format(
-                case_no=case_no, status=status))
+                case_no=case_no, status=label(status)))
         return [Draft("case.reopened", data)]
 
     archive.transact(build)
