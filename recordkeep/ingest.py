@@ -181,7 +181,7 @@ class Options:
         doc type validated (RK4xx when not)."""
         return Options(officer=resolve.officer(ix, self.officer) if self.officer is not None else None,
                        device=check_device(self.device) if self.device is not None else None,
-                       doc_type=validate.optional_text(self.doc_type, "the doc type"),
+                       doc_type=validate.optional_text(self.doc_type, _("the doc type")),
                        readback=self.readback, dry_run=self.dry_run)
 
 
