@@ -51,6 +51,11 @@ def display_width(text: str) -> int:
                for c in text)
 
 
+def padded(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (as ``f"{text:<width}"`` for ASCII)."""
+    return text + " " * max(0, width - display_width(text))
+
+
 def struck(text: str) -> str:
     """``text`` struck through on a terminal (U+0336 after each character)."""
     return "".join(c + "\u0336" for c in text)
@@ -144,18 +149,20 @@ class Bars:
         self.task: str | None = None
 
     def __call__(self, progress) -> None:
+        from recordkeep.progress import label
+
         if self.bar is None or progress.task != self.task:
             self.close()
             from tqdm import tqdm
 
             in_bytes = progress.unit == "bytes"
             self.task = progress.task
-            self.bar = tqdm(total=progress.total, desc=progress.task, file=sys.stderr, leave=False,
-                            unit="B" if in_bytes else f" {progress.unit}", unit_scale=in_bytes,
+            self.bar = tqdm(total=progress.total, desc=label(progress.task), file=sys.stderr, leave=False,
+                            unit="B" if in_bytes else f" {label(progress.unit)}", unit_scale=in_bytes,
                             delay=self.DELAY.get(progress.task, 0), dynamic_ncols=True, mininterval=0.2)
         if progress.items:
             of = f"/{progress.items_total}" if progress.items_total is not None else ""
-            self.bar.set_postfix_str(f"{progress.items_done}{of} {progress.items}", refresh=False)
+            self.bar.set_postfix_str(f"{progress.items_done}{of} {label(progress.items)}", refresh=False)
         self.bar.update(progress.done - self.bar.n)
 
     def close(self) -> None:
@@ -253,8 +260,17 @@ def receipt_json(receipt) -> dict:
             "lock_error": receipt.lock_error, "checkpoint": receipt.checkpoint,
             "checkpoint_error": receipt.checkpoint_error}
     data.pop("not_stored_files")
-    data["files"] = [{**o.as_data(), "new": o.new_record} for o in receipt.outcomes]
+    data["files"] = [{**o.as_data(), **({"reason": str(o.reason)} if o.reason else {}),
+                      **({"damage": str(o.damage)} if o.damage else {}), "new": o.new_record}
+                     for o in receipt.outcomes]
     return data
+
+
+#: an outcome's status as the receipt shows it (the JSON and the journal keep the English word)
+STATUS_WORDS = {"stored": N_("stored"), "present": N_("present"), "failed": N_("failed"),
+                "skipped": N_("skipped")}
+#: the receipt's heading: the command
+HEADINGS = {"add": N_("add"), "import": N_("import")}
 
 
 def print_receipt(receipt, *, heading: str) -> None:
@@ -262,37 +278,43 @@ def print_receipt(receipt, *, heading: str) -> None:
 
     for o in receipt.outcomes:
         digest = (o.digest or "")[:12] or "-" * 12
-        detail = o.kind or ""
+        detail = label(o.kind)
         if o.reason:
             detail = f"{o.code}: {o.reason}"
-        click.echo(f"{o.status:<8} {digest}  {human_size(o.size):>9}  {display_path(o.path)}  {detail}")
+        status = _(STATUS_WORDS[o.status]) if o.status in STATUS_WORDS else o.status
+        click.echo(f"{padded(status, 8)} {digest}  {human_size(o.size):>9}  "
+                   f"{display_path(o.path)}  {detail}")
     d = receipt.as_data()
     secs = receipt.elapsed_ms / 1000
-    click.echo(f"\n{heading}: {d['seen']} seen, {d['stored']} stored, {d['present']} already present, "
-               f"{d['not_stored']} not stored, {d['skipped']} skipped (not regular files)")
-    click.echo(f"{human_size(d['bytes'])} in {secs:.1f} s ({human_size(d['throughput_bps'])}/s)")
+    click.echo("\n" + _("{heading}: {seen} seen, {stored} stored, {present} already present, "
+                        "{not_stored} not stored, {skipped} skipped (not regular files)").format(
+        heading=_(HEADINGS.get(heading, heading)), seen=d["seen"], stored=d["stored"], present=d["present"],
+        not_stored=d["not_stored"], skipped=d["skipped"]))
+    click.echo(_("{size} in {seconds:.1f} s ({rate}/s)").format(
+        size=human_size(d["bytes"]), seconds=secs, rate=human_size(d["throughput_bps"])))
     if receipt.dry_run:
-        click.echo("dry run: nothing was stored")
+        click.echo(_("dry run: nothing was stored"))
     elif receipt.may_wipe:
-        click.echo("VERDICT: every file is stored and read back equal: the recorder may be wiped.")
+        click.echo(_("VERDICT: every file is stored and read back equal: the recorder may be wiped."))
     elif receipt.complete:
-        click.echo("VERDICT: every file is stored but was not re-read from disk: "
-                   "run 'recordkeep verify' before wiping the recorder.")
+        click.echo(_("VERDICT: every file is stored but was not re-read from disk: "
+                     "run 'recordkeep verify' before wiping the recorder."))
     else:
-        click.echo("VERDICT: INCOMPLETE: some files were not stored: DO NOT wipe the recorder.")
+        click.echo(_("VERDICT: INCOMPLETE: some files were not stored: DO NOT wipe the recorder."))
     if receipt.damaged:
-        click.echo(f"{len(receipt.damaged)} file(s) damaged: stored exactly as on the card; the file "
-                   "itself is damaged (keep the card's copy for the record):")
+        click.echo(_("{n} file(s) damaged: stored exactly as on the card; the file itself is damaged "
+                     "(keep the card's copy for the record):").format(n=len(receipt.damaged)))
         for o in receipt.damaged:
             click.echo(f"  {errors.MediaDamaged.code} {display_path(o.path)}: {o.damage}")
     if receipt.lock_error:
-        click.echo(f"notice: {receipt.lock_error}")
+        click.echo(_("notice: {message}").format(message=receipt.lock_error))
     if receipt.checkpoint:
         c = receipt.checkpoint
-        click.echo(f"checkpoint of {c['size']} lines kept: {c['checkpoint']}"
-                   + (f" (timestamped {c['token_time']})" if c["token"] else ""))
+        click.echo(_("checkpoint of {size} lines kept: {checkpoint}").format(size=c["size"],
+                                                                           checkpoint=c["checkpoint"])
+                   + (" " + _("(timestamped {time})").format(time=c["token_time"]) if c["token"] else ""))
     if receipt.checkpoint_error:
-        click.echo(f"notice: {receipt.checkpoint_error}")
+        click.echo(_("notice: {message}").format(message=receipt.checkpoint_error))
 
 
 def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> None:
@@ -1062,9 +1084,9 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
     import recordkeep as rk
 
     if (case_no is None) == (party is None):
-        raise click.UsageError("give exactly one of --case or --party")
+        raise click.UsageError(_("give exactly one of --case or --party"))
     if with_pii and fmt != "bagit":
-        raise click.UsageError("--with-pii goes with --format bagit (a tag file beside the records)")
+        raise click.UsageError(_("--with-pii goes with --format bagit (a tag file beside the records)"))
     archive = open_archive(ctx)
     if fmt == "bagit":
         result = rk.export_bag(archive, dest, case=case_no, party=party, with_pii=with_pii)
@@ -1078,18 +1100,20 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
               "not_covered": result.not_covered, "checkpoint_error": result.checkpoint_error,
               "with_pii": result.with_pii})
         return
-    click.echo(f"exported {result.records} record(s), {result.files} file(s), {human_size(result.bytes)} "
-               f"to {result.dest} ({result.format})")
+    click.echo(_("exported {records} record(s), {files} file(s), {size} to {dest} ({format})").format(
+        records=result.records, files=result.files, size=human_size(result.bytes), dest=result.dest,
+        format=result.format))
     if result.checkpoint_size is not None:
-        click.echo(f"its journal lines are proved in the checkpoint of lines 1..{result.checkpoint_size}")
+        click.echo(_("its journal lines are proved in the checkpoint of lines 1..{size}").format(
+            size=result.checkpoint_size))
     if result.with_pii:
-        click.echo(f"recordkeep/pii.json holds the numbers of {', '.join(result.with_pii)} in full: hand the "
-                   "bag over only as the court or reviewing body asks")
+        click.echo(_("recordkeep/pii.json holds the numbers of {parties} in full: hand the bag over only as "
+                     "the court or reviewing body asks").format(parties=", ".join(result.with_pii)))
     if result.not_covered:
-        click.echo(f"notice: seq {', '.join(map(str, result.not_covered))} came after that checkpoint: "
-                   "not covered")
+        click.echo(_("notice: seq {seqs} came after that checkpoint: not covered").format(
+            seqs=", ".join(map(str, result.not_covered))))
     if result.checkpoint_error:
-        click.echo(f"notice: {result.checkpoint_error}")
+        click.echo(_("notice: {message}").format(message=result.checkpoint_error))
     if result.journal_error:
         click.echo(result.journal_error)
 
@@ -1340,10 +1364,11 @@ def dispose_cmd(ctx: click.Context, digests: tuple[str, ...], reason: str, as_js
         emit({"disposed": done.disposed, "finished": done.finished, "bytes": done.bytes})
         return
     for digest in done.disposed:
-        click.echo(f"disposed of {digest}")
+        click.echo(_("disposed of {digest}").format(digest=digest))
     for digest in done.finished:
-        click.echo(f"finished the interrupted disposal of {digest}")
-    click.echo(f"{len(done.disposed)} record(s) disposed of, {human_size(done.bytes)} freed")
+        click.echo(_("finished the interrupted disposal of {digest}").format(digest=digest))
+    click.echo(_("{n} record(s) disposed of, {size} freed").format(n=len(done.disposed),
+                                                                  size=human_size(done.bytes)))
 
 
 def hold_target(digests: tuple[str, ...], case_no: str | None, party: str | None) -> dict:
@@ -1415,14 +1440,14 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
 
     fast = mode == "fast"
     if sum(x is not None for x in (case_no, party, since)) > 1:
-        raise click.UsageError("give one of --case, --party or --since")
+        raise click.UsageError(_("give one of --case, --party or --since"))
     if (budget is not None or status) and (fast or case_no or party or since):
-        raise click.UsageError("--budget and --status are about the whole store's blobs: not with --fast, "
-                               "--case, --party or --since")
+        raise click.UsageError(_("--budget and --status are about the whole store's blobs: not with --fast, "
+                                 "--case, --party or --since"))
     if budget is not None and status:
-        raise click.UsageError("give --budget or --status, not both")
+        raise click.UsageError(_("give --budget or --status, not both"))
     if as_of is not None and not status:
-        raise click.UsageError("--as-of goes with --status")
+        raise click.UsageError(_("--as-of goes with --status"))
     if status:
         verify_status(ctx, as_of, as_json)
         return
@@ -1433,16 +1458,21 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)
     end_progress(archive)
-    where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or "whole store"
-    print_verify(report, as_json, f"verify --{mode} ({where})")
+    where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or _("whole store")
+    print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
 
+def finding_json(f) -> dict:
+    """A fresh finding for ``--json``: its message in the reader's language, its id beside."""
+    return {**f.as_data(), "message": str(f.message)}
+
+
 def verify_json(report) -> dict:
     return {"ok": report.ok, "mode": report.mode, "scope": report.scope, "checked": report.checked,
-            "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
-            "notices": [f.as_data() for f in report.notices],
+            "bytes": report.bytes, "problems": [finding_json(f) for f in report.problems],
+            "notices": [finding_json(f) for f in report.notices],
             "journaled_seq": report.journaled_seq, "journal_error": report.journal_error}
 
 
@@ -1451,12 +1481,16 @@ def print_verify(report, as_json: bool, heading: str, extra: dict | None = None,
         emit({**verify_json(report), **(extra or {})})
         return
     for f in report.problems:
-        click.echo(f"PROBLEM {f.code} {f.what}: {f.digest or ''} {f.path or ''}: {f.message}")
+        click.echo(_("PROBLEM {code} {what}: {digest} {path}: {message}").format(
+            code=f.code, what=label(f.what), digest=f.digest or "", path=f.path or "", message=f.message))
     for f in report.notices:
-        click.echo(f"notice  {f.code} {f.what}: {f.digest or ''} {f.path or ''}")
-    verdict = "OK" if report.ok else f"{len(report.problems)} PROBLEM(S)"
-    notices = f", {len(report.notices)} notice(s)" if report.notices else ""
-    click.echo(f"{heading}: {report.checked} records, {human_size(report.bytes)}: {verdict}{notices}{tail}")
+        click.echo(_("notice  {code} {what}: {digest} {path}").format(
+            code=f.code, what=label(f.what), digest=f.digest or "", path=f.path or ""))
+    verdict = _("OK") if report.ok else _("{n} PROBLEM(S)").format(n=len(report.problems))
+    notices = _(", {n} notice(s)").format(n=len(report.notices)) if report.notices else ""
+    click.echo(_("{heading}: {checked} records, {size}: {verdict}{notices}{tail}").format(
+        heading=heading, checked=report.checked, size=human_size(report.bytes), verdict=verdict,
+        notices=notices, tail=tail))
     if report.journal_error:
         click.echo(report.journal_error)
 
@@ -1476,11 +1510,12 @@ def verify_budget(ctx: click.Context, budget: str, as_json: bool) -> None:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     end_progress(archive)
-    left = "every record checked once" if done.complete else "the budget spent"
-    print_verify(done.report, as_json, f"verify --full --budget {budget} (rolling)",
+    left = _("every record checked once") if done.complete else _("the budget spent")
+    print_verify(done.report, as_json, _("verify --full --budget {budget} (rolling)").format(budget=budget),
                  {"run": done.run, "budget_s": done.budget_s, "parts": done.parts, "complete": done.complete,
                   "elapsed_ms": done.elapsed_ms},
-                 f"; {left} in {done.elapsed_ms / 1000:.1f} s, {len(done.parts)} part(s) journaled")
+                 _("; {left} in {seconds:.1f} s, {parts} part(s) journaled").format(
+                     left=left, seconds=done.elapsed_ms / 1000, parts=len(done.parts)))
     if not done.report.ok:
         ctx.exit(EXIT_INTEGRITY)
 
@@ -1490,7 +1525,7 @@ def verify_status(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
 
     found = fixity.status(open_archive(ctx), as_of=as_of).as_data()
     if as_json:
-        emit(found)
+        emit({**found, "problems": [{**p, "message": i18n.shown(p, "message")} for p in found["problems"]]})
     else:
         for line in fixity_lines(found):
             click.echo(line)
@@ -1501,18 +1536,26 @@ def verify_status(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
 def fixity_lines(found: dict) -> list[str]:
     """``verify --status`` for people, from its JSON (the first line is also ``stats``'s)."""
     a = found["by_age"]
-    lines = [f"fixity: {found['records']} records, {human_size(found['bytes'])}; last verified: never "
-             f"{a['never']}, under 30 days {a['under_30_days']}, under 90 days {a['under_90_days']}, older "
-             f"{a['older']}; {found['overdue']} overdue for a cycle of {found['max_age_days']} days "
-             f"({human_size(found['bytes_per_day'])}/day keeps it)"]
+    lines = [_("fixity: {records} records, {size}; last verified: never {never}, under 30 days {under_30}, "
+               "under 90 days {under_90}, older {older}; {overdue} overdue for a cycle of {days} days "
+               "({rate}/day keeps it)").format(
+        records=found["records"], size=human_size(found["bytes"]), never=a["never"],
+        under_30=a["under_30_days"], under_90=a["under_90_days"], older=a["older"], overdue=found["overdue"],
+        days=found["max_age_days"], rate=human_size(found["bytes_per_day"]))]
     if found["oldest"] is not None:
         o = found["oldest"]
-        when = (f"last verified {short_time(o['verified_at'])}" + ("" if o["ok"] else " (FAILED)")
-                if o["verified_at"] else f"never verified, imported {short_time(o['imported_at'])}")
-        lines.append(f"next in the audit's queue: {o['digest'][:12]} {human_size(o['size'])}, {when}")
+        if o["verified_at"]:
+            when = (_("last verified {time}") if o["ok"] else _("last verified {time} (FAILED)")).format(
+                time=short_time(o["verified_at"]))
+        else:
+            when = _("never verified, imported {time}").format(time=short_time(o["imported_at"]))
+        lines.append(_("next in the audit's queue: {digest} {size}, {when}").format(
+            digest=o["digest"][:12], size=human_size(o["size"]), when=when))
     for f in found["problems"]:
-        lines.append(f"PROBLEM {f['code']} {f['what']}: {f['message']}")
-    lines.append(f"as of {short_time(found['as_of'])}: " + ("OK" if found["ok"] else "NOT OK"))
+        lines.append(_("PROBLEM {code} {what}: {message}").format(code=f["code"], what=label(f["what"]),
+                                                                  message=i18n.shown(f, "message")))
+    lines.append(_("as of {time}: {verdict}").format(time=short_time(found["as_of"]),
+                                                     verdict=_("OK") if found["ok"] else _("NOT OK")))
     return lines
 
 
@@ -1817,7 +1860,8 @@ def rebuild_index(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit({"events": count, "elapsed_ms": int(seconds * 1000)})
     else:
-        click.echo(f"rebuilt index.sqlite from {count} journal events in {seconds:.1f} s")
+        click.echo(_("rebuilt index.sqlite from {count} journal events in {seconds:.1f} s").format(
+            count=count, seconds=seconds))
 
 
 localise(main)

@@ -12,6 +12,7 @@ import base64
 from dataclasses import dataclass
 from functools import cache
 
+from . import i18n
 from .archive import Archive
 from .dossier.parties import resolve_party
 from .i18n import _
@@ -119,10 +120,15 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return _("seen again at {where}").format(where=where)
         case "batch.finished":
             r = d.get("receipt") or {}
-            return _("{command} of {source} finished: {seen} seen, {stored} stored, {not_stored} not stored "
+            said = _("{command} of {source} finished: {seen} seen, {stored} stored, {not_stored} not stored "
                      "({verdict})").format(command=d.get("command"), source=d.get("source") or _("files"),
                                            seen=r.get("seen"), stored=r.get("stored"),
                                            not_stored=r.get("not_stored"), verdict=r.get("verdict"))
+            files = [f for f in r.get("not_stored_files") or [] if isinstance(f, dict) and f.get("reason")]
+            if files:
+                said += "; " + _("not stored or skipped: {files}").format(files=_some(
+                    [f"{f.get('path') or f.get('path_hex')}: {i18n.shown(f, 'reason')}" for f in files]))
+            return said
         case "record.linked":
             parts = (d.get("case_no"), stage_label(d.get("stage")), d.get("party"))
             target = " / ".join(x for x in parts if x)
@@ -132,8 +138,9 @@ def describe(event: Event, subject: dict | None = None) -> str:
                 case_no=d.get("case_no"), stage=stage_label(d.get("stage")), n=len(d["digests"]))
         case "verify.run":
             problems = [p for p in d.get("problems", []) if digest is None or p.get("digest") == digest]
-            verdict = (_("PROBLEM {codes}").format(codes=", ".join(p["code"] for p in problems)) if problems
-                       else _("ok"))
+            verdict = (_("PROBLEM {codes}: {messages}").format(
+                codes=", ".join(p["code"] for p in problems),
+                messages=_some([i18n.shown(p, "message") for p in problems])) if problems else _("ok"))
             return _("verified ({mode}, {scope}): {verdict}").format(mode=d.get("mode"),
                                                                       scope=_scope_text(d.get("scope")),
                                                                       verdict=verdict)
@@ -185,6 +192,12 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return _("closes a batch never sealed: seq {first}-{last}").format(
                 first=d.get("from", d.get("batch_first")), last=d.get("to", d.get("after_seq")))
     return event.type
+
+
+def _some(texts: list[str], most: int = 3) -> str:
+    """The first ``most`` of ``texts`` joined, and how many more there are."""
+    shown_ = "; ".join(texts[:most])
+    return shown_ + (" " + _("(and {n} more)").format(n=len(texts) - most) if len(texts) > most else "")
 
 
 def _scope_text(scope: dict | None) -> str:

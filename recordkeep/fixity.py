@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from . import errors
 from .archive import Archive
+from .i18n import _
 from .index import fixity as rows
 from .progress import Progress, tell
 from .refs import utc_key
@@ -202,12 +203,13 @@ def status(archive: Archive, *, as_of: str | None = None) -> Status:
     problems = []
     if counts["overdue"]:
         problems.append(Finding(errors.FixityOverdue.code, "overdue",
-                                f"{counts['overdue']} record(s) last verified (or, never verified, imported) "
-                                f"more than {max_age} days ago"))
+                                _("{n} record(s) last verified (or, never verified, imported) "
+                                  "more than {days} days ago").format(n=counts["overdue"], days=max_age)))
     if counts["failing"]:
         problems.append(Finding(errors.IntegrityError.code, "failing",
-                                f"{counts['failing']} record(s) failed their last verification: "
-                                "'recordkeep log --record DIGEST' shows what was found"))
+                                _("{n} record(s) failed their last verification: "
+                                  "'recordkeep log --record DIGEST' shows what was found").format(
+                                    n=counts["failing"])))
     return Status(moment, max_age, counts["records"], counts["bytes"],
                   {"never": counts["never"], "under_30_days": counts["under_30_days"],
                    "under_90_days": counts["under_90_days"], "older": counts["older"]},

@@ -6,6 +6,12 @@ makes it the one ``_`` and click's own strings ("Usage:", "Options") answer in. 
 compiled catalogs live in ``recordkeep/locale/<lang>/LC_MESSAGES/recordkeep.mo`` (built
 from the ``.po`` beside them by ``./tasks.sh catalog``). Codes, JSON keys and enum values
 are never translated.
+
+Text kept in the journal (a finding's message, a reason on an import's receipt) is stored in
+English whatever the language, with its message id and parameters beside it: ``_`` returns
+a ``Message`` (a ``str`` in the reader's language that remembers its msgid, its parameters
+once ``format``-ted, and its English text); ``parts`` gives what to store, ``render`` shows a
+stored message in the reader's language.
 """
 
 from __future__ import annotations
@@ -68,9 +74,99 @@ def language() -> str:
     return _state["language"]
 
 
+class Message(str):
+    """A message in the reader's language that remembers where it came from: ``msgid`` (the
+    English text of the catalog, None when unknown), ``params`` (the JSON-safe parameters it
+    was formatted with, None before ``format``) and ``english`` (the same message in English).
+    ``format`` keeps all three; other string operations give a plain ``str``."""
+
+    msgid: str | None
+    params: dict | None
+    english: str
+
+    def __new__(cls, text: str = "", msgid: str | None = None, params: dict | None = None,
+                english: str | None = None) -> Message:
+        self = super().__new__(cls, text)
+        self.msgid, self.params = msgid, params
+        self.english = str.__str__(self) if english is None else english
+        return self
+
+    def __reduce__(self):
+        return (Message, (str.__str__(self), self.msgid, self.params, self.english))
+
+    def format(self, *args, **kwargs) -> str:
+        text = str.format(self, *args, **kwargs)
+        if args or self.msgid is None or self.params is not None:
+            return text  # positional or formatted twice: nothing that can be rendered again
+        try:
+            english = self.msgid.format(**{k: english_of(v) for k, v in kwargs.items()})
+        except (KeyError, IndexError, ValueError):
+            english = text
+        return Message(text, self.msgid, {k: _safe(v) for k, v in kwargs.items()}, english)
+
+
+def _safe(value):
+    """A parameter as the journal keeps it: a message as ``{"id", "params"}`` (rendered again
+    in the reader's language), a number as itself, anything else as its text."""
+    if isinstance(value, Message) and value.msgid is not None:
+        return {"id": value.msgid, "params": value.params or {}}
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (int, float)):
+        return value
+    return str(english_of(value))
+
+
+def english_of(value):
+    """The English of a message; any other value as it is."""
+    return value.english if isinstance(value, Message) else value
+
+
+def parts(text: str) -> tuple[str, str | None, dict | None]:
+    """What the journal keeps of ``text``: its English, its msgid and its parameters (the
+    last two None when ``text`` is not a message of the catalog)."""
+    if isinstance(text, Message) and text.msgid is not None:
+        return text.english, text.msgid, dict(text.params or {})
+    return str.__str__(text) if isinstance(text, str) else text, None, None
+
+
+def render(msgid: str | None, params: dict | None, fallback: str) -> str:
+    """A message kept as ``msgid`` and ``params``, in the installed language; ``fallback``
+    (the stored English) when there is no msgid or it cannot be formatted."""
+    if not msgid or not isinstance(msgid, str):
+        return fallback
+    try:
+        if params is None:
+            return str(_(msgid))
+        values = {k: render(v.get("id"), v.get("params"), "") if isinstance(v, dict) else v
+                  for k, v in params.items()}
+        return str(_(msgid).format(**values))
+    except (AttributeError, KeyError, IndexError, ValueError, TypeError):
+        return fallback
+
+
+def stored(data: dict, field: str) -> dict:
+    """The journal's form of ``data[field]`` (English) with ``<field>_id`` and
+    ``<field>_params`` beside it when it is a message of the catalog."""
+    english, msgid, params = parts(data[field])
+    data[field] = english
+    if msgid is not None:
+        data[f"{field}_id"], data[f"{field}_params"] = msgid, params
+    return data
+
+
+def shown(data: dict, field: str) -> str:
+    """``data[field]`` of a stored event in the reader's language (from ``<field>_id`` and
+    ``<field>_params`` when kept, else as stored)."""
+    return render(data.get(f"{field}_id"), data.get(f"{field}_params"), data.get(field) or "")
+
+
 def _(message: str) -> str:
-    """``message`` in the installed language (itself when the catalog lacks it)."""
-    return _state["catalog"].gettext(message) if message else message
+    """``message`` in the installed language (itself when the catalog lacks it), as a
+    ``Message`` that remembers ``message`` as its msgid."""
+    if not message:
+        return message
+    return Message(_state["catalog"].gettext(message), message, None, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -20,8 +20,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import anchoring, errors, media, validate
+from . import anchoring, errors, i18n, media, validate
 from .archive import Archive
+from .i18n import _
 from .index import people, records, resolve
 from .index.core import Index
 from .linking import link_data, link_party
@@ -83,6 +84,10 @@ class Outcome:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if "reason" in data:  # kept in English, with its message id and parameters
+            i18n.stored(data, "reason")
+        if "damage" in data:
+            data["damage"] = i18n.english_of(data["damage"])
         if self.status in ("stored", "present"):
             data["readback"] = self.readback
         return data
@@ -176,7 +181,7 @@ class Options:
         doc type validated (RK4xx when not)."""
         return Options(officer=resolve.officer(ix, self.officer) if self.officer is not None else None,
                        device=check_device(self.device) if self.device is not None else None,
-                       doc_type=validate.optional_text(self.doc_type, "the doc type"),
+                       doc_type=validate.optional_text(self.doc_type, _("the doc type")),
                        readback=self.readback, dry_run=self.dry_run)
 
 
@@ -186,13 +191,13 @@ def walk(root: bytes) -> Iterator[tuple[bytes, os.stat_result | None, str | None
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError as exc:
-        yield b"", None, f"directory could not be read: {exc.strerror}"
+        yield b"", None, _("directory could not be read: {error}").format(error=exc.strerror)
         return
     for entry in entries:
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            yield entry.name, None, f"could not be read: {exc.strerror}"
+            yield entry.name, None, _("could not be read: {error}").format(error=exc.strerror)
             continue
         if stat.S_ISDIR(st.st_mode):
             for rel, sub, err in walk(entry.path):
@@ -209,13 +214,15 @@ def special_reason(path: bytes, st: os.stat_result) -> str:
             target = display_path(os.readlink(path))
         except OSError:
             target = "?"
-        return f"symlink to {target}: not followed"
-    kinds = {stat.S_ISFIFO: "FIFO", stat.S_ISSOCK: "socket", stat.S_ISCHR: "character device",
-             stat.S_ISBLK: "block device", stat.S_ISDIR: "directory"}
-    for test, name in kinds.items():
+        return _("symlink to {target}: not followed").format(target=target)
+    kinds = {stat.S_ISFIFO: _("FIFO: not a regular file"), stat.S_ISSOCK: _("socket: not a regular file"),
+             stat.S_ISCHR: _("character device: not a regular file"),
+             stat.S_ISBLK: _("block device: not a regular file"),
+             stat.S_ISDIR: _("directory: not a regular file")}
+    for test, said in kinds.items():
         if test(mode):
-            return f"{name}: not a regular file"
-    return "not a regular file"
+            return said
+    return _("not a regular file")
 
 
 # -- the pipeline ---------------------------------------------------------------------
@@ -303,7 +310,7 @@ class _Batch:
             except errors.ToolMissing as exc:
                 with open(path, "rb") as f:
                     kind = media.detect_kind(f.read(media.HEAD_BYTES), os.path.basename(rel))
-                return media.MediaFacts(kind, "failed", f"{exc.code}: {exc.message}")
+                return media.MediaFacts(kind, "failed", f"{exc.code}: {i18n.english_of(exc.message)}")
 
     def _store(self, full: bytes, rel: bytes) -> Outcome:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -311,7 +318,7 @@ class _Batch:
             fd = os.open(full, flags)
         except OSError as exc:
             return Outcome(rel, "failed", code=errors.SourceUnreadable.code,
-                           reason=f"could not be opened: {exc.strerror}")
+                           reason=_("could not be opened: {error}").format(error=exc.strerror))
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
@@ -326,8 +333,9 @@ class _Batch:
                 if size != before.st_size or after.st_size != before.st_size \
                         or after.st_mtime_ns != before.st_mtime_ns:
                     outcome.digest = digest
-                    raise errors.SourceUnstable(f"changed while being read ({before.st_size} bytes before, "
-                                                f"{size} read, {after.st_size} after): not recorded as good")
+                    raise errors.SourceUnstable(_("changed while being read ({before} bytes before, "
+                                                  "{read} read, {after} after): not recorded as good").format(
+                        before=before.st_size, read=size, after=after.st_size))
 
             try:
                 put = self._copy_or_hash(fd, unchanged)
@@ -343,12 +351,13 @@ class _Batch:
                 digest, size = put.reread or self.archive.objects.readback(put.digest)
             except errors.StoreError as exc:
                 outcome.status, outcome.code = "failed", exc.code
-                outcome.reason = f"the stored copy could not be read back: {exc.message}"
+                outcome.reason = _("the stored copy could not be read back: {message}").format(
+                    message=exc.message)
                 return outcome
             outcome.readback = "equal" if (digest, size) == (put.digest, put.size) else "mismatch"
             if outcome.readback == "mismatch":
                 outcome.status, outcome.code = "failed", errors.ReadbackMismatch.code
-                outcome.reason = "the stored copy did not read back equal from disk"
+                outcome.reason = _("the stored copy did not read back equal from disk")
         return outcome
 
     def _mtime(self, st: os.stat_result) -> str | None:
@@ -387,7 +396,7 @@ class _Batch:
         gives drafts to append after them in that same transaction (the batch's last)."""
         ready, self.pending = self.pending, []
         facts = {}
-        for outcome, future, _ in ready:
+        for outcome, future, _full in ready:
             if future is not None:
                 facts[id(outcome)] = future.result()
         if self.options.dry_run:
@@ -399,7 +408,7 @@ class _Batch:
 
         def build() -> list[Draft]:
             drafts = []
-            for outcome, _, _ in sorted(ready, key=named_first):  # a conventional name describes best
+            for outcome, _future, _full in sorted(ready, key=named_first):  # a named one describes best
                 if outcome.status not in ("stored", "present"):
                     continue
                 tagged = "blake3:" + outcome.digest
@@ -423,7 +432,7 @@ class _Batch:
 
         events = self.archive.transact(build)
         self.important += self._important(events)
-        for outcome, _, _ in ready:
+        for outcome, _future, _full in ready:
             if outcome.kind is None and outcome.digest and outcome.status in ("stored", "present"):
                 row = records.record(self.archive.index, outcome.digest)
                 if row is not None:
@@ -445,9 +454,10 @@ class _Batch:
         try:
             lock_permanent(self.archive, sorted({*self.important, *self.linked}))
         except errors.RecordkeepError as exc:
-            self.receipt.lock_error = (f"{exc.code} {exc.message}: the records marked important are "
-                                       "stored, their permanent lock is not; once this is fixed, run "
-                                       "'recordkeep retention lock'")
+            self.receipt.lock_error = _("{code} {message}: the records marked important are stored, their "
+                                        "permanent lock is not; once this is fixed, run "
+                                        "'recordkeep retention lock'").format(code=exc.code,
+                                                                               message=exc.message)
 
     def _seen_data(self, outcome: Outcome) -> dict:
         """A sighting: which batch saw the bytes, where, and what the clerk said they are."""
@@ -514,7 +524,7 @@ def _patterns(archive: Archive) -> tuple[naming.NamePattern, ...]:
 def _damage(probe_status: str | None, probe_error: str | None) -> str | None:
     """Why a stored file's media is damaged (probe failed, or its structure looks cut), or None."""
     if probe_status in ("failed", "suspect"):
-        return probe_error or "the file's media cannot be read"
+        return probe_error or _("the file's media cannot be read")
     return None
 
 
@@ -591,11 +601,13 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
                 code = (errors.SourceNotFound.code if isinstance(exc, FileNotFoundError)
                         else errors.SourceUnreadable.code)
                 batch.add_outcome(Outcome(shown, "failed", code=code,
-                                          reason=f"could not be read: {exc.strerror}"), full)
+                                          reason=_("could not be read: {error}").format(
+                                              error=exc.strerror)), full)
                 continue
             if stat.S_ISDIR(st.st_mode):
                 batch.add_outcome(Outcome(shown, "failed", code=errors.NotARegularFile.code,
-                                          reason="a directory: use 'recordkeep import' for a folder"), full)
+                                          reason=_("a directory: use 'recordkeep import' for a folder")),
+                                  full)
                 continue
             batch.add_entry(full, shown, st, None)
         return batch.finish()
@@ -610,8 +622,8 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
     may neither be nor hold the store, nor lie inside it (InvalidPath)."""
     root = os.fsencode(_given_path(dump))
     if not os.path.isdir(root):
-        raise errors.SourceNotFound("the dump is not a folder", path=root)
-    _apart_from_store(archive, root, "the dump")
+        raise errors.SourceNotFound(_("the dump is not a folder"), path=root)
+    _apart_from_store(archive, root, _("the dump"))
     entries = list(walk(root))
     batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options, progress)
     batch.tally.items_total = len(entries)
@@ -651,10 +663,10 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     case_no = None
     if case_ref is not None:
         if slug is None:
-            raise errors.BadStage("adding to a case needs --stage")
+            raise errors.BadStage(_("adding to a case needs --stage"))
         case_no = resolve.case(archive.index, case_ref)
     elif slug is not None:
-        raise errors.InvalidValue("--stage needs --case")
+        raise errors.InvalidValue(_("--stage needs --case"))
     if party is not None:
         link_party(archive, case_no, party)  # a party of the case, when one is named
     target = None
@@ -666,7 +678,7 @@ def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
     raw = os.fsencode(path)
     if not raw.strip():
-        raise errors.EmptyPath("an empty path was given")
+        raise errors.EmptyPath(_("an empty path was given"))
     return path
 
 
@@ -674,8 +686,8 @@ def _apart_from_store(archive: Archive, path: bytes, what: str) -> None:
     """InvalidPath when ``path`` is the store, lies inside it, or holds it."""
     inner, store = os.path.realpath(path), os.path.realpath(os.fsencode(archive.root))
     if inner == store or inner.startswith(store + b"/") or store.startswith(inner.rstrip(b"/") + b"/"):
-        raise errors.InvalidPath(f"{what} overlaps the store itself", path=path,
-                                 hint="import from the recorder's card or a copy outside the store")
+        raise errors.InvalidPath(_("{what} overlaps the store itself").format(what=what), path=path,
+                                 hint=_("import from the recorder's card or a copy outside the store"))
 
 
 def _storable(paths: list) -> None:
@@ -690,6 +702,6 @@ def _storable(paths: list) -> None:
             return
         if stat.S_ISREG(st.st_mode):
             return
-        folder = "a directory: use 'recordkeep import' for a folder" if stat.S_ISDIR(st.st_mode) else None
+        folder = _("a directory: use 'recordkeep import' for a folder") if stat.S_ISDIR(st.st_mode) else None
         why.append(f"{display_path(full)}: {folder or special_reason(full, st)}")
-    raise errors.NothingStored("nothing to store: " + "; ".join(why))
+    raise errors.NothingStored(_("nothing to store: {why}").format(why="; ".join(why)))

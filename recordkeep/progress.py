@@ -11,6 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .i18n import N_, _
+
+#: the words a bar shows for a task, a unit or an item (translated where shown: ``label``)
+LABELS = {
+    "import": N_("import"), "add": N_("add"), "verify": N_("verify"), "catch-up": N_("catch-up"),
+    "rebuild-index": N_("rebuild-index"), "export": N_("export"), "dispose": N_("dispose"),
+    "events": N_("events"), "blobs": N_("blobs"), "records": N_("records"), "files": N_("files"),
+}
+
 
 @dataclass
 class Progress:
@@ -32,6 +41,11 @@ class Progress:
 
 
 Watcher = Callable[[Progress], None]
+
+
+def label(word: str) -> str:
+    """A task's, unit's or item's name in the reader's language (itself when not in ``LABELS``)."""
+    return _(LABELS[word]) if word in LABELS else word
 
 
 def tell(watch: Watcher | None, progress: Progress, *, done: int = 0, items_done: int = 0) -> None:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import blake3 as blake3_module
 
-from . import errors
+from . import errors, i18n
 from .archive import Archive
+from .i18n import _
 from .index import records
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
@@ -56,7 +57,8 @@ CODES = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of a verify report."""
+    """One line of a verify report; ``message`` in the reader's language (an ``i18n.Message``),
+    journaled in English with its message id and parameters (``as_data``)."""
 
     code: str
     what: str
@@ -65,7 +67,7 @@ class Finding:
     path: str | None = None
 
     def as_data(self) -> dict:
-        data = {"code": self.code, "what": self.what, "message": self.message}
+        data = i18n.stored({"code": self.code, "what": self.what, "message": self.message}, "message")
         if self.digest:
             data["digest"] = self.digest
         if self.path:
@@ -165,8 +167,8 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
         for path in stale_temporaries(archive.root / "tmp"):
             report.notices.append(Finding(CODES["stale_temporary"], "stale_temporary",
-                                          "a temporary file of a writer that is gone; the next write "
-                                          "command removes it", path=str(path.relative_to(archive.root))))
+                                          _("a temporary file of a writer that is gone; the next write "
+                                            "command removes it"), path=str(path.relative_to(archive.root))))
     if to_hash:
         progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
                             items_total=len(to_hash))
@@ -185,7 +187,7 @@ def check_sizes(archive: Archive, report: Report, records: list[tuple[str, int, 
     sizes = archive.objects.sizes(d for d, _, disposed in records if not disposed)
     for digest, size, disposed in records:
         if disposed:
-            report.notices.append(Finding(CODES["disposed"], "disposed", "blob disposed under retention",
+            report.notices.append(Finding(CODES["disposed"], "disposed", _("blob disposed under retention"),
                                           digest))
             continue
         report.checked += 1
@@ -204,13 +206,14 @@ def size_problem(archive: Archive, digest: str, size: int, actual: int | OSError
     says ``size``, or None when they agree."""
     rel = archive.objects.relpath(digest)
     if actual is None:
-        return Finding(CODES["missing"], "missing", "blob is missing", digest, rel)
+        return Finding(CODES["missing"], "missing", _("blob is missing"), digest, rel)
     if isinstance(actual, OSError):
-        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {actual.strerror}",
-                       digest, rel)
+        return Finding(CODES["unreadable"], "unreadable",
+                       _("blob cannot be read: {error}").format(error=actual.strerror), digest, rel)
     if actual != size:
         return Finding(CODES["size_mismatch"], "size_mismatch",
-                       f"blob has {actual} bytes, the record says {size}", digest, rel)
+                       _("blob has {actual} bytes, the record says {size}").format(actual=actual, size=size),
+                       digest, rel)
     return None
 
 
@@ -225,13 +228,13 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
     for stored in archive.objects.iterate():
         if stored.digest is None:
             report.problems.append(Finding(CODES["stray_file"], "stray_file",
-                                           "file under objects/ is not a valid digest path",
+                                           _("file under objects/ is not a valid digest path"),
                                            path=stored.relpath))
         elif stored.digest not in claimed:
             report.notices.append(Finding(
                 CODES["unreferenced"], "unreferenced",
-                "blob no record claims (a write interrupted before it was journaled); "
-                "the next add or import of the same bytes adopts it", stored.digest, stored.relpath))
+                _("blob no record claims (a write interrupted before it was journaled); "
+                  "the next add or import of the same bytes adopts it"), stored.digest, stored.relpath))
             if mode == "full":
                 extra.append((stored.digest, stored.size))
     return extra
@@ -265,7 +268,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
         try:
             return archive.objects.hash_stored(digest)[0]
         except errors.RecordkeepError as exc:
-            return f"error:{exc.message}"
+            return f"error:{i18n.english_of(exc.message)}"
         except OSError as exc:
             return f"error:{exc.strerror}"
 
@@ -302,9 +305,11 @@ def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:
     """The problem a hash result shows (unreadable, or not the digest), or None when it matches."""
     rel = archive.objects.relpath(digest)
     if got.startswith("error:"):
-        return Finding(CODES["unreadable"], "unreadable", f"blob cannot be read: {got[6:]}", digest, rel)
+        return Finding(CODES["unreadable"], "unreadable",
+                       _("blob cannot be read: {error}").format(error=got[6:]), digest, rel)
     if got != digest:
-        return Finding(CODES["digest_mismatch"], "digest_mismatch", f"content hashes to {got}", digest, rel)
+        return Finding(CODES["digest_mismatch"], "digest_mismatch",
+                       _("content hashes to {digest}").format(digest=got), digest, rel)
     return None
 
 
@@ -313,7 +318,7 @@ def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] 
     if not journal:
         return
     if archive.readonly:
-        report.journal_error = "the store is read-only: this verify run could not be journaled"
+        report.journal_error = _("the store is read-only: this verify run could not be journaled")
         return
     data = {"mode": report.mode, "scope": report.scope,
             "result": "ok" if report.ok else "problems", "checked": report.checked,
@@ -324,9 +329,11 @@ def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] 
     try:
         events = archive.commit([Draft("verify.run", data)])
     except (errors.KeyMissing, errors.KeyNotEnrolled) as exc:
-        report.journal_error = f"no enrolled key: this verify run was not journaled ({exc.message})"
+        report.journal_error = _("no enrolled key: this verify run was not journaled ({message})").format(
+            message=exc.message)
         return
     except errors.StoreError as exc:
-        report.journal_error = f"this verify run could not be journaled: {exc.message}"
+        report.journal_error = _("this verify run could not be journaled: {message}").format(
+            message=exc.message)
         return
     report.journaled_seq = events[-1].seq

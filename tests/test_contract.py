@@ -705,7 +705,8 @@ COMMAND_NAMES = sorted({word for path in leaf_commands() for word in path.split(
 NOT_ENGLISH_WORDS = re.compile(
     r"\{\".*\}|\$[A-Z_]+|\b[a-z]+\.[a-z_]+\b|"
     + "|".join(re.escape(e) for e in OS_ERRORS) + "|" +
-    r"\bRK\d{3}\b|blake3:[0-9a-f]*|\b[0-9a-f]{8,}\b|[0-9a-f]{4,}(?:-[0-9a-f]{4,})+|[A-Za-z0-9+/=]{16,}"
+    r"\bRK\d{3}\b|blake3:[0-9a-f]*|\b[0-9a-f]{8,}\b|[0-9a-f]{4,}(?:-[0-9a-f]{4,})+|[A-Za-z0-9+/]{4,}={1,2}"
+    r"|(?=[A-Za-z0-9+/]*[0-9+/])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])[A-Za-z0-9+/]{12,}"
     r"|'[^'\n]*'|`[^`\n]*`|--?[A-Za-z][\w-]*|\[[a-z_]+\](?: [a-z_]+)?|\b[a-z]+_[a-z_]+\b"
     r"|\b[a-z]+\.[a-z_]+\b|\b(?:" + "|".join(roles.ALL_ROLES) + r")\b"
     r"|\S*/\S*|\S+\.\w{1,5}\b|\S+@\S+|\b[A-Za-z]+\d[\w-]*|\b[A-Z]{2,}\b"

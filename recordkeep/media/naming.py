@@ -37,6 +37,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from ..i18n import _
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -79,18 +80,18 @@ def _compile(name: str, regex: str) -> re.Pattern[str]:
         compiled = re.compile(regex)
     except re.error as exc:
         raise ConfigError(
-            f"naming pattern {name!r}: invalid regular expression: {exc}"
+            _("naming pattern {name!r}: invalid regular expression: {error}").format(name=name, error=exc)
         ) from exc
     groups = set(compiled.groupindex)
     unknown = sorted(groups - GROUPS)
     if unknown:
         raise ConfigError(
-            f"naming pattern {name!r}: unknown group(s) {', '.join(unknown)}; "
-            f"understood groups are {', '.join(sorted(GROUPS))}"
+            _("naming pattern {name!r}: unknown group(s) {unknown}; understood groups are {groups}").format(
+                name=name, unknown=", ".join(unknown), groups=", ".join(sorted(GROUPS)))
         )
     if ("date" in groups) != ("hhmm" in groups):
         raise ConfigError(
-            f"naming pattern {name!r}: groups 'date' and 'hhmm' must be used together"
+            _("naming pattern {name!r}: groups 'date' and 'hhmm' must be used together").format(name=name)
         )
     return compiled
 
@@ -181,26 +182,29 @@ def patterns_from_config(items: list[dict]) -> tuple[NamePattern, ...]:
     malformed raises ConfigError naming the pattern.
     """
     if not isinstance(items, list):
-        raise ConfigError("naming patterns must be a list of {name, regex} tables")
+        raise ConfigError(_("naming patterns must be a list of {name, regex} tables"))
     patterns: list[NamePattern] = []
     seen: set[str] = set()
     for position, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
-            raise ConfigError(f"naming pattern #{position} must be a table with name and regex")
+            raise ConfigError(_("naming pattern #{position} must be a table with name and regex").format(
+                position=position))
         label = repr(item["name"]) if isinstance(item.get("name"), str) else f"#{position}"
         extra = sorted(set(item) - _CONFIG_KEYS, key=str)
         if extra:
             raise ConfigError(
-                f"naming pattern {label}: unknown key(s) {', '.join(map(str, extra))}; "
-                "only name and regex are read"
+                _("naming pattern {label}: unknown key(s) {keys}; only name and regex are read").format(
+                    label=label, keys=", ".join(map(str, extra)))
             )
         name, regex = item.get("name"), item.get("regex")
         if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"naming pattern {label}: 'name' must be a non-empty string")
+            raise ConfigError(_("naming pattern {label}: 'name' must be a non-empty string").format(
+                label=label))
         if not isinstance(regex, str) or not regex:
-            raise ConfigError(f"naming pattern {label}: 'regex' must be a non-empty string")
+            raise ConfigError(_("naming pattern {label}: 'regex' must be a non-empty string").format(
+                label=label))
         if name in seen:
-            raise ConfigError(f"naming pattern {label}: the name is used twice")
+            raise ConfigError(_("naming pattern {label}: the name is used twice").format(label=label))
         seen.add(name)
         _compile(name, regex)  # fail at load, not at the first import
         patterns.append(NamePattern(name, regex))
@@ -212,7 +216,8 @@ def _zone(timezone: str) -> ZoneInfo:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise ConfigError(
-            f"unknown timezone {timezone!r}", hint="give an IANA name such as Asia/Shanghai"
+            _("unknown timezone {timezone!r}").format(timezone=timezone),
+            hint=_("give an IANA name such as Asia/Shanghai")
         ) from exc
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..errors import ToolMissing
+from ..i18n import _, english_of
 from ..refs import KINDS
 from .isobmff import structure_problem
 from .kinds import AUDIO_BRANDS, HEAD_BYTES, TIFF_MAGIC, detect_kind, extension
@@ -87,8 +88,9 @@ class MediaFacts:
                 raise TypeError(f"MediaFacts.{f.name} must be str, int or None, not {value!r}")
 
     def to_data(self) -> dict[str, str | int]:
-        """JSON-safe dict for journal events: only str/int values, None fields left out."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """JSON-safe dict for journal events: only str/int values, None fields left out (the
+        probe's error in English, whatever the reader's language)."""
+        return {k: english_of(v) for k, v in asdict(self).items() if v is not None}
 
 
 def probe(path: str | bytes | os.PathLike, *, name: str | bytes,
@@ -106,16 +108,16 @@ def probe(path: str | bytes | os.PathLike, *, name: str | bytes,
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return MediaFacts(detect_kind(b"", name), "failed", _os_error("cannot open", exc))
+        return MediaFacts(detect_kind(b"", name), "failed", _os_error(_("cannot open: {error}"), exc))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return MediaFacts("other", "failed", "not a regular file")
+            return MediaFacts("other", "failed", _("not a regular file"))
         if st.st_size == 0:
-            return MediaFacts("other", "failed", "empty file")
+            return MediaFacts("other", "failed", _("empty file"))
         head = os.read(fd, HEAD_BYTES)
     except OSError as exc:
-        return MediaFacts(detect_kind(b"", name), "failed", _os_error("cannot read", exc))
+        return MediaFacts(detect_kind(b"", name), "failed", _os_error(_("cannot read: {error}"), exc))
     finally:
         os.close(fd)
 
@@ -135,18 +137,21 @@ def probe(path: str | bytes | os.PathLike, *, name: str | bytes,
     except ToolMissing:
         raise
     except OSError as exc:
-        return MediaFacts(kind, "failed", _os_error("cannot read", exc))
+        return MediaFacts(kind, "failed", _os_error(_("cannot read: {error}"), exc))
     except Exception as exc:  # a parser bug on hostile input must not stop an import
         return MediaFacts(kind, "failed", _one_line(f"{type(exc).__name__}: {exc}"))
 
 
-def _os_error(what: str, exc: OSError) -> str:
-    return _one_line(f"{what}: {exc.strerror or exc}")
+def _os_error(said: str, exc: OSError) -> str:
+    return _one_line(said.format(error=exc.strerror or exc))
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+    """``text`` on one line of at most ``MAX_ERROR_CHARS`` (a message already so, as it is)."""
+    line = " ".join(text.split())
+    if line == text and len(text) <= MAX_ERROR_CHARS:
+        return text
+    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _ffprobe_error(stderr: bytes, target: str, returncode: int) -> str:
@@ -160,8 +165,8 @@ def _ffprobe_error(stderr: bytes, target: str, returncode: int) -> str:
     if lines:
         return _one_line("; ".join(lines))
     if returncode < 0:
-        return f"ffprobe killed by signal {-returncode}"
-    return f"ffprobe exited with status {returncode}"
+        return _("ffprobe killed by signal {signal}").format(signal=-returncode)
+    return _("ffprobe exited with status {status}").format(status=returncode)
 
 
 def _run_ffprobe(exe: str, path: str | bytes | os.PathLike,
@@ -173,20 +178,20 @@ def _run_ffprobe(exe: str, path: str | bytes | os.PathLike,
         done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        return None, f"ffprobe timed out after {timeout_s:g} s"
+        return None, _("ffprobe timed out after {seconds:g} s").format(seconds=timeout_s)
     except FileNotFoundError as exc:
-        raise ToolMissing(f"ffprobe not found: {exe}") from exc
+        raise ToolMissing(_("ffprobe not found: {exe}").format(exe=exe)) from exc
     except PermissionError as exc:
-        raise ToolMissing(f"ffprobe cannot be run: {exe}") from exc
+        raise ToolMissing(_("ffprobe cannot be run: {exe}").format(exe=exe)) from exc
     if done.returncode != 0:
         return None, _ffprobe_error(done.stderr, target.decode("utf-8", "replace"),
                                     done.returncode)
     try:
         data = json.loads(done.stdout.decode("utf-8", "replace"))
     except ValueError:
-        return None, "ffprobe printed output that is not JSON"
+        return None, _("ffprobe printed output that is not JSON")
     if not isinstance(data, dict):
-        return None, "ffprobe printed output that is not a JSON object"
+        return None, _("ffprobe printed output that is not a JSON object")
     return data, None
 
 
@@ -240,7 +245,7 @@ def _probe_av(path: str | bytes | os.PathLike, kind: str, head: bytes, zone: Zon
              and s.get("codec_name") not in _NOT_MEDIA_CODECS]
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     if not video and not audio:
-        return MediaFacts(kind, "failed", "no audio or video stream found")
+        return MediaFacts(kind, "failed", _("no audio or video stream found"))
     kind = "video" if video else "audio"
 
     tags: dict[str, str] = {}
@@ -299,7 +304,7 @@ def _probe_image(path: str | bytes | os.PathLike, kind: str, zone: ZoneInfo,
             sub = dict(exif.get_ifd(0x8769))
             gps_ifd = dict(exif.get_ifd(0x8825))
     except UnidentifiedImageError:
-        return MediaFacts(kind, "failed", "Pillow cannot identify the image format")
+        return MediaFacts(kind, "failed", _("Pillow cannot identify the image format"))
     except Image.DecompressionBombError as exc:
         return MediaFacts(kind, "failed", _one_line(str(exc)))
     except (SyntaxError, ValueError, EOFError) as exc:  # Pillow's "broken file" errors

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import ffmpeg  # ffmpeg-python: builds the command lines; _run runs them, with a timeout
 
+from ..i18n import _
 from .probe import PDFIUM_LOCK  # one lock for every pdfium call in the process
 
 __all__ = ["WIDTH", "Thumbnail", "icon_symbols", "render"]
@@ -58,12 +59,13 @@ def render(blob: Path | None, kind: str, target: Path, *, timeout_s: float = TIM
     (disposed). ``ffmpeg`` defaults to ``$RECORDKEEP_FFMPEG``, else ``ffmpeg`` on PATH.
     Never raises for a bad file; an OSError writing ``target`` does propagate."""
     if blob is None:
-        return Thumbnail(None, "no preview: the file was disposed")
+        return Thumbnail(None, _("no preview: the file was disposed"))
     try:
         with open(blob, "rb") as f:
             head = f.read(16)
     except OSError as exc:
-        return Thumbnail(None, _note(f"no preview: blob unreadable ({exc.strerror or exc})"))
+        return Thumbnail(None, _note(_("no preview: blob unreadable ({error})").format(
+            error=exc.strerror or exc)))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         if kind == "video":
@@ -75,7 +77,7 @@ def render(blob: Path | None, kind: str, target: Path, *, timeout_s: float = TIM
         if kind in ("photo", "document"):
             return _picture(blob, target.with_suffix(".jpg"))
     except _NoPreview as exc:
-        return Thumbnail(None, _note(f"no preview: {exc}"))
+        return Thumbnail(None, _note(_("no preview: {why}").format(why=exc)))
     return Thumbnail(None, None)
 
 
@@ -92,7 +94,7 @@ def _ffmpeg(explicit: str | None) -> str:
     exe = explicit or os.environ.get("RECORDKEEP_FFMPEG") or "ffmpeg"
     found = shutil.which(exe)
     if found is None:
-        raise _NoPreview(f"ffmpeg not found ({exe})")
+        raise _NoPreview(_("ffmpeg not found ({exe})").format(exe=exe))
     return found
 
 
@@ -106,16 +108,17 @@ def _run(stream, exe: str, out: Path, timeout_s: float, source: bytes) -> str | 
                               timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         out.unlink(missing_ok=True)
-        return f"ffmpeg timed out after {timeout_s:g} s"
+        return _("ffmpeg timed out after {seconds:g} s").format(seconds=timeout_s)
     except OSError as exc:
-        return f"ffmpeg cannot be run ({exc.strerror or exc})"
+        return _("ffmpeg cannot be run ({error})").format(error=exc.strerror or exc)
     if done.returncode == 0 and out.is_file() and out.stat().st_size > 0:
         return None
     out.unlink(missing_ok=True)
     lines = [_FFMPEG_CONTEXT.sub("", x.strip()) for x in done.stderr.decode("utf-8", "replace").splitlines()]
     prefix = source.decode("utf-8", "replace") + ":"
     lines = [x.removeprefix(prefix).strip() for x in lines if x]
-    return lines[-1] if lines else f"ffmpeg exited with status {done.returncode} and no image"
+    return lines[-1] if lines else _("ffmpeg exited with status {status} and no image").format(
+        status=done.returncode)
 
 
 def _command(stream, exe: str) -> list[str | bytes]:
@@ -156,14 +159,14 @@ def _video_frame(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail
         error = _run(_video_frame_job(source, out, seek), exe, out, timeout_s, source)
         if error is None:
             return Thumbnail(out)
-    raise _NoPreview(f"no video frame ({error})")
+    raise _NoPreview(_("no video frame ({error})").format(error=error))
 
 
 def _waveform(blob: Path, out: Path, exe: str, timeout_s: float) -> Thumbnail:
     source = _source(blob)
     error = _run(_waveform_job(source, out), exe, out, timeout_s, source)
     if error is not None:
-        raise _NoPreview(f"no waveform ({error})")
+        raise _NoPreview(_("no waveform ({error})").format(error=error))
     return Thumbnail(out)
 
 
@@ -179,7 +182,8 @@ def _picture(blob: Path, out: Path) -> Thumbnail:
             _save_jpeg(small, out)
     except Exception as exc:  # Pillow raises many kinds (including DecompressionBombError)
         out.unlink(missing_ok=True)
-        raise _NoPreview(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+        raise _NoPreview(_("not a readable image ({error})").format(
+            error=f"{type(exc).__name__}: {exc}")) from exc
     return Thumbnail(out)
 
 
@@ -191,7 +195,7 @@ def _pdf_page(blob: Path, out: Path) -> Thumbnail:
             doc = pdfium.PdfDocument(fh)
             try:
                 if len(doc) == 0:
-                    raise _NoPreview("the PDF has no pages")
+                    raise _NoPreview(_("the PDF has no pages"))
                 page = doc[0]
                 width = page.get_width() or WIDTH
                 bitmap = page.render(scale=min(4.0, WIDTH / width))
@@ -204,7 +208,8 @@ def _pdf_page(blob: Path, out: Path) -> Thumbnail:
         raise
     except Exception as exc:  # pdfium.PdfiumError, and anything a broken PDF provokes
         out.unlink(missing_ok=True)
-        raise _NoPreview(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+        raise _NoPreview(_("not a readable PDF ({error})").format(
+            error=f"{type(exc).__name__}: {exc}")) from exc
     return Thumbnail(out)
 
 

@@ -8,6 +8,7 @@ import re
 import shutil
 
 from ..errors import ToolMissing
+from ..i18n import _
 
 FFMPEG_CONTEXT = re.compile(r"^\[[^\]]*@ ?0x[0-9a-fA-F]+\]\s*")
 
@@ -16,7 +17,7 @@ def ffprobe_exe(explicit: str | None) -> str:
     exe = explicit or os.environ.get("RECORDKEEP_FFPROBE") or "ffprobe"
     found = shutil.which(exe)
     if found is None:
-        raise ToolMissing(f"ffprobe not found: {exe}")
+        raise ToolMissing(_("ffprobe not found: {exe}").format(exe=exe))
     return found
 
 
@@ -25,5 +26,5 @@ def ffmpeg_exe(explicit: str | None) -> str:
     exe = explicit or os.environ.get("RECORDKEEP_FFMPEG") or "ffmpeg"
     found = shutil.which(exe)
     if found is None:
-        raise ToolMissing(f"ffmpeg not found: {exe}")
+        raise ToolMissing(_("ffmpeg not found: {exe}").format(exe=exe))
     return found

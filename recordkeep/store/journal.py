@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import errors
-from ..i18n import N_, _
+from ..i18n import N_, Message, _
 from .fs import fsync_dir, os_error
 from .hashing import hash_bytes, hash_prefix
 
@@ -91,10 +91,30 @@ def find_float(obj: Any, where: str = "data") -> str | None:
 
 @dataclass(frozen=True)
 class Draft:
-    """An event before it is chained: its type and data."""
+    """An event before it is chained: its type and data. A message in the data (an
+    ``i18n.Message`` the code put there) is kept in English, whatever the reader's language."""
 
     type: str
     data: dict
+
+    def __post_init__(self) -> None:
+        english = _in_english(self.data)
+        if english is not self.data:
+            object.__setattr__(self, "data", english)
+
+
+def _in_english(value: Any) -> Any:
+    """``value`` with every ``i18n.Message`` in it replaced by its English text (``value``
+    itself, the same object, when it holds none)."""
+    if isinstance(value, Message):
+        return value.english
+    if isinstance(value, dict):
+        items = {k: _in_english(v) for k, v in value.items()}
+        return items if any(items[k] is not v for k, v in value.items()) else value
+    if isinstance(value, list):
+        items = [_in_english(v) for v in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
 
 
 @dataclass(frozen=True)
