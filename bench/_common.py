@@ -185,22 +185,34 @@ def settle(max_wait: float, quiet: float = 0.25) -> float:
 
 # -- timing ----------------------------------------------------------------------------
 LAST_CPU_S = 0.0  # user+sys CPU seconds of the last run()'s processes
+LAST_OTHERS_S = 0.0  # CPU seconds the rest of the machine used meanwhile (shared with other work)
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds() -> float:
+    """CPU seconds all CPUs have spent busy so far (not idle, not waiting for I/O)."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:8]]
+    return (sum(vals) - vals[3] - vals[4]) / _TICKS
 
 
 def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = None,
         check: bool = True) -> float:
     """Run one command as a subprocess, output discarded; return its wall time in seconds.
 
-    The CPU time (user + system) of the command and its children goes to LAST_CPU_S.
+    The CPU time (user + system) of the command and its children goes to LAST_CPU_S, and
+    the CPU seconds every other process used while it ran to LAST_OTHERS_S.
     """
-    global LAST_CPU_S
+    global LAST_CPU_S, LAST_OTHERS_S
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b0 = busy_seconds()
     t0 = time.perf_counter()
     proc = subprocess.run(argv, shell=shell, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_CPU_S = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    LAST_OTHERS_S = max(0.0, busy_seconds() - b0 - LAST_CPU_S)
     if check and proc.returncode != 0:
         shown = argv if isinstance(argv, str) else " ".join(map(str, argv))
         sys.exit(f"bench: command failed (exit {proc.returncode}): {shown}\n"

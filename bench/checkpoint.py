@@ -1,7 +1,10 @@
 """Benchmark: checkpoints of a 1,000,000-event signed journal.
 
     python bench/checkpoint.py [--events 1000000] [--new 1000] [--pairs 5] \
-        [--old-tree ../wt-pre16] [--store ../bench-tmp/checkpoint/s1m]
+        [--old-tree ../wt-pre16] [--new-tree ../wt-head] [--store ../bench-tmp/checkpoint/s1m]
+
+Each timed run is printed as wall seconds (its process's CPU seconds [the CPU seconds other
+processes used meanwhile: this machine is shared]).
 
 The store is built once as bench/log_verify.py builds it (a real `recordkeep init`, then
 generated signed import batches), kept with ``--store`` and reused. Its index is built once
@@ -66,8 +69,21 @@ def append(root: Path, config: Path, count: int, gen: Events, batch: int = 10) -
         os.fsync(f.fileno())
 
 
-def timed(argv: list[str], env: dict) -> float:
-    return c.run(argv, env=env)
+CPU: dict[str, list[float]] = {}  # per run key: the process's CPU seconds
+OTHERS: dict[str, list[float]] = {}  # per run key: CPU seconds other processes used meanwhile
+
+
+def timed(argv: list[str], env: dict, key: str | None = None) -> float:
+    wall = c.run(argv, env=env)
+    if key is not None:
+        CPU.setdefault(key, []).append(c.LAST_CPU_S)
+        OTHERS.setdefault(key, []).append(c.LAST_OTHERS_S)
+    return wall
+
+
+def shown(key: str) -> str:
+    """The last run of ``key``: wall s, its CPU s and [others' CPU s]."""
+    return f"{CPU[key][-1]:.2f} CPU [{OTHERS[key][-1]:.1f}]"
 
 
 def main() -> None:
@@ -76,11 +92,14 @@ def main() -> None:
         ap.add_argument("--new", type=int, default=1000, help="events appended before each checkpoint")
         ap.add_argument("--old-tree", default=str(c.REPO.parent / "wt-pre16"),
                         help="the code before checkpoints (a worktree at f8bc2e5)")
+        ap.add_argument("--new-tree", default=str(c.REPO),
+                        help="the code with checkpoints (default this tree; a worktree pins a commit "
+                             "while others edit this one)")
         ap.add_argument("--store", default=None, help="build the store here once, keep and reuse it")
 
     args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=5, extra=extra)
     rk = c.resolve("recordkeep")
-    old, new = Path(args.old_tree).resolve(), c.REPO
+    old, new = Path(args.old_tree).resolve(), Path(args.new_tree).resolve()
     if not (old / "recordkeep" / "logcheck.py").exists():
         sys.exit(f"bench: no pre-checkpoint tree at {old} (git worktree add {old} f8bc2e5)")
     if args.store:
@@ -98,7 +117,7 @@ def main() -> None:
                 if p.exists():
                     shutil.rmtree(p)
             print(f"building {root}: {args.events:,} events", flush=True)
-            built = build(root, args.events, 10, config, rk)
+            built = build(root, args.events, 10, config, rk, new)
         env = {**env_for(new), "XDG_CONFIG_HOME": str(config)}
         old_env = {**env_for(old), "XDG_CONFIG_HOME": str(config)}
         base = [rk, "--store", str(root), "--actor", ACTOR]
@@ -111,10 +130,10 @@ def main() -> None:
         for i in range(args.pairs):
             append(root, config, args.new, gen)
             c.settle(args.settle)
-            times["a"].append(timed([*base, "log", "checkpoint", "--json"], env))
-            times["b"].append(timed([*base, "log", "head", "--json"], env))
-            print(f"   {i + 1:>5}  checkpoint {times['a'][-1]:.3f}  log head {times['b'][-1]:.3f}",
-                  flush=True)
+            times["a"].append(timed([*base, "log", "checkpoint", "--json"], env, "a"))
+            times["b"].append(timed([*base, "log", "head", "--json"], env, "b"))
+            print(f"   {i + 1:>5}  checkpoint {times['a'][-1]:.3f} ({shown('a')})  "
+                  f"log head {times['b'][-1]:.3f} ({shown('b')})", flush=True)
         kept = sorted((root / "checkpoints").glob("*.checkpoint"), key=lambda p: int(p.stem))
         outside = root.parent / "published.checkpoint"
         shutil.copy(kept[-1], outside)
@@ -130,10 +149,11 @@ def main() -> None:
             for i in range(args.pairs):
                 c.settle(args.settle)
                 c.warm([root / "journal" / "events.jsonl"])
-                times["c"].append(timed(verify_old, old_env))
+                times["c"].append(timed(verify_old, old_env, "c"))
                 c.warm([root / "journal" / "events.jsonl"])
-                times["d"].append(timed(verify_new, env))
-                print(f"   {i + 1:>5}  old {times['c'][-1]:.3f}  --checkpoint {times['d'][-1]:.3f}  "
+                times["d"].append(timed(verify_new, env, "d"))
+                print(f"   {i + 1:>5}  old {times['c'][-1]:.3f} ({shown('c')})  "
+                      f"--checkpoint {times['d'][-1]:.3f} ({shown('d')})  "
                       f"ratio {times['d'][-1] / times['c'][-1]:.3f}", flush=True)
         finally:
             shutil.move(root.parent / "checkpoints-aside", root / "checkpoints")
@@ -141,7 +161,10 @@ def main() -> None:
         summary = {
             "name": "checkpoint", "events": built["events"], "new_per_round": args.new,
             "first_checkpoint_s": round(first_s, 3),
-            "runs": {k: {"times_s": [round(t, 4) for t in v], "median_s": round(statistics.median(v), 4)}
+            "runs": {k: {"times_s": [round(t, 4) for t in v], "median_s": round(statistics.median(v), 4),
+                         "cpu_s": [round(t, 3) for t in CPU[k]],
+                         "median_cpu_s": round(statistics.median(CPU[k]), 3),
+                         "others_cpu_s": [round(t, 2) for t in OTHERS[k]]}
                      for k, v in times.items()},
             "checkpoint_median_s": round(statistics.median(times["a"]), 4),
             "verify_ratio": {"median": round(statistics.median(ratios), 4), "min": round(min(ratios), 4),
