@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import anchoring, errors, i18n, media, validate
+from . import errors, i18n, media, validate
 from .archive import Archive
 from .i18n import _
 from .index import people, records, resolve
@@ -642,7 +642,12 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
 
 def _anchor(archive: Archive, receipt: Receipt) -> None:
     """The checkpoint ``[anchor] auto`` asks for, said on the receipt (its failure too: the
-    import itself is done and journaled)."""
+    import itself is done and journaled). A store without an ``[anchor]`` table makes none, and
+    then does not load the checkpoint code at all."""
+    if not archive.settings.section("anchor"):
+        return
+    from . import anchoring
+
     try:
         made = anchoring.after_import(archive)
     except errors.RecordkeepError as exc:

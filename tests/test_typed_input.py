@@ -75,3 +75,11 @@ def test_an_officer_name_two_share_or_none_has_is_refused(cli, tmp_path):
     unknown = cli("search", "--officer", "赵六")
     assert unknown.exit_code == 1 and unknown.stderr.startswith("RK420")
     assert cli("officer", "add", "李四", "--name", "李四").exit_code == 1  # officer add takes the number
+
+
+def test_an_officer_named_with_bytes_that_are_not_utf8_is_refused_as_text_not_a_traceback(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    from recordkeep import Archive, link_window
+    with Archive.open(cli.store, actor="clerk@station1") as archive, pytest.raises(errors.InvalidText):
+        link_window(archive, CASE, officer="\ud800", start="2021-09-10", end="2021-09-10", stage="start")

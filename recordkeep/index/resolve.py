@@ -30,7 +30,7 @@ def digest(ix: Index, text: str) -> str:
 def officer(ix: Index, text: str) -> str:
     """The 执法证号 ``text`` is, or of the one registered officer named ``text`` (an officer
     named by name, 张科员); InvalidOfficer for an unknown or shared name."""
-    value = unicodedata.normalize("NFKC", text).strip()
+    value = unicodedata.normalize("NFKC", validate.text(text, N_("the officer"))).strip()
     if CERT_NO.fullmatch(value):
         return check_officer(value)
     named = [r[0] for r in ix.conn.execute(

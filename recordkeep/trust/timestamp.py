@@ -8,8 +8,6 @@ the TSA's CA certificate: the token must be over these bytes and chain to that C
 from __future__ import annotations
 
 import hashlib
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from .. import errors
@@ -24,6 +22,9 @@ def fetch(url: str, data: bytes) -> bytes:
     """Ask the TSA at ``url`` for a token over ``data`` (SHA-256, certReq, a nonce) and return
     its whole reply once it answers this request (its nonce); TsaUnreachable when it cannot
     be asked or refuses, TokenUnreadable or TokenUntrusted for a reply that is not an answer."""
+    import urllib.error  # here, not at the top: only a checkpoint with a TSA asks over HTTP
+    import urllib.request
+
     from rfc3161_client import HashAlgorithm, PKIStatus, TimestampRequestBuilder
 
     asked = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).nonce(nonce=True) \
