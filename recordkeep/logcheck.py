@@ -59,7 +59,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         walk.feed(event)
 
     chain = archive.journal.verify_chain(head=head, visit=visit if anchors else proof.feed)
-    findings = proof.finish() if chain.problem is None else proof.findings
+    findings = proof.finish() if chain.problem is None else proof.settled()
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
     verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
                      roots=walk.roots, lines=walk.tree.size, ca=ca,

@@ -9,12 +9,22 @@ seal) names the key's actor, and the key's roles allow each event. A new store
 store from before signatures is signed from its first ``batch.signed``, whose admin key it
 enrols itself (trust on first use). Lines after the last seal are an unfinished batch: a
 notice, never a failure.
+
+On a long journal, signatures are checked in another process while the walk goes on: the
+signatures of batches that enrol or revoke no key are sent ``CHUNK`` at a time (a started
+process, never a fork of this one), at most ``AHEAD`` batches ahead; what each decides is
+applied in journal order before any later finding, so the findings are exactly those of
+checking one batch after the other. A short journal never fills a chunk and is checked here.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import errors
@@ -25,6 +35,9 @@ from .batches import signature_holds
 
 SIGNED_LAYOUT = "recordkeep-2"
 UNSIGNED_WINDOW = 10_000  # events of an unsigned store kept in case its first seal covers them
+CHUNK = 512  # signatures sent to the checking process at once
+AHEAD = 4 * CHUNK  # batches whose signatures may be checked ahead of the walk
+KEY_EVENTS = frozenset({"key.enrolled", "key.revoked"})
 
 
 @dataclass(frozen=True)
@@ -62,12 +75,35 @@ class Proof:
     _open: list[Event] = field(default_factory=list)
     _seen: int = 0
     _unsigned_before: int = 0
+    _ahead: deque = field(default_factory=deque)  # (seal, batch, key, [Future, index] of its check)
+    _chunk: list = field(default_factory=list)  # (public key, seal data) of the unsent, in order
+    _pool: ProcessPoolExecutor | None = None
+    _settling: bool = False
 
     def _fail(self, kind: type[errors.RecordkeepError], seq: int, message: str) -> None:
+        self._settle()
         self.findings.append(Finding(kind.code, seq, message))
 
     def _note(self, kind: type[errors.RecordkeepError], seq: int, message: str) -> None:
+        self._settle()
         self.findings.append(Finding(kind.code, seq, message, notice=True))
+
+    def _settle(self, keep: int = 0) -> None:
+        """Apply the batches checked ahead, in order, until ``keep`` remain (their findings come
+        before any later one)."""
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            while len(self._ahead) > keep:
+                self._signed(*self._ahead.popleft())
+        finally:
+            self._settling = False
+
+    def settled(self) -> list[Finding]:
+        """The findings so far, every batch checked ahead applied (a walk stopped early)."""
+        self._settle()
+        return self.findings
 
     @property
     def ok(self) -> bool:
@@ -140,7 +176,37 @@ class Proof:
         key = self._key_for(d.get("key"), batch, seal)
         if key is None:
             return
-        if not signature_holds(key.public, self.store_id, d):
+        if self.signed and not any(e.type in KEY_EVENTS for e in batch) and (os.cpu_count() or 1) > 1:
+            self._ahead.append((seal, batch, key, [None, None]))
+            self._chunk.append((key.public, d))
+            if len(self._chunk) >= CHUNK:
+                self._send()
+            self._settle(keep=AHEAD)
+            return
+        self._settle()
+        self._signed(seal, batch, key, signature_holds(key.public, self.store_id, d))
+
+    def _send(self) -> None:
+        """Send the signatures gathered (a full chunk) to the checking process."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        future = self._pool.submit(_check_all, self.store_id, self._chunk)
+        unsent = [item[3] for item in self._ahead if item[3][0] is None]
+        for index, holds in enumerate(unsent):
+            holds[0], holds[1] = future, index
+        self._chunk = []
+
+    def _signed(self, seal: Event, batch: list[Event], key: _Key, holds: bool | list) -> None:
+        """What a batch's signature decides (``holds``, or where its check was sent): a failure,
+        or its events' actor and roles checked and its enrolments and revocations taken."""
+        d = seal.data
+        if isinstance(holds, list):
+            if holds[0] is None:  # the oldest unsent: checked here, as a short journal's are
+                public, data = self._chunk.pop(0)
+                holds = signature_holds(public, self.store_id, data)
+            else:
+                holds = holds[0].result()[holds[1]]
+        if not holds:
             self._fail(errors.BadSignature, seal.seq,
                        _("the signature of seq {first}-{last} by key {key} does not hold (events or store id "
                          "changed)").format(first=d["from"], last=d["to"], key=d.get("key")))
@@ -206,8 +272,15 @@ class Proof:
             elif e.type == "key.revoked" and e.data.get("key") in self.keys:
                 self.keys[e.data["key"]].revoked = e.seq
 
+    def __del__(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
     def finish(self) -> list[Finding]:
         """Close the walk: an unsealed tail, unsigned batches of an older store, an empty journal."""
+        self._settle()
+        if self._pool is not None:
+            self._pool.shutdown()
         if self._seen == 0:
             self._fail(errors.NoStoreCreated, 0, _("the journal is empty, but recordkeep.toml names a store: "
                                                     "every line was removed"))
@@ -227,3 +300,8 @@ class Proof:
             kind = self._fail if self.strict else self._note
             kind(errors.UnsignedBefore, 0, message)
         return self.findings
+
+
+def _check_all(store_id: str, signed: list[tuple[bytes, dict]]) -> list[bool]:
+    """Whether each seal's signature holds under its key (run in the checking process)."""
+    return [signature_holds(public, store_id, data) for public, data in signed]
