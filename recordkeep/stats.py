@@ -71,15 +71,13 @@ def period(archive: Archive, *, year: int | None = None, start: str | None = Non
     return first, end
 
 
-def _cases(archive: Archive, bounds: Bounds) -> dict:
+def _cases(archive: Archive, bounds: Bounds, concluded: int) -> dict:
     ix = archive.index
     by_status: dict[str, int] = defaultdict(int)
     by_stage = {s: 0 for s in STAGES}
-    total = concluded = 0
+    total = 0
     for case_no in rows.case_numbers(ix):
         case = rows.case(ix, case_no)
-        if case["status"] == "closed" and in_period(case["closed_at"], bounds):
-            concluded += 1
         if not in_period(case["opened_at"], bounds):
             continue
         facts = check.load_case(ix, case_no)
@@ -303,13 +301,14 @@ def stats(archive: Archive, *, year: int | None = None, start: str | None = None
     decided = [r for r in rows.all_decisions(archive.index) if in_period(r["at"], bounds)]
     records, per_officer, per_device = _records(archive, bounds)
     service, without, shared = _devices(archive, bounds)
+    concluded = _concluded(archive, bounds)
     return {
         "year": year,
         "period": ({"from": bounds[0].isoformat(timespec="milliseconds"),
                     "until": bounds[1].isoformat(timespec="milliseconds")} if bounds else None),
         "as_of": datetime.fromisoformat(archive.now()).isoformat(timespec="milliseconds"),
-        "cases": _cases(archive, bounds),
-        "concluded": _concluded(archive, bounds),
+        "cases": _cases(archive, bounds, concluded["cases"]),
+        "concluded": concluded,
         "decisions": _totals(decided),
         "major_decisions": _majors(archive, decided, rules),
         "publication": _publication(archive, decided, rules),

@@ -152,7 +152,8 @@ def read_ahead(path: str | bytes | os.PathLike) -> bool:
 
 def cached(fd: int, offset: int) -> bool:
     """Whether the page at ``offset`` of ``fd`` is in the page cache: a one-byte read that may
-    not wait for the device (``RWF_NOWAIT``) succeeds only then. True when the kernel cannot tell."""
+    not wait for the device (``RWF_NOWAIT``) succeeds only then. True when the kernel cannot tell.
+    store/hashworker.py keeps a copy: it runs as a bare script that imports nothing of recordkeep."""
     try:
         return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
     except BlockingIOError:
