@@ -1,22 +1,29 @@
-"""A child process that hashes blobs through mmap, so a SIGBUS can only kill it.
+"""A child process that hashes large blobs, so a SIGBUS under mmap can only kill it.
 
 Run by path without site (``python -S hashworker.py BLAKE3_HOME``) so it starts fast
 and imports nothing but blake3, from the folder given.
 Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n``; the
 worker answers ``<hex>\\n``, ``size-changed\\n`` or ``error:<text>\\n``.
 
-A blob is hashed in windows of ``WINDOW`` bytes, every core on each (BLAKE3's threads),
-read at the device's rate: the kernel is told the file is read sequentially, and to read
-``AHEAD`` windows ahead (``POSIX_FADV_WILLNEED``) while one is hashed. A window whose pages
-were not cached before is dropped from the cache once hashed (``MADV_DONTNEED``, then
-``POSIX_FADV_DONTNEED``), by a thread of its own so that hashing never waits on the freeing:
-an audit of terabytes does not evict the working set, and pages that were cached (the
-working set) stay. Measured in docs/benchmarks.md (issue 20).
+A blob is taken in windows of ``WINDOW`` bytes, every core hashing each (BLAKE3's threads).
+Which windows are in the page cache is noted first (a one-byte ``RWF_NOWAIT`` read at each
+window's start), before anything is read:
+- runs of cached windows (the working set's pages) are hashed in place through mmap, in one
+  update per run, no copy, and stay cached;
+- the other windows are read from the device with ``preadv`` into two page-aligned buffers,
+  the next window read by a thread while this one is hashed, the file marked sequential so
+  the kernel reads ahead in large requests; each window's pages are dropped from the cache as
+  soon as they are copied out (``POSIX_FADV_DONTNEED``), and once more when the blob is done
+  (what the kernel read ahead while a window was dropped, or for the probes): an audit of
+  terabytes does not evict the working set and leaves nothing of its own behind.
+Measured in docs/benchmarks.md (issue 20): copying out of the cache and dropping at once beat
+both mapping the uncached windows (dropping them after) and ``O_DIRECT`` reads on this kind of
+machine.
 """
 
+import contextlib
 import mmap
 import os
-import queue
 import signal
 import sys
 import threading
@@ -27,20 +34,10 @@ if len(sys.argv) > 1:
 from blake3 import blake3
 
 WINDOW = 64 * 1024 * 1024  # a multiple of the page size
-AHEAD = 4  # windows asked of the device ahead of the one hashed
-
-_drops: queue.Queue = queue.Queue()
 
 
-def _dropper() -> None:
-    """Drop the windows queued (mapping, fd, start, length) from this process and the cache."""
-    while True:
-        m, fd, start, length = _drops.get()
-        try:
-            m.madvise(mmap.MADV_DONTNEED, start, length)
-            os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
-        finally:
-            _drops.task_done()
+class SizeChanged(Exception):
+    """The file ended before the size it was asked for."""
 
 
 def cached(fd: int, offset: int) -> bool:
@@ -54,14 +51,65 @@ def cached(fd: int, offset: int) -> bool:
         return True
 
 
-def _ask(fd: int, start: int, size: int, marks: dict[int, bool]) -> None:
-    """Note whether the window at ``start`` is cached, then ask the device for it."""
-    if start < size:
-        marks[start] = cached(fd, start)
-        os.posix_fadvise(fd, start, WINDOW, os.POSIX_FADV_WILLNEED)
+def runs(marks: list[bool]) -> list[tuple[bool, int, int]]:
+    """Consecutive windows of the same state: (cached, first window, end window)."""
+    out: list[tuple[bool, int, int]] = []
+    for k, mark in enumerate(marks):
+        if out and out[-1][0] == mark:
+            out[-1] = (mark, out[-1][1], k + 1)
+        else:
+            out.append((mark, k, k + 1))
+    return out
 
 
-def _hash(path: str, size: int) -> str:
+class Reader:
+    """Reads windows from the device into two aligned buffers, one ahead of the hasher, and
+    drops each window's pages from the cache once read. Buffers are made on first use."""
+
+    def __init__(self) -> None:
+        self.buffers: list[mmap.mmap] = []
+        self.thread: threading.Thread | None = None
+        self.result: int | BaseException = 0
+
+    def _read(self, fd: int, start: int, buffer: mmap.mmap) -> None:
+        try:
+            self.result = os.preadv(fd, [buffer], start)
+            os.posix_fadvise(fd, start, len(buffer), os.POSIX_FADV_DONTNEED)
+        except BaseException as exc:  # handed to the hashing thread by wait()
+            self.result = exc
+
+    def start(self, fd: int, start: int, slot: int) -> None:
+        while len(self.buffers) <= slot:
+            self.buffers.append(mmap.mmap(-1, WINDOW))
+        self.thread = threading.Thread(target=self._read, args=(fd, start, self.buffers[slot]))
+        self.thread.start()
+
+    def wait(self) -> int:
+        """Bytes read by the read in flight (its error raised)."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        result, self.result = self.result, 0
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+def _hash_read(hasher: blake3, reader: Reader, fd: int, size: int, first: int, end: int) -> None:
+    """Hash windows ``first``..``end`` read from the device, one read ahead of the hash."""
+    reader.start(fd, first * WINDOW, 0)
+    for k in range(first, end):
+        got = reader.wait()
+        want = min(WINDOW, size - k * WINDOW)
+        if got < want:
+            raise SizeChanged
+        if k + 1 < end:
+            reader.start(fd, (k + 1) * WINDOW, (k + 1 - first) % 2)
+        with memoryview(reader.buffers[(k - first) % 2]) as view, view[:want] as chunk:
+            hasher.update(chunk)
+
+
+def _hash(path: str, size: int, reader: Reader) -> str:
     fd = os.open(path, os.O_RDONLY)
     try:
         if os.fstat(fd).st_size != size:
@@ -69,21 +117,29 @@ def _hash(path: str, size: int) -> str:
         if size == 0:
             return blake3().hexdigest()
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        # last window first: a probe's own read-ahead runs forward, into windows already noted
+        marks = [cached(fd, start) for start in reversed(range(0, size, WINDOW))][::-1]
         hasher = blake3(max_threads=blake3.AUTO)
-        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as m, memoryview(m) as view:
-            marks: dict[int, bool] = {}
-            for k in range(AHEAD):
-                _ask(fd, k * WINDOW, size, marks)
-            try:
-                for start in range(0, size, WINDOW):
-                    end = min(start + WINDOW, size)
-                    was_cached = marks.pop(start)
-                    _ask(fd, start + AHEAD * WINDOW, size, marks)
-                    hasher.update(view[start:end])
-                    if not was_cached:
-                        _drops.put((m, fd, start, end - start))
-            finally:
-                _drops.join()  # before the mapping and the descriptor close
+        try:
+            m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        except ValueError:  # shorter than size since fstat
+            return "size-changed"
+        try:
+            with m, memoryview(m) as view:
+                for was_cached, first, end in runs(marks):
+                    if was_cached:
+                        with view[first * WINDOW:min(end * WINDOW, size)] as run:
+                            hasher.update(run)
+                    else:
+                        _hash_read(hasher, reader, fd, size, first, end)
+        except SizeChanged:
+            return "size-changed"
+        finally:
+            with contextlib.suppress(OSError):
+                reader.wait()  # no read left in flight on a descriptor about to close
+            for was_cached, first, end in runs(marks):
+                if not was_cached:  # what the kernel read ahead past a window as it was dropped
+                    os.posix_fadvise(fd, first * WINDOW, (end - first) * WINDOW, os.POSIX_FADV_DONTNEED)
         return hasher.hexdigest()
     finally:
         os.close(fd)
@@ -91,11 +147,11 @@ def _hash(path: str, size: int) -> str:
 
 def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the blob in hand at once, quietly
-    threading.Thread(target=_dropper, daemon=True).start()
+    reader = Reader()
     for line in sys.stdin:
         size, path = line.rstrip("\n").split("\t", 1)
         try:
-            answer = _hash(path, int(size))
+            answer = _hash(path, int(size), reader)
         except OSError as exc:
             answer = f"error:{exc.strerror}"
         sys.stdout.write(answer + "\n")

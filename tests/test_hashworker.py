@@ -1,0 +1,120 @@
+"""The hash worker: cached windows hashed in place, the others read from the device and dropped;
+every mix of the two gives the file's BLAKE3, and a file shorter than asked is said so."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from blake3 import blake3
+
+from recordkeep import verification
+
+from .conftest import write_random
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+WINDOW = 16 * PAGE
+
+
+@pytest.fixture()
+def worker(monkeypatch):
+    """The worker module, loaded as a module (not run), with small windows."""
+    monkeypatch.setattr(sys, "argv", ["hashworker"])
+    spec = importlib.util.spec_from_file_location("hashworker_under_test", verification.WORKER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "WINDOW", WINDOW)
+    return module
+
+
+def resident(path: Path) -> int:
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def drop(path: Path, start: int = 0, length: int = 0) -> None:
+    """Drop the file's pages (written back first: dirty pages cannot be dropped)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def cache(path: Path, start: int, length: int) -> None:
+    with open(path, "rb") as f:
+        f.seek(start)
+        f.read(length)
+
+
+def test_runs_group_consecutive_windows_of_the_same_state(worker):
+    assert worker.runs([]) == []
+    assert worker.runs([True, True, False, True, False, False]) == [
+        (True, 0, 2), (False, 2, 3), (True, 3, 4), (False, 4, 6)]
+
+
+@pytest.mark.parametrize("size", [1, PAGE, WINDOW - 1, WINDOW, WINDOW + 1, 3 * WINDOW + 5, 4 * WINDOW])
+@pytest.mark.parametrize("layout", ["cold", "warm", "alternate", "last_cached"])
+def test_every_mix_of_cached_and_uncached_windows_hashes_to_the_files_blake3(worker, tmp_path, size, layout):
+    path = write_random(tmp_path / "blob", size, seed=size)
+    expected = blake3(path.read_bytes()).hexdigest()
+    drop(path)
+    windows = range(0, size, WINDOW)
+    if layout == "warm":
+        cache(path, 0, size)
+    elif layout == "alternate":
+        for k, start in enumerate(windows):
+            if k % 2:
+                cache(path, start, WINDOW)
+    elif layout == "last_cached":
+        cache(path, windows[-1], WINDOW)
+    assert worker._hash(str(path), size, worker.Reader()) == expected
+
+
+def test_a_blob_read_from_the_device_leaves_no_page_behind_and_cached_windows_stay(worker, tmp_path):
+    path = write_random(tmp_path / "blob", 6 * WINDOW, seed=3)
+    drop(path)
+    if resident(path) != 0:
+        pytest.skip("this file system cannot drop pages")
+    cache(path, 2 * WINDOW, 2 * WINDOW)  # windows 2 and 3: the working set's
+    assert worker._hash(str(path), 6 * WINDOW, worker.Reader()) == blake3(path.read_bytes()).hexdigest()
+    # read_bytes() above cached everything again: measure on a second, fresh run
+    drop(path)
+    cache(path, 2 * WINDOW, 2 * WINDOW)
+    worker._hash(str(path), 6 * WINDOW, worker.Reader())
+    assert resident(path) == 2 * WINDOW
+
+
+def test_a_file_shorter_than_its_record_is_answered_size_changed_not_hashed(worker, tmp_path):
+    path = write_random(tmp_path / "blob", 2 * WINDOW, seed=4)
+    assert worker._hash(str(path), 3 * WINDOW, worker.Reader()) == "size-changed"
+
+
+def test_a_file_that_shrinks_between_the_size_check_and_the_read_is_answered_size_changed(
+        worker, tmp_path, monkeypatch):
+    path = write_random(tmp_path / "blob", 3 * WINDOW, seed=5)
+    drop(path)
+    real_fstat = os.fstat
+
+    def fstat_then_shrink(fd):  # the size check passes, then the file loses its last window
+        result = real_fstat(fd)
+        os.truncate(path, 2 * WINDOW)
+        return result
+
+    monkeypatch.setattr(os, "fstat", fstat_then_shrink)
+    assert worker._hash(str(path), 3 * WINDOW, worker.Reader()) == "size-changed"
+
+
+def test_the_worker_answers_each_request_on_its_own_line(tmp_path):
+    paths = [write_random(tmp_path / f"b{i}", (i + 1) * 100_000, seed=i) for i in range(3)]
+    requests = "".join(f"{p.stat().st_size}\t{p}\n" for p in paths) + f"10\t{tmp_path / 'gone'}\n"
+    out = subprocess.run([sys.executable, "-S", verification.WORKER, verification._BLAKE3_HOME],
+                         input=requests, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [blake3(p.read_bytes()).hexdigest() for p in paths] + [
+        "error:No such file or directory"]
