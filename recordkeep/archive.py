@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -55,7 +54,7 @@ def default_actor() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}"
+    return f"{user}@{os.uname().nodename}"
 
 
 def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal, Checkpoints, VaultFiles]:

@@ -19,6 +19,7 @@ Two deliberate differences from ``stdnum``'s own ``validate()``:
   digits there.  Characters 3–8 (the region) must still be digits.
 
 Error messages never repeat the number: they go to terminals and logs.
+stdnum is imported where it is used: it loads ssl and pydoc, too much for every command's start.
 """
 
 from __future__ import annotations
@@ -28,10 +29,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
-
-from stdnum import numdb
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError
 
 from .errors import InvalidCreditCode, InvalidIdNumber
 from .i18n import _
@@ -71,6 +68,8 @@ def validate_id_number(value: str) -> str:
     ``region`` (not in stdnum's table of administrative divisions) or
     ``check_digit``.
     """
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
     number = _normalise(value, ric.compact)
     if len(number) != 18:
         if len(number) == 15 and number.isdigit():
@@ -131,6 +130,7 @@ def normalise_id_number(value: str) -> str:
     """The form an identity number is looked up by: full-width folded, spaces and hyphens
     removed, ``x`` upper-cased, and a first-generation 15-digit number converted to its
     18-digit form (``19`` before the birth year, the check digit computed). Does not validate."""
+    from stdnum.cn import ric
     number = _normalise(value, ric.compact).upper()
     if len(number) == 15 and number.isdigit():
         body = number[:6] + "19" + number[6:]
@@ -179,6 +179,7 @@ def validate_credit_code(value: str) -> str:
     check: ``length``, ``charset`` (digits and capital letters except
     I O S V Z; characters 3-8 digits only) or ``check_digit``.
     """
+    from stdnum.cn import uscc
     code = _normalise(value, uscc.compact)
     if len(code) != 18:
         raise InvalidCreditCode(
@@ -215,6 +216,7 @@ def mask_id_number(value: str) -> str:
     """``110105********002X``: the first 6 (region) and last 4 characters,
     8 stars between.  Anything too short to hide at least 8 characters is
     all stars.  Never raises; does not validate."""
+    from stdnum.cn import ric
     return _mask(_normalise(value, ric.compact), keep_head=6, keep_tail=4)
 
 
@@ -223,6 +225,7 @@ def mask_credit_code(value: str) -> str:
     entity type, region: what kind of body and where) and the last 2, with the
     identifying 主体标识码 starred.  Same length and star count as a masked
     identity number.  Anything too short is all stars.  Never raises."""
+    from stdnum.cn import uscc
     return _mask(_normalise(value, uscc.compact), keep_head=8, keep_tail=2)
 
 
@@ -238,6 +241,7 @@ def looks_like_id_number(text: object) -> bool:
     number: 15 to 18 digits, the last may be X.  Shape only: pass it to
     :func:`validate_id_number` to learn what is wrong.  An 18-digit string
     also looks like a credit code."""
+    from stdnum.cn import ric
     return isinstance(text, str) and _ID_SHAPE.fullmatch(_normalise(text, ric.compact)) is not None
 
 
@@ -247,6 +251,7 @@ def looks_like_credit_code(text: object) -> bool:
     forbidden letters (I O S V Z) and the check digit are for
     :func:`validate_credit_code`.  An 18-digit string also looks like an
     identity number."""
+    from stdnum.cn import uscc
     return (
         isinstance(text, str)
         and _USCC_SHAPE.fullmatch(_normalise(text, uscc.compact)) is not None
@@ -260,6 +265,7 @@ def _normalise(value: str, compact: Callable[[str], str]) -> str:
 
 
 def _known_region(code: str) -> bool:
+    from stdnum import numdb
     found = numdb.get("cn/loc").info(code)
     return any("county" in props for _part, props in found)
 

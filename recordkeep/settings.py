@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -146,10 +145,12 @@ def _acts(table: object, path: Path) -> dict[str, str]:
 
 def initial_text(timezone: str, store_id: str | None = None) -> str:
     """The recordkeep.toml written by ``init``: a fresh store id (unless given) and the timezone."""
+    from uuid import uuid4  # only init needs it: uuid loads platform
+
     return (
         "# recordkeep store settings\n"
         "[store]\n"
-        f'id = "{store_id or uuid.uuid4()}"\n'
+        f'id = "{store_id or uuid4()}"\n'
         f'timezone = "{timezone}"  # assumed for camera clocks that carry no offset\n'
         "\n"
         "# [media]\n"

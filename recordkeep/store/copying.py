@@ -16,8 +16,8 @@ range from the device once its writeback is complete (``RangeHasher`` with
 
 from __future__ import annotations
 
-import ctypes
 import errno
+import functools
 import os
 import queue
 import threading
@@ -198,7 +198,11 @@ class RangeHasher:
             self.total += n
 
 
-def _load_sync_file_range():
+@functools.cache
+def _sync_file_range():
+    """libc's ``sync_file_range`` (None where it has none), loaded through ctypes on first use."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         fn = libc.sync_file_range
@@ -208,7 +212,6 @@ def _load_sync_file_range():
     return fn
 
 
-_SYNC_FILE_RANGE = _load_sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2
 _SYNC_FILE_RANGE_WAIT_AFTER = 4
 _SYNC_FILE_RANGE_WAIT_ALL = 1 | 2 | 4  # WAIT_BEFORE | WRITE | WAIT_AFTER
@@ -220,10 +223,13 @@ def _sync_range(fd: int, offset: int, length: int, flags: int) -> None:
     Starting writeback is a hint and never fails; a wait that fails raises OSError.
     """
     waits = flags & _SYNC_FILE_RANGE_WAIT_AFTER
-    if _SYNC_FILE_RANGE is None:
+    sync_file_range = _sync_file_range()
+    if sync_file_range is None:
         if waits:
             os.fdatasync(fd)
         return
-    if _SYNC_FILE_RANGE(fd, offset, length, flags) != 0 and waits:
+    if sync_file_range(fd, offset, length, flags) != 0 and waits:
+        import ctypes
+
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

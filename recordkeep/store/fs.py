@@ -12,9 +12,7 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -44,7 +42,7 @@ def fsync_dir(path: str | os.PathLike) -> None:
 def temp_name(stem: str = "") -> str:
     """A temporary file's name that says which host and process wrote it
     (``<host>.<pid>.<random><stem>``), so a later writer can tell a leftover of a dead one."""
-    return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(6)}{stem}"
+    return f"{os.uname().nodename}.{os.getpid()}.{os.urandom(6).hex()}{stem}"
 
 
 def atomic_write(path: str | os.PathLike, data: bytes, *, tmp_dir: str | os.PathLike | None = None,
@@ -78,7 +76,7 @@ def stale_temporaries(folder: Path, *, older_than: float = STALE_AFTER_SECONDS,
                       prefix: str = "") -> list[Path]:
     """Entries of ``folder`` named ``<prefix>`` + ``temp_name`` on this host whose writer is
     gone and which were last changed more than ``older_than`` seconds ago (a killed writer's)."""
-    mine = re.compile(re.escape(prefix) + re.escape(socket.gethostname()) + r"\.(\d+)\.[0-9a-f]{12}")
+    mine = re.compile(re.escape(prefix) + re.escape(os.uname().nodename) + r"\.(\d+)\.[0-9a-f]{12}")
     found = []
     try:
         entries = list(os.scandir(folder))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import errors
@@ -87,8 +86,7 @@ class SigningKey:
 
     @property
     def public_raw(self) -> bytes:
-        return self.private.public_key().public_bytes(serialization.Encoding.Raw,
-                                                      serialization.PublicFormat.Raw)
+        return self.private.public_key().public_bytes_raw()
 
     @property
     def public_b64(self) -> str:
@@ -118,6 +116,8 @@ def new_key(path: Path) -> SigningKey:
     """Generate a key and write it to ``path`` (0600, never over an existing file)."""
     if path.exists():
         raise errors.KeyExists(_("a private key already exists there"), path=path)
+    from cryptography.hazmat.primitives import serialization  # PEM only here and in load_key
+
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -144,6 +144,8 @@ def load_key(path: Path) -> SigningKey:
         raise errors.KeyUnusable(_("the private key is readable by others (mode {mode:o})").format(
             mode=stat.S_IMODE(st.st_mode)), path=path,
             hint=_("chmod 600 {path}; if others may have read it, revoke it").format(path=path))
+    from cryptography.hazmat.primitives import serialization
+
     try:
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as exc:
