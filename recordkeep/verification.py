@@ -17,17 +17,12 @@ audit's (fixity.py).
 from __future__ import annotations
 
 import queue
-import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import blake3 as blake3_module
 
 from . import errors, i18n
 from .archive import Archive
@@ -35,11 +30,9 @@ from .i18n import _
 from .index import records
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
+from .store.hashpool import MMAP_FROM_BYTES, WORKERS, EarlyHashes, HashWorker
 from .store.journal import Draft
 
-MMAP_FROM_BYTES = 8 * 1024 * 1024
-WORKER = str(Path(__file__).parent / "store" / "hashworker.py")
-WORKERS = 2
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
 READ_AHEAD_BYTES = 64 * 1024 * 1024
 
@@ -93,74 +86,41 @@ class Report:
         return not self.problems
 
 
-# the worker runs without site (-S: no .pth files, a faster start) and finds blake3 here
-_BLAKE3_HOME = str(Path(blake3_module.__file__).resolve().parent.parent)
-
-
-class _MmapHasher:
-    """Drives one hashworker child, started at once (it gets ready while the caller lists
-    the records); a dead child (SIGBUS) is answered with None and replaced on next use."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = self._start()
-
-    def _start(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-S", WORKER, _BLAKE3_HOME], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    def hash(self, path: Path, size: int) -> str | None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = self._start()
-        try:
-            self.proc.stdin.write(f"{size}\t{path}\n")
-            self.proc.stdin.flush()
-            answer = self.proc.stdout.readline()
-        except (BrokenPipeError, OSError):
-            answer = ""
-        if not answer:
-            self.proc.wait()
-            self.proc = None
-            return None
-        return answer.rstrip("\n")
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.stdin.close()
-            self.proc.wait()
-
-
 def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
-           scope: dict | None = None, journal: bool = True) -> Report:
+           scope: dict | None = None, journal: bool = True, early: EarlyHashes | None = None) -> Report:
     """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
 
     Returns every finding; journals the run (``verify.run``) unless the store is
     read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
-    the bytes and records hashed as it goes.
+    the bytes and records hashed as it goes, and takes the answers of ``early`` (hashes
+    begun on the store's large blobs before it was opened) where it has them.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
     through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
-    with hashers_for(archive, mode) as hashers:
-        _check(archive, report, digests, mode, hashers)
+    with hashers_for(archive, "fast" if early is not None else mode) as hashers:
+        _check(archive, report, digests, mode, hashers, early)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
     return report
 
 
 @contextmanager
-def hashers_for(archive: Archive, mode: str) -> Iterator[list[_MmapHasher]]:
+def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
     """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers = [_MmapHasher() for _ in range(WORKERS)] if mode == "full" and local else []
+    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local else []
     try:
         yield hashers
     finally:
         for hasher in hashers:
             hasher.close()
+        for hasher in hashers:
+            hasher.wait()
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
-           hashers: list[_MmapHasher]) -> None:
+           hashers: list[HashWorker], early: EarlyHashes | None) -> None:
     records = _records(archive, digests)
     to_hash = check_sizes(archive, report, records, hashing=mode == "full")
     if digests is None:
@@ -172,7 +132,7 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
     if to_hash:
         progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
                             items_total=len(to_hash))
-        for digest, size, got in hash_each(archive, to_hash, hashers):
+        for digest, size, got in hash_each(archive, to_hash, hashers, early=early):
             found = mismatch(archive, digest, got)
             if found is not None:
                 report.problems.append(found)
@@ -240,22 +200,28 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
     return extra
 
 
-def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[_MmapHasher],
-              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
+def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[HashWorker],
+              more: Callable[[], bool] = lambda: True,
+              early: EarlyHashes | None = None) -> Iterator[tuple[str, int, str]]:
     """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
-    hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
-    ``hashers`` (a file that changes size or kills its worker is then streamed); the rest are
-    streamed, the next ones read ahead while these are hashed. ``more`` is asked before each
-    blob is started: once it says no, the blobs in hand are finished and nothing else begun.
-    Closing the generator early (an interrupt) waits only for the blobs in hand."""
-    idle: queue.SimpleQueue[_MmapHasher] = queue.SimpleQueue()
+    hex or ``error:<why>``) in their order. Large local files are answered by ``early`` when it
+    hashed them, else go through the mmap workers of ``hashers`` (a file that changes size or
+    kills its worker is then streamed); the rest are streamed, the next ones read ahead while
+    these are hashed. ``more`` is asked before each blob is started: once it says no, the
+    blobs in hand are finished and nothing else begun. Closing the generator early (an
+    interrupt) waits only for the blobs in hand."""
+    idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
     stopping = threading.Event()
 
     def one(digest: str, size: int) -> str:
-        path = archive.objects.mmap_path(digest) if hashers and size >= MMAP_FROM_BYTES else None
-        if path is not None:
+        path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
+        if path is not None and early is not None:
+            got = early.take(digest, size)
+            if got is not None and got != "size-changed":
+                return got
+        if path is not None and hashers:
             hasher = idle.get()
             try:
                 got = hasher.hash(path, size)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from recordkeep import verification
+from recordkeep.store import hashpool
 
 from .conftest import write_random
 
@@ -24,7 +24,7 @@ WINDOW = 16 * PAGE
 def worker(monkeypatch):
     """The worker module, loaded as a module (not run), with small windows."""
     monkeypatch.setattr(sys, "argv", ["hashworker"])
-    spec = importlib.util.spec_from_file_location("hashworker_under_test", verification.WORKER)
+    spec = importlib.util.spec_from_file_location("hashworker_under_test", hashpool.WORKER)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "WINDOW", WINDOW)
@@ -114,7 +114,7 @@ def test_a_file_that_shrinks_between_the_size_check_and_the_read_is_answered_siz
 def test_the_worker_answers_each_request_on_its_own_line(tmp_path):
     paths = [write_random(tmp_path / f"b{i}", (i + 1) * 100_000, seed=i) for i in range(3)]
     requests = "".join(f"{p.stat().st_size}\t{p}\n" for p in paths) + f"10\t{tmp_path / 'gone'}\n"
-    out = subprocess.run([sys.executable, "-S", verification.WORKER, verification._BLAKE3_HOME],
+    out = subprocess.run([sys.executable, "-S", hashpool.WORKER, hashpool.BLAKE3_HOME],
                          input=requests, capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [blake3(p.read_bytes()).hexdigest() for p in paths] + [
         "error:No such file or directory"]
