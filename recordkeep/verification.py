@@ -16,6 +16,7 @@ audit's (fixity.py).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
@@ -99,6 +100,9 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
     through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
+    if journal and not archive.readonly:
+        with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
+            archive.signer(required=archive.index.signed)  # the key loaded now, not after hours of hashing
     with hashers_for(archive, "fast" if early is not None else mode) as hashers:
         _check(archive, report, digests, mode, hashers, early)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
