@@ -11,7 +11,7 @@ import pytest
 from blake3 import blake3
 
 from recordkeep import Archive, add_files, verify
-from recordkeep.store.hashpool import MMAP_FROM_BYTES, EarlyHashes
+from recordkeep.store.hashpool import MMAP_FROM_BYTES, EarlyHashes, HashWorker
 
 from .conftest import write_random
 
@@ -89,3 +89,14 @@ def test_a_large_blob_added_after_the_plan_was_made_is_hashed_all_the_same(store
         report = verify(archive, mode="full", early=early)
     assert report.ok and report.checked == len(filled) + 1
     assert added.digest == blake3(late.read_bytes()).hexdigest()
+
+
+def test_a_worker_that_cannot_start_leaves_every_blob_to_the_caller_at_once(store, filled, monkeypatch):
+    def no_process():  # a fault (out of processes) injected: it cannot be made here for real
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(HashWorker, "_start", staticmethod(no_process))
+    with EarlyHashes(store) as early:
+        assert [early.take(d, s) for d, s in filled.items()] == [None] * len(filled)
+    with Archive.open(store, actor="tester@test") as archive:
+        assert verify(archive, mode="full", early=early, journal=False).ok

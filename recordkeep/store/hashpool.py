@@ -35,6 +35,7 @@ class HashWorker:
     a dead child (SIGBUS) is answered with None and replaced on next use."""
 
     def __init__(self) -> None:
+        self.killed = False
         self.proc: subprocess.Popen | None = self._start()
 
     @staticmethod
@@ -43,7 +44,10 @@ class HashWorker:
                                 stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def hash(self, path: str | os.PathLike, size: int) -> str | None:
-        """The blob's hex digest, ``size-changed``, ``error:<why>``, or None when the worker died."""
+        """The blob's hex digest, ``size-changed``, ``error:<why>``, or None when the worker died
+        (it is started again on the next call, unless it was killed)."""
+        if self.killed:
+            return None
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self._start()
         try:
@@ -73,40 +77,66 @@ class HashWorker:
 
     def kill(self) -> None:
         """End the worker now (its blob unanswered); safe while another thread waits on it."""
+        self.killed = True
         proc = self.proc
         if proc is not None:
             proc.kill()
 
 
 class EarlyHashes:
-    """Every large blob file under ``store``/objects/ hashed from now on by ``WORKERS`` workers,
-    in path order; ``take`` gives a blob's answer (by digest), waiting for it. Made before the store is
-    known to be a store (a folder with no objects/ plans nothing); closing it lets the blobs in
-    hand finish (or kills the workers, on an exception) and skips the rest."""
+    """Every large blob file under ``store``/objects/ hashed from now on by up to ``workers``
+    workers, in path order; ``take`` gives a blob's answer (by digest), waiting for it. Made
+    before the store is known to be a store: objects/ is listed by a thread, so nothing waits
+    on a large listing, and the workers start with the first large blob (a folder with none
+    starts none). Closing it lets the blobs in hand finish (or kills the workers, on an
+    exception) and skips the rest."""
 
     def __init__(self, store: str | os.PathLike, workers: int = WORKERS) -> None:
-        objects = LocalObjects(store)
-        planned = [(f.digest, f.size) for f in objects.iterate()
-                   if f.digest is not None and f.size >= MMAP_FROM_BYTES]
-        self._objects = objects
-        self._sizes = dict(planned)
-        self._done = {digest: threading.Event() for digest, _ in planned}
+        self._objects = LocalObjects(store)
+        self._most = workers
+        self._sizes: dict[str, int] = {}
+        self._done: dict[str, threading.Event] = {}
         self._answers: dict[str, str | None] = {}
-        self._plan: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
-        for item in planned:
-            self._plan.put(item)
+        self._plan: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+        self._listed = threading.Event()
         self._closing = threading.Event()
-        self._workers = [HashWorker() for _ in range(min(workers, len(planned)))]
-        self._feeders = [threading.Thread(target=self._feed, args=(w,), daemon=True) for w in self._workers]
-        for feeder in self._feeders:
-            feeder.start()
+        self._workers: list[HashWorker] = []
+        self._feeders: list[threading.Thread] = []
+        self._lister = threading.Thread(target=self._list, daemon=True)
+        self._lister.start()
+
+    def _list(self) -> None:
+        try:
+            for found in self._objects.iterate():
+                if self._closing.is_set():
+                    break
+                if found.digest is None or found.size < MMAP_FROM_BYTES:
+                    continue
+                self._done[found.digest] = threading.Event()  # before its size: take() finds both
+                self._sizes[found.digest] = found.size
+                self._plan.put((found.digest, found.size))
+                if len(self._workers) < self._most:
+                    worker = HashWorker()
+                    feeder = threading.Thread(target=self._feed, args=(worker,), daemon=True)
+                    self._workers.append(worker)
+                    self._feeders.append(feeder)
+                    feeder.start()
+        except OSError:  # a worker could not start: the running ones hash what is planned,
+            pass  # the caller the rest
+        finally:
+            for _ in self._feeders:
+                self._plan.put(None)
+            if not self._feeders:
+                for done in self._done.values():
+                    done.set()
+            self._listed.set()
 
     def _feed(self, worker: HashWorker) -> None:
-        while not self._closing.is_set():
-            try:
-                digest, size = self._plan.get_nowait()
-            except queue.Empty:
+        while True:
+            item = self._plan.get()
+            if item is None or self._closing.is_set():
                 return
+            digest, size = item
             try:
                 self._answers[digest] = worker.hash(self._objects.path(digest), size)
             finally:
@@ -116,6 +146,8 @@ class EarlyHashes:
         """The worker's answer for the blob ``digest`` of ``size`` bytes (hex, ``size-changed``
         or ``error:<why>``), once hashed; None when it was not planned with that size, was
         skipped by ``close``, or its worker died: the caller then hashes it itself."""
+        if digest not in self._sizes:
+            self._listed.wait()
         if self._sizes.get(digest) != size:
             return None
         self._done[digest].wait()
@@ -124,6 +156,7 @@ class EarlyHashes:
     def close(self, *, kill: bool = False) -> None:
         """Skip the blobs not begun; let those in hand finish, or kill the workers."""
         self._closing.set()
+        self._lister.join()
         if kill:
             for worker in self._workers:
                 worker.kill()
