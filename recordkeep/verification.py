@@ -213,7 +213,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
     kills its worker is then streamed); the rest are streamed, the next ones read ahead while
     these are hashed. ``more`` is asked before each blob is started: once it says no, the
     blobs in hand are finished and nothing else begun. Closing the generator early (an
-    interrupt) waits only for the blobs in hand."""
+    interrupt) waits only for the blobs in hand. ``early`` is closed when this ends."""
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
@@ -221,16 +221,14 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
-        if path is not None and early is not None:
-            got = early.take(digest, size)
-            if got is not None and got != "size-changed":
-                return got
-        if path is not None and hashers:
-            hasher = idle.get()
-            try:
-                got = hasher.hash(path, size)
-            finally:
-                idle.put(hasher)
+        if path is not None:
+            got = early.take(digest, size) if early is not None else None
+            if (got is None or got == "size-changed") and hashers:
+                hasher = idle.get()
+                try:
+                    got = hasher.hash(path, size)
+                finally:
+                    idle.put(hasher)
             if got is not None and got != "size-changed":
                 return got
             if stopping.is_set():
@@ -268,6 +266,8 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
             yield digest, size, future.result()
     finally:
         stopping.set()
+        if early is not None:
+            early.close()  # what it has not answered by now is not wanted
         pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -4,7 +4,12 @@ it always found."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,7 @@ from blake3 import blake3
 from recordkeep import Archive, add_files, verify
 from recordkeep.store.hashpool import MMAP_FROM_BYTES, EarlyHashes, HashWorker
 
-from .conftest import write_random
+from .conftest import REPO, Cli, write_random
 
 
 def blob_path(store: Path, digest: str) -> Path:
@@ -100,3 +105,75 @@ def test_a_worker_that_cannot_start_leaves_every_blob_to_the_caller_at_once(stor
         assert [early.take(d, s) for d, s in filled.items()] == [None] * len(filled)
     with Archive.open(store, actor="tester@test") as archive:
         assert verify(archive, mode="full", early=early, journal=False).ok
+
+
+def test_a_worker_dead_of_sigbus_is_started_again_and_one_ended_by_ctrl_c_is_not(tmp_path):
+    blob = write_random(tmp_path / "blob", 100_000, seed=7)
+    expected = blake3(blob.read_bytes()).hexdigest()
+    worker = HashWorker()
+    try:
+        assert worker.hash(blob, 100_000) == expected
+        worker.proc.send_signal(signal.SIGBUS)  # what a blob shrinking under the mmap does
+        worker.proc.wait()
+        assert worker.hash(blob, 100_000) == expected, "started again"
+        worker.proc.send_signal(signal.SIGINT)  # Ctrl-C reaches the workers too
+        worker.proc.wait()
+        assert worker.hash(blob, 100_000) is None and worker.hash(blob, 100_000) is None
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_path_that_is_not_utf8_is_hashed_and_one_with_a_line_break_is_left_to_the_caller(tmp_path):
+    odd = os.fsencode(tmp_path) + b"/clip\xff\xfe.mp4"
+    with open(odd, "wb") as f:
+        f.write(b"evidence" * 1000)
+    broken = tmp_path / "two\nlines"
+    broken.write_bytes(b"x")
+    worker = HashWorker()
+    try:
+        assert worker.hash(os.fsdecode(odd), 8000) == blake3(b"evidence" * 1000).hexdigest()
+        assert worker.hash(broken, 1) is None
+        assert worker.hash(os.fsdecode(odd), 8000) is not None, "the worker still answers"
+    finally:
+        worker.close()
+        worker.wait()
+
+
+def workers_of(pid: int) -> list[int]:
+    """The hash workers among the children of ``pid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = Path(entry.path, "cmdline").read_bytes()
+                if int(stat[1]) == pid and b"hashworker.py" in cmdline:
+                    found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow  # 1 GiB of blobs, read cold
+def test_ctrl_c_in_a_whole_store_verify_ends_it_cleanly_journals_nothing_leaves_no_worker(store, tmp_path):
+    sources = [write_random(tmp_path / f"clip{i}.bin", 128 << 20, seed=i) for i in range(8)]
+    assert Cli(store)("add", "--no-readback", *map(str, sources)).exit_code == 0
+    for blob in (store / "objects").rglob("*"):
+        if blob.is_file():
+            fd = os.open(blob, os.O_RDONLY)
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # read from the device: ~1 s
+            os.close(fd)
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "verify", "--full"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "RECORDKEEP_ACTOR": "tester@test"})
+    deadline = time.monotonic() + 30
+    while not workers_of(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C on a terminal does: the whole group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Aborted" in err and "Traceback" not in err
+    assert workers_of(proc.pid) == []
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal, "an interrupted run is not journaled"

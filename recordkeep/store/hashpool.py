@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import TracebackType
 
 import blake3
 
@@ -31,36 +31,57 @@ BLAKE3_HOME = str(Path(blake3.__file__).resolve().parent.parent)
 
 
 class HashWorker:
-    """Drives one hashworker child, started at once (it gets ready while the caller goes on);
-    a dead child (SIGBUS) is answered with None and replaced on next use."""
+    """Drives one hashworker child, started at once (it gets ready while the caller goes on).
+    A child that died of SIGBUS (its blob shrank under the mmap) is answered with None and
+    started again on next use; one ended by Ctrl-C, a kill or ``kill()`` is not."""
 
     def __init__(self) -> None:
         self.killed = False
+        self._lock = threading.Lock()
         self.proc: subprocess.Popen | None = self._start()
 
     @staticmethod
     def _start() -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-S", WORKER, BLAKE3_HOME], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, bufsize=1)
+                                stdout=subprocess.PIPE)
+
+    def _ready(self) -> subprocess.Popen | None:
+        """The running child, started again after a SIGBUS; None once killed or unstartable."""
+        with self._lock:
+            if self.killed:
+                return None
+            if self.proc is not None and self.proc.poll() is not None:
+                if self.proc.returncode != -signal.SIGBUS:
+                    self.killed = True  # Ctrl-C reaches the workers too: not started again
+                    return None
+                self.proc = None
+            if self.proc is None:
+                try:
+                    self.proc = self._start()
+                except OSError:
+                    self.killed = True
+                    return None
+            return self.proc
 
     def hash(self, path: str | os.PathLike, size: int) -> str | None:
-        """The blob's hex digest, ``size-changed``, ``error:<why>``, or None when the worker died
-        (it is started again on the next call, unless it was killed)."""
-        if self.killed:
+        """The blob's hex digest, ``size-changed`` or ``error:<why>`` (the file cannot be read);
+        None when this worker cannot answer (it died, was killed, lacked memory, or the path
+        cannot be sent): the caller then hashes the blob itself."""
+        raw = os.fsencode(path)
+        proc = self._ready()
+        if proc is None or b"\n" in raw:
             return None
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = self._start()
         try:
-            self.proc.stdin.write(f"{size}\t{path}\n")
-            self.proc.stdin.flush()
-            answer = self.proc.stdout.readline()
-        except (BrokenPipeError, OSError):
+            proc.stdin.write(b"%d\t%s\n" % (size, raw))
+            proc.stdin.flush()
+            answer = proc.stdout.readline().decode()
+        except OSError:
             answer = ""
         if not answer:
-            self.proc.wait()
-            self.proc = None
+            proc.wait()
             return None
-        return answer.rstrip("\n")
+        answer = answer.rstrip("\n")
+        return None if answer.startswith("retry:") else answer
 
     def close(self) -> None:
         """Let the worker finish its blob and end."""
@@ -74,11 +95,13 @@ class HashWorker:
         proc = self.proc
         if proc is not None:
             proc.wait()
+            proc.stdout.close()
 
     def kill(self) -> None:
         """End the worker now (its blob unanswered); safe while another thread waits on it."""
-        self.killed = True
-        proc = self.proc
+        with self._lock:
+            self.killed = True
+            proc = self.proc
         if proc is not None:
             proc.kill()
 
@@ -88,8 +111,9 @@ class EarlyHashes:
     workers, in path order; ``take`` gives a blob's answer (by digest), waiting for it. Made
     before the store is known to be a store: objects/ is listed by a thread, so nothing waits
     on a large listing, and the workers start with the first large blob (a folder with none
-    starts none). Closing it lets the blobs in hand finish (or kills the workers, on an
-    exception) and skips the rest."""
+    starts none). Closing it kills the workers: what was not taken by then is not wanted."""
+
+    POLL_S = 0.5  # how often a waiting take() looks whether any worker is left to answer
 
     def __init__(self, store: str | os.PathLike, workers: int = WORKERS) -> None:
         self._objects = LocalObjects(store)
@@ -116,62 +140,61 @@ class EarlyHashes:
                 self._sizes[found.digest] = found.size
                 self._plan.put((found.digest, found.size))
                 if len(self._workers) < self._most:
-                    worker = HashWorker()
-                    feeder = threading.Thread(target=self._feed, args=(worker,), daemon=True)
-                    self._workers.append(worker)
-                    self._feeders.append(feeder)
+                    self._workers.append(HashWorker())  # before its feeder: close() kills it whatever happens
+                    feeder = threading.Thread(target=self._feed, args=(self._workers[-1],), daemon=True)
                     feeder.start()
-        except OSError:  # a worker could not start: the running ones hash what is planned,
-            pass  # the caller the rest
+                    self._feeders.append(feeder)
+        except (OSError, RuntimeError):  # a worker or its thread could not start:
+            pass  # the running ones hash what is planned, the caller the rest
         finally:
             for _ in self._feeders:
                 self._plan.put(None)
-            if not self._feeders:
-                for done in self._done.values():
-                    done.set()
             self._listed.set()
 
     def _feed(self, worker: HashWorker) -> None:
-        while True:
+        while not self._closing.is_set():
             item = self._plan.get()
-            if item is None or self._closing.is_set():
+            if item is None:
                 return
             digest, size = item
             try:
                 self._answers[digest] = worker.hash(self._objects.path(digest), size)
             finally:
                 self._done[digest].set()
+            if worker.killed:
+                return
 
     def take(self, digest: str, size: int) -> str | None:
         """The worker's answer for the blob ``digest`` of ``size`` bytes (hex, ``size-changed``
         or ``error:<why>``), once hashed; None when it was not planned with that size, was
-        skipped by ``close``, or its worker died: the caller then hashes it itself."""
+        skipped by ``close``, or no worker is left to hash it: the caller then hashes it itself."""
         if digest not in self._sizes:
             self._listed.wait()
         if self._sizes.get(digest) != size:
             return None
-        self._done[digest].wait()
+        done = self._done[digest]
+        while not done.wait(self.POLL_S):
+            if self._listed.is_set() and not any(f.is_alive() for f in self._feeders):
+                return self._answers.get(digest)
         return self._answers.get(digest)
 
-    def close(self, *, kill: bool = False) -> None:
-        """Skip the blobs not begun; let those in hand finish, or kill the workers."""
+    def close(self) -> None:
+        """Kill the workers and skip what they had not begun; take() answers None for it.
+        Closing again does nothing more."""
         self._closing.set()
         self._lister.join()
-        if kill:
-            for worker in self._workers:
-                worker.kill()
+        for worker in self._workers:
+            worker.kill()
         for feeder in self._feeders:
             feeder.join()
         for done in self._done.values():
-            done.set()  # the skipped ones: take() answers None
+            done.set()
         for worker in self._workers:
             worker.close()
-        for worker in self._workers:
             worker.wait()
 
     def __enter__(self) -> EarlyHashes:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close(kill=kind is not None)
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -2,8 +2,9 @@
 
 Run by path without site (``python -S hashworker.py BLAKE3_HOME``) so it starts fast
 and imports nothing but blake3, from the folder given.
-Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n``; the
-worker answers ``<hex>\\n``, ``size-changed\\n`` or ``error:<text>\\n``.
+Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n`` (the path's bytes);
+the worker answers ``<hex>\\n``, ``size-changed\\n``, ``error:<text>\\n`` (the blob cannot be
+read) or ``retry:<text>\\n`` (this process is short of memory, descriptors or threads).
 
 A blob is taken in windows of ``WINDOW`` bytes, every core hashing each (BLAKE3's threads).
 Which windows are in the page cache is noted first (a one-byte ``RWF_NOWAIT`` read at each
@@ -22,6 +23,7 @@ machine.
 """
 
 import contextlib
+import errno
 import mmap
 import os
 import signal
@@ -34,6 +36,9 @@ if len(sys.argv) > 1:
 from blake3 import blake3
 
 WINDOW = 64 * 1024 * 1024  # a multiple of the page size
+# errors that say this process is short of something, not that the blob cannot be read:
+# answered ``retry:<why>``, and the caller hashes the blob itself
+SHORT_OF = {errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.EAGAIN}
 
 
 class SizeChanged(Exception):
@@ -81,8 +86,9 @@ class Reader:
     def start(self, fd: int, start: int, slot: int) -> None:
         while len(self.buffers) <= slot:
             self.buffers.append(mmap.mmap(-1, WINDOW))
-        self.thread = threading.Thread(target=self._read, args=(fd, start, self.buffers[slot]))
-        self.thread.start()
+        thread = threading.Thread(target=self._read, args=(fd, start, self.buffers[slot]))
+        thread.start()
+        self.thread = thread
 
     def wait(self) -> int:
         """Bytes read by the read in flight (its error raised)."""
@@ -148,12 +154,14 @@ def _hash(path: str, size: int, reader: Reader) -> str:
 def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the blob in hand at once, quietly
     reader = Reader()
-    for line in sys.stdin:
-        size, path = line.rstrip("\n").split("\t", 1)
+    for line in sys.stdin.buffer:
+        size, path = line.rstrip(b"\n").split(b"\t", 1)
         try:
-            answer = _hash(path, int(size), reader)
+            answer = _hash(os.fsdecode(path), int(size), reader)
+        except (MemoryError, RuntimeError) as exc:  # no memory or thread for the buffers
+            answer = f"retry:{exc}"
         except OSError as exc:
-            answer = f"error:{exc.strerror}"
+            answer = f"{'retry' if exc.errno in SHORT_OF else 'error'}:{exc.strerror}"
         sys.stdout.write(answer + "\n")
         sys.stdout.flush()
 
