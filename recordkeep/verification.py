@@ -103,17 +103,19 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
     if journal and not archive.readonly:
         with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
             archive.signer(required=archive.index.signed)  # the key loaded now, not after hours of hashing
-    with hashers_for(archive, "fast" if early is not None else mode) as hashers:
+    with hashers_for(archive, mode, early=early) as hashers:
         _check(archive, report, digests, mode, hashers, early)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
     return report
 
 
 @contextmanager
-def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
-    """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
+def hashers_for(archive: Archive, mode: str, *,
+                early: EarlyHashes | None = None) -> Iterator[list[HashWorker]]:
+    """The mmap hash workers a full run over local files uses, closed after; none for a fast
+    run, blobs in a bucket, or when ``early``'s workers hash the large blobs."""
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local else []
+    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local and early is None else []
     try:
         yield hashers
     finally:
