@@ -7,7 +7,6 @@ broken, 5 incomplete (a regular file left unstored). Heavy imports are lazy so
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -1437,6 +1436,8 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
 def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | None,
                since: str | None, budget: str | None, status: bool, as_of: str | None, as_json: bool) -> None:
     """Check every stored byte (or a case's, a party's) against its digest."""
+    from recordkeep import scope, verify
+
     fast = mode == "fast"
     if sum(x is not None for x in (case_no, party, since)) > 1:
         raise click.UsageError(_("give one of --case, --party or --since"))
@@ -1453,16 +1454,9 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     if budget is not None:
         verify_budget(ctx, budget, as_json)
         return
-    from recordkeep.store.hashpool import EarlyHashes
-
-    whole_full = not fast and case_no is None and party is None and since is None
-    # the store's large blobs are hashed from now on, while the library loads and the index is read
-    with EarlyHashes(ctx.obj["store"]) if whole_full else contextlib.nullcontext() as early:
-        from recordkeep import scope, verify
-
-        archive = open_archive(ctx)
-        described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
-        report = verify(archive, mode=mode, digests=digests, scope=described, early=early)
+    archive = open_archive(ctx)
+    described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
+    report = verify(archive, mode=mode, digests=digests, scope=described)
     end_progress(archive)
     where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or _("whole store")
     print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))

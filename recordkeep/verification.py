@@ -31,7 +31,7 @@ from .i18n import _
 from .index import records
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
-from .store.hashpool import MMAP_FROM_BYTES, WORKERS, EarlyHashes, HashWorker
+from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker
 from .store.journal import Draft
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
@@ -88,13 +88,12 @@ class Report:
 
 
 def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
-           scope: dict | None = None, journal: bool = True, early: EarlyHashes | None = None) -> Report:
+           scope: dict | None = None, journal: bool = True) -> Report:
     """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
 
     Returns every finding; journals the run (``verify.run``) unless the store is
     read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
-    the bytes and records hashed as it goes, and takes the answers of ``early`` (hashes
-    begun on the store's large blobs before it was opened) where it has them.
+    the bytes and records hashed as it goes.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
@@ -103,30 +102,26 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
     if journal and not archive.readonly:
         with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
             archive.signer(required=archive.index.signed)  # the key loaded now, not after hours of hashing
-    with hashers_for(archive, mode, early=early) as hashers:
-        _check(archive, report, digests, mode, hashers, early)
+    with hashers_for(archive, mode) as hashers:
+        _check(archive, report, digests, mode, hashers)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
     return report
 
 
 @contextmanager
-def hashers_for(archive: Archive, mode: str, *,
-                early: EarlyHashes | None = None) -> Iterator[list[HashWorker]]:
-    """The mmap hash workers a full run over local files uses, closed after; none for a fast
-    run, blobs in a bucket, or when ``early``'s workers hash the large blobs."""
+def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
+    """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local and early is None else []
+    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local else []
     try:
         yield hashers
     finally:
         for hasher in hashers:
             hasher.close()
-        for hasher in hashers:
-            hasher.wait()
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
-           hashers: list[HashWorker], early: EarlyHashes | None) -> None:
+           hashers: list[HashWorker]) -> None:
     records = _records(archive, digests)
     to_hash = check_sizes(archive, report, records, hashing=mode == "full")
     if digests is None:
@@ -138,7 +133,7 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
     if to_hash:
         progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
                             items_total=len(to_hash))
-        for digest, size, got in hash_each(archive, to_hash, hashers, early=early):
+        for digest, size, got in hash_each(archive, to_hash, hashers):
             found = mismatch(archive, digest, got)
             if found is not None:
                 report.problems.append(found)
@@ -207,15 +202,14 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
 
 
 def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[HashWorker],
-              more: Callable[[], bool] = lambda: True,
-              early: EarlyHashes | None = None) -> Iterator[tuple[str, int, str]]:
+              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
     """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
-    hex or ``error:<why>``) in their order. Large local files are answered by ``early`` when it
-    hashed them, else go through the mmap workers of ``hashers`` (a file that changes size or
-    kills its worker is then streamed); the rest are streamed, the next ones read ahead while
-    these are hashed. ``more`` is asked before each blob is started: once it says no, the
-    blobs in hand are finished and nothing else begun. Closing the generator early (an
-    interrupt) waits only for the blobs in hand. ``early`` is closed when this ends."""
+    hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
+    ``hashers`` (a file that changes size or kills its worker with SIGBUS is then streamed);
+    the rest are streamed, the next ones read ahead while these are hashed. ``more`` is asked
+    before each blob is started: once it says no, the blobs in hand are finished and nothing
+    else begun. Closing the generator early (an interrupt) waits only for the blobs in hand,
+    and a blob whose worker was ended by the interrupt is not streamed after it."""
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
@@ -223,17 +217,15 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
-        if path is not None:
-            got = early.take(digest, size) if early is not None else None
-            if (got is None or got == "size-changed") and hashers:
-                hasher = idle.get()
-                try:
-                    got = hasher.hash(path, size)
-                finally:
-                    idle.put(hasher)
+        if path is not None and hashers:
+            hasher = idle.get()
+            try:
+                got = hasher.hash(path, size)
+            finally:
+                idle.put(hasher)
             if got is not None and got != "size-changed":
                 return got
-            if stopping.is_set():
+            if stopping.is_set() or hasher.interrupted:  # Ctrl-C ended the worker too
                 return "error:not hashed (interrupted)"
         try:
             return archive.objects.hash_stored(digest)[0]
@@ -268,8 +260,6 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
             yield digest, size, future.result()
     finally:
         stopping.set()
-        if early is not None:
-            early.close()  # what it has not answered by now is not wanted
         pool.shutdown(wait=True, cancel_futures=True)
 
 
