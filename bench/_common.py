@@ -120,6 +120,20 @@ def workdir(name: str, parent: str | None = None, keep: bool = False) -> Iterato
                 base.rmdir()  # only when empty
 
 
+@contextlib.contextmanager
+def store_folder(name: str, store: str | None, parent: str | None = None,
+                 keep: bool = False) -> Iterator[Path]:
+    """Where a benchmark builds its store: ``store`` (``--store``: kept, to be reused by the
+    next run; its parent made), else ``store`` in a temporary ``workdir``."""
+    if store:
+        root = Path(store).resolve()
+        root.parent.mkdir(parents=True, exist_ok=True)
+        yield root
+    else:
+        with workdir(name, parent, keep) as folder:
+            yield folder / "store"
+
+
 def rmtree(path: Path) -> None:
     """Remove a tree even where blobs are mode 0444 (and their folders read-only)."""
     def onerror(func, p, _exc):

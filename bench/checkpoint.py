@@ -102,14 +102,7 @@ def main() -> None:
     old, new = Path(args.old_tree).resolve(), Path(args.new_tree).resolve()
     if not (old / "recordkeep" / "logcheck.py").exists():
         sys.exit(f"bench: no pre-checkpoint tree at {old} (git worktree add {old} f8bc2e5)")
-    if args.store:
-        root = Path(args.store).resolve()
-        root.parent.mkdir(parents=True, exist_ok=True)
-        ctx = None
-    else:
-        ctx = c.workdir("checkpoint", args.workdir, args.keep)
-        root = ctx.__enter__() / "store"
-    try:
+    with c.store_folder("checkpoint", args.store, args.workdir, args.keep) as root:
         config = root.parent / f"{root.name}-config"
         built = json.loads((root / MARK).read_text()) if (root / MARK).exists() else None
         if built is None or built["events"] != args.events:
@@ -182,9 +175,6 @@ def main() -> None:
               f"target <= {TARGET_VERIFY}: "
               + ("MET" if summary["targets_met"]["verify_with_checkpoint_le_1.5x"] else "MISSED"))
         c.save("checkpoint", [summary], args, {"built": built, "old_tree": str(old)})
-    finally:
-        if ctx is not None:
-            ctx.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

@@ -270,15 +270,8 @@ def main() -> None:
                                text=True).stdout.strip()  # -P: not the current folder's recordkeep
         if not shown.startswith(str(tree)):
             sys.exit(f"bench: with PYTHONPATH={tree}, recordkeep comes from {shown}")
-    if args.store:
-        keep_parent = Path(args.store).resolve()
-        keep_parent.parent.mkdir(parents=True, exist_ok=True)
-        ctx = None
-    else:
-        ctx = c.workdir("log_verify", args.workdir, args.keep)
-        keep_parent = ctx.__enter__() / "store"
-    try:
-        root, config = keep_parent, keep_parent.parent / f"{keep_parent.name}-config"
+    with c.store_folder("log_verify", args.store, args.workdir, args.keep) as root:
+        config = root.parent / f"{root.name}-config"
         built = json.loads((root / MARK).read_text()) if (root / MARK).exists() else None
         if built and (built["events"], built["batch"]) != (args.events, args.batch):
             sys.exit(f"bench: {root} holds {built['events']} events in batches of {built['batch']}: "
@@ -390,9 +383,6 @@ def main() -> None:
             profile_full(py, root, built, new)
         c.save("log_verify", [summary], args, {"built": built, "trees": {
             str(t): git_head(t) for t in (old, new, *extra_trees)}})
-    finally:
-        if ctx is not None:
-            ctx.__exit__(None, None, None)
 
 
 if __name__ == "__main__":
