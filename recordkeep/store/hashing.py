@@ -15,6 +15,7 @@ from typing import Self
 from blake3 import blake3
 
 from .. import errors
+from .hashworker import cached
 
 CHUNK = 1024 * 1024
 PREFIX = "blake3:"
@@ -148,18 +149,6 @@ def read_ahead(path: str | bytes | os.PathLike) -> bool:
     finally:
         os.close(fd)
     return was
-
-
-def cached(fd: int, offset: int) -> bool:
-    """Whether the page at ``offset`` of ``fd`` is in the page cache: a one-byte read that may
-    not wait for the device (``RWF_NOWAIT``) succeeds only then. True when the kernel cannot tell.
-    store/hashworker.py keeps a copy: it runs as a bare script that imports nothing of recordkeep."""
-    try:
-        return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
 
 
 def hash_bytes(data: bytes) -> str:

@@ -1,7 +1,8 @@
 """A child process that hashes large blobs, so a SIGBUS under mmap can only kill it.
 
 Run by path without site (``python -S hashworker.py BLAKE3_HOME``) so it starts fast
-and imports nothing but blake3, from the folder given.
+and imports nothing but blake3, from the folder given. store/hashing.py imports ``cached``
+from here.
 Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n`` (the path's bytes);
 the worker answers ``<hex>\\n``, ``size-changed\\n``, ``error:<text>\\n`` (the blob cannot be
 read) or ``retry:<text>\\n`` (this process is short of memory, descriptors or threads).
@@ -30,7 +31,7 @@ import signal
 import sys
 import threading
 
-if len(sys.argv) > 1:
+if __name__ == "__main__" and len(sys.argv) > 1:  # run as the worker: blake3 is found there
     sys.path.append(sys.argv[1])
 
 from blake3 import blake3
