@@ -220,6 +220,34 @@ def busy_seconds() -> float:
     return (sum(vals) - vals[3] - vals[4]) / _TICKS
 
 
+def disturbance_flags(ap: argparse.ArgumentParser, what: str) -> None:
+    """``--max-others`` and ``--tries``, for ``least_disturbed``; ``what`` names one run."""
+    ap.add_argument("--max-others", type=float, default=0.1,
+                    help="a run during which other processes used more CPU seconds than this "
+                         "fraction of its wall time is run again (default 0.1)")
+    ap.add_argument("--tries", type=int, default=3,
+                    help=f"runs of one {what} at most; the least disturbed is kept (default 3)")
+
+
+def least_disturbed(attempt: Callable[[int], float], tries: int,
+                    max_others: float) -> tuple[float, float, float, int]:
+    """Call ``attempt(i)`` (its timed command run by ``run``; it returns the wall time) until,
+    during one, the rest of the machine used at most ``max_others`` of its wall time in CPU, at
+    most ``tries`` times. Return the least disturbed run's wall time, own CPU seconds and others'
+    CPU seconds, and how many runs were redone; LAST_CPU_S is left at the kept run's."""
+    global LAST_CPU_S
+    best = (0.0, 0.0, float("inf"))
+    for i in range(max(1, tries)):
+        wall = attempt(i)
+        others = LAST_OTHERS_S
+        if others < best[2]:
+            best = (wall, LAST_CPU_S, others)
+        if others <= max_others * wall:
+            break
+    LAST_CPU_S = best[1]
+    return (*best, i)
+
+
 def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = None,
         check: bool = True) -> float:
     """Run one command as a subprocess, output discarded; return its wall time in seconds.

@@ -38,11 +38,7 @@ def main() -> None:
         ap.add_argument("--photos", type=int, default=500)
         ap.add_argument("--old", default=str(c.REPO.parent / "wt-pre15"), help="the tree before (d275348)")
         ap.add_argument("--new", default=str(c.REPO), help="the tree after (default this one)")
-        ap.add_argument("--max-others", type=float, default=0.1,
-                        help="a run during which other processes used more CPU seconds than this "
-                             "fraction of its wall time is run again (default 0.1)")
-        ap.add_argument("--tries", type=int, default=3,
-                        help="runs of one side of a pair at most; the least disturbed is kept (default 3)")
+        c.disturbance_flags(ap, "side of a pair")
 
     args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=10, extra=extra)
     rk = c.resolve("recordkeep")
@@ -71,24 +67,19 @@ def main() -> None:
         def side(tree: Path, key: str):
             env = {**base, "PYTHONPATH": str(tree)}
 
+            def attempt(i: int) -> float:
+                if i:  # alternate() prepared the first
+                    before()
+                    c.settle(args.settle)
+                c.run([rk, "--store", str(store), "init"], env=env)  # untimed, as import_photos.py
+                c.sync()
+                return c.run([rk, "--store", str(store), "import", str(wd / "dump")], env=env)
+
             def timed() -> float:
-                best = None  # (others' CPU s, wall, own CPU s): the least disturbed run is kept
-                for attempt in range(max(1, args.tries)):
-                    if attempt:
-                        redone[key] += 1
-                        before()
-                        c.settle(args.settle)
-                    c.run([rk, "--store", str(store), "init"], env=env)  # untimed, as import_photos.py
-                    c.sync()
-                    wall = c.run([rk, "--store", str(store), "import", str(wd / "dump")], env=env)
-                    disturbed = c.LAST_OTHERS_S
-                    if best is None or disturbed < best[0]:
-                        best = (disturbed, wall, c.LAST_CPU_S)
-                    if disturbed <= args.max_others * wall:
-                        break
-                others[key].append(best[0])
-                c.LAST_CPU_S = best[2]  # alternate() reads the kept run's CPU seconds from here
-                return best[1]
+                wall, _, disturbed, again = c.least_disturbed(attempt, args.tries, args.max_others)
+                redone[key] += again
+                others[key].append(disturbed)
+                return wall
             return timed
 
         comp = c.Comparison("import of photos, new vs old code", f"import ({heads[str(new)]})",

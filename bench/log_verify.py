@@ -190,16 +190,6 @@ def build(root: Path, events: int, batch: int, config: Path, rk: str, tree: Path
 
 
 # -- timing ----------------------------------------------------------------------------
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def busy_ticks() -> int:
-    """Clock ticks all CPUs spent busy so far (not idle, not waiting for I/O)."""
-    with open("/proc/stat") as f:
-        vals = [int(x) for x in f.readline().split()[1:8]]
-    return sum(vals) - vals[3] - vals[4]
-
-
 def git_head(tree: Path) -> str:
     out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True)
@@ -252,11 +242,7 @@ def main() -> None:
         ap.add_argument("--only", nargs="+", default=None, metavar="KEY",
                         help="time only these runs (a and b always), e.g. --only a b e on a busy machine")
         ap.add_argument("--profile", action="store_true", help="also profile the full check once")
-        ap.add_argument("--max-others", type=float, default=0.1,
-                        help="a run during which other processes used more CPU than this fraction of "
-                             "its wall time is run again (default 0.1)")
-        ap.add_argument("--tries", type=int, default=3,
-                        help="runs of one measurement at most; the least disturbed is kept (default 3)")
+        c.disturbance_flags(ap, "measurement")
 
     args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=5, extra=extra)
     rk = c.resolve("recordkeep")
@@ -321,21 +307,16 @@ def main() -> None:
         print(f"   {'round':>5}  " + "  ".join(f"{k:>20}" for k in runs) + f"  {'b/a':>6}  {'b/a CPU':>7}")
         for i in range(args.pairs):
             for key, (_, argv, env) in runs.items():
-                best = None
-                for _ in range(max(1, args.tries)):  # every run asserts what it checked
+                def attempt(_: int, argv=argv, env=env) -> float:  # every run asserts what it checked
                     c.warm([root / "journal" / "events.jsonl"])
                     c.settle(args.settle)
-                    before = busy_ticks()
-                    wall = c.run(argv, env=env)
-                    disturbed = max(0.0, (busy_ticks() - before) / TICKS - c.LAST_CPU_S)
-                    if best is None or disturbed < best[2]:
-                        best = (wall, c.LAST_CPU_S, disturbed)
-                    if disturbed <= args.max_others * wall:
-                        break
-                    retried[key] += 1
-                times[key].append(best[0])
-                cpu[key].append(best[1])
-                others[key].append(best[2])
+                    return c.run(argv, env=env)
+
+                wall, own, disturbed, again = c.least_disturbed(attempt, args.tries, args.max_others)
+                retried[key] += again
+                times[key].append(wall)
+                cpu[key].append(own)
+                others[key].append(disturbed)
             shown = (f"{times[k][-1]:>6.2f}/{cpu[k][-1]:>6.2f} [{others[k][-1]:>4.1f}]" for k in runs)
             print(f"   {i + 1:>5}  " + "  ".join(shown) + f"  {times['b'][-1] / times['a'][-1]:>6.3f}"
                   f"  {cpu['b'][-1] / cpu['a'][-1]:>7.3f}", flush=True)
