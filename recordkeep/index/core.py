@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .. import errors
 from ..i18n import N_, _
 from ..progress import Progress, Watcher, tell
+from ..refs import utc_key
 from ..store.fs import fsync_dir, temp_name
 from ..store.journal import CUT_EVENT, SEAL_EVENT, ZERO_HASH, Event, Head, Journal
 
@@ -320,6 +321,7 @@ class Index:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.isolation_level = None
         conn.row_factory = sqlite3.Row
+        conn.create_function("rk_utc", 1, utc_key, deterministic=True)  # a stored time's sortable UTC key
         conn.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets it for the migrations
         self.conn = conn
         self._pending: list[Event] = []  # an unsealed tail, held back until its seal or its cut

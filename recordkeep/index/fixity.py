@@ -44,9 +44,7 @@ def m014_fixity(db) -> None:
             WHERE v.mode = 'full')
         WHERE n = 1;
     """)
-    # at_utc was filled with the local time above: make it the sortable UTC key
-    for digest, at in db.execute("SELECT digest, at FROM fixity").fetchall():
-        db.execute("UPDATE fixity SET at_utc = ? WHERE digest = ?", (utc_key(at) or at, digest))
+    db.execute("UPDATE fixity SET at_utc = coalesce(rk_utc(at), at)")  # filled with the local time above
 
 
 def note_run(conn: Writer, event: Event) -> None:
@@ -89,7 +87,6 @@ def ages(ix: Index, under_30: str, under_90: str, due: str) -> Row:
     ``records``, ``bytes``, ``never``, ``under_30_days`` (at or after ``under_30``),
     ``under_90_days``, ``older``; ``overdue``: last verified (never verified: imported)
     before ``due``; ``failing``: their last verification found a problem."""
-    ix.conn.create_function("rk_utc", 1, utc_key, deterministic=True)
     return ix.conn.execute(
         "SELECT COUNT(*) AS records, coalesce(SUM(r.size), 0) AS bytes, "
         "coalesce(SUM(f.digest IS NULL), 0) AS never, "
@@ -101,7 +98,3 @@ def ages(ix: Index, under_30: str, under_90: str, due: str) -> Row:
         "FROM records r LEFT JOIN fixity f ON f.digest = r.digest WHERE r.disposed_seq IS NULL",
         (under_30, under_30, under_90, under_90, due)).fetchone()
 
-
-def last_verified(ix: Index, digest: str) -> Row | None:
-    """The record's last full verification: seq, at, ok (None when never)."""
-    return ix.conn.execute("SELECT seq, at, ok FROM fixity WHERE digest = ?", (digest,)).fetchone()

@@ -4,7 +4,6 @@ import. Periods are UTC keys (``refs.utc_key``); None means every time."""
 
 from __future__ import annotations
 
-from ..refs import utc_key
 from .core import Index, Row
 
 #: SQL: when a record counts for a period (recorded, else first imported), as a UTC key.
@@ -13,7 +12,6 @@ _HELD = "CASE WHEN r.disposed_seq IS NULL THEN r.size ELSE 0 END"
 
 
 def _period(ix: Index, start: str | None, end: str | None) -> tuple[str, tuple]:
-    ix.conn.create_function("rk_utc", 1, utc_key, deterministic=True)
     if start is None:
         return "1", ()
     return f"{_RECORDED} >= ? AND {_RECORDED} < ?", (start, end)
