@@ -163,8 +163,9 @@ def shown(data: dict, field: str) -> str:
 
 def _(message: str) -> str:
     """``message`` in the installed language (itself when the catalog lacks it), as a
-    ``Message`` that remembers ``message`` as its msgid."""
-    if not message:
+    ``Message`` that remembers ``message`` as its msgid. A ``Message`` translated already is
+    returned as it is: translating its translation would lose its English."""
+    if not message or (isinstance(message, Message) and message.msgid is not None):
         return message
     return Message(_state["catalog"].gettext(message), message, None, message)
 

@@ -10,7 +10,7 @@ import pickle
 import pytest
 
 from cli import main
-from recordkeep import i18n
+from recordkeep import errors, i18n, validate
 from recordkeep.i18n import Message, _
 
 from .conftest import Cli, new_store
@@ -146,3 +146,11 @@ def blake3_of(path) -> str:
     from recordkeep.store.hashing import hash_file
 
     return hash_file(path)[0]
+
+
+def test_a_label_translated_before_it_is_passed_on_keeps_its_english_in_the_stored_message():
+    i18n.install("zh")
+    with pytest.raises(errors.InvalidText) as caught:
+        validate.text("a\nb", i18n._("the reason"))
+    assert str(caught.value.message) == "理由含有控制字符 U+000A"
+    assert i18n.english_of(caught.value.message) == "the reason holds the control character U+000A"
