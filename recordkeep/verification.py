@@ -261,6 +261,10 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
     finally:
         stopping.set()
         pool.shutdown(wait=True, cancel_futures=True)
+        never_begun = [*ahead, *((d, s) for d, s, f in pending if f.cancelled())]  # the run stopped
+        for digest, size in never_begun:
+            if size < MMAP_FROM_BYTES:
+                archive.objects.forget_ahead(digest)
 
 
 def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from recordkeep import Archive, errors, fixity
+from recordkeep import Archive, errors, fixity, verification
 from recordkeep.refs import parse_duration
 
 from .conftest import REPO, Cli, new_store, write_random
@@ -323,3 +323,20 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
     assert all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True))
     assert Cli(store)("verify", "--full").exit_code == 0
     assert [resident(b) for b in blobs] == cached, "the working set stays cached"
+
+
+def test_blobs_read_ahead_but_never_hashed_when_a_run_stops_leave_no_pages_behind(store, tmp_path):
+    sources = [write_random(tmp_path / f"scan{i}.bin", 200_000, seed=i) for i in range(8)]
+    added = Cli(store).json("add", *map(str, sources))["files"]
+    blobs = [store / "objects" / "blake3" / f["digest"][:2] / f["digest"][2:4] / f["digest"] for f in added]
+    for blob in blobs:
+        drop_pages(blob)
+    if any(resident(b) for b in blobs):
+        pytest.skip("this file system cannot drop pages")
+    budget = iter([True])  # one blob, then the budget is spent
+    with Archive.open(store, actor="tester@test") as archive:
+        items = [(f["digest"], f["size"]) for f in added]
+        done = list(verification.hash_each(archive, items, [], more=lambda: next(budget, False)))
+        assert len(done) == 1 and done[0][2] == done[0][0]
+        assert archive.objects._ahead == {}, "nothing read ahead is left to hash"
+    assert [resident(b) for b in blobs] == [0] * len(blobs), "and nothing read ahead stays cached"

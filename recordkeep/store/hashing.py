@@ -151,6 +151,19 @@ def read_ahead(path: str | bytes | os.PathLike) -> bool:
     return was
 
 
+def drop_pages(path: str | bytes | os.PathLike) -> None:
+    """Drop the file's clean pages from the page cache (``POSIX_FADV_DONTNEED``); a file that
+    cannot be opened has none to drop."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def hash_bytes(data: bytes) -> str:
     """BLAKE3 hex digest of ``data``."""
     return blake3(data).hexdigest()

@@ -22,7 +22,7 @@ from typing import BinaryIO, Protocol
 from ..i18n import N_
 from .copying import copy_and_hash
 from .fs import fsync_dir, os_error, temp_name
-from .hashing import AlignedBuffer, hash_fd, hash_file, read_ahead
+from .hashing import AlignedBuffer, drop_pages, hash_fd, hash_file, read_ahead
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 OBJECTS = "objects"
@@ -102,6 +102,10 @@ class Objects(Protocol):
     def read_ahead(self, digest: str) -> None:
         """Hint that the blob will be hashed soon: a backend that can, starts reading it in the
         background (verify calls it for the blobs after the one in hand)."""
+
+    def forget_ahead(self, digest: str) -> None:
+        """The blob read ahead will not be hashed after all (the run stopped): what reading it
+        ahead brought into the page cache is dropped again."""
 
     def mmap_path(self, digest: str) -> Path | None:
         """A local file that may be memory-mapped for hashing, when blobs are local files."""
@@ -186,6 +190,10 @@ class LocalObjects:
     def read_ahead(self, digest: str) -> None:
         with contextlib.suppress(OSError):  # hashing it will say what is wrong
             self._ahead[digest] = read_ahead(self.path(digest))  # cached before: keep its pages
+
+    def forget_ahead(self, digest: str) -> None:
+        if self._ahead.pop(digest, True) is False:
+            drop_pages(self.path(digest))
 
     def mmap_path(self, digest: str) -> Path | None:
         return self.path(digest)

@@ -88,6 +88,9 @@ class S3Objects:
     def read_ahead(self, digest: str) -> None:
         pass  # hash_stored reads ranges in parallel already
 
+    def forget_ahead(self, digest: str) -> None:
+        pass
+
     @property
     def pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
