@@ -225,7 +225,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
                 idle.put(hasher)
             if got is not None and got != "size-changed":
                 return got
-            if stopping.is_set() or hasher.interrupted:  # Ctrl-C ended the worker too
+            if stopping.is_set() or hasher.interrupted:
                 return "error:not hashed (interrupted)"
         try:
             return archive.objects.hash_stored(digest)[0]
@@ -258,6 +258,10 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
                 return
             digest, size, future = pending.popleft()
             yield digest, size, future.result()
+    except BaseException:  # an interrupt: the workers are in a process group of their own
+        for hasher in hashers:
+            hasher.kill()
+        raise
     finally:
         stopping.set()
         pool.shutdown(wait=True, cancel_futures=True)

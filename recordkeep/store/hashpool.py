@@ -1,14 +1,15 @@
 """Hash workers (store/hashworker.py) driven from this process.
 
 A worker is a child process, so a blob that shrinks under its mmap (SIGBUS) kills only
-the worker, which is then started again; one ended by Ctrl-C (SIGINT) or ``kill()`` is not.
+the worker, which is then started again; one ended by ``kill()`` is not. Workers run in a
+process group of their own: Ctrl-C at the terminal reaches only this process, which kills
+them (a worker interrupted while it starts would print a traceback).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ class HashWorker:
     """Drives one hashworker child, started at once (it gets ready while the caller goes on);
     one thread uses it at a time. A child that died (SIGBUS: its blob shrank under the mmap;
     or killed for memory) is answered with None and started again on next use; one ended by
-    Ctrl-C (SIGINT reaches the whole process group) is not: ``interrupted``."""
+    ``kill()`` (an interrupt) is not: ``interrupted``."""
 
     def __init__(self) -> None:
         self.interrupted = False
@@ -38,19 +39,12 @@ class HashWorker:
     @staticmethod
     def _start() -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-S", WORKER, BLAKE3_HOME], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE)
-
-    def _ended(self, proc: subprocess.Popen) -> bool:
-        """Whether the child has ended; notes an end by Ctrl-C."""
-        if proc.poll() is None:
-            return False
-        self.interrupted = self.interrupted or proc.returncode == -signal.SIGINT
-        return True
+                                stdout=subprocess.PIPE, process_group=0)
 
     def _ready(self) -> subprocess.Popen | None:
-        """The running child, started again after it died; None after Ctrl-C or when no
+        """The running child, started again after it died; None after ``kill()`` or when no
         process can be started."""
-        if self.proc is not None and self._ended(self.proc):
+        if self.proc is not None and self.proc.poll() is not None:
             self.proc = None
         if self.interrupted:
             return None
@@ -77,10 +71,16 @@ class HashWorker:
             answer = ""
         if not answer:
             proc.wait()
-            self._ended(proc)
             return None
         answer = answer.rstrip("\n")
         return None if answer.startswith("retry:") else answer
+
+    def kill(self) -> None:
+        """End the worker now, its blob unanswered (an interrupt); it is not started again."""
+        self.interrupted = True
+        proc = self.proc
+        if proc is not None:
+            proc.kill()
 
     def close(self) -> None:
         """Let the worker finish its blob and end, and wait for it."""

@@ -27,7 +27,6 @@ import contextlib
 import errno
 import mmap
 import os
-import signal
 import sys
 import threading
 
@@ -153,7 +152,6 @@ def _hash(path: str, size: int, reader: Reader) -> str:
 
 
 def serve() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the blob in hand at once, quietly
     reader = Reader()
     for line in sys.stdin.buffer:
         size, path = line.rstrip(b"\n").split(b"\t", 1)
