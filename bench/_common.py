@@ -33,6 +33,22 @@ GiB = 1024 * MiB
 
 
 # -- command line ----------------------------------------------------------------------
+def git_head(tree: Path) -> str:
+    """The short commit of a tree of the code, said to be changed when its recordkeep/ or cli.py is."""
+    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True)
+    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--", "recordkeep", "cli.py"],
+                           capture_output=True, text=True).stdout.strip()
+    return out.stdout.strip() + (" (recordkeep/ or cli.py changed)" if dirty else "")
+
+
+def env_for(tree: Path) -> dict:
+    """The environment that runs ``tree``'s code (first on PYTHONPATH), its .pyc files written."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def byte_compile() -> None:
     """Write the .pyc files of the library and the CLI: under ``PYTHONDONTWRITEBYTECODE``
     (set on these machines) a module edited since its last compile is compiled again by

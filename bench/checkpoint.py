@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _common as c
-from log_verify import ACTOR, MARK, Events, build, env_for, iso
+from log_verify import ACTOR, MARK, Events, build, iso
 
 from recordkeep.store.journal import LocalJournal, canonical, chain
 from recordkeep.trust import roles
@@ -111,8 +111,8 @@ def main() -> None:
                     shutil.rmtree(p)
             print(f"building {root}: {args.events:,} events", flush=True)
             built = build(root, args.events, 10, config, rk, new)
-        env = {**env_for(new), "XDG_CONFIG_HOME": str(config)}
-        old_env = {**env_for(old), "XDG_CONFIG_HOME": str(config)}
+        env = {**c.env_for(new), "XDG_CONFIG_HOME": str(config)}
+        old_env = {**c.env_for(old), "XDG_CONFIG_HOME": str(config)}
         base = [rk, "--store", str(root), "--actor", ACTOR]
         print("first checkpoint (index built, whole tree hashed) ...", flush=True)
         first_s = timed([*base, "log", "checkpoint", "--json"], env)

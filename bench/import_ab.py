@@ -19,9 +19,7 @@ Reported: each side's median files/s and the median per-pair ratio new/old of fi
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -43,18 +41,14 @@ def main() -> None:
     args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=10, extra=extra)
     rk = c.resolve("recordkeep")
     old, new = Path(args.old).resolve(), Path(args.new).resolve()
-    heads = {}
-    for tree in (old, new):
-        heads[str(tree)] = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
-                                          capture_output=True, text=True).stdout.strip()
+    heads = {str(tree): c.git_head(tree) for tree in (old, new)}
     with c.workdir("import_ab", args.workdir, args.keep) as wd:
         photos = make_photos(wd / "dump" / "DCIM" / "100DSJ01", args.photos)
         total = sum(p.stat().st_size for p in photos)
         print(f"work folder {wd}; {len(photos)} photos, {total / 1e6:.0f} MB; old {old} ({heads[str(old)]}), "
               f"new {new} ({heads[str(new)]})", flush=True)
         store = wd / "store"
-        base = {**os.environ, "XDG_CONFIG_HOME": str(wd / "config"), "RECORDKEEP_ACTOR": ACTOR}
-        base.pop("PYTHONDONTWRITEBYTECODE", None)
+        own = {"XDG_CONFIG_HOME": str(wd / "config"), "RECORDKEEP_ACTOR": ACTOR}
 
         def before() -> None:
             c.rmtree(store)
@@ -65,7 +59,7 @@ def main() -> None:
         redone = {"new": 0, "old": 0}
 
         def side(tree: Path, key: str):
-            env = {**base, "PYTHONPATH": str(tree)}
+            env = {**c.env_for(tree), **own}
 
             def attempt(i: int) -> float:
                 if i:  # alternate() prepared the first

@@ -154,7 +154,7 @@ class Events:
 
 def build(root: Path, events: int, batch: int, config: Path, rk: str, tree: Path) -> dict:
     """A signed store whose journal holds ``events`` lines (the founding batch included)."""
-    env = {**env_for(tree), "XDG_CONFIG_HOME": str(config)}
+    env = {**c.env_for(tree), "XDG_CONFIG_HOME": str(config)}
     subprocess.run([rk, "--store", str(root), "--actor", ACTOR, "init"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
     journal = LocalJournal(root)
@@ -190,20 +190,6 @@ def build(root: Path, events: int, batch: int, config: Path, rk: str, tree: Path
 
 
 # -- timing ----------------------------------------------------------------------------
-def git_head(tree: Path) -> str:
-    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True)
-    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--", "recordkeep", "cli.py"],
-                           capture_output=True, text=True).stdout.strip()
-    return out.stdout.strip() + (" (recordkeep/ or cli.py changed)" if dirty else "")
-
-
-def env_for(tree: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 PROFILE = """
 import cProfile, pstats, sys
 from recordkeep import Archive, logcheck
@@ -222,7 +208,7 @@ def profile_full(py: str, root: Path, built: dict, tree: Path, top: int = 25) ->
     unprofiled: every Python call pays the profiler)."""
     print(f"\n== profile of logcheck.verify_journal ({tree}, cProfile), top {top} by own time", flush=True)
     subprocess.run([py, "-P", "-c", PROFILE, str(root), str(built["batches_signed"]), str(top)],
-                   env=env_for(tree), check=True)
+                   env=c.env_for(tree), check=True)
 
 
 def main() -> None:
@@ -252,7 +238,7 @@ def main() -> None:
     if not (old / "recordkeep" / "store" / "journal.py").exists():
         sys.exit(f"bench: no pre-signing tree at {old} (git worktree add {old} d275348)")
     for tree in (old, new, *extra_trees):
-        shown = subprocess.run([py, "-P", "-c", WHICH], env=env_for(tree), capture_output=True,
+        shown = subprocess.run([py, "-P", "-c", WHICH], env=c.env_for(tree), capture_output=True,
                                text=True).stdout.strip()  # -P: not the current folder's recordkeep
         if not shown.startswith(str(tree)):
             sys.exit(f"bench: with PYTHONPATH={tree}, recordkeep comes from {shown}")
@@ -277,19 +263,19 @@ def main() -> None:
         walk = [py, "-P", "-c", OLD_WALK, str(root), n]
         full = [py, "-P", "-c", FULL_CHECK, str(root), n, seals]
         runs = {
-            "a": ("pre-signing chain walk (old tree)", walk, env_for(old)),
-            "b": ("full check: chain + signatures (this tree)", full, env_for(new)),
-            "c": ("chain walk alone (this tree)", walk, env_for(new)),
+            "a": ("pre-signing chain walk (old tree)", walk, c.env_for(old)),
+            "b": ("full check: chain + signatures (this tree)", full, c.env_for(new)),
+            "c": ("chain walk alone (this tree)", walk, c.env_for(new)),
         }
         if not args.no_cli:
             cli = [rk, "--store", str(root), "log", "verify", "--json"]
             runs["d"] = ("`recordkeep log verify --json`, old tree", cli,
-                         {**env_for(old), "XDG_CONFIG_HOME": str(config)})
+                         {**c.env_for(old), "XDG_CONFIG_HOME": str(config)})
             runs["e"] = ("`recordkeep log verify --json`, this tree", cli,
-                         {**env_for(new), "XDG_CONFIG_HOME": str(config)})
+                         {**c.env_for(new), "XDG_CONFIG_HOME": str(config)})
             for key, tree in zip("fghij", extra_trees, strict=False):
                 runs[key] = (f"`recordkeep log verify --json`, {tree}", cli,
-                             {**env_for(tree), "XDG_CONFIG_HOME": str(config)})
+                             {**c.env_for(tree), "XDG_CONFIG_HOME": str(config)})
         if args.only:
             unknown = set(args.only) - set(runs)
             if unknown or not {"a", "b"} <= set(args.only):
@@ -363,7 +349,7 @@ def main() -> None:
         if args.profile:
             profile_full(py, root, built, new)
         c.save("log_verify", [summary], args, {"built": built, "trees": {
-            str(t): git_head(t) for t in (old, new, *extra_trees)}})
+            str(t): c.git_head(t) for t in (old, new, *extra_trees)}})
 
 
 if __name__ == "__main__":

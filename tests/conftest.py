@@ -183,3 +183,21 @@ def seaweed(tmp_path_factory):
             yield server
     finally:
         server.stop()
+
+
+def resident(path: Path) -> int:
+    """Bytes of the file in the page cache, as util-linux's fincore (mincore) counts them: a
+    probe that reads would itself start a read-ahead."""
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def drop_pages(path: Path) -> None:
+    """Drop the file's pages from the page cache (written back first: dirty pages stay)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)

@@ -20,7 +20,7 @@ import pytest
 from recordkeep import Archive, errors, fixity, verification
 from recordkeep.refs import parse_duration
 
-from .conftest import REPO, Cli, new_store, write_random
+from .conftest import REPO, Cli, drop_pages, new_store, resident, write_random
 
 
 def rolling_parts(store: Path) -> list[dict]:
@@ -290,22 +290,6 @@ def test_a_run_stopped_midway_and_run_again_continues_where_it_stopped(many_stor
 
 
 # -- reads at the device's rate ----------------------------------------------------------------
-def resident(path: Path) -> int:
-    """Bytes of the file in the page cache, as util-linux's fincore (mincore) counts them: a
-    probe that reads would itself start a read-ahead."""
-    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
-                         capture_output=True, text=True, check=True)
-    return int(out.stdout)
-
-
-def drop_pages(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.slow
 def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_cached(store, tmp_path):
     big = write_random(tmp_path / "big.bin", (130 << 20) + 7, seed=1)  # three windows of a hash worker

@@ -16,7 +16,7 @@ from blake3 import blake3
 
 from recordkeep.store.hashpool import HashWorker
 
-from .conftest import REPO, Cli, write_random
+from .conftest import REPO, Cli, drop_pages, write_random
 
 
 def test_a_worker_dead_of_sigbus_is_started_again_and_one_killed_for_an_interrupt_is_not(tmp_path):
@@ -85,10 +85,7 @@ def test_ctrl_c_in_a_whole_store_verify_ends_it_cleanly_journals_nothing_leaves_
     assert Cli(store)("add", "--no-readback", *map(str, sources)).exit_code == 0
     for blob in (store / "objects").rglob("*"):
         if blob.is_file():
-            fd = os.open(blob, os.O_RDONLY)
-            os.fsync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # read from the device: ~1 s
-            os.close(fd)
+            drop_pages(blob)  # read from the device: ~1 s
     journal = (store / "journal" / "events.jsonl").read_bytes()
     proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "verify", "--full"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,

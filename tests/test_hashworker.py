@@ -14,7 +14,7 @@ from blake3 import blake3
 
 from recordkeep.store import hashpool
 
-from .conftest import write_random
+from .conftest import drop_pages, resident, write_random
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 WINDOW = 16 * PAGE
@@ -29,22 +29,6 @@ def worker(monkeypatch):
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "WINDOW", WINDOW)
     return module
-
-
-def resident(path: Path) -> int:
-    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
-                         capture_output=True, text=True, check=True)
-    return int(out.stdout)
-
-
-def drop(path: Path, start: int = 0, length: int = 0) -> None:
-    """Drop the file's pages (written back first: dirty pages cannot be dropped)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def cache(path: Path, start: int, length: int) -> None:
@@ -64,7 +48,7 @@ def test_runs_group_consecutive_windows_of_the_same_state(worker):
 def test_every_mix_of_cached_and_uncached_windows_hashes_to_the_files_blake3(worker, tmp_path, size, layout):
     path = write_random(tmp_path / "blob", size, seed=size)
     expected = blake3(path.read_bytes()).hexdigest()
-    drop(path)
+    drop_pages(path)
     windows = range(0, size, WINDOW)
     if layout == "warm":
         cache(path, 0, size)
@@ -79,13 +63,13 @@ def test_every_mix_of_cached_and_uncached_windows_hashes_to_the_files_blake3(wor
 
 def test_a_blob_read_from_the_device_leaves_no_page_behind_and_cached_windows_stay(worker, tmp_path):
     path = write_random(tmp_path / "blob", 6 * WINDOW, seed=3)
-    drop(path)
+    drop_pages(path)
     if resident(path) != 0:
         pytest.skip("this file system cannot drop pages")
     cache(path, 2 * WINDOW, 2 * WINDOW)  # windows 2 and 3: the working set's
     assert worker._hash(str(path), 6 * WINDOW, worker.Reader()) == blake3(path.read_bytes()).hexdigest()
     # read_bytes() above cached everything again: measure on a second, fresh run
-    drop(path)
+    drop_pages(path)
     cache(path, 2 * WINDOW, 2 * WINDOW)
     worker._hash(str(path), 6 * WINDOW, worker.Reader())
     assert resident(path) == 2 * WINDOW
@@ -99,7 +83,7 @@ def test_a_file_shorter_than_its_record_is_answered_size_changed_not_hashed(work
 def test_a_file_that_shrinks_between_the_size_check_and_the_read_is_answered_size_changed(
         worker, tmp_path, monkeypatch):
     path = write_random(tmp_path / "blob", 3 * WINDOW, seed=5)
-    drop(path)
+    drop_pages(path)
     real_fstat = os.fstat
 
     def fstat_then_shrink(fd):  # the size check passes, then the file loses its last window
