@@ -31,7 +31,7 @@ from .i18n import _
 from .index import records
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
-from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker
+from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
 from .store.journal import Draft
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
@@ -98,11 +98,11 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
-    through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
-    if journal and not archive.readonly:
-        with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
-            archive.signer(required=archive.index.signed)  # the key loaded now, not after hours of hashing
-    with hashers_for(archive, mode) as hashers:
+    with hashers_for(archive, mode) as hashers:  # the workers start first: they get ready meanwhile
+        through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
+        if journal and not archive.readonly:
+            with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
+                archive.signer(required=archive.index.signed)  # loaded now, not after hours of hashing
         _check(archive, report, digests, mode, hashers)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
     return report
@@ -116,8 +116,7 @@ def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
     try:
         yield hashers
     finally:
-        for hasher in hashers:
-            hasher.close()
+        close_all(hashers)
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,

@@ -82,11 +82,24 @@ class HashWorker:
         if proc is not None:
             proc.kill()
 
+    def end_input(self) -> None:
+        """Tell the worker no request follows: it finishes its blob and ends (``close`` waits)."""
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+
     def close(self) -> None:
         """Let the worker finish its blob and end, and wait for it."""
         proc = self.proc
         if proc is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
+            self.end_input()
             proc.wait()
             proc.stdout.close()
+
+
+def close_all(workers: list[HashWorker]) -> None:
+    """Close ``workers``, letting them all end at once (each one's exit takes a few ms)."""
+    for worker in workers:
+        worker.end_input()
+    for worker in workers:
+        worker.close()
