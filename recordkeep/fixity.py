@@ -83,7 +83,7 @@ def audit(archive: Archive, budget_s: int, *, clock: Callable[[], float] = time.
     archive.require_can_write(["verify.run"])
     started = clock()
     done = Audit(uuid.uuid4().hex, budget_s)
-    seen: set[str] = set()
+    before = archive.index.head.seq  # a record verified after this seq was checked in this run
     progress = Progress("verify", "bytes", items="records")
 
     def more() -> bool:
@@ -93,11 +93,10 @@ def audit(archive: Archive, budget_s: int, *, clock: Callable[[], float] = time.
     try:
         with hashers_for(archive, "full") as hashers:
             while more():
-                page = _next_page(archive, seen)
+                page = _next_page(archive, before)
                 if not page:
                     done.complete = True
                     break
-                seen.update(d for d, _ in page)
                 sizes = archive.objects.sizes(d for d, _ in page)
                 to_hash = []
                 for digest, size in page:
@@ -118,12 +117,13 @@ def audit(archive: Archive, budget_s: int, *, clock: Callable[[], float] = time.
     return done
 
 
-def _next_page(archive: Archive, seen: set[str]) -> list[tuple[str, int]]:
-    """The next records (digest, size) of the queue not yet checked in this run (empty when the
-    queue comes round to one that was: every check is journaled before a page is taken)."""
+def _next_page(archive: Archive, before: int) -> list[tuple[str, int]]:
+    """The next records (digest, size) of the queue not verified since seq ``before`` (empty when
+    the queue comes round to one that was, in this run or by another meanwhile: every check is
+    journaled before a page is taken, and the queue puts the most recently verified last)."""
     page = []
     for row in rows.queue(archive.index, PAGE):
-        if row["digest"] in seen:
+        if row["verified_seq"] is not None and row["verified_seq"] > before:
             break
         page.append((row["digest"], row["size"]))
     return page

@@ -70,15 +70,15 @@ def note_run(conn: Writer, event: Event) -> None:
 
 
 # -- queries -------------------------------------------------------------------------
-_QUEUE = ("SELECT r.digest, r.size, r.first_at, f.at AS verified_at, f.ok FROM records r "
-          "LEFT JOIN fixity f ON f.digest = r.digest WHERE r.disposed_seq IS NULL "
+_QUEUE = ("SELECT r.digest, r.size, r.first_at, f.seq AS verified_seq, f.at AS verified_at, f.ok "
+          "FROM records r LEFT JOIN fixity f ON f.digest = r.digest WHERE r.disposed_seq IS NULL "
           "ORDER BY f.seq IS NOT NULL, f.seq, r.first_seq, r.digest LIMIT ?")
 
 
 def queue(ix: Index, limit: int) -> list[Row]:
     """The first ``limit`` records (not disposed of) in the rolling audit's order: never
     verified first (by import), then the least recently verified. Each: digest, size,
-    first_at, verified_at (None when never) and ok (None when never)."""
+    first_at, and of its last full verification verified_seq, verified_at and ok (None when never)."""
     return ix.conn.execute(_QUEUE, (limit,)).fetchall()
 
 
