@@ -30,7 +30,7 @@ from .index import fixity as rows
 from .progress import Progress, tell
 from .refs import utc_key
 from .store.journal import Draft
-from .verification import Finding, Report, hash_each, hashers_for, mismatch, size_problem
+from .verification import Finding, Report, hash_each, hashers_for, mismatch, run_data, size_problem
 
 COMMIT_EVERY_SECONDS = 1.0
 COMMIT_EVERY_RECORDS = 1000
@@ -138,10 +138,8 @@ def _commit(archive: Archive, done: Audit, part: _Part) -> _Part:
         return part
     r, digests = part.report, part.digests
     part.digests = []
-    data = {"mode": "full", "scope": dict(SCOPE), "run": done.run, "part": len(done.parts) + 1,
-            "budget_s": done.budget_s, "result": "ok" if r.ok else "problems", "checked": r.checked,
-            "bytes": r.bytes, "digests": ["blake3:" + d for d in digests],
-            "problems": [f.as_data() for f in r.problems], "notices": [f.as_data() for f in r.notices]}
+    data = run_data(r, run=done.run, part=len(done.parts) + 1, budget_s=done.budget_s,
+                    digests=["blake3:" + d for d in digests])
     events = archive.commit([Draft("verify.run", data)])
     done.parts.append(events[-1].seq)
     total = done.report

@@ -282,6 +282,15 @@ def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:
     return None
 
 
+def run_data(report: Report, **covered) -> dict:
+    """The data of the ``verify.run`` event that journals ``report``; ``covered`` says which
+    records it checked (``digests``, or ``through_seq`` for the whole store) and more of the run."""
+    return {"mode": report.mode, "scope": report.scope, **covered,
+            "result": "ok" if report.ok else "problems", "checked": report.checked, "bytes": report.bytes,
+            "problems": [f.as_data() for f in report.problems],
+            "notices": [f.as_data() for f in report.notices]}
+
+
 def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] | None,
              through: int) -> None:
     if not journal:
@@ -289,14 +298,9 @@ def _journal(archive: Archive, report: Report, journal: bool, scoped: list[str] 
     if archive.readonly:
         report.journal_error = _("the store is read-only: this verify run could not be journaled")
         return
-    data = {"mode": report.mode, "scope": report.scope,
-            "result": "ok" if report.ok else "problems", "checked": report.checked,
-            **({"digests": ["blake3:" + d for d in scoped]} if scoped is not None
-               else {"through_seq": through}),
-            "bytes": report.bytes, "problems": [f.as_data() for f in report.problems],
-            "notices": [f.as_data() for f in report.notices]}
+    covered = {"digests": ["blake3:" + d for d in scoped]} if scoped is not None else {"through_seq": through}
     try:
-        events = archive.commit([Draft("verify.run", data)])
+        events = archive.commit([Draft("verify.run", run_data(report, **covered))])
     except (errors.KeyMissing, errors.KeyNotEnrolled) as exc:
         report.journal_error = _("no enrolled key: this verify run was not journaled ({message})").format(
             message=exc.message)
