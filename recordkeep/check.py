@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from . import errors, workdays
+from . import errors, validate, workdays
 from .archive import Archive
 from .i18n import N_, _, language
 from .index import dossier as rows
@@ -118,7 +118,7 @@ def _setting(key: str, value: object, default: object, path) -> object:
             raise bad(_("true or false"))
         return value
     if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if not validate.whole_number(value, 0):
             raise bad(_("a whole number"))
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):

@@ -263,7 +263,8 @@ class FixityOverdue(IntegrityError):
     fixity cycle allows (``[fixity] max_age_days``)."""
 
     code = "RK218"
-    hint = "run 'recordkeep verify --full --budget DURATION' (daily, e.g. from cron) until none is overdue"
+    hint = N_("run 'recordkeep verify --full --budget DURATION' (daily, e.g. from cron) "
+              "until none is overdue")
 
 
 class LineNotEvent(IntegrityError):
@@ -663,7 +664,7 @@ class BadDuration(MalformedInput):
     """A duration that does not parse (``--budget``)."""
 
     code = "RK417"
-    hint = "write hours, minutes and seconds such as 90s, 30m, 2h or 1h30m"
+    hint = N_("write hours, minutes and seconds such as 90s, 30m, 2h or 1h30m")
 
 
 class InvalidOfficer(InputError):

@@ -73,7 +73,7 @@ class Status:
 def ordinary_months(archive: Archive) -> int:
     """``[retention] ordinary_months`` from recordkeep.toml (default 6)."""
     value = archive.settings.section("retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ORDINARY_MONTHS:
+    if not validate.whole_number(value, 1, MAX_ORDINARY_MONTHS):
         raise errors.ConfigError(_("[retention] ordinary_months must be a whole number of months from 1 to "
                                    "{limit}, not {value!r}").format(limit=MAX_ORDINARY_MONTHS, value=value),
                                  path=archive.root / "recordkeep.toml")

@@ -48,8 +48,7 @@ class Settings:
         """``[rules] late_entry_days``: an act journaled more days than this after the time it
         claims is entered late (docs/rules.md; check.Rules validates the table)."""
         value = self.section("rules").get("late_entry_days", LATE_ENTRY_DAYS)
-        usable = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        return value if usable else LATE_ENTRY_DAYS
+        return value if validate.whole_number(value, 0) else LATE_ENTRY_DAYS
 
 
     @property
@@ -57,9 +56,9 @@ class Settings:
         """``[fixity] max_age_days`` (default 90): every stored byte is to be verified again
         within this many days (``verify --status``); ConfigError unless a whole number from 1."""
         value = self.section("fixity").get("max_age_days", FIXITY_MAX_AGE_DAYS)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 36500:
-            raise errors.ConfigError(f"[fixity] max_age_days must be a whole number of days from 1 to 36500, "
-                                     f"not {value!r}", path=FILENAME)
+        if not validate.whole_number(value, 1, 36500):
+            raise errors.ConfigError(_("[fixity] max_age_days must be a whole number of days "
+                                       "from 1 to 36500, not {value!r}").format(value=value), path=FILENAME)
         return value
 
 

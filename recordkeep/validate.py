@@ -60,6 +60,12 @@ def actor(name: str) -> str:
     return name
 
 
+def whole_number(value: object, low: int, high: float = float("inf")) -> bool:
+    """Whether a value read from TOML or JSON is a whole number from ``low`` to ``high``
+    (``true`` is not 1 here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def bounded(value: int, what: str, low: int, high: int) -> int:
     """``value`` when ``low <= value <= high``, else OutOfBounds."""
     if not low <= value <= high:

@@ -45,6 +45,19 @@ def test_the_catalog_holds_every_message_of_the_code_and_no_other():
         assert held - fresh == set(), "messages the code no longer has: run ./tasks.sh catalog"
 
 
+def test_every_error_class_hint_is_marked_for_translation():
+    from recordkeep import errors
+
+    def classes(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from classes(sub)
+
+    marked = {m.id for m in i18n_catalog.template() if m.id}  # what the code marks with _() or N_()
+    unmarked = sorted(c.__name__ for c in classes(errors.RecordkeepError) if c.hint and c.hint not in marked)
+    assert unmarked == [], "hints not marked N_() for translation"
+
+
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "cli.py"), *args], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env}, check=False)
