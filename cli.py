@@ -38,6 +38,19 @@ class Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+class Whole(click.types.IntParamType):
+    """click's integer, named in the reader's language where click names it ("... is not a
+    valid integer", and INTEGER in help)."""
+
+    @property
+    def name(self) -> str:  # click's is a plain "integer"
+        return _("integer")
+
+
+class WholeRange(Whole, click.IntRange):
+    """click's IntRange, named as Whole is."""
+
+
 def emit(data: dict) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -801,7 +814,7 @@ def case_close(ctx: click.Context, case_no: str, at: str | None, as_json: bool) 
 
 @case.command(name="void")
 @click.argument("case_no", metavar="NO")
-@click.argument("seq", type=int)
+@click.argument("seq", type=Whole())
 @click.option("--reason", required=True, help="Why (journaled): the mistake, and what replaces it.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -1033,7 +1046,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
-@click.option("--limit", type=click.IntRange(min=1, max=2**63 - 1), default=100, show_default=True)
+@click.option("--limit", type=WholeRange(min=1, max=2**63 - 1), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party: str | None,
@@ -1124,7 +1137,7 @@ FINDING_STATUS = {"broken": N_("BROKEN"), "unknown": N_("UNKNOWN"), "notice": N_
 
 @main.command(name="check")
 @click.option("--case", "case_no", help="Check this case only.")
-@click.option("--year", type=click.IntRange(1, 9998), help="Check the cases opened in this year.")
+@click.option("--year", type=WholeRange(1, 9998), help="Check the cases opened in this year.")
 @click.option("--strict", is_flag=True, help="Exit 4 also when a rule cannot be decided (unknown).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -1158,7 +1171,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
 
 
 @main.command(name="stats")
-@click.option("--year", type=click.IntRange(1, 9998), help="The figures of this year.")
+@click.option("--year", type=WholeRange(1, 9998), help="The figures of this year.")
 @click.option("--from", "start", help="The figures from this time (T), instead of a year.")
 @click.option("--until", help="Up to this time (T; a bare date includes the day): a year's cut-off (截至).")
 @click.option("--json", "as_json", is_flag=True)
@@ -1770,7 +1783,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Pat
 
 @log.command(name="prove")
 @click.argument("digest", required=False)
-@click.option("--seq", type=int, help="Prove this journal line instead of a record's import line.")
+@click.option("--seq", type=Whole(), help="Prove this journal line instead of a record's import line.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), metavar="FILE",
               help="Prove against this checkpoint (default: the newest the store keeps).")
 @click.option("--from", "old", type=click.Path(path_type=Path), metavar="FILE",

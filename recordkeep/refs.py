@@ -372,11 +372,11 @@ def parse_duration(text: str) -> int:
     or more than a year, too)."""
     found = _DURATION.fullmatch(text.strip().lower())
     if not found or not any(found.groups()):
-        raise errors.BadDuration(f"{text!r} is not a duration")
+        raise errors.BadDuration(_("{text!r} is not a duration").format(text=text))
     hours, minutes, seconds = (int(g or 0) for g in found.groups())
     total = hours * 3600 + minutes * 60 + seconds
     if not 0 < total <= MAX_DURATION_S:
-        raise errors.BadDuration(f"{text!r} must be more than nothing and at most a year")
+        raise errors.BadDuration(_("{text!r} must be more than nothing and at most a year").format(text=text))
     return total
 
 
