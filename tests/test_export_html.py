@@ -345,3 +345,15 @@ def test_the_chinese_dossier_renders_in_chromium_with_a_cjk_font(chinese_dossier
     image = Image.open(shot).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20)
     assert len(colours) > 50 and sum(n for n, rgb in colours if rgb == (0x1F, 0x5F, 0x8B)) > 10_000
+    # characters without a glyph all render as the same box: two different headings in the
+    # dossier's stylesheet must render differently
+    css = (chinese_dossier / "assets" / "dossier.css").as_uri()
+    shots = []
+    for n, heading in enumerate(("调查取证", "送达执行")):
+        page = tmp_path / f"glyphs{n}" / "index.html"
+        page.parent.mkdir()
+        page.write_text(f'<!DOCTYPE html><meta charset="utf-8"><link rel="stylesheet" href="{css}">'
+                        f"<h1>{heading}</h1>", encoding="utf-8")
+        shot, _ = render_in_chromium(page, page.parent)
+        shots.append(Image.open(shot).convert("RGB").tobytes())
+    assert shots[0] != shots[1], "CJK characters render as boxes: no font has their glyphs"
