@@ -6,6 +6,7 @@ buffer is an anonymous ``mmap`` (page-aligned) reused for the whole stream.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -151,14 +152,18 @@ def read_ahead(path: str | bytes | os.PathLike) -> bool:
     return was
 
 
-def drop_pages(path: str | bytes | os.PathLike) -> None:
-    """Drop the file's clean pages from the page cache (``POSIX_FADV_DONTNEED``); a file that
-    cannot be opened has none to drop."""
+def drop_read_ahead(path: str | bytes | os.PathLike) -> None:
+    """Drop from the page cache what ``read_ahead`` brought in for a file not hashed after all.
+    The file is read through first: a page still being read ahead is locked and not dropped,
+    and would stay cached once it arrives. A file that cannot be read has nothing to drop."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return
     try:
+        with contextlib.suppress(OSError), AlignedBuffer() as buf:  # an unreadable page is not cached
+            while os.readv(fd, [buf.view]):
+                pass
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)

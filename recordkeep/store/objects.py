@@ -22,7 +22,7 @@ from typing import BinaryIO, Protocol
 from ..i18n import N_
 from .copying import copy_and_hash
 from .fs import fsync_dir, os_error, temp_name
-from .hashing import AlignedBuffer, drop_pages, hash_fd, hash_file, read_ahead
+from .hashing import AlignedBuffer, drop_read_ahead, hash_fd, hash_file, read_ahead
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 OBJECTS = "objects"
@@ -193,7 +193,7 @@ class LocalObjects:
 
     def forget_ahead(self, digest: str) -> None:
         if self._ahead.pop(digest, True) is False:
-            drop_pages(self.path(digest))
+            drop_read_ahead(self.path(digest))
 
     def mmap_path(self, digest: str) -> Path | None:
         return self.path(digest)
