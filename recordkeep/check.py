@@ -24,7 +24,7 @@ from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no, penalty_label, stage_label
+from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no, label
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -323,11 +323,11 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
                               _("stage event seq {seq}").format(seq=ev["seq"])))
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
-            label = f"{rec['doc_type']} {rec['digest'][:12]}"
+            named = f"{rec['doc_type']} {rec['digest'][:12]}"
             if rec["recorded_at"]:
-                dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], label))
+                dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], named))
             else:
-                undated.append(label)
+                undated.append(named)
     before = sorted(d for d in dated if d[0] <= decided)
     if before:
         return Review(what, "before", before[0][1], before[0][2])
@@ -341,8 +341,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
 
 def _penalty(dec: Row) -> str:
     if dec["amount"]:
-        return _("{kind} {amount} yuan").format(kind=penalty_label(dec["penalty_kind"]), amount=dec["amount"])
-    return penalty_label(dec["penalty_kind"])
+        return _("{kind} {amount} yuan").format(kind=label(dec["penalty_kind"]), amount=dec["amount"])
+    return label(dec["penalty_kind"])
 
 
 def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
@@ -359,7 +359,7 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
     out = []
     for (party, what, review), decs in missed.items():
         zh, first = REVIEWS[what], decs[0]
-        label = " + ".join(_penalty(d) for d in decs)
+        penalties = " + ".join(_penalty(d) for d in decs)
         when = ", ".join(dict.fromkeys(_local(d["at"], zone) for d in decs))
         fix = _("hold the {review} before the decision and record it: 'case stage NO decide --action "
                 "{review} --at T', or link the {doc_type} (--doc-type {doc_type})").format(
@@ -377,7 +377,7 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
             out.append(Finding("review_undated", facts.case_no,
                                _("major decision for {party} ({label}, {when}): the {review} document "
                                  "{evidence} has no date, so it cannot be shown to come before the decision")
-                               .format(party=party, label=label, when=when, review=zh,
+                               .format(party=party, label=penalties, when=when, review=zh,
                                        evidence=review.evidence),
                                _("record the {review} with its date: 'case stage NO decide --action {review} "
                                  "--at T'").format(review=zh), status="unknown", **common))
@@ -385,13 +385,14 @@ def major_reviews(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Findin
             out.append(Finding(what, facts.case_no,
                                _("major decision for {party} ({label}, {when}): the {review} is dated {at}, "
                                  "after the decision ({evidence})").format(
-                                   party=party, label=label, when=when, review=zh, at=_local(review.at, zone),
+                                   party=party, label=penalties, when=when, review=zh,
+                                   at=_local(review.at, zone),
                                    evidence=review.evidence) + claimed,
                                fix, **common))
         else:
             out.append(Finding(what, facts.case_no,
                                _("major decision for {party} ({label}, {when}) has no {review}").format(
-                                   party=party, label=label, when=when, review=zh) + claimed, fix,
+                                   party=party, label=penalties, when=when, review=zh) + claimed, fix,
                                **common))
     return out
 
@@ -600,7 +601,7 @@ def stage_records(facts: CaseFacts) -> list[Finding]:
     if facts.case["status"] == "closed":
         missing = [s for s in STAGES if not reached[s]]
         if missing:
-            listed = ", ".join(stage_label(s) if language() == "zh" else f"{s} ({STAGES[s]})"
+            listed = ", ".join(label(s) if language() == "zh" else f"{s} ({STAGES[s]})"
                                for s in missing)
             out.append(Finding("stages_incomplete", facts.case_no,
                                _("closed case lacks stage(s) {stages}").format(stages=listed),

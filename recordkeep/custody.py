@@ -20,7 +20,7 @@ from .index import corrections as voids
 from .index import keys as key_rows
 from .index import records, resolve, touching
 from .personal import shown_data
-from .refs import kind_label, penalty_label, stage_label
+from .refs import label
 from .store.journal import Event
 from .trust.batches import signature_holds
 
@@ -115,7 +115,7 @@ def describe(event: Event, subject: dict | None = None) -> str:
     match event.type:
         case "record.imported":
             return _("stored from {where} ({kind}, {size} bytes)").format(
-                where=where, kind=kind_label(d.get("kind")), size=d.get("size"))
+                where=where, kind=label(d.get("kind")), size=d.get("size"))
         case "record.seen":
             return _("seen again at {where}").format(where=where)
         case "batch.finished":
@@ -130,12 +130,12 @@ def describe(event: Event, subject: dict | None = None) -> str:
                     [f"{f.get('path') or f.get('path_hex')}: {i18n.shown(f, 'reason')}" for f in files]))
             return said
         case "record.linked":
-            parts = (d.get("case_no"), stage_label(d.get("stage")), d.get("party"))
+            parts = (d.get("case_no"), label(d.get("stage")), d.get("party"))
             target = " / ".join(x for x in parts if x)
             return _("linked to {target}: {n} record(s)").format(target=target, n=len(d["digests"]))
         case "record.unlinked":
             return _("unlinked from {case_no} {stage}: {n} record(s)").format(
-                case_no=d.get("case_no"), stage=stage_label(d.get("stage")), n=len(d["digests"]))
+                case_no=d.get("case_no"), stage=label(d.get("stage")), n=len(d["digests"]))
         case "verify.run":
             problems = [p for p in d.get("problems", []) if digest is None or p.get("digest") == digest]
             verdict = (_("PROBLEM {codes}: {messages}").format(
@@ -151,14 +151,14 @@ def describe(event: Event, subject: dict | None = None) -> str:
                                                                    parties=", ".join(d.get("parties", [])))
         case "case.stage":
             return _("stage {stage} {action} at {at}").format(
-                stage=stage_label(d["stage"]), action=d.get("action") or "",
+                stage=label(d["stage"]), action=d.get("action") or "",
                 at=d.get("at")).replace("  ", " ")
         case "case.decided":
             if d.get("amount"):
                 return _("decision for {party}: {kind} {amount} yuan").format(
-                    party=d["party"], kind=penalty_label(d["penalty_kind"]), amount=d["amount"])
+                    party=d["party"], kind=label(d["penalty_kind"]), amount=d["amount"])
             return _("decision for {party}: {kind}").format(party=d["party"],
-                                                            kind=penalty_label(d["penalty_kind"]))
+                                                            kind=label(d["penalty_kind"]))
         case "export.created":
             return _("exported ({format}) to {dest}: {n} record(s)").format(
                 format=d.get("format"), dest=d.get("dest"), n=d.get("records"))

@@ -41,7 +41,7 @@ PENALTY_KINDS = {"warning": "警告", "criticize": "通报批评", "fine": "罚�
 #: Other names a clerk may type for a kind (the law's own words).
 PENALTY_ALIASES = {"限制开展生产经营活动": "restrict", "限制从业": "restrict", "吊销许可证件": "revoke"}
 KINDS = ("video", "audio", "photo", "document", "other")
-#: The record kinds in Chinese, as a Chinese reader sees them (``kind_label``).
+#: The record kinds in Chinese, as a Chinese reader sees them (``label``).
 KIND_ZH = {"video": "视频", "audio": "音频", "photo": "照片", "document": "文书", "other": "其他"}
 #: The kinds that carry money (罚没: 罚款 and the 没收); only these take an amount, and
 #: their amounts make the 罚没 total.
@@ -139,21 +139,6 @@ def label(value: str | None) -> str:
         if value in names:
             return names[value]
     return value
-
-
-def stage_label(slug: str | None) -> str:
-    """A stage as the reader sees it: 调查取证 in Chinese, the slug otherwise."""
-    return STAGES.get(slug or "", slug or "") if language() == "zh" else (slug or "")
-
-
-def penalty_label(kind: str | None) -> str:
-    """A penalty kind as the reader sees it: 罚款 in Chinese, the slug otherwise."""
-    return PENALTY_KINDS.get(kind or "", kind or "") if language() == "zh" else (kind or "")
-
-
-def kind_label(kind: str | None) -> str:
-    """A record kind as the reader sees it: its Chinese name in Chinese, the slug otherwise."""
-    return KIND_ZH.get(kind or "", kind or "") if language() == "zh" else (kind or "")
 
 
 def parse_kind(text: str) -> str:

@@ -38,7 +38,7 @@ from ..i18n import _, language
 from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
-from ..refs import KIND_ZH, PENALTY_KINDS, kind_label
+from ..refs import KIND_ZH, PENALTY_KINDS, label
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
@@ -353,7 +353,7 @@ class _Page:
             flags += ' <span class="badge gone">' + _("已处置 disposed") + "</span>"
         length = _duration(r.get("duration"))
         pairs = [
-            (_("类别 kind"), esc(kind_label(r["kind"])) if language() == "zh"
+            (_("类别 kind"), esc(label(r["kind"])) if language() == "zh"
              else f"{KIND_ZH.get(r['kind'], '')} {esc(r['kind'])}"),
             (_("录制时间 recorded"), self.when(r.get("recorded_at"))),
             (_("执法人员 officer"), self.officer(r.get("officer"))),
@@ -381,12 +381,12 @@ class _Page:
     def thumb(self, r: dict) -> str:
         t = self.thumbs.get(r["digest"])
         if t is not None and t.path is not None:
-            alt = _("{kind} preview").format(kind=esc(kind_label(r["kind"])))
+            alt = _("{kind} preview").format(kind=esc(label(r["kind"])))
             return f'<img src="{THUMBS}/{esc(t.path.name)}" alt="{alt}" loading="eager">'
         icon = "gone" if r.get("disposed") else (r["kind"] if r["kind"] in KIND_ZH else "other")
         note = f'<p class="muted">{esc(t.note)}</p>' if t is not None and t.note else ""
-        label = esc(r["kind"])
-        return f'<svg class="icon" role="img" aria-label="{label}"><use href="#icon-{icon}"/></svg>{note}'
+        named = esc(label(r["kind"]))
+        return f'<svg class="icon" role="img" aria-label="{named}"><use href="#icon-{icon}"/></svg>{note}'
 
     def custody_table(self, digest: str) -> str:
         if digest not in self.custody:
