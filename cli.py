@@ -280,10 +280,9 @@ def receipt_json(receipt) -> dict:
 
 
 #: an outcome's status as the receipt shows it (the JSON and the journal keep the English word)
-STATUS_WORDS = {"stored": N_("stored"), "present": N_("present"), "failed": N_("failed"),
-                "skipped": N_("skipped")}
+STATUS_WORDS = frozenset({N_("stored"), N_("present"), N_("failed"), N_("skipped")})
 #: the receipt's heading: the command
-HEADINGS = {"add": N_("add"), "import": N_("import")}
+HEADINGS = frozenset({N_("add"), N_("import")})
 
 
 def print_receipt(receipt, *, heading: str) -> None:
@@ -294,15 +293,15 @@ def print_receipt(receipt, *, heading: str) -> None:
         detail = label(o.kind)
         if o.reason:
             detail = f"{o.code}: {o.reason}"
-        status = _(STATUS_WORDS[o.status]) if o.status in STATUS_WORDS else o.status
+        status = _(o.status) if o.status in STATUS_WORDS else o.status
         click.echo(f"{padded(status, 8)} {digest}  {human_size(o.size):>9}  "
                    f"{display_path(o.path)}  {detail}")
     d = receipt.as_data()
     secs = receipt.elapsed_ms / 1000
     click.echo("\n" + _("{heading}: {seen} seen, {stored} stored, {present} already present, "
                         "{not_stored} not stored, {skipped} skipped (not regular files)").format(
-        heading=_(HEADINGS.get(heading, heading)), seen=d["seen"], stored=d["stored"], present=d["present"],
-        not_stored=d["not_stored"], skipped=d["skipped"]))
+        heading=_(heading) if heading in HEADINGS else heading, seen=d["seen"], stored=d["stored"],
+        present=d["present"], not_stored=d["not_stored"], skipped=d["skipped"]))
     click.echo(_("{size} in {seconds:.1f} s ({rate}/s)").format(
         size=human_size(d["bytes"]), seconds=secs, rate=human_size(d["throughput_bps"])))
     if receipt.dry_run:
@@ -1022,12 +1021,12 @@ def record_set(ctx: click.Context, digest: str, recorded_at: str | None, device:
               "source": data["source"].removeprefix("blake3:") if data.get("source") else None})
         return
     for field, value in data["changes"].items():
-        click.echo(f"{_(FIELD_NAMES[field])}: {data['previous'][field] or '-'} -> {value}")
+        name = _(field) if field in FIELD_NAMES else field
+        click.echo(f"{name}: {data['previous'][field] or '-'} -> {value}")
 
 
 #: the fields ``record set`` changes, as people read them
-FIELD_NAMES = {"recorded_at": N_("recorded_at"), "device": N_("device"), "officer": N_("officer"),
-               "doc_type": N_("doc_type")}
+FIELD_NAMES = frozenset({N_("recorded_at"), N_("device"), N_("officer"), N_("doc_type")})
 
 
 # -- search -----------------------------------------------------------------------------
