@@ -80,8 +80,7 @@ def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
               for i, h in enumerate(headers)]
 
     def line(cells: tuple[str, ...]) -> str:
-        padded = (c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True))
-        return "  ".join(padded).rstrip()
+        return "  ".join(padded(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     click.echo(line(headers))
     for row in rows:
@@ -1156,8 +1155,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
             for f in case.findings:
                 where = " ".join(x for x in (label(f.stage), f.party or "") if x)
                 word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
-                word += " " * (7 - display_width(word))
-                click.echo(f"  {f.code} {word} {where + ': ' if where else ''}{f.message}")
+                click.echo(f"  {f.code} {padded(word, 7)} {where + ': ' if where else ''}{f.message}")
                 click.echo("        " + _("fix: {fix}").format(fix=f.fix))
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = _("OK") if report.ok else _("BROKEN")
