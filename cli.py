@@ -361,7 +361,7 @@ def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: 
     archive = open_archive(ctx)
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
     receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
-                              options=options, progress=archive.watch)
+                              options=options)
     end_progress(archive)
     finish_receipt(ctx, receipt, as_json, "add")
 
@@ -381,7 +381,7 @@ def import_(ctx: click.Context, dump: str, device: str | None, officer: str | No
 
     archive = open_archive(ctx)
     options = Options(officer=officer, device=device, readback=not no_readback, dry_run=dry_run)
-    receipt = import_dump(archive, dump, options=options, progress=archive.watch)
+    receipt = import_dump(archive, dump, options=options)
     end_progress(archive)
     finish_receipt(ctx, receipt, as_json, "import")
 

@@ -27,7 +27,7 @@ from .index import people, records, resolve
 from .index.core import Index
 from .linking import link_data, link_party
 from .media import naming
-from .progress import Progress, Watcher, tell
+from .progress import Progress, tell
 from .refs import Window, check_device, in_window, parse_stage
 from .retention import lock_permanent
 from .store.hashing import AlignedBuffer, hash_fd
@@ -230,7 +230,7 @@ class _Batch:
     """One add or import: copies, probes in a pool, commits events in groups."""
 
     def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
-                 progress: Watcher | None, link: LinkTarget | None = None) -> None:
+                 link: LinkTarget | None = None) -> None:
         if not options.dry_run:
             archive.require_can_write(["record.imported", "batch.finished"])
         options = options.checked(archive.index)  # opened and caught up before copies fill the disk
@@ -246,7 +246,6 @@ class _Batch:
         self.copiers = ThreadPoolExecutor(max_workers=COPIERS, thread_name_prefix="copy")
         self.inflight: deque[tuple[Future, bytes]] = deque()
         self.buffers = threading.local()
-        self.progress = progress
         self.tally = Progress(command, "bytes", items="files")
         self.last_commit = time.monotonic()
         self.t0 = time.monotonic()
@@ -293,7 +292,7 @@ class _Batch:
                 future = self.pool.submit(self._probe, outcome.digest, outcome.path)
         self.receipt.outcomes.append(outcome)
         self.pending.append((outcome, future, full))
-        tell(self.progress, self.tally, done=outcome.size or 0, items_done=1)
+        tell(self.archive.watch, self.tally, done=outcome.size or 0, items_done=1)
         if self.link is None and (len(self.pending) >= COMMIT_EVERY_FILES
                                   or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS):
             self.commit()
@@ -584,13 +583,12 @@ def _who(options: Options, facts: media.MediaFacts, name: naming.NameFacts | Non
 # -- entry points -------------------------------------------------------------------
 def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
               options: Options = Options(),
-              progress: Watcher | None = None,
               link: LinkTarget | None = None) -> Receipt:
     """Store the given files (each a regular file) as records, linked to ``link`` when given
     (records, links and receipt in one append); return the receipt. NothingStored when no
-    argument is a regular file (nothing would be stored)."""
+    argument is a regular file (nothing would be stored). Progress goes to ``archive.watch``."""
     _storable(paths)
-    batch = _Batch(archive, "add", None, options, progress, link)
+    batch = _Batch(archive, "add", None, options, link)
     try:
         for p in paths:
             full = os.fsencode(p)
@@ -616,16 +614,16 @@ def add_files(archive: Archive, paths: list[str | bytes | os.PathLike], *,
 
 
 def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
-                options: Options = Options(),
-                progress: Watcher | None = None) -> Receipt:
+                options: Options = Options()) -> Receipt:
     """Store every regular file under the folder ``dump``; list everything else. The dump
-    may neither be nor hold the store, nor lie inside it (InvalidPath)."""
+    may neither be nor hold the store, nor lie inside it (InvalidPath). Progress goes to
+    ``archive.watch``."""
     root = os.fsencode(_given_path(dump))
     if not os.path.isdir(root):
         raise errors.SourceNotFound(_("the dump is not a folder"), path=root)
     _apart_from_store(archive, root, _("the dump"))
     entries = list(walk(root))
-    batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options, progress)
+    batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options)
     batch.tally.items_total = len(entries)
     batch.tally.total = sum(st.st_size for _, st, _ in entries
                                   if st is not None and stat.S_ISREG(st.st_mode))
@@ -659,8 +657,7 @@ def _anchor(archive: Archive, receipt: Receipt) -> None:
 
 
 def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: str | None,
-                 party: str | None, options: Options,
-                 progress: Watcher | None = None) -> Receipt:
+                 party: str | None, options: Options) -> Receipt:
     """``add`` with ``--case/--stage/--party``: the target checked first (and the chain, as
     for every case or party write), then the files stored, and records, links and receipt
     journaled in one append. Returns the receipt."""
@@ -678,7 +675,7 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
     if (case_ref is not None or party is not None) and not options.dry_run:
         archive.require_intact_chain()
         target = LinkTarget(case_ref, slug, party)
-    return add_files(archive, paths, options=options, progress=progress, link=target)
+    return add_files(archive, paths, options=options, link=target)
 def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
     raw = os.fsencode(path)
