@@ -1468,7 +1468,7 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)
     end_progress(archive)
-    where = ", ".join(f"{k} {v}" for k, v in report.scope.items() if k != "all") or _("whole store")
+    where = scope.describe(report.scope)
     print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)

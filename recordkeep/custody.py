@@ -21,6 +21,7 @@ from .index import keys as key_rows
 from .index import records, resolve, touching
 from .personal import shown_data
 from .refs import label
+from .scope import describe as describe_scope
 from .store.journal import Event
 from .trust.batches import signature_holds
 
@@ -142,7 +143,7 @@ def describe(event: Event, subject: dict | None = None) -> str:
                 codes=", ".join(p["code"] for p in problems),
                 messages=_some([i18n.shown(p, "message") for p in problems])) if problems else _("ok"))
             return _("verified ({mode}, {scope}): {verdict}").format(mode=d.get("mode"),
-                                                                      scope=_scope_text(d.get("scope")),
+                                                                      scope=describe_scope(d.get("scope")),
                                                                       verdict=verdict)
         case "party.pii_shown":
             return _("identity number of {party} shown unmasked").format(party=d["party"])
@@ -200,10 +201,4 @@ def _some(texts: list[str], most: int = 3) -> str:
     return shown_ + (" " + _("(and {n} more)").format(n=len(texts) - most) if len(texts) > most else "")
 
 
-def _scope_text(scope: dict | None) -> str:
-    if not scope or scope.get("all"):
-        return _("whole store")
-    if scope.get("rolling"):
-        return _("rolling audit")
-    return ", ".join(f"{k} {v}" for k, v in scope.items())
 

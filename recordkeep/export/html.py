@@ -39,6 +39,7 @@ from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
 from ..refs import KIND_ZH, PENALTY_KINDS, label
+from ..scope import describe as describe_scope
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
@@ -212,7 +213,7 @@ class _Page:
             loose = self.view["records_outside_cases"]
         digests = {d for d, _, _ in self.bag_paths}
         meta = [
-            (_("范围 scope"), esc(self.scope_text())),
+            (_("范围 scope"), esc(describe_scope(self.scope))),
             (_("记录 records"), f"{len(digests)}"),
             (_("导出时间 exported"), self.when(self.archive.now())),
             (_("导出人 exporter"), esc(self.archive.actor)),
@@ -250,14 +251,6 @@ class _Page:
             '<link rel="stylesheet" href="assets/dossier.css">\n</head>\n<body>\n'
             f"{thumbnails.icon_symbols()}\n" + "\n".join(body) + "\n</body>\n</html>\n"
         )
-
-    def scope_text(self) -> str:
-        """What the page covers: ``case NO`` or ``party P1``, in the reader's language."""
-        if "case" in self.scope:
-            return _("case {case_no}").format(case_no=self.scope["case"])
-        if "party" in self.scope:
-            return _("party {party}").format(party=self.scope["party"])
-        return ", ".join(f"{k} {v}" for k, v in self.scope.items())
 
     def dl(self, pairs: list[tuple[str, str]], cls: str = "facts") -> str:
         rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in pairs)
