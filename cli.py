@@ -1447,6 +1447,7 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
                since: str | None, budget: str | None, status: bool, as_of: str | None, as_json: bool) -> None:
     """Check every stored byte (or a case's, a party's) against its digest."""
     from recordkeep import scope, verify
+    from recordkeep.refs import scope_label
 
     fast = mode == "fast"
     if sum(x is not None for x in (case_no, party, since)) > 1:
@@ -1468,7 +1469,7 @@ def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | 
     described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
     report = verify(archive, mode=mode, digests=digests, scope=described)
     end_progress(archive)
-    where = scope.describe(report.scope)
+    where = scope_label(report.scope)
     print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)

@@ -20,8 +20,7 @@ from .index import corrections as voids
 from .index import keys as key_rows
 from .index import records, resolve, touching
 from .personal import shown_data
-from .refs import label
-from .scope import describe as describe_scope
+from .refs import label, scope_label
 from .store.journal import Event
 from .trust.batches import signature_holds
 
@@ -143,7 +142,7 @@ def describe(event: Event, subject: dict | None = None) -> str:
                 codes=", ".join(p["code"] for p in problems),
                 messages=_some([i18n.shown(p, "message") for p in problems])) if problems else _("ok"))
             return _("verified ({mode}, {scope}): {verdict}").format(mode=d.get("mode"),
-                                                                      scope=describe_scope(d.get("scope")),
+                                                                      scope=scope_label(d.get("scope")),
                                                                       verdict=verdict)
         case "party.pii_shown":
             return _("identity number of {party} shown unmasked").format(party=d["party"])

@@ -141,6 +141,23 @@ def label(value: str | None) -> str:
     return value
 
 
+def scope_label(scope: dict | None) -> str:
+    """A scope as journaled (``resolve``'s, a rolling audit's, an export's) as the reader reads it:
+    whole store, rolling audit, case NO, party P1, since T."""
+    scope = scope or {"all": True}
+    if scope.get("all"):
+        return _("whole store")
+    if scope.get("rolling"):
+        return _("rolling audit")
+    if "case" in scope:
+        return _("case {case_no}").format(case_no=scope["case"])
+    if "party" in scope:
+        return _("party {party}").format(party=scope["party"])
+    if "since" in scope:
+        return _("since {moment}").format(moment=scope["since"])
+    return ", ".join(f"{k} {v}" for k, v in scope.items())
+
+
 def parse_kind(text: str) -> str:
     """A record kind (video, audio, photo, document, other)."""
     if text not in KINDS:

@@ -1,5 +1,4 @@
-"""Which records a case, a party or an import period covers (for verify, log, export), and
-how a scope reads."""
+"""Which records a case, a party or an import period covers (for verify, log, export)."""
 
 from __future__ import annotations
 
@@ -10,23 +9,6 @@ from .index import dossier as rows
 from .index import records
 from .index import resolve as resolver
 from .refs import utc_key
-
-
-def describe(scope: dict | None) -> str:
-    """A scope as journaled (``resolve``'s, a rolling audit's, an export's) as the reader reads it:
-    whole store, rolling audit, case NO, party P1, since T."""
-    scope = scope or {"all": True}
-    if scope.get("all"):
-        return _("whole store")
-    if scope.get("rolling"):
-        return _("rolling audit")
-    if "case" in scope:
-        return _("case {case_no}").format(case_no=scope["case"])
-    if "party" in scope:
-        return _("party {party}").format(party=scope["party"])
-    if "since" in scope:
-        return _("since {moment}").format(moment=scope["since"])
-    return ", ".join(f"{k} {v}" for k, v in scope.items())
 
 
 def case_digests(archive: Archive, case_ref: str) -> tuple[str, list[str]]:

@@ -38,8 +38,7 @@ from ..i18n import _, language
 from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
-from ..refs import KIND_ZH, PENALTY_KINDS, label
-from ..scope import describe as describe_scope
+from ..refs import KIND_ZH, PENALTY_KINDS, label, scope_label
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
 
 __all__ = ["export_html"]
@@ -213,7 +212,7 @@ class _Page:
             loose = self.view["records_outside_cases"]
         digests = {d for d, _, _ in self.bag_paths}
         meta = [
-            (_("范围 scope"), esc(describe_scope(self.scope))),
+            (_("范围 scope"), esc(scope_label(self.scope))),
             (_("记录 records"), f"{len(digests)}"),
             (_("导出时间 exported"), self.when(self.archive.now())),
             (_("导出人 exporter"), esc(self.archive.actor)),
