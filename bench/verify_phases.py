@@ -1,0 +1,88 @@
+"""Diagnostic: where `recordkeep verify --full` spends its time, beside b3sum's whole run.
+
+    python bench/verify_phases.py --store S [--runs 10]
+
+S is a store of large blobs (`bench/verify_vs_b3sum.py --keep` leaves one). Alternated, each
+run warm (every blob read once, untimed): `b3sum BLOB...` timed whole, then the command run
+in a child process that notes, from its own start, when the first blob is asked of a hash
+worker (``start``), when the last answer came (``hashed``) and when the command returned
+(``done``). Prints the medians: the hashing phase (hashed - start) against b3sum's whole run
+tells the hashing's speed apart from the fixed cost around it. No target: it explains one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+
+def child(store: str) -> None:
+    """Run the command in this process and print the marks (seconds from this process's start)."""
+    start = time.perf_counter()
+    marks: dict[str, float] = {}
+    sys.argv = ["recordkeep", "--store", store, "verify", "--full"]
+    import cli
+    from recordkeep.store import hashpool
+
+    asked = hashpool.HashWorker.hash
+
+    def hash_noted(self, path, size):
+        marks.setdefault("start", time.perf_counter() - start)
+        answer = asked(self, path, size)
+        marks["hashed"] = time.perf_counter() - start
+        return answer
+
+    hashpool.HashWorker.hash = hash_noted
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the command's report is not wanted)
+    with contextlib.suppress(SystemExit):  # click ends by exiting
+        cli.main()
+    marks["done"] = time.perf_counter() - start
+    sys.__stdout__.write(json.dumps(marks) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args.store)
+    c.byte_compile()
+    blobs = sorted(glob.glob(os.path.join(args.store, "objects", "blake3", "*", "*", "*")))
+    b3sum, python = c.need("b3sum", "b3sum"), str(Path(c.resolve("recordkeep")).with_name("python"))
+    rows = []
+    for _ in range(args.runs):
+        c.warm([Path(b) for b in blobs])
+        t = time.perf_counter()
+        subprocess.run([b3sum, *blobs], stdout=subprocess.DEVNULL, check=True)
+        tool = time.perf_counter() - t
+        c.warm([Path(b) for b in blobs])
+        t = time.perf_counter()
+        out = subprocess.run([python, __file__, "--child", "--store", args.store], capture_output=True,
+                             text=True, check=True, env=c.env_for(c.REPO))
+        whole = time.perf_counter() - t
+        marks = json.loads(out.stdout.splitlines()[-1])
+        rows.append({"b3sum": tool, "whole": whole, "to_start": marks["start"],
+                     "hashing": marks["hashed"] - marks["start"], "after": marks["done"] - marks["hashed"]})
+        print("  ".join(f"{k} {v:.3f}" for k, v in rows[-1].items()), flush=True)
+    median = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    print("MEDIAN  " + "  ".join(f"{k} {v:.3f} s" for k, v in median.items()))
+    print(f"hashing phase / b3sum: {median['hashing'] / median['b3sum']:.3f}; "
+          f"whole / b3sum: {median['whole'] / median['b3sum']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
