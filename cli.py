@@ -176,6 +176,14 @@ class Bars:
             of = f"/{progress.items_total}" if progress.items_total is not None else ""
             self.bar.set_postfix_str(f"{progress.items_done}{of} {label(progress.items)}", refresh=False)
         self.bar.update(progress.done - self.bar.n)
+        if self.finished(progress):  # cleared at once: a command prints its result right after
+            self.close()
+
+    @staticmethod
+    def finished(progress) -> bool:
+        """Whether the task has done all it said it would (never when it did not say)."""
+        return (progress.total is not None and progress.done >= progress.total
+                and (progress.items_total is None or progress.items_done >= progress.items_total))
 
     def close(self) -> None:
         """Draw the last state (when the bar was shown at all), then clear the bar."""

@@ -128,3 +128,27 @@ def test_recordkeep_help_imports_no_progress_library():
              "CliRunner().invoke(main, ['--help'])\nprint('tqdm' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_finished_task_clears_its_bar_at_once_so_no_result_is_printed_beside_it():
+    from cli import Bars
+
+    bars = Bars()
+    catch_up = Progress("catch-up", "events", total=3)
+    for _ in range(3):
+        catch_up.done += 1
+        bars(catch_up)
+        assert (bars.bar is None) == (catch_up.done == 3)
+    verify = Progress("verify", "bytes", total=10, items="records", items_total=2)
+    verify.done, verify.items_done = 10, 1  # the bytes are all read, the last record not yet judged
+    bars(verify)
+    assert bars.bar is not None
+    verify.items_done = 2
+    bars(verify)
+    assert bars.bar is None
+    add = Progress("add", "bytes")  # how much is not known beforehand: the command clears it
+    add.done = 5
+    bars(add)
+    assert bars.bar is not None
+    bars.close()
+    assert bars.bar is None
