@@ -58,8 +58,11 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         proof.feed(event)
         walk.feed(event)
 
-    chain = archive.journal.verify_chain(head=head, visit=visit if anchors else proof.feed)
-    findings = proof.finish() if chain.problem is None else proof.settled()
+    try:
+        chain = archive.journal.verify_chain(head=head, visit=visit if anchors else proof.feed)
+        findings = proof.finish() if chain.problem is None else proof.settled()
+    finally:
+        proof.close()
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
     verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
                      roots=walk.roots, lines=walk.tree.size, ca=ca,

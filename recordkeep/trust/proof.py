@@ -272,15 +272,17 @@ class Proof:
             elif e.type == "key.revoked" and e.data.get("key") in self.keys:
                 self.keys[e.data["key"]].revoked = e.seq
 
-    def __del__(self) -> None:
+    def close(self) -> None:
+        """End the process checking signatures ahead, its pending checks dropped (after
+        ``finish`` or ``settled``, or when the walk was stopped by an error or an interrupt)."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def finish(self) -> list[Finding]:
         """Close the walk: an unsealed tail, unsigned batches of an older store, an empty journal."""
         self._settle()
-        if self._pool is not None:
-            self._pool.shutdown()
+        self.close()
         if self._seen == 0:
             self._fail(errors.NoStoreCreated, 0, _("the journal is empty, but recordkeep.toml names a store: "
                                                     "every line was removed"))
