@@ -8,15 +8,15 @@ the worker answers ``<hex>\\n``, ``size-changed\\n``, ``error:<text>\\n`` (the b
 read) or ``retry:<text>\\n`` (this process is short of memory, descriptors or threads).
 
 A blob is taken in windows of ``WINDOW`` bytes, every core hashing each (BLAKE3's threads).
-Which windows are in the page cache is noted first (a one-byte ``RWF_NOWAIT`` read at each
-window's start), before anything is read:
+Which windows are in the page cache is noted first (``mincore`` of each window's first page,
+which reads nothing), before anything is read:
 - runs of cached windows (the working set's pages) are hashed in place through mmap, in one
   update per run, no copy, and stay cached;
 - the other windows are read from the device with ``preadv`` into two page-aligned buffers,
   the next window read by a thread while this one is hashed, the file marked sequential so
   the kernel reads ahead in large requests; each window's pages are dropped from the cache as
   soon as they are copied out (``POSIX_FADV_DONTNEED``), and once more when the blob is done
-  (what the kernel read ahead while a window was dropped, or for the probes): an audit of
+  (what the kernel read ahead while a window was dropped): an audit of
   terabytes does not evict the working set and leaves nothing of its own behind.
 Measured in docs/benchmarks.md (issue 20): copying out of the cache and dropping at once beat
 both mapping the uncached windows (dropping them after) and ``O_DIRECT`` reads on this kind of
@@ -24,6 +24,7 @@ machine.
 """
 
 import errno
+import functools
 import mmap
 import os
 import sys
@@ -44,15 +45,49 @@ class SizeChanged(Exception):
     """The file ended before the size it was asked for."""
 
 
+class _Mincore:
+    """mincore(2) on a one-page mapping of a file, through ctypes (imported on first use)."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_long]
+        libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+        self.libc, self.failed = libc, ctypes.c_void_p(-1).value
+        self.vec = ctypes.create_string_buffer(1)
+
+    def resident(self, fd: int, offset: int) -> bool | None:
+        """Whether the page holding ``offset`` is cached; None when the kernel cannot say."""
+        start = offset - offset % mmap.PAGESIZE
+        addr = self.libc.mmap(None, mmap.PAGESIZE, mmap.PROT_READ, mmap.MAP_SHARED, fd, start)
+        if addr is None or addr == self.failed:
+            return None
+        try:
+            if self.libc.mincore(addr, mmap.PAGESIZE, self.vec) != 0:
+                return None
+            return self.vec.raw[0] & 1 == 1
+        finally:
+            self.libc.munmap(addr, mmap.PAGESIZE)
+
+
+@functools.cache
+def _mincore() -> _Mincore:
+    return _Mincore()
+
+
 def cached(fd: int, offset: int) -> bool:
-    """Whether the page at ``offset`` is in the page cache: a one-byte read that may not wait
-    for the device (``RWF_NOWAIT``) succeeds only then. True when the kernel cannot tell."""
+    """Whether the page at ``offset`` is in the page cache, asked of mincore(2): nothing is
+    read (a read, even one told not to wait, starts the kernel's read-ahead and may then find
+    the page it brought in). True when the kernel cannot tell."""
     try:
-        return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
-    except BlockingIOError:
-        return False
-    except OSError:
+        found = _mincore().resident(fd, offset)
+    except (OSError, AttributeError):  # no libc to ask
         return True
+    return True if found is None else found
 
 
 def runs(marks: list[bool]) -> list[tuple[bool, int, int]]:
@@ -122,8 +157,7 @@ def _hash(path: str, size: int, reader: Reader) -> str:
         if size == 0:
             return blake3().hexdigest()
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        # last window first: a probe's own read-ahead runs forward, into windows already noted
-        marks = [cached(fd, start) for start in reversed(range(0, size, WINDOW))][::-1]
+        marks = [cached(fd, start) for start in range(0, size, WINDOW)]
         hasher = blake3(max_threads=blake3.AUTO)
         try:
             m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
