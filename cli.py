@@ -39,16 +39,23 @@ class Group(click.Group):
 
 
 class Whole(click.types.IntParamType):
-    """click's integer, named in the reader's language where click names it ("... is not a
-    valid integer", and INTEGER in help)."""
+    """click's integer, named in the reader's language in click's "... is not a valid integer"
+    (click's name is English only); help keeps click's placeholder, as every other one."""
+
+    english = N_("integer")
 
     @property
-    def name(self) -> str:  # click's is a plain "integer"
-        return _("integer")
+    def name(self) -> str:
+        return _(self.english)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return None if param.param_type_name == "argument" else self.english.upper()
 
 
 class WholeRange(Whole, click.IntRange):
     """click's IntRange, named as Whole is."""
+
+    english = N_("integer range")
 
 
 def emit(data: dict) -> None:
@@ -163,6 +170,8 @@ class Bars:
     def __call__(self, progress) -> None:
         from recordkeep.progress import label
 
+        if self.bar is None and progress.task == self.task and self.finished(progress):
+            return  # a last word on the task whose bar was cleared when it was done
         if self.bar is None or progress.task != self.task:
             self.close()
             from tqdm import tqdm

@@ -4,33 +4,24 @@
 
 S is a store of large blobs (`bench/verify_vs_b3sum.py --keep` leaves one). Alternated, each
 run warm (every blob read once, untimed): `b3sum BLOB...` timed whole, then the command run
-in a child process that notes, from its own start, when the first blob is asked of a hash
-worker (``start``), when the last answer came (``hashed``) and when the command returned
-(``done``). Prints the medians: the hashing phase (hashed - start) against b3sum's whole run
-tells the hashing's speed apart from the fixed cost around it. No target: it explains one.
+in a child process that notes, from just before it was started, when the first blob is asked
+of a hash worker (``start``), when the last answer came (``hashed``) and when the command
+returned (``done``); the child imports nothing the command would not. Prints the medians:
+the hashing phase (hashed - start) against b3sum's whole run tells the hashing's speed apart
+from the fixed cost around it. No target: it explains one.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import glob
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import _common as c
 
 
-def child(store: str) -> None:
-    """Run the command in this process and print the marks (seconds from this process's start)."""
-    start = time.perf_counter()
+def child(store: str, t0: float) -> None:
+    """Run the command in this process; print the marks, in seconds from ``t0`` (the parent's
+    clock just before it started this process), and the command's exit code."""
     marks: dict[str, float] = {}
     sys.argv = ["recordkeep", "--store", store, "verify", "--full"]
     import cli
@@ -39,27 +30,35 @@ def child(store: str) -> None:
     asked = hashpool.HashWorker.hash
 
     def hash_noted(self, path, size):
-        marks.setdefault("start", time.perf_counter() - start)
+        marks.setdefault("start", time.time() - t0)
         answer = asked(self, path, size)
-        marks["hashed"] = time.perf_counter() - start
+        marks["hashed"] = time.time() - t0
         return answer
 
     hashpool.HashWorker.hash = hash_noted
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the command's report is not wanted)
-    with contextlib.suppress(SystemExit):  # click ends by exiting
+    try:
         cli.main()
-    marks["done"] = time.perf_counter() - start
+    except SystemExit as end:
+        marks["exit"] = end.code or 0
+    marks["done"] = time.time() - t0
     sys.__stdout__.write(json.dumps(marks) + "\n")
 
 
 def main() -> None:
+    import argparse
+    import glob
+    import statistics
+    import subprocess
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import _common as c
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", required=True)
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.child:
-        return child(args.store)
     c.byte_compile()
     blobs = sorted(glob.glob(os.path.join(args.store, "objects", "blake3", "*", "*", "*")))
     b3sum, python = c.need("b3sum", "b3sum"), str(Path(c.resolve("recordkeep")).with_name("python"))
@@ -70,11 +69,14 @@ def main() -> None:
         subprocess.run([b3sum, *blobs], stdout=subprocess.DEVNULL, check=True)
         tool = time.perf_counter() - t
         c.warm([Path(b) for b in blobs])
-        t = time.perf_counter()
-        out = subprocess.run([python, __file__, "--child", "--store", args.store], capture_output=True,
+        t0, t = time.time(), time.perf_counter()
+        out = subprocess.run([python, __file__, "--child", args.store, repr(t0)], capture_output=True,
                              text=True, check=True, env=c.env_for(c.REPO))
         whole = time.perf_counter() - t
         marks = json.loads(out.stdout.splitlines()[-1])
+        if marks.get("exit") or "start" not in marks:
+            sys.exit(f"verify --full exited {marks.get('exit')} or hashed nothing through a worker "
+                     f"(blobs under 8 MiB are streamed): {out.stderr[-500:]}")
         rows.append({"b3sum": tool, "whole": whole, "to_start": marks["start"],
                      "hashing": marks["hashed"] - marks["start"], "after": marks["done"] - marks["hashed"]})
         print("  ".join(f"{k} {v:.3f}" for k, v in rows[-1].items()), flush=True)
@@ -85,4 +87,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--child"]:  # imports nothing the command itself would not
+        child(sys.argv[2], float(sys.argv[3]))
+    else:
+        main()

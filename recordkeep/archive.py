@@ -78,7 +78,7 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal,
         if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
             raise errors.ConfigError(_("[backend] batch_wait_seconds must be a number, not {value!r}").format(
                 value=wait), path=where)
-        if not isinstance(part_mib, int) or isinstance(part_mib, bool) or not 5 <= part_mib <= 5120:
+        if not validate.whole_number(part_mib, 5, 5120):
             raise errors.ConfigError(_("[backend] part_mib must be 5 to 5120, not {value!r}").format(
                 value=part_mib), path=where)
         return (S3Objects(root, bucket, part_size=part_mib * 1024 * 1024),

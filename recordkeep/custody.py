@@ -198,6 +198,3 @@ def _some(texts: list[str], most: int = 3) -> str:
     """The first ``most`` of ``texts`` joined, and how many more there are."""
     shown_ = "; ".join(texts[:most])
     return shown_ + (" " + _("(and {n} more)").format(n=len(texts) - most) if len(texts) > most else "")
-
-
-

@@ -41,8 +41,8 @@ SCOPE = {"rolling": True}
 @dataclass
 class Audit:
     """What one budgeted run did: its findings (``report``, as a verify run's), the seqs of the
-    ``verify.run`` events it journaled, and whether every record was checked once since it
-    began (``complete``: by this run, or a few by another verify run meanwhile)."""
+    ``verify.run`` events it journaled, and whether every record was journaled as verified
+    since it began (``complete``: by this run, or by another verify run journaled meanwhile)."""
 
     run: str
     budget_s: int

@@ -234,6 +234,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
             return f"error:{exc.strerror}"
 
     upcoming = iter(items)
+    interrupted = False
     ahead: deque[tuple[str, int]] = deque()
     ahead_bytes = 0
     pending: deque[tuple[str, int, Future]] = deque()
@@ -258,6 +259,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
             digest, size, future = pending.popleft()
             yield digest, size, future.result()
     except BaseException:  # an interrupt: the workers are in a process group of their own
+        interrupted = True
         for hasher in hashers:
             hasher.kill()
         raise
@@ -267,7 +269,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
         never_begun = [*ahead, *((d, s) for d, s, f in pending if f.cancelled())]  # the run stopped
         for digest, size in never_begun:
             if size < MMAP_FROM_BYTES:
-                archive.objects.forget_ahead(digest)
+                archive.objects.forget_ahead(digest, settle=not interrupted)
 
 
 def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:

@@ -139,6 +139,8 @@ def test_a_finished_task_clears_its_bar_at_once_so_no_result_is_printed_beside_i
         catch_up.done += 1
         bars(catch_up)
         assert (bars.bar is None) == (catch_up.done == 3)
+    bars(catch_up)  # a last word on it (the index tells once more after its last batch)
+    assert bars.bar is None, "a finished task's bar is not drawn again"
     verify = Progress("verify", "bytes", total=10, items="records", items_total=2)
     verify.done, verify.items_done = 10, 1  # the bytes are all read, the last record not yet judged
     bars(verify)

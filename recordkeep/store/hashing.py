@@ -152,17 +152,18 @@ def read_ahead(path: str | bytes | os.PathLike) -> bool:
     return was
 
 
-def drop_read_ahead(path: str | bytes | os.PathLike) -> None:
+def drop_read_ahead(path: str | bytes | os.PathLike, *, settle: bool = True) -> None:
     """Drop from the page cache what ``read_ahead`` brought in for a file not hashed after all.
-    The file is read through first: a page still being read ahead is locked and not dropped,
-    and would stay cached once it arrives. A file that cannot be read has nothing to drop."""
+    With ``settle`` the file is read through first (from the cache, mostly): a page still being
+    read ahead is locked and not dropped, and would stay cached once it arrives. A file that
+    cannot be read has nothing to drop."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return
     try:
         with contextlib.suppress(OSError), AlignedBuffer() as buf:  # an unreadable page is not cached
-            while os.readv(fd, [buf.view]):
+            while settle and os.readv(fd, [buf.view]):
                 pass
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:

@@ -103,9 +103,10 @@ class Objects(Protocol):
         """Hint that the blob will be hashed soon: a backend that can, starts reading it in the
         background (verify calls it for the blobs after the one in hand)."""
 
-    def forget_ahead(self, digest: str) -> None:
+    def forget_ahead(self, digest: str, *, settle: bool = True) -> None:
         """The blob read ahead will not be hashed after all (the run stopped): what reading it
-        ahead brought into the page cache is dropped again."""
+        ahead brought into the page cache is dropped again, once the reads still in flight
+        have landed (``settle``); at once on an interrupt (what lands later then stays)."""
 
     def mmap_path(self, digest: str) -> Path | None:
         """A local file that may be memory-mapped for hashing, when blobs are local files."""
@@ -191,9 +192,9 @@ class LocalObjects:
         with contextlib.suppress(OSError):  # hashing it will say what is wrong
             self._ahead[digest] = read_ahead(self.path(digest))  # cached before: keep its pages
 
-    def forget_ahead(self, digest: str) -> None:
+    def forget_ahead(self, digest: str, *, settle: bool = True) -> None:
         if self._ahead.pop(digest, True) is False:
-            drop_read_ahead(self.path(digest))
+            drop_read_ahead(self.path(digest), settle=settle)
 
     def mmap_path(self, digest: str) -> Path | None:
         return self.path(digest)

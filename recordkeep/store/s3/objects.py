@@ -88,7 +88,7 @@ class S3Objects:
     def read_ahead(self, digest: str) -> None:
         pass  # hash_stored reads ranges in parallel already
 
-    def forget_ahead(self, digest: str) -> None:
+    def forget_ahead(self, digest: str, *, settle: bool = True) -> None:
         pass
 
     @property
