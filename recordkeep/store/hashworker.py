@@ -46,7 +46,8 @@ class SizeChanged(Exception):
 
 
 class _Mincore:
-    """mincore(2) on a one-page mapping of a file, through ctypes (imported on first use)."""
+    """mincore(2) on a one-page mapping of a file, through ctypes (imported on first use);
+    safe to call from several threads (verify hashes small blobs in two)."""
 
     def __init__(self) -> None:
         import ctypes
@@ -57,8 +58,7 @@ class _Mincore:
                               ctypes.c_long]
         libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
         libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
-        self.libc, self.failed = libc, ctypes.c_void_p(-1).value
-        self.vec = ctypes.create_string_buffer(1)
+        self.libc, self.failed, self.buffer = libc, ctypes.c_void_p(-1).value, ctypes.create_string_buffer
 
     def resident(self, fd: int, offset: int) -> bool | None:
         """Whether the page holding ``offset`` is cached; None when the kernel cannot say."""
@@ -66,10 +66,11 @@ class _Mincore:
         addr = self.libc.mmap(None, mmap.PAGESIZE, mmap.PROT_READ, mmap.MAP_SHARED, fd, start)
         if addr is None or addr == self.failed:
             return None
+        vec = self.buffer(1)
         try:
-            if self.libc.mincore(addr, mmap.PAGESIZE, self.vec) != 0:
+            if self.libc.mincore(addr, mmap.PAGESIZE, vec) != 0:
                 return None
-            return self.vec.raw[0] & 1 == 1
+            return vec.raw[0] & 1 == 1
         finally:
             self.libc.munmap(addr, mmap.PAGESIZE)
 
