@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,30 @@ def test_the_worker_answers_each_request_on_its_own_line(tmp_path):
                          input=requests, capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [blake3(p.read_bytes()).hexdigest() for p in paths] + [
         "error:No such file or directory"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="runs the probe as another user: needs root and setpriv")
+def test_a_blob_another_user_owns_is_not_taken_for_cached_though_mincore_says_so(tmp_path):
+    # the kernel answers mincore truly only to a file's owner (and root); to anyone else every
+    # page is cached. A reader not the owner (an auditor's account) probes by reading instead.
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp"))  # a folder another user can reach
+    try:
+        folder.chmod(0o755)
+        path = write_random(folder / "blob", 4 * PAGE, seed=6)
+        path.chmod(0o444)
+        probe = ("import os, sys; sys.path[:0] = sys.argv[1:3]; import hashworker as h; "
+                 "fd = os.open(sys.argv[3], os.O_RDONLY); "
+                 "print(h._mincore().resident(fd, 0), h.cached(fd, 0))")
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-S",
+                     "-c", probe, str(Path(hashpool.WORKER).parent), hashpool.BLAKE3_HOME, str(path)]
+        drop_pages(path)
+        if resident(path) != 0:
+            pytest.skip("this file system cannot drop pages")
+        said = subprocess.run(as_nobody, capture_output=True, text=True, check=True).stdout.split()
+        assert said == ["True", "False"], "mincore says cached to another user; the probe does not"
+        cache(path, 0, PAGE)
+        said = subprocess.run(as_nobody, capture_output=True, text=True, check=True).stdout.split()
+        assert said == ["True", "True"]
+    finally:
+        shutil.rmtree(folder)

@@ -8,8 +8,8 @@ the worker answers ``<hex>\\n``, ``size-changed\\n``, ``error:<text>\\n`` (the b
 read) or ``retry:<text>\\n`` (this process is short of memory, descriptors or threads).
 
 A blob is taken in windows of ``WINDOW`` bytes, every core hashing each (BLAKE3's threads).
-Which windows are in the page cache is noted first (``mincore`` of each window's first page,
-which reads nothing), before anything is read:
+Which windows are in the page cache is noted first (``cached``: mincore of each window's first
+page, which reads nothing), before anything is read:
 - runs of cached windows (the working set's pages) are hashed in place through mmap, in one
   update per run, no copy, and stay cached;
 - the other windows are read from the device with ``preadv`` into two page-aligned buffers,
@@ -81,14 +81,24 @@ def _mincore() -> _Mincore:
 
 
 def cached(fd: int, offset: int) -> bool:
-    """Whether the page at ``offset`` is in the page cache, asked of mincore(2): nothing is
-    read (a read, even one told not to wait, starts the kernel's read-ahead and may then find
-    the page it brought in). True when the kernel cannot tell."""
+    """Whether the page at ``offset`` is in the page cache. Asked of mincore(2), which reads
+    nothing, where the kernel answers it truly: a file this user owns, or root (for another's
+    file it says every page is cached). Else a one-byte read that may not wait for the device
+    (``RWF_NOWAIT``) succeeds only then; it starts the kernel's read-ahead, and a quick device
+    may bring the page in before it looks. True when the kernel cannot tell."""
+    if os.geteuid() in (0, os.fstat(fd).st_uid):
+        try:
+            found = _mincore().resident(fd, offset)
+        except (OSError, AttributeError):  # no libc to ask
+            found = None
+        if found is not None:
+            return found
     try:
-        found = _mincore().resident(fd, offset)
-    except (OSError, AttributeError):  # no libc to ask
+        return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
+    except BlockingIOError:
+        return False
+    except OSError:
         return True
-    return True if found is None else found
 
 
 def runs(marks: list[bool]) -> list[tuple[bool, int, int]]:
