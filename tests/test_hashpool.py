@@ -70,6 +70,14 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    """The process's command line; empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def hashing(pids: list[int], under: str) -> bool:
     """Whether one of the processes ``pids`` has a file under ``under`` open."""
     for pid in pids:
@@ -92,13 +100,17 @@ def test_ctrl_c_in_a_whole_store_verify_ends_it_cleanly_journals_nothing_leaves_
                             env={**os.environ, "RECORDKEEP_ACTOR": "tester@test"})
     deadline = time.monotonic() + 30
     objects = str(store / "objects")
-    while not hashing(workers_of(proc.pid), objects) and proc.poll() is None and time.monotonic() < deadline:
+    workers: list[int] = []
+    while not hashing(workers, objects) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
+        workers = workers_of(proc.pid)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C on a terminal does: the whole group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "Aborted" in err and "Traceback" not in err
-    assert workers_of(proc.pid) == []
+    # once the command is gone its orphans would belong to init: look for the workers themselves
+    alive = [pid for pid in workers if b"hashworker.py" in _cmdline(pid)]
+    assert workers and alive == [], "no hash worker outlives the interrupted command"
     assert (store / "journal" / "events.jsonl").read_bytes() == journal, "an interrupted run is not journaled"
 
 
