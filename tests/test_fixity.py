@@ -309,7 +309,7 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
     assert [resident(b) for b in blobs] == cached, "the working set stays cached"
 
 
-def test_blobs_read_ahead_but_never_hashed_when_a_run_stops_leave_no_pages_behind(store, tmp_path):
+def test_blobs_read_ahead_but_never_hashed_when_the_budget_is_spent_leave_no_pages_behind(store, tmp_path):
     sources = [write_random(tmp_path / f"scan{i}.bin", 200_000, seed=i) for i in range(8)]
     added = Cli(store).json("add", *map(str, sources))["files"]
     blobs = [store / "objects" / "blake3" / f["digest"][:2] / f["digest"][2:4] / f["digest"] for f in added]
