@@ -75,7 +75,8 @@ class _Part:
 
 def audit(archive: Archive, budget_s: int, *, clock: Callable[[], float] = time.monotonic) -> Audit:
     """Re-hash records, least recently verified first, until ``budget_s`` seconds (by ``clock``)
-    are spent or every record was checked once in this run; journal the checks as they go.
+    are spent or every record was journaled as verified since the run began (by it, or by
+    another verify run meanwhile); journal the checks as they go.
 
     The blob in hand when the budget runs out is finished. Needs a writable store and an
     enrolled key (refused before any work otherwise): a check that cannot be journaled would
@@ -84,7 +85,7 @@ def audit(archive: Archive, budget_s: int, *, clock: Callable[[], float] = time.
     archive.require_can_write(["verify.run"])
     started = clock()
     done = Audit(uuid.uuid4().hex, budget_s)
-    before = archive.index.head.seq  # a record verified after this seq was checked in this run
+    before = archive.index.head.seq  # a record verified after this seq was checked since the run began
     progress = Progress("verify", "bytes", items="records")
 
     def more() -> bool:

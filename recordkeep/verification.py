@@ -7,18 +7,17 @@ worker; its file is then re-read by streaming in this process. Other blobs (smal
 or objects in a bucket: ranged reads in parallel) are streamed through the blob store's
 ``hash_stored``. Verify never deletes, moves or repairs.
 
-Reads go at the device's rate without evicting the working set: the workers read each
-large blob window by window with read-ahead hints and drop the pages they brought in;
-small blobs are read ahead (``read_ahead``) while earlier ones are hashed, and their pages
-dropped after (store/hashworker.py, store/hashing.py). ``hash_each`` is also the rolling
-audit's (fixity.py).
+Reads go at the device's rate without evicting the working set: the workers (driven from
+store/hashpool.py) hash the cached windows of a large blob in place and read the others
+into buffers, dropping their pages as they go (store/hashworker.py); small blobs are read
+ahead (``read_ahead``) while earlier ones are hashed, and their pages dropped after
+(store/hashing.py). ``hash_each`` is also the rolling audit's (fixity.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -212,7 +211,6 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
-    stopping = threading.Event()
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
@@ -224,7 +222,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
                 idle.put(hasher)
             if got is not None and got != "size-changed":
                 return got
-            if stopping.is_set() or hasher.interrupted:
+            if hasher.interrupted:  # every worker is killed when the run is
                 return "error:not hashed (interrupted)"
         try:
             return archive.objects.hash_stored(digest)[0]
@@ -264,12 +262,10 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
             hasher.kill()
         raise
     finally:
-        stopping.set()
         pool.shutdown(wait=True, cancel_futures=True)
         never_begun = [*ahead, *((d, s) for d, s, f in pending if f.cancelled())]  # the run stopped
-        for digest, size in never_begun:
-            if size < MMAP_FROM_BYTES:
-                archive.objects.forget_ahead(digest, settle=not interrupted)
+        for digest, _ in never_begun:  # a blob never read ahead has nothing to forget
+            archive.objects.forget_ahead(digest, settle=not interrupted)
 
 
 def mismatch(archive: Archive, digest: str, got: str) -> Finding | None:
