@@ -170,8 +170,9 @@ class Bars:
     def __call__(self, progress) -> None:
         from recordkeep.progress import label
 
-        if self.bar is None and progress.task == self.task and self.finished(progress):
-            return  # a last word on the task whose bar was cleared when it was done
+        if (self.finished(progress) and (self.bar is None or progress.task != self.task)
+                and (progress.task == self.task or progress.task in self.DELAY)):
+            return  # cleared when it was done, or done before its bar would show: tqdm not loaded
         if self.bar is None or progress.task != self.task:
             self.close()
             from tqdm import tqdm
@@ -297,11 +298,11 @@ def receipt_json(receipt) -> dict:
 
 #: an outcome's status as the receipt shows it (the JSON and the journal keep the English word)
 STATUS_WORDS = frozenset({N_("stored"), N_("present"), N_("failed"), N_("skipped")})
-#: the receipt's heading: the command
+#: the receipt's heading: its command
 HEADINGS = frozenset({N_("add"), N_("import")})
 
 
-def print_receipt(receipt, *, heading: str) -> None:
+def print_receipt(receipt) -> None:
     from recordkeep import display_path, errors
 
     for o in receipt.outcomes:
@@ -316,8 +317,8 @@ def print_receipt(receipt, *, heading: str) -> None:
     secs = receipt.elapsed_ms / 1000
     click.echo("\n" + _("{heading}: {seen} seen, {stored} stored, {present} already present, "
                         "{not_stored} not stored, {skipped} skipped (not regular files)").format(
-        heading=_(heading) if heading in HEADINGS else heading, seen=d["seen"], stored=d["stored"],
-        present=d["present"], not_stored=d["not_stored"], skipped=d["skipped"]))
+        heading=_(receipt.command) if receipt.command in HEADINGS else receipt.command, seen=d["seen"],
+        stored=d["stored"], present=d["present"], not_stored=d["not_stored"], skipped=d["skipped"]))
     click.echo(_("{size} in {seconds:.1f} s ({rate}/s)").format(
         size=human_size(d["bytes"]), seconds=secs, rate=human_size(d["throughput_bps"])))
     if receipt.dry_run:
@@ -345,11 +346,11 @@ def print_receipt(receipt, *, heading: str) -> None:
         click.echo(_("notice: {message}").format(message=receipt.checkpoint_error))
 
 
-def finish_receipt(ctx: click.Context, receipt, as_json: bool, heading: str) -> None:
+def finish_receipt(ctx: click.Context, receipt, as_json: bool) -> None:
     if as_json:
         emit(receipt_json(receipt))
     else:
-        print_receipt(receipt, heading=heading)
+        print_receipt(receipt)
     if not receipt.complete:
         ctx.exit(EXIT_INCOMPLETE)
 
@@ -380,7 +381,7 @@ def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: 
     receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
                               options=options)
     end_progress(archive)
-    finish_receipt(ctx, receipt, as_json, "add")
+    finish_receipt(ctx, receipt, as_json)
 
 
 @main.command(name="import")
@@ -400,7 +401,7 @@ def import_(ctx: click.Context, dump: str, device: str | None, officer: str | No
     options = Options(officer=officer, device=device, readback=not no_readback, dry_run=dry_run)
     receipt = import_dump(archive, dump, options=options)
     end_progress(archive)
-    finish_receipt(ctx, receipt, as_json, "import")
+    finish_receipt(ctx, receipt, as_json)
 
 
 # -- keys --------------------------------------------------------------------------

@@ -154,3 +154,15 @@ def test_a_finished_task_clears_its_bar_at_once_so_no_result_is_printed_beside_i
     assert bars.bar is not None
     bars.close()
     assert bars.bar is None
+
+
+def test_a_catch_up_done_in_its_first_report_makes_no_bar(monkeypatch):
+    import tqdm
+
+    from cli import Bars
+
+    def no_bar(*args, **kwargs):
+        raise AssertionError("a bar was made (and tqdm loaded) for a catch-up that is over")
+
+    monkeypatch.setattr(tqdm, "tqdm", no_bar)  # its bar would wait a second: it could never show
+    Bars()(Progress("catch-up", "events", total=2, done=2))
