@@ -3,7 +3,6 @@ every mix of the two gives the file's BLAKE3, and a file shorter than asked is s
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from recordkeep.store import hashpool
+from recordkeep.store import hashpool, hashworker
 
 from .conftest import drop_pages, resident, write_random
 
@@ -24,13 +23,9 @@ WINDOW = 16 * PAGE
 
 @pytest.fixture()
 def worker(monkeypatch):
-    """The worker module, loaded as a module (not run), with small windows."""
-    monkeypatch.setattr(sys, "argv", ["hashworker"])
-    spec = importlib.util.spec_from_file_location("hashworker_under_test", hashpool.WORKER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "WINDOW", WINDOW)
-    return module
+    """The worker module, imported (not run), with small windows."""
+    monkeypatch.setattr(hashworker, "WINDOW", WINDOW)
+    return hashworker
 
 
 def cache(path: Path, start: int, length: int) -> None:
