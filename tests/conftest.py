@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -201,3 +202,10 @@ def drop_pages(path: Path) -> None:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+def sigint_as_at_a_terminal() -> None:
+    """``preexec_fn`` for a command a test interrupts with SIGINT: the signal's default action
+    restored, so the command's Python turns it into KeyboardInterrupt as at a terminal, also
+    when the tests were started with SIGINT ignored (a background job of a shell script)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,7 +20,7 @@ import pytest
 from recordkeep import Archive, errors, fixity, verification
 from recordkeep.refs import parse_duration
 
-from .conftest import REPO, Cli, drop_pages, new_store, resident, write_random
+from .conftest import REPO, Cli, drop_pages, new_store, resident, sigint_as_at_a_terminal, write_random
 
 
 def rolling_parts(store: Path) -> list[dict]:
@@ -255,7 +255,7 @@ def run_audit_until_a_part_is_journaled(store: Path, stop: int) -> subprocess.Co
     env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
     proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "verify", "--full",
                              "--budget", "1h", "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_at_a_terminal)
     deadline = time.monotonic() + 60
     with open(journal, "rb") as f:
         f.seek(start)

@@ -16,7 +16,7 @@ from blake3 import blake3
 
 from recordkeep.store.hashpool import HashWorker
 
-from .conftest import REPO, Cli, drop_pages, write_random
+from .conftest import REPO, Cli, drop_pages, sigint_as_at_a_terminal, write_random
 
 
 def test_a_worker_dead_of_sigbus_is_started_again_and_one_killed_for_an_interrupt_is_not(tmp_path):
@@ -97,6 +97,7 @@ def test_ctrl_c_in_a_whole_store_verify_ends_it_cleanly_journals_nothing_leaves_
     journal = (store / "journal" / "events.jsonl").read_bytes()
     proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "verify", "--full"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=sigint_as_at_a_terminal,
                             env={**os.environ, "RECORDKEEP_ACTOR": "tester@test"})
     deadline = time.monotonic() + 30
     objects = str(store / "objects")
