@@ -16,8 +16,6 @@ install_system_packages() {  # $1 = "for-tests": also what only the tests use
         # b3sum checks the documented audit steps; headless Chromium renders the HTML
         # dossier, with a CJK font so its Chinese is not boxes
         command -v b3sum >/dev/null || missing+=(b3sum)
-        # fincore counts a file's cached pages (the page-dropping tests); not in minimal images
-        command -v fincore >/dev/null || missing+=(util-linux-extra)
         command -v chromium >/dev/null || missing+=(chromium)
         fc-list ':lang=zh' family 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
     fi
