@@ -1,0 +1,83 @@
+"""Diagnostic: the least any Python command can take to do `verify --full`'s hashing, beside b3sum.
+
+    python bench/verify_floor.py --store S [--rounds 9] [--settle 10]
+
+S is a store of large blobs (`bench/verify_vs_b3sum.py --size-gib 8 --keep` leaves one). Each
+round runs, in turn and each warm (every blob read once, untimed), with the interpreter the
+`recordkeep` console script runs under:
+  b3sum          `b3sum BLOB...`, the standard tool;
+  python+blake3  a Python program that hashes each blob as b3sum does (mmap, BLAKE3's threads)
+                 and does nothing else: the cost of the language and of the blake3 package;
+  +click         the same program importing click first, as every recordkeep command does;
+  +library       the same, importing what `verify --full` imports before it hashes (cli.py,
+                 the library's modules, cryptography's key loading): no store opened;
+  recordkeep     `recordkeep --store S verify --full` (opens the store, checks the journal's
+                 chain, loads the key, hashes, journals a signed `verify.run`).
+Prints each one's median time and median ratio to b3sum over the rounds. No target: it shows
+how much of issue 20's warm target (<= 1.1x b3sum) the language and click leave to the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+HASH_LIKE_B3SUM = """
+import mmap, sys
+from blake3 import blake3
+for path in sys.argv[1:]:
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
+        print(blake3(m, max_threads=blake3.AUTO).hexdigest(), path)
+"""
+CLICK = "import click\n"
+LIBRARY = ("import click, cli, recordkeep.archive, recordkeep.verification, recordkeep.scope\n"
+           "from cryptography.hazmat.primitives import serialization\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--settle", type=float, default=10.0,
+                    help="before each round, wait up to this many seconds for the CPUs to be quiet")
+    args = ap.parse_args()
+    c.byte_compile()
+    blobs = sorted(glob.glob(os.path.join(args.store, "objects", "blake3", "*", "*", "*")))
+    if not blobs:
+        sys.exit(f"bench: no blobs under {args.store}/objects/blake3")
+    recordkeep = c.resolve("recordkeep")
+    python = str(Path(recordkeep).with_name("python"))
+    commands = {
+        "b3sum": [c.need("b3sum", "b3sum"), *blobs],
+        "python+blake3": [python, "-c", HASH_LIKE_B3SUM, *blobs],
+        "+click": [python, "-c", CLICK + HASH_LIKE_B3SUM, *blobs],
+        "+library": [python, "-c", LIBRARY + HASH_LIKE_B3SUM, *blobs],
+        "recordkeep": [recordkeep, "--store", args.store, "verify", "--full"],
+    }
+    env = c.env_for(c.REPO)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    print(f"{len(blobs)} blobs, {sum(os.path.getsize(b) for b in blobs) / c.GiB:.2f} GiB, warm; "
+          f"code at {c.git_head(c.REPO)}")
+    print("round  " + "  ".join(f"{name:>13}" for name in commands))
+    for n in range(1, args.rounds + 1):
+        c.settle(args.settle)
+        for name, argv in commands.items():
+            c.warm([Path(b) for b in blobs])
+            times[name].append(c.run(argv, env=env))
+        print(f"{n:5}  " + "  ".join(f"{times[name][-1]:13.3f}" for name in commands), flush=True)
+    tool = times["b3sum"]
+    print("MEDIAN " + "  ".join(f"{statistics.median(v):13.3f}" for v in times.values()))
+    print("RATIO  " + "  ".join(f"{statistics.median(t / b for t, b in zip(v, tool, strict=True)):13.3f}"
+                                for v in times.values()) + "   (median of the per-round ratios to b3sum)")
+
+
+if __name__ == "__main__":
+    main()
