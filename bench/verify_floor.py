@@ -9,6 +9,9 @@ round runs, in turn and each warm (every blob read once, untimed), with the inte
   python+blake3  a Python program that hashes each blob as b3sum does (mmap, BLAKE3's threads)
                  and does nothing else: the cost of the language and of the blake3 package;
   +click         the same program importing click first, as every recordkeep command does;
+  +deps          the same, importing first the modules of others that `verify --full` cannot do
+                 without (click, sqlite3, tomllib, json, subprocess, concurrent.futures, and
+                 cryptography's Ed25519 and PEM key loading), and none of recordkeep;
   +library       the same, importing what `verify --full` imports before it hashes (cli.py,
                  the library's modules, cryptography's key loading): no store opened;
   recordkeep     `recordkeep --store S verify --full` (opens the store, checks the journal's
@@ -38,6 +41,9 @@ for path in sys.argv[1:]:
         print(blake3(m, max_threads=blake3.AUTO).hexdigest(), path)
 """
 CLICK = "import click\n"
+DEPS = ("import click, sqlite3, tomllib, json, subprocess, concurrent.futures\n"
+        "from cryptography.hazmat.primitives import serialization\n"
+        "from cryptography.hazmat.primitives.asymmetric import ed25519\n")
 LIBRARY = ("import click, cli, recordkeep.archive, recordkeep.verification, recordkeep.scope\n"
            "from cryptography.hazmat.primitives import serialization\n")
 
@@ -59,6 +65,7 @@ def main() -> None:
         "b3sum": [c.need("b3sum", "b3sum"), *blobs],
         "python+blake3": [python, "-c", HASH_LIKE_B3SUM, *blobs],
         "+click": [python, "-c", CLICK + HASH_LIKE_B3SUM, *blobs],
+        "+deps": [python, "-c", DEPS + HASH_LIKE_B3SUM, *blobs],
         "+library": [python, "-c", LIBRARY + HASH_LIKE_B3SUM, *blobs],
         "recordkeep": [recordkeep, "--store", args.store, "verify", "--full"],
     }
