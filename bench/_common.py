@@ -49,21 +49,26 @@ def env_for(tree: Path) -> dict:
     return env
 
 
-def byte_compile() -> None:
-    """Write the .pyc files of the library and the CLI: under ``PYTHONDONTWRITEBYTECODE``
-    (set on these machines) a module edited since its last compile is compiled again by
-    every run, which would time the compiler (50 ms a run, measured), not recordkeep."""
+def byte_compile(*trees: Path) -> None:
+    """Write the .pyc files of the library and the CLI, this tree's and those of ``trees`` (the
+    other code an A/B script times): under ``PYTHONDONTWRITEBYTECODE`` (set on these machines) a
+    module edited since its last compile is compiled again by every run, which would time the
+    compiler (50 ms a run, measured), not recordkeep."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "recordkeep"), str(REPO / "cli.py")],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    code = [str(tree / name) for tree in (REPO, *trees) for name in ("recordkeep", "cli.py")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *code], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
-def parse_args(description: str, *, size_gib: float, pairs: int,
+def parse_args(description: str, *, pairs: int, size_gib: float | None = None, pause: bool = False,
                extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
-    """The common flags: --size-gib, --pairs, --workdir, --keep, --json-out."""
+    """The common flags: --pairs, --workdir, --keep, --settle, --json-out; --size-gib for a
+    script whose data has a size (``size_gib`` its default), --pause for one that waits
+    (``pause``)."""
     ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--size-gib", type=float, default=size_gib,
-                    help=f"amount of data in GiB (default {size_gib})")
+    if size_gib is not None:
+        ap.add_argument("--size-gib", type=float, default=size_gib,
+                        help=f"amount of data in GiB (default {size_gib})")
     ap.add_argument("--pairs", type=int, default=pairs,
                     help=f"number of alternated (recordkeep, tool) pairs (default {pairs})")
     ap.add_argument("--workdir", default=None,
@@ -73,10 +78,11 @@ def parse_args(description: str, *, size_gib: float, pairs: int,
     ap.add_argument("--settle", type=float, default=60.0,
                     help="before each pair, wait up to this many seconds for the CPUs to be "
                          "quiet (other work on the machine); 0 to not wait (default 60)")
-    ap.add_argument("--pause", type=float, default=0.0,
-                    help="after the untimed preparation, wait this many seconds before the timed "
-                         "command, on both sides alike: 0 measures with memory freed moments ago, "
-                         "5 with memory the VM has returned to its host (see docs/benchmarks.md)")
+    if pause:
+        ap.add_argument("--pause", type=float, default=0.0,
+                        help="after the untimed preparation, wait this many seconds before the timed "
+                             "command, on both sides alike: 0 measures with memory freed moments ago, "
+                             "5 with memory the VM has returned to its host (see docs/benchmarks.md)")
     ap.add_argument("--json-out", default=None,
                     help="also write the results as JSON here (default bench/results/NAME.json)")
     if extra:

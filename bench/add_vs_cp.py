@@ -25,7 +25,7 @@ TARGET = 1.25
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=7)
+    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=7, pause=True)
     rk = c.resolve("recordkeep")
     cp = c.need("cp")
     size = int(args.size_gib * c.GiB)

@@ -97,11 +97,12 @@ def main() -> None:
                              "while others edit this one)")
         ap.add_argument("--store", default=None, help="build the store here once, keep and reuse it")
 
-    args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=5, extra=extra)
+    args = c.parse_args(__doc__.splitlines()[0], pairs=5, extra=extra)
     rk = c.resolve("recordkeep")
     old, new = Path(args.old_tree).resolve(), Path(args.new_tree).resolve()
     if not (old / "recordkeep" / "logcheck.py").exists():
         sys.exit(f"bench: no pre-checkpoint tree at {old} (git worktree add {old} f8bc2e5)")
+    c.byte_compile(old, new)
     with c.store_folder("checkpoint", args.store, args.workdir, args.keep) as root:
         config = root.parent / f"{root.name}-config"
         built = json.loads((root / MARK).read_text()) if (root / MARK).exists() else None

@@ -9,7 +9,6 @@ the same interpreter the `recordkeep` console script runs under. Two comparisons
      (a bash script, ~100 ms of its own), so this shows what a clerk sees.
 Target: `recordkeep --help` in under 150 ms (median, absolute). Also prints
 the heaviest imports of `recordkeep --help` (python -X importtime), once, untimed.
-(--size-gib is accepted for a uniform interface and ignored.)
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def import_profile(python: str, script: str, top: int = 12) -> list[tuple[int, s
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[1], size_gib=0, pairs=20)
+    args = c.parse_args(__doc__.splitlines()[1], pairs=20)
     script = c.resolve("recordkeep")
     python = interpreter_of(script)
     summaries = []

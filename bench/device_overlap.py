@@ -35,7 +35,7 @@ def drop(path: Path) -> None:
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[2].strip(), size_gib=1, pairs=5)
+    args = c.parse_args(__doc__.splitlines()[2].strip(), size_gib=1, pairs=5, pause=True)
     size = int(args.size_gib * c.GiB)
     with c.workdir("device_overlap", args.workdir, args.keep) as wd:
         old, src, dst = wd / "old.bin", wd / "src.bin", wd / "copy.bin"

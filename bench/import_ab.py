@@ -1,6 +1,6 @@
 """Benchmark: `recordkeep import` of 500 photos by two versions of the code, alternated pair by pair.
 
-    git worktree add ../wt-pre15 d275348; git worktree add ../wt-head HEAD   # byte-compile both
+    git worktree add ../wt-pre15 d275348; git worktree add ../wt-head HEAD   # byte-compiled by the script
     python bench/import_ab.py --old ../wt-pre15 --new ../wt-head [--pairs 10] [--photos 500]
 
 import_photos.py run once per tree measures each against `cp -r`; the two runs are minutes
@@ -38,9 +38,10 @@ def main() -> None:
         ap.add_argument("--new", default=str(c.REPO), help="the tree after (default this one)")
         c.disturbance_flags(ap, "side of a pair")
 
-    args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=10, extra=extra)
+    args = c.parse_args(__doc__.splitlines()[0], pairs=10, extra=extra)
     rk = c.resolve("recordkeep")
     old, new = Path(args.old).resolve(), Path(args.new).resolve()
+    c.byte_compile(old, new)
     heads = {str(tree): c.git_head(tree) for tree in (old, new)}
     with c.workdir("import_ab", args.workdir, args.keep) as wd:
         photos = make_photos(wd / "dump" / "DCIM" / "100DSJ01", args.photos)

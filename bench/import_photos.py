@@ -53,7 +53,7 @@ def main() -> None:
         ap.add_argument("--photos", type=int, default=500)
         ap.add_argument("--big-gib", type=float, default=4)
 
-    args = c.parse_args(__doc__.splitlines()[1], size_gib=0, pairs=5, extra=extra)
+    args = c.parse_args(__doc__.splitlines()[1], pairs=5, extra=extra)
     rk = c.resolve("recordkeep")
     with c.workdir("import_photos", args.workdir, args.keep) as wd:
         # A store that signs its batches keeps the actor's private key under

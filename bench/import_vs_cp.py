@@ -23,7 +23,7 @@ TARGETS = {"--no-readback": 1.2, "": 1.5}
 
 
 def main() -> None:
-    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=5,
+    args = c.parse_args(__doc__.splitlines()[1], size_gib=2, pairs=5, pause=True,
                         extra=lambda ap: ap.add_argument("--clip-mib", type=int, default=256))
     rk = c.resolve("recordkeep")
     clip = args.clip_mib * c.MiB

@@ -1,7 +1,7 @@
 """Benchmark: `log verify` of a 1,000,000-event signed journal, against the chain walk of the
 code before signatures — not against another tool.
 
-    git worktree add ../wt-pre15 d275348        # the code before signatures (and byte-compile it)
+    git worktree add ../wt-pre15 d275348        # the code before signatures (byte-compiled by the script)
     python bench/log_verify.py [--events 1000000] [--batch 10] [--pairs 5] [--settle 30] \
         [--old-tree ../wt-pre15] [--new-tree ../wt-head] [--extra-cli ../wt-sig] \
         [--store ../bench-tmp/log_verify/s1m] [--profile]
@@ -230,13 +230,14 @@ def main() -> None:
         ap.add_argument("--profile", action="store_true", help="also profile the full check once")
         c.disturbance_flags(ap, "measurement")
 
-    args = c.parse_args(__doc__.splitlines()[0], size_gib=0, pairs=5, extra=extra)
+    args = c.parse_args(__doc__.splitlines()[0], pairs=5, extra=extra)
     rk = c.resolve("recordkeep")
     py = str(c.REPO / ".venv" / "bin" / "python") if (c.REPO / ".venv").exists() else sys.executable
     old, new = Path(args.old_tree).resolve(), Path(args.new_tree).resolve()
     extra_trees = [Path(t).resolve() for t in args.extra_cli]
     if not (old / "recordkeep" / "store" / "journal.py").exists():
         sys.exit(f"bench: no pre-signing tree at {old} (git worktree add {old} d275348)")
+    c.byte_compile(old, new, *extra_trees)
     for tree in (old, new, *extra_trees):
         shown = subprocess.run([py, "-P", "-c", WHICH], env=c.env_for(tree), capture_output=True,
                                text=True).stdout.strip()  # -P: not the current folder's recordkeep
