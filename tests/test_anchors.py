@@ -20,7 +20,7 @@ from recordkeep.trust import batches, keys
 from recordkeep.trust import checkpoint as notes
 from recordkeep.trust.merkle import leaf_hash, root
 
-from .conftest import FOUNDER, REPO
+from .conftest import FOUNDER, REPO, blob_path
 from .tsa import Authority
 
 
@@ -102,7 +102,7 @@ def test_an_insider_who_deletes_a_records_lines_and_resigns_the_journal_is_caugh
 
     rewrite_without(cli.store, digest)
     shutil.rmtree(cli.store / "checkpoints")  # the insider removes what the store kept
-    blob = cli.store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(cli.store, digest)
     blob.unlink()
     assert cli("rebuild-index").exit_code == 0
     assert cli("verify").exit_code == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_dump
+from .conftest import blob_path, make_dump
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON_ID = "11010519491231002X"
@@ -100,7 +100,7 @@ def test_dispose_refuses_held_linked_evidence_whose_index_rows_were_deleted(cli,
     doctor(cli.store, "DELETE FROM links")
     result = cli("dispose", digest, "--reason", "cover-up")
     assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
-    assert (cli.store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest).exists()
+    assert blob_path(cli.store, digest).exists()
 
 
 def test_dispose_refuses_a_record_held_in_the_journal_whose_hold_row_was_deleted(cli, tmp_path):

@@ -29,7 +29,7 @@ import pytest
 from cli import main
 from recordkeep.trust import roles
 
-from .conftest import Cli, make_dump
+from .conftest import Cli, blob_path, make_dump
 from .mounts import read_only_view
 
 CASE = "坡城管罚〔2021〕12号"          # decided, published, closed
@@ -173,7 +173,7 @@ def read_only_store(built, tmp_path_factory):
 def tamper_blob(store: Path, refs: dict, tmp: Path) -> None:
     """Flip the first byte of a stored video (as a failing disk or a forger would)."""
     digest = refs["video"]
-    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(store, digest)
     blob.chmod(0o644)
     data = bytearray(blob.read_bytes())
     data[0] ^= 0xFF
@@ -191,7 +191,7 @@ def tampered_bag(store: Path, refs: dict, tmp: Path) -> None:
 def missing_blob(store: Path, refs: dict, tmp: Path) -> None:
     """A blob of the closed case gone from objects/ (as after a bad restore)."""
     digest = refs["video"]
-    (store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest).unlink()
+    blob_path(store, digest).unlink()
 
 
 def stray_file(store: Path, refs: dict, tmp: Path) -> None:
@@ -207,7 +207,7 @@ def unreferenced_blob(store: Path, refs: dict, tmp: Path) -> None:
 
     data = b"stored, never journaled"
     digest = blake3(data).hexdigest()
-    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(store, digest)
     blob.parent.mkdir(parents=True, exist_ok=True)
     blob.write_bytes(data)
 

@@ -12,6 +12,7 @@ import pytest
 from recordkeep import Archive, export
 from recordkeep.store.journal import canonical, event_hash
 
+from .conftest import blob_path
 from .mounts import read_only_view, small_disk
 
 CASE = "坡城管罚〔2021〕12号"
@@ -115,7 +116,7 @@ def test_a_full_disk_mid_export_leaves_no_bag_that_looks_complete(cli, dossier, 
 
 def test_a_damaged_blob_stops_the_export_with_an_integrity_error(cli, dossier, tmp_path, store):
     digest = cli.json("case", "show", CASE)["stages"][1]["items"][0]["digest"]
-    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(store, digest)
     os.chmod(blob, 0o644)
     blob.write_bytes(b"tampered")
     result = cli("export", "--case", CASE, str(tmp_path / "bag"))

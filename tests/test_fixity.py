@@ -20,7 +20,16 @@ import pytest
 from recordkeep import Archive, errors, fixity, verification
 from recordkeep.refs import parse_duration
 
-from .conftest import REPO, Cli, drop_pages, new_store, resident, sigint_as_at_a_terminal, write_random
+from .conftest import (
+    REPO,
+    Cli,
+    blob_path,
+    drop_pages,
+    new_store,
+    resident,
+    sigint_as_at_a_terminal,
+    write_random,
+)
 
 
 def rolling_parts(store: Path) -> list[dict]:
@@ -131,7 +140,7 @@ def test_a_full_verify_counts_for_the_audit_and_a_fast_one_does_not(imported, st
 
 def test_a_problem_found_by_the_audit_is_journaled_with_the_record_and_fails_the_status(imported, store, cli):
     digest = next(f["digest"] for f in imported["files"] if f["status"] == "stored")
-    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(store, digest)
     blob.chmod(0o644)
     data = bytearray(blob.read_bytes())
     data[-1] ^= 1
@@ -295,7 +304,7 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
     big = write_random(tmp_path / "big.bin", (130 << 20) + 7, seed=1)  # three windows of a hash worker
     small = write_random(tmp_path / "small.bin", 3 << 20, seed=2)     # streamed, read ahead
     added = Cli(store).json("add", str(big), str(small))["files"]
-    blobs = [store / "objects" / "blake3" / d[:2] / d[2:4] / d for d in (f["digest"] for f in added)]
+    blobs = [blob_path(store, d) for d in (f["digest"] for f in added)]
     for blob in blobs:
         drop_pages(blob)
         assert resident(blob) == 0, "this file system cannot drop pages: nothing to test"
@@ -312,7 +321,7 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
 def test_blobs_read_ahead_but_never_hashed_when_the_budget_is_spent_leave_no_pages_behind(store, tmp_path):
     sources = [write_random(tmp_path / f"scan{i}.bin", 200_000, seed=i) for i in range(8)]
     added = Cli(store).json("add", *map(str, sources))["files"]
-    blobs = [store / "objects" / "blake3" / f["digest"][:2] / f["digest"][2:4] / f["digest"] for f in added]
+    blobs = [blob_path(store, f["digest"]) for f in added]
     for blob in blobs:
         drop_pages(blob)
     if any(resident(b) for b in blobs):

@@ -13,7 +13,7 @@ from cli import main
 from recordkeep import errors, i18n, validate
 from recordkeep.i18n import Message, _
 
-from .conftest import Cli, new_store
+from .conftest import Cli, blob_path, new_store
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +118,7 @@ def test_a_verify_under_chinese_journals_its_finding_in_english_with_its_id_and_
     src = tmp_path / "a.bin"
     src.write_bytes(b"evidence bytes")
     digest = cli.json("add", str(src))["files"][0]["digest"]
-    blob = store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
+    blob = blob_path(store, digest)
     blob.chmod(0o644)
     blob.write_bytes(b"Evidence bytes")
     changed = blake3_of(blob)

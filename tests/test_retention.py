@@ -10,6 +10,8 @@ import pytest
 from recordkeep import retention
 from tests.test_check import CASE, ok, record
 
+from .conftest import blob_path
+
 OLD = "DSJ001_440301123456_20210315083000_{:04d}.bin"  # recorded 2021-03-15 08:30 by its name
 
 
@@ -29,8 +31,6 @@ def events(store: Path, type_: str) -> list[dict]:
     return [e for e in map(json.loads, lines) if e["type"] == type_]
 
 
-def blob(store: Path, digest: str) -> Path:
-    return store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
 
 
 def refused(cli, *digests: str) -> str:
@@ -46,7 +46,7 @@ def test_an_old_unlinked_record_is_due_and_disposal_keeps_its_record(cli, store,
     assert due["records"][0]["keep_until"].startswith("2021-09-15T08:30:00")
     result = cli("dispose", digest[:12], "--reason", "retention period over", actor="archivist@office")
     assert result.exit_code == 0, result.output
-    assert not blob(store, digest).exists()
+    assert not blob_path(store, digest).exists()
     [event] = events(store, "record.disposed")
     assert event["actor"] == "archivist@office"
     assert event["data"]["digest"] == f"blake3:{digest}"
@@ -67,7 +67,7 @@ def test_dispose_refuses_a_record_linked_to_a_case_with_rk522(cli, store, party,
     digest = old_record(cli, tmp_path, 1, "--case", CASE, "--stage", "investigate")
     err = refused(cli, digest)
     assert err.startswith("RK522") and digest[:12] in err and CASE in err
-    assert blob(store, digest).exists() and events(store, "record.disposed") == []
+    assert blob_path(store, digest).exists() and events(store, "record.disposed") == []
     assert cli.json("retention", "due")["records"] == []
 
 
@@ -80,14 +80,14 @@ def test_dispose_refuses_a_held_record_with_rk525_until_the_hold_is_released(cli
     assert cli.json("retention", "holds")["holds"][0]["reason"] == "行政复议"
     ok(cli("release", digest))
     assert ok(cli("dispose", digest, "--reason", "hold lifted, period over"))
-    assert not blob(store, digest).exists()
+    assert not blob_path(store, digest).exists()
 
 
 def test_dispose_refuses_a_record_not_yet_due_with_rk521(cli, store, tmp_path):
     digest = record(cli, tmp_path)  # no recorded time: kept from its import, which is now
     err = refused(cli, digest)
     assert err.startswith("RK521") and "kept until" in err
-    assert blob(store, digest).exists()
+    assert blob_path(store, digest).exists()
 
 
 def test_the_retention_period_comes_from_recordkeep_toml(cli, store, tmp_path):
@@ -117,7 +117,7 @@ def test_disposal_is_all_or_nothing_and_names_each_refusal(cli, store, tmp_path)
     err = refused(cli, due, held, fresh)
     assert err.startswith("RK520")  # several reasons
     assert held[:12] in err and fresh[:12] in err and due[:12] not in err
-    assert blob(store, due).exists() and events(store, "record.disposed") == []
+    assert blob_path(store, due).exists() and events(store, "record.disposed") == []
 
 
 def test_a_hold_on_a_case_or_party_covers_its_linked_records(cli, store, party, tmp_path):
@@ -167,10 +167,10 @@ def test_an_interrupted_disposal_is_listed_and_finished_by_disposing_again(cli, 
     result = cli("dispose", digest, "--reason", "period over")
     assert result.exit_code == 1 and result.stderr.startswith("RK106")
     monkeypatch.undo()
-    assert blob(store, digest).exists()
+    assert blob_path(store, digest).exists()
     assert cli.json("retention", "due")["unfinished_disposals"] == [digest]
     assert cli.json("dispose", digest, "--reason", "period over")["finished"] == [digest]
-    assert not blob(store, digest).exists() and len(events(store, "record.disposed")) == 1
+    assert not blob_path(store, digest).exists() and len(events(store, "record.disposed")) == 1
     assert cli.json("retention", "due")["unfinished_disposals"] == []
 
 
@@ -187,13 +187,13 @@ def test_bytes_imported_again_after_disposal_restore_the_record_not_a_limbo(cli,
     again = tmp_path / "copy-from-backup.bin"
     again.write_bytes(b"footage 1" * 100)
     ok(cli("add", str(again)))
-    assert blob(store, digest).exists()  # the same bytes, stored again: evidence is never refused
+    assert blob_path(store, digest).exists()  # the same bytes, stored again: evidence is never refused
     [restored] = events(store, "record.restored")
     assert restored["data"]["digest"] == "blake3:" + digest and restored["actor"] == "clerk@station1"
     assert restored["data"]["source"]["path"].endswith("copy-from-backup.bin")
     assert restored["data"]["disposed_seq"] == events(store, "record.disposed")[0]["seq"]
     assert "disposed" not in cli.json("search", "--limit", "10")["records"][0]
-    path = blob(store, digest)
+    path = blob_path(store, digest)
     path.chmod(0o644)
     path.write_bytes(b"changed" + path.read_bytes()[7:])  # verified again like any record
     report = cli.json("verify", "--full")

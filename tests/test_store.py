@@ -16,12 +16,8 @@ from recordkeep import Archive, add_files, errors, import_dump, verify
 from recordkeep.store import copying
 from recordkeep.store.hashing import hash_file
 
-from .conftest import new_store, run_recordkeep, write_random
+from .conftest import blob_path, new_store, run_recordkeep, write_random
 from .mounts import grow, small_disk
-
-
-def blob_path(store: Path, digest: str) -> Path:
-    return store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
 
 
 def add_one(cli, tmp_path: Path, content: bytes = b"evidence bytes", name: str = "a.bin") -> str:
