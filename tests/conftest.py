@@ -151,11 +151,15 @@ def blob_path(store: Path, digest: str) -> Path:
     return store / "objects" / "blake3" / digest[:2] / digest[2:4] / digest
 
 
-def run_recordkeep(*args: str, store: Path, check: bool = False, **kw) -> subprocess.CompletedProcess:
-    """Run ``recordkeep`` as a real subprocess (for kills, locks and mounts)."""
-    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
+def run_recordkeep(*args: str | bytes, store: Path, check: bool = False, env: dict | None = None,
+                   **kw) -> subprocess.CompletedProcess:
+    """Run ``recordkeep`` as a real subprocess (for kills, locks, mounts and raw bytes), as
+    actor proc@test unless ``env`` (laid over this process's environment) says otherwise;
+    its output as text unless ``text=False``."""
+    kw.setdefault("text", True)
+    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test", **(env or {})}
     return subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(store), *args],
-                          capture_output=True, text=True, env=env, check=check, **kw)
+                          capture_output=True, env=env, check=check, **kw)
 
 
 def write_random(path: Path, size: int, seed: int = 0) -> Path:

@@ -3,9 +3,6 @@ officer by a registered name; amounts in 万 or 大写 refused with the plain fo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from recordkeep import errors
 from recordkeep.refs import parse_amount, parse_time
 
-from .conftest import REPO
+from .conftest import run_recordkeep
 from .test_check import CASE, A, B, add_parties, ok, open_case
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -85,11 +82,9 @@ def test_an_officer_named_with_bytes_that_are_not_utf8_is_refused_as_text_not_a_
     add_parties(cli)
     open_case(cli, tmp_path)
     journal = (cli.store / "journal" / "events.jsonl").read_bytes()
-    typed = [sys.executable, str(REPO / "cli.py"), "--store", str(cli.store), "case", "link", CASE,
-             "--officer", b"\xd5\xd4\xc1\xf9", "--from", "2021-09-10", "--to", "2021-09-10",
-             "--stage", "start"]
-    done = subprocess.run(typed, capture_output=True, check=False,  # 赵六 in GBK, on a UTF-8 terminal
-                          env={**os.environ, "RECORDKEEP_ACTOR": "clerk@station1", "LC_ALL": "C.UTF-8"})
+    done = run_recordkeep("case", "link", CASE, "--officer", b"\xd5\xd4\xc1\xf9",  # 赵六 in GBK
+                          "--from", "2021-09-10", "--to", "2021-09-10", "--stage", "start", store=cli.store,
+                          text=False, env={"RECORDKEEP_ACTOR": "clerk@station1", "LC_ALL": "C.UTF-8"})
     assert done.returncode == 1 and b"Traceback" not in done.stderr
     assert done.stderr.startswith(b"RK413") and b"UTF-8" in done.stderr
     assert (cli.store / "journal" / "events.jsonl").read_bytes() == journal
