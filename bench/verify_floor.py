@@ -16,8 +16,10 @@ round runs, in turn and each warm (every blob read once, untimed), with the inte
                  the library's modules, cryptography's key loading): no store opened;
   recordkeep     `recordkeep --store S verify --full` (opens the store, checks the journal's
                  chain, loads the key, hashes, journals a signed `verify.run`).
-Prints each one's median time and median ratio to b3sum over the rounds. No target: it shows
-how much of issue 20's warm target (<= 1.1x b3sum) the language and click leave to the rest.
+Prints each one's median time and median ratio to b3sum over the rounds; then the start-up
+alone: the same programs without the hashing (`python -c pass`, the imports of +click, +deps and
++library), alternated, 3 runs a round, their median wall times. No target: it shows how much of
+issue 20's warm target (<= 1.1x b3sum) the language and click leave to the rest.
 """
 
 from __future__ import annotations
@@ -84,6 +86,18 @@ def main() -> None:
     print("MEDIAN " + "  ".join(f"{statistics.median(v):13.3f}" for v in times.values()))
     print("RATIO  " + "  ".join(f"{statistics.median(t / b for t, b in zip(v, tool, strict=True)):13.3f}"
                                 for v in times.values()) + "   (median of the per-round ratios to b3sum)")
+    startup(python, env, args.rounds * 3)
+
+
+def startup(python: str, env: dict, runs: int) -> None:
+    """Median wall times of the floor programs' start-up alone (their imports, no hashing)."""
+    programs = {"python": "pass", "+click": CLICK, "+deps": DEPS, "+library": LIBRARY}
+    times: dict[str, list[float]] = {name: [] for name in programs}
+    for _ in range(runs):
+        for name, code in programs.items():
+            times[name].append(c.run([python, "-c", code], env=env))
+    print(f"start-up alone, median of {runs} alternated runs (ms): "
+          + "  ".join(f"{name} {statistics.median(v) * 1000:.0f}" for name, v in times.items()))
 
 
 if __name__ == "__main__":
