@@ -272,7 +272,7 @@ def least_disturbed(attempt: Callable[[int], float], tries: int,
 
 def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = None,
         check: bool = True) -> float:
-    """Run one command as a subprocess, output discarded; return its wall time in seconds.
+    """Run one command as a subprocess, input empty and output discarded; return its wall time in seconds.
 
     The CPU time (user + system) of the command and its children goes to LAST_CPU_S, and
     the CPU seconds every other process used while it ran to LAST_OTHERS_S.
@@ -281,7 +281,7 @@ def run(argv: Sequence[str] | str, *, shell: bool = False, env: dict | None = No
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     b0 = busy_seconds()
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, shell=shell, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.run(argv, shell=shell, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)

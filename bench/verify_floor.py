@@ -2,29 +2,34 @@
 
     python bench/verify_floor.py --store S [--rounds 9] [--settle 10]
 
-S is a store of large blobs (`bench/verify_vs_b3sum.py --size-gib 8 --keep` leaves one). Each
-round runs, in turn and each warm (every blob read once, untimed), with the interpreter the
-`recordkeep` console script runs under:
+S is a store of large blobs (`bench/verify_vs_b3sum.py --size-gib 8 --keep` leaves one).
+
+First the start-up alone, with the interpreter the `recordkeep` console script runs under,
+alternated, 2 runs a round, median wall times: `python -c pass`; importing click; importing
+cli.py (click and the command definitions: where a command's own code can begin); importing
+the modules of others `verify --full` uses (click, sqlite3, tomllib, json, subprocess,
+concurrent.futures, cryptography's Ed25519 and PEM key loading); importing what `verify --full`
+imports before it hashes (cli.py, the library, the key loading); a hash worker's start
+(store/hashworker.py, run as verify runs it, given no work).
+
+Then each round runs, in turn and each warm (every blob read once, untimed):
   b3sum          `b3sum BLOB...`, the standard tool;
   python+blake3  a Python program that hashes each blob as b3sum does (mmap, BLAKE3's threads)
                  and does nothing else: the cost of the language and of the blake3 package;
   +click         the same program importing click first, as every recordkeep command does;
-  +deps          the same, importing first the modules of others that `verify --full` cannot do
-                 without (click, sqlite3, tomllib, json, subprocess, concurrent.futures, and
-                 cryptography's Ed25519 and PEM key loading), and none of recordkeep;
-  +library       the same, importing what `verify --full` imports before it hashes (cli.py,
-                 the library's modules, cryptography's key loading): no store opened;
+  +deps          the same, importing first the modules of others listed above;
+  +library       the same, importing first what `verify --full` imports: no store opened;
   recordkeep     `recordkeep --store S verify --full` (opens the store, checks the journal's
                  chain, loads the key, hashes, journals a signed `verify.run`);
   overlapped     b3sum and `recordkeep --store S verify --fast` started together, timed until
                  both end: everything the command does but the hashing, done while b3sum hashes
-                 from the first moment: the bound of a design that overlaps its start-up with
-                 the hashing (its workers would start later than b3sum does and share the CPUs
-                 the same way).
-Prints each one's median time and median ratio to b3sum over the rounds; then the start-up
-alone: the same programs without the hashing (`python -c pass`, the imports of +click, +deps and
-+library), alternated, 3 runs a round, their median wall times. No target: it shows how much of
-issue 20's warm target (<= 1.1x b3sum) the language and click leave to the rest.
+                 from the first moment: the bound of a design that hides its start-up behind
+                 the hashing;
+  overlapped+D   the same with b3sum started D later, D the start-up of cli.py plus a hash
+                 worker's (medians above): the earliest a click command could have its workers
+                 hashing, were they started as its own code begins, before the library loads.
+Prints each one's median time and median ratio to b3sum over the rounds. No target: it shows
+how much of issue 20's warm target (<= 1.1x b3sum) the language and click leave to the rest.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ for path in sys.argv[1:]:
         print(blake3(m, max_threads=blake3.AUTO).hexdigest(), path)
 """
 CLICK = "import click\n"
+CLI = "import cli\n"
 DEPS = ("import click, sqlite3, tomllib, json, subprocess, concurrent.futures\n"
         "from cryptography.hazmat.primitives import serialization\n"
         "from cryptography.hazmat.primitives.asymmetric import ed25519\n")
@@ -69,6 +75,11 @@ def main() -> None:
         sys.exit(f"bench: no blobs under {args.store}/objects/blake3")
     recordkeep = c.resolve("recordkeep")
     python = str(Path(recordkeep).with_name("python"))
+    env = c.env_for(c.REPO)
+    print(f"{len(blobs)} blobs, {sum(os.path.getsize(b) for b in blobs) / c.GiB:.2f} GiB, warm; "
+          f"code at {c.git_head(c.REPO)}")
+    started = startup(python, env, args.rounds * 2)
+    delay = started["cli"] + started["worker"]
     b3sum = [c.need("b3sum", "b3sum"), *blobs]
     fast = [recordkeep, "--store", args.store, "verify", "--fast"]
     commands: dict[str, list[str] | str] = {
@@ -79,11 +90,10 @@ def main() -> None:
         "+library": [python, "-c", LIBRARY + HASH_LIKE_B3SUM, *blobs],
         "recordkeep": [recordkeep, "--store", args.store, "verify", "--full"],
         "overlapped": f"{shlex.join(b3sum)} >/dev/null & {shlex.join(fast)} >/dev/null; wait",
+        f"overlapped+{delay * 1000:.0f}ms": (f"(sleep {delay:.3f}; {shlex.join(b3sum)} >/dev/null) & "
+                                             f"{shlex.join(fast)} >/dev/null; wait"),
     }
-    env = c.env_for(c.REPO)
     times: dict[str, list[float]] = {name: [] for name in commands}
-    print(f"{len(blobs)} blobs, {sum(os.path.getsize(b) for b in blobs) / c.GiB:.2f} GiB, warm; "
-          f"code at {c.git_head(c.REPO)}")
     print("round  " + "  ".join(f"{name:>13}" for name in commands))
     for n in range(1, args.rounds + 1):
         c.settle(args.settle)
@@ -95,18 +105,23 @@ def main() -> None:
     print("MEDIAN " + "  ".join(f"{statistics.median(v):13.3f}" for v in times.values()))
     print("RATIO  " + "  ".join(f"{statistics.median(t / b for t, b in zip(v, tool, strict=True)):13.3f}"
                                 for v in times.values()) + "   (median of the per-round ratios to b3sum)")
-    startup(python, env, args.rounds * 3)
 
 
-def startup(python: str, env: dict, runs: int) -> None:
-    """Median wall times of the floor programs' start-up alone (their imports, no hashing)."""
-    programs = {"python": "pass", "+click": CLICK, "+deps": DEPS, "+library": LIBRARY}
+def startup(python: str, env: dict, runs: int) -> dict[str, float]:
+    """Print and return the median wall times (s) of the start-up alone (no hashing), alternated."""
+    from recordkeep.store.hashpool import BLAKE3_HOME, WORKER
+
+    programs = {name: [python, "-c", code] for name, code in
+                {"python": "pass", "+click": CLICK, "cli": CLI, "+deps": DEPS, "+library": LIBRARY}.items()}
+    programs["worker"] = [python, "-S", WORKER, BLAKE3_HOME]  # no request: it ends at once
     times: dict[str, list[float]] = {name: [] for name in programs}
     for _ in range(runs):
-        for name, code in programs.items():
-            times[name].append(c.run([python, "-c", code], env=env))
+        for name, argv in programs.items():
+            times[name].append(c.run(argv, env=env))
+    medians = {name: statistics.median(v) for name, v in times.items()}
     print(f"start-up alone, median of {runs} alternated runs (ms): "
-          + "  ".join(f"{name} {statistics.median(v) * 1000:.0f}" for name, v in times.items()))
+          + "  ".join(f"{name} {m * 1000:.0f}" for name, m in medians.items()), flush=True)
+    return medians
 
 
 if __name__ == "__main__":
