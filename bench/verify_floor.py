@@ -85,7 +85,7 @@ def main() -> None:
     b3sum = [c.need("b3sum", "b3sum"), *blobs]
     fast = shlex.join([recordkeep, "--store", args.store, "verify", "--fast"])
     with tempfile.TemporaryDirectory() as requests:
-        workers = hash_workers(python, blobs, Path(requests))
+        workers, waited = hash_workers(python, blobs, Path(requests))
         commands: dict[str, list[str] | str] = {
             "b3sum": b3sum,
             "python+blake3": [python, "-c", HASH_LIKE_B3SUM, *blobs],
@@ -93,26 +93,28 @@ def main() -> None:
             "+deps": [python, "-c", DEPS + HASH_LIKE_B3SUM, *blobs],
             "+library": [python, "-c", LIBRARY + HASH_LIKE_B3SUM, *blobs],
             "recordkeep": [recordkeep, "--store", args.store, "verify", "--full"],
-            "workers": f"{workers} wait",
-            "overlapped": f"{workers} {fast} >/dev/null; wait",
-            f"overlapped+{delay * 1000:.0f}ms": (f"(sleep {delay:.3f}; {workers} wait) & "
-                                                 f"{fast} >/dev/null; wait"),
+            "workers": f"{workers} {waited}",
+            "overlapped": f"{workers} {fast} >/dev/null || exit 1; {waited}",
+            f"overlapped+{delay * 1000:.0f}ms": (f"(sleep {delay:.3f}; {workers} {waited}) & late=$!; "
+                                                 f"{fast} >/dev/null || exit 1; wait $late"),
         }
         rounds(commands, blobs, env, args)
 
 
-def hash_workers(python: str, blobs: list[str], requests: Path) -> str:
+def hash_workers(python: str, blobs: list[str], requests: Path) -> tuple[str, str]:
     """Shell text that starts recordkeep's hash workers in the background, each asked for every
-    other blob (``SIZE<TAB>PATH`` lines, as hashpool.HashWorker asks), answers discarded."""
+    other blob (``SIZE<TAB>PATH`` lines, as hashpool.HashWorker asks), answers discarded, and
+    the text that waits for them, failing when one failed."""
     from recordkeep.store.hashpool import BLAKE3_HOME, WORKER, WORKERS
 
-    started = []
+    started, waited = [], []
     for i in range(WORKERS):
         asked = requests / f"worker{i}"
         asked.write_text("".join(f"{os.path.getsize(b)}\t{b}\n" for b in blobs[i::WORKERS]))
         worker = shlex.join([python, "-S", WORKER, BLAKE3_HOME])
-        started.append(f"{worker} <{shlex.quote(str(asked))} >/dev/null &")
-    return " ".join(started)
+        started.append(f"{worker} <{shlex.quote(str(asked))} >/dev/null & w{i}=$!;")
+        waited.append(f"wait $w{i}")
+    return " ".join(started), " && ".join(waited)
 
 
 def rounds(commands: dict[str, list[str] | str], blobs: list[str], env: dict,
