@@ -1,4 +1,4 @@
-"""Diagnostic: the least any Python command can take to do `verify --full`'s hashing, beside b3sum.
+"""Diagnostic: what Python, click and the libraries cost before `verify --full` can hash, beside b3sum.
 
     python bench/verify_floor.py --store S [--rounds 9] [--settle 10]
 
