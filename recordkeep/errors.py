@@ -349,7 +349,7 @@ class RoleNotAllowed(IntegrityError):
 
 
 class NoStoreCreated(IntegrityError):
-    """The journal does not begin with store.created (or is empty while recordkeep.toml exists)."""
+    """The journal does not begin with store.created, holds a second one, or is empty (the store exists)."""
 
     code = "RK244"
 

@@ -10,7 +10,7 @@ import pytest
 
 from recordkeep import Archive
 from recordkeep.store.journal import Draft, canonical, event_hash
-from recordkeep.trust import keys
+from recordkeep.trust import keys, roles
 from recordkeep.trust.signer import Signer
 
 from .conftest import REPO, new_store
@@ -222,6 +222,26 @@ def test_an_event_beyond_the_keys_roles_is_found(cli, store):
                                expect_head=archive.journal.head().hash, seal=signer.seal)
     assert codes(verified(cli)) == ["RK243"]
 
+
+
+def test_a_second_store_created_founds_no_key_so_a_clerk_cannot_enrol_as_another(cli, store, tmp_path):
+    """A clerk who writes to the journal by hand puts a store.created naming her new key in a
+    batch of her own, with that key enrolled as records@legal with every role: the auditor's
+    check must find both the second store.created and the batches it would make signable."""
+    forged = keys.new_key(tmp_path / "forged.key")
+    with Archive.open(store, actor="clerk@station1") as archive:
+        signer = Signer(forged, "records@legal", frozenset(roles.ALL_ROLES), archive.settings.store_id)
+        founding = [Draft("store.created", {"store_id": archive.settings.store_id, "timezone": "UTC",
+                                            "layout": "recordkeep-2", "admin_key": forged.id,
+                                            "public_key": forged.public_b64}),
+                    Draft("key.enrolled", {"key": forged.id, "public_key": forged.public_b64,
+                                           "actor": "records@legal", "roles": list(roles.ALL_ROLES)})]
+        for drafts in (founding, [Draft("retention.held", {"digest": "blake3:" + "0" * 64, "reason": "x"})]):
+            archive.journal.append(drafts, actor="records@legal", at=archive.now(),
+                                   expect_head=archive.journal.head().hash, seal=signer.seal)
+    result = cli("log", "verify", "--json")
+    found = codes(json.loads(result.stdout))
+    assert result.exit_code == 3 and "RK244" in found and found.count("RK242") == 2, result.output
 
 @pytest.mark.parametrize("cut", ["emptied", "first line removed"])
 def test_a_journal_emptied_or_not_beginning_with_store_created_fails(cli, store, cut):

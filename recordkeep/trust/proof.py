@@ -5,10 +5,10 @@ Fed the journal's events in order (``feed``, during the chain walk), it checks e
 included), its head is the hash of the last of them, its key was enrolled before the batch
 and not revoked, its signature holds over this store's id, every event of the batch (and the
 seal) names the key's actor, and the key's roles allow each event. A new store
-(layout recordkeep-2) is signed from its first batch, whose key ``store.created`` names; a
-store from before signatures is signed from its first ``batch.signed``, whose admin key it
-enrols itself (trust on first use). Lines after the last seal are an unfinished batch: a
-notice, never a failure.
+(layout recordkeep-2) is signed from its first batch, whose key ``store.created`` names (the
+journal's first event: a later one founds nothing and is a failure); a store from before
+signatures is signed from its first ``batch.signed``, whose admin key it enrols itself (trust
+on first use). Lines after the last seal are an unfinished batch: a notice, never a failure.
 
 On a long journal, signatures are checked in another process while the walk goes on: the
 signatures of batches that enrol or revoke no key are sent ``CHUNK`` at a time (a started
@@ -118,6 +118,10 @@ class Proof:
                              "removed").format(type=event.type))
             elif event.data.get("layout") == SIGNED_LAYOUT:
                 self.signed = True
+        elif event.type == "store.created":
+            self._fail(errors.NoStoreCreated, event.seq,
+                       _("store.created again at seq {seq}: a store is created once, so neither this "
+                         "event nor a key it names is trusted").format(seq=event.seq))
         if event.type == SEAL_EVENT:
             self._seal(event)
             self._open = []
@@ -228,7 +232,8 @@ class Proof:
 
     def _key_for(self, key_id: str | None, batch: list[Event], seal: Event) -> _Key | None:
         """The key that may sign ``batch``: enrolled before it and not revoked, or the
-        founding or first admin key enrolled in it."""
+        founding key (named by the journal's first event, ``store.created``, and enrolled in the
+        same batch) or, in a store from before signatures, the first admin key enrolled in it."""
         known = self.keys.get(key_id)
         if known is not None:
             if known.revoked is not None and known.revoked < batch[0].seq:
@@ -239,7 +244,9 @@ class Proof:
                 return None
             return known
         enrolled = [e for e in batch if e.type == "key.enrolled" and e.data.get("key") == key_id]
-        founding = [e for e in batch if e.type == "store.created" and e.data.get("admin_key") == key_id]
+        founding = [e for e in batch if e.type == "store.created" and e.seq == 1 and enrolled
+                    and e.data.get("admin_key") == key_id
+                    and e.data.get("public_key") == enrolled[0].data.get("public_key")]
         if enrolled and (founding or (not self.signed and not self.keys
                                       and "admin" in enrolled[0].data.get("roles", []))):
             key = self._key_of(enrolled[0])
