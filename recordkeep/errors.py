@@ -417,6 +417,13 @@ class TokenMissing(IntegrityError):
     code = "RK254"
 
 
+class AnchorGone(IntegrityError):
+    """A checkpoint or token the journal says was made is not kept, or another is kept instead."""
+
+    code = "RK259"
+    hint = N_("restore it from the copies published elsewhere (log checkpoint --publish); compare them")
+
+
 class OtherStoreCheckpoint(IntegrityError):
     """A checkpoint names another store's origin."""
 

@@ -14,7 +14,7 @@ from .i18n import _
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
-from .trust.anchors import Anchor, TreeWalk, Verdict, judge
+from .trust.anchors import Anchor, TreeWalk, Verdict, against_journal, judge
 from .trust.checkpoint import origin
 from .trust.keys import public_from_text
 from .trust.proof import Finding, Proof
@@ -46,23 +46,29 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     the journal's Merkle tree: every checkpoint kept in the store, and each of
     ``checkpoints`` (files kept elsewhere, their ``.tsr`` beside them), must find its root
     at its size and be signed (under ``vkey`` when given, else by a key the journal enrols);
-    tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``."""
+    tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``. Every checkpoint and token
+    the journal says was made must still be kept, unchanged (``against_journal``)."""
     key = public_from_text(vkey) if vkey is not None else None
     ca_path = tsa_ca if tsa_ca is not None else anchor_settings(archive).tsa_ca
     ca = timestamp.read_ca(ca_path) if ca_path is not None else None
     anchors = [*kept_anchors(archive), *(given_anchor(p) for p in checkpoints or [])]
     proof = Proof(archive.settings.store_id, strict=strict)
     walk = TreeWalk({_size_hint(a) for a in anchors})
+    made: list[Event] = []
 
     def visit(event: Event) -> None:
         proof.feed(event)
-        walk.feed(event)
+        if anchors:
+            walk.feed(event)
+        if event.type == "checkpoint.made":
+            made.append(event)
 
     try:
-        chain = archive.journal.verify_chain(head=head, visit=visit if anchors else proof.feed)
+        chain = archive.journal.verify_chain(head=head, visit=visit)
         findings = proof.finish() if chain.problem is None else proof.settled()
     finally:
         proof.close()
+    findings += against_journal(made, archive.checkpoints.get, archive.checkpoints.location)
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
     verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
                      roots=walk.roots, lines=walk.tree.size, ca=ca,

@@ -100,11 +100,17 @@ def test_an_insider_who_deletes_a_records_lines_and_resigns_the_journal_is_caugh
     assert published == share / store_id(cli.store) / f"{made['size']}.checkpoint"
     assert cli("log", "verify", "--checkpoint", str(published)).exit_code == 0
 
-    rewrite_without(cli.store, digest)
-    shutil.rmtree(cli.store / "checkpoints")  # the insider removes what the store kept
+    # the insider also removes what the store kept, and the lines that journaled it
+    resign(cli.store, [json.loads(x) for x in journal_lines(cli.store)
+                       if digest not in x.decode() and b'"checkpoint.made"' not in x])
+    shutil.rmtree(cli.store / "checkpoints")
     blob = blob_path(cli.store, digest)
     blob.unlink()
     assert cli("rebuild-index").exit_code == 0
+    for n in range(10):  # the store goes on being used, past the size of the published checkpoint
+        if len(journal_lines(cli.store)) > made["size"]:
+            break
+        assert cli("officer", "add", f"44030112345{n}", "--name", "李四").exit_code == 0
     assert cli("verify").exit_code == 0
     assert cli("log", "verify").exit_code == 0  # the chain and every signature agree with themselves
 
@@ -244,6 +250,41 @@ def test_a_token_over_other_bytes_is_found_by_log_verify(cli, imported, tsa):
     report = cli.json("log", "verify", "--tsa-ca", str(tsa.ca))
     assert problems(report) == ["RK253"]
 
+
+
+def journal_codes(report: dict) -> list[str]:
+    return [f["code"] for f in report["findings"] if not f["notice"]]
+
+
+@pytest.mark.parametrize("removed", [(".tsr",), (".checkpoint",), (".tsr", ".checkpoint")])
+def test_a_kept_checkpoint_or_token_deleted_after_the_journal_named_it_is_found(cli, imported, tsa, removed):
+    made = checkpoint(cli, "--tsa", tsa.url, "--tsa-ca", str(tsa.ca))
+    for suffix in removed:
+        (cli.store / "checkpoints" / f"{made['size']}{suffix}").unlink()
+    result = cli("log", "verify", "--tsa-ca", str(tsa.ca), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 3 and journal_codes(report) == ["RK259"] * len(removed), result.output
+    assert all(f"seq {made['seq']}" in f["message"] for f in report["findings"] if f["code"] == "RK259")
+
+
+def test_a_token_swapped_for_one_another_tsa_made_over_the_same_checkpoint_is_found_under_its_ca(
+        cli, imported, tsa, tmp_path):
+    """An insider asks a TSA of her own (its clock set back) for a token over the kept
+    checkpoint and names its CA in the settings: the token verifies under that CA, but it is not
+    the token the signed journal names."""
+    made = checkpoint(cli, "--tsa", tsa.url, "--tsa-ca", str(tsa.ca))
+    folder = cli.store / "checkpoints"
+    own = Authority(tmp_path / "own")
+    try:
+        from recordkeep.trust import timestamp
+        forged = timestamp.fetch(own.url, (folder / f"{made['size']}.checkpoint").read_bytes())
+    finally:
+        own.stop()
+    (folder / f"{made['size']}.tsr").write_bytes(forged)
+    report = cli.json("log", "verify", "--tsa-ca", str(own.ca))
+    assert report["checkpoints"][0]["token"] == "verified" and journal_codes(report) == ["RK259"]
+    assert "replaced" in report["findings"][0]["message"]
+    assert cli("log", "verify").exit_code == 3
 
 def test_an_unreachable_tsa_leaves_the_checkpoint_signed_and_says_the_token_is_missing(cli, imported, tsa):
     result = cli("log", "checkpoint", "--tsa", "http://127.0.0.1:9/tsa", "--tsa-ca", str(tsa.ca), "--json")

@@ -9,10 +9,13 @@ matches, up to its own size.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import errors
 from ..i18n import _
+from ..store.checkpoints import checkpoint_name, token_name
 from ..store.journal import Event
 from . import checkpoint as notes
 from . import timestamp
@@ -159,3 +162,47 @@ def _name_rewritten(verdicts: list[Verdict]) -> None:
                               "were rewritten (since the first line: no earlier checkpoint matches)"))
             _fail(verdict, errors.CheckpointMismatch,
                   message.format(size=verdict.size, first=good + 1, good=good))
+
+
+def against_journal(made: list[Event], kept: Callable[[str], bytes | None], location: str) -> list[Finding]:
+    """The checkpoints and tokens ``kept`` (read by name) against the ``checkpoint.made`` events
+    that journaled them: each must still be kept, the checkpoint stating the root journaled and
+    the token being the one whose SHA-256 was journaled; deleted or replaced is a failure. A
+    token kept beside a checkpoint whose events name none is a notice."""
+    by_size: dict[int, list[Event]] = {}
+    for event in made:
+        if isinstance(event.data.get("size"), int):
+            by_size.setdefault(event.data["size"], []).append(event)
+    findings = []
+
+    def fail(seq: int, message: str, name: str, *, notice: bool = False) -> None:
+        findings.append(Finding(errors.AnchorGone.code, seq, f"{location}/{name}: {message}", notice))
+
+    for size, events in sorted(by_size.items()):
+        seq, name = events[0].seq, checkpoint_name(size)
+        data = kept(name)
+        if data is None:
+            fail(seq, _("the checkpoint journaled at seq {seq} is no longer kept (deleted)").format(seq=seq),
+                 name)
+        else:
+            try:
+                root = notes.parse(data, name).root.hex()
+            except errors.BadCheckpoint:
+                root = None  # said by judge
+            if root is not None and root not in {e.data.get("root") for e in events}:
+                fail(seq, _("it states another root than the one journaled at seq {seq} (replaced)").format(
+                    seq=seq), name)
+        journaled = {e.data.get("token_sha256") for e in events} - {None}
+        tsr = token_name(size)
+        token = kept(tsr)
+        if token is None and journaled:
+            fail(seq, _("the timestamp token journaled at seq {seq} is no longer kept (deleted)").format(
+                seq=seq), tsr)
+        elif token is not None and hashlib.sha256(token).hexdigest() not in journaled:
+            if journaled:
+                fail(seq, _("it is not the timestamp token journaled at seq {seq} (replaced)").format(
+                    seq=seq), tsr)
+            else:
+                fail(seq, _("a timestamp token no checkpoint.made names (seq {seq} journaled none)").format(
+                    seq=seq), tsr, notice=True)
+    return findings
