@@ -342,6 +342,12 @@ class SignerNotEnrolled(IntegrityError):
     code = "RK242"
 
 
+class KeyEnrolledAgain(IntegrityError):
+    """A key enrolled a second time (after its revocation, or again): the first enrolment stands."""
+
+    code = "RK260"
+
+
 class RoleNotAllowed(IntegrityError):
     """A batch holds an event its key's roles do not allow, or an actor other than the key's."""
 

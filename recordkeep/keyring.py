@@ -46,7 +46,8 @@ def _default() -> str:
 
 
 def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str]) -> KeyInfo:
-    """Enrol a public key (base64, or a verifier key) for ``actor`` with ``role_names``."""
+    """Enrol a public key (base64, or a verifier key) for ``actor`` with ``role_names``; a key
+    already enrolled, or revoked, is refused (a key is enrolled once)."""
     archive.require_intact_chain()
     raw = keys.public_from_text(public_key)
     actor = validate.actor(actor)
@@ -60,6 +61,15 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
         raise errors.InvalidValue(_("enrol a key with at least one --role"))
     data = {"key": keys.key_id(raw), "public_key": base64.b64encode(raw).decode(), "actor": actor,
             "roles": granted}
+    known = key_rows.key(archive.index, data["key"])
+    if known is not None and known["revoked_seq"] is not None:
+        raise errors.InvalidValue(_("key {key} was revoked at seq {seq}: a revoked key is never enrolled "
+                                    "again").format(key=data["key"], seq=known["revoked_seq"]),
+                                  hint=_("make a new key ('recordkeep key new') and enrol that"))
+    if known is not None:
+        raise errors.InvalidValue(_("key {key} is enrolled already, for {actor} with {roles}").format(
+            key=data["key"], actor=known["actor"], roles=", ".join(json.loads(known["roles"]))),
+            hint=_("a key is enrolled once: to change its actor or roles, revoke it and enrol a new key"))
     if not archive.index.signed:
         _first_admin(archive, raw, data)
     archive.commit([Draft("key.enrolled", data)])

@@ -202,6 +202,30 @@ def test_a_batch_signed_by_a_revoked_key_is_found(cli, store):
     assert "RK242" in codes(verified(cli))
 
 
+
+def test_a_revoked_key_is_never_enrolled_again_so_its_revocation_stands(cli, store):
+    key = enrolled(cli, "leaver@station3", "clerk")
+    assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
+    again = cli("key", "enrol", key.public_b64, "--actor", "leaver@station3", "--role", "clerk",
+                actor="tester@test")
+    assert again.exit_code == 1 and "revoked at seq" in again.stderr, again.output
+    twice = enrolled(cli, "clerk@station3", "clerk")
+    other = cli("key", "enrol", twice.public_b64, "--actor", "records@legal", "--role", "records",
+                actor="tester@test")
+    assert other.exit_code == 1 and "enrolled already" in other.stderr, other.output
+    with Archive.open(store, actor="tester@test") as archive:  # an admin who writes the enrolment by hand
+        signer = archive.signer()
+        archive.journal.append([Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64,
+                                                       "actor": "leaver@station3", "roles": ["clerk"]})],
+                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
+    assert codes(verified(cli)) == ["RK260"]
+    assert cli("rebuild-index").exit_code == 0
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="leaver@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK116"), refused.output
+    listed = {k["key"]: k for k in cli.json("key", "list")["keys"]}
+    assert listed[key.id]["revoked_seq"] is not None
+
 def test_a_signature_over_another_store_id_is_found(cli, store):
     with Archive.open(store, actor="clerk@station1") as archive:
         own = archive.signer()

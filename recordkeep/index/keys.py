@@ -2,7 +2,8 @@
 
 ``keys`` holds each key the journal names: its public key, its actor, its roles, when it was
 enrolled and, once revoked, when and why. The founding key of a store is known from its
-``store.created`` (its roles come with its ``key.enrolled`` in the same batch). ``batches``
+``store.created`` (its roles come with its ``key.enrolled`` in the same batch). A key is enrolled
+once: a later ``key.enrolled`` of it changes nothing (``log verify`` fails it). ``batches``
 holds each ``batch.signed``: the events it seals and its signature (whether the signature
 holds is the trust package's to say; the index only remembers).
 """
@@ -40,10 +41,12 @@ def founding_key(conn: Writer, event: Event) -> None:
 @handles("key.enrolled", "key.revoked")
 def _keys(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    if event.type == "key.enrolled":
-        conn.execute("INSERT OR REPLACE INTO keys (key, public_key, actor, roles, enrolled_seq) "
-                     "VALUES (?,?,?,?,?)", (d["key"], d["public_key"], d["actor"],
-                                            json.dumps(d.get("roles", [])), event.seq))
+    if event.type == "key.enrolled":  # once: only the founding key's row (no roles yet) takes one again
+        conn.execute("INSERT INTO keys (key, public_key, actor, roles, enrolled_seq) VALUES (?,?,?,?,?) "
+                     "ON CONFLICT (key) DO UPDATE SET public_key = excluded.public_key, "
+                     "actor = excluded.actor, roles = excluded.roles, enrolled_seq = excluded.enrolled_seq "
+                     "WHERE keys.roles = '[]'",
+                     (d["key"], d["public_key"], d["actor"], json.dumps(d.get("roles", [])), event.seq))
     else:
         conn.execute("UPDATE keys SET revoked_seq = ?, reason = ? WHERE key = ? AND revoked_seq IS NULL",
                      (event.seq, d.get("reason"), d["key"]))

@@ -270,9 +270,18 @@ class Proof:
         return _Key(public, str(d.get("actor")), frozenset(d.get("roles", [])), event.seq)
 
     def _take_keys(self, batch: list[Event]) -> None:
-        """Enrolments and revocations of a sealed batch take effect after it."""
+        """Enrolments and revocations of a sealed batch take effect after it. A key is enrolled
+        once: enrolling it again (revoked above all) is a failure and changes nothing."""
         for e in batch:
-            if e.type == "key.enrolled":
+            if e.type == "key.enrolled" and e.data.get("key") in self.keys:
+                known = self.keys[e.data["key"]]
+                message = (_("seq {seq} enrols key {key} again, revoked at seq {revoked}: a revoked key is "
+                             "never enrolled again, so it stays revoked") if known.revoked is not None else
+                           _("seq {seq} enrols key {key} again (enrolled at seq {enrolled}): a key is "
+                             "enrolled once, so its first actor and roles stand"))
+                self._fail(errors.KeyEnrolledAgain, e.seq, message.format(
+                    seq=e.seq, key=e.data["key"], revoked=known.revoked, enrolled=known.enrolled))
+            elif e.type == "key.enrolled":
                 key = self._key_of(e)
                 if key is not None:
                     self.keys[e.data["key"]] = key
