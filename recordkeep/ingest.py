@@ -623,7 +623,7 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
         raise errors.SourceNotFound(_("the dump is not a folder"), path=root)
     _apart_from_store(archive, root, _("the dump"))
     entries = list(walk(root))
-    batch = _Batch(archive, "import", os.fsdecode(os.path.abspath(root)), options)
+    batch = _Batch(archive, "import", display_path(os.path.abspath(root)), options)
     batch.tally.items_total = len(entries)
     batch.tally.total = sum(st.st_size for _, st, _ in entries
                                   if st is not None and stat.S_ISREG(st.st_mode))

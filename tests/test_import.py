@@ -177,6 +177,22 @@ def test_a_name_that_is_not_utf8_is_kept_exactly_as_path_hex(cli, bad, archive):
     assert row is not None and row["path"] is None
 
 
+
+def test_a_dump_whose_own_folder_name_is_not_utf8_is_imported_whole(store, tmp_path):
+    card = os.path.join(os.fsencode(tmp_path), b"card\xff")
+    os.mkdir(card)
+    for i in range(70):  # more than one chunk of journal lines
+        with open(os.path.join(card, b"c%03d.txt" % i), "wb") as f:
+            f.write(b"scan %d" % i)
+    done = run_recordkeep("import", "--json", card, store=store)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stored"] == 70
+    finished = [json.loads(x) for x in (store / "journal" / "events.jsonl").read_bytes().splitlines()
+                if b'"batch.finished"' in x]
+    assert finished[-1]["data"]["source"].endswith("card\\xff")  # printable; each file keeps path_hex
+    assert run_recordkeep("log", "verify", store=store).returncode == 0
+    assert run_recordkeep("import", "--json", card, store=store).returncode == 0
+
 def test_a_name_with_a_newline_is_kept_exactly(cli, bad, archive):
     bad_dir, _ = bad
     cli("import", str(bad_dir))
