@@ -144,14 +144,14 @@ def localise(command: click.Command) -> None:
 @click.option("--lang", type=click.Choice(i18n.LANGUAGES), is_eager=True, expose_value=False,
               callback=choose_language,
               help="Language of the output: zh or en (else $RECORDKEEP_LANG, else the locale).")
-@click.option("--store", type=click.Path(path_type=Path), envvar="RECORDKEEP_STORE",
+@click.option("--store", type=click.Path(), envvar="RECORDKEEP_STORE",
               default="evidence", show_default=True, help="The store's folder ($RECORDKEEP_STORE).")
 @click.option("--actor", envvar="RECORDKEEP_ACTOR", help="Who acts, for the journal (default user@host).")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress bars on stderr, or never (default: on a terminal, without --json).")
 @click.version_option(package_name="recordkeep")
 @click.pass_context
-def main(ctx: click.Context, store: Path, actor: str | None, progress: bool | None) -> None:
+def main(ctx: click.Context, store: str, actor: str | None, progress: bool | None) -> None:
     """recordkeep: keep law-enforcement evidence honest (执法全过程记录)."""
     ctx.obj = {"store": store, "actor": actor, "progress": progress}
 
@@ -422,12 +422,12 @@ def key_json(k) -> dict:
 @click.pass_context
 def key_new(ctx: click.Context, actor: str | None, as_json: bool) -> None:
     """Make a private key (0600) under $XDG_CONFIG_HOME/recordkeep/keys/ (or $RECORDKEEP_KEY)."""
-    from recordkeep import Archive, keyring
+    from recordkeep import Archive, is_store, keyring
     from recordkeep.trust import keys
 
     made = keyring.new_key(actor or ctx.obj["actor"])
     store_id = None
-    if (Path(ctx.obj["store"]) / "recordkeep.toml").is_file():
+    if is_store(ctx.obj["store"]):
         with Archive.open(ctx.obj["store"]) as archive:
             store_id = archive.settings.store_id
     verifier = keys.verifier_key(keyring.origin(store_id), made.public_raw) if store_id else None
@@ -1683,13 +1683,13 @@ def log_head(ctx: click.Context, as_json: bool) -> None:
 @log.command(name="checkpoint")
 @click.option("--tsa", "tsa_url", metavar="URL",
               help="Ask this RFC 3161 timestamp authority for a token ([anchor] tsa_url by default).")
-@click.option("--tsa-ca", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--tsa-ca", type=click.Path(), metavar="FILE",
               help="The TSA's CA certificate (PEM), to verify its token ([anchor] tsa_ca by default).")
-@click.option("--publish", type=click.Path(path_type=Path), metavar="DIR",
+@click.option("--publish", type=click.Path(), metavar="DIR",
               help="Also copy the checkpoint and its token into DIR/<store id>/ (a second disk, a share).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: Path | None, publish: Path | None,
+def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, publish: str | None,
                    as_json: bool) -> None:
     """Sign the journal's Merkle root as a checkpoint (and have it timestamped): kept under
     checkpoints/, journaled as checkpoint.made."""
@@ -1716,13 +1716,13 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: Path | None,
 
 @log.command(name="verify")
 @click.option("--head", "head_hash", help="A head hash noted earlier: prove the journal still holds it.")
-@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(), metavar="FILE",
               help="A checkpoint kept outside the store (its .tsr beside it): the journal must still have "
                    "its root. Repeatable.")
 @click.option("--vkey", metavar="VKEY",
               help="A verifier key known outside the journal ('key list' prints it): checkpoints must be "
                    "signed by it.")
-@click.option("--tsa-ca", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--tsa-ca", type=click.Path(), metavar="FILE",
               help="The TSA's CA certificate, to verify timestamp tokens ([anchor] tsa_ca by default).")
 @click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="An exported bag: check it whole, its checkpoint and proofs (no store needed), and its "
@@ -1731,8 +1731,8 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: Path | None,
               help="Also fail on the unsigned batches of a store written before signatures.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Path, ...], vkey: str | None,
-               tsa_ca: Path | None, bag: Path | None, strict: bool, as_json: bool) -> None:
+def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str, ...], vkey: str | None,
+               tsa_ca: str | None, bag: Path | None, strict: bool, as_json: bool) -> None:
     """Walk the hash chain, prove every batch's signature and every checkpoint's root; name the
     first bad line."""
     from recordkeep import errors, logcheck, refs
@@ -1800,15 +1800,15 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[Pat
 @log.command(name="prove")
 @click.argument("digest", required=False)
 @click.option("--seq", type=Whole(), help="Prove this journal line instead of a record's import line.")
-@click.option("--checkpoint", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--checkpoint", type=click.Path(), metavar="FILE",
               help="Prove against this checkpoint (default: the newest the store keeps).")
-@click.option("--from", "old", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--from", "old", type=click.Path(), metavar="FILE",
               help="With --to: prove this older checkpoint's tree is a prefix of the newer one's.")
-@click.option("--to", "new", type=click.Path(path_type=Path), metavar="FILE")
+@click.option("--to", "new", type=click.Path(), metavar="FILE")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoint: Path | None,
-              old: Path | None, new: Path | None, as_json: bool) -> None:
+def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoint: str | None,
+              old: str | None, new: str | None, as_json: bool) -> None:
     """Print an inclusion proof (a record's record.imported line, or --seq N) against a checkpoint,
     or a consistency proof between two checkpoints (--from A --to B), as RFC 9162 says."""
     from recordkeep import anchoring
@@ -1826,7 +1826,7 @@ def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoin
         what = _("consistency of lines 1..{old_size} within 1..{new_size}").format(
             old_size=proof["old_size"], new_size=proof["new_size"])
     else:
-        anchored = anchoring.read_file(checkpoint) if checkpoint else anchoring.newest(archive)
+        anchored = anchoring.read_file(checkpoint) if checkpoint is not None else anchoring.newest(archive)
         line = seq if seq is not None else anchoring.seq_of_record(archive, digest)
         proof = {**anchoring.inclusion(archive, line, anchored), "checkpoint": anchored.name}
         what = _("inclusion of line {line} in 1..{size} ({name})").format(
@@ -1843,11 +1843,11 @@ def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoin
                  "'log prove --json'"))
 
 
-def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: Path | None, as_json: bool) -> None:
+def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | None, as_json: bool) -> None:
     """``log verify --bag``: the bag by itself, and against the store when there is one."""
     import recordkeep as rk
 
-    has_store = (Path(ctx.obj["store"]) / "recordkeep.toml").is_file()
+    has_store = rk.is_store(ctx.obj["store"])
     archive = open_archive(ctx) if has_store else None
     report = rk.check_bag(bag, archive=archive, vkey=vkey, tsa_ca=tsa_ca)
     if as_json:

@@ -21,6 +21,7 @@ _NAMES = {
     "verify": "verification",
     "Report": "verification",
     "Archive": "archive",
+    "is_store": "archive",
     "default_actor": "archive",
     "RecordkeepError": "errors",
     "Options": "ingest",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import errors
+from . import errors, validate
 from .archive import Archive
 from .i18n import N_, _
 from .index import anchors as kept
@@ -160,7 +160,7 @@ def make_checkpoint(archive: Archive, *, tsa_url: str | None = None, tsa_ca: str
     url = check_tsa_url(tsa_url) if tsa_url is not None else conf.tsa_url
     ca = None
     if url is not None:
-        ca_path = Path(tsa_ca) if tsa_ca is not None else conf.tsa_ca
+        ca_path = Path(validate.given_path(tsa_ca)) if tsa_ca is not None else conf.tsa_ca
         if ca_path is None:
             raise errors.ConfigError(_("a TSA is named but not its CA certificate: give --tsa-ca or set "
                                        "[anchor] tsa_ca"), path=archive.root / "recordkeep.toml")
@@ -216,7 +216,12 @@ def _publish_folder(archive: Archive, publish: str | os.PathLike) -> Path:
     if not os.fspath(publish).strip():
         raise errors.EmptyPath(_("an empty --publish folder was given"))
     folder = Path(publish)
-    if not folder.is_dir():
+    try:
+        present = folder.is_dir()
+    except OSError as exc:  # a name too long, say
+        raise errors.InvalidPath(_("the --publish folder cannot be looked at: {error}").format(
+            error=exc.strerror), path=folder) from exc
+    if not present:
         raise errors.InvalidPath(_("the --publish folder does not exist (is the share mounted?)"),
                                  path=folder)
     return folder / archive.settings.store_id
@@ -270,7 +275,7 @@ def read_kept(archive: Archive, size: int) -> Anchored:
 
 def read_file(path: str | os.PathLike) -> Anchored:
     try:
-        data = Path(path).read_bytes()
+        data = Path(validate.given_path(path)).read_bytes()
     except OSError as exc:
         raise errors.InvalidPath(_("cannot read the checkpoint: {error}").format(error=exc.strerror),
                                  path=path) from exc

@@ -96,6 +96,25 @@ def _writable(root: Path) -> bool:
     return os.access(root, os.W_OK) and not (os.statvfs(root).f_flag & os.ST_RDONLY)
 
 
+def store_root(root: str | os.PathLike) -> Path:
+    """``root`` as a path; EmptyPath when it is empty ($RECORDKEEP_STORE set to nothing must not
+    mean the current folder)."""
+    if not os.fspath(root).strip():
+        raise errors.EmptyPath(_("an empty store path was given"),
+                               hint=_("name the store's folder (--store, or $RECORDKEEP_STORE)"))
+    return Path(root)
+
+
+def is_store(root: str | os.PathLike) -> bool:
+    """Whether ``root`` holds a store's settings file; a path that cannot be looked at (too
+    long, say) is the store's error, not a traceback."""
+    root = store_root(root)
+    try:
+        return (root / settings.FILENAME).is_file()
+    except OSError as exc:
+        raise os_error(exc, N_("looking for the store"), root) from exc
+
+
 class Archive:
     """An open store. Use ``Archive.init`` or ``Archive.open``; close when done."""
 
@@ -186,13 +205,18 @@ class Archive:
         (at ``endpoint``); ``root`` keeps recordkeep.toml and this workstation's index.
         A bucket prefix that already holds a store is joined, not created again.
         """
-        root = Path(root)
+        root = store_root(root)
         actor = validate.actor(actor or default_actor())
         settings.check_timezone(timezone)
-        if (root / settings.FILENAME).exists():
+        if is_store(root):
             raise errors.StoreExists(_("a store already exists here"), path=root)
-        if root.exists() and any(root.iterdir()):
-            raise errors.StoreError(_("the folder is not empty and is not a store"), path=root,
+        try:
+            taken = root.exists() and (not root.is_dir() or any(root.iterdir()))
+        except OSError as exc:
+            raise os_error(exc, N_("creating the store"), root) from exc
+        if taken:
+            raise errors.StoreError(_("the folder is not empty and is not a store") if root.is_dir()
+                                    else _("this is a file, not a folder"), path=root,
                                     hint=_("choose a new or empty folder for the store"))
         if backend is not None:
             return cls._init_s3(root, actor, timezone, backend, endpoint, region)
@@ -295,8 +319,8 @@ class Archive:
     @classmethod
     def open(cls, root: str | os.PathLike, *, actor: str | None = None) -> Archive:
         """Open the store at ``root``; raise NotAStore when it is not one."""
-        root = Path(root)
-        if not (root / settings.FILENAME).is_file():
+        root = store_root(root)
+        if not is_store(root):
             raise errors.NotAStore(_("this folder is not a recordkeep store"), path=root)
         archive = cls(root, actor)
         try:

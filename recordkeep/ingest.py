@@ -618,7 +618,7 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
     """Store every regular file under the folder ``dump``; list everything else. The dump
     may neither be nor hold the store, nor lie inside it (InvalidPath). Progress goes to
     ``archive.watch``."""
-    root = os.fsencode(_given_path(dump))
+    root = os.fsencode(validate.given_path(dump))
     if not os.path.isdir(root):
         raise errors.SourceNotFound(_("the dump is not a folder"), path=root)
     _apart_from_store(archive, root, _("the dump"))
@@ -676,14 +676,6 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
         archive.require_intact_chain()
         target = LinkTarget(case_ref, slug, party)
     return add_files(archive, paths, options=options, link=target)
-def _given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
-    """``path``, or InvalidPath when it is empty or blank (never "the current folder")."""
-    raw = os.fsencode(path)
-    if not raw.strip():
-        raise errors.EmptyPath(_("an empty path was given"))
-    return path
-
-
 def _apart_from_store(archive: Archive, path: bytes, what: str) -> None:
     """InvalidPath when ``path`` is the store, lies inside it, or holds it."""
     inner, store = os.path.realpath(path), os.path.realpath(os.fsencode(archive.root))
@@ -697,7 +689,7 @@ def _storable(paths: list) -> None:
     regular file (a missing or unreadable file is a file not stored: the receipt says so)."""
     why = []
     for p in paths:
-        full = os.fsencode(_given_path(p))
+        full = os.fsencode(validate.given_path(p))
         try:
             st = os.lstat(full)
         except OSError:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import errors
+from . import errors, validate
 from .anchoring import anchor_settings
 from .archive import Archive
 from .i18n import _
@@ -49,7 +49,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``. Every checkpoint and token
     the journal says was made must still be kept, unchanged (``against_journal``)."""
     key = public_from_text(vkey) if vkey is not None else None
-    ca_path = tsa_ca if tsa_ca is not None else anchor_settings(archive).tsa_ca
+    ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else anchor_settings(archive).tsa_ca
     ca = timestamp.read_ca(ca_path) if ca_path is not None else None
     anchors = [*kept_anchors(archive), *(given_anchor(p) for p in checkpoints or [])]
     proof = Proof(archive.settings.store_id, strict=strict)
@@ -94,7 +94,7 @@ def kept_anchors(archive: Archive) -> list[Anchor]:
 
 def given_anchor(path: str | os.PathLike) -> Anchor:
     """A checkpoint file kept outside the store, with the ``.tsr`` beside it when there is one."""
-    where = Path(path)
+    where = Path(validate.given_path(path))
     try:
         data = where.read_bytes()
         token_path = where.with_suffix(".tsr")

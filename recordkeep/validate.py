@@ -9,6 +9,7 @@ name when shown (``\\u202emv@toor`` shows as ``root@vm``).
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -19,6 +20,14 @@ NAME_CHARS = 200  # names, numbers, doc types, actions
 NOTE_CHARS = 2000  # notes and reasons
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ACTOR = re.compile(r"[\w.@-]{1,64}")
+
+
+def given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
+    """``path``, or EmptyPath when it is empty or blank: an unset variable never means the
+    current folder."""
+    if not os.fsencode(path).strip():
+        raise errors.EmptyPath(_("an empty path was given"))
+    return path
 
 
 def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:

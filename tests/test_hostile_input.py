@@ -204,7 +204,30 @@ def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch
     refused(cli, "import", "", code="RK409", exit_code=2)
     refused(cli, "import", "  ", code="RK409", exit_code=2)
     refused(cli, "add", "", code="RK409", exit_code=2)
+    for args in (("export", "", "--case", CASE), ("log", "checkpoint", "--publish", ""),
+                 ("log", "verify", "--checkpoint", ""), ("log", "verify", "--tsa-ca", ""),
+                 ("log", "prove", "--seq", "1", "--checkpoint", ""),
+                 ("log", "prove", "--from", "", "--to", "")):
+        refused(cli, *args, code="RK409", exit_code=2)
     assert not [p for p in (cli.store / "objects").rglob("*") if p.is_file()]
+    assert [p.name for p in tmp_path.iterdir() if p != cli.store] == ["note.txt"]
+
+
+@pytest.mark.parametrize("command", [("init",), ("search",), ("verify",), ("log", "head")])
+def test_an_empty_store_path_is_refused_and_never_means_the_current_folder(tmp_path, command):
+    made = run_recordkeep(*command, store="", cwd=tmp_path)
+    assert made.returncode == 2 and made.stderr.startswith("RK409"), made.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [("init",), ("search",), ("verify",), ("log", "verify")])
+@pytest.mark.parametrize("where", ["a file", "a name too long"])
+def test_a_store_path_that_is_a_file_or_too_long_gets_one_line_not_a_traceback(tmp_path, command, where):
+    store = tmp_path / "note.txt" if where == "a file" else tmp_path / ("x" * 300)
+    (tmp_path / "note.txt").write_text("not a store", encoding="utf-8")
+    done = run_recordkeep(*command, store=store, env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert done.returncode == 1 and done.stderr.startswith("RK1"), done.stderr
+    assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "not a store"
 
 
 def test_the_store_cannot_be_imported_into_itself(cli, tmp_path):

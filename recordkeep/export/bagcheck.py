@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from .. import errors
+from .. import errors, validate
 from ..anchoring import anchor_settings
 from ..archive import Archive
 from ..i18n import _
@@ -141,7 +141,8 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         report.notices.append((errors.StoreIdMismatch.code, _("the bag is of store {store_id}, not of this "
                                                               "store: checked by itself").format(
                                                                   store_id=store_id)))
-    ca_path = tsa_ca if tsa_ca is not None else (anchor_settings(archive).tsa_ca if same_store else None)
+    kept_ca = anchor_settings(archive).tsa_ca if same_store else None
+    ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else kept_ca
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
                      ca=timestamp.read_ca(ca_path) if ca_path is not None else None)
     if same_store:
