@@ -166,7 +166,8 @@ class Archive:
         if not self.readonly and report.head.seq:
             at = report.head
             new_digest = self.journal.prefix_digest(at.end) if whole else None
-            ix.set_chain_marks(at, at if new_digest else None, new_digest)
+            with contextlib.suppress(errors.StoreFull, errors.ReadOnlyStore):  # a mark saves work, no more
+                ix.set_chain_marks(at, at if new_digest else None, new_digest)
         return None
 
     def require_intact_chain(self) -> None:

@@ -341,3 +341,28 @@ def test_add_stores_without_a_read_back_unless_asked_and_then_reads_every_copy_b
     checked = cli.json("add", "--readback", str(src))
     assert checked["verdict"] == "may_wipe" and checked["files"][0]["readback"] == "equal"
     assert cli.json("add", "--no-readback", str(src))["verdict"] == "stored_not_reread"
+
+
+
+@pytest.mark.slow  # a real tmpfs mount
+def test_a_nearly_full_disk_lets_reads_work_and_a_failed_rebuild_leaves_nothing_behind(tmp_path, dump_dir):
+    """With a few KiB left, every read still answers (or says RK105 in one line) and a
+    rebuild that cannot finish removes its half-made file: nothing piles up on the full disk."""
+    with small_disk(tmp_path / "small", "24m") as mnt:
+        store = mnt / "store"
+        new_store(store)
+        assert run_recordkeep("import", str(dump_dir), store=store).returncode in (0, 5)
+        first = tmp_path / "first.bin"
+        first.write_bytes(b"a line the index has not marked as verified yet")
+        assert run_recordkeep("add", str(first), store=store).returncode == 0
+        filler = mnt / "filler"
+        os.system(f"dd if=/dev/zero of={filler} bs=4k 2>/dev/null")
+        for command in (("verify", "--fast"), ("search", "--limit", "1"), ("log",), ("stats",),
+                        ("rebuild-index",), ("rebuild-index",)):
+            done = run_recordkeep(*command, store=store)
+            assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (command, done.stderr)
+            assert done.returncode == 0 or done.stderr.startswith("RK105"), (command, done.stderr)
+        assert [p.name for p in (store / "tmp").iterdir() if "rebuild" in p.name] == []
+        filler.unlink()
+        assert run_recordkeep("verify", "--full", store=store).returncode == 0
+        assert run_recordkeep("log", "verify", store=store).returncode == 0

@@ -243,13 +243,16 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
 
 def _damaged(exc: sqlite3.DatabaseError | UnicodeDecodeError, path: str) -> Exception:
     """A damaged database file as IndexDamaged (the index only ever holds UTF-8 text, so text
-    that does not decode is damage too), an index held too long by another process as the
-    store's I/O error; anything else unchanged."""
+    that does not decode is damage too), an index held too long by another process, or a full,
+    read-only or failing disk, as the store's error; anything else unchanged."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return errors.StoreIOError(_("index.sqlite is held by another process ({error})").format(error=exc),
                                    path=path, hint=_("wait for the other recordkeep command to end, then run "
                                                      "this one again"))
+    stored = storage_error(exc, N_("using the index"), Path(path)) if isinstance(exc, sqlite3.Error) else None
+    if stored is not None:
+        return stored
     if isinstance(exc, UnicodeDecodeError) or code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return errors.IndexDamaged(_("index.sqlite is damaged ({error})").format(error=exc), path=path,
                                    hint=_("run 'recordkeep rebuild-index': it sets the damaged file aside "
@@ -541,8 +544,9 @@ def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None =
     files = [Path(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")]
     for path in files:
         path.unlink(missing_ok=True)
-    index = Index(target)
+    index = None
     try:
+        index = Index(target)
         conn = index.conn
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
@@ -572,7 +576,8 @@ def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None =
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=WAL")  # as every Index opens it
     except BaseException:
-        index.close()
+        if index is not None:
+            index.close()
         for path in files:
             path.unlink(missing_ok=True)
         raise
