@@ -178,6 +178,17 @@ def test_an_export_with_pii_adds_a_tag_file_and_is_journaled(cli, parties, tmp_p
     assert cli("export", "--case", CASE, str(tmp_path / "h"), "--format", "html", "--with-pii").exit_code == 2
 
 
+
+@pytest.mark.parametrize("dest", ["taken", "no parent/bag"])
+def test_an_export_with_pii_refused_for_its_destination_journals_nothing_handed_over(cli, parties, tmp_path,
+                                                                                   dest):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "kept.txt").write_text("keep me", encoding="utf-8")
+    before = (cli.store / "journal" / "events.jsonl").read_bytes()
+    result = cli("export", "--case", CASE, str(tmp_path / dest), "--with-pii", actor="auditor@office")
+    assert result.exit_code == 1 and result.stderr[:5] in ("RK460", "RK404"), result.output
+    assert (cli.store / "journal" / "events.jsonl").read_bytes() == before
+
 # -- an older store ------------------------------------------------------------------------
 @pytest.fixture
 def older(tmp_path) -> Cli:

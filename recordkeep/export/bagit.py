@@ -155,14 +155,9 @@ def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
     return extra["sha256"], size
 
 
-@contextmanager
-def staged(dest: Path) -> Iterator[Path]:
-    """A hidden work folder beside ``dest``, renamed into place when the block ends well.
-
-    ``dest`` must be absent or an empty folder (else ExportDestExists). Every folder is
-    fsynced before the rename; on any failure the work folder is removed, so a crash
-    or a full disk never leaves a package that looks complete.
-    """
+def require_vacant(dest: Path) -> None:
+    """ExportDestExists unless ``dest`` is absent or an empty folder; InvalidValue when its
+    parent folder does not exist."""
     try:
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise errors.ExportDestExists(_("the export destination exists and is not empty"), path=dest)
@@ -170,6 +165,17 @@ def staged(dest: Path) -> Iterator[Path]:
             raise errors.InvalidValue(_("the export destination's parent folder does not exist"), path=dest)
     except OSError as exc:  # a name too long, a folder that cannot be read
         raise os_error(exc, _("looking at the export destination"), dest) from exc
+
+
+@contextmanager
+def staged(dest: Path) -> Iterator[Path]:
+    """A hidden work folder beside ``dest``, renamed into place when the block ends well.
+
+    ``dest`` must be absent or an empty folder (``require_vacant``). Every folder is
+    fsynced before the rename; on any failure the work folder is removed, so a crash
+    or a full disk never leaves a package that looks complete.
+    """
+    require_vacant(dest)
     partial = f".{dest.name[:100]}.partial-"
     remove_stale(dest.parent, prefix=partial)  # a killed export's partial bag, its hour past
     work = dest.parent / f"{partial}{temp_name()}"
@@ -218,6 +224,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     if not archive.readonly:
         archive.require_can_write(["export.created", *(["party.pii_shown"] if with_pii else [])])
     scope, entries = plan(archive, case=case, party=party)
+    require_vacant(dest)  # before anything is journaled: a refused export hands nothing over
     keys = scope_parties(archive, scope) if with_pii else []
     if keys:  # on the record before the numbers leave the store
         archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
