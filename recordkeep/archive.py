@@ -451,19 +451,28 @@ class Archive:
 
     def rebuild_index(self) -> int:
         """Rebuild index.sqlite from the whole journal, once every line of its chain is proved
-        (ChainBroken otherwise: the old index, the last trace of the lines as they were, stays);
+        and the journal still holds the last event the old index folded (ChainBroken or
+        IndexCorrupt otherwise: the old index, the last trace of the lines as they were, stays);
         return the events applied."""
         self.require_writable()
-        report = self.journal.verify_chain()
+        path = self.root / INDEX_FILE
+        folded = index.folded_head(path)
+        report = self.journal.verify_chain(head=folded.hash if folded else None)
         if report.problem is not None:
             raise errors.ChainBroken(_("the journal's chain is broken at line {line}: {code} {message}; the "
                                        "index was not rebuilt").format(
                 line=report.problem.line, code=report.problem.code, message=report.problem.message),
                 path=self.journal.location)
+        if folded is not None and report.found_head is False:
+            keep = _("the index is the last trace of those lines: keep a copy of index.sqlite for the "
+                     "auditor, restore the journal from a backup, or move index.sqlite away to rebuild "
+                     "from what is left")
+            raise errors.IndexCorrupt(_("the journal no longer holds the index's last event (seq {seq}): the "
+                                        "journal was cut or rewritten; the index was not rebuilt").format(
+                                            seq=folded.seq), path=self.journal.location, hint=keep)
         if self._index is not None:
             self._index.close()
             self._index = None
-        path = self.root / INDEX_FILE
         if not index.readable(path):
             index.set_aside(path)  # it holds the last head it folded: keep it for the auditor
         count = index.replace_by_rebuild(path, self.journal, self.root / "tmp", self.watch)

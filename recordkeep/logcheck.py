@@ -69,6 +69,10 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     finally:
         proof.close()
     findings += against_journal(made, archive.checkpoints.get, archive.checkpoints.location)
+    try:
+        archive.index  # noqa: B018  (opened and caught up: it must still find the last event it folded)
+    except errors.IndexCorrupt as exc:
+        findings.append(Finding(exc.code, 0, exc.message))
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
     verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
                      roots=walk.roots, lines=walk.tree.size, ca=ca,

@@ -164,6 +164,26 @@ def test_evidence_still_comes_off_the_card_on_a_broken_chain_with_a_warning(cli,
     assert "WARNING: the journal's chain is broken" in result.stderr
 
 
+
+def test_a_journal_whose_last_batch_was_cut_fails_log_verify_and_rebuild_keeps_the_index_as_its_trace(
+        cli, tmp_path):
+    """The chain of what is left agrees with itself; only the index still knows the last
+    event. log verify (which verify's RK230 points to) must say so, and rebuild-index must not
+    replace the index with one built from the cut journal."""
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"the last thing added")
+    assert cli("add", str(note)).exit_code == 0
+    lines = journal(cli.store).read_bytes().splitlines(keepends=True)
+    journal(cli.store).write_bytes(b"".join(lines[:-3]))  # the add's record, receipt and seal
+    assert cli("verify").exit_code == 3
+    checked = cli("log", "verify", "--json")
+    assert checked.exit_code == 3 and "RK230" in [f["code"] for f in json.loads(checked.stdout)["findings"]]
+    index_before = (cli.store / "index.sqlite").read_bytes()
+    rebuilt = cli("rebuild-index")
+    assert rebuilt.exit_code == 3 and rebuilt.stderr.startswith("RK230"), rebuilt.output
+    assert (cli.store / "index.sqlite").read_bytes() == index_before
+    assert cli("log", "verify").exit_code == 3
+
 def test_the_index_corrupt_hint_says_log_verify_never_rebuild():
     from recordkeep import errors
 

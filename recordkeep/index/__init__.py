@@ -16,6 +16,7 @@ from .core import (
     Index,
     Writer,
     atomic,
+    folded_head,
     migrations,
     open_live,
     open_snapshot,
@@ -28,7 +29,7 @@ from .core import (
 
 __all__ = [
     "FILENAME", "HANDLERS", "MIGRATIONS_TABLE", "Index", "Writer", "anchors", "atomic", "core", "corrections",
-    "dossier", "fixity", "fts", "keys",
+    "dossier", "fixity", "folded_head", "fts", "keys",
     "migrations", "open_live", "open_snapshot", "people", "readable", "rebuild", "records",
     "replace_by_rebuild", "retention", "set_aside", "touching",
 ]

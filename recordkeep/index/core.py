@@ -655,6 +655,22 @@ def readable(path: Path) -> bool:
     return True
 
 
+def folded_head(path: Path) -> Head | None:
+    """The last event the index at ``path`` folded, read without catching up; None when there
+    is no readable index there, or it folded nothing."""
+    if not path.exists():
+        return None
+    try:
+        index = Index(path, readonly=True)
+        try:
+            head = index.head
+        finally:
+            index.close()
+    except (sqlite3.DatabaseError, errors.IndexDamaged):
+        return None
+    return head if head.seq else None
+
+
 def set_aside(path: Path) -> Path:
     """Rename a damaged index (and its -wal, -shm) to ``<name>.damaged-<UTC time>``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
