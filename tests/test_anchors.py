@@ -104,6 +104,8 @@ def test_an_insider_who_deletes_a_records_lines_and_resigns_the_journal_is_caugh
     resign(cli.store, [json.loads(x) for x in journal_lines(cli.store)
                        if digest not in x.decode() and b'"checkpoint.made"' not in x])
     shutil.rmtree(cli.store / "checkpoints")
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):  # it still knew the old lines
+        (cli.store / name).unlink(missing_ok=True)
     blob = blob_path(cli.store, digest)
     blob.unlink()
     assert cli("rebuild-index").exit_code == 0
