@@ -21,7 +21,8 @@ Contract (``search(archive, Query) -> {"records": [...], "parties": [...], "case
   those matching themselves, at most ``limit`` each. Matching is by substring, of the text
   as typed or NFKC-folded, ignoring the case of ASCII letters. Text under 3 characters
   is not looked for in file names (every other field is searched at any length).
-- No match is empty lists, never an error; no filter and no text lists every record.
+- No match is empty lists, never an error; no filter and no text (or blank text) lists every
+  record. Text holding undecodable bytes or control characters is refused (InvalidText).
 
 The index's query builder (``index.search``) does the finding; this module checks and
 resolves the query and shapes the answer.
@@ -35,7 +36,7 @@ from . import errors, validate
 from .archive import Archive
 from .dossier.parties import Party, find_by_number, get_party, resolve_party
 from .dossier.views import record_summary
-from .i18n import _
+from .i18n import N_, _
 from .index import resolve
 from .index import search as finder
 from .refs import parse_kind, parse_stage, utc_key
@@ -81,7 +82,8 @@ def search(archive: Archive, query: Query) -> dict:
     if query.limit < 1:
         raise errors.InvalidValue(_("--limit must be at least 1, not {limit}").format(limit=query.limit))
     validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
-    chosen, text = filters(archive, query), query.text
+    chosen = filters(archive, query)
+    text = validate.text(query.text or "", N_("the search text")) or None  # blank: no text
     owner = find_by_number(archive, text) if text else None
     if owner is not None:  # a whole identity or phone number: that party's records
         chosen = replace(chosen, party=owner if chosen.party in (None, owner) else "-")  # "-": no party

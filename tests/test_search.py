@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recordkeep import Archive, search
+from recordkeep import Archive, errors, search, validate
 from recordkeep.index import atomic
 from recordkeep.index import fts as index_search
 from recordkeep.index import search as finder
@@ -267,10 +267,21 @@ def test_punctuation_in_the_text_never_raises_a_query_error(bureau, text):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=12) | st.text(alphabet='"*()^:{}-+ 〔〕[]号张三坡头区\x00\x1f\udcff',
                                             max_size=8))
-def test_any_text_at_all_gives_lists_never_an_error(bureau, text):
+def test_any_text_at_all_gives_lists_or_is_refused_as_text_never_another_error(bureau, text):
     with Archive.open(bureau.store) as archive:
-        result = search.search(archive, Query(text=text, limit=5))
+        try:
+            result = search.search(archive, Query(text=text, limit=5))
+        except errors.InvalidText:  # undecodable bytes or a control character, as every field refuses
+            with pytest.raises(errors.InvalidText):
+                validate.text(text, "text")
+            return
     assert set(result) == {"records", "parties", "cases"}
+
+
+@pytest.mark.parametrize("text", ["\udcd5\udcc5\udcc8\udcfd", "\x01"])  # 张三 typed on a GBK terminal
+def test_text_that_is_not_decodable_is_refused_not_taken_as_no_text(bureau, text):
+    result = bureau("search", "--", text)
+    assert result.exit_code == 1 and result.stderr.startswith("RK413"), result.output
 
 
 def test_punctuation_matches_literally(bureau):
