@@ -512,15 +512,16 @@ def officer() -> None:
 @click.pass_context
 def officer_add(ctx: click.Context, cert_no: str, name: str, unit: str | None, post: str | None,
                 as_json: bool) -> None:
-    """Register (or rename) an officer."""
+    """Register (or rename) an officer; a unit or post not given is kept, one given empty cleared."""
     import recordkeep as rk
 
-    rk.register_officer(open_archive(ctx), cert_no, name=name, unit=unit, post=post)
+    data = rk.register_officer(open_archive(ctx), cert_no, name=name, unit=unit, post=post)
     if as_json:
-        emit({"cert_no": cert_no, "name": name, "unit": unit, "post": post})
+        emit({"cert_no": data["cert_no"], "name": data["name"], "unit": data.get("unit"),
+              "post": data.get("post")})
     else:
-        click.echo(_("officer {cert_no} {name}").format(cert_no=cert_no, name=name)
-                   + "".join(f" ({x})" for x in (unit, post) if x))
+        click.echo(_("officer {cert_no} {name}").format(cert_no=data["cert_no"], name=data["name"])
+                   + "".join(f" ({x})" for x in (data.get("unit"), data.get("post")) if x))
 
 
 @officer.command(name="list")

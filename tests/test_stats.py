@@ -49,6 +49,17 @@ def test_totals_equal_the_sum_of_the_decisions_exactly(cli, tmp_path):
     assert cli("stats", "--year", "2021").exit_code == 0
 
 
+
+def test_renaming_an_officer_keeps_the_unit_and_post_not_given_and_clears_one_given_empty(cli):
+    ok(cli("officer", "add", "440301123456", "--name", "李四", "--unit", "一中队", "--post", "法制审核"))
+    renamed = cli.json("officer", "add", "440301123456", "--name", "李四四")
+    assert (renamed["unit"], renamed["post"]) == ("一中队", "法制审核")
+    listed = {o["cert_no"]: o for o in cli.json("officer", "list")["officers"]}["440301123456"]
+    assert (listed["name"], listed["unit"], listed["post"]) == ("李四四", "一中队", "法制审核")
+    ok(cli("officer", "add", "440301123456", "--name", "李四四", "--post", ""))
+    listed = {o["cert_no"]: o for o in cli.json("officer", "list")["officers"]}["440301123456"]
+    assert (listed["unit"], listed["post"]) == ("一中队", None)
+
 def test_records_officers_and_devices(cli, tmp_path):
     ok(cli("officer", "add", A, "--name", "李四"))
     ok(cli("officer", "add", B, "--name", "王五"))

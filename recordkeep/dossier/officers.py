@@ -36,15 +36,21 @@ class Assignment:
 
 
 def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | None = None,
-                     post: str | None = None) -> None:
-    """Name an officer (again, to correct a name, unit or post, e.g. 法制审核); journaled."""
+                     post: str | None = None) -> dict:
+    """Name an officer (again, to correct a name, unit or post, e.g. 法制审核); journaled with
+    the whole registration, returned. A unit or post not given (None) is kept from the
+    officer's registration; an empty one is cleared."""
     archive.require_intact_chain()
     data = {"cert_no": check_officer(cert_no), "name": validate.required_text(name, _("the officer's name"))}
+    known = people.officer(archive.index, data["cert_no"])
     for key, what, value in (("unit", _("the unit"), unit), ("post", _("the post"), post)):
+        if value is None and known is not None and known["registered"]:
+            value = known[key]
         value = validate.optional_text(value, what)
         if value:
             data[key] = value
     archive.commit([Draft("officer.registered", data)])
+    return data
 
 
 def assign_device(archive: Archive, device: str, officer: str | None = None, *, unit: str | None = None,

@@ -103,6 +103,12 @@ def officers(ix: Index) -> list[dict]:
     return out
 
 
+def officer(ix: Index, cert_no: str) -> Row | None:
+    """One officer's name, unit, post and whether registered; None when never named."""
+    return ix.conn.execute("SELECT name, unit, post, registered FROM officers WHERE cert_no = ?",
+                           (cert_no,)).fetchone()
+
+
 def officer_names(ix: Index) -> dict[str, str | None]:
     """Certificate number -> name (None when unregistered)."""
     return {r[0]: r[1] for r in ix.conn.execute("SELECT cert_no, name FROM officers")}
