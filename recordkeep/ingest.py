@@ -187,23 +187,36 @@ class Options:
 
 # -- walking ---------------------------------------------------------------------
 def walk(root: bytes) -> Iterator[tuple[bytes, os.stat_result | None, str | None]]:
-    """Every entry under ``root`` (relative path, lstat, error), sorted, links not followed."""
+    """Every entry under ``root`` (relative path, lstat, error), sorted, depth first, links not
+    followed; a folder that cannot be read is one entry with its error. The folders in hand are
+    a list, not the call stack, so a tree of any depth is walked."""
+    def listed(path: bytes) -> Iterator[os.DirEntry]:
+        return iter(sorted(os.scandir(path), key=lambda e: e.name))
+
     try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
+        open_folders = [(b"", listed(root))]
     except OSError as exc:
         yield b"", None, _("directory could not be read: {error}").format(error=exc.strerror)
         return
-    for entry in entries:
+    while open_folders:
+        prefix, entries = open_folders[-1]
+        entry = next(entries, None)
+        if entry is None:
+            open_folders.pop()
+            continue
+        rel = os.path.join(prefix, entry.name) if prefix else entry.name
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            yield entry.name, None, _("could not be read: {error}").format(error=exc.strerror)
+            yield rel, None, _("could not be read: {error}").format(error=exc.strerror)
             continue
-        if stat.S_ISDIR(st.st_mode):
-            for rel, sub, err in walk(entry.path):
-                yield (os.path.join(entry.name, rel) if rel else entry.name), sub, err
-        else:
-            yield entry.name, st, None
+        if not stat.S_ISDIR(st.st_mode):
+            yield rel, st, None
+            continue
+        try:
+            open_folders.append((rel, listed(entry.path)))
+        except OSError as exc:
+            yield rel, None, _("directory could not be read: {error}").format(error=exc.strerror)
 
 
 def special_reason(path: bytes, st: os.stat_result) -> str:

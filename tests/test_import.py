@@ -193,6 +193,30 @@ def test_a_dump_whose_own_folder_name_is_not_utf8_is_imported_whole(store, tmp_p
     assert run_recordkeep("log", "verify", store=store).returncode == 0
     assert run_recordkeep("import", "--json", card, store=store).returncode == 0
 
+
+def test_a_dump_walks_sorted_depth_first_and_a_tree_deeper_than_pythons_recursion_is_imported(cli, tmp_path):
+    from recordkeep.ingest import walk
+
+    small = tmp_path / "small"
+    for rel in ("b/1", "a/x/2", "a/3", "c"):
+        (small / rel).parent.mkdir(parents=True, exist_ok=True)
+        (small / rel).write_text(rel, encoding="utf-8")
+    assert [rel for rel, _, _ in walk(os.fsencode(small))] == [b"a/3", b"a/x/2", b"b/1", b"c"]
+    deep = tmp_path / "deep"
+    bottom = str(deep)
+    os.mkdir(bottom)
+    for _ in range(1100):  # not os.makedirs: it recurses too
+        bottom = os.path.join(bottom, "d")
+        os.mkdir(bottom)
+    with open(os.path.join(bottom, "scan.txt"), "w", encoding="utf-8") as f:
+        f.write("at the bottom")
+    done = cli.json("import", str(deep))
+    assert done["stored"] == 1 and done["files"][0]["path"].endswith("d/scan.txt")
+    os.remove(os.path.join(bottom, "scan.txt"))
+    while bottom != str(deep):  # shutil.rmtree (pytest's clean-up) recurses as well
+        os.rmdir(bottom)
+        bottom = os.path.dirname(bottom)
+
 def test_a_name_with_a_newline_is_kept_exactly(cli, bad, archive):
     bad_dir, _ = bad
     cli("import", str(bad_dir))
