@@ -205,17 +205,20 @@ def test_a_dump_walks_sorted_depth_first_and_a_tree_deeper_than_pythons_recursio
     deep = tmp_path / "deep"
     bottom = str(deep)
     os.mkdir(bottom)
-    for _ in range(1100):  # not os.makedirs: it recurses too
-        bottom = os.path.join(bottom, "d")
-        os.mkdir(bottom)
-    with open(os.path.join(bottom, "scan.txt"), "w", encoding="utf-8") as f:
-        f.write("at the bottom")
-    done = cli.json("import", str(deep))
-    assert done["stored"] == 1 and done["files"][0]["path"].endswith("d/scan.txt")
-    os.remove(os.path.join(bottom, "scan.txt"))
-    while bottom != str(deep):  # shutil.rmtree (pytest's clean-up) recurses as well
-        os.rmdir(bottom)
-        bottom = os.path.dirname(bottom)
+    try:
+        for _ in range(1100):  # not os.makedirs: it recurses too
+            bottom = os.path.join(bottom, "d")
+            os.mkdir(bottom)
+        with open(os.path.join(bottom, "scan.txt"), "w", encoding="utf-8") as f:
+            f.write("at the bottom")
+        done = cli.json("import", str(deep))
+        assert done["stored"] == 1 and done["files"][0]["path"].endswith("d/scan.txt")
+    finally:  # removed here: shutil.rmtree (pytest's clean-up of old runs) recurses as well
+        if os.path.exists(os.path.join(bottom, "scan.txt")):
+            os.remove(os.path.join(bottom, "scan.txt"))
+        while bottom != str(deep):
+            os.rmdir(bottom)
+            bottom = os.path.dirname(bottom)
 
 def test_a_name_with_a_newline_is_kept_exactly(cli, bad, archive):
     bad_dir, _ = bad
