@@ -12,7 +12,7 @@ import pytest
 from recordkeep import Archive, export
 from recordkeep.store.journal import canonical, event_hash
 
-from .conftest import blob_path
+from .conftest import blob_path, run_recordkeep
 from .mounts import read_only_view, small_disk
 
 CASE = "坡城管罚〔2021〕12号"
@@ -159,3 +159,46 @@ def test_log_verify_bag_checks_the_bags_journal_lines_against_the_store(cli, dos
     journal.write_bytes(b"".join(lines))
     result = cli("log", "verify", "--bag", str(dest))
     assert result.exit_code == 3 and "differs from the store" in result.stdout
+
+
+def remanifest(bag) -> None:
+    """An insider's script: make both manifests, Payload-Oxum and the tag manifest match the
+    payload again, so bagit.py and b3sum --check pass."""
+    import hashlib
+    import re
+
+    from blake3 import blake3
+
+    payload = sorted(p for p in (bag / "data").rglob("*") if p.is_file())
+    for name, algorithm in (("manifest-sha256.txt", hashlib.sha256), ("manifest-blake3.txt", blake3)):
+        lines = [f"{algorithm(p.read_bytes()).hexdigest()}  {p.relative_to(bag).as_posix()}\n"
+                 for p in payload]
+        (bag / name).write_text("".join(lines), encoding="utf-8")
+    info = bag / "bag-info.txt"
+    oxum = f"{sum(p.stat().st_size for p in payload)}.{len(payload)}"
+    info.write_text(re.sub(r"Payload-Oxum: .*", f"Payload-Oxum: {oxum}", info.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    tags = [p for p in bag.rglob("*") if p.is_file() and p.relative_to(bag).parts[0] != "data"
+            and p.name != "tagmanifest-sha256.txt"]
+    (bag / "tagmanifest-sha256.txt").write_text(
+        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(bag).as_posix()}\n"
+                for p in sorted(tags)), encoding="utf-8")
+
+
+@pytest.mark.parametrize("tamper", ["swapped", "removed"])
+def test_a_payload_file_swapped_or_removed_with_the_manifests_made_again_is_found_by_log_verify_bag(
+        cli, dossier, tmp_path, tamper):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    victim = max((p for p in (dest / "data").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    if tamper == "swapped":
+        victim.write_bytes(b"other footage, same name")
+    else:
+        victim.unlink()
+    remanifest(dest)
+    bagit.Bag(str(dest)).validate()  # the standard tool is satisfied
+    said = "swapped in" if tamper == "swapped" else "removed"
+    with_store = cli("log", "verify", "--bag", str(dest))
+    assert with_store.exit_code == 3 and said in with_store.stdout, with_store.output
+    alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert alone.returncode == 3 and said in alone.stdout, alone.stdout + alone.stderr

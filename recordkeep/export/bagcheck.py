@@ -130,6 +130,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                 n=n, problem=problem)))
         else:
             lines[seq], last_seq = raw, seq
+    _payload_against_journal(bag, lines, report)
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
@@ -148,6 +149,31 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if same_store:
         _against_store(archive, lines, report, m.group(2) if m else None)
     return report
+
+
+def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagReport) -> None:
+    """Every payload file is a record the bag's journal lines import (its BLAKE3, as
+    manifest-blake3.txt lists it, a ``record.imported`` digest), and every record they import
+    and leave undisposed is in the payload: a file swapped or removed, and the manifests made
+    again to match, is still found."""
+    manifest = bag / MANIFESTS["blake3"]
+    listed = _manifest(manifest) if manifest.is_file() else {}
+    held: dict[str, bool] = {}
+    for raw in lines.values():
+        event = json.loads(raw)
+        digest = str((event.get("data") or {}).get("digest", "")).removeprefix("blake3:")
+        if event.get("type") in ("record.imported", "record.restored"):
+            held[digest] = True
+        elif event.get("type") == "record.disposed":
+            held[digest] = False
+    bad = errors.BagInvalid.code
+    for name, digest in sorted(listed.items()):
+        if digest not in held:
+            report.problems.append((bad, _("{name} is no record the bag's journal lines import (a file "
+                                           "swapped in?)").format(name=name)))
+    for digest in sorted(d for d, kept in held.items() if kept and d not in set(listed.values())):
+        report.problems.append((bad, _("record {digest} is imported in the bag's journal lines but not in "
+                                       "its payload (removed?)").format(digest=digest[:12])))
 
 
 def _enrolled(archive: Archive) -> dict[str, bytes]:
