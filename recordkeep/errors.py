@@ -477,7 +477,7 @@ class IndexDamaged(IntegrityError):
 
 
 class IndexDiffers(IntegrityError):
-    """The index says otherwise than the journal about what protects a record: it was changed."""
+    """The index says otherwise than the journal about a record or what protects it: it was changed."""
 
     code = "RK233"
     hint = N_("run 'recordkeep log verify', then 'recordkeep rebuild-index' (the journal decides); "

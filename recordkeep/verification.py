@@ -28,10 +28,11 @@ from . import errors, i18n
 from .archive import Archive
 from .i18n import _
 from .index import records
+from .index.core import SIGNED_LAYOUT
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
-from .store.journal import Draft
+from .store.journal import CUT_EVENT, SEAL_EVENT, Draft, Event
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
 READ_AHEAD_BYTES = 64 * 1024 * 1024
@@ -45,7 +46,9 @@ CODES = {
     "unreferenced": errors.UnreferencedBlob.code,
     "disposed": errors.DisposedBlob.code,
     "stale_temporary": errors.StaleTemporary.code,
+    "index_differs": errors.IndexDiffers.code,
 }
+RECORD_STATES = {"record.imported": False, "record.restored": False, "record.disposed": True}  # disposed?
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,20 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
 
     Returns every finding; journals the run (``verify.run``) unless the store is
     read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
-    the bytes and records hashed as it goes.
+    the bytes and records hashed as it goes. A full run of the whole store takes its records
+    from the journal, not the index (``journaled_records``): an index changed by hand hides
+    no record from it.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
     with hashers_for(archive, mode) as hashers:  # the workers start first: they get ready meanwhile
-        through = archive.index.head.seq  # a whole-store run covers the records journaled up to here
+        head = archive.index.head  # a whole-store run covers the records journaled up to here
         if journal and not archive.readonly:
             with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
                 archive.signer(required=archive.index.signed)  # loaded now, not after hours of hashing
-        _check(archive, report, digests, mode, hashers)
-    _journal(archive, report, journal, None if digests is None else sorted(set(digests)), through)
+        _check(archive, report, digests, mode, hashers, head.end)
+    _journal(archive, report, journal, None if digests is None else sorted(set(digests)), head.seq)
     return report
 
 
@@ -119,8 +124,10 @@ def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
-           hashers: list[HashWorker]) -> None:
+           hashers: list[HashWorker], head_end: int) -> None:
     records = _records(archive, digests)
+    if digests is None and mode == "full":
+        records = _as_journaled(archive, report, records, head_end)
     to_hash = check_sizes(archive, report, records, hashing=mode == "full")
     if digests is None:
         to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
@@ -178,6 +185,59 @@ def size_problem(archive: Archive, digest: str, size: int, actual: int | OSError
 
 def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int, bool]]:
     return records.sizes(archive.index, digests)
+
+
+def journaled_records(archive: Archive, stop: int) -> dict[str, tuple[int, bool, int]]:
+    """Every record the journal (up to byte ``stop``) imports, folded as the index folds it
+    (``Index.apply``): digest -> (size, disposed, seq of its import). Once the store signs its
+    batches, a batch counts when its seal comes; lines a cut closes, or after the last seal, never."""
+    signed, found, pending = False, {}, {}
+
+    def fold(into: dict, event: Event) -> None:
+        if event.type in RECORD_STATES:
+            digest = str(event.data.get("digest", "")).removeprefix("blake3:")
+            size, _disposed, seq = pending.get(digest) or found.get(digest) or (event.data.get("size"), False,
+                                                                                 event.seq)
+            into[digest] = (size if isinstance(size, int) else 0, RECORD_STATES[event.type], seq)
+
+    for event in archive.journal.read(0, stop):
+        if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+            signed = True
+        if not signed:
+            fold(found, event)
+        else:
+            if event.type == CUT_EVENT:
+                pending = {}
+            fold(pending, event)
+            if event.type == SEAL_EVENT:
+                found.update(pending)
+                pending = {}
+        if event.type == SEAL_EVENT:
+            signed = True
+    return found
+
+
+def _as_journaled(archive: Archive, report: Report, indexed: list[tuple[str, int, bool]],
+                  stop: int) -> list[tuple[str, int, bool]]:
+    """The records as the journal has them (digest, size, disposed), each way the index says
+    otherwise reported (the index was changed: rows deleted, added, or a record marked disposed)."""
+    journaled = journaled_records(archive, stop)
+    listed = {digest: disposed for digest, _size, disposed in indexed}
+    for digest in sorted(set(journaled) | set(listed)):
+        if digest not in journaled:
+            said = _("the index lists a record the journal never imported: the index was changed")
+        elif digest not in listed:
+            said = _("the journal imports this record (seq {seq}), the index does not list it: the index "
+                     "was changed").format(seq=journaled[digest][2])
+        elif listed[digest] != journaled[digest][1]:
+            said = (_("the index says this record was disposed of, the journal does not: the index was "
+                      "changed") if listed[digest] else
+                    _("the journal says this record was disposed of, the index does not: the index was "
+                      "changed"))
+        else:
+            continue
+        report.problems.append(Finding(CODES["index_differs"], "index_differs", said, digest))
+    return [(digest, size, disposed) for digest, (size, disposed, _seq) in sorted(journaled.items())]
 
 
 def _walk_objects(archive: Archive, report: Report, claimed: set[str],

@@ -155,6 +155,29 @@ def test_deleting_a_blob_is_found(cli, store, tmp_path):
     assert [(p["code"], p["digest"]) for p in report["problems"]] == [("RK212", digest)]
 
 
+
+@pytest.mark.parametrize("hidden", ["rows deleted", "marked disposed"])
+def test_a_blob_deleted_and_hidden_in_the_index_is_still_found_by_a_full_verify(cli, store, tmp_path, hidden):
+    """An insider removes a blob and edits index.sqlite so the index no longer lists the record
+    (or calls it disposed): the full verify takes its records from the journal."""
+    import sqlite3
+
+    digest = add_one(cli, tmp_path)
+    add_one(cli, tmp_path, b"another record", "b.bin")
+    blob_path(store, digest).unlink()
+    with sqlite3.connect(store / "index.sqlite") as db:
+        if hidden == "rows deleted":
+            for table in ("records", "sightings"):
+                db.execute(f"DELETE FROM {table} WHERE digest = ?", (digest,))
+        else:
+            db.execute("UPDATE records SET disposed_seq = 1 WHERE digest = ?", (digest,))
+    result = cli("verify", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 3, result.output
+    found = sorted((p["code"], p["digest"]) for p in report["problems"])
+    assert found == [("RK212", digest), ("RK233", digest)]
+    assert report["checked"] == 2
+
 def test_an_extra_file_under_objects_is_reported(cli, store, tmp_path):
     add_one(cli, tmp_path)
     (store / "objects" / "blake3" / "zz").mkdir()
