@@ -140,6 +140,18 @@ def test_a_checkpoint_resigned_by_another_key_passes_alone_but_not_under_the_ver
     assert cli("log", "verify", "--checkpoint", str(kept), "--vkey", vkey).exit_code == 0
 
 
+
+def test_vkey_judges_the_checkpoints_given_not_those_kept_that_other_keys_made(cli, imported):
+    """A store where two people made checkpoints: --vkey of one must not fail the other's."""
+    enrolled = cli("key", "enrol", keys.new_key(keys.key_path("auditor@legal")).public_b64,
+                   "--actor", "auditor@legal", "--role", "auditor")
+    assert enrolled.exit_code == 0, enrolled.output
+    mine = checkpoint(cli)
+    checkpoint(cli, actor="auditor@legal")
+    kept = cli.store / "checkpoints" / f"{mine['size']}.checkpoint"
+    result = cli("log", "verify", "--checkpoint", str(kept), "--vkey", verifier_key(cli))
+    assert result.exit_code == 0, result.output
+
 def test_a_journal_cut_before_a_checkpoints_end_is_caught(cli, imported, tmp_path):
     made = checkpoint(cli)
     kept = tmp_path / "kept.checkpoint"

@@ -84,8 +84,9 @@ def signer_of(note: notes.Checkpoint, keys: dict[str, bytes]) -> str | None:
 
 def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: bytes | None,
           roots: dict[int, bytes], lines: int, ca: bytes | None, broken: bool = False) -> list[Verdict]:
-    """Judge each checkpoint: its origin, its signature (under ``vkey`` when given, else under
-    one of ``keys``, the keys the journal enrols), its token (verified when ``ca`` is given),
+    """Judge each checkpoint: its origin, its signature (a checkpoint given by the auditor under
+    ``vkey`` when given; else, and every checkpoint kept in the store, under one of ``keys``,
+    the keys the journal enrols: several people make them), its token (verified when ``ca`` is given),
     and the journal's root at its size (``roots``; ``lines`` the lines the journal holds, or,
     when ``broken``, the lines before its chain breaks)."""
     verdicts = []
@@ -102,7 +103,7 @@ def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: b
             _fail(verdict, errors.OtherStoreCheckpoint,
                   _("a checkpoint of {origin}, not of {store}").format(origin=note.origin, store=origin))
             continue
-        _judge_signature(verdict, note, keys, vkey)
+        _judge_signature(verdict, note, keys, vkey if anchor.given else None)
         _judge_token(verdict, anchor, ca)
         if note.size > lines and broken:
             _fail(verdict, errors.ChainBroken, _("covers lines 1..{size}, but the journal's chain breaks "
