@@ -191,7 +191,48 @@ def describe(event: Event, subject: dict | None = None) -> str:
         case "journal.batch_cut":
             return _("closes a batch never sealed: seq {first}-{last}").format(
                 first=d.get("from", d.get("batch_first")), last=d.get("to", d.get("after_seq")))
+        case "record.disposed":
+            return _("disposed of under retention ({kind}, {size} bytes): {reason}").format(
+                kind=label(d.get("kind")), size=d.get("size"), reason=d.get("reason"))
+        case "retention.held" | "retention.released" | "retention.kept":
+            said = {"retention.held": _("held: {target}"), "retention.released": _("hold released: {target}"),
+                    "retention.kept": _("marked permanent: {target}")}[event.type]
+            said = said.format(target=_hold_target(d))
+            return _("{what}: {reason}").format(what=said, reason=d["reason"]) if d.get("reason") else said
+        case "retention.locked":
+            return _("Object Lock lengthened for {n} record(s)").format(n=len(d.get("locks") or []))
+        case "party.pii_erased":
+            return _("numbers of {party} erased from the vault ({fields}): {reason}").format(
+                party=d.get("party"), fields=", ".join(d.get("fields") or []), reason=d.get("reason"))
+        case "checkpoint.made":
+            token = _("with a timestamp from {tsa}").format(tsa=d["tsa"]) if d.get("token_sha256") else \
+                _("without a timestamp")
+            return _("checkpoint of lines 1..{size} signed, {token}").format(size=d.get("size"), token=token)
+        case "officer.registered":
+            extra = "".join(f" ({x})" for x in (d.get("unit"), d.get("post")) if x)
+            return _("officer {cert_no} {name} registered").format(cert_no=d.get("cert_no"),
+                                                                  name=d.get("name")) + extra
+        case "device.assigned":
+            holder = d.get("officer") or d.get("unit")
+            return _("device {device} assigned to {holder}, {start}..{end}").format(
+                device=d.get("device"), holder=holder, start=d.get("from") or "", end=d.get("until") or "")
+        case "case.published":
+            return _("decision of {case_no} published at {at}").format(case_no=d.get("case_no"),
+                                                                         at=d.get("at"))
+        case "case.closed":
+            return _("case {case_no} closed at {at}").format(case_no=d.get("case_no"), at=d.get("at"))
+        case "store.created":
+            return _("store {store_id} created").format(store_id=d.get("store_id"))
     return event.type
+
+
+def _hold_target(d: dict) -> str:
+    """What a hold, release or mark names: a case, a party, or records."""
+    if d.get("case_no"):
+        return _("case {case_no}").format(case_no=d["case_no"])
+    if d.get("party"):
+        return _("party {party}").format(party=d["party"])
+    return _("{n} record(s)").format(n=len(d.get("digests") or []))
 
 
 def _some(texts: list[str], most: int = 3) -> str:

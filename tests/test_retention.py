@@ -225,3 +225,26 @@ def test_an_important_record_whose_lock_cannot_be_lengthened_is_still_imported_a
     toml.write_text(toml.read_text(encoding="utf-8").replace("permanent_days = -1", "permanent_days = 36500"),
                     encoding="utf-8")
     assert cli.json("import", str(card))["lock_error"] is None
+
+
+def test_every_event_of_a_working_store_has_a_summary_of_its_own_in_log_and_the_custody_report(
+        cli, store, party, tmp_path):
+    """Holds, releases, disposal with its reason, officers, devices, checkpoints, publication,
+    closing and erasure: an auditor reads what each did, not only its type."""
+    ok(cli("officer", "add", "440301123456", "--name", "李四", "--unit", "一中队"))
+    ok(cli("device", "add", "DSJ001", "--officer", "440301123456", "--from", "2021-01-01"))
+    digest = old_record(cli, tmp_path)
+    ok(cli("hold", digest, "--reason", "行政复议"))
+    ok(cli("release", digest))
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    ok(cli("case", "publish", CASE, "--at", "2021-04-01"))
+    ok(cli("case", "close", CASE, "--at", "2021-04-02"))
+    ok(cli("party", "erase-pii", "P1", "--reason", "个人信息保护法第四十七条"))
+    ok(cli("log", "checkpoint"))
+    for scope in ((), ("--record", digest)):
+        events = cli.json("log", *scope)["events"]
+        bare = sorted({e["type"] for e in events if e["summary"] == e["type"]})
+        assert bare == [], bare
+    custody = cli("log", "--record", digest, "--report").stdout
+    assert "retention period over" in custody and "行政复议" in custody
