@@ -359,15 +359,16 @@ def lock_permanent(archive: Archive, digests: list[str] | None = None) -> list[t
     that are permanent) to ``[worm] permanent_days`` after each record's import, then journal
     one ``retention.locked`` naming each blob lengthened and its new date. Idempotent: a blob
     locked that long already is left alone, and when none was lengthened nothing is journaled
-    (always so on a store without Object Lock). Returns (digest, until) pairs."""
+    (always so on a store without Object Lock, where ``digests`` are still resolved: one that
+    names no record is refused). Returns (digest, until) pairs."""
     archive.require_writable()
     days = permanent_lock_days(archive)  # a bad setting is reported on every store
+    wanted = None if digests is None else sorted({archive.resolve_digest(x) for x in digests})  # any store
     if not archive.objects.object_lock:
         return []
-    if digests is None:
+    if wanted is None:
         found = records.undisposed(archive.index)
     else:
-        wanted = sorted({archive.resolve_digest(x) for x in digests})
         found = [records.record(archive.index, d) for d in wanted]
     zone = archive.settings.zone
     now = datetime.now(zone)

@@ -206,8 +206,12 @@ def test_retention_lock_on_a_local_store_has_no_object_lock_to_lengthen_and_jour
     digest = old_record(cli, tmp_path)
     ok(cli("retention", "keep", digest))
     assert cli.json("retention", "lock") == {"locked": []}
+    assert cli.json("retention", "lock", digest[:12]) == {"locked": []}
     assert events(store, "retention.locked") == []
     assert cli.json("retention", "show", digest)["records"][0]["locked_until"] is None
+    for wrong in ("zzzz", "deadbeef00"):  # not a digest; a digest of no record: said, even here
+        refused_lock = cli("retention", "lock", wrong)
+        assert refused_lock.exit_code in (1, 2) and refused_lock.stderr.startswith("RK4"), refused_lock.output
 
 
 def test_an_important_record_whose_lock_cannot_be_lengthened_is_still_imported_and_the_receipt_says_so(
