@@ -1448,8 +1448,8 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
 
 # -- verify ----------------------------------------------------------------------
 @main.command(name="verify")
-@click.option("--fast", "mode", flag_value="fast", help="Presence and size only.")
-@click.option("--full", "mode", flag_value="full", default=True, help="Re-hash every blob (default).")
+@click.option("--fast", is_flag=True, help="Presence and size only.")
+@click.option("--full", is_flag=True, help="Re-hash every blob (default).")
 @click.option("--case", "case_no", help="Only the records linked to this case.")
 @click.option("--party", help="Only the records of this party (directly or through its cases).")
 @click.option("--since", help="Only records imported at or after T (import time).")
@@ -1462,13 +1462,15 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
 @click.option("--as-of", help="With --status: judge the ages at this time instead of now.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify_cmd(ctx: click.Context, mode: str, case_no: str | None, party: str | None,
+def verify_cmd(ctx: click.Context, fast: bool, full: bool, case_no: str | None, party: str | None,
                since: str | None, budget: str | None, status: bool, as_of: str | None, as_json: bool) -> None:
     """Check every stored byte (or a case's, a party's) against its digest."""
     from recordkeep import scope, verify
     from recordkeep.refs import scope_label
 
-    fast = mode == "fast"
+    if fast and full:
+        raise click.UsageError(_("give --fast or --full, not both"))
+    mode = "fast" if fast else "full"
     if sum(x is not None for x in (case_no, party, since)) > 1:
         raise click.UsageError(_("give one of --case, --party or --since"))
     if (budget is not None or status) and (fast or case_no or party or since):

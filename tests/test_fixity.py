@@ -81,7 +81,8 @@ def test_a_budget_that_is_not_a_duration_is_malformed(text):
 
 @pytest.mark.parametrize("args", [["--budget", "1x"], ["--budget", "30m", "--fast"],
                                   ["--budget", "30m", "--case", "X"], ["--status", "--budget", "1m"],
-                                  ["--as-of", "2021-01-01"], ["--status", "--since", "2021-01-01"]])
+                                  ["--as-of", "2021-01-01"], ["--status", "--since", "2021-01-01"],
+                                  ["--fast", "--full"], ["--full", "--fast"]])
 def test_a_bad_budget_or_status_call_is_a_usage_error(cli, imported, args):
     result = cli("verify", *args)
     assert result.exit_code == 2, result.output
