@@ -59,8 +59,12 @@ class WholeRange(Whole, click.IntRange):
 
 
 def emit(data: dict) -> None:
-    """Print one JSON document on stdout."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """Print one JSON document on stdout, UTF-8; text holding bytes that are not (a path, as
+    the system gave it) is written with escapes, so the document stays valid JSON."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = json.dumps(data, ensure_ascii=True, indent=2)
+    click.echo(text)
 
 
 def display_width(text: str) -> int:

@@ -4,6 +4,7 @@ and no input leaves a store that later commands cannot open."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -228,6 +229,15 @@ def test_a_store_path_that_is_a_file_or_too_long_gets_one_line_not_a_traceback(t
     done = run_recordkeep(*command, store=store, env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert done.returncode == 1 and done.stderr.startswith("RK1"), done.stderr
     assert (tmp_path / "note.txt").read_text(encoding="utf-8") == "not a store"
+
+
+
+def test_json_output_stays_valid_utf8_json_when_a_path_is_not_utf8(tmp_path):
+    store = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"store\xff"))
+    made = run_recordkeep("init", "--json", store=store, text=False,
+                          env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout.decode("utf-8"))["store"] == store
 
 
 def test_the_store_cannot_be_imported_into_itself(cli, tmp_path):
