@@ -684,7 +684,7 @@ def party_erase_pii(ctx: click.Context, party_ref: str, reason: str, as_json: bo
     if as_json:
         emit(done.as_data())
         return
-    fields = ", ".join(done.fields) or _("nothing was in the vault")
+    fields = ", ".join(label(f) for f in done.fields) or _("nothing was in the vault")
     click.echo(_("{party}: erased {fields}; journaled at seq {seq}").format(
         party=done.party, fields=fields, seq=done.seq))
     if done.legacy_seq is not None:
@@ -1174,7 +1174,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
         for case in report.cases:
             if not case.findings:
                 continue
-            click.echo(f"{case.case_no}  [{case.status}]")
+            click.echo(f"{case.case_no}  [{label(case.status)}]")
             for f in case.findings:
                 where = " ".join(x for x in (label(f.stage), f.party or "") if x)
                 word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
@@ -1430,8 +1430,8 @@ def hold_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | None, 
     if as_json:
         emit({"held": [{"kind": k, "ref": r} for k, r in new]})
     else:
-        click.echo(_("held {n}: {targets}").format(n=len(new), targets=", ".join(f"{k} {r}" for k, r in new))
-                   if new else _("already held"))
+        targets = ", ".join(f"{label(k)} {r}" for k, r in new)
+        click.echo(_("held {n}: {targets}").format(n=len(new), targets=targets) if new else _("already held"))
 
 
 @main.command(name="release")
@@ -1447,7 +1447,7 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
         emit({"released": [{"kind": k, "ref": r} for k, r in lifted]})
     else:
         click.echo(_("released {n}: {targets}").format(
-            n=len(lifted), targets=", ".join(f"{k} {r}" for k, r in lifted)))
+            n=len(lifted), targets=", ".join(f"{label(k)} {r}" for k, r in lifted)))
 
 
 # -- verify ----------------------------------------------------------------------

@@ -127,12 +127,15 @@ VALUE_ZH = {"open": "办理中", "closed": "已结案", "voided": "已作废",
             # what verify and the fixity audit found
             "digest_mismatch": "摘要不符", "size_mismatch": "大小不符", "unreadable": "无法读取",
             "stray_file": "多余文件", "unreferenced": "未被引用", "disposed": "已处置",
-            "stale_temporary": "残留临时文件", "overdue": "逾期未校验", "failing": "校验未通过"}
+            "stale_temporary": "残留临时文件", "overdue": "逾期未校验", "failing": "校验未通过",
+            "index_differs": "索引与日志不符",
+            # the personal numbers of the vault
+            "id_number": "身份证号", "phone": "电话号码"}
 
 
 def label(value: str | None) -> str:
-    """A stage, record kind, penalty kind, case status, review state or hold target as the
-    reader sees it: its Chinese name in Chinese, the value itself otherwise."""
+    """A stage, record kind, penalty kind, case status, review state, hold target or vault field
+    as the reader sees it: its Chinese name in Chinese, the value itself otherwise."""
     if language() != "zh" or not value:
         return value or ""
     for names in (STAGES, KIND_ZH, PENALTY_KINDS, VALUE_ZH):

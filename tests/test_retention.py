@@ -252,3 +252,13 @@ def test_every_event_of_a_working_store_has_a_summary_of_its_own_in_log_and_the_
         assert bare == [], bare
     custody = cli("log", "--record", digest, "--report").stdout
     assert "retention period over" in custody and "行政复议" in custody
+
+
+def test_in_chinese_holds_releases_erasures_and_check_name_their_targets_in_chinese(cli, store, party):
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    assert "案件 " + CASE in ok(cli("--lang", "zh", "hold", "--case", CASE, "--reason", "行政复议")).stdout
+    assert "案件 " + CASE in ok(cli("--lang", "zh", "release", "--case", CASE)).stdout
+    erased = ok(cli("--lang", "zh", "party", "erase-pii", "P1", "--reason", "第四十七条")).stdout
+    assert "身份证号" in erased and "id_number" not in erased
+    checked = cli("--lang", "zh", "check", "--case", CASE).stdout
+    assert "[办理中]" in checked and "[open]" not in checked
