@@ -1,22 +1,26 @@
 """What protects a record from disposal, as the journal itself says it.
 
-``dispose`` never trusts the index alone: for each record it reads back the journal lines
-of every event about it (found through the index's event refs), checks each line against
-its own hash and against the hash the index recorded for that seq, and replays them to
-re-derive the record's links, holds, keep and importance. When the index says otherwise,
+``dispose`` never trusts the index: ``Journaled`` reads the journal's own lines (every
+acknowledged batch: sealed, in a store that signs them) and keeps the events that can protect
+a record, by record, case and party; ``from_journal`` replays them to re-derive the record's
+links, holds, keep and importance. Nothing of the index (not even which events touch a record)
+is used to find them, so rows deleted from it hide nothing. When the index says otherwise,
 someone or something changed the index: the disposal is refused (RK233).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import errors
 from .archive import Archive
-from .i18n import _
-from .index import records, touching
+from .index.core import SIGNED_LAYOUT
 from .refs import bare
-from .store.journal import Event, check_line
+from .store.journal import CUT_EVENT, SEAL_EVENT, Event
+
+HOLDS = ("retention.held", "retention.released")
+PROTECTING = frozenset({"record.imported", "record.linked", "record.unlinked", "retention.kept", *HOLDS,
+                        "case.opened"})
 
 
 @dataclass
@@ -34,23 +38,59 @@ class Protection:
         return self.important, self.kept, frozenset(targets), frozenset(self.holds)
 
 
-def _events(archive: Archive, seqs: list[int]) -> list[Event]:
-    """The events at ``seqs``, each line checked against its own hash and the index's."""
-    events, lines = archive.events_at(seqs)
-    for event, line in zip(events, lines, strict=True):
-        problem, _event = check_line(line, event.offset, event.seq, event.seq - 1, event.prev)
-        folded = records.event(archive.index, event.seq)
-        if problem is not None or folded is None or folded["hash"] != event.hash:
-            raise errors.IndexDiffers(_("journal seq {seq} is not the event the index folded there: nothing "
-                                        "was disposed of").format(seq=event.seq),
-                                      path=archive.journal.location)
-    return events
+class Journaled:
+    """The journal's events that can protect a record, by record, case and party, as read so
+    far; ``read_on`` reads the lines appended since (the long read before the journal's lock,
+    the few new lines under it)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.end = 0
+        self.signed = False
+        self.by: dict[tuple[str, str], list[Event]] = defaultdict(list)  # ("record"|"case"|"party", ref)
+        self._pending: list[Event] = []
+
+    def read_on(self) -> Journaled:
+        for event in self.archive.journal.read(self.end):
+            self.end = event.end
+            if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+                self.signed = True
+            if not self.signed:
+                self._keep(event)
+            elif event.type == CUT_EVENT:
+                self._pending = []
+            elif event.type == SEAL_EVENT:
+                for kept in self._pending:
+                    self._keep(kept)
+                self._pending = []
+            else:
+                self._pending.append(event)
+            if event.type == SEAL_EVENT:
+                self.signed = True
+        return self
+
+    def _keep(self, event: Event) -> None:
+        if event.type not in PROTECTING:
+            return
+        d = event.data
+        refs = {("record", bare(x)) for x in d.get("digests", [])}
+        if event.type == "record.imported":
+            refs.add(("record", bare(d.get("digest", ""))))
+        if event.type in (*HOLDS, "case.opened") and d.get("case_no"):
+            refs.add(("case", d["case_no"]))
+        if event.type in HOLDS and d.get("party"):
+            refs.add(("party", d["party"]))
+        for ref in refs:
+            self.by[ref].append(event)
+
+    def about(self, kind: str, ref: str) -> list[Event]:
+        return self.by.get((kind, ref), [])
 
 
 def _holds(events: list[Event], kind: str, ref: str, into: set[str], label: str) -> None:
     """Replay hold and release events naming ``kind`` ``ref`` into ``into``."""
     for e in events:
-        if e.type not in ("retention.held", "retention.released"):
+        if e.type not in HOLDS:
             continue
         named = {bare(d) for d in e.data.get("digests", [])} if kind == "record" else \
             {e.data.get("case_no" if kind == "case" else "party")}
@@ -58,10 +98,10 @@ def _holds(events: list[Event], kind: str, ref: str, into: set[str], label: str)
             (into.add if e.type == "retention.held" else into.discard)(label)
 
 
-def from_journal(archive: Archive, digest: str) -> Protection:
+def from_journal(journaled: Journaled, digest: str) -> Protection:
     """Replay the journal's events about a record (and its cases and parties)."""
     found = Protection()
-    own = _events(archive, touching(archive.index, "record", digest))
+    own = journaled.about("record", digest)
     for e in own:
         digests = {bare(d) for d in e.data.get("digests", [])}
         if e.type == "record.imported" and bare(e.data["digest"]) == digest:
@@ -78,12 +118,11 @@ def from_journal(archive: Archive, digest: str) -> Protection:
     _holds(own, "record", digest, found.holds, "record")
     parties = {party for _case, _stage, party in found.links if party}
     for case_no in sorted({case for case, _stage, _party in found.links if case}):
-        about = _events(archive, touching(archive.index, "case", case_no))
+        about = journaled.about("case", case_no)
         _holds(about, "case", case_no, found.holds, f"case {case_no}")
         for e in about:
             if e.type == "case.opened" and e.data.get("case_no") == case_no:
                 parties.update(e.data.get("parties", []))
     for party in sorted(parties):
-        _holds(_events(archive, touching(archive.index, "party", party)), "party", party, found.holds,
-               f"party {party}")
+        _holds(journaled.about("party", party), "party", party, found.holds, f"party {party}")
     return found

@@ -210,9 +210,11 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     months = ordinary_months(archive)
     finished: list[str] = []
     sizes: dict[str, int] = {}
+    journaled = protection.Journaled(archive).read_on()  # the long read, before the lock
 
     def build() -> list[Draft]:
         now = _now(archive, None)
+        journaled.read_on()  # the lines appended since, under the lock
         refusals, drafts = [], []
         finished.clear()
         for digest in resolved:
@@ -235,7 +237,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             if not st.due:
                 refusals += [(digest, r, detail) for r, detail in st.refusals]
                 continue
-            _agrees_with_journal(archive, row)
+            _agrees_with_journal(archive, row, journaled)
             sizes[digest] = row["size"]
             drafts.append(Draft("record.disposed", {"digest": "blake3:" + digest, "size": row["size"],
                                                     "kind": row["kind"], "reason": reason}))
@@ -252,15 +254,14 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     return Disposal(disposed, list(finished), sum(sizes[d] for d in disposed))
 
 
-def _agrees_with_journal(archive: Archive, row) -> None:
+def _agrees_with_journal(archive: Archive, row, journaled: protection.Journaled) -> None:
     """IndexDiffers unless the journal, replayed, says what the index says protects the record."""
     digest = row["digest"]
     linked = dossier_rows.links_of(archive.index, digest)
     links = frozenset((link["case_no"], link["party"]) for link in linked)
     indexed = (bool(row["important"]), rows.kept_reason(archive.index, digest)[0], links,
                frozenset(rows.holds_covering(archive.index, digest)))
-    journaled = protection.from_journal(archive, digest).summary()
-    if indexed != journaled:
+    if indexed != protection.from_journal(journaled, digest).summary():
         raise errors.IndexDiffers(_("record {digest}: the index and the journal disagree on what protects "
                                     "it (links, holds, keep or importance): nothing was disposed of").format(
                                         digest=digest[:12]),

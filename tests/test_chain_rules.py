@@ -111,6 +111,19 @@ def test_dispose_refuses_a_record_held_in_the_journal_whose_hold_row_was_deleted
     assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
 
 
+
+def test_dispose_refuses_a_held_record_whose_hold_and_event_refs_were_deleted_from_the_index(cli, tmp_path):
+    """The index's list of the events about a record is the index's too: an insider who deletes
+    the hold and the rows that lead to its event still meets the journal's own lines."""
+    digest = old_unlinked_record(cli, tmp_path)
+    assert cli("hold", digest, "--reason", "court").exit_code == 0
+    held = next(e["seq"] for e in events(cli.store) if e["type"] == "retention.held")
+    doctor(cli.store, "DELETE FROM holds")
+    doctor(cli.store, f"DELETE FROM event_touches WHERE seq = {held}")
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
+    assert blob_path(cli.store, digest).exists()
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
