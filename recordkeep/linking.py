@@ -72,9 +72,9 @@ def link_window(archive: Archive, case_ref: str, *, officer: str, start: str, en
     archive.require_intact_chain()
     officer = resolve.officer(archive.index, officer)
     t0, t1 = archive.settings.time(start), archive.settings.time(end, end_of_day=True)
-    if utc_key(t1) <= utc_key(t0):
-        raise errors.InvalidValue(_("the window ends ({end}) before it starts ({start})").format(end=t1,
-                                                                                                 start=t0))
+    if utc_key(t1) <= utc_key(t0):  # named as typed: a bare --to date ends at the next midnight
+        raise errors.InvalidValue(_("the window ends ({end}) before it starts ({start})").format(end=end,
+                                                                                                 start=start))
     digests = records.recorded_by(archive.index, officer, utc_key(t0), utc_key(t1))
     return link(archive, case_ref, digests, stage=stage, party=party,
                 via={"officer": officer, "from": t0, "to": t1})
