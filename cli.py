@@ -1201,8 +1201,6 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
     """The figures a yearly report quotes: cases, 罚没, reviews, publication, officers, recorders."""
     from recordkeep import stats
 
-    if year is not None and start is not None:  # as every other pair of options that conflict
-        raise click.UsageError(_("give --year or --from, not both"))
     data = stats.stats(open_archive(ctx), year=year, start=start, until=until)
     if as_json:
         emit(data)

@@ -96,11 +96,6 @@ def test_records_officers_and_devices(cli, tmp_path):
     assert f"officer without a device: {B}" in result.stdout
 
 
-def test_year_and_from_together_are_a_usage_error_as_other_conflicting_options(cli):
-    result = cli("stats", "--year", "2021", "--from", "2021-01-01")
-    assert result.exit_code == 2, result.output
-
-
 def test_a_window_that_ends_before_it_starts_names_the_times_as_typed(cli):
     ok(cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X"))
     ok(cli("officer", "add", A, "--name", "李四"))
