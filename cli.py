@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -350,6 +351,18 @@ def print_receipt(receipt) -> None:
         click.echo(_("notice: {message}").format(message=receipt.checkpoint_error))
 
 
+@contextmanager
+def said_if_interrupted(ctx: click.Context):
+    """Ctrl-C during an import or add: say that nothing is confirmed and the recorder must not
+    be wiped (what was stored is kept; the same command run again copies only the rest), exit 5."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(_("INTERRUPTED: the receipt was not made: DO NOT wipe the recorder. Run the same "
+                     "command again: what was stored is kept and not copied twice."), err=True)
+        ctx.exit(EXIT_INCOMPLETE)
+
+
 def finish_receipt(ctx: click.Context, receipt, as_json: bool) -> None:
     if as_json:
         emit(receipt_json(receipt))
@@ -382,8 +395,9 @@ def add(ctx: click.Context, files: tuple[str, ...], case_no: str | None, stage: 
         raise click.UsageError(_("--stage goes with --case NO"))
     archive = open_archive(ctx)
     options = Options(officer=officer, doc_type=doc_type, readback=readback)
-    receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
-                              options=options)
+    with said_if_interrupted(ctx):
+        receipt = rk.add_and_link(archive, list(files), case_ref=case_no, stage=stage, party=party,
+                                  options=options)
     end_progress(archive)
     finish_receipt(ctx, receipt, as_json)
 
@@ -403,7 +417,8 @@ def import_(ctx: click.Context, dump: str, device: str | None, officer: str | No
 
     archive = open_archive(ctx)
     options = Options(officer=officer, device=device, readback=not no_readback, dry_run=dry_run)
-    receipt = import_dump(archive, dump, options=options)
+    with said_if_interrupted(ctx):
+        receipt = import_dump(archive, dump, options=options)
     end_progress(archive)
     finish_receipt(ctx, receipt, as_json)
 

@@ -16,7 +16,7 @@ import pytest
 from recordkeep import Archive, import_dump, verify
 from recordkeep.store.hashing import hash_file
 
-from .conftest import REPO, new_store, run_recordkeep, write_random
+from .conftest import REPO, new_store, run_recordkeep, sigint_as_at_a_terminal, write_random
 from .mounts import grow, small_disk
 
 
@@ -391,3 +391,26 @@ def test_a_copy_that_reads_back_different_from_the_device_is_failed_and_the_reco
     assert not receipt.may_wipe and receipt.verdict != "may_wipe"
     with Archive.open(store) as archive:
         assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+def test_ctrl_c_mid_import_says_do_not_wipe_and_the_import_run_again_completes(store, tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    for i in range(8):
+        write_random(card / f"DSJ001_440301123456_2021031508{i:02d}00_{i:04d}.MP4", 24 << 20, seed=i)
+    env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
+    command = [sys.executable, str(REPO / "cli.py"), "--store", str(store), "import", str(card)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_at_a_terminal)
+    deadline = time.monotonic() + 60
+    while not [p for p in (store / "objects" / "blake3").rglob("*") if p.is_file()]:  # the first blob stored
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 5 and "DO NOT wipe" in err and "Traceback" not in err, (out, err)
+    assert "may be wiped" not in out
+    done = run_recordkeep("import", "--json", str(card), store=store)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["may_wipe"] is True
+    assert run_recordkeep("verify", store=store).returncode == 0
