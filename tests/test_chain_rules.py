@@ -7,12 +7,14 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import blob_path, make_dump
+from .conftest import REPO, blob_path, make_dump
+from .mounts import read_only_view
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON_ID = "11010519491231002X"
@@ -196,6 +198,22 @@ def test_a_journal_whose_last_batch_was_cut_fails_log_verify_and_rebuild_keeps_t
     assert rebuilt.exit_code == 3 and rebuilt.stderr.startswith("RK230"), rebuilt.output
     assert (cli.store / "index.sqlite").read_bytes() == index_before
     assert cli("log", "verify").exit_code == 3
+
+
+@pytest.mark.slow  # a real read-only bind mount
+def test_a_cut_journal_is_found_by_log_verify_on_a_read_only_store_too(cli, tmp_path):
+    """A read-only store's index is copied and caught up from the cut journal: log verify must
+    read the last event the store's own index folded, as it is."""
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"the last thing added")
+    assert cli("add", str(note)).exit_code == 0
+    lines = journal(cli.store).read_bytes().splitlines(keepends=True)
+    journal(cli.store).write_bytes(b"".join(lines[:-3]))
+    with read_only_view(cli.store, tmp_path / "ro") as view:
+        checked = subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(view), "log", "verify",
+                                  "--json"], capture_output=True, text=True)
+    assert checked.returncode == 3, checked.stderr
+    assert "RK230" in [f["code"] for f in json.loads(checked.stdout)["findings"]]
 
 def test_the_index_corrupt_hint_says_log_verify_never_rebuild():
     from recordkeep import errors
