@@ -343,7 +343,7 @@ class SignerNotEnrolled(IntegrityError):
 
 
 class KeyEnrolledAgain(IntegrityError):
-    """A key enrolled a second time (after its revocation, or again): the first enrolment stands."""
+    """A key enrolled again: after its revocation a failure (it stays revoked), else a notice."""
 
     code = "RK260"
 

@@ -61,18 +61,22 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
         raise errors.InvalidValue(_("enrol a key with at least one --role"))
     data = {"key": keys.key_id(raw), "public_key": base64.b64encode(raw).decode(), "actor": actor,
             "roles": granted}
-    known = key_rows.key(archive.index, data["key"])
-    if known is not None and known["revoked_seq"] is not None:
-        raise errors.InvalidValue(_("key {key} was revoked at seq {seq}: a revoked key is never enrolled "
-                                    "again").format(key=data["key"], seq=known["revoked_seq"]),
-                                  hint=_("make a new key ('recordkeep key new') and enrol that"))
-    if known is not None:
-        raise errors.InvalidValue(_("key {key} is enrolled already, for {actor} with {roles}").format(
-            key=data["key"], actor=known["actor"], roles=", ".join(json.loads(known["roles"]))),
-            hint=_("a key is enrolled once: to change its actor or roles, revoke it and enrol a new key"))
     if not archive.index.signed:
         _first_admin(archive, raw, data)
-    archive.commit([Draft("key.enrolled", data)])
+
+    def build() -> list[Draft]:  # under the journal's lock: two admins enrolling one key, one wins
+        known = key_rows.key(archive.index, data["key"])
+        if known is not None and known["revoked_seq"] is not None:
+            raise errors.InvalidValue(_("key {key} was revoked at seq {seq}: a revoked key is never enrolled "
+                                        "again").format(key=data["key"], seq=known["revoked_seq"]),
+                                      hint=_("make a new key ('recordkeep key new') and enrol that"))
+        if known is not None:
+            raise errors.InvalidValue(_("key {key} is enrolled already, for {actor} with {roles}").format(
+                key=data["key"], actor=known["actor"], roles=", ".join(json.loads(known["roles"]))),
+                hint=_("a key is enrolled once: to change its actor or roles, revoke it and enrol a new key"))
+        return [Draft("key.enrolled", data)]
+
+    archive.transact(build)
     return _info(archive, data["key"])
 
 

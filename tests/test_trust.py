@@ -220,11 +220,22 @@ def test_a_revoked_key_is_never_enrolled_again_so_its_revocation_stands(cli, sto
                                actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
                                seal=signer.seal)
     assert codes(verified(cli)) == ["RK260"]
+    with Archive.open(store, actor="tester@test") as archive:  # a live key enrolled again, as before
+        signer = archive.signer()
+        again = {"key": twice.id, "public_key": twice.public_b64, "actor": "clerk@station3",
+                 "roles": ["clerk", "records"]}
+        archive.journal.append([Draft("key.enrolled", again)],
+                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
+    again_live = verified(cli)
+    assert codes(again_live) == ["RK260"]  # only the revoked key's: the live one's is a notice
+    assert [f["code"] for f in again_live["findings"] if f["notice"]].count("RK260") == 1
     assert cli("rebuild-index").exit_code == 0
     refused = cli("officer", "add", "440301123456", "--name", "李四", actor="leaver@station3")
     assert refused.exit_code == 1 and refused.stderr.startswith("RK116"), refused.output
     listed = {k["key"]: k for k in cli.json("key", "list")["keys"]}
     assert listed[key.id]["revoked_seq"] is not None
+    assert sorted(listed[twice.id]["roles"]) == ["clerk", "records"]
 
 def test_a_signature_over_another_store_id_is_found(cli, store):
     with Archive.open(store, actor="clerk@station1") as archive:
@@ -260,7 +271,8 @@ def test_a_second_store_created_founds_no_key_so_a_clerk_cannot_enrol_as_another
                                             "public_key": forged.public_b64}),
                     Draft("key.enrolled", {"key": forged.id, "public_key": forged.public_b64,
                                            "actor": "records@legal", "roles": list(roles.ALL_ROLES)})]
-        for drafts in (founding, [Draft("retention.held", {"digest": "blake3:" + "0" * 64, "reason": "x"})]):
+        held = Draft("retention.held", {"digests": ["blake3:" + "0" * 64], "reason": "x"})
+        for drafts in (founding, [held]):
             archive.journal.append(drafts, actor="records@legal", at=archive.now(),
                                    expect_head=archive.journal.head().hash, seal=signer.seal)
     result = cli("log", "verify", "--json")

@@ -2,8 +2,9 @@
 
 ``keys`` holds each key the journal names: its public key, its actor, its roles, when it was
 enrolled and, once revoked, when and why. The founding key of a store is known from its
-``store.created`` (its roles come with its ``key.enrolled`` in the same batch). A key is enrolled
-once: a later ``key.enrolled`` of it changes nothing (``log verify`` fails it). ``batches``
+``store.created``, the journal's first event (its roles come with its ``key.enrolled`` in the same
+batch). A revoked key's row never changes again: enrolling it again does not undo the revocation
+(``log verify`` fails it). ``batches``
 holds each ``batch.signed``: the events it seals and its signature (whether the signature
 holds is the trust package's to say; the index only remembers).
 """
@@ -30,7 +31,8 @@ def m008_keys(db) -> None:
 
 
 def founding_key(conn: Writer, event: Event) -> None:
-    """The key that signs a new store's first batch, from its ``store.created``."""
+    """The key that signs a new store's first batch, from its ``store.created`` (the journal's
+    first event: a later one founds nothing)."""
     d = event.data
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('layout', ?)", (d.get("layout", ""),))
     if d.get("admin_key") and d.get("public_key"):
@@ -41,11 +43,11 @@ def founding_key(conn: Writer, event: Event) -> None:
 @handles("key.enrolled", "key.revoked")
 def _keys(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
-    if event.type == "key.enrolled":  # once: only the founding key's row (no roles yet) takes one again
+    if event.type == "key.enrolled":  # a revoked key's row never changes again: it stays revoked
         conn.execute("INSERT INTO keys (key, public_key, actor, roles, enrolled_seq) VALUES (?,?,?,?,?) "
                      "ON CONFLICT (key) DO UPDATE SET public_key = excluded.public_key, "
                      "actor = excluded.actor, roles = excluded.roles, enrolled_seq = excluded.enrolled_seq "
-                     "WHERE keys.roles = '[]'",
+                     "WHERE keys.revoked_seq IS NULL",
                      (d["key"], d["public_key"], d["actor"], json.dumps(d.get("roles", [])), event.seq))
     else:
         conn.execute("UPDATE keys SET revoked_seq = ?, reason = ? WHERE key = ? AND revoked_seq IS NULL",

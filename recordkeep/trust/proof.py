@@ -270,22 +270,28 @@ class Proof:
         return _Key(public, str(d.get("actor")), frozenset(d.get("roles", [])), event.seq)
 
     def _take_keys(self, batch: list[Event]) -> None:
-        """Enrolments and revocations of a sealed batch take effect after it. A key is enrolled
-        once: enrolling it again (revoked above all) is a failure and changes nothing."""
+        """Enrolments and revocations of a sealed batch take effect after it. A revoked key is
+        never enrolled again: that is a failure and it stays revoked (from its first revocation).
+        A live key enrolled again (an older release allowed it, to change its roles) takes its
+        new actor and roles, a notice."""
         for e in batch:
-            if e.type == "key.enrolled" and e.data.get("key") in self.keys:
-                known = self.keys[e.data["key"]]
-                message = (_("seq {seq} enrols key {key} again, revoked at seq {revoked}: a revoked key is "
-                             "never enrolled again, so it stays revoked") if known.revoked is not None else
-                           _("seq {seq} enrols key {key} again (enrolled at seq {enrolled}): a key is "
-                             "enrolled once, so its first actor and roles stand"))
-                self._fail(errors.KeyEnrolledAgain, e.seq, message.format(
-                    seq=e.seq, key=e.data["key"], revoked=known.revoked, enrolled=known.enrolled))
-            elif e.type == "key.enrolled":
+            if e.type == "key.enrolled":
                 key = self._key_of(e)
-                if key is not None:
+                known = self.keys.get(e.data.get("key"))
+                if known is not None and known.revoked is not None:
+                    self._fail(errors.KeyEnrolledAgain, e.seq, _(
+                        "seq {seq} enrols key {key} again, revoked at seq {revoked}: a revoked key is never "
+                        "enrolled again, so it stays revoked").format(seq=e.seq, key=e.data["key"],
+                                                                     revoked=known.revoked))
+                elif key is not None:
+                    if known is not None:
+                        self._note(errors.KeyEnrolledAgain, e.seq, _(
+                            "seq {seq} enrols key {key} again (enrolled at seq {enrolled}): its actor and "
+                            "roles are this enrolment's from here on").format(seq=e.seq, key=e.data["key"],
+                                                                               enrolled=known.enrolled))
                     self.keys[e.data["key"]] = key
-            elif e.type == "key.revoked" and e.data.get("key") in self.keys:
+            elif (e.type == "key.revoked" and e.data.get("key") in self.keys
+                  and self.keys[e.data["key"]].revoked is None):  # the first revocation stands
                 self.keys[e.data["key"]].revoked = e.seq
 
     def close(self) -> None:
