@@ -19,8 +19,7 @@ from .refs import bare
 from .store.journal import CUT_EVENT, SEAL_EVENT, Event
 
 HOLDS = ("retention.held", "retention.released")
-PROTECTING = frozenset({"record.imported", "record.linked", "record.unlinked", "retention.kept", *HOLDS,
-                        "case.opened"})
+ABOUT_RECORDS = frozenset({"record.imported", "record.linked", "record.unlinked", "retention.kept", *HOLDS})
 
 
 @dataclass
@@ -38,16 +37,29 @@ class Protection:
         return self.important, self.kept, frozenset(targets), frozenset(self.holds)
 
 
-class Journaled:
-    """The journal's events that can protect a record, by record, case and party, as read so
-    far; ``read_on`` reads the lines appended since (the long read before the journal's lock,
-    the few new lines under it)."""
+@dataclass(frozen=True)
+class _Said:
+    """What of an event the replay needs (not its line: a journal holds millions)."""
 
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
+    seq: int
+    type: str
+    data: dict
+
+
+class Journaled:
+    """What the journal says can protect the records ``wanted``: the events about them, the
+    holds of every case and party, each case's parties and the links voided, as read so far;
+    ``read_on`` reads the lines appended since (the long read before the journal's lock, the
+    few new lines under it)."""
+
+    def __init__(self, archive: Archive, wanted: set[str]) -> None:
+        self.archive, self.wanted = archive, wanted
         self.end = 0
         self.signed = False
-        self.by: dict[tuple[str, str], list[Event]] = defaultdict(list)  # ("record"|"case"|"party", ref)
+        self.records: dict[str, list[_Said]] = defaultdict(list)
+        self.holds: dict[tuple[str, str], list[_Said]] = defaultdict(list)  # ("case"|"party", ref)
+        self.parties: dict[str, set[str]] = defaultdict(set)  # case_no -> its parties
+        self.voided_links: set[int] = set()
         self._pending: list[Event] = []
 
     def read_on(self) -> Journaled:
@@ -70,59 +82,52 @@ class Journaled:
         return self
 
     def _keep(self, event: Event) -> None:
-        if event.type not in PROTECTING:
-            return
         d = event.data
-        refs = {("record", bare(x)) for x in d.get("digests", [])}
-        if event.type == "record.imported":
-            refs.add(("record", bare(d.get("digest", ""))))
-        if event.type in (*HOLDS, "case.opened") and d.get("case_no"):
-            refs.add(("case", d["case_no"]))
-        if event.type in HOLDS and d.get("party"):
-            refs.add(("party", d["party"]))
-        for ref in refs:
-            self.by[ref].append(event)
+        if event.type in ABOUT_RECORDS:
+            named = {bare(x) for x in d.get("digests", [])}
+            if event.type == "record.imported":
+                named.add(bare(d.get("digest", "")))
+            for digest in named & self.wanted:
+                self.records[digest].append(_Said(event.seq, event.type, d))
+        if event.type in HOLDS:
+            for kind in ("case", "party"):
+                if d.get("case_no" if kind == "case" else "party"):
+                    self.holds[(kind, d["case_no" if kind == "case" else "party"])].append(
+                        _Said(event.seq, event.type, {}))
+        elif event.type == "case.opened" and d.get("case_no"):
+            self.parties[d["case_no"]].update(d.get("parties", []))
+        elif event.type == "case.voided" and d.get("voided_type") == "record.linked":
+            self.voided_links.add(d.get("voided_seq"))
 
-    def about(self, kind: str, ref: str) -> list[Event]:
-        return self.by.get((kind, ref), [])
 
-
-def _holds(events: list[Event], kind: str, ref: str, into: set[str], label: str) -> None:
-    """Replay hold and release events naming ``kind`` ``ref`` into ``into``."""
-    for e in events:
-        if e.type not in HOLDS:
-            continue
-        named = {bare(d) for d in e.data.get("digests", [])} if kind == "record" else \
-            {e.data.get("case_no" if kind == "case" else "party")}
-        if ref in named:
-            (into.add if e.type == "retention.held" else into.discard)(label)
+def _replay_holds(said: list[_Said], into: set[str], label: str) -> None:
+    for e in said:
+        (into.add if e.type == "retention.held" else into.discard)(label)
 
 
 def from_journal(journaled: Journaled, digest: str) -> Protection:
     """Replay the journal's events about a record (and its cases and parties)."""
     found = Protection()
-    own = journaled.about("record", digest)
-    for e in own:
-        digests = {bare(d) for d in e.data.get("digests", [])}
-        if e.type == "record.imported" and bare(e.data["digest"]) == digest:
+    links: dict[int, tuple[str, str, str]] = {}  # the seq that made each link: a void names it
+    for e in journaled.records.get(digest, []):
+        if e.type == "record.imported":
             found.important = bool(e.data.get("important"))
-        elif e.type == "retention.kept" and digest in digests:
+        elif e.type == "retention.kept":
             found.kept = True
-        elif e.type == "record.linked" and digest in digests:
+        elif e.type == "record.linked" and e.seq not in journaled.voided_links:
             d = e.data
-            found.links.add((d.get("case_no") or "", d.get("stage") or "", d.get("party") or ""))
-        elif e.type == "record.unlinked" and digest in digests:
+            links[e.seq] = (d.get("case_no") or "", d.get("stage") or "", d.get("party") or "")
+        elif e.type == "record.unlinked":
             stage = e.data.get("stage")
-            found.links = {link for link in found.links
-                           if not (link[0] == e.data.get("case_no") and (stage is None or link[1] == stage))}
-    _holds(own, "record", digest, found.holds, "record")
+            links = {seq: link for seq, link in links.items()
+                     if not (link[0] == e.data.get("case_no") and (stage is None or link[1] == stage))}
+        elif e.type in HOLDS:
+            _replay_holds([e], found.holds, "record")
+    found.links = set(links.values())
     parties = {party for _case, _stage, party in found.links if party}
     for case_no in sorted({case for case, _stage, _party in found.links if case}):
-        about = journaled.about("case", case_no)
-        _holds(about, "case", case_no, found.holds, f"case {case_no}")
-        for e in about:
-            if e.type == "case.opened" and e.data.get("case_no") == case_no:
-                parties.update(e.data.get("parties", []))
+        _replay_holds(journaled.holds.get(("case", case_no), []), found.holds, f"case {case_no}")
+        parties.update(journaled.parties.get(case_no, ()))
     for party in sorted(parties):
-        _holds(journaled.about("party", party), "party", party, found.holds, f"party {party}")
+        _replay_holds(journaled.holds.get(("party", party), []), found.holds, f"party {party}")
     return found

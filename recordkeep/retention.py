@@ -210,7 +210,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     months = ordinary_months(archive)
     finished: list[str] = []
     sizes: dict[str, int] = {}
-    journaled = protection.Journaled(archive).read_on()  # the long read, before the lock
+    journaled = protection.Journaled(archive, set(resolved)).read_on()  # the long read, before the lock
 
     def build() -> list[Draft]:
         now = _now(archive, None)

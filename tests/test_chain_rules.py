@@ -126,6 +126,19 @@ def test_dispose_refuses_a_held_record_whose_hold_and_event_refs_were_deleted_fr
     assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
     assert blob_path(cli.store, digest).exists()
 
+
+def test_a_record_whose_only_link_was_voided_is_disposed_as_the_index_says(cli, tmp_path):
+    """A link entered by mistake and voided no longer protects the record, in the journal's
+    replay as in the index: no false RK233."""
+    case_with_a_record(cli, tmp_path)
+    digest = old_unlinked_record(cli, tmp_path)
+    assert cli("case", "link", CASE, digest, "--stage", "investigate").exit_code == 0
+    linked = [e["seq"] for e in events(cli.store) if e["type"] == "record.linked"][-1]
+    assert cli("case", "void", CASE, str(linked), "--reason", "linked by mistake").exit_code == 0
+    result = cli("dispose", digest, "--reason", "retention period over")
+    assert result.exit_code == 0, result.output
+    assert not blob_path(cli.store, digest).exists()
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
