@@ -63,7 +63,9 @@ def emit(data: dict) -> None:
     """Print one JSON document on stdout, UTF-8; text holding bytes that are not (a path, as
     the system gave it) is written with escapes, so the document stays valid JSON."""
     text = json.dumps(data, ensure_ascii=False, indent=2)
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
         text = json.dumps(data, ensure_ascii=True, indent=2)
     click.echo(text)
 

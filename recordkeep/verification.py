@@ -32,7 +32,7 @@ from .index.core import SIGNED_LAYOUT
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
-from .store.journal import CUT_EVENT, SEAL_EVENT, Draft, Event
+from .store.journal import CUT_EVENT, SEAL_EVENT, Draft, Event, Head
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
 READ_AHEAD_BYTES = 64 * 1024 * 1024
@@ -107,7 +107,7 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
         if journal and not archive.readonly:
             with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
                 archive.signer(required=archive.index.signed)  # loaded now, not after hours of hashing
-        _check(archive, report, digests, mode, hashers, head.end)
+        _check(archive, report, digests, mode, hashers, head)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), head.seq)
     return report
 
@@ -124,13 +124,14 @@ def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
-           hashers: list[HashWorker], head_end: int) -> None:
-    records = _records(archive, digests)
-    if digests is None and mode == "full":
-        records = _as_journaled(archive, report, records, head_end)
-    to_hash = check_sizes(archive, report, records, hashing=mode == "full")
+           hashers: list[HashWorker], head: Head) -> None:
+    if digests is None and mode == "full":  # the journal's records, the index's as they stood at head
+        listed = _as_journaled(archive, report, records.sizes_through(archive.index, head.seq), head.end)
+    else:
+        listed = _records(archive, digests)
+    to_hash = check_sizes(archive, report, listed, hashing=mode == "full")
     if digests is None:
-        to_hash += _walk_objects(archive, report, {d for d, _, _ in records}, mode)
+        to_hash += _walk_objects(archive, report, {d for d, _, _ in listed}, mode)
         for path in stale_temporaries(archive.root / "tmp"):
             report.notices.append(Finding(CODES["stale_temporary"], "stale_temporary",
                                           _("a temporary file of a writer that is gone; the next write "

@@ -178,6 +178,21 @@ def test_a_blob_deleted_and_hidden_in_the_index_is_still_found_by_a_full_verify(
     assert found == [("RK212", digest), ("RK233", digest)]
     assert report["checked"] == 2
 
+
+def test_a_record_another_writer_adds_while_a_full_verify_runs_is_no_index_difference(cli, store, tmp_path):
+    """verify notes the head first and lists the index's records after: one journaled (and
+    folded into the shared index by its writer) in between is not a difference."""
+    from recordkeep import verification
+
+    add_one(cli, tmp_path)
+    with Archive.open(store) as archive:
+        head = archive.index.head
+    add_one(cli, tmp_path, b"added meanwhile", "b.bin")
+    with Archive.open(store) as archive:
+        report = verification.Report("full", {"all": True})
+        verification._check(archive, report, None, "full", [], head)
+    assert [p.code for p in report.problems] == [] and report.checked == 1
+
 def test_an_extra_file_under_objects_is_reported(cli, store, tmp_path):
     add_one(cli, tmp_path)
     (store / "objects" / "blake3" / "zz").mkdir()
@@ -380,11 +395,13 @@ def test_a_nearly_full_disk_lets_reads_work_and_a_failed_rebuild_leaves_nothing_
         assert run_recordkeep("add", str(first), store=store).returncode == 0
         filler = mnt / "filler"
         os.system(f"dd if=/dev/zero of={filler} bs=4k 2>/dev/null")
-        for command in (("verify", "--fast"), ("search", "--limit", "1"), ("log",), ("stats",),
-                        ("rebuild-index",), ("rebuild-index",)):
+        for command in (("verify", "--fast"), ("search", "--limit", "1"), ("log",), ("stats",)):
             done = run_recordkeep(*command, store=store)
             assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (command, done.stderr)
             assert done.returncode == 0 or done.stderr.startswith("RK105"), (command, done.stderr)
+        for _ in range(2):  # a whole new index cannot fit in the few KiB left
+            rebuilt = run_recordkeep("rebuild-index", store=store)
+            assert rebuilt.returncode == 1 and rebuilt.stderr.startswith("RK105"), rebuilt.stderr
         assert [p.name for p in (store / "tmp").iterdir() if "rebuild" in p.name] == []
         filler.unlink()
         assert run_recordkeep("verify", "--full", store=store).returncode == 0

@@ -172,7 +172,8 @@ def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagRepo
         if digest not in held:
             report.problems.append((bad, _("{name} is no record the bag's journal lines import (a file "
                                            "swapped in?)").format(name=name)))
-    for digest in sorted(d for d, kept in held.items() if kept and d not in set(listed.values())):
+    present = set(listed.values())
+    for digest in sorted(d for d, kept in held.items() if kept and d not in present):
         report.problems.append((bad, _("record {digest} is imported in the bag's journal lines but not in "
                                        "its payload (removed?)").format(digest=digest[:12])))
 

@@ -172,6 +172,14 @@ def sizes(ix: Index, digests: list[str] | None = None) -> list[tuple[str, int, b
     return [(r[0], r[1], bool(r[2])) for r in found]
 
 
+def sizes_through(ix: Index, seq: int) -> list[tuple[str, int, bool]]:
+    """(digest, size, disposed) of every record journaled up to ``seq``, as it stood there
+    (a disposal after it not counted), by digest: what another writer folds meanwhile is left out."""
+    found = ix.conn.execute("SELECT digest, size, disposed_seq IS NOT NULL AND disposed_seq <= ? "
+                            "FROM records WHERE first_seq <= ? ORDER BY digest", (seq, seq))
+    return [(r[0], r[1], bool(r[2])) for r in found]
+
+
 def first_imports(ix: Index) -> list[tuple[str, str]]:
     """(digest, first import time) of every record, by digest."""
     return [(r[0], r[1]) for r in ix.conn.execute("SELECT digest, first_at FROM records ORDER BY digest")]
