@@ -242,7 +242,7 @@ def special_reason(path: bytes, st: os.stat_result) -> str:
 class _Batch:
     """One add or import: copies, probes in a pool, commits events in groups."""
 
-    def __init__(self, archive: Archive, command: str, source: str | None, options: Options,
+    def __init__(self, archive: Archive, command: str, source: bytes | None, options: Options,
                  link: LinkTarget | None = None) -> None:
         if not options.dry_run:
             archive.require_can_write(["record.imported", "batch.finished"])
@@ -252,8 +252,9 @@ class _Batch:
         self.zone_name = archive.settings.timezone
         self.patterns = _patterns(archive)
         self.ffprobe = archive.settings.section("media").get("ffprobe")
-        self.receipt = Receipt(uuid.uuid4().hex, command, source, archive.now(), options.readback,
-                               options.dry_run)
+        self.source = source  # the folder's bytes, journaled as path_fields: printable and exact
+        self.receipt = Receipt(uuid.uuid4().hex, command, display_path(source) if source else None,
+                               archive.now(), options.readback, options.dry_run)
         self.pending: list[tuple[Outcome, Future | None, bytes]] = []
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe")
         self.copiers = ThreadPoolExecutor(max_workers=COPIERS, thread_name_prefix="copy")
@@ -523,6 +524,7 @@ class _Batch:
             self.linked = stored
         drafts.append(Draft("batch.finished", {
             "batch": r.batch, "command": r.command, "source": r.source,
+            **({"source_hex": self.source.hex()} if "path_hex" in path_fields(self.source or b"") else {}),
             "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
             "receipt": r.as_data()}))
         return drafts
@@ -636,7 +638,7 @@ def import_dump(archive: Archive, dump: str | bytes | os.PathLike, *,
         raise errors.SourceNotFound(_("the dump is not a folder"), path=root)
     _apart_from_store(archive, root, _("the dump"))
     entries = list(walk(root))
-    batch = _Batch(archive, "import", display_path(os.path.abspath(root)), options)
+    batch = _Batch(archive, "import", os.path.abspath(root), options)
     batch.tally.items_total = len(entries)
     batch.tally.total = sum(st.st_size for _, st, _ in entries
                                   if st is not None and stat.S_ISREG(st.st_mode))

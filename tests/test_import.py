@@ -189,7 +189,8 @@ def test_a_dump_whose_own_folder_name_is_not_utf8_is_imported_whole(store, tmp_p
     assert json.loads(done.stdout)["stored"] == 70
     finished = [json.loads(x) for x in (store / "journal" / "events.jsonl").read_bytes().splitlines()
                 if b'"batch.finished"' in x]
-    assert finished[-1]["data"]["source"].endswith("card\\xff")  # printable; each file keeps path_hex
+    assert finished[-1]["data"]["source"].endswith("card\\xff")  # printable, and exact beside it
+    assert bytes.fromhex(finished[-1]["data"]["source_hex"]) == os.path.abspath(card)
     assert run_recordkeep("log", "verify", store=store).returncode == 0
     assert run_recordkeep("import", "--json", card, store=store).returncode == 0
 
