@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -278,12 +279,18 @@ def test_a_file_that_grows_while_being_read_is_unstable_and_not_recorded(store, 
     assert not [p for p in (store / "tmp").iterdir()]  # and nothing left behind
 
 
-@pytest.mark.slow  # a process killed
-def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store, tmp_path):
+
+def camera_card(tmp_path, clips: int) -> Path:
+    """A card of ``clips`` body-camera clips of 24 MiB each (an import of it takes a while)."""
     card = tmp_path / "card"
     card.mkdir()
-    for i in range(6):
+    for i in range(clips):
         write_random(card / f"DSJ001_440301123456_2021031508{i:02d}00_{i:04d}.MP4", 24 << 20, seed=i)
+    return card
+
+@pytest.mark.slow  # a process killed
+def test_an_import_killed_part_way_then_rerun_completes_without_duplicates(store, tmp_path):
+    card = camera_card(tmp_path, 6)
     env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
     proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--store", str(store), "import",
                              str(card)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -394,11 +401,9 @@ def test_a_copy_that_reads_back_different_from_the_device_is_failed_and_the_reco
         assert archive.index.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
 
 
+@pytest.mark.slow  # a process interrupted
 def test_ctrl_c_mid_import_says_do_not_wipe_and_the_import_run_again_completes(store, tmp_path):
-    card = tmp_path / "card"
-    card.mkdir()
-    for i in range(8):
-        write_random(card / f"DSJ001_440301123456_2021031508{i:02d}00_{i:04d}.MP4", 24 << 20, seed=i)
+    card = camera_card(tmp_path, 8)
     env = {**os.environ, "RECORDKEEP_ACTOR": "proc@test"}
     command = [sys.executable, str(REPO / "cli.py"), "--store", str(store), "import", str(card)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
