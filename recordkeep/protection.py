@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .archive import Archive
-from .index.core import SIGNED_LAYOUT
+from .index.core import Acknowledged
 from .refs import bare
-from .store.journal import CUT_EVENT, SEAL_EVENT, Event
+from .store.journal import Event
 
 HOLDS = ("retention.held", "retention.released")
 ABOUT_RECORDS = frozenset({"record.imported", "record.linked", "record.unlinked", "retention.kept", *HOLDS})
@@ -55,30 +55,17 @@ class Journaled:
     def __init__(self, archive: Archive, wanted: set[str]) -> None:
         self.archive, self.wanted = archive, wanted
         self.end = 0
-        self.signed = False
+        self.counted = Acknowledged()
         self.records: dict[str, list[_Said]] = defaultdict(list)
         self.holds: dict[tuple[str, str], list[_Said]] = defaultdict(list)  # ("case"|"party", ref)
         self.parties: dict[str, set[str]] = defaultdict(set)  # case_no -> its parties
         self.voided_links: set[int] = set()
-        self._pending: list[Event] = []
 
     def read_on(self) -> Journaled:
-        for event in self.archive.journal.read(self.end):
-            self.end = event.end
-            if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
-                self.signed = True
-            if not self.signed:
+        for read in self.archive.journal.read(self.end):
+            self.end = read.end
+            for event in self.counted.feed(read):
                 self._keep(event)
-            elif event.type == CUT_EVENT:
-                self._pending = []
-            elif event.type == SEAL_EVENT:
-                for kept in self._pending:
-                    self._keep(kept)
-                self._pending = []
-            else:
-                self._pending.append(event)
-            if event.type == SEAL_EVENT:
-                self.signed = True
         return self
 
     def _keep(self, event: Event) -> None:

@@ -28,11 +28,11 @@ from . import errors, i18n
 from .archive import Archive
 from .i18n import _
 from .index import records
-from .index.core import SIGNED_LAYOUT
+from .index.core import Acknowledged
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
-from .store.journal import CUT_EVENT, SEAL_EVENT, Draft, Event, Head
+from .store.journal import Draft, Head
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
 READ_AHEAD_BYTES = 64 * 1024 * 1024
@@ -189,32 +189,16 @@ def _records(archive: Archive, digests: list[str] | None) -> list[tuple[str, int
 
 
 def journaled_records(archive: Archive, stop: int) -> dict[str, tuple[int, bool, int]]:
-    """Every record the journal (up to byte ``stop``) imports, folded as the index folds it
-    (``Index.apply``): digest -> (size, disposed, seq of its import). Once the store signs its
-    batches, a batch counts when its seal comes; lines a cut closes, or after the last seal, never."""
-    signed, found, pending = False, {}, {}
-
-    def fold(into: dict, event: Event) -> None:
-        if event.type in RECORD_STATES:
-            digest = str(event.data.get("digest", "")).removeprefix("blake3:")
-            size, _disposed, seq = pending.get(digest) or found.get(digest) or (event.data.get("size"), False,
-                                                                                 event.seq)
-            into[digest] = (size if isinstance(size, int) else 0, RECORD_STATES[event.type], seq)
-
-    for event in archive.journal.read(0, stop):
-        if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
-            signed = True
-        if not signed:
-            fold(found, event)
-        else:
-            if event.type == CUT_EVENT:
-                pending = {}
-            fold(pending, event)
-            if event.type == SEAL_EVENT:
-                found.update(pending)
-                pending = {}
-        if event.type == SEAL_EVENT:
-            signed = True
+    """Every record the journal (up to byte ``stop``) imports, as the index folds it
+    (``Acknowledged``): digest -> (size, disposed, seq of its import)."""
+    found: dict[str, tuple[int, bool, int]] = {}
+    counted = Acknowledged()
+    for read in archive.journal.read(0, stop):
+        for event in counted.feed(read):
+            if event.type in RECORD_STATES:
+                digest = str(event.data.get("digest", "")).removeprefix("blake3:")
+                size, _disposed, seq = found.get(digest) or (event.data.get("size"), False, event.seq)
+                found[digest] = (size if isinstance(size, int) else 0, RECORD_STATES[event.type], seq)
     return found
 
 

@@ -530,6 +530,34 @@ class Index:
         return self.apply(journal.read(resume), batch, progress, watch)
 
 
+class Acknowledged:
+    """Which journal events count, fed in order, by the rule ``Index.apply`` folds them by: in a
+    store that signs its batches (layout recordkeep-2, or from its first seal), a batch's events
+    once its seal comes; the lines a cut closes, or after the last seal, never. For readers that
+    go through the journal itself rather than trust the index."""
+
+    def __init__(self) -> None:
+        self.signed = False
+        self._pending: list[Event] = []
+
+    def feed(self, event: Event) -> list[Event]:
+        """The events that count now that ``event`` was read (none, it, or its whole batch)."""
+        if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+            self.signed = True
+        if not self.signed:
+            counted = [event]
+        else:
+            if event.type == CUT_EVENT:
+                self._pending = []
+            self._pending.append(event)
+            counted = []
+            if event.type == SEAL_EVENT:
+                counted, self._pending = self._pending, []
+        if event.type == SEAL_EVENT:
+            self.signed = True
+        return counted
+
+
 def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None = None) -> int:
     """Build a fresh index at ``target`` from the whole journal; return events applied.
 
