@@ -54,16 +54,21 @@ class Journaled:
 
     def __init__(self, archive: Archive, wanted: set[str]) -> None:
         self.archive, self.wanted = archive, wanted
-        self.end = 0
+        self._start, self._seq = 0, 0  # the last line read: read again first, as Index.catch_up does
         self.counted = Acknowledged()
         self.records: dict[str, list[_Said]] = defaultdict(list)
         self.holds: dict[tuple[str, str], list[_Said]] = defaultdict(list)  # ("case"|"party", ref)
         self.parties: dict[str, set[str]] = defaultdict(set)  # case_no -> its parties
         self.voided_links: set[int] = set()
 
-    def read_on(self) -> Journaled:
-        for read in self.archive.journal.read(self.end):
-            self.end = read.end
+    def read_on(self, stop: int | None = None) -> Journaled:
+        """Read on from the last line read (again: a newline it lacked may have been restored
+        since) up to position ``stop`` (what the index has seen: a bucket's other stations may
+        append meanwhile)."""
+        for read in self.archive.journal.read(self._start, stop):
+            if read.seq <= self._seq:
+                continue
+            self._start, self._seq = read.offset, read.seq
             for event in self.counted.feed(read):
                 self._keep(event)
         return self

@@ -214,7 +214,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
 
     def build() -> list[Draft]:
         now = _now(archive, None)
-        journaled.read_on()  # the lines appended since, under the lock
+        journaled.read_on(stop=archive.index.seen.end)  # the lines appended since, under the lock
         refusals, drafts = [], []
         finished.clear()
         for digest in resolved:

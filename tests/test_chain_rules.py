@@ -139,6 +139,26 @@ def test_a_record_whose_only_link_was_voided_is_disposed_as_the_index_says(cli, 
     assert result.exit_code == 0, result.output
     assert not blob_path(cli.store, digest).exists()
 
+
+def test_disposes_read_of_the_journal_goes_on_past_a_last_line_whose_newline_was_restored(cli, tmp_path):
+    """dispose reads the journal before its lock and again under it: a last line that lacked its
+    newline at the first read (restored by the next writer) is read again, not taken for a bad one."""
+    from recordkeep import Archive
+    from recordkeep.protection import Journaled
+
+    first = old_unlinked_record(cli, tmp_path)
+    whole = journal(cli.store).read_bytes()
+    journal(cli.store).write_bytes(whole[:-1])  # its newline lost
+    with Archive.open(cli.store) as archive:
+        journaled = Journaled(archive, {first}).read_on()
+        journal(cli.store).write_bytes(whole)
+        note = tmp_path / "later.txt"
+        note.write_bytes(b"a later record")
+        later = cli.json("add", str(note))["files"][0]["digest"]
+        journaled.wanted.add(later)
+        journaled.read_on()
+    assert set(journaled.records) == {first, later}
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
@@ -212,6 +232,26 @@ def test_a_journal_whose_last_batch_was_cut_fails_log_verify_and_rebuild_keeps_t
     assert (cli.store / "index.sqlite").read_bytes() == index_before
     assert cli("log", "verify").exit_code == 3
 
+
+
+def test_a_cut_journal_is_found_while_another_process_holds_the_index_open_its_wal_unmerged(cli, tmp_path):
+    """The index's last folds may sit in its WAL (another command has it open): log verify must
+    read them, not only the main file."""
+    import sqlite3
+
+    holder = sqlite3.connect(cli.store / "index.sqlite")
+    try:
+        holder.execute("SELECT 1 FROM meta").fetchall()
+        for n in range(2):
+            note = tmp_path / f"note{n}.txt"
+            note.write_bytes(b"added while the index is held open %d" % n)
+            assert cli("add", str(note)).exit_code == 0
+        lines = journal(cli.store).read_bytes().splitlines(keepends=True)
+        journal(cli.store).write_bytes(b"".join(lines[:-3]))
+        checked = cli("log", "verify", "--json")
+    finally:
+        holder.close()
+    assert checked.exit_code == 3 and "RK230" in [f["code"] for f in json.loads(checked.stdout)["findings"]]
 
 @pytest.mark.slow  # a real read-only bind mount
 def test_a_cut_journal_is_found_by_log_verify_on_a_read_only_store_too(cli, tmp_path):

@@ -303,6 +303,19 @@ def older_store(tmp_path: Path) -> Path:
     return root
 
 
+
+def test_a_store_created_forged_into_an_older_store_does_not_make_its_index_hold_back_its_writes(tmp_path):
+    """A later store.created naming layout recordkeep-2 founds nothing: the index of a store from
+    before signatures goes on folding its unsigned batches (the proof fails the line)."""
+    root = older_store(tmp_path)
+    events = lines(root)
+    forged = {**events[0], "data": {**events[0]["data"], "layout": "recordkeep-2"}}
+    party = {**events[1], "data": {**events[1]["data"], "key": "P2", "name": "李四"}}
+    write(root, rechain([*events, forged, party]))
+    with Archive.open(root) as archive:
+        assert not archive.index.signed
+        assert archive.index.conn.execute("SELECT COUNT(*) FROM parties").fetchone()[0] == 2
+
 def test_an_older_stores_unsigned_batches_are_notices_and_failures_with_strict(tmp_path):
     from .conftest import Cli
 

@@ -406,7 +406,7 @@ class Index:
         read = 0
         for event in events:
             read += 1
-            if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+            if event.type == "store.created" and event.seq == 1 and event.data.get("layout") == SIGNED_LAYOUT:
                 self._signed = True
             if not self.signed:
                 ready.append((event, True))
@@ -542,7 +542,7 @@ class Acknowledged:
 
     def feed(self, event: Event) -> list[Event]:
         """The events that count now that ``event`` was read (none, it, or its whole batch)."""
-        if event.type == "store.created" and event.data.get("layout") == SIGNED_LAYOUT:
+        if event.type == "store.created" and event.seq == 1 and event.data.get("layout") == SIGNED_LAYOUT:
             self.signed = True
         if not self.signed:
             counted = [event]
@@ -684,19 +684,24 @@ def readable(path: Path) -> bool:
 
 
 def folded_head(path: Path) -> Head | None:
-    """The last event the index at ``path`` folded, read without catching up; None when there
-    is no readable index there, or it folded nothing."""
+    """The last event the index at ``path`` folded, read without catching up, with what another
+    process has written to its WAL and not yet checkpointed (read-only media: the file alone);
+    None when there is no readable index there, or it folded nothing."""
     if not path.exists():
         return None
-    try:
-        index = Index(path, readonly=True)
+    for uri in (f"file:{path}?mode=ro", f"file:{path}?mode=ro&immutable=1"):
         try:
-            head = index.head
-        finally:
-            index.close()
-    except (sqlite3.DatabaseError, errors.IndexDamaged):
-        return None
-    return head if head.seq else None
+            conn = sqlite3.connect(uri, uri=True, timeout=60)
+            try:
+                found = dict(conn.execute("SELECT key, value FROM meta WHERE key IN "
+                                          "('last_seq', 'last_hash', 'last_end')").fetchall())
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            continue
+        seq = int(found.get("last_seq") or 0)
+        return Head(seq, found.get("last_hash", ZERO_HASH), int(found.get("last_end") or 0)) if seq else None
+    return None
 
 
 def set_aside(path: Path) -> Path:
