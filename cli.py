@@ -1627,11 +1627,9 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
         return
     from recordkeep import custody
 
+    archive = open_archive(ctx)
     if sum(x is not None for x in (digest, case_no, party)) > 1:
         raise click.UsageError(_("give one of --record, --case or --party"))
-    if report and as_json:
-        raise click.UsageError(_("--report prints a page to sign, --json the events: give one of them"))
-    archive = open_archive(ctx)
     if digest is not None:
         found = custody.for_record(archive, digest)
     elif case_no is not None:

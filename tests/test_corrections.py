@@ -176,8 +176,3 @@ def test_an_amended_time_and_device_are_used_and_the_device_brings_its_officer(c
     assert "amended: " in custody and "相机时钟复位" in custody
     assert json.loads(cli("record", "set", photo["digest"], "--doc-type", "现场照片", "--reason", "补录",
                           "--json").stdout)["previous"] == {"doc_type": None}
-
-
-def test_log_report_and_json_together_are_a_usage_error_not_the_report_dropped(cli):
-    result = cli("log", "--report", "--json")
-    assert result.exit_code == 2 and "--report" in result.output, result.output
