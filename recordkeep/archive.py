@@ -423,9 +423,27 @@ class Archive:
         if self.requested_actor is not None and self.requested_actor != row["actor"]:
             raise errors.ActorMismatch(_("--actor {actor}, but key {key} is {owner}'s").format(
                 actor=self.requested_actor, key=key.id, owner=row["actor"]), path=key.path)
+        self._require_enrolled_as_indexed(key.id, row)
         self.actor = row["actor"]
         self._signer = Signer(key, row["actor"], frozenset(json.loads(row["roles"])), self.settings.store_id)
         return self._signer
+
+    def _require_enrolled_as_indexed(self, key_id: str, row) -> None:
+        """IndexDiffers unless the journal line that enrolled the key (the index's
+        ``enrolled_seq``) names this key, public key, actor and roles, as its index row does: a
+        row edited by hand grants nothing."""
+        try:
+            [event], _lines = self.events_at([row["enrolled_seq"]])
+        except (ValueError, errors.RecordkeepError):  # no such line any more
+            event = None
+        said = event.data if event is not None and event.type == "key.enrolled" else {}
+        roles = sorted(said.get("roles") or [])
+        journaled = (said.get("key"), said.get("public_key"), said.get("actor"), roles)
+        if journaled != (key_id, row["public_key"], row["actor"], sorted(json.loads(row["roles"]))):
+            raise errors.IndexDiffers(_("the index's row of key {key} is not what its enrolment at journal "
+                                        "seq {seq} says: the index was changed").format(
+                                            key=key_id, seq=row["enrolled_seq"]),
+                                      path=self.root / INDEX_FILE)
 
     def require_can_write(self, event_types: list[str]) -> None:
         """Refuse now, before any work, when the acting key could not journal these types (a

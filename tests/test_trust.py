@@ -76,6 +76,24 @@ def test_a_clerks_key_is_refused_for_records_and_admin_work_before_writing(cli, 
     assert lines(store) == before
 
 
+
+def test_roles_added_to_a_keys_row_in_the_index_by_hand_grant_nothing(cli, store, tmp_path):
+    """An insider with a clerk's key edits index.sqlite to give it the records role: the write
+    is refused before anything is journaled, as the key's enrolment line says clerk only."""
+    import sqlite3
+
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(b"a record to hold")
+    digest = cli.json("add", str(scan))["files"][0]["digest"]
+    key = enrolled(cli, "clerkonly@station3", "clerk")
+    with sqlite3.connect(store / "index.sqlite") as db:
+        db.execute("UPDATE keys SET roles = '[\"clerk\", \"records\"]' WHERE key = ?", (key.id,))
+    before = lines(store)
+    refused = cli("hold", digest, "--reason", "x", actor="clerkonly@station3")
+    assert refused.exit_code == 3 and refused.stderr.startswith("RK233"), refused.output
+    assert lines(store) == before
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0  # the founder still writes
+
 def test_a_clerks_key_may_do_a_clerks_work(cli, tmp_path):
     enrolled(cli, "clerkonly@station3", "clerk")
     scan = tmp_path / "scan.txt"
