@@ -82,10 +82,9 @@ class Journaled:
             for digest in named & self.wanted:
                 self.records[digest].append(_Said(event.seq, event.type, d))
         if event.type in HOLDS:
-            for kind in ("case", "party"):
-                if d.get("case_no" if kind == "case" else "party"):
-                    self.holds[(kind, d["case_no" if kind == "case" else "party"])].append(
-                        _Said(event.seq, event.type, {}))
+            for kind, field_name in (("case", "case_no"), ("party", "party")):
+                if d.get(field_name):
+                    self.holds[(kind, d[field_name])].append(_Said(event.seq, event.type, {}))
         elif event.type == "case.opened" and d.get("case_no"):
             self.parties[d["case_no"]].update(d.get("parties", []))
         elif event.type == "case.voided" and d.get("voided_type") == "record.linked":
