@@ -176,3 +176,66 @@ def test_an_amended_time_and_device_are_used_and_the_device_brings_its_officer(c
     assert "amended: " in custody and "相机时钟复位" in custody
     assert json.loads(cli("record", "set", photo["digest"], "--doc-type", "现场照片", "--reason", "补录",
                           "--json").stdout)["previous"] == {"doc_type": None}
+
+
+
+def linked_twice(cli, tmp_path) -> tuple[str, int, int]:
+    """A record linked to CASE at import, then linked again at the same stage: its digest and the
+    seqs of the two ``record.linked`` events."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", "--doc-type", "询问笔录",
+                    name="询问笔录.pdf")
+    ok(cli("case", "link", CASE, digest, "--stage", "investigate"))
+    first, second = [e["seq"] for e in cli.json("log", "--record", digest)["events"]
+                     if e["type"] == "record.linked"]
+    return digest, first, second
+
+
+def in_case(cli, digest: str) -> bool:
+    return digest in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
+
+
+def test_a_record_linked_twice_stays_linked_when_the_first_link_is_voided(cli, tmp_path):
+    """Voiding one ``record.linked`` strikes that event, not a later one that linked the same
+    record again, in the live index as in one rebuilt from the journal; an unlink ends both."""
+    digest, first, _second = linked_twice(cli, tmp_path)
+    ok(cli("case", "void", CASE, str(first), "--reason", "重复链接"))
+    assert in_case(cli, digest)
+    refused = cli("dispose", digest, "--reason", "x", "--json")
+    assert refused.exit_code == 1 and "RK233" not in refused.output, refused.output
+    ok(cli("rebuild-index"))
+    assert in_case(cli, digest)
+    ok(cli("case", "unlink", CASE, digest))
+    assert not in_case(cli, digest)
+    ok(cli("rebuild-index"))
+    assert not in_case(cli, digest)
+
+
+def test_a_record_linked_twice_is_unlinked_once_both_links_are_voided(cli, tmp_path):
+    digest, first, second = linked_twice(cli, tmp_path)
+    ok(cli("case", "void", CASE, str(second), "--reason", "重复链接"))
+    assert in_case(cli, digest)
+    ok(cli("case", "void", CASE, str(first), "--reason", "链接错误"))
+    assert not in_case(cli, digest)
+    ok(cli("rebuild-index"))
+    assert not in_case(cli, digest)
+
+
+def test_an_index_from_before_link_repeats_learns_the_repeats_made_after_it_opens(cli, tmp_path):
+    import sqlite3
+
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", name="询问笔录.pdf")
+    conn = sqlite3.connect(cli.store / "index.sqlite")
+    conn.execute("DROP INDEX links_repeated")
+    conn.execute("ALTER TABLE links DROP COLUMN repeats")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm016_link_repeats'")
+    conn.commit()
+    conn.close()
+    ok(cli("case", "link", CASE, digest, "--stage", "investigate"))
+    log = cli.json("log", "--record", digest)["events"]
+    first = next(e["seq"] for e in log if e["type"] == "record.linked")
+    ok(cli("case", "void", CASE, str(first), "--reason", "重复链接"))
+    assert in_case(cli, digest)

@@ -87,12 +87,34 @@ def _voided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         conn.execute("DELETE FROM case_dates WHERE seq = ?", (seq,))
         _dates(conn, case_no)
     elif kind == "record.linked":
-        digests = [r[0] for r in conn.execute("SELECT DISTINCT digest FROM links WHERE seq = ?", (seq,))]
-        conn.execute("DELETE FROM links WHERE seq = ?", (seq,))
-        touched += [("record", x) for x in digests]
+        touched += [("record", x) for x in _void_link(conn, seq)]
     elif kind == "case.opened":
         conn.execute("UPDATE cases SET status = 'voided' WHERE case_no = ?", (case_no,))
     return touched
+
+
+_PLACE = "digest = ? AND case_no = ? AND stage = ? AND party = ?"
+
+
+def _void_link(conn: Writer, seq: int) -> list[str]:
+    """Strike what ``record.linked`` event ``seq`` did: a link it made passes to the earliest
+    event that linked the same record there again (``repeats``), or goes; a repeat it was
+    stops counting. The digests touched."""
+    made = conn.execute("SELECT digest, case_no, stage, party, repeats FROM links WHERE seq = ?",
+                        (seq,)).fetchall()
+    for digest, case_no, stage, party, repeats in made:
+        later, place = json.loads(repeats) if repeats else [], (digest, case_no, stage, party)
+        if later:
+            conn.execute(f"UPDATE links SET seq = ?, repeats = ? WHERE {_PLACE}",
+                         (later[0], json.dumps(later[1:]) if later[1:] else None, *place))
+        else:
+            conn.execute(f"DELETE FROM links WHERE {_PLACE}", place)
+    repeated = conn.execute(
+        "UPDATE links SET repeats = (SELECT nullif(json_group_array(value), '[]') "
+        "FROM json_each(links.repeats) WHERE value != :seq) "
+        "WHERE repeats IS NOT NULL AND :seq IN (SELECT value FROM json_each(links.repeats)) "
+        "RETURNING digest", {"seq": seq}).fetchall()
+    return sorted({row[0] for row in made} | {row[0] for row in repeated})
 
 
 AMENDABLE = ("recorded_at", "device", "officer", "doc_type")

@@ -155,6 +155,22 @@ def _case_dates(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return [("case", event.data["case_no"])]
 
 
+@migrations()
+def m016_link_repeats(db) -> None:
+    """A record linked again where it already was: ``links`` keeps the first event's seq and the
+    repeating events' seqs (``repeats``, a JSON list), so voiding the first leaves the link that
+    a repeat made."""
+    run_script(db, """
+    ALTER TABLE links ADD COLUMN repeats TEXT;
+    CREATE INDEX links_repeated ON links (digest) WHERE repeats IS NOT NULL;
+    """)
+
+
+_LINK = ("INSERT INTO links (digest, case_no, stage, party, seq) VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE "
+         "SET repeats = json_insert(coalesce(repeats, '[]'), '$[#]', excluded.seq) "
+         "WHERE excluded.seq != links.seq")
+
+
 @handles("record.linked", "record.unlinked")
 def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     d = event.data
@@ -163,8 +179,7 @@ def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     if event.type == "record.linked":
         stage = d.get("stage") or ""
         for x in digests:
-            conn.add("INSERT OR IGNORE INTO links (digest, case_no, stage, party, seq) VALUES (?,?,?,?,?)",
-                     (x, case_no, stage, party, event.seq))
+            conn.add(_LINK, (x, case_no, stage, party, event.seq))
     else:
         stage = d.get("stage")
         for x in digests:
