@@ -430,6 +430,15 @@ class AnchorGone(IntegrityError):
     hint = N_("restore it from the copies published elsewhere (log checkpoint --publish); compare them")
 
 
+class TimeAfterToken(IntegrityError):
+    """A journal line claims a time after the timestamp token of a checkpoint that covers it: the
+    station's clock was ahead, or the time was written false (a notice; with --strict, a failure)."""
+
+    code = "RK261"
+    hint = N_("the times the journal claims for those lines cannot be relied on; the token's time bounds "
+              "when they were written. Set the station's clock by NTP")
+
+
 class OtherStoreCheckpoint(IntegrityError):
     """A checkpoint names another store's origin."""
 

@@ -79,9 +79,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
             "the index folded seq {seq}, which the journal no longer holds: the journal was cut or "
             "rewritten after it").format(seq=folded.seq)))
     keys = {key_id: k.public for key_id, k in proof.keys.items()}
-    verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key,
-                     roots=walk.roots, lines=walk.tree.size, ca=ca,
-                     broken=chain.problem is not None) if anchors else []
+    verdicts = judge(anchors, origin=origin(archive.settings.store_id), keys=keys, vkey=key, walk=walk, ca=ca,
+                     broken=chain.problem is not None, strict=strict) if anchors else []
     unchecked = [v for v in verdicts if v.token == "not checked"]
     if unchecked:
         findings.append(Finding(errors.TokenMissing.code, 0,

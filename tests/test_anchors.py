@@ -266,6 +266,33 @@ def test_a_token_over_other_bytes_is_found_by_log_verify(cli, imported, tsa):
 
 
 
+def test_a_line_dated_after_the_token_over_its_checkpoint_is_a_notice_and_fails_strict(cli, imported, tsa):
+    """A token bounds when the lines it covers were written: an insider (or a station whose clock
+    runs ahead) who wrote a line dated two days on is told so, and --strict fails the journal."""
+    honest = checkpoint(cli, "--tsa", tsa.url, "--tsa-ca", str(tsa.ca))
+    report = cli.json("log", "verify", "--tsa-ca", str(tsa.ca))
+    assert "RK261" not in [f["code"] for v in report["checkpoints"] for f in v["findings"]]
+    events = [json.loads(x) for x in journal_lines(cli.store)]
+    dated = events[honest["size"] + 1]  # after the honest checkpoint: its root still matches
+    dated["at"] = "2099-01-01T09:00:00.000+08:00"
+    resign(cli.store, events)
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):  # the insider rebuilds it
+        (cli.store / name).unlink(missing_ok=True)
+    later = checkpoint(cli, "--tsa", tsa.url, "--tsa-ca", str(tsa.ca))
+    result = cli("log", "verify", "--tsa-ca", str(tsa.ca), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    [verdict] = [v for v in report["checkpoints"] if v["size"] == later["size"]]
+    [finding] = verdict["findings"]
+    assert finding["code"] == "RK261" and finding["notice"]
+    assert f"line {dated['seq']} claims 2099-01-01" in finding["message"]
+    assert all(not v["findings"] for v in report["checkpoints"] if v["size"] != later["size"])
+    shown = cli("log", "verify", "--tsa-ca", str(tsa.ca))
+    assert shown.exit_code == 0 and "notice  RK261" in shown.output
+    strict = cli("log", "verify", "--tsa-ca", str(tsa.ca), "--strict")
+    assert strict.exit_code == 3 and "PROBLEM RK261" in strict.output, strict.output
+
+
 def journal_codes(report: dict) -> list[str]:
     return [f["code"] for f in report["findings"] if not f["notice"]]
 

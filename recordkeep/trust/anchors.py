@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from .. import errors
 from ..i18n import _
@@ -22,19 +23,49 @@ from . import timestamp
 from .merkle import CompactRange, leaf_hash
 from .proof import Finding
 
+# How far a line's claimed time may pass the time of a token that covers it (the station's
+# clock and the TSA's are never quite together) before it is reported.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The latest time the lines up to a size claim: the moment, and the line that claims it."""
+
+    moment: datetime
+    seq: int
+    at: str
+
 
 class TreeWalk:
-    """The journal's tree, grown line by line; the root at each size in ``sizes`` is kept."""
+    """The journal's tree, grown line by line; the root at each size in ``sizes`` is kept, and
+    the latest time the lines up to it claim (``latest``)."""
 
     def __init__(self, sizes: set[int]) -> None:
         self.tree = CompactRange()
         self.wanted = set(sizes)
         self.roots: dict[int, bytes] = {}
+        self.latest: dict[int, Latest] = {}
+        self._latest: Latest | None = None
 
     def feed(self, event: Event) -> None:
         self.tree.append(leaf_hash(event.line))
+        moment = _moment(event.at)
+        if moment is not None and (self._latest is None or moment > self._latest.moment):
+            self._latest = Latest(moment, event.seq, event.at)
         if self.tree.size in self.wanted:
             self.roots[self.tree.size] = self.tree.root()
+            if self._latest is not None:
+                self.latest[self.tree.size] = self._latest
+
+
+def _moment(text: object) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (naive: UTC); None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -83,12 +114,15 @@ def signer_of(note: notes.Checkpoint, keys: dict[str, bytes]) -> str | None:
 
 
 def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: bytes | None,
-          roots: dict[int, bytes], lines: int, ca: bytes | None, broken: bool = False) -> list[Verdict]:
+          walk: TreeWalk, ca: bytes | None, broken: bool = False, strict: bool = False) -> list[Verdict]:
     """Judge each checkpoint: its origin, its signature (a checkpoint given by the auditor under
     ``vkey`` when given; else, and every checkpoint kept in the store, under one of ``keys``,
     the keys the journal enrols: several people make them), its token (verified when ``ca`` is given),
-    and the journal's root at its size (``roots``; ``lines`` the lines the journal holds, or,
-    when ``broken``, the lines before its chain breaks)."""
+    and the journal's root at its size (``walk``'s; the journal holds ``walk.tree.size`` lines,
+    or, when ``broken``, that many before its chain breaks). A verified token bounds when the
+    lines it covers were written: a line that claims a later time (beyond ``CLOCK_SLACK``) is a
+    notice, a failure when ``strict``."""
+    roots, lines = walk.roots, walk.tree.size
     verdicts = []
     for anchor in anchors:
         verdict = Verdict(anchor.name, anchor.given)
@@ -117,6 +151,8 @@ def judge(anchors: list[Anchor], *, origin: str, keys: dict[str, bytes], vkey: b
                                                                           first=lines + 1))
         else:
             verdict.matches = roots.get(note.size) == note.root
+            if verdict.matches and verdict.token_time is not None:
+                _judge_times(verdict, walk.latest.get(note.size), strict)
     _name_rewritten(verdicts)
     return verdicts
 
@@ -148,6 +184,18 @@ def _judge_token(verdict: Verdict, anchor: Anchor, ca: bytes | None) -> None:
     except (errors.TokenUnreadable, errors.TokenUntrusted) as exc:
         verdict.token = "bad"
         _fail(verdict, type(exc), exc.message)
+
+
+def _judge_times(verdict: Verdict, latest: Latest | None, strict: bool) -> None:
+    stamped = _moment(verdict.token_time)
+    if latest is None or stamped is None or latest.moment - stamped <= CLOCK_SLACK:
+        return
+    _fail(verdict, errors.TimeAfterToken,
+          _("journal line {seq} claims {at}, later than {time}, when the TSA stamped this checkpoint of "
+            "lines 1..{size}: the writing station's clock was ahead by {ahead}, or the times were written "
+            "false")
+          .format(seq=latest.seq, at=latest.at, time=verdict.token_time, size=verdict.size,
+                  ahead=str(latest.moment - stamped).split(".")[0]), notice=not strict)
 
 
 def _name_rewritten(verdicts: list[Verdict]) -> None:
