@@ -61,10 +61,14 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
         raise errors.InvalidValue(_("enrol a key with at least one --role"))
     data = {"key": keys.key_id(raw), "public_key": base64.b64encode(raw).decode(), "actor": actor,
             "roles": granted}
-    if not archive.index.signed:
-        _first_admin(archive, raw, data)
+    first_admin = None
 
     def build() -> list[Draft]:  # under the journal's lock: two admins enrolling one key, one wins
+        nonlocal first_admin
+        if not archive.index.signed:  # decided here: another station may have enrolled the first
+            first_admin = archive._signer = _first_admin(archive, raw, data)
+        elif first_admin is not None and archive._signer is first_admin:  # it did, before a retry
+            archive._signer = first_admin = None
         known = key_rows.key(archive.index, data["key"])
         if known is not None and known["revoked_seq"] is not None:
             raise errors.InvalidValue(_("key {key} was revoked at seq {seq}: a revoked key is never enrolled "
@@ -80,9 +84,9 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
     return _info(archive, data["key"])
 
 
-def _first_admin(archive: Archive, raw: bytes, data: dict) -> None:
+def _first_admin(archive: Archive, raw: bytes, data: dict) -> Signer:
     """On a store from before signatures: the first enrolment is the admin's own key, with the
-    admin role; it signs its own enrolment (trust on first use)."""
+    admin role; it signs its own enrolment (trust on first use): its signer."""
     key = keys.load_key(keys.key_path(archive.actor))
     if key.public_raw != raw or "admin" not in data["roles"]:
         raise errors.InvalidValue(_("this store has no enrolled key yet: its first enrolment is the admin's "
@@ -90,21 +94,26 @@ def _first_admin(archive: Archive, raw: bytes, data: dict) -> None:
                                   hint=_("enrol {key} --actor {actor} --role admin first").format(
                                       key=key.public_b64, actor=archive.actor))
     data["actor"] = archive.requested_actor or data["actor"]
-    archive._signer = Signer(key, data["actor"], frozenset(data["roles"]), archive.settings.store_id)
+    return Signer(key, data["actor"], frozenset(data["roles"]), archive.settings.store_id)
 
 
 def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
     """Revoke an enrolled key: its later batches are refused (journaled, never undone)."""
     archive.require_intact_chain()
     why = validate.required_text(reason, N_("the reason"), limit=validate.NOTE_CHARS)
-    row = key_rows.key(archive.index, key_id.strip().lower())
-    if row is None:
-        raise errors.InvalidValue(_("no key {key} is enrolled in this store").format(key=key_id))
-    if row["revoked_seq"] is not None:
-        raise errors.InvalidValue(_("key {key} was revoked already (seq {seq})").format(
-            key=key_id, seq=row["revoked_seq"]))
-    archive.commit([Draft("key.revoked", {"key": row["key"], "reason": why})])
-    return _info(archive, row["key"])
+    wanted = key_id.strip().lower()
+
+    def build() -> list[Draft]:  # under the journal's lock: two admins revoking one key, one does
+        row = key_rows.key(archive.index, wanted)
+        if row is None:
+            raise errors.InvalidValue(_("no key {key} is enrolled in this store").format(key=key_id))
+        if row["revoked_seq"] is not None:
+            raise errors.InvalidValue(_("key {key} was revoked already (seq {seq})").format(
+                key=key_id, seq=row["revoked_seq"]))
+        return [Draft("key.revoked", {"key": row["key"], "reason": why})]
+
+    archive.transact(build)
+    return _info(archive, wanted)
 
 
 def list_keys(archive: Archive) -> list[KeyInfo]:

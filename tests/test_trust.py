@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recordkeep import Archive
+from recordkeep import Archive, errors
 from recordkeep.store.journal import Draft, canonical, event_hash
 from recordkeep.trust import keys, roles
 from recordkeep.trust.signer import Signer
@@ -192,6 +192,23 @@ def test_an_unsigned_event_after_the_last_batch_is_unfinished_not_folded_and_cut
     assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
 
 
+def test_a_station_that_held_back_an_unfinished_batch_writes_after_another_cut_it(cli, store):
+    """A long-open archive holds a crashed writer's unsealed lines back; another process cuts them
+    and writes: this one's next write catches up from what that process folded, not from its own
+    held-back lines."""
+    with Archive.open(store, actor="clerk@station1") as archive:
+        archive.journal.append([Draft("officer.registered", {"cert_no": "440301000001", "name": "甲"})],
+                               actor="clerk@station1", at=archive.now(),
+                               expect_head=archive.journal.head().hash)  # a writer that crashed
+    with Archive.open(store, actor="clerk@station1") as archive:
+        archive.index.catch_up(archive.journal)  # holds the unsealed line back
+        assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0  # cuts it
+        archive.commit([Draft("officer.registered", {"cert_no": "440301654321", "name": "王五"})])
+    assert sorted(o["cert_no"] for o in cli.json("officer", "list")["officers"]) == ["440301123456",
+                                                                                      "440301654321"]
+    assert verified(cli)["ok"]
+
+
 def test_a_crash_between_the_lines_and_their_seal_is_an_unfinished_batch(cli, store):
     assert cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
     events = lines(store)
@@ -363,6 +380,46 @@ def test_an_older_store_is_signed_from_its_first_admin_enrolment_trusted_on_firs
                                expect_head=archive.journal.head().hash)
     assert cli("officer", "add", "440301777777", "--name", "赵六").exit_code == 0  # cuts it
     assert cli.json("log", "verify")["ok"]
+
+
+def test_a_first_admin_enrolled_by_another_station_meanwhile_leaves_this_ones_enrolment_unsigned_by_itself(
+        tmp_path):
+    """Two admins of an older store enrol their own keys at once: the one whose index read the
+    store as unsigned before the other's enrolment landed must not sign its own as a first admin."""
+    from recordkeep import keyring
+
+    from .conftest import Cli
+
+    cli = Cli(older_store(tmp_path))
+    own = keys.load_key(keys.key_path("clerk@station1"))
+    second = keys.new_key(keys.key_path("admin@station2"))
+    with Archive.open(cli.store, actor="admin@station2") as archive:
+        assert not archive.index.signed  # station 2 has looked: unsigned
+        first = cli("key", "enrol", own.public_b64, "--actor", "clerk@station1", "--role", "admin")
+        assert first.exit_code == 0, first.output
+        with pytest.raises(errors.KeyNotEnrolled):
+            keyring.enrol(archive, second.public_b64, actor="admin@station2", role_names=["admin"])
+    report = cli.json("log", "verify")
+    assert report["ok"] and report["signed"], report["findings"]
+    assert [k["actor"] for k in cli.json("key", "list")["keys"]] == ["clerk@station1"]
+
+
+def test_a_key_revoked_by_another_admin_while_this_one_waits_for_the_lock_is_not_revoked_twice(
+        cli, store, monkeypatch):
+    from recordkeep import keyring
+
+    key = enrolled(cli, "leaver@station3", "clerk")
+    with Archive.open(store, actor="tester@test") as archive:
+        transact = archive.transact
+
+        def after_the_other_admin(build):  # the other admin's revocation lands while this one waits
+            assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
+            return transact(build)
+
+        monkeypatch.setattr(archive, "transact", after_the_other_admin)
+        with pytest.raises(errors.InvalidValue, match="revoked already"):
+            keyring.revoke(archive, key.id, reason="left too")
+    assert [e["type"] for e in lines(store)].count("key.revoked") == 1
 
 
 # -- checkable without recordkeep ------------------------------------------------------------

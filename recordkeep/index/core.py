@@ -502,7 +502,13 @@ class Index:
     def catch_up(self, journal: Journal, batch: int = 5000, watch: Watcher | None = None,
                  task: str = "catch-up") -> int:
         """Apply every journal event after what this index has read, in batches; return how
-        many were applied. ``watch`` is told the events read (``task``) after each batch."""
+        many were applied. ``watch`` is told the events read (``task``) after each batch.
+        What this connection held back or cached is dropped when another process folded past it
+        (the store's first seal among what it folded)."""
+        if self._pending and self._pending[0].prev != self.head.hash:
+            self._pending = []
+        if not self._pending:
+            self._signed = None
         if self._pending:
             resume = self._pending[-1].end
         else:
