@@ -446,7 +446,7 @@ def key_new(ctx: click.Context, actor: str | None, as_json: bool) -> None:
     from recordkeep import Archive, is_store, keyring
     from recordkeep.trust import keys
 
-    made = keyring.new_key(actor or ctx.obj["actor"])
+    made = keyring.new_key(actor if actor is not None else ctx.obj["actor"])
     store_id = None
     if is_store(ctx.obj["store"]):
         with Archive.open(ctx.obj["store"]) as archive:

@@ -120,8 +120,9 @@ class Archive:
 
     def __init__(self, root: Path, actor: str | None) -> None:
         self.root = root
-        given = actor or os.environ.get("RECORDKEEP_ACTOR")  # --actor or $RECORDKEEP_ACTOR: selects the key
-        self.requested_actor = validate.actor(given) if given else None
+        # --actor (an empty one refused) or a non-empty $RECORDKEEP_ACTOR: selects the key
+        given = actor if actor is not None else os.environ.get("RECORDKEEP_ACTOR") or None
+        self.requested_actor = validate.actor(given) if given is not None else None
         self.actor = self.requested_actor or validate.actor(default_actor())
         self.settings = settings.load(root)
         self.objects, self.journal, self.checkpoints, self.vault = open_backend(root, self.settings)

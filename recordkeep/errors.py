@@ -689,6 +689,13 @@ class BadDuration(MalformedInput):
     hint = N_("write hours, minutes and seconds such as 90s, 30m, 2h or 1h30m")
 
 
+class DurationOutOfRange(InputError):
+    """A duration that parses but is nothing, or longer than a year (``--budget``)."""
+
+    code = "RK478"
+    hint = N_("give a budget from 1s to a year, such as 30m or 8h")
+
+
 class InvalidOfficer(InputError):
     """Not an officer's certificate number (执法证号)."""
 

@@ -38,7 +38,7 @@ class KeyInfo:
 
 def new_key(actor: str | None = None) -> keys.SigningKey:
     """Make a private key (0600) for ``actor`` under the keys folder, or at ``$RECORDKEEP_KEY``."""
-    return keys.new_key(keys.key_path(validate.actor(actor) if actor else validate.actor(_default())))
+    return keys.new_key(keys.key_path(validate.actor(actor if actor is not None else _default())))
 
 
 def _default() -> str:

@@ -373,15 +373,16 @@ MAX_DURATION_S = 366 * 24 * 3600
 
 def parse_duration(text: str) -> int:
     """Seconds of a duration written as hours, minutes and seconds in that order, each
-    optional but not all: ``90s``, ``30m``, ``2h``, ``1h30m``. BadDuration otherwise (zero,
-    or more than a year, too)."""
+    optional but not all: ``90s``, ``30m``, ``2h``, ``1h30m``. BadDuration when it does not
+    parse; DurationOutOfRange when it is zero or more than a year."""
     found = _DURATION.fullmatch(text.strip().lower())
     if not found or not any(found.groups()):
         raise errors.BadDuration(_("{text!r} is not a duration").format(text=text))
     hours, minutes, seconds = (int(g or 0) for g in found.groups())
     total = hours * 3600 + minutes * 60 + seconds
     if not 0 < total <= MAX_DURATION_S:
-        raise errors.BadDuration(_("{text!r} must be more than nothing and at most a year").format(text=text))
+        raise errors.DurationOutOfRange(_("{text!r} must be more than nothing and at most a year").format(
+            text=text))
     return total
 
 

@@ -171,13 +171,18 @@ def test_a_doc_type_with_a_line_break_is_refused_and_nothing_stored(cli, tmp_pat
     assert not [p for p in (cli.store / "objects").rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("actor", ["\u202emv@toor", "two words", "a\nb", "x" * 65, "clerk;rm"])
+@pytest.mark.parametrize("actor", ["\u202emv@toor", "two words", "a\nb", "x" * 65, "clerk;rm", ""])
 def test_an_actor_that_is_not_a_name_is_refused(cli, actor):
     before = journal_lines(cli.store)
     result = cli("officer", "add", OFFICER, "--name", "李四", actor=actor)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(("RK413", "RK414")), result.stderr
     assert journal_lines(cli.store) == before
+
+
+def test_a_new_key_for_an_empty_actor_is_refused_not_made_for_the_default_one(cli):
+    result = cli("key", "new", "--actor", "")
+    assert result.exit_code == 1 and result.stderr.startswith("RK414"), result.output
 
 
 def test_an_actor_with_cjk_letters_digits_and_dots_is_accepted(cli):
