@@ -954,6 +954,14 @@ def short_time(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
 
 
+def time_span(start: str | None, end: str | None) -> str:
+    """``start..end`` for people: the end's date only when it is another day than the start's."""
+    first, last = short_time(start), short_time(end)
+    if not last:
+        return first
+    return f"{first}..{last[11:] if first[:10] == last[:10] else last}"
+
+
 def recorded_time(record: dict) -> str:
     """A record's recorded time for people; one known only from the file's time says so."""
     shown = short_time(record.get("recorded_at"))
@@ -985,7 +993,7 @@ def _item_row(it: dict) -> tuple[str, ...]:
                 extent, it.get("doc_type") or it.get("name") or "",
                 _("linked by {by} {time}").format(by=it["linked_by"], time=short_time(it["linked_at"])))
     if kind == "stage_event":
-        span = short_time(it["at"]) + (f"..{short_time(it['until'])[11:]}" if it.get("until") else "")
+        span = time_span(it["at"], it.get("until"))
         by = (_("by {by} (entered late, {time})").format(by=it["entered_by"],
                                                           time=short_time(it["entered_at"]))
               if it.get("entered_late") else _("by {by}").format(by=it["entered_by"]))
@@ -1084,7 +1092,7 @@ KINDS = ("video", "audio", "photo", "document", "other")
 @click.option("--kind", type=click.Choice(KINDS))
 @click.option("--important", is_flag=True, help="Only files marked important on the camera.")
 @click.option("--unlinked", is_flag=True, help="Only records in no case (the clerk's queue).")
-@click.option("--limit", type=WholeRange(min=1, max=2**63 - 1), default=100, show_default=True)
+@click.option("--limit", type=WholeRange(min=1, max=10**9), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party: str | None,
@@ -1175,7 +1183,8 @@ FINDING_STATUS = {"broken": N_("BROKEN"), "unknown": N_("UNKNOWN"), "notice": N_
 
 @main.command(name="check")
 @click.option("--case", "case_no", help="Check this case only.")
-@click.option("--year", type=WholeRange(1, 9998), help="Check the cases opened in this year.")
+@click.option("--year", type=WholeRange(1, 9998),
+              help="Check the cases opened in this year (one the store's [limits] window holds).")
 @click.option("--strict", is_flag=True, help="Exit 4 also when a rule cannot be decided (unknown).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -1208,7 +1217,8 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
 
 
 @main.command(name="stats")
-@click.option("--year", type=WholeRange(1, 9998), help="The figures of this year.")
+@click.option("--year", type=WholeRange(1, 9998),
+              help="The figures of this year (one the store's [limits] window holds).")
 @click.option("--from", "start", help="The figures from this time (T), instead of a year.")
 @click.option("--until", help="Up to this time (T; a bare date includes the day): a year's cut-off (截至).")
 @click.option("--json", "as_json", is_flag=True)

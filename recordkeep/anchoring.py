@@ -56,11 +56,15 @@ def anchor_settings(archive: Archive) -> AnchorSettings:
 
 
 def check_tsa_url(url: object, where: str | os.PathLike | None = None) -> str:
-    """An http(s) URL, or ConfigError."""
+    """An http(s) URL: else ConfigError when read from the settings file ``where``,
+    InvalidValue when given (``--tsa``)."""
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.ConfigError(_("a TSA is named by an http:// or https:// URL, not {url!r}").format(
-            url=url), path=where)
+        message = _("a TSA is named by an http:// or https:// URL, not {url!r}").format(url=url)
+        if where is None:
+            raise errors.InvalidValue(message, hint=_("give --tsa http(s)://HOST/PATH, the URL the timestamp "
+                                                      "authority publishes for RFC 3161 requests"))
+        raise errors.ConfigError(message, path=where)
     return url
 
 

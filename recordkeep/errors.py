@@ -725,7 +725,7 @@ class AmbiguousParty(InputError):
 
 
 class PartyExists(InputError):
-    """A party with that identity number is already registered."""
+    """A party with that identity number or unified social credit code is already registered."""
 
     code = "RK432"
 
@@ -832,6 +832,13 @@ class AlreadyClosed(InputError):
 
     code = "RK475"
     hint = N_("'case show NO' gives when it was closed; a case is closed once")
+
+
+class AlreadyPublished(InputError):
+    """The case's decision is published already (since its last reopening): a second publication
+    is refused."""
+
+    code = "RK479"
 
 
 class AssignmentOverlap(InputError):

@@ -243,7 +243,9 @@ def head_hash(text: str) -> str:
     """A journal head as noted by an auditor: exactly 64 hex digits (InvalidDigest)."""
     value = text.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise errors.InvalidDigest(_("a journal head is 64 hex digits, not {text!r}").format(text=text))
+        raise errors.InvalidDigest(_("a journal head is 64 hex digits, not {text!r}").format(text=text),
+                                   hint=_("give the whole hash noted from 'log verify' (its last line) or "
+                                          "from a published checkpoint's journal line"))
     return value
 
 

@@ -515,3 +515,17 @@ def test_a_checkpoint_is_refused_once_lines_an_earlier_one_hashed_were_rewritten
     result = cli("log", "checkpoint", actor=FOUNDER)
     assert result.exit_code == 3 and any(code in result.output for code in ("RK249", "RK225", "RK230"))
     assert sorted(p.name for p in (cli.store / "checkpoints").iterdir()) == [f"{made['size']}.checkpoint"]
+
+
+def test_a_tsa_given_on_the_command_line_that_is_not_a_url_is_a_refused_value_not_a_settings_error(
+        cli, imported):
+    result = cli("log", "checkpoint", "--tsa", "notaurl")
+    assert result.exit_code == 1 and result.stderr.startswith("RK404"), result.output
+    assert "--tsa http" in result.stderr and "recordkeep.toml" not in result.stderr
+    assert not list((cli.store / "checkpoints").glob("*.checkpoint"))
+
+
+def test_a_head_that_is_not_a_hash_is_told_where_heads_are_noted(cli, imported):
+    result = cli("log", "verify", "--head", "zzz")
+    assert result.exit_code == 2 and result.stderr.startswith("RK401"), result.output
+    assert "log verify" in result.stderr and "prefix" not in result.stderr

@@ -124,13 +124,21 @@ def test_a_closed_case_refuses_stages_until_reopened_and_still_takes_a_proof_of_
     assert kinds == ["closed", "closed", "reopened"]
 
 
-def test_voiding_the_latest_close_reopens_and_the_earlier_publication_comes_back(cli, tmp_path):
+def test_a_second_publication_is_refused_and_voiding_the_latest_brings_the_earlier_back(cli, tmp_path):
+    """A publication would move the case's 公示 date silently: a second is refused (the hint
+    names the void that corrects the first) until the case is reopened."""
     add_parties(cli)
     open_case(cli, tmp_path)
     ok(cli("case", "publish", CASE, "--at", "2021-10-09"))
-    ok(cli("case", "publish", CASE, "--at", "2021-10-10"))
-    later = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    first = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    again = cli("case", "publish", CASE, "--at", "2021-10-10")
+    assert again.exit_code == 1 and again.stderr.startswith("RK479"), again.output
+    assert f"case void {CASE} {first}" in again.stderr
     ok(cli("case", "close", CASE, "--at", "2021-10-20"))
+    ok(cli("case", "reopen", CASE, "--reason", "决定更正后重新公示"))
+    ok(cli("case", "publish", CASE, "--at", "2021-10-22"))
+    later = cli.json("log", "--case", CASE)["events"][-1]["seq"]
+    ok(cli("case", "close", CASE, "--at", "2021-10-25"))
     closed = cli.json("log", "--case", CASE)["events"][-1]["seq"]
     ok(cli("case", "void", CASE, str(later), "--reason", "公示日期错误"))
     ok(cli("case", "void", CASE, str(closed), "--reason", "尚未结案"))
@@ -239,3 +247,15 @@ def test_an_index_from_before_link_repeats_learns_the_repeats_made_after_it_open
     first = next(e["seq"] for e in log if e["type"] == "record.linked")
     ok(cli("case", "void", CASE, str(first), "--reason", "重复链接"))
     assert in_case(cli, digest)
+
+
+def test_a_stage_act_that_ends_another_day_shows_the_end_date_in_case_show(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-02 09:00", "--until", "2021-03-02 11:30",
+           "--officer", A, "--action", "查封扣押"))
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-02 09:00", "--until", "2021-03-04 11:30",
+           "--officer", A, "--action", "强制拆除"))
+    shown = cli("case", "show", CASE).output
+    assert "2021-03-02 09:00..11:30 " in shown
+    assert "2021-03-02 09:00..2021-03-04 11:30 " in shown

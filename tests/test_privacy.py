@@ -97,6 +97,13 @@ def test_a_whole_number_finds_its_party_and_some_digits_find_nothing(cli, partie
     assert cli.json("search", "110105")["parties"] == []
     again = cli("party", "add", "--name", "张三丰", "--id-number", PERSON_1)
     assert again.exit_code == 1 and "RK432" in again.output and "P1" in again.output
+    assert "identity number" in again.stderr
+
+
+def test_a_second_organisation_with_one_credit_code_is_refused_naming_the_code(cli, parties):
+    again = cli("party", "add", "--name", "另一家公司", "--credit-code", CREDIT)
+    assert again.exit_code == 1 and again.stderr.startswith("RK432"), again.output
+    assert "unified social credit code" in again.stderr and "identity number" not in again.stderr
 
 
 def test_unmasking_is_journaled_first_and_needs_the_auditor_role(cli, parties, tmp_path):

@@ -12,6 +12,7 @@ from datetime import datetime
 from .. import errors, validate
 from ..archive import Archive
 from ..i18n import _
+from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
 from ..refs import (
@@ -179,15 +180,33 @@ def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> 
         data["case_no"] = resolve.case(archive.index, case_ref)
         if event_type == "case.published":
             require_open(archive, data["case_no"], "publication")
+            _require_unpublished(archive, data["case_no"])
         return [Draft(event_type, data)]
 
     archive.transact(build)
     return data
 
 
+def _require_unpublished(archive: Archive, case_no: str) -> None:
+    """AlreadyPublished when the case has a publication since its last reopening: a second one
+    would move its date silently (a date entered wrong is voided, then published again)."""
+    published = None
+    for row in voids.last_dates(archive.index, case_no):
+        if row["kind"] == "published":
+            published = row
+        elif row["kind"] == "reopened":
+            published = None
+    if published is not None:
+        raise errors.AlreadyPublished(_("case {case_no} was published already, at {at} (seq {seq})").format(
+            case_no=case_no, at=published["at"], seq=published["seq"]),
+            hint=_("a publication entered wrong is struck with 'case void {case_no} {seq} --reason WHY'; "
+                   "then publish again").format(case_no=case_no, seq=published["seq"]))
+
+
 def publish(archive: Archive, case_ref: str, at: str) -> dict:
     """Record when the decision was published (公示); return the event's data
-    (``case_no`` as stored, ``at``)."""
+    (``case_no`` as stored, ``at``). A case published since its last reopening is
+    AlreadyPublished."""
     return _dated(archive, "case.published", case_ref, at)
 
 

@@ -90,11 +90,12 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
     def build() -> list[Draft]:
         if "id_number" in values:
             known = find_by_number(archive, values["id_number"])
+            said = _("a party with this identity number is already registered as {party}")
         else:
             known = rows.party_with_credit_code(archive.index, data["credit_code"])
+            said = _("a party with this unified social credit code is already registered as {party}")
         if known:
-            raise errors.PartyExists(_("a party with this identity number is already registered as {party}")
-                                     .format(party=known), hint=_("use {party}").format(party=known))
+            raise errors.PartyExists(said.format(party=known), hint=_("use {party}").format(party=known))
         data["key"] = key = f"P{rows.last_party_number(archive.index) + 1}"
         if vault.holds(key):  # left by an attempt that never reached the journal
             vault.erase(key)
