@@ -37,7 +37,9 @@ def test_a_publication_before_the_decision_breaks_rk531(cli, parties, tmp_path):
     open_case(cli, tmp_path)
     decided = cli.json("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-20 15:00")
     ok(cli("case", "publish", CASE, "--at", "2021-09-19"))
+    published = cli.json("log", "--case", CASE)["events"][-1]["seq"]
     assert [f["seq"] for f in findings(cli, "RK531")] == [decided["seq"]]
+    ok(cli("case", "void", CASE, str(published), "--reason", "公示日期录入错误"))  # as the fix says
     ok(cli("case", "publish", CASE, "--at", "2021-09-20"))  # the same day, entered as a bare date
     assert findings(cli, "RK531") == []
 
