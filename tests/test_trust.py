@@ -272,6 +272,32 @@ def test_a_revoked_key_is_never_enrolled_again_so_its_revocation_stands(cli, sto
     assert listed[key.id]["revoked_seq"] is not None
     assert sorted(listed[twice.id]["roles"]) == ["clerk", "records"]
 
+def test_an_index_from_a_release_that_undid_revocations_revokes_the_key_again_on_opening(cli, store):
+    """Earlier releases let a revoked key enrolled again (by hand) lose its revocation in the index:
+    the migration revokes it again, so it cannot sign before anyone rebuilds the index."""
+    import sqlite3
+
+    key = enrolled(cli, "leaver@station3", "clerk")
+    assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
+    with Archive.open(store, actor="tester@test") as archive:  # an admin who writes the enrolment by hand
+        signer = archive.signer()
+        archive.journal.append([Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64,
+                                                       "actor": "leaver@station3", "roles": ["clerk"]})],
+                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
+    assert cli("officer", "list").exit_code == 0  # folded
+    conn = sqlite3.connect(store / "index.sqlite")
+    with conn:  # the row as those releases left it
+        conn.execute("UPDATE keys SET revoked_seq = NULL, reason = NULL WHERE key = ?", (key.id,))
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm017_revocations_stand'")
+    conn.close()
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="leaver@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK116"), refused.output
+    revoked = [e["seq"] for e in lines(store) if e["type"] == "key.revoked"]
+    listed = {k["key"]: k for k in cli.json("key", "list")["keys"]}
+    assert listed[key.id]["revoked_seq"] == revoked[0]
+
+
 def test_a_signature_over_another_store_id_is_found(cli, store):
     with Archive.open(store, actor="clerk@station1") as archive:
         own = archive.signer()

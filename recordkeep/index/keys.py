@@ -30,6 +30,19 @@ def m008_keys(db) -> None:
     """)
 
 
+@migrations()
+def m017_revocations_stand(db) -> None:
+    """Indexes of earlier releases let a revoked key enrolled again lose its revocation (the
+    enrolment replaced the row): every key the journal revoked is revoked again, from the
+    index's own record of which events touched it (its first revocation; the reason is the
+    journal's, shown again after ``rebuild-index``)."""
+    run_script(db, """
+    UPDATE keys SET revoked_seq = (SELECT min(e.seq) FROM event_touches t JOIN events e ON e.seq = t.seq
+        WHERE t.kind = 'key' AND t.ref = keys.key AND e.type = 'key.revoked')
+    WHERE revoked_seq IS NULL;
+    """)
+
+
 def founding_key(conn: Writer, event: Event) -> None:
     """The key that signs a new store's first batch, from its ``store.created`` (the journal's
     first event: a later one founds nothing)."""
