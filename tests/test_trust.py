@@ -238,6 +238,14 @@ def test_a_batch_signed_by_a_revoked_key_is_found(cli, store):
 
 
 
+def enrol_by_hand(store: Path, data: dict) -> None:
+    """An admin who writes a ``key.enrolled`` into the journal by hand, signed, past key enrol's checks."""
+    with Archive.open(store, actor="tester@test") as archive:
+        signer = archive.signer()
+        archive.journal.append([Draft("key.enrolled", data)], actor=signer.actor, at=archive.now(),
+                               expect_head=archive.journal.head().hash, seal=signer.seal)
+
+
 def test_a_revoked_key_is_never_enrolled_again_so_its_revocation_stands(cli, store):
     key = enrolled(cli, "leaver@station3", "clerk")
     assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
@@ -248,20 +256,11 @@ def test_a_revoked_key_is_never_enrolled_again_so_its_revocation_stands(cli, sto
     other = cli("key", "enrol", twice.public_b64, "--actor", "records@legal", "--role", "records",
                 actor="tester@test")
     assert other.exit_code == 1 and "enrolled already" in other.stderr, other.output
-    with Archive.open(store, actor="tester@test") as archive:  # an admin who writes the enrolment by hand
-        signer = archive.signer()
-        archive.journal.append([Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64,
-                                                       "actor": "leaver@station3", "roles": ["clerk"]})],
-                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
-                               seal=signer.seal)
+    enrol_by_hand(store, {"key": key.id, "public_key": key.public_b64, "actor": "leaver@station3",
+                          "roles": ["clerk"]})
     assert codes(verified(cli)) == ["RK260"]
-    with Archive.open(store, actor="tester@test") as archive:  # a live key enrolled again, as before
-        signer = archive.signer()
-        again = {"key": twice.id, "public_key": twice.public_b64, "actor": "clerk@station3",
-                 "roles": ["clerk", "records"]}
-        archive.journal.append([Draft("key.enrolled", again)],
-                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
-                               seal=signer.seal)
+    enrol_by_hand(store, {"key": twice.id, "public_key": twice.public_b64, "actor": "clerk@station3",
+                          "roles": ["clerk", "records"]})  # a live key enrolled again, as before
     again_live = verified(cli)
     assert codes(again_live) == ["RK260"]  # only the revoked key's: the live one's is a notice
     assert [f["code"] for f in again_live["findings"] if f["notice"]].count("RK260") == 1
@@ -279,12 +278,8 @@ def test_an_index_from_a_release_that_undid_revocations_revokes_the_key_again_on
 
     key = enrolled(cli, "leaver@station3", "clerk")
     assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
-    with Archive.open(store, actor="tester@test") as archive:  # an admin who writes the enrolment by hand
-        signer = archive.signer()
-        archive.journal.append([Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64,
-                                                       "actor": "leaver@station3", "roles": ["clerk"]})],
-                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
-                               seal=signer.seal)
+    enrol_by_hand(store, {"key": key.id, "public_key": key.public_b64, "actor": "leaver@station3",
+                          "roles": ["clerk"]})
     assert cli("officer", "list").exit_code == 0  # folded
     conn = sqlite3.connect(store / "index.sqlite")
     with conn:  # the row as those releases left it
