@@ -208,7 +208,7 @@ class Archive:
         A bucket prefix that already holds a store is joined, not created again.
         """
         root = store_root(root)
-        actor = validate.actor(actor or default_actor())
+        actor = validate.actor(actor if actor is not None else default_actor())
         settings.check_timezone(timezone)
         if is_store(root):
             raise errors.StoreExists(_("a store already exists here"), path=root)
@@ -380,6 +380,7 @@ class Archive:
         for attempt in range(1, TRANSACT_ATTEMPTS + 1):
             with self.journal.locked():
                 self.index.catch_up(self.journal)
+                self._forget_signer_if_revoked()
                 drafts = build()
                 if not drafts:
                     return []
@@ -402,6 +403,15 @@ class Archive:
         raise AssertionError("unreachable")
 
     # -- who acts ------------------------------------------------------------
+    def _forget_signer_if_revoked(self) -> None:
+        """Drop the acting key found earlier when another process has revoked it since (a long
+        import, a rolling audit): ``signer`` then refuses it."""
+        if self._signer is None or not self.index.signed:
+            return
+        row = key_rows.key(self.index, self._signer.key.id)
+        if row is not None and row["revoked_seq"] is not None:
+            self._signer = None
+
     def signer(self, *, required: bool = True) -> Signer | None:
         """The acting key, enrolled in this store: ``$RECORDKEEP_KEY``, else the key of
         ``--actor`` (or ``$RECORDKEEP_ACTOR``, or user@host) under the keys folder. Its actor

@@ -835,8 +835,8 @@ class AlreadyClosed(InputError):
 
 
 class AlreadyPublished(InputError):
-    """The case's decision is published already (since its last reopening): a second publication
-    is refused."""
+    """The case was published after every decision that stands (since its last reopening): a
+    second publication would only move its date, and is refused."""
 
     code = "RK479"
 

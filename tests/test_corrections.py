@@ -149,6 +149,21 @@ def test_a_second_publication_is_refused_and_voiding_the_latest_brings_the_earli
     assert cli.json("case", "show", CASE)["case"] == case
 
 
+def test_a_decision_made_after_the_publication_is_published_in_its_turn(cli, tmp_path):
+    """A decision voided and made again after the case was published (or another party's, decided
+    later) needs its own publication: RK479 does not stand in its way."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    wrong = cli.json("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-20")["seq"]
+    ok(cli("case", "publish", CASE, "--at", "2021-09-22"))
+    ok(cli("case", "void", CASE, str(wrong), "--reason", "处罚种类错误"))
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "200", "--at", "2021-09-28"))
+    ok(cli("case", "publish", CASE, "--at", "2021-09-29"))
+    assert cli.json("case", "show", CASE)["case"]["published_at"].startswith("2021-09-29")
+    again = cli("case", "publish", CASE, "--at", "2021-09-30")
+    assert again.exit_code == 1 and again.stderr.startswith("RK479"), again.output
+
+
 def test_an_amended_officer_moves_the_record_in_search_and_window_links(cli, tmp_path, imported):
     video = next(f for f in imported["files"] if f["kind"] == "video")
     digest, before = video["digest"], cli.json("search", "--json", "--limit", "1000")
@@ -230,19 +245,37 @@ def test_a_record_linked_twice_is_unlinked_once_both_links_are_voided(cli, tmp_p
     assert not in_case(cli, digest)
 
 
-def test_an_index_from_before_link_repeats_learns_the_repeats_made_after_it_opens(cli, tmp_path):
+def as_before_link_repeats(store) -> None:
+    """index.sqlite as a release before m016 left it: no ``repeats`` (a repeat was not kept)."""
     import sqlite3
 
+    conn = sqlite3.connect(store / "index.sqlite")
+    with conn:
+        conn.execute("DROP INDEX links_repeated")
+        conn.execute("ALTER TABLE links DROP COLUMN repeats")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm016_link_repeats'")
+    conn.close()
+
+
+def test_an_index_from_before_link_repeats_is_rebuilt_when_it_folded_a_record_linked_twice(cli, tmp_path):
+    """The repeats such an index folded are in the journal only: upgraded, it is rebuilt, so
+    voiding the first link later leaves the record in the case, as a rebuilt index says."""
+    digest, first, _second = linked_twice(cli, tmp_path)
+    as_before_link_repeats(cli.store)
+    ok(cli("case", "void", CASE, str(first), "--reason", "重复链接"))
+    assert in_case(cli, digest)
+    assert cli("retention", "due", "--json").exit_code == 0
+    assert digest not in cli("retention", "due").output
+
+
+def test_an_index_from_before_link_repeats_with_no_record_linked_twice_is_migrated_in_place(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)
     digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", name="询问笔录.pdf")
-    conn = sqlite3.connect(cli.store / "index.sqlite")
-    conn.execute("DROP INDEX links_repeated")
-    conn.execute("ALTER TABLE links DROP COLUMN repeats")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm016_link_repeats'")
-    conn.commit()
-    conn.close()
+    as_before_link_repeats(cli.store)
+    before = (cli.store / "index.sqlite").stat().st_ino
     ok(cli("case", "link", CASE, digest, "--stage", "investigate"))
+    assert (cli.store / "index.sqlite").stat().st_ino == before  # not rebuilt
     log = cli.json("log", "--record", digest)["events"]
     first = next(e["seq"] for e in log if e["type"] == "record.linked")
     ok(cli("case", "void", CASE, str(first), "--reason", "重复链接"))

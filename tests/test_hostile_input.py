@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from recordkeep import Archive
 from recordkeep.store.journal import Draft
 
@@ -180,9 +182,13 @@ def test_an_actor_that_is_not_a_name_is_refused(cli, actor):
     assert journal_lines(cli.store) == before
 
 
-def test_a_new_key_for_an_empty_actor_is_refused_not_made_for_the_default_one(cli):
+def test_a_new_key_or_store_for_an_empty_actor_is_refused_not_made_for_the_default_one(cli, tmp_path):
     result = cli("key", "new", "--actor", "")
     assert result.exit_code == 1 and result.stderr.startswith("RK414"), result.output
+    elsewhere = tmp_path / "another"
+    made = CliRunner().invoke(main, ["--store", str(elsewhere), "--actor", "", "init"])
+    assert made.exit_code == 1 and made.stderr.startswith("RK414"), made.output
+    assert not elsewhere.exists()
 
 
 def test_an_actor_with_cjk_letters_digits_and_dots_is_accepted(cli):

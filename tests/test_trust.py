@@ -192,6 +192,19 @@ def test_an_unsigned_event_after_the_last_batch_is_unfinished_not_folded_and_cut
     assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
 
 
+def test_a_long_running_writer_whose_key_another_admin_revokes_signs_nothing_after(cli, store):
+    """A long import or rolling audit found its key once: a revocation journaled meanwhile by
+    another process stops its next write, so the store never holds a batch signed after it."""
+    key = enrolled(cli, "clerk@station3", "clerk")
+    with Archive.open(store, actor="clerk@station3") as archive:
+        archive.commit([Draft("officer.registered", {"cert_no": "440301000001", "name": "甲"})])
+        assert cli("key", "revoke", key.id, "--reason", "left", actor="tester@test").exit_code == 0
+        with pytest.raises(errors.KeyNotEnrolled, match="revoked"):
+            archive.commit([Draft("officer.registered", {"cert_no": "440301000002", "name": "乙"})])
+    assert verified(cli)["ok"]
+    assert [o["cert_no"] for o in cli.json("officer", "list")["officers"]] == ["440301000001"]
+
+
 def test_a_station_that_held_back_an_unfinished_batch_writes_after_another_cut_it(cli, store):
     """A long-open archive holds a crashed writer's unsealed lines back; another process cuts them
     and writes: this one's next write catches up from what that process folded, not from its own

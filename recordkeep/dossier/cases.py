@@ -25,6 +25,7 @@ from ..refs import (
     parse_amount,
     parse_penalty_kind,
     parse_stage_act,
+    utc_key,
 )
 from ..store.journal import Draft
 from .corrections import require_open
@@ -188,25 +189,32 @@ def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> 
 
 
 def _require_unpublished(archive: Archive, case_no: str) -> None:
-    """AlreadyPublished when the case has a publication since its last reopening: a second one
-    would move its date silently (a date entered wrong is voided, then published again)."""
+    """AlreadyPublished when the case was published since its last reopening and no decision
+    that stands is dated after that publication: another would only move its date silently (a
+    date entered wrong is voided, then published again). A decision made since (another
+    party's, or one made again after a void) is published in its turn."""
     published = None
     for row in voids.last_dates(archive.index, case_no):
         if row["kind"] == "published":
             published = row
         elif row["kind"] == "reopened":
             published = None
-    if published is not None:
-        raise errors.AlreadyPublished(_("case {case_no} was published already, at {at} (seq {seq})").format(
-            case_no=case_no, at=published["at"], seq=published["seq"]),
-            hint=_("a publication entered wrong is struck with 'case void {case_no} {seq} --reason WHY'; "
-                   "then publish again").format(case_no=case_no, seq=published["seq"]))
+    if published is None:
+        return
+    since = utc_key(published["at"])
+    if any(utc_key(d["at"]) > since for d in rows.decisions(archive.index, case_no) if d["at"]):
+        return
+    raise errors.AlreadyPublished(
+        _("case {case_no} was published already, at {at} (seq {seq}), after every decision that "
+          "stands").format(case_no=case_no, at=published["at"], seq=published["seq"]),
+        hint=_("a publication entered wrong is struck with 'case void {case_no} {seq} --reason WHY'; "
+               "then publish again").format(case_no=case_no, seq=published["seq"]))
 
 
 def publish(archive: Archive, case_ref: str, at: str) -> dict:
     """Record when the decision was published (公示); return the event's data
-    (``case_no`` as stored, ``at``). A case published since its last reopening is
-    AlreadyPublished."""
+    (``case_no`` as stored, ``at``). AlreadyPublished when it would only move the date of a
+    publication made after every decision."""
     return _dated(archive, "case.published", case_ref, at)
 
 

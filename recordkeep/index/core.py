@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 FILENAME = "index.sqlite"
 Row = sqlite3.Row  # what queries return: columns by name
 SIGNED_LAYOUT = "recordkeep-2"  # a store whose every batch is signed from its first
+REFOLD = "refold"  # meta key a migration sets when only a rebuild from the journal can fill what it adds
 MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
 
 
@@ -651,15 +652,21 @@ def open_live(path: Path, journal: Journal, tmp_dir: Path,
     the IndexFoldFailed that stopped the catch-up, if any (the index then answers up to the
     event before). A file that is not a readable index is set aside (``index.sqlite.damaged-*``,
     it holds the last head it folded) and rebuilt from the journal; a full or failing disk is
-    the store's error (a rebuild would fail too). ``watch`` is told how the catch-up goes (a
-    station sharing a bucket may have a long journal to read)."""
+    the store's error (a rebuild would fail too). An index a migration marked ``REFOLD`` is
+    caught up (which proves the journal still holds what it folded), then rebuilt. ``watch`` is
+    told how the catch-up and a rebuild go (a station sharing a bucket may have a long journal
+    to read)."""
     index = None
     try:
         index = Index(path, migrate=False)
         if index.pending_migrations() or not index.is_current(journal.head(since=index.head)):
             with journal.locked():  # one process migrates and catches up at a time
                 index.migrate()
-                index.catch_up(journal, watch=watch)
+                index.catch_up(journal, watch=watch)  # also proves the journal still holds its head
+        if index.meta(REFOLD) is not None:  # a migration needs the journal folded again
+            index.close()
+            replace_by_rebuild(path, journal, tmp_dir, watch)
+            index = Index(path)
         return index, None
     except errors.IndexFoldFailed as exc:
         return index, exc

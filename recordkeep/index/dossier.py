@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from ..ids import mask_id_number, mask_phone
 from ..refs import bare, utc_key
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations, run_script
+from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
 from .corrections import note_date
 from .fts import QUEUE, flush_triggers, recreate
 from .people import note_officer
@@ -159,10 +159,14 @@ def _case_dates(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 def m016_link_repeats(db) -> None:
     """A record linked again where it already was: ``links`` keeps the first event's seq and the
     repeating events' seqs (``repeats``, a JSON list), so voiding the first leaves the link that
-    a repeat made."""
-    run_script(db, """
+    a repeat made. An index that folded a record linked more than once cannot know its repeats
+    (the events' data is in the journal only): it asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
     ALTER TABLE links ADD COLUMN repeats TEXT;
     CREATE INDEX links_repeated ON links (digest) WHERE repeats IS NOT NULL;
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm016_link_repeats' WHERE EXISTS (
+        SELECT 1 FROM events e JOIN event_touches t ON t.seq = e.seq AND t.kind = 'record'
+        WHERE e.type = 'record.linked' GROUP BY t.ref HAVING count(*) > 1);
     """)
 
 
