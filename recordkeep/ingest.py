@@ -473,11 +473,17 @@ class _Batch:
                                                                                message=exc.message)
 
     def _seen_data(self, outcome: Outcome) -> dict:
-        """A sighting: which batch saw the bytes, where, and what the clerk said they are."""
+        """A sighting: which batch saw the bytes, where, what the clerk said they are, and
+        whether this file's name marks them important (重要文件: the mark protects the record
+        whichever sighting carries it)."""
         data = {"digest": "blake3:" + outcome.digest, "batch": self.receipt.batch,
                 "source": self._source(outcome)}
         if self.options.doc_type:
             data["doc_type"] = self.options.doc_type
+        name = naming.parse_name(os.fsdecode(os.path.basename(outcome.path)), patterns=self.patterns,
+                                 timezone=self.zone_name)
+        if name is not None and name.important:
+            data["important"] = True
         return data
 
     def _imported_data(self, outcome: Outcome, facts: media.MediaFacts) -> dict:

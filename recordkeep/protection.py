@@ -19,7 +19,8 @@ from .refs import bare
 from .store.journal import Event
 
 HOLDS = ("retention.held", "retention.released")
-ABOUT_RECORDS = frozenset({"record.imported", "record.linked", "record.unlinked", "retention.kept", *HOLDS})
+SIGHTINGS = ("record.imported", "record.seen", "record.restored")
+ABOUT_RECORDS = frozenset({*SIGHTINGS, "record.linked", "record.unlinked", "retention.kept", *HOLDS})
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Journaled:
         d = event.data
         if event.type in ABOUT_RECORDS:
             named = {bare(x) for x in d.get("digests", [])}
-            if event.type == "record.imported":
+            if event.type in SIGHTINGS:
                 named.add(bare(d.get("digest", "")))
             for digest in named & self.wanted:
                 self.records[digest].append(_Said(event.seq, event.type, d))
@@ -101,8 +102,8 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
     found = Protection()
     links: dict[int, tuple[str, str, str]] = {}  # the seq that made each link: a void names it
     for e in journaled.records.get(digest, []):
-        if e.type == "record.imported":
-            found.important = bool(e.data.get("important"))
+        if e.type in SIGHTINGS:
+            found.important = found.important or bool(e.data.get("important"))
         elif e.type == "retention.kept":
             found.kept = True
         elif e.type == "record.linked" and e.seq not in journaled.voided_links:

@@ -109,6 +109,21 @@ def test_important_and_kept_records_are_permanent(cli, store, tmp_path):
     assert "marked important on the camera" in shown[important]["permanent_because"]
 
 
+def test_bytes_marked_important_on_a_later_sighting_are_permanent_in_the_index_and_the_replay(
+        cli, store, tmp_path):
+    """A clip copied off the card before the officer marked it (重要文件), then dumped again with
+    the mark in its name: the mark protects the record though the bytes were already stored."""
+    digest = old_record(cli, tmp_path, 1)
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / OLD.format(1).replace(".bin", "_IMP.bin")).write_bytes(b"footage 1" * 100)
+    ok(cli("add", str(again / OLD.format(1).replace(".bin", "_IMP.bin"))))
+    assert [r["digest"] for r in cli.json("search", "--important")["records"]] == [digest]
+    assert refused(cli, digest).startswith("RK523")
+    ok(cli("rebuild-index"))
+    assert refused(cli, digest).startswith("RK523")
+
+
 def test_disposal_is_all_or_nothing_and_names_each_refusal(cli, store, tmp_path):
     due = old_record(cli, tmp_path, 1)
     held = old_record(cli, tmp_path, 2)

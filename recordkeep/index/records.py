@@ -74,7 +74,14 @@ def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     _sighting(conn, event, digest)
     if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
         conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
+    _mark_important(conn, event, digest)
     return ()
+
+
+def _mark_important(conn: Writer, event: Event, digest: str) -> None:
+    """A sighting whose file name marks the bytes important (重要文件) makes the record so."""
+    if event.data.get("important"):
+        conn.execute("UPDATE records SET important = 1 WHERE digest = ?", (digest,))
 
 
 @handles("record.restored")
@@ -84,6 +91,7 @@ def _record_restored(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     digest = bare(event.data["digest"])
     _sighting(conn, event, digest)
     conn.execute("UPDATE records SET disposed_seq = NULL WHERE digest = ?", (digest,))
+    _mark_important(conn, event, digest)
     return ()
 
 
