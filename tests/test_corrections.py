@@ -64,6 +64,23 @@ def test_a_voided_decision_needs_the_records_role_and_frees_the_party_for_a_new_
     assert again.exit_code == 1 and "RK473" in again.output
 
 
+def test_a_records_officer_voids_decisions_only_and_a_clerk_everything_else(cli, tmp_path, monkeypatch):
+    """design.md's roles: records voids a decision, clerk any other event of a case."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    stage = cli.json("case", "stage", CASE, "investigate", "--at", "2021-09-10 09:00", "--officer", A)["seq"]
+    from recordkeep.trust import keys
+
+    key = keys.new_key(tmp_path / "records.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "archivist@station2", "--role", "records",
+           actor="tester@test"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "records.key"))
+    refused = cli("case", "void", CASE, str(stage), "--reason", "x", actor="archivist@station2")
+    assert refused.exit_code == 1 and "RK118" in refused.output and "clerk" in refused.output, refused.output
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    ok(cli("case", "void", CASE, str(stage), "--reason", "录入错误"))
+
+
 def test_voiding_a_link_unlinks_it_but_not_under_a_hold(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)

@@ -13,9 +13,9 @@ ROLES: dict[str, frozenset[str]] = {
         "record.imported", "record.seen", "record.restored", "record.amended", "record.linked",
         "record.unlinked", "batch.finished", "officer.registered", "device.assigned", "party.added",
         "case.opened", "case.stage", "case.decided", "case.published", "case.closed", "case.reopened",
-        "case.voided", "retention.locked"}),
+        "case.voided", "retention.locked"}),  # case.voided: not of a decision (``needed``)
     "records": frozenset({"retention.held", "retention.released", "retention.kept", "retention.locked",
-                          "record.disposed", "party.pii_erased", "case.voided"}),
+                          "record.disposed", "party.pii_erased", "case.voided"}),  # of a decision only
     "auditor": frozenset({"party.pii_shown", "export.created"}),
     "reviewer": frozenset(),
 }
@@ -27,8 +27,8 @@ def needed(event_type: str, data: dict | None = None) -> frozenset[str]:
     """The roles of which any one lets a key write an event of this type (empty: any key)."""
     if event_type in ANY_KEY or event_type.startswith("journal."):
         return frozenset()
-    if event_type == "case.voided" and (data or {}).get("voided_type") == "case.decided":
-        return frozenset({"records"})  # voiding a decision is a records officer's act
+    if event_type == "case.voided":  # a decision's void is a records officer's act, any other a clerk's
+        return frozenset({"records" if (data or {}).get("voided_type") == "case.decided" else "clerk"})
     holders = frozenset(role for role, types in ROLES.items() if event_type in types)
     return holders or frozenset({"admin"})
 
