@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from . import errors
 from .archive import Archive
+from .dossier.corrections import holds_pinning, require_not_voided
 from .dossier.parties import resolve_party
 from .i18n import _
 from .index import dossier as rows
 from .index import records, resolve
-from .index import retention as holds
 from .refs import parse_stage, utc_key
 from .retention import lock_permanent
 from .store.journal import Draft
@@ -43,6 +43,7 @@ def link_data(archive: Archive, case_ref: str | None, digests: list[str], stage:
     data: dict = {"digests": ["blake3:" + d for d in digests]}
     if case_ref is not None:
         data["case_no"] = resolve.case(archive.index, case_ref)
+        require_not_voided(archive, data["case_no"], "link")
         data["stage"] = stage
     if party is not None:
         data["party"] = link_party(archive, data.get("case_no"), party)
@@ -93,7 +94,7 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
                 message = (_("record {digest} is not linked to case {case_no} at stage {stage}") if slug
                            else _("record {digest} is not linked to case {case_no}"))
                 raise errors.NotLinked(message.format(digest=d[:12], case_no=case_no, stage=slug))
-        pinned = _holds_pinning(archive, case_no)
+        pinned = holds_pinning(archive, case_no)
         if pinned:
             raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its links stay while "
                                     "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))
@@ -104,13 +105,3 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
 
     archive.transact(build)
     return resolved
-
-
-def _holds_pinning(archive: Archive, case_no: str) -> list[str]:
-    """The holds in force that cover what is linked to ``case_no``: the case's own, and those
-    of its parties."""
-    held = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
-            else [])
-    held += [_("party {party}").format(party=p) for p in rows.members(archive.index, case_no)
-             if holds.is_held(archive.index, "party", p)]
-    return held

@@ -99,6 +99,28 @@ def test_voiding_a_link_unlinks_it_but_not_under_a_hold(cli, tmp_path):
     assert [i["digest"] for i in struck] == [digest]
 
 
+def test_a_links_void_and_its_unlink_are_pinned_by_the_same_holds(cli, tmp_path):
+    """The case's hold and its parties' pin its links, for case void as for case unlink; a hold
+    on the record itself, or on a party of another case, pins neither (it covers the record
+    through them all the same)."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    open_case(cli, tmp_path, case="坡城管罚〔2021〕99号", party="P2")
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", name="询问笔录.pdf")
+    ok(cli("case", "link", "坡城管罚〔2021〕99号", digest, "--stage", "investigate"))
+    log = cli.json("log", "--record", digest)["events"]
+    seq = next(e["seq"] for e in log if e["type"] == "record.linked")
+    ok(cli("hold", "--party", "P1", "--reason", "行政复议", actor="archivist@office"))
+    for args in (("void", CASE, str(seq), "--reason", "链接错误"), ("unlink", CASE, digest)):
+        pinned = cli("case", *args)
+        assert pinned.exit_code == 1 and "RK528" in pinned.output and "P1" in pinned.output, args
+    ok(cli("release", "--party", "P1", actor="archivist@office"))
+    ok(cli("hold", "--party", "P2", "--reason", "诉讼", actor="archivist@office"))
+    ok(cli("hold", digest, "--reason", "诉讼", actor="archivist@office"))
+    ok(cli("case", "void", CASE, str(seq), "--reason", "链接错误"))
+    assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
+
+
 def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)
@@ -109,6 +131,16 @@ def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     for args in (("stage", CASE, "investigate"), ("close", CASE, "--at", "2021-10-20")):
         refused = cli("case", *args)
         assert refused.exit_code == 1 and "RK471" in refused.output, args
+    scan = tmp_path / "late.txt"
+    scan.write_bytes(b"a scan for the voided case")
+    digest = cli.json("add", str(scan))["files"][0]["digest"]
+    linked = cli("case", "link", CASE, digest, "--stage", "investigate")
+    assert linked.exit_code == 1 and "RK471" in linked.output, linked.output
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"another scan")
+    added = cli("add", str(other), "--case", CASE, "--stage", "investigate")
+    assert added.exit_code == 1 and "RK471" in added.output, added.output
+    assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
 
 
 def test_a_seq_of_another_case_or_no_case_cannot_be_voided(cli, tmp_path):

@@ -13,11 +13,11 @@ from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
 from ..index import retention as holds
-from ..refs import bare, label
-from ..store.journal import Draft
+from ..refs import label
+from ..store.journal import Draft, Event
 
 #: What ``require_open`` may refuse, as its messages name it.
-WHATS = (N_("stage"), N_("decision"), N_("publication"), N_("close"))
+WHATS = (N_("stage"), N_("decision"), N_("publication"), N_("close"), N_("link"))
 VOIDABLE = ("case.opened", "case.stage", "case.decided", "case.published", "case.closed", "case.reopened",
             "record.linked")
 
@@ -36,24 +36,40 @@ class Voided:
 
 def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     """Void event ``seq`` of the case (role clerk; records for a decision). A link stays while
-    a hold covers the case or its records (HeldLink)."""
+    a hold pins it (``holds_pinning``: HeldLink), as ``case unlink`` refuses then."""
     archive.require_intact_chain()
     reason = validate.required_text(reason, _("the reason"))
     case_no = resolve.case(archive.index, case_ref)
-    kind = _voidable(archive, case_no, seq)
-    data = {"case_no": case_no, "voided_seq": seq, "voided_type": kind, "reason": reason}
+    event = _voidable(archive, case_no, seq)
+    data = {"case_no": case_no, "voided_seq": seq, "voided_type": event.type, "reason": reason}
 
     def build() -> list[Draft]:
         if voids.void_of(archive.index, seq) is not None:
             raise errors.AlreadyVoided(_("seq {seq} was voided already").format(seq=seq))
+        if event.type == "record.linked":
+            pinned = holds_pinning(archive, case_no, event.data.get("party"))
+            if pinned:
+                raise errors.HeldLink(_("the links of seq {seq} are under a hold ({holds}): they stay while "
+                                        "it stands").format(seq=seq, holds=", ".join(pinned)))
         return [Draft("case.voided", data)]
 
-    [event] = archive.transact(build)
-    return Voided(case_no, seq, kind, event.seq)
+    [journaled] = archive.transact(build)
+    return Voided(case_no, seq, event.type, journaled.seq)
 
 
-def _voidable(archive: Archive, case_no: str, seq: int) -> str:
-    """The type of event ``seq`` when it is one of this case's that may be voided."""
+def holds_pinning(archive: Archive, case_no: str, party: str | None = None) -> list[str]:
+    """The holds in force that pin the links to ``case_no`` (and to ``party``, a link's own):
+    the case's, its parties' and that party's. Taking such a link away would take records out of
+    what the hold covers. A record's own hold pins none: it covers the record, linked or not."""
+    held = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
+            else [])
+    parties = sorted({*rows.members(archive.index, case_no), *([party] if party else [])})
+    held += [_("party {party}").format(party=p) for p in parties if holds.is_held(archive.index, "party", p)]
+    return held
+
+
+def _voidable(archive: Archive, case_no: str, seq: int) -> Event:
+    """Event ``seq`` when it is one of this case's that may be voided."""
     try:
         [event], _lines = archive.events_at([seq])
     except (KeyError, ValueError) as exc:
@@ -61,13 +77,7 @@ def _voidable(archive: Archive, case_no: str, seq: int) -> str:
     if event.type not in VOIDABLE or event.data.get("case_no") != case_no:
         raise errors.NotVoidable(_("seq {seq} is {type}, not an event of case {case_no} that can be voided")
                                  .format(seq=seq, type=event.type, case_no=case_no))
-    if event.type == "record.linked":
-        covering = sorted({h for x in event.data.get("digests", [])
-                           for h in holds.holds_covering(archive.index, bare(x))})
-        if covering:
-            raise errors.HeldLink(_("the links of seq {seq} are under a hold ({holds}): they stay while it "
-                                    "stands").format(seq=seq, holds=", ".join(covering)))
-    return event.type
+    return event
 
 
 def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
@@ -91,10 +101,15 @@ def reopen(archive: Archive, case_ref: str, *, reason: str) -> dict:
 def require_open(archive: Archive, case_no: str, what: str) -> None:
     """CaseClosed or CaseVoided unless the case takes ``what`` (a stage, decision, publication:
     one of ``WHATS``, translated where shown)."""
-    status = rows.case(archive.index, case_no)["status"]
-    if status == "closed":
+    if rows.case(archive.index, case_no)["status"] == "closed":
         raise errors.CaseClosed(_("case {case_no} is closed: {what} is refused until it is reopened").format(
             case_no=case_no, what=_(what)))
-    if status == "voided":
+    require_not_voided(archive, case_no, what)
+
+
+def require_not_voided(archive: Archive, case_no: str, what: str) -> None:
+    """CaseVoided when the case's opening was voided: it takes no ``what`` (one of ``WHATS``),
+    not even a link, which a closed case still takes (a proof of service comes after)."""
+    if rows.case(archive.index, case_no)["status"] == "voided":
         raise errors.CaseVoided(_("case {case_no} was voided: it takes no {what}").format(case_no=case_no,
                                                                                           what=_(what)))
