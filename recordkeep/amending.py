@@ -8,7 +8,7 @@ from . import errors, validate
 from .archive import Archive
 from .i18n import _
 from .index import records, resolve
-from .refs import check_device
+from .refs import bare, check_device
 from .store.journal import Draft
 
 
@@ -39,6 +39,10 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
         data["source"] = "blake3:" + cited
 
     def build() -> list[Draft]:
+        carrier = records.record(archive.index, bare(data["source"])) if "source" in data else None
+        if carrier is not None and carrier["disposed_seq"] is not None:
+            raise errors.InvalidValue(_("--source names a record disposed of: its bytes no longer carry the "
+                                        "time"), hint=_("name a record the store still holds"))
         row = records.record(archive.index, digest)
         cited = "source" in data  # a time given again with the record that carries it is a change
         changes = {k: v for k, v in wanted.items() if row[k] != v or (k == "recorded_at" and cited)}

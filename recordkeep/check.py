@@ -417,12 +417,12 @@ def _gaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
 def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
     """A seizure or forced demolition has linked audio/video over its whole span (--at..--until).
     A clip dated only by its file's time, or by a typed correction that names no record
-    carrying the time (``record set --source``), does not count."""
+    carrying the time (``record set --source``) or one disposed of since, does not count."""
     clips, unmeasured, unproven = [], [], []
     for rec in facts.records:
         if rec["kind"] not in AV_KINDS:
             continue
-        if rec["time_source"] in UNPROVEN_TIMES:
+        if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
             unproven.append(rec["digest"])
             continue
         if not rec["recorded_at"] or rec["duration_ms"] is None:

@@ -126,6 +126,26 @@ def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that
     assert A and B  # the seizure names two officers: RK501 stays quiet
 
 
+def test_a_time_carried_by_a_record_disposed_of_since_no_longer_counts_and_none_can_be_cited(
+        cli, tmp_path, clips):  # noqa: F811
+    add_parties(cli)
+    seizure_case(cli, tmp_path)
+    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+               for c in clips]
+    old_log = tmp_path / "DSJ009_440301123456_20210316090000_0001.jpg"  # recorded 2021: long due
+    old_log.write_bytes(b"a photo of the paper log")
+    carrier = cli.json("add", str(old_log))["files"][0]["digest"]  # linked to nothing
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--source", carrier,
+           "--reason", "依登记表照片"))
+    assert codes(cli) == set()
+    ok(cli("dispose", carrier, "--reason", "保存期满", actor="archivist@office"))
+    [gap] = findings(cli, "RK505")
+    assert gap["unproven_time"] == [digests[1]]
+    again = cli("record", "set", digests[0], "--recorded-at", "2021-03-16 09:00:00", "--source", carrier,
+                "--reason", "依登记表照片")
+    assert again.exit_code == 1 and "disposed" in again.stderr, again.output
+
+
 def test_a_clip_dated_only_by_its_file_time_does_not_count_until_a_record_carries_its_time(cli, tmp_path):
     import os
 

@@ -314,13 +314,17 @@ def all_decisions(ix: Index) -> list[Row]:
 
 
 _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_party, l.seq AS l_seq, "
-           "e.actor AS l_actor, e.at AS l_at FROM links l JOIN records r ON r.digest = l.digest "
+           "e.actor AS l_actor, e.at AS l_at, (SELECT s.disposed_seq IS NOT NULL FROM amendments a "
+           "JOIN records s ON s.digest = substr(a.source, 8) WHERE a.digest = r.digest "
+           "AND a.source IS NOT NULL ORDER BY a.seq DESC LIMIT 1) AS time_source_gone "
+           "FROM links l JOIN records r ON r.digest = l.digest "
            "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
 
 
 def case_records(ix: Index, case_no: str) -> list[Row]:
     """Records linked to a case, with the link (``l_case``, ``l_stage``, ``l_party``,
-    ``l_seq``) and who made it when (``l_actor``, ``l_at``), by recorded time."""
+    ``l_seq``), who made it when (``l_actor``, ``l_at``) and, for a time carried by a cited
+    record, whether that record was disposed of since (``time_source_gone``), by recorded time."""
     return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
 
 
