@@ -638,6 +638,20 @@ def party_add(ctx: click.Context, name: str, id_number: str | None, credit_code:
         click.echo(key)
 
 
+@party.command(name="unlink")
+@click.argument("party")
+@click.argument("digests", nargs=-1, required=True, metavar="DIGEST...")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def party_unlink(ctx: click.Context, party: str, digests: tuple[str, ...], as_json: bool) -> None:
+    """Unlink records linked to a party in no case (add --party P with a wrong P); the records stay."""
+    import recordkeep as rk
+
+    removed = rk.unlink_party(open_archive(ctx), party, list(digests))
+    emit({"unlinked": removed}) if as_json else click.echo(
+        _("unlinked {n} record(s)").format(n=len(removed)))
+
+
 @party.command(name="list")
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True)

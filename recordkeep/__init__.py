@@ -53,6 +53,7 @@ _NAMES = {
     "link": "linking",
     "link_window": "linking",
     "unlink": "linking",
+    "unlink_party": "linking",
     "export_bag": "export.bagit",
     "check_bag": "export.bagcheck",
     "parse_stage": "refs",

@@ -133,6 +133,9 @@ def describe(event: Event, subject: dict | None = None) -> str:
             parts = (d.get("case_no"), label(d.get("stage")), d.get("party"))
             target = " / ".join(x for x in parts if x)
             return _("linked to {target}: {n} record(s)").format(target=target, n=len(d["digests"]))
+        case "record.unlinked" if not d.get("case_no"):
+            return _("unlinked from party {party}: {n} record(s)").format(party=d.get("party"),
+                                                                          n=len(d["digests"]))
         case "record.unlinked":
             return _("unlinked from {case_no} {stage}: {n} record(s)").format(
                 case_no=d.get("case_no"), stage=label(d.get("stage")), n=len(d["digests"]))

@@ -775,7 +775,7 @@ class PartyNeeded(InputError):
 
 
 class NotLinked(InputError):
-    """The record is not linked to that case."""
+    """The record is not linked to that case (or to that party outside a case)."""
 
     code = "RK445"
 

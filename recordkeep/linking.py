@@ -52,6 +52,27 @@ def link_data(archive: Archive, case_ref: str | None, digests: list[str], stage:
     return data
 
 
+def unlink_party(archive: Archive, party: str, digests: list[str]) -> list[str]:
+    """Remove records' links to a party alone (``add --party`` with no case: a party typed
+    wrong), journaled; the records stay. HeldLink while the party is under a hold."""
+    archive.require_intact_chain()
+    resolved = sorted({archive.resolve_digest(d) for d in digests})
+
+    def build() -> list[Draft]:
+        key = resolve_party(archive, party)
+        for d in resolved:
+            if not rows.is_linked_to_party_alone(archive.index, d, key):
+                raise errors.NotLinked(_("record {digest} is not linked to party {party} outside a "
+                                         "case").format(digest=d[:12], party=key))
+        if holds_pinning(archive, None, key):
+            raise errors.HeldLink(_("party {party} is under a legal hold: its links stay while the hold "
+                                    "stands").format(party=key))
+        return [Draft("record.unlinked", {"party": key, "digests": ["blake3:" + d for d in resolved]})]
+
+    archive.transact(build)
+    return resolved
+
+
 def link_party(archive: Archive, case_no: str | None, party: str) -> str:
     """The key of the party a link names; UnknownParty when a case is named and the party is
     not one of its parties (a record of one party's case is never filed under another)."""

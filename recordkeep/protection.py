@@ -109,10 +109,12 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
         elif e.type == "record.linked" and e.seq not in journaled.voided_links:
             d = e.data
             links[e.seq] = (d.get("case_no") or "", d.get("stage") or "", d.get("party") or "")
-        elif e.type == "record.unlinked":
-            stage = e.data.get("stage")
+        elif e.type == "record.unlinked":  # from a case (at a stage, or all), or from a party alone
+            d = e.data
+            case_no, party, stage = d.get("case_no") or "", d.get("party") or "", d.get("stage")
             links = {seq: link for seq, link in links.items()
-                     if not (link[0] == e.data.get("case_no") and (stage is None or link[1] == stage))}
+                     if not (link[0] == case_no and (stage is None or link[1] == stage)
+                             and (case_no or link[2] == party))}
         elif e.type in HOLDS:
             _replay_holds([e], found.holds, "record")
     found.links = set(links.values())

@@ -126,6 +126,8 @@ def built(tmp_path_factory, dump_dir) -> Built:
     added = cli.json("add", str(scan), "--case", CASE, "--stage", "decide", "--party", "P1",
                      "--doc-type", "行政处罚决定书", "--officer", OFFICER_1)
     assert added["files"][0]["status"] == "stored"
+    id_copy = write_scan(work / "营业执照复印件.pdf", "Business licence")
+    party_scan = cli.json("add", str(id_copy), "--party", "P2")["files"][0]["digest"]  # P2's, in no case
     ok(cli("case", "decide", CASE, "--party", "P1", "--penalty-kind", "罚款", "--amount", "2625135.05",
            "--at", "2021-04-01"))
     ok(cli("case", "decide", CASE, "--party", "P2", "--penalty-kind", "warning",
@@ -158,7 +160,7 @@ def built(tmp_path_factory, dump_dir) -> Built:
         "dump": str(dump_dir), "bag": str(work / "bag"), "head": head,
         "auditor_key": enrolled["key"], "new_pubkey": newcomer.public_b64,
         "cp_old": str(kept[0]), "cp_new": str(kept[-1]), "vkey": vkey, "stage_seq": str(stage_seq),
-        "decision_seq": str(decision_seq),
+        "decision_seq": str(decision_seq), "party_scan": party_scan,
     })
 
 
@@ -338,6 +340,8 @@ CALLS = [
     Call("party add --name 王二 --id-number 110105194912310021", exit=1, writes=True),  # check digit
     Call("party add --name 王二", exit=2, writes=True),                   # neither number
     Call("party list"),
+    Call("party unlink P2 {party_scan}", writes=True),                 # linked to P2 in no case
+    Call("party unlink P1 {party_scan}", exit=1, writes=True),         # not linked to P1
     Call("party list 建材"),
     Call("party show P1"),
     Call("party show " + PERSON_ID),

@@ -121,6 +121,32 @@ def test_a_links_void_and_its_unlink_are_pinned_by_the_same_holds(cli, tmp_path)
     assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
 
 
+def test_a_record_filed_under_the_wrong_party_alone_is_unlinked_and_disposable_again(cli, tmp_path):
+    """add --party P2 where P1 was meant: party unlink takes the link back (journaled, pinned by
+    P2's hold like any link of P2's), the live index, a rebuilt one and dispose's replay agree."""
+    add_parties(cli)
+    clip = tmp_path / "DSJ001_440301123456_20210315083000_0001.bin"  # recorded 2021: long due
+    clip.write_bytes(b"footage" * 100)
+    digest = cli.json("add", str(clip), "--party", "P2")["files"][0]["digest"]
+
+    def loose(party: str) -> list[str]:
+        return [r["digest"] for r in cli.json("party", "show", party)["records_outside_cases"]]
+
+    assert loose("P2") == [digest]
+    not_p1 = cli("party", "unlink", "P1", digest)
+    assert not_p1.exit_code == 1 and not_p1.stderr.startswith("RK445"), not_p1.output
+    ok(cli("hold", "--party", "P2", "--reason", "诉讼", actor="archivist@office"))
+    held = cli("party", "unlink", "P2", digest)
+    assert held.exit_code == 1 and "RK528" in held.output, held.output
+    ok(cli("release", "--party", "P2", actor="archivist@office"))
+    ok(cli("party", "unlink", "P2", digest))
+    assert loose("P2") == []
+    assert "unlinked from party P2" in cli("log", "--party", "P2", "--report").output
+    ok(cli("rebuild-index"))
+    assert loose("P2") == []
+    ok(cli("dispose", digest, "--reason", "保存期满", actor="archivist@office"))
+
+
 def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)

@@ -57,13 +57,15 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     return Voided(case_no, seq, event.type, journaled.seq)
 
 
-def holds_pinning(archive: Archive, case_no: str, party: str | None = None) -> list[str]:
-    """The holds in force that pin the links to ``case_no`` (and to ``party``, a link's own):
-    the case's, its parties' and that party's. Taking such a link away would take records out of
-    what the hold covers. A record's own hold pins none: it covers the record, linked or not."""
-    held = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
-            else [])
-    parties = sorted({*rows.members(archive.index, case_no), *([party] if party else [])})
+def holds_pinning(archive: Archive, case_no: str | None, party: str | None = None) -> list[str]:
+    """The holds in force that pin the links to ``case_no`` (None: to a party alone) and to
+    ``party``, a link's own: the case's, its parties' and that party's. Taking such a link away
+    would take records out of what the hold covers. A record's own hold pins none: it covers the
+    record, linked or not."""
+    held = ([_("case {case_no}").format(case_no=case_no)]
+            if case_no and holds.is_held(archive.index, "case", case_no) else [])
+    members = rows.members(archive.index, case_no) if case_no else []
+    parties = sorted({*members, *([party] if party else [])})
     held += [_("party {party}").format(party=p) for p in parties if holds.is_held(archive.index, "party", p)]
     return held
 

@@ -184,11 +184,11 @@ def _links(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         stage = d.get("stage") or ""
         for x in digests:
             conn.add(_LINK, (x, case_no, stage, party, event.seq))
-    else:
+    else:  # from a case (at a stage, or all), or, with no case, from a party alone
         stage = d.get("stage")
         for x in digests:
-            conn.execute("DELETE FROM links WHERE digest = ? AND case_no = ? AND (? IS NULL OR stage = ?)",
-                         (x, case_no, stage, stage))
+            conn.execute("DELETE FROM links WHERE digest = ? AND case_no = ? AND (? IS NULL OR stage = ?) "
+                         "AND (? != '' OR party = ?)", (x, case_no, stage, stage, case_no, party))
     touched = [("record", x) for x in digests]
     if case_no:
         touched.append(("case", case_no))
@@ -282,6 +282,12 @@ def is_linked(ix: Index, digest: str, case_no: str, stage: str | None = None) ->
     return ix.conn.execute(
         "SELECT 1 FROM links WHERE digest = ? AND case_no = ? AND (? IS NULL OR stage = ?)",
         (digest, case_no, stage, stage)).fetchone() is not None
+
+
+def is_linked_to_party_alone(ix: Index, digest: str, party: str) -> bool:
+    """Whether the record is linked to the party in no case (``add --party`` without a case)."""
+    return ix.conn.execute("SELECT 1 FROM links WHERE digest = ? AND case_no = '' AND party = ?",
+                           (digest, party)).fetchone() is not None
 
 
 def stage_events(ix: Index, case_no: str) -> list[Row]:
