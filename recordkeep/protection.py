@@ -86,8 +86,8 @@ class Journaled:
             for kind, field_name in (("case", "case_no"), ("party", "party")):
                 if d.get(field_name):
                     self.holds[(kind, d[field_name])].append(_Said(event.seq, event.type, {}))
-        elif event.type == "case.opened" and d.get("case_no"):
-            self.parties[d["case_no"]].update(d.get("parties", []))
+        elif event.type == "case.opened" and d.get("case_no"):  # opened again after a void: its parties now
+            self.parties[d["case_no"]] = set(d.get("parties", []))
         elif event.type == "case.voided" and d.get("voided_type") == "record.linked":
             self.voided_links.add(d.get("voided_seq"))
 

@@ -169,6 +169,49 @@ def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
 
 
+def test_an_opening_entered_wrong_is_voided_and_entered_again_under_the_same_number(cli, tmp_path):
+    """The case number is the bureau's: an opening with the wrong party or a mistyped officer is
+    voided and entered again, as rules.md says; the case's stages and links stand, and a rebuilt
+    index agrees."""
+    add_parties(cli)
+    ok(cli("case", "open", CASE, "--party", "P1", "--officer", "440301999999", "--at", "2021-09-01"))
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "start", "--doc-type", "立案审批表")
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-09-02 09:00", "--officer", A))
+    assert findings(cli, "RK534")
+    opened = cli.json("case", "show", CASE)["case"]["opened_seq"]
+    ok(cli("case", "void", CASE, str(opened), "--reason", "当事人及执法人员录入错误"))
+    ok(cli("case", "open", CASE.replace("〔", "[").replace("〕", "]"), "--party", "P2", "--officer", A,
+           "--officer", B, "--at", "2021-09-01"))
+    view = cli.json("case", "show", CASE)
+    assert view["case"]["status"] == "open" and view["case"]["opened_seq"] > opened
+    assert [p["key"] for p in view["case"]["parties"]] == ["P2"]
+    assert sorted(view["case"]["officers"]) == sorted([A, B])
+    assert digest in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
+    assert [s["stage"] for s in view["stages"] if s["items"]] == ["start", "investigate"]
+    assert findings(cli, "RK534") == []
+    ok(cli("rebuild-index"))
+    assert cli.json("case", "show", CASE) == view
+
+
+def test_the_journals_replay_takes_a_case_opened_again_with_the_new_openings_parties(cli, tmp_path):
+    """dispose replays the journal to find what protects a record: a hold on the party of the
+    voided opening no longer covers the case's records, as the index says."""
+    from recordkeep import Archive
+    from recordkeep.protection import Journaled, from_journal
+
+    add_parties(cli)
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-09-01"))
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "start", "--doc-type", "立案审批表")
+    opened = cli.json("case", "show", CASE)["case"]["opened_seq"]
+    ok(cli("case", "void", CASE, str(opened), "--reason", "当事人录入错误"))
+    ok(cli("case", "open", CASE, "--party", "P2", "--at", "2021-09-01"))
+    ok(cli("hold", "--party", "P1", "--reason", "另案诉讼", actor="archivist@office"))
+    ok(cli("hold", "--party", "P2", "--reason", "本案复议", actor="archivist@office"))
+    with Archive.open(cli.store) as archive:
+        replayed = from_journal(Journaled(archive, {digest}).read_on(), digest)
+    assert replayed.holds == {"party P2"}
+
+
 def test_a_seq_of_another_case_or_no_case_cannot_be_voided(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)

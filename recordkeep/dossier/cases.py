@@ -55,7 +55,8 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
               officers: list[str] | tuple[str, ...] = (), at: str | None = None) -> str:
     """Open (立案) a case for one or more parties; the number is kept verbatim. Without ``at``
     the case is opened now, unless its number carries another year (CaseDateNeeded: a 2021
-    case entered today must not count in this year)."""
+    case entered today must not count in this year). A number whose opening was voided is
+    opened again (the opening entered wrong, then right); the rest of that case stands."""
     archive.require_intact_chain()
     case_no = validate.required_text(case_no, _("the case number"))
     if not parties:
@@ -72,8 +73,10 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
 
     def build() -> list[Draft]:
         taken = rows.case_with_key(archive.index, data["case_key"])
-        if taken:
+        if taken and rows.case(archive.index, taken)["status"] != "voided":
             raise errors.CaseExists(_("case {case_no} already exists").format(case_no=taken))
+        if taken:  # its opening was voided: opened again under the number as first written
+            data["case_no"] = taken
         keys = []
         for p in parties:
             key = resolve_party(archive, p)
@@ -83,7 +86,7 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
         return [Draft("case.opened", data)]
 
     archive.transact(build)
-    return case_no
+    return data["case_no"]
 
 
 def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = None,

@@ -49,10 +49,10 @@ def note_date(conn: Writer, event: Event, kind: str) -> None:
     """Remember a publication, close or reopening of a case, then set its dates from them."""
     conn.execute("INSERT OR REPLACE INTO case_dates (seq, case_no, kind, at) VALUES (?,?,?,?)",
                  (event.seq, event.data["case_no"], kind, event.data.get("at") or event.at))
-    _dates(conn, event.data["case_no"])
+    case_dates_from_events(conn, event.data["case_no"])
 
 
-def _dates(conn: Writer, case_no: str) -> None:
+def case_dates_from_events(conn: Writer, case_no: str) -> None:
     """The case's published_at (its latest publication), closed_at and status (closed when its
     latest close comes after its latest reopening) from ``case_dates``; a voided case stays so."""
     latest = {kind: conn.execute("SELECT seq, at FROM case_dates WHERE case_no = ? AND kind = ? "
@@ -85,7 +85,7 @@ def _voided(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
         conn.execute("DELETE FROM decisions WHERE seq = ?", (seq,))
     elif kind in ("case.published", "case.closed", "case.reopened"):
         conn.execute("DELETE FROM case_dates WHERE seq = ?", (seq,))
-        _dates(conn, case_no)
+        case_dates_from_events(conn, case_no)
     elif kind == "record.linked":
         touched += [("record", x) for x in _void_link(conn, seq)]
     elif kind == "case.opened":

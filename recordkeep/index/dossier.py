@@ -15,7 +15,7 @@ from ..ids import mask_id_number, mask_phone
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
-from .corrections import note_date
+from .corrections import case_dates_from_events, note_date
 from .fts import QUEUE, flush_triggers, recreate
 from .people import note_officer
 
@@ -113,9 +113,24 @@ def _pii_shown(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 
 @handles("case.opened")
 def _case_opened(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
+    """A case opened; or opened again under the number of one whose opening was voided (the
+    opening entered wrong, then right): its opening's facts are replaced, what else the case
+    holds stands."""
     d = event.data
-    conn.add("INSERT INTO cases (case_no, case_key, title, status, opened_at, seq) VALUES (?,?,?,?,?,?)",
-             (d["case_no"], d["case_key"], d.get("title"), "open", d.get("at"), event.seq))
+    voided = conn.execute("SELECT 1 FROM cases WHERE case_no = ? AND status = 'voided'",
+                          (d["case_no"],)).fetchone()
+    if voided:
+        conn.execute("UPDATE cases SET title = ?, status = 'open', opened_at = ?, seq = ? WHERE case_no = ?",
+                     (d.get("title"), d.get("at"), event.seq, d["case_no"]))
+        case_dates_from_events(conn, d["case_no"])
+        conn.execute("DELETE FROM case_parties WHERE case_no = ?", (d["case_no"],))
+        conn.execute("DELETE FROM case_officers WHERE case_no = ?", (d["case_no"],))
+        for (officers,) in conn.execute("SELECT officers FROM stage_events WHERE case_no = ?",
+                                        (d["case_no"],)).fetchall():
+            _case_officers(conn, d["case_no"], json.loads(officers), event.seq)
+    else:
+        conn.add("INSERT INTO cases (case_no, case_key, title, status, opened_at, seq) VALUES (?,?,?,?,?,?)",
+                 (d["case_no"], d["case_key"], d.get("title"), "open", d.get("at"), event.seq))
     for party in d.get("parties", []):
         conn.add("INSERT OR IGNORE INTO case_parties (case_no, party) VALUES (?, ?)", (d["case_no"], party))
     _case_officers(conn, d["case_no"], d.get("officers", []), event.seq)
