@@ -146,6 +146,48 @@ def test_a_time_carried_by_a_record_disposed_of_since_no_longer_counts_and_none_
     assert again.exit_code == 1 and "disposed" in again.stderr, again.output
 
 
+def test_a_time_typed_wrong_then_typed_back_to_the_imports_counts_as_the_import_said(
+        cli, tmp_path, clips):  # noqa: F811
+    """A clerk who mistyped a clip's time corrects it by typing the time the import learned: the
+    clip's time is evidence again (its source the import's), in the live and a rebuilt index."""
+    add_parties(cli)
+    seizure_case(cli, tmp_path)
+    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+               for c in clips]
+
+    def clip() -> dict:
+        return next(r for r in cli.json("search", "--case", CASE)["records"] if r["digest"] == digests[1])
+
+    imported = clip()
+    assert codes(cli) == set()
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 19:01:01", "--reason", "时钟校正"))
+    assert clip()["time_source"] == "amended" and "RK505" in codes(cli)
+    ok(cli("record", "set", digests[1], "--recorded-at", imported["recorded_at"], "--reason", "上次录入错误"))
+    restored = clip()
+    assert (restored["recorded_at"], restored["time_source"]) == (imported["recorded_at"],
+                                                                  imported["time_source"])
+    assert codes(cli) == set()
+    ok(cli("rebuild-index"))
+    assert clip()["time_source"] == imported["time_source"] and codes(cli) == set()
+
+
+def test_an_index_that_amended_times_before_it_kept_the_imports_is_rebuilt_to_know_them(cli, tmp_path):
+    import sqlite3
+
+    clip = tmp_path / "DSJ001_440301123456_20210316090000_0001.bin"
+    clip.write_bytes(b"footage" * 100)
+    [added] = cli.json("add", str(clip))["files"]
+    ok(cli("record", "set", added["digest"], "--recorded-at", "2021-03-16 19:00", "--reason", "误"))
+    conn = sqlite3.connect(cli.store / "index.sqlite")
+    with conn:  # as a release before m018 left it
+        conn.execute("DROP TABLE imported_times")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm018_imported_times'")
+    conn.close()
+    ok(cli("record", "set", added["digest"], "--recorded-at", "2021-03-16 09:00", "--reason", "改回"))
+    [row] = cli.json("search", "--limit", "5")["records"]
+    assert row["time_source"] == "name"
+
+
 def test_a_clip_dated_only_by_its_file_time_does_not_count_until_a_record_carries_its_time(cli, tmp_path):
     import os
 

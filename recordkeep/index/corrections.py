@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from ..refs import bare, utc_key
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations, run_script
+from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
 from .people import note_officer, officer_of_device
 
 
@@ -117,7 +117,28 @@ def _void_link(conn: Writer, seq: int) -> list[str]:
     return sorted({row[0] for row in made} | {row[0] for row in repeated})
 
 
+@migrations()
+def m018_imported_times(db) -> None:
+    """The time, source and conflict the import learned for a record whose time was amended
+    (kept at its first amendment), so typing that time again restores them. An index with
+    amended times already lost them: it asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
+    CREATE TABLE imported_times (digest TEXT PRIMARY KEY, recorded_utc TEXT, time_source TEXT,
+        time_conflict TEXT) WITHOUT ROWID;
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm018_imported_times' WHERE EXISTS (
+        SELECT 1 FROM amendments WHERE json_extract(changes, '$.recorded_at') IS NOT NULL);
+    """)
+
+
 AMENDABLE = ("recorded_at", "device", "officer", "doc_type")
+
+
+_AMEND_TIME = (
+    "UPDATE records SET recorded_at = :at, recorded_utc = :utc, (time_source, time_conflict) = "
+    "(SELECT CASE WHEN :cited THEN 'source' WHEN i.recorded_utc = :utc THEN i.time_source "
+    "ELSE 'amended' END, "
+    "CASE WHEN NOT :cited AND i.recorded_utc = :utc THEN i.time_conflict END "
+    "FROM imported_times i WHERE i.digest = :digest) WHERE digest = :digest")
 
 
 @handles("record.amended")
@@ -128,11 +149,13 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
                  "VALUES (?,?,?,?,?,?)", (event.seq, digest, json.dumps(changes, ensure_ascii=False),
                                           json.dumps(d.get("previous", {}), ensure_ascii=False),
                                           d.get("reason"), d.get("source")))
-    if "recorded_at" in changes:  # 'source': the time is carried by a cited record; 'amended': typed
-        conn.execute("UPDATE records SET recorded_at = ?, recorded_utc = ?, time_source = ?, "
-                     "time_conflict = NULL WHERE digest = ?",
-                     (changes["recorded_at"], utc_key(changes["recorded_at"]),
-                      "source" if d.get("source") else "amended", digest))
+    if "recorded_at" in changes:  # 'source': the time is carried by a cited record; 'amended': typed;
+        # the time the import learned, typed again, is the import's again (with its source)
+        conn.execute("INSERT OR IGNORE INTO imported_times (digest, recorded_utc, time_source, "
+                     "time_conflict) SELECT digest, recorded_utc, time_source, time_conflict FROM records "
+                     "WHERE digest = ?", (digest,))
+        conn.execute(_AMEND_TIME, {"at": changes["recorded_at"], "utc": utc_key(changes["recorded_at"]),
+                                   "cited": bool(d.get("source")), "digest": digest})
     if "device" in changes:
         conn.execute("UPDATE records SET device = ? WHERE digest = ?", (changes["device"], digest))
     if "doc_type" in changes:
