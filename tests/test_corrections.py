@@ -77,8 +77,20 @@ def test_a_records_officer_voids_decisions_only_and_a_clerk_everything_else(cli,
     monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "records.key"))
     refused = cli("case", "void", CASE, str(stage), "--reason", "x", actor="archivist@station2")
     assert refused.exit_code == 1 and "RK118" in refused.output and "clerk" in refused.output, refused.output
+    from recordkeep import Archive
+    from recordkeep.store.journal import Draft
+
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "records.key"))
+    with Archive.open(cli.store, actor="archivist@station2") as archive:  # as earlier releases let it
+        signer = archive.signer()
+        archive.journal.append([Draft("case.voided", {"case_no": CASE, "voided_seq": stage,
+                                                      "voided_type": "case.stage", "reason": "旧版本允许"})],
+                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
     monkeypatch.delenv("RECORDKEEP_KEY")
-    ok(cli("case", "void", CASE, str(stage), "--reason", "录入错误"))
+    report = cli.json("log", "verify")
+    assert report["ok"] and [f["code"] for f in report["findings"] if f["notice"]].count("RK243") == 1
+    assert cli("log", "verify", "--strict").exit_code == 3
 
 
 def test_voiding_a_link_unlinks_it_but_not_under_a_hold(cli, tmp_path):

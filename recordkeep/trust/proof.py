@@ -221,14 +221,21 @@ class Proof:
                            _("seq {seq} names {actor}, but key {key} is {owner}'s").format(
                                seq=e.seq, actor=e.actor, key=d.get("key"), owner=key.actor))
             elif not role_table.allows(key.roles, e.type, e.data):
-                wanted = _(" or ").join(sorted(role_table.needed(e.type, e.data)))
-                self._fail(errors.RoleNotAllowed, e.seq,
-                           _("seq {seq}: {type} needs {wanted}; key {key} has {roles}").format(
-                               seq=e.seq, type=e.type, wanted=wanted, key=d.get("key"),
-                               roles=", ".join(sorted(key.roles))))
+                self._role_missing(e, key, d.get("key"))
         self._take_keys(batch)
         self.signed = True
         self.batches += 1
+
+    def _role_missing(self, e: Event, key: _Key, key_id: str | None) -> None:
+        """A failure; a notice (unless ``strict``) for what earlier releases let the key write."""
+        wanted = _(" or ").join(sorted(role_table.needed(e.type, e.data)))
+        said = _("seq {seq}: {type} needs {wanted}; key {key} has {roles}").format(
+            seq=e.seq, type=e.type, wanted=wanted, key=key_id, roles=", ".join(sorted(key.roles)))
+        if role_table.allowed_by_earlier_releases(key.roles, e.type, e.data) and not self.strict:
+            self._note(errors.RoleNotAllowed, e.seq, said + _(" (earlier releases let a records officer void "
+                                                              "it: a notice; --strict fails it)"))
+        else:
+            self._fail(errors.RoleNotAllowed, e.seq, said)
 
     def _key_for(self, key_id: str | None, batch: list[Event], seal: Event) -> _Key | None:
         """The key that may sign ``batch``: enrolled before it and not revoked, or the
