@@ -232,7 +232,7 @@ class Proof:
         said = _("seq {seq}: {type} needs {wanted}; key {key} has {roles}").format(
             seq=e.seq, type=e.type, wanted=wanted, key=key_id, roles=", ".join(sorted(key.roles)))
         if role_table.allowed_by_earlier_releases(key.roles, e.type, e.data) and not self.strict:
-            self._note(errors.RoleNotAllowed, e.seq, said + _(" (earlier releases let a records officer void "
+            self._note(errors.RoleNotAllowed, e.seq, said + _(" (earlier releases let the records role void "
                                                               "it: a notice; --strict fails it)"))
         else:
             self._fail(errors.RoleNotAllowed, e.seq, said)
