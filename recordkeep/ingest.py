@@ -22,6 +22,7 @@ from datetime import datetime
 
 from . import errors, i18n, media, validate
 from .archive import Archive
+from .dossier.corrections import require_not_voided
 from .i18n import _
 from .index import people, records, resolve
 from .index.core import Index
@@ -457,7 +458,7 @@ class _Batch:
         """Digests of the records these events stored or saw again that are marked important
         (seen again too: an import cut short before its lock is finished by its re-run)."""
         digests = [e.data["digest"].split(":", 1)[1] for e in events
-                   if e.type in ("record.imported", "record.seen")]
+                   if e.type in ("record.imported", "record.seen", "record.restored")]
         return records.important_among(self.archive.index, digests) if digests else []
 
     def _lock_important(self) -> None:
@@ -688,6 +689,7 @@ def add_and_link(archive: Archive, paths: list, *, case_ref: str | None, stage: 
         if slug is None:
             raise errors.BadStage(_("adding to a case needs --stage"))
         case_no = resolve.case(archive.index, case_ref)
+        require_not_voided(archive, case_no, "link")  # before any byte is stored
     elif slug is not None:
         raise errors.InvalidValue(_("--stage needs --case"))
     if party is not None:

@@ -64,7 +64,7 @@ def unlink_party(archive: Archive, party: str, digests: list[str]) -> list[str]:
             if not rows.is_linked_to_party_alone(archive.index, d, key):
                 raise errors.NotLinked(_("record {digest} is not linked to party {party} outside a "
                                          "case").format(digest=d[:12], party=key))
-        if holds_pinning(archive, None, key):
+        if holds_pinning(archive, None, [key]):
             raise errors.HeldLink(_("party {party} is under a legal hold: its links stay while the hold "
                                     "stands").format(party=key))
         return [Draft("record.unlinked", {"party": key, "digests": ["blake3:" + d for d in resolved]})]
@@ -115,7 +115,7 @@ def unlink(archive: Archive, case_ref: str, digests: list[str], *, stage: str | 
                 message = (_("record {digest} is not linked to case {case_no} at stage {stage}") if slug
                            else _("record {digest} is not linked to case {case_no}"))
                 raise errors.NotLinked(message.format(digest=d[:12], case_no=case_no, stage=slug))
-        pinned = holds_pinning(archive, case_no)
+        pinned = holds_pinning(archive, case_no, rows.link_parties(archive.index, case_no, resolved, slug))
         if pinned:
             raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its links stay while "
                                     "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))

@@ -123,7 +123,8 @@ def parse_penalty_kind(text: str) -> str:
 VALUE_ZH = {"open": "办理中", "closed": "已结案", "voided": "已作废",
             "before": "决定前", "after": "决定后", "undated": "无日期", "missing": "缺失",
             "record": "记录", "case": "案件", "party": "当事人", "person": "个人", "organisation": "单位",
-            "publication": "公示", "reopened": "重新开启", "decision": "处罚决定", "stage_event": "环节事件",
+            "publication": "公示", "reopened": "重新开启", "opened": "立案", "decision": "处罚决定",
+            "stage_event": "环节事件",
             # what verify and the fixity audit found
             "digest_mismatch": "摘要不符", "size_mismatch": "大小不符", "unreadable": "无法读取",
             "stray_file": "多余文件", "unreferenced": "未被引用", "disposed": "已处置",

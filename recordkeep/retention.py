@@ -90,16 +90,16 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def _keep_until(row, months: int, archive: Archive) -> datetime:
     """When an ordinary record's retention ends, counted from its recorded time, else (undated,
-    or dated only by its file time) its first import; a time a clerk typed with no record to
-    carry it (``amended``) counts only when later than the first import: a weak time never
-    shortens the keeping. The last instant of year 9999 when that lies beyond (a hand-made
-    time near the end of the calendar)."""
+    or dated only by its file time) its first import; a time a clerk typed (``amended``, or
+    ``source``: with a record said to carry it) counts only when later than the first import:
+    a correction never shortens the keeping. The last instant of year 9999 when that lies
+    beyond (a hand-made time near the end of the calendar)."""
     zone = archive.settings.zone
     try:
         start = datetime.fromisoformat(row["first_at"])
         if row["recorded_at"] and row["time_source"] != "mtime":
             recorded = datetime.fromisoformat(row["recorded_at"])
-            start = max(recorded, start) if row["time_source"] == "amended" else recorded
+            start = max(recorded, start) if row["time_source"] in ("amended", "source") else recorded
         return add_months(start.astimezone(zone), months)
     except (ValueError, OverflowError, TypeError):
         return datetime.max.replace(tzinfo=zone)

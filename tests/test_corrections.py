@@ -178,6 +178,7 @@ def test_voiding_the_opening_voids_the_case(cli, tmp_path):
     other.write_bytes(b"another scan")
     added = cli("add", str(other), "--case", CASE, "--stage", "investigate")
     assert added.exit_code == 1 and "RK471" in added.output, added.output
+    assert cli.json("verify")["notices"] == []  # refused before a byte was stored: no blob left behind
     assert digest not in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
 
 
@@ -203,6 +204,36 @@ def test_an_opening_entered_wrong_is_voided_and_entered_again_under_the_same_num
     assert findings(cli, "RK534") == []
     ok(cli("rebuild-index"))
     assert cli.json("case", "show", CASE) == view
+
+
+def test_a_case_under_a_hold_or_with_a_partys_links_is_not_walked_around_by_voiding_its_opening(
+        cli, tmp_path):
+    """Voiding the opening and opening the number again with other parties would take the case's
+    records out of a party's hold: the void is refused while a hold pins the case, and the new
+    opening may not drop a party its links or decisions name, nor reopen a closed case."""
+    add_parties(cli)
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-09-01"))
+    digest = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", "--party", "P1",
+                    name="询问笔录.pdf")
+    opened = cli.json("case", "show", CASE)["case"]["opened_seq"]
+    ok(cli("hold", "--party", "P1", "--reason", "诉讼", actor="archivist@office"))
+    held = cli("case", "void", CASE, str(opened), "--reason", "x")
+    assert held.exit_code == 1 and "RK528" in held.output, held.output
+    ok(cli("release", "--party", "P1", actor="archivist@office"))
+    ok(cli("case", "void", CASE, str(opened), "--reason", "当事人录入错误"))
+    dropped = cli("case", "open", CASE, "--party", "P2", "--at", "2021-09-01")
+    assert dropped.exit_code == 1 and "P1" in dropped.stderr, dropped.output
+    ok(cli("case", "open", CASE, "--party", "P1", "--party", "P2", "--at", "2021-09-01"))
+    view = cli.json("case", "show", CASE)
+    assert view["case"]["voided"] is None and view["case"]["status"] == "open"
+    struck = [i for i in view["stages"][0]["items"] if i["type"] == "opened"]
+    assert [i["seq"] for i in struck] == [opened] and struck[0]["voided"]["reason"] == "当事人录入错误"
+    assert digest in [r["digest"] for r in cli.json("search", "--case", CASE)["records"]]
+    ok(cli("case", "close", CASE, "--at", "2021-10-01"))
+    again = cli.json("case", "show", CASE)["case"]["opened_seq"]
+    ok(cli("case", "void", CASE, str(again), "--reason", "重复立案"))
+    closed = cli("case", "open", CASE, "--party", "P1", "--party", "P2", "--at", "2021-09-01")
+    assert closed.exit_code == 1 and "RK470" in closed.output, closed.output
 
 
 def test_the_journals_replay_takes_a_case_opened_again_with_the_new_openings_parties(cli, tmp_path):

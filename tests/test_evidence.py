@@ -144,6 +144,9 @@ def test_a_time_carried_by_a_record_disposed_of_since_no_longer_counts_and_none_
     again = cli("record", "set", digests[0], "--recorded-at", "2021-03-16 09:00:00", "--source", carrier,
                 "--reason", "依登记表照片")
     assert again.exit_code == 1 and "disposed" in again.stderr, again.output
+    other = record(cli, tmp_path, "--doc-type", "执法记录仪使用登记表")
+    ok(cli("record", "set", digests[1], "--device", "DSJ009", "--source", other, "--reason", "借用"))
+    assert findings(cli, "RK505")[0]["unproven_time"] == [digests[1]]  # the time's carrier is still gone
 
 
 def test_a_time_typed_wrong_then_typed_back_to_the_imports_counts_as_the_import_said(

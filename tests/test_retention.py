@@ -124,13 +124,19 @@ def test_bytes_marked_important_on_a_later_sighting_are_permanent_in_the_index_a
     assert refused(cli, digest).startswith("RK523")
 
 
-def test_a_time_typed_without_a_source_never_makes_a_fresh_record_due(cli, store, tmp_path):
-    """record set --recorded-at with no record to carry the time is a clerk's word: back-dated
-    years, it must not shorten the keeping of bytes imported today (a later one may lengthen it)."""
+def test_a_typed_time_with_or_without_a_source_never_makes_a_fresh_record_due(cli, store, tmp_path):
+    """record set --recorded-at is a clerk's word, whichever record it cites: back-dated years, it
+    must not shorten the keeping of bytes imported today (a later one may lengthen it)."""
     scan = tmp_path / "undated.txt"
     scan.write_bytes(b"a scan with no date")
     digest = cli.json("add", str(scan))["files"][0]["digest"]
     ok(cli("record", "set", digest[:12], "--recorded-at", "2020-01-01", "--reason", "纸质记录上的日期"))
+    assert refused(cli, digest).startswith("RK521")
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"any other record, with no time of its own")
+    carrier = cli.json("add", str(other))["files"][0]["digest"]
+    ok(cli("record", "set", digest[:12], "--recorded-at", "2019-06-01", "--source", carrier,
+           "--reason", "依登记表"))
     assert refused(cli, digest).startswith("RK521")
     assert digest not in [r["digest"] for r in cli.json("retention", "due")["records"]]
     ok(cli("record", "set", digest[:12], "--recorded-at", "2099-01-01", "--reason", "日期录入错误"))

@@ -28,7 +28,7 @@ from ..refs import (
     utc_key,
 )
 from ..store.journal import Draft
-from .corrections import require_open
+from .corrections import holds_pinning, require_open
 from .parties import resolve_party
 
 
@@ -75,18 +75,43 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
         taken = rows.case_with_key(archive.index, data["case_key"])
         if taken and rows.case(archive.index, taken)["status"] != "voided":
             raise errors.CaseExists(_("case {case_no} already exists").format(case_no=taken))
-        if taken:  # its opening was voided: opened again under the number as first written
-            data["case_no"] = taken
         keys = []
         for p in parties:
             key = resolve_party(archive, p)
             if key not in keys:
                 keys.append(key)
         data["parties"] = keys
+        if taken:  # its opening was voided: opened again under the number as first written
+            data["case_no"] = taken
+            _require_reopenable(archive, taken, keys)
         return [Draft("case.opened", data)]
 
     archive.transact(build)
     return data["case_no"]
+
+
+def _require_reopenable(archive: Archive, case_no: str, parties: list[str]) -> None:
+    """A voided case is opened again only where nothing it holds would be lost or escape: not
+    once closed (its close voided first), and without dropping a party that a hold, a decision
+    or a link of the case names."""
+    case = rows.case(archive.index, case_no)
+    if case["closed_at"] is not None:
+        raise errors.CaseClosed(_("case {case_no} was closed ({at}) before its opening was voided: void "
+                                  "the close first ('case show' gives its seq)").format(
+                                      case_no=case_no, at=case["closed_at"]))
+    dropped = [p for p in rows.members(archive.index, case_no) if p not in parties]
+    pinned = holds_pinning(archive, case_no) if dropped else []
+    if pinned:
+        raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its parties stay while "
+                                "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))
+    digests = rows.case_digests(archive.index, case_no)
+    named = {d["party"] for d in rows.decisions(archive.index, case_no)} | rows.link_parties(
+        archive.index, case_no, digests)
+    kept_out = [p for p in dropped if p in named]
+    if kept_out:
+        raise errors.InvalidValue(_("case {case_no} has decisions or links of {parties}: name them again, "
+                                    "or void those first").format(case_no=case_no,
+                                                                  parties=", ".join(kept_out)))
 
 
 def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = None,

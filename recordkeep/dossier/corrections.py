@@ -4,6 +4,7 @@ clerk then enters the right event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import errors, validate
@@ -47,25 +48,31 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
         if voids.void_of(archive.index, seq) is not None:
             raise errors.AlreadyVoided(_("seq {seq} was voided already").format(seq=seq))
         if event.type == "record.linked":
-            pinned = holds_pinning(archive, case_no, event.data.get("party"))
+            pinned = holds_pinning(archive, case_no, [event.data.get("party")])
             if pinned:
                 raise errors.HeldLink(_("the links of seq {seq} are under a hold ({holds}): they stay while "
                                         "it stands").format(seq=seq, holds=", ".join(pinned)))
+        if event.type == "case.opened":
+            pinned = holds_pinning(archive, case_no)
+            if pinned:
+                raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its opening stays "
+                                        "while the hold stands").format(case_no=case_no,
+                                                                        holds=", ".join(pinned)))
         return [Draft("case.voided", data)]
 
     [journaled] = archive.transact(build)
     return Voided(case_no, seq, event.type, journaled.seq)
 
 
-def holds_pinning(archive: Archive, case_no: str | None, party: str | None = None) -> list[str]:
+def holds_pinning(archive: Archive, case_no: str | None, parties: Iterable[str] = ()) -> list[str]:
     """The holds in force that pin the links to ``case_no`` (None: to a party alone) and to
-    ``party``, a link's own: the case's, its parties' and that party's. Taking such a link away
-    would take records out of what the hold covers. A record's own hold pins none: it covers the
-    record, linked or not."""
+    ``parties``, the links' own: the case's, its parties' and those. Taking such a link away (or
+    the case's opening, or a party from it) would take records out of what the hold covers. A
+    record's own hold pins none: it covers the record, linked or not."""
     held = ([_("case {case_no}").format(case_no=case_no)]
             if case_no and holds.is_held(archive.index, "case", case_no) else [])
     members = rows.members(archive.index, case_no) if case_no else []
-    parties = sorted({*members, *([party] if party else [])})
+    parties = sorted({*members, *(p for p in parties if p)})
     held += [_("party {party}").format(party=p) for p in parties if holds.is_held(archive.index, "party", p)]
     return held
 

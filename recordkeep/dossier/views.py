@@ -53,9 +53,11 @@ def _linked(found: list) -> list[dict]:
              "linked_by": row["l_actor"], "linked_at": row["l_at"], "seq": row["l_seq"]} for row in found]
 
 
-def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]]) -> dict | None:
+def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]],
+                  opened_seq: int) -> dict | None:
     """Put each voided event of the case under its stage, as it was, with ``voided`` (the
-    void's seq, who, when, why); return the void of the case's opening, if any."""
+    void's seq, who, when, why); return the void of the case's opening (``opened_seq``), if
+    any. An earlier opening voided, then entered again, is a struck item of the start stage."""
     found = voids.voids_of_case(archive.index, case_no)
     if not found:
         return None
@@ -64,8 +66,10 @@ def _voided_items(archive: Archive, case_no: str, stages: dict[str, list[dict]])
     for v, e in zip(found, events, strict=True):
         mark = {"seq": v["seq"], "by": v["actor"], "at": v["at"], "reason": v["reason"]}
         d = e.data
-        if e.type == "case.opened":
+        if e.type == "case.opened" and e.seq == opened_seq:
             opening = mark
+        elif e.type == "case.opened":
+            stages["start"].append({"type": "opened", "seq": e.seq, "at": d.get("at"), "voided": mark})
         elif e.type == "case.stage":
             stages[d["stage"]].append({"type": "stage_event", "seq": e.seq, "at": d.get("at"),
                                        "until": d.get("until"), "officers": d.get("officers", []),
@@ -121,7 +125,7 @@ def case_view(archive: Archive, case_ref: str) -> dict:
                                                                         "at": row["at"]})
     for item in _linked(rows.case_records(ix, case_no)):
         stages[item["stage"]].append(item)
-    voided_opening = _voided_items(archive, case_no, stages)
+    voided_opening = _voided_items(archive, case_no, stages, case["seq"])
     return {
         "case": {"case_no": case_no, "title": case["title"], "status": case["status"],
                  "opened_seq": case["seq"], "voided": voided_opening,

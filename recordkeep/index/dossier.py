@@ -299,6 +299,13 @@ def is_linked(ix: Index, digest: str, case_no: str, stage: str | None = None) ->
         (digest, case_no, stage, stage)).fetchone() is not None
 
 
+def link_parties(ix: Index, case_no: str, digests: list[str], stage: str | None = None) -> set[str]:
+    """The parties the links of ``digests`` to the case (at ``stage``) name."""
+    return {r[0] for r in ix.conn.execute(
+        "SELECT DISTINCT party FROM links WHERE case_no = ? AND party != '' AND (? IS NULL OR stage = ?) "
+        "AND digest IN (SELECT value FROM json_each(?))", (case_no, stage, stage, json.dumps(digests)))}
+
+
 def is_linked_to_party_alone(ix: Index, digest: str, party: str) -> bool:
     """Whether the record is linked to the party in no case (``add --party`` without a case)."""
     return ix.conn.execute("SELECT 1 FROM links WHERE digest = ? AND case_no = '' AND party = ?",
@@ -335,9 +342,10 @@ def all_decisions(ix: Index) -> list[Row]:
 
 
 _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_party, l.seq AS l_seq, "
-           "e.actor AS l_actor, e.at AS l_at, (SELECT s.disposed_seq IS NOT NULL FROM amendments a "
-           "JOIN records s ON s.digest = substr(a.source, 8) WHERE a.digest = r.digest "
-           "AND a.source IS NOT NULL ORDER BY a.seq DESC LIMIT 1) AS time_source_gone "
+           "e.actor AS l_actor, e.at AS l_at, CASE WHEN r.time_source = 'source' THEN (SELECT "
+           "s.disposed_seq IS NOT NULL FROM amendments a JOIN records s ON s.digest = substr(a.source, 8) "
+           "WHERE a.digest = r.digest AND json_extract(a.changes, '$.recorded_at') IS NOT NULL "
+           "ORDER BY a.seq DESC LIMIT 1) END AS time_source_gone "
            "FROM links l JOIN records r ON r.digest = l.digest "
            "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
 
