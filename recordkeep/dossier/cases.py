@@ -15,6 +15,7 @@ from ..i18n import _
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
+from ..index import retention as holds
 from ..refs import (
     AMOUNT_REQUIRED,
     MONEY_KINDS,
@@ -28,7 +29,7 @@ from ..refs import (
     utc_key,
 )
 from ..store.journal import Draft
-from .corrections import holds_pinning, require_open
+from .corrections import require_open
 from .parties import resolve_party
 
 
@@ -91,16 +92,16 @@ def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str 
 
 
 def _require_reopenable(archive: Archive, case_no: str, parties: list[str]) -> None:
-    """A voided case is opened again only where nothing it holds would be lost or escape: not
-    once closed (its close voided first), and without dropping a party that a hold, a decision
-    or a link of the case names."""
-    case = rows.case(archive.index, case_no)
-    if case["closed_at"] is not None:
-        raise errors.CaseClosed(_("case {case_no} was closed ({at}) before its opening was voided: void "
-                                  "the close first ('case show' gives its seq)").format(
-                                      case_no=case_no, at=case["closed_at"]))
+    """A voided case is opened again only where nothing it holds would escape: without dropping
+    a party that the case's hold or the party's own pins, or that a decision or a link of the
+    case names. (A voided case keeps its parties and links: voiding the opening alone takes
+    nothing from a hold.) A case closed before its void stays closed: its close stands."""
     dropped = [p for p in rows.members(archive.index, case_no) if p not in parties]
-    pinned = holds_pinning(archive, case_no) if dropped else []
+    if not dropped:
+        return
+    pinned = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
+              else []) + [_("party {party}").format(party=p) for p in dropped
+                          if holds.is_held(archive.index, "party", p)]
     if pinned:
         raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its parties stay while "
                                 "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))

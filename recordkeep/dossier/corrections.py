@@ -52,12 +52,6 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
             if pinned:
                 raise errors.HeldLink(_("the links of seq {seq} are under a hold ({holds}): they stay while "
                                         "it stands").format(seq=seq, holds=", ".join(pinned)))
-        if event.type == "case.opened":
-            pinned = holds_pinning(archive, case_no)
-            if pinned:
-                raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its opening stays "
-                                        "while the hold stands").format(case_no=case_no,
-                                                                        holds=", ".join(pinned)))
         return [Draft("case.voided", data)]
 
     [journaled] = archive.transact(build)

@@ -36,9 +36,12 @@ def needed(event_type: str, data: dict | None = None) -> frozenset[str]:
 def allowed_by_earlier_releases(roles: frozenset[str] | set[str], event_type: str,
                                 data: dict | None = None) -> bool:
     """Whether releases before the records role was held to decisions' voids let this key
-    write the event: a records key's void of anything but a decision (a notice, not a failure,
-    in stores they wrote)."""
-    return event_type == "case.voided" and "records" in roles
+    write the event: a records key's void of a stage, publication, close or reopening (a
+    notice, not a failure, in stores they wrote). A void of a link or an opening, which changes
+    what protects records, is a failure whenever it was written."""
+    return (event_type == "case.voided" and "records" in roles
+            and (data or {}).get("voided_type") in ("case.stage", "case.published", "case.closed",
+                                                     "case.reopened"))
 
 
 def allows(roles: frozenset[str] | set[str], event_type: str, data: dict | None = None) -> bool:
