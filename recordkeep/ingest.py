@@ -417,8 +417,7 @@ class _Batch:
             return
 
         def named_first(item: tuple[Outcome, Future | None, bytes]) -> bool:
-            name = os.fsdecode(os.path.basename(item[0].path))
-            return naming.parse_name(name, patterns=self.patterns, timezone=self.zone_name) is None
+            return self._name(item[0]) is None
 
         def build() -> list[Draft]:
             drafts = []
@@ -481,15 +480,18 @@ class _Batch:
                 "source": self._source(outcome)}
         if self.options.doc_type:
             data["doc_type"] = self.options.doc_type
-        name = naming.parse_name(os.fsdecode(os.path.basename(outcome.path)), patterns=self.patterns,
-                                 timezone=self.zone_name)
+        name = self._name(outcome)
         if name is not None and name.important:
             data["important"] = True
         return data
 
+    def _name(self, outcome: Outcome) -> naming.NameFacts | None:
+        """What the file's name says (device, officer, time, importance), by the store's patterns."""
+        return naming.parse_name(os.fsdecode(os.path.basename(outcome.path)), patterns=self.patterns,
+                                 timezone=self.zone_name)
+
     def _imported_data(self, outcome: Outcome, facts: media.MediaFacts) -> dict:
-        name = naming.parse_name(os.fsdecode(os.path.basename(outcome.path)),
-                                 patterns=self.patterns, timezone=self.zone_name)
+        name = self._name(outcome)
         data = {"digest": "blake3:" + outcome.digest, "size": outcome.size, "kind": facts.kind,
                 "batch": self.receipt.batch, "media": facts.to_data(), "source": self._source(outcome)}
         if name is not None:

@@ -15,7 +15,6 @@ from ..i18n import _
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import resolve
-from ..index import retention as holds
 from ..refs import (
     AMOUNT_REQUIRED,
     MONEY_KINDS,
@@ -29,7 +28,7 @@ from ..refs import (
     utc_key,
 )
 from ..store.journal import Draft
-from .corrections import require_open
+from .corrections import holds_in_force, require_open
 from .parties import resolve_party
 
 
@@ -99,9 +98,7 @@ def _require_reopenable(archive: Archive, case_no: str, parties: list[str]) -> N
     dropped = [p for p in rows.members(archive.index, case_no) if p not in parties]
     if not dropped:
         return
-    pinned = ([_("case {case_no}").format(case_no=case_no)] if holds.is_held(archive.index, "case", case_no)
-              else []) + [_("party {party}").format(party=p) for p in dropped
-                          if holds.is_held(archive.index, "party", p)]
+    pinned = holds_in_force(archive, case_no, dropped)
     if pinned:
         raise errors.HeldLink(_("case {case_no} is under a legal hold ({holds}): its parties stay while "
                                 "the hold stands").format(case_no=case_no, holds=", ".join(pinned)))

@@ -60,14 +60,19 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
 
 def holds_pinning(archive: Archive, case_no: str | None, parties: Iterable[str] = ()) -> list[str]:
     """The holds in force that pin the links to ``case_no`` (None: to a party alone) and to
-    ``parties``, the links' own: the case's, its parties' and those. Taking such a link away (or
-    the case's opening, or a party from it) would take records out of what the hold covers. A
-    record's own hold pins none: it covers the record, linked or not."""
+    ``parties``, the links' own: the case's, its parties' and those. Taking such a link away
+    would take records out of what the hold covers. A record's own hold pins none: it covers the
+    record, linked or not."""
+    members = rows.members(archive.index, case_no) if case_no else []
+    return holds_in_force(archive, case_no, [*members, *parties])
+
+
+def holds_in_force(archive: Archive, case_no: str | None, parties: Iterable[str]) -> list[str]:
+    """The holds in force on the case and on each of ``parties``, as people read them."""
     held = ([_("case {case_no}").format(case_no=case_no)]
             if case_no and holds.is_held(archive.index, "case", case_no) else [])
-    members = rows.members(archive.index, case_no) if case_no else []
-    parties = sorted({*members, *(p for p in parties if p)})
-    held += [_("party {party}").format(party=p) for p in parties if holds.is_held(archive.index, "party", p)]
+    held += [_("party {party}").format(party=p) for p in sorted({p for p in parties if p})
+             if holds.is_held(archive.index, "party", p)]
     return held
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from .. import errors
 from ..i18n import _
@@ -60,12 +60,13 @@ class TreeWalk:
 
 
 def _moment(text: object) -> datetime | None:
-    """An ISO 8601 time as an aware datetime (naive: UTC); None when it is not one."""
+    """An ISO 8601 time with offset; None when it is not one (a naive time is unknown, as
+    ``refs.utc_key`` has it)."""
     try:
         moment = datetime.fromisoformat(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else None
 
 
 @dataclass
