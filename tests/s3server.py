@@ -96,6 +96,9 @@ class SeaweedFS:
         args = [self.binary, "mini", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.data}",
                 f"-s3.config={self.config}", "-webdav=false", "-admin.ui=false",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+                # each bucket is a collection with volumes of its own; left to itself, mini allows
+                # free disk / 1 GiB volumes, which a few dozen buckets on a fuller disk run out of
+                "-volume.max=1000", "-master.volumeSizeLimitMB=64",
                 f"-filer.localSocket={self.workdir / 'filer.sock'}",
                 f"-s3.localSocket={self.workdir / 's3.sock'}",
                 *(f"-{flag}={port}" for flag, port in self.ports.items())]

@@ -271,3 +271,31 @@ def test_an_important_record_whose_lock_failed_at_import_is_locked_by_retention_
     locked = cli.json("retention", "lock")["locked"]
     assert [x["digest"] for x in locked] == [digest]
     assert retain_until(seaweed, bucket, key(digest)) - first > timedelta(days=900)
+
+
+def test_a_disposed_record_brought_back_under_a_name_marked_important_has_its_restored_blob_locked_for_good(
+        seaweed, tmp_path):
+    cli, bucket = worm_station(seaweed, tmp_path, blob_days=SHORT, permanent_days=1000)
+    footage = f"footage {secrets.token_hex(8)}".encode() * 100
+    plain = tmp_path / "first" / OLD.format(1, "")
+    plain.parent.mkdir()
+    plain.write_bytes(footage)
+    digest = cli.json("add", str(plain))["files"][0]["digest"]
+    [imported] = events(cli, "record.imported")
+    wait_until_unlocked(cli, digest)
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    assert versions(seaweed, bucket, digest) == []
+
+    marked = tmp_path / "again" / OLD.format(1, "_IMP")  # the camera's copy, marked 重要文件
+    marked.parent.mkdir()
+    marked.write_bytes(footage)
+    receipt = cli.json("add", str(marked))
+    assert receipt["files"][0]["status"] == "stored" and receipt.get("lock_error") is None
+    assert [e["data"]["digest"] for e in events(cli, "record.restored")] == [f"blake3:{digest}"]
+    first_at = datetime.fromisoformat(imported["at"])
+    until = retain_until(seaweed, bucket, key(digest))
+    assert abs(until - first_at - timedelta(days=1000)) < timedelta(seconds=2)  # not blob_days
+    [locked] = events(cli, "retention.locked")
+    assert [lock["digest"] for lock in locked["data"]["locks"]] == [f"blake3:{digest}"]
+    assert cli.json("retention", "due")["records"] == []
+    assert cli("log", "verify").exit_code == 0
