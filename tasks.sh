@@ -67,7 +67,8 @@ demo() {
 run_tests() {
     setup for-tests
     ruff check .
-    python -m pytest -q -p no:cacheprovider "$@"
+    # one worker per CPU (pytest-xdist); each starts its own SeaweedFS and TSA on free ports
+    python -m pytest -q -p no:cacheprovider -n auto "$@"
 }
 
 case "${1:-}" in
