@@ -439,6 +439,17 @@ class TimeAfterToken(IntegrityError):
               "when they were written. Set the station's clock by NTP")
 
 
+class RemovedUnderHold(IntegrityError):
+    """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
+    or party stood, which every release that signs refuses: the check was got around (the index
+    edited by hand). Records it took away stay held for dispose while the hold stands (a
+    notice for lines from before signatures; with --strict, a failure)."""
+
+    code = "RK262"
+    hint = N_("find who signed that batch ('log' around the seq); link the records again with 'case link' "
+              "while the hold stands")
+
+
 class OtherStoreCheckpoint(IntegrityError):
     """A checkpoint names another store's origin."""
 

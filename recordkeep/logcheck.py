@@ -12,6 +12,8 @@ from .anchoring import anchor_settings
 from .archive import Archive
 from .i18n import _
 from .index import FILENAME as INDEX_FILE
+from .index.core import Acknowledged
+from .pins import Breach, Pins
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
@@ -58,9 +60,12 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     made: list[Event] = []
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
     met: list[bool] = []
+    counted, pins = Acknowledged(), Pins()
 
     def visit(event: Event) -> None:
         proof.feed(event)
+        for each in counted.feed(event):
+            pins.feed(each, signed=counted.signed)
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":
@@ -74,6 +79,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     finally:
         proof.close()
     findings += against_journal(made, archive.checkpoints.get, archive.checkpoints.location)
+    findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
     if folded is not None and chain.problem is None and met != [True]:
         findings.append(Finding(errors.IndexCorrupt.code, folded.seq, _(
             "the index folded seq {seq}, which the journal no longer holds: the journal was cut or "
@@ -87,6 +93,17 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
                                 _("{n} timestamp token(s) not checked: no CA certificate "
                                   "([anchor] tsa_ca, or --tsa-ca)").format(n=len(unchecked)), notice=True))
     return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
+
+
+def _removed_under_hold(breach: Breach, strict: bool) -> Finding:
+    """A failure for links taken away under a hold in a signed batch; a notice (unless
+    ``strict``) in the lines of a store from before signatures."""
+    what = (_("seq {seq} takes {n} record(s) out of case {case_no} while a hold stood ({holds})")
+            if breach.case_no else _("seq {seq} takes {n} record(s) away from a party while a hold stood "
+                                     "({holds})"))
+    message = what.format(seq=breach.seq, n=len(breach.digests), case_no=breach.case_no,
+                          holds=breach.named_holds())
+    return Finding(errors.RemovedUnderHold.code, breach.seq, message, notice=not (breach.signed or strict))
 
 
 def kept_anchors(archive: Archive) -> list[Anchor]:

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 
 from .archive import Archive
 from .index.core import Acknowledged
-from .refs import bare
+from .pins import Breach, Pins
+from .refs import bare, utc_key
 from .store.journal import Event
 
 HOLDS = ("retention.held", "retention.released")
 SIGHTINGS = ("record.imported", "record.seen", "record.restored")
-ABOUT_RECORDS = frozenset({*SIGHTINGS, "record.linked", "record.unlinked", "retention.kept", *HOLDS})
+ABOUT_RECORDS = frozenset({*SIGHTINGS, "record.amended", "record.linked", "record.unlinked", "retention.kept",
+                           *HOLDS})
 
 
 @dataclass
@@ -31,11 +33,15 @@ class Protection:
     kept: bool = False
     links: set[tuple[str, str, str]] = field(default_factory=set)  # (case_no, stage, party)
     holds: set[str] = field(default_factory=set)  # "record", "case NO", "party P1"
+    # links taken away while a hold pinned them (pins.py), whose hold still stands
+    pinned: list[Breach] = field(default_factory=list)
+    # what retention counts from: the first import's time, the recorded time and its source
+    times: tuple[str | None, str | None, str | None] = (None, None, None)
 
     def summary(self) -> tuple:
-        """What the index must agree with: importance, keep, linked targets, holds."""
+        """What the index must agree with: importance, keep, linked targets, holds, times."""
         targets = {(case, party) for case, _stage, party in self.links}
-        return self.important, self.kept, frozenset(targets), frozenset(self.holds)
+        return self.important, self.kept, frozenset(targets), frozenset(self.holds), self.times
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class _Said:
     seq: int
     type: str
     data: dict
+    at: str = ""
 
 
 class Journaled:
@@ -60,7 +67,8 @@ class Journaled:
         self.records: dict[str, list[_Said]] = defaultdict(list)
         self.holds: dict[tuple[str, str], list[_Said]] = defaultdict(list)  # ("case"|"party", ref)
         self.parties: dict[str, set[str]] = defaultdict(set)  # case_no -> its parties
-        self.voided_links: set[int] = set()
+        self.voided_links: dict[int, int] = {}  # a link's seq -> the seq of its void
+        self.pins = Pins()
 
     def read_on(self, stop: int | None = None) -> Journaled:
         """Read on from the last line read (again: a newline it lacked may have been restored
@@ -76,12 +84,13 @@ class Journaled:
 
     def _keep(self, event: Event) -> None:
         d = event.data
+        self.pins.feed(event)
         if event.type in ABOUT_RECORDS:
             named = {bare(x) for x in d.get("digests", [])}
-            if event.type in SIGHTINGS:
+            if event.type in SIGHTINGS or event.type == "record.amended":
                 named.add(bare(d.get("digest", "")))
             for digest in named & self.wanted:
-                self.records[digest].append(_Said(event.seq, event.type, d))
+                self.records[digest].append(_Said(event.seq, event.type, d, event.at))
         if event.type in HOLDS:
             for kind, field_name in (("case", "case_no"), ("party", "party")):
                 if d.get(field_name):
@@ -89,7 +98,7 @@ class Journaled:
         elif event.type == "case.opened" and d.get("case_no"):  # opened again after a void: its parties now
             self.parties[d["case_no"]] = set(d.get("parties", []))
         elif event.type == "case.voided" and d.get("voided_type") == "record.linked":
-            self.voided_links.add(d.get("voided_seq"))
+            self.voided_links[d.get("voided_seq")] = event.seq
 
 
 def _replay_holds(said: list[_Said], into: set[str], label: str) -> None:
@@ -101,6 +110,11 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
     """Replay the journal's events about a record (and its cases and parties)."""
     found = Protection()
     links: dict[int, tuple[str, str, str]] = {}  # the seq that made each link: a void names it
+    removals = [journaled.voided_links.get(e.seq) for e in journaled.records.get(digest, [])]
+    removals += [e.seq for e in journaled.records.get(digest, []) if e.type == "record.unlinked"]
+    pins = journaled.pins
+    found.pinned = [b for b in map(pins.breaches.get, sorted(filter(None, removals)))
+                    if b is not None and any(pins.held_now(*h) for h in b.holds)]
     for e in journaled.records.get(digest, []):
         if e.type in SIGHTINGS:
             found.important = found.important or bool(e.data.get("important"))
@@ -118,6 +132,7 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
         elif e.type in HOLDS:
             _replay_holds([e], found.holds, "record")
     found.links = set(links.values())
+    found.times = _times(journaled.records.get(digest, []))
     parties = {party for _case, _stage, party in found.links if party}
     for case_no in sorted({case for case, _stage, _party in found.links if case}):
         _replay_holds(journaled.holds.get(("case", case_no), []), found.holds, f"case {case_no}")
@@ -125,3 +140,23 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
     for party in sorted(parties):
         _replay_holds(journaled.holds.get(("party", party), []), found.holds, f"party {party}")
     return found
+
+
+def _times(said: list[_Said]) -> tuple[str | None, str | None, str | None]:
+    """The first import's time, the recorded time and its source, as the index folds them: a
+    typed time is 'source' when it cites a record, the import's own source when it is the
+    import's time typed again, else 'amended'."""
+    imported = next((e for e in said if e.type == "record.imported"), None)
+    if imported is None:
+        return None, None, None
+    recorded, source = imported.data.get("recorded_at"), imported.data.get("time_source")
+    imported_utc, imported_source = utc_key(recorded), source
+    for e in said:
+        typed = e.data.get("changes", {}).get("recorded_at") if e.type == "record.amended" else None
+        if typed is None:
+            continue
+        recorded = typed
+        utc = utc_key(typed)
+        source = ("source" if e.data.get("source") else
+                  imported_source if imported_utc is not None and utc == imported_utc else "amended")
+    return imported.at, recorded, source

@@ -39,6 +39,7 @@ from .index import dossier as dossier_rows
 from .index import records
 from .index import retention as rows
 from .index.retention import hold_refs
+from .pins import Breach
 from .progress import Progress, tell
 from .store.journal import Draft
 
@@ -241,7 +242,11 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             if not st.due:
                 refusals += [(digest, r, detail) for r, detail in st.refusals]
                 continue
-            _agrees_with_journal(archive, row, journaled)
+            found = protection.from_journal(journaled, digest)
+            if found.pinned:
+                refusals += [(digest, "held", _pinned_refusal(b)) for b in found.pinned]
+                continue
+            _agrees_with_journal(archive, row, found)
             sizes[digest] = row["size"]
             drafts.append(Draft("record.disposed", {"digest": "blake3:" + digest, "size": row["size"],
                                                     "kind": row["kind"], "reason": reason}))
@@ -258,16 +263,24 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     return Disposal(disposed, list(finished), sum(sizes[d] for d in disposed))
 
 
-def _agrees_with_journal(archive: Archive, row, journaled: protection.Journaled) -> None:
+def _pinned_refusal(breach: Breach) -> str:
+    """Why a record whose link was taken away under a hold that still stands may not go."""
+    return _("held ({holds}): the journal took its link away at seq {seq} while that hold stood, "
+             "which 'log verify' reports").format(holds=breach.named_holds(), seq=breach.seq)
+
+
+def _agrees_with_journal(archive: Archive, row, replayed: protection.Protection) -> None:
     """IndexDiffers unless the journal, replayed, says what the index says protects the record."""
     digest = row["digest"]
     linked = dossier_rows.links_of(archive.index, digest)
     links = frozenset((link["case_no"], link["party"]) for link in linked)
     indexed = (bool(row["important"]), rows.kept_reason(archive.index, digest)[0], links,
-               frozenset(rows.holds_covering(archive.index, digest)))
-    if indexed != protection.from_journal(journaled, digest).summary():
+               frozenset(rows.holds_covering(archive.index, digest)),
+               (row["first_at"], row["recorded_at"], row["time_source"]))
+    if indexed != replayed.summary():
         raise errors.IndexDiffers(_("record {digest}: the index and the journal disagree on what protects "
-                                    "it (links, holds, keep or importance): nothing was disposed of").format(
+                                    "it (links, holds, keep, importance or the times its retention counts "
+                                    "from): nothing was disposed of").format(
                                         digest=digest[:12]),
                                   path=archive.root / "index.sqlite")
 

@@ -159,6 +159,101 @@ def test_disposes_read_of_the_journal_goes_on_past_a_last_line_whose_newline_was
         journaled.read_on()
     assert set(journaled.records) == {first, later}
 
+def test_a_link_taken_away_under_a_hold_deleted_from_the_index_fails_log_verify_and_keeps_its_record(
+        cli, tmp_path):
+    """The unlink's hold check reads the index: an insider who deletes the hold's row there can
+    unlink, and a rebuild brings the hold back over nothing. The journal itself says the hold
+    stood: log verify fails the unlink, and dispose refuses the record while the hold stands."""
+    case_with_a_record(cli, tmp_path)
+    digest = old_unlinked_record(cli, tmp_path)  # recorded in 2021: due, once unlinked
+    assert cli("case", "link", CASE, digest, "--stage", "investigate").exit_code == 0
+    assert cli("hold", "--case", CASE, "--reason", "court").exit_code == 0
+    doctor(cli.store, "DELETE FROM holds")
+    assert cli("case", "unlink", CASE, digest).exit_code == 0  # got around the check
+    assert cli("rebuild-index").exit_code == 0
+    unlinked = [e["seq"] for e in events(cli.store) if e["type"] == "record.unlinked"]
+
+    checked = cli("log", "verify", "--json")
+    assert checked.exit_code == 3, checked.output
+    assert [(f["code"], f["seq"]) for f in json.loads(checked.stdout)["findings"]] == [("RK262", unlinked[0])]
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 1 and f"seq {unlinked[0]}" in result.stderr, result.output
+    assert blob_path(cli.store, digest).exists()
+
+    assert cli("release", "--case", CASE).exit_code == 0  # the hold released: the unlink counts now
+    assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
+
+
+def test_a_void_of_a_link_under_a_party_hold_deleted_from_the_index_fails_log_verify(cli, tmp_path):
+    case_with_a_record(cli, tmp_path)
+    digest = old_unlinked_record(cli, tmp_path)
+    assert cli("case", "link", CASE, digest, "--stage", "investigate").exit_code == 0
+    linked = [e["seq"] for e in events(cli.store) if e["type"] == "record.linked"][-1]
+    assert cli("hold", "--party", "P1", "--reason", "court").exit_code == 0
+    doctor(cli.store, "DELETE FROM holds")
+    assert cli("case", "void", CASE, str(linked), "--reason", "linked by mistake").exit_code == 0
+    voided = [e["seq"] for e in events(cli.store) if e["type"] == "case.voided"][-1]
+    checked = cli.json("log", "verify")
+    assert [(f["code"], f["seq"], f["notice"]) for f in checked["findings"]] == [("RK262", voided, False)]
+    assert cli("rebuild-index").exit_code == 0
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 1 and "party P1" in result.stderr, result.output
+
+
+def test_links_taken_away_with_no_hold_standing_leave_log_verify_clean(cli, tmp_path):
+    """Holds released before an unlink, a void and a party's unlink pin nothing."""
+    digest = case_with_a_record(cli, tmp_path)
+    other = old_unlinked_record(cli, tmp_path)
+    assert cli("case", "link", CASE, other, "--stage", "investigate", "--party", "P1").exit_code == 0
+    assert cli("add", str(tmp_path / "询问笔录.txt"), "--party", "P1").exit_code == 0
+    for target in (("--case", CASE), ("--party", "P1")):
+        assert cli("hold", *target, "--reason", "court").exit_code == 0
+        assert cli("release", *target).exit_code == 0
+    linked = [e["seq"] for e in events(cli.store) if e["type"] == "record.linked"][1]
+    assert cli("case", "void", CASE, str(linked), "--reason", "linked by mistake").exit_code == 0
+    assert cli("case", "unlink", CASE, digest).exit_code == 0
+    assert cli("party", "unlink", "P1", digest).exit_code == 0
+    checked = cli.json("log", "verify")
+    assert checked["ok"] and checked["findings"] == [], checked
+
+
+@pytest.mark.parametrize("edit", [
+    "first_at = '2020-01-01T00:00:00.000+08:00'",
+    "recorded_at = '2020-01-01T00:00:00+08:00', recorded_utc = '2019-12-31T16:00:00.000Z'",
+    "time_source = 'name'",
+])
+def test_dispose_refuses_a_fresh_record_whose_retention_times_were_backdated_in_the_index(
+        cli, tmp_path, edit):
+    """Retention counts from the first import and the recorded time: made older in the index,
+    a record imported today would be due at once; the journal says when it came."""
+    note = tmp_path / "fresh.txt"
+    note.write_bytes(b"a scan imported today")
+    digest = cli.json("add", str(note))["files"][0]["digest"]
+    if "time_source" in edit:  # typed earlier than its import: counts only once later than it
+        typed = cli("record", "set", digest, "--recorded-at", "2020-01-01", "--reason", "时钟校正")
+        assert typed.exit_code == 0
+    doctor(cli.store, f"UPDATE records SET {edit} WHERE digest = '{digest}'")
+    result = cli("dispose", digest, "--reason", "cover-up")
+    assert result.exit_code == 3 and result.stderr.startswith("RK233"), result.output
+    assert blob_path(cli.store, digest).exists()
+
+
+def test_a_record_whose_time_was_typed_and_typed_back_is_disposed_as_the_index_says(cli, tmp_path):
+    """The journal's replay of amended times agrees with the index: no false RK233."""
+    digest = old_unlinked_record(cli, tmp_path)
+    imported = cli.json("search", "--limit", "5")["records"][0]["recorded_at"]
+    typed = cli("record", "set", digest, "--recorded-at", "2021-03-16 09:00", "--reason", "时钟校正")
+    assert typed.exit_code == 0
+    other = tmp_path / "登记表.txt"
+    other.write_bytes(b"the device log")
+    cited = cli.json("add", str(other))["files"][0]["digest"]
+    assert cli("record", "set", digest, "--recorded-at", "2021-03-16 09:30", "--source", cited,
+               "--reason", "依登记表").exit_code == 0
+    assert cli("record", "set", digest, "--recorded-at", imported, "--reason", "上次录入错误").exit_code == 0
+    result = cli("dispose", digest, "--reason", "retention period over")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0
