@@ -54,6 +54,16 @@ def test_a_link_for_a_party_not_in_the_case_is_refused_by_digest_by_window_and_b
 
 
 # -- device assignments -----------------------------------------------------------------------
+def test_an_assignment_to_a_unit_that_overlaps_another_is_refused_naming_both_holders(cli, store):
+    ok(cli("device", "add", "DSJ003", "--unit", "三中队"))
+    reason = refused(cli("device", "add", "DSJ003", "--unit", "三中队"), "RK476")
+    assert "device DSJ003 to unit 三中队" in reason and "its assignment to unit 三中队" in reason
+    ok(cli("device", "add", "DSJ004", "--officer", A, "--from", "2021-01-01", "--until", "2021-06-30"))
+    reason = refused(cli("device", "add", "DSJ004", "--unit", "二中队", "--from", "2021-03-01",
+                         "--until", "2021-04-01"), "RK476")
+    assert f"its assignment to {A}" in reason
+
+
 def test_an_overlapping_assignment_is_refused_naming_the_one_it_overlaps(cli, store):
     ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01", "--until", "2021-06-30"))
     before = (store / "journal" / "events.jsonl").read_bytes()

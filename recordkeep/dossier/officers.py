@@ -80,18 +80,20 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
         if found:
             others = "; ".join(
                 _("its assignment to {holder} {span} (seq {seq})").format(
-                    holder=_holder(row), span=_span(row["valid_from"], row["valid_until"]), seq=row["seq"])
+                    holder=_holder(row["officer"], row["unit"]),
+                    span=_span(row["valid_from"], row["valid_until"]), seq=row["seq"])
                 for row in found)
             raise errors.AssignmentOverlap(_("device {device} to {holder} {span} overlaps {others}").format(
-                device=data["device"], holder=_holder(data), span=_span(data.get("from"), data.get("until")),
+                device=data["device"], holder=_holder(data.get("officer"), data.get("unit")),
+                span=_span(data.get("from"), data.get("until")),
                 others=others))
         return [Draft("device.assigned", data)]
 
     archive.transact(build)
 
 
-def _holder(assignment) -> str:
-    return assignment["officer"] or _("unit {unit}").format(unit=assignment["unit"])
+def _holder(officer: str | None, unit: str | None) -> str:
+    return officer or _("unit {unit}").format(unit=unit)
 
 
 def _span(start: str | None, end: str | None) -> str:
