@@ -58,7 +58,12 @@ def anchor_settings(archive: Archive) -> AnchorSettings:
 def check_tsa_url(url: object, where: str | os.PathLike | None = None) -> str:
     """An http(s) URL: else ConfigError when read from the settings file ``where``,
     InvalidValue when given (``--tsa``)."""
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is not None:
+            parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:  # or an unclosed IPv6 bracket
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         message = _("a TSA is named by an http:// or https:// URL, not {url!r}").format(url=url)
         if where is None:

@@ -209,6 +209,37 @@ def test_an_argument_that_is_not_utf8_is_refused_in_one_line(store):
     assert shown.returncode == 1 and b"Traceback" not in shown.stderr, shown.stderr
 
 
+@pytest.mark.parametrize("args", [("party", "show", "P99999999999999999999999"),
+                                  ("search", "--party", "P99999999999999999999999"),
+                                  ("log", "--party", "P99999999999999999999999")])
+def test_a_party_number_past_any_integer_is_no_party_not_a_traceback(case_store, args):
+    refused(case_store, *args, code="RK430")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://localhost:99999/tsa"])
+def test_a_tsa_url_that_does_not_parse_is_refused_as_a_value_not_a_traceback(case_store, url):
+    refused(case_store, "log", "checkpoint", "--tsa", url, code="RK404")
+
+
+def test_a_key_id_or_export_destination_that_is_not_utf8_is_refused_before_anything_is_written(
+        case_store, tmp_path):
+    store = case_store.store
+    env = {**os.environ, "RECORDKEEP_ACTOR": "clerk@station1"}
+    before = journal_lines(store)
+    revoke = [sys.executable, str(REPO / "cli.py"), "--store", str(store), "key", "revoke", b"\xff",
+              "--reason", "lost"]
+    revoked = subprocess.run(revoke, capture_output=True, env=env)
+    assert revoked.returncode == 1 and revoked.stderr.startswith(b"RK413"), revoked.stderr
+    dest = os.fsencode(tmp_path) + b"/bag\xff"
+    for form in ("bagit", "html"):
+        export = [sys.executable, str(REPO / "cli.py"), "--store", str(store), "export", "--case", CASE,
+                  dest, "--format", form]
+        exported = subprocess.run(export, capture_output=True, env=env)
+        assert exported.returncode == 1 and exported.stderr.startswith(b"RK415"), exported.stderr
+        assert b"Traceback" not in exported.stderr and exported.stderr.count(b"\n") == 1
+    assert not os.path.lexists(dest) and journal_lines(store) == before
+
+
 # -- paths ----------------------------------------------------------------------------------
 def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

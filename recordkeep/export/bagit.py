@@ -199,10 +199,17 @@ def staged(dest: Path) -> Iterator[Path]:
 
 
 def destination(archive: Archive, dest: str | os.PathLike) -> Path:
-    """``dest`` as an absolute path; InvalidPath when it is empty or inside the store."""
+    """``dest`` as an absolute path; InvalidPath when it is empty, inside the store, or not
+    UTF-8 (the journal says where evidence went, as people read it)."""
     if not os.fspath(dest).strip():
         raise errors.EmptyPath(_("an empty export destination was given"))
     path = Path(dest).absolute()
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.InvalidPath(_("the export destination's name holds bytes that are not UTF-8"),
+                                 path=os.fsencode(path).decode("utf-8", "backslashreplace"),
+                                 hint=_("export to a folder whose name is UTF-8 text")) from None
     store = Path(os.path.realpath(archive.root))
     inside = Path(os.path.realpath(path.parent)) / path.name
     if inside == store or store in inside.parents:

@@ -60,7 +60,9 @@ def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = N
     text = unicodedata.normalize("NFKC", validate.text(ref, N_("the party")))
     m = PARTY_KEY.fullmatch(text)
     if m:
-        row = conn.execute("SELECT key FROM parties WHERE num = ?", (int(m.group(1)),)).fetchone()
+        num = int(m.group(1))
+        row = (conn.execute("SELECT key FROM parties WHERE num = ?", (num,)).fetchone()
+               if num < 2**63 else None)  # past SQLite's integers: no party
         if row:
             return row[0]
         raise errors.UnknownParty(_("no party {party}").format(party=text.upper()))
