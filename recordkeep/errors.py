@@ -852,6 +852,15 @@ class AlreadyPublished(InputError):
     code = "RK479"
 
 
+class LastAdminKey(InputError):
+    """The key is the store's last admin key not revoked: without one no key could ever be
+    enrolled or revoked again."""
+
+    code = "RK480"
+    hint = N_("enrol another admin's key first ('recordkeep key enrol PUBKEY --actor NAME --role admin'), "
+              "then revoke this one")
+
+
 class AssignmentOverlap(InputError):
     """A device assignment would overlap another assignment of the same device."""
 

@@ -110,6 +110,9 @@ def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
         if row["revoked_seq"] is not None:
             raise errors.InvalidValue(_("key {key} was revoked already (seq {seq})").format(
                 key=key_id, seq=row["revoked_seq"]))
+        if key_rows.live_admins(archive.index) == [row["key"]]:
+            raise errors.LastAdminKey(_("key {key} is the store's last admin key: revoking it would leave "
+                                        "no one able to enrol or revoke keys").format(key=key_id))
         return [Draft("key.revoked", {"key": row["key"], "reason": why})]
 
     archive.transact(build)

@@ -13,7 +13,7 @@ from recordkeep.store.journal import Draft, canonical, event_hash
 from recordkeep.trust import keys, roles
 from recordkeep.trust.signer import Signer
 
-from .conftest import REPO, new_store
+from .conftest import REPO, Cli, new_store
 
 
 def lines(store: Path) -> list[dict]:
@@ -34,12 +34,12 @@ def rechain(events: list[dict], start: int = 0) -> list[dict]:
     return events
 
 
-def enrolled(cli, actor: str, *roles: str) -> keys.SigningKey:
-    """A key for ``actor``, enrolled by the store's admin with ``roles``."""
+def enrolled(cli, actor: str, *roles: str, by: str = "tester@test") -> keys.SigningKey:
+    """A key for ``actor``, enrolled by the store's admin ``by`` with ``roles``."""
     path = keys.key_path(actor)
     key = keys.load_key(path) if path.exists() else keys.new_key(path)
     args = [x for role in roles for x in ("--role", role)]
-    result = cli("key", "enrol", key.public_b64, "--actor", actor, *args, actor="tester@test")
+    result = cli("key", "enrol", key.public_b64, "--actor", actor, *args, actor=by)
     assert result.exit_code == 0, result.output
     return key
 
@@ -235,6 +235,19 @@ def test_a_crash_between_the_lines_and_their_seal_is_an_unfinished_batch(cli, st
     assert cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
     assert [p["key"] for p in cli.json("party", "list")["parties"]] == ["P1"]
     assert verified(cli)["ok"]
+
+
+def test_the_stores_last_admin_key_cannot_be_revoked_so_keys_can_always_be_enrolled_again(tmp_path):
+    solo = Cli(tmp_path / "solo")
+    assert solo("init", actor="solo@station9").exit_code == 0
+    founder = solo.json("key", "list")["keys"][0]["key"]
+    lines = len(solo.json("log")["events"])
+    refused = solo("key", "revoke", founder, "--reason", "oops", actor="solo@station9")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK480"), refused.output
+    assert len(solo.json("log")["events"]) == lines
+    enrolled(solo, "second-admin@office", "admin", by="solo@station9")
+    assert solo("key", "revoke", founder, "--reason", "left", actor="second-admin@office").exit_code == 0
+    enrolled(solo, "clerk9@station9", "clerk", by="second-admin@office")  # keys are still enrolled
 
 
 def test_a_batch_signed_by_a_revoked_key_is_found(cli, store):

@@ -86,6 +86,13 @@ def all_keys(ix: Index) -> list[Row]:
     return ix.conn.execute("SELECT * FROM keys ORDER BY enrolled_seq, key").fetchall()
 
 
+def live_admins(ix: Index) -> list[str]:
+    """The ids of the keys with the admin role that are not revoked."""
+    return [r[0] for r in ix.conn.execute(
+        "SELECT key FROM keys WHERE revoked_seq IS NULL AND EXISTS (SELECT 1 FROM json_each(keys.roles) "
+        "WHERE value = 'admin') ORDER BY enrolled_seq, key")]
+
+
 def batch_of(ix: Index, seq: int) -> Row | None:
     """The batch that seals the event ``seq`` (its seal included)."""
     return ix.conn.execute("SELECT * FROM batches WHERE first <= ? AND seal >= ? ORDER BY seal LIMIT 1",
