@@ -75,13 +75,29 @@ def test_a_late_act_typed_from_its_linked_paper_record_counts(cli, tmp_path):
     assert not {"RK502", "RK503"} & codes(cli)
 
 
-def test_a_paper_record_not_linked_to_the_case_does_not_make_a_late_act_count(cli, tmp_path):
+def test_a_paper_record_not_linked_to_the_case_is_refused_as_an_acts_source(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)
     elsewhere = record(cli, tmp_path, "--doc-type", "法制审核签批单")  # stored, in no case
+    before = len(cli.json("log")["events"])
+    typed = cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+                "--transcribed-from", elsewhere)
+    assert typed.exit_code == 1 and typed.stderr.startswith("RK445"), typed.output
+    assert len(cli.json("log")["events"]) == before
+    ok(cli("case", "link", CASE, elsewhere, "--stage", "decide"))
     ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
            "--transcribed-from", elsewhere))
+
+
+def test_a_paper_record_unlinked_after_the_act_no_longer_makes_it_count(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    review_act(cli, tmp_path, CASE, "2021-09-20 10:00", "法制审核")
+    review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
     major_decision(cli)
+    assert not {"RK502", "RK503"} & codes(cli)
+    paper = cli.json("search", "--case", CASE, "--stage", "decide")["records"]
+    ok(cli("case", "unlink", CASE, *[r["digest"] for r in paper if "法制审核" in (r.get("doc_type") or "")]))
     assert "RK502" in codes(cli)
 
 

@@ -119,8 +119,8 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     """Record a stage event (an action's span, who was there, on site or not); return its seq.
     ``stage`` may name an act (告知): the event is then of the act's stage, with the act as its
     action; an ``action`` that says otherwise is refused (InvalidValue). ``transcribed_from``:
-    the paper record it is typed from, which carries its date (an act entered late counts as
-    review only with it, docs/rules.md)."""
+    the paper record it is typed from, linked to the case (NotLinked otherwise), which carries
+    its date (an act entered late counts as review only with it, docs/rules.md)."""
     archive.require_intact_chain()
     slug, act = parse_stage_act(stage, archive.settings.acts)
     data: dict = {"stage": slug, "officers": _officers(archive, officers), "on_site": bool(on_site),
@@ -149,6 +149,12 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
         require_open(archive, data["case_no"], "stage")
+        paper = data.get("transcribed_from", "")[7:]
+        if paper and not rows.is_linked(archive.index, paper, data["case_no"]):
+            raise errors.NotLinked(
+                _("record {digest} is not linked to case {case_no}: an act is typed from the case's own "
+                  "paper record").format(digest=paper[:12], case_no=data["case_no"]),
+                hint=_("link it first: 'recordkeep case link NO DIGEST --stage STAGE'"))
         return [Draft("case.stage", data)]
 
     return archive.transact(build)[-1].seq
