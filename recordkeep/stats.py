@@ -53,7 +53,8 @@ def period(archive: Archive, *, year: int | None = None, start: str | None = Non
     time. InvalidValue for a year with ``start``, a cut-off outside the year, an empty span."""
     settings = archive.settings
     zone = settings.zone
-    end = datetime.fromisoformat(settings.time(until, end_of_day=True)) if until else None
+    # '' is a time that does not parse (an unset variable), never "not given"
+    end = datetime.fromisoformat(settings.time(until, end_of_day=True)) if until is not None else None
     if year is not None:
         if start is not None:
             raise errors.InvalidValue(_("give --year or --from, not both"))
@@ -64,7 +65,9 @@ def period(archive: Archive, *, year: int | None = None, start: str | None = Non
         return first, end or after
     if start is None and end is None:
         return None
-    first = datetime.fromisoformat(settings.time(start)) if start else settings.window.start(zone)
+    first = datetime.fromisoformat(settings.time(start)) if start is not None else settings.window.start(zone)
+    if end is None and datetime.fromisoformat(archive.now()) <= first:
+        raise errors.InvalidValue(_("--from {start} lies after now: the period is empty").format(start=start))
     end = end or datetime.fromisoformat(archive.now())
     if end <= first:
         raise errors.InvalidValue(_("--until must be after --from"))

@@ -240,6 +240,20 @@ def test_a_key_id_or_export_destination_that_is_not_utf8_is_refused_before_anyth
     assert not os.path.lexists(dest) and journal_lines(store) == before
 
 
+@pytest.mark.parametrize("args", [("stats", "--from", ""), ("stats", "--until", ""),
+                                  ("stats", "--year", "2021", "--until", ""),
+                                  ("device", "add", "DSJ077", "--unit", "一中队", "--from", ""),
+                                  ("device", "add", "DSJ077", "--unit", "一中队", "--until", "")])
+def test_an_empty_time_is_one_that_does_not_parse_never_an_unbounded_one(case_store, args):
+    """An unset shell variable must not widen the figures or open an assignment's end."""
+    refused(case_store, *args, code="RK405", exit_code=2)
+
+
+def test_stats_from_a_time_after_now_says_so_without_naming_an_until_not_given(case_store):
+    reason = refused(case_store, "stats", "--from", "2099-12-31", code="RK404")
+    assert "--until" not in reason and "2099-12-31" in reason
+
+
 # -- paths ----------------------------------------------------------------------------------
 def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

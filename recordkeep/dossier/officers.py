@@ -67,9 +67,9 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
         raise errors.InvalidValue(_("a device is assigned to an officer or to a unit: give one of the two"))
     holder = {"officer": resolve.officer(archive.index, officer)} if officer is not None else {"unit": unit}
     data = {"device": check_device(device), **holder}
-    if valid_from:
+    if valid_from is not None:  # '' does not parse: an unset variable never means "open-ended"
         data["from"] = archive.settings.time(valid_from)
-    if valid_until:
+    if valid_until is not None:
         data["until"] = archive.settings.time(valid_until, end_of_day=True)
     if "from" in data and "until" in data and data["until"] <= data["from"]:
         raise errors.InvalidValue(_("--until must be after --from"))
