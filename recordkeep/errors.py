@@ -439,6 +439,16 @@ class TimeAfterToken(IntegrityError):
               "when they were written. Set the station's clock by NTP")
 
 
+class TimeBehindJournal(IntegrityError):
+    """A journal line claims a time well before a line journaled ahead of it: the writing
+    station's clock ran behind, or the time was written false (a notice; with --strict, a
+    failure). check counts such an act as entered no earlier than its case's lines before it."""
+
+    code = "RK263"
+    hint = N_("the times those lines claim cannot be relied on; set the station's clock by NTP and find who "
+              "wrote them ('log' around the seq)")
+
+
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
     or party stood, which every release that signs refuses: the check was got around (the index

@@ -17,8 +17,9 @@ from .pins import Breach, Pins
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
-from .trust.anchors import Anchor, TreeWalk, Verdict, against_journal, judge
+from .trust.anchors import Anchor, TreeWalk, Verdict, against_journal, judge, moment
 from .trust.checkpoint import origin
+from .trust.clock import ClockOrder
 from .trust.keys import public_from_text
 from .trust.proof import Finding, Proof
 
@@ -60,10 +61,11 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     made: list[Event] = []
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
     met: list[bool] = []
-    counted, pins = Acknowledged(), Pins()
+    counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
 
     def visit(event: Event) -> None:
         proof.feed(event)
+        clock.feed(event)
         for each in counted.feed(event):
             pins.feed(each, signed=counted.signed)
         if anchors:
@@ -80,6 +82,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         proof.close()
     findings += against_journal(made, archive.checkpoints.get, archive.checkpoints.location)
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
+    if clock.first is not None:
+        findings.append(_behind(clock, strict))
     if folded is not None and chain.problem is None and met != [True]:
         findings.append(Finding(errors.IndexCorrupt.code, folded.seq, _(
             "the index folded seq {seq}, which the journal no longer holds: the journal was cut or "
@@ -104,6 +108,18 @@ def _removed_under_hold(breach: Breach, strict: bool) -> Finding:
     message = what.format(seq=breach.seq, n=len(breach.digests), case_no=breach.case_no,
                           holds=breach.named_holds())
     return Finding(errors.RemovedUnderHold.code, breach.seq, message, notice=not (breach.signed or strict))
+
+
+def _behind(clock: ClockOrder, strict: bool) -> Finding:
+    """The first line that claims a time behind the journal's, and how many do."""
+    line, ahead = clock.first
+    message = _("journal line {seq} claims {at}, {behind} before line {ahead_seq} journaled ahead of it "
+                "({ahead_at}): the writing station's clock ran behind, or the time was written false").format(
+        seq=line.seq, at=line.at, behind=str(ahead.moment - moment(line.at)).split(".")[0],
+        ahead_seq=ahead.seq, ahead_at=ahead.at)
+    if clock.behind > 1:
+        message += _(" ({n} lines claim a time behind the journal's)").format(n=clock.behind)
+    return Finding(errors.TimeBehindJournal.code, line.seq, message, notice=not strict)
 
 
 def kept_anchors(archive: Archive) -> list[Anchor]:

@@ -66,6 +66,40 @@ def test_an_opinion_scanned_after_the_decision_keeps_rk502_and_a_typed_backdated
     assert finding["review"] == "after" and finding["claims"]
 
 
+def test_review_acts_typed_late_with_the_stations_clock_set_back_still_count_as_entered_late(
+        cli, tmp_path, monkeypatch):
+    """A reviewer who sets the clock back to the decision's week and types the reviews: each
+    line claims an on-time entry, but was written after the case's lines of today. check
+    counts the acts as entered no earlier than those, and log verify names the lines (RK263)."""
+    from recordkeep.archive import Archive
+
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    major_decision(cli)
+    assert "RK502" in codes(cli)
+    clock = iter(["2021-09-20T11:00:00.000+08:00", "2021-09-20T11:05:00.000+08:00",
+                  "2021-09-22T16:00:00.000+08:00", "2021-09-22T16:05:00.000+08:00"])
+    monkeypatch.setattr(Archive, "now", lambda self: next(clock, "2021-09-22T16:10:00.000+08:00"))
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核"))
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-22 15:00", "--action", "集体讨论"))
+    monkeypatch.undo()
+    [finding] = findings(cli, "RK502")
+    assert "entered late" in finding["message"]
+    report = cli.json("log", "verify")
+    behind = [f for f in report["findings"] if f["code"] == "RK263"]
+    assert report["ok"] and len(behind) == 1 and behind[0]["notice"], report["findings"]
+    strict = cli("log", "verify", "--strict", "--json")
+    assert strict.exit_code == 3 and "RK263" in strict.stdout
+
+
+def test_a_store_written_in_time_order_has_no_line_behind_the_journal(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    review_act(cli, tmp_path, CASE, "2021-09-20 10:00", "法制审核")
+    major_decision(cli)
+    assert [f["code"] for f in cli.json("log", "verify", "--strict")["findings"]] == []
+
+
 def test_a_late_act_typed_from_its_linked_paper_record_counts(cli, tmp_path):
     add_parties(cli)
     open_case(cli, tmp_path)

@@ -50,16 +50,16 @@ class TreeWalk:
 
     def feed(self, event: Event) -> None:
         self.tree.append(leaf_hash(event.line))
-        moment = _moment(event.at)
-        if moment is not None and (self._latest is None or moment > self._latest.moment):
-            self._latest = Latest(moment, event.seq, event.at)
+        claimed = moment(event.at)
+        if claimed is not None and (self._latest is None or claimed > self._latest.moment):
+            self._latest = Latest(claimed, event.seq, event.at)
         if self.tree.size in self.wanted:
             self.roots[self.tree.size] = self.tree.root()
             if self._latest is not None:
                 self.latest[self.tree.size] = self._latest
 
 
-def _moment(text: object) -> datetime | None:
+def moment(text: object) -> datetime | None:
     """An ISO 8601 time with offset; None when it is not one (a naive time is unknown, as
     ``refs.utc_key`` has it)."""
     try:
@@ -188,7 +188,7 @@ def _judge_token(verdict: Verdict, anchor: Anchor, ca: bytes | None) -> None:
 
 
 def _judge_times(verdict: Verdict, latest: Latest | None, strict: bool) -> None:
-    stamped = _moment(verdict.token_time)
+    stamped = moment(verdict.token_time)
     if latest is None or stamped is None or latest.moment - stamped <= CLOCK_SLACK:
         return
     _fail(verdict, errors.TimeAfterToken,
