@@ -1777,10 +1777,13 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
                    "journal lines against the store when there is one.")
 @click.option("--strict", is_flag=True,
               help="Also fail on the unsigned batches of a store written before signatures.")
+@click.option("--index", "index_too", is_flag=True,
+              help="Also fold the journal afresh and compare index.sqlite with it, table by table (what "
+                   "check, stats and search answer from).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str, ...], vkey: str | None,
-               tsa_ca: str | None, bag: Path | None, strict: bool, as_json: bool) -> None:
+               tsa_ca: str | None, bag: Path | None, strict: bool, index_too: bool, as_json: bool) -> None:
     """Walk the hash chain, prove every batch's signature and every checkpoint's root; name the
     first bad line."""
     from recordkeep import errors, logcheck, refs
@@ -1793,7 +1796,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
     archive = open_archive(ctx)
     head = refs.head_hash(head_hash) if head_hash is not None else None
     found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
-                                    vkey=vkey, tsa_ca=tsa_ca)
+                                    vkey=vkey, tsa_ca=tsa_ca, index_too=index_too)
     report = found.chain
     if as_json:
         emit({"ok": found.ok, "lines": report.lines,

@@ -12,6 +12,7 @@ from .anchoring import anchor_settings
 from .archive import Archive
 from .i18n import _
 from .index import FILENAME as INDEX_FILE
+from .index import audit
 from .index.core import Acknowledged
 from .pins import Breach, Pins
 from .store.checkpoints import checkpoint_name, token_name
@@ -44,14 +45,15 @@ class JournalReport:
 
 def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = False,
                    checkpoints: list[str | os.PathLike] | None = None, vkey: str | None = None,
-                   tsa_ca: str | os.PathLike | None = None) -> JournalReport:
+                   tsa_ca: str | os.PathLike | None = None, index_too: bool = False) -> JournalReport:
     """Walk the whole chain; check every batch's signature, key, actor and roles on the way
     (``strict``: the unsigned batches of a store from before signatures fail too), and grow
     the journal's Merkle tree: every checkpoint kept in the store, and each of
     ``checkpoints`` (files kept elsewhere, their ``.tsr`` beside them), must find its root
     at its size and be signed (under ``vkey`` when given, else by a key the journal enrols);
     tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``. Every checkpoint and token
-    the journal says was made must still be kept, unchanged (``against_journal``)."""
+    the journal says was made must still be kept, unchanged (``against_journal``). ``index_too``:
+    on an intact chain, the index must hold what a fresh fold of the journal makes (``index_findings``)."""
     key = public_from_text(vkey) if vkey is not None else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else anchor_settings(archive).tsa_ca
     ca = timestamp.read_ca(ca_path) if ca_path is not None else None
@@ -65,9 +67,9 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
 
     def visit(event: Event) -> None:
         proof.feed(event)
-        clock.feed(event)
-        for each in counted.feed(event):
+        for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
+            clock.feed(each)
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":
@@ -84,6 +86,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
+    if index_too and chain.problem is None:
+        findings += index_findings(archive)
     if folded is not None and chain.problem is None and met != [True]:
         findings.append(Finding(errors.IndexCorrupt.code, folded.seq, _(
             "the index folded seq {seq}, which the journal no longer holds: the journal was cut or "
@@ -108,6 +112,30 @@ def _removed_under_hold(breach: Breach, strict: bool) -> Finding:
     message = what.format(seq=breach.seq, n=len(breach.digests), case_no=breach.case_no,
                           holds=breach.named_holds())
     return Finding(errors.RemovedUnderHold.code, breach.seq, message, notice=not (breach.signed or strict))
+
+
+def index_findings(archive: Archive) -> list[Finding]:
+    """Each table of index.sqlite that a fresh fold of the journal does not make as it is
+    (RK233: changed by hand); a notice when the two could not be brought to one head (another
+    process writing, or a read-only store whose index is behind)."""
+    path = archive.root / INDEX_FILE
+    if not path.exists():
+        return [Finding(errors.IndexDiffers.code, 0, _("there is no index.sqlite to compare"), notice=True)]
+    found = audit.compare(path, archive.journal, archive.watch)
+    if not found.same_head and not archive.readonly:  # a writer went on: catch up, compare again
+        archive.index.catch_up(archive.journal)
+        found = audit.compare(path, archive.journal, archive.watch)
+    if not found.same_head:
+        return [Finding(errors.IndexDiffers.code, 0, _(
+            "the index folded up to seq {index}, the journal to seq {fold}: not compared (run again when no "
+            "one writes; a read-only store's index is compared once a writer caught it up)").format(
+                index=found.index_head[0] if found.index_head else 0,
+                fold=found.fold_head[0] if found.fold_head else 0), notice=True)]
+    return [Finding(errors.IndexDiffers.code, 0, _(
+        "index.sqlite table {table}: {extra} row(s) a fold of the journal does not make, {missing} it makes "
+        "missing: changed by hand (e.g. {example})").format(table=d.table, extra=d.extra, missing=d.missing,
+                                                             example=d.example or "-"))
+        for d in found.tables]
 
 
 def _behind(clock: ClockOrder, strict: bool) -> Finding:

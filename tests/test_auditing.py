@@ -67,8 +67,21 @@ def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, s
     assert bad.returncode != 0 and f"line {n + 1}" in bad.stderr
 
 
+def test_the_documented_index_check_passes_on_a_store_and_fails_once_the_index_is_edited(cli, imported):
+    import sqlite3
+
+    step = next(b for b in blocks("sh") if "--index" in b).strip()
+    assert step.startswith("recordkeep --store STORE ")
+    args = step.split()[3:]
+    assert cli(*args).exit_code == 0
+    with sqlite3.connect(cli.store / "index.sqlite") as conn:
+        conn.execute("UPDATE records SET size = size + 1 WHERE digest = (SELECT min(digest) FROM records)")
+    edited = cli(*args)
+    assert edited.exit_code == 3 and "table records" in edited.stdout, edited.output
+
+
 def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(exported, tmp_path):
-    validate, b3 = blocks("sh")[3].strip().splitlines()[:2]
+    validate, b3 = next(b for b in blocks("sh") if "bagit" in b).strip().splitlines()[:2]
     bagit_cmd = validate.split("#")[0].strip().replace("bagit.py", f"{sys.executable} -m bagit")
     b3_cmd = b3.split("#")[0].strip()
     assert run_shell(bagit_cmd, tmp_path, DEST=str(exported)).returncode == 0

@@ -254,6 +254,31 @@ def test_a_record_whose_time_was_typed_and_typed_back_is_disposed_as_the_index_s
     assert result.exit_code == 0, result.output
 
 
+def test_log_verify_index_finds_each_table_changed_by_hand_that_check_and_show_answer_from(cli, tmp_path):
+    """check, case show and export answer from the index: an amount lowered, a link deleted or
+    an actor renamed there is found by comparing the index with a fresh fold of the journal."""
+    digest = case_with_a_record(cli, tmp_path)
+    assert cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "150000",
+               "--at", "2021-03-20").exit_code == 0
+    clean = cli.json("log", "verify", "--index")
+    assert clean["ok"] and clean["findings"] == [], clean
+    doctor(cli.store, f"UPDATE decisions SET amount = '5000.00' WHERE case_no = '{CASE}'")
+    doctor(cli.store, f"DELETE FROM links WHERE digest = '{digest}'")
+    doctor(cli.store, "UPDATE events SET actor = 'someone@else' WHERE type = 'case.opened'")
+    result = cli("log", "verify", "--index", "--json")
+    assert result.exit_code == 3, result.output
+    found = {f["message"].split(":")[0]: f for f in json.loads(result.stdout)["findings"]}
+    tables = {"index.sqlite table " + t for t in ("decisions", "links", "events")}
+    assert tables <= set(found)
+    assert all(f["code"] == "RK233" and not f["notice"] for f in found.values())
+    assert "5000.00" in found["index.sqlite table decisions"]["message"]
+    assert cli("log", "verify").exit_code == 0  # without --index: the journal alone, as before
+    people = cli("log", "verify", "--index")
+    assert people.exit_code == 3 and "PROBLEM RK233" in people.stdout
+    assert cli("rebuild-index").exit_code == 0
+    assert cli.json("log", "verify", "--index")["findings"] == []
+
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0

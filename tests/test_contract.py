@@ -479,6 +479,7 @@ CALLS = [
     Call("log head"),
     Call("log verify"),
     Call("log verify --head {head}"),
+    Call("log verify --index"),                                        # index.sqlite against a fresh fold
     Call("log verify", prepare=(torn_tail,)),                          # a notice: never acknowledged
     Call("log verify --head " + "ab" * 32, exit=3),
     Call("log verify --bag {bag}"),

@@ -17,7 +17,8 @@ from .anchors import CLOCK_SLACK, Latest, moment
 
 @dataclass
 class ClockOrder:
-    """Fed every line in order: the lines that claim a time behind the journal's."""
+    """Fed every line that counts (acknowledged), in order: those that claim a time behind the
+    journal's."""
 
     latest: Latest | None = None
     first: tuple[Event, Latest] | None = None  # the first line behind, and the line ahead of it
