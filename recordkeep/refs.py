@@ -288,9 +288,10 @@ class Window:
         return datetime.combine(self.latest + timedelta(days=1), datetime.min.time(), zone)
 
     def holds(self, moment: datetime, zone: ZoneInfo) -> bool:
-        """Whether ``moment`` lies in the window (its end included, for end-of-day bounds)."""
+        """Whether ``moment`` lies in the window (a bare date is checked as its first instant,
+        before an end-of-day bound adds its day: ``latest`` itself is in, the day after is not)."""
         try:
-            return self.start(zone) <= moment <= self.end(zone)
+            return self.start(zone) <= moment < self.end(zone)
         except OverflowError:
             return False
 

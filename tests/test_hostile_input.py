@@ -240,6 +240,20 @@ def test_a_key_id_or_export_destination_that_is_not_utf8_is_refused_before_anyth
     assert not os.path.lexists(dest) and journal_lines(store) == before
 
 
+def test_the_first_instant_after_the_window_is_outside_it_and_the_windows_last_day_inside(case_store):
+    """The window runs to the end of its last day (2099-12-31): 2100-01-01 is outside, typed
+    as a date or as its first instant; the last day still bounds an --until."""
+    note = case_store.store.parent / "note.txt"
+    note.write_bytes(b"a note")
+    digest = case_store.json("add", str(note))["files"][0]["digest"]
+    for typed in ("2100-01-01", "2100-01-01 00:00", "2100-01-01T00:00:00+08:00"):
+        refused(case_store, "record", "set", digest, "--recorded-at", typed, "--reason", "r", code="RK412")
+    refused(case_store, "stats", "--until", "2100-01-01", code="RK412")
+    last = case_store("record", "set", digest, "--recorded-at", "2099-12-31 23:59", "--reason", "r")
+    assert last.exit_code == 0, last.output
+    assert case_store("stats", "--until", "2099-12-31").exit_code == 0
+
+
 @pytest.mark.parametrize("args", [("stats", "--from", ""), ("stats", "--until", ""),
                                   ("stats", "--year", "2021", "--until", ""),
                                   ("device", "add", "DSJ077", "--unit", "一中队", "--from", ""),
