@@ -19,6 +19,8 @@ from .i18n import N_, _
 NAME_CHARS = 200  # names, numbers, doc types, actions
 NOTE_CHARS = 2000  # notes and reasons
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# characters that show nothing: stripped at the edges, so a value of only these is empty
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u180e"
 _ACTOR = re.compile(r"[\w.@-]{1,64}")
 
 
@@ -31,7 +33,8 @@ def given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
 
 
 def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
-    """``value`` stripped, or InvalidText naming ``what`` and the offending character."""
+    """``value`` stripped (of blanks and of invisible characters at its edges), or InvalidText
+    naming ``what`` and the offending character."""
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cs":
@@ -40,6 +43,8 @@ def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
             raise errors.InvalidText(_("{what} holds the control character U+{code:04X}").format(
                 what=_(what), code=ord(ch)))
     stripped = value.strip()
+    while stripped and (stripped[0] in _INVISIBLE or stripped[-1] in _INVISIBLE):
+        stripped = stripped.strip(_INVISIBLE).strip()
     if len(stripped) > limit:
         raise errors.InvalidText(_("{what} is {length} characters long; at most {limit}").format(
             what=_(what), length=len(stripped), limit=limit))

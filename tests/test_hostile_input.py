@@ -240,6 +240,17 @@ def test_a_key_id_or_export_destination_that_is_not_utf8_is_refused_before_anyth
     assert not os.path.lexists(dest) and journal_lines(store) == before
 
 
+@pytest.mark.parametrize("blank", ["\ufeff", " \u200b\ufeff "])
+def test_a_reason_or_name_of_invisible_characters_only_is_empty(case_store, blank):
+    note = case_store.store.parent / "note.txt"
+    note.write_bytes(b"a note")
+    digest = case_store.json("add", str(note))["files"][0]["digest"]
+    refused(case_store, "record", "set", digest, "--doc-type", "询问笔录", "--reason", blank, code="RK404")
+    refused(case_store, "party", "add", "--name", blank, "--id-number", "110101198512151237", code="RK404")
+    kept = case_store.json("record", "set", digest, "--doc-type", "\ufeff询问笔录\u200b", "--reason", "r")
+    assert kept["changes"]["doc_type"] == "询问笔录", kept
+
+
 def test_the_first_instant_after_the_window_is_outside_it_and_the_windows_last_day_inside(case_store):
     """The window runs to the end of its last day (2099-12-31): 2100-01-01 is outside, typed
     as a date or as its first instant; the last day still bounds an --until."""
