@@ -449,6 +449,16 @@ class TimeBehindJournal(IntegrityError):
               "wrote them ('log' around the seq)")
 
 
+class RetentionLowered(IntegrityError):
+    """A disposal names a retention period shorter than the store's setting now: the setting
+    (recordkeep.toml, which the journal does not hold) was lowered for it, or raised since (a
+    notice; with --strict, a failure)."""
+
+    code = "RK264"
+    hint = N_("ask who changed [retention] ordinary_months in recordkeep.toml and why; the disposal's line "
+              "names its actor")
+
+
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
     or party stood, which every release that signs refuses: the check was got around (the index

@@ -15,6 +15,7 @@ from .index import FILENAME as INDEX_FILE
 from .index import audit
 from .index.core import Acknowledged
 from .pins import Breach, Pins
+from .retention import ordinary_months
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
@@ -64,12 +65,15 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
     met: list[bool] = []
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
+    disposals: list[Event] = []
 
     def visit(event: Event) -> None:
         proof.feed(event)
         for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
             clock.feed(each)
+            if each.type == "record.disposed" and isinstance(each.data.get("months"), int):
+                disposals.append(each)
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":
@@ -86,6 +90,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
+    findings += _shorter_retention(archive, disposals, strict)
     if index_too and chain.problem is None:
         findings += index_findings(archive)
     if folded is not None and chain.problem is None and met != [True]:
@@ -136,6 +141,19 @@ def index_findings(archive: Archive) -> list[Finding]:
         "missing: changed by hand (e.g. {example})").format(table=d.table, extra=d.extra, missing=d.missing,
                                                              example=d.example or "-"))
         for d in found.tables]
+
+
+def _shorter_retention(archive: Archive, disposals: list[Event], strict: bool) -> list[Finding]:
+    """The disposals made under a retention period shorter than the store's setting now."""
+    try:
+        months = ordinary_months(archive)
+    except errors.ConfigError:  # a bad setting is reported by the commands that use it
+        return []
+    said = _("seq {seq} disposed of {digest} under a retention of {used} months; the store keeps ordinary "
+             "records {months} months now")
+    return [Finding(errors.RetentionLowered.code, e.seq, said.format(
+        seq=e.seq, digest=str(e.data.get("digest", ""))[7:19], used=e.data["months"], months=months),
+        notice=not strict) for e in disposals if e.data["months"] < months]
 
 
 def _behind(clock: ClockOrder, strict: bool) -> Finding:

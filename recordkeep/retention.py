@@ -249,7 +249,8 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
             _agrees_with_journal(archive, row, found)
             sizes[digest] = row["size"]
             drafts.append(Draft("record.disposed", {"digest": "blake3:" + digest, "size": row["size"],
-                                                    "kind": row["kind"], "reason": reason}))
+                                                    "kind": row["kind"], "reason": reason,
+                                                    "months": months, "kept_until": st.keep_until}))
         if refusals:
             raise errors.DisposalRefused(refusals)
         return drafts

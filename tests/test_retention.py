@@ -90,6 +90,29 @@ def test_dispose_refuses_a_record_not_yet_due_with_rk521(cli, store, tmp_path):
     assert blob_path(store, digest).exists()
 
 
+def test_a_disposal_under_a_retention_setting_lowered_for_it_is_named_by_log_verify(cli, store, tmp_path):
+    """recordkeep.toml is the store's own file, not the journal: a retention period lowered
+    for one disposal and put back after leaves the period used in the disposal's line, and
+    log verify names it against the setting in force (RK264)."""
+    from datetime import datetime, timedelta
+
+    two_months = (datetime.now() - timedelta(days=62)).strftime("%Y%m%d%H%M%S")
+    digest = record(cli, tmp_path, name=f"DSJ001_440301123456_{two_months}_0001.bin", content=b"clip" * 50)
+    assert refused(cli, digest).startswith("RK521")  # six months by default
+    toml = store / "recordkeep.toml"
+    kept = toml.read_text(encoding="utf-8")
+    toml.write_text(kept + "\n[retention]\nordinary_months = 1\n", encoding="utf-8")
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    [disposed] = events(store, "record.disposed")
+    assert disposed["data"]["months"] == 1 and disposed["data"]["kept_until"] < disposed["at"]
+    assert cli.json("log", "verify")["findings"] == []  # the setting in force is still 1
+    toml.write_text(kept, encoding="utf-8")
+    report = cli.json("log", "verify")
+    found = [(f["code"], f["seq"], f["notice"]) for f in report["findings"]]
+    assert found == [("RK264", disposed["seq"], True)]
+    assert cli("log", "verify", "--strict").exit_code == 3
+
+
 def test_the_retention_period_comes_from_recordkeep_toml(cli, store, tmp_path):
     digest = old_record(cli, tmp_path)
     with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
