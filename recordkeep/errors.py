@@ -461,13 +461,14 @@ class RetentionLowered(IntegrityError):
 
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
-    or party stood, which every release that signs refuses: the check was got around (the index
-    edited by hand). Records it took away stay held for dispose while the hold stands (a
+    or one of its parties stood, which every release that signs refuses: the check was got
+    around (the index edited by hand). Records it took away stay held for dispose while the hold stands (a
     notice for lines from before signatures; with --strict, a failure)."""
 
     code = "RK262"
-    hint = N_("find who signed that batch ('log' around the seq); link the records again with 'case link' "
-              "while the hold stands")
+    hint = N_("find who signed that batch ('log' around the seq); the line stays in the journal as the "
+              "record of it, so link the records again with 'case link' to protect them while the hold "
+              "stands")
 
 
 class OtherStoreCheckpoint(IntegrityError):

@@ -65,15 +65,16 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
     met: list[bool] = []
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
-    disposals: list[Event] = []
+    months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
 
     def visit(event: Event) -> None:
         proof.feed(event)
         for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
             clock.feed(each)
-            if each.type == "record.disposed" and isinstance(each.data.get("months"), int):
-                disposals.append(each)
+            used = each.data.get("months") if each.type == "record.disposed" else None
+            if isinstance(used, int) and months is not None and used < months:
+                shorter.append((each.seq, str(each.data.get("digest", ""))[7:19], used))
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":
@@ -90,7 +91,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
-    findings += _shorter_retention(archive, disposals, strict)
+    findings += [_shorter_retention(seq, digest, used, months, strict) for seq, digest, used in shorter]
     if index_too and chain.problem is None:
         findings += index_findings(archive)
     if folded is not None and chain.problem is None and met != [True]:
@@ -111,49 +112,73 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
 def _removed_under_hold(breach: Breach, strict: bool) -> Finding:
     """A failure for links taken away under a hold in a signed batch; a notice (unless
     ``strict``) in the lines of a store from before signatures."""
-    what = (_("seq {seq} takes {n} record(s) out of case {case_no} while a hold stood ({holds})")
-            if breach.case_no else _("seq {seq} takes {n} record(s) away from a party while a hold stood "
-                                     "({holds})"))
-    message = what.format(seq=breach.seq, n=len(breach.digests), case_no=breach.case_no,
+    if breach.voided is not None:
+        what = _("seq {seq} voids the link of seq {link} to case {case_no} while a hold stood ({holds})")
+    elif breach.case_no:
+        what = _("seq {seq} takes {n} record(s) out of case {case_no} while a hold stood ({holds})")
+    else:
+        what = _("seq {seq} takes {n} record(s) away from a party while a hold stood ({holds})")
+    message = what.format(seq=breach.seq, n=len(breach.digests), case_no=breach.case_no, link=breach.voided,
                           holds=breach.named_holds())
     return Finding(errors.RemovedUnderHold.code, breach.seq, message, notice=not (breach.signed or strict))
 
 
 def index_findings(archive: Archive) -> list[Finding]:
     """Each table of index.sqlite that a fresh fold of the journal does not make as it is
-    (RK233: changed by hand); a notice when the two could not be brought to one head (another
-    process writing, or a read-only store whose index is behind)."""
+    (RK233: changed by hand; a notice for an index migrated in place from an older release,
+    which may honestly hold less). A notice when they cannot be compared: another schema (not
+    migrated yet), another head (another process writing, or a read-only store's index
+    behind), or an index that cannot be read."""
     path = archive.root / INDEX_FILE
+
+    def notice(message: str) -> list[Finding]:
+        return [Finding(errors.IndexDiffers.code, 0, message, notice=True)]
+
     if not path.exists():
-        return [Finding(errors.IndexDiffers.code, 0, _("there is no index.sqlite to compare"), notice=True)]
-    found = audit.compare(path, archive.journal, archive.watch)
-    if not found.same_head and not archive.readonly:  # a writer went on: catch up, compare again
-        archive.index.catch_up(archive.journal)
+        return notice(_("there is no index.sqlite to compare"))
+    try:
+        if not archive.readonly:
+            archive.index.catch_up(archive.journal)  # opening it migrates it
         found = audit.compare(path, archive.journal, archive.watch)
+        if not found.same_head and not archive.readonly:  # a writer went on: catch up, compare again
+            archive.index.catch_up(archive.journal)
+            found = audit.compare(path, archive.journal, archive.watch)
+    except errors.IndexDamaged as exc:
+        return notice(_("{message}: not compared").format(message=exc.message))
+    if found.other_schema:
+        return notice(_("index.sqlite has another schema than this version of recordkeep ({tables}): not "
+                        "compared (any writing command migrates it; rebuild-index replaces it)").format(
+            tables=", ".join(found.other_schema)))
     if not found.same_head:
-        return [Finding(errors.IndexDiffers.code, 0, _(
+        return notice(_(
             "the index folded up to seq {index}, the journal to seq {fold}: not compared (run again when no "
             "one writes; a read-only store's index is compared once a writer caught it up)").format(
                 index=found.index_head[0] if found.index_head else 0,
-                fold=found.fold_head[0] if found.fold_head else 0), notice=True)]
-    return [Finding(errors.IndexDiffers.code, 0, _(
-        "index.sqlite table {table}: {extra} row(s) a fold of the journal does not make, {missing} it makes "
-        "missing: changed by hand (e.g. {example})").format(table=d.table, extra=d.extra, missing=d.missing,
-                                                             example=d.example or "-"))
-        for d in found.tables]
+                fold=found.fold_head[0] if found.fold_head else 0))
+    said = (_("index.sqlite table {table}: {extra} row(s) a fold of the journal does not make, {missing} it "
+              "makes missing; the index was migrated in place from an older version, whose migrations may "
+              "leave such rows: rebuild-index replaces it with a fold of the journal (e.g. {example})")
+            if found.migrated else
+            _("index.sqlite table {table}: {extra} row(s) a fold of the journal does not make, {missing} it "
+              "makes missing: changed by hand (e.g. {example})"))
+    return [Finding(errors.IndexDiffers.code, 0, said.format(table=d.table, extra=d.extra, missing=d.missing,
+                                                            example=d.example or "-"), notice=found.migrated)
+            for d in found.tables]
 
 
-def _shorter_retention(archive: Archive, disposals: list[Event], strict: bool) -> list[Finding]:
-    """The disposals made under a retention period shorter than the store's setting now."""
+def _ordinary_months(archive: Archive) -> int | None:
     try:
-        months = ordinary_months(archive)
+        return ordinary_months(archive)
     except errors.ConfigError:  # a bad setting is reported by the commands that use it
-        return []
-    said = _("seq {seq} disposed of {digest} under a retention of {used} months; the store keeps ordinary "
-             "records {months} months now")
-    return [Finding(errors.RetentionLowered.code, e.seq, said.format(
-        seq=e.seq, digest=str(e.data.get("digest", ""))[7:19], used=e.data["months"], months=months),
-        notice=not strict) for e in disposals if e.data["months"] < months]
+        return None
+
+
+def _shorter_retention(seq: int, digest: str, used: int, months: int, strict: bool) -> Finding:
+    """A disposal made under a retention period shorter than the store's setting now."""
+    return Finding(errors.RetentionLowered.code, seq, _(
+        "seq {seq} disposed of {digest} under a retention of {used} months; the store keeps ordinary "
+        "records {months} months now").format(seq=seq, digest=digest, used=used, months=months),
+        notice=not strict)
 
 
 def _behind(clock: ClockOrder, strict: bool) -> Finding:

@@ -279,6 +279,47 @@ def test_log_verify_index_finds_each_table_changed_by_hand_that_check_and_show_a
     assert cli.json("log", "verify", "--index")["findings"] == []
 
 
+def test_log_verify_index_counts_a_row_duplicated_by_hand(cli, tmp_path):
+    """EXCEPT compares sets: a row copied in a table without a key is found by its count."""
+    old_unlinked_record(cli, tmp_path)
+    doctor(cli.store, "INSERT INTO sightings SELECT * FROM sightings LIMIT 1")
+    result = cli("log", "verify", "--index", "--json")
+    assert result.exit_code == 3, result.output
+    [found] = json.loads(result.stdout)["findings"]
+    assert found["message"].startswith("index.sqlite table sightings: 1 row(s)")
+
+
+def test_an_index_migrated_in_place_that_differs_from_a_fold_is_a_notice_not_a_failure(cli, tmp_path):
+    """An index upgraded by migrations may honestly hold less than a fresh fold (what a
+    migration could not fill, as meta's layout for a store indexed before it was kept): said,
+    with rebuild-index as the way to a proved index, never exit 3."""
+    old_unlinked_record(cli, tmp_path)
+    doctor(cli.store, "UPDATE _sqlite_migrations SET applied_at = '2030-01-01 00:00:00+00:00' "
+                      "WHERE id = (SELECT max(id) FROM _sqlite_migrations)")  # applied at an upgrade
+    doctor(cli.store, "DELETE FROM meta WHERE key = 'layout'")
+    report = cli.json("log", "verify", "--index")
+    [found] = report["findings"]
+    assert report["ok"] and found["code"] == "RK233" and found["notice"], report
+    assert "migrated in place" in found["message"] and "table meta" in found["message"]
+    assert cli("rebuild-index").exit_code == 0
+    assert cli.json("log", "verify", "--index")["findings"] == []
+
+
+@pytest.mark.slow  # a real read-only bind mount
+def test_log_verify_index_compares_a_read_only_stores_index_as_an_auditor_gets_it(cli, tmp_path):
+    import sqlite3
+
+    old_unlinked_record(cli, tmp_path)
+    doctor(cli.store, "UPDATE records SET kind = 'document'")
+    with sqlite3.connect(cli.store / "index.sqlite") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nothing left in a -wal beside it
+    with read_only_view(cli.store, tmp_path / "ro") as view:
+        checked = subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(view), "log", "verify",
+                                  "--index", "--json"], capture_output=True, text=True)
+    assert checked.returncode == 3 and "Traceback" not in checked.stderr, checked.stderr
+    assert "index.sqlite table records" in checked.stdout
+
+
 def test_a_due_record_the_journal_agrees_on_is_disposed(cli, tmp_path):
     digest = old_unlinked_record(cli, tmp_path)
     assert cli("dispose", digest, "--reason", "retention period over").exit_code == 0

@@ -142,7 +142,9 @@ def test_a_blob_another_user_owns_is_not_taken_for_cached_though_mincore_says_so
                  "print(h._mincore().resident(fd, 0), h.cached(fd, 0))")
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-S",
                      "-c", probe, str(Path(hashpool.WORKER).parent), hashpool.BLAKE3_HOME, str(path)]
-        for _attempt in range(5):  # the kernel may bring the page back between the drop and the probe
+        # the kernel may bring the page back between the drop and the probe (more often with the
+        # suite's other workers loading the machine): one clean observation is what is asked
+        for _attempt in range(30):
             drop_pages(path)
             if resident(path) != 0:
                 pytest.skip("this file system cannot drop pages")
