@@ -2,10 +2,10 @@
 
 A hold on a case or a party pins the links that put records in its cover: the case's and its
 parties' holds (``holds_pinning`` asks the index before an unlink or a void of a link is
-written). A removal journaled while such a hold stood got around that
-check: the index was edited by hand, or the line was written by other means. ``Pins``, fed
-every acknowledged event in order, names each one from the journal alone: ``log verify``
-reports it and ``dispose`` refuses its records while the hold stands.
+written). A removal journaled while such a hold stood got around that check: the index was
+edited by hand, or the line was written by other means. ``Pins``, fed every acknowledged
+event in order, names each one from the journal alone: ``log verify`` reports it and
+``dispose`` refuses its records while the hold stands.
 """
 
 from __future__ import annotations
