@@ -233,6 +233,11 @@ def _publish_folder(archive: Archive, publish: str | os.PathLike) -> Path:
     if not present:
         raise errors.InvalidPath(_("the --publish folder does not exist (is the share mounted?)"),
                                  path=folder)
+    store, inside = Path(os.path.realpath(archive.root)), Path(os.path.realpath(folder))
+    if inside == store or store in inside.parents:  # a copy there is lost with the store
+        raise errors.InvalidPath(_("the --publish folder lies inside the store"), path=folder,
+                                 hint=_("give --publish a folder outside the store (a second disk, the legal "
+                                        "office's share)"))
     return folder / archive.settings.store_id
 
 
@@ -317,7 +322,10 @@ def seq_of_record(archive: Archive, digest_text: str) -> int:
 def inclusion(archive: Archive, seq: int, anchored: Anchored) -> dict:
     """``{"leaf_index", "tree_size", "line", "hashes"}``: line ``seq`` within the checkpoint's tree."""
     size = anchored.note.size
-    if not 1 <= seq <= size:
+    if seq < 1:
+        raise errors.InvalidValue(_("seq {seq} names no journal line: lines are counted from 1").format(
+            seq=seq))
+    if seq > size:
         raise errors.InvalidValue(_("seq {seq} is not among the {size} lines the checkpoint covers").format(
                                       seq=seq, size=size),
                                   hint=_("make a newer checkpoint ('recordkeep log checkpoint') and prove "

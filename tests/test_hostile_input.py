@@ -279,6 +279,31 @@ def test_stats_from_a_time_after_now_says_so_without_naming_an_until_not_given(c
     assert "--until" not in reason and "2099-12-31" in reason
 
 
+def test_an_ambiguous_digest_prefix_lists_the_records_it_matches(case_store):
+    import sqlite3
+
+    note = case_store.store.parent / "note.txt"
+    note.write_bytes(b"a note")
+    digest = case_store.json("add", str(note))["files"][0]["digest"]
+    twin = digest[:8] + "0" * 56  # another record with the same first 8 hex digits, made in the index
+    with sqlite3.connect(case_store.store / "index.sqlite") as conn:
+        conn.execute("INSERT INTO records (digest, size, kind, first_seq, first_at) SELECT ?, size, kind, "
+                     "first_seq, first_at FROM records WHERE digest = ?", (twin, digest))
+    reason = refused(case_store, "record", "set", digest[:8], "--doc-type", "x", "--reason", "r",
+                     code="RK403")
+    assert digest[:16] in reason and twin[:16] in reason
+
+
+def test_a_checkpoint_is_not_published_inside_the_store_and_seq_0_is_no_line(case_store):
+    refused(case_store, "log", "checkpoint", "--publish", str(case_store.store), code="RK415")
+    (case_store.store / "copies").mkdir()
+    refused(case_store, "log", "checkpoint", "--publish", str(case_store.store / "copies"), code="RK415")
+    assert case_store("log", "checkpoint").exit_code == 0
+    for seq in ("0", "-5"):
+        reason = refused(case_store, "log", "prove", "--seq", seq, code="RK404")
+        assert "counted from 1" in reason and "newer checkpoint" not in reason
+
+
 # -- paths ----------------------------------------------------------------------------------
 def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -17,13 +17,14 @@ from .core import Index
 def digest(ix: Index, text: str) -> str:
     """A record's hex digest from 64 hex, ``blake3:`` + hex, or a unique prefix of 8+."""
     prefix = digest_prefix(text)
-    rows = ix.conn.execute("SELECT digest FROM records WHERE digest >= ? AND digest < ? LIMIT 2",
-                           (prefix, prefix + "g")).fetchall()
+    rows = ix.conn.execute("SELECT digest FROM records WHERE digest >= ? AND digest < ? ORDER BY digest "
+                           "LIMIT 4", (prefix, prefix + "g")).fetchall()
     if not rows:
         raise errors.UnknownRecord(_("no record has digest {digest}").format(digest=prefix))
     if len(rows) > 1:
-        raise errors.AmbiguousDigest(_("digest prefix {digest} matches several records").format(
-            digest=prefix))
+        shown = ", ".join(r[0][:16] for r in rows[:3]) + (", …" if len(rows) > 3 else "")
+        raise errors.AmbiguousDigest(_("digest prefix {digest} matches several records: {records}").format(
+            digest=prefix, records=shown))
     return rows[0][0]
 
 
