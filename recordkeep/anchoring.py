@@ -170,10 +170,13 @@ def make_checkpoint(archive: Archive, *, tsa_url: str | None = None, tsa_ca: str
     ca = None
     if url is not None:
         ca_path = Path(validate.given_path(tsa_ca)) if tsa_ca is not None else conf.tsa_ca
+        if ca_path is None and tsa_url is not None:  # named on the command line
+            raise errors.InvalidValue(_("--tsa names a TSA but not its CA certificate"),
+                                      hint=_("give --tsa-ca FILE too, or set [anchor] tsa_ca"))
         if ca_path is None:
             raise errors.ConfigError(_("a TSA is named but not its CA certificate: give --tsa-ca or set "
                                        "[anchor] tsa_ca"), path=archive.root / "recordkeep.toml")
-        ca = timestamp.read_ca(ca_path)
+        ca = timestamp.read_ca(ca_path, given=tsa_ca is not None)
     destination = _publish_folder(archive, publish) if publish is not None else None
     archive.require_can_write(["checkpoint.made"])
     signer = archive.signer()

@@ -57,7 +57,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     on an intact chain, the index must hold what a fresh fold of the journal makes (``index_findings``)."""
     key = public_from_text(vkey) if vkey is not None else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else anchor_settings(archive).tsa_ca
-    ca = timestamp.read_ca(ca_path) if ca_path is not None else None
+    ca = timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None
     anchors = [*kept_anchors(archive), *(given_anchor(p) for p in checkpoints or [])]
     proof = Proof(archive.settings.store_id, strict=strict)
     walk = TreeWalk({_size_hint(a) for a in anchors})

@@ -304,6 +304,17 @@ def test_a_checkpoint_is_not_published_inside_the_store_and_seq_0_is_no_line(cas
         assert "counted from 1" in reason and "newer checkpoint" not in reason
 
 
+def test_a_tsa_or_its_ca_given_on_the_command_line_is_blamed_there_not_on_the_settings_file(case_store):
+    gone = str(case_store.store.parent / "no-such-ca.pem")
+    reason = refused(case_store, "log", "verify", "--tsa-ca", gone, code="RK415")
+    assert "recordkeep.toml" not in reason and "--tsa-ca" in reason
+    reason = refused(case_store, "log", "checkpoint", "--tsa", "http://127.0.0.1:9/tsa", code="RK404")
+    assert "recordkeep.toml" not in reason and "--tsa-ca" in reason
+    reason = refused(case_store, "log", "checkpoint", "--tsa", "http://127.0.0.1:9/tsa", "--tsa-ca", gone,
+                     code="RK415")
+    assert "recordkeep.toml" not in reason
+
+
 # -- paths ----------------------------------------------------------------------------------
 def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -146,7 +146,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     kept_ca = anchor_settings(archive).tsa_ca if same_store else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else kept_ca
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
-                     ca=timestamp.read_ca(ca_path) if ca_path is not None else None)
+                     ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
         _against_store(archive, lines, report, m.group(2) if m else None)
     return report

@@ -92,9 +92,14 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def read_ca(path: str | Path) -> bytes:
+def read_ca(path: str | Path, *, given: bool = False) -> bytes:
+    """The CA certificate's bytes; InvalidPath when ``given`` on the command line (--tsa-ca),
+    ConfigError when read from the settings file, either when it cannot be read."""
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise errors.ConfigError(_("the TSA's CA certificate cannot be read: {error}").format(
-            error=exc.strerror), path=path) from exc
+        message = _("the TSA's CA certificate cannot be read: {error}").format(error=exc.strerror)
+        if given:
+            hint = _("give --tsa-ca the CA certificate file the TSA publishes")
+            raise errors.InvalidPath(message, path=path, hint=hint) from exc
+        raise errors.ConfigError(message, path=path) from exc
