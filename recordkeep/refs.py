@@ -70,6 +70,12 @@ _CAPITAL_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 
 # -- stages, kinds, amounts, case numbers -------------------------------------------------
+
+def shortened(text: str, limit: int = 80) -> str:
+    """``text`` as an error message quotes it: its first ``limit`` characters and an ellipsis
+    (a 100,000-character argument is not echoed whole)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
 def stage_slug(text: str) -> str | None:
     """The slug of a stage named by its slug or its Chinese name (surrounding space ignored),
     else None; act names are not stages here."""
@@ -90,7 +96,7 @@ def parse_stage_act(text: str, acts: Mapping[str, str] = ACTS) -> tuple[str, str
     value = text.strip()
     if value in acts:
         return acts[value], value
-    raise errors.BadStage(_("not a stage or an act: {text!r}").format(text=text))
+    raise errors.BadStage(_("not a stage or an act: {text!r}").format(text=shortened(text)))
 
 
 def parse_stage(text: str, acts: Mapping[str, str] = ACTS) -> str:
@@ -116,7 +122,7 @@ def parse_penalty_kind(text: str) -> str:
             return slug
     if value in PENALTY_ALIASES:
         return PENALTY_ALIASES[value]
-    raise errors.BadPenaltyKind(_("not a penalty kind: {text!r}").format(text=text))
+    raise errors.BadPenaltyKind(_("not a penalty kind: {text!r}").format(text=shortened(text)))
 
 
 #: Other values shown to people, in Chinese: case statuses, review states, what a hold covers.
@@ -165,7 +171,7 @@ def scope_label(scope: dict | None) -> str:
 def parse_kind(text: str) -> str:
     """A record kind (video, audio, photo, document, other)."""
     if text not in KINDS:
-        raise errors.BadKind(_("not a kind: {text!r}").format(text=text))
+        raise errors.BadKind(_("not a kind: {text!r}").format(text=shortened(text)))
     return text
 
 
@@ -180,13 +186,13 @@ def parse_amount(text: str) -> str:
     m = _PLAIN_AMOUNT.fullmatch(plain) if plain.isascii() else None
     written = None if m else _plain_form(plain)
     if written is not None:
-        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=text),
+        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=shortened(text)),
                                    hint=_("write it in yuan as digits: --amount {amount}").format(
                                        amount=written))
     if m is None:
         if re.fullmatch(r"\d+\.\d{3,}", plain):
-            raise errors.InvalidAmount(_("more than two decimals: {text!r}").format(text=text))
-        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=text))
+            raise errors.InvalidAmount(_("more than two decimals: {text!r}").format(text=shortened(text)))
+        raise errors.InvalidAmount(_("not a plain amount: {text!r}").format(text=shortened(text)))
     value = Decimal(plain)
     if value >= MAX_AMOUNT:
         raise errors.InvalidAmount(_("an amount must be below {limit:,} yuan: {text!r}").format(
@@ -236,7 +242,7 @@ def digest_prefix(text: str) -> str:
     """The hex of a digest as typed (64 hex, ``blake3:`` + hex, or a prefix of 8+)."""
     m = DIGEST_TEXT.fullmatch(text.strip().lower())
     if not m:
-        raise errors.InvalidDigest(_("not a digest: {text!r}").format(text=text))
+        raise errors.InvalidDigest(_("not a digest: {text!r}").format(text=shortened(text)))
     return m.group(1)
 
 
@@ -244,7 +250,8 @@ def head_hash(text: str) -> str:
     """A journal head as noted by an auditor: exactly 64 hex digits (InvalidDigest)."""
     value = text.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise errors.InvalidDigest(_("a journal head is 64 hex digits, not {text!r}").format(text=text),
+        raise errors.InvalidDigest(_("a journal head is 64 hex digits, not {text!r}").format(
+                                       text=shortened(text)),
                                    hint=_("give the whole hash noted from 'log verify' (its last line) or "
                                           "from a published checkpoint's journal line"))
     return value
@@ -259,14 +266,15 @@ def check_officer(cert_no: str) -> str:
     """The certificate number (执法证号), or InvalidOfficer."""
     value = cert_no.strip()
     if not CERT_NO.fullmatch(value):
-        raise errors.InvalidOfficer(_("not an officer's certificate number: {text!r}").format(text=cert_no))
+        raise errors.InvalidOfficer(_("not an officer's certificate number: {text!r}").format(
+            text=shortened(cert_no)))
     return value
 
 
 def check_device(device: str) -> str:
     """The device id, or InvalidDevice."""
     if not DEVICE_ID.fullmatch(device):
-        raise errors.InvalidDevice(_("not a device id: {text!r}").format(text=device))
+        raise errors.InvalidDevice(_("not a device id: {text!r}").format(text=shortened(device)))
     return device
 
 
@@ -343,13 +351,13 @@ def parse_time(text: str, zone: ZoneInfo, *, end_of_day: bool = False,
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
                 if not _LOCAL.fullmatch(value):
-                    raise errors.BadTime(_("not a time: {text!r}").format(text=text))
+                    raise errors.BadTime(_("not a time: {text!r}").format(text=shortened(text)))
                 moment = moment.replace(tzinfo=zone)
     except ValueError as exc:
-        raise errors.BadTime(_("not a time: {text!r}").format(text=text)) from exc
+        raise errors.BadTime(_("not a time: {text!r}").format(text=shortened(text))) from exc
     if not window.holds(moment, zone):
         raise errors.TimeOutOfRange(_("{text!r} is outside the times this store accepts ({window})").format(
-            text=text.strip(), window=window.shown()))
+            text=shortened(text.strip()), window=window.shown()))
     if end_of_day and _BARE_DATE.fullmatch(value):
         moment += timedelta(days=1)
     return iso(moment.astimezone(zone))
@@ -381,7 +389,7 @@ def parse_duration(text: str) -> int:
     parse; DurationOutOfRange when it is zero or more than a year."""
     found = _DURATION.fullmatch(text.strip().lower())
     if not found or not any(found.groups()):
-        raise errors.BadDuration(_("{text!r} is not a duration").format(text=text))
+        raise errors.BadDuration(_("{text!r} is not a duration").format(text=shortened(text)))
     hours, minutes, seconds = (int(g or 0) for g in found.groups())
     total = hours * 3600 + minutes * 60 + seconds
     if not 0 < total <= MAX_DURATION_S:

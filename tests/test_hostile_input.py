@@ -315,6 +315,18 @@ def test_a_tsa_or_its_ca_given_on_the_command_line_is_blamed_there_not_on_the_se
     assert "recordkeep.toml" not in reason
 
 
+@pytest.mark.parametrize("args", [
+    ("search", "--since", "x" * 100_000),
+    ("record", "set", "x" * 100_000, "--doc-type", "t", "--reason", "r"),
+    ("officer", "add", "9" * 100_000, "--name", "n"), ("log", "verify", "--head", "a" * 100_000),
+    ("key", "enrol", "A" * 100_000, "--actor", "x@y", "--role", "clerk"),
+    ("record", "set", "0" * 64, "--recorded-at", "2100-01-01 " + "0" * 100_000, "--reason", "r")])
+def test_an_error_quotes_a_huge_value_shortened_in_one_short_line(case_store, args):
+    result = case_store(*args)
+    assert result.exit_code in (1, 2, 3) and "Traceback" not in result.output
+    assert len(result.stderr) < 1000 and result.stderr.count("\n") == 1, result.stderr[:300]
+
+
 # -- paths ----------------------------------------------------------------------------------
 def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

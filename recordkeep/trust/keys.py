@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import errors
 from ..i18n import _
+from ..refs import shortened
 from ..store.fs import atomic_write
 
 ALGORITHM_ED25519 = b"\x01"  # the C2SP signed-note signature type of Ed25519
@@ -52,12 +53,12 @@ def public_from_text(text: str) -> bytes:
         raw = _b64(m.group(3))
         if raw is None or len(raw) != 33 or raw[:1] != ALGORITHM_ED25519 \
                 or note_key_hash(m.group(1), raw[1:]).hex() != m.group(2):
-            raise errors.InvalidValue(_("not an Ed25519 verifier key: {key!r}").format(key=text))
+            raise errors.InvalidValue(_("not an Ed25519 verifier key: {key!r}").format(key=shortened(text)))
         return raw[1:]
     raw = _b64(value)
     if raw is None or len(raw) != 32:
         raise errors.InvalidValue(_("not an Ed25519 public key (base64 of 32 bytes): {key!r}").format(
-            key=text))
+            key=shortened(text)))
     return raw
 
 
