@@ -23,7 +23,7 @@ from .i18n import N_, _
 from .index import anchors as kept
 from .index import records
 from .store.checkpoints import checkpoint_name, token_name
-from .store.fs import atomic_write, fsync_dir, os_error
+from .store.fs import atomic_write, fsync_dir, lies_inside, os_error
 from .store.journal import Draft, Head
 from .trust import checkpoint as notes
 from .trust import timestamp
@@ -236,8 +236,7 @@ def _publish_folder(archive: Archive, publish: str | os.PathLike) -> Path:
     if not present:
         raise errors.InvalidPath(_("the --publish folder does not exist (is the share mounted?)"),
                                  path=folder)
-    store, inside = Path(os.path.realpath(archive.root)), Path(os.path.realpath(folder))
-    if inside == store or store in inside.parents:  # a copy there is lost with the store
+    if lies_inside(folder, archive.root):  # a copy there is lost with the store
         raise errors.InvalidPath(_("the --publish folder lies inside the store"), path=folder,
                                  hint=_("give --publish a folder outside the store (a second disk, the legal "
                                         "office's share)"))

@@ -56,7 +56,8 @@ class _Said:
 
 class Journaled:
     """What the journal says can protect the records ``wanted``: the events about them, the
-    holds of every case and party, each case's parties and the links voided, as read so far;
+    links voided, and (``pins``) the holds of every case and party and each case's parties, as
+    read so far;
     ``read_on`` reads the lines appended since (the long read before the journal's lock, the
     few new lines under it)."""
 
@@ -65,8 +66,6 @@ class Journaled:
         self._start, self._seq = 0, 0  # the last line read: read again first, as Index.catch_up does
         self.counted = Acknowledged()
         self.records: dict[str, list[_Said]] = defaultdict(list)
-        self.holds: dict[tuple[str, str], list[_Said]] = defaultdict(list)  # ("case"|"party", ref)
-        self.parties: dict[str, set[str]] = defaultdict(set)  # case_no -> its parties
         self.voided_links: dict[int, int] = {}  # a link's seq -> the seq of its void
         self.pins = Pins()
 
@@ -91,19 +90,8 @@ class Journaled:
                 named.add(bare(d.get("digest", "")))
             for digest in named & self.wanted:
                 self.records[digest].append(_Said(event.seq, event.type, d, event.at))
-        if event.type in HOLDS:
-            for kind, field_name in (("case", "case_no"), ("party", "party")):
-                if d.get(field_name):
-                    self.holds[(kind, d[field_name])].append(_Said(event.seq, event.type, {}))
-        elif event.type == "case.opened" and d.get("case_no"):  # opened again after a void: its parties now
-            self.parties[d["case_no"]] = set(d.get("parties", []))
-        elif event.type == "case.voided" and d.get("voided_type") == "record.linked":
+        if event.type == "case.voided" and d.get("voided_type") == "record.linked":
             self.voided_links[d.get("voided_seq")] = event.seq
-
-
-def _replay_holds(said: list[_Said], into: set[str], label: str) -> None:
-    for e in said:
-        (into.add if e.type == "retention.held" else into.discard)(label)
 
 
 def from_journal(journaled: Journaled, digest: str) -> Protection:
@@ -129,23 +117,24 @@ def from_journal(journaled: Journaled, digest: str) -> Protection:
             links = {seq: link for seq, link in links.items()
                      if not (link[0] == case_no and (stage is None or link[1] == stage)
                              and (case_no or link[2] == party))}
-        elif e.type in HOLDS:
-            _replay_holds([e], found.holds, "record")
+        elif e.type in HOLDS:  # the record's own hold
+            (found.holds.add if e.type == "retention.held" else found.holds.discard)("record")
     found.links = set(links.values())
     found.times = _times(journaled.records.get(digest, []))
     parties = {party for _case, _stage, party in found.links if party}
-    for case_no in sorted({case for case, _stage, _party in found.links if case}):
-        _replay_holds(journaled.holds.get(("case", case_no), []), found.holds, f"case {case_no}")
-        parties.update(journaled.parties.get(case_no, ()))
-    for party in sorted(parties):
-        _replay_holds(journaled.holds.get(("party", party), []), found.holds, f"party {party}")
+    for case_no in {case for case, _stage, _party in found.links if case}:
+        if pins.held_now("case", case_no):
+            found.holds.add(f"case {case_no}")
+        parties.update(pins.members.get(case_no, ()))
+    found.holds.update(f"party {party}" for party in parties if pins.held_now("party", party))
     return found
 
 
 def _times(said: list[_Said]) -> tuple[str | None, str | None, str | None]:
     """The first import's time, the recorded time and its source, as the index folds them: a
     typed time is 'source' when it cites a record, the import's own source when it is the
-    import's time typed again, else 'amended'."""
+    import's time typed again, else 'amended' (index/corrections.py ``_AMEND_TIME`` folds the
+    same rule in SQL: change both together, or dispose refuses with a false RK233)."""
     imported = next((e for e in said if e.type == "record.imported"), None)
     if imported is None:
         return None, None, None

@@ -196,7 +196,7 @@ def parse_amount(text: str) -> str:
     value = Decimal(plain)
     if value >= MAX_AMOUNT:
         raise errors.InvalidAmount(_("an amount must be below {limit:,} yuan: {text!r}").format(
-            limit=MAX_AMOUNT, text=text))
+            limit=MAX_AMOUNT, text=shortened(text)))
     return str(value.quantize(Decimal("0.01")))
 
 
@@ -390,11 +390,14 @@ def parse_duration(text: str) -> int:
     found = _DURATION.fullmatch(text.strip().lower())
     if not found or not any(found.groups()):
         raise errors.BadDuration(_("{text!r} is not a duration").format(text=shortened(text)))
-    hours, minutes, seconds = (int(g or 0) for g in found.groups())
-    total = hours * 3600 + minutes * 60 + seconds
+    try:
+        hours, minutes, seconds = (int(g or 0) for g in found.groups())
+        total = hours * 3600 + minutes * 60 + seconds
+    except ValueError:  # more digits than Python converts: far beyond a year
+        total = MAX_DURATION_S + 1
     if not 0 < total <= MAX_DURATION_S:
         raise errors.DurationOutOfRange(_("{text!r} must be more than nothing and at most a year").format(
-            text=text))
+            text=shortened(text)))
     return total
 
 

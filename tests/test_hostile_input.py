@@ -320,9 +320,14 @@ def test_a_tsa_or_its_ca_given_on_the_command_line_is_blamed_there_not_on_the_se
     ("record", "set", "x" * 100_000, "--doc-type", "t", "--reason", "r"),
     ("officer", "add", "9" * 100_000, "--name", "n"), ("log", "verify", "--head", "a" * 100_000),
     ("key", "enrol", "A" * 100_000, "--actor", "x@y", "--role", "clerk"),
-    ("record", "set", "0" * 64, "--recorded-at", "2100-01-01 " + "0" * 100_000, "--reason", "r")])
+    ("record", "set", "{digest}", "--recorded-at", "2100-01-01 " + "0" * 100_000, "--reason", "r"),
+    ("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "9" * 100_000),
+    ("verify", "--full", "--budget", "9" * 5_000 + "h")])
 def test_an_error_quotes_a_huge_value_shortened_in_one_short_line(case_store, args):
-    result = case_store(*args)
+    note = case_store.store.parent / "note.txt"
+    note.write_bytes(b"a note")
+    digest = case_store.json("add", str(note))["files"][0]["digest"]  # a real record: the time is read
+    result = case_store(*[a.replace("{digest}", digest) for a in args])
     assert result.exit_code in (1, 2, 3) and "Traceback" not in result.output
     assert len(result.stderr) < 1000 and result.stderr.count("\n") == 1, result.stderr[:300]
 

@@ -38,7 +38,7 @@ from ..index import records, resolve, touching
 from ..personal import holds_plain, shown_data
 from ..progress import Progress, tell
 from ..refs import STAGES
-from ..store.fs import fsync_dir, os_error, remove_stale, temp_name
+from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
@@ -210,9 +210,7 @@ def destination(archive: Archive, dest: str | os.PathLike) -> Path:
         raise errors.InvalidPath(_("the export destination's name holds bytes that are not UTF-8"),
                                  path=os.fsencode(path).decode("utf-8", "backslashreplace"),
                                  hint=_("export to a folder whose name is UTF-8 text")) from None
-    store = Path(os.path.realpath(archive.root))
-    inside = Path(os.path.realpath(path.parent)) / path.name
-    if inside == store or store in inside.parents:
+    if lies_inside(path, archive.root):
         raise errors.InvalidPath(_("the export destination lies inside the store"), path=path,
                                  hint=_("export to a folder outside the store (a USB disk, a share)"))
     return path

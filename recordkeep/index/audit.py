@@ -81,13 +81,12 @@ def compare(index_path: Path, journal: Journal, watch: Watcher | None = None) ->
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """The index read only; on read-only media (no -shm can be made) as an immutable file."""
-    for uri in (f"file:{path}?mode=ro", f"file:{path}?mode=ro&immutable=1"):
-        try:
-            conn = sqlite3.connect(uri, uri=True, timeout=60)
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-            return conn
-        except sqlite3.OperationalError:
-            continue
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 

@@ -133,6 +133,7 @@ def m018_imported_times(db) -> None:
 AMENDABLE = ("recorded_at", "device", "officer", "doc_type")
 
 
+# dispose replays the same rule from the journal (protection.py ``_times``): change both together
 _AMEND_TIME = (
     "UPDATE records SET recorded_at = :at, recorded_utc = :utc, (time_source, time_conflict) = "
     "(SELECT CASE WHEN :cited THEN 'source' WHEN i.recorded_utc = :utc THEN i.time_source "

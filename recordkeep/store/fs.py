@@ -116,3 +116,9 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def lies_inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether ``path`` (links resolved, as far as it exists) is ``root`` or lies under it."""
+    resolved, root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    return resolved == root or root in resolved.parents
