@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ClassVar
 
@@ -1510,9 +1510,6 @@ def release_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | Non
 def verify_cmd(ctx: click.Context, fast: bool, full: bool, case_no: str | None, party: str | None,
                since: str | None, budget: str | None, status: bool, as_of: str | None, as_json: bool) -> None:
     """Check every stored byte (or a case's, a party's) against its digest."""
-    from recordkeep import scope, verify
-    from recordkeep.refs import scope_label
-
     if fast and full:
         raise click.UsageError(_("give --fast or --full, not both"))
     mode = "fast" if fast else "full"
@@ -1531,9 +1528,17 @@ def verify_cmd(ctx: click.Context, fast: bool, full: bool, case_no: str | None, 
     if budget is not None:
         verify_budget(ctx, budget, as_json)
         return
-    archive = open_archive(ctx)
-    described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
-    report = verify(archive, mode=mode, digests=digests, scope=described)
+    from recordkeep import HeadStart  # before the rest of the library: its workers hash as that loads
+
+    whole = mode == "full" and case_no is None and party is None and since is None
+    with HeadStart(ctx.obj["store"]) if whole else nullcontext() as head_start:
+        from recordkeep import scope, verify
+
+        archive = open_archive(ctx)
+        described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
+        report = verify(archive, mode=mode, digests=digests, scope=described, head_start=head_start)
+    from recordkeep.refs import scope_label
+
     end_progress(archive)
     where = scope_label(report.scope)
     print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))

@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 _NAMES = {
     "verify": "verification",
     "Report": "verification",
+    "HeadStart": "store.headstart",
     "Archive": "archive",
     "is_store": "archive",
     "default_actor": "archive",

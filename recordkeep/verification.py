@@ -32,6 +32,7 @@ from .index.core import Acknowledged
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
+from .store.headstart import HeadStart
 from .store.journal import Draft, Head
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
@@ -90,41 +91,58 @@ class Report:
 
 
 def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = None,
-           scope: dict | None = None, journal: bool = True) -> Report:
+           scope: dict | None = None, journal: bool = True, head_start: HeadStart | None = None) -> Report:
     """Check the records ``digests`` (all when None) and, for a whole-store run, objects/.
 
     Returns every finding; journals the run (``verify.run``) unless the store is
     read-only, in which case ``journal_error`` says so. A full run tells ``archive.watch``
     the bytes and records hashed as it goes. A full run of the whole store takes its records
     from the journal, not the index (``journaled_records``): an index changed by hand hides
-    no record from it.
+    no record from it. A whole-store full run may be given the ``head_start`` begun on this
+    store as the command began: it takes its workers over, and its answers stand for the
+    blobs it hashed.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
     report = Report(mode, scope or {"all": True})
-    with hashers_for(archive, mode) as hashers:  # the workers start first: they get ready meanwhile
+    with hashers_for(archive, mode, head_start) as hashers:  # the workers first: they get ready meanwhile
         head = archive.index.head  # a whole-store run covers the records journaled up to here
         if journal and not archive.readonly:
             with contextlib.suppress(errors.RecordkeepError):  # said by _journal, which asks again
                 archive.signer(required=archive.index.signed)  # loaded now, not after hours of hashing
-        _check(archive, report, digests, mode, hashers, head)
+        _check(archive, report, digests, mode, hashers, head, head_start)
     _journal(archive, report, journal, None if digests is None else sorted(set(digests)), head.seq)
     return report
 
 
 @contextmanager
-def hashers_for(archive: Archive, mode: str) -> Iterator[list[HashWorker]]:
-    """The mmap hash workers a full run over local files uses (none otherwise), closed after."""
+def hashers_for(archive: Archive, mode: str,
+                head_start: HeadStart | None = None) -> Iterator[list[HashWorker]]:
+    """The mmap hash workers a full run over local files uses (none otherwise): those of
+    ``head_start`` when it has any (still hashing until ``handover``), else new ones; closed after."""
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local else []
+    if mode != "full" or not local:
+        hashers = []
+    elif head_start is not None and head_start.workers:
+        hashers = head_start.workers
+    else:
+        hashers = [HashWorker() for _ in range(WORKERS)]
+    if head_start is not None and hashers is not head_start.workers:
+        head_start.handover()  # not this run's to use: it begins nothing more
     try:
         yield hashers
+    except BaseException:  # an interrupt or an error: the blobs in hand are not waited for
+        for hasher in hashers:
+            hasher.kill()
+        raise
     finally:
+        if head_start is not None:
+            head_start.handover()
         close_all(hashers)
 
 
 def _check(archive: Archive, report: Report, digests: list[str] | None, mode: str,
-           hashers: list[HashWorker], head: Head) -> None:
+           hashers: list[HashWorker], head: Head, head_start: HeadStart | None = None) -> None:
     if digests is None and mode == "full":  # the journal's records, the index's as they stood at head
         listed = _as_journaled(archive, report, records.sizes_through(archive.index, head.seq), head.end)
     else:
@@ -139,7 +157,9 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
     if to_hash:
         progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
                             items_total=len(to_hash))
-        for digest, size, got in hash_each(archive, to_hash, hashers):
+        if head_start is not None:
+            head_start.handover()
+        for digest, size, got in hash_each(archive, to_hash, hashers, head_start=head_start):
             found = mismatch(archive, digest, got)
             if found is not None:
                 report.problems.append(found)
@@ -245,20 +265,25 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
 
 
 def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[HashWorker],
-              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
+              more: Callable[[], bool] = lambda: True,
+              head_start: HeadStart | None = None) -> Iterator[tuple[str, int, str]]:
     """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
     hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
     ``hashers`` (a file that changes size or kills its worker with SIGBUS is then streamed);
     the rest are streamed, the next ones read ahead while these are hashed. ``more`` is asked
     before each blob is started: once it says no, the blobs in hand are finished and nothing
     else begun. Closing the generator early (an interrupt) waits only for the blobs in hand,
-    and a blob whose worker was ended by the interrupt is not streamed after it."""
+    and a blob whose worker was ended by the interrupt is not streamed after it. A blob
+    ``head_start`` (handed over) hashed at this size is answered from it."""
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
+        early = head_start.answer(digest, size) if path is not None and head_start is not None else None
+        if early is not None:
+            return early
         if path is not None and hashers:
             hasher = idle.get()
             try:
