@@ -11,7 +11,9 @@ Reads go at the device's rate without evicting the working set: the workers (dri
 store/hashpool.py) hash the cached windows of a large blob in place and read the others
 into buffers, dropping their pages as they go (store/hashworker.py); small blobs are read
 ahead (``read_ahead``) while earlier ones are hashed, and their pages dropped after
-(store/hashing.py). ``hash_each`` is also the rolling audit's (fixity.py).
+(store/hashing.py). ``hash_each`` is also the rolling audit's (fixity.py). A whole-store full
+run may take over a ``HeadStart`` (store/headstart.py): workers that began on the large blobs as
+the command began, while this run opened the store and read its journal.
 """
 
 from __future__ import annotations
