@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -1530,8 +1530,8 @@ def verify_cmd(ctx: click.Context, fast: bool, full: bool, case_no: str | None, 
         return
     from recordkeep import HeadStart  # before the rest of the library: its workers hash as that loads
 
-    whole = mode == "full" and case_no is None and party is None and since is None
-    with HeadStart(ctx.obj["store"]) if whole else nullcontext() as head_start:
+    whole_store = case_no is None and party is None and since is None
+    with HeadStart.for_verify(ctx.obj["store"], full=mode == "full", whole_store=whole_store) as head_start:
         from recordkeep import scope, verify
 
         archive = open_archive(ctx)

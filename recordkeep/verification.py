@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import errors, i18n
 from .archive import Archive
@@ -34,8 +35,10 @@ from .index.core import Acknowledged
 from .progress import Progress, tell
 from .store.fs import stale_temporaries
 from .store.hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker, close_all
-from .store.headstart import HeadStart
 from .store.journal import Draft, Head
+
+if TYPE_CHECKING:
+    from .store.headstart import HeadStart
 
 READ_AHEAD_BLOBS = 16  # small blobs asked of the device ahead of the one in hand
 READ_AHEAD_BYTES = 64 * 1024 * 1024
@@ -101,8 +104,8 @@ def verify(archive: Archive, *, mode: str = "full", digests: list[str] | None = 
     the bytes and records hashed as it goes. A full run of the whole store takes its records
     from the journal, not the index (``journaled_records``): an index changed by hand hides
     no record from it. A whole-store full run may be given the ``head_start`` begun on this
-    store as the command began: it takes its workers over, and its answers stand for the
-    blobs it hashed.
+    store as the command began: it takes its workers over, and an answer stands for a blob
+    still as it was hashed; any other run abandons it.
     """
     if mode not in ("fast", "full"):
         raise ValueError(f"unknown verify mode {mode!r}")
@@ -123,14 +126,13 @@ def hashers_for(archive: Archive, mode: str,
     """The mmap hash workers a full run over local files uses (none otherwise): those of
     ``head_start`` when it has any (still hashing until ``handover``), else new ones; closed after."""
     local = archive.objects.mmap_path("0" * 64) is not None  # blobs are local files
-    if mode != "full" or not local:
-        hashers = []
-    elif head_start is not None and head_start.workers:
+    taken = mode == "full" and local and head_start is not None and bool(head_start.workers)
+    if head_start is not None and not taken:
+        head_start.abandon()  # not this run's to use: the blobs it hashes would not be checked
+    if taken:
         hashers = head_start.workers
     else:
-        hashers = [HashWorker() for _ in range(WORKERS)]
-    if head_start is not None and hashers is not head_start.workers:
-        head_start.handover()  # not this run's to use: it begins nothing more
+        hashers = [HashWorker() for _ in range(WORKERS)] if mode == "full" and local else []
     try:
         yield hashers
     except BaseException:  # an interrupt or an error: the blobs in hand are not waited for
@@ -283,7 +285,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
-        early = head_start.answer(digest, size) if path is not None and head_start is not None else None
+        early = head_start.answer(digest, path, size) if path is not None and head_start is not None else None
         if early is not None:
             return early
         if path is not None and hashers:

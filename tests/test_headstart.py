@@ -5,8 +5,10 @@ hashing leaves no worker behind."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 
+import pytest
 from blake3 import blake3
 
 from recordkeep import Archive, verify
@@ -29,7 +31,7 @@ def large_records(store, tmp_path, n: int = 2) -> list[str]:
 def answered_all(head_start: HeadStart, digests: list[str]) -> bool:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if set(digests) <= set(head_start.answers):
+        if set(digests) <= head_start.answered():
             return True
         time.sleep(0.01)
     return False
@@ -43,7 +45,7 @@ def test_blobs_hashed_by_the_head_start_stand_in_verify_and_are_not_hashed_again
     with HeadStart(store) as head_start:
         assert len(head_start.workers) == 2
         assert answered_all(head_start, digests), "the head start hashed both large blobs"
-        assert {d: head_start.answers[d] for d in digests} == {d: (LARGE, d) for d in digests}
+        assert [head_start.answer(d, blob_path(store, d), LARGE) for d in digests] == digests
         asked = []
         real = HashWorker.hash
         monkeypatch.setattr(HashWorker, "hash",
@@ -54,17 +56,32 @@ def test_blobs_hashed_by_the_head_start_stand_in_verify_and_are_not_hashed_again
     assert asked == [], "no blob the head start answered was asked of a worker again"
 
 
-def test_a_large_blob_changed_on_disk_is_found_by_a_whole_store_verify_through_its_head_start(store,
-                                                                                               tmp_path):
+def test_a_blob_replaced_after_the_head_start_hashed_it_is_hashed_again_and_found(store, tmp_path):
     digest = large_records(store, tmp_path, n=1)[0]
     blob = blob_path(store, digest)
-    os.chmod(blob, 0o644)
-    with open(blob, "r+b") as f:
-        f.seek(LARGE // 2)
-        f.write(b"\x00tampered")
-    result = Cli(store)("verify", "--full", "--json")
-    assert result.exit_code == 3
-    assert [p["what"] for p in Cli(store).json("verify", "--full")["problems"]] == ["digest_mismatch"]
+    with HeadStart(store) as head_start:
+        assert answered_all(head_start, [digest])
+        swapped = blob.with_name("swap")
+        swapped.write_bytes(b"\0" * LARGE)  # the same size, other bytes, put in its place
+        os.replace(swapped, blob)
+        with Archive.open(store, actor="tester@test") as archive:
+            report = verify(archive, mode="full", head_start=head_start)
+    assert [p.what for p in report.problems] == ["digest_mismatch"]
+
+
+def test_a_blob_written_over_in_place_after_the_head_start_hashed_it_is_hashed_again(store, tmp_path):
+    digest = large_records(store, tmp_path, n=1)[0]
+    blob = blob_path(store, digest)
+    with HeadStart(store) as head_start:
+        assert answered_all(head_start, [digest])
+        os.chmod(blob, 0o644)
+        with open(blob, "r+b") as f:
+            f.seek(LARGE // 2)
+            f.write(b"\x00tampered")
+        assert head_start.answer(digest, blob, LARGE) is None
+        with Archive.open(store, actor="tester@test") as archive:
+            report = verify(archive, mode="full", head_start=head_start)
+    assert [p.what for p in report.problems] == ["digest_mismatch"]
 
 
 def test_an_answer_of_the_head_start_stands_only_for_the_size_it_hashed(store, tmp_path):
@@ -72,9 +89,12 @@ def test_an_answer_of_the_head_start_stands_only_for_the_size_it_hashed(store, t
     with HeadStart(store) as head_start:
         assert answered_all(head_start, [digest])
         head_start.handover()
-        assert head_start.answer(digest, LARGE) == digest
-        assert head_start.answer(digest, LARGE - 1) is None
-        assert head_start.answer("0" * 64, LARGE) is None
+        blob = blob_path(store, digest)
+        assert head_start.answer(digest, blob, LARGE) == digest
+        assert head_start.answer(digest, blob, LARGE - 1) is None
+        assert head_start.answer("0" * 64, blob, LARGE) is None
+        same_bytes = tmp_path / "clip0.bin"
+        assert head_start.answer(digest, same_bytes, LARGE) is None, "another file of the same bytes"
 
 
 def test_a_folder_that_is_not_a_store_gets_no_head_start_and_starts_no_worker(tmp_path):
@@ -82,7 +102,7 @@ def test_a_folder_that_is_not_a_store_gets_no_head_start_and_starts_no_worker(tm
     lookalike = tmp_path / "objects" / "blake3" / "ab" / "ab" / digest
     lookalike.parent.mkdir(parents=True)
     write_random(lookalike, LARGE)
-    for root in (tmp_path, "", "   ", tmp_path / ("x" * 5000)):
+    for root in (tmp_path, None, "", "   ", tmp_path / ("x" * 5000), "a\0b"):
         with HeadStart(root) as head_start:
             assert head_start.workers == [] and head_start.handover() == []
     assert workers_of(os.getpid()) == []
@@ -106,6 +126,50 @@ def test_files_that_are_not_blobs_of_the_store_are_left_to_verify_to_report(stor
     link.symlink_to(blob_path(store, digests[0]))
     with HeadStart(store) as head_start:
         assert answered_all(head_start, digests)
-        assert set(head_start.handover() and head_start.answers) == set(digests)
+        head_start.handover()
+        assert head_start.answered() == set(digests)
     found = Cli(store).json("verify", "--full")
     assert sorted(p["what"] for p in found["problems"]) == ["stray_file", "stray_file"]
+
+
+def test_leaving_a_head_start_by_an_error_kills_its_workers_without_waiting_for_their_blobs(store, tmp_path):
+    large_records(store, tmp_path)
+    with pytest.raises(KeyboardInterrupt), HeadStart(store) as head_start:
+        raise KeyboardInterrupt  # Ctrl-C while the store opens
+    assert head_start.workers and all(w.interrupted for w in head_start.workers)
+    assert workers_of(os.getpid()) == []
+    assert not [t for t in threading.enumerate() if t.name == "head-start"]
+
+
+def test_ctrl_c_as_a_head_start_starts_leaves_no_worker_and_no_feeder(store, tmp_path, monkeypatch):
+    large_records(store, tmp_path)
+    real, started = threading.Thread.start, []
+
+    def interrupted_at_the_second(thread):  # Ctrl-C at this instant cannot be made for real
+        started.append(thread)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+        real(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        HeadStart(store)
+    monkeypatch.undo()
+    assert workers_of(os.getpid()) == []
+    assert not [t for t in threading.enumerate() if t.name == "head-start"]
+
+
+def test_a_head_start_given_to_a_run_that_does_not_want_it_is_abandoned_at_once(store, tmp_path):
+    large_records(store, tmp_path)
+    with HeadStart(store) as head_start, Archive.open(store, actor="tester@test") as archive:
+        report = verify(archive, mode="fast", head_start=head_start)
+        assert all(w.interrupted for w in head_start.workers), "killed, not waited for"
+        assert workers_of(os.getpid()) == []
+    assert report.ok and report.checked == 2
+
+
+def test_only_a_full_run_of_the_whole_store_gets_a_head_start(store, tmp_path):
+    large_records(store, tmp_path)
+    for full, whole_store, expected in ((True, True, 2), (False, True, 0), (True, False, 0)):
+        with HeadStart.for_verify(store, full=full, whole_store=whole_store) as head_start:
+            assert len(head_start.workers) == expected

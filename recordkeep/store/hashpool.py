@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import blake3
@@ -33,6 +34,7 @@ class HashWorker:
     def __init__(self) -> None:
         self.interrupted = False
         self.proc: subprocess.Popen | None = None
+        self._starting = threading.Lock()  # a kill() never misses a child started again meanwhile
         with contextlib.suppress(OSError):  # else started on first use, or the caller hashes
             self.proc = self._start()
 
@@ -44,16 +46,17 @@ class HashWorker:
     def _ready(self) -> subprocess.Popen | None:
         """The running child, started again after it died; None after ``kill()`` or when no
         process can be started."""
-        if self.proc is not None and self.proc.poll() is not None:
-            self.proc = None
-        if self.interrupted:
-            return None
-        if self.proc is None:
-            try:
-                self.proc = self._start()
-            except OSError:  # out of processes or memory: the caller hashes the blob itself
+        with self._starting:
+            if self.proc is not None and self.proc.poll() is not None:
+                self.proc = None
+            if self.interrupted:
                 return None
-        return self.proc
+            if self.proc is None:
+                try:
+                    self.proc = self._start()
+                except OSError:  # out of processes or memory: the caller hashes the blob itself
+                    return None
+            return self.proc
 
     def hash(self, path: str | os.PathLike, size: int) -> str | None:
         """The blob's hex digest, ``size-changed`` or ``error:<why>`` (the file cannot be read);
@@ -77,8 +80,9 @@ class HashWorker:
 
     def kill(self) -> None:
         """End the worker now, its blob unanswered (an interrupt); it is not started again."""
-        self.interrupted = True
-        proc = self.proc
+        with self._starting:
+            self.interrupted = True
+            proc = self.proc
         if proc is not None:
             proc.kill()
 

@@ -3,11 +3,12 @@
 Before it hashes a byte, the command loads the library, opens the store, loads its key and
 reads its journal: ~0.2 s, and a second per ~40,000 events of a long journal, while the hash
 workers would wait. A ``HeadStart`` is made as the command begins, before the library loads:
-it starts the workers at once and gives them the large blobs under objects/ as a sorted walk
-finds them, until ``verify`` takes the workers over (``handover``). Their answers (``answers``:
-digest -> (size, hex or ``error:<why>``)) then stand for those blobs, when the record's size
-is the size hashed; any other blob is hashed as before. Only a folder holding a store's
-settings file and a local objects/ gets one. Imports what driving a worker needs, nothing more.
+for a folder holding a store's settings file and a local objects/, it starts the workers at
+once and gives them the large blobs under objects/ as a sorted walk finds them, until
+``verify`` takes the workers over (``handover``) or does not want them (``abandon``). An
+answer then stands for its blob only while the file is the one hashed, unchanged: the same
+file (device and inode), size and change times as before and after the hash. Any other blob,
+or one changed since, is hashed again. Imports what driving a worker needs, nothing more.
 """
 
 from __future__ import annotations
@@ -22,29 +23,51 @@ from .hashpool import MMAP_FROM_BYTES, WORKERS, HashWorker
 HEX = frozenset("0123456789abcdef")
 
 
+def identity(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """What tells a regular file's content unchanged: device, inode, size, modification and
+    change times (ns); None for anything but a regular file, or a path that cannot be looked at."""
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 class HeadStart:
-    """Hash workers started now and fed the store's large blobs until ``handover``. A context
+    """Hash workers started now and fed the store's large blobs until ``handover`` or
+    ``abandon``; none for ``root`` None or a folder that is not a local store. A context
     manager: leaving it ends the workers (killed, their blobs unanswered, when it is left by an
     exception); a ``verify`` that took them over ends them itself."""
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike | None) -> None:
         self.workers: list[HashWorker] = []
-        self.answers: dict[str, tuple[int, str]] = {}
+        self._answers: dict[str, tuple[tuple[int, ...], str]] = {}  # digest -> (identity, hex or error:)
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        root = os.fspath(root)
-        try:
-            if not root.strip() or not os.path.isfile(os.path.join(root, "recordkeep.toml")):
-                return
-        except (OSError, ValueError):  # a path that cannot be looked at is the store's error to say
+        base = os.path.join(os.fspath(root), "objects", "blake3") if root is not None else ""
+        if not base or not os.fspath(root).strip() or not os.path.isdir(base) \
+                or not os.path.isfile(os.path.join(os.fspath(root), "recordkeep.toml")):
             return
-        self._found = large_blobs(os.path.join(root, "objects", "blake3"))
-        self.workers = [HashWorker() for _ in range(WORKERS)]
-        for worker in self.workers:
-            thread = threading.Thread(target=self._feed, args=(worker,), name="head-start", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._found = large_blobs(base)
+        try:
+            for _ in range(WORKERS):
+                self.workers.append(HashWorker())
+                thread = threading.Thread(target=self._feed, args=(self.workers[-1],), name="head-start",
+                                          daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        except BaseException:  # an interrupt as it starts: nothing is left running
+            self.abandon()
+            raise
+
+    @classmethod
+    def for_verify(cls, root: str | os.PathLike, *, full: bool, whole_store: bool) -> HeadStart:
+        """The head start a verify run gets: a real one for a full run of the whole store (a
+        scoped or fast run would hash blobs it does not check), else one that does nothing."""
+        return cls(root if full and whole_store else None)
 
     def _next(self) -> tuple[str, str, int] | None:
         with self._lock:
@@ -55,11 +78,12 @@ class HeadStart:
     def _feed(self, worker: HashWorker) -> None:
         while (blob := self._next()) is not None:
             digest, path, size = blob
+            before = identity(path)
             answer = worker.hash(path, size)
             if answer is None:  # the worker died or was killed: verify hashes this blob
                 return
-            if answer != "size-changed":
-                self.answers[digest] = (size, answer)
+            if answer != "size-changed" and before is not None and identity(path) == before:
+                self._answers[digest] = (before, answer)
 
     def handover(self) -> list[HashWorker]:
         """Give out no more blobs, wait for those in hand, and return the workers (none when
@@ -70,18 +94,34 @@ class HeadStart:
         self._threads = []
         return self.workers
 
-    def answer(self, digest: str, size: int) -> str | None:
-        """What hashing this blob at ``size`` gave, or None when it was not hashed here."""
-        found = self.answers.get(digest)
-        return found[1] if found is not None and found[0] == size else None
+    def abandon(self) -> None:
+        """Give out no more blobs and end the workers now, their blobs in hand unanswered."""
+        self._stopped.set()
+        for worker in self.workers:
+            worker.kill()
+        self.handover()
+        for worker in self.workers:
+            worker.close()
+
+    def answer(self, digest: str, path: str | os.PathLike, size: int) -> str | None:
+        """What hashing the blob ``digest`` gave (hex, or ``error:<why>``) when ``path`` is still
+        the file hashed, unchanged and of ``size`` bytes; else None (hash it again)."""
+        found = self._answers.get(digest)
+        if found is None or found[0][2] != size or identity(path) != found[0]:
+            return None
+        return found[1]
+
+    def answered(self) -> set[str]:
+        """The digests of the blobs answered so far."""
+        return set(self._answers)
 
     def __enter__(self) -> HeadStart:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
         if kind is not None:
-            for worker in self.workers:
-                worker.kill()
+            self.abandon()
+            return
         self.handover()
         for worker in self.workers:
             worker.close()
@@ -110,9 +150,6 @@ def large_blobs(base: str) -> Iterator[tuple[str, str, int]]:
                 if len(name) != 64 or not HEX.issuperset(name) or name[:2] != first or name[2:4] != second:
                     continue
                 path = os.path.join(folder, name)
-                try:
-                    st = os.lstat(path)
-                except OSError:
-                    continue
-                if stat.S_ISREG(st.st_mode) and st.st_size >= MMAP_FROM_BYTES:
-                    yield name, path, st.st_size
+                found = identity(path)
+                if found is not None and found[2] >= MMAP_FROM_BYTES:
+                    yield name, path, found[2]
