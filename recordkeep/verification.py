@@ -278,7 +278,7 @@ def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[
     before each blob is started: once it says no, the blobs in hand are finished and nothing
     else begun. Closing the generator early (an interrupt) waits only for the blobs in hand,
     and a blob whose worker was ended by the interrupt is not streamed after it. A blob
-    ``head_start`` (handed over) hashed at this size is answered from it."""
+    ``head_start`` (handed over) hashed, still as it was hashed, is answered from it."""
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
