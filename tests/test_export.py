@@ -202,39 +202,3 @@ def test_a_payload_file_swapped_or_removed_with_the_manifests_made_again_is_foun
     assert with_store.exit_code == 3 and said in with_store.stdout, with_store.output
     alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
     assert alone.returncode == 3 and said in alone.stdout, alone.stdout + alone.stderr
-
-
-def delete_link_by_hand(store, digest: str) -> None:
-    """An insider's edit of index.sqlite: one record's link to its case deleted, the journal untouched."""
-    import sqlite3
-
-    with sqlite3.connect(store / "index.sqlite") as conn:
-        assert conn.execute("DELETE FROM links WHERE digest = ?", (digest,)).rowcount >= 1
-
-
-@pytest.mark.parametrize("scope", [("--case", CASE), ("--party", "P1")])
-def test_a_bag_exported_from_an_index_with_a_link_deleted_by_hand_fails_against_the_store(
-        cli, dossier, tmp_path, store, scope):
-    honest = tmp_path / "honest"
-    assert cli("export", *scope, str(honest)).exit_code == 0
-    found = cli.json("log", "verify", "--bag", str(honest))
-    assert found["ok"] is True, found["problems"]
-    hidden = json.loads((honest / "recordkeep" / "summary.json").read_text())["files"][0]["digest"]
-    delete_link_by_hand(store, hidden)
-    short = tmp_path / "short"
-    assert cli("export", *scope, str(short)).exit_code == 0
-    assert bagit.Bag(str(short)).is_valid(), "the bag agrees with itself: only the journal can tell"
-    result = cli("log", "verify", "--bag", str(short))
-    assert result.exit_code == 3
-    assert f"record {hidden[:12]} is linked to" in result.stdout and "not in the bag" in result.stdout
-
-
-def test_a_record_linked_after_the_export_is_not_asked_of_the_bag(cli, dossier, tmp_path):
-    dest = tmp_path / "bag"
-    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
-    later = tmp_path / "later.pdf"
-    later.write_bytes(b"%PDF-1.4 a scan added after the export")
-    added = cli("add", str(later), "--case", CASE, "--stage", "送达执行", "--doc-type", "送达回证")
-    assert added.exit_code == 0
-    found = cli.json("log", "verify", "--bag", str(dest))
-    assert found["ok"] is True, found["problems"]

@@ -7,9 +7,7 @@ Then the journal: ``recordkeep/journal.jsonl`` holds as many lines as ``bag-info
 (``Recordkeep-Journal-Events``), each hashing to its own ``hash``, seqs rising and none past
 the head the bag names (``Recordkeep-Journal-Head``); its checkpoint signed and each line
 proved in it (export/proofs.py). With the store at hand, the store's journal holds the very
-same line at each seq, and that head in its unbroken chain; and the bag holds every record
-the journal, folded afresh up to that head, links to its case (or party) and leaves
-undisposed: a bag exported from an index changed by hand (a link deleted) is found.
+same line at each seq, and that head in its unbroken chain.
 """
 
 from __future__ import annotations
@@ -18,17 +16,14 @@ import base64
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .. import errors, validate
 from ..anchoring import anchor_settings
 from ..archive import Archive
 from ..i18n import _
-from ..index import Index, records
-from ..index import dossier as rows
 from ..index import keys as key_rows
-from ..index.core import rebuild
+from ..index import records
 from ..store.hashing import hash_fd
 from ..store.journal import event_hash
 from ..trust import timestamp
@@ -154,8 +149,6 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                      ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
         _against_store(archive, lines, report, m.group(2) if m else None)
-        if report.head_found:
-            _complete_against_journal(archive, bag, report)
     return report
 
 
@@ -205,52 +198,6 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
                                     _("seq {seq} differs from the store's journal line").format(seq=seq)))
     if head is not None:
         report.head_found = archive.journal.verify_chain(head=head).found_head is True
-
-
-def _complete_against_journal(archive: Archive, bag: Path, report: BagReport) -> None:
-    """Each record the store's journal, folded afresh (in a temporary file) up to the bag's
-    head, links to the bag's case or party and leaves undisposed is in the bag's payload."""
-    scope = _scope(bag)
-    if scope is None:  # no readable scope: the tag manifest's check has said why
-        return
-    manifest = bag / MANIFESTS["blake3"]
-    present = set(_manifest(manifest).values()) if manifest.is_file() else set()
-    with tempfile.TemporaryDirectory(prefix="recordkeep-bag-") as tmp:
-        fold = Path(tmp) / "fold.sqlite"
-        rebuild(archive.journal, fold, archive.watch, through=report.head_seq)
-        ix = Index(fold, migrate=False)
-        try:
-            linked = _linked(ix, scope)
-            kept = sorted(d for d, _size, disposed in records.sizes(ix, linked) if not disposed)
-        finally:
-            ix.close()
-    what = (_("case {case}").format(case=scope["case"]) if "case" in scope
-            else _("party {party}").format(party=scope["party"]))
-    for digest in (d for d in kept if d not in present):
-        report.problems.append((errors.BagInvalid.code, _(
-            "record {digest} is linked to {what} in the store's journal at the bag's head (seq {seq}) but "
-            "is not in the bag: exported from an index changed by hand?").format(
-                digest=digest[:12], what=what, seq=report.head_seq)))
-
-
-def _scope(bag: Path) -> dict | None:
-    """The bag's case or party (``{"case": ...}`` or ``{"party": ...}``), as summary.json names it."""
-    try:
-        scope = json.loads((bag / "recordkeep" / "summary.json").read_bytes()).get("scope")
-    except (OSError, ValueError, AttributeError):
-        return None
-    if isinstance(scope, dict) and len(scope) == 1 and isinstance(scope.get("case", scope.get("party")), str):
-        return scope
-    return None
-
-
-def _linked(ix: Index, scope: dict) -> list[str]:
-    """The digests linked to the case, or to the party (in its cases and outside them)."""
-    if "case" in scope:
-        return rows.case_digests(ix, scope["case"])
-    cases = [row["case_no"] for row in rows.cases_of_party(ix, scope["party"])]
-    return sorted({*(d for case in cases for d in rows.case_digests(ix, case)),
-                   *rows.party_only_digests(ix, scope["party"])})
 
 
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:
