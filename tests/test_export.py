@@ -202,3 +202,32 @@ def test_a_payload_file_swapped_or_removed_with_the_manifests_made_again_is_foun
     assert with_store.exit_code == 3 and said in with_store.stdout, with_store.output
     alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
     assert alone.returncode == 3 and said in alone.stdout, alone.stdout + alone.stderr
+
+
+def test_a_record_another_process_adds_to_the_case_while_it_is_exported_leaves_no_line_in_the_bag(
+        cli, dossier, tmp_path, store, monkeypatch):
+    from blake3 import blake3
+
+    from recordkeep.export import bagit as bagit_module
+
+    later = tmp_path / "later.pdf"
+    later.write_bytes(b"%PDF-1.4 a proof of service scanned while the case was exported")
+    copy, added = bagit_module._copy_blob, []
+
+    def another_clerk_adds_meanwhile(archive, digest, target):  # a real second process, at this moment
+        if not added:
+            added.append(run_recordkeep("add", str(later), "--case", CASE, "--stage", "送达执行",
+                                        "--doc-type", "送达回证", store=store))
+        return copy(archive, digest, target)
+
+    monkeypatch.setattr(bagit_module, "_copy_blob", another_clerk_adds_meanwhile)
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    assert added and added[0].returncode == 0, added and added[0].stderr
+    late = blake3(later.read_bytes()).hexdigest()
+    carried = (dest / "recordkeep" / "journal.jsonl").read_text()
+    assert late not in carried, "no line of a record the bag does not hold"
+    alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    with_store = cli.json("log", "verify", "--bag", str(dest))
+    assert with_store["ok"] is True, with_store["problems"]

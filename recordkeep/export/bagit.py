@@ -83,8 +83,10 @@ def _stamp(recorded_at: str | None) -> str:
     return datetime.fromisoformat(recorded_at).strftime("%Y%m%d-%H%M%S")
 
 
-def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict, list[dict]]:
-    """The scope and one entry per payload file: digest, data path, case, stage, names."""
+def plan(archive: Archive, *, case: str | None, party: str | None,
+         through: int | None = None) -> tuple[dict, list[dict]]:
+    """The scope and one entry per payload file: digest, data path, case, stage, names; only
+    records imported up to seq ``through`` when given (another writer may import meanwhile)."""
     ix = archive.index
     if (case is None) == (party is None):
         raise errors.InvalidValue(_("export needs exactly one of --case or --party"))
@@ -106,6 +108,8 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
     entries, used = [], set()
     for digest, case_no, stage, folder in found:
         rec = records.record(ix, digest)
+        if through is not None and rec["first_seq"] > through:
+            continue
         names = records.original_names(ix, digest)
         base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
         path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
@@ -119,14 +123,17 @@ def plan(archive: Archive, *, case: str | None, party: str | None) -> tuple[dict
     return scope, entries
 
 
-def _journal_seqs(archive: Archive, scope: dict, digests: list[str]) -> list[int]:
+def _journal_seqs(archive: Archive, scope: dict, digests: list[str], through: int,
+                  own: frozenset[int] = frozenset()) -> list[int]:
+    """The seqs of the lines touching the bag's records, case or party: up to ``through`` (what
+    the plan saw), and the export's own lines ``own``."""
     seqs = set()
     for d in digests:
         seqs.update(touching(archive.index, "record", d))
     for kind in ("case", "party"):
         if kind in scope:
             seqs.update(touching(archive.index, kind, scope[kind]))
-    return sorted(seqs)
+    return sorted(seq for seq in seqs if seq <= through or seq in own)
 
 
 def write_file(path: Path, content: str | bytes) -> None:
@@ -228,11 +235,14 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         archive.require_writable()
     if not archive.readonly:
         archive.require_can_write(["export.created", *(["party.pii_shown"] if with_pii else [])])
-    scope, entries = plan(archive, case=case, party=party)
+    planned = archive.index.head.seq  # the bag is the case as of here: another writer may add meanwhile
+    scope, entries = plan(archive, case=case, party=party, through=planned)
     require_vacant(dest)  # before anything is journaled: a refused export hands nothing over
     keys = scope_parties(archive, scope) if with_pii else []
+    own: frozenset[int] = frozenset()
     if keys:  # on the record before the numbers leave the store
-        archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
+        shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
+        own = frozenset(e.seq for e in shown)
     result = ExportResult(dest, "bagit", entries=entries)
     anchor, result.checkpoint_error = anchor_for_export(archive)
     held = [e for e in entries if not e["disposed"]]
@@ -249,7 +259,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             tell(archive.watch, progress, done=size, items_done=1)
         result.records = len({e["digest"] for e in entries})
         digests = sorted({e["digest"] for e in entries})
-        seqs = _journal_seqs(archive, scope, digests)
+        seqs = _journal_seqs(archive, scope, digests, planned, own)
         events, lines = archive.events_at(seqs)
         withheld = frozenset(e.seq for e in events if holds_plain(e.type, e.data))
         carried = [bag_line(e, raw, e.seq in withheld) for e, raw in zip(events, lines, strict=True)]
