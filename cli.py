@@ -1533,12 +1533,11 @@ def verify_cmd(ctx: click.Context, fast: bool, full: bool, case_no: str | None, 
     whole_store = case_no is None and party is None and since is None
     with HeadStart.for_verify(ctx.obj["store"], full=mode == "full", whole_store=whole_store) as head_start:
         from recordkeep import scope, verify
+        from recordkeep.refs import scope_label
 
         archive = open_archive(ctx)
         described, digests = scope.resolve(archive, case=case_no, party=party, since=since)
         report = verify(archive, mode=mode, digests=digests, scope=described, head_start=head_start)
-    from recordkeep.refs import scope_label
-
     end_progress(archive)
     where = scope_label(report.scope)
     print_verify(report, as_json, _("verify --{mode} ({where})").format(mode=mode, where=where))

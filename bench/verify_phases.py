@@ -8,7 +8,9 @@ in a child process that notes, from just before it was started, when the first b
 of a hash worker (``start``), when the last answer came (``hashed``) and when the command
 returned (``done``); the child imports nothing the command would not. Prints the medians:
 the hashing phase (hashed - start) against b3sum's whole run tells the hashing's speed apart
-from the fixed cost around it. No target: it explains one.
+from the fixed cost around it. Since verify's head start (store/headstart.py), ``start`` is the
+head start's first request, made as the command begins: the phase then includes the start-up
+that runs beside the hashing. No target: it explains one.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from .index import FILENAME as INDEX_FILE
 from .index import audit
 from .index.core import Acknowledged
 from .pins import Breach, Pins
+from .refs import bare
 from .retention import ordinary_months
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
@@ -53,7 +54,9 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     ``checkpoints`` (files kept elsewhere, their ``.tsr`` beside them), must find its root
     at its size and be signed (under ``vkey`` when given, else by a key the journal enrols);
     tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``. Every checkpoint and token
-    the journal says was made must still be kept, unchanged (``against_journal``). ``index_too``:
+    the journal says was made must still be kept, unchanged (``against_journal``). Also named:
+    acknowledged lines claiming a time well behind a line before them (RK263) and disposals
+    made under a shorter retention than the setting now (RK264). ``index_too``:
     on an intact chain, the index must hold what a fresh fold of the journal makes (``index_findings``)."""
     key = public_from_text(vkey) if vkey is not None else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else anchor_settings(archive).tsa_ca
@@ -74,7 +77,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
             clock.feed(each)
             used = each.data.get("months") if each.type == "record.disposed" else None
             if isinstance(used, int) and months is not None and used < months:
-                shorter.append((each.seq, str(each.data.get("digest", ""))[7:19], used))
+                shorter.append((each.seq, bare(str(each.data.get("digest", "")))[:12], used))
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":

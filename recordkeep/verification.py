@@ -19,6 +19,7 @@ the command began, while this run opened the store and read its journal.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -161,13 +162,30 @@ def _check(archive: Archive, report: Report, digests: list[str] | None, mode: st
     if to_hash:
         progress = Progress("verify", "bytes", total=sum(size for _, size in to_hash), items="records",
                             items_total=len(to_hash))
-        if head_start is not None:
-            head_start.handover()
-        for digest, size, got in hash_each(archive, to_hash, hashers, head_start=head_start):
+        answered, rest = _answered_early(archive, to_hash, head_start)
+        for digest, size, got in itertools.chain(answered, hash_each(archive, rest, hashers)):
             found = mismatch(archive, digest, got)
             if found is not None:
                 report.problems.append(found)
             tell(archive.watch, progress, done=size, items_done=1)
+
+
+def _answered_early(archive: Archive, items: list[tuple[str, int]], head_start: HeadStart | None
+                    ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int]]]:
+    """``items`` (digest, size) split into those ``head_start`` hashed, still as they were
+    hashed, with its answer, and the rest to hash; the head start is handed over first."""
+    if head_start is None:
+        return [], items
+    head_start.handover()
+    answered, rest = [], []
+    for digest, size in items:
+        path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
+        got = head_start.answer(digest, path, size) if path is not None else None
+        if got is None:
+            rest.append((digest, size))
+        else:
+            answered.append((digest, size, got))
+    return answered, rest
 
 
 def check_sizes(archive: Archive, report: Report, records: list[tuple[str, int, bool]], *,
@@ -269,25 +287,20 @@ def _walk_objects(archive: Archive, report: Report, claimed: set[str],
 
 
 def hash_each(archive: Archive, items: Iterable[tuple[str, int]], hashers: list[HashWorker],
-              more: Callable[[], bool] = lambda: True,
-              head_start: HeadStart | None = None) -> Iterator[tuple[str, int, str]]:
+              more: Callable[[], bool] = lambda: True) -> Iterator[tuple[str, int, str]]:
     """Hash the blobs ``items`` (digest, size), ``WORKERS`` at a time, and yield (digest, size,
     hex or ``error:<why>``) in their order. Large local files go through the mmap workers of
     ``hashers`` (a file that changes size or kills its worker with SIGBUS is then streamed);
     the rest are streamed, the next ones read ahead while these are hashed. ``more`` is asked
     before each blob is started: once it says no, the blobs in hand are finished and nothing
     else begun. Closing the generator early (an interrupt) waits only for the blobs in hand,
-    and a blob whose worker was ended by the interrupt is not streamed after it. A blob
-    ``head_start`` (handed over) hashed, still as it was hashed, is answered from it."""
+    and a blob whose worker was ended by the interrupt is not streamed after it."""
     idle: queue.SimpleQueue[HashWorker] = queue.SimpleQueue()
     for hasher in hashers:
         idle.put(hasher)
 
     def one(digest: str, size: int) -> str:
         path = archive.objects.mmap_path(digest) if size >= MMAP_FROM_BYTES else None
-        early = head_start.answer(digest, path, size) if path is not None and head_start is not None else None
-        if early is not None:
-            return early
         if path is not None and hashers:
             hasher = idle.get()
             try:

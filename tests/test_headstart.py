@@ -104,14 +104,20 @@ def test_a_folder_that_is_not_a_store_gets_no_head_start_and_starts_no_worker(tm
     write_random(lookalike, LARGE)
     for root in (tmp_path, None, "", "   ", tmp_path / ("x" * 5000), "a\0b"):
         with HeadStart(root) as head_start:
-            assert head_start.workers == [] and head_start.handover() == []
+            head_start.handover()
+            assert head_start.workers == []
     assert workers_of(os.getpid()) == []
 
 
-def test_a_verify_that_fails_to_open_its_store_after_the_head_start_began_leaves_no_worker(store, tmp_path):
+def test_a_verify_that_fails_to_open_its_store_after_the_head_start_began_leaves_no_worker(store, tmp_path,
+                                                                                        monkeypatch):
     large_records(store, tmp_path)
     (store / "recordkeep.toml").write_text("[store\nbroken = ")
+    began = []
+    real = HeadStart.__init__
+    monkeypatch.setattr(HeadStart, "__init__", lambda self, root: real(self, root) or began.append(self))
     result = Cli(store)("verify", "--full")
+    assert [len(h.workers) for h in began] == [2], "the head start began before the store failed to open"
     assert result.exit_code not in (0, 3) and "Traceback" not in result.output
     assert "recordkeep.toml" in result.output
     assert workers_of(os.getpid()) == [], "the head start's workers ended with the command"
@@ -168,8 +174,15 @@ def test_a_head_start_given_to_a_run_that_does_not_want_it_is_abandoned_at_once(
     assert report.ok and report.checked == 2
 
 
-def test_only_a_full_run_of_the_whole_store_gets_a_head_start(store, tmp_path):
+def test_only_a_full_run_of_the_whole_store_gets_a_head_start(store, tmp_path, monkeypatch):
     large_records(store, tmp_path)
-    for full, whole_store, expected in ((True, True, 2), (False, True, 0), (True, False, 0)):
-        with HeadStart.for_verify(store, full=full, whole_store=whole_store) as head_start:
-            assert len(head_start.workers) == expected
+    assert Cli(store)("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
+    began = []
+    real = HeadStart.__init__
+    monkeypatch.setattr(HeadStart, "__init__", lambda self, root: real(self, root) or began.append(self))
+    runs = ((["--full"], 2), (["--fast"], 0), (["--full", "--party", "P1"], 0),
+            (["--full", "--since", "2021-01-01"], 0))
+    for args, expected in runs:
+        began.clear()
+        assert Cli(store)("verify", *args).exit_code == 0
+        assert [len(h.workers) for h in began] == [expected], args

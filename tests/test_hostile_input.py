@@ -330,6 +330,7 @@ def test_an_error_quotes_a_huge_value_shortened_in_one_short_line(case_store, ar
     result = case_store(*[a.replace("{digest}", digest) for a in args])
     assert result.exit_code in (1, 2, 3) and "Traceback" not in result.output
     assert len(result.stderr) < 1000 and result.stderr.count("\n") == 1, result.stderr[:300]
+    assert "…" in result.stderr, "the value is quoted, cut short"
 
 
 # -- paths ----------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 The index is a projection of the journal (design principle 2): folded again, the journal
 makes the same rows. ``compare`` folds it into a new file and, table by table, counts the
-rows (with their multiplicity) the index holds that the fold does not make and those the
-fold makes that the index lacks. Left out: the full-text tables (derived from the rows
-compared), the migration log, the chain-check marks and the Merkle range kept for the next
-checkpoint (caches of what a workstation did, which log verify checks otherwise).
+distinct rows the index holds more often than the fold makes them, and those the fold makes
+more often than the index holds them (a row duplicated by hand is one of each). Left out:
+the full-text tables (derived from the rows compared), the migration log, the chain-check
+marks and the Merkle range kept for the next checkpoint (caches of what a workstation did,
+which log verify checks otherwise).
 
 An index migrated in place from an older release may honestly hold less than a fresh fold
 (what a migration could not fill); ``Comparison.migrated`` says so, and an index of another
@@ -35,8 +36,8 @@ class TableDiff:
     """One table of the index that a fold of the journal does not make as it is."""
 
     table: str
-    extra: int  # rows the index holds that the fold does not make
-    missing: int  # rows the fold makes that the index lacks
+    extra: int  # distinct rows the index holds more often than the fold makes them
+    missing: int  # distinct rows the fold makes more often than the index holds them
     example: str  # one such row, shortened
 
 

@@ -320,7 +320,7 @@ def stage_events(ix: Index, case_no: str) -> list[Row]:
     typed late pass for one entered on time (log verify names such lines, RK263)."""
     return ix.conn.execute(
         "SELECT s.*, e.actor, (SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq "
-        "WHERE t.kind = 'case' AND t.ref = s.case_no AND t.seq <= s.seq ORDER BY julianday(b.at) DESC, "
+        "WHERE t.kind = 'case' AND t.ref = s.case_no AND t.seq <= s.seq ORDER BY rk_utc(b.at) DESC, "
         "b.seq DESC LIMIT 1) AS entered_at FROM stage_events s JOIN events e ON e.seq = s.seq "
         "WHERE case_no = ? ORDER BY at_utc, s.seq", (case_no,)).fetchall()
 

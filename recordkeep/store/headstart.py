@@ -7,7 +7,7 @@ for a folder holding a store's settings file and a local objects/, it starts the
 once and gives them the large blobs under objects/ as a sorted walk finds them, until
 ``verify`` takes the workers over (``handover``) or does not want them (``abandon``). An
 answer then stands for its blob only while the file is the one hashed, unchanged: the same
-file (device and inode), size and change times as before and after the hash. Any other blob,
+file (device and inode), size and change times as when the walk found it and after the hash. Any other blob,
 or one changed since, is hashed again. Imports what driving a worker needs, nothing more.
 """
 
@@ -69,7 +69,7 @@ class HeadStart:
         scoped or fast run would hash blobs it does not check), else one that does nothing."""
         return cls(root if full and whole_store else None)
 
-    def _next(self) -> tuple[str, str, int] | None:
+    def _next(self) -> tuple[str, str, tuple[int, ...]] | None:
         with self._lock:
             if self._stopped.is_set():
                 return None
@@ -77,22 +77,19 @@ class HeadStart:
 
     def _feed(self, worker: HashWorker) -> None:
         while (blob := self._next()) is not None:
-            digest, path, size = blob
-            before = identity(path)
-            answer = worker.hash(path, size)
+            digest, path, before = blob
+            answer = worker.hash(path, before[2])
             if answer is None:  # the worker died or was killed: verify hashes this blob
                 return
-            if answer != "size-changed" and before is not None and identity(path) == before:
+            if answer != "size-changed" and identity(path) == before:
                 self._answers[digest] = (before, answer)
 
-    def handover(self) -> list[HashWorker]:
-        """Give out no more blobs, wait for those in hand, and return the workers (none when
-        this folder got no head start)."""
+    def handover(self) -> None:
+        """Give out no more blobs and wait for those in hand: ``workers`` are then free."""
         self._stopped.set()
         for thread in self._threads:
             thread.join()
         self._threads = []
-        return self.workers
 
     def abandon(self) -> None:
         """Give out no more blobs and end the workers now, their blobs in hand unanswered."""
@@ -127,8 +124,8 @@ class HeadStart:
             worker.close()
 
 
-def large_blobs(base: str) -> Iterator[tuple[str, str, int]]:
-    """(digest, path, size) of each regular file under ``base`` (objects/blake3) whose path
+def large_blobs(base: str) -> Iterator[tuple[str, str, tuple[int, ...]]]:
+    """(digest, path, ``identity``) of each regular file under ``base`` (objects/blake3) whose path
     is its digest's and that is large enough for a worker, in sorted order; nothing where
     the folder cannot be read."""
     try:
@@ -152,4 +149,4 @@ def large_blobs(base: str) -> Iterator[tuple[str, str, int]]:
                 path = os.path.join(folder, name)
                 found = identity(path)
                 if found is not None and found[2] >= MMAP_FROM_BYTES:
-                    yield name, path, found[2]
+                    yield name, path, found
