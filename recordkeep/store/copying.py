@@ -11,7 +11,10 @@ through a page-aligned buffer instead: read, hashed, written.
 Either way, writeback of each range is started as soon as it is written, so the
 final fsync has little left to do, and with ``reread`` a third thread re-reads every
 range from the device once its writeback is complete (``RangeHasher`` with
-``from_device``): the read-back check, overlapped with the copy.
+``from_device``): the read-back check, overlapped with the copy. A range goes to the
+re-reader only after the copy's own hash has read it (``then``): dropping pages that a
+reader holds at that instant leaves them cached, and the read-back would then read them
+from memory, not from the device.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from .. import errors
 from .hashing import AlignedBuffer, hash_fd, new_hasher
 
 RANGE = 32 * 1024 * 1024
+# A range re-read from the device ends on a multiple of this, the largest folio of the
+# page cache on x86-64 (2 MiB): a page that holds bytes of the next range as well is
+# dirtied again by their write and could not be dropped, so it would be read from memory.
+_DEVICE_ALIGN = 2 * 1024 * 1024
 # sendfile refuses such a source before copying anything: use the buffered loop
 _NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
 # errors that can only be the store's side of a copy
@@ -66,7 +73,7 @@ def copy_and_hash(src_fd: int, out_fd: int, out_path: str | os.PathLike, *,
 def _kernel_copy(src_fd: int, out_fd: int, out_path: str | os.PathLike,
                  rereader: RangeHasher | None) -> tuple[str, int] | None:
     """Copy with ``sendfile`` and hash the copy; None when the kernel cannot copy this source."""
-    hasher = RangeHasher(out_path)
+    hasher = RangeHasher(out_path, then=rereader)
     try:
         size = 0
         while True:
@@ -80,10 +87,8 @@ def _kernel_copy(src_fd: int, out_fd: int, out_path: str | os.PathLike,
                 raise
             if n == 0:
                 break
-            hasher.submit(size, size + n)
+            hasher.submit(size + n)
             _sync_range(out_fd, size, n, _SYNC_FILE_RANGE_WRITE)
-            if rereader:
-                rereader.submit(size, size + n)
             size += n
         return hasher.finish(size)
     finally:
@@ -117,45 +122,53 @@ class _Writer:
         if self.written - self.kicked >= RANGE:
             _sync_range(self.fd, self.kicked, self.written - self.kicked, _SYNC_FILE_RANGE_WRITE)
             if self.rereader:
-                self.rereader.submit(self.kicked, self.written)
+                self.rereader.submit(self.written)
             self.kicked = self.written
 
 
 class RangeHasher:
     """Hashes a file that is being written, range by range, in its own thread.
 
-    Ranges ``[start, end)`` must be submitted in order and cover the file; ``finish(size)``
-    submits the rest and returns ``(digest, bytes hashed)``. With ``from_device`` (the
-    writer's descriptor), each range is first waited for until its writeback has reached
-    the device (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER) and its now clean pages
-    are dropped from the cache (``POSIX_FADV_DONTNEED``), so the bytes come from the
-    device: the read-back check. Reading and hashing release the GIL, so this runs
-    beside the copy rather than after it. A read error is raised by ``finish``.
+    Ranges are submitted by their ends, in order; ``finish(size)`` submits the rest and
+    returns ``(digest, bytes hashed)``. Each range hashed is then submitted to ``then``,
+    if given. With ``from_device`` (the writer's descriptor), each
+    range is first waited for until its writeback has reached the device
+    (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER) and its now clean pages are
+    dropped from the cache (``POSIX_FADV_DONTNEED``), so the bytes come from the device:
+    the read-back check. Such ranges end on a multiple of ``_DEVICE_ALIGN`` (the rest
+    waits for the next range or ``finish``), and the last one drops the file's last,
+    partial page too. Reading and hashing release the GIL, so this runs beside the copy
+    rather than after it. A read error is raised by ``finish``.
     """
 
-    def __init__(self, path: str | os.PathLike, *, from_device: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, *, from_device: int | None = None,
+                 then: RangeHasher | None = None) -> None:
         self.write_fd = from_device
+        self.then = then
         self.read_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self.hasher = new_hasher(threads=1)
         self.total = 0
         self.submitted = 0
         self.failure: OSError | None = None
         self.cancelled = False
-        self.ranges: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self.ranges: queue.SimpleQueue[tuple[int, int, bool] | None] = queue.SimpleQueue()
         name = "read-back" if from_device is not None else "copy-hasher"
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
-    def submit(self, start: int, end: int) -> None:
-        """Queue ``[start, end)``."""
-        self.ranges.put((start, end))
-        self.submitted = end
+    def submit(self, end: int) -> None:
+        """Queue the bytes from the end of those queued before up to ``end`` (from the
+        device, up to the last multiple of ``_DEVICE_ALIGN`` in it)."""
+        if self.write_fd is not None:
+            end -= end % _DEVICE_ALIGN
+        if end > self.submitted:
+            self._queue(end, last=False)
 
     def finish(self, size: int) -> tuple[str, int]:
         """Hash what is left up to ``size``, wait for the thread, return its result.
         Raises OSError if the thread failed or did not hash exactly ``size`` bytes."""
         if size > self.submitted:
-            self.submit(self.submitted, size)
+            self._queue(size, last=True)
         self.ranges.put(None)
         self.thread.join()
         if self.failure is not None:
@@ -172,21 +185,29 @@ class RangeHasher:
             self.thread.join()
         os.close(self.read_fd)
 
+    def _queue(self, end: int, *, last: bool) -> None:
+        self.ranges.put((self.submitted, end, last))
+        self.submitted = end
+
     def _run(self) -> None:
         try:
             with AlignedBuffer() as buffer:
                 while (item := self.ranges.get()) is not None:
                     if not self.cancelled:
-                        self._hash(*item, buffer)
+                        start, end, last = item
+                        self._hash(start, end, last, buffer)
+                        if self.then is not None:
+                            self.then.submit(end)
         except OSError as exc:  # the thread ends here; finish() raises it
             self.failure = exc
         except BaseException as exc:  # never a digest of part of the copy
             self.failure = OSError(errno.EIO, f"hashing the copy failed: {exc!r}")
 
-    def _hash(self, start: int, end: int, buffer: AlignedBuffer) -> None:
+    def _hash(self, start: int, end: int, last: bool, buffer: AlignedBuffer) -> None:
         if self.write_fd is not None:
             _sync_range(self.write_fd, start, end - start, _SYNC_FILE_RANGE_WAIT_ALL)
-            os.posix_fadvise(self.read_fd, start, end - start, os.POSIX_FADV_DONTNEED)
+            # a length of 0 reaches the end of the file, whose partial page a length would keep
+            os.posix_fadvise(self.read_fd, start, 0 if last else end - start, os.POSIX_FADV_DONTNEED)
         offset = start
         while offset < end:
             n = os.preadv(self.read_fd, [buffer.view[:min(len(buffer.view), end - offset)]], offset)
