@@ -1931,6 +1931,14 @@ def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | No
         if report.head_found is False:
             click.echo(_("PROBLEM {code}: the bag's journal head (seq {seq}) is not in this store's "
                          "chain").format(code=report.HEAD_CODE, seq=report.head_seq))
+        for export in report.exports:
+            scope = export["scope"]
+            what = (_("case {case}").format(case=scope["case"]) if "case" in scope
+                    else _("party {party}").format(party=scope["party"]))
+            said = (_("the payload of export seq {seq}, {what} as of seq {through}: every record the journal "
+                      "linked to it there, none other") if report.complete
+                    else _("the payload of export seq {seq}, {what} as of seq {through}"))
+            click.echo(said.format(seq=export["seq"], what=what, through=export["through"]))
         if report.checkpoint_size is not None:
             said = (_("checkpoint of {size} lines signed by {signer}, timestamped {time}; {proved} lines "
                       "proved in it") if report.token == "verified"

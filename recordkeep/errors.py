@@ -324,6 +324,24 @@ class BagInvalid(IntegrityError):
     code = "RK228"
 
 
+class BagIncomplete(IntegrityError):
+    """A bag lacks a record that the store's journal linked to its case or party when the
+    export that made it planned it, or holds one it did not link."""
+
+    code = "RK265"
+    hint = N_("the export was planned from an index that disagrees with the journal (changed by "
+              "hand?): run 'recordkeep log verify --index', then export again")
+
+
+class BagNotJournaled(IntegrityError):
+    """No export in the store's journal made a bag of this payload: whether it holds its
+    whole case or party was not checked (a notice, not a failure)."""
+
+    code = "RK266"
+    hint = N_("an export from a read-only store or by an older recordkeep, or a bag whose payload "
+              "was changed after its export; export again from the store to check it whole")
+
+
 class UnsignedBatch(IntegrityError):
     """Events no enrolled key signed, in a store that signs its batches."""
 

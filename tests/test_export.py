@@ -142,6 +142,9 @@ def test_export_to_elsewhere_works_from_a_read_only_store(cli, dossier, tmp_path
             result = export.export_bag(archive, tmp_path / "bag", case=CASE)
         assert result.journal_error and "read-only" in result.journal_error
         bagit.Bag(str(tmp_path / "bag")).validate()
+    found = cli.json("log", "verify", "--bag", str(tmp_path / "bag"))
+    assert found["ok"] is True and found["complete"] is None, found["problems"]
+    assert "RK266" in [n["code"] for n in found["notices"]]  # its export is not journaled: not checked
 
 
 
@@ -150,6 +153,7 @@ def test_log_verify_bag_checks_the_bags_journal_lines_against_the_store(cli, dos
     cli("export", "--case", CASE, str(dest))
     good = cli.json("log", "verify", "--bag", str(dest))
     assert good["ok"] is True and good["lines"] > 0 and good["head_found"] is True
+    assert good["complete"] is True and [e["scope"] for e in good["exports"]] == [{"case": CASE}]
     journal = dest / "recordkeep" / "journal.jsonl"
     lines = journal.read_bytes().splitlines(keepends=True)
     event = json.loads(lines[0])
@@ -230,4 +234,87 @@ def test_a_record_another_process_adds_to_the_case_while_it_is_exported_leaves_n
     alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
     assert alone.returncode == 0, alone.stdout + alone.stderr
     with_store = cli.json("log", "verify", "--bag", str(dest))
-    assert with_store["ok"] is True, with_store["problems"]
+    assert with_store["ok"] is True and with_store["complete"] is True, with_store["problems"]
+
+
+def change_links_by_hand(store, sql: str, *params) -> None:
+    """An insider's edit of index.sqlite's links, the journal untouched."""
+    import sqlite3
+
+    with sqlite3.connect(store / "index.sqlite") as conn:
+        assert conn.execute(sql, params).rowcount >= 1
+
+
+@pytest.mark.parametrize("scope", [("--case", CASE), ("--party", "P1")])
+def test_a_bag_exported_from_an_index_with_a_link_deleted_by_hand_fails_against_the_store(
+        cli, dossier, tmp_path, store, scope):
+    honest = tmp_path / "honest"
+    assert cli("export", *scope, str(honest)).exit_code == 0
+    found = cli.json("log", "verify", "--bag", str(honest))
+    assert found["ok"] is True and found["complete"] is True, found["problems"]
+    hidden = json.loads((honest / "recordkeep" / "summary.json").read_text())["files"][0]["digest"]
+    change_links_by_hand(store, "DELETE FROM links WHERE digest = ?", hidden)
+    short = tmp_path / "short"
+    assert cli("export", *scope, str(short)).exit_code == 0
+    assert bagit.Bag(str(short)).is_valid(), "the bag agrees with itself: only the journal can tell"
+    result = cli("log", "verify", "--bag", str(short))
+    assert result.exit_code == 3, result.output
+    assert f"RK265 record {hidden[:12]} is not in the bag, but the journal linked it to" in result.stdout
+    assert cli.json("log", "verify", "--bag", str(short))["complete"] is False
+
+
+def test_a_bag_given_a_record_of_another_case_by_an_index_changed_by_hand_fails_against_the_store(
+        cli, dossier, tmp_path, store):
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"%PDF-1.4 another household's decision")
+    assert cli("add", str(other), "--doc-type", "行政处罚决定书").exit_code == 0
+    from blake3 import blake3
+
+    leaked = blake3(other.read_bytes()).hexdigest()
+    change_links_by_hand(store, "INSERT INTO links (digest, case_no, stage, party, seq) "
+                         "VALUES (?, ?, ?, '', 1)", leaked, CASE, "decide")
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert f"RK265 record {leaked[:12]} is in the bag, but the journal did not link it to" in result.stdout
+
+
+def test_a_bag_checks_whole_against_the_export_that_planned_it_after_more_is_linked_to_its_case(
+        cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    later = tmp_path / "later.pdf"
+    later.write_bytes(b"%PDF-1.4 a scan added after the export")
+    added = cli("add", str(later), "--case", CASE, "--stage", "送达执行", "--doc-type", "送达回证")
+    assert added.exit_code == 0
+    found = cli("log", "verify", "--bag", str(dest))
+    assert found.exit_code == 0, found.output
+    assert "every record the journal linked to it there" in found.stdout
+    assert cli.json("log", "verify", "--bag", str(dest))["complete"] is True
+
+
+def test_a_bag_whose_payload_was_changed_after_its_export_matches_no_journaled_export(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    victim = max((p for p in (dest / "data").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    victim.unlink()
+    remanifest(dest)
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is False and found["complete"] is None and found["exports"] == []
+    assert "RK266" in [n["code"] for n in found["notices"]]
+
+
+@pytest.mark.slow  # a real tmpfs mount
+def test_no_room_to_fold_the_journal_leaves_the_bag_unchecked_for_completeness_and_says_why(
+        cli, dossier, tmp_path, store):
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    with small_disk(tmp_path / "tmp", "16k") as full:
+        found = run_recordkeep("log", "verify", "--bag", str(dest), "--json", store=store,
+                               env={"TMPDIR": str(full)})
+    assert found.returncode == 0 and "Traceback" not in found.stderr, found.stderr
+    report = json.loads(found.stdout)
+    assert report["complete"] is None and report["problems"] == []
+    assert any("was not checked: no space left" in n["message"]
+               for n in report["notices"]), report["notices"]

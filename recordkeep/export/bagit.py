@@ -66,6 +66,7 @@ class ExportResult:
     not_covered: list[int] = field(default_factory=list)  # its journal lines after that checkpoint
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
+    manifest: str | None = None  # "sha256:<hex>" of manifest-blake3.txt: the payload, as journaled
 
 
 def safe_name(name: str, limit: int = 120) -> str:
@@ -280,6 +281,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             result.with_pii = keys
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
+        result.manifest = "sha256:" + _sha256(work / "manifest-blake3.txt")
         head = archive.journal.head()
         write_file(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
         write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
@@ -287,7 +289,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
                 *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
-    journal_export(archive, result, scope, digests)
+    journal_export(archive, result, scope, digests, through=planned)
     return result
 
 
@@ -360,13 +362,18 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str]) -> None:
-    """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not)."""
+def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
+                   through: int | None = None) -> None:
+    """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not); a bag's
+    also names the seq its plan saw the journal at (``through``) and its payload (``manifest``),
+    against which ``log verify --bag`` checks that it holds its whole case."""
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
     data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
+    if through is not None and result.manifest is not None:
+        data.update(through=through, manifest=result.manifest)
     if result.with_pii:
         data["with_pii"] = result.with_pii
     try:

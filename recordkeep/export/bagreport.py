@@ -11,7 +11,9 @@ from .. import errors
 @dataclass
 class BagReport:
     """What checking a bag found: problems and notices, each (code, what); whether its
-    journal head is in the store's chain (None: no store compared)."""
+    journal head is in the store's chain (None: no store compared); whether it holds its whole
+    case or party as the exports of its payload in the store's journal planned it (``complete``,
+    None: not checked) and those exports (``exports``: seq, the seq planned through, scope)."""
 
     HEAD_CODE = errors.HeadNotFound.code
 
@@ -25,6 +27,8 @@ class BagReport:
     token_time: str | None = None
     proved: int = 0
     not_covered: list[int] = field(default_factory=list)
+    complete: bool | None = None
+    exports: list[dict] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
     notices: list[tuple[str, str]] = field(default_factory=list)
 
@@ -37,5 +41,6 @@ class BagReport:
                 "store_compared": self.store_compared, "checkpoint_size": self.checkpoint_size,
                 "signer": self.signer, "token": self.token, "token_time": self.token_time,
                 "proved": self.proved, "not_covered": self.not_covered,
+                "complete": self.complete, "exports": self.exports,
                 "problems": [{"code": c, "message": m} for c, m in self.problems],
                 "notices": [{"code": c, "message": m} for c, m in self.notices]}

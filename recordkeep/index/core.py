@@ -501,9 +501,10 @@ class Index:
                        (kind, ref, event.seq))
 
     def catch_up(self, journal: Journal, batch: int = 5000, watch: Watcher | None = None,
-                 task: str = "catch-up") -> int:
-        """Apply every journal event after what this index has read, in batches; return how
-        many were applied. ``watch`` is told the events read (``task``) after each batch.
+                 task: str = "catch-up", through: int | None = None) -> int:
+        """Apply every journal event after what this index has read (none after seq ``through``
+        when given, nor read past it), in batches; return how many were applied. ``watch`` is
+        told the events read (``task``) after each batch.
         What this connection held back or cached is dropped when another process folded past it
         (the store's first seal among what it folded)."""
         if self._pending and self._pending[0].prev != self.head.hash:
@@ -533,8 +534,20 @@ class Index:
         progress = None
         if watch is not None:
             seen = self.seen
-            progress = Progress(task, "events", total=max(journal.head(since=seen).seq - seen.seq, 0))
-        return self.apply(journal.read(resume), batch, progress, watch)
+            last = journal.head(since=seen).seq if through is None else through
+            progress = Progress(task, "events", total=max(last - seen.seq, 0))
+        events = journal.read(resume)
+        return self.apply(events if through is None else _through(events, through), batch, progress, watch)
+
+
+def _through(events: Iterator[Event], seq: int) -> Iterator[Event]:
+    """``events`` up to seq ``seq``, stopping there: a line after it is never read."""
+    for event in events:
+        if event.seq > seq:
+            return
+        yield event
+        if event.seq == seq:
+            return
 
 
 class Acknowledged:
@@ -565,8 +578,10 @@ class Acknowledged:
         return counted
 
 
-def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None = None) -> int:
-    """Build a fresh index at ``target`` from the whole journal; return events applied.
+def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None = None,
+            through: int | None = None) -> int:
+    """Build a fresh index at ``target`` from the whole journal (up to seq ``through`` when
+    given); return events applied.
 
     ``target`` is a new file that no one else opens before this returns (callers
     rename it into place), so it is written in one transaction without a rollback
@@ -599,7 +614,8 @@ def rebuild(journal: Journal, target: str | os.PathLike, watch: Watcher | None =
         conn.execute("DROP TABLE event_touches")
         conn.execute("CREATE TABLE event_touches (kind, ref, seq)")
         index.rebuilding = True
-        count = index.catch_up(journal, batch=REBUILD_BATCH, watch=watch, task="rebuild-index")
+        count = index.catch_up(journal, batch=REBUILD_BATCH, watch=watch, task="rebuild-index",
+                               through=through)
         conn.execute("ALTER TABLE event_touches RENAME TO rebuild_touches")
         conn.execute(touches)
         conn.execute("INSERT OR IGNORE INTO event_touches SELECT kind, ref, seq FROM rebuild_touches "
