@@ -359,13 +359,14 @@ def test_a_copy_whose_hashing_thread_fails_is_never_stored_under_a_digest(store,
     src = write_random(tmp_path / "clip.bin", 40 << 20)
     real_hash = copying.RangeHasher._hash
 
-    def hash_then_fail(self, start, end, buffer):
+    def hash_then_fail(self, start, end, *rest):
         if start > 0 and self.write_fd is None:
             raise MemoryError("no memory for the next range")
-        return real_hash(self, start, end, buffer)
+        return real_hash(self, start, end, *rest)
 
     monkeypatch.setattr(copying.RangeHasher, "_hash", hash_then_fail)
-    with Archive.open(store) as archive, open(src, "rb") as f, pytest.raises(errors.StoreIOError):
+    with Archive.open(store) as archive, open(src, "rb") as f, \
+            pytest.raises(errors.StoreIOError, match="no memory for the next range"):
         archive.objects.put_fd(f.fileno())
     assert os.listdir(store / "tmp") == []
     assert list((store / "objects" / "blake3").rglob("*")) == []

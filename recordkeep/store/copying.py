@@ -11,10 +11,10 @@ through a page-aligned buffer instead: read, hashed, written.
 Either way, writeback of each range is started as soon as it is written, so the
 final fsync has little left to do, and with ``reread`` a third thread re-reads every
 range from the device once its writeback is complete (``RangeHasher`` with
-``from_device``): the read-back check, overlapped with the copy. A range goes to the
-re-reader only after the copy's own hash has read it (``then``): dropping pages that a
-reader holds at that instant leaves them cached, and the read-back would then read them
-from memory, not from the device.
+``from_device``): the read-back check, overlapped with the copy. On the kernel's path a
+range goes to the re-reader only after the copy's own hash has read it (``then``):
+dropping pages that a reader holds at that instant leaves them cached, and the read-back
+would then read them from memory, not from the device.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from .. import errors
 from .hashing import AlignedBuffer, hash_fd, new_hasher
 
 RANGE = 32 * 1024 * 1024
-# A range re-read from the device ends on a multiple of this, the largest folio of the
-# page cache on x86-64 (2 MiB): a page that holds bytes of the next range as well is
-# dirtied again by their write and could not be dropped, so it would be read from memory.
+# A range re-read from the device (but the last, which ends at the end of the file) ends on
+# a multiple of this: dropping pages skips a page or a folio not wholly inside the range,
+# which would then be read from memory. 2 MiB is the largest folio of the page cache on
+# x86-64 with 4 KiB pages.
 _DEVICE_ALIGN = 2 * 1024 * 1024
 # sendfile refuses such a source before copying anything: use the buffered loop
 _NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
@@ -105,8 +106,8 @@ def _readable(fd: int) -> bool:
 
 
 class _Writer:
-    """Writes chunks fully; every RANGE bytes starts that range's writeback (and hands it
-    to the re-reader, if there is one)."""
+    """Writes chunks fully; every RANGE bytes starts that range's writeback (and hands what
+    is written so far to the re-reader, if there is one)."""
 
     def __init__(self, fd: int, rereader: RangeHasher | None = None) -> None:
         self.fd = fd
@@ -131,14 +132,15 @@ class RangeHasher:
 
     Ranges are submitted by their ends, in order; ``finish(size)`` submits the rest and
     returns ``(digest, bytes hashed)``. Each range hashed is then submitted to ``then``,
-    if given. With ``from_device`` (the writer's descriptor), each
-    range is first waited for until its writeback has reached the device
+    if given. One thread at a time submits (``then``'s submitter is this one's thread), and
+    ``finish`` comes once it has stopped. With ``from_device`` (the writer's descriptor),
+    each range is first waited for until its writeback has reached the device
     (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER) and its now clean pages are
     dropped from the cache (``POSIX_FADV_DONTNEED``), so the bytes come from the device:
     the read-back check. Such ranges end on a multiple of ``_DEVICE_ALIGN`` (the rest
-    waits for the next range or ``finish``), and the last one drops the file's last,
-    partial page too. Reading and hashing release the GIL, so this runs beside the copy
-    rather than after it. A read error is raised by ``finish``.
+    waits for the next range or ``finish``, whose range drops to the end of the file).
+    Reading and hashing release the GIL, so this runs beside the copy rather than after
+    it. A read error is raised by ``finish``.
     """
 
     def __init__(self, path: str | os.PathLike, *, from_device: int | None = None,
@@ -206,7 +208,7 @@ class RangeHasher:
     def _hash(self, start: int, end: int, last: bool, buffer: AlignedBuffer) -> None:
         if self.write_fd is not None:
             _sync_range(self.write_fd, start, end - start, _SYNC_FILE_RANGE_WAIT_ALL)
-            # a length of 0 reaches the end of the file, whose partial page a length would keep
+            # the last range: a length of 0 reaches the end of the file
             os.posix_fadvise(self.read_fd, start, 0 if last else end - start, os.POSIX_FADV_DONTNEED)
         offset = start
         while offset < end:
