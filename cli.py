@@ -1936,7 +1936,7 @@ def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | No
             what = (_("case {case}").format(case=scope["case"]) if "case" in scope
                     else _("party {party}").format(party=scope["party"]))
             said = (_("the payload of export seq {seq}, {what} as of seq {through}: every record the journal "
-                      "linked to it there, none other") if report.complete
+                      "linked to it there, none other") if export["complete"]
                     else _("the payload of export seq {seq}, {what} as of seq {through}"))
             click.echo(said.format(seq=export["seq"], what=what, through=export["through"]))
         if report.checkpoint_size is not None:

@@ -342,6 +342,14 @@ class BagNotJournaled(IntegrityError):
               "was changed after its export; export again from the store to check it whole")
 
 
+class BagLinkedMeanwhile(IntegrityError):
+    """A record was linked to the bag's case or party after its export's plan and before the
+    export was journaled: the bag is whole as of its plan, without it (a notice)."""
+
+    code = "RK267"
+    hint = N_("another clerk linked it while the case was exported; export again for a bag with it")
+
+
 class UnsignedBatch(IntegrityError):
     """Events no enrolled key signed, in a store that signs its batches."""
 

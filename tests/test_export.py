@@ -294,15 +294,88 @@ def test_a_bag_checks_whole_against_the_export_that_planned_it_after_more_is_lin
     assert cli.json("log", "verify", "--bag", str(dest))["complete"] is True
 
 
-def test_a_bag_whose_payload_was_changed_after_its_export_matches_no_journaled_export(cli, dossier, tmp_path):
+def test_a_bag_whose_payload_was_changed_after_its_export_fails_against_the_export_made_right_after_its_head(
+        cli, dossier, tmp_path):
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))
     victim = max((p for p in (dest / "data").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
     victim.unlink()
     remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "the bag was changed after its export" in result.stdout, result.output
+    assert cli.json("log", "verify", "--bag", str(dest))["complete"] is False
+
+
+def test_a_bag_relabelled_as_another_case_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    other = "坡城管罚〔2021〕13号"
+    for name in ("bag-info.txt", "recordkeep/summary.json", "recordkeep/summary.txt"):
+        path = dest / name
+        path.write_text(path.read_text(encoding="utf-8").replace(CASE, other), encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert f"the bag names case {other}, but the journal's exports of this payload were of case {CASE}" \
+        in result.stdout
+
+
+def test_a_bag_that_names_another_store_but_was_exported_by_this_one_fails_against_it(cli, dossier, tmp_path):
+    import re
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    info = dest / "bag-info.txt"
+    info.write_text(re.sub(r"Recordkeep-Store-Id: .*", "Recordkeep-Store-Id: elsewhere",
+                           info.read_text(encoding="utf-8")), encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "bag-info.txt names store elsewhere, but this store's export seq" \
+        in result.stdout, result.output
+
+
+def test_another_export_journaled_of_the_same_payload_with_a_wrong_plan_leaves_an_honest_bag_whole(
+        cli, dossier, tmp_path, store):
+    from recordkeep.store.journal import Draft
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    honest = cli.json("log", "verify", "--bag", str(dest))
+    assert honest["complete"] is True
+    [made] = honest["exports"]
+    with Archive.open(store) as archive:  # the library, with an enrolled key
+        events = archive.events_at([made["seq"]])[0]
+        archive.commit([Draft("export.created", {**events[0].data, "through": 2}),
+                        Draft("export.created", {**events[0].data, "through": True})])
     found = cli.json("log", "verify", "--bag", str(dest))
-    assert found["ok"] is False and found["complete"] is None and found["exports"] == []
-    assert "RK266" in [n["code"] for n in found["notices"]]
+    assert found["ok"] is True and found["complete"] is True, found["problems"]
+    assert [e["complete"] for e in found["exports"]] == [True, False]
+
+
+@pytest.mark.parametrize("meanwhile", ["link", "unlink"])
+def test_a_link_or_unlink_by_another_process_while_the_export_plans_leaves_the_bag_whole(
+        cli, dossier, tmp_path, store, monkeypatch, meanwhile):
+    from recordkeep.export import bagit as bagit_module
+
+    files = cli.json("search", "--json", "--limit", "1000")["records"]
+    outside = next(r["digest"] for r in files if not r["cases"])
+    inside = next(r["digest"] for r in files if CASE in r["cases"])
+    plan, done = bagit_module.plan, []
+
+    def another_clerk_meanwhile(*args, **kwargs):  # a real second process, after the plan's head
+        words = (["case", "link", CASE, outside, "--stage", "investigate"] if meanwhile == "link"
+                 else ["case", "unlink", CASE, inside])
+        done.append(run_recordkeep(*words, store=store))
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(bagit_module, "plan", another_clerk_meanwhile)
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    assert done[0].returncode == 0, done[0].stderr
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found["problems"]
+    codes = [n["code"] for n in found["notices"]]
+    assert ("RK267" in codes) == (meanwhile == "link"), found["notices"]  # linked while exported: said
 
 
 @pytest.mark.slow  # a real tmpfs mount
@@ -318,3 +391,28 @@ def test_no_room_to_fold_the_journal_leaves_the_bag_unchecked_for_completeness_a
     assert report["complete"] is None and report["problems"] == []
     assert any("was not checked: no space left" in n["message"]
                for n in report["notices"]), report["notices"]
+
+
+@pytest.mark.parametrize("tag", ["manifest-blake3.txt", "tagmanifest-sha256.txt", "bag-info.txt"])
+def test_a_tag_file_that_is_not_utf8_fails_the_bag_with_a_reason_not_a_traceback(cli, dossier, tmp_path, tag):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    path = dest / tag
+    path.write_bytes(path.read_bytes().replace(b"data/", b"data/\xff", 1) + b"\xfe\n")
+    for store in (None, tmp_path / "no store"):
+        found = (cli("log", "verify", "--bag", str(dest)) if store is None
+                 else run_recordkeep("log", "verify", "--bag", str(dest), store=store))
+        code = found.exit_code if store is None else found.returncode
+        assert code == 3 and "Traceback" not in (found.stderr or ""), found.stdout
+
+
+def test_a_name_with_unicode_line_separators_makes_one_manifest_line_and_a_valid_bag(cli, dossier, tmp_path):
+    scan = tmp_path / "送达\u2028回证\x85副本\u2029.pdf"  # str.splitlines() ends a line at each
+    scan.write_bytes(b"%PDF-1.4 a copy of the proof of service")
+    added = cli("add", str(scan), "--case", CASE, "--stage", "送达执行", "--doc-type", "送达回证")
+    assert added.exit_code == 0
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    bagit.Bag(str(dest)).validate()
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found["problems"]

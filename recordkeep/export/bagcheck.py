@@ -8,10 +8,7 @@ Then the journal: ``recordkeep/journal.jsonl`` holds as many lines as ``bag-info
 the head the bag names (``Recordkeep-Journal-Head``); its checkpoint signed and each line
 proved in it (export/proofs.py). With the store at hand, the store's journal holds the very
 same line at each seq, and that head in its unbroken chain; and the bag holds its whole case
-(or party): the journal's ``export.created`` of this payload names the seq its plan saw, and
-the journal, folded afresh up to there, links to that scope exactly the records in the payload
-(those disposed of apart). A bag exported from an index changed by hand (a link deleted or
-added) agrees with itself and passes bagit-python, but not this.
+or party (export/completeness.py).
 """
 
 from __future__ import annotations
@@ -20,23 +17,20 @@ import base64
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .. import errors, validate
 from ..anchoring import anchor_settings
 from ..archive import Archive
-from ..i18n import N_, _
-from ..index import Index, records
-from ..index import dossier as rows
+from ..i18n import _
 from ..index import keys as key_rows
-from ..index.core import Acknowledged, rebuild
-from ..store.fs import os_error
+from ..index import records
 from ..store.hashing import hash_fd
-from ..store.journal import Event, event_hash
+from ..store.journal import event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .bagreport import BagReport
+from .completeness import bag_exports, check_whole, payload_id
 from .proofs import check_bag_proofs, withheld_leaf
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
@@ -53,9 +47,10 @@ def _hashes(path: Path) -> dict[str, str]:
 
 
 def _manifest(path: Path) -> dict[str, str]:
-    """A manifest's ``hash  path`` lines as path -> hash."""
+    """A manifest's ``hash  path`` lines as path -> hash (bytes that are not UTF-8 read as U+FFFD:
+    such a line names no file of the bag, which the check then says)."""
     listed = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
         if line.strip():
             digest, _sep, name = line.partition("  ")
             listed[name] = digest.strip().lower()
@@ -64,7 +59,7 @@ def _manifest(path: Path) -> dict[str, str]:
 
 def _info(bag: Path) -> dict[str, str]:
     path = bag / "bag-info.txt"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = path.read_bytes().decode("utf-8", errors="replace") if path.is_file() else ""
     return dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", text, flags=re.M))
 
 
@@ -157,9 +152,39 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                      ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
         _against_store(archive, lines, report, m.group(2) if m else None)
-        if report.head_found:
-            _complete_against_journal(archive, bag, report)
+        if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
+            check_whole(archive, report, payload=_payload(bag), claimed=_claimed_scope(bag),
+                        head_seq=report.head_seq)
+    elif archive is not None and (bag / MANIFESTS["blake3"]).is_file():
+        _exported_here(archive, bag, store_id, report)
     return report
+
+
+def _payload(bag: Path) -> set[str]:
+    """The BLAKE3 digests manifest-blake3.txt lists."""
+    return set(_manifest(bag / MANIFESTS["blake3"]).values())
+
+
+def _claimed_scope(bag: Path) -> dict | None:
+    """The scope the bag names in recordkeep/summary.json, as it stands there (None: unreadable)."""
+    try:
+        summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return summary.get("scope") if isinstance(summary, dict) else None
+
+
+def _exported_here(archive: Archive, bag: Path, store_id: str, report: BagReport) -> None:
+    """A bag that names another store, but whose payload an export of this one made: its
+    bag-info was changed (so that it would be checked by itself only)."""
+    try:
+        made = [e.seq for e in bag_exports(archive) if e.data["payload"] == payload_id(_payload(bag))]
+    except errors.RecordkeepError:  # a journal this store cannot read: checked by itself, as said
+        return
+    if made:
+        report.problems.append((errors.BagInvalid.code, _(
+            "bag-info.txt names store {store_id}, but this store's export seq {seq} made this payload: "
+            "bag-info.txt was changed").format(store_id=store_id, seq=made[-1])))
 
 
 def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagReport) -> None:
@@ -208,94 +233,6 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
                                     _("seq {seq} differs from the store's journal line").format(seq=seq)))
     if head is not None:
         report.head_found = archive.journal.verify_chain(head=head).found_head is True
-
-
-def _complete_against_journal(archive: Archive, bag: Path, report: BagReport) -> None:
-    """Against each ``export.created`` of this payload in the store's journal: the records the
-    journal, folded afresh up to the seq the export's plan saw, links to its case or party and
-    leaves undisposed are the payload's (``report.complete``). A journal that cannot be read or
-    folded here leaves it unchecked, with a notice saying why."""
-    manifest = bag / MANIFESTS["blake3"]
-    if not manifest.is_file():  # the package's check has said so
-        return
-    payload = set(_manifest(manifest).values())
-    try:
-        exports = _exports_of(archive, "sha256:" + _hashes(manifest)["sha256"])
-        if not exports:
-            report.notices.append((errors.BagNotJournaled.code, _(
-                "no export in this store's journal made a bag of this payload: whether it holds its whole "
-                "case or party was not checked")))
-            return
-        report.complete = True
-        for export in exports:
-            _against_export(archive, export, payload, report)
-    except (errors.RecordkeepError, OSError) as exc:
-        if isinstance(exc, OSError):
-            exc = os_error(exc, N_("folding the journal"), None)
-        if report.complete is not False:
-            report.complete = None
-        report.notices.append((exc.code, _("whether the bag holds its whole case or party was not checked: "
-                                           "{error}").format(error=exc.message)))
-
-
-def _against_export(archive: Archive, export: Event, payload: set[str], report: BagReport) -> None:
-    """The payload against what the journal linked to ``export``'s scope where its plan saw it."""
-    scope, through = export.data["scope"], export.data["through"]
-    linked, kept = _linked_through(archive, scope, through)
-    report.exports.append({"seq": export.seq, "through": through, "scope": scope})
-    what = (_("case {case}").format(case=scope["case"]) if "case" in scope
-            else _("party {party}").format(party=scope["party"]))
-    for digest in sorted(kept - payload):
-        report.complete = False
-        report.problems.append((errors.BagIncomplete.code, _(
-            "record {digest} is not in the bag, but the journal linked it to {what} at seq {through}, "
-            "where export seq {seq} planned this bag").format(
-                digest=digest[:12], what=what, through=through, seq=export.seq)))
-    for digest in sorted(payload - linked):
-        report.complete = False
-        report.problems.append((errors.BagIncomplete.code, _(
-            "record {digest} is in the bag, but the journal did not link it to {what} at seq {through}, "
-            "where export seq {seq} planned this bag").format(
-                digest=digest[:12], what=what, through=through, seq=export.seq)))
-
-
-def _exports_of(archive: Archive, manifest: str) -> list[Event]:
-    """The counted ``export.created`` events of the store's journal, read afresh, that name
-    ``manifest`` (a payload exported more than once is made by each)."""
-    counted, found = Acknowledged(), []
-    for event in archive.journal.read():
-        for e in counted.feed(event):
-            if e.type == "export.created" and e.data.get("manifest") == manifest \
-                    and isinstance(e.data.get("through"), int) and _scope_of(e.data.get("scope")):
-                found.append(e)
-    return found
-
-
-def _scope_of(scope: object) -> bool:
-    """Whether ``scope`` is ``{"case": NO}`` or ``{"party": KEY}``."""
-    return (isinstance(scope, dict) and len(scope) == 1
-            and isinstance(scope.get("case", scope.get("party")), str))
-
-
-def _linked_through(archive: Archive, scope: dict, through: int) -> tuple[set[str], set[str]]:
-    """The records the journal, folded afresh up to seq ``through`` (in a temporary file),
-    links to the case, or to the party (in its cases and outside them): all, and those not
-    disposed of there."""
-    with tempfile.TemporaryDirectory(prefix="recordkeep-bag-") as tmp:
-        fold = Path(tmp) / "fold.sqlite"
-        rebuild(archive.journal, fold, archive.watch, through=through)
-        ix = Index(fold, migrate=False)
-        try:
-            if "case" in scope:
-                linked = set(rows.case_digests(ix, scope["case"]))
-            else:
-                cases = [row["case_no"] for row in rows.cases_of_party(ix, scope["party"])]
-                linked = {*(d for case in cases for d in rows.case_digests(ix, case)),
-                          *rows.party_only_digests(ix, scope["party"])}
-            kept = {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
-        finally:
-            ix.close()
-    return linked, kept
 
 
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:

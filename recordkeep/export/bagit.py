@@ -35,6 +35,7 @@ from ..dossier.views import case_view, party_view
 from ..i18n import _
 from ..index import dossier as rows
 from ..index import records, resolve, touching
+from ..index.core import snapshot
 from ..personal import holds_plain, shown_data
 from ..progress import Progress, tell
 from ..refs import STAGES
@@ -42,12 +43,13 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
+from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
 
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
 PII_FILE = "recordkeep/pii.json"
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|%]')
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
 
 
 @dataclass
@@ -66,11 +68,12 @@ class ExportResult:
     not_covered: list[int] = field(default_factory=list)  # its journal lines after that checkpoint
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
-    manifest: str | None = None  # "sha256:<hex>" of manifest-blake3.txt: the payload, as journaled
+    payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
 
 
 def safe_name(name: str, limit: int = 120) -> str:
-    """A file name without control characters, newlines, separators or ``%`` (kept readable)."""
+    """A file name without control characters, line ends (U+0085, U+2028, U+2029 too: a manifest
+    line must stay one line), separators or ``%`` (kept readable)."""
     text = unicodedata.normalize("NFC", name)
     text = _UNSAFE.sub("_", text).strip(" .") or "file"
     while len(text.encode("utf-8")) > limit:
@@ -236,8 +239,9 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         archive.require_writable()
     if not archive.readonly:
         archive.require_can_write(["export.created", *(["party.pii_shown"] if with_pii else [])])
-    planned = archive.index.head.seq  # the bag is the case as of here: another writer may add meanwhile
-    scope, entries = plan(archive, case=case, party=party, through=planned)
+    with snapshot(archive.index.conn):  # the bag is the case as of here: another writer may fold meanwhile
+        planned = archive.index.head.seq
+        scope, entries = plan(archive, case=case, party=party, through=planned)
     require_vacant(dest)  # before anything is journaled: a refused export hands nothing over
     keys = scope_parties(archive, scope) if with_pii else []
     own: frozenset[int] = frozenset()
@@ -281,7 +285,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             result.with_pii = keys
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
-        result.manifest = "sha256:" + _sha256(work / "manifest-blake3.txt")
+        result.payload = payload_id(e["digest"] for e in held)
         head = archive.journal.head()
         write_file(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
         write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
@@ -365,15 +369,15 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
                    through: int | None = None) -> None:
     """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not); a bag's
-    also names the seq its plan saw the journal at (``through``) and its payload (``manifest``),
+    also names the seq its plan saw the journal at (``through``) and its payload (``payload``),
     against which ``log verify --bag`` checks that it holds its whole case."""
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
     data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
-    if through is not None and result.manifest is not None:
-        data.update(through=through, manifest=result.manifest)
+    if through is not None and result.payload is not None:
+        data.update(through=through, payload=result.payload)
     if result.with_pii:
         data["with_pii"] = result.with_pii
     try:

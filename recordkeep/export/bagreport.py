@@ -12,8 +12,9 @@ from .. import errors
 class BagReport:
     """What checking a bag found: problems and notices, each (code, what); whether its
     journal head is in the store's chain (None: no store compared); whether it holds its whole
-    case or party as the exports of its payload in the store's journal planned it (``complete``,
-    None: not checked) and those exports (``exports``: seq, the seq planned through, scope)."""
+    case or party as an export of its payload in the store's journal planned it (``complete``,
+    None: not checked) and those exports (``exports``: seq, the seq planned through, scope, and
+    whether the bag is whole as of that plan)."""
 
     HEAD_CODE = errors.HeadNotFound.code
 

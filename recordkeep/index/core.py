@@ -99,6 +99,22 @@ def run_script(db: sqlite_utils.Database, script: str) -> None:
 
 
 @contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction for the block: its reads see the index as the first of them found
+    it, whatever another process folds meanwhile (WAL); inside the caller's transaction, that
+    one's view."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+@contextmanager
 def atomic(conn: sqlite3.Connection) -> Iterator[None]:
     """One write transaction for the block (IMMEDIATE: it waits for another process's write
     to end instead of failing when its snapshot went stale), or a savepoint inside the

@@ -1,0 +1,173 @@
+"""Whether a bag holds its whole case or party, checked against the store's journal.
+
+Each bag export journals ``export.created`` with the seq its plan saw the index at
+(``through``) and its payload's identity (``payload``, ``payload_id``). A bag's exports are
+those of its payload and of the scope it names (``recordkeep/summary.json``). The journal,
+read and folded afresh (into a temporary file) up to each one's ``through``, must link to that
+scope exactly the payload's records, those disposed of apart, for one of them. Scope and seq
+come from the journal, never from the bag: a bag exported from an index changed by hand (a
+link deleted, or another household's record linked) agrees with itself and passes
+bagit-python, but not this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import errors
+from ..archive import Archive
+from ..i18n import N_, _
+from ..index import Index, records
+from ..index import dossier as rows
+from ..index.core import Acknowledged, rebuild
+from ..store.fs import os_error
+from ..store.journal import Event
+from .bagreport import BagReport
+
+
+def payload_id(digests: Iterable[str]) -> str:
+    """How ``export.created`` names a bag's payload: ``sha256:`` and the SHA-256 of its distinct
+    BLAKE3 digests, sorted, one per line (its file names and its manifests' order do not count)."""
+    return "sha256:" + hashlib.sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode()).hexdigest()
+
+
+def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claimed: dict | None,
+                head_seq: int | None) -> None:
+    """Set ``report.complete`` and ``report.exports``: the bag (``payload`` its digests,
+    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports. A journal
+    that cannot be read or folded here leaves it unchecked, with a notice saying why."""
+    try:
+        exports = bag_exports(archive)
+        mine = [e for e in exports if e.data["payload"] == payload_id(payload)]
+        ours = [e for e in mine if e.data["scope"] == claimed]
+        if ours:
+            _against(archive, ours, payload, report)
+        elif mine:
+            report.complete = False
+            report.problems.append((errors.BagIncomplete.code, _(
+                "the bag names {claimed}, but the journal's exports of this payload were of {scopes}: "
+                "relabelled?").format(claimed=_what(claimed) if _is_scope(claimed) else "?",
+                                      scopes=", ".join(sorted({_what(e.data["scope"]) for e in mine})))))
+        else:
+            _unmatched(exports, claimed, head_seq, report)
+    except (errors.RecordkeepError, OSError) as exc:
+        if isinstance(exc, OSError):
+            exc = os_error(exc, N_("folding the journal"), None)
+        if report.complete is not False:
+            report.complete = None
+        report.notices.append((exc.code, _("whether the bag holds its whole case or party was not checked: "
+                                           "{error}").format(error=exc.message)))
+
+
+def bag_exports(archive: Archive) -> list[Event]:
+    """The bag exports of the store's journal, read afresh: its counted ``export.created``
+    events that name a scope, a ``payload`` and a ``through`` before their own seq."""
+    counted, found = Acknowledged(), []
+    for event in archive.journal.read():
+        for e in counted.feed(event):
+            if e.type == "export.created" and _names_its_plan(e):
+                found.append(e)
+    return found
+
+
+def _names_its_plan(event: Event) -> bool:
+    d = event.data
+    return (isinstance(d, dict) and isinstance(d.get("payload"), str) and _is_scope(d.get("scope"))
+            and type(d.get("through")) is int and 0 < d["through"] < event.seq)
+
+
+def _is_scope(scope: object) -> bool:
+    """Whether ``scope`` is ``{"case": NO}`` or ``{"party": KEY}``."""
+    return (isinstance(scope, dict) and len(scope) == 1
+            and isinstance(scope.get("case", scope.get("party")), str))
+
+
+def _what(scope: dict) -> str:
+    return (_("case {case}").format(case=scope["case"]) if "case" in scope
+            else _("party {party}").format(party=scope["party"]))
+
+
+def _unmatched(exports: list[Event], claimed: dict | None, head_seq: int | None, report: BagReport) -> None:
+    """No export made this payload: a problem when an export of the scope the bag names was
+    planned at or before the bag's head and journaled after it (the bag's own, whose payload
+    was then changed), else a notice."""
+    own = [e for e in exports if e.data["scope"] == claimed and head_seq is not None
+           and e.data["through"] <= head_seq < e.seq]
+    if not own:
+        report.notices.append((errors.BagNotJournaled.code, _(
+            "no export in this store's journal made a bag of this payload: whether it holds its whole "
+            "case or party was not checked")))
+        return
+    report.complete = False
+    for e in own:
+        report.problems.append((errors.BagIncomplete.code, _(
+            "export seq {seq} of {what}, journaled right after this bag's head, made another payload: the "
+            "bag was changed after its export").format(seq=e.seq, what=_what(e.data["scope"]))))
+
+
+def _against(archive: Archive, ours: list[Event], payload: set[str], report: BagReport) -> None:
+    """The payload against what the journal linked to the scope where each export's plan saw it:
+    whole when it is so for one of them (the latest such is named); else what the latest lacks
+    or holds besides. A record linked between that plan and its export is a notice."""
+    scope = ours[0].data["scope"]
+    states = _states(archive, scope, sorted({e.data["through"] for e in ours} | {e.seq for e in ours}))
+    results = []
+    for e in sorted(ours, key=lambda e: e.seq):
+        linked, kept = states[e.data["through"]]
+        results.append((e, kept - payload, payload - linked))
+        report.exports.append({"seq": e.seq, "through": e.data["through"], "scope": scope,
+                               "complete": not (kept - payload or payload - linked)})
+    whole = [e for e, missing, extra in results if not missing and not extra]
+    what = _what(scope)
+    if whole:
+        report.complete = True
+        e = whole[-1]
+        for digest in sorted(states[e.seq][1] - states[e.data["through"]][1]):
+            report.notices.append((errors.BagLinkedMeanwhile.code, _(
+                "record {digest} was linked to {what} after export seq {seq} planned this bag (seq "
+                "{through}) and before the export was journaled: not in the bag").format(
+                    digest=digest[:12], what=what, seq=e.seq, through=e.data["through"])))
+        return
+    report.complete = False
+    e, missing, extra = results[-1]
+    for digest in sorted(missing):
+        report.problems.append((errors.BagIncomplete.code, _(
+            "record {digest} is not in the bag, but the journal linked it to {what} at seq {through}, "
+            "where export seq {seq} planned this bag").format(
+                digest=digest[:12], what=what, through=e.data["through"], seq=e.seq)))
+    for digest in sorted(extra):
+        report.problems.append((errors.BagIncomplete.code, _(
+            "record {digest} is in the bag, but the journal did not link it to {what} at seq {through}, "
+            "where export seq {seq} planned this bag").format(
+                digest=digest[:12], what=what, through=e.data["through"], seq=e.seq)))
+
+
+def _states(archive: Archive, scope: dict, seqs: list[int]) -> dict[int, tuple[set[str], set[str]]]:
+    """At each of ``seqs`` (ascending), the records the journal, folded afresh (in a temporary
+    file) up to there, links to the case, or to the party (in its cases and outside them): all,
+    and those not disposed of."""
+    states = {}
+    with tempfile.TemporaryDirectory(prefix="recordkeep-bag-") as tmp:
+        fold = Path(tmp) / "fold.sqlite"
+        rebuild(archive.journal, fold, archive.watch, through=seqs[0])
+        ix = Index(fold, migrate=False)
+        try:
+            for seq in seqs:
+                ix.catch_up(archive.journal, through=seq)
+                states[seq] = _linked(ix, scope)
+        finally:
+            ix.close()
+    return states
+
+
+def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
+    if "case" in scope:
+        linked = set(rows.case_digests(ix, scope["case"]))
+    else:
+        cases = [row["case_no"] for row in rows.cases_of_party(ix, scope["party"])]
+        linked = {*(d for case in cases for d in rows.case_digests(ix, case)),
+                  *rows.party_only_digests(ix, scope["party"])}
+    return linked, {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
