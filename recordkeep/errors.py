@@ -334,12 +334,12 @@ class BagIncomplete(IntegrityError):
 
 
 class BagNotJournaled(IntegrityError):
-    """No export in the store's journal made a bag of this payload: whether it holds its
-    whole case or party was not checked (a notice, not a failure)."""
+    """No export in the store's journal made a bag of this payload and scope around its journal
+    head: the bag cannot be shown whole against the store."""
 
     code = "RK266"
-    hint = N_("an export from a read-only store or by an older recordkeep, or a bag whose payload "
-              "was changed after its export; export again from the store to check it whole")
+    hint = N_("a bag changed after its export, or an export the journal does not hold (from a "
+              "read-only store, or by an older recordkeep); export again from the store")
 
 
 class BagLinkedMeanwhile(IntegrityError):

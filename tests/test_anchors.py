@@ -20,7 +20,7 @@ from recordkeep.trust import batches, keys
 from recordkeep.trust import checkpoint as notes
 from recordkeep.trust.merkle import leaf_hash, root
 
-from .conftest import FOUNDER, REPO, blob_path
+from .conftest import FOUNDER, REPO, blob_path, run_recordkeep
 from .tsa import Authority
 
 
@@ -501,9 +501,13 @@ def test_an_export_from_a_read_only_store_uses_the_newest_checkpoint_and_names_l
     assert result.not_covered and result.checkpoint_size < min(result.not_covered)
     info = (tmp_path / "ro-bag" / "bag-info.txt").read_text(encoding="utf-8")
     assert "Recordkeep-Not-Covered: " + " ".join(map(str, result.not_covered)) in info
-    report = cli.json("log", "verify", "--bag", str(tmp_path / "ro-bag"))
+    alone = run_recordkeep("log", "verify", "--bag", str(tmp_path / "ro-bag"), "--json",
+                           store=tmp_path / "none")
+    report = json.loads(alone.stdout)
     assert report["ok"] and report["not_covered"] == result.not_covered
     assert "RK256" in [n["code"] for n in report["notices"]]
+    with_store = cli.json("log", "verify", "--bag", str(tmp_path / "ro-bag"))  # its export is not journaled
+    assert [p["code"] for p in with_store["problems"]] == ["RK266"] and with_store["complete"] is False
 
 
 def test_a_checkpoint_is_refused_once_lines_an_earlier_one_hashed_were_rewritten(cli, imported):

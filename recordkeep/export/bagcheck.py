@@ -30,7 +30,7 @@ from ..store.journal import event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .bagreport import BagReport
-from .completeness import bag_exports, check_whole, payload_id
+from .completeness import check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
@@ -119,7 +119,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
     report = BagReport()
     info = check_package(bag, report)
-    m = re.fullmatch(r"(\d+) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
+    m = re.fullmatch(r"(\d{1,18}) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
     if m:
         report.head_seq = int(m.group(1))
     else:
@@ -153,10 +153,8 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if same_store:
         _against_store(archive, lines, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
-            check_whole(archive, report, payload=_payload(bag), claimed=_claimed_scope(bag),
-                        head_seq=report.head_seq)
-    elif archive is not None and (bag / MANIFESTS["blake3"]).is_file():
-        _exported_here(archive, bag, store_id, report)
+            claimed = _claimed_scope(bag, info, report)
+            check_whole(archive, report, payload=_payload(bag), claimed=claimed, head_seq=report.head_seq)
     return report
 
 
@@ -165,26 +163,20 @@ def _payload(bag: Path) -> set[str]:
     return set(_manifest(bag / MANIFESTS["blake3"]).values())
 
 
-def _claimed_scope(bag: Path) -> dict | None:
-    """The scope the bag names in recordkeep/summary.json, as it stands there (None: unreadable)."""
+def _claimed_scope(bag: Path, info: dict[str, str], report: BagReport) -> dict | None:
+    """The scope the bag names in recordkeep/summary.json, as it stands there (None: unreadable);
+    a problem when bag-info's External-Identifier names another."""
     try:
         summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    return summary.get("scope") if isinstance(summary, dict) else None
-
-
-def _exported_here(archive: Archive, bag: Path, store_id: str, report: BagReport) -> None:
-    """A bag that names another store, but whose payload an export of this one made: its
-    bag-info was changed (so that it would be checked by itself only)."""
-    try:
-        made = [e.seq for e in bag_exports(archive) if e.data["payload"] == payload_id(_payload(bag))]
-    except errors.RecordkeepError:  # a journal this store cannot read: checked by itself, as said
-        return
-    if made:
+    scope = summary.get("scope") if isinstance(summary, dict) else None
+    named = list(scope.values()) if isinstance(scope, dict) else []
+    if named != [info.get("External-Identifier")]:
         report.problems.append((errors.BagInvalid.code, _(
-            "bag-info.txt names store {store_id}, but this store's export seq {seq} made this payload: "
-            "bag-info.txt was changed").format(store_id=store_id, seq=made[-1])))
+            "bag-info.txt's External-Identifier {given} is not the case or party recordkeep/summary.json "
+            "names").format(given=info.get("External-Identifier"))))
+    return scope
 
 
 def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagReport) -> None:
@@ -238,7 +230,7 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:
     try:
         event = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _("not JSON"), 0
     if not isinstance(event, dict):
         return _("not an event"), 0

@@ -2,7 +2,8 @@
 
 Each bag export journals ``export.created`` with the seq its plan saw the index at
 (``through``) and its payload's identity (``payload``, ``payload_id``). A bag's exports are
-those of its payload and of the scope it names (``recordkeep/summary.json``). The journal,
+those of its payload and of the scope it names (``recordkeep/summary.json``), planned at or
+before its journal head and journaled after it; a bag with none is not whole. The journal,
 read and folded afresh (into a temporary file) up to each one's ``through``, must link to that
 scope exactly the payload's records, those disposed of apart, for one of them. Scope and seq
 come from the journal, never from the bag: a bag exported from an index changed by hand (a
@@ -35,24 +36,26 @@ def payload_id(digests: Iterable[str]) -> str:
 
 
 def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claimed: dict | None,
-                head_seq: int | None) -> None:
+                head_seq: int) -> None:
     """Set ``report.complete`` and ``report.exports``: the bag (``payload`` its digests,
-    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports. A journal
-    that cannot be read or folded here leaves it unchecked, with a notice saying why."""
+    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports, those of
+    this payload and scope planned at or before its head and journaled after it. A bag the
+    journal knows no such export of is not whole (RK266). A journal that cannot be read or
+    folded here leaves it unchecked, with a notice saying why."""
     try:
-        exports = bag_exports(archive)
-        mine = [e for e in exports if e.data["payload"] == payload_id(payload)]
-        ours = [e for e in mine if e.data["scope"] == claimed]
+        exports = [e for e in bag_exports(archive) if e.data["payload"] == payload_id(payload)]
+        ours = [e for e in exports if e.data["scope"] == claimed and e.data["through"] <= head_seq < e.seq]
         if ours:
             _against(archive, ours, payload, report)
-        elif mine:
-            report.complete = False
-            report.problems.append((errors.BagIncomplete.code, _(
-                "the bag names {claimed}, but the journal's exports of this payload were of {scopes}: "
-                "relabelled?").format(claimed=_what(claimed) if _is_scope(claimed) else "?",
-                                      scopes=", ".join(sorted({_what(e.data["scope"]) for e in mine})))))
-        else:
-            _unmatched(exports, claimed, head_seq, report)
+            return
+        report.complete = False
+        named = _what(claimed) if _is_scope(claimed) else "?"
+        report.problems.append((errors.BagNotJournaled.code, _(
+            "no export of {what} in this store's journal made this payload around the bag's head (seq "
+            "{head}){others}: it cannot be shown whole").format(
+                what=named, head=head_seq,
+                others=_(" (exports {seqs} did, of another scope or at another time)").format(
+                    seqs=", ".join(str(e.seq) for e in exports)) if exports else "")))
     except (errors.RecordkeepError, OSError) as exc:
         if isinstance(exc, OSError):
             exc = os_error(exc, N_("folding the journal"), None)
@@ -88,24 +91,6 @@ def _is_scope(scope: object) -> bool:
 def _what(scope: dict) -> str:
     return (_("case {case}").format(case=scope["case"]) if "case" in scope
             else _("party {party}").format(party=scope["party"]))
-
-
-def _unmatched(exports: list[Event], claimed: dict | None, head_seq: int | None, report: BagReport) -> None:
-    """No export made this payload: a problem when an export of the scope the bag names was
-    planned at or before the bag's head and journaled after it (the bag's own, whose payload
-    was then changed), else a notice."""
-    own = [e for e in exports if e.data["scope"] == claimed and head_seq is not None
-           and e.data["through"] <= head_seq < e.seq]
-    if not own:
-        report.notices.append((errors.BagNotJournaled.code, _(
-            "no export in this store's journal made a bag of this payload: whether it holds its whole "
-            "case or party was not checked")))
-        return
-    report.complete = False
-    for e in own:
-        report.problems.append((errors.BagIncomplete.code, _(
-            "export seq {seq} of {what}, journaled right after this bag's head, made another payload: the "
-            "bag was changed after its export").format(seq=e.seq, what=_what(e.data["scope"]))))
 
 
 def _against(archive: Archive, ours: list[Event], payload: set[str], report: BagReport) -> None:
