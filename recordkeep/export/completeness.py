@@ -43,7 +43,8 @@ def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claim
     journal knows no such export of is not whole (RK266). A journal that cannot be read or
     folded here leaves it unchecked, with a notice saying why."""
     try:
-        exports = [e for e in bag_exports(archive) if e.data["payload"] == payload_id(payload)]
+        named_payload = payload_id(payload)
+        exports = [e for e in bag_exports(archive) if e.data["payload"] == named_payload]
         ours = [e for e in exports if e.data["scope"] == claimed and e.data["through"] <= head_seq < e.seq]
         if ours:
             _against(archive, ours, payload, report)
