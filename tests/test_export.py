@@ -492,3 +492,25 @@ def test_a_bag_whose_bag_info_names_another_case_than_its_summary_fails(cli, dos
     result = cli("log", "verify", "--bag", str(dest))
     assert result.exit_code == 3, result.output
     assert "External-Identifier 坡城管罚〔2021〕13号 is not" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["bagit", "html"])
+def test_an_export_the_journal_cannot_record_leaves_no_package_behind(
+        cli, dossier, tmp_path, monkeypatch, fmt):
+    from recordkeep import errors
+    from recordkeep.archive import Archive as ArchiveClass
+
+    commit = ArchiveClass.commit
+
+    def full_disk_at_the_export_line(self, drafts):  # the disk fills at that instant
+        if any(d.type == "export.created" for d in drafts):
+            raise errors.StoreFull("no space left while appending to the journal", path=self.root)
+        return commit(self, drafts)
+
+    monkeypatch.setattr(ArchiveClass, "commit", full_disk_at_the_export_line)
+    dest = tmp_path / "out" / "package"
+    dest.parent.mkdir()
+    result = cli("export", "--case", CASE, "--format", fmt, str(dest))
+    assert result.exit_code != 0 and "RK105" in result.stderr, result.output
+    assert "Traceback" not in result.output
+    assert list(dest.parent.iterdir()) == [], "no package, and no partial one, that evidence left unrecorded"

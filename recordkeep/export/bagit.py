@@ -293,7 +293,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
                 *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
-    journal_export(archive, result, scope, digests, through=planned)
+        journal_export(archive, result, scope, digests, through=planned)
     return result
 
 
@@ -368,9 +368,11 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
 
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
                    through: int | None = None) -> None:
-    """Journal ``export.created`` (on a read-only store, say in ``journal_error`` why not); a bag's
-    also names the seq its plan saw the journal at (``through``) and its payload (``payload``),
-    against which ``log verify --bag`` checks that it holds its whole case."""
+    """Journal ``export.created``; called inside ``staged``, so that a package the journal
+    cannot record is never left in place (the error is raised). On a read-only store, say in
+    ``journal_error`` why it is not journaled. A bag's also names the seq its plan saw the
+    index at (``through``) and its payload (``payload``), against which ``log verify --bag``
+    checks that it holds its whole case."""
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
@@ -380,7 +382,4 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data.update(through=through, payload=result.payload)
     if result.with_pii:
         data["with_pii"] = result.with_pii
-    try:
-        result.seq = archive.commit([Draft("export.created", data)])[-1].seq
-    except errors.StoreError as exc:
-        result.journal_error = _("this export could not be journaled: {error}").format(error=exc.message)
+    result.seq = archive.commit([Draft("export.created", data)])[-1].seq

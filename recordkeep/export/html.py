@@ -72,8 +72,8 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
             _fsync_file(path)
             result.files += 1
             result.bytes += path.stat().st_size
-    result.records = len(digests)
-    journal_export(archive, result, scope, digests)
+        result.records = len(digests)
+        journal_export(archive, result, scope, digests)
     return result
 
 
