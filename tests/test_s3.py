@@ -550,3 +550,23 @@ def test_log_verify_json_on_an_s3_store_says_it_is_signed_and_counts_every_batch
     assert report["head"] == {"seq": seals[-1]["seq"], "hash": seals[-1]["hash"]}
     plain = cli("log", "verify")
     assert plain.exit_code == 0 and f"journal: {len(events)} lines, 3 signed batches" in plain.stdout
+
+
+def test_a_bag_exported_at_one_station_is_shown_whole_at_another_against_the_same_bucket(
+        seaweed, bucket, tmp_path):
+    url = f"s3://{bucket}/city/bureau-bag"
+    first = station(seaweed, tmp_path / "a", url)
+    assert first("party", "add", "--name", "张三", "--id-number", "11010519491231002X").exit_code == 0
+    assert first("case", "open", "坡城管罚〔2021〕12号", "--party", "P1", "--at", "2021-03-01").exit_code == 0
+    for name in ("询问笔录.pdf", "送达回证.pdf"):
+        (tmp_path / name).write_bytes(f"%PDF-1.4 {name}".encode())
+        added = first("add", str(tmp_path / name), "--case", "坡城管罚〔2021〕12号", "--stage", "调查取证")
+        assert added.exit_code == 0, added.output
+    bag = tmp_path / "bag"
+    assert first("export", "--case", "坡城管罚〔2021〕12号", str(bag)).exit_code == 0
+    second = Station(tmp_path / "b", "auditor@station2")
+    assert second("init", "--backend", url, "--endpoint", seaweed.endpoint).exit_code == 0
+    for checker in (first, second):
+        found = checker.json("log", "verify", "--bag", str(bag))
+        assert found["ok"] is True and found["complete"] is True, found["problems"]
+        assert [e["scope"] for e in found["exports"]] == [{"case": "坡城管罚〔2021〕12号"}]
