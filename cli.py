@@ -1932,9 +1932,7 @@ def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | No
             click.echo(_("PROBLEM {code}: the bag's journal head (seq {seq}) is not in this store's "
                          "chain").format(code=report.HEAD_CODE, seq=report.head_seq))
         for export in report.exports:
-            scope = export["scope"]
-            what = (_("case {case}").format(case=scope["case"]) if "case" in scope
-                    else _("party {party}").format(party=scope["party"]))
+            what = rk.scope_name(export["scope"])
             said = (_("the payload of export seq {seq}, {what} as of seq {through}: every record the journal "
                       "linked to it there, none other") if export["complete"]
                     else _("the payload of export seq {seq}, {what} as of seq {through}"))

@@ -57,6 +57,7 @@ _NAMES = {
     "unlink_party": "linking",
     "export_bag": "export.bagit",
     "check_bag": "export.bagcheck",
+    "scope_name": "export.completeness",
     "parse_stage": "refs",
     "parse_stage_act": "refs",
 }

@@ -50,7 +50,7 @@ def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claim
             _against(archive, ours, payload, report)
             return
         report.complete = False
-        named = _what(claimed) if _is_scope(claimed) else "?"
+        named = scope_name(claimed) if _is_scope(claimed) else "?"
         report.problems.append((errors.BagNotJournaled.code, _(
             "no export of {what} in this store's journal made this payload around the bag's head (seq "
             "{head}){others}: it cannot be shown whole").format(
@@ -89,7 +89,8 @@ def _is_scope(scope: object) -> bool:
             and isinstance(scope.get("case", scope.get("party")), str))
 
 
-def _what(scope: dict) -> str:
+def scope_name(scope: dict) -> str:
+    """A bag's scope as people read it: "case NO" or "party KEY", in their language."""
     return (_("case {case}").format(case=scope["case"]) if "case" in scope
             else _("party {party}").format(party=scope["party"]))
 
@@ -107,7 +108,7 @@ def _against(archive: Archive, ours: list[Event], payload: set[str], report: Bag
         report.exports.append({"seq": e.seq, "through": e.data["through"], "scope": scope,
                                "complete": not (kept - payload or payload - linked)})
     whole = [e for e, missing, extra in results if not missing and not extra]
-    what = _what(scope)
+    what = scope_name(scope)
     if whole:
         report.complete = True
         e = whole[-1]
