@@ -514,3 +514,52 @@ def test_an_export_the_journal_cannot_record_leaves_no_package_behind(
     assert result.exit_code != 0 and "RK105" in result.stderr, result.output
     assert "Traceback" not in result.output
     assert list(dest.parent.iterdir()) == [], "no package, and no partial one, that evidence left unrecorded"
+
+
+def two_scans_whose_digests_begin_alike() -> tuple[bytes, bytes]:
+    """Two contents whose BLAKE3 digests share their first 8 hex digits (a birthday pair: ~2^16 tries)."""
+    from blake3 import blake3
+
+    seen: dict[str, bytes] = {}
+    for n in range(1 << 20):
+        content = b"%PDF-1.4 scan " + str(n).encode()
+        prefix = blake3(content).hexdigest()[:8]
+        if prefix in seen:
+            return seen[prefix], content
+        seen[prefix] = content
+    raise AssertionError("no pair found")
+
+
+def test_two_records_of_one_name_and_stage_whose_digests_begin_alike_are_both_in_the_bag(
+        cli, dossier, tmp_path):
+    first, second = two_scans_whose_digests_begin_alike()
+    for folder, content in (("a", first), ("b", second)):
+        scan = tmp_path / folder / "询问笔录.pdf"  # same name, undated: the same stamp
+        scan.parent.mkdir()
+        scan.write_bytes(content)
+        assert cli("add", str(scan), "--case", CASE, "--stage", "调查取证").exit_code == 0
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    bagit.Bag(str(dest)).validate()
+    held = {p.read_bytes() for p in (dest / "data").rglob("*.pdf")}
+    assert {first, second} <= held, "neither record is dropped for the other's file name"
+    assert cli.json("log", "verify", "--bag", str(dest))["complete"] is True
+
+
+@pytest.mark.parametrize("line", [{"data": [1]}, {"data": "text"}, {"seq": None}, {"seq": True}])
+def test_a_self_hashing_journal_line_of_an_odd_shape_in_a_bag_is_a_problem_not_a_traceback(
+        cli, dossier, tmp_path, line):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    journal = dest / "recordkeep" / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    event = {**json.loads(lines[-1]), **line}
+    event["seq"] = event["seq"] if "seq" in line else event["seq"] + 1
+    if event["seq"] is None:
+        del event["seq"]
+    event["hash"] = event_hash(event)  # a line hashes only to itself: anyone can write one
+    journal.write_bytes(b"".join(lines) + canonical(event) + b"\n")
+    for found in (cli("log", "verify", "--bag", str(dest)),
+                  run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")):
+        code = getattr(found, "exit_code", None) or getattr(found, "returncode", None)
+        assert code == 3 and "Traceback" not in (found.stderr or "") + found.stdout, found.stdout

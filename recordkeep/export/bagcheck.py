@@ -189,7 +189,8 @@ def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagRepo
     held: dict[str, bool] = {}
     for raw in lines.values():
         event = json.loads(raw)
-        digest = str((event.get("data") or {}).get("digest", "")).removeprefix("blake3:")
+        data = event.get("data")
+        digest = str(data.get("digest", "") if isinstance(data, dict) else "").removeprefix("blake3:")
         if event.get("type") in ("record.imported", "record.restored"):
             held[digest] = True
         elif event.get("type") == "record.disposed":
@@ -236,8 +237,8 @@ def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str 
         return _("not an event"), 0
     if withheld_leaf(raw) is None and event_hash(event) != event.get("hash"):
         return _("seq {seq} does not hash to its hash (edited)").format(seq=event.get("seq")), 0
-    seq = event["seq"]
-    if not isinstance(seq, int) or seq <= last_seq:
+    seq = event.get("seq")
+    if type(seq) is not int or seq <= last_seq:
         return _("seq {seq} does not follow seq {last}: reordered or repeated").format(seq=seq,
                                                                                         last=last_seq), 0
     if head_seq is not None and seq > head_seq:

@@ -109,16 +109,17 @@ def plan(archive: Archive, *, case: str | None, party: str | None,
     if party_key is not None:
         for digest in rows.party_only_digests(ix, party_key):
             found.append((digest, None, None, OUTSIDE_CASES + "/"))
-    entries, used = [], set()
+    entries, placed, used = [], set(), set()
     for digest, case_no, stage, folder in found:
         rec = records.record(ix, digest)
-        if through is not None and rec["first_seq"] > through:
-            continue
+        if (through is not None and rec["first_seq"] > through) or (digest, folder) in placed:
+            continue  # added after the plan's head; or in this folder already (linked twice)
+        placed.add((digest, folder))
         names = records.original_names(ix, digest)
         base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
         path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
-        if path in used:
-            continue
+        if path in used:  # another record of the same time, name and first 8 hex digits
+            path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest}_{safe_name(base)}"
         used.add(path)
         entries.append({"digest": digest, "path": path, "case_no": case_no, "stage": stage,
                         "size": rec["size"], "kind": rec["kind"], "recorded_at": rec["recorded_at"],
