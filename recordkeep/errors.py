@@ -93,6 +93,15 @@ class StoreIOError(StoreError):
     hint = N_("check the disk and its permissions, then run the same command again")
 
 
+class ExportNotPlaced(StoreError):
+    """An export was journaled, but its finished package could not be renamed into place: it
+    is kept beside the destination, under the name the message gives."""
+
+    code = "RK120"
+    hint = N_("move that folder to the destination yourself (the journal already says it went there), "
+              "or remove it and export again")
+
+
 class ToolMissing(StoreError):
     """ffprobe or ffmpeg cannot be found."""
 

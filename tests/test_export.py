@@ -563,3 +563,35 @@ def test_a_self_hashing_journal_line_of_an_odd_shape_in_a_bag_is_a_problem_not_a
                   run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")):
         code = getattr(found, "exit_code", None) or getattr(found, "returncode", None)
         assert code == 3 and "Traceback" not in (found.stderr or "") + found.stdout, found.stdout
+
+
+@pytest.mark.parametrize("fmt", ["bagit", "html"])
+def test_a_journaled_export_that_cannot_be_put_in_place_keeps_its_package_and_says_where(
+        cli, dossier, tmp_path, store, monkeypatch, fmt):
+    from recordkeep.export import bagit as bagit_module
+    from recordkeep.export import html as html_module
+
+    module = bagit_module if fmt == "bagit" else html_module
+    journal_export = module.journal_export
+    dest = tmp_path / "usb" / "case12"
+    dest.parent.mkdir()
+
+    def another_clerks_export_lands_first(archive, result, *args, **kwargs):  # at that instant
+        journal_export(archive, result, *args, **kwargs)
+        dest.mkdir()
+        (dest / "bagit.txt").write_text("BagIt-Version: 1.0\n")
+
+    monkeypatch.setattr(module, "journal_export", another_clerks_export_lands_first)
+    result = cli("export", "--case", CASE, "--format", fmt, str(dest))
+    assert result.exit_code != 0 and result.stderr.startswith("RK120"), result.output
+    [kept] = [p for p in dest.parent.iterdir() if p.name.startswith("case12.unplaced-seq")]
+    seq = int(kept.name.rsplit("seq", 1)[1])
+    assert f"journaled (seq {seq})" in result.stderr and str(kept) in result.stderr
+    with Archive.open(store) as archive:
+        [line] = archive.events_at([seq])[0]
+    assert line.type == "export.created" and line.data["dest"] == str(dest)
+    if fmt == "bagit":
+        bagit.Bag(str(kept)).validate()  # the finished package, whole
+    else:
+        assert (kept / "index.html").is_file()
+    assert [p.name for p in dest.iterdir()] == ["bagit.txt"], "the other clerk's package is untouched"

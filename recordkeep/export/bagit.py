@@ -179,35 +179,72 @@ def require_vacant(dest: Path) -> None:
         raise os_error(exc, _("looking at the export destination"), dest) from exc
 
 
+@dataclass
+class Staging:
+    """A package being written in ``work``; ``journaled`` is the seq of its ``export.created``
+    once the caller has journaled it (after ``seal``)."""
+
+    work: Path
+    journaled: int | None = None
+    sealed: bool = False
+
+    def seal(self) -> None:
+        """fsync every folder of the package: what follows the journal line is only the rename."""
+        for d in sorted({p.parent for p in self.work.rglob("*")} | {self.work}):
+            fsync_dir(d)
+        self.sealed = True
+
+
 @contextmanager
-def staged(dest: Path) -> Iterator[Path]:
+def staged(dest: Path) -> Iterator[Staging]:
     """A hidden work folder beside ``dest``, renamed into place when the block ends well.
 
-    ``dest`` must be absent or an empty folder (``require_vacant``). Every folder is
-    fsynced before the rename; on any failure the work folder is removed, so a crash
-    or a full disk never leaves a package that looks complete.
+    ``dest`` must be absent or an empty folder (``require_vacant``). Every folder is fsynced
+    before the rename (by ``Staging.seal``, which the caller runs before journaling). On a
+    failure before the package is journaled the work folder is removed, so a crash or a full
+    disk never leaves a package that looks complete; after, the finished package is kept as
+    ``DEST.unplaced-seqN`` and ExportNotPlaced says where (Ctrl-C is raised again as it came).
     """
     require_vacant(dest)
     partial = f".{dest.name[:100]}.partial-"
     remove_stale(dest.parent, prefix=partial)  # a killed export's partial bag, its hour past
-    work = dest.parent / f"{partial}{temp_name()}"
+    stage = Staging(dest.parent / f"{partial}{temp_name()}")
     try:
-        work.mkdir()
+        stage.work.mkdir()
     except OSError as exc:
         raise os_error(exc, _("starting the export"), dest) from exc
     try:
-        yield work
-        for d in sorted({p.parent for p in work.rglob("*")} | {work}):
-            fsync_dir(d)
+        yield stage
+        if not stage.sealed:
+            stage.seal()
         if dest.exists():
             dest.rmdir()
-        os.rename(work, dest)
+        os.rename(stage.work, dest)
         fsync_dir(dest.parent)
     except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
+        if stage.journaled is not None:
+            _keep_unplaced(stage, dest, exc)
+        shutil.rmtree(stage.work, ignore_errors=True)
         if isinstance(exc, OSError):
             raise os_error(exc, _("writing the export"), dest) from exc
         raise
+
+
+def _keep_unplaced(stage: Staging, dest: Path, exc: BaseException) -> None:
+    """A journaled package that did not reach ``dest``: renamed to ``DEST.unplaced-seqN``
+    (or left where it is if even that fails) and ExportNotPlaced raised, naming it."""
+    kept = dest.parent / f"{dest.name[:100]}.unplaced-seq{stage.journaled}"
+    try:
+        os.rename(stage.work, kept)
+    except OSError:
+        kept = stage.work
+    if not isinstance(exc, Exception):  # Ctrl-C: as it came, the package kept
+        raise exc
+    raise errors.ExportNotPlaced(
+        _("the export is journaled (seq {seq}) as gone to {dest}, but could not be put there ({error}): "
+          "the finished package is at {kept}").format(seq=stage.journaled, dest=dest, kept=kept,
+                                                       error=getattr(exc, "strerror", None) or exc),
+        path=kept) from exc
 
 
 def destination(archive: Archive, dest: str | os.PathLike) -> Path:
@@ -254,7 +291,8 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     held = [e for e in entries if not e["disposed"]]
     progress = Progress("export", "bytes", total=sum(e["size"] or 0 for e in held), items="files",
                         items_total=len(held))
-    with staged(dest) as work:
+    with staged(dest) as stage:
+        work = stage.work
         sha, blake = [], []
         for e in held:
             digest_sha, size = _copy_blob(archive, e["digest"], work / e["path"])
@@ -294,7 +332,9 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
                 *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
+        stage.seal()
         journal_export(archive, result, scope, digests, through=planned)
+        stage.journaled = result.seq
     return result
 
 
@@ -369,8 +409,9 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
 
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
                    through: int | None = None) -> None:
-    """Journal ``export.created``; called inside ``staged``, so that a package the journal
-    cannot record is never left in place (the error is raised). On a read-only store, say in
+    """Journal ``export.created``; called inside ``staged``, once the package is sealed, so that
+    a package the journal cannot record is never left in place (the error is raised). On a
+    read-only store, say in
     ``journal_error`` why it is not journaled. A bag's also names the seq its plan saw the
     index at (``through``) and its payload (``payload``), against which ``log verify --bag``
     checks that it holds its whole case."""

@@ -63,7 +63,8 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
     digests = sorted({e["digest"] for e in entries})
     result = ExportResult(dest, "html", entries=entries)
-    with staged(dest) as work:
+    with staged(dest) as stage:
+        work = stage.work
         thumbs = _thumbnails(archive, entries, work / THUMBS)
         page = _Page(archive, scope, view, entries, thumbs)
         write_file(work / "assets" / "dossier.css", CSS)
@@ -73,7 +74,9 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
             result.files += 1
             result.bytes += path.stat().st_size
         result.records = len(digests)
+        stage.seal()
         journal_export(archive, result, scope, digests)
+        stage.journaled = result.seq
     return result
 
 
