@@ -595,3 +595,21 @@ def test_a_journaled_export_that_cannot_be_put_in_place_keeps_its_package_and_sa
     else:
         assert (kept / "index.html").is_file()
     assert [p.name for p in dest.iterdir()] == ["bagit.txt"], "the other clerk's package is untouched"
+
+
+def test_a_bag_head_naming_one_seq_with_another_lines_hash_is_not_in_the_stores_chain(
+        cli, dossier, tmp_path, store):
+    import re
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    info = dest / "bag-info.txt"
+    seq = int(re.search(r"Recordkeep-Journal-Head: (\d+) ", info.read_text(encoding="utf-8")).group(1))
+    with Archive.open(store) as archive:
+        later = archive.events_at([seq + 1])[0][0]
+    head = f"Recordkeep-Journal-Head: {seq} {later.hash}"
+    info.write_text(re.sub(r"Recordkeep-Journal-Head: .*", head, info.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    remanifest(dest)
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is False and found["head_found"] is False

@@ -26,7 +26,7 @@ from ..i18n import _
 from ..index import keys as key_rows
 from ..index import records
 from ..store.hashing import hash_fd
-from ..store.journal import event_hash
+from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .bagreport import BagReport
@@ -211,7 +211,8 @@ def _enrolled(archive: Archive) -> dict[str, bytes]:
 
 
 def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport, head: str | None) -> None:
-    """Each line the very one the store's journal holds at its seq; the bag's head in its chain."""
+    """Each line the very one the store's journal holds at its seq; the bag's head in its chain,
+    at its seq."""
     report.store_compared = True
     known = records.event_seqs(archive.index)
     for seq, raw in lines.items():
@@ -224,8 +225,15 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
         if (stored != raw) if withheld is None else (leaf_hash(stored) != withheld):
             report.problems.append((errors.BagLineMismatch.code,
                                     _("seq {seq} differs from the store's journal line").format(seq=seq)))
-    if head is not None:
-        report.head_found = archive.journal.verify_chain(head=head).found_head is True
+    if head is not None:  # the line of that hash, in an intact chain, at the seq the bag names
+        at: list[int] = []
+
+        def note_seq(event: Event) -> None:
+            if event.hash == head:
+                at.append(event.seq)
+
+        walked = archive.journal.verify_chain(head=head, visit=note_seq)
+        report.head_found = walked.found_head is True and at == [report.head_seq]
 
 
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:
