@@ -411,10 +411,9 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
                    through: int | None = None) -> None:
     """Journal ``export.created``; called inside ``staged``, once the package is sealed, so that
     a package the journal cannot record is never left in place (the error is raised). On a
-    read-only store, say in
-    ``journal_error`` why it is not journaled. A bag's also names the seq its plan saw the
-    index at (``through``) and its payload (``payload``), against which ``log verify --bag``
-    checks that it holds its whole case."""
+    read-only store, say in ``journal_error`` why it is not journaled. A bag's also names the
+    seq its plan saw the index at (``through``) and its payload (``payload``), against which
+    ``log verify --bag`` checks that it holds its whole case."""
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
