@@ -396,7 +396,11 @@ class Archive:
                     if attempt == TRANSACT_ATTEMPTS:
                         raise
                 else:
-                    self._fold(events)
+                    try:
+                        self._fold(events)
+                    except errors.RecordkeepError as exc:
+                        exc.journaled = tuple(events)  # in the journal all the same
+                        raise
                     end = len(events) - (1 if signer is not None else 0)  # the seal closes them
                     return events[end - len(drafts):end]  # the caller's: not a cut put before, nor the seal
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))

@@ -18,11 +18,13 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2,
 
 
 class RecordkeepError(Exception):
-    """Base of every expected error (abstract: raise a subclass)."""
+    """Base of every expected error (abstract: raise a subclass). ``journaled`` holds the
+    events the journal took before it was raised (their fold into the index failed), if any."""
 
     code = "RK000"
     hint = ""
     exit_code = EXIT_ERROR
+    journaled: tuple = ()
 
     def __init__(self, message: str, *, path: str | bytes | os.PathLike | None = None,
                  hint: str | None = None) -> None:

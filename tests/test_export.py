@@ -613,3 +613,28 @@ def test_a_bag_head_naming_one_seq_with_another_lines_hash_is_not_in_the_stores_
     remanifest(dest)
     found = cli.json("log", "verify", "--bag", str(dest))
     assert found["ok"] is False and found["head_found"] is False
+
+
+def test_an_export_whose_line_is_journaled_but_not_folded_keeps_its_package_and_says_where(
+        cli, dossier, tmp_path, store, monkeypatch):
+    from recordkeep import errors
+    from recordkeep.archive import Archive as ArchiveClass
+
+    fold = ArchiveClass._fold
+
+    def disk_full_as_the_index_takes_the_line(self, events):  # the journal has it; the index, not
+        if any(e.type == "export.created" for e in events):
+            raise errors.StoreFull("no space left while using the index", path=self.root)
+        return fold(self, events)
+
+    monkeypatch.setattr(ArchiveClass, "_fold", disk_full_as_the_index_takes_the_line)
+    dest = tmp_path / "usb" / "case12"
+    dest.parent.mkdir()
+    result = cli("export", "--case", CASE, str(dest))
+    assert result.exit_code != 0 and result.stderr.startswith("RK120"), result.output
+    [kept] = [p for p in dest.parent.iterdir() if p.name.startswith("case12.unplaced-seq")]
+    bagit.Bag(str(kept)).validate()
+    monkeypatch.undo()
+    with Archive.open(store) as archive:  # the index catches up: the line is there
+        [line] = archive.events_at([int(kept.name.rsplit("seq", 1)[1])])[0]
+    assert line.type == "export.created" and line.data["dest"] == str(dest)

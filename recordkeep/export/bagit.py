@@ -333,8 +333,10 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
                 *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
         stage.seal()
-        journal_export(archive, result, scope, digests, through=planned)
-        stage.journaled = result.seq
+        try:
+            journal_export(archive, result, scope, digests, through=planned)
+        finally:
+            stage.journaled = result.seq  # also when the line is in but its fold failed
     return result
 
 
@@ -410,7 +412,8 @@ def _summary_text(scope: dict, entries: list[dict]) -> str:
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
                    through: int | None = None) -> None:
     """Journal ``export.created``; called inside ``staged``, once the package is sealed, so that
-    a package the journal cannot record is never left in place (the error is raised). On a
+    a package the journal cannot record is never left in place (the error is raised;
+    ``result.seq`` is set when the journal took the line all the same, its fold failing). On a
     read-only store, say in ``journal_error`` why it is not journaled. A bag's also names the
     seq its plan saw the index at (``through``) and its payload (``payload``), against which
     ``log verify --bag`` checks that it holds its whole case."""
@@ -423,4 +426,8 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data.update(through=through, payload=result.payload)
     if result.with_pii:
         data["with_pii"] = result.with_pii
-    result.seq = archive.commit([Draft("export.created", data)])[-1].seq
+    try:
+        result.seq = archive.commit([Draft("export.created", data)])[-1].seq
+    except errors.RecordkeepError as exc:
+        result.seq = next((e.seq for e in exc.journaled if e.type == "export.created"), None)
+        raise

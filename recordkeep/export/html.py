@@ -75,8 +75,10 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
             result.bytes += path.stat().st_size
         result.records = len(digests)
         stage.seal()
-        journal_export(archive, result, scope, digests)
-        stage.journaled = result.seq
+        try:
+            journal_export(archive, result, scope, digests)
+        finally:
+            stage.journaled = result.seq  # also when the line is in but its fold failed
     return result
 
 
