@@ -398,8 +398,8 @@ class Archive:
                 else:
                     try:
                         self._fold(events)
-                    except errors.RecordkeepError as exc:
-                        exc.journaled = tuple(events)  # in the journal all the same
+                    except BaseException as exc:  # Ctrl-C too: the events are in the journal all the same
+                        exc.journaled = tuple(events)
                         raise
                     end = len(events) - (1 if signer is not None else 0)  # the seal closes them
                     return events[end - len(drafts):end]  # the caller's: not a cut put before, nor the seal

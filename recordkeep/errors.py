@@ -19,7 +19,8 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTEGRITY, EXIT_COMPLIANCE, EXIT_INCOMPLETE = 1, 2,
 
 class RecordkeepError(Exception):
     """Base of every expected error (abstract: raise a subclass). ``journaled`` holds the
-    events the journal took before it was raised (their fold into the index failed), if any."""
+    events the journal took before it was raised (their fold into the index failed), if any;
+    ``Archive.transact`` sets it on whatever it raises then, Ctrl-C included."""
 
     code = "RK000"
     hint = ""

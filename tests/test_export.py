@@ -615,26 +615,58 @@ def test_a_bag_head_naming_one_seq_with_another_lines_hash_is_not_in_the_stores_
     assert found["ok"] is False and found["head_found"] is False
 
 
+@pytest.mark.parametrize("fmt", ["bagit", "html"])
+@pytest.mark.parametrize("fault", ["full disk", "Ctrl-C"])
 def test_an_export_whose_line_is_journaled_but_not_folded_keeps_its_package_and_says_where(
-        cli, dossier, tmp_path, store, monkeypatch):
+        cli, dossier, tmp_path, store, monkeypatch, fmt, fault):
     from recordkeep import errors
     from recordkeep.archive import Archive as ArchiveClass
 
     fold = ArchiveClass._fold
 
-    def disk_full_as_the_index_takes_the_line(self, events):  # the journal has it; the index, not
+    def stopped_as_the_index_takes_the_line(self, events):  # the journal has it; the index, not
         if any(e.type == "export.created" for e in events):
+            if fault == "Ctrl-C":
+                raise KeyboardInterrupt
             raise errors.StoreFull("no space left while using the index", path=self.root)
         return fold(self, events)
 
-    monkeypatch.setattr(ArchiveClass, "_fold", disk_full_as_the_index_takes_the_line)
+    monkeypatch.setattr(ArchiveClass, "_fold", stopped_as_the_index_takes_the_line)
     dest = tmp_path / "usb" / "case12"
     dest.parent.mkdir()
-    result = cli("export", "--case", CASE, str(dest))
+    result = cli("export", "--case", CASE, "--format", fmt, str(dest))
     assert result.exit_code != 0 and result.stderr.startswith("RK120"), result.output
     [kept] = [p for p in dest.parent.iterdir() if p.name.startswith("case12.unplaced-seq")]
-    bagit.Bag(str(kept)).validate()
+    assert str(kept) in result.stderr
+    if fmt == "bagit":
+        bagit.Bag(str(kept)).validate()
+    else:
+        assert (kept / "index.html").is_file()
     monkeypatch.undo()
     with Archive.open(store) as archive:  # the index catches up: the line is there
         [line] = archive.events_at([int(kept.name.rsplit("seq", 1)[1])])[0]
     assert line.type == "export.created" and line.data["dest"] == str(dest)
+
+
+def test_an_export_put_in_place_whose_folder_cannot_be_synced_fails_but_stays_at_its_destination(
+        cli, dossier, tmp_path, monkeypatch):
+    import errno
+
+    from recordkeep.export import bagit as bagit_module
+
+    fsync_dir = bagit_module.fsync_dir
+    dest = tmp_path / "usb" / "case12"
+    dest.parent.mkdir()
+
+    def eio_once_it_is_there(path):  # the USB disk fails that one write
+        if path == dest.parent and dest.exists():
+            raise OSError(errno.EIO, "Input/output error")
+        return fsync_dir(path)
+
+    monkeypatch.setattr(bagit_module, "fsync_dir", eio_once_it_is_there)
+    result = cli("export", "--case", CASE, str(dest))
+    assert result.exit_code != 0 and "Input/output error" in result.stderr, result.output
+    assert "RK120" not in result.stderr, "not said to be elsewhere: it is at DEST"
+    assert [p.name for p in dest.parent.iterdir()] == ["case12"]
+    bagit.Bag(str(dest)).validate()
+

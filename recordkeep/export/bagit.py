@@ -203,7 +203,7 @@ def staged(dest: Path) -> Iterator[Staging]:
     before the rename (by ``Staging.seal``, which the caller runs before journaling). On a
     failure before the package is journaled the work folder is removed, so a crash or a full
     disk never leaves a package that looks complete; after, the finished package is kept as
-    ``DEST.unplaced-seqN`` and ExportNotPlaced says where (Ctrl-C is raised again as it came).
+    ``DEST.unplaced-seqN`` and ExportNotPlaced says where (for Ctrl-C too).
     """
     require_vacant(dest)
     partial = f".{dest.name[:100]}.partial-"
@@ -213,6 +213,7 @@ def staged(dest: Path) -> Iterator[Staging]:
         stage.work.mkdir()
     except OSError as exc:
         raise os_error(exc, _("starting the export"), dest) from exc
+    placed = False
     try:
         yield stage
         if not stage.sealed:
@@ -220,10 +221,13 @@ def staged(dest: Path) -> Iterator[Staging]:
         if dest.exists():
             dest.rmdir()
         os.rename(stage.work, dest)
+        placed = True
         fsync_dir(dest.parent)
     except BaseException as exc:
-        if stage.journaled is not None:
+        if stage.journaled is not None and not placed:
             _keep_unplaced(stage, dest, exc)
+        if placed and isinstance(exc, OSError):  # at DEST, its folder entry maybe not yet on disk
+            raise os_error(exc, _("writing the export"), dest) from exc
         shutil.rmtree(stage.work, ignore_errors=True)
         if isinstance(exc, OSError):
             raise os_error(exc, _("writing the export"), dest) from exc
@@ -236,15 +240,20 @@ def _keep_unplaced(stage: Staging, dest: Path, exc: BaseException) -> None:
     kept = dest.parent / f"{dest.name[:100]}.unplaced-seq{stage.journaled}"
     try:
         os.rename(stage.work, kept)
+        fsync_dir(dest.parent)
     except OSError:
-        kept = stage.work
-    if not isinstance(exc, Exception):  # Ctrl-C: as it came, the package kept
-        raise exc
-    raise errors.ExportNotPlaced(
+        kept = kept if kept.is_dir() else stage.work
+    raise errors.ExportNotPlaced(  # Ctrl-C too: where the journaled package is matters more
         _("the export is journaled (seq {seq}) as gone to {dest}, but could not be put there ({error}): "
           "the finished package is at {kept}").format(seq=stage.journaled, dest=dest, kept=kept,
-                                                       error=getattr(exc, "strerror", None) or exc),
+                                                       error=_interrupted_or(exc)),
         path=kept) from exc
+
+
+def _interrupted_or(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return _("interrupted")
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def destination(archive: Archive, dest: str | os.PathLike) -> Path:
@@ -428,6 +437,7 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data["with_pii"] = result.with_pii
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
-    except errors.RecordkeepError as exc:
-        result.seq = next((e.seq for e in exc.journaled if e.type == "export.created"), None)
+    except BaseException as exc:  # Ctrl-C too; transact says what the journal took all the same
+        taken = getattr(exc, "journaled", ())
+        result.seq = next((e.seq for e in taken if e.type == "export.created"), None)
         raise
