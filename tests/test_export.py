@@ -494,20 +494,28 @@ def test_a_bag_whose_bag_info_names_another_case_than_its_summary_fails(cli, dos
     assert "External-Identifier 坡城管罚〔2021〕13号 is not" in result.stdout
 
 
+def fail_at_the_export_line(monkeypatch, method: str, fault: BaseException) -> None:
+    """``Archive.<method>`` (``commit`` given drafts, ``_fold`` given events) raises ``fault``
+    when the export's line is among them, as a fault at that instant would."""
+    from recordkeep.archive import Archive as ArchiveClass
+
+    real = getattr(ArchiveClass, method)
+
+    def failing(self, lines):
+        if any(line.type == "export.created" for line in lines):
+            raise fault
+        return real(self, lines)
+
+    monkeypatch.setattr(ArchiveClass, method, failing)
+
+
 @pytest.mark.parametrize("fmt", ["bagit", "html"])
 def test_an_export_the_journal_cannot_record_leaves_no_package_behind(
         cli, dossier, tmp_path, monkeypatch, fmt):
     from recordkeep import errors
-    from recordkeep.archive import Archive as ArchiveClass
 
-    commit = ArchiveClass.commit
-
-    def full_disk_at_the_export_line(self, drafts):  # the disk fills at that instant
-        if any(d.type == "export.created" for d in drafts):
-            raise errors.StoreFull("no space left while appending to the journal", path=self.root)
-        return commit(self, drafts)
-
-    monkeypatch.setattr(ArchiveClass, "commit", full_disk_at_the_export_line)
+    fail_at_the_export_line(monkeypatch, "commit",  # the disk fills at that instant
+                            errors.StoreFull("no space left while appending to the journal"))
     dest = tmp_path / "out" / "package"
     dest.parent.mkdir()
     result = cli("export", "--case", CASE, "--format", fmt, str(dest))
@@ -620,18 +628,10 @@ def test_a_bag_head_naming_one_seq_with_another_lines_hash_is_not_in_the_stores_
 def test_an_export_whose_line_is_journaled_but_not_folded_keeps_its_package_and_says_where(
         cli, dossier, tmp_path, store, monkeypatch, fmt, fault):
     from recordkeep import errors
-    from recordkeep.archive import Archive as ArchiveClass
 
-    fold = ArchiveClass._fold
-
-    def stopped_as_the_index_takes_the_line(self, events):  # the journal has it; the index, not
-        if any(e.type == "export.created" for e in events):
-            if fault == "Ctrl-C":
-                raise KeyboardInterrupt
-            raise errors.StoreFull("no space left while using the index", path=self.root)
-        return fold(self, events)
-
-    monkeypatch.setattr(ArchiveClass, "_fold", stopped_as_the_index_takes_the_line)
+    fail_at_the_export_line(monkeypatch, "_fold",  # the journal has the line; the index, not
+                            KeyboardInterrupt() if fault == "Ctrl-C"
+                            else errors.StoreFull("no space left while using the index"))
     dest = tmp_path / "usb" / "case12"
     dest.parent.mkdir()
     result = cli("export", "--case", CASE, "--format", fmt, str(dest))
@@ -670,3 +670,19 @@ def test_an_export_put_in_place_whose_folder_cannot_be_synced_fails_but_stays_at
     assert [p.name for p in dest.parent.iterdir()] == ["case12"]
     bagit.Bag(str(dest)).validate()
 
+
+
+def test_a_store_chain_broken_after_the_bags_head_leaves_its_completeness_unchecked_and_says_why(
+        cli, dossier, tmp_path, store):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    journal = store / "journal" / "events.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    event = json.loads(lines[-2])  # the export's own line, before its seal
+    assert event["type"] == "export.created"
+    event["data"]["dest"] = "/elsewhere"  # edited, not chained again
+    lines[-2] = canonical(event) + b"\n"
+    journal.write_bytes(b"".join(lines))
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["complete"] is None and found["exports"] == [], found
+    assert any("was not checked" in n["message"] for n in found["notices"]), found["notices"]

@@ -30,7 +30,7 @@ from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .bagreport import BagReport
-from .completeness import check_whole
+from .completeness import ExportsFound, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
@@ -151,10 +151,11 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
                      ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
-        _against_store(archive, lines, report, m.group(2) if m else None)
+        found = _against_store(archive, lines, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
             claimed = _claimed_scope(bag, info, report)
-            check_whole(archive, report, payload=_payload(bag), claimed=claimed, head_seq=report.head_seq)
+            check_whole(archive, report, found=found, payload=_payload(bag), claimed=claimed,
+                        head_seq=report.head_seq)
     return report
 
 
@@ -210,9 +211,10 @@ def _enrolled(archive: Archive) -> dict[str, bytes]:
     return {row["key"]: base64.b64decode(row["public_key"]) for row in key_rows.all_keys(archive.index)}
 
 
-def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport, head: str | None) -> None:
+def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
+                   head: str | None) -> ExportsFound:
     """Each line the very one the store's journal holds at its seq; the bag's head in its chain,
-    at its seq."""
+    at its seq. Returns the journal's bag exports, found in the same walk."""
     report.store_compared = True
     known = records.event_seqs(archive.index)
     for seq, raw in lines.items():
@@ -225,15 +227,19 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
         if (stored != raw) if withheld is None else (leaf_hash(stored) != withheld):
             report.problems.append((errors.BagLineMismatch.code,
                                     _("seq {seq} differs from the store's journal line").format(seq=seq)))
+    found = ExportsFound()
     if head is not None:  # the line of that hash, in an intact chain, at the seq the bag names
         at: list[int] = []
 
-        def note_seq(event: Event) -> None:
+        def visit(event: Event) -> None:
+            found.feed(event)
             if event.hash == head:
                 at.append(event.seq)
 
-        walked = archive.journal.verify_chain(head=head, visit=note_seq)
+        walked = archive.journal.verify_chain(head=head, visit=visit)
         report.head_found = walked.found_head is True and at == [report.head_seq]
+        found.broken = walked.problem
+    return found
 
 
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:

@@ -25,7 +25,7 @@ from ..index import Index, records
 from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
-from ..store.journal import Event
+from ..store.journal import ChainProblem, Event
 from .bagreport import BagReport
 
 
@@ -35,16 +35,22 @@ def payload_id(digests: Iterable[str]) -> str:
     return "sha256:" + hashlib.sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode()).hexdigest()
 
 
-def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claimed: dict | None,
-                head_seq: int) -> None:
+def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, payload: set[str],
+                claimed: dict | None, head_seq: int) -> None:
     """Set ``report.complete`` and ``report.exports``: the bag (``payload`` its digests,
-    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports, those of
-    this payload and scope planned at or before its head and journaled after it. A bag the
-    journal knows no such export of is not whole (RK266). A journal that cannot be read or
-    folded here leaves it unchecked, with a notice saying why."""
+    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports (among
+    ``found``, fed the whole journal), those of this payload and scope planned at or before its
+    head and journaled after it. A bag the journal knows no such export of is not whole (RK266).
+    A journal that cannot be folded here, or whose chain broke before its end (``found`` then
+    saw only part of it), leaves it unchecked, with a notice saying why."""
+    if found.broken is not None:
+        report.notices.append((found.broken.code, _(
+            "whether the bag holds its whole case or party was not checked: {error}").format(
+                error=found.broken.message)))
+        return
     try:
         named_payload = payload_id(payload)
-        exports = [e for e in bag_exports(archive) if e.data["payload"] == named_payload]
+        exports = [e for e in found.exports if e.data["payload"] == named_payload]
         ours = [e for e in exports if e.data["scope"] == claimed and e.data["through"] <= head_seq < e.seq]
         if ours:
             _against(archive, ours, payload, report)
@@ -66,15 +72,20 @@ def check_whole(archive: Archive, report: BagReport, *, payload: set[str], claim
                                            "{error}").format(error=exc.message)))
 
 
-def bag_exports(archive: Archive) -> list[Event]:
-    """The bag exports of the store's journal, read afresh: its counted ``export.created``
-    events that name a scope, a ``payload`` and a ``through`` before their own seq."""
-    counted, found = Acknowledged(), []
-    for event in archive.journal.read():
-        for e in counted.feed(event):
+class ExportsFound:
+    """Fed the store's journal in order (a chain walk's ``visit``: the journal itself, not the
+    index), it keeps the bag exports: counted ``export.created`` events that name a scope, a
+    ``payload`` and a ``through`` before their own seq."""
+
+    def __init__(self) -> None:
+        self._counted = Acknowledged()
+        self.exports: list[Event] = []
+        self.broken: ChainProblem | None = None  # where the walk that fed it stopped, if it did
+
+    def feed(self, event: Event) -> None:
+        for e in self._counted.feed(event):
             if e.type == "export.created" and _names_its_plan(e):
-                found.append(e)
-    return found
+                self.exports.append(e)
 
 
 def _names_its_plan(event: Event) -> bool:
