@@ -320,9 +320,12 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
         assert resident(blob) == 0, "this file system cannot drop pages: nothing to test"
     assert Cli(store)("verify", "--full").exit_code == 0
     assert [resident(b) for b in blobs] == [0, 0], "an audit leaves no pages of its own behind"
-    for blob in blobs:
-        blob.read_bytes()  # now the working set's
-    cached = [resident(b) for b in blobs]
+    for _ in range(5):  # kswapd was seen reclaiming page cache during the suite here: read again
+        for blob in blobs:
+            blob.read_bytes()  # now the working set's
+        cached = [resident(b) for b in blobs]
+        if all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True)):
+            break
     assert all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True))
     assert Cli(store)("verify", "--full").exit_code == 0
     assert [resident(b) for b in blobs] == cached, "the working set stays cached"
