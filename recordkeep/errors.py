@@ -362,6 +362,16 @@ class BagLinkedMeanwhile(IntegrityError):
     hint = N_("another clerk linked it while the case was exported; export again for a bag with it")
 
 
+class BagMisarranged(IntegrityError):
+    """A bag whole in its records says otherwise than the journal where they stand: a file in
+    another case's or stage's folder, or summary.json giving a record another stage, doc type,
+    time or name than the journal did where its export planned it (the tag manifest made again)."""
+
+    code = "RK268"
+    hint = N_("the bag's folders or recordkeep/summary.json were changed after its export; export again "
+              "from the store")
+
+
 class UnsignedBatch(IntegrityError):
     """Events no enrolled key signed, in a store that signs its batches."""
 

@@ -320,6 +320,95 @@ def test_a_bag_relabelled_as_another_case_fails_against_the_store(cli, dossier, 
     assert f"RK266 no export of case {other} in this store's journal made this payload" in result.stdout
 
 
+def retell(bag, change) -> None:
+    """An insider's edit of the bag's recordkeep/summary.json (``change`` given its files, and
+    returning what replaces them, or None), the tag manifest made again to match."""
+    path = bag / "recordkeep" / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    replaced = change(summary["files"])
+    if replaced is not None:
+        summary["files"] = replaced
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    remanifest(bag)
+
+
+def test_a_record_moved_to_another_stage_folder_after_export_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    served = next(f for f in json.loads((dest / "recordkeep" / "summary.json").read_text())["files"]
+                  if f["stage"] == "serve")
+    moved = served["path"].replace("4-送达执行-serve", "2-调查取证-investigate")
+    (dest / moved).parent.mkdir(exist_ok=True)
+    (dest / served["path"]).rename(dest / moved)
+
+    def as_if_investigated(files):
+        entry = next(f for f in files if f["path"] == served["path"])
+        entry["path"], entry["stage"] = moved, "investigate"
+
+    retell(dest, as_if_investigated)
+    assert bagit.Bag(str(dest)).is_valid(), "the bag agrees with itself: only the journal can tell"
+    assert run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store").returncode == 0
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert f"RK268 summary.json does not list {served['path']}, where the journal put record " \
+           f"{served['digest'][:12]}" in result.stdout
+    assert f"RK268 {moved} holds record {served['digest'][:12]}, where the journal put no record" \
+        in result.stdout
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is False and found["complete"] is True, "every record is there, not where it was"
+
+
+def test_a_record_given_another_doc_type_in_the_bags_summary_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    served = {}
+
+    def as_a_decision(files):
+        served.update(next(f for f in files if f["doc_type"] == "送达回证"))
+        next(f for f in files if f["path"] == served["path"])["doc_type"] = "行政处罚决定书"
+
+    retell(dest, as_a_decision)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    wrong = '"行政处罚决定书"; the journal, "送达回证"'
+    assert f'RK268 summary.json gives {served["path"]} the doc_type {wrong}' in result.stdout
+
+
+def test_a_payload_file_moved_behind_an_unchanged_summary_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    first = json.loads((dest / "recordkeep" / "summary.json").read_text())["files"][0]
+    elsewhere = first["path"].rsplit("/", 1)[0] + "/renamed.bin"
+    (dest / first["path"]).rename(dest / elsewhere)
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert f"RK268 {first['path']} is not in the payload, where the journal put record" in result.stdout
+
+
+@pytest.mark.parametrize("files", ["not a list", [["a", "list"]], [{"path": ["a", "list"]}]])
+def test_a_summary_whose_files_are_not_entries_fails_with_a_reason_not_a_traceback(
+        cli, dossier, tmp_path, files):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    retell(dest, lambda listed: files)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "RK268" in result.stdout, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    served = next(f for f in json.loads((dest / "recordkeep" / "summary.json").read_text())["files"]
+                  if f["doc_type"] == "送达回证")
+    amended = cli("record", "set", served["digest"][:12], "--doc-type", "现场检查笔录",
+                  "--reason", "扫描时选错")
+    assert amended.exit_code == 0, amended.output
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found["problems"]
+
+
 def test_a_bag_that_names_another_store_is_checked_by_itself_and_not_called_whole(cli, dossier, tmp_path):
     import re
 

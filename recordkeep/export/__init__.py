@@ -1,7 +1,8 @@
 """Packages of a case or a party that others can check without recordkeep: BagIt bags
-(``bagit``), the offline HTML dossier (``html``), and checking a bag's journal lines against
-the store (``bagcheck``)."""
+(``bagit``, arranged by ``arrangement``), the offline HTML dossier (``html``), and checking a
+bag against the store (``bagcheck``, ``completeness``)."""
 
-from .bagit import ExportResult, export_bag, plan, safe_name, staged
+from .arrangement import safe_name
+from .bagit import ExportResult, export_bag, plan, staged
 
 __all__ = ["ExportResult", "export_bag", "plan", "safe_name", "staged"]

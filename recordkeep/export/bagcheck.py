@@ -8,7 +8,7 @@ Then the journal: ``recordkeep/journal.jsonl`` holds as many lines as ``bag-info
 the head the bag names (``Recordkeep-Journal-Head``); its checkpoint signed and each line
 proved in it (export/proofs.py). With the store at hand, the store's journal holds the very
 same line at each seq, and that head in its unbroken chain; and the bag holds its whole case
-or party (export/completeness.py).
+or party, arranged as its export planned it (export/completeness.py).
 """
 
 from __future__ import annotations
@@ -153,25 +153,26 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if same_store:
         found = _against_store(archive, lines, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
-            claimed = _claimed_scope(bag, info, report)
-            check_whole(archive, report, found=found, payload=_payload(bag), claimed=claimed,
-                        head_seq=report.head_seq)
+            summary = _summary(bag)
+            claimed = _claimed_scope(summary, info, report) if summary is not None else None
+            check_whole(archive, report, found=found, placed=_manifest(bag / MANIFESTS["blake3"]),
+                        claimed=claimed, listed=(summary or {}).get("files"), head_seq=report.head_seq)
     return report
 
 
-def _payload(bag: Path) -> set[str]:
-    """The BLAKE3 digests manifest-blake3.txt lists."""
-    return set(_manifest(bag / MANIFESTS["blake3"]).values())
-
-
-def _claimed_scope(bag: Path, info: dict[str, str], report: BagReport) -> dict | None:
-    """The scope the bag names in recordkeep/summary.json, as it stands there (None: unreadable);
-    a problem when bag-info's External-Identifier names another."""
+def _summary(bag: Path) -> dict | None:
+    """recordkeep/summary.json as it stands (None when it cannot be read as JSON)."""
     try:
         summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
-    scope = summary.get("scope") if isinstance(summary, dict) else None
+    return summary if isinstance(summary, dict) else {}
+
+
+def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> object:
+    """The scope the bag names in summary.json; a problem when bag-info's External-Identifier
+    names another."""
+    scope = summary.get("scope")
     named = list(scope.values()) if isinstance(scope, dict) else []
     if named != [info.get("External-Identifier")]:
         report.problems.append((errors.BagInvalid.code, _(

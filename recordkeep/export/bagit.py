@@ -19,13 +19,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from .. import errors
@@ -34,23 +31,19 @@ from ..dossier.parties import get_party, resolve_party, unmasked
 from ..dossier.views import case_view, party_view
 from ..i18n import _
 from ..index import dossier as rows
-from ..index import records, resolve, touching
+from ..index import resolve, touching
 from ..index.core import snapshot
 from ..personal import holds_plain, shown_data
 from ..progress import Progress, tell
-from ..refs import STAGES
 from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
+from .arrangement import arrange
 from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
 
-STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
-OUTSIDE_CASES = "0-未关联案件-no-case"
 PII_FILE = "recordkeep/pii.json"
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
-
 
 @dataclass
 class ExportResult:
@@ -71,61 +64,15 @@ class ExportResult:
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
 
 
-def safe_name(name: str, limit: int = 120) -> str:
-    """A file name without control characters, line ends (U+0085, U+2028, U+2029 too: a manifest
-    line must stay one line), separators or ``%`` (kept readable)."""
-    text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub("_", text).strip(" .") or "file"
-    while len(text.encode("utf-8")) > limit:
-        text = text[:-1]
-    return text
-
-
-def _stamp(recorded_at: str | None) -> str:
-    if not recorded_at:
-        return "undated"
-    return datetime.fromisoformat(recorded_at).strftime("%Y%m%d-%H%M%S")
-
-
 def plan(archive: Archive, *, case: str | None, party: str | None,
          through: int | None = None) -> tuple[dict, list[dict]]:
-    """The scope and one entry per payload file: digest, data path, case, stage, names; only
-    records imported up to seq ``through`` when given (another writer may import meanwhile)."""
+    """The scope and one entry per payload file (``arrangement.arrange``): only records
+    imported up to seq ``through`` when given (another writer may import meanwhile)."""
     ix = archive.index
     if (case is None) == (party is None):
         raise errors.InvalidValue(_("export needs exactly one of --case or --party"))
-    if case is not None:
-        case_no = resolve.case(ix, case)
-        scope, cases, party_key = {"case": case_no}, [case_no], None
-    else:
-        party_key = resolve_party(archive, party)
-        scope = {"party": party_key}
-        cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
-    found = []
-    for case_no in cases:
-        prefix = "" if case is not None else safe_name(case_no) + "/"
-        for digest, stage in rows.case_links(ix, case_no):
-            found.append((digest, case_no, stage, prefix + STAGE_DIRS[stage] + "/"))
-    if party_key is not None:
-        for digest in rows.party_only_digests(ix, party_key):
-            found.append((digest, None, None, OUTSIDE_CASES + "/"))
-    entries, placed, used = [], set(), set()
-    for digest, case_no, stage, folder in found:
-        rec = records.record(ix, digest)
-        if (through is not None and rec["first_seq"] > through) or (digest, folder) in placed:
-            continue  # added after the plan's head; or in this folder already (linked twice)
-        placed.add((digest, folder))
-        names = records.original_names(ix, digest)
-        base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
-        path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
-        if path in used:  # another record of the same time, name and first 8 hex digits
-            path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest}_{safe_name(base)}"
-        used.add(path)
-        entries.append({"digest": digest, "path": path, "case_no": case_no, "stage": stage,
-                        "size": rec["size"], "kind": rec["kind"], "recorded_at": rec["recorded_at"],
-                        "officer": rec["officer"], "doc_type": rec["doc_type"],
-                        "original_names": names, "disposed": rec["disposed_seq"] is not None})
-    return scope, entries
+    scope = {"case": resolve.case(ix, case)} if case is not None else {"party": resolve_party(archive, party)}
+    return scope, arrange(ix, scope, through)
 
 
 def _journal_seqs(archive: Archive, scope: dict, digests: list[str], through: int,

@@ -8,12 +8,14 @@ read and folded afresh (into a temporary file) up to each one's ``through``, mus
 scope exactly the payload's records, those disposed of apart, for one of them. Scope and seq
 come from the journal, never from the bag: a bag exported from an index changed by hand (a
 link deleted, or another household's record linked) agrees with itself and passes
-bagit-python, but not this.
+bagit-python, but not this. A whole bag must also stand as one of those exports arranged it
+(``misarranged``): its folders and summary.json's files as that fold gives them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +28,7 @@ from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
 from ..store.journal import ChainProblem, Event
+from .arrangement import arrange
 from .bagreport import BagReport
 
 
@@ -35,25 +38,27 @@ def payload_id(digests: Iterable[str]) -> str:
     return "sha256:" + hashlib.sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode()).hexdigest()
 
 
-def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, payload: set[str],
-                claimed: dict | None, head_seq: int) -> None:
-    """Set ``report.complete`` and ``report.exports``: the bag (``payload`` its digests,
-    ``claimed`` the scope it names, ``head_seq`` its journal head) against its exports (among
-    ``found``, fed the whole journal), those of this payload and scope planned at or before its
-    head and journaled after it. A bag the journal knows no such export of is not whole (RK266).
-    A journal that cannot be folded here, or whose chain broke before its end (``found`` then
-    saw only part of it), leaves it unchecked, with a notice saying why."""
+def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, placed: dict[str, str],
+                claimed: object, listed: object, head_seq: int) -> None:
+    """Set ``report.complete`` and ``report.exports``: the bag (``placed`` its payload, data path
+    to BLAKE3 digest; ``claimed`` the scope it names and ``listed`` the files, as summary.json
+    has them; ``head_seq`` its journal head) against its exports (among ``found``, fed the whole
+    journal), those of this payload and scope planned at or before its head and journaled after
+    it. A bag the journal knows no such export of is not whole (RK266); a whole one must also
+    stand arranged as one of them planned it (RK268). A journal that cannot be folded here, or
+    whose chain broke before its end (``found`` then saw only part of it), leaves it unchecked,
+    with a notice saying why."""
     if found.broken is not None:
         report.notices.append((found.broken.code, _(
             "whether the bag holds its whole case or party was not checked: {error}").format(
                 error=found.broken.message)))
         return
     try:
-        named_payload = payload_id(payload)
+        named_payload = payload_id(placed.values())
         exports = [e for e in found.exports if e.data["payload"] == named_payload]
         ours = [e for e in exports if e.data["scope"] == claimed and e.data["through"] <= head_seq < e.seq]
         if ours:
-            _against(archive, ours, payload, report)
+            _against(archive, ours, placed, listed, report)
             return
         report.complete = False
         named = scope_name(claimed) if _is_scope(claimed) else "?"
@@ -106,15 +111,18 @@ def scope_name(scope: dict) -> str:
             else _("party {party}").format(party=scope["party"]))
 
 
-def _against(archive: Archive, ours: list[Event], payload: set[str], report: BagReport) -> None:
+def _against(archive: Archive, ours: list[Event], placed: dict[str, str], listed: object,
+             report: BagReport) -> None:
     """The payload against what the journal linked to the scope where each export's plan saw it:
-    whole when it is so for one of them (the latest such is named); else what the latest lacks
-    or holds besides. A record linked between that plan and its export is a notice."""
-    scope = ours[0].data["scope"]
-    states = _states(archive, scope, sorted({e.data["through"] for e in ours} | {e.seq for e in ours}))
+    whole when it is so for one of them (the latest such is named, and the bag must stand
+    arranged as one of those planned it); else what the latest lacks or holds besides. A record
+    linked between that plan and its export is a notice."""
+    scope, payload = ours[0].data["scope"], set(placed.values())
+    throughs = {e.data["through"] for e in ours}
+    states = _states(archive, scope, sorted(throughs | {e.seq for e in ours}), throughs)
     results = []
     for e in sorted(ours, key=lambda e: e.seq):
-        linked, kept = states[e.data["through"]]
+        linked, kept, _planned = states[e.data["through"]]
         results.append((e, kept - payload, payload - linked))
         report.exports.append({"seq": e.seq, "through": e.data["through"], "scope": scope,
                                "complete": not (kept - payload or payload - linked)})
@@ -123,6 +131,12 @@ def _against(archive: Archive, ours: list[Event], payload: set[str], report: Bag
     if whole:
         report.complete = True
         e = whole[-1]
+        differs = [misarranged(states[w.data["through"]][2], listed, placed) for w in whole]
+        if all(differs):
+            for message in differs[-1]:
+                report.problems.append((errors.BagMisarranged.code, _(
+                    "{message} (as export seq {seq} planned the bag, at seq {through})").format(
+                        message=message, seq=e.seq, through=e.data["through"])))
         for digest in sorted(states[e.seq][1] - states[e.data["through"]][1]):
             report.notices.append((errors.BagLinkedMeanwhile.code, _(
                 "record {digest} was linked to {what} after export seq {seq} planned this bag (seq "
@@ -143,10 +157,11 @@ def _against(archive: Archive, ours: list[Event], payload: set[str], report: Bag
                 digest=digest[:12], what=what, through=e.data["through"], seq=e.seq)))
 
 
-def _states(archive: Archive, scope: dict, seqs: list[int]) -> dict[int, tuple[set[str], set[str]]]:
+def _states(archive: Archive, scope: dict, seqs: list[int], planned: set[int]
+            ) -> dict[int, tuple[set[str], set[str], list[dict]]]:
     """At each of ``seqs`` (ascending), the records the journal, folded afresh (in a temporary
     file) up to there, links to the case, or to the party (in its cases and outside them): all,
-    and those not disposed of."""
+    and those not disposed of; and at the seqs in ``planned``, the bag's arrangement there."""
     states = {}
     with tempfile.TemporaryDirectory(prefix="recordkeep-bag-") as tmp:
         fold = Path(tmp) / "fold.sqlite"
@@ -155,7 +170,7 @@ def _states(archive: Archive, scope: dict, seqs: list[int]) -> dict[int, tuple[s
         try:
             for seq in seqs:
                 ix.catch_up(archive.journal, through=seq)
-                states[seq] = _linked(ix, scope)
+                states[seq] = (*_linked(ix, scope), arrange(ix, scope, seq) if seq in planned else [])
         finally:
             ix.close()
     return states
@@ -169,3 +184,51 @@ def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
         linked = {*(d for case in cases for d in rows.case_digests(ix, case)),
                   *rows.party_only_digests(ix, scope["party"])}
     return linked, {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
+
+
+def misarranged(planned: list[dict], listed: object, placed: dict[str, str]) -> list[str]:
+    """Where a bag (``listed``: summary.json's files; ``placed``: its payload, path to digest)
+    says otherwise than the ``planned`` arrangement: one message for each file summary.json
+    lists otherwise, and for each payload file in another place. Empty when it stands so."""
+    if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
+        return [_("recordkeep/summary.json lists no files to compare")]
+    expected = {e["path"]: e for e in planned}
+    given: dict[str, dict] = {}
+    found = []
+    for f in listed:
+        path = f.get("path") if isinstance(f.get("path"), str) else _shown(f.get("path"))
+        if path in given:
+            found.append(_("summary.json lists {path} twice").format(path=path))
+        given[path] = f
+    for path in sorted(expected.keys() - given.keys()):
+        found.append(_("summary.json does not list {path}, where the journal put record {digest}").format(
+            path=path, digest=expected[path]["digest"][:12]))
+    for path in sorted(given.keys() - expected.keys()):
+        found.append(_("summary.json lists {path}, where the journal put no record").format(path=path))
+    for path in sorted(expected.keys() & given.keys()):
+        for name in sorted(expected[path].keys() | given[path].keys()):
+            if expected[path].get(name) != given[path].get(name):
+                found.append(_("summary.json gives {path} the {field} {given}; the journal, {expected}")
+                             .format(path=path, field=name, given=_shown(given[path].get(name)),
+                    expected=_shown(expected[path].get(name))))
+    held = {e["path"]: e["digest"] for e in planned if not e["disposed"]}
+    for path in sorted(held.keys() | placed.keys()):
+        if path not in placed:
+            found.append(_("{path} is not in the payload, where the journal put record {digest}").format(
+                path=path, digest=held[path][:12]))
+        elif path not in held:
+            found.append(_("{path} holds record {digest}, where the journal put no record").format(
+                path=path, digest=placed[path][:12]))
+        elif placed[path] != held[path]:
+            found.append(_("{path} holds record {digest}, where the journal put record {expected}").format(
+                path=path, digest=placed[path][:12], expected=held[path][:12]))
+    return found
+
+
+def _shown(value: object, limit: int = 200) -> str:
+    """A value of summary.json as JSON, cut to ``limit`` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        text = "?"
+    return text if len(text) <= limit else text[:limit] + "…"

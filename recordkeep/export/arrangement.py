@@ -1,0 +1,73 @@
+"""Where each record of a case or a party goes in a bag, and what its entry in summary.json says.
+
+``arrange`` reads only the index it is given, so the arrangement an export wrote can be made
+again from the journal folded to the seq its plan saw (export/completeness.py): the same
+index state gives the same entries, path for path.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from ..index import Index, records
+from ..index import dossier as rows
+from ..refs import STAGES
+
+STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
+OUTSIDE_CASES = "0-未关联案件-no-case"
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
+
+
+def safe_name(name: str, limit: int = 120) -> str:
+    """A file name without control characters, line ends (U+0085, U+2028, U+2029 too: a manifest
+    line must stay one line), separators or ``%`` (kept readable)."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text).strip(" .") or "file"
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
+def _stamp(recorded_at: str | None) -> str:
+    if not recorded_at:
+        return "undated"
+    return datetime.fromisoformat(recorded_at).strftime("%Y%m%d-%H%M%S")
+
+
+def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
+    """One entry per payload file of ``scope`` (``{"case": NO}`` or ``{"party": KEY}``, resolved):
+    digest, data path (by case for a party, then by stage), case, stage, size, kind, time,
+    officer, doc type, original names, disposed; only records imported up to seq ``through``
+    when given."""
+    if "case" in scope:
+        cases, party_key = [scope["case"]], None
+    else:
+        party_key = scope["party"]
+        cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
+    found = []
+    for case_no in cases:
+        prefix = "" if party_key is None else safe_name(case_no) + "/"
+        for digest, stage in rows.case_links(ix, case_no):
+            found.append((digest, case_no, stage, prefix + STAGE_DIRS[stage] + "/"))
+    if party_key is not None:
+        for digest in rows.party_only_digests(ix, party_key):
+            found.append((digest, None, None, OUTSIDE_CASES + "/"))
+    entries, placed, used = [], set(), set()
+    for digest, case_no, stage, folder in found:
+        rec = records.record(ix, digest)
+        if (through is not None and rec["first_seq"] > through) or (digest, folder) in placed:
+            continue  # added after the plan's head; or in this folder already (linked twice)
+        placed.add((digest, folder))
+        names = records.original_names(ix, digest)
+        base = (rec["name"] or (names[0].rsplit("/", 1)[-1] if names else rec["kind"]))
+        path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest[:8]}_{safe_name(base)}"
+        if path in used:  # another record of the same time, name and first 8 hex digits
+            path = f"data/{folder}{_stamp(rec['recorded_at'])}_{digest}_{safe_name(base)}"
+        used.add(path)
+        entries.append({"digest": digest, "path": path, "case_no": case_no, "stage": stage,
+                        "size": rec["size"], "kind": rec["kind"], "recorded_at": rec["recorded_at"],
+                        "officer": rec["officer"], "doc_type": rec["doc_type"],
+                        "original_names": names, "disposed": rec["disposed_seq"] is not None})
+    return entries
