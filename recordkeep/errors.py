@@ -372,6 +372,15 @@ class BagMisarranged(IntegrityError):
               "from the store")
 
 
+class BagStoreRelabelled(IntegrityError):
+    """A bag's bag-info.txt names another store than the one whose journal lines it holds: its
+    Store-Id was changed (so that it would be checked only by itself)."""
+
+    code = "RK269"
+    hint = N_("a bag is checked against the store its journal lines come from, whatever store it "
+              "names; ask who changed its bag-info.txt")
+
+
 class UnsignedBatch(IntegrityError):
     """Events no enrolled key signed, in a store that signs its batches."""
 

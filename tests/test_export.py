@@ -409,18 +409,47 @@ def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli,
     assert found["ok"] is True and found["complete"] is True, found["problems"]
 
 
-def test_a_bag_that_names_another_store_is_checked_by_itself_and_not_called_whole(cli, dossier, tmp_path):
+def test_a_bag_of_another_store_is_checked_by_itself_and_not_called_whole(cli, dossier, tmp_path):
+    from .conftest import Cli, new_store
+
+    other = Cli(new_store(tmp_path / "other"))
+    assert other("party", "add", "--name", "李四", "--id-number", "11010519491231002X").exit_code == 0
+    scan = tmp_path / "elsewhere.pdf"
+    scan.write_bytes(b"%PDF-1.4 a record of another bureau")
+    assert other("add", str(scan), "--party", "P1").exit_code == 0
+    dest = tmp_path / "bag"
+    assert other("export", "--party", "P1", str(dest)).exit_code == 0
+    assert other.json("log", "verify", "--bag", str(dest))["complete"] is True
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["store_compared"] is False and found["complete"] is None, found
+    assert "RK112" in [n["code"] for n in found["notices"]]
+
+
+@pytest.mark.parametrize("checkpoint", ["kept", "dropped"])
+def test_a_bag_relabelled_as_another_stores_is_still_checked_against_the_store_whose_lines_it_holds(
+        cli, dossier, tmp_path, checkpoint):
     import re
+    import shutil
 
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))
+    strip_record(dest, json.loads((dest / "recordkeep" / "summary.json").read_text())["files"][0]["digest"])
     info = dest / "bag-info.txt"
     info.write_text(re.sub(r"Recordkeep-Store-Id: .*", "Recordkeep-Store-Id: elsewhere",
                            info.read_text(encoding="utf-8")), encoding="utf-8")
+    if checkpoint == "dropped":  # its signature names the store: kept, the bag fails by itself
+        shutil.rmtree(dest / "recordkeep" / "checkpoint")
+        (dest / "recordkeep" / "proofs.jsonl").unlink()
+        (dest / "recordkeep" / "verifier-key.txt").unlink()
+        unproved = re.sub(r"Recordkeep-(Checkpoint|Not-Covered).*\n", "", info.read_text(encoding="utf-8"))
+        info.write_text(unproved, encoding="utf-8")
     remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "RK269 bag-info.txt names store elsewhere, but the bag's journal lines (seq" in result.stdout
+    assert "RK266 no export of case" in result.stdout
     found = cli.json("log", "verify", "--bag", str(dest))
-    assert found["store_compared"] is False and found["complete"] is None
-    assert "RK112" in [n["code"] for n in found["notices"]]
+    assert found["store_compared"] is True and found["complete"] is False, found
 
 
 def test_another_export_journaled_of_the_same_payload_with_a_wrong_plan_leaves_an_honest_bag_whole(

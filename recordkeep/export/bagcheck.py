@@ -143,9 +143,17 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     store_id = info.get("Recordkeep-Store-Id", "")
     same_store = archive is not None and archive.settings.store_id == store_id
     if archive is not None and not same_store:
-        report.notices.append((errors.StoreIdMismatch.code, _("the bag is of store {store_id}, not of this "
-                                                              "store: checked by itself").format(
-                                                                  store_id=store_id)))
+        known = records.event_seqs(archive.index)
+        ours = [seq for seq, raw in lines.items() if seq in known and _same_line(archive, seq, raw)]
+        if ours:  # this store's lines, whatever store bag-info names: checked against it
+            same_store = True
+            report.problems.append((errors.BagStoreRelabelled.code, _(
+                "bag-info.txt names store {store_id}, but the bag's journal lines (seq {seqs}) are this "
+                "store's: checked against this store").format(store_id=store_id, seqs=_seqs(ours))))
+        else:
+            report.notices.append((errors.StoreIdMismatch.code, _(
+                "the bag is of store {store_id}, not of this store: checked by itself").format(
+                    store_id=store_id)))
     kept_ca = anchor_settings(archive).tsa_ca if same_store else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else kept_ca
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
@@ -222,10 +230,7 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
         if seq not in known:
             report.problems.append((errors.BagLineMismatch.code,
                                     _("seq {seq} is not in the store's journal").format(seq=seq)))
-            continue
-        _events, [stored] = archive.events_at([seq])
-        withheld = withheld_leaf(raw)
-        if (stored != raw) if withheld is None else (leaf_hash(stored) != withheld):
+        elif not _same_line(archive, seq, raw):
             report.problems.append((errors.BagLineMismatch.code,
                                     _("seq {seq} differs from the store's journal line").format(seq=seq)))
     found = ExportsFound()
@@ -241,6 +246,20 @@ def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
         report.head_found = walked.found_head is True and at == [report.head_seq]
         found.broken = walked.problem
     return found
+
+
+def _same_line(archive: Archive, seq: int, raw: bytes) -> bool:
+    """Whether the bag's line ``raw`` is byte for byte the store's line at ``seq``, a seq its
+    journal holds (a line the bag withholds: its leaf hash that line's)."""
+    _events, [stored] = archive.events_at([seq])
+    withheld = withheld_leaf(raw)
+    return stored == raw if withheld is None else leaf_hash(stored) == withheld
+
+
+def _seqs(seqs: list[int], shown: int = 5) -> str:
+    """``seqs`` as people read them: the first few, then how many more."""
+    more = _(" and {n} more").format(n=len(seqs) - shown) if len(seqs) > shown else ""
+    return ", ".join(map(str, seqs[:shown])) + more
 
 
 def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str | None, int]:
