@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 DOMAIN = "recordkeep"
@@ -67,6 +68,19 @@ def install(language: str) -> None:
     gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
     gettext.textdomain(DOMAIN)
     os.environ["LANGUAGE"] = language
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """``_`` answers in ``language`` inside the block (click's strings stay as they were), as
+    before after it: to render a text as it was written in another language."""
+    before = dict(_state)
+    _state.update(language=language, catalog=gettext.translation(DOMAIN, LOCALE_DIR, languages=[language],
+                                                                  fallback=True))
+    try:
+        yield
+    finally:
+        _state.update(before)
 
 
 def language() -> str:

@@ -397,6 +397,31 @@ def test_a_summary_whose_files_are_not_entries_fails_with_a_reason_not_a_traceba
     assert "Traceback" not in result.output
 
 
+def test_a_bag_exported_in_chinese_stands_as_exported_when_checked_in_english(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    assert cli("--lang", "zh", "export", "--case", CASE, str(dest)).exit_code == 0
+    assert "原文件名" in (dest / "recordkeep" / "summary.txt").read_text(encoding="utf-8")
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True and found["notices"] == [], found
+
+
+def test_a_summary_txt_edited_after_export_is_a_notice_naming_summary_json_as_the_record(
+        cli, dossier, tmp_path):
+    import re
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    told = dest / "recordkeep" / "summary.txt"
+    text = told.read_text(encoding="utf-8")
+    told.write_text(re.sub(r"original: .*", "original: 张三询问笔录.pdf", text, count=1), encoding="utf-8")
+    assert text != told.read_text(encoding="utf-8")
+    remanifest(dest)
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+    [notice] = [n for n in found["notices"] if n["code"] == "RK268"]
+    assert "summary.txt is not what this recordkeep writes" in notice["message"]
+
+
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))

@@ -63,6 +63,16 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env}, check=False)
 
 
+def test_speaking_another_language_answers_in_it_inside_the_block_and_as_before_after():
+    i18n.install("en")
+    with i18n.speaking("zh"):
+        assert i18n.language() == "zh" and i18n._("original: {name}") != "original: {name}"
+    assert i18n.language() == "en" and i18n._("original: {name}") == "original: {name}"
+    with pytest.raises(KeyError), i18n.speaking("zh"):
+        raise KeyError("an error inside")
+    assert i18n.language() == "en"
+
+
 def test_lang_en_under_a_chinese_locale_gives_english_and_lang_zh_chinese():
     english = _run("--lang", "en", "--help", LANG="zh_CN.UTF-8")
     chinese = _run("--lang", "zh", "--help", LANG="en_US.UTF-8")

@@ -1,4 +1,4 @@
-"""Where each record of a case or a party goes in a bag, and what its entry in summary.json says.
+"""Where each record of a case or a party goes in a bag, and what summary.json and summary.txt say of it.
 
 ``arrange`` reads only the index it is given, so the arrangement an export wrote can be made
 again from the journal folded to the seq its plan saw (export/completeness.py): the same
@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import datetime
 
+from ..i18n import _
 from ..index import Index, records
 from ..index import dossier as rows
 from ..refs import STAGES
@@ -71,3 +72,19 @@ def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
                         "officer": rec["officer"], "doc_type": rec["doc_type"],
                         "original_names": names, "disposed": rec["disposed_seq"] is not None})
     return entries
+
+
+def summary_text(scope: dict, entries: list[dict]) -> str:
+    """summary.txt, for people: in their language (summary.json is the machine-readable one)."""
+    title = (_("recordkeep export of case {case_no}").format(case_no=scope["case"]) if "case" in scope
+             else _("recordkeep export of party {party}").format(party=scope["party"]))
+    lines = [title, "", _("file in data/ <- original name(s), digest"), ""]
+    for e in entries:
+        lines.append(e["path"])
+        for name in e["original_names"]:
+            lines.append("    " + _("original: {name}").format(name=repr(name) if "\n" in name else name))
+        lines.append("    " + _("blake3:{digest}  {size} bytes  {kind}  {recorded_at}").format(
+            digest=e["digest"], size=e["size"], kind=e["kind"], recorded_at=e["recorded_at"] or ""))
+        if e["disposed"]:
+            lines.append("    " + _("(disposed under retention: not in the bag; its digest remains)"))
+    return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .bagreport import BagReport
-from .completeness import ExportsFound, check_whole
+from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
@@ -163,9 +163,17 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
             summary = _summary(bag)
             claimed = _claimed_scope(summary, info, report) if summary is not None else None
-            check_whole(archive, report, found=found, placed=_manifest(bag / MANIFESTS["blake3"]),
-                        claimed=claimed, listed=(summary or {}).get("files"), head_seq=report.head_seq)
+            said = Readable(_manifest(bag / MANIFESTS["blake3"]), (summary or {}).get("files"),
+                            _read_or_none(bag / "recordkeep" / "summary.txt"))
+            check_whole(archive, report, found=found, bag=said, claimed=claimed, head_seq=report.head_seq)
     return report
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _summary(bag: Path) -> dict | None:

@@ -39,7 +39,7 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
-from .arrangement import arrange
+from .arrangement import arrange, summary_text
 from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
 
@@ -272,7 +272,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         summary = {"scope": scope, "files": entries, "dossier": view}
         write_file(work / "recordkeep" / "summary.json",
                    json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        write_file(work / "recordkeep" / "summary.txt", _summary_text(scope, entries))
+        write_file(work / "recordkeep" / "summary.txt", summary_text(scope, entries))
         if with_pii:
             pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
             write_file(work / PII_FILE, json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
@@ -347,22 +347,6 @@ def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, hea
     if result.not_covered:
         fields.append(("Recordkeep-Not-Covered", " ".join(map(str, result.not_covered))))
     return "".join(f"{k}: {v}\n" for k, v in fields)
-
-
-def _summary_text(scope: dict, entries: list[dict]) -> str:
-    """summary.txt, for people: in their language (summary.json is the machine-readable one)."""
-    title = (_("recordkeep export of case {case_no}").format(case_no=scope["case"]) if "case" in scope
-             else _("recordkeep export of party {party}").format(party=scope["party"]))
-    lines = [title, "", _("file in data/ <- original name(s), digest"), ""]
-    for e in entries:
-        lines.append(e["path"])
-        for name in e["original_names"]:
-            lines.append("    " + _("original: {name}").format(name=repr(name) if "\n" in name else name))
-        lines.append("    " + _("blake3:{digest}  {size} bytes  {kind}  {recorded_at}").format(
-            digest=e["digest"], size=e["size"], kind=e["kind"], recorded_at=e["recorded_at"] or ""))
-        if e["disposed"]:
-            lines.append("    " + _("(disposed under retention: not in the bag; its digest remains)"))
-    return "\n".join(lines) + "\n"
 
 
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,

@@ -18,17 +18,18 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
 from ..archive import Archive
-from ..i18n import N_, _
+from ..i18n import LANGUAGES, N_, _, speaking
 from ..index import Index, records
 from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
 from ..store.journal import ChainProblem, Event
-from .arrangement import arrange
+from .arrangement import arrange, summary_text
 from .bagreport import BagReport
 
 
@@ -38,13 +39,22 @@ def payload_id(digests: Iterable[str]) -> str:
     return "sha256:" + hashlib.sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode()).hexdigest()
 
 
-def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, placed: dict[str, str],
-                claimed: object, listed: object, head_seq: int) -> None:
-    """Set ``report.complete`` and ``report.exports``: the bag (``placed`` its payload, data path
-    to BLAKE3 digest; ``claimed`` the scope it names and ``listed`` the files, as summary.json
-    has them; ``head_seq`` its journal head) against its exports (among ``found``, fed the whole
-    journal), those of this payload and scope planned at or before its head and journaled after
-    it. A bag the journal knows no such export of is not whole (RK266); a whole one must also
+@dataclass
+class Readable:
+    """What a bag says of its records: its payload (data path to BLAKE3 digest), summary.json's
+    files as they stand there, and summary.txt's bytes (None when it cannot be read)."""
+
+    placed: dict[str, str]
+    listed: object
+    told: bytes | None
+
+
+def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag: Readable,
+                claimed: object, head_seq: int) -> None:
+    """Set ``report.complete`` and ``report.exports``: the ``bag`` (``claimed`` the scope its
+    summary.json names, ``head_seq`` its journal head) against its exports (among ``found``, fed
+    the whole journal), those of this payload and scope planned at or before its head and
+    journaled after it. A bag the journal knows no such export of is not whole (RK266); a whole one must also
     stand arranged as one of them planned it (RK268). A journal that cannot be folded here, or
     whose chain broke before its end (``found`` then saw only part of it), leaves it unchecked,
     with a notice saying why."""
@@ -54,11 +64,11 @@ def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, pla
                 error=found.broken.message)))
         return
     try:
-        named_payload = payload_id(placed.values())
+        named_payload = payload_id(bag.placed.values())
         exports = [e for e in found.exports if e.data["payload"] == named_payload]
         ours = [e for e in exports if e.data["scope"] == claimed and e.data["through"] <= head_seq < e.seq]
         if ours:
-            _against(archive, ours, placed, listed, report)
+            _against(archive, ours, bag, report)
             return
         report.complete = False
         named = scope_name(claimed) if _is_scope(claimed) else "?"
@@ -111,13 +121,12 @@ def scope_name(scope: dict) -> str:
             else _("party {party}").format(party=scope["party"]))
 
 
-def _against(archive: Archive, ours: list[Event], placed: dict[str, str], listed: object,
-             report: BagReport) -> None:
+def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagReport) -> None:
     """The payload against what the journal linked to the scope where each export's plan saw it:
     whole when it is so for one of them (the latest such is named, and the bag must stand
     arranged as one of those planned it); else what the latest lacks or holds besides. A record
     linked between that plan and its export is a notice."""
-    scope, payload = ours[0].data["scope"], set(placed.values())
+    scope, payload = ours[0].data["scope"], set(bag.placed.values())
     throughs = {e.data["through"] for e in ours}
     states = _states(archive, scope, sorted(throughs | {e.seq for e in ours}), throughs)
     results = []
@@ -131,12 +140,7 @@ def _against(archive: Archive, ours: list[Event], placed: dict[str, str], listed
     if whole:
         report.complete = True
         e = whole[-1]
-        differs = [misarranged(states[w.data["through"]][2], listed, placed) for w in whole]
-        if all(differs):
-            for message in differs[-1]:
-                report.problems.append((errors.BagMisarranged.code, _(
-                    "{message} (as export seq {seq} planned the bag, at seq {through})").format(
-                        message=message, seq=e.seq, through=e.data["through"])))
+        _check_arrangement(report, scope, [(w, states[w.data["through"]][2]) for w in whole], bag)
         for digest in sorted(states[e.seq][1] - states[e.data["through"]][1]):
             report.notices.append((errors.BagLinkedMeanwhile.code, _(
                 "record {digest} was linked to {what} after export seq {seq} planned this bag (seq "
@@ -155,6 +159,26 @@ def _against(archive: Archive, ours: list[Event], placed: dict[str, str], listed
             "record {digest} is in the bag, but the journal did not link it to {what} at seq {through}, "
             "where export seq {seq} planned this bag").format(
                 digest=digest[:12], what=what, through=e.data["through"], seq=e.seq)))
+
+
+def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event, list[dict]]],
+                       bag: Readable) -> None:
+    """The bag against the arrangements its whole exports planned (export, entries; the latest
+    last): what it says otherwise than all of them (RK268, against the latest); a notice when its
+    summary.txt is none of theirs in any language."""
+    differs = [misarranged(entries, bag) for _e, entries in planned]
+    if all(differs):
+        e = planned[-1][0]
+        for message in differs[-1]:
+            report.problems.append((errors.BagMisarranged.code, _(
+                "{message} (as export seq {seq} planned the bag, at seq {through})").format(
+                    message=message, seq=e.seq, through=e.data["through"])))
+    told = {_told(scope, entries, language) for _e, entries in planned for language in LANGUAGES}
+    if bag.told not in told:
+        report.notices.append((errors.BagMisarranged.code, _(
+            "recordkeep/summary.txt is not what this recordkeep writes for the bag's arrangement in any "
+            "language: changed after the export, or written by another version (summary.json is the "
+            "record, and is compared)")))
 
 
 def _states(archive: Archive, scope: dict, seqs: list[int], planned: set[int]
@@ -186,10 +210,11 @@ def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
     return linked, {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
 
 
-def misarranged(planned: list[dict], listed: object, placed: dict[str, str]) -> list[str]:
-    """Where a bag (``listed``: summary.json's files; ``placed``: its payload, path to digest)
-    says otherwise than the ``planned`` arrangement: one message for each file summary.json
-    lists otherwise, and for each payload file in another place. Empty when it stands so."""
+def misarranged(planned: list[dict], bag: Readable) -> list[str]:
+    """Where ``bag`` says otherwise than the arrangement ``planned``: one message for each file
+    summary.json lists otherwise, and for each payload file in another place. Empty when it
+    stands so."""
+    listed, placed = bag.listed, bag.placed
     if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
         return [_("recordkeep/summary.json lists no files to compare")]
     expected = {e["path"]: e for e in planned}
@@ -223,6 +248,12 @@ def misarranged(planned: list[dict], listed: object, placed: dict[str, str]) -> 
             found.append(_("{path} holds record {digest}, where the journal put record {expected}").format(
                 path=path, digest=placed[path][:12], expected=held[path][:12]))
     return found
+
+
+def _told(scope: dict, planned: list[dict], language: str) -> bytes:
+    """summary.txt as an export of ``planned`` writes it in ``language``."""
+    with speaking(language):
+        return summary_text(scope, planned).encode()
 
 
 def _shown(value: object, limit: int = 200) -> str:
