@@ -422,6 +422,89 @@ def test_a_summary_txt_edited_after_export_is_a_notice_naming_summary_json_as_th
     assert "summary.txt is not what this recordkeep writes" in notice["message"]
 
 
+def test_a_bag_whose_bag_info_names_another_exporter_fails_against_the_store(cli, dossier, tmp_path):
+    import re
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    info = dest / "bag-info.txt"
+    info.write_text(re.sub(r"Recordkeep-Exporter: .*", "Recordkeep-Exporter: chief@hq",
+                           info.read_text(encoding="utf-8")), encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert 'RK268 bag-info.txt gives Recordkeep-Exporter "chief@hq"; the export journaled "clerk@station1"' \
+        in result.stdout
+
+
+@pytest.mark.parametrize("edit", ["a key twice", "a key of its own"])
+def test_a_summary_json_that_says_more_than_recordkeep_writes_fails_by_itself(cli, dossier, tmp_path, edit):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    path = dest / "recordkeep" / "summary.json"
+    text = path.read_text(encoding="utf-8")
+    if edit == "a key twice":  # a reader from the top sees the first; a JSON parser keeps the last
+        real = '"doc_type": "送达回证"'
+        text = text.replace(real, f'"doc_type": "行政处罚决定书", {real}', 1)
+        said = "RK228 recordkeep/summary.json names doc_type twice in one object"
+    else:
+        text = text.replace('{\n  "scope"', '{\n  "remark": "已核对无误",\n  "scope"', 1)
+        said = "RK228 recordkeep/summary.json holds remark, which recordkeep does not write there"
+    path.write_text(text, encoding="utf-8")
+    remanifest(dest)
+    for store in (None, "store"):
+        result = cli("log", "verify", "--bag", str(dest)) if store else \
+            run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+        output = result.output if store else result.stdout
+        assert said in output, output
+
+
+@pytest.mark.parametrize("path", [r"data/\ud800.pdf", r"data/x\r\u001b[2K OK\u001b[8m"])  # JSON escapes
+def test_text_from_a_bag_is_shown_escaped_never_raw_on_the_terminal(cli, dossier, tmp_path, path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    summary = dest / "recordkeep" / "summary.json"
+    text = summary.read_text(encoding="utf-8")
+    text = text.replace('"path": "data/', f'"path": "{path}", "was": "data/', 1)
+    summary.write_text(text, encoding="utf-8")
+    remanifest(dest)
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=cli.store, text=False)
+    assert result.returncode == 3 and b"Traceback" not in result.stderr, result.stderr
+    assert b"\x1b" not in result.stdout and b"\r" not in result.stdout, result.stdout
+    assert b"RK268 summary.json lists data/" in result.stdout
+
+
+def test_a_bag_arranged_by_another_version_is_a_notice_not_a_failure(cli, dossier, tmp_path, monkeypatch):
+    from recordkeep.export import bagit as bagit_module
+
+    monkeypatch.setattr(bagit_module, "ARRANGEMENT", 0)  # as an older or newer recordkeep journals it
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    monkeypatch.undo()
+    retell(dest, lambda files: [{**f, "doc_type": "行政处罚决定书"} for f in files])
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+    [notice] = [n for n in found["notices"] if n["code"] == "RK268"]
+    assert "arranged by another version of recordkeep than this one (arrangement 0)" in notice["message"]
+
+
+def test_two_cases_of_a_party_whose_numbers_make_one_folder_name_keep_a_folder_each(cli, dossier, tmp_path):
+    other, twin = "坡城管罚/2021/14号", "坡城管罚:2021:14号"
+    for case, day in ((other, "2021-04-01"), (twin, "2021-04-02")):
+        assert cli("case", "open", case, "--party", "P1", "--title", "占道经营", "--at", day).exit_code == 0
+    for case, body in ((other, b"%PDF-1.4 one"), (twin, b"%PDF-1.4 two")):
+        scan = tmp_path / f"{len(body)}{body[-3:].decode()}.pdf"
+        scan.write_bytes(body)
+        assert cli("add", str(scan), "--case", case, "--stage", "decide").exit_code == 0
+    dest = tmp_path / "bag"
+    assert cli("export", "--party", "P1", str(dest)).exit_code == 0
+    files = json.loads((dest / "recordkeep" / "summary.json").read_text())["files"]
+    folders = {f["case_no"]: f["path"].split("/")[1] for f in files if f["case_no"] in (other, twin)}
+    assert len(folders) == 2 and len(set(folders.values())) == 2, folders
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+
+
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))

@@ -2,11 +2,13 @@
 
 ``arrange`` reads only the index it is given, so the arrangement an export wrote can be made
 again from the journal folded to the seq its plan saw (export/completeness.py): the same
-index state gives the same entries, path for path.
+index state gives the same entries, path for path. Each export journals ``VERSION``; a bag
+is compared only with the arrangement of its own version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import datetime
@@ -16,6 +18,7 @@ from ..index import Index, records
 from ..index import dossier as rows
 from ..refs import STAGES
 
+VERSION = 1  # raise it with any change to where a record goes or what its entry says
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
@@ -37,6 +40,16 @@ def _stamp(recorded_at: str | None) -> str:
     return datetime.fromisoformat(recorded_at).strftime("%Y%m%d-%H%M%S")
 
 
+def _case_folder(case_no: str, taken: set[str]) -> str:
+    """A party bag's folder for a case: its number made safe, and when another case's number (or
+    the folder for records outside cases) made the same, that with the start of its SHA-256."""
+    folder = safe_name(case_no)
+    if folder in taken:
+        folder = f"{folder}_{hashlib.sha256(case_no.encode()).hexdigest()[:12]}"
+    taken.add(folder)
+    return folder
+
+
 def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
     """One entry per payload file of ``scope`` (``{"case": NO}`` or ``{"party": KEY}``, resolved):
     digest, data path (by case for a party, then by stage), case, stage, size, kind, time,
@@ -47,9 +60,9 @@ def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
     else:
         party_key = scope["party"]
         cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
-    found = []
+    found, folders = [], {OUTSIDE_CASES}
     for case_no in cases:
-        prefix = "" if party_key is None else safe_name(case_no) + "/"
+        prefix = "" if party_key is None else _case_folder(case_no, folders) + "/"
         for digest, stage in rows.case_links(ix, case_no):
             found.append((digest, case_no, stage, prefix + STAGE_DIRS[stage] + "/"))
     if party_key is not None:

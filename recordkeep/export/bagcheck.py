@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 from .. import errors, validate
@@ -29,7 +30,7 @@ from ..store.hashing import hash_fd
 from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
-from .bagreport import BagReport
+from .bagreport import BagReport, from_bag
 from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
@@ -78,23 +79,23 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
         listed = _manifest(bag / manifest)
         for name in sorted(set(listed) - set(computed)):
             report.problems.append((bad, _("{manifest}: {name} is listed but not in the bag").format(
-                manifest=manifest, name=name)))
+                manifest=manifest, name=from_bag(name))))
         for name in sorted(set(computed) - set(listed)):
             report.problems.append((bad, _("{manifest}: {name} is in the bag but not listed").format(
-                manifest=manifest, name=name)))
+                manifest=manifest, name=from_bag(name))))
         for name in sorted(set(listed) & set(computed)):
             if computed[name][algorithm] != listed[name]:
                 changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
-                report.problems.append((bad, changed.format(manifest=manifest, name=name,
+                report.problems.append((bad, changed.format(manifest=manifest, name=from_bag(name),
                                                             algorithm=algorithm)))
     if (bag / TAG_MANIFEST).is_file():
         for name, digest in _manifest(bag / TAG_MANIFEST).items():
             if not (bag / name).is_file():
                 report.problems.append((bad, _("{manifest}: {name} is missing").format(manifest=TAG_MANIFEST,
-                                                                                        name=name)))
+                                                                                        name=from_bag(name))))
             elif _hashes(bag / name)["sha256"] != digest:
                 changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
-                report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=name,
+                report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=from_bag(name),
                                                             algorithm="sha256")))
     else:
         report.problems.append((bad, _("{file} is missing").format(file=TAG_MANIFEST)))
@@ -102,7 +103,7 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
     oxum = f"{sum((bag / n).stat().st_size for n in payload)}.{len(payload)}"
     if info.get("Payload-Oxum") != oxum:
         report.problems.append((bad, _("Payload-Oxum {given} but the payload is {oxum}").format(
-            given=info.get("Payload-Oxum"), oxum=oxum)))
+            given=from_bag(info.get("Payload-Oxum")), oxum=oxum)))
     return info
 
 
@@ -119,6 +120,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
     report = BagReport()
     info = check_package(bag, report)
+    summary = _summary(bag, report)
     m = re.fullmatch(r"(\d{1,18}) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
     if m:
         report.head_seq = int(m.group(1))
@@ -149,11 +151,11 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
             same_store = True
             report.problems.append((errors.BagStoreRelabelled.code, _(
                 "bag-info.txt names store {store_id}, but the bag's journal lines (seq {seqs}) are this "
-                "store's: checked against this store").format(store_id=store_id, seqs=_seqs(ours))))
+                "store's: checked against this store").format(store_id=from_bag(store_id), seqs=_seqs(ours))))
         else:
             report.notices.append((errors.StoreIdMismatch.code, _(
                 "the bag is of store {store_id}, not of this store: checked by itself").format(
-                    store_id=store_id)))
+                    store_id=from_bag(store_id))))
     kept_ca = anchor_settings(archive).tsa_ca if same_store else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else kept_ca
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
@@ -161,10 +163,9 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if same_store:
         found = _against_store(archive, lines, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
-            summary = _summary(bag)
             claimed = _claimed_scope(summary, info, report) if summary is not None else None
             said = Readable(_manifest(bag / MANIFESTS["blake3"]), (summary or {}).get("files"),
-                            _read_or_none(bag / "recordkeep" / "summary.txt"))
+                            _read_or_none(bag / "recordkeep" / "summary.txt"), info)
             check_whole(archive, report, found=found, bag=said, claimed=claimed, head_seq=report.head_seq)
     return report
 
@@ -176,13 +177,35 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def _summary(bag: Path) -> dict | None:
-    """recordkeep/summary.json as it stands (None when it cannot be read as JSON)."""
+SUMMARY_KEYS = ("scope", "files", "dossier")
+
+
+def _summary(bag: Path, report: BagReport) -> dict | None:
+    """recordkeep/summary.json as it stands (None when it cannot be read as JSON); a problem when
+    it cannot, when an object in it names a key twice (a reader from the top would see another
+    value than a JSON parser keeps), or when it holds more than recordkeep writes there."""
+    twice: list[str] = []
+
+    def no_repeats(pairs: list[tuple[str, object]]) -> dict:
+        twice.extend(k for k, n in Counter(k for k, _v in pairs).items() if n > 1)
+        return dict(pairs)
+
+    bad = errors.BagInvalid.code
     try:
-        summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes())
-    except (OSError, ValueError, RecursionError):
+        summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes(), object_pairs_hook=no_repeats)
+    except (OSError, ValueError, RecursionError) as exc:
+        report.problems.append((bad, _("recordkeep/summary.json cannot be read: {error}").format(
+            error=from_bag(exc.strerror if isinstance(exc, OSError) else exc))))
         return None
-    return summary if isinstance(summary, dict) else {}
+    for key in twice:
+        report.problems.append((bad, _("recordkeep/summary.json names {key} twice in one object").format(
+            key=from_bag(key))))
+    if not isinstance(summary, dict):
+        return {}
+    for key in sorted(summary.keys() - set(SUMMARY_KEYS)):
+        report.problems.append((bad, _("recordkeep/summary.json holds {key}, which recordkeep does not write "
+                                       "there").format(key=from_bag(key))))
+    return summary
 
 
 def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> object:
@@ -193,7 +216,7 @@ def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> ob
     if named != [info.get("External-Identifier")]:
         report.problems.append((errors.BagInvalid.code, _(
             "bag-info.txt's External-Identifier {given} is not the case or party recordkeep/summary.json "
-            "names").format(given=info.get("External-Identifier"))))
+            "names").format(given=from_bag(info.get("External-Identifier")))))
     return scope
 
 
@@ -217,7 +240,7 @@ def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagRepo
     for name, digest in sorted(listed.items()):
         if digest not in held:
             report.problems.append((bad, _("{name} is no record the bag's journal lines import (a file "
-                                           "swapped in?)").format(name=name)))
+                                           "swapped in?)").format(name=from_bag(name))))
     present = set(listed.values())
     for digest in sorted(d for d, kept in held.items() if kept and d not in present):
         report.problems.append((bad, _("record {digest} is imported in the bag's journal lines but not in "
@@ -278,10 +301,10 @@ def _line_problem(raw: bytes, last_seq: int, head_seq: int | None) -> tuple[str 
     if not isinstance(event, dict):
         return _("not an event"), 0
     if withheld_leaf(raw) is None and event_hash(event) != event.get("hash"):
-        return _("seq {seq} does not hash to its hash (edited)").format(seq=event.get("seq")), 0
+        return _("seq {seq} does not hash to its hash (edited)").format(seq=from_bag(event.get("seq"))), 0
     seq = event.get("seq")
     if type(seq) is not int or seq <= last_seq:
-        return _("seq {seq} does not follow seq {last}: reordered or repeated").format(seq=seq,
+        return _("seq {seq} does not follow seq {last}: reordered or repeated").format(seq=from_bag(seq),
                                                                                         last=last_seq), 0
     if head_seq is not None and seq > head_seq:
         return _("seq {seq} is past the bag's journal head (seq {head}): the head was rewound").format(

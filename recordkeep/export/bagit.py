@@ -39,6 +39,7 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
+from .arrangement import VERSION as ARRANGEMENT
 from .arrangement import arrange, summary_text
 from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
@@ -62,6 +63,7 @@ class ExportResult:
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
+    exported_at: str | None = None  # the time bag-info.txt gives, as journaled
 
 
 def plan(archive: Archive, *, case: str | None, party: str | None,
@@ -242,7 +244,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     if keys:  # on the record before the numbers leave the store
         shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
         own = frozenset(e.seq for e in shown)
-    result = ExportResult(dest, "bagit", entries=entries)
+    result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now())
     anchor, result.checkpoint_error = anchor_for_export(archive)
     held = [e for e in entries if not e["disposed"]]
     progress = Progress("export", "bytes", total=sum(e["size"] or 0 for e in held), items="files",
@@ -331,13 +333,13 @@ def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, hea
     what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
     fields = [
         ("Bag-Software-Agent", f"recordkeep {version('recordkeep')}"),
-        ("Bagging-Date", archive.now()[:10]),
+        ("Bagging-Date", result.exported_at[:10]),
         ("External-Identifier", scope.get("case") or scope.get("party")),
         ("External-Description", f"recordkeep export of {what}"),
         ("Payload-Oxum", f"{result.bytes}.{result.files}"),
         ("Recordkeep-Store-Id", archive.settings.store_id),
         ("Recordkeep-Exporter", archive.actor),
-        ("Recordkeep-Exported-At", archive.now()),
+        ("Recordkeep-Exported-At", result.exported_at),
         ("Recordkeep-Records", str(result.records)),
         ("Recordkeep-Journal-Events", str(events)),
         ("Recordkeep-Journal-Head", f"{seq} {head}"),
@@ -363,7 +365,8 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
     data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
     if through is not None and result.payload is not None:
-        data.update(through=through, payload=result.payload)
+        data.update(through=through, payload=result.payload, arrangement=ARRANGEMENT,
+                    exported_at=result.exported_at)
     if result.with_pii:
         data["with_pii"] = result.with_pii
     try:

@@ -45,3 +45,10 @@ class BagReport:
                 "complete": self.complete, "exports": self.exports,
                 "problems": [{"code": c, "message": m} for c, m in self.problems],
                 "notices": [{"code": c, "message": m} for c, m in self.notices]}
+
+
+def from_bag(value: object, limit: int = 200) -> str:
+    """Text read from a bag as a finding shows it: each character that is not printable (a line
+    end, a terminal escape, a lone surrogate) as its escape, cut to ``limit`` characters."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -29,8 +29,8 @@ from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
 from ..store.journal import ChainProblem, Event
-from .arrangement import arrange, summary_text
-from .bagreport import BagReport
+from .arrangement import VERSION, arrange, summary_text
+from .bagreport import BagReport, from_bag
 
 
 def payload_id(digests: Iterable[str]) -> str:
@@ -42,11 +42,13 @@ def payload_id(digests: Iterable[str]) -> str:
 @dataclass
 class Readable:
     """What a bag says of its records: its payload (data path to BLAKE3 digest), summary.json's
-    files as they stand there, and summary.txt's bytes (None when it cannot be read)."""
+    files as they stand there, summary.txt's bytes (None when it cannot be read) and
+    bag-info.txt's fields."""
 
     placed: dict[str, str]
     listed: object
     told: bytes | None
+    info: dict[str, str]
 
 
 def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag: Readable,
@@ -71,7 +73,7 @@ def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag
             _against(archive, ours, bag, report)
             return
         report.complete = False
-        named = scope_name(claimed) if _is_scope(claimed) else "?"
+        named = from_bag(scope_name(claimed)) if _is_scope(claimed) else "?"
         report.problems.append((errors.BagNotJournaled.code, _(
             "no export of {what} in this store's journal made this payload around the bag's head (seq "
             "{head}){others}: it cannot be shown whole").format(
@@ -164,16 +166,24 @@ def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagRepo
 def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event, list[dict]]],
                        bag: Readable) -> None:
     """The bag against the arrangements its whole exports planned (export, entries; the latest
-    last): what it says otherwise than all of them (RK268, against the latest); a notice when its
-    summary.txt is none of theirs in any language."""
-    differs = [misarranged(entries, bag) for _e, entries in planned]
+    last), those of this recordkeep's arrangement ``VERSION``: what its folders, summary.json and
+    bag-info.txt say otherwise than all of them (RK268, against the latest); a notice when its
+    summary.txt is none of theirs in any language, or no export is of this version."""
+    ours = [(e, entries) for e, entries in planned if e.data.get("arrangement") == VERSION]
+    if not ours:
+        report.notices.append((errors.BagMisarranged.code, _(
+            "the bag was arranged by another version of recordkeep than this one (arrangement {version}): "
+            "its folders, summary.json and bag-info.txt are not compared").format(
+                version=_shown(planned[-1][0].data.get("arrangement")))))
+        return
+    differs = [misarranged(entries, bag) + _bag_info_otherwise(e, bag.info) for e, entries in ours]
     if all(differs):
-        e = planned[-1][0]
+        e = ours[-1][0]
         for message in differs[-1]:
             report.problems.append((errors.BagMisarranged.code, _(
                 "{message} (as export seq {seq} planned the bag, at seq {through})").format(
                     message=message, seq=e.seq, through=e.data["through"])))
-    told = {_told(scope, entries, language) for _e, entries in planned for language in LANGUAGES}
+    told = {_told(scope, entries, language) for _e, entries in ours for language in LANGUAGES}
     if bag.told not in told:
         report.notices.append((errors.BagMisarranged.code, _(
             "recordkeep/summary.txt is not what this recordkeep writes for the bag's arrangement in any "
@@ -211,43 +221,65 @@ def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
 
 
 def misarranged(planned: list[dict], bag: Readable) -> list[str]:
-    """Where ``bag`` says otherwise than the arrangement ``planned``: one message for each file
-    summary.json lists otherwise, and for each payload file in another place. Empty when it
-    stands so."""
-    listed, placed = bag.listed, bag.placed
+    """Where ``bag`` says otherwise than the arrangement ``planned``: a message for each field of
+    a file summary.json gives otherwise (or a file it lists or leaves out), and for each payload
+    file in another place. Empty when it stands so."""
+    return _listed_otherwise(planned, bag.listed) + _placed_otherwise(planned, bag.placed)
+
+
+def _listed_otherwise(planned: list[dict], listed: object) -> list[str]:
     if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):
-        return [_("recordkeep/summary.json lists no files to compare")]
+        return [_("recordkeep/summary.json's files are not a list of entries: it cannot be compared")]
     expected = {e["path"]: e for e in planned}
     given: dict[str, dict] = {}
     found = []
     for f in listed:
         path = f.get("path") if isinstance(f.get("path"), str) else _shown(f.get("path"))
         if path in given:
-            found.append(_("summary.json lists {path} twice").format(path=path))
+            found.append(_("summary.json lists {path} twice").format(path=from_bag(path)))
         given[path] = f
     for path in sorted(expected.keys() - given.keys()):
         found.append(_("summary.json does not list {path}, where the journal put record {digest}").format(
-            path=path, digest=expected[path]["digest"][:12]))
+            path=from_bag(path), digest=expected[path]["digest"][:12]))
     for path in sorted(given.keys() - expected.keys()):
-        found.append(_("summary.json lists {path}, where the journal put no record").format(path=path))
+        found.append(_("summary.json lists {path}, where the journal put no record").format(
+            path=from_bag(path)))
     for path in sorted(expected.keys() & given.keys()):
-        for name in sorted(expected[path].keys() | given[path].keys()):
-            if expected[path].get(name) != given[path].get(name):
-                found.append(_("summary.json gives {path} the {field} {given}; the journal, {expected}")
-                             .format(path=path, field=name, given=_shown(given[path].get(name)),
-                    expected=_shown(expected[path].get(name))))
+        ours, theirs = expected[path], given[path]
+        for name in sorted(ours.keys() | theirs.keys()):
+            if ours.get(name) != theirs.get(name):
+                said = _("summary.json gives {path} the {field} {given}; the journal, {expected}")
+                found.append(said.format(path=from_bag(path), field=from_bag(name),
+                                         given=_shown(theirs.get(name)), expected=_shown(ours.get(name))))
+    return found
+
+
+def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
     held = {e["path"]: e["digest"] for e in planned if not e["disposed"]}
+    found = []
     for path in sorted(held.keys() | placed.keys()):
         if path not in placed:
             found.append(_("{path} is not in the payload, where the journal put record {digest}").format(
-                path=path, digest=held[path][:12]))
+                path=from_bag(path), digest=held[path][:12]))
         elif path not in held:
             found.append(_("{path} holds record {digest}, where the journal put no record").format(
-                path=path, digest=placed[path][:12]))
+                path=from_bag(path), digest=from_bag(placed[path][:12])))
         elif placed[path] != held[path]:
             found.append(_("{path} holds record {digest}, where the journal put record {expected}").format(
-                path=path, digest=placed[path][:12], expected=held[path][:12]))
+                path=from_bag(path), digest=from_bag(placed[path][:12]), expected=held[path][:12]))
     return found
+
+
+def _bag_info_otherwise(export: Event, info: dict[str, str]) -> list[str]:
+    """bag-info.txt's fields about the export against what the export journaled."""
+    scope, at = export.data["scope"], export.data.get("exported_at")
+    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
+    expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
+                "External-Description": f"recordkeep export of {what}",
+                **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {})}
+    return [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
+                field=name, given=_shown(info.get(name)), expected=_shown(value))
+            for name, value in expected.items() if info.get(name) != value]
 
 
 def _told(scope: dict, planned: list[dict], language: str) -> bytes:
@@ -256,10 +288,9 @@ def _told(scope: dict, planned: list[dict], language: str) -> bytes:
         return summary_text(scope, planned).encode()
 
 
-def _shown(value: object, limit: int = 200) -> str:
-    """A value of summary.json as JSON, cut to ``limit`` characters."""
+def _shown(value: object) -> str:
+    """A value read from the bag as JSON, as ``from_bag`` shows text."""
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        return from_bag(json.dumps(value, ensure_ascii=False))
     except (ValueError, RecursionError):
-        text = "?"
-    return text if len(text) <= limit else text[:limit] + "…"
+        return "?"

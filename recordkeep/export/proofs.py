@@ -18,7 +18,7 @@ from ..trust import keys, timestamp
 from ..trust.anchors import signer_of
 from ..trust.checkpoint import origin
 from ..trust.merkle import leaf_hash, verify_inclusion
-from .bagreport import BagReport
+from .bagreport import BagReport, from_bag
 
 FOLDER = "recordkeep/checkpoint"
 PROOFS = "recordkeep/proofs.jsonl"
@@ -98,7 +98,7 @@ def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], r
     if note.origin != origin(info.get("Recordkeep-Store-Id", "")):
         report.problems.append((errors.OtherStoreCheckpoint.code,
                                 _("the checkpoint is of {origin}, not of the store bag-info.txt names")
-                                .format(origin=note.origin)))
+                                .format(origin=from_bag(note.origin))))
     _check_signature(bag, note, report, vkey, known)
     token_path = found[0].with_suffix(".tsr")
     if token_path.is_file():
