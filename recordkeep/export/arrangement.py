@@ -87,6 +87,12 @@ def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
     return entries
 
 
+def description(scope: dict) -> str:
+    """bag-info.txt's External-Description of a bag of ``scope`` (English, as BagIt tools show it)."""
+    return f"recordkeep export of case {scope['case']}" if "case" in scope else \
+        f"recordkeep export of party {scope['party']}"
+
+
 def summary_text(scope: dict, entries: list[dict]) -> str:
     """summary.txt, for people: in their language (summary.json is the machine-readable one)."""
     title = (_("recordkeep export of case {case_no}").format(case_no=scope["case"]) if "case" in scope

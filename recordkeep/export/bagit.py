@@ -40,7 +40,7 @@ from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
 from .arrangement import VERSION as ARRANGEMENT
-from .arrangement import arrange, summary_text
+from .arrangement import arrange, description, summary_text
 from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
 
@@ -330,12 +330,11 @@ def _sha256(path: Path) -> str:
 def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
     from importlib.metadata import version
 
-    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
     fields = [
         ("Bag-Software-Agent", f"recordkeep {version('recordkeep')}"),
         ("Bagging-Date", result.exported_at[:10]),
         ("External-Identifier", scope.get("case") or scope.get("party")),
-        ("External-Description", f"recordkeep export of {what}"),
+        ("External-Description", description(scope)),
         ("Payload-Oxum", f"{result.bytes}.{result.files}"),
         ("Recordkeep-Store-Id", archive.settings.store_id),
         ("Recordkeep-Exporter", archive.actor),

@@ -50,5 +50,9 @@ class BagReport:
 def from_bag(value: object, limit: int = 200) -> str:
     """Text read from a bag as a finding shows it: each character that is not printable (a line
     end, a terminal escape, a lone surrogate) as its escape, cut to ``limit`` characters."""
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+    try:
+        text = str(value)
+    except (RecursionError, ValueError):  # nested past the limit; an integer past str's digits
+        return "?"
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     return text if len(text) <= limit else text[:limit] + "…"

@@ -8,8 +8,9 @@ read and folded afresh (into a temporary file) up to each one's ``through``, mus
 scope exactly the payload's records, those disposed of apart, for one of them. Scope and seq
 come from the journal, never from the bag: a bag exported from an index changed by hand (a
 link deleted, or another household's record linked) agrees with itself and passes
-bagit-python, but not this. A whole bag must also stand as one of those exports arranged it
-(``misarranged``): its folders and summary.json's files as that fold gives them.
+bagit-python, but not this. A whole bag must also stand as one of those exports arranged it:
+its folders and summary.json's files as that fold gives them, its bag-info.txt as the export
+journaled it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
 from ..store.journal import ChainProblem, Event
-from .arrangement import VERSION, arrange, summary_text
+from .arrangement import VERSION, arrange, description, summary_text
 from .bagreport import BagReport, from_bag
 
 
@@ -56,10 +57,10 @@ def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag
     """Set ``report.complete`` and ``report.exports``: the ``bag`` (``claimed`` the scope its
     summary.json names, ``head_seq`` its journal head) against its exports (among ``found``, fed
     the whole journal), those of this payload and scope planned at or before its head and
-    journaled after it. A bag the journal knows no such export of is not whole (RK266); a whole one must also
-    stand arranged as one of them planned it (RK268). A journal that cannot be folded here, or
-    whose chain broke before its end (``found`` then saw only part of it), leaves it unchecked,
-    with a notice saying why."""
+    journaled after it. A bag the journal knows no such export of is not whole (RK266); a whole
+    one must also stand arranged as one of them planned it (RK268). A journal that cannot be
+    folded here, or whose chain broke before its end (``found`` then saw only part of it), leaves
+    it unchecked, with a notice saying why."""
     if found.broken is not None:
         report.notices.append((found.broken.code, _(
             "whether the bag holds its whole case or party was not checked: {error}").format(
@@ -272,10 +273,9 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
 
 def _bag_info_otherwise(export: Event, info: dict[str, str]) -> list[str]:
     """bag-info.txt's fields about the export against what the export journaled."""
-    scope, at = export.data["scope"], export.data.get("exported_at")
-    what = f"case {scope['case']}" if "case" in scope else f"party {scope['party']}"
+    at = export.data.get("exported_at")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
-                "External-Description": f"recordkeep export of {what}",
+                "External-Description": description(export.data["scope"]),
                 **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {})}
     return [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
                 field=name, given=_shown(info.get(name)), expected=_shown(value))
