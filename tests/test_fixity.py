@@ -320,15 +320,23 @@ def test_verify_drops_the_pages_it_read_from_the_device_and_keeps_those_already_
         assert resident(blob) == 0, "this file system cannot drop pages: nothing to test"
     assert Cli(store)("verify", "--full").exit_code == 0
     assert [resident(b) for b in blobs] == [0, 0], "an audit leaves no pages of its own behind"
-    for _ in range(5):  # kswapd was seen reclaiming page cache during the suite here: read again
-        for blob in blobs:
-            blob.read_bytes()  # now the working set's
-        cached = [resident(b) for b in blobs]
-        if all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True)):
+    # kswapd was seen reclaiming page cache while the suite ran here, which no code can prevent:
+    # each try reads the working set in whole, then verifies. Reclaim strikes a try now and then;
+    # a verify that dropped cached pages would spoil every try.
+    kept = []
+    for _ in range(3):
+        for _ in range(5):
+            for blob in blobs:
+                blob.read_bytes()  # now the working set's
+            cached = [resident(b) for b in blobs]
+            if all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True)):
+                break
+        assert all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True))
+        assert Cli(store)("verify", "--full").exit_code == 0
+        kept.append([resident(b) for b in blobs] == cached)
+        if kept[-1]:
             break
-    assert all(n >= b.stat().st_size for n, b in zip(cached, blobs, strict=True))
-    assert Cli(store)("verify", "--full").exit_code == 0
-    assert [resident(b) for b in blobs] == cached, "the working set stays cached"
+    assert kept[-1], "the working set stays cached"
 
 
 def test_blobs_read_ahead_but_never_hashed_when_the_budget_is_spent_leave_no_pages_behind(store, tmp_path):
