@@ -1220,6 +1220,12 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
                 word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
                 click.echo(f"  {f.code} {padded(word, 7)} {where + ': ' if where else ''}{f.message}")
                 click.echo("        " + _("fix: {fix}").format(fix=f.fix))
+        if report.rules_changed:
+            click.echo(_("rules recordkeep.toml sets otherwise than the defaults (docs/rules.md):"))
+            for key, set_to in report.rules_changed.items():
+                click.echo("  " + _("{key} = {value} (default {default})").format(
+                    key=key, value=json.dumps(set_to["value"], ensure_ascii=False),
+                    default=json.dumps(set_to["default"], ensure_ascii=False)))
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = _("OK") if report.ok else _("BROKEN")
         click.echo(_("check: {cases} case(s), {broken} broken rule(s) in {in_cases} case(s), {unknown} "

@@ -93,9 +93,20 @@ class Rules:
         value = Decimal(amount)
         return value >= threshold if self.major_fine_inclusive else value > threshold
 
+    def changed(self) -> dict[str, dict]:
+        """The rules recordkeep.toml sets otherwise than docs/rules.md's defaults: key to
+        ``{"value", "default"}``, JSON-safe (amounts as strings, lists for tuples)."""
+        default = Rules()
+        return {key: {"value": _plain(getattr(self, key)), "default": _plain(getattr(default, key))}
+                for key in self.__dataclass_fields__ if getattr(self, key) != getattr(default, key)}
+
     def review_markers(self, what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(actions, document types) that prove a review of kind ``what``."""
         return getattr(self, f"{what}_actions"), getattr(self, f"{what}_doc_types")
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else list(value) if isinstance(value, tuple) else value
 
 
 def _setting(key: str, value: object, default: object, path) -> object:
@@ -173,10 +184,13 @@ class CaseResult:
 
 @dataclass
 class CheckReport:
-    """Every case checked and its findings; ``ok`` when no rule is broken."""
+    """Every case checked and its findings; ``ok`` when no rule is broken. ``rules_changed``:
+    the rules in force that recordkeep.toml sets otherwise than the defaults (``Rules.changed``;
+    the file is not in the journal, so an auditor reads them here)."""
 
     cases: list[CaseResult]
     year: int | None = None
+    rules_changed: dict[str, dict] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -201,7 +215,7 @@ class CheckReport:
     def as_data(self) -> dict:
         return {"ok": self.ok, "year": self.year, "cases_checked": len(self.cases),
                 "broken": self.broken, "unknown": self.unknown, "notices": self.notices,
-                "cases": [c.as_data() for c in self.cases]}
+                "rules_changed": self.rules_changed, "cases": [c.as_data() for c in self.cases]}
 
 
 # -- what the index knows of one case -----------------------------------------------------------
@@ -752,4 +766,4 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
         facts = load_case(ix, case_no)
         if in_period(facts.case["opened_at"], bounds):
             results.append(check_case(facts, rules, zone, today))
-    return CheckReport(results, year)
+    return CheckReport(results, year, rules.changed())

@@ -171,6 +171,20 @@ def test_thresholds_come_from_recordkeep_toml(cli, store, parties, tmp_path):
     assert "RK502" in codes(cli)
 
 
+def test_check_names_the_rules_recordkeep_toml_sets_otherwise_than_the_defaults(
+        cli, store, parties, tmp_path):
+    full_case(cli, tmp_path)
+    assert check(cli)["rules_changed"] == {}
+    assert "otherwise than the defaults" not in cli("check").stdout
+    set_rules(store, '[rules]\nmajor_fine_person = "1000000"\nlegal_review_actions = ["法制审核", "审核"]')
+    assert check(cli)["rules_changed"] == {
+        "major_fine_person": {"value": "1000000", "default": "10000"},
+        "legal_review_actions": {"value": ["法制审核", "审核"], "default": ["法制审核"]}}
+    said = cli("check").stdout  # the file is not in the journal: an auditor reads what was in force here
+    assert 'major_fine_person = "1000000" (default "10000")' in said
+    assert 'legal_review_actions = ["法制审核", "审核"] (default ["法制审核"])' in said
+
+
 @pytest.mark.parametrize(("kind", "major"), [("suspend", True), ("revoke", True), ("warning", False)])
 def test_suspension_and_revocation_are_major_whatever_the_amount(cli, parties, tmp_path, kind, major):
     open_case(cli, tmp_path)
