@@ -505,6 +505,117 @@ def test_two_cases_of_a_party_whose_numbers_make_one_folder_name_keep_a_folder_e
     assert found["ok"] is True and found["complete"] is True, found
 
 
+def test_a_bag_cut_back_to_an_export_of_the_release_before_is_still_held_to_its_arrangement(
+        cli, dossier, tmp_path, monkeypatch):
+    from recordkeep import Archive as ArchiveClass
+
+    commit = ArchiveClass.commit
+
+    def as_the_release_before(self, drafts, *args, **kwargs):  # it journaled no arrangement, no time
+        for draft in drafts:
+            if draft.type == "export.created":
+                draft.data.pop("arrangement")
+                draft.data.pop("exported_at")
+        return commit(self, drafts, *args, **kwargs)
+
+    monkeypatch.setattr(ArchiveClass, "commit", as_the_release_before)
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    monkeypatch.undo()
+    assert cli.json("log", "verify", "--bag", str(dest))["ok"] is True, "honest, it stands"
+    retell(dest, lambda files: [{**f, "doc_type": "行政处罚决定书"} for f in files])
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "RK268 summary.json gives" in result.stdout, result.output
+
+
+@pytest.mark.parametrize("name", ["recordkeep/summary.json", "recordkeep/summary.txt", "bag-info.txt"])
+@pytest.mark.parametrize("kind", ["fifo", "symlink to /dev/zero"])
+def test_a_tag_file_that_is_no_regular_file_fails_the_check_and_never_hangs_it(
+        cli, dossier, tmp_path, name, kind):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / name).unlink()
+    if kind == "fifo":
+        os.mkfifo(dest / name)
+    else:
+        (dest / name).symlink_to("/dev/zero")
+    for store in (tmp_path / "no store", cli.store):
+        result = run_recordkeep("log", "verify", "--bag", str(dest), store=store, timeout=60)
+        assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+        said = result.stdout.splitlines()
+        assert any(line.startswith("PROBLEM RK228") and name in line for line in said), result.stdout
+
+
+@pytest.mark.parametrize("edit", ["a label twice", "a field continued", "a label of its own"])
+def test_a_bag_info_that_says_what_recordkeep_does_not_write_fails_by_itself(cli, dossier, tmp_path, edit):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    info = dest / "bag-info.txt"
+    text = info.read_text(encoding="utf-8")
+    exporter = "Recordkeep-Exporter: clerk@station1\n"
+    text = {"a label twice": "Recordkeep-Exporter: chief@hq\n" + text,
+            "a field continued": text.replace(exporter, exporter + "  on behalf of chief@hq\n"),
+            "a label of its own": text + "Recordkeep-Verified: complete, checked by the chief\n"}[edit]
+    info.write_text(text, encoding="utf-8")
+    remanifest(dest)
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3, result.stdout
+    said = {"a label twice": "RK228 bag-info.txt names Recordkeep-Exporter twice",
+            "a field continued": "RK228 bag-info.txt has a line that is no field of its own:   on behalf",
+            "a label of its own": "RK228 bag-info.txt holds Recordkeep-Verified, which recordkeep does not"}
+    assert said[edit] in result.stdout, result.stdout
+
+
+def test_a_tag_file_the_tag_manifest_does_not_list_fails_by_itself(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / "recordkeep" / "verified-by-chief.txt").write_text("全部核对无误\n", encoding="utf-8")
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3, result.stdout
+    assert "RK228 recordkeep/verified-by-chief.txt is a tag file tagmanifest-sha256.txt does not list" \
+        in result.stdout
+
+
+def test_party_numbers_added_to_a_bag_exported_without_them_fail_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    made_up = '{"P1": {"name": "张三", "id_number": "110105194912310021"}}'
+    (dest / "recordkeep" / "pii.json").write_text(made_up, encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert 'RK268 recordkeep/pii.json holds the numbers of ["P1"]; the export journaled those of null' \
+        in result.stdout
+
+
+def test_a_summary_value_of_another_type_that_compares_equal_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    retell(dest, lambda files: [{**f, "disposed": 0, "size": float(f["size"])} for f in files])
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "the disposed 0; the journal, false" in result.stdout and ".0; the journal," in result.stdout
+
+
+def test_a_summary_json_that_is_no_object_fails_by_itself(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / "recordkeep" / "summary.json").write_text('"all in order"\n', encoding="utf-8")
+    remanifest(dest)
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3 and "RK228 recordkeep/summary.json is not a JSON object" in result.stdout
+
+
+def test_a_bag_whose_tag_manifest_bagit_python_wrote_again_still_passes(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    tags = dest / "tagmanifest-sha256.txt"  # bagit-python writes "hash path", one space
+    tags.write_text(tags.read_text(encoding="utf-8").replace("  ", " "), encoding="utf-8")
+    bagit.Bag(str(dest)).validate()
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+
+
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))

@@ -21,6 +21,7 @@ from ..refs import STAGES
 VERSION = 1  # raise it with any change to where a record goes or what its entry says
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
+PII_FILE = "recordkeep/pii.json"  # the parties' numbers, in a bag exported --with-pii
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
 
 

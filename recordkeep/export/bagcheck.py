@@ -30,7 +30,8 @@ from ..store.hashing import hash_fd
 from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
-from .bagreport import BagReport, from_bag
+from .arrangement import PII_FILE
+from .bagreport import BagReport, from_bag, read_tag
 from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
@@ -47,24 +48,76 @@ def _hashes(path: Path) -> dict[str, str]:
     return {"blake3": blake3, "sha256": extra["sha256"]}
 
 
-def _manifest(path: Path) -> dict[str, str]:
-    """A manifest's ``hash  path`` lines as path -> hash (bytes that are not UTF-8 read as U+FFFD:
-    such a line names no file of the bag, which the check then says)."""
+INFO_LABELS = frozenset((
+    "Bag-Software-Agent", "Bagging-Date", "External-Identifier", "External-Description", "Payload-Oxum",
+    "Recordkeep-Store-Id", "Recordkeep-Exporter", "Recordkeep-Exported-At", "Recordkeep-Records",
+    "Recordkeep-Journal-Events", "Recordkeep-Journal-Head", "Recordkeep-Checkpoint",
+    "Recordkeep-Not-Covered"))
+
+
+class Tags:
+    """The bag's tag files, each read once: its bytes; None when there is none, or (a problem,
+    said once) when it is no regular file that can be read (a FIFO, a symlink, a device)."""
+
+    def __init__(self, bag: Path, report: BagReport) -> None:
+        self.bag, self.report = bag, report
+        self._read: dict[str, bytes | None] = {}
+
+    def __call__(self, name: str) -> bytes | None:
+        if name not in self._read:
+            self._read[name] = self._first_read(name)
+        return self._read[name]
+
+    def _first_read(self, name: str) -> bytes | None:
+        path = self.bag / name
+        if not os.path.lexists(path):
+            return None
+        try:
+            return read_tag(path)
+        except OSError as exc:
+            self.report.problems.append((errors.BagInvalid.code, _(
+                "{file} cannot be read as a file of the bag: {why}").format(
+                    file=from_bag(name), why=from_bag(exc.strerror or exc))))
+            return None
+
+
+def _manifest(data: bytes | None) -> dict[str, str]:
+    """A manifest's ``hash path`` lines (any run of spaces or tabs between, as RFC 8493 allows) as
+    path -> hash (bytes that are not UTF-8 read as U+FFFD: such a line names no file of the bag,
+    which the check then says)."""
     listed = {}
-    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
+    for line in (data or b"").decode("utf-8", errors="replace").splitlines():
         if line.strip():
-            digest, _sep, name = line.partition("  ")
-            listed[name] = digest.strip().lower()
+            digest, _sep, name = line.partition(" ") if " " in line else line.partition("\t")
+            listed[name.lstrip(" \t")] = digest.strip().lower()
     return listed
 
 
-def _info(bag: Path) -> dict[str, str]:
-    path = bag / "bag-info.txt"
-    text = path.read_bytes().decode("utf-8", errors="replace") if path.is_file() else ""
-    return dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", text, flags=re.M))
+def _info(tags: Tags, report: BagReport) -> dict[str, str]:
+    """bag-info.txt's fields; a problem for each label it repeats, a field continued onto
+    another line, or a label recordkeep does not write (what a reader and a parser would see
+    differently, or what the export did not say)."""
+    fields: dict[str, str] = {}
+    said: list[str] = []
+    for line in (tags("bag-info.txt") or b"").decode("utf-8", errors="replace").splitlines():
+        m = re.fullmatch(r"([A-Za-z0-9-]+): (.*)", line)
+        if m is None:
+            if line.strip():
+                said.append(_("bag-info.txt has a line that is no field of its own: {line}").format(
+                    line=from_bag(line)))
+            continue
+        label, value = m.groups()
+        if label in fields:
+            said.append(_("bag-info.txt names {label} twice").format(label=from_bag(label)))
+        elif label not in INFO_LABELS:
+            said.append(_("bag-info.txt holds {label}, which recordkeep does not write").format(
+                label=from_bag(label)))
+        fields.setdefault(label, value)
+    report.problems.extend((errors.BagInvalid.code, message) for message in said)
+    return fields
 
 
-def check_package(bag: Path, report: BagReport) -> dict[str, str]:
+def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     """Check the bag's manifests, tag manifest and Payload-Oxum; return bag-info's fields."""
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
@@ -76,7 +129,7 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
         if not (bag / manifest).is_file():
             report.problems.append((bad, _("{file} is missing").format(file=manifest)))
             continue
-        listed = _manifest(bag / manifest)
+        listed = _manifest(tags(manifest))
         for name in sorted(set(listed) - set(computed)):
             report.problems.append((bad, _("{manifest}: {name} is listed but not in the bag").format(
                 manifest=manifest, name=from_bag(name))))
@@ -89,7 +142,8 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
                 report.problems.append((bad, changed.format(manifest=manifest, name=from_bag(name),
                                                             algorithm=algorithm)))
     if (bag / TAG_MANIFEST).is_file():
-        for name, digest in _manifest(bag / TAG_MANIFEST).items():
+        tagged = _manifest(tags(TAG_MANIFEST))
+        for name, digest in tagged.items():
             if not (bag / name).is_file():
                 report.problems.append((bad, _("{manifest}: {name} is missing").format(manifest=TAG_MANIFEST,
                                                                                         name=from_bag(name))))
@@ -97,9 +151,12 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
                 changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
                 report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=from_bag(name),
                                                             algorithm="sha256")))
+        for name in sorted(_tag_files(bag) - tagged.keys() - {TAG_MANIFEST}):
+            report.problems.append((bad, _("{name} is a tag file {manifest} does not list").format(
+                name=from_bag(name), manifest=TAG_MANIFEST)))
     else:
         report.problems.append((bad, _("{file} is missing").format(file=TAG_MANIFEST)))
-    info = _info(bag)
+    info = _info(tags, report)
     oxum = f"{sum((bag / n).stat().st_size for n in payload)}.{len(payload)}"
     if info.get("Payload-Oxum") != oxum:
         report.problems.append((bad, _("Payload-Oxum {given} but the payload is {oxum}").format(
@@ -107,27 +164,37 @@ def check_package(bag: Path, report: BagReport) -> dict[str, str]:
     return info
 
 
+def _tag_files(bag: Path) -> set[str]:
+    """Every file of the bag outside data/ (its tag files), as a manifest names them."""
+    return {p.relative_to(bag).as_posix() for p in bag.rglob("*")
+            if p.relative_to(bag).parts[0] != "data" and (p.is_file() or p.is_symlink())}
+
+
 def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: str | None = None,
               tsa_ca: str | os.PathLike | None = None) -> BagReport:
-    """Check a bag with no store: its manifests, its journal lines (each hashing to itself, in
-    order, none past its head), its checkpoint (signed under ``vkey``, else the verifier key
-    it carries or a key ``archive`` enrols; its token under ``tsa_ca``) and each line's
-    inclusion proof. With ``archive`` (the store it came from), also each line and its head
-    against the store's journal."""
+    """Check a bag with no store: its manifests and tag files (none unlisted, none but regular
+    files, bag-info.txt and summary.json saying nothing twice and nothing recordkeep does not
+    write), its journal lines (each hashing to itself, in order, none past its head), its
+    checkpoint (signed under ``vkey``, else the verifier key it carries or a key ``archive``
+    enrols; its token under ``tsa_ca``) and each line's inclusion proof. With ``archive``, the
+    store its lines come from (whatever store it names: RK269), also each line and its head
+    against the store's journal, and that it holds its whole case or party as its export
+    arranged it (export/completeness.py)."""
     bag = Path(bag)
     path = bag / "recordkeep" / "journal.jsonl"
     if not path.is_file():
         raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
     report = BagReport()
-    info = check_package(bag, report)
-    summary = _summary(bag, report)
+    tags = Tags(bag, report)
+    info = check_package(bag, report, tags)
+    summary = _summary(tags, report)
     m = re.fullmatch(r"(\d{1,18}) ([0-9a-f]{64})", info.get("Recordkeep-Journal-Head", ""))
     if m:
         report.head_seq = int(m.group(1))
     else:
         report.problems.append((errors.BagInvalid.code, _("bag-info.txt names no Recordkeep-Journal-Head")))
     lines, last_seq = {}, 0
-    for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
+    for n, raw in enumerate((tags("recordkeep/journal.jsonl") or b"").splitlines(), start=1):
         report.lines += 1
         problem, seq = _line_problem(raw, last_seq, report.head_seq)
         if problem:
@@ -136,7 +203,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         else:
             lines[seq], last_seq = raw, seq
     if len(lines) == report.lines:  # every line sound: else the lines say what is wrong, not the payload
-        _payload_against_journal(bag, lines, report)
+        _payload_against_journal(tags, lines, report)
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
@@ -144,8 +211,8 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                                   "removed or added").format(n=report.lines, events=events)))
     store_id = info.get("Recordkeep-Store-Id", "")
     same_store = archive is not None and archive.settings.store_id == store_id
+    known = records.event_seqs(archive.index) if archive is not None else set()
     if archive is not None and not same_store:
-        known = records.event_seqs(archive.index)
         ours = [seq for seq, raw in lines.items() if seq in known and _same_line(archive, seq, raw)]
         if ours:  # this store's lines, whatever store bag-info names: checked against it
             same_store = True
@@ -161,29 +228,36 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
                      ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
-        found = _against_store(archive, lines, report, m.group(2) if m else None)
+        found = _against_store(archive, lines, known, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
             claimed = _claimed_scope(summary, info, report) if summary is not None else None
-            said = Readable(_manifest(bag / MANIFESTS["blake3"]), (summary or {}).get("files"),
-                            _read_or_none(bag / "recordkeep" / "summary.txt"), info)
+            said = Readable(_manifest(tags(MANIFESTS["blake3"])), (summary or {}).get("files"),
+                            tags("recordkeep/summary.txt"), info, _pii_parties(tags))
             check_whole(archive, report, found=found, bag=said, claimed=claimed, head_seq=report.head_seq)
     return report
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 SUMMARY_KEYS = ("scope", "files", "dossier")
 
 
-def _summary(bag: Path, report: BagReport) -> dict | None:
-    """recordkeep/summary.json as it stands (None when it cannot be read as JSON); a problem when
-    it cannot, when an object in it names a key twice (a reader from the top would see another
-    value than a JSON parser keeps), or when it holds more than recordkeep writes there."""
+def _pii_parties(tags: Tags) -> list[str] | None:
+    """The parties whose numbers recordkeep/pii.json holds, sorted; None when the bag has none
+    (an empty list when it cannot be read as a JSON object)."""
+    data = tags(PII_FILE)
+    if data is None:
+        return None
+    try:
+        parties = json.loads(data)
+    except (ValueError, RecursionError):
+        return []
+    return sorted(parties) if isinstance(parties, dict) else []
+
+
+def _summary(tags: Tags, report: BagReport) -> dict | None:
+    """recordkeep/summary.json as it stands (None when there is none or it cannot be read as JSON;
+    ``{}`` when it is JSON but no object); a problem when it cannot be read, is no object, names a
+    key twice in one object (a reader from the top would see another value than a JSON parser
+    keeps), or holds more than recordkeep writes there."""
     twice: list[str] = []
 
     def no_repeats(pairs: list[tuple[str, object]]) -> dict:
@@ -191,20 +265,28 @@ def _summary(bag: Path, report: BagReport) -> dict | None:
         return dict(pairs)
 
     bad = errors.BagInvalid.code
-    try:
-        summary = json.loads((bag / "recordkeep" / "summary.json").read_bytes(), object_pairs_hook=no_repeats)
-    except (OSError, ValueError, RecursionError) as exc:
-        report.problems.append((bad, _("recordkeep/summary.json cannot be read: {error}").format(
-            error=from_bag(exc.strerror if isinstance(exc, OSError) else exc))))
+    data = tags("recordkeep/summary.json")
+    if data is None:
         return None
-    for key in twice:
-        report.problems.append((bad, _("recordkeep/summary.json names {key} twice in one object").format(
-            key=from_bag(key))))
+    try:
+        summary = json.loads(data, object_pairs_hook=no_repeats)
+    except (ValueError, RecursionError) as exc:
+        report.problems.append((bad, _("recordkeep/summary.json cannot be read: {error}").format(
+            error=from_bag(exc))))
+        return None
+    for key, n in Counter(twice).most_common():
+        report.problems.append((bad, _("recordkeep/summary.json names {key} twice in one object ({n} "
+                                       "time(s))").format(key=from_bag(key), n=n)))
     if not isinstance(summary, dict):
+        report.problems.append((bad, _("recordkeep/summary.json is not a JSON object")))
         return {}
-    for key in sorted(summary.keys() - set(SUMMARY_KEYS)):
+    unknown = sorted(summary.keys() - set(SUMMARY_KEYS))
+    for key in unknown[:5]:
         report.problems.append((bad, _("recordkeep/summary.json holds {key}, which recordkeep does not write "
                                        "there").format(key=from_bag(key))))
+    if len(unknown) > 5:
+        report.problems.append((bad, _("recordkeep/summary.json holds {n} more keys recordkeep does not "
+                                       "write").format(n=len(unknown) - 5)))
     return summary
 
 
@@ -220,13 +302,12 @@ def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> ob
     return scope
 
 
-def _payload_against_journal(bag: Path, lines: dict[int, bytes], report: BagReport) -> None:
+def _payload_against_journal(tags: Tags, lines: dict[int, bytes], report: BagReport) -> None:
     """Every payload file is a record the bag's journal lines import (its BLAKE3, as
     manifest-blake3.txt lists it, a ``record.imported`` digest), and every record they import
     and leave undisposed is in the payload: a file swapped or removed, and the manifests made
     again to match, is still found."""
-    manifest = bag / MANIFESTS["blake3"]
-    listed = _manifest(manifest) if manifest.is_file() else {}
+    listed = _manifest(tags(MANIFESTS["blake3"]))
     held: dict[str, bool] = {}
     for raw in lines.values():
         event = json.loads(raw)
@@ -251,12 +332,12 @@ def _enrolled(archive: Archive) -> dict[str, bytes]:
     return {row["key"]: base64.b64decode(row["public_key"]) for row in key_rows.all_keys(archive.index)}
 
 
-def _against_store(archive: Archive, lines: dict[int, bytes], report: BagReport,
+def _against_store(archive: Archive, lines: dict[int, bytes], known: set[int], report: BagReport,
                    head: str | None) -> ExportsFound:
-    """Each line the very one the store's journal holds at its seq; the bag's head in its chain,
-    at its seq. Returns the journal's bag exports, found in the same walk."""
+    """Each line the very one the store's journal holds at its seq (``known``: the seqs it
+    holds); the bag's head in its chain, at its seq. Returns the journal's bag exports, found in
+    the same walk."""
     report.store_compared = True
-    known = records.event_seqs(archive.index)
     for seq, raw in lines.items():
         if seq not in known:
             report.problems.append((errors.BagLineMismatch.code,

@@ -39,12 +39,11 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
+from .arrangement import PII_FILE, arrange, description, summary_text
 from .arrangement import VERSION as ARRANGEMENT
-from .arrangement import arrange, description, summary_text
 from .completeness import payload_id
 from .proofs import anchor_files, anchor_for_export
 
-PII_FILE = "recordkeep/pii.json"
 
 @dataclass
 class ExportResult:

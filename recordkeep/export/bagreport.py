@@ -3,7 +3,10 @@ export/proofs.py the checkpoint and proofs it carries)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .. import errors
 
@@ -56,3 +59,25 @@ def from_bag(value: object, limit: int = 200) -> str:
         return "?"
     text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+TAG_LIMIT = 1 << 30  # the largest tag file read whole
+
+
+def read_tag(path: Path) -> bytes:
+    """The bytes of a bag's tag file: a regular file of at most ``TAG_LIMIT`` bytes, not reached
+    through a symlink, opened so that a FIFO never makes the check wait. OSError otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > TAG_LIMIT:
+            raise OSError(0, "not a regular file" if not stat.S_ISREG(st.st_mode) else "too large")
+        chunks, left = [], st.st_size + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise OSError(0, "grew while it was read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -43,13 +43,14 @@ def payload_id(digests: Iterable[str]) -> str:
 @dataclass
 class Readable:
     """What a bag says of its records: its payload (data path to BLAKE3 digest), summary.json's
-    files as they stand there, summary.txt's bytes (None when it cannot be read) and
-    bag-info.txt's fields."""
+    files as they stand there, summary.txt's bytes (None when it cannot be read), bag-info.txt's
+    fields and whose numbers pii.json holds."""
 
     placed: dict[str, str]
     listed: object
     told: bytes | None
     info: dict[str, str]
+    pii: list[str] | None = None  # the parties whose numbers pii.json holds, sorted; None: no pii.json
 
 
 def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag: Readable,
@@ -167,17 +168,18 @@ def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagRepo
 def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event, list[dict]]],
                        bag: Readable) -> None:
     """The bag against the arrangements its whole exports planned (export, entries; the latest
-    last), those of this recordkeep's arrangement ``VERSION``: what its folders, summary.json and
-    bag-info.txt say otherwise than all of them (RK268, against the latest); a notice when its
+    last), those of this recordkeep's arrangement ``VERSION`` (an export that journaled none, by
+    the release before, is of version 1): what its folders, summary.json, bag-info.txt and
+    pii.json say otherwise than all of them (RK268, against the latest); a notice when its
     summary.txt is none of theirs in any language, or no export is of this version."""
-    ours = [(e, entries) for e, entries in planned if e.data.get("arrangement") == VERSION]
+    ours = [(e, entries) for e, entries in planned if e.data.get("arrangement", 1) == VERSION]
     if not ours:
         report.notices.append((errors.BagMisarranged.code, _(
             "the bag was arranged by another version of recordkeep than this one (arrangement {version}): "
             "its folders, summary.json and bag-info.txt are not compared").format(
                 version=_shown(planned[-1][0].data.get("arrangement")))))
         return
-    differs = [misarranged(entries, bag) + _bag_info_otherwise(e, bag.info) for e, entries in ours]
+    differs = [_misarranged(entries, bag) + _export_otherwise(e, bag) for e, entries in ours]
     if all(differs):
         e = ours[-1][0]
         for message in differs[-1]:
@@ -221,7 +223,7 @@ def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
     return linked, {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
 
 
-def misarranged(planned: list[dict], bag: Readable) -> list[str]:
+def _misarranged(planned: list[dict], bag: Readable) -> list[str]:
     """Where ``bag`` says otherwise than the arrangement ``planned``: a message for each field of
     a file summary.json gives otherwise (or a file it lists or leaves out), and for each payload
     file in another place. Empty when it stands so."""
@@ -248,7 +250,7 @@ def _listed_otherwise(planned: list[dict], listed: object) -> list[str]:
     for path in sorted(expected.keys() & given.keys()):
         ours, theirs = expected[path], given[path]
         for name in sorted(ours.keys() | theirs.keys()):
-            if ours.get(name) != theirs.get(name):
+            if _canonical(ours.get(name)) != _canonical(theirs.get(name)):
                 said = _("summary.json gives {path} the {field} {given}; the journal, {expected}")
                 found.append(said.format(path=from_bag(path), field=from_bag(name),
                                          given=_shown(theirs.get(name)), expected=_shown(ours.get(name))))
@@ -271,21 +273,37 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
     return found
 
 
-def _bag_info_otherwise(export: Event, info: dict[str, str]) -> list[str]:
-    """bag-info.txt's fields about the export against what the export journaled."""
-    at = export.data.get("exported_at")
+def _export_otherwise(export: Event, bag: Readable) -> list[str]:
+    """bag-info.txt's fields about the export, and the parties whose numbers pii.json holds,
+    against what the export journaled."""
+    info, at = bag.info, export.data.get("exported_at")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
                 "External-Description": description(export.data["scope"]),
                 **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {})}
-    return [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
-                field=name, given=_shown(info.get(name)), expected=_shown(value))
-            for name, value in expected.items() if info.get(name) != value]
+    found = [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
+                 field=name, given=_shown(info.get(name)), expected=_shown(value))
+             for name, value in expected.items() if info.get(name) != value]
+    shown = export.data.get("with_pii")
+    shown = sorted(k for k in shown if isinstance(k, str)) if isinstance(shown, list) else []
+    if bag.pii != (shown or None):
+        found.append(_("recordkeep/pii.json holds the numbers of {given}; the export journaled those of "
+                       "{expected}").format(given=_shown(bag.pii), expected=_shown(shown or None)))
+    return found
 
 
 def _told(scope: dict, planned: list[dict], language: str) -> bytes:
     """summary.txt as an export of ``planned`` writes it in ``language``."""
     with speaking(language):
         return summary_text(scope, planned).encode()
+
+
+def _canonical(value: object) -> str | None:
+    """``value`` as JSON with its types kept (1024 is not 1024.0, 0 is not false); None when it
+    cannot be written, which equals nothing the arrangement gives."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def _shown(value: object) -> str:
