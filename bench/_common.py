@@ -1,8 +1,8 @@
 """Shared helpers for the benchmark scripts in bench/ (not tests).
 
 Each script compares recordkeep with the standard tool for the same work on the same
-data, ALTERNATING the two (recordkeep, tool, recordkeep, tool, ...) so that a noisy
-neighbour slows both sides alike, and reports the median of the per-pair ratios
+data, ALTERNATING the two (recordkeep, tool, tool, recordkeep, ...: each side first in every
+other pair) so that a noisy neighbour slows both sides alike, and reports the median of the per-pair ratios
 (recordkeep / tool). The helpers here do the alternation, the timing of whole
 commands as subprocesses, the median and the printing, and the temporary work folder
 (on the same file system as the repository, removed afterwards).
@@ -335,7 +335,9 @@ class Comparison:
 def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Callable[[], float],
               *, before: Callable[[], None] | None = None, quiet: bool = False,
               settle_s: float = 0.0, pause_s: float = 0.0) -> Comparison:
-    """Time ``ours`` then ``tool``, ``pairs`` times; ``before`` runs untimed before each side.
+    """Time ``ours`` and ``tool``, ``pairs`` times, ``ours`` first in the odd pairs and ``tool``
+    first in the even ones (ABBA): whatever the first run after a quiet moment pays (a vCPU the
+    host let sleep, caches) falls on each side alike. ``before`` runs untimed before each side.
 
     ``ours`` and ``tool`` each return the seconds they measured; the CPU seconds of the
     timed command are taken from LAST_CPU_S. Before each pair, ``settle`` waits (up to
@@ -351,25 +353,27 @@ def alternate(comp: Comparison, pairs: int, ours: Callable[[], float], tool: Cal
             print(f"   ours: {comp.ours_cmd}")
         if comp.tool_cmd:
             print(f"   tool: {comp.tool_cmd}")
-        print(f"   {'pair':>4}  {'recordkeep s':>12}  {'tool s':>10}  {'ratio':>6}  "
+        print(f"   {'pair':>4}  {'first':>10}  {'recordkeep s':>12}  {'tool s':>10}  {'ratio':>6}  "
               f"{'cpu s (rk/tool)':>15}  {'busy before':>11}")
+
+    def timed(side: Callable[[], float]) -> tuple[float, float]:
+        if before:
+            before()
+        time.sleep(pause_s)
+        return side(), LAST_CPU_S
+
     for i in range(pairs):
         busy = settle(settle_s)
-        if before:
-            before()
-        time.sleep(pause_s)
-        a = ours()
-        ca = LAST_CPU_S
-        if before:
-            before()
-        time.sleep(pause_s)
-        b = tool()
-        cb = LAST_CPU_S
+        if i % 2 == 0:
+            (a, ca), (b, cb) = timed(ours), timed(tool)
+        else:
+            (b, cb), (a, ca) = timed(tool), timed(ours)
         comp.pairs.append((a, b))
         comp.cpu.append((ca, cb))
         comp.busy.append(busy)
         if not quiet:
-            print(f"   {i + 1:>4}  {a:>12.3f}  {b:>10.3f}  {a / b:>6.3f}  "
+            first = "recordkeep" if i % 2 == 0 else "tool"
+            print(f"   {i + 1:>4}  {first:>10}  {a:>12.3f}  {b:>10.3f}  {a / b:>6.3f}  "
                   f"{ca:>7.2f}/{cb:<7.2f}  {busy * 100:>10.0f}%", flush=True)
     return comp
 
