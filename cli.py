@@ -1788,7 +1788,8 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--strict", is_flag=True,
               help="Also fail on what is a notice otherwise: the unsigned batches of a store written before "
                    "signatures, times that disagree (RK261, RK263), disposals under a lowered retention "
-                   "(RK264).")
+                   "(RK264); with --bag, every notice of the bag (another store's, lines not covered, a "
+                   "checkpoint only its own key signs).")
 @click.option("--index", "index_too", is_flag=True,
               help="Also fold the journal afresh and compare index.sqlite with it, table by table (what "
                    "check, stats and search answer from).")
@@ -1801,7 +1802,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
     from recordkeep import errors, logcheck, refs
 
     if bag is not None:
-        verify_bag(ctx, bag, vkey, tsa_ca, as_json)
+        verify_bag(ctx, bag, vkey, tsa_ca, strict, as_json)
         return
     if vkey is not None and not checkpoints:
         raise click.UsageError(_("--vkey goes with --checkpoint FILE"))
@@ -1920,13 +1921,14 @@ def log_prove(ctx: click.Context, digest: str | None, seq: int | None, checkpoin
                  "'log prove --json'"))
 
 
-def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | None, as_json: bool) -> None:
+def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | None, strict: bool,
+               as_json: bool) -> None:
     """``log verify --bag``: the bag by itself, and against the store when there is one."""
     import recordkeep as rk
 
     has_store = rk.is_store(ctx.obj["store"])
     archive = open_archive(ctx) if has_store else None
-    report = rk.check_bag(bag, archive=archive, vkey=vkey, tsa_ca=tsa_ca)
+    report = rk.check_bag(bag, archive=archive, vkey=vkey, tsa_ca=tsa_ca, strict=strict)
     if as_json:
         emit(report.as_data())
     else:

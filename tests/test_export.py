@@ -616,6 +616,26 @@ def test_a_bag_whose_tag_manifest_bagit_python_wrote_again_still_passes(cli, dos
     assert found["ok"] is True and found["complete"] is True, found
 
 
+def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
+    from .conftest import Cli, new_store
+
+    other = Cli(new_store(tmp_path / "other"))
+    assert other("party", "add", "--name", "李四", "--id-number", "11010519491231002X").exit_code == 0
+    scan = tmp_path / "elsewhere.pdf"
+    scan.write_bytes(b"%PDF-1.4 a record of another bureau")
+    assert other("add", str(scan), "--party", "P1").exit_code == 0
+    dest = tmp_path / "bag"
+    assert other("export", "--party", "P1", str(dest)).exit_code == 0
+    assert cli("log", "verify", "--bag", str(dest)).exit_code == 0, "another store's bag: a notice"
+    strict = cli("log", "verify", "--bag", str(dest), "--strict")
+    assert strict.exit_code == 3 and "notice RK112" in strict.stdout and "BROKEN" in strict.stdout
+    assert cli.json("log", "verify", "--bag", str(dest), "--strict")["ok"] is False
+    own = tmp_path / "own"
+    cli("export", "--case", CASE, str(own))
+    found = cli.json("log", "verify", "--bag", str(own), "--strict")
+    assert found["ok"] is True and found["notices"] == [], "an honest bag of this store has nothing to fail"
+
+
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))

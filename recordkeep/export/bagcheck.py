@@ -171,7 +171,7 @@ def _tag_files(bag: Path) -> set[str]:
 
 
 def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: str | None = None,
-              tsa_ca: str | os.PathLike | None = None) -> BagReport:
+              tsa_ca: str | os.PathLike | None = None, strict: bool = False) -> BagReport:
     """Check a bag with no store: its manifests and tag files (none unlisted, none but regular
     files, bag-info.txt and summary.json saying nothing twice and nothing recordkeep does not
     write), its journal lines (each hashing to itself, in order, none past its head), its
@@ -179,12 +179,14 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     enrols; its token under ``tsa_ca``) and each line's inclusion proof. With ``archive``, the
     store its lines come from (whatever store it names: RK269), also each line and its head
     against the store's journal, and that it holds its whole case or party as its export
-    arranged it (export/completeness.py)."""
+    arranged it (export/completeness.py). ``strict``: a notice fails the bag too (a bag of
+    another store, lines its checkpoint does not cover, a checkpoint only the key it carries
+    signs...)."""
     bag = Path(bag)
     path = bag / "recordkeep" / "journal.jsonl"
     if not path.is_file():
         raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
-    report = BagReport()
+    report = BagReport(strict=strict)
     tags = Tags(bag, report)
     info = check_package(bag, report, tags)
     summary = _summary(tags, report)

@@ -17,7 +17,7 @@ class BagReport:
     journal head is in the store's chain (None: no store compared); whether it holds its whole
     case or party as an export of its payload in the store's journal planned it (``complete``,
     None: not checked) and those exports (``exports``: seq, the seq planned through, scope, and
-    whether the bag is whole as of that plan)."""
+    whether the bag is whole as of that plan). ``strict``: a notice fails it too."""
 
     HEAD_CODE = errors.HeadNotFound.code
 
@@ -35,10 +35,11 @@ class BagReport:
     exports: list[dict] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
     notices: list[tuple[str, str]] = field(default_factory=list)
+    strict: bool = False  # every notice fails too
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.head_found is not False
+        return not self.problems and self.head_found is not False and not (self.strict and self.notices)
 
     def as_data(self) -> dict:
         return {"ok": self.ok, "lines": self.lines, "head_seq": self.head_seq, "head_found": self.head_found,
