@@ -385,6 +385,12 @@ def report(comp: Comparison, target: float | None = None, *, unit_bytes: int | N
             f"(min {s['min_ratio']:.3f}, max {s['max_ratio']:.3f}; "
             f"median {s['median_ours_s']:.3f} s vs {s['median_tool_s']:.3f} s)")
     print(line)
+    ratios = [a / b for a, b in comp.pairs]
+    if len(ratios) >= 2:  # alternate() ran recordkeep first in the odd pairs, the tool in the even
+        s["median_ratio_ours_first"] = round(statistics.median(ratios[0::2]), 3)
+        s["median_ratio_tool_first"] = round(statistics.median(ratios[1::2]), 3)
+        print(f"   median ratio with recordkeep first {s['median_ratio_ours_first']:.3f}, "
+              f"with the tool first {s['median_ratio_tool_first']:.3f}")
     print(f"   median CPU seconds (user+sys of the command): recordkeep {s['median_ours_cpu_s']:.2f}, "
           f"tool {s['median_tool_cpu_s']:.2f}")
     if unit_bytes:
