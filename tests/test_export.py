@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import bagit
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from recordkeep import Archive, export
 from recordkeep.store.journal import canonical, event_hash
 
-from .conftest import blob_path, run_recordkeep
+from .conftest import REPO, blob_path, run_recordkeep
 from .mounts import read_only_view, small_disk
 
 CASE = "坡城管罚〔2021〕12号"
@@ -167,6 +169,17 @@ def test_log_verify_bag_checks_the_bags_journal_lines_against_the_store(cli, dos
     assert result.exit_code == 3 and "differs from the store" in result.stdout
 
 
+def remanifest_tags_only(bag) -> None:
+    """The tag manifest made again to match the tag files (the payload's manifests as they are)."""
+    import hashlib
+
+    tags = [p for p in bag.rglob("*") if p.is_file() and p.relative_to(bag).parts[0] != "data"
+            and p.name != "tagmanifest-sha256.txt"]
+    (bag / "tagmanifest-sha256.txt").write_text(
+        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(bag).as_posix()}\n"
+                for p in sorted(tags)), encoding="utf-8")
+
+
 def remanifest(bag) -> None:
     """An insider's script: make both manifests, Payload-Oxum and the tag manifest match the
     payload again, so bagit.py and b3sum --check pass."""
@@ -184,11 +197,7 @@ def remanifest(bag) -> None:
     oxum = f"{sum(p.stat().st_size for p in payload)}.{len(payload)}"
     info.write_text(re.sub(r"Payload-Oxum: .*", f"Payload-Oxum: {oxum}", info.read_text(encoding="utf-8")),
                     encoding="utf-8")
-    tags = [p for p in bag.rglob("*") if p.is_file() and p.relative_to(bag).parts[0] != "data"
-            and p.name != "tagmanifest-sha256.txt"]
-    (bag / "tagmanifest-sha256.txt").write_text(
-        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(bag).as_posix()}\n"
-                for p in sorted(tags)), encoding="utf-8")
+    remanifest_tags_only(bag)
 
 
 @pytest.mark.parametrize("tamper", ["swapped", "removed"])
@@ -634,6 +643,116 @@ def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
     cli("export", "--case", CASE, str(own))
     found = cli.json("log", "verify", "--bag", str(own), "--strict")
     assert found["ok"] is True and found["notices"] == [], "an honest bag of this store has nothing to fail"
+
+
+def test_a_checker_who_may_not_read_pii_json_is_told_so_not_given_a_traceback(cli, dossier, tmp_path):
+    import shutil
+    import tempfile
+
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest), "--with-pii", actor="auditor@office").exit_code == 0
+    where = Path(tempfile.mkdtemp(prefix="rk-bag-"))
+    try:
+        os.chmod(where, 0o755)
+        shutil.copytree(dest, where / "bag")  # pii.json stays 0600, the rest readable by all
+        for path in (where / "bag").rglob("*"):
+            if path.is_dir():
+                os.chmod(path, 0o755)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        words = ["--store", str(where / "none"), "log", "verify", "--bag", str(where / "bag")]
+        result = subprocess.run([*as_nobody, sys.executable, str(REPO / "cli.py"), *words],
+                                capture_output=True, text=True, env={**os.environ, "HOME": "/"})
+    finally:
+        shutil.rmtree(where)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "Permission denied while reading the bag" in result.stderr, result.stderr
+    assert "recordkeep/pii.json" in result.stderr
+
+
+def test_party_numbers_changed_in_pii_json_fail_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest), "--with-pii", actor="auditor@office").exit_code == 0
+    pii = dest / "recordkeep" / "pii.json"
+    pii.write_text(pii.read_text(encoding="utf-8").replace("张三", "李四"), encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "RK268 recordkeep/pii.json is not the file the export journaled" in result.stdout
+
+
+def test_a_bag_whose_software_agent_says_more_fails_against_the_store(cli, dossier, tmp_path):
+    import re
+
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    info = dest / "bag-info.txt"
+    info.write_text(re.sub(r"(Bag-Software-Agent: .*)", r"\1 VERIFIED COMPLETE BY THE COURT",
+                           info.read_text(encoding="utf-8")), encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "RK268 bag-info.txt gives Bag-Software-Agent" in result.stdout
+
+
+def test_a_manifest_that_lists_a_file_twice_fails_by_itself(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    tags = dest / "tagmanifest-sha256.txt"
+    line = next(x for x in tags.read_text(encoding="utf-8").splitlines(keepends=True) if "bag-info.txt" in x)
+    tags.write_text("0" * 64 + "  bag-info.txt\n" + tags.read_text(encoding="utf-8"), encoding="utf-8")
+    assert line in tags.read_text(encoding="utf-8")
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3, result.stdout
+    assert "RK228 tagmanifest-sha256.txt: bag-info.txt listed more than once" in result.stdout
+
+
+def test_a_manifest_with_tabs_reads_names_that_hold_two_spaces(cli, dossier, tmp_path):
+    scan = tmp_path / "两个  空格.pdf"
+    scan.write_bytes(b"%PDF-1.4 a name with two spaces")
+    assert cli("add", str(scan), "--case", CASE, "--stage", "decide").exit_code == 0
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    for name in ("manifest-sha256.txt", "manifest-blake3.txt"):
+        path = dest / name
+        path.write_text(path.read_text(encoding="utf-8").replace("  data/", "\tdata/"), encoding="utf-8")
+    remanifest_tags_only(dest)
+    bagit.Bag(str(dest)).validate()
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+
+
+def test_a_tag_manifest_naming_a_file_outside_the_bag_or_a_huge_one_fails_fast(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    huge = dest / "recordkeep" / "huge.bin"
+    with open(huge, "wb") as f:
+        f.truncate(1 << 40)  # a sparse TiB
+    (tmp_path / "outside.txt").write_text("elsewhere", encoding="utf-8")
+    tags = dest / "tagmanifest-sha256.txt"
+    tags.write_text(tags.read_text(encoding="utf-8") + "0" * 64 + "  ../outside.txt\n" + "0" * 64
+                    + "  recordkeep/huge.bin\n", encoding="utf-8")
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store", timeout=60)
+    assert result.returncode == 3, result.stdout
+    assert "RK228 tagmanifest-sha256.txt: ../outside.txt is outside the bag" in result.stdout
+    assert "RK228 recordkeep/huge.bin cannot be read as a file of the bag: larger than a tag file can be" \
+        in result.stdout
+
+
+def test_what_a_file_manager_leaves_in_a_bag_is_a_notice_and_a_fifo_there_a_failure(
+        cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / ".DS_Store").write_bytes(b"Bud1")
+    (dest / "recordkeep" / "Thumbs.db").write_bytes(b"thumbs")
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+    assert sum("a file manager left it" in n["message"] for n in found["notices"]) == 2
+    os.mkfifo(dest / "recordkeep" / "pipe")
+    os.mkfifo(dest / "data" / "pipe")
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=cli.store, timeout=60)
+    assert result.returncode == 3, result.stdout
+    assert "RK228 recordkeep/pipe is a tag file tagmanifest-sha256.txt does not list" in result.stdout
+    assert "RK228 data/pipe cannot be read as a file of the bag" in result.stdout
 
 
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):

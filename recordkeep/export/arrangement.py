@@ -23,13 +23,14 @@ STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.ite
 OUTSIDE_CASES = "0-未关联案件-no-case"
 PII_FILE = "recordkeep/pii.json"  # the parties' numbers, in a bag exported --with-pii
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
+_ENDS = re.compile(r"^[\s.]+|[\s.]+$")  # any space (U+3000 too: bagit-python strips it) or dot at either end
 
 
 def safe_name(name: str, limit: int = 120) -> str:
     """A file name without control characters, line ends (U+0085, U+2028, U+2029 too: a manifest
-    line must stay one line), separators or ``%`` (kept readable)."""
+    line must stay one line), separators, ``%``, or spaces or dots at its ends (kept readable)."""
     text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub("_", text).strip(" .") or "file"
+    text = _ENDS.sub("", _UNSAFE.sub("_", text)) or "file"
     while len(text.encode("utf-8")) > limit:
         text = text[:-1]
     return text

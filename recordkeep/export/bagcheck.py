@@ -14,6 +14,8 @@ or party, arranged as its export planned it (export/completeness.py).
 from __future__ import annotations
 
 import base64
+import errno
+import hashlib
 import json
 import os
 import re
@@ -23,15 +25,16 @@ from pathlib import Path
 from .. import errors, validate
 from ..anchoring import anchor_settings
 from ..archive import Archive
-from ..i18n import _
+from ..i18n import N_, _
 from ..index import keys as key_rows
 from ..index import records
+from ..store.fs import os_error
 from ..store.hashing import hash_fd
 from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .arrangement import PII_FILE
-from .bagreport import BagReport, from_bag, read_tag
+from .bagreport import BagReport, from_bag, open_regular, read_tag
 from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
@@ -39,13 +42,31 @@ MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
 TAG_MANIFEST = "tagmanifest-sha256.txt"
 
 
-def _hashes(path: Path) -> dict[str, str]:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+def _hashes(bag: Path, name: str, report: BagReport) -> dict[str, str] | None:
+    """The BLAKE3 and SHA-256 of the payload file ``name``; None (a problem) when it is no
+    regular file (a FIFO, a symlink, a device)."""
+    try:
+        fd = open_regular(bag / name)
+    except OSError as exc:
+        _unreadable(exc, bag / name)
+        report.problems.append((errors.BagInvalid.code, _("{file} cannot be read as a file of the bag: {why}")
+                                .format(file=from_bag(name), why=from_bag(exc.strerror or exc))))
+        return None
     try:
         blake3, _size, extra = hash_fd(fd, extra=("sha256",))
+    except OSError as exc:
+        raise os_error(exc, N_("reading the bag"), bag / name) from exc
     finally:
         os.close(fd)
     return {"blake3": blake3, "sha256": extra["sha256"]}
+
+
+def _unreadable(exc: OSError, path: Path) -> None:
+    """Raise, as the error it is, what forbids the checker to read a file of the bag: the check
+    cannot be made (exit 1), which says nothing against the bag."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        raise os_error(exc, N_("reading the bag (check it as a user who may read every file of it)"),
+                       path) from exc
 
 
 INFO_LABELS = frozenset((
@@ -75,21 +96,29 @@ class Tags:
         try:
             return read_tag(path)
         except OSError as exc:
+            _unreadable(exc, path)
             self.report.problems.append((errors.BagInvalid.code, _(
                 "{file} cannot be read as a file of the bag: {why}").format(
                     file=from_bag(name), why=from_bag(exc.strerror or exc))))
             return None
 
 
-def _manifest(data: bytes | None) -> dict[str, str]:
+def _manifest(data: bytes | None, faults: list[str] | None = None) -> dict[str, str]:
     """A manifest's ``hash path`` lines (any run of spaces or tabs between, as RFC 8493 allows) as
     path -> hash (bytes that are not UTF-8 read as U+FFFD: such a line names no file of the bag,
-    which the check then says)."""
-    listed = {}
+    which the check then says). A line that is no such line, or a path listed again, is said in
+    ``faults``."""
+    listed: dict[str, str] = {}
     for line in (data or b"").decode("utf-8", errors="replace").splitlines():
-        if line.strip():
-            digest, _sep, name = line.partition(" ") if " " in line else line.partition("\t")
-            listed[name.lstrip(" \t")] = digest.strip().lower()
+        m = re.fullmatch(r"\s*(\S+)[ \t]+(.*)", line)
+        if m is None:
+            if line.strip() and faults is not None:
+                faults.append(_("a line that is no digest and path: {line}").format(line=from_bag(line)))
+            continue
+        digest, name = m.group(1).lower(), m.group(2)
+        if name in listed and faults is not None:
+            faults.append(_("{name} listed more than once").format(name=from_bag(name)))
+        listed[name] = digest
     return listed
 
 
@@ -122,18 +151,19 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
         report.problems.append((bad, _("bagit.txt is missing: not a bag")))
-    payload = sorted(p.relative_to(bag).as_posix() for p in (bag / "data").rglob("*") if p.is_file()) \
-        if (bag / "data").is_dir() else []
-    computed = {name: _hashes(bag / name) for name in payload}
+    payload = sorted(p.relative_to(bag).as_posix() for p in (bag / "data").rglob("*") if not p.is_dir()
+                     or p.is_symlink()) if (bag / "data").is_dir() and not (bag / "data").is_symlink() else []
+    computed = {name: found for name in payload if (found := _hashes(bag, name, report)) is not None}
     for algorithm, manifest in MANIFESTS.items():
         if not (bag / manifest).is_file():
             report.problems.append((bad, _("{file} is missing").format(file=manifest)))
             continue
-        listed = _manifest(tags(manifest))
-        for name in sorted(set(listed) - set(computed)):
+        listed = _manifest(tags(manifest), faults := [])
+        report.problems.extend((bad, f"{manifest}: {fault}") for fault in dict.fromkeys(faults))
+        for name in sorted(set(listed) - set(payload)):
             report.problems.append((bad, _("{manifest}: {name} is listed but not in the bag").format(
                 manifest=manifest, name=from_bag(name))))
-        for name in sorted(set(computed) - set(listed)):
+        for name in sorted(set(payload) - set(listed)):
             report.problems.append((bad, _("{manifest}: {name} is in the bag but not listed").format(
                 manifest=manifest, name=from_bag(name))))
         for name in sorted(set(listed) & set(computed)):
@@ -142,18 +172,26 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
                 report.problems.append((bad, changed.format(manifest=manifest, name=from_bag(name),
                                                             algorithm=algorithm)))
     if (bag / TAG_MANIFEST).is_file():
-        tagged = _manifest(tags(TAG_MANIFEST))
+        tagged = _manifest(tags(TAG_MANIFEST), faults := [])
+        report.problems.extend((bad, f"{TAG_MANIFEST}: {fault}") for fault in dict.fromkeys(faults))
         for name, digest in tagged.items():
-            if not (bag / name).is_file():
+            if name.startswith("/") or ".." in name.split("/"):
+                report.problems.append((bad, _("{manifest}: {name} is outside the bag").format(
+                    manifest=TAG_MANIFEST, name=from_bag(name))))
+            elif not os.path.lexists(bag / name):
                 report.problems.append((bad, _("{manifest}: {name} is missing").format(manifest=TAG_MANIFEST,
                                                                                         name=from_bag(name))))
-            elif _hashes(bag / name)["sha256"] != digest:
+            elif (data := tags(name)) is not None and hashlib.sha256(data).hexdigest() != digest:
                 changed = _("{manifest}: {name} does not hash to its {algorithm} (changed)")
                 report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=from_bag(name),
                                                             algorithm="sha256")))
         for name in sorted(_tag_files(bag) - tagged.keys() - {TAG_MANIFEST}):
-            report.problems.append((bad, _("{name} is a tag file {manifest} does not list").format(
-                name=from_bag(name), manifest=TAG_MANIFEST)))
+            if _left_by_a_desktop(name):
+                report.notices.append((bad, _("{name} is not the bag's: a file manager left it (bagit-python "
+                                              "ignores it too)").format(name=from_bag(name))))
+            else:
+                report.problems.append((bad, _("{name} is a tag file {manifest} does not list").format(
+                    name=from_bag(name), manifest=TAG_MANIFEST)))
     else:
         report.problems.append((bad, _("{file} is missing").format(file=TAG_MANIFEST)))
     info = _info(tags, report)
@@ -165,9 +203,17 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
 
 
 def _tag_files(bag: Path) -> set[str]:
-    """Every file of the bag outside data/ (its tag files), as a manifest names them."""
+    """Every entry of the bag outside data/ that is no folder (its tag files, and anything else
+    put there: a FIFO, a symlink), as a manifest names them."""
     return {p.relative_to(bag).as_posix() for p in bag.rglob("*")
-            if p.relative_to(bag).parts[0] != "data" and (p.is_file() or p.is_symlink())}
+            if p.relative_to(bag).parts[0] != "data" and (not p.is_dir() or p.is_symlink())}
+
+
+def _left_by_a_desktop(name: str) -> bool:
+    """Whether ``name`` is what a file manager leaves in a folder it shows (macOS, Windows)."""
+    parts = name.split("/")
+    return "__MACOSX" in parts or parts[-1] in (".DS_Store", "Thumbs.db", "desktop.ini") \
+        or parts[-1].startswith("._")
 
 
 def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: str | None = None,
@@ -234,25 +280,12 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
             claimed = _claimed_scope(summary, info, report) if summary is not None else None
             said = Readable(_manifest(tags(MANIFESTS["blake3"])), (summary or {}).get("files"),
-                            tags("recordkeep/summary.txt"), info, _pii_parties(tags))
+                            tags("recordkeep/summary.txt"), info, tags(PII_FILE))
             check_whole(archive, report, found=found, bag=said, claimed=claimed, head_seq=report.head_seq)
     return report
 
 
 SUMMARY_KEYS = ("scope", "files", "dossier")
-
-
-def _pii_parties(tags: Tags) -> list[str] | None:
-    """The parties whose numbers recordkeep/pii.json holds, sorted; None when the bag has none
-    (an empty list when it cannot be read as a JSON object)."""
-    data = tags(PII_FILE)
-    if data is None:
-        return None
-    try:
-        parties = json.loads(data)
-    except (ValueError, RecursionError):
-        return []
-    return sorted(parties) if isinstance(parties, dict) else []
 
 
 def _summary(tags: Tags, report: BagReport) -> dict | None:

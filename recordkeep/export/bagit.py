@@ -17,6 +17,7 @@ renamed into place, so a crash never leaves a bag that looks complete.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -61,6 +62,7 @@ class ExportResult:
     not_covered: list[int] = field(default_factory=list)  # its journal lines after that checkpoint
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
+    pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
 
@@ -276,9 +278,10 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         write_file(work / "recordkeep" / "summary.txt", summary_text(scope, entries))
         if with_pii:
             pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
-            write_file(work / PII_FILE, json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+            text = (json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+            write_file(work / PII_FILE, text)
             os.chmod(work / PII_FILE, 0o600)  # readable by whoever the court names, not by every user
-            result.with_pii = keys
+            result.with_pii, result.pii = keys, "sha256:" + hashlib.sha256(text).hexdigest()
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
         result.payload = payload_id(e["digest"] for e in held)
@@ -326,11 +329,16 @@ def _sha256(path: Path) -> str:
         os.close(fd)
 
 
-def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
+def agent() -> str:
+    """bag-info.txt's Bag-Software-Agent: recordkeep and its version."""
     from importlib.metadata import version
 
+    return f"recordkeep {version('recordkeep')}"
+
+
+def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
     fields = [
-        ("Bag-Software-Agent", f"recordkeep {version('recordkeep')}"),
+        ("Bag-Software-Agent", agent()),
         ("Bagging-Date", result.exported_at[:10]),
         ("External-Identifier", scope.get("case") or scope.get("party")),
         ("External-Description", description(scope)),
@@ -364,9 +372,11 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
     if through is not None and result.payload is not None:
         data.update(through=through, payload=result.payload, arrangement=ARRANGEMENT,
-                    exported_at=result.exported_at)
+                    exported_at=result.exported_at, agent=agent())
     if result.with_pii:
         data["with_pii"] = result.with_pii
+    if result.pii is not None:
+        data["pii"] = result.pii
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except BaseException as exc:  # Ctrl-C too; transact says what the journal took all the same

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import errors
+from ..i18n import _
 
 
 @dataclass
@@ -65,20 +66,29 @@ def from_bag(value: object, limit: int = 200) -> str:
 TAG_LIMIT = 1 << 30  # the largest tag file read whole
 
 
-def read_tag(path: Path) -> bytes:
-    """The bytes of a bag's tag file: a regular file of at most ``TAG_LIMIT`` bytes, not reached
-    through a symlink, opened so that a FIFO never makes the check wait. OSError otherwise."""
+def open_regular(path: Path) -> int:
+    """A descriptor of the bag's file ``path``: a regular file, not reached through a symlink,
+    opened so that a FIFO never makes the check wait. OSError otherwise (errno 0: no regular file)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, _("not a regular file"))
+    return fd
+
+
+def read_tag(path: Path) -> bytes:
+    """The bytes of a bag's tag file, as ``open_regular`` takes it, of at most ``TAG_LIMIT``
+    bytes. OSError otherwise."""
+    fd = open_regular(path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > TAG_LIMIT:
-            raise OSError(0, "not a regular file" if not stat.S_ISREG(st.st_mode) else "too large")
-        chunks, left = [], st.st_size + 1
+        if os.fstat(fd).st_size > TAG_LIMIT:
+            raise OSError(0, _("larger than a tag file can be"))
+        chunks, left = [], TAG_LIMIT + 1
         while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
             chunks.append(chunk)
             left -= len(chunk)
         if left <= 0:
-            raise OSError(0, "grew while it was read")
+            raise OSError(0, _("larger than a tag file can be"))
         return b"".join(chunks)
     finally:
         os.close(fd)

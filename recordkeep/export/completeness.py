@@ -37,20 +37,20 @@ from .bagreport import BagReport, from_bag
 def payload_id(digests: Iterable[str]) -> str:
     """How ``export.created`` names a bag's payload: ``sha256:`` and the SHA-256 of its distinct
     BLAKE3 digests, sorted, one per line (its file names and its manifests' order do not count)."""
-    return "sha256:" + hashlib.sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode()).hexdigest()
+    return _sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode())
 
 
 @dataclass
 class Readable:
     """What a bag says of its records: its payload (data path to BLAKE3 digest), summary.json's
     files as they stand there, summary.txt's bytes (None when it cannot be read), bag-info.txt's
-    fields and whose numbers pii.json holds."""
+    fields and pii.json's bytes."""
 
     placed: dict[str, str]
     listed: object
     told: bytes | None
     info: dict[str, str]
-    pii: list[str] | None = None  # the parties whose numbers pii.json holds, sorted; None: no pii.json
+    pii: bytes | None = None  # pii.json's bytes; None: the bag has none
 
 
 def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag: Readable,
@@ -276,19 +276,40 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
 def _export_otherwise(export: Event, bag: Readable) -> list[str]:
     """bag-info.txt's fields about the export, and the parties whose numbers pii.json holds,
     against what the export journaled."""
-    info, at = bag.info, export.data.get("exported_at")
+    info, at, agent = bag.info, export.data.get("exported_at"), export.data.get("agent")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
                 "External-Description": description(export.data["scope"]),
-                **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {})}
+                **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {}),
+                **({"Bag-Software-Agent": agent} if isinstance(agent, str) else {})}
     found = [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
                  field=name, given=_shown(info.get(name)), expected=_shown(value))
              for name, value in expected.items() if info.get(name) != value]
     shown = export.data.get("with_pii")
     shown = sorted(k for k in shown if isinstance(k, str)) if isinstance(shown, list) else []
-    if bag.pii != (shown or None):
+    held = _pii_parties(bag.pii)
+    if held != (shown or None):
         found.append(_("recordkeep/pii.json holds the numbers of {given}; the export journaled those of "
-                       "{expected}").format(given=_shown(bag.pii), expected=_shown(shown or None)))
+                       "{expected}").format(given=_shown(held), expected=_shown(shown or None)))
+    elif bag.pii is not None and export.data.get("pii") not in (None, _sha256(bag.pii)):
+        found.append(_("recordkeep/pii.json is not the file the export journaled (its names or numbers "
+                       "were changed)"))
     return found
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _pii_parties(data: bytes | None) -> list[str] | None:
+    """The parties whose numbers pii.json (``data``) holds, sorted; None when the bag has none (an
+    empty list when it cannot be read as a JSON object)."""
+    if data is None:
+        return None
+    try:
+        parties = json.loads(data)
+    except (ValueError, RecursionError):
+        return []
+    return sorted(parties) if isinstance(parties, dict) else []
 
 
 def _told(scope: dict, planned: list[dict], language: str) -> bytes:
