@@ -749,10 +749,12 @@ def test_what_a_file_manager_leaves_in_a_bag_is_a_notice_and_a_fifo_there_a_fail
     assert sum("a file manager left it" in n["message"] for n in found["notices"]) == 2
     os.mkfifo(dest / "recordkeep" / "pipe")
     os.mkfifo(dest / "data" / "pipe")
+    (dest / "data" / "gone").symlink_to(tmp_path / "nothing here")
     result = run_recordkeep("log", "verify", "--bag", str(dest), store=cli.store, timeout=60)
     assert result.returncode == 3, result.stdout
     assert "RK228 recordkeep/pipe is a tag file tagmanifest-sha256.txt does not list" in result.stdout
     assert "RK228 data/pipe cannot be read as a file of the bag" in result.stdout
+    assert "RK228 data/gone cannot be read as a file of the bag" in result.stdout
 
 
 def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli, dossier, tmp_path):

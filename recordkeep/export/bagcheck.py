@@ -195,7 +195,7 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     else:
         report.problems.append((bad, _("{file} is missing").format(file=TAG_MANIFEST)))
     info = _info(tags, report)
-    oxum = f"{sum((bag / n).stat().st_size for n in payload)}.{len(payload)}"
+    oxum = f"{sum((bag / n).lstat().st_size for n in payload)}.{len(payload)}"
     if info.get("Payload-Oxum") != oxum:
         report.problems.append((bad, _("Payload-Oxum {given} but the payload is {oxum}").format(
             given=from_bag(info.get("Payload-Oxum")), oxum=oxum)))
