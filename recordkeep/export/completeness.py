@@ -274,8 +274,8 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
 
 
 def _export_otherwise(export: Event, bag: Readable) -> list[str]:
-    """bag-info.txt's fields about the export, and the parties whose numbers pii.json holds,
-    against what the export journaled."""
+    """bag-info.txt's fields about the export, and pii.json (whose numbers it holds, and the very
+    file), against what the export journaled."""
     info, at, agent = bag.info, export.data.get("exported_at"), export.data.get("agent")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
                 "External-Description": description(export.data["scope"]),
