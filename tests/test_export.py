@@ -645,28 +645,70 @@ def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
     assert found["ok"] is True and found["notices"] == [], "an honest bag of this store has nothing to fail"
 
 
-def test_a_checker_who_may_not_read_pii_json_is_told_so_not_given_a_traceback(cli, dossier, tmp_path):
+def verify_as_nobody(bag, tmp_path, lock: str | None = None):
+    """``log verify --bag`` run by a user who owns none of the bag (uid 65534), on a copy of
+    ``bag`` readable by all but ``recordkeep/pii.json`` (0600, as exported) and the folder
+    ``lock`` (0000)."""
     import shutil
     import tempfile
 
-    dest = tmp_path / "bag"
-    assert cli("export", "--case", CASE, str(dest), "--with-pii", actor="auditor@office").exit_code == 0
     where = Path(tempfile.mkdtemp(prefix="rk-bag-"))
     try:
         os.chmod(where, 0o755)
-        shutil.copytree(dest, where / "bag")  # pii.json stays 0600, the rest readable by all
+        shutil.copytree(bag, where / "bag")
         for path in (where / "bag").rglob("*"):
             if path.is_dir():
                 os.chmod(path, 0o755)
+        if lock is not None:
+            os.chmod(where / "bag" / lock, 0)
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         words = ["--store", str(where / "none"), "log", "verify", "--bag", str(where / "bag")]
-        result = subprocess.run([*as_nobody, sys.executable, str(REPO / "cli.py"), *words],
-                                capture_output=True, text=True, env={**os.environ, "HOME": "/"})
+        return subprocess.run([*as_nobody, sys.executable, str(REPO / "cli.py"), *words],
+                              capture_output=True, text=True, env={**os.environ, "HOME": "/"})
     finally:
         shutil.rmtree(where)
+
+
+def test_a_checker_who_may_not_read_pii_json_is_told_so_not_given_a_traceback(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest), "--with-pii", actor="auditor@office").exit_code == 0
+    result = verify_as_nobody(dest, tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "Permission denied while reading the bag" in result.stderr, result.stderr
     assert "recordkeep/pii.json" in result.stderr
+
+
+@pytest.mark.parametrize("lock", ["data", "recordkeep", "recordkeep/checkpoint"])
+def test_a_folder_of_the_bag_the_checker_may_not_read_gives_no_verdict(cli, dossier, tmp_path, lock):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    result = verify_as_nobody(dest, tmp_path, lock)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "Permission denied while reading the bag" in result.stderr and "BROKEN" not in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["a folder", "a fifo", "a symlink to /dev/zero"])
+def test_a_checkpoint_that_is_no_regular_file_fails_and_never_hangs(cli, dossier, tmp_path, kind):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    [checkpoint] = (dest / "recordkeep" / "checkpoint").glob("*.checkpoint")
+    checkpoint.unlink()
+    {"a folder": checkpoint.mkdir, "a fifo": lambda: os.mkfifo(checkpoint),
+     "a symlink to /dev/zero": lambda: checkpoint.symlink_to("/dev/zero")}[kind]()
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=cli.store, timeout=60)
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    unread = f"RK228 recordkeep/checkpoint/{checkpoint.name} cannot be read as a file of the bag"
+    assert unread in result.stdout or "holds 0 checkpoints" in result.stdout, result.stdout
+
+
+def test_what_a_mac_leaves_beside_a_checkpoint_is_not_a_second_checkpoint(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    [checkpoint] = (dest / "recordkeep" / "checkpoint").glob("*.checkpoint")
+    (checkpoint.parent / f"._{checkpoint.name}").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    found = cli.json("log", "verify", "--bag", str(dest))
+    assert found["ok"] is True and found["complete"] is True, found
+    assert any("a file manager left it" in n["message"] for n in found["notices"])
 
 
 def test_party_numbers_changed_in_pii_json_fail_against_the_store(cli, dossier, tmp_path):

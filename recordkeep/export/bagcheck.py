@@ -14,7 +14,6 @@ or party, arranged as its export planned it (export/completeness.py).
 from __future__ import annotations
 
 import base64
-import errno
 import hashlib
 import json
 import os
@@ -34,7 +33,7 @@ from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .arrangement import PII_FILE
-from .bagreport import BagReport, from_bag, open_regular, read_tag
+from .bagreport import BagReport, Tags, from_bag, left_by_a_desktop, listing, open_regular, unreadable
 from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 
@@ -48,7 +47,7 @@ def _hashes(bag: Path, name: str, report: BagReport) -> dict[str, str] | None:
     try:
         fd = open_regular(bag / name)
     except OSError as exc:
-        _unreadable(exc, bag / name)
+        unreadable(exc, bag / name)
         report.problems.append((errors.BagInvalid.code, _("{file} cannot be read as a file of the bag: {why}")
                                 .format(file=from_bag(name), why=from_bag(exc.strerror or exc))))
         return None
@@ -61,46 +60,11 @@ def _hashes(bag: Path, name: str, report: BagReport) -> dict[str, str] | None:
     return {"blake3": blake3, "sha256": extra["sha256"]}
 
 
-def _unreadable(exc: OSError, path: Path) -> None:
-    """Raise, as the error it is, what forbids the checker to read a file of the bag: the check
-    cannot be made (exit 1), which says nothing against the bag."""
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        raise os_error(exc, N_("reading the bag (check it as a user who may read every file of it)"),
-                       path) from exc
-
-
 INFO_LABELS = frozenset((
     "Bag-Software-Agent", "Bagging-Date", "External-Identifier", "External-Description", "Payload-Oxum",
     "Recordkeep-Store-Id", "Recordkeep-Exporter", "Recordkeep-Exported-At", "Recordkeep-Records",
     "Recordkeep-Journal-Events", "Recordkeep-Journal-Head", "Recordkeep-Checkpoint",
     "Recordkeep-Not-Covered"))
-
-
-class Tags:
-    """The bag's tag files, each read once: its bytes; None when there is none, or (a problem,
-    said once) when it is no regular file that can be read (a FIFO, a symlink, a device)."""
-
-    def __init__(self, bag: Path, report: BagReport) -> None:
-        self.bag, self.report = bag, report
-        self._read: dict[str, bytes | None] = {}
-
-    def __call__(self, name: str) -> bytes | None:
-        if name not in self._read:
-            self._read[name] = self._first_read(name)
-        return self._read[name]
-
-    def _first_read(self, name: str) -> bytes | None:
-        path = self.bag / name
-        if not os.path.lexists(path):
-            return None
-        try:
-            return read_tag(path)
-        except OSError as exc:
-            _unreadable(exc, path)
-            self.report.problems.append((errors.BagInvalid.code, _(
-                "{file} cannot be read as a file of the bag: {why}").format(
-                    file=from_bag(name), why=from_bag(exc.strerror or exc))))
-            return None
 
 
 def _manifest(data: bytes | None, faults: list[str] | None = None) -> dict[str, str]:
@@ -151,8 +115,7 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
         report.problems.append((bad, _("bagit.txt is missing: not a bag")))
-    payload = sorted(p.relative_to(bag).as_posix() for p in (bag / "data").rglob("*") if not p.is_dir()
-                     or p.is_symlink()) if (bag / "data").is_dir() and not (bag / "data").is_symlink() else []
+    payload = listing(bag, "data") if (bag / "data").is_dir() and not (bag / "data").is_symlink() else []
     computed = {name: found for name in payload if (found := _hashes(bag, name, report)) is not None}
     for algorithm, manifest in MANIFESTS.items():
         if not (bag / manifest).is_file():
@@ -186,7 +149,7 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
                 report.problems.append((bad, changed.format(manifest=TAG_MANIFEST, name=from_bag(name),
                                                             algorithm="sha256")))
         for name in sorted(_tag_files(bag) - tagged.keys() - {TAG_MANIFEST}):
-            if _left_by_a_desktop(name):
+            if left_by_a_desktop(name):
                 report.notices.append((bad, _("{name} is not the bag's: a file manager left it (bagit-python "
                                               "ignores it too)").format(name=from_bag(name))))
             else:
@@ -205,15 +168,7 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
 def _tag_files(bag: Path) -> set[str]:
     """Every entry of the bag outside data/ that is no folder (its tag files, and anything else
     put there: a FIFO, a symlink), as a manifest names them."""
-    return {p.relative_to(bag).as_posix() for p in bag.rglob("*")
-            if p.relative_to(bag).parts[0] != "data" and (not p.is_dir() or p.is_symlink())}
-
-
-def _left_by_a_desktop(name: str) -> bool:
-    """Whether ``name`` is what a file manager leaves in a folder it shows (macOS, Windows)."""
-    parts = name.split("/")
-    return "__MACOSX" in parts or parts[-1] in (".DS_Store", "Thumbs.db", "desktop.ini") \
-        or parts[-1].startswith("._")
+    return {name for name in listing(bag, "", skip="data")}
 
 
 def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: str | None = None,
@@ -230,7 +185,12 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     signs...)."""
     bag = Path(bag)
     path = bag / "recordkeep" / "journal.jsonl"
-    if not path.is_file():
+    try:
+        a_bag = path.is_file()
+    except OSError as exc:
+        unreadable(exc, path)
+        a_bag = False
+    if not a_bag:
         raise errors.InvalidValue(_("not a recordkeep bag: recordkeep/journal.jsonl is missing"), path=bag)
     report = BagReport(strict=strict)
     tags = Tags(bag, report)
@@ -273,7 +233,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                     store_id=from_bag(store_id))))
     kept_ca = anchor_settings(archive).tsa_ca if same_store else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else kept_ca
-    check_bag_proofs(bag, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
+    check_bag_proofs(tags, info, lines, report, vkey=vkey, known=_enrolled(archive) if same_store else {},
                      ca=timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None)
     if same_store:
         found = _against_store(archive, lines, known, report, m.group(2) if m else None)

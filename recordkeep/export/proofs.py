@@ -18,7 +18,7 @@ from ..trust import keys, timestamp
 from ..trust.anchors import signer_of
 from ..trust.checkpoint import origin
 from ..trust.merkle import leaf_hash, verify_inclusion
-from .bagreport import BagReport, from_bag
+from .bagreport import BagReport, Tags, from_bag, left_by_a_desktop, listing
 
 FOLDER = "recordkeep/checkpoint"
 PROOFS = "recordkeep/proofs.jsonl"
@@ -73,11 +73,14 @@ def _verifier_key(archive: Archive, anchored: anchoring.Anchored) -> str | None:
 
 
 # -- checking a bag's proofs, without the store -------------------------------------------------
-def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], report: BagReport, *,
+def check_bag_proofs(tags: Tags, info: dict[str, str], lines: dict[int, bytes], report: BagReport, *,
                      vkey: str | None, known: dict[str, bytes], ca: bytes | None) -> None:
     """The bag's checkpoint signed (under ``vkey``, else the verifier key the bag carries or one
-    of ``known``), its token verified under ``ca``, and every line up to its size proved in it."""
-    found = sorted((bag / FOLDER).glob("*.checkpoint")) if (bag / FOLDER).is_dir() else []
+    of ``known``), its token verified under ``ca``, and every line up to its size proved in it;
+    each file read through ``tags`` (what a file manager leaves beside them is not counted)."""
+    folder = tags.bag / FOLDER
+    found = [name for name in listing(tags.bag, FOLDER) if name.endswith(".checkpoint")
+             and not left_by_a_desktop(name)] if folder.is_dir() and not folder.is_symlink() else []
     if len(found) != 1:
         if found or info.get("Recordkeep-Checkpoint"):
             report.problems.append((errors.BagInvalid.code,
@@ -88,9 +91,11 @@ def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], r
             report.notices.append((errors.NotCovered.code, _("the bag carries no checkpoint: its lines are "
                                                              "proved only against the store they came from")))
         return
-    data = found[0].read_bytes()
+    data = tags(found[0])
+    if data is None:
+        return
     try:
-        note = notes.parse(data, str(found[0]))
+        note = notes.parse(data, found[0])
     except errors.BadCheckpoint as exc:
         report.problems.append((exc.code, exc.message))
         return
@@ -99,14 +104,14 @@ def check_bag_proofs(bag: Path, info: dict[str, str], lines: dict[int, bytes], r
         report.problems.append((errors.OtherStoreCheckpoint.code,
                                 _("the checkpoint is of {origin}, not of the store bag-info.txt names")
                                 .format(origin=from_bag(note.origin))))
-    _check_signature(bag, note, report, vkey, known)
-    token_path = found[0].with_suffix(".tsr")
-    if token_path.is_file():
-        _check_token(token_path.read_bytes(), data, ca, report)
-    _check_inclusions(bag, note, lines, report)
+    _check_signature(tags, note, report, vkey, known)
+    token = tags(found[0].removesuffix(".checkpoint") + ".tsr")
+    if token is not None:
+        _check_token(token, data, ca, report)
+    _check_inclusions(tags, note, lines, report)
 
 
-def _check_signature(bag: Path, note: notes.Checkpoint, report: BagReport, vkey: str | None,
+def _check_signature(tags: Tags, note: notes.Checkpoint, report: BagReport, vkey: str | None,
                      known: dict[str, bytes]) -> None:
     if vkey is not None:
         if note.signed_by(note.origin, keys.public_from_text(vkey)):
@@ -116,9 +121,9 @@ def _check_signature(bag: Path, note: notes.Checkpoint, report: BagReport, vkey:
                 "the checkpoint's signature does not hold under the verifier key given")))
         return
     candidates = dict(known)
-    carried = bag / VERIFIER_KEY
-    if carried.is_file():
-        candidates["the bag's verifier key"] = keys.public_from_text(carried.read_text(encoding="ascii"))
+    carried = tags(VERIFIER_KEY)
+    if carried is not None:
+        candidates["the bag's verifier key"] = keys.public_from_text(carried.decode("ascii", "replace"))
     report.signer = signer_of(note, candidates)
     if report.signer is None:
         report.problems.append((errors.CheckpointUnsigned.code, _("no key known here signed the checkpoint")))
@@ -142,10 +147,9 @@ def _check_token(token: bytes, data: bytes, ca: bytes | None, report: BagReport)
         report.problems.append((exc.code, exc.message))
 
 
-def _check_inclusions(bag: Path, note: notes.Checkpoint, lines: dict[int, bytes], report: BagReport) -> None:
+def _check_inclusions(tags: Tags, note: notes.Checkpoint, lines: dict[int, bytes], report: BagReport) -> None:
     proofs = {}
-    path = bag / PROOFS
-    for raw in (path.read_bytes().splitlines() if path.is_file() else []):
+    for raw in (tags(PROOFS) or b"").splitlines():
         try:
             proof = json.loads(raw)
             proofs[proof["leaf_index"] + 1] = proof
