@@ -431,21 +431,6 @@ def test_a_summary_txt_edited_after_export_is_a_notice_naming_summary_json_as_th
     assert "summary.txt is not what this recordkeep writes" in notice["message"]
 
 
-def test_a_bag_whose_bag_info_names_another_exporter_fails_against_the_store(cli, dossier, tmp_path):
-    import re
-
-    dest = tmp_path / "bag"
-    cli("export", "--case", CASE, str(dest))
-    info = dest / "bag-info.txt"
-    info.write_text(re.sub(r"Recordkeep-Exporter: .*", "Recordkeep-Exporter: chief@hq",
-                           info.read_text(encoding="utf-8")), encoding="utf-8")
-    remanifest(dest)
-    result = cli("log", "verify", "--bag", str(dest))
-    assert result.exit_code == 3, result.output
-    assert 'RK268 bag-info.txt gives Recordkeep-Exporter "chief@hq"; the export journaled "clerk@station1"' \
-        in result.stdout
-
-
 @pytest.mark.parametrize("edit", ["a key twice", "a key of its own"])
 def test_a_summary_json_that_says_more_than_recordkeep_writes_fails_by_itself(cli, dossier, tmp_path, edit):
     dest = tmp_path / "bag"
@@ -625,7 +610,9 @@ def test_a_bag_whose_tag_manifest_bagit_python_wrote_again_still_passes(cli, dos
     assert found["ok"] is True and found["complete"] is True, found
 
 
-def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
+def bag_of_another_store(tmp_path):
+    """A bag exported from a second, real store (a party of its own and one record); and that
+    store's Cli."""
     from .conftest import Cli, new_store
 
     other = Cli(new_store(tmp_path / "other"))
@@ -635,6 +622,11 @@ def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
     assert other("add", str(scan), "--party", "P1").exit_code == 0
     dest = tmp_path / "bag"
     assert other("export", "--party", "P1", str(dest)).exit_code == 0
+    return dest, other
+
+
+def test_strict_fails_a_bag_on_its_notices_too(cli, dossier, tmp_path):
+    dest, _store = bag_of_another_store(tmp_path)
     assert cli("log", "verify", "--bag", str(dest)).exit_code == 0, "another store's bag: a notice"
     strict = cli("log", "verify", "--bag", str(dest), "--strict")
     assert strict.exit_code == 3 and "notice RK112" in strict.stdout and "BROKEN" in strict.stdout
@@ -722,18 +714,25 @@ def test_party_numbers_changed_in_pii_json_fail_against_the_store(cli, dossier, 
     assert "RK268 recordkeep/pii.json is not the file the export journaled" in result.stdout
 
 
-def test_a_bag_whose_software_agent_says_more_fails_against_the_store(cli, dossier, tmp_path):
+@pytest.mark.parametrize(("field", "changed", "said"), [
+    ("Recordkeep-Exporter", "chief@hq",
+     'RK268 bag-info.txt gives Recordkeep-Exporter "chief@hq"; the export journaled "clerk@station1"'),
+    ("Bag-Software-Agent", "recordkeep 0.1.0 VERIFIED COMPLETE BY THE COURT",
+     'RK268 bag-info.txt gives Bag-Software-Agent "recordkeep 0.1.0 VERIFIED COMPLETE BY THE COURT"'),
+])
+def test_a_bag_whose_bag_info_says_otherwise_than_its_export_fails_against_the_store(
+        cli, dossier, tmp_path, field, changed, said):
     import re
 
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))
     info = dest / "bag-info.txt"
-    info.write_text(re.sub(r"(Bag-Software-Agent: .*)", r"\1 VERIFIED COMPLETE BY THE COURT",
-                           info.read_text(encoding="utf-8")), encoding="utf-8")
+    info.write_text(re.sub(rf"{field}: .*", f"{field}: {changed}", info.read_text(encoding="utf-8")),
+                    encoding="utf-8")
     remanifest(dest)
     result = cli("log", "verify", "--bag", str(dest))
     assert result.exit_code == 3, result.output
-    assert "RK268 bag-info.txt gives Bag-Software-Agent" in result.stdout
+    assert said in result.stdout, result.stdout
 
 
 def test_a_manifest_that_lists_a_file_twice_fails_by_itself(cli, dossier, tmp_path):
@@ -812,15 +811,7 @@ def test_a_bag_stays_as_exported_after_its_records_are_amended_in_the_store(cli,
 
 
 def test_a_bag_of_another_store_is_checked_by_itself_and_not_called_whole(cli, dossier, tmp_path):
-    from .conftest import Cli, new_store
-
-    other = Cli(new_store(tmp_path / "other"))
-    assert other("party", "add", "--name", "李四", "--id-number", "11010519491231002X").exit_code == 0
-    scan = tmp_path / "elsewhere.pdf"
-    scan.write_bytes(b"%PDF-1.4 a record of another bureau")
-    assert other("add", str(scan), "--party", "P1").exit_code == 0
-    dest = tmp_path / "bag"
-    assert other("export", "--party", "P1", str(dest)).exit_code == 0
+    dest, other = bag_of_another_store(tmp_path)
     assert other.json("log", "verify", "--bag", str(dest))["complete"] is True
     found = cli.json("log", "verify", "--bag", str(dest))
     assert found["ok"] is True and found["store_compared"] is False and found["complete"] is None, found

@@ -33,7 +33,8 @@ from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
 from .arrangement import PII_FILE
-from .bagreport import BagReport, Tags, from_bag, left_by_a_desktop, listing, open_regular, unreadable
+from .bagfiles import Tags, left_by_a_desktop, listing, open_regular, unreadable
+from .bagreport import BagReport, from_bag
 from .completeness import ExportsFound, Readable, check_whole
 from .proofs import check_bag_proofs, withheld_leaf
 

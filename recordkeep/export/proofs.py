@@ -18,7 +18,8 @@ from ..trust import keys, timestamp
 from ..trust.anchors import signer_of
 from ..trust.checkpoint import origin
 from ..trust.merkle import leaf_hash, verify_inclusion
-from .bagreport import BagReport, Tags, from_bag, left_by_a_desktop, listing
+from .bagfiles import Tags, left_by_a_desktop, listing
+from .bagreport import BagReport, from_bag
 
 FOLDER = "recordkeep/checkpoint"
 PROOFS = "recordkeep/proofs.jsonl"
