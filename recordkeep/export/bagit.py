@@ -17,7 +17,6 @@ renamed into place, so a crash never leaves a bag that looks complete.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
 from .arrangement import PII_FILE, arrange, description, summary_text
 from .arrangement import VERSION as ARRANGEMENT
-from .completeness import payload_id
+from .completeness import payload_id, sha256_id
 from .proofs import anchor_files, anchor_for_export
 
 
@@ -65,6 +64,7 @@ class ExportResult:
     pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
+    agent: str | None = None  # the Bag-Software-Agent bag-info.txt gives, as journaled
 
 
 def plan(archive: Archive, *, case: str | None, party: str | None,
@@ -245,7 +245,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
     if keys:  # on the record before the numbers leave the store
         shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
         own = frozenset(e.seq for e in shown)
-    result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now())
+    result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now(), agent=agent())
     anchor, result.checkpoint_error = anchor_for_export(archive)
     held = [e for e in entries if not e["disposed"]]
     progress = Progress("export", "bytes", total=sum(e["size"] or 0 for e in held), items="files",
@@ -281,7 +281,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             text = (json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
             write_file(work / PII_FILE, text)
             os.chmod(work / PII_FILE, 0o600)  # readable by whoever the court names, not by every user
-            result.with_pii, result.pii = keys, "sha256:" + hashlib.sha256(text).hexdigest()
+            result.with_pii, result.pii = keys, sha256_id(text)
         write_file(work / "manifest-sha256.txt", "".join(sha))
         write_file(work / "manifest-blake3.txt", "".join(blake))
         result.payload = payload_id(e["digest"] for e in held)
@@ -338,7 +338,7 @@ def agent() -> str:
 
 def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
     fields = [
-        ("Bag-Software-Agent", agent()),
+        ("Bag-Software-Agent", result.agent),
         ("Bagging-Date", result.exported_at[:10]),
         ("External-Identifier", scope.get("case") or scope.get("party")),
         ("External-Description", description(scope)),
@@ -372,7 +372,7 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
             "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
     if through is not None and result.payload is not None:
         data.update(through=through, payload=result.payload, arrangement=ARRANGEMENT,
-                    exported_at=result.exported_at, agent=agent())
+                    exported_at=result.exported_at, agent=result.agent)
     if result.with_pii:
         data["with_pii"] = result.with_pii
     if result.pii is not None:

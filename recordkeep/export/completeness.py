@@ -37,7 +37,7 @@ from .bagreport import BagReport, from_bag
 def payload_id(digests: Iterable[str]) -> str:
     """How ``export.created`` names a bag's payload: ``sha256:`` and the SHA-256 of its distinct
     BLAKE3 digests, sorted, one per line (its file names and its manifests' order do not count)."""
-    return _sha256("".join(f"{d}\n" for d in sorted(set(digests))).encode())
+    return sha256_id("".join(f"{d}\n" for d in sorted(set(digests))).encode())
 
 
 @dataclass
@@ -290,13 +290,14 @@ def _export_otherwise(export: Event, bag: Readable) -> list[str]:
     if held != (shown or None):
         found.append(_("recordkeep/pii.json holds the numbers of {given}; the export journaled those of "
                        "{expected}").format(given=_shown(held), expected=_shown(shown or None)))
-    elif bag.pii is not None and export.data.get("pii") not in (None, _sha256(bag.pii)):
+    elif bag.pii is not None and export.data.get("pii") not in (None, sha256_id(bag.pii)):
         found.append(_("recordkeep/pii.json is not the file the export journaled (its names or numbers "
                        "were changed)"))
     return found
 
 
-def _sha256(data: bytes) -> str:
+def sha256_id(data: bytes) -> str:
+    """How export.created names a file it vouches for: ``sha256:`` and the SHA-256 of its bytes."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
