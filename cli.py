@@ -1226,6 +1226,9 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
                 click.echo("  " + _("{key} = {value} (default {default})").format(
                     key=key, value=json.dumps(set_to["value"], ensure_ascii=False),
                     default=json.dumps(set_to["default"], ensure_ascii=False)))
+        if not report.settings_recorded:
+            click.echo(_("recordkeep.toml is not as the journal last recorded it: this check ran under "
+                         "settings no write has recorded yet (see 'recordkeep settings history')"))
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = _("OK") if report.ok else _("BROKEN")
         click.echo(_("check: {cases} case(s), {broken} broken rule(s) in {in_cases} case(s), {unknown} "
@@ -1234,6 +1237,38 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
             notices=report.notices, verdict=verdict))
     if not report.ok or (strict and report.unknown):
         ctx.exit(EXIT_COMPLIANCE)
+
+
+@main.group(cls=Group)
+def settings() -> None:
+    """The store's settings (recordkeep.toml) as the journal records them."""
+
+
+@settings.command(name="history")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def settings_history_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Each change of the settings the journal records: when, who first wrote under it, and what changed."""
+    from recordkeep import settings_history
+    from recordkeep.refs import bare
+
+    found = settings_history.history(open_archive(ctx))
+    if as_json:
+        emit(found.as_data())
+        return
+    for change in found.changes:
+        click.echo(_("seq {seq}  {at}  {actor}  {digest}").format(
+            seq=change.seq, at=change.at, actor=change.actor, digest=bare(change.digest)))
+        for name, before, after in change.changes:
+            shown = [json.dumps(v, ensure_ascii=False) if v is not None else "-" for v in (before, after)]
+            click.echo(f"    {name}: {shown[0]} -> {shown[1]}")
+    if not found.changes:
+        click.echo(_("the journal records no settings yet: the next write records them"))
+    elif found.recorded:
+        click.echo(_("recordkeep.toml is as the journal last recorded it"))
+    else:
+        click.echo(_("recordkeep.toml is not as the journal last recorded it ({digest}): the next write "
+                     "records it").format(digest=bare(found.current)))
 
 
 @main.command(name="stats")

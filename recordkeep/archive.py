@@ -32,6 +32,7 @@ from .i18n import N_, _
 from .index import FILENAME as INDEX_FILE
 from .index import Index, resolve
 from .index import keys as key_rows
+from .index import settings as settings_rows
 from .index.core import SIGNED_LAYOUT
 from .progress import Watcher
 from .store.checkpoints import Checkpoints, LocalCheckpoints
@@ -387,9 +388,10 @@ class Archive:
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
+                changed = self._settings_changed()
                 try:
                     events = self.journal.append(
-                        drafts, actor=signer.actor if signer else self.actor, at=self.now(),
+                        [*drafts, *changed], actor=signer.actor if signer else self.actor, at=self.now(),
                         expect_head=self.index.seen.hash, seal=signer.seal if signer else None,
                         cut_unsealed=self.index.signed)
                 except errors.HeadMoved:
@@ -401,8 +403,8 @@ class Archive:
                     except BaseException as exc:  # Ctrl-C too: the events are in the journal all the same
                         exc.journaled = tuple(events)
                         raise
-                    end = len(events) - (1 if signer is not None else 0)  # the seal closes them
-                    return events[end - len(drafts):end]  # the caller's: not a cut put before, nor the seal
+                    end = len(events) - len(changed) - (signer is not None)  # the seal closes them
+                    return events[end - len(drafts):end]  # the caller's: no cut put before, no settings after
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
         raise AssertionError("unreachable")
 
@@ -467,6 +469,18 @@ class Archive:
         signer = self.signer(required=self.index.signed)
         if signer is not None:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
+
+    def _settings_changed(self) -> list[Draft]:
+        """A ``settings.changed`` to journal with the batch when the settings this command runs
+        under (recordkeep.toml as it read it) are not the ones the journal last recorded: who
+        wrote first under changed settings, and when, is then on record with what they were."""
+        form = settings.journaled(self.settings.raw)
+        digest = settings.digest(form)
+        last = settings_rows.last(self.index)
+        if last is not None and last["digest"] == digest:
+            return []
+        return [Draft("settings.changed", {"digest": digest, "previous": last["digest"] if last else None,
+                                           "settings": form})]
 
     def _fold(self, events: list[Event]) -> None:
         """Apply just-journaled events to the index; on a full or failing disk the index is

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from . import errors, validate, workdays
+from . import errors, settings_history, validate, workdays
 from .archive import Archive
 from .i18n import N_, _, language
 from .index import dossier as rows
@@ -185,12 +185,15 @@ class CaseResult:
 @dataclass
 class CheckReport:
     """Every case checked and its findings; ``ok`` when no rule is broken. ``rules_changed``:
-    the rules in force that recordkeep.toml sets otherwise than the defaults (``Rules.changed``;
-    the file is not in the journal, so an auditor reads them here)."""
+    the rules in force that recordkeep.toml sets otherwise than the defaults (``Rules.changed``).
+    ``settings_recorded``: whether those settings are the ones the journal last recorded
+    (``settings.changed``); a check only reads, so it may run under settings no write has
+    recorded yet."""
 
     cases: list[CaseResult]
     year: int | None = None
     rules_changed: dict[str, dict] = field(default_factory=dict)
+    settings_recorded: bool = True
 
     @property
     def findings(self) -> list[Finding]:
@@ -215,7 +218,8 @@ class CheckReport:
     def as_data(self) -> dict:
         return {"ok": self.ok, "year": self.year, "cases_checked": len(self.cases),
                 "broken": self.broken, "unknown": self.unknown, "notices": self.notices,
-                "rules_changed": self.rules_changed, "cases": [c.as_data() for c in self.cases]}
+                "rules_changed": self.rules_changed, "settings_recorded": self.settings_recorded,
+                "cases": [c.as_data() for c in self.cases]}
 
 
 # -- what the index knows of one case -----------------------------------------------------------
@@ -766,4 +770,4 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
         facts = load_case(ix, case_no)
         if in_period(facts.case["opened_at"], bounds):
             results.append(check_case(facts, rules, zone, today))
-    return CheckReport(results, year, rules.changed())
+    return CheckReport(results, year, rules.changed(), settings_history.is_recorded(archive))

@@ -226,6 +226,9 @@ def describe(event: Event, subject: dict | None = None) -> str:
             return _("case {case_no} closed at {at}").format(case_no=d.get("case_no"), at=d.get("at"))
         case "store.created":
             return _("store {store_id} created").format(store_id=d.get("store_id"))
+        case "settings.changed":
+            return _("settings of recordkeep.toml recorded ({digest}): 'settings history' shows what "
+                     "changed").format(digest=str(d.get("digest", ""))[7:19])
     return event.type
 
 

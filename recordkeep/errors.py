@@ -508,13 +508,14 @@ class TimeBehindJournal(IntegrityError):
 
 
 class RetentionLowered(IntegrityError):
-    """A disposal names a retention period shorter than the store's setting now: the setting
-    (recordkeep.toml, which the journal does not hold) was lowered for it, or raised since (a
-    notice; with --strict, a failure)."""
+    """A disposal names a retention period shorter than the settings the journal recorded in force
+    for it (``settings.changed``), which recordkeep never writes: a line made by other means (a
+    failure). In a journal that recorded no settings before it: shorter than the store's setting
+    now, which was lowered for it or raised since (a notice; with --strict, a failure)."""
 
     code = "RK264"
-    hint = N_("ask who changed [retention] ordinary_months in recordkeep.toml and why; the disposal's line "
-              "names its actor")
+    hint = N_("ask who changed [retention] ordinary_months in recordkeep.toml and why ('settings history'); "
+              "the disposal's line names its actor")
 
 
 class RemovedUnderHold(IntegrityError):

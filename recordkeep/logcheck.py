@@ -16,7 +16,7 @@ from .index import audit
 from .index.core import Acknowledged
 from .pins import Breach, Pins
 from .refs import bare
-from .retention import ordinary_months
+from .retention import ordinary_months, recorded_months
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
@@ -69,15 +69,25 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     met: list[bool] = []
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
     months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
+    recorded: list[tuple[int, int | None]] = []  # (seq, months) of the settings last recorded
 
     def visit(event: Event) -> None:
         proof.feed(event)
-        for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
+        batch = counted.feed(event)  # what counts: a cut batch's lines never do (RK245)
+        for each in batch:  # a batch's settings.changed follows its acts and is in force for them
+            if each.type == "settings.changed":
+                recorded[:] = [(each.seq, recorded_months(each.data.get("settings")))]
+        for each in batch:
             pins.feed(each, signed=counted.signed)
             clock.feed(each)
             used = each.data.get("months") if each.type == "record.disposed" else None
-            if isinstance(used, int) and months is not None and used < months:
-                shorter.append((each.seq, bare(str(each.data.get("digest", "")))[:12], used))
+            if not isinstance(used, int) or isinstance(used, bool):
+                continue
+            digest = bare(str(each.data.get("digest", "")))[:12]
+            if recorded and recorded[0][1] is not None and used < recorded[0][1]:
+                shorter.append((each.seq, digest, used, recorded[0]))
+            elif months is not None and used < months:
+                shorter.append((each.seq, digest, used, None))
         if anchors:
             walk.feed(event)
         if event.type == "checkpoint.made":
@@ -94,7 +104,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
-    findings += [_shorter_retention(seq, digest, used, months, strict) for seq, digest, used in shorter]
+    findings += [_shorter_retention(seq, digest, used, months, under, strict)
+                 for seq, digest, used, under in shorter]
     if index_too and chain.problem is None:
         findings += index_findings(archive)
     if folded is not None and chain.problem is None and met != [True]:
@@ -176,8 +187,16 @@ def _ordinary_months(archive: Archive) -> int | None:
         return None
 
 
-def _shorter_retention(seq: int, digest: str, used: int, months: int, strict: bool) -> Finding:
-    """A disposal made under a retention period shorter than the store's setting now."""
+def _shorter_retention(seq: int, digest: str, used: int, months: int | None,
+                       under: tuple[int, int] | None, strict: bool) -> Finding:
+    """A disposal made under a retention period shorter than the settings the journal recorded
+    in force for its batch (``under``: their seq and months; recordkeep journals the settings it
+    disposes under, so only a hand-made line does this: a failure), else than the setting now."""
+    if under is not None:
+        return Finding(errors.RetentionLowered.code, seq, _(
+            "seq {seq} disposed of {digest} under a retention of {used} months, while the settings the "
+            "journal recorded for it (seq {settings_seq}) keep ordinary records {months} months").format(
+                seq=seq, digest=digest, used=used, settings_seq=under[0], months=under[1]))
     return Finding(errors.RetentionLowered.code, seq, _(
         "seq {seq} disposed of {digest} under a retention of {used} months; the store keeps ordinary "
         "records {months} months now").format(seq=seq, digest=digest, used=used, months=months),

@@ -71,6 +71,14 @@ class Status:
                 "locked_until": self.locked_until, "due": self.due}
 
 
+def recorded_months(form: object) -> int | None:
+    """``[retention] ordinary_months`` in settings as a ``settings.changed`` records them
+    (default 6); None when they set it to anything but a whole number of months in range."""
+    table = form.get("retention", {}) if isinstance(form, dict) else None
+    value = table.get("ordinary_months", DEFAULT_ORDINARY_MONTHS) if isinstance(table, dict) else None
+    return value if validate.whole_number(value, 1, MAX_ORDINARY_MONTHS) else None
+
+
 def ordinary_months(archive: Archive) -> int:
     """``[retention] ordinary_months`` from recordkeep.toml (default 6)."""
     value = archive.settings.section("retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)

@@ -3,13 +3,17 @@ thresholds."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from blake3 import blake3
 
 from . import errors, validate
 from .i18n import _
@@ -76,6 +80,32 @@ def load(root: str | os.PathLike) -> Settings:
         raise errors.ConfigError(_("recordkeep.toml has no [store] id"), path=path)
     check_timezone(tz, path)
     return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path))
+
+
+def journaled(raw: Mapping) -> dict:
+    """What a ``settings.changed`` event records of recordkeep.toml: every table but
+    ``[backend]`` (how this station reaches a shared bucket, which may differ from station to
+    station), as JSON: dates and times as ISO 8601 text, a float that is not finite as its repr."""
+    return {key: _json_safe(value) for key, value in raw.items() if key != "backend"}
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, date | time):  # a datetime is a date
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def digest(form: Mapping) -> str:
+    """``blake3:`` and the BLAKE3 of ``form``'s canonical JSON (keys sorted, UTF-8, no spaces):
+    the same settings give the same digest however the file spells them."""
+    text = json.dumps(form, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "blake3:" + blake3(text.encode()).hexdigest()
 
 
 def check_timezone(name: object, path: str | os.PathLike | None = None) -> str:

@@ -172,6 +172,12 @@ def read_only_store(built, tmp_path_factory):
 
 
 # -- the invocations --------------------------------------------------------------------
+def rules_raised(store: Path, refs: dict, tmp: Path) -> None:
+    """recordkeep.toml edited since the last write: no write has recorded these settings."""
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write('\n[rules]\nmajor_fine_person = "500000"\n')
+
+
 def tamper_blob(store: Path, refs: dict, tmp: Path) -> None:
     """Flip the first byte of a stored video (as a failing disk or a forger would)."""
     digest = refs["video"]
@@ -515,6 +521,10 @@ CALLS = [
     Call("check --year 2021 --strict", exit=4),
     Call("check --year 2020"),
     Call("check --case 坡城管罚〔2099〕1号", exit=1),
+    Call("check", exit=4, prepare=(rules_raised,)),
+    Call("settings history"),
+    Call("settings history", prepare=(rules_raised,)),
+    Call("settings history", readonly=True),
     Call("stats"),
     Call("stats --year 2021"),
     Call("stats --year 2020"),

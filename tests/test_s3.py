@@ -180,9 +180,10 @@ def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bu
     assert first("add", str(tmp_path / "one.txt"), "--doc-type", "询问笔录").exit_code == 0
 
     second = Station(tmp_path / "b", "clerk@station2")
-    joined = second.json("init", "--backend", url, "--endpoint", seaweed.endpoint)
+    joined = second.json("init", "--backend", url, "--endpoint", seaweed.endpoint, "--region", "cn-north-1")
     with Archive.open(first.store) as archive:
         assert joined["joined"] is True and joined["store_id"] == archive.settings.store_id
+    assert "cn-north-1" in (second.store / "recordkeep.toml").read_text(encoding="utf-8")
     assert records(second) == records(first)
     enrol(first, second.actor, "clerk")  # the first station's admin lets the second one write
 
@@ -197,6 +198,12 @@ def test_a_second_workstation_catches_up_with_what_the_first_one_did(seaweed, bu
     custody = first.json("log", "--record", third)  # events read back by position (= seq)
     assert [e["type"] for e in custody["events"]] == ["record.imported"]
     assert custody["events"][0]["actor"] == "clerk@station2"  # the second station's key's actor
+
+    # the shared settings are recorded once: each station's own [backend] (here its region) is
+    # left out of them
+    history = first.json("settings", "history")
+    assert history == second.json("settings", "history") and history["recorded"] is True
+    assert [c["actor"] for c in history["changes"]] == [FOUNDER]
 
 
 DRIVER = """

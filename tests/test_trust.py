@@ -55,10 +55,11 @@ def codes(report: dict) -> list[str]:
 
 # -- keys and roles ---------------------------------------------------------------------------
 def test_a_new_store_is_signed_from_its_first_batch_by_a_key_enrolled_with_every_role(cli, store):
-    first = lines(store)[:3]
-    assert [e["type"] for e in first] == ["store.created", "key.enrolled", "batch.signed"]
+    first = lines(store)[:4]
+    assert [e["type"] for e in first] == ["store.created", "key.enrolled", "settings.changed",
+                                          "batch.signed"]
     assert first[0]["data"]["layout"] == "recordkeep-2"
-    assert first[0]["data"]["admin_key"] == first[1]["data"]["key"] == first[2]["data"]["key"]
+    assert first[0]["data"]["admin_key"] == first[1]["data"]["key"] == first[3]["data"]["key"]
     assert first[1]["data"]["roles"] == ["admin", "clerk", "records", "auditor", "reviewer"]
     report = verified(cli)
     assert report["ok"] and report["signed"] and report["batches"] >= 2

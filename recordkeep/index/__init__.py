@@ -8,7 +8,7 @@ query builders of those features.
 """
 
 # Registration, explicit: each projection adds its migrations and event handlers to core's.
-from . import anchors, core, corrections, dossier, fixity, fts, keys, people, records, retention
+from . import anchors, core, corrections, dossier, fixity, fts, keys, people, records, retention, settings
 from .core import (
     FILENAME,
     HANDLERS,
@@ -31,5 +31,5 @@ __all__ = [
     "FILENAME", "HANDLERS", "MIGRATIONS_TABLE", "Index", "Writer", "anchors", "atomic", "core", "corrections",
     "dossier", "fixity", "folded_head", "fts", "keys",
     "migrations", "open_live", "open_snapshot", "people", "readable", "rebuild", "records",
-    "replace_by_rebuild", "retention", "set_aside", "touching",
+    "replace_by_rebuild", "retention", "set_aside", "settings", "touching",
 ]

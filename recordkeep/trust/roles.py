@@ -1,7 +1,8 @@
 """Roles: which event types a batch may hold, by the roles of the key that signs it.
 
 A type the table does not name needs ``admin``; ``batch.signed``, ``checkpoint.made``,
-``journal.*`` and ``verify.run`` need any enrolled key. ``reviewer`` has no type of its own:
+``journal.*``, ``settings.changed`` (journaled with any batch written under changed
+settings) and ``verify.run`` need any enrolled key. ``reviewer`` has no type of its own:
 a review act (法制审核, 集体讨论) counts as review only when its batch's key has it.
 """
 
@@ -20,7 +21,7 @@ ROLES: dict[str, frozenset[str]] = {
     "reviewer": frozenset(),
 }
 ALL_ROLES = tuple(ROLES)
-ANY_KEY = frozenset({"batch.signed", "checkpoint.made", "verify.run"})
+ANY_KEY = frozenset({"batch.signed", "checkpoint.made", "settings.changed", "verify.run"})
 
 
 def needed(event_type: str, data: dict | None = None) -> frozenset[str]:

@@ -1,0 +1,102 @@
+"""The history of recordkeep.toml as the journal records it (``settings.changed``).
+
+A batch written under settings other than those the journal last recorded carries a
+``settings.changed`` event (Archive.transact): the settings themselves, their digest and the
+one before. Who edited the file cannot be known; its signer is who first wrote under it,
+and when. A read view: each change with what it changed, and whether the file as it reads
+now is what the journal last recorded (a command that only reads, such as ``check``, may be
+running under settings no write has recorded yet).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import settings
+from .archive import Archive
+from .index import settings as settings_rows
+from .refs import bare
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ``settings.changed``: ``changes`` are (setting, before, after), a setting named by its
+    table and key (``rules.major_fine_person``); before is None for a setting first recorded
+    or newly set, after None for one removed."""
+
+    seq: int
+    at: str
+    actor: str
+    digest: str
+    previous: str | None
+    changes: list[tuple[str, object, object]]
+
+    def as_data(self) -> dict:
+        return {"seq": self.seq, "at": self.at, "actor": self.actor, "digest": bare(self.digest),
+                "previous": bare(self.previous) if self.previous else None,
+                "changes": [{"setting": name, "before": before, "after": after}
+                            for name, before, after in self.changes]}
+
+
+@dataclass(frozen=True)
+class History:
+    """Every recorded change, oldest first; ``current`` the digest of the settings
+    recordkeep.toml gives now, ``recorded`` whether they are the last recorded."""
+
+    changes: list[Change]
+    current: str
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.changes) and self.changes[-1].digest == self.current
+
+    def as_data(self) -> dict:
+        return {"current": bare(self.current), "recorded": self.recorded,
+                "changes": [c.as_data() for c in self.changes]}
+
+
+def flatten(form: dict, prefix: str = "") -> dict[str, object]:
+    """Settings as ``table.key`` to value; a table within a table is named through both."""
+    out: dict[str, object] = {}
+    for key, value in form.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def differences(before: dict, after: dict) -> list[tuple[str, object, object]]:
+    """(setting, before, after) for each setting that differs, by name."""
+    old, new = flatten(before), flatten(after)
+    return [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())
+            if _text(old.get(name)) != _text(new.get(name))]
+
+
+def _text(value: object) -> str:
+    """A value as JSON: ``true`` and ``1``, or ``1`` and ``1.0``, are different settings."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def current(archive: Archive) -> str:
+    """The digest of the settings recordkeep.toml gives now, as a ``settings.changed`` records them."""
+    return settings.digest(settings.journaled(archive.settings.raw))
+
+
+def is_recorded(archive: Archive) -> bool:
+    """Whether the settings recordkeep.toml gives now are the ones the journal last recorded."""
+    last = settings_rows.last(archive.index)
+    return last is not None and last["digest"] == current(archive)
+
+
+def history(archive: Archive) -> History:
+    """The recorded history of the store's settings, and whether recordkeep.toml is as last recorded."""
+    changes, before = [], {}
+    for row in settings_rows.history(archive.index):
+        form = json.loads(row["settings"])
+        changes.append(Change(row["seq"], row["at"], row["actor"], row["digest"], row["previous"],
+                              differences(before, form)))
+        before = form
+    return History(changes, current(archive))

@@ -1,0 +1,143 @@
+"""recordkeep.toml's history in the journal: every write under settings other than those the
+journal last recorded records them (``settings.changed``), signed by that writer; reading
+commands record nothing and say so; log verify holds disposals to the settings recorded."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from recordkeep import Archive, settings
+from recordkeep.store.journal import Draft
+from tests.test_check import ok, record
+
+from .conftest import Cli
+from .test_trust import lines, older_store
+
+RAISED = '\n[rules]\nmajor_fine_person = "500000"\n'
+
+
+def settings_events(store: Path) -> list[dict]:
+    return [e for e in lines(store) if e["type"] == "settings.changed"]
+
+
+def edit(store: Path, text: str) -> None:
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+def test_a_new_store_records_its_settings_in_its_founding_batch(store):
+    events = lines(store)[:4]
+    assert [e["type"] for e in events] == ["store.created", "key.enrolled", "settings.changed",
+                                           "batch.signed"]
+    recorded = events[2]["data"]
+    form = settings.journaled(tomllib.loads((store / "recordkeep.toml").read_text(encoding="utf-8")))
+    assert recorded == {"digest": settings.digest(form), "previous": None, "settings": form}
+    assert recorded["settings"]["store"]["id"] == events[0]["data"]["store_id"]
+
+
+def test_a_write_under_edited_settings_records_them_once_signed_by_the_writer(cli, store, tmp_path):
+    [founding] = settings_events(store)
+    edit(store, RAISED)
+    ok(cli("officer", "add", "440301123456", "--name", "李四", actor="clerk@station1"))
+    ok(cli("officer", "add", "440301123457", "--name", "王五"))
+    founded, changed = settings_events(store)
+    assert founded == founding
+    assert changed["actor"] == "clerk@station1"
+    assert changed["data"]["previous"] == founding["data"]["digest"]
+    assert changed["data"]["settings"]["rules"] == {"major_fine_person": "500000"}
+    officer = next(e for e in lines(store) if e["type"] == "officer.registered")
+    assert officer["seq"] + 1 == changed["seq"]  # in the officer's batch, after it, before its seal
+    history = cli.json("settings", "history")
+    assert history["recorded"] is True and history["current"] == changed["data"]["digest"][7:]
+    assert [c["seq"] for c in history["changes"]] == [founding["seq"], changed["seq"]]
+    assert history["changes"][1]["changes"] == [
+        {"setting": "rules.major_fine_person", "before": None, "after": "500000"}]
+    shown = ok(cli("settings", "history")).stdout
+    assert 'rules.major_fine_person: - -> "500000"' in shown and "clerk@station1" in shown
+
+
+def test_settings_spelled_otherwise_are_no_change(cli, store):
+    toml = store / "recordkeep.toml"
+    parsed = tomllib.loads(toml.read_text(encoding="utf-8"))
+    toml.write_text(f'# rewritten by hand\n\n[store]\ntimezone = "{parsed["store"]["timezone"]}"\n'
+                    f'id   =   "{parsed["store"]["id"]}"\n', encoding="utf-8")
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    assert len(settings_events(store)) == 1
+    assert cli.json("settings", "history")["recorded"] is True
+
+
+def test_a_true_where_a_one_was_and_a_one_point_zero_where_a_one_was_are_changes():
+    from recordkeep import settings_history
+
+    assert settings_history.differences({"a": {"b": 1}}, {"a": {"b": True}}) == [("a.b", 1, True)]
+    assert settings_history.differences({"a": {"b": 1}}, {"a": {"b": 1.0}}) == [("a.b", 1, 1.0)]
+    assert settings_history.differences({"a": {"b": 1}}, {"a": {"b": 1}, "c": {}}) == [("c", None, {})]
+    assert settings_history.differences({"a": {"b": 1}}, {"a": {"b": 1}}) == []
+
+
+def test_commands_that_only_read_record_nothing_and_check_says_its_settings_are_unrecorded(cli, store,
+                                                                                          tmp_path):
+    record(cli, tmp_path)
+    edit(store, RAISED)
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    report = cli.json("check")
+    assert report["settings_recorded"] is False
+    assert report["rules_changed"]["major_fine_person"]["value"] == "500000"
+    assert "no write has recorded yet" in ok(cli("check")).stdout
+    history = cli.json("settings", "history")
+    assert history["recorded"] is False and len(history["changes"]) == 1
+    assert "the next write records it" in ok(cli("settings", "history")).stdout
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal
+    record(cli, tmp_path)
+    assert cli.json("check")["settings_recorded"] is True
+    assert "no write has recorded yet" not in ok(cli("check")).stdout
+
+
+def test_a_store_whose_journal_records_no_settings_records_them_at_its_first_write(tmp_path):
+    cli = Cli(older_store(tmp_path))
+    assert cli.json("settings", "history") == {
+        "current": cli.json("settings", "history")["current"], "recorded": False, "changes": []}
+    assert "records no settings yet" in ok(cli("settings", "history")).stdout
+    assert cli.json("check")["settings_recorded"] is False
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    [changed] = settings_events(cli.store)
+    assert changed["data"]["previous"] is None and cli.json("settings", "history")["recorded"] is True
+
+
+def test_the_settings_history_is_folded_again_the_same_by_rebuild_index(cli, store):
+    edit(store, RAISED)
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    before = cli.json("settings", "history")
+    ok(cli("rebuild-index"))
+    assert cli.json("settings", "history") == before
+    assert cli.json("log", "verify", "--index")["ok"] is True
+
+
+def test_the_journaled_settings_leave_out_the_backend_and_are_plain_json():
+    raw = tomllib.loads('[store]\nid = "x"\n[backend]\ntype = "s3"\nendpoint = "http://a"\n'
+                        '[limits]\nearliest = 2001-02-03\n[other]\nwhen = 07:30:00\nbig = inf\n'
+                        'moment = 2001-02-03T04:05:06+08:00\n')
+    form = settings.journaled(raw)
+    assert form == {"store": {"id": "x"}, "limits": {"earliest": "2001-02-03"},
+                    "other": {"when": "07:30:00", "big": "inf", "moment": "2001-02-03T04:05:06+08:00"}}
+    assert json.loads(json.dumps(form, allow_nan=False)) == form
+    moved = {**raw, "backend": {**raw["backend"], "endpoint": "http://b"}}
+    assert settings.digest(settings.journaled(moved)) == settings.digest(form)
+
+
+def test_a_disposal_line_shorter_than_the_settings_recorded_for_it_fails_log_verify(cli, store, tmp_path):
+    """recordkeep journals the settings it disposes under with the disposal: a disposal that
+    names a shorter retention than those is a line made by other means (here the library's
+    commit, past dispose's checks), a failure without --strict."""
+    digest = record(cli, tmp_path)
+    with Archive.open(store, actor="clerk@station1") as archive:
+        [disposed] = archive.commit([Draft("record.disposed", {
+            "digest": "blake3:" + digest, "size": 10, "kind": "document", "reason": "by hand", "months": 1,
+            "kept_until": "2026-01-01T00:00:00.000+08:00"})])
+    report = cli.json("log", "verify")
+    [found] = [f for f in report["findings"] if f["code"] == "RK264"]
+    assert found["seq"] == disposed.seq and found["notice"] is False and not report["ok"]
+    assert "settings the journal recorded for it" in found["message"]
+    assert cli("log", "verify").exit_code == 3
