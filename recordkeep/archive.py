@@ -303,7 +303,8 @@ class Archive:
                 # another station creating it at the same moment (HeadMoved) used the same shared
                 # settings, so this one has simply joined
                 with contextlib.suppress(errors.HeadMoved):
-                    archive.journal.append(archive.founding(archive.settings.timezone, backend="s3"),
+                    archive.journal.append(archive.founding(archive.settings.timezone, backend="s3")
+                                           + archive._settings_changed(None),
                                            actor=archive.actor, at=archive.now(), expect_head=ZERO_HASH,
                                            seal=archive._signer.seal)
                 archive._signer = None  # found from the index from now on (none, if this station joined)
@@ -388,7 +389,8 @@ class Archive:
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
-                changed = self._settings_changed()
+                last = settings_rows.last(self.index)
+                changed = self._settings_changed(last["digest"] if last is not None else None)
                 try:
                     events = self.journal.append(
                         [*drafts, *changed], actor=signer.actor if signer else self.actor, at=self.now(),
@@ -470,17 +472,16 @@ class Archive:
         if signer is not None:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
 
-    def _settings_changed(self) -> list[Draft]:
-        """A ``settings.changed`` to journal with the batch when the settings this command runs
-        under (recordkeep.toml as it read it) are not the ones the journal last recorded: who
-        wrote first under changed settings, and when, is then on record with what they were."""
+    def _settings_changed(self, last: str | None) -> list[Draft]:
+        """A ``settings.changed`` to journal with a batch when the settings this command runs
+        under (recordkeep.toml as it read it) are not those of digest ``last``, the journal's
+        last record of them (None: it records none): who wrote first under changed settings,
+        and when, is then on record with what they were."""
         form = settings.journaled(self.settings.raw)
         digest = settings.digest(form)
-        last = settings_rows.last(self.index)
-        if last is not None and last["digest"] == digest:
+        if digest == last:
             return []
-        return [Draft("settings.changed", {"digest": digest, "previous": last["digest"] if last else None,
-                                           "settings": form})]
+        return [Draft("settings.changed", {"digest": digest, "previous": last, "settings": form})]
 
     def _fold(self, events: list[Event]) -> None:
         """Apply just-journaled events to the index; on a full or failing disk the index is
