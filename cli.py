@@ -1260,7 +1260,8 @@ def settings_history_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("seq {seq}  {at}  {actor}  {digest}").format(
             seq=change.seq, at=change.at, actor=change.actor, digest=bare(change.digest)))
         for name, before, after in change.changes:
-            shown = [json.dumps(v, ensure_ascii=False) if v is not None else "-" for v in (before, after)]
+            shown = ["-" if v is None else v["$float"] if settings_history.is_float(v) else
+                     json.dumps(v, ensure_ascii=False) for v in (before, after)]
             click.echo(f"    {name}: {shown[0]} -> {shown[1]}")
     if not found.changes:
         click.echo(_("the journal records no settings yet: the next write records them"))

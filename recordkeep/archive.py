@@ -236,8 +236,8 @@ class Archive:
 
     def founding(self, timezone: str, **extra: str) -> list[Draft]:
         """A new store's first batch: ``store.created`` (layout recordkeep-2, with the founding
-        key) and that key's enrolment with every role; the founding key signs it (the actor's
-        key, made when there is none)."""
+        key), that key's enrolment with every role and the store's settings; the founding key
+        signs it (the actor's key, made when there is none)."""
         path = keys.key_path(self.actor)
         key = keys.load_key(path) if path.exists() else keys.new_key(path)
         self._signer = Signer(key, self.actor, frozenset(roles.ALL_ROLES), self.settings.store_id)
@@ -245,7 +245,8 @@ class Archive:
                                         "layout": SIGNED_LAYOUT, "admin_key": key.id,
                                         "public_key": key.public_b64, **extra}),
                 Draft("key.enrolled", {"key": key.id, "public_key": key.public_b64, "actor": self.actor,
-                                       "roles": list(roles.ALL_ROLES)})]
+                                       "roles": list(roles.ALL_ROLES)}),
+                *self._settings_changed(None)]
 
     @classmethod
     def _init_s3(cls, root: Path, actor: str, timezone: str, url: str, endpoint: str | None,
@@ -303,8 +304,7 @@ class Archive:
                 # another station creating it at the same moment (HeadMoved) used the same shared
                 # settings, so this one has simply joined
                 with contextlib.suppress(errors.HeadMoved):
-                    archive.journal.append(archive.founding(archive.settings.timezone, backend="s3")
-                                           + archive._settings_changed(None),
+                    archive.journal.append(archive.founding(archive.settings.timezone, backend="s3"),
                                            actor=archive.actor, at=archive.now(), expect_head=ZERO_HASH,
                                            seal=archive._signer.seal)
                 archive._signer = None  # found from the index from now on (none, if this station joined)
@@ -389,11 +389,11 @@ class Archive:
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
-                last = settings_rows.last(self.index)
-                changed = self._settings_changed(last["digest"] if last is not None else None)
+                changed = self._settings_changed(settings_rows.last_digest(self.index)) \
+                    if not any(d.type == "settings.changed" for d in drafts) else []  # a founding's own
                 try:
                     events = self.journal.append(
-                        [*drafts, *changed], actor=signer.actor if signer else self.actor, at=self.now(),
+                        [*changed, *drafts], actor=signer.actor if signer else self.actor, at=self.now(),
                         expect_head=self.index.seen.hash, seal=signer.seal if signer else None,
                         cut_unsealed=self.index.signed)
                 except errors.HeadMoved:
@@ -405,8 +405,8 @@ class Archive:
                     except BaseException as exc:  # Ctrl-C too: the events are in the journal all the same
                         exc.journaled = tuple(events)
                         raise
-                    end = len(events) - len(changed) - (signer is not None)  # the seal closes them
-                    return events[end - len(drafts):end]  # the caller's: no cut put before, no settings after
+                    end = len(events) - (1 if signer is not None else 0)  # the seal closes them
+                    return events[end - len(drafts):end]  # the caller's: no cut or settings put before
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
         raise AssertionError("unreachable")
 
@@ -473,10 +473,11 @@ class Archive:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
 
     def _settings_changed(self, last: str | None) -> list[Draft]:
-        """A ``settings.changed`` to journal with a batch when the settings this command runs
-        under (recordkeep.toml as it read it) are not those of digest ``last``, the journal's
-        last record of them (None: it records none): who wrote first under changed settings,
-        and when, is then on record with what they were."""
+        """A ``settings.changed`` to journal first in a batch (after ``store.created`` in a
+        founding) when the settings this command runs under (recordkeep.toml as it read it) are
+        not those of digest ``last``, the journal's last record of them (None: it records none):
+        who wrote first under changed settings, and when, is then on record with what they were,
+        ahead of what was written under them."""
         form = settings.journaled(self.settings.raw)
         digest = settings.digest(form)
         if digest == last:

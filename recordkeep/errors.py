@@ -509,9 +509,10 @@ class TimeBehindJournal(IntegrityError):
 
 class RetentionLowered(IntegrityError):
     """A disposal names a retention period shorter than the settings the journal recorded in force
-    for it (``settings.changed``), which recordkeep never writes: a line made by other means (a
-    failure). In a journal that recorded no settings before it: shorter than the store's setting
-    now, which was lowered for it or raised since (a notice; with --strict, a failure)."""
+    for it (``settings.changed``), which dispose never writes: a line made by other means, or by a
+    release before settings were journaled, under settings it never recorded (a failure). In a
+    journal that recorded no settings before it: shorter than the store's setting now, which was
+    lowered for it or raised since (a notice; with --strict, a failure)."""
 
     code = "RK264"
     hint = N_("ask who changed [retention] ordinary_months in recordkeep.toml and why ('settings history'); "

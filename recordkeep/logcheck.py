@@ -73,17 +73,16 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
 
     def visit(event: Event) -> None:
         proof.feed(event)
-        batch = counted.feed(event)  # what counts: a cut batch's lines never do (RK245)
-        for each in batch:  # a batch's settings.changed follows its acts and is in force for them
-            if each.type == "settings.changed":
-                recorded[:] = [(each.seq, recorded_months(each.data.get("settings")))]
-        for each in batch:
+        for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
             clock.feed(each)
-            used = each.data.get("months") if each.type == "record.disposed" else None
+            data = each.data if isinstance(each.data, dict) else {}
+            if each.type == "settings.changed":  # in force for what follows it, its batch's acts too
+                recorded[:] = [(each.seq, recorded_months(data.get("settings")))]
+            used = data.get("months") if each.type == "record.disposed" else None
             if not isinstance(used, int) or isinstance(used, bool):
                 continue
-            digest = bare(str(each.data.get("digest", "")))[:12]
+            digest = bare(str(data.get("digest", "")))[:12]
             if recorded and recorded[0][1] is not None and used < recorded[0][1]:
                 shorter.append((each.seq, digest, used, recorded[0]))
             elif months is not None and used < months:
@@ -190,8 +189,10 @@ def _ordinary_months(archive: Archive) -> int | None:
 def _shorter_retention(seq: int, digest: str, used: int, months: int | None,
                        under: tuple[int, int] | None, strict: bool) -> Finding:
     """A disposal made under a retention period shorter than the settings the journal recorded
-    in force for its batch (``under``: their seq and months; recordkeep journals the settings it
-    disposes under, so only a hand-made line does this: a failure), else than the setting now."""
+    in force for it (``under``: their seq and months), a failure: this release journals the
+    settings it disposes under first, so the line was made by other means, or by an older release
+    under settings it never recorded. Else (no settings recorded before it) shorter than the
+    setting now, a notice unless ``strict``."""
     if under is not None:
         return Finding(errors.RetentionLowered.code, seq, _(
             "seq {seq} disposed of {digest} under a retention of {used} months, while the settings the "

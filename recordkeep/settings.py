@@ -4,7 +4,6 @@ thresholds."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -85,19 +84,22 @@ def load(root: str | os.PathLike) -> Settings:
 def journaled(raw: Mapping) -> dict:
     """What a ``settings.changed`` event records of recordkeep.toml: every table but
     ``[backend]`` (how this station reaches a shared bucket, which may differ from station to
-    station), as JSON: dates and times as ISO 8601 text, a float that is not finite as its repr."""
-    return {key: _json_safe(value) for key, value in raw.items() if key != "backend"}
+    station), as JSON the journal holds: dates and times as ISO 8601 text, a float as
+    ``{"$float": repr}`` (the journal holds no floats), an empty table left out (it sets
+    nothing)."""
+    return _json_safe({key: value for key, value in raw.items() if key != "backend"})
 
 
 def _json_safe(value: object) -> object:
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        kept = {key: _json_safe(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item != {}}
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     if isinstance(value, date | time):  # a datetime is a date
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
+    if isinstance(value, float):
+        return {"$float": repr(value)}
     return value
 
 

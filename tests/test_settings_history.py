@@ -48,7 +48,7 @@ def test_a_write_under_edited_settings_records_them_once_signed_by_the_writer(cl
     assert changed["data"]["previous"] == founding["data"]["digest"]
     assert changed["data"]["settings"]["rules"] == {"major_fine_person": "500000"}
     officer = next(e for e in lines(store) if e["type"] == "officer.registered")
-    assert officer["seq"] + 1 == changed["seq"]  # in the officer's batch, after it, before its seal
+    assert changed["seq"] + 1 == officer["seq"]  # first in the officer's batch, ahead of it
     history = cli.json("settings", "history")
     assert history["recorded"] is True and history["current"] == changed["data"]["digest"][7:]
     assert [c["seq"] for c in history["changes"]] == [founding["seq"], changed["seq"]]
@@ -62,7 +62,7 @@ def test_settings_spelled_otherwise_are_no_change(cli, store):
     toml = store / "recordkeep.toml"
     parsed = tomllib.loads(toml.read_text(encoding="utf-8"))
     toml.write_text(f'# rewritten by hand\n\n[store]\ntimezone = "{parsed["store"]["timezone"]}"\n'
-                    f'id   =   "{parsed["store"]["id"]}"\n', encoding="utf-8")
+                    f'id   =   "{parsed["store"]["id"]}"\n[rules]\n[naming]\n', encoding="utf-8")
     ok(cli("officer", "add", "440301123456", "--name", "李四"))
     assert len(settings_events(store)) == 1
     assert cli.json("settings", "history")["recorded"] is True
@@ -118,10 +118,11 @@ def test_the_settings_history_is_folded_again_the_same_by_rebuild_index(cli, sto
 def test_the_journaled_settings_leave_out_the_backend_and_are_plain_json():
     raw = tomllib.loads('[store]\nid = "x"\n[backend]\ntype = "s3"\nendpoint = "http://a"\n'
                         '[limits]\nearliest = 2001-02-03\n[other]\nwhen = 07:30:00\nbig = inf\n'
-                        'moment = 2001-02-03T04:05:06+08:00\n')
+                        'moment = 2001-02-03T04:05:06+08:00\nhalf = 0.5\nnone = {}\n')
     form = settings.journaled(raw)
     assert form == {"store": {"id": "x"}, "limits": {"earliest": "2001-02-03"},
-                    "other": {"when": "07:30:00", "big": "inf", "moment": "2001-02-03T04:05:06+08:00"}}
+                    "other": {"when": "07:30:00", "big": {"$float": "inf"}, "half": {"$float": "0.5"},
+                              "moment": "2001-02-03T04:05:06+08:00"}}
     assert json.loads(json.dumps(form, allow_nan=False)) == form
     moved = {**raw, "backend": {**raw["backend"], "endpoint": "http://b"}}
     assert settings.digest(settings.journaled(moved)) == settings.digest(form)
@@ -141,3 +142,56 @@ def test_a_disposal_line_shorter_than_the_settings_recorded_for_it_fails_log_ver
     assert found["seq"] == disposed.seq and found["notice"] is False and not report["ok"]
     assert "settings the journal recorded for it" in found["message"]
     assert cli("log", "verify").exit_code == 3
+
+
+def test_a_setting_with_a_decimal_point_is_recorded_and_the_write_goes_on(cli, store, tmp_path):
+    """The journal holds no floats: a float is recorded tagged, never a traceback that stops an import."""
+    edit(store, "\n[worm]\nblob_days = 0.5\n")
+    record(cli, tmp_path)
+    [_, changed] = settings_events(store)
+    assert changed["data"]["settings"]["worm"] == {"blob_days": {"$float": "0.5"}}
+    assert "worm.blob_days: - -> 0.5" in ok(cli("settings", "history")).stdout
+
+
+def test_a_key_holding_a_dot_cannot_pass_for_the_setting_it_spells(cli, store):
+    """``"retention.ordinary_months" = 6`` beside ``retention = {ordinary_months = 1}`` is shown
+    as the quoted key it is, not as the retention the store applies."""
+    toml = store / "recordkeep.toml"
+    toml.write_text('retention = {ordinary_months = 1}\n"retention.ordinary_months" = 6\n'
+                    + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    changes = {c["setting"]: c["after"] for c in cli.json("settings", "history")["changes"][-1]["changes"]}
+    assert changes["retention.ordinary_months"] == 1 and changes['"retention.ordinary_months"'] == 6
+
+
+def test_an_honest_disposal_in_a_store_from_before_signatures_is_held_to_the_settings_recorded_before_it(
+        tmp_path):
+    """An unsigned store's lines count one by one: the settings a disposal's batch records come
+    ahead of it, so the disposal is judged under them, not under those recorded before."""
+    cli = Cli(older_store(tmp_path))
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))  # records the settings (6 months)
+    digest = record(cli, tmp_path, name="DSJ001_440301123456_20210315083000_0001.bin", content=b"clip" * 50)
+    edit(cli.store, "\n[retention]\nordinary_months = 3\n")
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    report = cli.json("log", "verify")
+    assert [f["code"] for f in report["findings"] if f["code"] == "RK264"] == []
+    assert [c["changes"] for c in cli.json("settings", "history")["changes"]][-1] == [
+        {"setting": "retention.ordinary_months", "before": None, "after": 3}]
+
+
+def test_a_settings_line_made_by_hand_that_holds_no_table_is_shown_without_a_traceback(tmp_path):
+    from .test_trust import rechain, write
+
+    root = older_store(tmp_path)
+    events = lines(root)
+    made = {**events[1], "type": "settings.changed",
+            "data": {"digest": "blake3:" + "0" * 64, "settings": [1, 2]}}
+    listed = {**events[1], "type": "settings.changed", "data": [1, 2]}
+    write(root, rechain([*events, made]))
+    cli = Cli(root)
+    assert cli.json("settings", "history")["changes"][0]["changes"] == []
+    assert "Traceback" not in cli("log", "verify").output
+    write(root, rechain([*events, listed]))
+    (root / "index.sqlite").unlink()
+    result = cli("log", "verify")
+    assert "Traceback" not in result.output and result.exit_code in (0, 3), result.output

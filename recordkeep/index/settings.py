@@ -33,9 +33,10 @@ def _settings_changed(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     return ()
 
 
-def last(ix: Index) -> Row | None:
-    """The settings the journal last recorded, or None when it records none."""
-    return ix.conn.execute("SELECT * FROM settings_history ORDER BY seq DESC LIMIT 1").fetchone()
+def last_digest(ix: Index) -> str | None:
+    """The digest of the settings the journal last recorded, or None when it records none."""
+    row = ix.conn.execute("SELECT digest FROM settings_history ORDER BY seq DESC LIMIT 1").fetchone()
+    return None if row is None else row["digest"]
 
 
 def history(ix: Index) -> list[Row]:
