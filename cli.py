@@ -1195,6 +1195,20 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
 FINDING_STATUS = {"broken": N_("BROKEN"), "unknown": N_("UNKNOWN"), "notice": N_("NOTICE")}
 
 
+def print_settings(rules_changed: dict, recorded: bool) -> None:
+    """The rules recordkeep.toml sets otherwise than the defaults, and a line when no write has
+    recorded the settings a reading command ran under (check, stats)."""
+    if rules_changed:
+        click.echo(_("rules recordkeep.toml sets otherwise than the defaults (docs/rules.md):"))
+        for key, set_to in rules_changed.items():
+            click.echo("  " + _("{key} = {value} (default {default})").format(
+                key=key, value=json.dumps(set_to["value"], ensure_ascii=False),
+                default=json.dumps(set_to["default"], ensure_ascii=False)))
+    if not recorded:
+        click.echo(_("recordkeep.toml is not as the journal last recorded it: these figures come from "
+                     "settings no write has recorded yet (see 'recordkeep settings history')"))
+
+
 @main.command(name="check")
 @click.option("--case", "case_no", help="Check this case only.")
 @click.option("--year", type=WholeRange(1, 9998),
@@ -1220,15 +1234,7 @@ def check_cmd(ctx: click.Context, case_no: str | None, year: int | None, strict:
                 word = _(FINDING_STATUS[f.status]) if f.status in FINDING_STATUS else f.status.upper()
                 click.echo(f"  {f.code} {padded(word, 7)} {where + ': ' if where else ''}{f.message}")
                 click.echo("        " + _("fix: {fix}").format(fix=f.fix))
-        if report.rules_changed:
-            click.echo(_("rules recordkeep.toml sets otherwise than the defaults (docs/rules.md):"))
-            for key, set_to in report.rules_changed.items():
-                click.echo("  " + _("{key} = {value} (default {default})").format(
-                    key=key, value=json.dumps(set_to["value"], ensure_ascii=False),
-                    default=json.dumps(set_to["default"], ensure_ascii=False)))
-        if not report.settings_recorded:
-            click.echo(_("recordkeep.toml is not as the journal last recorded it: this check ran under "
-                         "settings no write has recorded yet (see 'recordkeep settings history')"))
+        print_settings(report.rules_changed, report.settings_recorded)
         in_cases = sum(1 for c in report.cases if any(f.status == "broken" for f in c.findings))
         verdict = _("OK") if report.ok else _("BROKEN")
         click.echo(_("check: {cases} case(s), {broken} broken rule(s) in {in_cases} case(s), {unknown} "
@@ -1363,6 +1369,7 @@ def stats_cmd(ctx: click.Context, year: int | None, start: str | None, until: st
     for x in data["shared_devices"]:
         click.echo(_("device shared by several officers: {device}: {officers}  [{backs}]").format(
             device=x["device"], officers=" ".join(x["officers"]), backs=backs["shared_devices"]))
+    print_settings(data["rules_changed"], data["settings_recorded"])
 
 
 @main.group(cls=Group)

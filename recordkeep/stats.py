@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from . import check, errors, fixity
+from . import check, errors, fixity, settings_history
 from .archive import Archive
 from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
 from .i18n import N_, _
@@ -297,7 +297,8 @@ def stats(archive: Archive, *, year: int | None = None, start: str | None = None
           until: str | None = None) -> dict:
     """The figures of a period (``period``), as one JSON-ready dict; the journal's chain is
     checked first (ChainBroken: no figure is computed from a journal that does not hold);
-    ``fixity`` is ``verify --status`` of the whole store now."""
+    ``fixity`` is ``verify --status`` of the whole store now; ``rules_changed`` and
+    ``settings_recorded`` as ``check`` gives them (its thresholds decide what is major)."""
     archive.require_intact_chain()
     bounds = period(archive, year=year, start=start, until=until)
     rules = Rules.from_archive(archive)
@@ -325,4 +326,6 @@ def stats(archive: Archive, *, year: int | None = None, start: str | None = None
         "shared_devices": shared,
         "backs": {figure: _(sentence) for figure, sentence in BACKS.items()},
         "fixity": fixity.status(archive).as_data(),  # the store as it is now, whatever the year
+        "rules_changed": rules.changed(),
+        "settings_recorded": settings_history.is_recorded(archive),
     }

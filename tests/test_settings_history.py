@@ -86,13 +86,17 @@ def test_commands_that_only_read_record_nothing_and_check_says_its_settings_are_
     assert report["settings_recorded"] is False
     assert report["rules_changed"]["major_fine_person"]["value"] == "500000"
     assert "no write has recorded yet" in ok(cli("check")).stdout
+    figures = cli.json("stats")
+    assert figures["settings_recorded"] is False and "major_fine_person" in figures["rules_changed"]
+    shown = ok(cli("stats")).stdout
+    assert "no write has recorded yet" in shown and "major_fine_person" in shown
     history = cli.json("settings", "history")
     assert history["recorded"] is False and len(history["changes"]) == 1
     assert "the next write records it" in ok(cli("settings", "history")).stdout
     assert (store / "journal" / "events.jsonl").read_bytes() == journal
     record(cli, tmp_path)
-    assert cli.json("check")["settings_recorded"] is True
-    assert "no write has recorded yet" not in ok(cli("check")).stdout
+    assert cli.json("check")["settings_recorded"] is True and cli.json("stats")["settings_recorded"] is True
+    assert "no write has recorded yet" not in ok(cli("check")).stdout + ok(cli("stats")).stdout
 
 
 def test_a_store_whose_journal_records_no_settings_records_them_at_its_first_write(tmp_path):
