@@ -22,6 +22,7 @@ from .archive import Archive
 from .i18n import N_, _
 from .index import anchors as kept
 from .index import records
+from .refs import public_url
 from .store.checkpoints import checkpoint_name, token_name
 from .store.fs import atomic_write, fsync_dir, lies_inside, os_error
 from .store.journal import Draft, Head
@@ -184,7 +185,7 @@ def make_checkpoint(archive: Archive, *, tsa_url: str | None = None, tsa_ca: str
     origin = notes.origin(archive.settings.store_id)
     data = _keep(archive, notes.sign(origin, tree.size, tree.root(), signer.key), tree)
     made = Made(tree.size, tree.root(), f"{archive.checkpoints.location}/{checkpoint_name(tree.size)}",
-                signer.key.id, tsa=timestamp.public_url(url) if url else None)
+                signer.key.id, tsa=public_url(url) if url else None)
     token = _timestamp(archive, made, url, ca, data) if url is not None else None
     event = Draft("checkpoint.made", {"size": made.size, "root": made.root.hex(), "tsa": made.tsa,
                                       "token_sha256": hashlib.sha256(token).hexdigest() if token else None})

@@ -389,8 +389,7 @@ class Archive:
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
-                changed = self._settings_changed(settings_rows.last_digest(self.index)) \
-                    if not any(d.type == "settings.changed" for d in drafts) else []  # a founding's own
+                changed = self._settings_changed(self._recorded_settings()) if self.index.seen.seq else []
                 try:
                     events = self.journal.append(
                         [*changed, *drafts], actor=signer.actor if signer else self.actor, at=self.now(),
@@ -472,10 +471,24 @@ class Archive:
         if signer is not None:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
 
+    def _recorded_settings(self) -> str | None:
+        """The digest of the settings the journal last recorded (None: none), computed from
+        the journal line the index names: neither an index row edited by hand nor a line
+        claiming another digest than its settings' can spare a record."""
+        row = settings_rows.last(self.index)
+        if row is None:
+            return None
+        try:
+            [event], _lines = self.events_at([row["seq"]])
+        except (ValueError, errors.RecordkeepError):  # no such line any more
+            return None
+        return settings.recorded_digest(event.data) if event.type == "settings.changed" else None
+
     def _settings_changed(self, last: str | None) -> list[Draft]:
         """A ``settings.changed`` to journal first in a batch (after ``store.created`` in a
         founding) when the settings this command runs under (recordkeep.toml as it read it) are
-        not those of digest ``last``, the journal's last record of them (None: it records none):
+        not those of digest ``last``, the journal's last record of them (None: it records none; a
+        founding, seq 0, holds its own):
         who wrote first under changed settings, and when, is then on record with what they were,
         ahead of what was written under them."""
         form = settings.journaled(self.settings.raw)

@@ -519,6 +519,16 @@ class RetentionLowered(IntegrityError):
               "the disposal's line names its actor")
 
 
+class SettingsRecordFalse(IntegrityError):
+    """A ``settings.changed`` line does not say what it records: its digest is not that of the
+    settings it holds, its ``previous`` is not the digest recorded before it, or it holds no
+    settings. recordkeep never writes one: the line was made by other means."""
+
+    code = "RK270"
+    hint = N_("the settings' history cannot be relied on from this line on; 'settings history' and the "
+              "line's signer (log) tell who wrote it")
+
+
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
     or one of its parties stood, which every release that signs refuses: the check was got

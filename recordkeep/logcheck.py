@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import errors, index, validate
+from . import errors, index, settings, validate
 from .anchoring import anchor_settings
 from .archive import Archive
 from .i18n import _
@@ -70,6 +70,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
     months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
     recorded: list[tuple[int, int | None]] = []  # (seq, months) of the settings last recorded
+    recorded_digest: list[str | None] = [None]  # and the digest of what that line holds
+    false_settings: list[int] = []  # settings.changed lines that do not say what they record
 
     def visit(event: Event) -> None:
         proof.feed(event)
@@ -78,6 +80,11 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
             clock.feed(each)
             data = each.data if isinstance(each.data, dict) else {}
             if each.type == "settings.changed":  # in force for what follows it, its batch's acts too
+                content = settings.recorded_digest(data)
+                if None in (content, data.get("digest")) or data.get("digest") != content \
+                        or data.get("previous") != recorded_digest[0]:
+                    false_settings.append(each.seq)
+                recorded_digest[0] = content
                 recorded[:] = [(each.seq, recorded_months(data.get("settings")))]
             used = data.get("months") if each.type == "record.disposed" else None
             if not isinstance(used, int) or isinstance(used, bool):
@@ -105,6 +112,10 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         findings.append(_behind(clock, strict))
     findings += [_shorter_retention(seq, digest, used, months, under, strict)
                  for seq, digest, used, under in shorter]
+    findings += [Finding(errors.SettingsRecordFalse.code, seq, _(
+        "seq {seq} records settings but does not say what it records: it holds none, its digest is not "
+        "theirs, or its previous digest is not that of the settings recorded before it").format(seq=seq))
+        for seq in false_settings]
     if index_too and chain.problem is None:
         findings += index_findings(archive)
     if folded is not None and chain.problem is None and met != [True]:
@@ -191,8 +202,8 @@ def _shorter_retention(seq: int, digest: str, used: int, months: int | None,
     """A disposal made under a retention period shorter than the settings the journal recorded
     in force for it (``under``: their seq and months), a failure: this release journals the
     settings it disposes under first, so the line was made by other means, or by an older release
-    under settings it never recorded. Else (no settings recorded before it) shorter than the
-    setting now, a notice unless ``strict``."""
+    under settings it never recorded. Else shorter than the setting now (lowered for it, or raised
+    since: ``settings history`` tells which), a notice unless ``strict``."""
     if under is not None:
         return Finding(errors.RetentionLowered.code, seq, _(
             "seq {seq} disposed of {digest} under a retention of {used} months, while the settings the "

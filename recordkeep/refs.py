@@ -415,3 +415,14 @@ def utc_key(text: str | None) -> str | None:
         return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     except OverflowError:  # year 1 or 9999 with an offset: no UTC form; sorts as unknown
         return None
+
+
+def public_url(url: str) -> str:
+    """The URL without user information or query (what the journal may keep)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from blake3 import blake3
 
 from . import errors, validate
 from .i18n import _
-from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, stage_slug
+from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, public_url, stage_slug
 
 FILENAME = "recordkeep.toml"
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 LATE_ENTRY_DAYS = 3
 FIXITY_MAX_AGE_DAYS = 90
 
@@ -70,9 +72,12 @@ def load(root: str | os.PathLike) -> Settings:
     path = Path(root) / FILENAME
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        journaled(raw)  # what every write may record: nothing in it may fail that
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise errors.ConfigError(_("recordkeep.toml does not parse: {error}").format(error=exc),
                                  path=path) from exc
+    except RecursionError as exc:
+        raise errors.ConfigError(_("recordkeep.toml nests tables too deeply"), path=path) from exc
     store = raw.get("store", {})
     store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
     if not isinstance(store_id, str) or not store_id:
@@ -85,21 +90,26 @@ def journaled(raw: Mapping) -> dict:
     """What a ``settings.changed`` event records of recordkeep.toml: every table but
     ``[backend]`` (how this station reaches a shared bucket, which may differ from station to
     station), as JSON the journal holds: dates and times as ISO 8601 text, a float as
-    ``{"$float": repr}`` (the journal holds no floats), an empty table left out (it sets
-    nothing)."""
+    ``{"$float": repr}`` (the journal holds no floats), a table with a key beginning with ``$``
+    as ``{"$table": table}`` (so that no table passes for a float), a URL without its user
+    information or query (which may hold credentials), an empty table left out (it sets
+    nothing). RecursionError for tables nested deeper than Python's stack (``load`` refuses them)."""
     return _json_safe({key: value for key, value in raw.items() if key != "backend"})
 
 
 def _json_safe(value: object) -> object:
     if isinstance(value, dict):
         kept = {key: _json_safe(item) for key, item in value.items()}
-        return {key: item for key, item in kept.items() if item != {}}
+        kept = {key: item for key, item in kept.items() if item != {}}
+        return {"$table": kept} if any(key.startswith("$") for key in kept) else kept
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     if isinstance(value, date | time):  # a datetime is a date
         return value.isoformat()
     if isinstance(value, float):
         return {"$float": repr(value)}
+    if isinstance(value, str) and URL.match(value):
+        return public_url(value)
     return value
 
 
@@ -108,6 +118,13 @@ def digest(form: Mapping) -> str:
     the same settings give the same digest however the file spells them."""
     text = json.dumps(form, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "blake3:" + blake3(text.encode()).hexdigest()
+
+
+def recorded_digest(data: object) -> str | None:
+    """The digest of the settings a ``settings.changed``'s data holds, whatever digest it
+    claims; None when it holds no table (a line made by hand)."""
+    form = data.get("settings") if isinstance(data, dict) else None
+    return digest(form) if isinstance(form, dict) else None
 
 
 def check_timezone(name: object, path: str | os.PathLike | None = None) -> str:

@@ -45,14 +45,11 @@ class Change:
 @dataclass(frozen=True)
 class History:
     """Every recorded change, oldest first; ``current`` the digest of the settings
-    recordkeep.toml gives now, ``recorded`` whether they are the last recorded."""
+    recordkeep.toml gives now, ``recorded`` whether they are the last recorded (``is_recorded``)."""
 
     changes: list[Change]
     current: str
-
-    @property
-    def recorded(self) -> bool:
-        return bool(self.changes) and self.changes[-1].digest == self.current
+    recorded: bool
 
     def as_data(self) -> dict:
         return {"current": bare(self.current), "recorded": self.recorded,
@@ -62,12 +59,15 @@ class History:
 def flatten(form: dict, prefix: str = "") -> dict[str, object]:
     """Settings as ``table.key`` to value; a table within a table is named through both, a key
     that is not a bare TOML key quoted (``retention."ordinary.months"``), so no two settings
-    share a name. A float (``{"$float": repr}``) is a value, not a table."""
+    share a name. A float (``{"$float": repr}``) is a value; a table recorded as ``{"$table":
+    table}`` is that table (its keys as they are)."""
     out: dict[str, object] = {}
     for key, value in form.items():
         name = prefix + (key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False))
-        if isinstance(value, dict) and value and not is_float(value):
-            out.update(flatten(value, name + "."))
+        wrapped = isinstance(value, dict) and list(value) == ["$table"] and isinstance(value["$table"], dict)
+        table = value["$table"] if wrapped else value
+        if isinstance(table, dict) and table and (wrapped or not is_float(table)):
+            out.update(flatten(table, name + "."))
         else:
             out[name] = value
     return out
@@ -96,18 +96,24 @@ def current(archive: Archive) -> str:
 
 
 def is_recorded(archive: Archive) -> bool:
-    """Whether the settings recordkeep.toml gives now are the ones the journal last recorded."""
-    return settings_rows.last_digest(archive.index) == current(archive)
+    """Whether the settings recordkeep.toml gives now are the ones the journal last recorded
+    (as the line holds them, whatever digest it claims: log verify fails a false one, RK270)."""
+    last = settings_rows.last(archive.index)
+    return last is not None and settings.digest(_recorded(last)) == current(archive)
+
+
+def _recorded(row) -> dict:
+    """The settings a ``settings_history`` row holds; none for a line made by hand that holds no table."""
+    form = json.loads(row["settings"])
+    return form if isinstance(form, dict) else {}
 
 
 def history(archive: Archive) -> History:
     """The recorded history of the store's settings, and whether recordkeep.toml is as last recorded."""
     changes, before = [], {}
     for row in settings_rows.history(archive.index):
-        form = json.loads(row["settings"])
-        if not isinstance(form, dict):  # a line made by hand (log verify judges the journal)
-            form = {}
+        form = _recorded(row)
         changes.append(Change(row["seq"], row["at"], row["actor"], row["digest"], row["previous"],
                               differences(before, form)))
         before = form
-    return History(changes, current(archive))
+    return History(changes, current(archive), is_recorded(archive))

@@ -8,6 +8,8 @@ import json
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from recordkeep import Archive, settings
 from recordkeep.store.journal import Draft
 from tests.test_check import ok, record
@@ -168,7 +170,7 @@ def test_a_key_holding_a_dot_cannot_pass_for_the_setting_it_spells(cli, store):
     assert changes["retention.ordinary_months"] == 1 and changes['"retention.ordinary_months"'] == 6
 
 
-def test_an_honest_disposal_in_a_store_from_before_signatures_is_held_to_the_settings_recorded_before_it(
+def test_an_honest_disposal_in_a_store_from_before_signatures_is_judged_under_the_settings_its_batch_records(
         tmp_path):
     """An unsigned store's lines count one by one: the settings a disposal's batch records come
     ahead of it, so the disposal is judged under them, not under those recorded before."""
@@ -183,19 +185,94 @@ def test_an_honest_disposal_in_a_store_from_before_signatures_is_held_to_the_set
         {"setting": "retention.ordinary_months", "before": None, "after": 3}]
 
 
-def test_a_settings_line_made_by_hand_that_holds_no_table_is_shown_without_a_traceback(tmp_path):
+@pytest.mark.parametrize("data", [{"digest": "blake3:" + "0" * 64, "settings": [1, 2]}, [1, 2], {},
+                                  {"settings": {}, "digest": ["x"], "previous": ["y"]}],
+                         ids=["settings not a table", "data a list", "nothing", "digests not text"])
+def test_a_settings_line_made_by_hand_that_says_nothing_usable_fails_log_verify_and_stops_nothing(tmp_path,
+                                                                                                  data):
+    """Any enrolled key may write settings.changed: a line that says nothing usable folds as it
+    says it (the index never stops), is RK270, and the next write records the settings again."""
     from .test_trust import rechain, write
 
     root = older_store(tmp_path)
     events = lines(root)
-    made = {**events[1], "type": "settings.changed",
-            "data": {"digest": "blake3:" + "0" * 64, "settings": [1, 2]}}
-    listed = {**events[1], "type": "settings.changed", "data": [1, 2]}
-    write(root, rechain([*events, made]))
+    write(root, rechain([*events, {**events[1], "type": "settings.changed", "data": data}]))
     cli = Cli(root)
     assert cli.json("settings", "history")["changes"][0]["changes"] == []
-    assert "Traceback" not in cli("log", "verify").output
-    write(root, rechain([*events, listed]))
-    (root / "index.sqlite").unlink()
-    result = cli("log", "verify")
-    assert "Traceback" not in result.output and result.exit_code in (0, 3), result.output
+    report = cli.json("log", "verify")
+    assert [f["code"] for f in report["findings"] if f["code"] == "RK270"] == ["RK270"] and not report["ok"]
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    assert len(settings_events(root)) == 2 and cli.json("settings", "history")["recorded"] is True
+    ok(cli("rebuild-index"))
+
+
+def test_a_settings_line_claiming_the_digest_of_settings_it_does_not_hold_is_rk270_and_spares_no_record(
+        cli, store):
+    """A key writes settings.changed with the digest of the edited file but the old settings:
+    check reads what the line holds, not what it claims, the next write records the edited
+    settings, and log verify fails the line."""
+    [founding] = settings_events(store)
+    edit(store, RAISED)
+    with Archive.open(store, actor="clerk@station1") as archive:
+        claimed = settings.digest(settings.journaled(archive.settings.raw))
+        archive.commit([Draft("settings.changed", {"digest": claimed, "previous": founding["data"]["digest"],
+                                                   "settings": founding["data"]["settings"]})])
+    assert cli.json("check")["settings_recorded"] is False
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    recorded = settings_events(store)[-1]
+    assert recorded["data"]["settings"]["rules"] == {"major_fine_person": "500000"}
+    report = cli.json("log", "verify")
+    assert [f["code"] for f in report["findings"]] == ["RK270"] and not report["ok"]
+
+
+def test_an_index_row_edited_to_the_new_settings_spares_no_record(cli, store):
+    """The digest transact compares with is read from the journal line the index names."""
+    import sqlite3
+
+    edit(store, RAISED)
+    with Archive.open(store) as archive:
+        new = settings.digest(settings.journaled(archive.settings.raw))
+    with sqlite3.connect(store / "index.sqlite") as conn:
+        conn.execute("UPDATE settings_history SET digest = ?", (new,))
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    assert [e["data"]["digest"] for e in settings_events(store)][-1] == new
+
+
+def test_an_index_that_folded_settings_lines_before_it_knew_them_is_folded_again(cli, store):
+    import sqlite3
+
+    edit(store, RAISED)
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    before = cli.json("settings", "history")
+    with sqlite3.connect(store / "index.sqlite") as conn:  # as a release before m019 left it
+        conn.execute("DROP TABLE settings_history")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_settings_history'")
+    assert cli.json("settings", "history") == before
+    ok(cli("officer", "add", "440301123457", "--name", "王五"))
+    assert len(settings_events(store)) == 2
+
+
+def test_settings_nested_deeper_than_python_can_follow_are_a_clear_error_and_nothing_is_written(cli, store):
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    edit(store, "\n[deep]\n" + ".".join(["a"] * 1500) + " = 1\n")
+    result = cli("officer", "add", "440301123456", "--name", "李四")
+    assert result.exit_code == 1 and result.stderr.startswith("RK104") and "too deeply" in result.stderr
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal
+
+
+def test_a_table_of_ones_own_named_like_a_float_is_not_taken_for_one():
+    as_float = settings.journaled(tomllib.loads("[worm]\nblob_days = 0.5\n"))
+    as_table = settings.journaled(tomllib.loads('[worm]\nblob_days = {"$float" = "0.5"}\n'))
+    assert settings.digest(as_float) != settings.digest(as_table)
+    from recordkeep import settings_history
+
+    assert settings_history.flatten(as_table) == {'worm.blob_days."$float"': "0.5"}
+    assert settings_history.flatten(as_float) == {"worm.blob_days": {"$float": "0.5"}}
+
+
+def test_a_timestamp_authoritys_credentials_never_reach_the_journal(cli, store):
+    edit(store, '\n[anchor]\ntsa_url = "https://clerk:s3cret@tsa.example.org:8443/tsr?token=abc"\n')
+    ok(cli("officer", "add", "440301123456", "--name", "李四"))
+    assert settings_events(store)[-1]["data"]["settings"]["anchor"] == {
+        "tsa_url": "https://tsa.example.org:8443/tsr"}
+    assert b"s3cret" not in (store / "journal" / "events.jsonl").read_bytes()

@@ -11,32 +11,40 @@ import json
 from collections.abc import Iterable
 
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations, run_script
+from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
 
 
 @migrations()
 def m019_settings_history(db) -> None:
-    """Empty in an index of a journal from before the event: nothing to fold again."""
-    run_script(db, """
+    """Filled by folding: an index that folded settings.changed lines before it knew them (a
+    station of an older release sharing the bucket) asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
     CREATE TABLE settings_history (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, previous TEXT,
         settings TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL);
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm019_settings_history' WHERE EXISTS (
+        SELECT 1 FROM events WHERE type = 'settings.changed');
     """)
 
 
 @handles("settings.changed")
 def _settings_changed(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
-    d = event.data
+    """Any enrolled key may write one: a line that says nothing usable is kept as it says it
+    (log verify fails it, RK270), never a fold that stops."""
+    d = event.data if isinstance(event.data, dict) else {}
     conn.execute("INSERT OR REPLACE INTO settings_history (seq, digest, previous, settings, at, actor) "
                  "VALUES (?,?,?,?,?,?)",
-                 (event.seq, d["digest"], d.get("previous"),
+                 (event.seq, _text(d.get("digest")), _text(d.get("previous")) if d.get("previous") else None,
                   json.dumps(d.get("settings"), sort_keys=True, ensure_ascii=False), event.at, event.actor))
     return ()
 
 
-def last_digest(ix: Index) -> str | None:
-    """The digest of the settings the journal last recorded, or None when it records none."""
-    row = ix.conn.execute("SELECT digest FROM settings_history ORDER BY seq DESC LIMIT 1").fetchone()
-    return None if row is None else row["digest"]
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def last(ix: Index) -> Row | None:
+    """The row of the settings the journal last recorded, or None when it records none."""
+    return ix.conn.execute("SELECT * FROM settings_history ORDER BY seq DESC LIMIT 1").fetchone()
 
 
 def history(ix: Index) -> list[Row]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import errors
 from ..i18n import _
+from ..refs import public_url
 
 TIMEOUT_S = 30
 IMPRINTS = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
@@ -79,17 +80,6 @@ def verify(token: bytes, data: bytes, ca_pem: bytes) -> str:
         raise errors.TokenUntrusted(_("the timestamp token does not verify under the TSA's CA "
                                       "({error})").format(error=exc)) from exc
     return info.gen_time.isoformat()
-
-
-def public_url(url: str) -> str:
-    """The URL without user information or query (what the journal may keep)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def read_ca(path: str | Path, *, given: bool = False) -> bytes:
