@@ -485,12 +485,11 @@ class Archive:
         return settings.recorded_digest(event.data) if event.type == "settings.changed" else None
 
     def _settings_changed(self, last: str | None) -> list[Draft]:
-        """A ``settings.changed`` to journal first in a batch (after ``store.created`` in a
-        founding) when the settings this command runs under (recordkeep.toml as it read it) are
-        not those of digest ``last``, the journal's last record of them (None: it records none; a
-        founding, seq 0, holds its own):
-        who wrote first under changed settings, and when, is then on record with what they were,
-        ahead of what was written under them."""
+        """A ``settings.changed`` to journal first in a batch (a founding holds its own, after
+        ``key.enrolled``) when the settings this command runs under (recordkeep.toml as it read
+        it) are not those of digest ``last``, the journal's last record of them (None: it records
+        none): who wrote first under changed settings, and when, is then on record with what
+        they were, ahead of what was written under them."""
         form = settings.journaled(self.settings.raw)
         digest = settings.digest(form)
         if digest == last:
