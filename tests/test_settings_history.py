@@ -185,9 +185,9 @@ def test_an_honest_disposal_in_a_store_from_before_signatures_is_judged_under_th
         {"setting": "retention.ordinary_months", "before": None, "after": 3}]
 
 
-@pytest.mark.parametrize("data", [{"digest": "blake3:" + "0" * 64, "settings": [1, 2]}, [1, 2], {},
+@pytest.mark.parametrize("data", [{"digest": "blake3:" + "0" * 64, "settings": [1, 2]}, {},
                                   {"settings": {}, "digest": ["x"], "previous": ["y"]}],
-                         ids=["settings not a table", "data a list", "nothing", "digests not text"])
+                         ids=["settings not a table", "nothing", "digests not text"])
 def test_a_settings_line_made_by_hand_that_says_nothing_usable_fails_log_verify_and_stops_nothing(tmp_path,
                                                                                                   data):
     """Any enrolled key may write settings.changed: a line that says nothing usable folds as it

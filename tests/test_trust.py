@@ -362,6 +362,24 @@ def test_a_second_store_created_founds_no_key_so_a_clerk_cannot_enrol_as_another
     found = codes(json.loads(result.stdout))
     assert result.exit_code == 3 and "RK244" in found and found.count("RK242") == 2, result.output
 
+@pytest.mark.parametrize("event_type", ["retention.held", "case.opened", "settings.changed"])
+@pytest.mark.parametrize("made", [{"data": [1, 2]}, {"data": "held"}, {"type": 7}],
+                         ids=["data a list", "data text", "type a number"])
+def test_a_line_whose_data_is_not_an_object_or_type_not_text_is_no_event_and_breaks_the_chain_there(
+        tmp_path, event_type, made):
+    """Every reader parses it as no event (RK201/RK220, exit 3), never a traceback in a fold or a check."""
+    root = older_store(tmp_path)
+    events = lines(root)
+    write(root, rechain([*events, {**events[1], "type": event_type, **made}]))
+    cli = Cli(root)
+    report = cli.json("log", "verify")
+    assert not report["ok"] and "not an event" in json.dumps(report, ensure_ascii=False)
+    for args in (("check",), ("stats",), ("log", "--party", "P1")):
+        result = cli(*args)
+        assert result.exit_code == 3 and result.stderr.startswith("RK201"), result.output
+    assert cli("rebuild-index").exit_code == 3
+
+
 @pytest.mark.parametrize("cut", ["emptied", "first line removed"])
 def test_a_journal_emptied_or_not_beginning_with_store_created_fails(cli, store, cut):
     events = lines(store)

@@ -208,6 +208,9 @@ def _event_of(obj: object, offset: int, length: int, line: bytes) -> Event:
     if not isinstance(obj, dict) or set(obj) != EVENT_KEYS:
         raise errors.JournalCorrupt(_("journal line at byte {offset} does not have the event keys").format(
             offset=offset))
+    if not isinstance(obj["data"], dict) or not isinstance(obj["type"], str):
+        raise errors.JournalCorrupt(_("journal line at byte {offset} is not an event: its type is not text "
+                                      "or its data not an object").format(offset=offset))
     return Event(obj["seq"], obj["type"], obj["at"], obj["actor"], obj["data"], obj["prev"],
                  obj["hash"], offset, length, line)
 
