@@ -73,9 +73,13 @@ class Status:
 
 def recorded_months(form: object) -> int | None:
     """``[retention] ordinary_months`` in settings as a ``settings.changed`` records them
-    (default 6); None when they set it to anything but a whole number of months in range."""
-    table = form.get("retention", {}) if isinstance(form, dict) else None
-    value = table.get("ordinary_months", DEFAULT_ORDINARY_MONTHS) if isinstance(table, dict) else None
+    (default 6, also where ``retention`` is no table, as ``Settings.section`` reads it); None
+    when they hold no table or set it to anything but a whole number of months in range."""
+    if not isinstance(form, dict):
+        return None
+    table = form.get("retention", {})
+    value = table.get("ordinary_months", DEFAULT_ORDINARY_MONTHS) if isinstance(table, dict) \
+        else DEFAULT_ORDINARY_MONTHS
     return value if validate.whole_number(value, 1, MAX_ORDINARY_MONTHS) else None
 
 

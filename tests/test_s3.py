@@ -443,6 +443,7 @@ def test_a_batch_its_writer_left_unfinished_is_cut_and_journaled_by_the_next_wri
         (seq + 1, seq, 2), (seq2 + 1, seq2, 2)]
     assert cuts[1]["data"]["writer"] == "other-host:4242:beef"
     assert [c["data"]["why"] for c in cuts] == ["writer_gone", "no_progress"]  # not waited for, then waited
+    assert [c["data"].get("wait_ms") for c in cuts] == [None, 1000]  # how long, as [backend] is not recorded
     seals = {e["data"]["from"]: e for e in events if e["type"] == "batch.signed"}
     assert [seals[c["seq"]]["actor"] for c in cuts] == [FOUNDER] * 2  # each cut opens the next writer's batch
     report = cli.json("log", "verify")  # the cut-off lines: never acknowledged, a notice only

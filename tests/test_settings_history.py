@@ -276,3 +276,15 @@ def test_a_timestamp_authoritys_credentials_never_reach_the_journal(cli, store):
     assert settings_events(store)[-1]["data"]["settings"]["anchor"] == {
         "tsa_url": "https://tsa.example.org:8443/tsr"}
     assert b"s3cret" not in (store / "journal" / "events.jsonl").read_bytes()
+
+
+def test_a_retention_that_is_no_table_is_read_as_the_default_by_dispose_and_log_verify_alike(store):
+    from recordkeep import retention
+
+    toml = store / "recordkeep.toml"
+    toml.write_text("retention = 3\n" + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    with Archive.open(store) as archive:
+        assert retention.ordinary_months(archive) == retention.DEFAULT_ORDINARY_MONTHS
+        assert retention.recorded_months(settings.journaled(archive.settings.raw)) == \
+            retention.DEFAULT_ORDINARY_MONTHS
+    assert retention.recorded_months([1]) is None

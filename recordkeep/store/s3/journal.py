@@ -299,9 +299,10 @@ class S3Journal:
         if seen != head.seq or self.head().seq != head.seq:
             raise errors.HeadMoved(_("another writer's batch was being written: read it first"),
                                    path=self.location)
+        waited = {} if gone else {"wait_ms": round(self.batch_wait * 1000)}  # [backend]: not recorded
         return Draft(BATCH_CUT, {"after_seq": head.seq, "batch_first": first, "batch_last": last,
                                  "missing": last - head.seq, "writer": writer,
-                                 "why": "writer_gone" if gone else "no_progress"})
+                                 "why": "writer_gone" if gone else "no_progress", **waited})
 
     def _gone(self, writer: str) -> bool:
         """Whether the writer of an unfinished batch can no longer finish it."""
