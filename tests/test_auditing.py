@@ -67,6 +67,23 @@ def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, s
     assert bad.returncode != 0 and f"line {n + 1}" in bad.stderr
 
 
+def test_the_documented_settings_script_lists_each_change_and_names_a_line_that_claims_other_settings(
+        cli, store, imported, tmp_path):
+    script = tmp_path / "check_settings.py"
+    script.write_text(next(b for b in blocks("python") if "settings.changed" in b))
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write("\n[retention]\nordinary_months = 12\n")
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
+    journal = store / "journal" / "events.jsonl"
+    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
+    assert "kept 6 months" in ok.stdout and "kept 12 months" in ok.stdout
+    text = journal.read_text(encoding="utf-8").replace('"ordinary_months":12', '"ordinary_months":3', 1)
+    journal.write_text(text, encoding="utf-8")
+    bad = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert bad.returncode != 0 and "does not say what it records" in bad.stderr
+
+
 def test_the_documented_index_check_passes_on_a_store_and_fails_once_the_index_is_edited(cli, imported):
     import sqlite3
 
@@ -96,7 +113,7 @@ def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(
 
 def test_the_documented_package_line_check_passes_on_the_bag_journal(exported, tmp_path):
     script = tmp_path / "check_lines.py"
-    script.write_text(blocks("python")[2])
+    script.write_text(next(b for b in blocks("python") if "every event line of the package" in b))
     journal = exported / "recordkeep" / "journal.jsonl"
     ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
