@@ -76,9 +76,9 @@ def open_backend(root: Path, conf: settings.Settings) -> tuple[Objects, Journal,
         bucket = Bucket.from_settings(backend, conf.section("worm"), where)
         wait = backend.get("batch_wait_seconds", BATCH_WAIT_SECONDS)
         part_mib = backend.get("part_mib", PART_SIZE // (1024 * 1024))
-        if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
-            raise errors.ConfigError(_("[backend] batch_wait_seconds must be a number, not {value!r}").format(
-                value=wait), path=where)
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or not 0 <= wait < float("inf"):
+            raise errors.ConfigError(_("[backend] batch_wait_seconds must be a finite number of seconds "
+                                       "from 0, not {value!r}").format(value=wait), path=where)
         if not validate.whole_number(part_mib, 5, 5120):
             raise errors.ConfigError(_("[backend] part_mib must be 5 to 5120, not {value!r}").format(
                 value=part_mib), path=where)

@@ -30,7 +30,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import errors, protection, validate
+from . import errors, protection, settings, validate
 from .archive import Archive
 from .dossier.cases import resolve_case
 from .dossier.parties import resolve_party
@@ -75,9 +75,10 @@ def recorded_months(form: object) -> int | None:
     """``[retention] ordinary_months`` in settings as a ``settings.changed`` records them
     (default 6, also where ``retention`` is no table, as ``Settings.section`` reads it); None
     when they hold no table or set it to anything but a whole number of months in range."""
+    form = settings.as_table(form)
     if not isinstance(form, dict):
         return None
-    table = form.get("retention", {})
+    table = settings.as_table(form.get("retention", {}))
     value = table.get("ordinary_months", DEFAULT_ORDINARY_MONTHS) if isinstance(table, dict) \
         else DEFAULT_ORDINARY_MONTHS
     return value if validate.whole_number(value, 1, MAX_ORDINARY_MONTHS) else None

@@ -113,6 +113,13 @@ def _json_safe(value: object) -> object:
     return value
 
 
+def as_table(value: object) -> object:
+    """A value as ``journaled`` recorded it, a table recorded as ``{"$table": table}`` unwrapped."""
+    if isinstance(value, dict) and list(value) == ["$table"] and isinstance(value["$table"], dict):
+        return value["$table"]
+    return value
+
+
 def digest(form: Mapping) -> str:
     """``blake3:`` and the BLAKE3 of ``form``'s canonical JSON (keys sorted, UTF-8, no spaces):
     the same settings give the same digest however the file spells them."""

@@ -62,11 +62,10 @@ def flatten(form: dict, prefix: str = "") -> dict[str, object]:
     share a name. A float (``{"$float": repr}``) is a value; a table recorded as ``{"$table":
     table}`` is that table (its keys as they are)."""
     out: dict[str, object] = {}
-    for key, value in form.items():
+    for key, value in settings.as_table(form).items():
         name = prefix + (key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False))
-        wrapped = isinstance(value, dict) and list(value) == ["$table"] and isinstance(value["$table"], dict)
-        table = value["$table"] if wrapped else value
-        if isinstance(table, dict) and table and (wrapped or not is_float(table)):
+        table = settings.as_table(value)
+        if isinstance(table, dict) and table and (table is not value or not is_float(table)):
             out.update(flatten(table, name + "."))
         else:
             out[name] = value

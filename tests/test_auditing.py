@@ -84,6 +84,32 @@ def test_the_documented_settings_script_lists_each_change_and_names_a_line_that_
     assert bad.returncode != 0 and "does not say what it records" in bad.stderr
 
 
+def test_the_documented_settings_script_passes_an_honest_store_whose_writer_crashed_before_its_seal(
+        cli, store, tmp_path):
+    """A batch whose seal never reached the disk is cut by the next writer and never counts: its
+    settings line neither stands as recorded nor breaks the chain of digests (as log verify)."""
+    import json
+
+    script = tmp_path / "check_settings.py"
+    script.write_text(next(b for b in blocks("python") if "settings.changed" in b))
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write('\n[retention]\nordinary_months = 12\n"$why" = "local rule"\n')
+    assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
+    journal = store / "journal" / "events.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert json.loads(lines[-1])["type"] == "batch.signed"
+    journal.write_bytes(b"".join(lines[:-1]) + lines[-1][:40])  # the seal torn: a crash in the write
+    for suffix in ("", "-wal", "-shm"):  # no index folded that batch either
+        Path(f"{store}/index.sqlite{suffix}").unlink(missing_ok=True)
+    torn = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert torn.returncode == 0 and "kept 12 months" not in torn.stdout, torn.stderr
+    assert cli("officer", "add", "440301123457", "--name", "王五").exit_code == 0  # cuts the batch
+    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
+    assert ok.stdout.count("kept 12 months") == 1  # recorded again, after the cut
+    assert cli.json("log", "verify")["ok"]
+
+
 def test_the_documented_index_check_passes_on_a_store_and_fails_once_the_index_is_edited(cli, imported):
     import sqlite3
 

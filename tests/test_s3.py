@@ -578,3 +578,18 @@ def test_a_bag_exported_at_one_station_is_shown_whole_at_another_against_the_sam
         found = checker.json("log", "verify", "--bag", str(bag))
         assert found["ok"] is True and found["complete"] is True, found["problems"]
         assert [e["scope"] for e in found["exports"]] == [{"case": "坡城管罚〔2021〕12号"}]
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", '"30"'])
+def test_a_batch_wait_that_is_no_finite_number_of_seconds_is_refused_before_the_bucket_is_asked(tmp_path,
+                                                                                               wait):
+    """A wait of nan would end the wait at once and fail the cut it journals (wait_ms)."""
+    root = tmp_path / "station"
+    (root / "tmp").mkdir(parents=True)
+    (root / "journal.lock").touch()
+    (root / "recordkeep.toml").write_text(
+        f'[store]\nid = "x"\n[backend]\ntype = "s3"\nurl = "s3://bucket-x/p"\n'
+        f'endpoint = "http://127.0.0.1:9"\nbatch_wait_seconds = {wait}\n', encoding="utf-8")
+    result = Cli(root)("log", "head")
+    assert result.exit_code == 1 and result.stderr.startswith("RK104")
+    assert "batch_wait_seconds" in result.stderr

@@ -288,3 +288,21 @@ def test_a_retention_that_is_no_table_is_read_as_the_default_by_dispose_and_log_
         assert retention.recorded_months(settings.journaled(archive.settings.raw)) == \
             retention.DEFAULT_ORDINARY_MONTHS
     assert retention.recorded_months([1]) is None
+
+
+def test_a_retention_table_holding_a_key_that_begins_with_a_dollar_is_read_alike_by_dispose_and_log_verify(
+        cli, store, tmp_path):
+    """Such a table is recorded as {"$table": ...}: log verify reads the months inside it, as
+    dispose read them, and never accuses the disposal."""
+    from datetime import datetime, timedelta
+
+    two_months = (datetime.now() - timedelta(days=62)).strftime("%Y%m%d%H%M%S")
+    digest = record(cli, tmp_path, name=f"DSJ001_440301123456_{two_months}_0001.bin", content=b"clip" * 50)
+    edit(store, '\n[retention]\nordinary_months = 1\n"$why" = "local rule"\n')
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    assert settings_events(store)[-1]["data"]["settings"]["retention"] == {
+        "$table": {"ordinary_months": 1, "$why": "local rule"}}
+    report = cli.json("log", "verify")
+    assert report["ok"] and [f["code"] for f in report["findings"]] == []
+    changes = cli.json("settings", "history")["changes"][-1]["changes"]
+    assert {"setting": "retention.ordinary_months", "before": None, "after": 1} in changes
