@@ -26,7 +26,7 @@ from ..i18n import _
 from ..progress import Watcher
 from ..store.journal import Journal
 from .anchors import RANGE_KEY
-from .core import rebuild
+from .core import open_read_only, rebuild
 
 MIGRATED_AFTER_SECONDS = 5  # migrations applied over more than this: the index was upgraded
 
@@ -64,7 +64,7 @@ def compare(index_path: Path, journal: Journal, watch: Watcher | None = None) ->
         fresh = Path(tmp) / "fold.sqlite"
         rebuild(journal, fresh, watch)
         try:
-            conn = _open_read_only(index_path)
+            conn = open_read_only(index_path)
             try:
                 conn.execute("ATTACH DATABASE ? AS fold", (f"file:{fresh}?mode=ro",))
                 heads = [_head(conn, schema) for schema in ("main", "fold")]
@@ -78,17 +78,6 @@ def compare(index_path: Path, journal: Journal, watch: Watcher | None = None) ->
         except sqlite3.DatabaseError as exc:
             raise errors.IndexDamaged(_("index.sqlite cannot be read ({error})").format(error=exc),
                                       path=index_path) from exc
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """The index read only; on read-only media (no -shm can be made) as an immutable file."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
-    try:
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-        return conn
-    except sqlite3.OperationalError:
-        conn.close()
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
 def _head(conn: sqlite3.Connection, schema: str) -> tuple[int, str] | None:

@@ -734,19 +734,30 @@ def folded_head(path: Path) -> Head | None:
     None when there is no readable index there, or it folded nothing."""
     if not path.exists():
         return None
-    for uri in (f"file:{path}?mode=ro", f"file:{path}?mode=ro&immutable=1"):
+    try:
+        conn = open_read_only(path)
         try:
-            conn = sqlite3.connect(uri, uri=True, timeout=60)
-            try:
-                found = dict(conn.execute("SELECT key, value FROM meta WHERE key IN "
-                                          "('last_seq', 'last_hash', 'last_end')").fetchall())
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError:
-            continue
-        seq = int(found.get("last_seq") or 0)
-        return Head(seq, found.get("last_hash", ZERO_HASH), int(found.get("last_end") or 0)) if seq else None
-    return None
+            found = dict(conn.execute("SELECT key, value FROM meta WHERE key IN "
+                                      "('last_seq', 'last_hash', 'last_end')").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+    seq = int(found.get("last_seq") or 0)
+    return Head(seq, found.get("last_hash", ZERO_HASH), int(found.get("last_end") or 0)) if seq else None
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """The index at ``path`` read only, with what another process has written to its WAL; on
+    read-only media (no -shm can be made) as an immutable file, the file alone. DatabaseError
+    when it is no database."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
 def set_aside(path: Path) -> Path:
