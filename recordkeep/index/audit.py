@@ -68,10 +68,12 @@ def compare(index_path: Path, journal: Journal, watch: Watcher | None = None) ->
             try:
                 conn.execute("ATTACH DATABASE ? AS fold", (f"file:{fresh}?mode=ro",))
                 heads = [_head(conn, schema) for schema in ("main", "fold")]
-                names = _tables(conn)
-                other = [t for t in names if _columns(conn, "main", t) != _columns(conn, "fold", t)
-                         and _columns(conn, "main", t) and _columns(conn, "fold", t)]
-                tables = [] if other else [d for t in names if (d := _diff(conn, t)) is not None]
+                columns = {t: {schema: _columns(conn, schema, t) for schema in ("main", "fold")}
+                           for t in _tables(conn)}
+                other = [t for t, both in columns.items()
+                         if both["main"] != both["fold"] and all(both.values())]
+                tables = [] if other else [d for t, both in columns.items()
+                                           if (d := _diff(conn, t, both)) is not None]
                 return Comparison(heads[0], heads[1], _migrated(conn), other, tables)
             finally:
                 conn.close()
@@ -115,8 +117,8 @@ def _counted(schema: str, table: str, columns: list[str]) -> str:
     return f"SELECT {listed}, count(*) FROM {schema}.[{table}]{where} GROUP BY {listed}"
 
 
-def _diff(conn: sqlite3.Connection, table: str) -> TableDiff | None:
-    columns = {schema: _columns(conn, schema, table) for schema in ("main", "fold")}
+def _diff(conn: sqlite3.Connection, table: str, columns: dict[str, list[str]]) -> TableDiff | None:
+    """How the table differs between the index (main) and the fold, given its columns in each."""
     if not columns["main"] or not columns["fold"]:  # a table only one of them has
         schema = "main" if columns["main"] else "fold"
         count = conn.execute(f"SELECT count(*) FROM {schema}.[{table}]").fetchone()[0]
