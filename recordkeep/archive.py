@@ -490,7 +490,7 @@ class Archive:
         it) are not those of digest ``last``, the journal's last record of them (None: it records
         none): who wrote first under changed settings, and when, is then on record with what
         they were, ahead of what was written under them."""
-        form = settings.journaled(self.settings.raw)
+        form = self.settings.recorded
         digest = settings.digest(form)
         if digest == last:
             return []

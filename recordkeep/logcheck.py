@@ -69,8 +69,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     met: list[bool] = []
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
     months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
-    recorded: list[tuple[int, int | None]] = []  # (seq, months) of the settings last recorded
-    recorded_digest: list[str | None] = [None]  # and the digest of what that line holds
+    in_force: dict = {"seq": None, "months": None, "digest": None}  # the settings last recorded
     false_settings: list[int] = []  # settings.changed lines that do not say what they record
 
     def visit(event: Event) -> None:
@@ -78,20 +77,18 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
             clock.feed(each)
-            data = each.data if isinstance(each.data, dict) else {}
+            data = each.data
             if each.type == "settings.changed":  # in force for what follows it, its batch's acts too
-                content = settings.recorded_digest(data)
-                if None in (content, data.get("digest")) or data.get("digest") != content \
-                        or data.get("previous") != recorded_digest[0]:
+                content, said = settings.recorded_digest(data), (data.get("digest"), data.get("previous"))
+                if content is None or said != (content, in_force["digest"]):
                     false_settings.append(each.seq)
-                recorded_digest[0] = content
-                recorded[:] = [(each.seq, recorded_months(data.get("settings")))]
+                in_force.update(seq=each.seq, months=recorded_months(data.get("settings")), digest=content)
             used = data.get("months") if each.type == "record.disposed" else None
             if not isinstance(used, int) or isinstance(used, bool):
                 continue
             digest = bare(str(data.get("digest", "")))[:12]
-            if recorded and recorded[0][1] is not None and used < recorded[0][1]:
-                shorter.append((each.seq, digest, used, recorded[0]))
+            if in_force["months"] is not None and used < in_force["months"]:
+                shorter.append((each.seq, digest, used, (in_force["seq"], in_force["months"])))
             elif months is not None and used < months:
                 shorter.append((each.seq, digest, used, None))
         if anchors:

@@ -34,6 +34,7 @@ class Settings:
     raw: dict = field(default_factory=dict)
     window: Window = DEFAULT_WINDOW
     acts: Mapping[str, str] = field(default_factory=lambda: dict(ACTS))  # act name -> stage slug
+    recorded: dict = field(default_factory=dict)  # what a settings.changed records of it (``journaled``)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,7 +73,7 @@ def load(root: str | os.PathLike) -> Settings:
     path = Path(root) / FILENAME
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        journaled(raw)  # what every write may record: nothing in it may fail that
+        recorded = journaled(raw)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise errors.ConfigError(_("recordkeep.toml does not parse: {error}").format(error=exc),
                                  path=path) from exc
@@ -83,7 +84,8 @@ def load(root: str | os.PathLike) -> Settings:
     if not isinstance(store_id, str) or not store_id:
         raise errors.ConfigError(_("recordkeep.toml has no [store] id"), path=path)
     check_timezone(tz, path)
-    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path))
+    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path),
+                    recorded)
 
 
 def journaled(raw: Mapping) -> dict:
@@ -93,7 +95,8 @@ def journaled(raw: Mapping) -> dict:
     ``{"$float": repr}`` (the journal holds no floats), a table with a key beginning with ``$``
     as ``{"$table": table}`` (so that no table passes for a float), a URL without its user
     information or query (which may hold credentials), an empty table left out (it sets
-    nothing). RecursionError for tables nested deeper than Python's stack (``load`` refuses them)."""
+    nothing). RecursionError for tables nested deeper than Python's stack (``load`` refuses them:
+    ``Settings.recorded`` is this, made once)."""
     return _json_safe({key: value for key, value in raw.items() if key != "backend"})
 
 
@@ -127,10 +130,10 @@ def digest(form: Mapping) -> str:
     return "blake3:" + blake3(text.encode()).hexdigest()
 
 
-def recorded_digest(data: object) -> str | None:
+def recorded_digest(data: Mapping) -> str | None:
     """The digest of the settings a ``settings.changed``'s data holds, whatever digest it
     claims; None when it holds no table (a line made by hand)."""
-    form = data.get("settings") if isinstance(data, dict) else None
+    form = data.get("settings")
     return digest(form) if isinstance(form, dict) else None
 
 

@@ -91,7 +91,7 @@ def _text(value: object) -> str:
 
 def current(archive: Archive) -> str:
     """The digest of the settings recordkeep.toml gives now, as a ``settings.changed`` records them."""
-    return settings.digest(settings.journaled(archive.settings.raw))
+    return settings.digest(archive.settings.recorded)
 
 
 def is_recorded(archive: Archive) -> bool:
@@ -115,4 +115,5 @@ def history(archive: Archive) -> History:
         changes.append(Change(row["seq"], row["at"], row["actor"], row["digest"], row["previous"],
                               differences(before, form)))
         before = form
-    return History(changes, current(archive), is_recorded(archive))
+    now = current(archive)
+    return History(changes, now, bool(changes) and settings.digest(before) == now)

@@ -32,6 +32,22 @@ def exported(cli, imported, tmp_path) -> Path:
     return dest
 
 
+def documented_script(tmp_path: Path, name: str, marker: str) -> Path:
+    """The docs' Python block holding ``marker``, saved as ``name``."""
+    script = tmp_path / name
+    script.write_text(next(b for b in blocks("python") if marker in b))
+    return script
+
+
+def run_script(script: Path, journal: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+
+
+def edit_settings(store: Path, text: str) -> None:
+    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write(text)
+
+
 def run_shell(script: str, cwd: Path, **subs: str) -> subprocess.CompletedProcess:
     for key, value in subs.items():
         script = script.replace(key, value)
@@ -55,7 +71,7 @@ def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, s
     script = tmp_path / "check_chain.py"
     script.write_text(blocks("python")[0])
     journal = store / "journal" / "events.jsonl"
-    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    ok = run_script(script, journal)
     assert ok.returncode == 0 and "chain intact" in ok.stdout, ok.stderr
     head = cli.json("log", "head")["hash"]
     assert head in ok.stdout
@@ -63,24 +79,22 @@ def test_the_documented_chain_script_passes_and_then_names_an_edited_line(cli, s
     n = next(i for i, line in enumerate(lines) if b'"actor":"clerk@station1"' in line)
     lines[n] = lines[n].replace(b"clerk@station1", b"forger@station9")
     journal.write_bytes(b"".join(lines))
-    bad = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    bad = run_script(script, journal)
     assert bad.returncode != 0 and f"line {n + 1}" in bad.stderr
 
 
 def test_the_documented_settings_script_lists_each_change_and_names_a_line_that_claims_other_settings(
         cli, store, imported, tmp_path):
-    script = tmp_path / "check_settings.py"
-    script.write_text(next(b for b in blocks("python") if "settings.changed" in b))
-    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
-        f.write("\n[retention]\nordinary_months = 12\n")
+    script = documented_script(tmp_path, "check_settings.py", "settings.changed")
+    edit_settings(store, "\n[retention]\nordinary_months = 12\n")
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
     journal = store / "journal" / "events.jsonl"
-    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    ok = run_script(script, journal)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
     assert "kept 6 months" in ok.stdout and "kept 12 months" in ok.stdout
     text = journal.read_text(encoding="utf-8").replace('"ordinary_months":12', '"ordinary_months":3', 1)
     journal.write_text(text, encoding="utf-8")
-    bad = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    bad = run_script(script, journal)
     assert bad.returncode != 0 and "does not say what it records" in bad.stderr
 
 
@@ -90,10 +104,8 @@ def test_the_documented_settings_script_passes_an_honest_store_whose_writer_cras
     settings line neither stands as recorded nor breaks the chain of digests (as log verify)."""
     import json
 
-    script = tmp_path / "check_settings.py"
-    script.write_text(next(b for b in blocks("python") if "settings.changed" in b))
-    with open(store / "recordkeep.toml", "a", encoding="utf-8") as f:
-        f.write('\n[retention]\nordinary_months = 12\n"$why" = "local rule"\n')
+    script = documented_script(tmp_path, "check_settings.py", "settings.changed")
+    edit_settings(store, '\n[retention]\nordinary_months = 12\n"$why" = "local rule"\n')
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
     journal = store / "journal" / "events.jsonl"
     lines = journal.read_bytes().splitlines(keepends=True)
@@ -101,10 +113,10 @@ def test_the_documented_settings_script_passes_an_honest_store_whose_writer_cras
     journal.write_bytes(b"".join(lines[:-1]) + lines[-1][:40])  # the seal torn: a crash in the write
     for suffix in ("", "-wal", "-shm"):  # no index folded that batch either
         Path(f"{store}/index.sqlite{suffix}").unlink(missing_ok=True)
-    torn = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    torn = run_script(script, journal)
     assert torn.returncode == 0 and "kept 12 months" not in torn.stdout, torn.stderr
     assert cli("officer", "add", "440301123457", "--name", "王五").exit_code == 0  # cuts the batch
-    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    ok = run_script(script, journal)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
     assert ok.stdout.count("kept 12 months") == 1  # recorded again, after the cut
     assert cli.json("log", "verify")["ok"]
@@ -138,14 +150,13 @@ def test_bagit_and_b3sum_validate_the_exported_bag_and_both_catch_a_flipped_bit(
 
 
 def test_the_documented_package_line_check_passes_on_the_bag_journal(exported, tmp_path):
-    script = tmp_path / "check_lines.py"
-    script.write_text(next(b for b in blocks("python") if "every event line of the package" in b))
+    script = documented_script(tmp_path, "check_lines.py", "every event line of the package")
     journal = exported / "recordkeep" / "journal.jsonl"
-    ok = subprocess.run([sys.executable, str(script), str(journal)], capture_output=True, text=True)
+    ok = run_script(script, journal)
     assert ok.returncode == 0, ok.stderr
     text = journal.read_text(encoding="utf-8").replace("investigate", "decide", 1)
     journal.write_text(text, encoding="utf-8")
-    assert subprocess.run([sys.executable, str(script), str(journal)], capture_output=True).returncode != 0
+    assert run_script(script, journal).returncode != 0
 
 
 def test_the_bag_names_a_journal_head_that_log_verify_proves(exported, cli):

@@ -30,7 +30,7 @@ def m019_settings_history(db) -> None:
 def _settings_changed(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     """Any enrolled key may write one: a line that says nothing usable is kept as it says it
     (log verify fails it, RK270), never a fold that stops."""
-    d = event.data if isinstance(event.data, dict) else {}
+    d = event.data
     conn.execute("INSERT OR REPLACE INTO settings_history (seq, digest, previous, settings, at, actor) "
                  "VALUES (?,?,?,?,?,?)",
                  (event.seq, _text(d.get("digest")), _text(d.get("previous")) if d.get("previous") else None,
