@@ -139,7 +139,7 @@ def test_a_blob_another_user_owns_is_not_taken_for_cached_though_mincore_says_so
         path.chmod(0o444)
         probe = ("import os, sys; sys.path[:0] = sys.argv[1:3]; import hashworker as h; "
                  "fd = os.open(sys.argv[3], os.O_RDONLY); "
-                 "print(h._mincore().resident(fd, 0), h.cached(fd, 0))")
+                 "print(h._mincore().resident(fd, 0, 1), h.cached(fd, 0))")
         as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-S",
                      "-c", probe, str(Path(hashpool.WORKER).parent), hashpool.BLAKE3_HOME, str(path)]
         # the kernel may bring the page back between the drop and the probe (more often with the

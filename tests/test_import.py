@@ -445,6 +445,37 @@ def test_the_read_back_drops_a_range_only_after_the_copys_own_hash_has_read_it(s
     assert read >= _pages(size)
 
 
+def test_pages_the_kernel_keeps_cached_through_the_drop_are_read_back_from_the_device_all_the_same(
+        store, tmp_path, monkeypatch):
+    # Dropping pages is advice: the kernel keeps a page that someone maps, or holds at that
+    # instant. Here another mapping of the copy holds a page in every 64 of the first range.
+    size = 3 * (32 << 20) + 12345
+    src = write_random(tmp_path / "clip.mp4", size, seed=10)
+    real_fadvise = os.posix_fadvise
+    held: list[mmap.mmap] = []
+
+    def posix_fadvise_beside_a_mapping(fd, offset, length, advice):
+        if threading.current_thread().name == "read-back" and advice == os.POSIX_FADV_DONTNEED and not held:
+            mapping = mmap.mmap(fd, offset + length, prot=mmap.PROT_READ)
+            for page in range(offset, offset + length, 64 * mmap.PAGESIZE):
+                mapping[page]  # mapped now, so not dropped
+            held.append(mapping)
+        return real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", posix_fadvise_beside_a_mapping)
+    try:
+        with Archive.open(store) as archive, open(src, "rb") as f:
+            before = _bytes_read_from_storage()
+            put = archive.objects.put_fd(f.fileno(), reread=True)
+            read = _bytes_read_from_storage() - before
+    finally:
+        for mapping in held:
+            mapping.close()
+    assert held, "the read-back dropped no range"
+    assert put.reread == (put.digest, size) == hash_file(src)
+    assert read >= _pages(size)  # the held pages too came from the device
+
+
 def test_a_copy_that_reads_back_different_from_the_device_is_failed_and_the_recorder_may_not_be_wiped(
         store, tmp_path, monkeypatch):
     card = tmp_path / "card"

@@ -14,7 +14,10 @@ range from the device once its writeback is complete (``RangeHasher`` with
 ``from_device``): the read-back check, overlapped with the copy. On the kernel's path a
 range goes to the re-reader only after the copy's own hash has read it (``then``):
 dropping pages that a reader holds at that instant leaves them cached, and the read-back
-would then read them from memory, not from the device.
+would then read them from memory, not from the device. Dropping is only advice, which the
+kernel also declines for a page another holds for an instant or maps: the read-back asks the
+kernel (mincore) whether any page of the range is still cached, drops it once more, and reads a
+range that still is past the page cache (``O_DIRECT``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 
 from .. import errors
 from .hashing import AlignedBuffer, hash_fd, new_hasher
+from .hashworker import cached_within
 
 RANGE = 32 * 1024 * 1024
 # A range re-read from the device (but the last, which ends at the end of the file) ends on
@@ -35,6 +39,9 @@ RANGE = 32 * 1024 * 1024
 # which would then be read from memory. 2 MiB is the largest folio of the page cache on
 # x86-64 with 4 KiB pages.
 _DEVICE_ALIGN = 2 * 1024 * 1024
+# offsets and lengths of a read past the page cache (O_DIRECT) are multiples of the device's
+# logical block, at most a page on the devices a store lives on
+_DIRECT_ALIGN = 4096
 # sendfile refuses such a source before copying anything: use the buffered loop
 _NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
 # errors that can only be the store's side of a copy
@@ -137,7 +144,9 @@ class RangeHasher:
     each range is first waited for until its writeback has reached the device
     (``sync_file_range`` WAIT_BEFORE|WRITE|WAIT_AFTER) and its now clean pages are
     dropped from the cache (``POSIX_FADV_DONTNEED``), so the bytes come from the device:
-    the read-back check. Such ranges end on a multiple of ``_DEVICE_ALIGN`` (the rest
+    the read-back check. A range of which mincore says a page is still cached after a second
+    drop is read with ``O_DIRECT`` (where the file system has it; else through the cache,
+    the best left). Such ranges end on a multiple of ``_DEVICE_ALIGN`` (the rest
     waits for the next range or ``finish``, whose range drops to the end of the file).
     Reading and hashing release the GIL, so this runs beside the copy rather than after
     it. A read error is raised by ``finish``.
@@ -147,7 +156,10 @@ class RangeHasher:
                  then: RangeHasher | None = None) -> None:
         self.write_fd = from_device
         self.then = then
+        self.path = path
         self.read_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.direct_fd: int | None = None  # reads past the page cache, opened when first needed
+        self.no_direct = False
         self.hasher = new_hasher(threads=1)
         self.total = 0
         self.submitted = 0
@@ -186,6 +198,8 @@ class RangeHasher:
             self.ranges.put(None)
             self.thread.join()
         os.close(self.read_fd)
+        if self.direct_fd is not None:
+            os.close(self.direct_fd)
 
     def _queue(self, end: int, *, last: bool) -> None:
         self.ranges.put((self.submitted, end, last))
@@ -206,19 +220,49 @@ class RangeHasher:
             self.failure = OSError(errno.EIO, f"hashing the copy failed: {exc!r}")
 
     def _hash(self, start: int, end: int, last: bool, buffer: AlignedBuffer) -> None:
+        fd, align = self.read_fd, 1
         if self.write_fd is not None:
             _sync_range(self.write_fd, start, end - start, _SYNC_FILE_RANGE_WAIT_ALL)
-            # the last range: a length of 0 reaches the end of the file
-            os.posix_fadvise(self.read_fd, start, 0 if last else end - start, os.POSIX_FADV_DONTNEED)
+            if not self._dropped(start, end, last) and (direct := self._direct()) is not None:
+                fd, align = direct, _DIRECT_ALIGN
         offset = start
         while offset < end:
-            n = os.preadv(self.read_fd, [buffer.view[:min(len(buffer.view), end - offset)]], offset)
+            if offset % align:  # a short read past the cache: the rest as the cache has it
+                fd, align = self.read_fd, 1
+            want = min(len(buffer.view), -(-(end - offset) // align) * align)
+            try:
+                n = min(os.preadv(fd, [buffer.view[:want]], offset), end - offset)
+            except OSError as exc:
+                if fd == self.read_fd or exc.errno != errno.EINVAL:
+                    raise
+                fd, align = self.read_fd, 1  # a device that asks another alignment: through the cache
+                continue
             if n == 0:
                 raise OSError(errno.EIO, f"the copy ended at {offset} bytes while hashing it")
             with buffer.view[:n] as chunk:
                 self.hasher.update(chunk)
             offset += n
             self.total += n
+
+    def _dropped(self, start: int, end: int, last: bool) -> bool:
+        """Drop the range's pages from the cache, twice if the kernel kept one the first time;
+        whether none is left, as far as mincore can tell (True where it cannot)."""
+        for _attempt in range(2):
+            # the last range: a length of 0 reaches the end of the file
+            os.posix_fadvise(self.read_fd, start, 0 if last else end - start, os.POSIX_FADV_DONTNEED)
+            if not cached_within(self.read_fd, start, end):
+                return True
+        return False
+
+    def _direct(self) -> int | None:
+        """A descriptor that reads past the page cache (``O_DIRECT``), opened on first use;
+        None where the file system has none."""
+        if self.direct_fd is None and not self.no_direct:
+            try:
+                self.direct_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
+            except OSError:
+                self.no_direct = True
+        return self.direct_fd
 
 
 @functools.cache

@@ -45,6 +45,9 @@ class SizeChanged(Exception):
     """The file ended before the size it was asked for."""
 
 
+_RESIDENT_BIT = bytes(b & 1 for b in range(256))  # mincore's flag of a cached page
+
+
 class _Mincore:
     """mincore(2) on a one-page mapping of a file, through ctypes (imported on first use);
     safe to call from several threads (verify hashes small blobs in two)."""
@@ -60,24 +63,38 @@ class _Mincore:
         libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
         self.libc, self.failed, self.buffer = libc, ctypes.c_void_p(-1).value, ctypes.create_string_buffer
 
-    def resident(self, fd: int, offset: int) -> bool | None:
-        """Whether the page holding ``offset`` is cached; None when the kernel cannot say."""
+    def resident(self, fd: int, offset: int, end: int) -> bool | None:
+        """Whether any page holding a byte of ``offset``..``end`` is cached; None when the
+        kernel cannot say. Mapping the pages reads none."""
         start = offset - offset % mmap.PAGESIZE
-        addr = self.libc.mmap(None, mmap.PAGESIZE, mmap.PROT_READ, mmap.MAP_SHARED, fd, start)
+        length = max(end - start, 1)
+        pages = -(-length // mmap.PAGESIZE)
+        addr = self.libc.mmap(None, length, mmap.PROT_READ, mmap.MAP_SHARED, fd, start)
         if addr is None or addr == self.failed:
             return None
-        vec = self.buffer(1)
+        vec = self.buffer(pages)
         try:
-            if self.libc.mincore(addr, mmap.PAGESIZE, vec) != 0:
+            if self.libc.mincore(addr, length, vec) != 0:
                 return None
-            return vec.raw[0] & 1 == 1
+            return 1 in vec.raw[:pages].translate(_RESIDENT_BIT)  # the other bits are reserved
         finally:
-            self.libc.munmap(addr, mmap.PAGESIZE)
+            self.libc.munmap(addr, length)
 
 
 @functools.cache
 def _mincore() -> _Mincore:
     return _Mincore()
+
+
+def cached_within(fd: int, start: int, end: int) -> bool | None:
+    """Whether any page of ``start``..``end`` is in the page cache, asked of mincore(2), which
+    reads nothing; None when it cannot say truly (not this user's file, nor root, or no libc)."""
+    if os.geteuid() not in (0, os.fstat(fd).st_uid):
+        return None
+    try:
+        return _mincore().resident(fd, start, end)
+    except (OSError, AttributeError):  # no libc to ask
+        return None
 
 
 def cached(fd: int, offset: int) -> bool:
@@ -86,13 +103,9 @@ def cached(fd: int, offset: int) -> bool:
     file it says every page is cached). Else a one-byte read that may not wait for the device
     (``RWF_NOWAIT``) succeeds only then; it starts the kernel's read-ahead, and a quick device
     may bring the page in before it looks. True when the kernel cannot tell."""
-    if os.geteuid() in (0, os.fstat(fd).st_uid):
-        try:
-            found = _mincore().resident(fd, offset)
-        except (OSError, AttributeError):  # no libc to ask
-            found = None
-        if found is not None:
-            return found
+    found = cached_within(fd, offset, offset + 1)
+    if found is not None:
+        return found
     try:
         return os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT) == 1
     except BlockingIOError:
