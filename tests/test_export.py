@@ -714,6 +714,25 @@ def test_party_numbers_changed_in_pii_json_fail_against_the_store(cli, dossier, 
     assert "RK268 recordkeep/pii.json is not the file the export journaled" in result.stdout
 
 
+def test_a_fine_changed_in_the_dossier_view_of_summary_json_fails_against_the_store(cli, dossier, tmp_path):
+    decided = cli("case", "decide", CASE, "--party", "P1", "--penalty-kind", "fine", "--amount", "20000",
+                  "--at", "2021-03-20")
+    assert decided.exit_code == 0, decided.output
+    dest = tmp_path / "bag"
+    assert cli("export", "--case", CASE, str(dest)).exit_code == 0
+    assert cli.json("log", "verify", "--bag", str(dest))["ok"] is True
+    summary = dest / "recordkeep" / "summary.json"
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    [decision] = data["dossier"]["decisions"]
+    assert decision["amount"] == "20000.00"
+    decision["amount"] = "200.00"  # the files' entries untouched: only the view lies
+    summary.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "RK268 recordkeep/summary.json is not the file the export journaled" in result.stdout
+
+
 @pytest.mark.parametrize(("field", "changed", "said"), [
     ("Recordkeep-Exporter", "chief@hq",
      'RK268 bag-info.txt gives Recordkeep-Exporter "chief@hq"; the export journaled "clerk@station1"'),

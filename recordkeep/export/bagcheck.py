@@ -241,7 +241,8 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
             claimed = _claimed_scope(summary, info, report) if summary is not None else None
             said = Readable(_manifest(tags(MANIFESTS["blake3"])), (summary or {}).get("files"),
-                            tags("recordkeep/summary.txt"), info, tags(PII_FILE))
+                            tags("recordkeep/summary.txt"), info, tags(PII_FILE),
+                            tags("recordkeep/summary.json"))
             check_whole(archive, report, found=found, bag=said, claimed=claimed, head_seq=report.head_seq)
     return report
 

@@ -62,6 +62,7 @@ class ExportResult:
     checkpoint_error: str | None = None  # why no (new) checkpoint could be made
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
     pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
+    summary: str | None = None  # summary.json's SHA-256 (``sha256:`` hex), as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
     agent: str | None = None  # the Bag-Software-Agent bag-info.txt gives, as journaled
@@ -272,9 +273,10 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
             write_file(work / rel, data)
         result.checkpoint_size = anchor.note.size if anchor is not None else None
         view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
-        summary = {"scope": scope, "files": entries, "dossier": view}
-        write_file(work / "recordkeep" / "summary.json",
-                   json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        summary = (json.dumps({"scope": scope, "files": entries, "dossier": view}, ensure_ascii=False,
+                              indent=2) + "\n").encode()
+        write_file(work / "recordkeep" / "summary.json", summary)
+        result.summary = sha256_id(summary)  # the dossier view in it is vouched for by no fold
         write_file(work / "recordkeep" / "summary.txt", summary_text(scope, entries))
         if with_pii:
             pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
@@ -377,6 +379,8 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data["with_pii"] = result.with_pii
     if result.pii is not None:
         data["pii"] = result.pii
+    if through is not None and result.summary is not None:
+        data["summary"] = result.summary
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except BaseException as exc:  # Ctrl-C too; transact says what the journal took all the same

@@ -10,7 +10,8 @@ come from the journal, never from the bag: a bag exported from an index changed 
 link deleted, or another household's record linked) agrees with itself and passes
 bagit-python, but not this. A whole bag must also stand as one of those exports arranged it:
 its folders and summary.json's files as that fold gives them, its bag-info.txt as the export
-journaled it.
+journaled it, and its summary.json (whose dossier view no fold is compared with) byte for byte
+the file the export journaled.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def payload_id(digests: Iterable[str]) -> str:
 class Readable:
     """What a bag says of its records: its payload (data path to BLAKE3 digest), summary.json's
     files as they stand there, summary.txt's bytes (None when it cannot be read), bag-info.txt's
-    fields and pii.json's bytes."""
+    fields, pii.json's bytes and summary.json's."""
 
     placed: dict[str, str]
     listed: object
     told: bytes | None
     info: dict[str, str]
     pii: bytes | None = None  # pii.json's bytes; None: the bag has none
+    summary: bytes | None = None  # summary.json's bytes; None: it cannot be read
 
 
 def check_whole(archive: Archive, report: BagReport, *, found: ExportsFound, bag: Readable,
@@ -274,8 +276,9 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
 
 
 def _export_otherwise(export: Event, bag: Readable) -> list[str]:
-    """bag-info.txt's fields about the export, and pii.json (whose numbers it holds, and the very
-    file), against what the export journaled."""
+    """bag-info.txt's fields about the export, pii.json (whose numbers it holds, and the very
+    file) and summary.json (the very file, its dossier view with it), against what the export
+    journaled."""
     info, at, agent = bag.info, export.data.get("exported_at"), export.data.get("agent")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
                 "External-Description": description(export.data["scope"]),
@@ -293,6 +296,10 @@ def _export_otherwise(export: Event, bag: Readable) -> list[str]:
     elif bag.pii is not None and export.data.get("pii") not in (None, sha256_id(bag.pii)):
         found.append(_("recordkeep/pii.json is not the file the export journaled (its names or numbers "
                        "were changed)"))
+    vouched = export.data.get("summary")
+    if isinstance(vouched, str) and (bag.summary is None or sha256_id(bag.summary) != vouched):
+        found.append(_("recordkeep/summary.json is not the file the export journaled (its dossier view, "
+                       "or anything else in it, was changed)"))
     return found
 
 
