@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import json
 import mmap
 import os
@@ -474,6 +476,30 @@ def test_pages_the_kernel_keeps_cached_through_the_drop_are_read_back_from_the_d
     assert held, "the read-back dropped no range"
     assert put.reread == (put.digest, size) == hash_file(src)
     assert read >= _pages(size)  # the held pages too came from the device
+
+
+@pytest.mark.parametrize("refusal", [errno.EINVAL, errno.EOPNOTSUPP, 524])  # 524: the kernel's ENOTSUPP
+def test_a_read_back_whose_reads_past_the_cache_are_refused_is_made_through_the_cache(
+        store, tmp_path, monkeypatch, refusal):
+    # as on a network or FUSE file system that opens O_DIRECT but will not read so
+    from recordkeep.store import copying
+
+    size = 2 * (32 << 20) + 4097
+    src = write_random(tmp_path / "clip.mp4", size, seed=11)
+    monkeypatch.setattr(copying, "cached_within", lambda fd, start, end: True)  # every range held
+    real_preadv, refused = os.preadv, []
+
+    def preadv_refused_past_the_cache(fd, buffers, offset, *flags):
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(offset)
+            raise OSError(refusal, os.strerror(refusal))
+        return real_preadv(fd, buffers, offset, *flags)
+
+    monkeypatch.setattr(os, "preadv", preadv_refused_past_the_cache)
+    with Archive.open(store) as archive, open(src, "rb") as f:
+        put = archive.objects.put_fd(f.fileno(), reread=True)
+    assert refused, "no read past the cache was asked"
+    assert put.reread == (put.digest, size) == hash_file(src)
 
 
 def test_a_copy_that_reads_back_different_from_the_device_is_failed_and_the_recorder_may_not_be_wiped(

@@ -42,6 +42,9 @@ _DEVICE_ALIGN = 2 * 1024 * 1024
 # offsets and lengths of a read past the page cache (O_DIRECT) are multiples of the device's
 # logical block, at most a page on the devices a store lives on
 _DIRECT_ALIGN = 4096
+# a read past the cache refused so (another alignment asked, or none offered: 524 is the kernel's
+# ENOTSUPP, which some network and FUSE file systems let through) is made through the cache
+_NO_DIRECT_READ = frozenset({errno.EINVAL, errno.EOPNOTSUPP, 524})
 # sendfile refuses such a source before copying anything: use the buffered loop
 _NO_KERNEL_COPY = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE, errno.EBADF})
 # errors that can only be the store's side of a copy
@@ -233,9 +236,9 @@ class RangeHasher:
             try:
                 n = min(os.preadv(fd, [buffer.view[:want]], offset), end - offset)
             except OSError as exc:
-                if fd == self.read_fd or exc.errno != errno.EINVAL:
+                if fd == self.read_fd or exc.errno not in _NO_DIRECT_READ:
                     raise
-                fd, align = self.read_fd, 1  # a device that asks another alignment: through the cache
+                fd, align = self.read_fd, 1
                 continue
             if n == 0:
                 raise OSError(errno.EIO, f"the copy ended at {offset} bytes while hashing it")

@@ -1,8 +1,8 @@
 """A child process that hashes large blobs, so a SIGBUS under mmap can only kill it.
 
 Run by path without site (``python -S hashworker.py BLAKE3_HOME``) so it starts fast
-and imports nothing but blake3, from the folder given. store/hashing.py imports ``cached``
-from here.
+and imports nothing but blake3, from the folder given. store/hashing.py and store/copying.py
+import ``cached`` and ``cached_within`` from here.
 Protocol, one request at a time: the parent writes ``SIZE<TAB>PATH\\n`` (the path's bytes);
 the worker answers ``<hex>\\n``, ``size-changed\\n``, ``error:<text>\\n`` (the blob cannot be
 read) or ``retry:<text>\\n`` (this process is short of memory, descriptors or threads).
@@ -49,7 +49,7 @@ _RESIDENT_BIT = bytes(b & 1 for b in range(256))  # mincore's flag of a cached p
 
 
 class _Mincore:
-    """mincore(2) on a one-page mapping of a file, through ctypes (imported on first use);
+    """mincore(2) on a mapping of a range of a file, through ctypes (imported on first use);
     safe to call from several threads (verify hashes small blobs in two)."""
 
     def __init__(self) -> None:
