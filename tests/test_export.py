@@ -414,17 +414,50 @@ def test_a_bag_exported_in_chinese_stands_as_exported_when_checked_in_english(cl
     assert found["ok"] is True and found["complete"] is True and found["notices"] == [], found
 
 
-def test_a_summary_txt_edited_after_export_is_a_notice_naming_summary_json_as_the_record(
-        cli, dossier, tmp_path):
+def retold(bag) -> None:
+    """An insider's edit of the bag's summary.txt (a record's original name), manifests remade."""
     import re
 
-    dest = tmp_path / "bag"
-    cli("export", "--case", CASE, str(dest))
-    told = dest / "recordkeep" / "summary.txt"
+    told = bag / "recordkeep" / "summary.txt"
     text = told.read_text(encoding="utf-8")
     told.write_text(re.sub(r"original: .*", "original: 张三询问笔录.pdf", text, count=1), encoding="utf-8")
     assert text != told.read_text(encoding="utf-8")
-    remanifest(dest)
+    remanifest(bag)
+
+
+def as_the_release_before(monkeypatch, *, dropped: tuple[str, ...]) -> None:
+    """Exports journal as the release before did: without the ``dropped`` keys of export.created."""
+    from recordkeep import Archive as ArchiveClass
+
+    commit = ArchiveClass.commit
+
+    def journaled_without(self, drafts, *args, **kwargs):
+        for draft in drafts:
+            if draft.type == "export.created":
+                for key in dropped:
+                    draft.data.pop(key)
+        return commit(self, drafts, *args, **kwargs)
+
+    monkeypatch.setattr(ArchiveClass, "commit", journaled_without)
+
+
+def test_a_summary_txt_edited_after_export_fails_against_the_store(cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    retold(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    assert "RK268 recordkeep/summary.txt is not the file the export journaled" in result.stdout
+
+
+def test_a_summary_txt_edited_in_a_bag_of_the_release_before_is_a_notice_naming_summary_json_as_the_record(
+        cli, dossier, tmp_path, monkeypatch):
+    as_the_release_before(monkeypatch, dropped=("summary", "summary_text"))
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    monkeypatch.undo()
+    assert cli.json("log", "verify", "--bag", str(dest))["notices"] == [], "honest, it stands"
+    retold(dest)
     found = cli.json("log", "verify", "--bag", str(dest))
     assert found["ok"] is True and found["complete"] is True, found
     [notice] = [n for n in found["notices"] if n["code"] == "RK268"]
@@ -471,15 +504,40 @@ def test_text_from_a_bag_is_shown_escaped_never_raw_on_the_terminal(cli, dossier
 def test_a_bag_arranged_by_another_version_is_a_notice_not_a_failure(cli, dossier, tmp_path, monkeypatch):
     from recordkeep.export import bagit as bagit_module
 
+    arrange = bagit_module.arrange
     monkeypatch.setattr(bagit_module, "ARRANGEMENT", 0)  # as an older or newer recordkeep journals it
+    monkeypatch.setattr(bagit_module, "arrange",  # and arranges it: otherwise than this one
+                        lambda *args: [{**f, "doc_type": "行政处罚决定书"} for f in arrange(*args)])
     dest = tmp_path / "bag"
     cli("export", "--case", CASE, str(dest))
     monkeypatch.undo()
-    retell(dest, lambda files: [{**f, "doc_type": "行政处罚决定书"} for f in files])
     found = cli.json("log", "verify", "--bag", str(dest))
     assert found["ok"] is True and found["complete"] is True, found
     [notice] = [n for n in found["notices"] if n["code"] == "RK268"]
     assert "arranged by another version of recordkeep than this one (arrangement 0)" in notice["message"]
+
+
+@pytest.mark.parametrize("edit", ["the dossier view", "summary.txt"])
+def test_a_bag_of_another_arrangement_is_still_held_to_the_files_its_export_vouched_for(
+        cli, dossier, tmp_path, monkeypatch, edit):
+    from recordkeep.export import bagit as bagit_module
+
+    monkeypatch.setattr(bagit_module, "ARRANGEMENT", 0)
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    monkeypatch.undo()
+    if edit == "summary.txt":
+        retold(dest)
+    else:
+        path = dest / "recordkeep" / "summary.json"
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary["dossier"]["case"]["title"] = "无违法事实"
+        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        remanifest(dest)
+    result = cli("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3, result.output
+    name = "summary.txt" if edit == "summary.txt" else "summary.json"
+    assert f"RK268 recordkeep/{name} is not the file the export journaled" in result.stdout
 
 
 def test_two_cases_of_a_party_whose_numbers_make_one_folder_name_keep_a_folder_each(cli, dossier, tmp_path):
@@ -501,18 +559,7 @@ def test_two_cases_of_a_party_whose_numbers_make_one_folder_name_keep_a_folder_e
 
 def test_a_bag_cut_back_to_an_export_of_the_release_before_is_still_held_to_its_arrangement(
         cli, dossier, tmp_path, monkeypatch):
-    from recordkeep import Archive as ArchiveClass
-
-    commit = ArchiveClass.commit
-
-    def as_the_release_before(self, drafts, *args, **kwargs):  # it journaled no arrangement, no time
-        for draft in drafts:
-            if draft.type == "export.created":
-                draft.data.pop("arrangement")
-                draft.data.pop("exported_at")
-        return commit(self, drafts, *args, **kwargs)
-
-    monkeypatch.setattr(ArchiveClass, "commit", as_the_release_before)
+    as_the_release_before(monkeypatch, dropped=("arrangement", "exported_at", "summary", "summary_text"))
     dest = tmp_path / "bag"
     assert cli("export", "--case", CASE, str(dest)).exit_code == 0
     monkeypatch.undo()

@@ -63,6 +63,7 @@ class ExportResult:
     with_pii: list[str] = field(default_factory=list)  # the parties whose numbers are in pii.json
     pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
     summary: str | None = None  # summary.json's SHA-256 (``sha256:`` hex), as journaled
+    summary_text: str | None = None  # summary.txt's SHA-256 (``sha256:`` hex), as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
     agent: str | None = None  # the Bag-Software-Agent bag-info.txt gives, as journaled
@@ -275,9 +276,11 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         view = case_view(archive, scope["case"]) if "case" in scope else party_view(archive, scope["party"])
         summary = (json.dumps({"scope": scope, "files": entries, "dossier": view}, ensure_ascii=False,
                               indent=2) + "\n").encode()
+        told = summary_text(scope, entries).encode()
         write_file(work / "recordkeep" / "summary.json", summary)
-        result.summary = sha256_id(summary)  # the dossier view in it is vouched for by no fold
-        write_file(work / "recordkeep" / "summary.txt", summary_text(scope, entries))
+        write_file(work / "recordkeep" / "summary.txt", told)
+        # the dossier view and the text for people are vouched for by no fold: by the export
+        result.summary, result.summary_text = sha256_id(summary), sha256_id(told)
         if with_pii:
             pii = {k: {"name": p.name, **unmasked(archive, p)} for k in keys for p in [get_party(archive, k)]}
             text = (json.dumps(pii, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
@@ -380,7 +383,7 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
     if result.pii is not None:
         data["pii"] = result.pii
     if through is not None and result.summary is not None:
-        data["summary"] = result.summary
+        data.update(summary=result.summary, summary_text=result.summary_text)
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except BaseException as exc:  # Ctrl-C too; transact says what the journal took all the same

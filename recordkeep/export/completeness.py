@@ -10,8 +10,8 @@ come from the journal, never from the bag: a bag exported from an index changed 
 link deleted, or another household's record linked) agrees with itself and passes
 bagit-python, but not this. A whole bag must also stand as one of those exports arranged it:
 its folders and summary.json's files as that fold gives them, its bag-info.txt as the export
-journaled it, and its summary.json (whose dossier view no fold is compared with) byte for byte
-the file the export journaled.
+journaled it; and whatever arrangement wrote it, its pii.json, summary.json (whose dossier view
+no fold is compared with) and summary.txt byte for byte the files the export journaled.
 """
 
 from __future__ import annotations
@@ -169,25 +169,30 @@ def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagRepo
 
 def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event, list[dict]]],
                        bag: Readable) -> None:
-    """The bag against the arrangements its whole exports planned (export, entries; the latest
-    last), those of this recordkeep's arrangement ``VERSION`` (an export that journaled none, by
-    the release before, is of version 1): what its folders, summary.json, bag-info.txt and
-    pii.json say otherwise than all of them (RK268, against the latest); a notice when its
-    summary.txt is none of theirs in any language, or no export is of this version."""
+    """The bag against its whole exports (export, entries; the latest last): the files each vouched
+    for by their SHA-256, whatever arrangement wrote them, and for those of this recordkeep's
+    arrangement ``VERSION`` (an export that journaled none, by the release before, is of version
+    1) what its folders, summary.json's files and bag-info.txt say otherwise. RK268 when the bag
+    stands as none of them (against the latest); a notice when no export is of this version, or
+    when none vouched for summary.txt and it is none of theirs in any language."""
     ours = [(e, entries) for e, entries in planned if e.data.get("arrangement", 1) == VERSION]
-    if not ours:
+    if ours:
+        differs = [(e, _misarranged(entries, bag) + _export_otherwise(e, bag) + _vouched_otherwise(e, bag))
+                   for e, entries in ours]
+    else:
         report.notices.append((errors.BagMisarranged.code, _(
             "the bag was arranged by another version of recordkeep than this one (arrangement {version}): "
-            "its folders, summary.json and bag-info.txt are not compared").format(
+            "its folders, summary.json's files and bag-info.txt are not compared").format(
                 version=_shown(planned[-1][0].data.get("arrangement")))))
-        return
-    differs = [_misarranged(entries, bag) + _export_otherwise(e, bag) for e, entries in ours]
-    if all(differs):
-        e = ours[-1][0]
-        for message in differs[-1]:
+        differs = [(e, _vouched_otherwise(e, bag)) for e, _entries in planned]
+    if all(found for _e, found in differs):
+        e, found = differs[-1]
+        for message in found:
             report.problems.append((errors.BagMisarranged.code, _(
                 "{message} (as export seq {seq} planned the bag, at seq {through})").format(
                     message=message, seq=e.seq, through=e.data["through"])))
+    if not ours or any(isinstance(e.data.get("summary_text"), str) for e, _entries in ours):
+        return
     told = {_told(scope, entries, language) for _e, entries in ours for language in LANGUAGES}
     if bag.told not in told:
         report.notices.append((errors.BagMisarranged.code, _(
@@ -276,9 +281,7 @@ def _placed_otherwise(planned: list[dict], placed: dict[str, str]) -> list[str]:
 
 
 def _export_otherwise(export: Event, bag: Readable) -> list[str]:
-    """bag-info.txt's fields about the export, pii.json (whose numbers it holds, and the very
-    file) and summary.json (the very file, its dossier view with it), against what the export
-    journaled."""
+    """bag-info.txt's fields about the export against what the export journaled."""
     info, at, agent = bag.info, export.data.get("exported_at"), export.data.get("agent")
     expected = {"Recordkeep-Exporter": export.actor, "Recordkeep-Records": str(export.data.get("records")),
                 "External-Description": description(export.data["scope"]),
@@ -287,6 +290,14 @@ def _export_otherwise(export: Event, bag: Readable) -> list[str]:
     found = [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
                  field=name, given=_shown(info.get(name)), expected=_shown(value))
              for name, value in expected.items() if info.get(name) != value]
+    return found
+
+
+def _vouched_otherwise(export: Event, bag: Readable) -> list[str]:
+    """pii.json (whose numbers it holds, and the very file), summary.json (its dossier view with
+    it) and summary.txt against the files the export vouched for, each by its SHA-256; a file it
+    journaled no digest of (an export by an earlier release) is not compared."""
+    found = []
     shown = export.data.get("with_pii")
     shown = sorted(k for k in shown if isinstance(k, str)) if isinstance(shown, list) else []
     held = _pii_parties(bag.pii)
@@ -300,6 +311,10 @@ def _export_otherwise(export: Event, bag: Readable) -> list[str]:
     if isinstance(vouched, str) and (bag.summary is None or sha256_id(bag.summary) != vouched):
         found.append(_("recordkeep/summary.json is not the file the export journaled (its dossier view, "
                        "or anything else in it, was changed)"))
+    vouched = export.data.get("summary_text")
+    if isinstance(vouched, str) and (bag.told is None or sha256_id(bag.told) != vouched):
+        found.append(_("recordkeep/summary.txt is not the file the export journaled (what it tells "
+                       "people was changed)"))
     return found
 
 
