@@ -22,6 +22,11 @@ VERSION = 1  # raise it with any change to where a record goes or what its entry
 STAGE_DIRS = {slug: f"{i}-{zh}-{slug}" for i, (slug, zh) in enumerate(STAGES.items(), start=1)}
 OUTSIDE_CASES = "0-未关联案件-no-case"
 PII_FILE = "recordkeep/pii.json"  # the parties' numbers, in a bag exported --with-pii
+# every label recordkeep writes in bag-info.txt, in its order (a bag's check refuses any other)
+BAG_INFO_LABELS = (
+    "Bag-Software-Agent", "Bagging-Date", "External-Identifier", "External-Description", "Payload-Oxum",
+    "Recordkeep-Store-Id", "Recordkeep-Exporter", "Recordkeep-Exported-At", "Recordkeep-Records",
+    "Recordkeep-Journal-Events", "Recordkeep-Journal-Head", "Recordkeep-Checkpoint", "Recordkeep-Not-Covered")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f\x85\u2028\u2029/\\:*?"<>|%]')  # line ends of any kind too
 _ENDS = re.compile(r"^[\s.]+|[\s.]+$")  # any space (U+3000 too: bagit-python strips it) or dot at either end
 

@@ -32,7 +32,7 @@ from ..store.hashing import hash_fd
 from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
-from .arrangement import PII_FILE
+from .arrangement import BAG_INFO_LABELS, PII_FILE
 from .bagfiles import Tags, left_by_a_desktop, listing, open_regular, unreadable
 from .bagreport import BagReport, from_bag
 from .completeness import ExportsFound, Readable, check_whole
@@ -59,13 +59,6 @@ def _hashes(bag: Path, name: str, report: BagReport) -> dict[str, str] | None:
     finally:
         os.close(fd)
     return {"blake3": blake3, "sha256": extra["sha256"]}
-
-
-INFO_LABELS = frozenset((
-    "Bag-Software-Agent", "Bagging-Date", "External-Identifier", "External-Description", "Payload-Oxum",
-    "Recordkeep-Store-Id", "Recordkeep-Exporter", "Recordkeep-Exported-At", "Recordkeep-Records",
-    "Recordkeep-Journal-Events", "Recordkeep-Journal-Head", "Recordkeep-Checkpoint",
-    "Recordkeep-Not-Covered"))
 
 
 def _manifest(data: bytes | None, faults: list[str] | None = None) -> dict[str, str]:
@@ -103,7 +96,7 @@ def _info(tags: Tags, report: BagReport) -> dict[str, str]:
         label, value = m.groups()
         if label in fields:
             said.append(_("bag-info.txt names {label} twice").format(label=from_bag(label)))
-        elif label not in INFO_LABELS:
+        elif label not in BAG_INFO_LABELS:
             said.append(_("bag-info.txt holds {label}, which recordkeep does not write").format(
                 label=from_bag(label)))
         fields.setdefault(label, value)

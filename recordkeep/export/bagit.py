@@ -39,7 +39,7 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_fd, hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
-from .arrangement import PII_FILE, arrange, description, summary_text
+from .arrangement import BAG_INFO_LABELS, PII_FILE, arrange, description, summary_text
 from .arrangement import VERSION as ARRANGEMENT
 from .completeness import payload_id, sha256_id
 from .proofs import anchor_files, anchor_for_export
@@ -342,24 +342,22 @@ def agent() -> str:
 
 
 def _bag_info(archive: Archive, scope: dict, result: ExportResult, seq: int, head: str, events: int) -> str:
-    fields = [
-        ("Bag-Software-Agent", result.agent),
-        ("Bagging-Date", result.exported_at[:10]),
-        ("External-Identifier", scope.get("case") or scope.get("party")),
-        ("External-Description", description(scope)),
-        ("Payload-Oxum", f"{result.bytes}.{result.files}"),
-        ("Recordkeep-Store-Id", archive.settings.store_id),
-        ("Recordkeep-Exporter", archive.actor),
-        ("Recordkeep-Exported-At", result.exported_at),
-        ("Recordkeep-Records", str(result.records)),
-        ("Recordkeep-Journal-Events", str(events)),
-        ("Recordkeep-Journal-Head", f"{seq} {head}"),
-    ]
-    if result.checkpoint_size is not None:
-        fields.append(("Recordkeep-Checkpoint", str(result.checkpoint_size)))
-    if result.not_covered:
-        fields.append(("Recordkeep-Not-Covered", " ".join(map(str, result.not_covered))))
-    return "".join(f"{k}: {v}\n" for k, v in fields)
+    given = {
+        "Bag-Software-Agent": result.agent,
+        "Bagging-Date": result.exported_at[:10],
+        "External-Identifier": scope.get("case") or scope.get("party"),
+        "External-Description": description(scope),
+        "Payload-Oxum": f"{result.bytes}.{result.files}",
+        "Recordkeep-Store-Id": archive.settings.store_id,
+        "Recordkeep-Exporter": archive.actor,
+        "Recordkeep-Exported-At": result.exported_at,
+        "Recordkeep-Records": str(result.records),
+        "Recordkeep-Journal-Events": str(events),
+        "Recordkeep-Journal-Head": f"{seq} {head}",
+        "Recordkeep-Checkpoint": None if result.checkpoint_size is None else str(result.checkpoint_size),
+        "Recordkeep-Not-Covered": " ".join(map(str, result.not_covered)) or None,
+    }
+    return "".join(f"{label}: {given[label]}\n" for label in BAG_INFO_LABELS if given[label] is not None)
 
 
 def journal_export(archive: Archive, result: ExportResult, scope: dict, digests: list[str], *,
