@@ -949,6 +949,29 @@ def case_unlink(ctx: click.Context, case_no: str, digests: tuple[str, ...], stag
         _("unlinked {n} record(s)").format(n=len(removed)))
 
 
+@case.command(name="list")
+@click.argument("text", required=False)
+@click.option("--status", type=click.Choice(["open", "closed", "voided"]), help="Only cases of this status.")
+@click.option("--year", type=WholeRange(1, 9998),
+              help="Only the cases opened in this year (one the store's [limits] window holds).")
+@click.option("--party", "party_ref", metavar="P", help="Only the cases of this party.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def case_list(ctx: click.Context, text: str | None, status: str | None, year: int | None,
+              party_ref: str | None, as_json: bool) -> None:
+    """Cases whose number or title contains TEXT (all without TEXT), as they were opened."""
+    import recordkeep as rk
+
+    cases = rk.case_list(open_archive(ctx), text, status=status, year=year, party=party_ref)
+    if as_json:
+        emit({"cases": cases})
+        return
+    print_table((_("case"), _("status"), _("opened"), _("closed"), _("parties"), _("records"), _("title")),
+                [(c["case_no"], label(c["status"]), short_time(c["opened_at"])[:10],
+                  short_time(c["closed_at"])[:10], " ".join(c["parties"]), str(c["records"]),
+                  c["title"] or "") for c in cases])
+
+
 @case.command(name="show")
 @click.argument("case_no", metavar="NO")
 @click.option("--json", "as_json", is_flag=True)

@@ -49,6 +49,7 @@ _NAMES = {
     "assign_device": "dossier.officers",
     "list_officers": "dossier.officers",
     "list_devices": "dossier.officers",
+    "case_list": "dossier.views",
     "case_view": "dossier.views",
     "party_view": "dossier.views",
     "link": "linking",

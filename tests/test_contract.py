@@ -427,6 +427,12 @@ CALLS = [
     Call("case show 坡城管罚〔２０２１〕１２号"),                           # full-width digits fold
     Call("case show {case2}", prepare=(out_of_range_time,)),
     Call("case show 坡城管罚〔2099〕1号", exit=1),
+    Call("case list"),
+    Call("case list ２０２１ --status open --year 2021 --party P1"),  # full-width digits fold
+    Call("case list 违法 --status closed"),                          # none: an empty list
+    Call("case list --year 1200", exit=1),                            # outside the store's window
+    Call("case list --party P99", exit=1),                            # no such party
+    Call("case list --status shut", exit=2),
     # search
     Call("search"),
     Call("search 张三"),
@@ -566,6 +572,7 @@ CALLS = [
     Call("party list", readonly=True),
     Call("party show P1 --show-pii", exit=1, readonly=True),           # cannot be journaled: refused
     Call("case show {case}", readonly=True),
+    Call("case list", readonly=True),
     Call("log --record {video} --report", readonly=True),
     Call("log verify --head {head}", readonly=True),
     Call("log verify --checkpoint {cp_new}", readonly=True),

@@ -7,12 +7,16 @@ hex, money as two-decimal strings, times with the store's offset).
 from __future__ import annotations
 
 import json
+import unicodedata
 
+from .. import validate
 from ..archive import Archive
+from ..check import in_period, year_bounds
+from ..i18n import N_
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import records, resolve
-from ..refs import STAGES, bare, entered_late
+from ..refs import STAGES, bare, entered_late, fold_case_no
 from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
@@ -136,6 +140,25 @@ def case_view(archive: Archive, case_ref: str) -> dict:
                    for s, items in ((s, sorted(stages[s], key=_sort_key)) for s in _STAGE_ORDER)],
         "decisions": decisions,
     }
+
+
+def case_list(archive: Archive, text: str | None = None, *, status: str | None = None,
+              year: int | None = None, party: str | None = None) -> list[dict]:
+    """The cases whose number (full-width, half-width and brackets alike) or title contains
+    ``text``, of ``status`` (open, closed, voided), opened in ``year`` (in the store's zone) and of
+    ``party``, as they were opened: each's number, title, status, dates, parties and the number
+    of records linked to it."""
+    needle = validate.text(text, N_("the text")) if text else None
+    bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
+    found = rows.cases_matching(
+        archive.index, key=fold_case_no(needle) if needle else None,
+        title=unicodedata.normalize("NFKC", needle) if needle else None, status=status,
+        party=resolve_party(archive, party) if party is not None else None)
+    return [{"case_no": row["case_no"], "title": row["title"], "status": row["status"],
+             "opened_at": row["opened_at"], "published_at": row["published_at"],
+             "closed_at": row["closed_at"], "parties": rows.members(archive.index, row["case_no"]),
+             "records": row["records"]}
+            for row in found if in_period(row["opened_at"], bounds)]
 
 
 def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = None) -> dict:

@@ -1,0 +1,76 @@
+"""case list: a case found by its number in any width, or by its title; narrowed by status, year and party."""
+
+from __future__ import annotations
+
+import pytest
+
+CASE, OTHER, LATER = "坡城管罚〔2021〕12号", "坡城管罚〔2021〕13号", "坡城管罚〔2022〕1号"
+
+
+def ok(result) -> None:
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def cases(cli, tmp_path):
+    ok(cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X"))
+    ok(cli("party", "add", "--name", "湛江某某建材有限公司", "--credit-code", "91512081MA62K0260E"))
+    ok(cli("case", "open", LATER, "--party", "P1", "--party", "P2", "--title", "违法建设",
+           "--at", "2022-01-04"))  # opened first, listed last: by the time it was opened
+    ok(cli("case", "open", CASE, "--party", "P1", "--title", "违法建设", "--at", "2021-03-01"))
+    ok(cli("case", "open", OTHER, "--party", "P2", "--title", "占道经营", "--at", "2021-05-01"))
+    for name in ("询问笔录.pdf", "现场检查笔录.pdf"):
+        scan = tmp_path / name
+        scan.write_bytes(f"%PDF-1.4 {name}".encode())
+        ok(cli("add", str(scan), "--case", CASE, "--stage", "investigate"))
+    ok(cli("case", "close", OTHER, "--at", "2021-06-01"))
+
+
+def listed(cli, *args: str) -> list[str]:
+    return [c["case_no"] for c in cli.json("case", "list", *args)["cases"]]
+
+
+def test_case_list_gives_every_case_as_opened_with_its_parties_and_records(cli, cases):
+    found = cli.json("case", "list")["cases"]
+    assert [c["case_no"] for c in found] == [CASE, OTHER, LATER]
+    first = found[0]
+    assert first["title"] == "违法建设" and first["status"] == "open" and first["parties"] == ["P1"]
+    assert first["records"] == 2 and first["opened_at"].startswith("2021-03-01")
+    assert found[1]["status"] == "closed" and found[1]["closed_at"].startswith("2021-06-01")
+    assert found[2]["parties"] == ["P1", "P2"] and found[2]["records"] == 0
+    people = cli("case", "list")
+    ok(people)
+    lines = people.stdout.splitlines()
+    assert len(lines) == 4 and CASE in lines[1] and "2021-03-01" in lines[1] and "违法建设" in lines[1]
+
+
+def test_a_case_is_found_by_its_number_in_any_width_or_brackets_and_by_its_title(cli, cases):
+    assert listed(cli, "〔２０２１〕１２") == [CASE]  # full-width digits
+    assert listed(cli, "[2021]12") == [CASE]  # other brackets
+    assert listed(cli, "2021") == [CASE, OTHER]
+    assert listed(cli, "占道") == [OTHER]
+    assert listed(cli, "违法建设") == [CASE, LATER]
+    assert listed(cli, "拆除") == []
+
+
+def test_case_list_narrows_to_a_status_a_year_and_a_party(cli, cases):
+    assert listed(cli, "--status", "closed") == [OTHER]
+    assert listed(cli, "--status", "open") == [CASE, LATER]
+    assert listed(cli, "--year", "2022") == [LATER]
+    assert listed(cli, "--party", "P2") == [OTHER, LATER]
+    assert listed(cli, "--party", "湛江某某建材有限公司", "--year", "2021", "--status", "closed") == [OTHER]
+    assert listed(cli, "违法建设", "--party", "P1", "--year", "2021") == [CASE]
+
+
+def test_a_case_whose_opening_was_voided_is_listed_as_voided(cli, cases):
+    seq = cli.json("case", "show", OTHER)["case"]["opened_seq"]
+    ok(cli("case", "void", OTHER, str(seq), "--reason", "立案信息录错"))
+    assert listed(cli, "--status", "voided") == [OTHER]
+    assert OTHER not in listed(cli, "--status", "closed")
+
+
+def test_a_party_or_year_that_cannot_be_is_a_clear_error(cli, cases):
+    unknown = cli("case", "list", "--party", "P9")
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("RK"), unknown.output
+    outside = cli("case", "list", "--year", "1200")
+    assert outside.exit_code == 1 and outside.stderr.startswith("RK"), outside.output
