@@ -24,7 +24,7 @@ from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, Window, entered_late, fold_case_no, label
+from .refs import PENALTY_KINDS, STAGES, entered_late, fold_case_no, in_period, label, year_bounds
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -248,10 +248,6 @@ def load_case(ix: Index, case_no: str) -> CaseFacts:
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
                      rows.case_records(ix, case_no), ix.signed, reviewers,
                      rows.officers_of_case(ix, case_no), people.registered(ix))
-
-
-def _moment(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso) if iso else None
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
@@ -736,23 +732,6 @@ def check_case(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> C
                 + stage_records(facts) + step_order(facts, zone) + unregistered_officers(facts)
                 + case_year(facts, zone))
     return CaseResult(facts.case_no, facts.case["status"], findings)
-
-
-def year_bounds(year: int, zone: ZoneInfo, window: Window) -> tuple[datetime, datetime]:
-    """The first instant of ``year`` and of the next, in ``zone``; the year must lie in the
-    store's window of times (TimeOutOfRange)."""
-    if not window.earliest.year <= year <= window.latest.year:
-        raise errors.TimeOutOfRange(_("the year {year} is outside the times this store accepts ({window})")
-                                    .format(year=year, window=window.shown()))
-    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
-
-
-def in_period(iso: str | None, bounds: tuple[datetime, datetime] | None) -> bool:
-    """Whether ``iso`` lies in ``bounds`` (always, when there are none)."""
-    if bounds is None:
-        return True
-    moment = _moment(iso)
-    return moment is not None and bounds[0] <= moment < bounds[1]
 
 
 def check(archive: Archive, *, case: str | None = None, year: int | None = None,

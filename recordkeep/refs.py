@@ -316,6 +316,23 @@ class Window:
 DEFAULT_WINDOW = Window()
 
 
+def year_bounds(year: int, zone: ZoneInfo, window: Window) -> tuple[datetime, datetime]:
+    """The first instant of ``year`` and of the next, in ``zone``; the year must lie in the
+    store's window of times (TimeOutOfRange)."""
+    if not window.earliest.year <= year <= window.latest.year:
+        raise errors.TimeOutOfRange(_("the year {year} is outside the times this store accepts ({window})")
+                                    .format(year=year, window=window.shown()))
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def in_period(iso: str | None, bounds: tuple[datetime, datetime] | None) -> bool:
+    """Whether ``iso`` lies in ``bounds`` (always, when there are none)."""
+    if bounds is None:
+        return True
+    moment = datetime.fromisoformat(iso) if iso else None
+    return moment is not None and bounds[0] <= moment < bounds[1]
+
+
 def iso(moment: datetime) -> str:
     """ISO 8601 with milliseconds and offset."""
     return moment.isoformat(timespec="milliseconds")

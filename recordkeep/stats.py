@@ -16,11 +16,11 @@ from decimal import Decimal
 
 from . import check, errors, fixity, settings_history
 from .archive import Archive
-from .check import REVIEWS, Rules, in_period, review_of, stages_reached, year_bounds
+from .check import REVIEWS, Rules, review_of, stages_reached
 from .i18n import N_, _
 from .index import dossier as rows
 from .index import stats as figures
-from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, utc_key
+from .refs import MONEY_KINDS, PENALTY_KINDS, STAGES, in_period, utc_key, year_bounds
 
 CENTS = Decimal("0.01")
 Bounds = tuple[datetime, datetime] | None

@@ -53,6 +53,14 @@ def test_a_case_is_found_by_its_number_in_any_width_or_brackets_and_by_its_title
     assert listed(cli, "拆除") == []
 
 
+def test_a_title_is_found_by_what_it_says_in_either_width_and_with_any_brackets(cli, cases):
+    titled = "违建〔2021〕7号"
+    ok(cli("case", "open", titled, "--party", "P1", "--title", "擅自搭建建（构）筑物　ＡＢＣ二期",
+           "--at", "2021-07-01"))
+    for text in ("（构）", "(构)", "[构]", "筑物 ABC", "ＡＢＣ", "ABC二期"):
+        assert listed(cli, text) == [titled], text
+
+
 def test_case_list_narrows_to_a_status_a_year_and_a_party(cli, cases):
     assert listed(cli, "--status", "closed") == [OTHER]
     assert listed(cli, "--status", "open") == [CASE, LATER]
@@ -60,6 +68,18 @@ def test_case_list_narrows_to_a_status_a_year_and_a_party(cli, cases):
     assert listed(cli, "--party", "P2") == [OTHER, LATER]
     assert listed(cli, "--party", "湛江某某建材有限公司", "--year", "2021", "--status", "closed") == [OTHER]
     assert listed(cli, "违法建设", "--party", "P1", "--year", "2021") == [CASE]
+
+
+def test_cases_are_listed_by_when_they_were_opened_whatever_offset_their_times_carry(cli, cases):
+    first, second = "坡城管罚〔2023〕1号", "坡城管罚〔2023〕2号"
+    ok(cli("case", "open", first, "--party", "P1", "--at", "2023-01-01 00:30"))  # +08:00: 16:30 UTC
+    toml = cli.store / "recordkeep.toml"  # the store moved to another zone (its history says so)
+    moved = toml.read_text(encoding="utf-8").replace("Asia/Shanghai", "Asia/Urumqi")
+    toml.write_text(moved, encoding="utf-8")
+    ok(cli("case", "open", second, "--party", "P1", "--at", "2022-12-31 23:30"))  # +06:00: 17:30 UTC
+    found = cli.json("case", "list", "坡城管罚〔2023〕")["cases"]
+    assert [c["opened_at"][-6:] for c in found] == ["+08:00", "+06:00"], found
+    assert [c["case_no"] for c in found] == [first, second]
 
 
 def test_a_case_whose_opening_was_voided_is_listed_as_voided(cli, cases):

@@ -7,16 +7,15 @@ hex, money as two-decimal strings, times with the store's offset).
 from __future__ import annotations
 
 import json
-import unicodedata
+from datetime import UTC, datetime
 
 from .. import validate
 from ..archive import Archive
-from ..check import in_period, year_bounds
 from ..i18n import N_
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import records, resolve
-from ..refs import STAGES, bare, entered_late, fold_case_no
+from ..refs import STAGES, bare, entered_late, fold_case_no, in_period, year_bounds
 from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
@@ -144,21 +143,26 @@ def case_view(archive: Archive, case_ref: str) -> dict:
 
 def case_list(archive: Archive, text: str | None = None, *, status: str | None = None,
               year: int | None = None, party: str | None = None) -> list[dict]:
-    """The cases whose number (full-width, half-width and brackets alike) or title contains
-    ``text``, of ``status`` (open, closed, voided), opened in ``year`` (in the store's zone) and of
-    ``party``, as they were opened: each's number, title, status, dates, parties and the number
-    of records linked to it."""
-    needle = validate.text(text, N_("the text")) if text else None
+    """The cases whose number or title contains ``text`` (each folded as a case number is looked
+    up: full-width and half-width forms, brackets and spaces alike), of ``status`` (open, closed,
+    voided), opened in ``year`` (in the store's zone) and of ``party``, as they were opened: each's
+    number, title, status, dates, parties and the number of records linked to it."""
+    needle = fold_case_no(validate.text(text, N_("the text"))) if text else ""
     bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
-    found = rows.cases_matching(
-        archive.index, key=fold_case_no(needle) if needle else None,
-        title=unicodedata.normalize("NFKC", needle) if needle else None, status=status,
-        party=resolve_party(archive, party) if party is not None else None)
+    found = rows.cases_of(archive.index, status=status,
+                          party=resolve_party(archive, party) if party is not None else None)
+    found.sort(key=lambda row: (_instant(row["opened_at"]), row["seq"]))
     return [{"case_no": row["case_no"], "title": row["title"], "status": row["status"],
              "opened_at": row["opened_at"], "published_at": row["published_at"],
              "closed_at": row["closed_at"], "parties": rows.members(archive.index, row["case_no"]),
              "records": row["records"]}
-            for row in found if in_period(row["opened_at"], bounds)]
+            for row in found if in_period(row["opened_at"], bounds)
+            and (needle in row["case_key"] or needle in fold_case_no(row["title"] or ""))]
+
+
+def _instant(iso: str | None) -> datetime:
+    """When an opening time was, whatever offset it carries (one never given sorts last)."""
+    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.max.replace(tzinfo=UTC)
 
 
 def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = None) -> dict:

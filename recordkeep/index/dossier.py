@@ -267,18 +267,14 @@ def case_numbers(ix: Index) -> list[str]:
     return [r[0] for r in ix.conn.execute("SELECT case_no FROM cases ORDER BY opened_at, seq")]
 
 
-def cases_matching(ix: Index, *, key: str | None = None, title: str | None = None,
-                   status: str | None = None, party: str | None = None) -> list[Row]:
-    """The cases whose folded number contains ``key`` or whose title contains ``title`` (all when
-    neither is given), of ``status`` and of ``party`` when given, in the order they were opened;
-    each with ``records``, the number of records linked to it."""
+def cases_of(ix: Index, *, status: str | None = None, party: str | None = None) -> list[Row]:
+    """The cases of ``status`` and of ``party`` (all when neither is given), in the order they
+    were entered; each with ``records``, the number of records linked to it."""
     return ix.conn.execute(
         "SELECT c.*, (SELECT COUNT(DISTINCT digest) FROM links l WHERE l.case_no = c.case_no) AS records "
-        "FROM cases c WHERE (:key IS NULL AND :title IS NULL OR instr(c.case_key, :key) "
-        "OR instr(coalesce(c.title, ''), :title)) AND (:status IS NULL OR c.status = :status) "
+        "FROM cases c WHERE (:status IS NULL OR c.status = :status) "
         "AND (:party IS NULL OR c.case_no IN (SELECT case_no FROM case_parties WHERE party = :party)) "
-        "ORDER BY c.opened_at, c.seq",
-        {"key": key, "title": title, "status": status, "party": party}).fetchall()
+        "ORDER BY c.seq", {"status": status, "party": party}).fetchall()
 
 
 def members(ix: Index, case_no: str) -> list[str]:
