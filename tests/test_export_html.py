@@ -211,6 +211,36 @@ def test_the_export_is_journaled_with_format_html(built, tmp_path):
     assert last["data"]["format"] == "html" and last["data"]["scope"] == {"case": CASE}
 
 
+def sha256sum_check(folder: Path) -> subprocess.CompletedProcess:
+    """coreutils' own check of the overview's manifest, run in its folder."""
+    return subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "manifest-sha256.txt"], cwd=folder,
+                          capture_output=True, text=True)
+
+
+def test_a_page_changed_after_its_export_is_found_out_by_sha256sum_and_the_journal_line(built, tmp_path):
+    import hashlib
+
+    _, cli = built
+    dest = tmp_path / "d"
+    data = export(cli, dest, "--case", CASE)
+    manifest = dest / "manifest-sha256.txt"
+    assert sha256sum_check(dest).returncode == 0
+    listed = {line.split("  ", 1)[1] for line in manifest.read_text(encoding="utf-8").splitlines()}
+    files = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    assert listed == files - {manifest.name} and "index.html" in listed
+    lines = (cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    [line] = [e for e in map(json.loads, lines) if e["seq"] == data["journaled_seq"]]
+    vouched = line["data"]["manifest"]
+    assert vouched == "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest()
+    page = dest / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("违法建设", "无违法事实"), encoding="utf-8")
+    assert sha256sum_check(dest).returncode == 1, "the changed page fails coreutils' check"
+    manifest.write_text("".join(f"{hashlib.sha256((dest / rel).read_bytes()).hexdigest()}  {rel}\n"
+                                for rel in sorted(listed)), encoding="utf-8")
+    assert sha256sum_check(dest).returncode == 0, "the manifest made again to match"
+    assert "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest() != vouched, "but not the journal"
+
+
 def test_a_party_dossier_holds_its_cases_and_its_records_outside_cases(built, tmp_path):
     _, cli = built
     export(cli, tmp_path / "p", "--party", "张三")

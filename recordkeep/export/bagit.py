@@ -64,6 +64,7 @@ class ExportResult:
     pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
     summary: str | None = None  # summary.json's SHA-256 (``sha256:`` hex), as journaled
     summary_text: str | None = None  # summary.txt's SHA-256 (``sha256:`` hex), as journaled
+    manifest: str | None = None  # an HTML overview's manifest-sha256.txt's SHA-256, as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
     agent: str | None = None  # the Bag-Software-Agent bag-info.txt gives, as journaled
@@ -382,6 +383,8 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data["pii"] = result.pii
     if through is not None and result.summary is not None:
         data.update(summary=result.summary, summary_text=result.summary_text)
+    if result.manifest is not None:
+        data["manifest"] = result.manifest
     try:
         result.seq = archive.commit([Draft("export.created", data)])[-1].seq
     except BaseException as exc:  # Ctrl-C too; transact says what the journal took all the same

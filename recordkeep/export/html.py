@@ -19,10 +19,14 @@ Contract:
   place; an existing non-empty ``dest`` is refused (RK460). A bad or unreadable media
   file gets an icon and a note, never stops the export. The export is journaled
   (``export.created`` with ``format: "html"``).
+- Checkable without recordkeep: ``manifest-sha256.txt`` lists the SHA-256 of every other file
+  (``sha256sum -c`` reads it), and the journal line gives the manifest's own (``manifest``), so
+  a page changed after its export, even with the manifest made again, is found out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import re
@@ -40,10 +44,12 @@ from ..media import thumbnails
 from ..personal import identity_documents
 from ..refs import KIND_ZH, PENALTY_KINDS, label, scope_label
 from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
+from .completeness import sha256_id
 
 __all__ = ["export_html"]
 
 THUMBS = "assets/thumbs"
+MANIFEST = "manifest-sha256.txt"
 _ESCAPE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _COLS = '<colgroup><col class="seq"><col class="at"><col class="actor"><col><col class="hash"></colgroup>'
 _CSP = ("default-src 'none'; img-src 'self' file: data:; style-src 'self' file: 'unsafe-inline'; "
@@ -69,8 +75,12 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
         page = _Page(archive, scope, view, entries, thumbs)
         write_file(work / "assets" / "dossier.css", CSS)
         write_file(work / "index.html", page.render())
-        for path in sorted(p for p in work.rglob("*") if p.is_file()):
-            _fsync_file(path)
+        files = sorted(p for p in work.rglob("*") if p.is_file())
+        manifest = "".join(f"{_fsynced_sha256(path)}  {path.relative_to(work).as_posix()}\n"
+                           for path in files).encode()
+        write_file(work / MANIFEST, manifest)
+        result.manifest = sha256_id(manifest)
+        for path in [*files, work / MANIFEST]:
             result.files += 1
             result.bytes += path.stat().st_size
         result.records = len(digests)
@@ -82,12 +92,11 @@ def export_html(archive: Archive, dest: str | os.PathLike, *, case: str | None =
     return result
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _fsynced_sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), once it is on the disk."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str, thumbnails.Thumbnail]:
