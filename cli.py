@@ -1194,7 +1194,7 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
               "files": result.files, "bytes": result.bytes, "journaled_seq": result.seq,
               "journal_error": result.journal_error, "checkpoint_size": result.checkpoint_size,
               "not_covered": result.not_covered, "checkpoint_error": result.checkpoint_error,
-              "with_pii": result.with_pii})
+              "with_pii": result.with_pii, "manifest": result.manifest})
         return
     click.echo(_("exported {records} record(s), {files} file(s), {size} to {dest} ({format})").format(
         records=result.records, files=result.files, size=human_size(result.bytes), dest=result.dest,

@@ -70,7 +70,8 @@ def test_case_list_narrows_to_a_status_a_year_and_a_party(cli, cases):
     assert listed(cli, "违法建设", "--party", "P1", "--year", "2021") == [CASE]
 
 
-def test_cases_are_listed_by_when_they_were_opened_whatever_offset_their_times_carry(cli, cases):
+def test_cases_are_listed_by_when_they_were_opened_whatever_offset_their_times_carry_in_every_view(
+        cli, cases):
     first, second = "坡城管罚〔2023〕1号", "坡城管罚〔2023〕2号"
     ok(cli("case", "open", first, "--party", "P1", "--at", "2023-01-01 00:30"))  # +08:00: 16:30 UTC
     toml = cli.store / "recordkeep.toml"  # the store moved to another zone (its history says so)
@@ -80,6 +81,9 @@ def test_cases_are_listed_by_when_they_were_opened_whatever_offset_their_times_c
     found = cli.json("case", "list", "坡城管罚〔2023〕")["cases"]
     assert [c["opened_at"][-6:] for c in found] == ["+08:00", "+06:00"], found
     assert [c["case_no"] for c in found] == [first, second]
+    in_dossier = [c["case"]["case_no"] for c in cli.json("party", "show", "P1")["cases"]]
+    checked = [c["case_no"] for c in cli.json("check")["cases"]]
+    assert [n for n in in_dossier if "2023" in n] == [n for n in checked if "2023" in n] == [first, second]
 
 
 def test_a_case_whose_opening_was_voided_is_listed_as_voided(cli, cases):

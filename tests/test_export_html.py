@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, export_html
 
-from .conftest import Cli, make_dump, new_store
+from .conftest import REPO, Cli, make_dump, new_store
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON = "11010519491231002X"
@@ -217,6 +217,13 @@ def sha256sum_check(folder: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+def unlisted_check(folder: Path) -> subprocess.CompletedProcess:
+    """docs/auditing.md's check that the folder holds no file its manifest does not list."""
+    [command] = [line for line in (REPO / "docs" / "auditing.md").read_text(encoding="utf-8").splitlines()
+                 if line.startswith("find . -type f ! -path ./manifest-sha256.txt")]
+    return subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
+
+
 def test_a_page_changed_after_its_export_is_found_out_by_sha256sum_and_the_journal_line(built, tmp_path):
     import hashlib
 
@@ -225,12 +232,19 @@ def test_a_page_changed_after_its_export_is_found_out_by_sha256sum_and_the_journ
     data = export(cli, dest, "--case", CASE)
     manifest = dest / "manifest-sha256.txt"
     assert sha256sum_check(dest).returncode == 0
+    assert unlisted_check(dest).returncode == 0, unlisted_check(dest).stdout
+    assert data["manifest"] and data["manifest"].startswith("sha256:")
     listed = {line.split("  ", 1)[1] for line in manifest.read_text(encoding="utf-8").splitlines()}
     files = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
     assert listed == files - {manifest.name} and "index.html" in listed
     lines = (cli.store / "journal" / "events.jsonl").read_text(encoding="utf-8").splitlines()
     [line] = [e for e in map(json.loads, lines) if e["seq"] == data["journaled_seq"]]
     vouched = line["data"]["manifest"]
+    assert vouched == data["manifest"]
+    corrected = dest / "index-corrected.html"  # a page beside the others: listed nowhere
+    corrected.write_text("<h1>罚款 0 元</h1>", encoding="utf-8")
+    assert sha256sum_check(dest).returncode == 0 and unlisted_check(dest).returncode == 1
+    corrected.unlink()
     assert vouched == "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest()
     page = dest / "index.html"
     page.write_text(page.read_text(encoding="utf-8").replace("违法建设", "无违法事实"), encoding="utf-8")

@@ -7,7 +7,6 @@ hex, money as two-decimal strings, times with the store's offset).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from .. import validate
 from ..archive import Archive
@@ -151,18 +150,12 @@ def case_list(archive: Archive, text: str | None = None, *, status: str | None =
     bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
     found = rows.cases_of(archive.index, status=status,
                           party=resolve_party(archive, party) if party is not None else None)
-    found.sort(key=lambda row: (_instant(row["opened_at"]), row["seq"]))
     return [{"case_no": row["case_no"], "title": row["title"], "status": row["status"],
              "opened_at": row["opened_at"], "published_at": row["published_at"],
              "closed_at": row["closed_at"], "parties": rows.members(archive.index, row["case_no"]),
              "records": row["records"]}
             for row in found if in_period(row["opened_at"], bounds)
             and (needle in row["case_key"] or needle in fold_case_no(row["title"] or ""))]
-
-
-def _instant(iso: str | None) -> datetime:
-    """When an opening time was, whatever offset it carries (one never given sorts last)."""
-    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.max.replace(tzinfo=UTC)
 
 
 def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = None) -> dict:

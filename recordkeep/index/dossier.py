@@ -262,19 +262,24 @@ def case(ix: Index, case_no: str) -> Row:
     return ix.conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)).fetchone()
 
 
+# cases in the order they were opened: by the instant, whatever offset each time carries (the
+# store's zone may have changed between them); one with no time of its own last
+_BY_OPENING = "rk_utc(c.opened_at) IS NULL, rk_utc(c.opened_at), c.seq"
+
+
 def case_numbers(ix: Index) -> list[str]:
     """Every case number, in the order the cases were opened."""
-    return [r[0] for r in ix.conn.execute("SELECT case_no FROM cases ORDER BY opened_at, seq")]
+    return [r[0] for r in ix.conn.execute(f"SELECT case_no FROM cases c ORDER BY {_BY_OPENING}")]
 
 
 def cases_of(ix: Index, *, status: str | None = None, party: str | None = None) -> list[Row]:
     """The cases of ``status`` and of ``party`` (all when neither is given), in the order they
-    were entered; each with ``records``, the number of records linked to it."""
+    were opened; each with ``records``, the number of records linked to it."""
     return ix.conn.execute(
         "SELECT c.*, (SELECT COUNT(DISTINCT digest) FROM links l WHERE l.case_no = c.case_no) AS records "
         "FROM cases c WHERE (:status IS NULL OR c.status = :status) "
         "AND (:party IS NULL OR c.case_no IN (SELECT case_no FROM case_parties WHERE party = :party)) "
-        "ORDER BY c.seq", {"status": status, "party": party}).fetchall()
+        f"ORDER BY {_BY_OPENING}", {"status": status, "party": party}).fetchall()
 
 
 def members(ix: Index, case_no: str) -> list[str]:
@@ -292,7 +297,7 @@ def officers_of_case(ix: Index, case_no: str) -> list[str]:
 def cases_of_party(ix: Index, key: str) -> list[Row]:
     """The cases of a party, in the order they were opened."""
     return ix.conn.execute("SELECT c.* FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "
-                           "WHERE cp.party = ? ORDER BY c.opened_at, c.seq", (key,)).fetchall()
+                           f"WHERE cp.party = ? ORDER BY {_BY_OPENING}", (key,)).fetchall()
 
 
 def decision_of_kind(ix: Index, case_no: str, party_key: str, penalty_kind: str) -> int | None:
