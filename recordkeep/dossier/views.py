@@ -143,7 +143,7 @@ def case_view(archive: Archive, case_ref: str) -> dict:
 def case_list(archive: Archive, text: str | None = None, *, status: str | None = None,
               year: int | None = None, party: str | None = None) -> list[dict]:
     """The cases whose number or title contains ``text`` (each folded as a case number is looked
-    up: full-width and half-width forms, brackets and spaces alike), of ``status`` (open, closed,
+    up: full-width and half-width forms, 〔〕[]【】(){} and spaces alike), of ``status`` (open, closed,
     voided), opened in ``year`` (in the store's zone) and of ``party``, as they were opened: each's
     number, title, status, dates, parties and the number of records linked to it."""
     needle = fold_case_no(validate.text(text, N_("the text"))) if text else ""
