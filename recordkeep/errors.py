@@ -365,12 +365,13 @@ class BagLinkedMeanwhile(IntegrityError):
 class BagMisarranged(IntegrityError):
     """A bag whole in its records says otherwise than the journal where they stand: a file in
     another case's or stage's folder, summary.json giving a record another stage, doc type, time
-    or name than the journal did where its export planned it, or bag-info.txt another exporter
-    or time than the export journaled (the tag manifest made again)."""
+    or name than the journal did where its export planned it, bag-info.txt another exporter or
+    time than the export journaled, or pii.json, summary.json or summary.txt not the file whose
+    SHA-256 the export journaled (the tag manifest made again)."""
 
     code = "RK268"
-    hint = N_("the bag's folders, recordkeep/summary.json or bag-info.txt were changed after its export; "
-              "export again from the store")
+    hint = N_("the bag's folders or tag files (summary.json, summary.txt, pii.json, bag-info.txt) were "
+              "changed after its export; export again from the store")
 
 
 class BagStoreRelabelled(IntegrityError):

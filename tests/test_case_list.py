@@ -84,6 +84,8 @@ def test_cases_are_listed_by_when_they_were_opened_whatever_offset_their_times_c
     in_dossier = [c["case"]["case_no"] for c in cli.json("party", "show", "P1")["cases"]]
     checked = [c["case_no"] for c in cli.json("check")["cases"]]
     assert [n for n in in_dossier if "2023" in n] == [n for n in checked if "2023" in n] == [first, second]
+    found_by_search = [c["case_no"] for c in cli.json("search", "坡城管罚〔2023〕")["cases"]]
+    assert found_by_search == [second, first]  # the latest opened first
 
 
 def test_a_case_whose_opening_was_voided_is_listed_as_voided(cli, cases):

@@ -212,7 +212,7 @@ def test_the_export_is_journaled_with_format_html(built, tmp_path):
 
 
 def sha256sum_check(folder: Path) -> subprocess.CompletedProcess:
-    """coreutils' own check of the overview's manifest, run in its folder."""
+    """coreutils' own check of the dossier's manifest, run in its folder."""
     return subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "manifest-sha256.txt"], cwd=folder,
                           capture_output=True, text=True)
 
@@ -224,7 +224,8 @@ def unlisted_check(folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
 
 
-def test_a_page_changed_after_its_export_is_found_out_by_sha256sum_and_the_journal_line(built, tmp_path):
+def test_a_page_changed_or_added_after_its_export_is_found_out_by_coreutils_and_the_journal_line(
+        built, tmp_path):
     import hashlib
 
     _, cli = built

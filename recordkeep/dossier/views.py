@@ -148,7 +148,7 @@ def case_list(archive: Archive, text: str | None = None, *, status: str | None =
     number, title, status, dates, parties and the number of records linked to it."""
     needle = fold_case_no(validate.text(text, N_("the text"))) if text else ""
     bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
-    found = rows.cases_of(archive.index, status=status,
+    found = rows.cases_where(archive.index, status=status,
                           party=resolve_party(archive, party) if party is not None else None)
     return [{"case_no": row["case_no"], "title": row["title"], "status": row["status"],
              "opened_at": row["opened_at"], "published_at": row["published_at"],
@@ -166,7 +166,7 @@ def party_view(archive: Archive, ref: str, *, values: dict[str, str] | None = No
     key = resolve_party(archive, ref)
     party = get_party(archive, key)
     cases = []
-    for row in rows.cases_of_party(ix, key):
+    for row in rows.cases_where(ix, party=key):
         view = case_view(archive, row["case_no"])
         view["decisions"] = [d for d in view["decisions"] if d["party"] == key]  # 并处: may be several
         cases.append(view)

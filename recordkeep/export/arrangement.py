@@ -66,7 +66,7 @@ def arrange(ix: Index, scope: dict, through: int | None = None) -> list[dict]:
         cases, party_key = [scope["case"]], None
     else:
         party_key = scope["party"]
-        cases = [row["case_no"] for row in rows.cases_of_party(ix, party_key)]
+        cases = [row["case_no"] for row in rows.cases_where(ix, party=party_key)]
     found, folders = [], {OUTSIDE_CASES}
     for case_no in cases:
         prefix = "" if party_key is None else _case_folder(case_no, folders) + "/"

@@ -64,7 +64,7 @@ class ExportResult:
     pii: str | None = None  # pii.json's SHA-256 (``sha256:`` hex), as journaled
     summary: str | None = None  # summary.json's SHA-256 (``sha256:`` hex), as journaled
     summary_text: str | None = None  # summary.txt's SHA-256 (``sha256:`` hex), as journaled
-    manifest: str | None = None  # an HTML overview's manifest-sha256.txt's SHA-256, as journaled
+    manifest: str | None = None  # an HTML dossier's manifest-sha256.txt's SHA-256, as journaled
     payload: str | None = None  # the payload's identity, as journaled (completeness.payload_id)
     exported_at: str | None = None  # the time bag-info.txt gives, as journaled
     agent: str | None = None  # the Bag-Software-Agent bag-info.txt gives, as journaled
@@ -368,7 +368,9 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
     ``result.seq`` is set when the journal took the line all the same, its fold failing). On a
     read-only store, say in ``journal_error`` why it is not journaled. A bag's also names the
     seq its plan saw the index at (``through``) and its payload (``payload``), against which
-    ``log verify --bag`` checks that it holds its whole case."""
+    ``log verify --bag`` checks that it holds its whole case, and the SHA-256 of the files no
+    fold vouches for (``pii``, ``summary``, ``summary_text``); an HTML dossier's, that of its
+    manifest (``manifest``)."""
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
@@ -381,7 +383,7 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
         data["with_pii"] = result.with_pii
     if result.pii is not None:
         data["pii"] = result.pii
-    if through is not None and result.summary is not None:
+    if result.summary is not None:
         data.update(summary=result.summary, summary_text=result.summary_text)
     if result.manifest is not None:
         data["manifest"] = result.manifest

@@ -224,7 +224,7 @@ def _linked(ix: Index, scope: dict) -> tuple[set[str], set[str]]:
     if "case" in scope:
         linked = set(rows.case_digests(ix, scope["case"]))
     else:
-        cases = [row["case_no"] for row in rows.cases_of_party(ix, scope["party"])]
+        cases = [row["case_no"] for row in rows.cases_where(ix, party=scope["party"])]
         linked = {*(d for case in cases for d in rows.case_digests(ix, case)),
                   *rows.party_only_digests(ix, scope["party"])}
     return linked, {d for d, _size, disposed in records.sizes(ix, sorted(linked)) if not disposed}
@@ -287,10 +287,9 @@ def _export_otherwise(export: Event, bag: Readable) -> list[str]:
                 "External-Description": description(export.data["scope"]),
                 **({"Recordkeep-Exported-At": at, "Bagging-Date": at[:10]} if isinstance(at, str) else {}),
                 **({"Bag-Software-Agent": agent} if isinstance(agent, str) else {})}
-    found = [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
-                 field=name, given=_shown(info.get(name)), expected=_shown(value))
-             for name, value in expected.items() if info.get(name) != value]
-    return found
+    return [_("bag-info.txt gives {field} {given}; the export journaled {expected}").format(
+                field=name, given=_shown(info.get(name)), expected=_shown(value))
+            for name, value in expected.items() if info.get(name) != value]
 
 
 def _vouched_otherwise(export: Event, bag: Readable) -> list[str]:

@@ -272,7 +272,7 @@ def case_numbers(ix: Index) -> list[str]:
     return [r[0] for r in ix.conn.execute(f"SELECT case_no FROM cases c ORDER BY {_BY_OPENING}")]
 
 
-def cases_of(ix: Index, *, status: str | None = None, party: str | None = None) -> list[Row]:
+def cases_where(ix: Index, *, status: str | None = None, party: str | None = None) -> list[Row]:
     """The cases of ``status`` and of ``party`` (all when neither is given), in the order they
     were opened; each with ``records``, the number of records linked to it."""
     return ix.conn.execute(
@@ -292,12 +292,6 @@ def members(ix: Index, case_no: str) -> list[str]:
 def officers_of_case(ix: Index, case_no: str) -> list[str]:
     return [r[0] for r in ix.conn.execute(
         "SELECT officer FROM case_officers WHERE case_no = ? ORDER BY officer", (case_no,))]
-
-
-def cases_of_party(ix: Index, key: str) -> list[Row]:
-    """The cases of a party, in the order they were opened."""
-    return ix.conn.execute("SELECT c.* FROM case_parties cp JOIN cases c ON c.case_no = cp.case_no "
-                           f"WHERE cp.party = ? ORDER BY {_BY_OPENING}", (key,)).fetchall()
 
 
 def decision_of_kind(ix: Index, case_no: str, party_key: str, penalty_kind: str) -> int | None:

@@ -394,9 +394,11 @@ class _Text:
                                  (limit,)).fetchall()
 
     def cases(self, limit: int) -> list[Row]:
-        return self.conn.execute("SELECT c.* FROM (SELECT * FROM temp.search_cases ORDER BY opened_at DESC, "
-                                 "seq DESC LIMIT ?) t CROSS JOIN cases c ON c.case_no = t.case_no "
-                                 "ORDER BY t.opened_at DESC, t.seq DESC", (limit,)).fetchall()
+        """The cases found, the latest opened first (by the instant, whatever offset it carries)."""
+        return self.conn.execute(
+            "SELECT c.* FROM (SELECT * FROM temp.search_cases ORDER BY rk_utc(opened_at) IS NULL, "
+            "rk_utc(opened_at) DESC, seq DESC LIMIT ?) t CROSS JOIN cases c ON c.case_no = t.case_no "
+            "ORDER BY rk_utc(t.opened_at) IS NULL, rk_utc(t.opened_at) DESC, t.seq DESC", (limit,)).fetchall()
 
 
 # -- records ---------------------------------------------------------------------------

@@ -238,6 +238,7 @@ class RangeHasher:
             except OSError as exc:
                 if fd == self.read_fd or exc.errno not in _NO_DIRECT_READ:
                     raise
+                self.no_direct = True  # nor for the ranges after this one
                 fd, align = self.read_fd, 1
                 continue
             if n == 0:
@@ -259,13 +260,13 @@ class RangeHasher:
 
     def _direct(self) -> int | None:
         """A descriptor that reads past the page cache (``O_DIRECT``), opened on first use;
-        None where the file system has none."""
+        None where the file system has none, or refused such a read once."""
         if self.direct_fd is None and not self.no_direct:
             try:
                 self.direct_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
             except OSError:
                 self.no_direct = True
-        return self.direct_fd
+        return None if self.no_direct else self.direct_fd
 
 
 @functools.cache

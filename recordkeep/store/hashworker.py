@@ -63,10 +63,10 @@ class _Mincore:
         libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
         self.libc, self.failed, self.buffer = libc, ctypes.c_void_p(-1).value, ctypes.create_string_buffer
 
-    def resident(self, fd: int, offset: int, end: int) -> bool | None:
-        """Whether any page holding a byte of ``offset``..``end`` is cached; None when the
+    def resident(self, fd: int, start: int, end: int) -> bool | None:
+        """Whether any page holding a byte of ``start``..``end`` is cached; None when the
         kernel cannot say. Mapping the pages reads none."""
-        start = offset - offset % mmap.PAGESIZE
+        start -= start % mmap.PAGESIZE
         length = max(end - start, 1)
         pages = -(-length // mmap.PAGESIZE)
         addr = self.libc.mmap(None, length, mmap.PROT_READ, mmap.MAP_SHARED, fd, start)
