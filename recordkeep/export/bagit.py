@@ -17,6 +17,7 @@ renamed into place, so a crash never leaves a bag that looks complete.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +37,7 @@ from ..index.core import snapshot
 from ..personal import holds_plain, shown_data
 from ..progress import Progress, tell
 from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
-from ..store.hashing import hash_fd, hash_stream
+from ..store.hashing import hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
 from .arrangement import BAG_INFO_LABELS, PII_FILE, arrange, description, summary_text
@@ -297,7 +298,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
                 "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
                 *sorted(anchored), *([PII_FILE] if with_pii else [])]
-        write_file(work / "tagmanifest-sha256.txt", "".join(f"{_sha256(work / t)}  {t}\n" for t in tags))
+        write_file(work / "tagmanifest-sha256.txt", "".join(f"{sha256_of(work / t)}  {t}\n" for t in tags))
         stage.seal()
         try:
             journal_export(archive, result, scope, digests, through=planned)
@@ -327,12 +328,10 @@ def bag_line(event: Event, raw: bytes, withheld: bool) -> str:
                        "masked": masked}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _sha256(path: Path) -> str:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        return hash_fd(fd, extra=("sha256",))[2]["sha256"]
-    finally:
-        os.close(fd)
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256 (hex), as a manifest lists it."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def agent() -> str:

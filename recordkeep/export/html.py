@@ -26,7 +26,6 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
 import html
 import os
 import re
@@ -43,7 +42,7 @@ from ..index import people
 from ..media import thumbnails
 from ..personal import identity_documents
 from ..refs import KIND_ZH, PENALTY_KINDS, label, scope_label
-from .bagit import ExportResult, destination, journal_export, plan, staged, write_file
+from .bagit import ExportResult, destination, journal_export, plan, sha256_of, staged, write_file
 from .completeness import sha256_id
 
 __all__ = ["export_html"]
@@ -96,7 +95,7 @@ def _fsynced_sha256(path: Path) -> str:
     """The file's SHA-256 (hex), once it is on the disk."""
     with open(path, "rb") as f:
         os.fsync(f.fileno())
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    return sha256_of(path)
 
 
 def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str, thumbnails.Thumbnail]:
