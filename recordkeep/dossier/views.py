@@ -149,7 +149,7 @@ def case_list(archive: Archive, text: str | None = None, *, status: str | None =
     needle = fold_case_no(validate.text(text, N_("the text"))) if text else ""
     bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
     found = rows.cases_where(archive.index, status=status,
-                          party=resolve_party(archive, party) if party is not None else None)
+                             party=resolve_party(archive, party) if party is not None else None)
     return [{"case_no": row["case_no"], "title": row["title"], "status": row["status"],
              "opened_at": row["opened_at"], "published_at": row["published_at"],
              "closed_at": row["closed_at"], "parties": rows.members(archive.index, row["case_no"]),
