@@ -1851,6 +1851,9 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="An exported bag: check it whole, its checkpoint and proofs (no store needed), and its "
                    "journal lines against the store when there is one.")
+@click.option("--html", "dossier", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              metavar="DIR", help="An exported HTML dossier: every file as its manifest lists it, none "
+                                  "besides, and the manifest one an export of the store vouched for.")
 @click.option("--strict", is_flag=True,
               help="Also fail on what is a notice otherwise: the unsigned batches of a store written before "
                    "signatures, times that disagree (RK261, RK263), disposals under a lowered retention "
@@ -1862,11 +1865,17 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str, ...], vkey: str | None,
-               tsa_ca: str | None, bag: Path | None, strict: bool, index_too: bool, as_json: bool) -> None:
+               tsa_ca: str | None, bag: Path | None, dossier: Path | None, strict: bool, index_too: bool,
+               as_json: bool) -> None:
     """Walk the hash chain, prove every batch's signature and every checkpoint's root; name the
     first bad line."""
     from recordkeep import errors, logcheck, refs
 
+    if bag is not None and dossier is not None:
+        raise click.UsageError(_("give one of --bag and --html"))
+    if dossier is not None:
+        verify_dossier(ctx, dossier, as_json)
+        return
     if bag is not None:
         verify_bag(ctx, bag, vkey, tsa_ca, strict, as_json)
         return
@@ -2022,6 +2031,28 @@ def verify_bag(ctx: click.Context, bag: Path, vkey: str | None, tsa_ca: str | No
                 else _("bag: manifests and {lines} journal lines checked by itself (no store compared): "
                        "{verdict}"))
         click.echo(said.format(lines=report.lines, verdict=_("OK") if report.ok else _("BROKEN")))
+    if not report.ok:
+        ctx.exit(EXIT_INTEGRITY)
+
+
+def verify_dossier(ctx: click.Context, folder: Path, as_json: bool) -> None:
+    """``log verify --html``: the dossier by its manifest, and against the store when there is one."""
+    import recordkeep as rk
+    from recordkeep.export import dossiercheck
+
+    archive = open_archive(ctx) if rk.is_store(ctx.obj["store"]) else None
+    report = dossiercheck.check_dossier(folder, archive=archive)
+    if as_json:
+        emit(report.as_data())
+    else:
+        for code, message in report.problems:
+            click.echo(_("PROBLEM {code} {message}").format(code=code, message=message))
+        if report.export is not None:
+            click.echo(dossiercheck.exported(report))
+        said = (_("HTML dossier: {files} files checked by its manifest and against the store: {verdict}")
+                if report.store_compared
+                else _("HTML dossier: {files} files checked by its manifest (no store compared): {verdict}"))
+        click.echo(said.format(files=report.files, verdict=_("OK") if report.ok else _("BROKEN")))
     if not report.ok:
         ctx.exit(EXIT_INTEGRITY)
 

@@ -530,6 +530,22 @@ class SettingsRecordFalse(IntegrityError):
               "line's signer (log) tell who wrote it")
 
 
+class DossierChanged(IntegrityError):
+    """An HTML dossier's folder is not as its manifest lists it: a file changed, missing, not a
+    regular file, or there besides the files listed; or its manifest cannot be read as one."""
+
+    code = "RK271"
+    hint = N_("the dossier was changed after its export; export it again from the store")
+
+
+class DossierNotJournaled(IntegrityError):
+    """No ``export.created`` line of the store vouches for an HTML dossier's manifest."""
+
+    code = "RK272"
+    hint = N_("a manifest made again after the export, a dossier of another store, or one exported from "
+              "a read-only store (its exporter's --json gave the digest); export it again from the store")
+
+
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
     or one of its parties stood, which every release that signs refuses: the check was got

@@ -157,7 +157,7 @@ def built(tmp_path_factory, dump_dir) -> Built:
     return Built(root, {
         "case": CASE, "case_folded": CASE_FOLDED, "case2": CASE2, "o1": OFFICER_1, "o2": OFFICER_2,
         "video": video, "photo": photo, "due": axon_0830, "wav": wav, "scan": added["files"][0]["digest"],
-        "dump": str(dump_dir), "bag": str(work / "bag"), "head": head,
+        "dump": str(dump_dir), "bag": str(work / "bag"), "dossier": str(work / "dossier"), "head": head,
         "auditor_key": enrolled["key"], "new_pubkey": newcomer.public_b64,
         "cp_old": str(kept[0]), "cp_new": str(kept[-1]), "vkey": vkey, "stage_seq": str(stage_seq),
         "decision_seq": str(decision_seq), "party_scan": party_scan,
@@ -194,6 +194,13 @@ def tampered_bag(store: Path, refs: dict, tmp: Path) -> None:
     lines = tmp / "bag" / "recordkeep" / "journal.jsonl"
     lines.write_text(lines.read_text(encoding="utf-8").replace("clerk@station1", "mallory@station9"),
                      encoding="utf-8")
+
+
+def retitled_dossier(store: Path, refs: dict, tmp: Path) -> None:
+    """A copy of the exported HTML dossier whose page names another party."""
+    shutil.copytree(refs["dossier"], tmp / "dossier")
+    page = tmp / "dossier" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("张三", "李四"), encoding="utf-8")
 
 
 def missing_blob(store: Path, refs: dict, tmp: Path) -> None:
@@ -496,6 +503,9 @@ CALLS = [
     Call("log verify --head " + "ab" * 32, exit=3),
     Call("log verify --bag {bag}"),
     Call("log verify --bag {tmp}/bag", exit=3, prepare=(tampered_bag,)),
+    Call("log verify --html {dossier}"),
+    Call("log verify --html {tmp}/dossier", exit=3, prepare=(retitled_dossier,)),
+    Call("log verify --html {dossier} --bag {bag}", exit=2),
     Call("log verify --checkpoint {cp_new}"),
     Call("log verify --checkpoint {cp_old} --checkpoint {cp_new} --vkey {vkey}"),
     Call("log verify --checkpoint {cp_new} --vkey " + "x" * 20, exit=1),   # not a verifier key
@@ -576,6 +586,7 @@ CALLS = [
     Call("log --record {video} --report", readonly=True),
     Call("log verify --head {head}", readonly=True),
     Call("log verify --checkpoint {cp_new}", readonly=True),
+    Call("log verify --html {dossier}", readonly=True),
     Call("log prove {video}", readonly=True),
     Call("log checkpoint", exit=1, readonly=True),
     Call("verify --fast", readonly=True),                               # says it was not journaled

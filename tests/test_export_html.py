@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from recordkeep import Archive, errors, export_html
 
-from .conftest import REPO, Cli, make_dump, new_store
+from .conftest import REPO, Cli, make_dump, new_store, run_recordkeep
 
 CASE = "坡城管罚〔2021〕12号"
 PERSON = "11010519491231002X"
@@ -254,6 +254,53 @@ def test_a_page_changed_or_added_after_its_export_is_found_out_by_coreutils_and_
                                 for rel in sorted(listed)), encoding="utf-8")
     assert sha256sum_check(dest).returncode == 0, "the manifest made again to match"
     assert "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest() != vouched, "but not the journal"
+
+
+def test_log_verify_html_names_the_export_of_an_untouched_dossier(built, tmp_path):
+    _, cli = built
+    dest = tmp_path / "d"
+    data = export(cli, dest, "--case", CASE)
+    found = cli.json("log", "verify", "--html", str(dest))
+    assert found["ok"] is True and found["store_compared"] is True and found["problems"] == []
+    assert found["export"]["seq"] == data["journaled_seq"] and found["export"]["scope"] == {"case": CASE}
+    assert found["files"] == data["files"] - 1  # all but the manifest
+    people = cli("log", "verify", "--html", str(dest))
+    assert people.exit_code == 0 and f"(export seq {data['journaled_seq']})" in people.stdout
+    alone = run_recordkeep("log", "verify", "--html", str(dest), store=tmp_path / "no store")
+    assert alone.returncode == 0 and "no store compared" in alone.stdout, alone.stdout + alone.stderr
+
+
+@pytest.mark.parametrize("tamper", ["a page changed", "a page added", "a preview removed",
+                                    "the manifest remade", "a fifo added", "a page made a symlink",
+                                    "the manifest removed"])
+def test_log_verify_html_fails_a_dossier_changed_after_its_export_and_never_hangs(built, tmp_path, tamper):
+    import hashlib
+
+    _, cli = built
+    dest = tmp_path / "d"
+    export(cli, dest, "--case", CASE)
+    page, manifest = dest / "index.html", dest / "manifest-sha256.txt"
+    listed = [line.split("  ", 1)[1] for line in manifest.read_text(encoding="utf-8").splitlines()]
+    if tamper in ("a page changed", "the manifest remade"):
+        page.write_text(page.read_text(encoding="utf-8").replace("违法建设", "无违法事实"), encoding="utf-8")
+    if tamper == "the manifest remade":
+        manifest.write_text("".join(f"{hashlib.sha256((dest / rel).read_bytes()).hexdigest()}  {rel}\n"
+                                    for rel in listed), encoding="utf-8")
+    if tamper == "a page added":
+        (dest / "index-corrected.html").write_text("<h1>罚款 0 元</h1>", encoding="utf-8")
+    if tamper == "a preview removed":
+        (dest / next(rel for rel in listed if rel.startswith("assets/thumbs/"))).unlink()
+    if tamper == "a fifo added":
+        os.mkfifo(dest / "assets" / "pipe")
+    if tamper == "a page made a symlink":
+        shutil.move(page, tmp_path / "elsewhere.html")
+        page.symlink_to(tmp_path / "elsewhere.html")
+    if tamper == "the manifest removed":
+        manifest.unlink()
+    result = run_recordkeep("log", "verify", "--html", str(dest), store=cli.store, timeout=60)
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    code = "RK272" if tamper == "the manifest remade" else "RK271"
+    assert f"PROBLEM {code}" in result.stdout and "BROKEN" in result.stdout, result.stdout
 
 
 def test_a_party_dossier_holds_its_cases_and_its_records_outside_cases(built, tmp_path):

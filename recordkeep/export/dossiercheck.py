@@ -1,0 +1,130 @@
+"""Whether an HTML dossier's folder is the one recordkeep exported: every file its manifest
+(``manifest-sha256.txt``) lists unchanged and no other file there, and, when the store it came
+from is at hand, the manifest the very one an ``export.created`` line of its journal vouched for.
+The folder is read as a bag is (bagfiles): regular files only, no symlink followed, no FIFO
+waited on; a file the checker may not read gives no verdict (exit 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import errors
+from ..archive import Archive
+from ..i18n import _
+from ..index import records
+from ..store.journal import Event
+from .bagfiles import listing, open_regular, read_tag, unreadable
+from .bagreport import from_bag
+from .completeness import scope_name, sha256_id
+from .html import MANIFEST
+
+_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+
+
+@dataclass
+class DossierReport:
+    """What checking an HTML dossier found: the files its manifest lists that were checked,
+    problems (code, what), and the export that vouched for its manifest (None: none found, or
+    no store compared)."""
+
+    files: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    store_compared: bool = False
+    export: Event | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_data(self) -> dict:
+        e = self.export
+        export = {"seq": e.seq, "actor": e.actor, "at": e.at, "scope": e.data.get("scope")} if e else None
+        return {"ok": self.ok, "files": self.files, "store_compared": self.store_compared, "export": export,
+                "problems": [{"code": code, "message": message} for code, message in self.problems]}
+
+
+def check_dossier(folder: str | os.PathLike, *, archive: Archive | None = None) -> DossierReport:
+    """Check the HTML dossier in ``folder`` by its manifest, and against ``archive``'s journal
+    when given (its chain must be intact)."""
+    folder, report = Path(folder), DossierReport()
+    changed = errors.DossierChanged.code
+    try:
+        manifest = read_tag(folder / MANIFEST)
+    except OSError as exc:
+        unreadable(exc, folder / MANIFEST)
+        report.problems.append((changed, _("{file} cannot be read: {why}").format(
+            file=MANIFEST, why=from_bag(exc.strerror or exc))))
+        return report
+    listed = _listed(manifest, report)
+    for name, expected in listed.items():
+        found = _sha256(folder, name, report)
+        report.files += 1
+        if found is not None and found != expected:
+            report.problems.append((changed, _("{file} is not the file the manifest lists (changed after the "
+                                               "export)").format(file=from_bag(name))))
+    for name in listing(folder, ""):
+        if name not in listed and name != MANIFEST:
+            report.problems.append((changed, _("{file} is in the folder but not in the manifest (added after "
+                                               "the export)").format(file=from_bag(name))))
+    if archive is not None:
+        _against_store(archive, manifest, report)
+    return report
+
+
+def _listed(manifest: bytes, report: DossierReport) -> dict[str, str]:
+    """The manifest's lines as path -> SHA-256; a line that is none, or a path listed again or
+    reaching outside the folder, is a problem."""
+    listed: dict[str, str] = {}
+    for number, line in enumerate(manifest.decode("utf-8", "replace").splitlines(), start=1):
+        m = _LINE.fullmatch(line)
+        parts = m.group(2).split("/") if m else []
+        if not m or m.group(2).startswith("/") or ".." in parts or "" in parts or m.group(2) in listed:
+            report.problems.append((errors.DossierChanged.code, _(
+                "{file} line {number} is no SHA-256 and path of a file of the folder, or lists one again: "
+                "{line}").format(file=MANIFEST, number=number, line=from_bag(line))))
+            continue
+        listed[m.group(2)] = m.group(1)
+    return listed
+
+
+def _sha256(folder: Path, name: str, report: DossierReport) -> str | None:
+    """The SHA-256 of the folder's file ``name``; None (and a problem) when it is no regular file
+    there."""
+    path = folder / name
+    try:
+        fd = open_regular(path)
+    except OSError as exc:
+        unreadable(exc, path)
+        report.problems.append((errors.DossierChanged.code, _(
+            "{file} cannot be read as a file of the dossier: {why}").format(
+                file=from_bag(name), why=from_bag(exc.strerror or exc))))
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _against_store(archive: Archive, manifest: bytes, report: DossierReport) -> None:
+    """The export of the store's journal that vouched for this manifest (read from the journal's
+    own lines; the index only says where they are)."""
+    archive.require_intact_chain()
+    report.store_compared = True
+    vouched = sha256_id(manifest)
+    events, _lines = archive.events_at(records.seqs_of_type(archive.index, "export.created"))
+    found = [e for e in events if e.data.get("format") == "html" and e.data.get("manifest") == vouched]
+    if found:
+        report.export = found[-1]
+        return
+    report.problems.append((errors.DossierNotJournaled.code, _(
+        "no HTML export in this store's journal vouched for this manifest ({digest})").format(
+            digest=vouched)))
+
+
+def exported(report: DossierReport) -> str:
+    """The export a report found, for people: what, by whom, when, at which seq."""
+    e = report.export
+    return _("{what}, exported by {actor} at {at} (export seq {seq})").format(
+        what=scope_name(e.data["scope"]), actor=e.actor, at=e.at, seq=e.seq)
