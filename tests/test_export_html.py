@@ -303,6 +303,53 @@ def test_log_verify_html_fails_a_dossier_changed_after_its_export_and_never_hang
     assert f"PROBLEM {code}" in result.stdout and "BROKEN" in result.stdout, result.stdout
 
 
+def test_a_journal_line_never_sealed_cannot_vouch_for_a_forged_dossier_whatever_the_index_says(
+        built, tmp_path):
+    import hashlib
+    import sqlite3
+
+    _, cli = built
+    dest, store = tmp_path / "d", tmp_path / "store"
+    export(cli, dest, "--case", CASE)
+    shutil.copytree(cli.store, store)
+    page, manifest = dest / "index.html", dest / "manifest-sha256.txt"
+    page.write_text(page.read_text(encoding="utf-8").replace("违法建设", "合法建设"), encoding="utf-8")
+    listed = [line.split("  ", 1)[1] for line in manifest.read_text(encoding="utf-8").splitlines()]
+    manifest.write_text("".join(f"{hashlib.sha256((dest / rel).read_bytes()).hexdigest()}  {rel}\n"
+                                for rel in listed), encoding="utf-8")
+    journal = store / "journal" / "events.jsonl"
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    honest = json.loads(next(line for line in reversed(lines) if '"export.created"' in line))
+    last = json.loads(lines[-1])
+    remade = "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest()
+    forged = {**honest, "seq": last["seq"] + 1, "prev": last["hash"],
+              "data": {**honest["data"], "manifest": remade}}
+    offset = journal.stat().st_size
+    with open(journal, "a", encoding="utf-8") as f:  # no line end: a torn tail, never acknowledged
+        f.write(json.dumps(forged, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    with sqlite3.connect(store / "index.sqlite") as db:  # and an index row that points at it
+        db.execute("INSERT INTO events (seq, offset, type, at, actor, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                   (forged["seq"], offset, "export.created", forged["at"], forged["actor"], forged["hash"]))
+    result = run_recordkeep("log", "verify", "--html", str(dest), store=store)
+    assert result.returncode == 3 and "PROBLEM RK272" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("line", ["a path with a NUL", "a page listed again as ./index.html"])
+def test_a_manifest_line_no_export_writes_fails_even_without_the_store(built, tmp_path, line):
+    _, cli = built
+    dest = tmp_path / "d"
+    export(cli, dest, "--case", CASE)
+    manifest = dest / "manifest-sha256.txt"
+    page = next(x for x in manifest.read_text(encoding="utf-8").splitlines() if x.endswith("  index.html"))
+    added = {"a path with a NUL": "0" * 64 + "  a\0b", "a page listed again as ./index.html":
+             page.replace("  index.html", "  ./index.html")}[line]
+    with open(manifest, "a", encoding="utf-8") as f:
+        f.write(added + "\n")
+    result = run_recordkeep("log", "verify", "--html", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "PROBLEM RK271 manifest-sha256.txt line" in result.stdout, result.stdout
+
+
 def test_a_party_dossier_holds_its_cases_and_its_records_outside_cases(built, tmp_path):
     _, cli = built
     export(cli, tmp_path / "p", "--party", "张三")

@@ -46,12 +46,14 @@ def read_tag(path: Path) -> bytes:
         os.close(fd)
 
 
-def unreadable(exc: OSError, path: Path) -> None:
-    """Raise, as the error it is, what forbids the checker to read a file of the bag: the check
-    cannot be made (exit 1), which says nothing against the bag."""
+READING_THE_BAG = N_("reading the bag (check it as a user who may read every file of it)")
+
+
+def unreadable(exc: OSError, path: Path, doing: str = READING_THE_BAG) -> None:
+    """Raise, as the error it is, what forbids the checker to read a file of the bag (or of what
+    ``doing`` names): the check cannot be made (exit 1), which says nothing against it."""
     if exc.errno in (errno.EACCES, errno.EPERM):
-        raise os_error(exc, N_("reading the bag (check it as a user who may read every file of it)"),
-                       path) from exc
+        raise os_error(exc, doing, path) from exc
 
 
 class Tags:
@@ -88,12 +90,13 @@ def left_by_a_desktop(name: str) -> bool:
         or parts[-1].startswith("._")
 
 
-def listing(bag: Path, top: str, *, skip: str = "") -> list[str]:
+def listing(bag: Path, top: str, *, skip: str = "", doing: str = READING_THE_BAG) -> list[str]:
     """Every entry under ``bag``/``top`` that is no folder (a symlink to one included; none
     followed), as a manifest names it, sorted; the top-level folder ``skip`` left out. A folder
-    the checker may not read raises (``unreadable``): no verdict is given on what it cannot see."""
+    the checker may not read raises (``unreadable``, saying ``doing``): no verdict is given on what
+    it cannot see."""
     def refuse(exc: OSError) -> None:
-        unreadable(exc, Path(exc.filename or bag))
+        unreadable(exc, Path(exc.filename or bag), doing)
 
     found = []
     for folder, folders, files in os.walk(bag / top, onerror=refuse):

@@ -142,12 +142,6 @@ def event(ix: Index, seq: int) -> Row | None:
     return ix.conn.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()
 
 
-def seqs_of_type(ix: Index, event_type: str) -> list[int]:
-    """The seqs of the folded events of ``event_type``, in order."""
-    return [r[0] for r in ix.conn.execute("SELECT seq FROM events WHERE type = ? ORDER BY seq",
-                                          (event_type,))]
-
-
 def event_positions(ix: Index, seqs: list[int]) -> list[int]:
     """The journal positions of the events ``seqs`` (in that order)."""
     sql = "SELECT seq, offset FROM events WHERE seq IN (SELECT value FROM json_each(?))"
