@@ -28,19 +28,21 @@ def open_regular(path: Path) -> int:
     return fd
 
 
-def read_tag(path: Path) -> bytes:
-    """The bytes of a bag's tag file, as ``open_regular`` takes it, of at most ``TAG_LIMIT``
-    bytes. OSError otherwise."""
+def read_tag(path: Path, limit: int = TAG_LIMIT,
+             too_large: str = N_("larger than a tag file can be")) -> bytes:
+    """The bytes of a bag's tag file (or another small file of what is checked), as
+    ``open_regular`` takes it, of at most ``limit`` bytes. OSError otherwise (``too_large`` says
+    why when it is larger)."""
     fd = open_regular(path)
     try:
-        if os.fstat(fd).st_size > TAG_LIMIT:
-            raise OSError(0, _("larger than a tag file can be"))
-        chunks, left = [], TAG_LIMIT + 1
+        if os.fstat(fd).st_size > limit:
+            raise OSError(0, _(too_large))
+        chunks, left = [], limit + 1
         while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
             chunks.append(chunk)
             left -= len(chunk)
         if left <= 0:
-            raise OSError(0, _("larger than a tag file can be"))
+            raise OSError(0, _(too_large))
         return b"".join(chunks)
     finally:
         os.close(fd)

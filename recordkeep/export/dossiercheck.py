@@ -18,7 +18,7 @@ from ..archive import Archive
 from ..i18n import N_, _
 from ..index.core import Acknowledged
 from ..store.journal import Event
-from .bagfiles import listing, open_regular, unreadable
+from .bagfiles import listing, open_regular, read_tag, unreadable
 from .bagreport import from_bag
 from .completeness import scope_name, sha256_id
 from .html import MANIFEST
@@ -57,7 +57,7 @@ def check_dossier(folder: str | os.PathLike, *, archive: Archive | None = None) 
     folder, report = Path(folder), DossierReport()
     changed = errors.DossierChanged.code
     try:
-        manifest = _read_manifest(folder / MANIFEST)
+        manifest = read_tag(folder / MANIFEST, MANIFEST_LIMIT, N_("larger than a dossier's manifest can be"))
     except OSError as exc:
         unreadable(exc, folder / MANIFEST, READING_THE_DOSSIER)
         report.problems.append((changed, _(
@@ -78,17 +78,6 @@ def check_dossier(folder: str | os.PathLike, *, archive: Archive | None = None) 
     if archive is not None:
         _against_store(archive, manifest, report)
     return report
-
-
-def _read_manifest(path: Path) -> bytes:
-    """The manifest's bytes, as a bag's tag file is taken (``open_regular``), of at most
-    ``MANIFEST_LIMIT``. OSError otherwise."""
-    fd = open_regular(path)
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(MANIFEST_LIMIT + 1)
-    if len(data) > MANIFEST_LIMIT:
-        raise OSError(0, _("larger than a dossier's manifest can be"))
-    return data
 
 
 def _listed(manifest: bytes, report: DossierReport) -> dict[str, str]:
