@@ -135,6 +135,10 @@ class Archive:
         self._index: Index | None = None
         self._housekept = False
         self._signer: Signer | None = None
+        # the settings record last read from the journal: (seq, line hash, digest), read again only
+        # when the index names another line; and the digest of the settings this command runs under
+        self._settings_read: tuple[int, str, str | None] | None = None
+        self._settings_digest: str | None = None
         self.watch: Watcher | None = None  # told how long work goes (the CLI's progress bars)
 
     @property
@@ -450,10 +454,7 @@ class Archive:
         """IndexDiffers unless the journal line that enrolled the key (the index's
         ``enrolled_seq``) names this key, public key, actor and roles, as its index row does: a
         row edited by hand grants nothing."""
-        try:
-            [event], _lines = self.events_at([row["enrolled_seq"]])
-        except (ValueError, errors.RecordkeepError):  # no such line any more
-            event = None
+        event = self._event_at(row["enrolled_seq"])
         said = event.data if event is not None and event.type == "key.enrolled" else {}
         roles = sorted(said.get("roles") or [])
         journaled = (said.get("key"), said.get("public_key"), said.get("actor"), roles)
@@ -471,6 +472,15 @@ class Archive:
         if signer is not None:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
 
+    def _event_at(self, seq: int) -> Event | None:
+        """The journal's own line at ``seq``, the index naming where it is; None when there is
+        no such line any more."""
+        try:
+            [event], _lines = self.events_at([seq])
+        except (ValueError, errors.RecordkeepError):
+            return None
+        return event
+
     def _recorded_settings(self) -> str | None:
         """The digest of the settings the journal last recorded (None: none), computed from
         the journal line the index names: neither an index row edited by hand nor a line
@@ -478,11 +488,17 @@ class Archive:
         row = settings_rows.last(self.index)
         if row is None:
             return None
-        try:
-            [event], _lines = self.events_at([row["seq"]])
-        except (ValueError, errors.RecordkeepError):  # no such line any more
+        folded = index.records.event(self.index, row["seq"])
+        if folded is None:
             return None
-        return settings.recorded_digest(event.data) if event.type == "settings.changed" else None
+        if self._settings_read is not None and self._settings_read[:2] == (row["seq"], folded["hash"]):
+            return self._settings_read[2]
+        event = self._event_at(row["seq"])
+        if event is None:
+            return None
+        digest = settings.recorded_digest(event.data) if event.type == "settings.changed" else None
+        self._settings_read = (row["seq"], event.hash, digest)
+        return digest
 
     def _settings_changed(self, last: str | None) -> list[Draft]:
         """A ``settings.changed`` to journal first in a batch (a founding holds its own, after
@@ -491,7 +507,9 @@ class Archive:
         none): who wrote first under changed settings, and when, is then on record with what
         they were, ahead of what was written under them."""
         form = self.settings.recorded
-        digest = settings.digest(form)
+        if self._settings_digest is None:
+            self._settings_digest = settings.digest(form)
+        digest = self._settings_digest
         if digest == last:
             return []
         return [Draft("settings.changed", {"digest": digest, "previous": last, "settings": form})]
