@@ -27,6 +27,7 @@ for the records they make permanent) and journals ``retention.locked``.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -71,27 +72,30 @@ class Status:
                 "locked_until": self.locked_until, "due": self.due}
 
 
-def recorded_months(form: object) -> int | None:
-    """``[retention] ordinary_months`` in settings as a ``settings.changed`` records them
-    (default 6, also where ``retention`` is no table, as ``Settings.section`` reads it); None
-    when they hold no table or set it to anything but a whole number of months in range."""
-    form = settings.as_table(form)
-    if not isinstance(form, dict):
-        return None
-    table = settings.as_table(form.get("retention", {}))
-    value = table.get("ordinary_months", DEFAULT_ORDINARY_MONTHS) if isinstance(table, dict) \
-        else DEFAULT_ORDINARY_MONTHS
+def months_in(raw: Mapping) -> int | None:
+    """``[retention] ordinary_months`` of settings as recordkeep.toml gives them (default 6);
+    None when it is not a whole number of months from 1 to ``MAX_ORDINARY_MONTHS``."""
+    value = settings.table_in(raw, "retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)
     return value if validate.whole_number(value, 1, MAX_ORDINARY_MONTHS) else None
 
 
+def recorded_months(form: object) -> int | None:
+    """``months_in`` of settings as a ``settings.changed`` records them; None when they hold no
+    table (a line made by hand) or a retention no clerk could set."""
+    raw = settings.from_journal(form)
+    return months_in(raw) if isinstance(raw, dict) else None
+
+
 def ordinary_months(archive: Archive) -> int:
-    """``[retention] ordinary_months`` from recordkeep.toml (default 6)."""
-    value = archive.settings.section("retention").get("ordinary_months", DEFAULT_ORDINARY_MONTHS)
-    if not validate.whole_number(value, 1, MAX_ORDINARY_MONTHS):
+    """``[retention] ordinary_months`` from recordkeep.toml (default 6); ConfigError when it is
+    not a whole number of months in range."""
+    months = months_in(archive.settings.raw)
+    if months is None:
+        value = archive.settings.section("retention").get("ordinary_months")
         raise errors.ConfigError(_("[retention] ordinary_months must be a whole number of months from 1 to "
                                    "{limit}, not {value!r}").format(limit=MAX_ORDINARY_MONTHS, value=value),
                                  path=archive.root / "recordkeep.toml")
-    return value
+    return months
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -45,9 +45,8 @@ class Settings:
         return parse_time(text, self.zone, end_of_day=end_of_day, window=self.window)
 
     def section(self, name: str) -> dict:
-        """A table of the file, empty when absent."""
-        value = self.raw.get(name, {})
-        return value if isinstance(value, dict) else {}
+        """A table of the file, empty when absent (``table_in``)."""
+        return table_in(self.raw, name)
 
     @property
     def late_entry_days(self) -> int:
@@ -114,6 +113,28 @@ def _json_safe(value: object) -> object:
     if isinstance(value, str) and URL.match(value):
         return public_url(value)
     return value
+
+
+def table_in(form: Mapping, name: str) -> dict:
+    """The table ``name`` of settings as recordkeep.toml gives them; empty when absent or not a table."""
+    value = form.get(name, {})
+    return value if isinstance(value, dict) else {}
+
+
+def from_journal(form: object) -> object:
+    """Settings as ``journaled`` recorded them, read back as recordkeep.toml gave them: a table
+    recorded as ``{"$table": table}`` is that table, ``{"$float": repr}`` the float. Dates,
+    times and URLs stay the text recorded; a line made by hand is read as it is."""
+    if isinstance(form, dict):
+        if list(form) == ["$float"] and isinstance(form["$float"], str):
+            try:
+                return float(form["$float"])
+            except ValueError:
+                return form
+        return {key: from_journal(value) for key, value in as_table(form).items()}
+    if isinstance(form, list):
+        return [from_journal(item) for item in form]
+    return form
 
 
 def as_table(value: object) -> object:

@@ -306,3 +306,24 @@ def test_a_retention_table_holding_a_key_that_begins_with_a_dollar_is_read_alike
     assert report["ok"] and [f["code"] for f in report["findings"]] == []
     changes = cli.json("settings", "history")["changes"][-1]["changes"]
     assert {"setting": "retention.ordinary_months", "before": None, "after": 1} in changes
+
+
+@pytest.mark.parametrize("text", [
+    "", "retention = 3\n", "[retention]\nordinary_months = 12\n", "[retention]\nordinary_months = 12.0\n",
+    "[retention]\nordinary_months = true\n", "[retention]\nordinary_months = 0\n",
+    "[retention]\nordinary_months = 1200\n", "[retention]\nordinary_months = 1201\n",
+    '[retention]\nordinary_months = "12"\n', '[retention]\nordinary_months = 2\n"$why" = "local rule"\n',
+    '[retention]\nordinary_months = {"$float" = "12"}\n', "[retention.ordinary_months]\nx = 1\n",
+])
+def test_every_spelling_of_the_retention_is_read_alike_from_the_file_and_from_the_journals_record_of_it(text):
+    from recordkeep import retention
+
+    raw = tomllib.loads(text)
+    assert retention.recorded_months(settings.journaled(raw)) == retention.months_in(raw)
+
+
+def test_settings_read_back_from_the_journal_are_the_settings_the_file_gave():
+    raw = tomllib.loads('[worm]\nblob_days = 0.5\nlimit = inf\n[mine]\n"$table" = {a = 1}\n"$float" = "2"\n'
+                        '[rules]\nlate_entry_days = 4\nlist = [1.5, {b = 2.5}]\n')
+    assert settings.from_journal(settings.journaled(raw)) == raw
+    assert settings.from_journal([{"$float": "not a number"}]) == [{"$float": "not a number"}]
