@@ -546,6 +546,18 @@ class DossierNotJournaled(IntegrityError):
               "a read-only store (its exporter's --json gave the digest); export it again from the store")
 
 
+class DisposedUndue(IntegrityError):
+    """A ``record.disposed`` line disposed of a record that, as the journal's lines before it
+    say, was marked important, kept, linked to a case or a party, under a hold, or not yet due
+    by the months the line names. ``dispose`` refuses each of these, deciding from the journal:
+    the line was written by other means (a notice for lines from before signatures; with
+    --strict, a failure)."""
+
+    code = "RK273"
+    hint = N_("find who signed that batch ('log' around the seq) and what became of the blob; the "
+              "record's metadata and digest stay, so 'verify' still names it")
+
+
 class RemovedUnderHold(IntegrityError):
     """A journal line takes links away (an unlink, or a void of a link) while a hold on their case
     or one of its parties stood, which every release that signs refuses: the check was got

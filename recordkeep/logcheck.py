@@ -10,9 +10,10 @@ from pathlib import Path
 from . import errors, index, settings, validate
 from .anchoring import anchor_settings
 from .archive import Archive
+from .disposals import Disposals, Undue, judge_unwatched
 from .i18n import _
 from .index import FILENAME as INDEX_FILE
-from .index import audit
+from .index import audit, records
 from .index.core import Acknowledged
 from .pins import Breach, Pins
 from .refs import bare
@@ -69,6 +70,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     met: list[bool] = []
     counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
     months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
+    disposals = Disposals(archive, records.disposed_in(archive.root / INDEX_FILE))  # what protected them
     in_force: dict = {"seq": None, "months": None, "digest": None}  # the settings last recorded
     false_settings: list[int] = []  # settings.changed lines that do not say what they record
 
@@ -76,6 +78,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         proof.feed(event)
         for each in counted.feed(event):  # what counts: a cut batch's lines never do (RK245)
             pins.feed(each, signed=counted.signed)
+            disposals.feed(each, signed=counted.signed)
             clock.feed(each)
             data = each.data
             if each.type == "settings.changed":  # in force for what follows it, its batch's acts too
@@ -105,6 +108,9 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         proof.close()
     findings += against_journal(made, archive.checkpoints.get, archive.checkpoints.location)
     findings += [_removed_under_hold(b, strict) for b in pins.breaches.values()]
+    if chain.problem is None:
+        undue = disposals.found + judge_unwatched(archive, disposals)
+        findings += [_disposed_undue(u, strict) for u in sorted(undue, key=lambda u: u.seq)]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
     findings += [_shorter_retention(seq, digest, used, months, under, strict)
@@ -128,6 +134,15 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
                                 _("{n} timestamp token(s) not checked: no CA certificate "
                                   "([anchor] tsa_ca, or --tsa-ca)").format(n=len(unchecked)), notice=True))
     return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
+
+
+def _disposed_undue(undue: Undue, strict: bool) -> Finding:
+    """A failure for a disposal, in a signed batch, of a record its protections then forbade
+    disposing of; a notice (unless ``strict``) in the lines of a store from before signatures."""
+    return Finding(errors.DisposedUndue.code, undue.seq, _(
+        "seq {seq} disposed of {digest} while it was {why}").format(
+            seq=undue.seq, digest=undue.digest[:12], why="; ".join(undue.why)),
+        notice=not (undue.signed or strict))
 
 
 def _removed_under_hold(breach: Breach, strict: bool) -> Finding:

@@ -78,10 +78,11 @@ class Journaled:
                 continue
             self._start, self._seq = read.offset, read.seq
             for event in self.counted.feed(read):
-                self._keep(event)
+                self.keep(event)
         return self
 
-    def _keep(self, event: Event) -> None:
+    def keep(self, event: Event) -> None:
+        """Take one acknowledged event (``read_on`` feeds them; a reader of its own may)."""
         d = event.data
         self.pins.feed(event)
         if event.type in ABOUT_RECORDS:

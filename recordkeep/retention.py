@@ -29,7 +29,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from . import errors, protection, settings, validate
 from .archive import Archive
@@ -107,17 +107,23 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def _keep_until(row, months: int, archive: Archive) -> datetime:
-    """When an ordinary record's retention ends, counted from its recorded time, else (undated,
-    or dated only by its file time) its first import; a time a clerk typed (``amended``, or
-    ``source``: with a record said to carry it) counts only when later than the first import:
-    a correction never shortens the keeping. The last instant of year 9999 when that lies
-    beyond (a hand-made time near the end of the calendar)."""
-    zone = archive.settings.zone
+    times = row["first_at"], row["recorded_at"], row["time_source"]
+    return keep_until(times, months, archive.settings.zone)
+
+
+def keep_until(times: tuple[str | None, str | None, str | None], months: int, zone: tzinfo) -> datetime:
+    """When an ordinary record's retention ends, from ``times`` (its first import's time, its
+    recorded time and that time's source, as protection.Protection replays them): counted from
+    its recorded time, else (undated, or dated only by its file time) its first import; a time
+    a clerk typed (``amended``, or ``source``: with a record said to carry it) counts only when
+    later than the first import: a correction never shortens the keeping. The last instant of
+    year 9999 when that lies beyond (a hand-made time near the end of the calendar)."""
+    first_at, recorded_at, time_source = times
     try:
-        start = datetime.fromisoformat(row["first_at"])
-        if row["recorded_at"] and row["time_source"] != "mtime":
-            recorded = datetime.fromisoformat(row["recorded_at"])
-            start = max(recorded, start) if row["time_source"] in ("amended", "source") else recorded
+        start = datetime.fromisoformat(first_at)
+        if recorded_at and time_source != "mtime":
+            recorded = datetime.fromisoformat(recorded_at)
+            start = max(recorded, start) if time_source in ("amended", "source") else recorded
         return add_months(start.astimezone(zone), months)
     except (ValueError, OverflowError, TypeError):
         return datetime.max.replace(tzinfo=zone)

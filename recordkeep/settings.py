@@ -34,7 +34,11 @@ class Settings:
     raw: dict = field(default_factory=dict)
     window: Window = DEFAULT_WINDOW
     acts: Mapping[str, str] = field(default_factory=lambda: dict(ACTS))  # act name -> stage slug
-    recorded: dict = field(default_factory=dict)  # what a settings.changed records of it (``journaled``)
+    recorded: dict = field(init=False, repr=False, compare=False)  # ``journaled(raw)``: what a
+    # settings.changed records of these settings, made once; RecursionError for tables too deep
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "recorded", journaled(self.raw))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,19 +76,25 @@ def load(root: str | os.PathLike) -> Settings:
     path = Path(root) / FILENAME
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        recorded = journaled(raw)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise errors.ConfigError(_("recordkeep.toml does not parse: {error}").format(error=exc),
                                  path=path) from exc
     except RecursionError as exc:
-        raise errors.ConfigError(_("recordkeep.toml nests tables too deeply"), path=path) from exc
+        raise _too_deep(path) from exc
     store = raw.get("store", {})
     store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
     if not isinstance(store_id, str) or not store_id:
         raise errors.ConfigError(_("recordkeep.toml has no [store] id"), path=path)
     check_timezone(tz, path)
-    return Settings(store_id, tz, raw, _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path),
-                    recorded)
+    window, acts = _window(raw.get("limits", {}), path), _acts(raw.get("acts", {}), path)
+    try:
+        return Settings(store_id, tz, raw, window, acts)
+    except RecursionError as exc:  # too deep to record (``journaled``)
+        raise _too_deep(path) from exc
+
+
+def _too_deep(path: Path) -> errors.ConfigError:
+    return errors.ConfigError(_("recordkeep.toml nests tables too deeply"), path=path)
 
 
 def journaled(raw: Mapping) -> dict:

@@ -4,11 +4,13 @@ verify runs and exports."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..refs import bare, utc_key
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles
+from .core import Index, Row, Writer, handles, open_read_only
 from .fixity import note_run
 from .keys import founding_key
 from .people import note_officer
@@ -222,6 +224,21 @@ def disposed(ix: Index) -> list[tuple[str, int]]:
     """(digest, disposal seq) of every record disposed of, by digest."""
     return [(r[0], r[1]) for r in ix.conn.execute(
         "SELECT digest, disposed_seq FROM records WHERE disposed_seq IS NOT NULL ORDER BY digest")]
+
+
+def disposed_in(path: Path) -> set[str]:
+    """The digests the index at ``path`` says were disposed of, read as it is (never caught up):
+    a hint of what to watch for a reader of the journal; empty where no index can be read."""
+    if not path.exists():
+        return set()
+    try:
+        conn = open_read_only(path)
+        try:
+            return {r[0] for r in conn.execute("SELECT digest FROM records WHERE disposed_seq IS NOT NULL")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return set()
 
 
 def undisposed(ix: Index) -> list[Row]:

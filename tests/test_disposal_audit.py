@@ -1,0 +1,98 @@
+"""log verify replays each disposal against what protected its record then: a disposal line
+written past ``dispose`` (the library called directly, with a key that may dispose) of a
+record that was important, kept, linked, held or not yet due fails it (RK273), whatever the
+index says; honest disposals never do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recordkeep import Archive
+from recordkeep.index import FILENAME as INDEX_FILE
+from recordkeep.store.journal import Draft
+from tests.test_check import CASE, ok, record
+from tests.test_retention import old_record, party  # noqa: F401 (a fixture)
+
+from .conftest import TEST_ACTORS
+
+
+def dispose_past_the_checks(store: Path, digest: str, *, months: int = 6) -> int:
+    """Journal a disposal as ``dispose`` would, without its checks, and remove the blob; its seq."""
+    with Archive.open(store, actor=TEST_ACTORS[0]) as archive:
+        size, kind = archive.index.conn.execute("SELECT size, kind FROM records WHERE digest = ?",
+                                                (digest,)).fetchone()
+        [event] = archive.commit([Draft("record.disposed", {
+            "digest": "blake3:" + digest, "size": size, "kind": kind, "reason": "past retention",
+            "months": months, "kept_until": "2021-09-15T08:30:00.000+08:00"})])
+        archive.objects.dispose(digest)
+    return event.seq
+
+
+def undue(cli) -> list[dict]:
+    report = cli.json("log", "verify")
+    return [f for f in report["findings"] if f["code"] == "RK273"]
+
+
+def test_a_disposal_written_past_dispose_of_a_record_held_through_its_case_fails_log_verify(
+        cli, store, party, tmp_path):  # noqa: F811
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    digest = old_record(cli, tmp_path, 1, "--case", CASE, "--stage", "investigate")
+    ok(cli("hold", "--case", CASE, "--reason", "行政复议"))
+    seq = dispose_past_the_checks(store, digest)
+    result = cli("log", "verify")
+    assert result.exit_code == 3 and "RK273" in result.output, result.output
+    [found] = undue(cli)
+    assert found["seq"] == seq and not found["notice"]
+    assert digest[:12] in found["message"] and f"linked to case {CASE}" in found["message"]
+    assert f"held (case {CASE})" in found["message"]
+
+
+def test_a_disposal_hidden_from_the_index_is_judged_from_the_journal_alone(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("hold", digest, "--reason", "行政复议"))
+    seq = dispose_past_the_checks(store, digest)
+    import sqlite3
+
+    with sqlite3.connect(store / INDEX_FILE) as conn:  # the index says it was never disposed of
+        conn.execute("UPDATE records SET disposed_seq = NULL")
+    [found] = undue(cli)
+    assert found["seq"] == seq and "held (the record's own hold)" in found["message"]
+    (store / INDEX_FILE).unlink()  # and with no index at all
+    assert [f["seq"] for f in undue(cli)] == [seq]
+
+
+def test_a_disposal_before_the_retention_it_names_ended_fails_log_verify(cli, store, tmp_path):
+    digest = record(cli, tmp_path)  # no recorded time: kept from its import, which is now
+    seq = dispose_past_the_checks(store, digest)
+    [found] = undue(cli)
+    assert found["seq"] == seq and "kept until" in found["message"] and "6 months" in found["message"]
+
+
+def test_disposals_written_past_dispose_of_important_and_kept_records_fail_log_verify(cli, store, tmp_path):
+    important = old_record(cli, tmp_path, 1, important=True)
+    kept = old_record(cli, tmp_path, 2)
+    ok(cli("retention", "keep", kept, "--reason", "典型案例"))
+    first, second = dispose_past_the_checks(store, important), dispose_past_the_checks(store, kept)
+    found = {f["seq"]: f["message"] for f in undue(cli)}
+    assert "marked important on the camera" in found[first] and "kept by a clerk" in found[second]
+
+
+def test_honest_disposals_pass_log_verify_whatever_was_unlinked_released_or_amended_before(
+        cli, store, party, tmp_path):  # noqa: F811
+    released = old_record(cli, tmp_path, 1)
+    ok(cli("hold", released, "--reason", "行政复议"))
+    ok(cli("release", released))
+    ok(cli("case", "open", CASE, "--party", "P1", "--at", "2021-03-15"))
+    unlinked = old_record(cli, tmp_path, 2, "--case", CASE, "--stage", "investigate")
+    ok(cli("case", "unlink", CASE, unlinked))
+    typed = record(cli, tmp_path)
+    ok(cli("record", "set", typed, "--recorded-at", "2020-01-01", "--reason", "clock of the scanner wrong"))
+    for digest in (released, unlinked):
+        ok(cli("dispose", digest, "--reason", "retention period over"))
+    refused = cli("dispose", typed, "--reason", "retention period over")
+    assert refused.exit_code == 1  # a typed time never shortens the keeping
+    toml = store / "recordkeep.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("Asia/Shanghai", "America/New_York"),
+                    encoding="utf-8")
+    report = cli.json("log", "verify", "--strict")
+    assert report["ok"] and [f["code"] for f in report["findings"] if f["code"] == "RK273"] == []
