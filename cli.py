@@ -434,7 +434,7 @@ def key() -> None:
 def key_json(k) -> dict:
     return {"key": k.key, "actor": k.actor, "roles": list(k.roles), "public_key": k.public_key,
             "verifier_key": k.verifier_key, "enrolled_seq": k.enrolled_seq, "revoked_seq": k.revoked_seq,
-            "reason": k.reason}
+            "reason": k.reason, "founding": k.founding}
 
 
 @key.command(name="new")
@@ -516,6 +516,10 @@ def key_list(ctx: click.Context, as_json: bool) -> None:
                   f"{k.revoked_seq} {k.reason or ''}".strip() if k.revoked_seq else "") for k in listed])
     for k in listed:
         click.echo(_("verifier key {key}: {verifier_key}").format(key=k.key, verifier_key=k.verifier_key))
+    for k in listed:
+        if k.founding:
+            click.echo(_("founding key {key}: keep its verifier key outside the store, for "
+                         "'log verify --founding-key'").format(key=k.key))
 
 
 # -- officers and devices -----------------------------------------------------------
@@ -1707,6 +1711,12 @@ def fixity_lines(found: dict) -> list[str]:
     for f in found["problems"]:
         lines.append(_("PROBLEM {code} {what}: {message}").format(code=f["code"], what=label(f["what"]),
                                                                   message=i18n.shown(f, "message")))
+    for r in found.get("failing_records", []):
+        lines.append(_("  failed: {digest} {size}, verified {time} (seq {seq})").format(
+            digest=r["digest"][:12], size=human_size(r["size"]), time=short_time(r["verified_at"]),
+            seq=r["verified_seq"]))
+    if len(found.get("failing_records", [])) < found["failing"]:
+        lines.append(_("  and {n} more").format(n=found["failing"] - len(found["failing_records"])))
     lines.append(_("as of {time}: {verdict}").format(time=short_time(found["as_of"]),
                                                      verdict=_("OK") if found["ok"] else _("NOT OK")))
     return lines
@@ -1846,6 +1856,10 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--vkey", metavar="VKEY",
               help="A verifier key known outside the journal ('key list' prints it): checkpoints must be "
                    "signed by it.")
+@click.option("--founding-key", metavar="VKEY",
+              help="The store's founding key as 'key list' printed it when the store was made, kept "
+                   "outside the store: the journal must root its trust in it (a journal written again "
+                   "whole, under a key of its own, agrees with itself).")
 @click.option("--tsa-ca", type=click.Path(), metavar="FILE",
               help="The TSA's CA certificate, to verify timestamp tokens ([anchor] tsa_ca by default).")
 @click.option("--bag", type=click.Path(path_type=Path, exists=True, file_okay=False),
@@ -1865,14 +1879,16 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str, ...], vkey: str | None,
-               tsa_ca: str | None, bag: Path | None, dossier: Path | None, strict: bool, index_too: bool,
-               as_json: bool) -> None:
+               founding_key: str | None, tsa_ca: str | None, bag: Path | None, dossier: Path | None,
+               strict: bool, index_too: bool, as_json: bool) -> None:
     """Walk the hash chain, prove every batch's signature and every checkpoint's root; name the
     first bad line."""
     from recordkeep import errors, logcheck, refs
 
     if bag is not None and dossier is not None:
         raise click.UsageError(_("give one of --bag and --html"))
+    if founding_key is not None and (bag is not None or dossier is not None):
+        raise click.UsageError(_("--founding-key checks the store's journal, not a bag or a dossier"))
     if dossier is not None:
         verify_dossier(ctx, dossier, as_json)
         return
@@ -1884,13 +1900,14 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
     archive = open_archive(ctx)
     head = refs.head_hash(head_hash) if head_hash is not None else None
     found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
-                                    vkey=vkey, tsa_ca=tsa_ca, index_too=index_too)
+                                    vkey=vkey, tsa_ca=tsa_ca, index_too=index_too, founding_key=founding_key)
     report = found.chain
     if as_json:
         emit({"ok": found.ok, "lines": report.lines,
               "head": {"seq": report.head.seq, "hash": report.head.hash},
               "problem": None if report.problem is None else vars(report.problem),
               "head_found": report.found_head, "signed": found.signed, "batches": found.batches,
+              "founding_key": found.founding,
               "findings": [f.as_data() for f in found.findings],
               "checkpoints": [v.as_data() for v in found.checkpoints],
               "torn_tail_bytes": len(report.torn.data) if report.torn and not report.torn.complete else 0})

@@ -23,6 +23,7 @@ from .i18n import N_, _
 from .index import anchors as kept
 from .index import records
 from .refs import public_url
+from .store import fs
 from .store.checkpoints import checkpoint_name, token_name
 from .store.fs import atomic_write, fsync_dir, lies_inside, os_error
 from .store.journal import Draft, Head
@@ -292,7 +293,7 @@ def read_kept(archive: Archive, size: int) -> Anchored:
 
 def read_file(path: str | os.PathLike) -> Anchored:
     try:
-        data = Path(validate.given_path(path)).read_bytes()
+        data = fs.read_regular(validate.given_path(path), fs.GIVEN_LIMIT)
     except OSError as exc:
         raise errors.InvalidPath(_("cannot read the checkpoint: {error}").format(error=exc.strerror),
                                  path=path) from exc

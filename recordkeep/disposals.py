@@ -60,7 +60,8 @@ class Disposals:
                 self._judge(event, digest, signed)
             else:
                 self.unwatched[event.seq] = digest
-        self.journaled.keep(event)
+        if self.journaled.wanted:  # else nothing to replay (a store with no disposal, the most)
+            self.journaled.keep(event)
 
     def _judge(self, event: Event, digest: str, signed: bool) -> None:
         found = from_journal(self.journaled, digest)

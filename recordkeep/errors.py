@@ -546,6 +546,18 @@ class DossierNotJournaled(IntegrityError):
               "a read-only store (its exporter's --json gave the digest); export it again from the store")
 
 
+class FoundingKeyOther(IntegrityError):
+    """The key a journal roots its trust in (the founding key its ``store.created`` names, or the
+    first admin key of a store from before signatures) is not the founding key an auditor gave
+    (``log verify --founding-key``): the journal was written again from its first line, under a
+    key of its own. A chain and its signatures agree with themselves whoever wrote them; only a
+    key known from outside the journal tells."""
+
+    code = "RK274"
+    hint = N_("compare the journal with a copy or a checkpoint kept outside the store; the key given "
+              "is the one 'key list' printed for the founding key when the store was made")
+
+
 class DisposedUndue(IntegrityError):
     """A ``record.disposed`` line disposed of a record that, as the journal's lines before it
     say, was marked important, kept, linked to a case or a party, under a hold, or not yet due

@@ -36,6 +36,7 @@ COMMIT_EVERY_SECONDS = 1.0
 COMMIT_EVERY_RECORDS = 1000
 PAGE = 1000  # records taken from the queue at a time (every check journaled before the next page)
 SCOPE = {"rolling": True}
+FAILING_LISTED = 100  # records whose last check failed, named by ``verify --status``
 
 
 @dataclass
@@ -167,6 +168,7 @@ class Status:
     oldest: dict | None
     bytes_per_day: int
     problems: list[Finding]
+    failing_records: list[dict] = field(default_factory=list)  # the first FAILING_LISTED of them
 
     @property
     def ok(self) -> bool:
@@ -176,7 +178,8 @@ class Status:
         return {"ok": self.ok, "as_of": self.as_of, "max_age_days": self.max_age_days,
                 "records": self.records, "bytes": self.bytes, "by_age": self.by_age,
                 "overdue": self.overdue, "failing": self.failing, "oldest": self.oldest,
-                "bytes_per_day": self.bytes_per_day, "problems": [f.as_data() for f in self.problems]}
+                "bytes_per_day": self.bytes_per_day, "problems": [f.as_data() for f in self.problems],
+                "failing_records": self.failing_records}
 
 
 def status(archive: Archive, *, as_of: str | None = None) -> Status:
@@ -210,8 +213,10 @@ def status(archive: Archive, *, as_of: str | None = None) -> Status:
                                 _("{n} record(s) failed their last verification: "
                                   "'recordkeep log --record DIGEST' shows what was found").format(
                                     n=counts["failing"])))
+    listed = [{"digest": r["digest"], "size": r["size"], "verified_seq": r["verified_seq"],
+               "verified_at": r["verified_at"]} for r in rows.failing(archive.index, FAILING_LISTED)]
     return Status(moment, max_age, counts["records"], counts["bytes"],
                   {"never": counts["never"], "under_30_days": counts["under_30_days"],
                    "under_90_days": counts["under_90_days"], "older": counts["older"]},
                   counts["overdue"], counts["failing"], oldest, math.ceil(counts["bytes"] / max_age),
-                  problems)
+                  problems, listed)

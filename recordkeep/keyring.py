@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import errors, validate
 from .archive import Archive, default_actor
@@ -34,6 +34,7 @@ class KeyInfo:
     enrolled_seq: int
     revoked_seq: int | None
     reason: str | None
+    founding: bool = False  # the key the journal roots its trust in (``log verify --founding-key``)
 
 
 def new_key(actor: str | None = None) -> keys.SigningKey:
@@ -120,8 +121,11 @@ def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
 
 
 def list_keys(archive: Archive) -> list[KeyInfo]:
-    """Every key the journal names, in the order enrolled."""
-    return [_info(archive, row["key"]) for row in key_rows.all_keys(archive.index)]
+    """Every key the journal names, in the order enrolled; the first admin key is the founding
+    key (a new store's, or the one a store from before signatures trusted on first use)."""
+    listed = [_info(archive, row["key"]) for row in key_rows.all_keys(archive.index)]
+    founding = next((k for k in listed if "admin" in k.roles), None)
+    return [replace(k, founding=True) if k is founding else k for k in listed]
 
 
 def _info(archive: Archive, key_id: str) -> KeyInfo:

@@ -18,6 +18,7 @@ from .index.core import Acknowledged
 from .pins import Breach, Pins
 from .refs import bare
 from .retention import ordinary_months, recorded_months
+from .store import fs
 from .store.checkpoints import checkpoint_name, token_name
 from .store.journal import ChainReport, Event
 from .trust import timestamp
@@ -38,6 +39,7 @@ class JournalReport:
     signed: bool
     head_asked: str | None = None
     checkpoints: list[Verdict] = field(default_factory=list)
+    founding: str | None = None  # the id of the key the journal roots its trust in
 
     @property
     def ok(self) -> bool:
@@ -48,7 +50,8 @@ class JournalReport:
 
 def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = False,
                    checkpoints: list[str | os.PathLike] | None = None, vkey: str | None = None,
-                   tsa_ca: str | os.PathLike | None = None, index_too: bool = False) -> JournalReport:
+                   tsa_ca: str | os.PathLike | None = None, index_too: bool = False,
+                   founding_key: str | None = None) -> JournalReport:
     """Walk the whole chain; check every batch's signature, key, actor and roles on the way
     (``strict``: the unsigned batches of a store from before signatures fail too), and grow
     the journal's Merkle tree: every checkpoint kept in the store, and each of
@@ -57,13 +60,16 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     tokens are verified under ``tsa_ca`` or ``[anchor] tsa_ca``. Every checkpoint and token
     the journal says was made must still be kept, unchanged (``against_journal``). Also named:
     acknowledged lines claiming a time well behind a line before them (RK263) and disposals
-    made under a shorter retention than the setting now (RK264). ``index_too``:
+    made under a shorter retention than the setting now (RK264), disposals of records protected
+    then (RK273), and (``founding_key``, a key an auditor knows from outside the journal) a
+    journal rooted in another key (RK274). ``index_too``:
     on an intact chain, the index must hold what a fresh fold of the journal makes (``index_findings``)."""
     key = public_from_text(vkey) if vkey is not None else None
     ca_path = validate.given_path(tsa_ca) if tsa_ca is not None else anchor_settings(archive).tsa_ca
     ca = timestamp.read_ca(ca_path, given=tsa_ca is not None) if ca_path is not None else None
     anchors = [*kept_anchors(archive), *(given_anchor(p) for p in checkpoints or [])]
-    proof = Proof(archive.settings.store_id, strict=strict)
+    root = public_from_text(founding_key) if founding_key is not None else None
+    proof = Proof(archive.settings.store_id, strict=strict, founding_key=root)
     walk = TreeWalk({_size_hint(a) for a in anchors})
     made: list[Event] = []
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
@@ -133,7 +139,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         findings.append(Finding(errors.TokenMissing.code, 0,
                                 _("{n} timestamp token(s) not checked: no CA certificate "
                                   "([anchor] tsa_ca, or --tsa-ca)").format(n=len(unchecked)), notice=True))
-    return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts)
+    return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts, proof.founding)
 
 
 def _disposed_undue(undue: Undue, strict: bool) -> Finding:
@@ -254,9 +260,9 @@ def given_anchor(path: str | os.PathLike) -> Anchor:
     """A checkpoint file kept outside the store, with the ``.tsr`` beside it when there is one."""
     where = Path(validate.given_path(path))
     try:
-        data = where.read_bytes()
+        data = fs.read_regular(where, fs.GIVEN_LIMIT)
         token_path = where.with_suffix(".tsr")
-        token = token_path.read_bytes() if token_path.is_file() else None
+        token = fs.read_regular(token_path, fs.GIVEN_LIMIT) if token_path.is_file() else None
     except OSError as exc:
         raise errors.InvalidPath(_("cannot read the checkpoint: {error}").format(error=exc.strerror),
                                  path=where) from exc

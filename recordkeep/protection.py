@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 
 from .archive import Archive
 from .index.core import Acknowledged
+from .pins import FED as PINS_FED
 from .pins import Breach, Pins
 from .refs import bare, utc_key
 from .store.journal import Event
 
 HOLDS = ("retention.held", "retention.released")
 SIGHTINGS = ("record.imported", "record.seen", "record.restored")
+ONE_RECORD = frozenset({*SIGHTINGS, "record.amended"})  # events naming their record by ``digest``
 ABOUT_RECORDS = frozenset({*SIGHTINGS, "record.amended", "record.linked", "record.unlinked", "retention.kept",
                            *HOLDS})
 
@@ -83,15 +85,16 @@ class Journaled:
 
     def keep(self, event: Event) -> None:
         """Take one acknowledged event (``read_on`` feeds them; a reader of its own may)."""
-        d = event.data
-        self.pins.feed(event)
-        if event.type in ABOUT_RECORDS:
-            named = {bare(x) for x in d.get("digests", [])}
-            if event.type in SIGHTINGS or event.type == "record.amended":
+        d, kind = event.data, event.type
+        if kind in PINS_FED:
+            self.pins.feed(event)
+        if kind in ABOUT_RECORDS:  # most lines of a journal: kept short
+            named = {bare(x) for x in d["digests"]} if "digests" in d else set()
+            if kind in ONE_RECORD:
                 named.add(bare(d.get("digest", "")))
-            for digest in named & self.wanted:
-                self.records[digest].append(_Said(event.seq, event.type, d, event.at))
-        if event.type == "case.voided" and d.get("voided_type") == "record.linked":
+            for digest in named.intersection(self.wanted):
+                self.records[digest].append(_Said(event.seq, kind, d, event.at))
+        if kind == "case.voided" and d.get("voided_type") == "record.linked":
             self.voided_links[d.get("voided_seq")] = event.seq
 
 

@@ -77,6 +77,21 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
         important=q.important, unlinked=q.unlinked)
 
 
+def _of_parties(archive: Archive, chosen: finder.Filters, owners: list[str], limit: int) -> finder.Hits:
+    """The records of any of ``owners`` passing ``chosen`` (whose own party, when it names one,
+    must be among them), newest first as ``finder.find`` orders them, at most ``limit``."""
+    rows, cases_of, parties_of = {}, {}, {}
+    for owner in owners:
+        hits = finder.find(archive.index, replace(chosen, party=owner if chosen.party in (None, owner)
+                                                  else "-"), None, limit)  # "-": no party
+        rows.update((row["digest"], row) for row in hits.records)
+        cases_of.update(hits.cases_of)
+        parties_of.update(hits.parties_of)
+    ordered = sorted(rows.values(), key=lambda row: row["digest"])
+    ordered.sort(key=lambda row: row["recorded_utc"] or "", reverse=True)  # stable: by digest within a time
+    return finder.Hits(ordered[:limit], cases_of, parties_of, [], [])
+
+
 def search(archive: Archive, query: Query) -> dict:
     """Records matching ``query`` (newest first), and the parties and cases matching its text."""
     if query.limit < 1:
@@ -84,12 +99,13 @@ def search(archive: Archive, query: Query) -> dict:
     validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
     chosen = filters(archive, query)
     text = validate.text(query.text or "", N_("the search text")) or None  # blank: no text
-    owner = find_by_number(archive, text) if text else None
-    if owner is not None:  # a whole identity or phone number: that party's records
-        chosen = replace(chosen, party=owner if chosen.party in (None, owner) else "-")  # "-": no party
-        text = None
-    hits = finder.find(archive.index, chosen, text, query.limit)
-    parties = hits.parties if owner is None else [get_party(archive, owner)]
+    owners = find_by_number(archive, text) if text else []
+    if owners:  # a whole identity or phone number: the records of the parties that have it
+        hits = _of_parties(archive, chosen, owners, query.limit)
+        parties = [get_party(archive, owner) for owner in owners]
+    else:
+        hits = finder.find(archive.index, chosen, text, query.limit)
+        parties = hits.parties
     return {
         "records": [{**record_summary(row), "cases": hits.cases_of[row["digest"]],
                      "parties": hits.parties_of[row["digest"]]} for row in hits.records],

@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -193,7 +193,7 @@ def _window(limits: object, path: Path) -> Window:
                 value = date.fromisoformat(value)
             except ValueError:
                 value = None
-        if not isinstance(value, date) or not 1900 <= value.year <= 9000:
+        if isinstance(value, datetime) or not isinstance(value, date) or not 1900 <= value.year <= 9000:
             raise errors.ConfigError(_("[limits] {key} must be a date from 1900 to 9000 (YYYY-MM-DD), "
                                        "not {value!r}").format(key=key, value=limits.get(key)), path=path)
         bounds[key] = value

@@ -533,3 +533,76 @@ def test_a_head_that_is_not_a_hash_is_told_where_heads_are_noted(cli, imported):
     result = cli("log", "verify", "--head", "zzz")
     assert result.exit_code == 2 and result.stderr.startswith("RK401"), result.output
     assert "log verify" in result.stderr and "prefix" not in result.stderr
+
+
+def resign_under_a_key_of_ones_own(store: Path, tmp_path: Path) -> None:
+    """The insider's script without any key of the store's: a key of their own named by
+    store.created and enrolled as the founding key, every batch signed again with it (and so
+    every line said to be by the founder, the one actor that key is enrolled for)."""
+    events = [json.loads(x) for x in journal_lines(store)]
+    for e in events:
+        e["actor"] = events[0]["actor"]
+    own = keys.new_key(tmp_path / "own.key")
+    founding = events[0]["data"]["admin_key"]
+    events[0]["data"].update(admin_key=own.id, public_key=own.public_b64)
+    for e in events:
+        if e["type"] == "key.enrolled" and e["data"]["key"] == founding:
+            e["data"].update(key=own.id, public_key=own.public_b64)
+    sid, batch_start = store_id(store), 1
+    for i, e in enumerate(events):
+        e["seq"], e["prev"] = i + 1, events[i - 1]["hash"] if i else "0" * 64
+        if e["type"] == "batch.signed":
+            e["data"] = batches.seal_data(own, sid, batch_start, i, events[i - 1]["hash"])
+            batch_start = i + 2
+        e["hash"] = event_hash(e)
+    (store / "journal" / "events.jsonl").write_bytes(b"".join(canonical(e) + b"\n" for e in events))
+
+
+def test_a_journal_signed_again_whole_under_a_key_of_ones_own_fails_against_the_founding_key_kept(
+        cli, imported, tmp_path):
+    listed = cli.json("key", "list")["keys"]
+    [founding] = [k for k in listed if k["founding"]]
+    assert founding["enrolled_seq"] == 2 and "founding key" in cli("key", "list").output
+    kept = founding["verifier_key"]  # noted outside the store when it was made
+    report = cli.json("log", "verify", "--founding-key", kept)
+    assert report["ok"] and report["founding_key"] == founding["key"]
+
+    resign_under_a_key_of_ones_own(cli.store, tmp_path)
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        (cli.store / name).unlink(missing_ok=True)
+    alone = cli("log", "verify")
+    assert alone.exit_code == 0, alone.output  # the chain and every signature agree with themselves
+    result = cli("log", "verify", "--founding-key", kept)
+    assert result.exit_code == 3 and "RK274" in result.output, result.output
+    report = cli.json("log", "verify", "--founding-key", founding["public_key"])  # base64 of the key too
+    assert [f["code"] for f in report["findings"] if not f["notice"]] == ["RK274"]
+    assert not report["ok"] and report["founding_key"] != founding["key"]
+
+
+def test_an_older_stores_key_trusted_on_first_use_is_its_founding_key(tmp_path):
+    from .conftest import Cli
+    from .test_trust import older_store
+
+    cli = Cli(older_store(tmp_path))
+    own = keys.load_key(keys.key_path("clerk@station1"))
+    assert cli("key", "enrol", own.public_b64, "--actor", "clerk@station1", "--role", "admin").exit_code == 0
+    assert cli.json("log", "verify", "--founding-key", own.public_b64)["ok"]
+    other = keys.new_key(tmp_path / "other.key")
+    assert cli("log", "verify", "--founding-key", other.public_b64).exit_code == 3
+    assert cli("log", "verify", "--founding-key", own.public_b64, "--bag", str(tmp_path)).exit_code == 2
+
+
+@pytest.mark.parametrize("args", [("log", "verify", "--checkpoint", "{fifo}"),
+                                  ("log", "prove", "--from", "{fifo}", "--to", "{fifo}"),
+                                  ("log", "verify", "--checkpoint", "{folder}"),
+                                  ("log", "verify", "--tsa-ca", "{fifo}")])
+def test_a_fifo_or_a_folder_given_as_a_checkpoint_or_certificate_is_refused_at_once_never_waited_on(
+        store, tmp_path, args):
+    import os
+
+    fifo = tmp_path / "given.checkpoint"
+    os.mkfifo(fifo)
+    filled = [a.format(fifo=fifo, folder=tmp_path) for a in args]
+    done = run_recordkeep(*filled, store=store, timeout=60)  # waiting on the FIFO would time out
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("RK"), done.stderr

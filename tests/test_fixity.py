@@ -162,7 +162,10 @@ def test_a_problem_found_by_the_audit_is_journaled_with_the_record_and_fails_the
     assert any(p["digest"] == digest for part in rolling_parts(store) for p in part["problems"])
     status = cli("verify", "--status", "--json")
     assert status.exit_code == 3
-    assert json.loads(status.stdout)["failing"] == 1
+    found = json.loads(status.stdout)
+    assert found["failing"] == 1 and [r["digest"] for r in found["failing_records"]] == [digest]
+    said = cli("verify", "--status")  # names the record, so that 'log --record' can be asked of it
+    assert said.exit_code == 3 and f"failed: {digest[:12]}" in said.output
 
 
 def test_the_audit_refuses_before_any_work_when_it_could_not_journal(imported, store, tmp_path):

@@ -146,6 +146,15 @@ def test_a_window_setting_outside_the_calendar_is_a_settings_error(case_store):
     refused(case_store, "search", code="RK104")
 
 
+@pytest.mark.parametrize("setting", ["latest = 2090-12-31T00:00:00", "earliest = 1980-01-01T00:00:00\n"
+                                     "latest = 2090-12-31T00:00:00+08:00", "latest = 2090-12-31 00:00:00"])
+def test_a_window_setting_that_is_a_time_not_a_date_is_a_settings_error_not_a_traceback(case_store, setting):
+    with open(case_store.store / "recordkeep.toml", "a", encoding="utf-8") as f:
+        f.write(f"\n[limits]\n{setting}\n")
+    refused(case_store, "log", "head", code="RK104")
+    assert "YYYY-MM-DD" in case_store("search").stderr
+
+
 # -- text fields ----------------------------------------------------------------------------
 BAD_TEXT = {"newline": "张三\nseq 9 forged line", "carriage return": "张三\r", "tab": "张\t三",
             "bidi override": "\u202emv@toor", "nul": "张\x00三", "line separator": "张\u2028三",

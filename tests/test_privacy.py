@@ -234,3 +234,26 @@ def test_an_older_stores_plain_numbers_are_masked_in_every_output(older, tmp_pat
     done = older.json("party", "erase-pii", "P1", "--reason", "当事人申请", actor="archivist@office")
     assert done["legacy_seq"] is not None
     assert older("party", "show", PERSON_1).exit_code == 1  # an erased party is not found by its number
+
+
+def test_a_phone_two_parties_share_finds_both_and_picks_neither_alone(cli, parties):
+    """张三 (P1) and a third party, 王五, give the same phone (a family's): the number names both
+    wherever a party is asked for, never silently the one added last; erasing one's numbers
+    leaves the other found by it, and no version of the lookup entry names the erased party."""
+    ok(cli("party", "add", "--name", "王五", "--id-number", "11010119900307125X",
+           "--phone", "１３９ １２３４ ５６７８"))
+    shared = cli("party", "show", PHONE_1)
+    assert shared.exit_code == 1 and shared.stderr.startswith("RK431"), shared.output
+    assert "P1" in shared.stderr and "P4" in shared.stderr and PHONE_1 not in shared.stderr
+    assert cli("hold", "--party", PHONE_1, "--reason", "行政复议").exit_code == 1
+    assert [p["key"] for p in cli.json("party", "list", PHONE_1)["parties"]] == ["P1", "P4"]
+    found = cli.json("search", PHONE_1)
+    assert [p["key"] for p in found["parties"]] == ["P1", "P4"]
+    assert found["records"] and all("P1" in r["parties"] for r in found["records"])  # P4 has none
+    assert cli.json("party", "show", PERSON_1)["party"]["key"] == "P1"  # an identity number is one's own
+
+    ok(cli("party", "erase-pii", "P1", "--reason", "当事人申请删除(个人信息保护法第47条)",
+           actor="archivist@office"))
+    assert cli.json("party", "show", PHONE_1)["party"]["key"] == "P4"
+    entries = [p.read_bytes().split() for p in (cli.store / "pii" / "lookup").iterdir()]
+    assert [b"P4"] in entries and not [e for e in entries if b"P1" in e]

@@ -89,7 +89,7 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
 
     def build() -> list[Draft]:
         if "id_number" in values:
-            known = find_by_number(archive, values["id_number"])
+            known = next(iter(find_by_number(archive, values["id_number"])), None)
             said = _("a party with this identity number is already registered as {party}")
         else:
             known = rows.party_with_credit_code(archive.index, data["credit_code"])
@@ -114,28 +114,26 @@ def get_party(archive: Archive, key: str) -> Party:
     return Party.from_row(row)
 
 
-def find_by_number(archive: Archive, text: str) -> str | None:
-    """The party whose whole identity or phone number is ``text``: through the vault's lookup
-    table, or, for parties added before the vault, their journal lines. None when no party has
-    it (or its numbers were erased)."""
+def find_by_number(archive: Archive, text: str) -> list[str]:
+    """The parties whose whole identity or phone number is ``text`` (two may share a phone):
+    through the vault's lookup table, or, for parties added before the vault, their journal
+    lines. None when no party has it (or its numbers were erased)."""
     wanted = []
     if ids.looks_like_id_number(text):
         wanted.append(("id_number", ids.normalise_id_number(text)))
     if ids.looks_like_phone(text):
         wanted.append(("phone", ids.normalise_phone(text)))
     if not wanted:
-        return None
+        return []
     vault = vault_of(archive)
-    for field, value in wanted:
-        key = vault.find(field, value)
-        if key is not None and rows.party(archive.index, key) is not None:
-            return key
+    found = {key for field, value in wanted for key in vault.find(field, value)
+             if rows.party(archive.index, key) is not None}
     for row in rows.legacy_parties(archive.index):
         if row["pii_erased_seq"] is None:
             plain = _legacy_values(archive, row["seq"])
             if any(plain.get(field) == value for field, value in wanted):
-                return row["key"]
-    return None
+                found.add(row["key"])
+    return sorted(found, key=lambda key: int(key[1:]) if key[1:].isdigit() else 0)
 
 
 def _legacy_values(archive: Archive, seq: int) -> dict[str, str]:
@@ -158,9 +156,9 @@ def find_parties(archive: Archive, text: str | None = None, *, limit: int = 200)
     """Parties whose name, credit code or address contains ``text``, or whose whole identity
     or phone number it is (all when None); a part of a number finds nothing."""
     needle = unicodedata.normalize("NFKC", validate.text(text, _("the text"))) if text else None
-    by_number = find_by_number(archive, needle) if needle else None
+    by_number = find_by_number(archive, needle) if needle else []
     return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit,
-                                                             keys=(by_number,) if by_number else ())]
+                                                             keys=tuple(by_number))]
 
 
 def show_pii(archive: Archive, ref: str) -> tuple[Party, dict[str, str]]:

@@ -5,9 +5,10 @@ Each value is encrypted with AES-GCM under a random key of its own:
 ``pii/<party>/<field>.json`` holds ``{"field", "nonce", "ciphertext"}`` (base64), the keys
 live apart in ``pii/keys/<party>.json`` (``{field: base64 key}``), and the associated data
 is ``<store id>\\n<party>\\n<field>``. ``pii/lookup/<HMAC-SHA256(lookup key, normalised
-value)>`` names the party, the lookup key (32 random bytes) in ``pii/lookup.key``. No hash
-of a value exists anywhere else. Erasing a party deletes its lookup entries, then its keys
-(its ciphertexts are then noise), then its ciphertexts.
+value)>`` names the parties that hold it, one a line (two may share a phone), the lookup
+key (32 random bytes) in ``pii/lookup.key``. No hash of a value exists anywhere else. Erasing
+a party deletes its lookup entries (every version; an entry others share is then written anew
+without it), then its keys (its ciphertexts are then noise), then its ciphertexts.
 """
 
 from __future__ import annotations
@@ -60,16 +61,17 @@ class Vault:
             return None
         return "lookup/" + hmac.new(key, f"{field}\n{value}".encode(), hashlib.sha256).hexdigest()
 
-    def find(self, field: str, value: str) -> str | None:
-        """The party whose ``field`` is ``value`` (normalised), or None. An entry whose party
-        no longer holds that value (left by a write that never reached the journal) is not a
-        match."""
-        entry = self._entry(field, value)
+    def _holders(self, entry: str | None) -> list[str]:
+        """The parties a lookup entry names, one a line (an older entry names one)."""
         held = self.files.get(entry) if entry else None
-        if held is None:
-            return None
-        party = held.decode("utf-8", "replace").strip()
-        return party if self.value(party, field) == value else None
+        return [] if held is None else held.decode("utf-8", "replace").split()
+
+    def find(self, field: str, value: str) -> list[str]:
+        """The parties whose ``field`` is ``value`` (normalised): two may share a phone. A party an
+        entry names that no longer holds that value (its number changed, or a write that never
+        reached the journal) is not a match."""
+        holders = self._holders(self._entry(field, value))
+        return [party for party in holders if self.value(party, field) == value]
 
     # -- values -------------------------------------------------------------------------------
     def _aad(self, party: str, field: str) -> bytes:
@@ -95,7 +97,9 @@ class Vault:
             self.files.put(f"keys/{party}.json", json.dumps(keys, sort_keys=True).encode())
             self.files.put(f"{party}/{field}.json", json.dumps(
                 {"field": field, "nonce": _b64(nonce), "ciphertext": _b64(sealed)}, sort_keys=True).encode())
-            self.files.put(self._entry(field, value, create=True), party.encode())
+            entry = self._entry(field, value, create=True)
+            sharing = [p for p in self._holders(entry) if p != party and self.value(p, field) == value]
+            self.files.put(entry, "\n".join(sorted({*sharing, party}, key=_by_number)).encode())
 
     def value(self, party: str, field: str) -> str | None:
         """The value of ``field`` for ``party``, or None when the vault holds none (never
@@ -140,11 +144,13 @@ class Vault:
                 fields.append(field)
                 entries.append(self._entry(field, value))
         if damaged:  # its entry cannot be computed: every entry naming the party goes
-            entries += [name for name in self.files.names("lookup/")
-                        if (self.files.get(name) or b"").decode("utf-8", "replace").strip() == party]
+            entries += [name for name in self.files.names("lookup/") if party in self._holders(name)]
         for entry in entries:
             if entry is not None:
-                self.files.delete(entry)
+                others = [p for p in self._holders(entry) if p != party]
+                self.files.delete(entry)  # every version of it: none may name the party after
+                if others:  # a phone shared with other parties still finds them
+                    self.files.put(entry, "\n".join(others).encode())
         self.files.delete(f"keys/{party}.json")
         for name in self.files.names(f"{party}/"):
             self.files.delete(name)
@@ -154,3 +160,9 @@ class Vault:
         """The parties whose keys the vault holds."""
         return sorted(name[len("keys/"):-len(".json")] for name in self.files.names("keys/")
                       if name.endswith(".json"))
+
+
+def _by_number(party: str) -> tuple[int, str]:
+    """P2 before P10."""
+    digits = party[1:]
+    return (int(digits), party) if digits.isdigit() else (0, party)

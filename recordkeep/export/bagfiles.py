@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from pathlib import Path
 
 from .. import errors
 from ..i18n import N_, _
+from ..store import fs
 from ..store.fs import os_error
 from .bagreport import BagReport, from_bag
 
@@ -21,11 +21,7 @@ TAG_LIMIT = 1 << 30  # the largest tag file read whole
 def open_regular(path: Path) -> int:
     """A descriptor of the bag's file ``path``: a regular file, not reached through a symlink,
     opened so that a FIFO never makes the check wait. OSError otherwise (errno 0: no regular file)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(0, _("not a regular file"))
-    return fd
+    return fs.open_regular(path, follow=False)
 
 
 def read_tag(path: Path, limit: int = TAG_LIMIT,
@@ -33,19 +29,7 @@ def read_tag(path: Path, limit: int = TAG_LIMIT,
     """The bytes of a bag's tag file (or another small file of what is checked), as
     ``open_regular`` takes it, of at most ``limit`` bytes. OSError otherwise (``too_large`` says
     why when it is larger)."""
-    fd = open_regular(path)
-    try:
-        if os.fstat(fd).st_size > limit:
-            raise OSError(0, _(too_large))
-        chunks, left = [], limit + 1
-        while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
-            chunks.append(chunk)
-            left -= len(chunk)
-        if left <= 0:
-            raise OSError(0, _(too_large))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return fs.read_regular(path, limit, too_large, follow=False)
 
 
 READING_THE_BAG = N_("reading the bag (check it as a user who may read every file of it)")

@@ -82,6 +82,15 @@ def queue(ix: Index, limit: int) -> list[Row]:
     return ix.conn.execute(_QUEUE, (limit,)).fetchall()
 
 
+def failing(ix: Index, limit: int) -> list[Row]:
+    """The first ``limit`` records (not disposed of) whose last full verification found a
+    problem, by that verification: digest, size, verified_seq, verified_at."""
+    return ix.conn.execute(
+        "SELECT r.digest, r.size, f.seq AS verified_seq, f.at AS verified_at FROM records r "
+        "JOIN fixity f ON f.digest = r.digest WHERE r.disposed_seq IS NULL AND f.ok = 0 "
+        "ORDER BY f.seq, r.digest LIMIT ?", (limit,)).fetchall()
+
+
 def ages(ix: Index, under_30: str, under_90: str, due: str) -> Row:
     """Records not disposed of, counted by their last full verification against UTC keys:
     ``records``, ``bytes``, ``never``, ``under_30_days`` (at or after ``under_30``),

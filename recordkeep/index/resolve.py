@@ -3,6 +3,7 @@ officer."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -54,9 +55,10 @@ def case(ix: Index, text: str) -> str:
     return row[0]
 
 
-def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = None) -> str:
+def party(ix: Index, ref: str, by_number: Callable[[str], list[str]] | None = None) -> str:
     """A party's key from its key (P12), credit code, identity or phone number (found by
-    ``by_number``: the vault's lookup, which the index cannot make), or exact name."""
+    ``by_number``: the vault's lookup, which the index cannot make), or exact name;
+    AmbiguousParty when the number or the name is more than one party's."""
     conn = ix.conn
     text = unicodedata.normalize("NFKC", validate.text(ref, N_("the party")))
     m = PARTY_KEY.fullmatch(text)
@@ -71,9 +73,16 @@ def party(ix: Index, ref: str, by_number: Callable[[str], str | None] | None = N
     row = conn.execute("SELECT key FROM parties WHERE credit_code = ?", (compact,)).fetchone()
     if row:
         return row[0]
-    found = by_number(text) if by_number is not None else None
+    found = by_number(text) if by_number is not None else []
+    if len(found) == 1:
+        return found[0]
     if found:
-        return found
+        marks = conn.execute("SELECT key, id_mask, credit_code FROM parties WHERE key IN "
+                             "(SELECT value FROM json_each(?)) ORDER BY num", (json.dumps(found),)).fetchall()
+        listed = ", ".join(f"{r['key']} ({r['id_mask'] or mask_credit_code(r['credit_code'] or '')})"
+                           for r in marks)
+        raise errors.AmbiguousParty(_("{n} parties have this number: {listed}").format(n=len(found),
+                                                                                       listed=listed))
     rows = conn.execute("SELECT key, id_mask, credit_code FROM parties WHERE name = ? ORDER BY num",
                         (text,)).fetchall()
     if len(rows) == 1:

@@ -13,11 +13,45 @@ import errno
 import os
 import re
 import shutil
+import stat
 import time
 from pathlib import Path
 
 from .. import errors
 from ..i18n import N_, _
+
+GIVEN_LIMIT = 16 << 20  # a checkpoint, a token or a certificate given to check is far smaller
+
+
+def open_regular(path: str | os.PathLike, *, follow: bool = True) -> int:
+    """A descriptor of ``path``: a regular file, opened so that a FIFO never makes the reader
+    wait; not reached through a symlink unless ``follow``. OSError otherwise (errno 0: not a
+    regular file)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, _("not a regular file"))
+    return fd
+
+
+def read_regular(path: str | os.PathLike, limit: int, too_large: str = N_("larger than such a file can be"),
+                 *, follow: bool = True) -> bytes:
+    """The bytes of the small file ``path``, as ``open_regular`` takes it, of at most ``limit``
+    bytes. OSError otherwise (``too_large`` says why when it is larger)."""
+    fd = open_regular(path, follow=follow)
+    try:
+        if os.fstat(fd).st_size > limit:
+            raise OSError(0, _(too_large))
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise OSError(0, _(too_large))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def os_error(exc: OSError, what: str, path: str | bytes | os.PathLike | None) -> errors.RecordkeepError:

@@ -68,7 +68,9 @@ class Proof:
 
     store_id: str
     strict: bool = False
+    founding_key: bytes | None = None  # the founding key an auditor knows from outside the journal
     findings: list[Finding] = field(default_factory=list)
+    founding: str | None = None  # the id of the key the journal roots its trust in, once met
     signed: bool = False
     batches: int = 0
     keys: dict[str, _Key] = field(default_factory=dict)
@@ -261,11 +263,22 @@ class Proof:
                 self._note(errors.TrustOnFirstUse, enrolled[0].seq,
                            _("key {key} ({actor}), the first admin key of a store from before "
                              "signatures: trusted on first use").format(key=key_id, actor=key.actor))
+            if key is not None:
+                self._root(key_id, key, enrolled[0].seq)
             return key
         self._fail(errors.SignerNotEnrolled, seal.seq,
                    _("seq {first}-{last} are signed by key {key}, which no earlier batch enrolled").format(
                        first=batch[0].seq, last=batch[-1].seq, key=key_id))
         return None
+
+    def _root(self, key_id: str, key: _Key, seq: int) -> None:
+        """The journal roots its trust in ``key``: a failure when it is not ``founding_key``."""
+        self.founding = key_id
+        if self.founding_key is not None and key.public != self.founding_key:
+            self._fail(errors.FoundingKeyOther, seq, _(
+                "the journal roots its trust in key {key} ({actor}, seq {seq}), not in the founding key "
+                "given: its lines were written again from the first, under a key of their own").format(
+                    key=key_id, actor=key.actor, seq=seq))
 
     @staticmethod
     def _key_of(event: Event) -> _Key | None:
@@ -323,6 +336,9 @@ class Proof:
                                                                 first=first, last=last))
             else:
                 self._unsigned_before += len(self._open)
+        if self.founding_key is not None and self.founding is None and self._seen:
+            self._fail(errors.FoundingKeyOther, 0, _("the journal enrols no founding key, so none is the "
+                                                     "founding key given"))
         if self._unsigned_before:
             message = (_("{n} events signed by no key: the store was written before signatures (--strict)")
                        if self.strict else

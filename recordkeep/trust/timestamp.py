@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import errors
 from ..i18n import _
 from ..refs import public_url
+from ..store import fs
 
 TIMEOUT_S = 30
 IMPRINTS = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
@@ -86,7 +87,7 @@ def read_ca(path: str | Path, *, given: bool = False) -> bytes:
     """The CA certificate's bytes; InvalidPath when ``given`` on the command line (--tsa-ca),
     ConfigError when read from the settings file, either when it cannot be read."""
     try:
-        return Path(path).read_bytes()
+        return fs.read_regular(path, fs.GIVEN_LIMIT)
     except OSError as exc:
         message = _("the TSA's CA certificate cannot be read: {error}").format(error=exc.strerror)
         if given:
