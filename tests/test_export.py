@@ -1263,3 +1263,21 @@ def test_a_store_chain_broken_after_the_bags_head_leaves_its_completeness_unchec
     found = cli.json("log", "verify", "--bag", str(dest))
     assert found["complete"] is None and found["exports"] == [], found
     assert any("was not checked" in n["message"] for n in found["notices"]), found["notices"]
+
+
+@pytest.mark.parametrize("fmt", ["bagit", "html"])
+@pytest.mark.parametrize("leads_to", ["an empty folder", "nothing"])
+def test_an_export_to_a_symbolic_link_is_refused_before_anything_is_journaled(cli, dossier, tmp_path, store,
+                                                                             fmt, leads_to):
+    """The package could not be put at the link, yet the journal would say it went there."""
+    target = tmp_path / "target"
+    if leads_to == "an empty folder":
+        target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    result = cli("export", "--case", CASE, "--format", fmt, str(link))
+    assert result.exit_code == 1 and result.stderr.startswith("RK415"), result.output
+    assert "symlink" in result.stderr and str(target) in result.stderr
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal
+    assert sorted(p.name for p in tmp_path.iterdir() if "unplaced" in p.name or "partial" in p.name) == []

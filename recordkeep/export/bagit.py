@@ -122,9 +122,13 @@ def _copy_blob(archive: Archive, digest: str, target: Path) -> tuple[str, int]:
 
 
 def require_vacant(dest: Path) -> None:
-    """ExportDestExists unless ``dest`` is absent or an empty folder; InvalidValue when its
-    parent folder does not exist."""
+    """ExportDestExists unless ``dest`` is absent or an empty folder; InvalidPath when it is a
+    symbolic link (the package would not be put there, yet the journal would say so);
+    InvalidValue when its parent folder does not exist."""
     try:
+        if dest.is_symlink():
+            raise errors.InvalidPath(_("the export destination is a symlink (to {target}): give "
+                                       "the folder itself").format(target=os.readlink(dest)), path=dest)
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise errors.ExportDestExists(_("the export destination exists and is not empty"), path=dest)
         if not dest.parent.is_dir():
