@@ -125,6 +125,20 @@ def choose_language(ctx: click.Context, param: click.Parameter, value: str | Non
     localise(ctx.find_root().command)
 
 
+def key_given(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A public key given on the command line (a verifier key, or base64 of the raw key): a
+    value that is no key is a usage error (exit 2), as a malformed option is."""
+    if value is not None:
+        from recordkeep import errors
+        from recordkeep.trust.keys import public_from_text
+
+        try:
+            public_from_text(value)
+        except errors.InvalidValue as exc:
+            raise click.BadParameter(exc.message, ctx=ctx, param=param) from exc
+    return value
+
+
 #: words click translates through a variable, so no call of its names them for the catalog
 CLICK_WORDS = (N_("required"),)
 
@@ -1853,10 +1867,10 @@ def log_checkpoint(ctx: click.Context, tsa_url: str | None, tsa_ca: str | None, 
 @click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(), metavar="FILE",
               help="A checkpoint kept outside the store (its .tsr beside it): the journal must still have "
                    "its root. Repeatable.")
-@click.option("--vkey", metavar="VKEY",
+@click.option("--vkey", metavar="VKEY", callback=key_given,
               help="A verifier key known outside the journal ('key list' prints it): checkpoints must be "
                    "signed by it.")
-@click.option("--founding-key", metavar="VKEY",
+@click.option("--founding-key", metavar="VKEY", callback=key_given,
               help="The store's founding key as 'key list' printed it when the store was made, kept "
                    "outside the store: the journal must root its trust in it (a journal written again "
                    "whole, under a key of its own, agrees with itself).")

@@ -508,7 +508,7 @@ CALLS = [
     Call("log verify --html {dossier} --bag {bag}", exit=2),
     Call("log verify --checkpoint {cp_new}"),
     Call("log verify --checkpoint {cp_old} --checkpoint {cp_new} --vkey {vkey}"),
-    Call("log verify --checkpoint {cp_new} --vkey " + "x" * 20, exit=1),   # not a verifier key
+    Call("log verify --checkpoint {cp_new} --vkey " + "x" * 20, exit=2),   # no key: malformed, a usage error
     Call("log verify --vkey {vkey}", exit=2),                          # --vkey needs --checkpoint
     Call("log verify --checkpoint {tmp}/none.checkpoint", exit=1),
     Call("log checkpoint", writes=True),

@@ -1281,3 +1281,22 @@ def test_an_export_to_a_symbolic_link_is_refused_before_anything_is_journaled(cl
     assert "symlink" in result.stderr and str(target) in result.stderr
     assert (store / "journal" / "events.jsonl").read_bytes() == journal
     assert sorted(p.name for p in tmp_path.iterdir() if "unplaced" in p.name or "partial" in p.name) == []
+
+
+@pytest.mark.parametrize("carried", [b"garbage", b"", b"recordkeep/x+00000000+AAAA\n"])
+def test_a_bag_whose_verifier_key_file_is_no_key_fails_with_its_whole_report_not_an_error(
+        cli, dossier, tmp_path, carried):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / "recordkeep" / "verifier-key.txt").write_bytes(carried)
+    result = cli("log", "verify", "--bag", str(dest), "--json")
+    assert result.exit_code == 3 and "Traceback" not in result.output, result.output
+    found = json.loads(result.stdout)
+    assert any("verifier-key.txt" in p["message"] for p in found["problems"]), found["problems"]
+    assert "RK228" in {p["code"] for p in found["problems"]}  # the tag manifest names the change too
+
+
+def test_a_verifier_or_founding_key_that_is_no_key_is_a_usage_error(cli, dossier, tmp_path):
+    for option in ("--vkey", "--founding-key"):
+        result = cli("log", "verify", option, "garbage")
+        assert result.exit_code == 2 and "not an Ed25519" in result.output, result.output

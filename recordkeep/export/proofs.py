@@ -124,7 +124,11 @@ def _check_signature(tags: Tags, note: notes.Checkpoint, report: BagReport, vkey
     candidates = dict(known)
     carried = tags(VERIFIER_KEY)
     if carried is not None:
-        candidates["the bag's verifier key"] = keys.public_from_text(carried.decode("ascii", "replace"))
+        try:
+            candidates["the bag's verifier key"] = keys.public_from_text(carried.decode("ascii", "replace"))
+        except errors.InvalidValue as exc:  # the bag's own file, changed: a finding, not an error
+            report.problems.append((errors.CheckpointUnsigned.code, _("{file}: {error}").format(
+                file=VERIFIER_KEY, error=exc.message)))
     report.signer = signer_of(note, candidates)
     if report.signer is None:
         report.problems.append((errors.CheckpointUnsigned.code, _("no key known here signed the checkpoint")))
