@@ -799,6 +799,16 @@ class TimeOutOfRange(InputError):
     hint = N_("check the year; [limits] earliest and latest in recordkeep.toml set the window")
 
 
+class PersonalNumberInText(InputError):
+    """Text to be journaled (a title, a note, a reason, a doc type, an address) holds an identity
+    number or a mobile number in full: the append-only journal keeps them only masked, the
+    values in the vault, so that they can be erased (个人信息保护法)."""
+
+    code = "RK481"
+    hint = N_("write the masked form shown, or the party's key (P1); give the number itself to the party "
+              "('party add --id-number' or '--phone'), whose vault keeps it erasable")
+
+
 class InvalidText(InputError):
     """Text with control characters, line breaks, bidi controls or undecodable bytes, or too long."""
 

@@ -40,9 +40,11 @@ __all__ = [
     "mask_credit_code",
     "mask_id_number",
     "mask_identity",
+    "mask_personal_numbers",
     "mask_phone",
     "normalise_id_number",
     "normalise_phone",
+    "personal_numbers_in",
     "validate_credit_code",
     "validate_id_number",
     "validate_phone",
@@ -256,6 +258,47 @@ def looks_like_credit_code(text: object) -> bool:
         isinstance(text, str)
         and _USCC_SHAPE.fullmatch(_normalise(text, uscc.compact)) is not None
     )
+
+
+# an 18-character identity number or a mainland mobile number (+86 and separators allowed)
+# written inside free text or a file name, in half- or full-width digits, not part of a longer
+# run of letters and digits
+_D = "0-9\uff10-\uff19"
+_W = _D + "A-Za-z\uff21-\uff3a\uff41-\uff5a"
+_ID_IN_TEXT = re.compile(rf"(?<![{_W}])[{_D}]{{17}}[{_D}Xx\uff38\uff58](?![{_W}])")
+_MOBILE_IN_TEXT = re.compile(rf"(?<![{_W}+\uff0b])"
+                             rf"(?:(?:[+\uff0b]|00|\uff10\uff10)(?:86|\uff18\uff16)[ \-\uff0d]?)?"
+                             rf"[1\uff11][3-9\uff13-\uff19][{_D}](?:[ \-\uff0d]?[{_D}]{{4}}){{2}}(?![{_W}])")
+
+
+def _personal_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, masked form) of each identity number (a valid one: date, region, check
+    digit) and mainland mobile number written in ``text``, in order."""
+    found = []
+    for m in _ID_IN_TEXT.finditer(text):
+        try:
+            found.append((m.start(), m.end(), mask_id_number(validate_id_number(m.group()))))
+        except InvalidIdNumber:  # a number of that length that is no identity number
+            continue
+    found += [(m.start(), m.end(), mask_phone(m.group())) for m in _MOBILE_IN_TEXT.finditer(text)]
+    return sorted(found)
+
+
+def personal_numbers_in(text: str) -> list[str]:
+    """The identity and mainland mobile numbers written in free ``text`` (full-width digits
+    too), each masked (``mask_id_number``, ``mask_phone``): what the journal may not hold in
+    full (design principle 9)."""
+    return [masked for _start, _end, masked in _personal_spans(text)]
+
+
+def mask_personal_numbers(text: str) -> str:
+    """``text`` with each identity and mobile number written in it masked (a file name the
+    journal records: ``身份证_110105********002X.jpg``)."""
+    out, at = [], 0
+    for start, end, masked in _personal_spans(text):
+        out += [text[at:start], masked]
+        at = end
+    return "".join(out) + text[at:]
 
 
 def _normalise(value: str, compact: Callable[[str], str]) -> str:

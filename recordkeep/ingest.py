@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import errors, i18n, media, validate
+from . import errors, i18n, ids, media, validate
 from .archive import Archive
 from .dossier.corrections import require_not_voided
 from .i18n import _
@@ -45,12 +45,20 @@ TIME_CONFLICT_SECONDS = 60
 FILE_TIMED_KINDS = ("video", "audio")
 
 
+def journaled_path(path: bytes) -> bytes:
+    """``path`` as the journal and the receipt hold it: an identity or mobile number in it
+    masked (``身份证_110105********002X.jpg``: design principle 9); its other bytes as they are."""
+    text = path.decode("utf-8", "surrogateescape")
+    return ids.mask_personal_numbers(text).encode("utf-8", "surrogateescape")
+
+
 def path_fields(path: bytes) -> dict[str, str]:
-    """``{"path": text}`` when the bytes are UTF-8, else ``{"path_hex": hex}``."""
+    """``{"path": text}`` of ``journaled_path`` when the bytes are UTF-8, else ``{"path_hex": hex}``."""
+    shown = journaled_path(path)
     try:
-        return {"path": path.decode("utf-8")}
+        return {"path": shown.decode("utf-8")}
     except UnicodeDecodeError:
-        return {"path_hex": path.hex()}
+        return {"path_hex": shown.hex()}
 
 
 def display_path(path: bytes) -> str:
@@ -254,7 +262,8 @@ class _Batch:
         self.patterns = _patterns(archive)
         self.ffprobe = archive.settings.section("media").get("ffprobe")
         self.source = source  # the folder's bytes, journaled as path_fields: printable and exact
-        self.receipt = Receipt(uuid.uuid4().hex, command, display_path(source) if source else None,
+        shown = display_path(journaled_path(source)) if source else None
+        self.receipt = Receipt(uuid.uuid4().hex, command, shown,
                                archive.now(), options.readback, options.dry_run)
         self.pending: list[tuple[Outcome, Future | None, bytes]] = []
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe")
@@ -533,7 +542,7 @@ class _Batch:
             self.linked = stored
         drafts.append(Draft("batch.finished", {
             "batch": r.batch, "command": r.command, "source": r.source,
-            **({"source_hex": self.source.hex()} if "path_hex" in path_fields(self.source or b"") else {}),
+            **({"source_hex": hexed} if (hexed := path_fields(self.source or b"").get("path_hex")) else {}),
             "options": {k: v for k, v in vars(self.options).items() if v not in (None, False)},
             "receipt": r.as_data()}))
         return drafts

@@ -102,7 +102,7 @@ def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
     """Revoke an enrolled key: its later batches are refused (journaled, never undone)."""
     archive.require_intact_chain()
     why = validate.required_text(reason, N_("the reason"), limit=validate.NOTE_CHARS)
-    wanted = validate.text(key_id, N_("the key id")).lower()
+    wanted = validate.text(key_id, N_("the key id"), reading=True).lower()
 
     def build() -> list[Draft]:  # under the journal's lock: two admins revoking one key, one does
         row = key_rows.key(archive.index, wanted)

@@ -69,7 +69,7 @@ def filters(archive: Archive, q: Query) -> finder.Filters:
         case=resolve.case(archive.index, q.case) if q.case is not None else None,
         party=resolve_party(archive, q.party) if q.party is not None else None,
         officer=resolve.officer(archive.index, q.officer) if q.officer is not None else None,
-        device=validate.text(q.device, _("the device")) if q.device is not None else None,
+        device=validate.text(q.device, _("the device"), reading=True) if q.device is not None else None,
         since_utc=utc_key(settings.time(q.since)) if q.since is not None else None,
         until_utc=utc_key(settings.time(q.until, end_of_day=True)) if q.until is not None else None,
         stage=parse_stage(q.stage, settings.acts) if q.stage else None,
@@ -98,7 +98,7 @@ def search(archive: Archive, query: Query) -> dict:
         raise errors.InvalidValue(_("--limit must be at least 1, not {limit}").format(limit=query.limit))
     validate.bounded(query.limit, "--limit", 1, MAX_LIMIT)
     chosen = filters(archive, query)
-    text = validate.text(query.text or "", N_("the search text")) or None  # blank: no text
+    text = validate.text(query.text or "", N_("the search text"), reading=True) or None  # blank: no text
     owners = find_by_number(archive, text) if text else []
     if owners:  # a whole identity or phone number: the records of the parties that have it
         hits = _of_parties(archive, chosen, owners, query.limit)

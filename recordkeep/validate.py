@@ -1,7 +1,8 @@
 """What users type, checked before anything is journaled: text fields, actor names and
 numbers. Each refusal is a one-line RK4xx error; nothing here does I/O.
 
-Text is refused when it holds an undecodable byte (click hands those over as lone
+Text to be journaled is refused when it holds an identity or mobile number in full. Text is
+also refused when it holds an undecodable byte (click hands those over as lone
 surrogates), a control character (line breaks included), a line or paragraph separator
 or a bidi control: any of these lets one field pose as two lines of a log, or as another
 name when shown (``\\u202emv@toor`` shows as ``root@vm``).
@@ -13,7 +14,7 @@ import os
 import re
 import unicodedata
 
-from . import errors
+from . import errors, ids
 from .i18n import N_, _
 
 NAME_CHARS = 200  # names, numbers, doc types, actions
@@ -32,9 +33,11 @@ def given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     return path
 
 
-def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
+def text(value: str, what: str, *, limit: int = NAME_CHARS, reading: bool = False) -> str:
     """``value`` stripped (of blanks and of invisible characters at its edges), or InvalidText
-    naming ``what`` and the offending character."""
+    naming ``what`` and the offending character. Text to be journaled (unless ``reading``: a
+    search, a reference to resolve) holding an identity or mobile number in full is
+    PersonalNumberInText: the journal holds those only masked (design principle 9)."""
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cs":
@@ -48,6 +51,11 @@ def text(value: str, what: str, *, limit: int = NAME_CHARS) -> str:
     if len(stripped) > limit:
         raise errors.InvalidText(_("{what} is {length} characters long; at most {limit}").format(
             what=_(what), length=len(stripped), limit=limit))
+    found = [] if reading else ids.personal_numbers_in(stripped)
+    if found:
+        said = _("{what} holds an identity or phone number in full ({masked}): the journal keeps them "
+                 "only masked")
+        raise errors.PersonalNumberInText(said.format(what=_(what), masked=", ".join(found)))
     return stripped
 
 

@@ -21,7 +21,7 @@ PACKAGE = REPO / "recordkeep"
 #: the features) another feature; nothing imports upward. media sits beside store and imports
 #: neither store nor index.
 LAYERS = [
-    ("i18n", 0), ("errors", 0.5), ("progress", 0.5), ("refs", 1), ("ids", 1), ("personal", 2),
+    ("i18n", 0), ("errors", 0.5), ("progress", 0.5), ("refs", 1), ("ids", 0.75), ("personal", 2),
     ("workdays", 1), ("validate", 1), ("settings", 2),
     ("store", 3), ("media", 3), ("index", 4), ("trust", 4), ("archive", 5),
     ("dossier", 6), ("anchoring", 6), ("custody", 7), ("export", 8),

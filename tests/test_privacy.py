@@ -257,3 +257,48 @@ def test_a_phone_two_parties_share_finds_both_and_picks_neither_alone(cli, parti
     assert cli.json("party", "show", PHONE_1)["party"]["key"] == "P4"
     entries = [p.read_bytes().split() for p in (cli.store / "pii" / "lookup").iterdir()]
     assert [b"P4"] in entries and not [e for e in entries if b"P1" in e]
+
+
+TYPED = "当事人张三（身份证 {id}，电话 １３９-1234-5678）拒不配合"
+
+
+@pytest.mark.parametrize("args", [
+    ("case", "open", "坡城管罚〔2026〕8号", "--party", "P2", "--at", "2021-03-01", "--title", TYPED),
+    ("case", "stage", CASE, "investigate", "--at", "2021-03-02 10:00", "--note", TYPED),
+    ("hold", "--case", CASE, "--reason", TYPED),
+    ("party", "add", "--name", "王五", "--credit-code", "91440300MA5DC7DA3Y", "--address", TYPED),
+    ("record", "set", "{video}", "--doc-type", "身份证 {id}", "--reason", "更正"),
+    ("record", "set", "{video}", "--doc-type", "现场照片", "--reason", TYPED),
+])
+def test_an_identity_or_phone_number_typed_into_journaled_text_is_refused_and_nothing_is_written(
+        cli, parties, args):
+    journal = (cli.store / "journal" / "events.jsonl").read_bytes()
+    filled = [a.format(id=PERSON_1, video=parties["video"]) for a in args]
+    result = cli(*filled, actor="archivist@office")
+    assert result.exit_code == 1 and result.stderr.startswith("RK481"), result.output
+    assert "110105********002X" in result.stderr or "139****5678" in result.stderr
+    assert leaks(result.output.encode()) == [] and "1234-5678" not in result.output
+    assert (cli.store / "journal" / "events.jsonl").read_bytes() == journal
+
+
+def test_numbers_in_what_is_only_read_are_searched_as_before(cli, parties):
+    assert cli.json("party", "show", PERSON_1)["party"]["key"] == "P1"
+    assert [p["key"] for p in cli.json("search", PHONE_1)["parties"]] == ["P1"]
+    assert cli.json("party", "list", PERSON_1)["parties"][0]["key"] == "P1"
+
+
+def test_a_number_in_a_file_name_is_masked_in_the_journal_and_the_receipt_and_the_file_is_stored(
+        cli, parties, tmp_path):
+    folder = tmp_path / f"张三_{PHONE_1}"
+    folder.mkdir()
+    scan = folder / f"身份证_{PERSON_1}.pdf"
+    scan.write_bytes(b"%PDF-1.4 a scan named after the card")
+    with open(os.fsencode(folder) + f"/回执_{PERSON_1}_".encode() + b"\xff.bin", "wb") as f:  # not UTF-8
+        f.write(b"receipt")
+    result = cli("import", str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    assert leaks(result.stdout.encode()) == [] and "110105********002X" in cli("search", "身份证").output
+    journal = (cli.store / "journal" / "events.jsonl").read_bytes()
+    assert leaks(journal) == [] and b"110105********002X" in journal and b"139****5678" in journal
+    assert PERSON_1.encode().hex().encode() not in journal  # nor in a name that is not UTF-8
+    assert json.loads(result.stdout)["stored"] == 2

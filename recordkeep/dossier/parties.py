@@ -155,7 +155,7 @@ def resolve_party(archive: Archive, ref: str) -> str:
 def find_parties(archive: Archive, text: str | None = None, *, limit: int = 200) -> list[Party]:
     """Parties whose name, credit code or address contains ``text``, or whose whole identity
     or phone number it is (all when None); a part of a number finds nothing."""
-    needle = unicodedata.normalize("NFKC", validate.text(text, _("the text"))) if text else None
+    needle = unicodedata.normalize("NFKC", validate.text(text, _("the text"), reading=True)) if text else None
     by_number = find_by_number(archive, needle) if needle else []
     return [Party.from_row(r) for r in rows.parties_matching(archive.index, needle, limit,
                                                              keys=tuple(by_number))]

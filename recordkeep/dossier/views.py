@@ -146,7 +146,7 @@ def case_list(archive: Archive, text: str | None = None, *, status: str | None =
     up: full-width and half-width forms, 〔〕[]【】(){} and spaces alike), of ``status`` (open, closed,
     voided), opened in ``year`` (in the store's zone) and of ``party``, as they were opened: each's
     number, title, status, dates, parties and the number of records linked to it."""
-    needle = fold_case_no(validate.text(text, N_("the text"))) if text else ""
+    needle = fold_case_no(validate.text(text, N_("the text"), reading=True)) if text else ""
     bounds = year_bounds(year, archive.settings.zone, archive.settings.window) if year is not None else None
     found = rows.cases_where(archive.index, status=status,
                              party=resolve_party(archive, party) if party is not None else None)

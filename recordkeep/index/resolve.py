@@ -32,7 +32,7 @@ def digest(ix: Index, text: str) -> str:
 def officer(ix: Index, text: str) -> str:
     """The 执法证号 ``text`` is, or of the one registered officer named ``text`` (an officer
     named by name, 张科员); InvalidOfficer for an unknown or shared name."""
-    value = unicodedata.normalize("NFKC", validate.text(text, N_("the officer"))).strip()
+    value = unicodedata.normalize("NFKC", validate.text(text, N_("the officer"), reading=True)).strip()
     if CERT_NO.fullmatch(value):
         return check_officer(value)
     named = [r[0] for r in ix.conn.execute(
@@ -48,7 +48,7 @@ def officer(ix: Index, text: str) -> str:
 
 def case(ix: Index, text: str) -> str:
     """The stored case number for ``text`` (full/half-width and brackets folded)."""
-    key = fold_case_no(validate.text(text, N_("the case number")))
+    key = fold_case_no(validate.text(text, N_("the case number"), reading=True))
     row = ix.conn.execute("SELECT case_no FROM cases WHERE case_key = ?", (key,)).fetchone()
     if row is None:
         raise errors.UnknownCase(_("no case {case}").format(case=text))
@@ -60,7 +60,7 @@ def party(ix: Index, ref: str, by_number: Callable[[str], list[str]] | None = No
     ``by_number``: the vault's lookup, which the index cannot make), or exact name;
     AmbiguousParty when the number or the name is more than one party's."""
     conn = ix.conn
-    text = unicodedata.normalize("NFKC", validate.text(ref, N_("the party")))
+    text = unicodedata.normalize("NFKC", validate.text(ref, N_("the party"), reading=True))
     m = PARTY_KEY.fullmatch(text)
     if m:
         num = int(m.group(1))
