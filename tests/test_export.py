@@ -1300,3 +1300,19 @@ def test_a_verifier_or_founding_key_that_is_no_key_is_a_usage_error(cli, dossier
     for option in ("--vkey", "--founding-key"):
         result = cli("log", "verify", option, "garbage")
         assert result.exit_code == 2 and "not an Ed25519" in result.output, result.output
+
+
+@pytest.mark.parametrize("fmt", ["bagit", "html"])
+def test_an_export_to_a_read_only_disk_blames_the_disk_not_the_store_and_journals_nothing(
+        cli, dossier, tmp_path, store, fmt):
+    from .mounts import read_only_view
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    with read_only_view(usb, tmp_path / "usb-ro") as ro:
+        result = cli("export", "--case", CASE, "--format", fmt, str(ro / "case12"))
+    assert result.exit_code == 1 and result.stderr.startswith("RK415"), result.output
+    assert "export destination is on a read-only file system" in result.stderr
+    assert "store is read-only" not in result.stderr
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal

@@ -17,6 +17,7 @@ renamed into place, so a crash never leaves a bag that looks complete.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -134,7 +135,7 @@ def require_vacant(dest: Path) -> None:
         if not dest.parent.is_dir():
             raise errors.InvalidValue(_("the export destination's parent folder does not exist"), path=dest)
     except OSError as exc:  # a name too long, a folder that cannot be read
-        raise os_error(exc, _("looking at the export destination"), dest) from exc
+        raise _dest_error(exc, _("looking at the export destination"), dest) from exc
 
 
 @dataclass
@@ -170,7 +171,7 @@ def staged(dest: Path) -> Iterator[Staging]:
     try:
         stage.work.mkdir()
     except OSError as exc:
-        raise os_error(exc, _("starting the export"), dest) from exc
+        raise _dest_error(exc, _("starting the export"), dest) from exc
     placed = False
     try:
         yield stage
@@ -185,11 +186,20 @@ def staged(dest: Path) -> Iterator[Staging]:
         if stage.journaled is not None and not placed:
             _keep_unplaced(stage, dest, exc)
         if placed and isinstance(exc, OSError):  # at DEST, its folder entry maybe not yet on disk
-            raise os_error(exc, _("writing the export"), dest) from exc
+            raise _dest_error(exc, _("writing the export"), dest) from exc
         shutil.rmtree(stage.work, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise os_error(exc, _("writing the export"), dest) from exc
+            raise _dest_error(exc, _("writing the export"), dest) from exc
         raise
+
+
+def _dest_error(exc: OSError, what: str, dest: Path) -> errors.RecordkeepError:
+    """``os_error`` of the export's destination: a read-only file system there is the
+    destination's, not the store's (RK415, not RK103)."""
+    if exc.errno == errno.EROFS:
+        return errors.InvalidPath(_("the export destination is on a read-only file system"), path=dest,
+                                  hint=_("give a folder on a writable disk; the store was not changed"))
+    return os_error(exc, what, dest)
 
 
 def _keep_unplaced(stage: Staging, dest: Path, exc: BaseException) -> None:
@@ -249,17 +259,18 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         scope, entries = plan(archive, case=case, party=party, through=planned)
     require_vacant(dest)  # before anything is journaled: a refused export hands nothing over
     keys = scope_parties(archive, scope) if with_pii else []
-    own: frozenset[int] = frozenset()
-    if keys:  # on the record before the numbers leave the store
-        shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)}) for k in keys])
-        own = frozenset(e.seq for e in shown)
-    result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now(), agent=agent())
-    anchor, result.checkpoint_error = anchor_for_export(archive)
     held = [e for e in entries if not e["disposed"]]
     progress = Progress("export", "bytes", total=sum(e["size"] or 0 for e in held), items="files",
                         items_total=len(held))
-    with staged(dest) as stage:
+    with staged(dest) as stage:  # its work folder made first: a destination it cannot write journals nothing
         work = stage.work
+        own: frozenset[int] = frozenset()
+        if keys:  # on the record before the numbers are written
+            shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)})
+                                    for k in keys])
+            own = frozenset(e.seq for e in shown)
+        result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now(), agent=agent())
+        anchor, result.checkpoint_error = anchor_for_export(archive)
         sha, blake = [], []
         for e in held:
             digest_sha, size = _copy_blob(archive, e["digest"], work / e["path"])
