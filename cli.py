@@ -1563,6 +1563,9 @@ def hold_cmd(ctx: click.Context, digests: tuple[str, ...], case_no: str | None, 
     else:
         targets = ", ".join(f"{label(k)} {r}" for k, r in new)
         click.echo(_("held {n}: {targets}").format(n=len(new), targets=targets) if new else _("already held"))
+        if not new and reason:
+            click.echo(_("the reason given was not recorded: the hold keeps its own ('retention holds'); "
+                         "release it and hold again to give another"))
 
 
 @main.command(name="release")

@@ -799,6 +799,15 @@ class TimeOutOfRange(InputError):
     hint = N_("check the year; [limits] earliest and latest in recordkeep.toml set the window")
 
 
+class RecordGone(InputError):
+    """A hold or a keep of records already disposed of (their bytes not imported again since):
+    it would protect nothing, yet read as if it did."""
+
+    code = "RK482"
+    hint = N_("'retention show DIGEST' says when it was disposed of; import its bytes again first, if "
+              "they are found elsewhere")
+
+
 class PersonalNumberInText(InputError):
     """Text to be journaled (a title, a note, a reason, a doc type, an address) holds an identity
     number or a mobile number in full: the append-only journal keeps them only masked, the

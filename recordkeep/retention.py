@@ -42,6 +42,7 @@ from .index import retention as rows
 from .index.retention import hold_refs
 from .pins import Breach
 from .progress import Progress, tell
+from .refs import bare
 from .store.journal import Draft
 
 DEFAULT_ORDINARY_MONTHS = 6
@@ -321,6 +322,19 @@ def _hold_target(archive: Archive, digests: list[str] | None, case: str | None,
     return {"party": resolve_party(archive, party)}
 
 
+def _refuse_gone(archive: Archive, digests: list[str]) -> None:
+    """RecordGone for records whose disposal is journaled and whose bytes were not imported
+    again since: a hold or a keep of them would protect nothing, yet read as if it did."""
+    gone = []
+    for digest in digests:
+        seq = records.record(archive.index, digest)["disposed_seq"]
+        if seq is not None and _seen_since(archive, digest, seq) is None:
+            gone.append(_("{digest} (seq {seq})").format(digest=digest[:12], seq=seq))
+    if gone:
+        raise errors.RecordGone(_("already disposed of, nothing is left to protect: {records}").format(
+            records=", ".join(gone)))
+
+
 def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None = None,
          party: str | None = None, reason: str | None = None) -> list[tuple[str, str]]:
     """Put a legal hold on records, a case or a party; return the (kind, ref) newly held
@@ -332,6 +346,7 @@ def hold(archive: Archive, *, digests: list[str] | None = None, case: str | None
 
     def build() -> list[Draft]:
         data = _hold_target(archive, digests, case, party)
+        _refuse_gone(archive, [bare(d) for d in data.get("digests", [])])
         new[:] = [(k, r) for k, r in hold_refs(data) if not rows.is_held(archive.index, k, r)]
         if not new:
             return []
@@ -374,6 +389,7 @@ def keep(archive: Archive, digests: list[str], *, reason: str | None = None) -> 
     new: list[str] = []
 
     def build() -> list[Draft]:
+        _refuse_gone(archive, resolved)
         new[:] = [d for d in resolved if not rows.kept_reason(archive.index, d)[0]]
         if not new:
             return []

@@ -320,3 +320,24 @@ def test_in_chinese_holds_releases_erasures_and_check_name_their_targets_in_chin
     assert "身份证号" in erased and "id_number" not in erased
     checked = cli("--lang", "zh", "check", "--case", CASE).stdout
     assert "[办理中]" in checked and "[open]" not in checked
+
+
+def test_a_hold_or_a_keep_of_a_record_already_disposed_of_is_refused_and_journals_nothing(
+        cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("dispose", digest, "--reason", "retention period over"))
+    journal = (store / "journal" / "events.jsonl").read_bytes()
+    for args in (("hold", digest, "--reason", "court"),
+                 ("retention", "keep", digest, "--reason", "典型案例")):
+        result = cli(*args)
+        assert result.exit_code == 1 and result.stderr.startswith("RK482"), result.output
+        assert digest[:12] in result.stderr and "nothing is left to protect" in result.stderr
+    assert (store / "journal" / "events.jsonl").read_bytes() == journal
+    assert cli.json("retention", "show", digest)["records"][0]["keep_until"] is not None  # not "permanent"
+
+
+def test_holding_again_with_a_reason_says_the_reason_was_not_recorded(cli, store, tmp_path):
+    digest = old_record(cli, tmp_path)
+    ok(cli("hold", digest))
+    again = cli("hold", digest, "--reason", "court order 2021-17")
+    assert again.exit_code == 0 and "already held" in again.output and "not recorded" in again.output
