@@ -329,6 +329,11 @@ class Archive:
         """Open the store at ``root``; raise NotAStore when it is not one."""
         root = store_root(root)
         if not is_store(root):
+            if (root / "journal" / "events.jsonl").is_file():  # a copy that lost its settings file
+                raise errors.NotAStore(
+                    _("this folder holds a journal but no recordkeep.toml"), path=root,
+                    hint=_("copy recordkeep.toml from the store this was copied from; its [store] id is "
+                           "the store_id of the journal's first line (store.created)"))
             raise errors.NotAStore(_("this folder is not a recordkeep store"), path=root)
         archive = cls(root, actor)
         try:

@@ -40,6 +40,15 @@ def test_a_folder_that_is_not_a_store_is_refused_with_rk101(tmp_path, cli):
     assert "RK101" in result.stderr and "init" in result.stderr
 
 
+def test_a_copy_of_a_store_without_its_settings_file_says_so_and_where_its_id_is(cli, store):
+    (store / "recordkeep.toml").unlink()
+    for args in (("log", "head"), ("log", "verify")):
+        result = cli(*args)
+        assert result.exit_code == 1 and result.stderr.startswith("RK101"), result.output
+        assert "no recordkeep.toml" in result.stderr and "store.created" in result.stderr
+        assert "init" not in result.stderr
+
+
 def test_the_store_has_the_contract_layout(store):
     for part in ("recordkeep.toml", "objects/blake3", "journal/events.jsonl", "journal/torn",
                  "index.sqlite", "tmp"):
