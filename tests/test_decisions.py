@@ -179,3 +179,11 @@ def test_a_decision_reviewed_before_and_one_after_the_review_are_judged_each(cli
     assert {"RK502", "RK503"} <= codes(cli)
     [legal] = findings(cli, "RK502")
     assert [d["penalty_kind"] for d in legal["decisions"]] == ["revoke"] and legal["review"] == "after"
+
+
+@pytest.mark.parametrize("kind", ["fine", "罚款", "confiscate_income"])
+@pytest.mark.parametrize("amount", ["0", "0.00", "０元"])
+def test_a_fine_or_a_confiscation_of_income_of_nothing_is_refused(cli, two_cases, kind, amount):
+    said = refused(cli("case", "decide", CASE, "--penalty-kind", kind, "--amount", amount), "RK443")
+    assert "0 yuan decides nothing" in said
+    ok(cli("case", "decide", CASE, "--penalty-kind", "confiscate_property", "--amount", "0"))  # worth nothing

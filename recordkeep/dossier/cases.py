@@ -177,6 +177,9 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
             raise errors.AmountNotAllowed(_("a {kind} carries no amount: --amount {amount!r} refused").format(
                 kind=named, amount=amount))
         data["amount"] = parse_amount(amount)
+        if kind in AMOUNT_REQUIRED and data["amount"] == "0.00":
+            said = _("a {kind} of 0 yuan decides nothing: give the amount decided")
+            raise errors.InvalidAmount(said.format(kind=named))
     elif kind in AMOUNT_REQUIRED:
         raise errors.InvalidAmount(_("a {kind} needs --amount").format(kind=named))
 
