@@ -1179,6 +1179,9 @@ def search_cmd(ctx: click.Context, text: str | None, case_no: str | None, party:
             case_no=c["case_no"], title=c.get("title") or "", status=label(c["status"])))
     click.echo(_("{records} record(s), {parties} party(ies), {cases} case(s)").format(
         records=len(result["records"]), parties=len(result["parties"]), cases=len(result["cases"])))
+    if result["names_searched"] is False:
+        click.echo(_("note: text under 3 characters is not looked for in file names; doc types, notes, "
+                     "parties and cases were searched"))
 
 
 # -- export -----------------------------------------------------------------------------

@@ -20,7 +20,9 @@ Contract (``search(archive, Query) -> {"records": [...], "parties": [...], "case
   ``parties`` (identity numbers masked, by key) and ``cases`` (newest opened first) list
   those matching themselves, at most ``limit`` each. Matching is by substring, of the text
   as typed or NFKC-folded, ignoring the case of ASCII letters. Text under 3 characters
-  is not looked for in file names (every other field is searched at any length).
+  is not looked for in file names (every other field is searched at any length): a name's
+  trigrams cannot find it at the name's end, and checking every name would walk every
+  record; ``names_searched`` says whether they were.
 - No match is empty lists, never an error; no filter and no text (or blank text) lists every
   record. Text holding undecodable bytes or control characters is refused (InvalidText).
 
@@ -112,4 +114,13 @@ def search(archive: Archive, query: Query) -> dict:
         "parties": [(p if isinstance(p, Party) else Party.from_row(p)).as_data() for p in parties],
         "cases": [{"case_no": r["case_no"], "title": r["title"], "status": r["status"],
                    "opened_at": r["opened_at"]} for r in hits.cases],
+        "names_searched": _names_searched(text, owners),
     }
+
+
+def _names_searched(text: str | None, owners: list[str]) -> bool | None:
+    """Whether ``text`` was looked for in file names: not under 3 characters
+    (``finder.TRIGRAM``); None when there is no text to look for, or it is a party's number."""
+    if not text or owners:
+        return None
+    return all(len(n) >= finder.TRIGRAM for n in finder.needles(text))

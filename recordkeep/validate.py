@@ -76,7 +76,7 @@ def optional_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> s
 
 def actor(name: str) -> str:
     """An actor name: 1-64 letters (CJK included), digits and ``._-@``, nothing else."""
-    text(name, N_("the actor"))
+    text(name, N_("the actor"), reading=True)  # a name to act under, not text typed into a record
     if not _ACTOR.fullmatch(name):
         raise errors.InvalidActor(_("not an actor name: {name!r}").format(name=name))
     return name

@@ -275,7 +275,7 @@ def test_any_text_at_all_gives_lists_or_is_refused_as_text_never_another_error(b
             with pytest.raises(errors.InvalidText):
                 validate.text(text, "text")
             return
-    assert set(result) == {"records", "parties", "cases"}
+    assert set(result) == {"records", "parties", "cases", "names_searched"}
 
 
 @pytest.mark.parametrize("text", ["\udcd5\udcc5\udcc8\udcfd", "\x01"])  # 张三 typed on a GBK terminal
@@ -295,7 +295,8 @@ def test_punctuation_matches_literally(bureau):
 def test_no_match_is_an_empty_list_not_an_error(bureau, args):
     result = bureau(*["search", *args, "--json"])
     assert result.exit_code == 0, result.output
-    assert bureau.json("search", *args) == {"records": [], "parties": [], "cases": []}
+    found = bureau.json("search", *args)
+    assert (found["records"], found["parties"], found["cases"]) == ([], [], [])
 
 
 def test_limit_caps_records_parties_and_cases(bureau):
@@ -500,3 +501,17 @@ def test_basename_sql_gives_the_last_path_component_as_python_does(path):
     finally:
         conn.close()
     assert got == path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def test_text_too_short_for_file_names_says_so_to_people_and_in_json(cli, tmp_path):
+    from tests.test_check import record
+
+    record(cli, tmp_path, name="送达回证.tif", content=b"proof of service")
+    short = cli.json("search", "送达")
+    assert short["records"] == [] and short["names_searched"] is False
+    said = cli("search", "送达")
+    assert said.exit_code == 0 and "not looked for in file names" in said.output
+    long = cli.json("search", "送达回")
+    assert [r["name"] for r in long["records"]] == ["送达回证.tif"] and long["names_searched"] is True
+    assert "not looked for" not in cli("search", "送达回").output
+    assert cli.json("search")["names_searched"] is None
