@@ -324,7 +324,7 @@ HEADINGS = frozenset({N_("add"), N_("import")})
 
 
 def print_receipt(receipt) -> None:
-    from recordkeep import display_path, errors
+    from recordkeep import errors
 
     for o in receipt.outcomes:
         digest = (o.digest or "")[:12] or "-" * 12
@@ -333,7 +333,7 @@ def print_receipt(receipt) -> None:
             detail = f"{o.code}: {o.reason}"
         status = _(o.status) if o.status in STATUS_WORDS else o.status
         click.echo(f"{padded(status, 8)} {digest}  {human_size(o.size):>9}  "
-                   f"{display_path(o.path)}  {detail}")
+                   f"{o.shown_path}  {detail}")
     d = receipt.as_data()
     secs = receipt.elapsed_ms / 1000
     click.echo("\n" + _("{heading}: {seen} seen, {stored} stored, {present} already present, "
@@ -355,7 +355,7 @@ def print_receipt(receipt) -> None:
         click.echo(_("{n} file(s) damaged: stored exactly as on the card; the file itself is damaged "
                      "(keep the card's copy for the record):").format(n=len(receipt.damaged)))
         for o in receipt.damaged:
-            click.echo(f"  {errors.MediaDamaged.code} {display_path(o.path)}: {o.damage}")
+            click.echo(f"  {errors.MediaDamaged.code} {o.shown_path}: {o.damage}")
     if receipt.lock_error:
         click.echo(_("notice: {message}").format(message=receipt.lock_error))
     if receipt.checkpoint:

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import settings
+from . import retention, settings
 from .archive import Archive
 from .i18n import _
 from .index.core import Acknowledged
 from .protection import Journaled, from_journal
 from .refs import bare
-from .retention import keep_until
 from .store.journal import Event
 
 
@@ -46,14 +45,21 @@ class Disposals:
 
     def __init__(self, archive: Archive, watched: Iterable[str]) -> None:
         self.journaled = Journaled(archive, set(watched))
-        self.zone: tzinfo = archive.settings.zone  # the zone in force: a settings.changed sets it
+        # the settings in force, as settings.changed lines record them; before the first, the
+        # file's now (the zone then unknown: a day's slack, which a zone shifts a date by at most)
+        self.zone: tzinfo = archive.settings.zone
+        self.zone_known = False
+        self.months = retention.months_in(archive.settings.raw) or retention.DEFAULT_ORDINARY_MONTHS
+        self.now = datetime.now(UTC)  # no disposal is proved due by a time it claims beyond this
         self.found: list[Undue] = []
         self.unwatched: dict[int, str] = {}
 
     def feed(self, event: Event, *, signed: bool = True) -> None:
         """Take one acknowledged event (``signed``: its batch is)."""
         if event.type == "settings.changed":
-            self.zone = _zone_recorded(event.data) or self.zone
+            zone = _zone_recorded(event.data)
+            self.zone, self.zone_known = (zone, True) if zone is not None else (self.zone, self.zone_known)
+            self.months = retention.recorded_months(event.data.get("settings")) or self.months
         elif event.type == "record.disposed":
             digest = bare(str(event.data.get("digest", "")))
             if digest in self.journaled.wanted:
@@ -76,22 +82,31 @@ class Disposals:
             why.append(_("held ({holds})").format(holds=", ".join(holds)))
         until = self._kept_until(event, found.times)
         if until is not None:
-            why.append(_("kept until {time} under the {months} months it names").format(
-                time=until.isoformat(timespec="seconds"), months=event.data["months"]))
+            why.append(_("kept until {time}, and the line claims {at}").format(
+                time=until.isoformat(timespec="seconds"), at=event.at))
         if why:
             self.found.append(Undue(event.seq, digest, tuple(why), signed))
 
     def _kept_until(self, event: Event, times: tuple) -> datetime | None:
-        """When the record's retention ended, if later than its disposal (by the months the
-        line names; None for a line of a release that named none)."""
+        """When the record's retention ended, if later than its disposal: by the months the
+        line names (those in force when it names none, or none a release writes), from the
+        time it claims (now, when it claims a later one; the end of time when it claims none
+        that reads as an instant: no time it does not prove lets a record go)."""
+        if times[0] is None:
+            return None
         months = event.data.get("months")
-        if times[0] is None or not isinstance(months, int) or isinstance(months, bool) or months < 1:
-            return None
-        until = keep_until(times, months, self.zone)
+        if not isinstance(months, int) or isinstance(months, bool) or months < 1:
+            months = self.months
         try:
-            return until if until > datetime.fromisoformat(event.at) else None
-        except (ValueError, TypeError):  # a time no release writes
-            return None
+            at = datetime.fromisoformat(event.at)
+            at = min(at, self.now) if at.tzinfo is not None else None
+        except (ValueError, TypeError):
+            at = None
+        until = retention.keep_until(times, months, self.zone)
+        if at is None:
+            return until
+        slack = timedelta(0) if self.zone_known else timedelta(days=1)
+        return until if until - slack > at else None
 
 
 def judge_unwatched(archive: Archive, first: Disposals) -> list[Undue]:

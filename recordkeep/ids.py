@@ -271,24 +271,26 @@ _MOBILE_IN_TEXT = re.compile(rf"(?<![{_W}+\uff0b])"
                              rf"[1\uff11][3-9\uff13-\uff19][{_D}](?:[ \-\uff0d]?[{_D}]{{4}}){{2}}(?![{_W}])")
 
 
-def _personal_spans(text: str) -> list[tuple[int, int, str]]:
+def _personal_spans(text: str, *, phones: bool = True) -> list[tuple[int, int, str]]:
     """(start, end, masked form) of each identity number (a valid one: date, region, check
-    digit) and mainland mobile number written in ``text``, in order."""
+    digit) and (``phones``) mainland mobile number written in ``text``, in order."""
     found = []
     for m in _ID_IN_TEXT.finditer(text):
         try:
             found.append((m.start(), m.end(), mask_id_number(validate_id_number(m.group()))))
         except InvalidIdNumber:  # a number of that length that is no identity number
             continue
-    found += [(m.start(), m.end(), mask_phone(m.group())) for m in _MOBILE_IN_TEXT.finditer(text)]
+    if phones:
+        found += [(m.start(), m.end(), mask_phone(m.group())) for m in _MOBILE_IN_TEXT.finditer(text)]
     return sorted(found)
 
 
-def personal_numbers_in(text: str) -> list[str]:
-    """The identity and mainland mobile numbers written in free ``text`` (full-width digits
-    too), each masked (``mask_id_number``, ``mask_phone``): what the journal may not hold in
-    full (design principle 9)."""
-    return [masked for _start, _end, masked in _personal_spans(text)]
+def personal_numbers_in(text: str, *, phones: bool = True) -> list[str]:
+    """The identity and (``phones``) mainland mobile numbers written in free ``text``
+    (full-width digits too), each masked (``mask_id_number``, ``mask_phone``): what the
+    journal may not hold in full (design principle 9). Without ``phones`` for numbers that
+    may honestly be 11 digits (a certificate number, a device id)."""
+    return [masked for _start, _end, masked in _personal_spans(text, phones=phones)]
 
 
 def mask_personal_numbers(text: str) -> str:

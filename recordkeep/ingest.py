@@ -87,6 +87,11 @@ class Outcome:
     def regular(self) -> bool:
         return self.status != "skipped"
 
+    @property
+    def shown_path(self) -> str:
+        """The path as the receipt shows it: printable, a number in it masked (``journaled_path``)."""
+        return display_path(journaled_path(self.path))
+
     def as_data(self) -> dict:
         data: dict = {"status": self.status, **path_fields(self.path)}
         for key in ("size", "digest", "kind", "code", "reason", "damage"):
@@ -233,7 +238,7 @@ def special_reason(path: bytes, st: os.stat_result) -> str:
     mode = st.st_mode
     if stat.S_ISLNK(mode):
         try:
-            target = display_path(os.readlink(path))
+            target = display_path(journaled_path(os.readlink(path)))
         except OSError:
             target = "?"
         return _("symlink to {target}: not followed").format(target=target)

@@ -121,10 +121,14 @@ def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
 
 
 def list_keys(archive: Archive) -> list[KeyInfo]:
-    """Every key the journal names, in the order enrolled; the first admin key is the founding
-    key (a new store's, or the one a store from before signatures trusted on first use)."""
+    """Every key the journal names, in the order enrolled; ``founding`` marks the key the
+    journal roots its trust in: the one its first line (``store.created``) names, else (a store
+    from before signatures) the first admin key, trusted on first use."""
     listed = [_info(archive, row["key"]) for row in key_rows.all_keys(archive.index)]
-    founding = next((k for k in listed if "admin" in k.roles), None)
+    first = archive.journal.first()
+    named = first.data.get("admin_key") if first is not None and first.type == "store.created" else None
+    founding = next((k for k in listed if k.key == named), None) or next(
+        (k for k in listed if "admin" in k.roles), None)
     return [replace(k, founding=True) if k is founding else k for k in listed]
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from . import errors
+from . import errors, ids
 from .i18n import _, language
 
 STAGES = {"start": "启动", "investigate": "调查取证", "decide": "审核决定", "serve": "送达执行"}
@@ -268,14 +268,25 @@ def check_officer(cert_no: str) -> str:
     if not CERT_NO.fullmatch(value):
         raise errors.InvalidOfficer(_("not an officer's certificate number: {text!r}").format(
             text=shortened(cert_no)))
-    return value
+    return _no_identity_number(value, _("the certificate number"))
 
 
 def check_device(device: str) -> str:
     """The device id, or InvalidDevice."""
     if not DEVICE_ID.fullmatch(device):
         raise errors.InvalidDevice(_("not a device id: {text!r}").format(text=shortened(device)))
-    return device
+    return _no_identity_number(device, _("the device id"))
+
+
+def _no_identity_number(value: str, what: str) -> str:
+    """``value``, or PersonalNumberInText when it is (or holds) an identity number: journaled
+    with every act of its officer or device, it could never be erased."""
+    found = ids.personal_numbers_in(value, phones=False)
+    if found:
+        said = _("{what} is an identity number ({masked}): the journal keeps those only masked")
+        hint = _("give the number the bureau issued, not a person's identity number")
+        raise errors.PersonalNumberInText(said.format(what=what, masked=", ".join(found)), hint=hint)
+    return value
 
 
 # -- times ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blake3 import blake3
 
-from . import errors, validate
+from . import errors, ids, validate
 from .i18n import _
 from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, public_url, stage_slug
 
@@ -100,7 +100,8 @@ def _too_deep(path: Path) -> errors.ConfigError:
 def journaled(raw: Mapping) -> dict:
     """What a ``settings.changed`` event records of recordkeep.toml: every table but
     ``[backend]`` (how this station reaches a shared bucket, which may differ from station to
-    station), as JSON the journal holds: dates and times as ISO 8601 text, a float as
+    station), as JSON the journal holds: an identity or mobile number in a text or a key
+    masked (design principle 9), dates and times as ISO 8601 text, a float as
     ``{"$float": repr}`` (the journal holds no floats), a table with a key beginning with ``$``
     as ``{"$table": table}`` (so that no table passes for a float), a URL without its user
     information or query (which may hold credentials), an empty table left out (it sets
@@ -111,7 +112,7 @@ def journaled(raw: Mapping) -> dict:
 
 def _json_safe(value: object) -> object:
     if isinstance(value, dict):
-        kept = {key: _json_safe(item) for key, item in value.items()}
+        kept = {ids.mask_personal_numbers(key): _json_safe(item) for key, item in value.items()}
         kept = {key: item for key, item in kept.items() if item != {}}
         return {"$table": kept} if any(key.startswith("$") for key in kept) else kept
     if isinstance(value, list):
@@ -122,6 +123,8 @@ def _json_safe(value: object) -> object:
         return {"$float": repr(value)}
     if isinstance(value, str) and URL.match(value):
         return public_url(value)
+    if isinstance(value, str):
+        return ids.mask_personal_numbers(value)
     return value
 
 
@@ -212,7 +215,7 @@ def _acts(table: object, path: Path) -> dict[str, str]:
     acts = dict(ACTS)
     for key, value in table.items():
         try:
-            name = validate.required_text(key, _("the act name {name!r}").format(name=key))
+            name = validate.required_text(key, _("the act name {name!r}").format(name=key), reading=True)
         except errors.InputError as exc:
             raise errors.ConfigError(f"[acts]: {exc.message}", path=path) from exc
         slug = stage_slug(value) if isinstance(value, str) else None

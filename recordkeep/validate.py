@@ -59,9 +59,9 @@ def text(value: str, what: str, *, limit: int = NAME_CHARS, reading: bool = Fals
     return stripped
 
 
-def required_text(value: str | None, what: str, *, limit: int = NAME_CHARS) -> str:
+def required_text(value: str | None, what: str, *, limit: int = NAME_CHARS, reading: bool = False) -> str:
     """Like ``text``, and InvalidValue when empty."""
-    checked = text(value or "", what, limit=limit)
+    checked = text(value or "", what, limit=limit, reading=reading)
     if not checked:
         raise errors.InvalidValue(_("{what} must not be empty").format(what=_(what)))
     return checked

@@ -606,3 +606,22 @@ def test_a_fifo_or_a_folder_given_as_a_checkpoint_or_certificate_is_refused_at_o
     done = run_recordkeep(*filled, store=store, timeout=60)  # waiting on the FIFO would time out
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("RK"), done.stderr
+
+
+@pytest.mark.parametrize("put", ["a FIFO", "a symlink"])
+def test_a_kept_checkpoint_replaced_by_a_fifo_or_a_symlink_is_missing_not_waited_on(
+        cli, imported, tmp_path, put):
+    import os
+
+    made = checkpoint(cli)
+    kept = cli.store / "checkpoints" / f"{made['size']}.checkpoint"
+    copy = tmp_path / "elsewhere.checkpoint"
+    copy.write_bytes(kept.read_bytes())
+    kept.unlink()
+    if put == "a FIFO":
+        os.mkfifo(kept)
+    else:
+        kept.symlink_to(copy)
+    done = run_recordkeep("log", "verify", "--json", store=cli.store, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert "RK259" in {f["code"] for f in json.loads(done.stdout)["findings"]}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from recordkeep import Archive
 from recordkeep.index import FILENAME as INDEX_FILE
 from recordkeep.store.journal import Draft
@@ -16,14 +18,24 @@ from tests.test_retention import old_record, party  # noqa: F401 (a fixture)
 from .conftest import TEST_ACTORS
 
 
-def dispose_past_the_checks(store: Path, digest: str, *, months: int = 6) -> int:
-    """Journal a disposal as ``dispose`` would, without its checks, and remove the blob; its seq."""
+def dispose_past_the_checks(store: Path, digest: str, *, months: object = 6, at: str | None = None) -> int:
+    """Journal a disposal as ``dispose`` would, without its checks (``months`` None: naming
+    none; ``at``: the time the line claims), signed, and remove the blob; its seq."""
     with Archive.open(store, actor=TEST_ACTORS[0]) as archive:
         size, kind = archive.index.conn.execute("SELECT size, kind FROM records WHERE digest = ?",
                                                 (digest,)).fetchone()
-        [event] = archive.commit([Draft("record.disposed", {
-            "digest": "blake3:" + digest, "size": size, "kind": kind, "reason": "past retention",
-            "months": months, "kept_until": "2021-09-15T08:30:00.000+08:00"})])
+        data = {"digest": "blake3:" + digest, "size": size, "kind": kind, "reason": "past retention",
+                "months": months, "kept_until": "2021-09-15T08:30:00.000+08:00"}
+        if months is None:
+            del data["months"]
+        if at is None:
+            [event] = archive.commit([Draft("record.disposed", data)])
+        else:
+            signer = archive.signer()
+            with archive.journal.locked():
+                archive.index.catch_up(archive.journal)
+                event = archive.journal.append([Draft("record.disposed", data)], actor=signer.actor, at=at,
+                                               expect_head=archive.index.seen.hash, seal=signer.seal)[0]
         archive.objects.dispose(digest)
     return event.seq
 
@@ -65,7 +77,7 @@ def test_a_disposal_before_the_retention_it_names_ended_fails_log_verify(cli, st
     digest = record(cli, tmp_path)  # no recorded time: kept from its import, which is now
     seq = dispose_past_the_checks(store, digest)
     [found] = undue(cli)
-    assert found["seq"] == seq and "kept until" in found["message"] and "6 months" in found["message"]
+    assert found["seq"] == seq and "kept until" in found["message"]
 
 
 def test_disposals_written_past_dispose_of_important_and_kept_records_fail_log_verify(cli, store, tmp_path):
@@ -96,3 +108,37 @@ def test_honest_disposals_pass_log_verify_whatever_was_unlinked_released_or_amen
                     encoding="utf-8")
     report = cli.json("log", "verify", "--strict")
     assert report["ok"] and [f["code"] for f in report["findings"] if f["code"] == "RK273"] == []
+
+
+@pytest.mark.parametrize(("months", "at"), [(None, None), ("6", None), (0, None),
+                                            (6, "2099-01-01T00:00:00"), (6, "2099-01-01T00:00:00.000+08:00"),
+                                            (6, "not a time")])
+def test_a_disposal_naming_no_usable_retention_or_time_is_still_held_to_its_records_due_date(
+        cli, store, tmp_path, months, at):
+    """No months (or none a release writes): the months in force; a time in the future, or
+    none that reads as an instant, proves nothing due."""
+    digest = record(cli, tmp_path)  # kept from its import, which is now
+    seq = dispose_past_the_checks(store, digest, months=months, at=at)
+    assert [f["seq"] for f in undue(cli)] == [seq]
+
+
+def test_an_honest_disposal_from_before_settings_were_journaled_is_not_accused_after_a_zone_change(
+        tmp_path, monkeypatch):
+    """The zone then is unknown (the settings file's now may differ by up to a day's offset):
+    a day's slack, so month-end dates that a zone moves are not taken for an early disposal."""
+    from recordkeep import archive as archive_module
+
+    from .conftest import Cli, new_store
+
+    monkeypatch.setattr(archive_module.Archive, "_settings_changed", lambda self, last: [])  # older release
+    cli = Cli(new_store(tmp_path / "store"))
+    clip = tmp_path / "DSJ001_440301123456_20260531040000_0001.bin"  # 2026-05-30T20:00Z, Shanghai time
+    clip.write_bytes(b"zone test" * 50)
+    digest = cli.json("add", str(clip))["files"][0]["digest"]
+    monkeypatch.setattr(archive_module.Archive, "now", lambda self: "2026-11-30T12:00:00.000+08:00")
+    ok(cli("dispose", digest, "--reason", "retention period over"))  # due 2026-11-30 04:00 Shanghai
+    monkeypatch.undo()
+    toml = cli.store / "recordkeep.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("Asia/Shanghai", "UTC"), encoding="utf-8")
+    ok(cli("officer", "add", "440301654321", "--name", "王五"))  # this release records the settings
+    assert undue(cli) == []

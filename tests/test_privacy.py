@@ -302,3 +302,34 @@ def test_a_number_in_a_file_name_is_masked_in_the_journal_and_the_receipt_and_th
     assert leaks(journal) == [] and b"110105********002X" in journal and b"139****5678" in journal
     assert PERSON_1.encode().hex().encode() not in journal  # nor in a name that is not UTF-8
     assert json.loads(result.stdout)["stored"] == 2
+
+
+def test_an_identity_number_as_an_officers_or_a_devices_number_is_refused(cli, parties):
+    journal = (cli.store / "journal" / "events.jsonl").read_bytes()
+    for args in (("officer", "add", PERSON_2, "--name", "王五"),
+                 ("device", "add", PERSON_2, "--unit", "一中队"),
+                 ("case", "stage", CASE, "investigate", "--at", "2021-03-02 10:00", "--officer", PERSON_2)):
+        result = cli(*args)
+        assert result.exit_code == 1 and result.stderr.startswith("RK481"), result.output
+        assert PERSON_2 not in result.output and "440304********0011" in result.stderr
+    assert (cli.store / "journal" / "events.jsonl").read_bytes() == journal
+    ok(cli("officer", "add", "13912345678", "--name", "赵六"))  # 11 digits: a certificate number may be
+
+
+def test_numbers_in_an_export_path_a_settings_value_and_a_symlinks_target_are_masked_in_the_journal(
+        cli, parties, tmp_path):
+    toml = cli.store / "recordkeep.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f'\n[duty]\ncontact = "值班 {PHONE_1}"\n',
+                    encoding="utf-8")
+    ok(cli("export", "--case", CASE, str(tmp_path / f"张三_{PERSON_1}"), "--with-pii",
+           actor="auditor@office"))
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "link").symlink_to(tmp_path / f"{PHONE_1}_secret.jpg")
+    (dump / "clip.bin").write_bytes(b"clip")
+    printed = cli("import", str(dump))
+    assert "139****5678_secret.jpg" in printed.output and PHONE_1 not in printed.output
+    journal = (cli.store / "journal" / "events.jsonl").read_bytes()
+    assert leaks(journal) == []
+    assert "110105********002X" in journal.decode() and "值班 139****5678" in journal.decode()
+    assert (tmp_path / f"张三_{PERSON_1}" / "bagit.txt").exists()  # the bag is where it was asked to go

@@ -32,6 +32,7 @@ from ..archive import Archive
 from ..dossier.parties import get_party, resolve_party, unmasked
 from ..dossier.views import case_view, party_view
 from ..i18n import _
+from ..ids import mask_personal_numbers
 from ..index import dossier as rows
 from ..index import resolve, touching
 from ..index.core import snapshot
@@ -193,6 +194,12 @@ def staged(dest: Path) -> Iterator[Staging]:
         raise
 
 
+def journaled_dest(dest: Path) -> str:
+    """Where an export went, as the journal holds it: an identity or mobile number in the path
+    (a folder named after the party) masked (design principle 9)."""
+    return mask_personal_numbers(str(dest))
+
+
 def _dest_error(exc: OSError, what: str, dest: Path) -> errors.RecordkeepError:
     """``os_error`` of the export's destination: a read-only file system there is the
     destination's, not the store's (RK415, not RK103)."""
@@ -266,7 +273,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         work = stage.work
         own: frozenset[int] = frozenset()
         if keys:  # on the record before the numbers are written
-            shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": str(dest)})
+            shown = archive.commit([Draft("party.pii_shown", {"party": k, "export": journaled_dest(dest)})
                                     for k in keys])
             own = frozenset(e.seq for e in shown)
         result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now(), agent=agent())
@@ -388,8 +395,9 @@ def journal_export(archive: Archive, result: ExportResult, scope: dict, digests:
     if archive.readonly:
         result.journal_error = _("the store is read-only: this export could not be journaled")
         return
-    data = {"format": result.format, "scope": scope, "dest": str(result.dest), "records": result.records,
-            "files": result.files, "bytes": result.bytes, "digests": ["blake3:" + d for d in digests]}
+    data = {"format": result.format, "scope": scope, "dest": journaled_dest(result.dest),
+            "records": result.records, "files": result.files, "bytes": result.bytes,
+            "digests": ["blake3:" + d for d in digests]}
     if through is not None and result.payload is not None:
         data.update(through=through, payload=result.payload, arrangement=ARRANGEMENT,
                     exported_at=result.exported_at, agent=result.agent)

@@ -7,6 +7,7 @@ already holds other bytes is never overwritten (``put`` says so by returning Fal
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Protocol
 
 from .. import errors
 from ..i18n import N_, _
-from .fs import atomic_write, fsync_dir, os_error
+from .fs import GIVEN_LIMIT, atomic_write, fsync_dir, os_error, read_regular
 
 FOLDER = "checkpoints"
 _NAME = re.compile(r"(\d+)\.(checkpoint|tsr)")
@@ -71,11 +72,15 @@ class LocalCheckpoints:
         return True
 
     def get(self, name: str) -> bytes | None:
+        """The file's bytes; None when it is absent, or no regular file (a FIFO or a symlink put
+        in its place is never waited on nor followed: the checkpoint is not there)."""
         try:
-            return (self.folder / name).read_bytes()
+            return read_regular(self.folder / name, GIVEN_LIMIT, follow=False)
         except FileNotFoundError:
             return None
         except OSError as exc:
+            if exc.errno in (0, errno.ELOOP):
+                return None
             raise errors.StoreIOError(_("cannot read a checkpoint: {error}").format(error=exc.strerror),
                                       path=self.folder / name) from exc
 
