@@ -546,6 +546,17 @@ class DossierNotJournaled(IntegrityError):
               "a read-only store (its exporter's --json gave the digest); export it again from the store")
 
 
+class BagViewDisagrees(IntegrityError):
+    """A bag's dossier view (recordkeep/summary.json) shows a decision or an act otherwise than
+    the journal line the bag carries for it: a fine, its kind or party, an act's time or note.
+    The view is made from the store's index; an index edited before the export makes a view
+    that its export's digest vouches for all the same, while the lines are proved."""
+
+    code = "RK275"
+    hint = N_("the journal lines are what holds: audit the store's index ('log verify --index'), "
+              "rebuild it, and export again")
+
+
 class FoundingKeyOther(IntegrityError):
     """The key a journal roots its trust in (the founding key its ``store.created`` names, or the
     first admin key of a store from before signatures) is not the founding key an auditor gave

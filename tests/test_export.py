@@ -1316,3 +1316,35 @@ def test_an_export_to_a_read_only_disk_blames_the_disk_not_the_store_and_journal
     assert "export destination is on a read-only file system" in result.stderr
     assert "store is read-only" not in result.stderr
     assert (store / "journal" / "events.jsonl").read_bytes() == journal
+
+
+def test_a_fine_changed_in_the_index_before_the_export_fails_the_bag_by_its_own_journal_lines(
+        cli, dossier, tmp_path, store):
+    """The export journals the digest of the view it made, so a view made from an edited index
+    is vouched for all the same; the decision's own line, carried and proved, says otherwise."""
+    import sqlite3
+
+    from tests.test_check import ok
+
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "300000", "--at", "2021-09-20"))
+    seq = cli.json("case", "stage", CASE, "investigate", "--at", "2021-03-02 10:00",
+                   "--note", "现场检查")["seq"]
+    honest = tmp_path / "honest"
+    ok(cli("export", "--case", CASE, str(honest)))
+    assert cli.json("log", "verify", "--bag", str(honest))["ok"]
+    with sqlite3.connect(store / "index.sqlite") as conn:
+        conn.execute("UPDATE decisions SET amount = '300.00'")
+        conn.execute("UPDATE stage_events SET note = '无异常' WHERE seq = ?", (seq,))
+    forged = tmp_path / "forged"
+    ok(cli("export", "--case", CASE, str(forged)))
+    view = json.loads((forged / "recordkeep" / "summary.json").read_text(encoding="utf-8"))["dossier"]
+    assert view["decisions"][0]["amount"] == "300.00"  # made from the edited index
+    from recordkeep.export.bagcheck import check_bag
+
+    found = cli.json("log", "verify", "--bag", str(forged))
+    assert not found["ok"]
+    for said in ([p["message"] for p in found["problems"] if p["code"] == "RK275"],
+                 [m for code, m in check_bag(forged).problems if code == "RK275"]):  # no store at hand
+        assert len(said) == 2, found["problems"]
+        assert any("'300.00'" in m and "'300000.00'" in m for m in said)
+        assert any("'无异常'" in m and "'现场检查'" in m for m in said)

@@ -206,6 +206,8 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
             lines[seq], last_seq = raw, seq
     if len(lines) == report.lines:  # every line sound: else the lines say what is wrong, not the payload
         _payload_against_journal(tags, lines, report)
+        if isinstance(summary, dict):
+            _view_against_lines(summary.get("dossier"), lines, report)
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
@@ -241,6 +243,51 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
 
 
 SUMMARY_KEYS = ("scope", "files", "dossier")
+#: what the dossier view says of a decision or an act, as its journal line does (the same keys)
+VIEW_FROM_LINE = {"decision": ("case.decided", ("party", "penalty_kind", "amount", "at")),
+                  "stage_event": ("case.stage", ("at", "until", "action", "note"))}
+
+
+def _view_against_lines(view: object, lines: dict[int, bytes], report: BagReport) -> None:
+    """Each decision and act summary.json's dossier view shows must say what the journal line
+    the bag carries for it says (the fine, its kind and party, the act's time and note): the
+    view is made from the store's index, which an insider can edit, the lines are proved
+    (RK275). A line carried masked (from before the vault) is not compared."""
+    said: dict[int, dict] = {}
+
+    def gather(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in VIEW_FROM_LINE and isinstance(node.get("seq"), int):
+                said.setdefault(node["seq"], node)
+            for value in node.values():
+                gather(value)
+        elif isinstance(node, list):
+            for value in node:
+                gather(value)
+
+    gather(view)
+    for seq, item in sorted(said.items()):
+        kind, keys = VIEW_FROM_LINE[item["type"]]
+        raw = lines.get(seq)
+        if raw is None:
+            report.problems.append((errors.BagViewDisagrees.code, _(
+                "recordkeep/summary.json shows a {kind} at seq {seq}, which the bag carries no line "
+                "of").format(kind=kind, seq=seq)))
+            continue
+        line = json.loads(raw)
+        if "masked" in line:  # carried masked: its numbers, not its act, differ from the view
+            continue
+        data = line.get("data") if line.get("type") == kind else None
+        if not isinstance(data, dict):
+            report.problems.append((errors.BagViewDisagrees.code, _(
+                "recordkeep/summary.json shows a {kind} at seq {seq}, but that line is a {type}").format(
+                    kind=kind, seq=seq, type=line.get("type"))))
+            continue
+        for key in keys:
+            if item.get(key) != data.get(key):
+                report.problems.append((errors.BagViewDisagrees.code, _(
+                    "recordkeep/summary.json says {key} {shown!r} of seq {seq}, its journal line "
+                    "{journaled!r}").format(key=key, shown=item.get(key), seq=seq, journaled=data.get(key))))
 
 
 def _summary(tags: Tags, report: BagReport) -> dict | None:
