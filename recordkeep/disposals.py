@@ -46,10 +46,10 @@ class Disposals:
     def __init__(self, archive: Archive, watched: Iterable[str]) -> None:
         self.journaled = Journaled(archive, set(watched))
         # the settings in force, as settings.changed lines record them; before the first, the
-        # file's now (the zone then unknown: a day's slack, which a zone shifts a date by at most)
+        # file's zone (unknown then: a day's slack, which a zone shifts a date by at most)
         self.zone: tzinfo = archive.settings.zone
         self.zone_known = False
-        self.months = retention.months_in(archive.settings.raw) or retention.DEFAULT_ORDINARY_MONTHS
+        self.months: int | None = None  # the months in force, once a settings.changed records them
         self.now = datetime.now(UTC)  # no disposal is proved due by a time it claims beyond this
         self.found: list[Undue] = []
         self.unwatched: dict[int, str] = {}
@@ -89,14 +89,17 @@ class Disposals:
 
     def _kept_until(self, event: Event, times: tuple) -> datetime | None:
         """When the record's retention ended, if later than its disposal: by the months the
-        line names (those in force when it names none, or none a release writes), from the
+        line names (those recorded in force when it names none, or none a release writes; not
+        judged when neither says: a line of a release that journaled neither), from the
         time it claims (now, when it claims a later one; the end of time when it claims none
         that reads as an instant: no time it does not prove lets a record go)."""
         if times[0] is None:
             return None
         months = event.data.get("months")
         if not isinstance(months, int) or isinstance(months, bool) or months < 1:
-            months = self.months
+            months = self.months  # a line of a release that named none, or made by other means
+        if months is None:  # named nowhere: the settings of an older release are not known
+            return None
         try:
             at = datetime.fromisoformat(event.at)
             at = min(at, self.now) if at.tzinfo is not None else None

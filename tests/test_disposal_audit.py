@@ -142,3 +142,25 @@ def test_an_honest_disposal_from_before_settings_were_journaled_is_not_accused_a
     toml.write_text(toml.read_text(encoding="utf-8").replace("Asia/Shanghai", "UTC"), encoding="utf-8")
     ok(cli("officer", "add", "440301654321", "--name", "王五"))  # this release records the settings
     assert undue(cli) == []
+
+
+def test_a_disposal_by_a_release_that_named_no_months_and_recorded_no_settings_is_not_judged_by_todays(
+        tmp_path, monkeypatch):
+    """Raised since (6 to 36 months), the setting now would accuse it; the months it ran under
+    are named nowhere, so its due date is not judged (its protections still are)."""
+    from recordkeep import archive as archive_module
+
+    from .conftest import Cli, new_store
+
+    monkeypatch.setattr(archive_module.Archive, "_settings_changed", lambda self, last: [])  # older release
+    cli = Cli(new_store(tmp_path / "store"))
+    clip = tmp_path / "DSJ001_440301123456_20250101100000_0001.bin"
+    clip.write_bytes(b"an old clip" * 50)
+    digest = cli.json("add", str(clip))["files"][0]["digest"]
+    seq = dispose_past_the_checks(cli.store, digest, months=None)  # due under 6 months, as that release said
+    monkeypatch.undo()
+    toml = cli.store / "recordkeep.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[retention]\nordinary_months = 36\n",
+                    encoding="utf-8")
+    ok(cli("officer", "add", "440301654321", "--name", "王五"))  # this release records the settings
+    assert seq and undue(cli) == []

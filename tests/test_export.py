@@ -1348,3 +1348,63 @@ def test_a_fine_changed_in_the_index_before_the_export_fails_the_bag_by_its_own_
         assert len(said) == 2, found["problems"]
         assert any("'300.00'" in m and "'300000.00'" in m for m in said)
         assert any("'无异常'" in m and "'现场检查'" in m for m in said)
+
+
+CASE_13 = "坡城管罚〔2021〕13号"
+
+
+def test_an_honest_party_bag_passes_though_its_cases_acts_and_other_parties_decisions_are_not_carried(
+        cli, dossier, tmp_path):
+    from tests.test_check import ok
+
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-02 10:00", "--note", "现场检查"))
+    ok(cli("case", "open", CASE_13, "--party", "P1", "--party", "P2", "--title", "t2", "--at", "2021-03-01"))
+    ok(cli("case", "decide", CASE_13, "--party", "P2", "--penalty-kind", "fine", "--amount", "5000",
+           "--at", "2021-09-20"))
+    fine = cli.json("case", "decide", CASE, "--party", "P1", "--penalty-kind", "fine", "--amount", "100",
+                    "--at", "2021-09-20")
+    ok(cli("case", "void", CASE, str(fine["seq"]), "--reason", "金额有误"))
+    for scope, dest in ((("--party", "P1"), tmp_path / "party"), (("--case", CASE), tmp_path / "case"),
+                        (("--case", CASE_13), tmp_path / "case13")):
+        ok(cli("export", *scope, str(dest)))
+        found = cli.json("log", "verify", "--bag", str(dest))
+        assert found["ok"], (scope, found["problems"])
+
+
+def test_a_voided_fine_an_acts_officers_and_on_site_changed_in_the_index_fail_the_case_bag(
+        cli, dossier, tmp_path, store):
+    import sqlite3
+
+    from tests.test_check import ok
+
+    fine = cli.json("case", "decide", CASE, "--party", "P1", "--penalty-kind", "fine", "--amount", "100",
+                    "--at", "2021-09-20")
+    ok(cli("case", "void", CASE, str(fine["seq"]), "--reason", "金额有误"))
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-02 10:00", "--officer", "440301123456",
+           "--on-site"))
+    with sqlite3.connect(store / "index.sqlite") as conn:  # the void forgotten, another officer, not on site
+        conn.execute("DELETE FROM voids")
+        conn.execute("INSERT INTO decisions (seq, case_no, party, penalty_kind, amount, at) "
+                     "VALUES (?,?,?,?,?,?)",
+                     tuple(fine[k] for k in ("seq", "case_no", "party", "penalty_kind", "amount", "at")))
+        conn.execute("UPDATE stage_events SET officers = '[\"440301999999\"]', on_site = 0")
+    forged = tmp_path / "forged"
+    ok(cli("export", "--case", CASE, str(forged)))
+    said = [p["message"] for p in cli.json("log", "verify", "--bag", str(forged))["problems"]
+            if p["code"] == "RK275"]
+    assert any(f"seq {fine['seq']} in force, but the bag carries its void" in m for m in said), said
+    assert any("officers ['440301999999']" in m for m in said) and any("on_site False" in m for m in said)
+
+
+@pytest.mark.parametrize("item", [{"type": ["decision"], "seq": 1}, {"type": {"a": 1}, "seq": 1},
+                                  {"type": "decision", "seq": True}, {"type": "decision", "seq": 10**30}])
+def test_a_dossier_view_of_odd_shapes_fails_the_bag_with_its_report_never_a_traceback(
+        cli, dossier, tmp_path, item):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    summary = dest / "recordkeep" / "summary.json"
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    data["dossier"]["decisions"] = [item]
+    summary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = cli("log", "verify", "--bag", str(dest), "--json")
+    assert result.exit_code == 3 and "Traceback" not in result.output, result.output

@@ -207,7 +207,7 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if len(lines) == report.lines:  # every line sound: else the lines say what is wrong, not the payload
         _payload_against_journal(tags, lines, report)
         if isinstance(summary, dict):
-            _view_against_lines(summary.get("dossier"), lines, report)
+            _view_against_lines(summary, lines, report)
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
@@ -245,49 +245,77 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
 SUMMARY_KEYS = ("scope", "files", "dossier")
 #: what the dossier view says of a decision or an act, as its journal line does (the same keys)
 VIEW_FROM_LINE = {"decision": ("case.decided", ("party", "penalty_kind", "amount", "at")),
-                  "stage_event": ("case.stage", ("at", "until", "action", "note"))}
+                  "stage_event": ("case.stage", ("at", "until", "action", "note", "officers", "on_site"))}
 
 
-def _view_against_lines(view: object, lines: dict[int, bytes], report: BagReport) -> None:
+def _view_against_lines(summary: dict, lines: dict[int, bytes], report: BagReport) -> None:
     """Each decision and act summary.json's dossier view shows must say what the journal line
-    the bag carries for it says (the fine, its kind and party, the act's time and note): the
-    view is made from the store's index, which an insider can edit, the lines are proved
-    (RK275). A line carried masked (from before the vault) is not compared."""
-    said: dict[int, dict] = {}
-
-    def gather(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in VIEW_FROM_LINE and isinstance(node.get("seq"), int):
-                said.setdefault(node["seq"], node)
-            for value in node.values():
-                gather(value)
-        elif isinstance(node, list):
-            for value in node:
-                gather(value)
-
-    gather(view)
-    for seq, item in sorted(said.items()):
+    the bag carries for it says (the fine, its kind and party; the act's time, action, note,
+    officers and whether on site), and be shown voided exactly when the bag carries its void:
+    the view is made from the store's index, which an insider can edit, the lines are proved
+    (RK275). A case's bag carries every line of its case, voids too, so each must be there; a
+    party's bag the party's own decisions (the acts of its cases, other parties' decisions and
+    the voids are shown but not carried: those are compared when carried)."""
+    carried = {seq: json.loads(raw) for seq, raw in lines.items()}
+    voids = {d.get("voided_seq"): seq for seq, line in carried.items()
+             if line.get("type") == "case.voided" and isinstance(d := line.get("data"), dict)}
+    scope = summary.get("scope") if isinstance(summary.get("scope"), dict) else {}
+    for seq, item in _view_items(summary.get("dossier")):
         kind, keys = VIEW_FROM_LINE[item["type"]]
-        raw = lines.get(seq)
-        if raw is None:
-            report.problems.append((errors.BagViewDisagrees.code, _(
-                "recordkeep/summary.json shows a {kind} at seq {seq}, which the bag carries no line "
-                "of").format(kind=kind, seq=seq)))
+        required = "case" in scope or (kind == "case.decided" and item.get("party") == scope.get("party"))
+        line = carried.get(seq)
+        if line is None:
+            if required:
+                _disagrees(report, _("recordkeep/summary.json shows a {kind} at seq {seq}, which the bag "
+                                     "carries no line of").format(kind=kind, seq=seq))
             continue
-        line = json.loads(raw)
-        if "masked" in line:  # carried masked: its numbers, not its act, differ from the view
+        if "masked" in line:  # carried masked (from before the vault): its numbers differ, not its act
             continue
         data = line.get("data") if line.get("type") == kind else None
         if not isinstance(data, dict):
-            report.problems.append((errors.BagViewDisagrees.code, _(
-                "recordkeep/summary.json shows a {kind} at seq {seq}, but that line is a {type}").format(
-                    kind=kind, seq=seq, type=line.get("type"))))
+            _disagrees(report, _("recordkeep/summary.json shows a {kind} at seq {seq}, but that line is a "
+                                 "{type}").format(kind=kind, seq=seq, type=line.get("type")))
             continue
         for key in keys:
-            if item.get(key) != data.get(key):
-                report.problems.append((errors.BagViewDisagrees.code, _(
-                    "recordkeep/summary.json says {key} {shown!r} of seq {seq}, its journal line "
-                    "{journaled!r}").format(key=key, shown=item.get(key), seq=seq, journaled=data.get(key))))
+            shown, journaled = item.get(key), data.get(key)
+            if key == "on_site":
+                shown, journaled = bool(shown), bool(journaled)
+            elif key == "officers":
+                journaled = journaled or []
+            if shown != journaled:
+                _disagrees(report, _("recordkeep/summary.json says {key} {shown!r} of seq {seq}, its journal "
+                                     "line {journaled!r}").format(key=key, shown=shown, seq=seq,
+                                                                   journaled=journaled))
+        if seq in voids and not item.get("voided"):
+            _disagrees(report, _("recordkeep/summary.json shows seq {seq} in force, but the bag carries its "
+                                 "void (seq {void})").format(seq=seq, void=voids[seq]))
+        elif item.get("voided") and seq not in voids and "case" in scope:  # a party's bag carries no voids
+            _disagrees(report, _("recordkeep/summary.json shows seq {seq} voided, but the bag carries no "
+                                 "void of it").format(seq=seq))
+
+
+def _view_items(view: object) -> list[tuple[int, dict]]:
+    """Every showing of a decision or an act in a dossier view (one may be shown twice: in its
+    stage and among the decisions), by seq."""
+    found: list[tuple[int, dict]] = []
+    stack = [view]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind, seq = node.get("type"), node.get("seq")
+            if isinstance(kind, str) and kind in VIEW_FROM_LINE and type(seq) is int:
+                found.append((seq, node))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def _disagrees(report: BagReport, message: str) -> None:
+    """RK275, once however many times the view shows the item."""
+    problem = (errors.BagViewDisagrees.code, message)
+    if problem not in report.problems:
+        report.problems.append(problem)
 
 
 def _summary(tags: Tags, report: BagReport) -> dict | None:
