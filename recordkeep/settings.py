@@ -125,6 +125,9 @@ def _json_safe(value: object) -> object:
         return public_url(value)
     if isinstance(value, str):
         return ids.mask_personal_numbers(value)
+    if isinstance(value, int) and not isinstance(value, bool):  # a phone typed without quotes
+        masked = ids.mask_personal_numbers(str(value))
+        return masked if masked != str(value) else value
     return value
 
 

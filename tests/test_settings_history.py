@@ -327,3 +327,11 @@ def test_settings_read_back_from_the_journal_are_the_settings_the_file_gave():
                         '[rules]\nlate_entry_days = 4\nlist = [1.5, {b = 2.5}]\n')
     assert settings.from_journal(settings.journaled(raw)) == raw
     assert settings.from_journal([{"$float": "not a number"}]) == [{"$float": "not a number"}]
+
+
+def test_an_identity_or_mobile_number_in_the_settings_is_recorded_masked_whether_text_or_number():
+    raw = tomllib.loads('[duty]\ncontact = "值班 13912345678"\nphone = 13912345678\n'
+                        'id = "11010519491231002X"\n[retention]\nordinary_months = 12\n')
+    form = settings.journaled(raw)
+    assert form["duty"] == {"contact": "值班 139****5678", "phone": "139****5678", "id": "110105********002X"}
+    assert form["retention"] == {"ordinary_months": 12}
