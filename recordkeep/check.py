@@ -316,7 +316,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     """The review of kind ``what`` (legal_review / collective_discussion) for a decision.
 
     Evidence is a linked document of the review's doc types, or a review act that is not a
-    mere claim (``act_claim``). A review counts when dated at or before the decision; a
+    mere claim (``act_claim``); a document dated by a typed time (not cited from a record of
+    the case) or its file's time is undated. A review counts when dated at or before the decision; a
     decision dated by a bare day (midnight) counts as that whole day, so a review on the
     same day comes before.
     """
@@ -338,7 +339,10 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             named = f"{rec['doc_type']} {rec['digest'][:12]}"
-            if rec["recorded_at"]:
+            if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
+                undated.append(_("{named} (its time typed, or its file's, which proves nothing)").format(
+                    named=named))
+            elif rec["recorded_at"]:
                 dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], named))
             else:
                 undated.append(named)
@@ -431,7 +435,8 @@ def _gaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]
 def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
     """A seizure or forced demolition has linked audio/video over its whole span (--at..--until).
     A clip dated only by its file's time, or by a typed correction that names no record
-    carrying the time (``record set --source``) or one disposed of since, does not count."""
+    carrying the time (``record set --source``), one disposed of since, or one not linked to
+    the same case, does not count."""
     clips, unmeasured, unproven = [], [], []
     for rec in facts.records:
         if rec["kind"] not in AV_KINDS:

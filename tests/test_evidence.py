@@ -187,7 +187,10 @@ def test_a_time_carried_by_a_record_disposed_of_since_no_longer_counts_and_none_
     carrier = cli.json("add", str(old_log))["files"][0]["digest"]  # linked to nothing
     ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--source", carrier,
            "--reason", "依登记表照片"))
+    assert findings(cli, "RK505")[0]["unproven_time"] == [digests[1]]  # a record of no case carries none
+    ok(cli("case", "link", CASE, carrier, "--stage", "investigate"))
     assert codes(cli) == set()
+    ok(cli("case", "unlink", CASE, carrier))
     ok(cli("dispose", carrier, "--reason", "保存期满", actor="archivist@office"))
     [gap] = findings(cli, "RK505")
     assert gap["unproven_time"] == [digests[1]]
@@ -260,3 +263,31 @@ def test_a_clip_dated_only_by_its_file_time_does_not_count_until_a_record_carrie
     ok(cli("record", "set", added["digest"], "--recorded-at", "2021-03-16 08:59:30", "--source", log,
            "--reason", "依使用登记表"))
     assert not {"RK504", "RK505"} & codes(cli)
+
+
+def test_a_clip_dated_by_a_record_of_another_case_does_not_cover_this_cases_seizure(
+        cli, tmp_path, clips):  # noqa: F811
+    """Any record could be cited: only one linked to the same case carries a time for it."""
+    add_parties(cli)
+    seizure_case(cli, tmp_path)
+    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+               for c in clips]
+    other_case = "坡城管罚〔2021〕99号"
+    ok(cli("case", "open", other_case, "--party", "P1", "--at", "2021-03-01"))
+    elsewhere = record(cli, tmp_path, "--case", other_case, "--stage", "start", "--doc-type", "立案审批表")
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--source", elsewhere,
+           "--reason", "camera clock reset"))
+    assert findings(cli, "RK505")[0]["unproven_time"] == [digests[1]]
+
+
+def test_a_document_relabelled_a_review_and_given_a_typed_time_is_no_review(cli, tmp_path):
+    """A clerk can type a doc type and a time; neither proves a 法制审核 before the decision."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    scan = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "现场检查笔录")
+    ok(cli("record", "set", scan, "--doc-type", "法制审核意见书、集体讨论记录", "--recorded-at",
+           "2021-09-20 10:00", "--reason", "scan mislabelled"))
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    found = {f["code"]: f for f in cli.json("check")["cases"][0]["findings"]}
+    assert found["RK510"]["status"] == "unknown" and "typed" in found["RK510"]["message"]
+    assert cli("check", "--strict").exit_code == 4
