@@ -810,6 +810,14 @@ class TimeOutOfRange(InputError):
     hint = N_("check the year; [limits] earliest and latest in recordkeep.toml set the window")
 
 
+class DecisionsInForce(InputError):
+    """``case void`` of a case's opening while the case has decisions in force: the void would
+    take them out of every count, though voiding a decision needs the records role."""
+
+    code = "RK483"
+    hint = N_("void the decisions first ('case void NO SEQ', role records), then the opening")
+
+
 class RecordGone(InputError):
     """A hold or a keep of records already disposed of (their bytes not imported again since):
     it would protect nothing, yet read as if it did."""

@@ -37,7 +37,8 @@ class Voided:
 
 def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     """Void event ``seq`` of the case (role clerk; records for a decision). A link stays while
-    a hold pins it (``holds_pinning``: HeldLink), as ``case unlink`` refuses then."""
+    a hold pins it (``holds_pinning``: HeldLink), as ``case unlink`` refuses then; an opening
+    while the case has decisions in force (DecisionsInForce: voiding those needs role records)."""
     archive.require_intact_chain()
     reason = validate.required_text(reason, _("the reason"))
     case_no = resolve.case(archive.index, case_ref)
@@ -47,6 +48,11 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     def build() -> list[Draft]:
         if voids.void_of(archive.index, seq) is not None:
             raise errors.AlreadyVoided(_("seq {seq} was voided already").format(seq=seq))
+        if event.type == "case.opened" and (decided := rows.decisions(archive.index, case_no)):
+            raise errors.DecisionsInForce(_(
+                "case {case_no} has {n} decision(s) in force (seq {seqs}): voiding its opening would drop "
+                "them from every count").format(case_no=case_no, n=len(decided),
+                                                seqs=", ".join(str(d["seq"]) for d in decided)))
         if event.type == "record.linked":
             pinned = holds_pinning(archive, case_no, [event.data.get("party")])
             if pinned:
