@@ -47,6 +47,7 @@ CODES = {
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 AV_KINDS = ("video", "audio")
 UNPROVEN_TIMES = ("mtime", "amended")  # a clip's time_source that is no evidence of when it was made
+CAMERA_KINDS = ("video", "audio", "photo")  # whose file names a camera gives; a document's, a clerk
 
 
 # -- the rules' settings ----------------------------------------------------------------------
@@ -317,9 +318,9 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
 
     Evidence is a linked document of the review's doc types, or a review act that is not a
     mere claim (``act_claim``); a document dated by a typed time (not cited from a record of
-    the case) or its file's time is undated. A review counts when dated at or before the decision; a
-    decision dated by a bare day (midnight) counts as that whole day, so a review on the
-    same day comes before.
+    the case that is not itself so dated), its file's time or its name is undated. A review
+    counts when dated at or before the decision; a decision dated by a bare day (midnight)
+    counts as that whole day, so a review on the same day comes before.
     """
     actions, doc_types = rules.review_markers(what)
     decided = datetime.fromisoformat(decided_at)
@@ -339,7 +340,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             named = f"{rec['doc_type']} {rec['digest'][:12]}"
-            if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
+            if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"] or (
+                    rec["time_source"] == "name" and rec["kind"] not in CAMERA_KINDS):
                 undated.append(_("{named} (its time typed, or its file's, which proves nothing)").format(
                     named=named))
             elif rec["recorded_at"]:

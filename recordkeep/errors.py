@@ -811,11 +811,11 @@ class TimeOutOfRange(InputError):
 
 
 class DecisionsInForce(InputError):
-    """``case void`` of a case's opening while the case has decisions in force: the void would
-    take them out of every count, though voiding a decision needs the records role."""
+    """``case void`` of a case's opening, while the case has decisions in force, by a key without
+    the records role: the void would take them out of every count, as voiding each would."""
 
     code = "RK483"
-    hint = N_("void the decisions first ('case void NO SEQ', role records), then the opening")
+    hint = N_("have it voided by a key with the records role")
 
 
 class RecordGone(InputError):

@@ -291,3 +291,19 @@ def test_a_document_relabelled_a_review_and_given_a_typed_time_is_no_review(cli,
     found = {f["code"]: f for f in cli.json("check")["cases"][0]["findings"]}
     assert found["RK510"]["status"] == "unknown" and "typed" in found["RK510"]["message"]
     assert cli("check", "--strict").exit_code == 4
+
+
+def test_two_review_documents_citing_each_other_for_their_times_or_a_document_dated_by_its_name_prove_nothing(
+        cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    first = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书")
+    second = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "集体讨论记录")
+    ok(cli("record", "set", first, "--recorded-at", "2021-09-20 10:00", "--source", second, "--reason", "x"))
+    ok(cli("record", "set", second, "--recorded-at", "2021-09-21 10:00", "--source", first, "--reason", "x"))
+    named = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书",
+                   name="DSJ001_440301123456_20210920100000_0001.txt")  # a date a clerk can type into a name
+    assert cli.json("search", "--case", CASE)["records"] and named
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    found = {f["code"]: f for f in cli.json("check")["cases"][0]["findings"]}
+    assert found["RK510"]["status"] == "unknown", found

@@ -16,6 +16,7 @@ from ..index import resolve
 from ..index import retention as holds
 from ..refs import label
 from ..store.journal import Draft, Event
+from ..trust import roles
 
 #: What ``require_open`` may refuse, as its messages name it.
 WHATS = (N_("stage"), N_("decision"), N_("publication"), N_("close"), N_("link"))
@@ -38,7 +39,7 @@ class Voided:
 def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
     """Void event ``seq`` of the case (role clerk; records for a decision). A link stays while
     a hold pins it (``holds_pinning``: HeldLink), as ``case unlink`` refuses then; an opening
-    while the case has decisions in force (DecisionsInForce: voiding those needs role records)."""
+    while the case has decisions in force needs role records too (DecisionsInForce)."""
     archive.require_intact_chain()
     reason = validate.required_text(reason, _("the reason"))
     case_no = resolve.case(archive.index, case_ref)
@@ -49,10 +50,7 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
         if voids.void_of(archive.index, seq) is not None:
             raise errors.AlreadyVoided(_("seq {seq} was voided already").format(seq=seq))
         if event.type == "case.opened" and (decided := rows.decisions(archive.index, case_no)):
-            raise errors.DecisionsInForce(_(
-                "case {case_no} has {n} decision(s) in force (seq {seqs}): voiding its opening would drop "
-                "them from every count").format(case_no=case_no, n=len(decided),
-                                                seqs=", ".join(str(d["seq"]) for d in decided)))
+            _require_records_role(archive, case_no, decided)
         if event.type == "record.linked":
             pinned = holds_pinning(archive, case_no, [event.data.get("party")])
             if pinned:
@@ -62,6 +60,18 @@ def void(archive: Archive, case_ref: str, seq: int, *, reason: str) -> Voided:
 
     [journaled] = archive.transact(build)
     return Voided(case_no, seq, event.type, journaled.seq)
+
+
+def _require_records_role(archive: Archive, case_no: str, decided: list) -> None:
+    """DecisionsInForce unless the acting key may void a decision (role records): voiding an
+    opening takes its case's decisions out of every count, as voiding each would."""
+    signer = archive.signer(required=archive.index.signed)
+    if signer is None or roles.allows(signer.roles, "case.voided", {"voided_type": "case.decided"}):
+        return
+    raise errors.DecisionsInForce(_(
+        "case {case_no} has {n} decision(s) in force (seq {seqs}): voiding its opening would drop them "
+        "from every count, which needs the records role, as voiding them does").format(
+            case_no=case_no, n=len(decided), seqs=", ".join(str(d["seq"]) for d in decided)))
 
 
 def holds_pinning(archive: Archive, case_no: str | None, parties: Iterable[str] = ()) -> list[str]:

@@ -359,6 +359,7 @@ _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_pa
            "e.actor AS l_actor, e.at AS l_at, CASE WHEN r.time_source = 'source' THEN (SELECT "
            "s.disposed_seq IS NOT NULL OR NOT EXISTS (SELECT 1 FROM links ls WHERE ls.digest = s.digest "
            "AND ls.case_no = l.case_no AND (l.case_no != '' OR ls.party = l.party)) "
+           "OR s.time_source IN ('source', 'amended', 'mtime') "
            "FROM amendments a JOIN records s ON s.digest = substr(a.source, 8) "
            "WHERE a.digest = r.digest AND json_extract(a.changes, '$.recorded_at') IS NOT NULL "
            "ORDER BY a.seq DESC LIMIT 1) END AS time_source_gone "
@@ -370,7 +371,8 @@ def case_records(ix: Index, case_no: str) -> list[Row]:
     """Records linked to a case, with the link (``l_case``, ``l_stage``, ``l_party``,
     ``l_seq``), who made it when (``l_actor``, ``l_at``) and, for a time carried by a cited
     record, whether that record cannot carry it here (``time_source_gone``: disposed of since,
-    or not linked to the same case), by recorded time."""
+    not linked to the same case, or itself dated by a typed time, a citation or its file's
+    time: a time is never carried through another claim), by recorded time."""
     return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
 
 
