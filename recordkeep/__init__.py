@@ -29,7 +29,6 @@ _NAMES = {
     "Receipt": "ingest",
     "add_files": "ingest",
     "add_and_link": "ingest",
-    "display_path": "ingest",
     "import_dump": "ingest",
     "add_party": "dossier.parties",
     "find_parties": "dossier.parties",

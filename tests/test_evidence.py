@@ -158,12 +158,17 @@ def test_a_timely_act_counts_only_when_a_reviewer_key_signed_it(cli, tmp_path, m
     assert not {"RK502", "RK503"} & codes(cli)
 
 
-def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that_carries_it(cli, tmp_path,
-                                                                                          clips):  # noqa: F811
+def seizure_filmed(cli, tmp_path, clips) -> list[str]:  # noqa: F811
+    """The parties, the seizure case, and the session's two clips linked to it: their digests."""
     add_parties(cli)
     seizure_case(cli, tmp_path)
-    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
-               for c in clips]
+    return [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+            for c in clips]
+
+
+def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that_carries_it(cli, tmp_path,
+                                                                                          clips):  # noqa: F811
+    digests = seizure_filmed(cli, tmp_path, clips)
     assert codes(cli) == set()
     ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:01:01", "--reason", "时钟校正"))
     [gap] = findings(cli, "RK505")
@@ -178,10 +183,7 @@ def test_a_clip_with_a_typed_time_counts_for_av_coverage_only_with_a_record_that
 
 def test_a_time_carried_by_a_record_disposed_of_since_no_longer_counts_and_none_can_be_cited(
         cli, tmp_path, clips):  # noqa: F811
-    add_parties(cli)
-    seizure_case(cli, tmp_path)
-    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
-               for c in clips]
+    digests = seizure_filmed(cli, tmp_path, clips)
     old_log = tmp_path / "DSJ009_440301123456_20210316090000_0001.jpg"  # recorded 2021: long due
     old_log.write_bytes(b"a photo of the paper log")
     carrier = cli.json("add", str(old_log))["files"][0]["digest"]  # linked to nothing
@@ -206,10 +208,7 @@ def test_a_time_typed_wrong_then_typed_back_to_the_imports_counts_as_the_import_
         cli, tmp_path, clips):  # noqa: F811
     """A clerk who mistyped a clip's time corrects it by typing the time the import learned: the
     clip's time is evidence again (its source the import's), in the live and a rebuilt index."""
-    add_parties(cli)
-    seizure_case(cli, tmp_path)
-    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
-               for c in clips]
+    digests = seizure_filmed(cli, tmp_path, clips)
 
     def clip() -> dict:
         return next(r for r in cli.json("search", "--case", CASE)["records"] if r["digest"] == digests[1])
@@ -268,10 +267,7 @@ def test_a_clip_dated_only_by_its_file_time_does_not_count_until_a_record_carrie
 def test_a_clip_dated_by_a_record_of_another_case_does_not_cover_this_cases_seizure(
         cli, tmp_path, clips):  # noqa: F811
     """Any record could be cited: only one linked to the same case carries a time for it."""
-    add_parties(cli)
-    seizure_case(cli, tmp_path)
-    digests = [cli.json("add", str(c), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
-               for c in clips]
+    digests = seizure_filmed(cli, tmp_path, clips)
     other_case = "坡城管罚〔2021〕99号"
     ok(cli("case", "open", other_case, "--party", "P1", "--at", "2021-03-01"))
     elsewhere = record(cli, tmp_path, "--case", other_case, "--stage", "start", "--doc-type", "立案审批表")
