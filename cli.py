@@ -592,22 +592,28 @@ def device() -> None:
 @click.option("--unit", help="The unit that keeps it (股室, 中队), instead of an officer.")
 @click.option("--from", "valid_from", help="Start of the assignment (T).")
 @click.option("--until", "valid_until", help="End of the assignment (T; a bare date includes the day).")
+@click.option("--reattribute", is_flag=True,
+              help="Confirm a late or backdated handover: records made with the device in the period move "
+                   "from the officer its earlier assignment gave them (each record's custody shows it).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def device_add(ctx: click.Context, device_id: str, officer: str | None, unit: str | None,
-               valid_from: str | None, valid_until: str | None, as_json: bool) -> None:
+               valid_from: str | None, valid_until: str | None, reattribute: bool, as_json: bool) -> None:
     """Assign a device to an officer, or to a unit that keeps it, for a period."""
     import recordkeep as rk
 
     if (officer is None) == (unit is None):
         raise click.UsageError(_("give --officer or --unit (one of the two)"))
-    rk.assign_device(open_archive(ctx), device_id, officer, unit=unit, valid_from=valid_from,
-                     valid_until=valid_until)
+    moved = rk.assign_device(open_archive(ctx), device_id, officer, unit=unit, valid_from=valid_from,
+                             valid_until=valid_until, reattribute=reattribute)
     if as_json:
-        emit({"device": device_id, "officer": officer, "unit": unit})
-    else:
-        click.echo(_("device {device} -> officer {officer}").format(device=device_id, officer=officer)
-                   if officer else _("device {device} -> unit {unit}").format(device=device_id, unit=unit))
+        emit({"device": device_id, "officer": officer, "unit": unit, "records_attributed": moved})
+        return
+    click.echo(_("device {device} -> officer {officer}").format(device=device_id, officer=officer)
+               if officer else _("device {device} -> unit {unit}").format(device=device_id, unit=unit))
+    if moved:
+        click.echo(_("{n} record(s) made with it in the period attributed anew (each record's custody "
+                     "shows it)").format(n=moved))
 
 
 @device.command(name="list")

@@ -217,8 +217,14 @@ def describe(event: Event, subject: dict | None = None) -> str:
                                                                   name=d.get("name")) + extra
         case "device.assigned":
             holder = d.get("officer") or d.get("unit")
-            return _("device {device} assigned to {holder}, {start}..{end}").format(
+            said = _("device {device} assigned to {holder}, {start}..{end}").format(
                 device=d.get("device"), holder=holder, start=d.get("from") or "", end=d.get("until") or "")
+            if subject and subject.get("record"):
+                return said + _(": this record was made with it in that period and follows the assignment")
+            if d.get("reattributed"):
+                return said + _(": {n} record(s) moved from the officer of an earlier assignment").format(
+                    n=d["reattributed"])
+            return said
         case "case.published":
             return _("decision of {case_no} published at {at}").format(case_no=d.get("case_no"),
                                                                          at=d.get("at"))

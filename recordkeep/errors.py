@@ -810,6 +810,16 @@ class TimeOutOfRange(InputError):
     hint = N_("check the year; [limits] earliest and latest in recordkeep.toml set the window")
 
 
+class Reattribution(InputError):
+    """A device assignment whose period covers records already attributed, by the device's
+    earlier assignment, to someone else: it would move them to its holder. Given only as
+    meant (``reattribute``); each record's chain of custody then shows it."""
+
+    code = "RK484"
+    hint = N_("check the handover's date; if it is right, give --reattribute; to correct single records "
+              "instead, 'record amend DIGEST --officer CERT --reason ...'")
+
+
 class DecisionsInForce(InputError):
     """``case void`` of a case's opening, while the case has decisions in force, by a key without
     the records role: the void would take them out of every count, as voiding each would."""

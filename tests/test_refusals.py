@@ -111,3 +111,44 @@ def test_a_device_two_officers_held_at_once_is_shared(cli, tmp_path, store):
     assert data["shared_devices"] == [{"device": "DSJ003", "officers": [A, B]},
                                       {"device": "DSJ004", "officers": [A, C]}]
     assert cli.json("stats", "--year", "2022")["shared_devices"] == []
+
+
+def _officer_of(cli, digest: str) -> str | None:
+    found = [r for r in cli.json("search", "--device", "DSJ002")["records"] if r["digest"].startswith(digest)]
+    assert len(found) == 1, found
+    return found[0]["officer"]
+
+
+def test_a_backdated_handover_that_would_move_records_to_another_officer_is_refused_until_confirmed(
+        cli, tmp_path, store):
+    ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01"))
+    clip = record(cli, tmp_path, name="DSJ002_20210315083000_0001.bin")  # the name names no officer
+    assert _officer_of(cli, clip) == A
+    before = (store / "journal" / "events.jsonl").read_bytes()
+    reason = refused(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-03-01"), "RK484")
+    assert "would move 1 record(s)" in reason and A in reason and clip[:12] in reason
+    assert "--reattribute" in reason
+    assert (store / "journal" / "events.jsonl").read_bytes() == before and _officer_of(cli, clip) == A
+    refused(cli("device", "add", "DSJ002", "--unit", "三中队", "--from", "2021-03-01"), "RK484")  # to no one
+
+    assert cli.json("device", "add", "DSJ002", "--officer", B, "--from", "2021-03-01",
+                    "--reattribute")["records_attributed"] == 1
+    assert _officer_of(cli, clip) == B
+    custody = cli.json("log", "--record", clip)["events"]
+    moved = [e for e in custody if e["type"] == "device.assigned"]
+    assert [e["data"]["reattributed"] for e in moved] == [1]
+    assert "follows the assignment" in moved[0]["summary"]
+    ok(cli("rebuild-index"))
+    assert [e["seq"] for e in cli.json("log", "--record", clip)["events"]] == [e["seq"] for e in custody]
+
+
+def test_a_late_assignment_of_records_no_officer_had_needs_no_confirmation_and_shows_in_their_custody(
+        cli, tmp_path):
+    clip = record(cli, tmp_path, name="DSJ002_20210315083000_0001.bin")
+    later = record(cli, tmp_path, name="DSJ002_20210915083000_0002.bin")
+    assert _officer_of(cli, clip) is None
+    result = cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01", "--until", "2021-06-30")
+    assert "1 record(s) made with it in the period attributed anew" in ok(result).stdout
+    assert _officer_of(cli, clip) == A and _officer_of(cli, later) is None
+    assert "device.assigned" in [e["type"] for e in cli.json("log", "--record", clip)["events"]]
+    assert "device.assigned" not in [e["type"] for e in cli.json("log", "--record", later)["events"]]

@@ -54,12 +54,17 @@ def register_officer(archive: Archive, cert_no: str, *, name: str, unit: str | N
 
 
 def assign_device(archive: Archive, device: str, officer: str | None = None, *, unit: str | None = None,
-                  valid_from: str | None = None, valid_until: str | None = None) -> None:
+                  valid_from: str | None = None, valid_until: str | None = None,
+                  reattribute: bool = False) -> int:
     """Assign a device to an officer, or to a unit that keeps it (one of the two: InvalidValue
-    otherwise), for a period (open-ended when not given).
+    otherwise), for a period (open-ended when not given); return how many records made with
+    it in the period were attributed anew (touched: their chains of custody show it).
 
     A later assignment of the same device ends the open one at its start (a handover); one
     that would overlap any other assignment of the device is AssignmentOverlap, naming it.
+    One that would move records from the officer the device's earlier assignment gave them
+    (a handover registered late, or backdated) is Reattribution unless ``reattribute``; the
+    line then says how many it moved (``reattributed``).
     """
     archive.require_intact_chain()
     unit = validate.optional_text(unit, _("the unit"))
@@ -87,9 +92,23 @@ def assign_device(archive: Archive, device: str, officer: str | None = None, *, 
                 device=data["device"], holder=_holder(data.get("officer"), data.get("unit")),
                 span=_span(data.get("from"), data.get("until")),
                 others=others))
-        return [Draft("device.assigned", data)]
+        moved = people.moved_by_assignment(archive.index, data["device"], data.get("officer"),
+                                           utc_key(data.get("from")), utc_key(data.get("until")))
+        taken = [row for row in moved if row["officer"] is not None]
+        if taken and not reattribute:
+            raise errors.Reattribution(_(
+                "device {device} to {holder} {span} would move {n} record(s) made with it from the officer "
+                "its earlier assignment gave them ({officers}; the first {digest}, recorded {at})").format(
+                device=data["device"], holder=_holder(data.get("officer"), data.get("unit")),
+                span=_span(data.get("from"), data.get("until")), n=len(taken),
+                officers=", ".join(sorted({row["officer"] for row in taken})), digest=taken[0]["digest"][:12],
+                at=taken[0]["recorded_at"][:16].replace("T", " ")))
+        counted.append(len(moved))
+        return [Draft("device.assigned", {**data, "reattributed": len(taken)} if taken else data)]
 
+    counted: list[int] = []
     archive.transact(build)
+    return counted[-1]
 
 
 def _holder(officer: str | None, unit: str | None) -> str:

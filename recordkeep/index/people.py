@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..refs import utc_key
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations, run_script
+from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
 
 
 @migrations()
@@ -33,6 +33,17 @@ def m015_posts_and_units(db) -> None:
     DROP TABLE devices;
     ALTER TABLE devices_new RENAME TO devices;
     CREATE INDEX devices_device ON devices (device, from_utc);
+    """)
+
+
+@migrations()
+def m020_moved_records_touched(db) -> None:
+    """A record whose officer a later device assignment changed is touched by it (its chain
+    of custody shows the assignment). An index that folded such an assignment before did not
+    note it: it asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm020_moved_records_touched' WHERE EXISTS (
+        SELECT 1 FROM events WHERE type = 'device.assigned' AND seq > (SELECT MIN(first_seq) FROM records));
     """)
 
 
@@ -66,13 +77,22 @@ def _device_assigned(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     conn.execute("INSERT INTO devices (device, officer, unit, valid_from, valid_until, from_utc, until_utc, "
                  "seq) VALUES (?,?,?,?,?,?,?,?)",
                  (device, officer, unit, start, end, start_utc, end_utc, event.seq))
-    # the period's records without an officer of their own take the holder's (none, for a unit)
-    conn.execute(
-        "UPDATE records SET officer = ?, officer_source = CASE WHEN ? IS NULL THEN NULL ELSE 'device' END "
-        "WHERE device = ? AND (officer IS NULL OR officer_source = 'device') AND recorded_utc IS NOT NULL "
-        "AND (? IS NULL OR recorded_utc >= ?) AND (? IS NULL OR recorded_utc < ?)",
-        (officer, officer, device, start_utc, start_utc, end_utc, end_utc))
-    return [*([("officer", officer)] if officer else []), ("device", device)]
+    # the period's records without an officer of their own take the holder's (none, for a unit);
+    # each whose officer so changes is touched: its chain of custody shows the assignment
+    period = {"device": device, "officer": officer, "start": start_utc, "end": end_utc}
+    moved = [row[0] for row in conn.execute(f"SELECT digest FROM records WHERE {_FOLLOWING_DEVICE}", period)]
+    conn.execute("UPDATE records SET officer = :officer, officer_source = CASE WHEN :officer IS NULL "
+                 f"THEN NULL ELSE 'device' END WHERE {_FOLLOWING_DEVICE}", period)
+    return [*([("officer", officer)] if officer else []), ("device", device),
+            *(("record", digest) for digest in moved)]
+
+
+# the records of a device's period [start, end) whose officer follows the device's holder and
+# is not yet :officer (UTC keys, None: unbounded)
+_FOLLOWING_DEVICE = (
+    "device = :device AND (officer IS NULL OR officer_source = 'device') AND recorded_utc IS NOT NULL "
+    "AND (:start IS NULL OR recorded_utc >= :start) AND (:end IS NULL OR recorded_utc < :end) "
+    "AND officer IS NOT :officer")
 
 
 
@@ -89,6 +109,16 @@ def officer_of_device(ix: Index, device: str, recorded_at: str | None) -> str | 
         "AND (until_utc IS NULL OR until_utc > ?) ORDER BY seq DESC LIMIT 1",
         (device, moment, moment)).fetchone()
     return row[0] if row else None
+
+
+def moved_by_assignment(ix: Index, device: str, officer: str | None, start: str | None,
+                        end: str | None) -> list[Row]:
+    """The records (digest, officer, recorded_at) an assignment of ``device`` to ``officer``
+    (None: a unit) over [start, end) (UTC keys, None: unbounded) would attribute anew: those
+    whose officer follows the device's holder and is not yet ``officer``, by time."""
+    return ix.conn.execute(
+        f"SELECT digest, officer, recorded_at FROM records WHERE {_FOLLOWING_DEVICE} ORDER BY recorded_utc",
+        {"device": device, "officer": officer, "start": start, "end": end}).fetchall()
 
 
 def officers(ix: Index) -> list[dict]:
