@@ -329,6 +329,52 @@ def test_a_bag_relabelled_as_another_case_fails_against_the_store(cli, dossier, 
     assert f"RK266 no export of case {other} in this store's journal made this payload" in result.stdout
 
 
+@pytest.mark.parametrize("labels", [("bag-info.txt",), ("bag-info.txt", "recordkeep/summary.json")])
+def test_a_bag_relabelled_as_another_case_is_found_by_the_bag_alone(cli, dossier, tmp_path, labels):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    other = "坡城管罚〔2021〕13号"
+    for name in labels:
+        path = dest / name
+        path.write_text(path.read_text(encoding="utf-8").replace(CASE, other), encoding="utf-8")
+    remanifest(dest)
+    bagit.Bag(str(dest)).validate()
+    alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    said = ("is not the case or party" if len(labels) == 1
+            else f"of case {other}, but its journal lines carry no opening")
+    assert alone.returncode == 3 and said in alone.stdout, alone.stdout + alone.stderr
+
+
+def test_a_linked_record_removed_with_its_import_line_and_proof_is_found_by_the_bag_alone(
+        cli, dossier, tmp_path):
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    victim = max((p for p in (dest / "data").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    digest = next(line.split()[0] for line in (dest / "manifest-blake3.txt").read_text().splitlines()
+                  if line.endswith(victim.relative_to(dest).as_posix()))
+    victim.unlink()
+    journal, proofs = dest / "recordkeep" / "journal.jsonl", dest / "recordkeep" / "proofs.jsonl"
+    gone = [line for line in journal.read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["type"] == "record.imported" and digest in line]
+    assert len(gone) == 1
+    kept = [line for line in journal.read_text(encoding="utf-8").splitlines() if line not in gone]
+    journal.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    proofs.write_text("".join(line + "\n" for line in proofs.read_text(encoding="utf-8").splitlines()
+                              if json.loads(line)["line"] not in gone), encoding="utf-8")
+    info = dest / "bag-info.txt"
+    text = info.read_text(encoding="utf-8")
+    for key in ("Recordkeep-Records", "Recordkeep-Journal-Events"):
+        n = int(text.split(key + ": ")[1].split()[0])
+        text = text.replace(f"{key}: {n}\n", f"{key}: {n - 1}\n")
+    info.write_text(text, encoding="utf-8")
+    remanifest(dest)
+    bagit.Bag(str(dest)).validate()
+    alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert alone.returncode == 3, alone.stdout + alone.stderr
+    assert f"record {digest[:12]} is linked to {CASE} in the bag's journal lines but not in its payload" in \
+        alone.stdout
+
+
 def retell(bag, change) -> None:
     """An insider's edit of the bag's recordkeep/summary.json (``change`` given its files, and
     returning what replaces them, or None), the tag manifest made again to match."""

@@ -204,8 +204,9 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
                 n=n, problem=problem)))
         else:
             lines[seq], last_seq = raw, seq
+    claimed = _claimed_scope(summary, info, report) if summary is not None else None
     if len(lines) == report.lines:  # every line sound: else the lines say what is wrong, not the payload
-        _payload_against_journal(tags, lines, report)
+        _payload_against_journal(tags, lines, report, claimed if isinstance(claimed, dict) else {})
         if isinstance(summary, dict):
             _view_against_lines(summary, lines, report)
     events = info.get("Recordkeep-Journal-Events")
@@ -234,7 +235,6 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
     if same_store:
         found = _against_store(archive, lines, known, report, m.group(2) if m else None)
         if report.head_found and (bag / MANIFESTS["blake3"]).is_file():
-            claimed = _claimed_scope(summary, info, report) if summary is not None else None
             said = Readable(_manifest(tags(MANIFESTS["blake3"])), (summary or {}).get("files"),
                             tags("recordkeep/summary.txt"), info, tags(PII_FILE),
                             tags("recordkeep/summary.json"))
@@ -367,30 +367,77 @@ def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> ob
     return scope
 
 
-def _payload_against_journal(tags: Tags, lines: dict[int, bytes], report: BagReport) -> None:
+def _payload_against_journal(tags: Tags, lines: dict[int, bytes], report: BagReport, scope: dict) -> None:
     """Every payload file is a record the bag's journal lines import (its BLAKE3, as
     manifest-blake3.txt lists it, a ``record.imported`` digest), and every record they import
-    and leave undisposed is in the payload: a file swapped or removed, and the manifests made
-    again to match, is still found."""
+    and leave undisposed, or link to the bag's case or party and leave linked, is in the
+    payload: a file swapped or removed, its import line with it, and the manifests made again
+    to match, is still found. A case's bag carries the case's opening (``scope`` from
+    summary.json): a bag relabelled as another case is found without the store."""
     listed = _manifest(tags(MANIFESTS["blake3"]))
     held: dict[str, bool] = {}
+    linked: Links = {}
+    opened: set[str] = set()
     for raw in lines.values():
         event = json.loads(raw)
-        data = event.get("data")
-        digest = str(data.get("digest", "") if isinstance(data, dict) else "").removeprefix("blake3:")
-        if event.get("type") in ("record.imported", "record.restored"):
+        kind, data = event.get("type"), event.get("data")
+        data = data if isinstance(data, dict) else {}
+        digest = str(data.get("digest", "")).removeprefix("blake3:")
+        if kind in ("record.imported", "record.restored"):
             held[digest] = True
-        elif event.get("type") == "record.disposed":
+        elif kind == "record.disposed":
             held[digest] = False
+        elif kind == "case.opened":
+            opened.add(str(data.get("case_no")))
+        elif kind in ("record.linked", "record.unlinked", "case.voided"):
+            _fold_links(linked, kind, data, event.get("seq"))
     bad = errors.BagInvalid.code
+    present = set(listed.values())
+    if "case" in scope and str(scope["case"]) not in opened:
+        report.problems.append((bad, _("the bag is of case {case_no}, but its journal lines carry no "
+                                       "opening of it (relabelled?)").format(
+            case_no=from_bag(scope["case"]))))
+    for digest in sorted({d for (d, case_no, _stage, party), seqs in linked.items() if seqs and (
+                          ("case" in scope and case_no == scope["case"])
+                          or ("party" in scope and party == scope["party"]))}):
+        if digest not in present and held.get(digest) is not True:  # else told below
+            report.problems.append((bad, _("record {digest} is linked to {scope} in the bag's journal lines "
+                                           "but not in its payload (removed?)").format(
+                digest=digest[:12], scope=from_bag(next(iter(scope.values()))))))
     for name, digest in sorted(listed.items()):
         if digest not in held:
             report.problems.append((bad, _("{name} is no record the bag's journal lines import (a file "
                                            "swapped in?)").format(name=from_bag(name))))
-    present = set(listed.values())
     for digest in sorted(d for d, kept in held.items() if kept and d not in present):
         report.problems.append((bad, _("record {digest} is imported in the bag's journal lines but not in "
                                        "its payload (removed?)").format(digest=digest[:12])))
+
+
+Links = dict[tuple[str, str, str, str], set[object]]  # (digest, case_no, stage, party) -> the lines linking
+
+
+def _fold_links(linked: Links, kind: str, data: dict, seq: object) -> None:
+    """Fold a line into the links as the index does: ``record.linked`` links each record at its
+    place (case, stage, party), ``record.unlinked`` removes them (from a case, at a stage or all;
+    or from a party alone), and a ``case.voided`` of a link takes back that line's links (a place
+    linked again by another line stays linked)."""
+    if kind == "case.voided":
+        if data.get("voided_type") == "record.linked":
+            for seqs in linked.values():
+                seqs.discard(data.get("voided_seq"))
+        return
+    if not isinstance(data.get("digests"), list):
+        return
+    case_no, party = str(data.get("case_no") or ""), str(data.get("party") or "")
+    digests = {str(d).removeprefix("blake3:") for d in data["digests"]}
+    if kind == "record.linked":
+        for d in digests:
+            linked.setdefault((d, case_no, str(data.get("stage") or ""), party), set()).add(seq)
+        return
+    stage = data.get("stage")
+    for link in [link for link in linked if link[0] in digests and link[1] == case_no
+                 and (stage is None or link[2] == stage) and (case_no or link[3] == party)]:
+        del linked[link]
 
 
 def _enrolled(archive: Archive) -> dict[str, bytes]:
