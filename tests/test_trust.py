@@ -495,8 +495,9 @@ def test_the_documented_signature_script_passes_and_then_fails_on_a_changed_byte
     import sys
 
     text = (REPO / "docs" / "auditing.md").read_text(encoding="utf-8")
-    script = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "batch.signed" in b)
-    assert len(script.strip().splitlines()) <= 20
+    script = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
+                  if "recordkeep-batch/v1" in b)
+    assert len(script.strip().splitlines()) <= 22
     path = tmp_path / "check_signatures.py"
     path.write_text(script, encoding="utf-8")
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0
