@@ -96,6 +96,15 @@ class StoreIOError(StoreError):
     hint = N_("check the disk and its permissions, then run the same command again")
 
 
+class OutputUnwritten(StoreError):
+    """The command's output could not be written (its stdout on a full disk, say); what the
+    command did stands."""
+
+    code = "RK121"
+    hint = N_("what the command did stands ('recordkeep log' shows what it journaled); send its output "
+              "where there is room")
+
+
 class ExportNotPlaced(StoreError):
     """An export was journaled, but its finished package could not be renamed into place: it
     is kept beside the destination, under the name the message gives."""

@@ -63,8 +63,7 @@ def path_fields(path: bytes) -> dict[str, str]:
 
 def display_path(path: bytes) -> str:
     """A one-line printable form of a raw path (invalid bytes and controls escaped)."""
-    text = path.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return validate.printable(path.decode("utf-8", errors="backslashreplace"))
 
 
 @dataclass

@@ -82,6 +82,8 @@ def load(root: str | os.PathLike) -> Settings:
     except RecursionError as exc:
         raise _too_deep(path) from exc
     store = raw.get("store", {})
+    if not isinstance(store, dict):
+        raise errors.ConfigError(_("[store] must be a table"), path=path)
     store_id, tz = store.get("id"), store.get("timezone", "Asia/Shanghai")
     if not isinstance(store_id, str) or not store_id:
         raise errors.ConfigError(_("recordkeep.toml has no [store] id"), path=path)

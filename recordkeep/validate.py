@@ -25,6 +25,14 @@ _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u180e"
 _ACTOR = re.compile(r"[\w.@-]{1,64}")
 
 
+def printable(text: str) -> str:
+    """``text`` as one line a terminal shows as it is: line breaks, terminal escapes, other
+    control and format characters (bidirectional overrides) and lone surrogates written as
+    their escapes (``\\x1b``, ``\\u202e``); spaces, ideographic ones too, kept."""
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs"
+                   else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+
+
 def given_path(path: str | bytes | os.PathLike) -> str | bytes | os.PathLike:
     """``path``, or EmptyPath when it is empty or blank: an unset variable never means the
     current folder."""

@@ -359,8 +359,14 @@ def test_an_empty_path_never_means_the_current_folder(cli, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("command", [("init",), ("search",), ("verify",), ("log", "head")])
-def test_an_empty_store_path_is_refused_and_never_means_the_current_folder(tmp_path, command):
-    made = run_recordkeep(*command, store="", cwd=tmp_path)
+@pytest.mark.parametrize("given", ["--store", "RECORDKEEP_STORE"])
+def test_an_empty_store_path_is_refused_and_never_means_the_current_folder(tmp_path, command, given):
+    if given == "--store":
+        made = run_recordkeep(*command, store="", cwd=tmp_path)
+    else:  # a variable set but empty, not a variable unset: click alone would take the default
+        made = subprocess.run([sys.executable, str(REPO / "cli.py"), *command], capture_output=True,
+                              text=True, cwd=tmp_path,
+                              env={**os.environ, "RECORDKEEP_STORE": "", "RECORDKEEP_ACTOR": "p@t"})
     assert made.returncode == 2 and made.stderr.startswith("RK409"), made.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -489,3 +495,74 @@ def test_damaged_media_are_stored_exactly_and_said_on_the_receipt(cli, bad_dir, 
     text = cli("import", str(dump)).stdout
     assert "3 file(s) damaged: stored exactly as on the card" in text
     assert "the recorder may be wiped" in text
+
+
+# -- files of the store damaged past what a parser's stack holds ---------------------------------
+NESTED = b"[" * 100_000  # JSON nested deeper than Python's stack: json.loads raises RecursionError
+
+
+def test_a_journal_line_nested_past_the_stack_is_a_broken_line_for_every_reader_not_a_traceback(case_store):
+    with open(case_store.store / "journal" / "events.jsonl", "ab") as journal:
+        journal.write(NESTED + b"\n")
+    checked = case_store("log", "verify")
+    assert checked.exit_code == 3 and "RK220" in checked.stdout, checked.output
+    for args in (("search", "张三"), ("rebuild-index",), ("verify", "--fast")):
+        result = case_store(*args)
+        assert result.exit_code == 3 and "Traceback" not in result.output, (args, result.output)
+
+
+@pytest.mark.parametrize("content", [b"[1]", b"null", b'{"id_number": [1]}', NESTED],
+                         ids=["a list", "null", "a key no text", "nested past the stack"])
+def test_a_vault_key_file_that_is_no_table_of_keys_is_damaged_not_a_traceback_and_still_erasable(
+        case_store, content):
+    (case_store.store / "pii" / "keys" / "P1.json").write_bytes(content)
+    for args in (("party", "show", "P1", "--show-pii"), ("party", "show", PERSON_ID)):
+        result = case_store(*args)
+        assert result.exit_code == 3 and result.stderr.startswith("RK258"), (args, result.output)
+    erased = case_store.json("party", "erase-pii", "P1", "--reason", "asked")
+    assert erased["fields"] == ["id_number"]  # what the vault held, not every field it might
+    assert not (case_store.store / "pii" / "keys" / "P1.json").exists()
+
+
+def test_a_bag_proof_nested_past_the_stack_is_a_bad_proof_not_a_traceback(case_store, tmp_path):
+    dest = tmp_path / "bag"
+    assert case_store("export", "--case", CASE, str(dest)).exit_code == 0
+    (dest / "recordkeep" / "proofs.jsonl").write_bytes(NESTED + b"\n")
+    result = case_store("log", "verify", "--bag", str(dest))
+    assert result.exit_code == 3 and "is not a proof" in result.stdout, result.output
+
+
+def test_a_store_setting_that_is_no_table_is_a_config_error_not_a_traceback(case_store):
+    (case_store.store / "recordkeep.toml").write_text("store = 1\n", encoding="utf-8")
+    result = case_store("search", "张三")
+    assert result.exit_code == 1 and result.stderr.startswith("RK104"), result.output
+    assert "[store] must be a table" in result.stderr
+
+
+def test_a_file_name_with_terminal_escapes_and_a_line_break_is_shown_escaped_in_search_and_log(cli, tmp_path):
+    """A hostile card cannot colour, hide or fake lines on an auditor's terminal."""
+    name = "esc\x1b[31mRED\x1b[0m\x07\nFAKE LINE\u202e.txt"
+    added = cli.json("add", str(file_named(tmp_path / "card", name)))
+    digest = added["files"][0]["digest"]
+    for args in (("search", "esc"), ("log", "--record", digest), ("log", "--record", digest, "--report")):
+        shown = cli(*args).stdout
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown, (args, shown)
+        assert "\\x1b[31mRED" in shown and "\\u202e" in shown, (args, shown)
+        assert not any(line.startswith("FAKE LINE") for line in shown.splitlines()), (args, shown)
+
+
+@pytest.mark.parametrize("command", [("search", "张三"), ("log",), ("party", "list", "--json"),
+                                     ("add", "NEW")], ids=["search", "log", "json", "add"])
+def test_output_to_a_full_disk_is_one_clear_line_and_what_the_command_did_stands(case_store, tmp_path,
+                                                                                  command):
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(os.urandom(64))
+    args = [str(scan) if a == "NEW" else a for a in command]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, str(REPO / "cli.py"), "--store", str(case_store.store), *args],
+                              stdout=full, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "RECORDKEEP_ACTOR": "clerk@station1"})
+    assert done.returncode == 1 and done.stderr.startswith("RK121"), done.stderr
+    assert "Traceback" not in done.stderr
+    if command[0] == "add":  # stored and journaled before its receipt could not be printed
+        assert len(case_store.json("search")["records"]) == 1

@@ -229,5 +229,5 @@ def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
 def _fields_held(vault: Vault, key: str) -> set[str]:
     try:
         return set(vault.values(key))
-    except errors.VaultDamaged:
-        return set(FIELDS)
+    except errors.VaultDamaged:  # erased all the same: what it keeps, readable or not
+        return set(vault.stored_fields(key))

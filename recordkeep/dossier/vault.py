@@ -80,10 +80,14 @@ class Vault:
     def _keys(self, party: str) -> dict[str, str]:
         held = self.files.get(f"keys/{party}.json")
         try:
-            return json.loads(held) if held is not None else {}
-        except ValueError as exc:
+            keys = json.loads(held) if held is not None else {}
+        except (ValueError, RecursionError) as exc:
             raise errors.VaultDamaged(_("the vault's keys of {party} do not parse").format(party=party),
                                       path=self.files.location) from exc
+        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+            raise errors.VaultDamaged(_("the vault's keys of {party} are not a table of keys").format(
+                party=party), path=self.files.location)
+        return keys
 
     def put(self, party: str, values: dict[str, str]) -> None:
         """Encrypt and keep each of ``values`` (field -> normalised value) for ``party``, and
@@ -113,7 +117,7 @@ class Vault:
             plain = AESGCM(base64.b64decode(key)).decrypt(base64.b64decode(box["nonce"]),
                                                            base64.b64decode(box["ciphertext"]),
                                                            self._aad(party, field))
-        except (ValueError, KeyError, TypeError, binascii.Error, InvalidTag) as exc:
+        except (ValueError, KeyError, TypeError, binascii.Error, InvalidTag, RecursionError) as exc:
             raise errors.VaultDamaged(_("the vault's {field} of {party} does not decrypt (changed, or moved "
                                         "from another party or store)").format(field=field, party=party),
                                       path=self.files.location) from exc
@@ -139,7 +143,8 @@ class Vault:
                 value = self.value(party, field)
             except errors.VaultDamaged:
                 value, damaged = None, True
-                fields.append(field)
+                if field in self.stored_fields(party):
+                    fields.append(field)
             if value is not None:
                 fields.append(field)
                 entries.append(self._entry(field, value))
@@ -155,6 +160,10 @@ class Vault:
         for name in self.files.names(f"{party}/"):
             self.files.delete(name)
         return fields
+
+    def stored_fields(self, party: str) -> list[str]:
+        """The fields whose value the vault keeps for ``party`` (a ciphertext), readable or not."""
+        return [field for field in FIELDS if self.files.get(f"{party}/{field}.json") is not None]
 
     def parties(self) -> list[str]:
         """The parties whose keys the vault holds."""

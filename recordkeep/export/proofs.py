@@ -158,7 +158,7 @@ def _check_inclusions(tags: Tags, note: notes.Checkpoint, lines: dict[int, bytes
         try:
             proof = json.loads(raw)
             proofs[proof["leaf_index"] + 1] = proof
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             report.problems.append((errors.ProofInvalid.code,
                                     _("{file}: a line is not a proof").format(file=PROOFS)))
     for seq, raw in sorted(lines.items()):
@@ -191,7 +191,7 @@ def withheld_leaf(raw: bytes) -> bytes | None:
         if isinstance(obj, dict) and set(obj) == {"seq", "leaf_hash", "masked"}:
             leaf = base64.b64decode(obj["leaf_hash"], validate=True)
             return leaf if len(leaf) == 32 else None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     return None
 

@@ -198,7 +198,7 @@ def parse_line(raw: bytes, offset: int, length: int = 0) -> Event:
     """Parse one journal line (without its newline); raise JournalCorrupt if it is not an event."""
     try:
         obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested past the stack
         raise errors.JournalCorrupt(_("journal line at byte {offset} is not JSON: {error}").format(
             offset=offset, error=exc)) from exc
     return _event_of(obj, offset, length, raw)
@@ -600,7 +600,7 @@ def check_line(raw: bytes, offset: int, line: int, seq: int, prev: str) -> tuple
                                    _("seq {seq}: float at {where}").format(
                                        seq=event.seq, where=find_float(event.data))), None
         event = _event_of(obj, offset, len(raw), raw)
-    except (errors.JournalCorrupt, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (errors.JournalCorrupt, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return ChainProblem.of(line, errors.LineNotEvent, str(getattr(exc, "message", exc))), None
     if canonical(event.as_dict()) != raw:
         return ChainProblem.of(line, errors.LineEdited, _("line is not in canonical form (edited)")), None
