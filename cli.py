@@ -37,6 +37,22 @@ class Group(click.Group):
         except RecordkeepError as exc:
             click.echo(str(exc), err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a broken pipe is click's to end quietly
+            if isinstance(exc, BrokenPipeError) or not _writing_output(exc):
+                raise
+            from recordkeep.errors import OutputUnwritten
+
+            failed = OutputUnwritten(_("could not write the output: {error}").format(error=exc.strerror))
+            click.echo(str(failed), err=True)
+            ctx.exit(failed.exit_code)
+
+
+def _writing_output(exc: OSError) -> bool:
+    """Whether ``exc`` was raised by click writing the command's output."""
+    import traceback
+
+    return any(frame.f_code.co_name == "echo" and "click" in frame.f_code.co_filename
+               for frame, _line in traceback.walk_tb(exc.__traceback__))
 
 
 class Whole(click.types.IntParamType):
@@ -89,7 +105,11 @@ def struck(text: str) -> str:
 
 
 def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """Print rows aligned by display width, so Chinese columns line up."""
+    """Print rows aligned by display width, so Chinese columns line up; a cell's control
+    characters (a file name's terminal escapes, line breaks) shown as escapes."""
+    from recordkeep.validate import printable
+
+    rows = [tuple(printable(cell) for cell in row) for row in rows]
     widths = [max([display_width(h)] + [display_width(r[i]) for r in rows])
               for i, h in enumerate(headers)]
 
@@ -174,6 +194,9 @@ def localise(command: click.Command) -> None:
 @click.pass_context
 def main(ctx: click.Context, store: str, actor: str | None, progress: bool | None) -> None:
     """recordkeep: keep law-enforcement evidence honest (执法全过程记录)."""
+    if os.environ.get("RECORDKEEP_STORE") == "" and \
+            ctx.get_parameter_source("store") is click.core.ParameterSource.DEFAULT:
+        store = ""  # set but empty (an unset variable's value in a script): refused, never ./evidence
     ctx.obj = {"store": store, "actor": actor, "progress": progress}
 
 
@@ -857,13 +880,17 @@ def case_decide(ctx: click.Context, case_no: str, party: str | None, penalty_kin
 @case.command(name="publish")
 @click.argument("case_no", metavar="NO")
 @click.option("--at", required=True, help="Publication date (公示), T.")
+@click.option("--transcribed-from", metavar="DIGEST",
+              help="The record of the publication (a screenshot of the 公示, linked to the case) this date "
+                   "is typed from.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def case_publish(ctx: click.Context, case_no: str, at: str, as_json: bool) -> None:
+def case_publish(ctx: click.Context, case_no: str, at: str, transcribed_from: str | None,
+                 as_json: bool) -> None:
     """Record when the decision was published."""
     import recordkeep as rk
 
-    data = rk.publish(open_archive(ctx), case_no, at)
+    data = rk.publish(open_archive(ctx), case_no, at, transcribed_from=transcribed_from)
     if as_json:
         emit({"case_no": data["case_no"], "published_at": data["at"]})
     else:
@@ -1053,17 +1080,16 @@ def _item_row(it: dict) -> tuple[str, ...]:
         return (recorded_time(it), label(it["kind"]), it["digest"][:12], it.get("officer") or "",
                 extent, it.get("doc_type") or it.get("name") or "",
                 _("linked by {by} {time}").format(by=it["linked_by"], time=short_time(it["linked_at"])))
+    by = (_("by {by} (entered late, {time})").format(by=it["entered_by"], time=short_time(it["entered_at"]))
+          if it.get("entered_late") else _("by {by}").format(by=it["entered_by"]))
     if kind == "stage_event":
         span = time_span(it["at"], it.get("until"))
-        by = (_("by {by} (entered late, {time})").format(by=it["entered_by"],
-                                                          time=short_time(it["entered_at"]))
-              if it.get("entered_late") else _("by {by}").format(by=it["entered_by"]))
         return (span, _("event"), it.get("action") or "", " ".join(it["officers"]),
                 _("on site") if it["on_site"] else "", it.get("note") or "", by)
     if kind == "decision":
         return (short_time(it["at"]), _("decision"), it["party"], label(it["penalty_kind"]),
-                it.get("amount") or "", "", _("by {by}").format(by=it["entered_by"]))
-    return (short_time(it["at"]), label(kind), "", "", "", "", "")
+                it.get("amount") or "", "", by)
+    return (short_time(it["at"]), label(kind), "", "", "", "", by)
 
 
 def print_case(view: dict) -> None:
@@ -1762,6 +1788,7 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
     if ctx.invoked_subcommand is not None:
         return
     from recordkeep import custody
+    from recordkeep.validate import printable
 
     archive = open_archive(ctx)
     if sum(x is not None for x in (digest, case_no, party)) > 1:
@@ -1791,12 +1818,14 @@ def log(ctx: click.Context, digest: str | None, case_no: str | None, party: str 
         if e.seq in voided:
             what = struck(what) + "  " + _("VOIDED at seq {seq}: {reason}").format(
                 seq=voided[e.seq]["seq"], reason=voided[e.seq]["reason"])
-        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {what}  [{signed[e.seq].label()}]")
+        click.echo(printable(f"{e.seq:>6}  {e.at}  {e.actor:<20}  {e.type:<22}  {what}  "
+                             f"[{signed[e.seq].label()}]"))
 
 
 def print_custody_report(archive, found) -> None:
     """A chain-of-custody report a person can check and sign."""
     from recordkeep import custody
+    from recordkeep.validate import printable
 
     subject = ", ".join(_("the whole journal") if k == "all" else f"{label(k)} {v}"
                         for k, v in found.subject.items())
@@ -1812,7 +1841,7 @@ def print_custody_report(archive, found) -> None:
     voided = custody.voided(archive, found.events)
     for e in found.events:
         click.echo(_("seq {seq}  {at}  {actor}").format(seq=e.seq, at=e.at, actor=e.actor))
-        click.echo(f"    {e.type}: {custody.describe(e, found.subject)}")
+        click.echo(printable(f"    {e.type}: {custody.describe(e, found.subject)}"))
         if e.seq in voided:
             v = voided[e.seq]
             click.echo("    " + _("VOIDED at seq {seq} by {by} ({at}): {reason}").format(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from . import errors, settings_history, validate, workdays
 from .archive import Archive
 from .i18n import N_, _, language
+from .index import corrections as dates
 from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
@@ -237,6 +238,7 @@ class CaseFacts:
     reviewer_seqs: frozenset[int] = frozenset()
     officers: list[str] = field(default_factory=list)  # named at opening or in a stage
     registered: frozenset[str] = frozenset()  # every officer registered in the store
+    publication: Row | None = None  # the publication in force: claimed ``at``, ``entered_at``, source
 
     @property
     def case_no(self) -> str:
@@ -248,7 +250,8 @@ def load_case(ix: Index, case_no: str) -> CaseFacts:
     reviewers = frozenset(e["seq"] for e in events if "reviewer" in key_rows.roles_of_batch(ix, e["seq"]))
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
                      rows.case_records(ix, case_no), ix.signed, reviewers,
-                     rows.officers_of_case(ix, case_no), people.registered(ix))
+                     rows.officers_of_case(ix, case_no), people.registered(ix),
+                     dates.publication(ix, case_no))
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
@@ -313,12 +316,38 @@ def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | 
     return None
 
 
+def _own_time(rec: Row) -> bool:
+    """Whether a record carries a time of its own that may count (its metadata's, a camera's
+    name, or one cited from a record of the case that carries it)."""
+    return bool(rec["recorded_at"]) and not (
+        rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]
+        or (rec["time_source"] == "name" and rec["kind"] not in CAMERA_KINDS))
+
+
+def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo) -> str | None:
+    """Why a review document is only a claim, or None when it may be evidence: it entered the
+    store (its first import's journal time) within ``late_entry_days`` of the time it shows or,
+    undated, of the decision. A file's own date is the file's to say: one that first reaches
+    the store long after it is no evidence, as a typed act entered late is none."""
+    dated = _own_time(rec)
+    entered = max((t for t in (rec["first_at"], rec["case_entered_at"]) if t), key=datetime.fromisoformat)
+    if not entered_late(rec["recorded_at"] if dated else decided_at, entered, rules.late_entry_days):
+        return None
+    if dated:
+        return _("{named} is dated {at} by itself but entered the store on {entered}: a reviewer "
+                 "transcribes the review from it (--transcribed-from)").format(
+            named=named, at=_local(rec["recorded_at"], zone), entered=_local(entered, zone))
+    return _("{named} carries no date of its own and entered the store on {entered}, after the "
+             "decision").format(named=named, entered=_local(entered, zone))
+
+
 def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: ZoneInfo) -> Review:
     """The review of kind ``what`` (legal_review / collective_discussion) for a decision.
 
-    Evidence is a linked document of the review's doc types, or a review act that is not a
-    mere claim (``act_claim``); a document dated by a typed time (not cited from a record of
-    the case that is not itself so dated), its file's time or its name is undated. A review
+    Evidence is a linked document of the review's doc types, or a review act, that is not a
+    mere claim (``document_claim``, ``act_claim``); a document dated by a typed time (not cited
+    from a record of the case that is not itself so dated), its file's time or its name is
+    undated. A review
     counts when dated at or before the decision; a decision dated by a bare day (midnight)
     counts as that whole day, so a review on the same day comes before.
     """
@@ -340,14 +369,14 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             named = f"{rec['doc_type']} {rec['digest'][:12]}"
-            if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"] or (
-                    rec["time_source"] == "name" and rec["kind"] not in CAMERA_KINDS):
+            claim = document_claim(rec, named, decided_at, rules, zone)
+            if claim:
+                claims.append(claim)
+            elif not _own_time(rec):
                 undated.append(_("{named} (its time typed, or its file's, which proves nothing)").format(
-                    named=named))
-            elif rec["recorded_at"]:
-                dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], named))
+                    named=named) if rec["recorded_at"] else named)
             else:
-                undated.append(named)
+                dated.append((datetime.fromisoformat(rec["recorded_at"]), rec["recorded_at"], named))
     before = sorted(d for d in dated if d[0] <= decided)
     if before:
         return Review(what, "before", before[0][1], before[0][2])
@@ -515,13 +544,29 @@ class Publication:
     deadline: date | None
     within: bool | None
     unknown: str | None = None
+    claimed: date | None = None  # the date typed, when it was entered late with no record of it
+
+
+def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date | None, date | None]:
+    """The day the case's decision counts as published, and the day claimed when that is only a
+    claim: a publication journaled more than ``late_entry_days`` after the time it claims counts
+    as of the day it was entered, unless it names the record of the notice it was typed from,
+    linked to the case (``case publish --transcribed-from``), as a review act entered late."""
+    row = facts.publication
+    if row is None or not row["at"]:
+        return None, None
+    claimed = datetime.fromisoformat(row["at"]).astimezone(zone).date()
+    linked = {r["digest"] for r in facts.records}
+    late = entered_late(row["at"], row["entered_at"], rules.late_entry_days)
+    if late and row["transcribed_from"] not in linked:
+        return datetime.fromisoformat(row["entered_at"]).astimezone(zone).date(), claimed
+    return claimed, None
 
 
 def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Publication]:
     """Each party's decision day of the case (并处 decided the same day: one publication), judged."""
     n = rules.publish_within_workdays
-    published_at = facts.case["published_at"]
-    published = datetime.fromisoformat(published_at).astimezone(zone).date() if published_at else None
+    published, claimed = published_on(facts, rules, zone)
     days = dict.fromkeys((dec["party"], datetime.fromisoformat(dec["at"]).astimezone(zone).date())
                          for dec in facts.decisions)
     out = []
@@ -531,7 +576,7 @@ def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) ->
         except errors.UnknownYear as exc:
             deadline = None
             if published is None or not _known_within(decided, published, n):
-                out.append(Publication(party, decided, published, None, None, exc.message))
+                out.append(Publication(party, decided, published, None, None, exc.message, claimed))
                 continue
         if deadline is None:  # the calendar knows only that the publication came in time
             within: bool | None = True
@@ -539,7 +584,7 @@ def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) ->
             within = published <= deadline
         else:
             within = False if today > deadline else None
-        out.append(Publication(party, decided, published, deadline, within))
+        out.append(Publication(party, decided, published, deadline, within, claimed=claimed))
     return out
 
 
@@ -568,7 +613,17 @@ def publication(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> 
             continue
         if p.within is not False:
             continue
-        if p.published is not None:
+        if p.claimed is not None:
+            message = _("decision for {party} of {decided}: its publication, claimed {claimed}, was "
+                        "entered late, on {published}, with no linked record of the publication: counted as "
+                        "published then, after the {nth} working day ({deadline})").format(
+                party=p.party, decided=p.decided, claimed=p.claimed, published=p.published, nth=_ordinal(n),
+                deadline=p.deadline)
+            fix = _("link the record of the publication (a screenshot of the 公示) to the case, void the "
+                    "publication and publish again from it: 'case publish NO --at T --transcribed-from "
+                    "DIGEST'")
+            details["claimed"] = p.claimed.isoformat()
+        elif p.published is not None:
             message = _("decision for {party} of {decided} published {published}, after the {nth} working "
                         "day ({deadline})").format(party=p.party, decided=p.decided, published=p.published,
                                                    nth=_ordinal(n), deadline=p.deadline)

@@ -82,6 +82,13 @@ def review_act(cli, tmp_path: Path, case: str, at: str, action: str, *more: str)
                     "--transcribed-from", paper, *more)["seq"]
 
 
+def publish(cli, tmp_path: Path, case: str, at: str) -> None:
+    """The publication typed from the record of its notice, linked to the case: the way a
+    publication entered after the fact still counts on its date (docs/rules.md)."""
+    notice = record(cli, tmp_path, "--case", case, "--stage", "decide", "--doc-type", "行政处罚决定公示")
+    ok(cli("case", "publish", case, "--at", at, "--transcribed-from", notice))
+
+
 def full_case(cli, tmp_path: Path, case: str = CASE, party: str = "P1", amount: str = "10000") -> str:
     """A closed case that keeps every rule: the clean case."""
     open_case(cli, tmp_path, case, party)
@@ -92,7 +99,7 @@ def full_case(cli, tmp_path: Path, case: str = CASE, party: str = "P1", amount: 
         review_act(cli, tmp_path, case, at, action, "--officer", officer)
     ok(cli("case", "decide", case, "--penalty-kind", "fine", "--amount", amount, "--at", "2021-09-24"))
     record(cli, tmp_path, "--case", case, "--stage", "decide", "--doc-type", "行政处罚决定书")
-    ok(cli("case", "publish", case, "--at", "2021-10-09"))
+    publish(cli, tmp_path, case, "2021-10-09")
     ok(cli("case", "stage", case, "serve", "--at", "2021-10-12 10:00", "--officer", A, "--officer", B))
     record(cli, tmp_path, "--case", case, "--stage", "serve", "--doc-type", "送达回证")
     ok(cli("case", "close", case, "--at", "2021-10-20"))
@@ -226,9 +233,19 @@ def _pdf(path: Path, utc: str) -> Path:
     return path
 
 
-def test_linked_review_documents_count_and_an_undated_one_is_unknown(cli, parties, tmp_path):
+def entered_on(monkeypatch, iso: str) -> None:
+    """Everything journaled from now on is journaled at ``iso`` (the station's clock then): a
+    store kept as things happen."""
+    from recordkeep import Archive
+
+    monkeypatch.setattr(Archive, "now", lambda self: iso)
+
+
+def test_linked_review_documents_entered_on_time_count_and_an_undated_one_is_unknown(cli, parties, tmp_path,
+                                                                                     monkeypatch):
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     open_case(cli, tmp_path)
-    _pdf(tmp_path / "review.pdf", "2021-09-20 02:00")  # 10:00 in Shanghai
+    _pdf(tmp_path / "review.pdf", "2021-09-22 02:00")  # 10:00 in Shanghai, two days before it entered
     data = cli.json("add", str(tmp_path / "review.pdf"), "--case", CASE, "--stage", "decide",
                     "--doc-type", "法制审核意见书")
     assert data["files"][0]["status"] == "stored"
@@ -243,6 +260,46 @@ def test_linked_review_documents_count_and_an_undated_one_is_unknown(cli, partie
     assert report["ok"] is True and report["unknown"] == 1
     assert cli("check").exit_code == 0
     assert cli("check", "--strict").exit_code == 4
+
+
+def test_a_review_document_dated_by_itself_long_before_it_reached_the_store_is_a_claim_not_evidence(
+        cli, parties, tmp_path):
+    """A clerk's PDF whose CreationDate says 2021, first imported years later, proves no review
+    before the decision: the metadata is the file maker's to write."""
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    _pdf(tmp_path / "review.pdf", "2021-09-20 02:00")
+    ok(cli("add", str(tmp_path / "review.pdf"), "--case", CASE, "--stage", "decide",
+           "--doc-type", "法制审核意见书"))
+    [finding] = findings(cli, "RK502")
+    assert finding["review"] == "missing" and "2021-09-20 10:00 by itself but entered the store" in \
+        finding["message"]
+    assert finding["claims"] and "--transcribed-from" in finding["claims"][0]
+    assert cli("check").exit_code == 4
+
+
+def test_an_undated_review_document_added_long_after_the_decision_leaves_the_review_missing(
+        cli, parties, tmp_path):
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "集体讨论记录")  # no date
+    [finding] = findings(cli, "RK503")
+    assert finding["review"] == "missing" and "carries no date of its own" in finding["message"]
+    assert findings(cli, "RK510") == [] and cli("check").exit_code == 4
+
+
+def test_a_station_clock_set_back_does_not_make_a_review_document_entered_on_time(
+        cli, parties, tmp_path, monkeypatch):
+    """The import is journaled after the case's lines, so no earlier than the latest time they claim."""
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    _pdf(tmp_path / "review.pdf", "2021-09-20 02:00")
+    entered_on(monkeypatch, "2021-09-21T09:00:00.000+08:00")
+    ok(cli("add", str(tmp_path / "review.pdf"), "--case", CASE, "--stage", "decide",
+           "--doc-type", "法制审核意见书"))
+    monkeypatch.undo()
+    [finding] = findings(cli, "RK502")
+    assert "by itself but entered the store" in finding["message"]
 
 
 # -- full AV recording of seizures and demolitions ------------------------------------------------
@@ -325,7 +382,7 @@ def test_publication_on_the_7th_working_day_keeps_the_rule_and_the_8th_breaks_it
     open_case(cli, tmp_path)
     ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", decided))
     record(cli, tmp_path, "--case", CASE, "--stage", "decide")
-    ok(cli("case", "publish", CASE, "--at", published))
+    publish(cli, tmp_path, CASE, published)
     result = cli("check")
     assert result.exit_code == (4 if late else 0), result.output
     if late:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from recordkeep.archive import Archive
+
 from .test_check import (
     CASE,
     A,
@@ -14,8 +16,10 @@ from .test_check import (
     add_parties,
     clips,  # noqa: F401  (the session's real clips, a fixture)
     codes,
+    entered_on,
     findings,
     open_case,
+    publish,
     record,
     review_act,
     seizure_case,
@@ -32,7 +36,8 @@ def major_decision(cli, at: str = "2021-09-24") -> None:
 
 
 def test_a_review_act_typed_weeks_later_does_not_clear_rk502_but_an_earlier_linked_opinion_does(
-        cli, tmp_path):
+        cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
@@ -47,13 +52,14 @@ def test_a_review_act_typed_weeks_later_does_not_clear_rk502_but_an_earlier_link
     item = next(i for s in shown for i in s["items"] if i.get("seq") == late)
     assert item["entered_late"] and item["entered_at"] > item["at"]
     assert "entered late" in cli("case", "show", CASE).stdout
-    opinion = _pdf(tmp_path / "法制审核意见书.pdf", "2021-09-19 02:00")  # dated before the decision
+    opinion = _pdf(tmp_path / "法制审核意见书.pdf", "2021-09-22 02:00")  # dated before the decision
     ok(cli("add", str(opinion), "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书"))
     assert findings(cli, "RK502") == []
 
 
-def test_an_opinion_scanned_after_the_decision_keeps_rk502_and_a_typed_backdated_act_cannot_hide_it(cli,
-                                                                                                   tmp_path):
+def test_an_opinion_scanned_after_the_decision_keeps_rk502_and_a_typed_backdated_act_cannot_hide_it(
+        cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-10-03T12:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     review_act(cli, tmp_path, CASE, "2021-09-22 15:00", "集体讨论")
@@ -71,7 +77,6 @@ def test_review_acts_typed_late_with_the_stations_clock_set_back_still_count_as_
     """A reviewer who sets the clock back to the decision's week and types the reviews: each
     line claims an on-time entry, but was written after the case's lines of today. check
     counts the acts as entered no earlier than those, and log verify names the lines (RK263)."""
-    from recordkeep.archive import Archive
 
     add_parties(cli)
     open_case(cli, tmp_path)
@@ -276,8 +281,10 @@ def test_a_clip_dated_by_a_record_of_another_case_does_not_cover_this_cases_seiz
     assert findings(cli, "RK505")[0]["unproven_time"] == [digests[1]]
 
 
-def test_a_document_relabelled_a_review_and_given_a_typed_time_is_no_review(cli, tmp_path):
-    """A clerk can type a doc type and a time; neither proves a 法制审核 before the decision."""
+def test_a_document_relabelled_a_review_and_given_a_typed_time_is_no_review(cli, tmp_path, monkeypatch):
+    """A clerk can type a doc type and a time; neither proves a 法制审核 before the decision, even
+    in a store kept as things happen."""
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     scan = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "现场检查笔录")
@@ -290,7 +297,8 @@ def test_a_document_relabelled_a_review_and_given_a_typed_time_is_no_review(cli,
 
 
 def test_two_review_documents_citing_each_other_for_their_times_or_a_document_dated_by_its_name_prove_nothing(
-        cli, tmp_path):
+        cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     first = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书")
@@ -303,3 +311,32 @@ def test_two_review_documents_citing_each_other_for_their_times_or_a_document_da
     ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
     found = {f["code"]: f for f in cli.json("check")["cases"][0]["findings"]}
     assert found["RK510"]["status"] == "unknown", found
+
+
+# -- publication (公示) ----------------------------------------------------------------------------
+def test_a_publication_entered_years_after_the_date_it_claims_counts_as_published_when_entered(cli, tmp_path):
+    """Typed today with a date inside the deadline, it proves only that it was entered today."""
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
+    ok(cli("case", "publish", CASE, "--at", "2021-09-28"))
+    [finding] = findings(cli, "RK506")
+    assert finding["claimed"] == "2021-09-28" and finding["published"] > "2026"
+    assert "claimed 2021-09-28, was entered late" in finding["message"]
+    assert cli("check").exit_code == 4
+    assert cli.json("stats", "--year", "2021")["publication"]["late"] == 1
+    shown = cli.json("case", "show", CASE)["stages"]
+    [row] = [i for s in shown for i in s["items"] if i["type"] == "publication"]
+    assert row["entered_late"] and "entered late" in cli("case", "show", CASE).stdout
+
+
+def test_a_publication_typed_late_from_the_linked_record_of_its_notice_counts_on_its_date(cli, tmp_path):
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
+    elsewhere = record(cli, tmp_path)  # in the store, linked to no case
+    refused = cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", elsewhere)
+    assert refused.exit_code == 1 and "is not linked to case" in refused.stderr, refused.output
+    publish(cli, tmp_path, CASE, "2021-09-28")
+    assert findings(cli, "RK506") == []
+    assert cli.json("stats", "--year", "2021")["publication"]["within"] == 1

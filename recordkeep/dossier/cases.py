@@ -149,15 +149,20 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
         require_open(archive, data["case_no"], "stage")
-        paper = data.get("transcribed_from", "")[7:]
-        if paper and not rows.is_linked(archive.index, paper, data["case_no"]):
-            raise errors.NotLinked(
-                _("record {digest} is not linked to case {case_no}: an act is typed from the case's own "
-                  "paper record").format(digest=paper[:12], case_no=data["case_no"]),
-                hint=_("link it first: 'recordkeep case link NO DIGEST --stage STAGE'"))
+        _require_linked_paper(archive, data)
         return [Draft("case.stage", data)]
 
     return archive.transact(build)[-1].seq
+
+
+def _require_linked_paper(archive: Archive, data: dict) -> None:
+    """NotLinked when the record an entry is transcribed from is not linked to its case."""
+    paper = data.get("transcribed_from", "")[7:]
+    if paper and not rows.is_linked(archive.index, paper, data["case_no"]):
+        raise errors.NotLinked(
+            _("record {digest} is not linked to case {case_no}: an act is typed from the case's own "
+              "paper record").format(digest=paper[:12], case_no=data["case_no"]),
+            hint=_("link it first: 'recordkeep case link NO DIGEST --stage STAGE'"))
 
 
 def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,
@@ -208,15 +213,19 @@ def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | N
     return {**data, "seq": seq}
 
 
-def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None) -> dict:
+def _dated(archive: Archive, event_type: str, case_ref: str, at: str | None,
+           transcribed_from: str | None = None) -> dict:
     archive.require_intact_chain()
     data = {"at": _time(archive, at)}
+    if transcribed_from is not None:
+        data["transcribed_from"] = "blake3:" + archive.resolve_digest(transcribed_from)
 
     def build() -> list[Draft]:
         data["case_no"] = resolve.case(archive.index, case_ref)
         if event_type == "case.published":
             require_open(archive, data["case_no"], "publication")
             _require_unpublished(archive, data["case_no"])
+        _require_linked_paper(archive, data)
         return [Draft(event_type, data)]
 
     archive.transact(build)
@@ -246,11 +255,13 @@ def _require_unpublished(archive: Archive, case_no: str) -> None:
                "then publish again").format(case_no=case_no, seq=published["seq"]))
 
 
-def publish(archive: Archive, case_ref: str, at: str) -> dict:
+def publish(archive: Archive, case_ref: str, at: str, *, transcribed_from: str | None = None) -> dict:
     """Record when the decision was published (公示); return the event's data
     (``case_no`` as stored, ``at``). AlreadyPublished when it would only move the date of a
-    publication made after every decision."""
-    return _dated(archive, "case.published", case_ref, at)
+    publication made after every decision. ``transcribed_from``: the record of the publication
+    it is typed from (a screenshot of the notice), linked to the case (NotLinked otherwise):
+    a publication entered late counts on its date only with it (docs/rules.md)."""
+    return _dated(archive, "case.published", case_ref, at, transcribed_from)
 
 
 def close_case(archive: Archive, case_ref: str, at: str | None = None) -> dict:

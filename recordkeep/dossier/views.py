@@ -123,8 +123,11 @@ def case_view(archive: Archive, case_ref: str) -> dict:
         stages["decide"].append(item)
     for row in voids.last_dates(ix, case_no):
         kind = {"published": "publication", "closed": "closed", "reopened": "reopened"}[row["kind"]]
-        stages["decide" if kind == "publication" else "serve"].append({"type": kind, "seq": row["seq"],
-                                                                        "at": row["at"]})
+        stages["decide" if kind == "publication" else "serve"].append({
+            "type": kind, "seq": row["seq"], "at": row["at"], "entered_by": row["actor"],
+            "entered_at": row["entered_at"],
+            "entered_late": entered_late(row["at"], row["entered_at"], late_after),
+            "transcribed_from": row["transcribed_from"]})
     for item in _linked(rows.case_records(ix, case_no)):
         stages[item["stage"]].append(item)
     voided_opening = _voided_items(archive, case_no, stages, case["seq"])

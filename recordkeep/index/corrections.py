@@ -45,10 +45,20 @@ def m012_corrections(db) -> None:
     """)
 
 
+@migrations()
+def m021_publication_sources(db) -> None:
+    """A publication transcribed from a record of it (``case publish --transcribed-from``)
+    names it, as a stage act does."""
+    run_script(db, "ALTER TABLE case_dates ADD COLUMN transcribed_from TEXT;")
+
+
 def note_date(conn: Writer, event: Event, kind: str) -> None:
     """Remember a publication, close or reopening of a case, then set its dates from them."""
-    conn.execute("INSERT OR REPLACE INTO case_dates (seq, case_no, kind, at) VALUES (?,?,?,?)",
-                 (event.seq, event.data["case_no"], kind, event.data.get("at") or event.at))
+    source = event.data.get("transcribed_from")
+    conn.execute("INSERT OR REPLACE INTO case_dates (seq, case_no, kind, at, transcribed_from) "
+                 "VALUES (?,?,?,?,?)",
+                 (event.seq, event.data["case_no"], kind, event.data.get("at") or event.at,
+                  bare(source) if source else None))
     case_dates_from_events(conn, event.data["case_no"])
 
 
@@ -208,6 +218,22 @@ def amendments(ix: Index, digest: str) -> list[Row]:
                            "WHERE a.digest = ? ORDER BY a.seq", (digest,)).fetchall()
 
 
+# a case date with who entered it and when (``entered_at``: no earlier than the latest time the
+# case's lines up to it claim, as ``stage_events`` says of acts)
+_DATES = ("SELECT d.*, e.actor, (SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq "
+          "WHERE t.kind = 'case' AND t.ref = d.case_no AND t.seq <= d.seq ORDER BY rk_utc(b.at) DESC, "
+          "b.seq DESC LIMIT 1) AS entered_at FROM case_dates d JOIN events e ON e.seq = d.seq "
+          "WHERE d.case_no = ? {}")
+
+
 def last_dates(ix: Index, case_no: str) -> list[Row]:
-    """The case's publications, closes and reopenings, by seq."""
-    return ix.conn.execute("SELECT * FROM case_dates WHERE case_no = ? ORDER BY seq", (case_no,)).fetchall()
+    """The case's publications, closes and reopenings in force, by seq, each with who entered it
+    and when (``actor``, ``entered_at``)."""
+    return ix.conn.execute(_DATES.format("ORDER BY d.seq"), (case_no,)).fetchall()
+
+
+def publication(ix: Index, case_no: str) -> Row | None:
+    """The case's publication in force (its latest), as ``last_dates`` gives it: ``at`` as
+    claimed, the record it was transcribed from, who entered it and when."""
+    return ix.conn.execute(_DATES.format("AND d.kind = 'published' ORDER BY d.seq DESC LIMIT 1"),
+                           (case_no,)).fetchone()

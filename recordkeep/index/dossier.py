@@ -362,7 +362,10 @@ _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_pa
            "OR s.time_source IN ('source', 'amended', 'mtime') "
            "FROM amendments a JOIN records s ON s.digest = substr(a.source, 8) "
            "WHERE a.digest = r.digest AND json_extract(a.changes, '$.recorded_at') IS NOT NULL "
-           "ORDER BY a.seq DESC LIMIT 1) END AS time_source_gone "
+           "ORDER BY a.seq DESC LIMIT 1) END AS time_source_gone, "
+           "(SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq WHERE t.kind = 'case' "
+           "AND t.ref = l.case_no AND t.seq <= r.first_seq ORDER BY rk_utc(b.at) DESC, b.seq DESC LIMIT 1) "
+           "AS case_entered_at "
            "FROM links l JOIN records r ON r.digest = l.digest "
            "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
 
@@ -372,7 +375,9 @@ def case_records(ix: Index, case_no: str) -> list[Row]:
     ``l_seq``), who made it when (``l_actor``, ``l_at``) and, for a time carried by a cited
     record, whether that record cannot carry it here (``time_source_gone``: disposed of since,
     not linked to the same case, or itself dated by a typed time, a citation or its file's
-    time: a time is never carried through another claim), by recorded time."""
+    time: a time is never carried through another claim), and the latest time the case's lines
+    up to its first import claim (``case_entered_at``: a record imported after them was
+    imported no earlier, whatever a station's clock said), by recorded time."""
     return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
 
 
