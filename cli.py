@@ -379,6 +379,11 @@ def print_receipt(receipt) -> None:
                      "(keep the card's copy for the record):").format(n=len(receipt.damaged)))
         for o in receipt.damaged:
             click.echo(f"  {errors.MediaDamaged.code} {o.shown_path}: {o.damage}")
+    if receipt.unprobed:
+        click.echo(_("{n} file(s) stored but not read: ffprobe was not found ({code}), so their duration, "
+                     "codecs and embedded time are unknown; this says nothing of the files themselves: "
+                     "install ffmpeg for the next import").format(n=len(receipt.unprobed),
+                                                                  code=errors.ToolMissing.code))
     if receipt.lock_error:
         click.echo(_("notice: {message}").format(message=receipt.lock_error))
     if receipt.checkpoint:
@@ -832,7 +837,8 @@ def case_open(ctx: click.Context, case_no: str, parties: tuple[str, ...], title:
 @click.option("--action", help="e.g. 查封扣押, 强制拆除, 法制审核, 集体讨论.")
 @click.option("--note")
 @click.option("--transcribed-from", metavar="DIGEST",
-              help="The paper record (linked to the case) this act is typed from, which carries its date.")
+              help="The paper record (linked to the case; a scan, not a clip) this act is typed from, which "
+                   "carries its date.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def case_stage(ctx: click.Context, case_no: str, stage: str, at: str | None, until: str | None,
@@ -1957,8 +1963,11 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
     found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
                                     vkey=vkey, tsa_ca=tsa_ca, index_too=index_too, founding_key=founding_key)
     report = found.chain
+    index = None
+    if index_too and report.problem is None:  # compared (on an intact chain): said either way
+        index = "differs" if any(f.code == errors.IndexDiffers.code for f in found.findings) else "matches"
     if as_json:
-        emit({"ok": found.ok, "lines": report.lines,
+        emit({"ok": found.ok, "lines": report.lines, "index": index,
               "head": {"seq": report.head.seq, "hash": report.head.hash},
               "problem": None if report.problem is None else vars(report.problem),
               "head_found": report.found_head, "signed": found.signed, "batches": found.batches,
@@ -1998,6 +2007,8 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
             click.echo(_("PROBLEM {code}: the journal does not hold head {head} "
                          "with an intact history before it").format(code=errors.HeadNotFound.code,
                                                                     head=head_hash))
+        if index == "matches":
+            click.echo(_("index.sqlite: matches a fold of the journal"))
         signed = (_(", {n} signed batches").format(n=found.batches) if found.signed
                   else _(", unsigned (written before signatures)"))
         anchored = _(", {n} checkpoints").format(n=len(found.checkpoints)) if found.checkpoints else ""

@@ -338,6 +338,12 @@ class Archive:
         archive = cls(root, actor)
         try:
             if not archive.journal.present():
+                if (root / "objects").is_dir():  # a store's blobs without its journal: damage, not no store
+                    raise errors.NoStoreCreated(
+                        _("the store's journal is missing (journal/events.jsonl): nothing here can be "
+                          "verified or written without it"), path=root,
+                        hint=_("restore journal/events.jsonl from a backup or a copy of the store; do not "
+                               "run init here"))
                 raise errors.NotAStore(_("this folder is not a recordkeep store"), path=root)
             archive._check_store_id()
         except BaseException:

@@ -46,6 +46,7 @@ CODES = {
     "case_year": errors.CaseYearMismatch.code,
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
+MAINLAND_ZONE = "Asia/Shanghai"  # the zone of the working-day calendar and of a bureau's days
 AV_KINDS = ("video", "audio")
 UNPROVEN_TIMES = ("mtime", "amended")  # a clip's time_source that is no evidence of when it was made
 CAMERA_KINDS = ("video", "audio", "photo")  # whose file names a camera gives; a document's, a clerk
@@ -101,6 +102,13 @@ class Rules:
         default = Rules()
         return {key: {"value": _plain(getattr(self, key)), "default": _plain(getattr(default, key))}
                 for key in self.__dataclass_fields__ if getattr(self, key) != getattr(default, key)}
+
+    def in_force(self, archive: Archive) -> dict[str, dict]:
+        """``changed``, and the store's timezone when it is not the mainland's: the rules count
+        days (deadlines, working days, years) in it, so a zone moved east or west moves them."""
+        zone = archive.settings.timezone
+        return {**self.changed(), **({"store.timezone": {"value": zone, "default": MAINLAND_ZONE}}
+                                     if zone != MAINLAND_ZONE else {})}
 
     def review_markers(self, what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(actions, document types) that prove a review of kind ``what``."""
@@ -187,7 +195,7 @@ class CaseResult:
 @dataclass
 class CheckReport:
     """Every case checked and its findings; ``ok`` when no rule is broken. ``rules_changed``:
-    the rules in force that recordkeep.toml sets otherwise than the defaults (``Rules.changed``).
+    the rules in force that recordkeep.toml sets otherwise than the defaults (``Rules.in_force``).
     ``settings_recorded``: whether those settings are the ones the journal last recorded
     (``settings.changed``); a check only reads, so it may run under settings no write has
     recorded yet."""
@@ -299,13 +307,19 @@ class Review:
     claims: tuple[str, ...] = ()
 
 
+def _papers(facts: CaseFacts) -> set[str]:
+    """The records of the case an act or a date may be typed from: a paper record, a scan or a
+    screenshot, never a clip (a video of the scene is no record of a review's date)."""
+    return {r["digest"] for r in facts.records if r["kind"] not in AV_KINDS}
+
+
 def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | None:
     """Why a review act is only a claim, or None when it is evidence: an act counts when it
     was journaled within ``late_entry_days`` of the time it claims (or is transcribed from a
     paper record linked to the case) and, in a store that signs its batches, by a key with
     the reviewer role."""
     late = entered_late(ev["at"], ev["entered_at"], rules.late_entry_days)
-    linked = {r["digest"] for r in facts.records}
+    linked = _papers(facts)
     if late and ev["transcribed_from"] not in linked:
         return _("seq {seq} claims {at} but was entered late, on {entered}, with no linked paper record "
                  "(--transcribed-from)").format(seq=ev["seq"], at=_local(ev["at"], zone),
@@ -327,11 +341,18 @@ def _own_time(rec: Row) -> bool:
 def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo) -> str | None:
     """Why a review document is only a claim, or None when it may be evidence: it entered the
     store (its first import's journal time) within ``late_entry_days`` of the time it shows or,
-    undated, of the decision. A file's own date is the file's to say: one that first reaches
-    the store long after it is no evidence, as a typed act entered late is none."""
+    undated, of the decision, and got its review doc type then too (not by an amendment long
+    after). A file's own date is the file's to say: one that first reaches the store long after
+    it is no evidence, as a typed act entered late is none."""
     dated = _own_time(rec)
+    shown = rec["recorded_at"] if dated else decided_at
     entered = max((t for t in (rec["first_at"], rec["case_entered_at"]) if t), key=datetime.fromisoformat)
-    if not entered_late(rec["recorded_at"] if dated else decided_at, entered, rules.late_entry_days):
+    if rec["doc_type_at"] and not entered_late(shown, entered, rules.late_entry_days) \
+            and entered_late(shown, rec["doc_type_at"], rules.late_entry_days):
+        return _("{named} became a review document on {when}, its doc type amended long after the date it "
+                 "shows: a reviewer transcribes the review from it (--transcribed-from)").format(
+            named=named, when=_local(rec["doc_type_at"], zone))
+    if not entered_late(shown, entered, rules.late_entry_days):
         return None
     if dated:
         return _("{named} is dated {at} by itself but entered the store on {entered}: a reviewer "
@@ -556,7 +577,7 @@ def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date |
     if row is None or not row["at"]:
         return None, None
     claimed = datetime.fromisoformat(row["at"]).astimezone(zone).date()
-    linked = {r["digest"] for r in facts.records}
+    linked = _papers(facts)
     late = entered_late(row["at"], row["entered_at"], rules.late_entry_days)
     if late and row["transcribed_from"] not in linked:
         return datetime.fromisoformat(row["entered_at"]).astimezone(zone).date(), claimed
@@ -811,4 +832,4 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
         facts = load_case(ix, case_no)
         if in_period(facts.case["opened_at"], bounds):
             results.append(check_case(facts, rules, zone, today))
-    return CheckReport(results, year, rules.changed(), settings_history.is_recorded(archive))
+    return CheckReport(results, year, rules.in_force(archive), settings_history.is_recorded(archive))

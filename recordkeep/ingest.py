@@ -81,6 +81,7 @@ class Outcome:
     reason: str | None = None
     mtime: str | None = None  # the source file's modification time, in or out of the store's window
     damage: str | None = None  # why the stored file's media is damaged (its bytes are kept)
+    unprobed: bool = False  # its media was not read: the tool to read it was missing
 
     @property
     def regular(self) -> bool:
@@ -133,6 +134,12 @@ class Receipt:
         return [o for o in self.outcomes if o.damage and o.status in ("stored", "present")]
 
     @property
+    def unprobed(self) -> list[Outcome]:
+        """Stored files whose media was not read (ffprobe missing): their bytes are kept, their
+        duration, codecs and embedded time unknown; nothing is said of their soundness."""
+        return [o for o in self.outcomes if o.unprobed and o.status in ("stored", "present")]
+
+    @property
     def bytes(self) -> int:
         return sum(o.size or 0 for o in self.outcomes if o.status in ("stored", "present"))
 
@@ -162,7 +169,8 @@ class Receipt:
     def as_data(self) -> dict:
         return {"seen": len(self.outcomes), "stored": self.count("stored"),
                 "present": self.count("present"), "not_stored": self.count("failed"),
-                "skipped": self.count("skipped"), "damaged": len(self.damaged), "bytes": self.bytes,
+                "skipped": self.count("skipped"), "damaged": len(self.damaged),
+                "unprobed": len(self.unprobed), "bytes": self.bytes,
                 "copied_bytes": self.copied_bytes, "elapsed_ms": self.elapsed_ms,
                 "throughput_bps": self.throughput_bps, "readback": self.readback,
                 "verdict": self.verdict, "started_at": self.started_at,
@@ -329,7 +337,8 @@ class _Batch:
         return records.has_record(self.archive.index, digest)
 
     def _probe(self, digest: str, rel: bytes) -> media.MediaFacts:
-        """Media facts of a stored blob; a missing ffprobe never blocks storing evidence."""
+        """Media facts of a stored blob; a missing ffprobe never blocks storing evidence: the
+        file is then ``unprobed``, which says nothing of the file itself."""
         with self.archive.objects.local_file(digest) as path:
             try:
                 return media.probe(path, name=os.path.basename(rel), timezone=self.zone_name,
@@ -337,7 +346,7 @@ class _Batch:
             except errors.ToolMissing as exc:
                 with open(path, "rb") as f:
                     kind = media.detect_kind(f.read(media.HEAD_BYTES), os.path.basename(rel))
-                return media.MediaFacts(kind, "failed", f"{exc.code}: {i18n.english_of(exc.message)}")
+                return media.MediaFacts(kind, "unprobed", f"{exc.code}: {i18n.english_of(exc.message)}")
 
     def _store(self, full: bytes, rel: bytes) -> Outcome:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -453,6 +462,7 @@ class _Batch:
                 outcome.new_record = True
                 outcome.kind = found.kind
                 outcome.damage = _damage(found.probe_status, found.probe_error)
+                outcome.unprobed = found.probe_status == "unprobed"
                 drafts.append(Draft("record.imported", self._imported_data(outcome, found)))
             return drafts + (closing() if closing else [])
 
@@ -464,6 +474,7 @@ class _Batch:
                 if row is not None:
                     outcome.kind = row["kind"]
                     outcome.damage = _damage(row["probe_status"], row["probe_error"])
+                    outcome.unprobed = row["probe_status"] == "unprobed"
         self.last_commit = time.monotonic()
 
     def _important(self, events: list[Event]) -> list[str]:

@@ -326,6 +326,6 @@ def stats(archive: Archive, *, year: int | None = None, start: str | None = None
         "shared_devices": shared,
         "backs": {figure: _(sentence) for figure, sentence in BACKS.items()},
         "fixity": fixity.status(archive).as_data(),  # the store as it is now, whatever the year
-        "rules_changed": rules.changed(),
+        "rules_changed": rules.in_force(archive),
         "settings_recorded": settings_history.is_recorded(archive),
     }

@@ -261,12 +261,15 @@ def test_log_verify_index_finds_each_table_changed_by_hand_that_check_and_show_a
     assert cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "150000",
                "--at", "2021-03-20").exit_code == 0
     clean = cli.json("log", "verify", "--index")
-    assert clean["ok"] and clean["findings"] == [], clean
+    assert clean["ok"] and clean["findings"] == [] and clean["index"] == "matches", clean
+    assert "index.sqlite: matches a fold of the journal" in cli("log", "verify", "--index").stdout
+    assert cli.json("log", "verify")["index"] is None  # not compared, not said to match
     doctor(cli.store, f"UPDATE decisions SET amount = '5000.00' WHERE case_no = '{CASE}'")
     doctor(cli.store, f"DELETE FROM links WHERE digest = '{digest}'")
     doctor(cli.store, "UPDATE events SET actor = 'someone@else' WHERE type = 'case.opened'")
     result = cli("log", "verify", "--index", "--json")
     assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["index"] == "differs"
     found = {f["message"].split(":")[0]: f for f in json.loads(result.stdout)["findings"]}
     tables = {"index.sqlite table " + t for t in ("decisions", "links", "events")}
     assert tables <= set(found)

@@ -461,3 +461,17 @@ def test_check_and_stats_work_on_a_read_only_mount_and_dispose_says_read_only(cl
         assert run_recordkeep("stats", "--year", "2021", store=view).returncode == 0
         proc = run_recordkeep("dispose", digest, "--reason", "x", store=view)
         assert proc.returncode == 1 and proc.stderr.startswith("RK103")
+
+
+def test_a_store_timezone_other_than_the_mainlands_is_named_beside_the_verdict(cli, parties, tmp_path, store):
+    """Days are counted in it: moved to Kiritimati, a publication crosses its deadline."""
+    open_case(cli, tmp_path)
+    assert "store.timezone" not in check(cli)["rules_changed"]
+    text = (store / "recordkeep.toml").read_text(encoding="utf-8")
+    (store / "recordkeep.toml").write_text(text.replace('"Asia/Shanghai"', '"Pacific/Kiritimati"'),
+                                           encoding="utf-8")
+    assert check(cli)["rules_changed"]["store.timezone"] == {"value": "Pacific/Kiritimati",
+                                                             "default": "Asia/Shanghai"}
+    assert 'store.timezone = "Pacific/Kiritimati"' in cli("check").stdout
+    stats = cli.json("stats", "--year", "2021")
+    assert stats["rules_changed"]["store.timezone"]["value"] == "Pacific/Kiritimati"

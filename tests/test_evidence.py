@@ -340,3 +340,44 @@ def test_a_publication_typed_late_from_the_linked_record_of_its_notice_counts_on
     publish(cli, tmp_path, CASE, "2021-09-28")
     assert findings(cli, "RK506") == []
     assert cli.json("stats", "--year", "2021")["publication"]["within"] == 1
+
+
+def test_a_timely_document_relabelled_a_review_long_after_is_a_claim_and_the_case_log_shows_the_relabel(
+        cli, tmp_path, monkeypatch):
+    """An interview record imported on time, its doc type amended to 法制审核意见书 years later."""
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
+                      "--doc-type", "询问笔录")["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
+    ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
+    [finding] = findings(cli, "RK502")
+    assert finding["review"] == "missing" and "its doc type amended long after" in finding["claims"][0]
+    case_log = [e["type"] for e in cli.json("log", "--case", CASE)["events"]]
+    assert "record.amended" in case_log
+
+
+def test_a_document_relabelled_a_review_within_days_counts(cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    scan = _pdf(tmp_path / "意见书.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(scan), "--case", CASE, "--stage", "decide",
+                      "--doc-type", "询问笔录")["files"][0]["digest"]
+    ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    assert findings(cli, "RK502") == []
+
+
+def test_a_review_act_typed_late_from_a_clip_is_a_claim_a_clip_is_no_paper_record(cli, tmp_path, clips):  # noqa: F811
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    clip = cli.json("add", str(clips[0]), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
+    major_decision(cli)
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+           "--transcribed-from", clip))
+    [finding] = findings(cli, "RK502")
+    assert finding["review"] == "missing" and "entered late" in finding["claims"][0]

@@ -566,3 +566,11 @@ def test_output_to_a_full_disk_is_one_clear_line_and_what_the_command_did_stands
     assert "Traceback" not in done.stderr
     if command[0] == "add":  # stored and journaled before its receipt could not be printed
         assert len(case_store.json("search")["records"]) == 1
+
+
+def test_a_store_whose_journal_was_deleted_is_damaged_not_no_store(case_store):
+    (case_store.store / "journal" / "events.jsonl").unlink()
+    for args in (("verify",), ("log", "verify"), ("search", "张三")):
+        result = case_store(*args)
+        assert result.exit_code == 3 and result.stderr.startswith("RK244"), (args, result.output)
+        assert "journal is missing" in result.stderr and "do not run init" in result.stderr

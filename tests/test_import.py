@@ -361,7 +361,18 @@ def test_a_missing_ffprobe_never_blocks_storing_and_the_records_say_why(store, d
         assert receipt.complete and receipt.may_wipe
         row = archive.index.conn.execute(
             "SELECT kind, probe_status, probe_error FROM records WHERE kind = 'video' LIMIT 1").fetchone()
-    assert row["probe_status"] == "failed" and "RK107" in row["probe_error"]
+    assert row["probe_status"] == "unprobed" and "RK107" in row["probe_error"]
+
+
+def test_a_missing_ffprobe_leaves_good_clips_unread_never_called_damaged(cli, dump_dir, monkeypatch):
+    """A tool missing on the station says nothing of the evidence: the receipt, printed and
+    --json, says they were not read, and calls no file damaged."""
+    monkeypatch.setenv("RECORDKEEP_FFPROBE", "/nonexistent/ffprobe")
+    receipt = cli.json("import", str(dump_dir))
+    assert receipt["damaged"] == 0 and receipt["unprobed"] > 0
+    assert not [f for f in receipt["files"] if f.get("damage")]
+    again = cli("import", str(dump_dir)).stdout  # the same clips seen again: still said
+    assert "stored but not read: ffprobe was not found (RK107)" in again and "damaged" not in again
 
 
 def _bytes_read_from_storage() -> int:

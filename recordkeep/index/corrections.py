@@ -182,7 +182,20 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
             officer = officer_of_device(_Reader(conn), row[0], row[1])
             conn.execute("UPDATE records SET officer = ?, officer_source = ? WHERE digest = ?",
                          (officer, "device" if officer else None, digest))
-    return [("record", digest)]
+    # the cases and parties it is linked to are touched too: their logs show what changed in them
+    linked = conn.execute("SELECT DISTINCT case_no, party FROM links WHERE digest = ?", (digest,)).fetchall()
+    return [("record", digest), *{("case", row[0]) for row in linked if row[0]},
+            *{("party", row[1]) for row in linked if row[1]}]
+
+
+@migrations()
+def m022_amendments_touch_cases(db) -> None:
+    """An amendment of a linked record touches its cases and parties. An index that folded one
+    before did not note it: it asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm022_amendments_touch_cases' WHERE EXISTS (
+        SELECT 1 FROM amendments);
+    """)
 
 
 class _Reader:

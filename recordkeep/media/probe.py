@@ -47,7 +47,7 @@ from .tags import (
 )
 from .tools import FFMPEG_CONTEXT, ffprobe_exe
 
-PROBE_STATUSES = ("ok", "failed", "suspect", "none")
+PROBE_STATUSES = ("ok", "failed", "suspect", "none", "unprobed")  # unprobed: the tool was missing
 MAX_ERROR_CHARS = 300
 
 PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe; probes run in a worker pool
