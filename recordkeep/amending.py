@@ -8,7 +8,7 @@ from . import errors, validate
 from .archive import Archive
 from .i18n import _
 from .index import records, resolve
-from .refs import bare, check_device
+from .refs import bare, check_device, recordings_meet
 from .store.journal import Draft
 
 
@@ -44,6 +44,7 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
             raise errors.InvalidValue(_("--source names a record disposed of: its bytes no longer carry the "
                                         "time"), hint=_("name a record the store still holds"))
         row = records.record(archive.index, digest)
+        _require_meeting(carrier, row, wanted.get("recorded_at"))
         cited = "source" in data  # a time given again with the record that carries it is a change
         changes = {k: v for k, v in wanted.items() if row[k] != v or (k == "recorded_at" and cited)}
         if not changes:
@@ -54,3 +55,19 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
 
     archive.transact(build)
     return data
+
+
+def _require_meeting(carrier, row, at: str | None) -> None:
+    """InvalidValue when a second camera's clip is cited for a time its own recording does not
+    meet (check would not count it: docs/rules.md)."""
+    if carrier is None or at is None or carrier["kind"] not in ("video", "audio") \
+            or not carrier["recorded_at"]:
+        return
+    if not recordings_meet(at, row["duration_ms"], carrier["recorded_at"], carrier["duration_ms"]):
+        def shown(moment: str) -> str:
+            return moment[:19].replace("T", " ")
+        raise errors.InvalidValue(
+            _("--source {digest} is a recording made at {when}: it does not meet {at}, so it cannot "
+              "carry that time").format(digest=carrier["digest"][:12], when=shown(carrier["recorded_at"]),
+                                        at=shown(at)),
+            hint=_("cite the record that shows this time (a paper log, or a clip that overlaps it)"))

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from . import errors, settings_history, validate, workdays
@@ -25,7 +26,16 @@ from .index import dossier as rows
 from .index import keys as key_rows
 from .index import people, resolve
 from .index.core import Index, Row
-from .refs import PENALTY_KINDS, STAGES, entered_late, fold_case_no, in_period, label, year_bounds
+from .refs import (
+    PENALTY_KINDS,
+    STAGES,
+    entered_late,
+    fold_case_no,
+    in_period,
+    label,
+    recordings_meet,
+    year_bounds,
+)
 
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
@@ -252,6 +262,28 @@ class CaseFacts:
     def case_no(self) -> str:
         return self.case["case_no"]
 
+    @cached_property
+    def unproven_times(self) -> frozenset[str]:
+        """The linked records whose time is no evidence of when they were made (``time_unproven``)."""
+        by_digest = {r["digest"]: r for r in self.records}
+        return frozenset(r["digest"] for r in self.records if time_unproven(r, by_digest))
+
+
+def time_unproven(rec: Row, by_digest: dict[str, Row]) -> bool:
+    """Whether a record's time is no evidence: its file's, typed with no record cited, cited from
+    a record that cannot carry it here (``time_source_gone``), or cited from a clip (a second
+    camera's) whose own time does not meet it: the two recordings must overlap. A paper record,
+    or a photo (of a paper log, as often as of the scene), is not read: it carries what it is
+    cited for."""
+    if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
+        return True
+    carrier = by_digest.get(rec["time_carrier"]) if rec["time_source"] == "source" else None
+    if carrier is None or carrier["kind"] not in AV_KINDS or not carrier["recorded_at"] \
+            or not rec["recorded_at"]:
+        return False
+    return not recordings_meet(rec["recorded_at"], rec["duration_ms"], carrier["recorded_at"],
+                               carrier["duration_ms"])
+
 
 def load_case(ix: Index, case_no: str) -> CaseFacts:
     events = rows.stage_events(ix, case_no)
@@ -330,21 +362,22 @@ def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | 
     return None
 
 
-def _own_time(rec: Row) -> bool:
+def _own_time(rec: Row, facts: CaseFacts) -> bool:
     """Whether a record carries a time of its own that may count (its metadata's, a camera's
     name, or one cited from a record of the case that carries it)."""
     return bool(rec["recorded_at"]) and not (
-        rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]
+        rec["digest"] in facts.unproven_times
         or (rec["time_source"] == "name" and rec["kind"] not in CAMERA_KINDS))
 
 
-def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo) -> str | None:
+def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo,
+                   facts: CaseFacts) -> str | None:
     """Why a review document is only a claim, or None when it may be evidence: it entered the
     store (its first import's journal time) within ``late_entry_days`` of the time it shows or,
     undated, of the decision, and got its review doc type then too (not by an amendment long
     after). A file's own date is the file's to say: one that first reaches the store long after
     it is no evidence, as a typed act entered late is none."""
-    dated = _own_time(rec)
+    dated = _own_time(rec, facts)
     shown = rec["recorded_at"] if dated else decided_at
     entered = max((t for t in (rec["first_at"], rec["case_entered_at"]) if t), key=datetime.fromisoformat)
     if rec["doc_type_at"] and not entered_late(shown, entered, rules.late_entry_days) \
@@ -390,10 +423,10 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             named = f"{rec['doc_type']} {rec['digest'][:12]}"
-            claim = document_claim(rec, named, decided_at, rules, zone)
+            claim = document_claim(rec, named, decided_at, rules, zone, facts)
             if claim:
                 claims.append(claim)
-            elif not _own_time(rec):
+            elif not _own_time(rec, facts):
                 undated.append(_("{named} (its time typed, or its file's, which proves nothing)").format(
                     named=named) if rec["recorded_at"] else named)
             else:
@@ -493,7 +526,7 @@ def av_coverage(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]
     for rec in facts.records:
         if rec["kind"] not in AV_KINDS:
             continue
-        if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
+        if rec["digest"] in facts.unproven_times:
             unproven.append(rec["digest"])
             continue
         if not rec["recorded_at"] or rec["duration_ms"] is None:

@@ -429,6 +429,17 @@ def parse_duration(text: str) -> int:
     return total
 
 
+CARRY_SLACK = timedelta(seconds=60)  # two devices' clocks, or a name's whole seconds, may differ this much
+
+
+def recordings_meet(start: str, duration_ms: int | None, other: str, other_ms: int | None) -> bool:
+    """Whether two recordings (ISO 8601 starts with offsets, durations in ms) overlap, give or
+    take ``CARRY_SLACK``: a second camera's clip carries a time for another only where they meet."""
+    a, b = datetime.fromisoformat(start), datetime.fromisoformat(other)
+    return (a - CARRY_SLACK <= b + timedelta(milliseconds=other_ms or 0)
+            and b - CARRY_SLACK <= a + timedelta(milliseconds=duration_ms or 0))
+
+
 def utc_key(text: str | None) -> str | None:
     """A sortable UTC form of an ISO 8601 time with offset (None when it is not one)."""
     if not text:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from recordkeep.archive import Archive
+from recordkeep.store.journal import Draft
 
 from .test_check import (
     CASE,
@@ -381,3 +382,22 @@ def test_a_review_act_typed_late_from_a_clip_is_a_claim_a_clip_is_no_paper_recor
            "--transcribed-from", clip))
     [finding] = findings(cli, "RK502")
     assert finding["review"] == "missing" and "entered late" in finding["claims"][0]
+
+
+def test_a_clip_dated_from_a_second_camera_counts_only_where_the_two_recordings_meet(
+        cli, tmp_path, clips):  # noqa: F811
+    """A second camera's clip carries a time for this one only if they overlap: cited for a time
+    half an hour away, it proves nothing (the review's 40-minute clip of another day)."""
+    digests = seizure_filmed(cli, tmp_path, clips)  # 09:00:00 and 09:01:00, 60 s each
+    refused = cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:30:00", "--source", digests[0],
+                  "--reason", "camera clock reset")
+    assert refused.exit_code == 1 and "does not meet 2021-03-16 09:30:00" in refused.stderr, refused.output
+    with Archive.open(cli.store, actor="clerk@station1") as archive:  # an insider past the command's check
+        archive.commit([Draft("record.amended", {
+            "digest": "blake3:" + digests[1], "reason": "clock reset", "source": "blake3:" + digests[0],
+            "changes": {"recorded_at": "2021-03-16T09:30:00.000+08:00"},
+            "previous": {"recorded_at": "2021-03-16T09:01:00.000+08:00"}})])
+    assert findings(cli, "RK505")[0]["unproven_time"] == [digests[1]]
+    ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:00:59", "--source", digests[0],
+           "--reason", "camera clock reset; the first camera shows the start"))
+    assert findings(cli, "RK505") == []

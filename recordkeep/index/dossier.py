@@ -363,6 +363,9 @@ _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_pa
            "FROM amendments a JOIN records s ON s.digest = substr(a.source, 8) "
            "WHERE a.digest = r.digest AND json_extract(a.changes, '$.recorded_at') IS NOT NULL "
            "ORDER BY a.seq DESC LIMIT 1) END AS time_source_gone, "
+           "(SELECT substr(a.source, 8) FROM amendments a WHERE a.digest = r.digest "
+           "AND json_extract(a.changes, '$.recorded_at') IS NOT NULL ORDER BY a.seq DESC LIMIT 1) "
+           "AS time_carrier, "
            "(SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq WHERE t.kind = 'case' "
            "AND t.ref = l.case_no AND t.seq <= r.first_seq ORDER BY rk_utc(b.at) DESC, b.seq DESC LIMIT 1) "
            "AS case_entered_at, "
@@ -378,7 +381,8 @@ def case_records(ix: Index, case_no: str) -> list[Row]:
     ``l_seq``), who made it when (``l_actor``, ``l_at``) and, for a time carried by a cited
     record, whether that record cannot carry it here (``time_source_gone``: disposed of since,
     not linked to the same case, or itself dated by a typed time, a citation or its file's
-    time: a time is never carried through another claim), and the latest time the case's lines
+    time: a time is never carried through another claim) and which record that is
+    (``time_carrier``), and the latest time the case's lines
     up to its first import claim (``case_entered_at``: a record imported after them was
     imported no earlier, whatever a station's clock said), and when its doc type was last
     amended (``doc_type_at``), by recorded time."""
