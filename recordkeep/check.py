@@ -29,6 +29,7 @@ from .index.core import Index, Row
 from .refs import (
     PENALTY_KINDS,
     STAGES,
+    EntryTimes,
     entered_late,
     fold_case_no,
     in_period,
@@ -256,7 +257,8 @@ class CaseFacts:
     reviewer_seqs: frozenset[int] = frozenset()
     officers: list[str] = field(default_factory=list)  # named at opening or in a stage
     registered: frozenset[str] = frozenset()  # every officer registered in the store
-    publication: Row | None = None  # the publication in force: claimed ``at``, ``entered_at``, source
+    publication: Row | None = None  # the publication in force: its seq, claimed ``at``, source
+    entered: EntryTimes = field(default_factory=lambda: EntryTimes([]))  # when its lines were entered
 
     @property
     def case_no(self) -> str:
@@ -291,7 +293,7 @@ def load_case(ix: Index, case_no: str) -> CaseFacts:
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
                      rows.case_records(ix, case_no), ix.signed, reviewers,
                      rows.officers_of_case(ix, case_no), people.registered(ix),
-                     dates.publication(ix, case_no))
+                     dates.publication(ix, case_no), EntryTimes(rows.case_times(ix, case_no)))
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
@@ -379,7 +381,7 @@ def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: Zo
     it is no evidence, as a typed act entered late is none."""
     dated = _own_time(rec, facts)
     shown = rec["recorded_at"] if dated else decided_at
-    entered = max((t for t in (rec["first_at"], rec["case_entered_at"]) if t), key=datetime.fromisoformat)
+    entered = facts.entered.at(rec["first_seq"], own=rec["first_at"])
     if rec["doc_type_at"] and not entered_late(shown, entered, rules.late_entry_days) \
             and entered_late(shown, rec["doc_type_at"], rules.late_entry_days):
         return _("{named} became a review document on {when}, its doc type amended long after the date it "
@@ -611,9 +613,9 @@ def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date |
         return None, None
     claimed = datetime.fromisoformat(row["at"]).astimezone(zone).date()
     linked = _papers(facts)
-    late = entered_late(row["at"], row["entered_at"], rules.late_entry_days)
-    if late and row["transcribed_from"] not in linked:
-        return datetime.fromisoformat(row["entered_at"]).astimezone(zone).date(), claimed
+    entered = facts.entered.at(row["seq"])
+    if entered_late(row["at"], entered, rules.late_entry_days) and row["transcribed_from"] not in linked:
+        return datetime.fromisoformat(entered).astimezone(zone).date(), claimed
     return claimed, None
 
 

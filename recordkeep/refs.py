@@ -9,6 +9,7 @@ a party, a digest prefix) is the index's work (``index.resolve``).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -427,6 +428,33 @@ def parse_duration(text: str) -> int:
         raise errors.DurationOutOfRange(_("{text!r} must be more than nothing and at most a year").format(
             text=shortened(text)))
     return total
+
+
+class EntryTimes:
+    """When each line of a case was entered, at the earliest: no earlier than the latest time
+    the case's lines up to it claim (a line is written after every line before it), so a
+    station's clock set back does not make a line entered late pass for one entered on time.
+    Made from the case's lines as (seq, time claimed), by seq."""
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        self.seqs: list[int] = []
+        self.latest: list[tuple[datetime, str]] = []
+        for seq, at in lines:
+            moment = datetime.fromisoformat(at)
+            if self.latest and self.latest[-1][0] >= moment:
+                self.latest.append(self.latest[-1])
+            else:
+                self.latest.append((moment, at))
+            self.seqs.append(seq)
+
+    def at(self, seq: int, own: str | None = None) -> str | None:
+        """The time line ``seq`` was entered at the earliest: the latest of ``own`` (its own
+        claimed time, for a line that touches no case) and the case's lines up to it."""
+        k = bisect.bisect_right(self.seqs, seq)
+        found = self.latest[k - 1] if k else None
+        if own is not None and (found is None or datetime.fromisoformat(own) > found[0]):
+            return own
+        return found[1] if found else None
 
 
 CARRY_SLACK = timedelta(seconds=60)  # two devices' clocks, or a name's whole seconds, may differ this much

@@ -246,7 +246,7 @@ def last_dates(ix: Index, case_no: str) -> list[Row]:
 
 
 def publication(ix: Index, case_no: str) -> Row | None:
-    """The case's publication in force (its latest), as ``last_dates`` gives it: ``at`` as
-    claimed, the record it was transcribed from, who entered it and when."""
-    return ix.conn.execute(_DATES.format("AND d.kind = 'published' ORDER BY d.seq DESC LIMIT 1"),
-                           (case_no,)).fetchone()
+    """The case's publication in force (its latest): its seq, ``at`` as claimed and the record
+    it was transcribed from."""
+    return ix.conn.execute("SELECT seq, at, transcribed_from FROM case_dates WHERE case_no = ? "
+                           "AND kind = 'published' ORDER BY seq DESC LIMIT 1", (case_no,)).fetchone()

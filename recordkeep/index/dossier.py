@@ -366,14 +366,18 @@ _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_pa
            "(SELECT substr(a.source, 8) FROM amendments a WHERE a.digest = r.digest "
            "AND json_extract(a.changes, '$.recorded_at') IS NOT NULL ORDER BY a.seq DESC LIMIT 1) "
            "AS time_carrier, "
-           "(SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq WHERE t.kind = 'case' "
-           "AND t.ref = l.case_no AND t.seq <= r.first_seq ORDER BY rk_utc(b.at) DESC, b.seq DESC LIMIT 1) "
-           "AS case_entered_at, "
            "(SELECT e2.at FROM amendments a JOIN events e2 ON e2.seq = a.seq WHERE a.digest = r.digest "
            "AND json_extract(a.changes, '$.doc_type') IS NOT NULL ORDER BY a.seq DESC LIMIT 1) "
            "AS doc_type_at "
            "FROM links l JOIN records r ON r.digest = l.digest "
            "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
+
+
+def case_times(ix: Index, case_no: str) -> list[tuple[int, str]]:
+    """(seq, time claimed) of every line that touched the case, by seq (``refs.EntryTimes``)."""
+    return [(r[0], r[1]) for r in ix.conn.execute(
+        "SELECT b.seq, b.at FROM event_touches t JOIN events b ON b.seq = t.seq WHERE t.kind = 'case' "
+        "AND t.ref = ? ORDER BY b.seq", (case_no,))]
 
 
 def case_records(ix: Index, case_no: str) -> list[Row]:
@@ -382,10 +386,8 @@ def case_records(ix: Index, case_no: str) -> list[Row]:
     record, whether that record cannot carry it here (``time_source_gone``: disposed of since,
     not linked to the same case, or itself dated by a typed time, a citation or its file's
     time: a time is never carried through another claim) and which record that is
-    (``time_carrier``), and the latest time the case's lines
-    up to its first import claim (``case_entered_at``: a record imported after them was
-    imported no earlier, whatever a station's clock said), and when its doc type was last
-    amended (``doc_type_at``), by recorded time."""
+    (``time_carrier``), and when its doc type was last amended (``doc_type_at``), by recorded
+    time."""
     return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
 
 
