@@ -355,6 +355,8 @@ def print_receipt(receipt) -> None:
         if o.reason:
             detail = f"{o.code}: {o.reason}"
         status = _(o.status) if o.status in STATUS_WORDS else o.status
+        if receipt.dry_run and o.status == "stored":
+            status = _("new")  # would be stored: a dry run stores nothing
         click.echo(f"{padded(status, 8)} {digest}  {human_size(o.size):>9}  "
                    f"{o.shown_path}  {detail}")
     d = receipt.as_data()
@@ -1963,11 +1965,8 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
     found = logcheck.verify_journal(archive, head=head, strict=strict, checkpoints=list(checkpoints),
                                     vkey=vkey, tsa_ca=tsa_ca, index_too=index_too, founding_key=founding_key)
     report = found.chain
-    index = None
-    if index_too and report.problem is None:  # compared (on an intact chain): said either way
-        index = "differs" if any(f.code == errors.IndexDiffers.code for f in found.findings) else "matches"
     if as_json:
-        emit({"ok": found.ok, "lines": report.lines, "index": index,
+        emit({"ok": found.ok, "lines": report.lines, "index": found.index,
               "head": {"seq": report.head.seq, "hash": report.head.hash},
               "problem": None if report.problem is None else vars(report.problem),
               "head_found": report.found_head, "signed": found.signed, "batches": found.batches,
@@ -2007,7 +2006,7 @@ def log_verify(ctx: click.Context, head_hash: str | None, checkpoints: tuple[str
             click.echo(_("PROBLEM {code}: the journal does not hold head {head} "
                          "with an intact history before it").format(code=errors.HeadNotFound.code,
                                                                     head=head_hash))
-        if index == "matches":
+        if found.index == "matches":
             click.echo(_("index.sqlite: matches a fold of the journal"))
         signed = (_(", {n} signed batches").format(n=found.batches) if found.signed
                   else _(", unsigned (written before signatures)"))

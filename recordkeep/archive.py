@@ -338,7 +338,7 @@ class Archive:
         archive = cls(root, actor)
         try:
             if not archive.journal.present():
-                if (root / "objects").is_dir():  # a store's blobs without its journal: damage, not no store
+                if isinstance(archive.journal, LocalJournal):  # its settings say a store: damage, not none
                     raise errors.NoStoreCreated(
                         _("the store's journal is missing (journal/events.jsonl): nothing here can be "
                           "verified or written without it"), path=root,

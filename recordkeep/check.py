@@ -372,8 +372,16 @@ def _own_time(rec: Row, facts: CaseFacts) -> bool:
         or (rec["time_source"] == "name" and rec["kind"] not in CAMERA_KINDS))
 
 
+def _made_a_review(rec: Row, doc_types: tuple[str, ...]) -> tuple[int, str] | None:
+    """(seq, time claimed) of the last amendment that gave the record a review doc type it did not
+    have (a spelling fixed within the review's doc types is none), or None."""
+    made = [(seq, at) for seq, at, before, after in sorted(json.loads(rec["doc_type_changes"] or "[]"))
+            if _matches(after, doc_types) and not _matches(before, doc_types)]
+    return made[-1] if made else None
+
+
 def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo,
-                   facts: CaseFacts) -> str | None:
+                   facts: CaseFacts, doc_types: tuple[str, ...]) -> str | None:
     """Why a review document is only a claim, or None when it may be evidence: it entered the
     store (its first import's journal time) within ``late_entry_days`` of the time it shows or,
     undated, of the decision, and got its review doc type then too (not by an amendment long
@@ -382,11 +390,13 @@ def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: Zo
     dated = _own_time(rec, facts)
     shown = rec["recorded_at"] if dated else decided_at
     entered = facts.entered.at(rec["first_seq"], own=rec["first_at"])
-    if rec["doc_type_at"] and not entered_late(shown, entered, rules.late_entry_days) \
-            and entered_late(shown, rec["doc_type_at"], rules.late_entry_days):
+    relabel = _made_a_review(rec, doc_types)
+    relabelled = relabel and facts.entered.at(relabel[0], own=relabel[1])
+    if relabelled and not entered_late(shown, entered, rules.late_entry_days) \
+            and entered_late(shown, relabelled, rules.late_entry_days):
         return _("{named} became a review document on {when}, its doc type amended long after the date it "
                  "shows: a reviewer transcribes the review from it (--transcribed-from)").format(
-            named=named, when=_local(rec["doc_type_at"], zone))
+            named=named, when=_local(relabelled, zone))
     if not entered_late(shown, entered, rules.late_entry_days):
         return None
     if dated:
@@ -425,7 +435,7 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     for rec in facts.records:
         if _matches(rec["doc_type"], doc_types):
             named = f"{rec['doc_type']} {rec['digest'][:12]}"
-            claim = document_claim(rec, named, decided_at, rules, zone, facts)
+            claim = document_claim(rec, named, decided_at, rules, zone, facts, doc_types)
             if claim:
                 claims.append(claim)
             elif not _own_time(rec, facts):

@@ -1054,8 +1054,9 @@ class AssignmentOverlap(InputError):
     """A device assignment would overlap another assignment of the same device."""
 
     code = "RK476"
-    hint = N_("an assignment may begin where another ends (--from at its --until); a new one inside "
-            "an open-ended assignment ends it there (a handover); 'device list' shows them")
+    hint = N_("an assignment may begin where another ends (--from at its --until); a new open-ended one "
+            "inside an open-ended assignment ends it there (a handover): a loan for a while is a handover "
+            "and another back; 'device list' shows them")
 
 
 class CaseDateNeeded(InputError):

@@ -40,6 +40,7 @@ class JournalReport:
     head_asked: str | None = None
     checkpoints: list[Verdict] = field(default_factory=list)
     founding: str | None = None  # the id of the key the journal roots its trust in
+    index: str | None = None  # with index_too: "matches", "differs" or "not compared"
 
     @property
     def ok(self) -> bool:
@@ -125,8 +126,10 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         "seq {seq} records settings but does not say what it records: it holds none, its digest is not "
         "theirs, or its previous digest is not that of the settings recorded before it").format(seq=seq))
         for seq in false_settings]
+    compared = None
     if index_too and chain.problem is None:
-        findings += index_findings(archive)
+        compared, found = index_findings(archive)
+        findings += found
     if folded is not None and chain.problem is None and met != [True]:
         findings.append(Finding(errors.IndexCorrupt.code, folded.seq, _(
             "the index folded seq {seq}, which the journal no longer holds: the journal was cut or "
@@ -139,7 +142,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         findings.append(Finding(errors.TokenMissing.code, 0,
                                 _("{n} timestamp token(s) not checked: no CA certificate "
                                   "([anchor] tsa_ca, or --tsa-ca)").format(n=len(unchecked)), notice=True))
-    return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts, proof.founding)
+    return JournalReport(chain, findings, proof.batches, proof.signed, head, verdicts, proof.founding,
+                         compared)
 
 
 def _disposed_undue(undue: Undue, strict: bool) -> Finding:
@@ -165,16 +169,17 @@ def _removed_under_hold(breach: Breach, strict: bool) -> Finding:
     return Finding(errors.RemovedUnderHold.code, breach.seq, message, notice=not (breach.signed or strict))
 
 
-def index_findings(archive: Archive) -> list[Finding]:
-    """Each table of index.sqlite that a fresh fold of the journal does not make as it is
-    (RK233: changed by hand; a notice for an index migrated in place from an older release,
-    which may honestly hold less). A notice when they cannot be compared: another schema (not
-    migrated yet), another head (another process writing, or a read-only store's index
-    behind), or an index that cannot be read."""
+def index_findings(archive: Archive) -> tuple[str, list[Finding]]:
+    """Whether index.sqlite ``matches`` a fresh fold of the journal, ``differs`` or was ``not
+    compared``, and the findings: each table the fold does not make as it is (RK233: changed by
+    hand; a notice for an index migrated in place from an older release, which may honestly hold
+    less). A notice when they cannot be compared: another schema (not migrated yet), another
+    head (another process writing, or a read-only store's index behind), or an index that
+    cannot be read."""
     path = archive.root / INDEX_FILE
 
-    def notice(message: str) -> list[Finding]:
-        return [Finding(errors.IndexDiffers.code, 0, message, notice=True)]
+    def notice(message: str) -> tuple[str, list[Finding]]:
+        return "not compared", [Finding(errors.IndexDiffers.code, 0, message, notice=True)]
 
     if not path.exists():
         return notice(_("there is no index.sqlite to compare"))
@@ -203,9 +208,10 @@ def index_findings(archive: Archive) -> list[Finding]:
             if found.migrated else
             _("index.sqlite table {table}: {extra} row(s) a fold of the journal does not make, {missing} it "
               "makes missing: changed by hand (e.g. {example})"))
-    return [Finding(errors.IndexDiffers.code, 0, said.format(table=d.table, extra=d.extra, missing=d.missing,
-                                                            example=d.example or "-"), notice=found.migrated)
-            for d in found.tables]
+    return ("differs" if found.tables else "matches",
+            [Finding(errors.IndexDiffers.code, 0, said.format(table=d.table, extra=d.extra, missing=d.missing,
+                                                             example=d.example or "-"), notice=found.migrated)
+             for d in found.tables])
 
 
 def _ordinary_months(archive: Archive) -> int | None:

@@ -544,3 +544,11 @@ def test_add_to_a_case_journals_records_links_and_receipt_in_one_append(cli, tmp
     assert [e["type"] for e in added] == ["record.imported"] * 3 + ["record.linked", "batch.finished",
                                                                      "batch.signed"]
     assert len({e["at"] for e in added}) == 1  # one append: one time for all its lines
+
+
+def test_log_verify_index_says_not_compared_when_it_could_not_compare(cli, tmp_path):
+    old_unlinked_record(cli, tmp_path)
+    doctor(cli.store, "ALTER TABLE officers ADD COLUMN extra")  # another schema: not compared
+    report = cli.json("log", "verify", "--index")
+    assert report["index"] == "not compared" and report["ok"], report
+    assert "matches a fold" not in cli("log", "verify", "--index").stdout

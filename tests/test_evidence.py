@@ -378,8 +378,13 @@ def test_a_review_act_typed_late_from_a_clip_is_a_claim_a_clip_is_no_paper_recor
     open_case(cli, tmp_path)
     clip = cli.json("add", str(clips[0]), "--case", CASE, "--stage", "investigate")["files"][0]["digest"]
     major_decision(cli)
-    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
-           "--transcribed-from", clip))
+    refused = cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+                  "--transcribed-from", clip)
+    assert refused.exit_code == 1 and "is a video clip" in refused.stderr, refused.output
+    with Archive.open(cli.store, actor="clerk@station1") as archive:  # an insider past the command's check
+        archive.commit([Draft("case.stage", {
+            "case_no": CASE, "stage": "decide", "officers": [], "on_site": False, "action": "法制审核",
+            "at": "2021-09-20T10:00:00.000+08:00", "transcribed_from": "blake3:" + clip})])
     [finding] = findings(cli, "RK502")
     assert finding["review"] == "missing" and "entered late" in finding["claims"][0]
 
@@ -401,3 +406,33 @@ def test_a_clip_dated_from_a_second_camera_counts_only_where_the_two_recordings_
     ok(cli("record", "set", digests[1], "--recorded-at", "2021-03-16 09:00:59", "--source", digests[0],
            "--reason", "camera clock reset; the first camera shows the start"))
     assert findings(cli, "RK505") == []
+
+
+def test_a_review_documents_doc_type_spelled_again_years_later_is_still_the_review(cli, tmp_path,
+                                                                                   monkeypatch):
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    opinion = _pdf(tmp_path / "意见书.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(opinion), "--case", CASE, "--stage", "decide",
+                      "--doc-type", "法制审核意见书")["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
+    ok(cli("record", "set", digest, "--doc-type", "法制审核意见书（正本）", "--reason", "spelling"))
+    assert findings(cli, "RK502") == []
+
+
+def test_a_relabel_with_the_stations_clock_set_back_is_still_a_relabel_made_late(cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
+                      "--doc-type", "询问笔录")["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
+    ok(cli("case", "stage", CASE, "serve", "--at", "2021-10-12 10:00"))  # a line of the case, written today
+    entered_on(monkeypatch, "2021-09-22T09:00:00.000+08:00")  # the clock set back for the relabel
+    ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
+    [finding] = findings(cli, "RK502")
+    assert "its doc type amended long after" in finding["claims"][0]

@@ -574,3 +574,11 @@ def test_a_store_whose_journal_was_deleted_is_damaged_not_no_store(case_store):
         result = case_store(*args)
         assert result.exit_code == 3 and result.stderr.startswith("RK244"), (args, result.output)
         assert "journal is missing" in result.stderr and "do not run init" in result.stderr
+
+
+def test_a_store_whose_journal_and_blobs_are_both_gone_is_damaged_not_no_store(case_store):
+    """Its recordkeep.toml names a store: 'run init' would only meet 'a store already exists'."""
+    shutil.rmtree(case_store.store / "objects")
+    (case_store.store / "journal" / "events.jsonl").unlink()
+    result = case_store("log")
+    assert result.exit_code == 3 and result.stderr.startswith("RK244"), result.output

@@ -246,6 +246,12 @@ def test_dry_run_stores_nothing(cli, dump_dir, store):
     assert list((store / "objects" / "blake3").iterdir()) == []
 
 
+def test_a_dry_runs_receipt_calls_no_file_stored(cli, dump_dir):
+    lines = cli("import", str(dump_dir), "--dry-run").stdout.splitlines()
+    assert not [line for line in lines if line.startswith("stored ")]
+    assert [line for line in lines if line.startswith("new ")] and "dry run: nothing was stored" in lines
+
+
 def test_no_readback_stores_but_does_not_say_wipe(cli, dump_dir):
     result = cli("import", str(dump_dir), "--no-readback", "--json")
     assert result.exit_code == 0

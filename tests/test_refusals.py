@@ -152,3 +152,18 @@ def test_a_late_assignment_of_records_no_officer_had_needs_no_confirmation_and_s
     assert _officer_of(cli, clip) == A and _officer_of(cli, later) is None
     assert "device.assigned" in [e["type"] for e in cli.json("log", "--record", clip)["events"]]
     assert "device.assigned" not in [e["type"] for e in cli.json("log", "--record", later)["events"]]
+
+
+def test_a_loan_for_a_while_inside_an_open_ended_assignment_is_refused_not_a_cut(cli, tmp_path):
+    """Accepted, it ended A's assignment at the loan's start and left the months after it with
+    no holder: a loan is a handover and another back."""
+    ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-01-01"))
+    reason = refused(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-03-01",
+                         "--until", "2021-03-31"), "RK476")
+    assert f"its assignment to {A}" in reason and "a loan for a while is a handover" in reason
+    ok(cli("device", "add", "DSJ002", "--officer", B, "--from", "2021-03-01"))
+    ok(cli("device", "add", "DSJ002", "--officer", A, "--from", "2021-04-01"))
+    devices = cli.json("device", "list")["devices"]
+    spans = [(d["officer"], d["from"][:10], (d["until"] or "")[:10]) for d in devices]
+    assert spans == [(A, "2021-01-01", "2021-03-01"), (B, "2021-03-01", "2021-04-01"), (A, "2021-04-01", "")]
+

@@ -342,6 +342,30 @@ def test_an_event_beyond_the_keys_roles_is_found(cli, store):
 
 
 
+def test_the_documented_signature_script_fails_a_key_that_signs_the_batch_enrolling_it(cli, store, tmp_path):
+    """Whoever can write the files appends a batch enrolling a key of their own as admin, signed by
+    that key: only a key an earlier batch enrolled may sign (as log verify's RK242 says)."""
+    import re
+    import subprocess
+    import sys
+
+    text = (REPO / "docs" / "auditing.md").read_text(encoding="utf-8")
+    script = tmp_path / "check_signatures.py"
+    script.write_text(next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
+                           if "recordkeep-batch/v1" in b), encoding="utf-8")
+    forged = keys.new_key(tmp_path / "forged.key")
+    with Archive.open(store, actor="clerk@station1") as archive:
+        signer = Signer(forged, "records@legal", frozenset(roles.ALL_ROLES), archive.settings.store_id)
+        enrolled = Draft("key.enrolled", {"key": forged.id, "public_key": forged.public_b64,
+                                          "actor": "records@legal", "roles": list(roles.ALL_ROLES)})
+        archive.journal.append([enrolled], actor="records@legal", at=archive.now(),
+                               expect_head=archive.journal.head().hash, seal=signer.seal)
+    done = subprocess.run([sys.executable, str(script), str(store / "journal" / "events.jsonl")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "which no earlier batch enrolled" in done.stderr, done.stderr
+    assert cli("log", "verify").exit_code == 3
+
+
 def test_a_second_store_created_founds_no_key_so_a_clerk_cannot_enrol_as_another(cli, store, tmp_path):
     """A clerk who writes to the journal by hand puts a store.created naming her new key in a
     batch of her own, with that key enrolled as records@legal with every role: the auditor's
@@ -497,7 +521,7 @@ def test_the_documented_signature_script_passes_and_then_fails_on_a_changed_byte
     text = (REPO / "docs" / "auditing.md").read_text(encoding="utf-8")
     script = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
                   if "recordkeep-batch/v1" in b)
-    assert len(script.strip().splitlines()) <= 22
+    assert len(script.strip().splitlines()) <= 30  # short enough to read before running it
     path = tmp_path / "check_signatures.py"
     path.write_text(script, encoding="utf-8")
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0

@@ -14,7 +14,7 @@ from ..archive import Archive
 from ..i18n import _
 from ..index import corrections as voids
 from ..index import dossier as rows
-from ..index import resolve
+from ..index import records, resolve
 from ..refs import (
     AMOUNT_REQUIRED,
     MONEY_KINDS,
@@ -22,6 +22,7 @@ from ..refs import (
     STAGES,
     case_year,
     fold_case_no,
+    label,
     parse_amount,
     parse_penalty_kind,
     parse_stage_act,
@@ -156,13 +157,22 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
 
 
 def _require_linked_paper(archive: Archive, data: dict) -> None:
-    """NotLinked when the record an entry is transcribed from is not linked to its case."""
+    """NotLinked when the record an entry is transcribed from is not linked to its case;
+    InvalidValue when it is a clip (check counts no clip as the paper an entry is typed from)."""
     paper = data.get("transcribed_from", "")[7:]
-    if paper and not rows.is_linked(archive.index, paper, data["case_no"]):
+    if not paper:
+        return
+    if not rows.is_linked(archive.index, paper, data["case_no"]):
         raise errors.NotLinked(
-            _("record {digest} is not linked to case {case_no}: an act is typed from the case's own "
+            _("record {digest} is not linked to case {case_no}: an entry is typed from the case's own "
               "paper record").format(digest=paper[:12], case_no=data["case_no"]),
             hint=_("link it first: 'recordkeep case link NO DIGEST --stage STAGE'"))
+    kind = records.record(archive.index, paper)["kind"]
+    if kind in ("video", "audio"):
+        raise errors.InvalidValue(
+            _("record {digest} is a {kind} clip: an entry is typed from a paper record (a scan, a "
+              "screenshot), which carries its date; a clip does not").format(digest=paper[:12],
+                                                                             kind=label(kind)))
 
 
 def decide(archive: Archive, case_ref: str, *, penalty_kind: str, party: str | None = None,

@@ -147,13 +147,15 @@ def officer_names(ix: Index) -> dict[str, str | None]:
 def overlapping_assignments(ix: Index, device: str, start: str | None, end: str | None) -> list[Row]:
     """The assignments of ``device`` that a new one over [start, end) (UTC keys, None:
     unbounded) would overlap, by start. An open-ended assignment begun before ``start`` is not
-    among them: the new one ends it there (the handover ``device.assigned`` folds), and an
-    assignment ending exactly at ``start`` (or beginning at ``end``) only touches it."""
+    among them when the new one is open-ended too: the new one ends it there (the handover
+    ``device.assigned`` folds); a bounded one inside it would leave the time after it with no
+    holder, so it overlaps. An assignment ending exactly at ``start`` (or beginning at
+    ``end``) only touches it."""
     return ix.conn.execute(
         "SELECT * FROM devices WHERE device = ? AND (? IS NULL OR from_utc IS NULL OR from_utc < ?) "
         "AND (? IS NULL OR until_utc IS NULL OR until_utc > ?) "
-        "AND NOT (? IS NOT NULL AND until_utc IS NULL AND (from_utc IS NULL OR from_utc < ?)) "
-        "ORDER BY from_utc, seq", (device, end, end, start, start, start, start)).fetchall()
+        "AND NOT (? IS NOT NULL AND ? IS NULL AND until_utc IS NULL AND (from_utc IS NULL OR from_utc < ?)) "
+        "ORDER BY from_utc, seq", (device, end, end, start, start, start, end, start)).fetchall()
 
 
 def registered(ix: Index) -> frozenset[str]:
