@@ -107,10 +107,14 @@ def parse_stage(text: str, acts: Mapping[str, str] = ACTS) -> str:
 
 def entered_late(claimed_at: str | None, entered_at: str | None, days: int) -> bool:
     """Whether an act journaled at ``entered_at`` claims a time ``claimed_at`` more than ``days``
-    days before it (both ISO 8601 with offsets)."""
+    days before it (both ISO 8601 with offsets); a bare date (midnight) claims its whole day, so
+    the days count from its end."""
     if not claimed_at or not entered_at:
         return False
-    return datetime.fromisoformat(entered_at) - datetime.fromisoformat(claimed_at) > timedelta(days=days)
+    claimed = datetime.fromisoformat(claimed_at)
+    if claimed.time() == datetime.min.time():
+        claimed += timedelta(days=1)
+    return datetime.fromisoformat(entered_at) - claimed > timedelta(days=days)
 
 
 def parse_penalty_kind(text: str) -> str:

@@ -436,3 +436,16 @@ def test_a_relabel_with_the_stations_clock_set_back_is_still_a_relabel_made_late
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
     [finding] = findings(cli, "RK502")
     assert "its doc type amended long after" in finding["claims"][0]
+
+
+def test_a_publication_typed_as_a_bare_date_counts_its_days_late_from_the_end_of_that_day(
+        cli, tmp_path, monkeypatch):
+    """Published on 8 October (the deadline is the 9th), entered on the evening of the 11th: within
+    three days of the 8th's end, so not counted as published on the 11th."""
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2021-10-11T20:00:00.000+08:00")
+    ok(cli("case", "publish", CASE, "--at", "2021-10-08"))
+    assert findings(cli, "RK506") == []
