@@ -258,6 +258,7 @@ class CaseFacts:
     officers: list[str] = field(default_factory=list)  # named at opening or in a stage
     registered: frozenset[str] = frozenset()  # every officer registered in the store
     publication: Row | None = None  # the publication in force: its seq, claimed ``at``, source
+    publication_roles: frozenset[str] = frozenset()  # the roles of the key that signed it
     entered: EntryTimes = field(default_factory=lambda: EntryTimes([]))  # when its lines were entered
 
     @property
@@ -290,10 +291,12 @@ def time_unproven(rec: Row, by_digest: dict[str, Row]) -> bool:
 def load_case(ix: Index, case_no: str) -> CaseFacts:
     events = rows.stage_events(ix, case_no)
     reviewers = frozenset(e["seq"] for e in events if "reviewer" in key_rows.roles_of_batch(ix, e["seq"]))
+    published = dates.publication(ix, case_no)
+    signed_by = key_rows.roles_of_batch(ix, published["seq"]) if published else frozenset()
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
                      rows.case_records(ix, case_no), ix.signed, reviewers,
                      rows.officers_of_case(ix, case_no), people.registered(ix),
-                     dates.publication(ix, case_no), EntryTimes(rows.case_times(ix, case_no)))
+                     published, signed_by, EntryTimes(rows.case_times(ix, case_no)))
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
@@ -373,8 +376,9 @@ def _own_time(rec: Row, facts: CaseFacts) -> bool:
 
 
 def _made_a_review(rec: Row, doc_types: tuple[str, ...]) -> tuple[int, str] | None:
-    """(seq, time claimed) of the last amendment that gave the record a review doc type it did not
-    have (a spelling fixed within the review's doc types is none), or None."""
+    """(seq, time claimed) of the last change that gave the record a review doc type it did not
+    have, by an amendment or by a sighting naming it (a spelling fixed within the review's doc
+    types is none), or None."""
     made = [(seq, at) for seq, at, before, after in sorted(json.loads(rec["doc_type_changes"] or "[]"))
             if _matches(after, doc_types) and not _matches(before, doc_types)]
     return made[-1] if made else None
@@ -382,29 +386,36 @@ def _made_a_review(rec: Row, doc_types: tuple[str, ...]) -> tuple[int, str] | No
 
 def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo,
                    facts: CaseFacts, doc_types: tuple[str, ...]) -> str | None:
-    """Why a review document is only a claim, or None when it may be evidence: it entered the
-    store (its first import's journal time) within ``late_entry_days`` of the time it shows or,
-    undated, of the decision, and got its review doc type then too (not by an amendment long
-    after). A file's own date is the file's to say: one that first reaches the store long after
-    it is no evidence, as a typed act entered late is none."""
+    """Why a review document is only a claim, or None when it may be evidence: the document as
+    it now reads was in the store within ``late_entry_days`` of the time it shows (of the
+    decision, undated): its first import, its link to this case, the change that made it a
+    review document and the amendment that dated it were each journaled by then (each no
+    earlier than the case's lines before it claim). A file's own date, its doc type, its case
+    and a typed time are all a clerk's to give: given long after, they are no evidence, as a
+    typed act entered late is none; a reviewer transcribes the review from the paper."""
     dated = _own_time(rec, facts)
     shown = rec["recorded_at"] if dated else decided_at
-    entered = facts.entered.at(rec["first_seq"], own=rec["first_at"])
+    steps = [(facts.entered.at(rec["first_seq"], own=rec["first_at"]), "entered"),
+             (facts.entered.at(rec["l_seq"], own=rec["l_at"]), "linked")]
     relabel = _made_a_review(rec, doc_types)
-    relabelled = relabel and facts.entered.at(relabel[0], own=relabel[1])
-    if relabelled and not entered_late(shown, entered, rules.late_entry_days) \
-            and entered_late(shown, relabelled, rules.late_entry_days):
-        return _("{named} became a review document on {when}, its doc type amended long after the date it "
-                 "shows: a reviewer transcribes the review from it (--transcribed-from)").format(
-            named=named, when=_local(relabelled, zone))
-    if not entered_late(shown, entered, rules.late_entry_days):
+    if relabel:
+        steps.append((facts.entered.at(relabel[0], own=relabel[1]), "relabelled"))
+    if dated and rec["time_amended"]:
+        seq, at = json.loads(rec["time_amended"])
+        steps.append((facts.entered.at(seq, own=at), "dated"))
+    when, step = max(steps, key=lambda s: datetime.fromisoformat(s[0]))
+    if not entered_late(shown, when, rules.late_entry_days):
         return None
-    if dated:
-        return _("{named} is dated {at} by itself but entered the store on {entered}: a reviewer "
-                 "transcribes the review from it (--transcribed-from)").format(
-            named=named, at=_local(rec["recorded_at"], zone), entered=_local(entered, zone))
-    return _("{named} carries no date of its own and entered the store on {entered}, after the "
-             "decision").format(named=named, entered=_local(entered, zone))
+    said = {"entered": _("{named} is dated {at} but entered the store on {when}"),
+            "linked": _("{named} is dated {at} but was linked to this case on {when}"),
+            "relabelled": _("{named} is dated {at} but became a review document on {when}, its doc type "
+                            "given long after"),
+            "dated": _("{named} was given the date {at} on {when}, long after")}[step]
+    if not dated:
+        return _("{named} carries no date of its own and entered the store, or this case, on {when}, after "
+                 "the decision").format(named=named, when=_local(when, zone))
+    return said.format(named=named, at=_local(rec["recorded_at"], zone), when=_local(when, zone)) + \
+        _(": a reviewer transcribes the review from it (--transcribed-from)")
 
 
 def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: ZoneInfo) -> Review:
@@ -413,9 +424,8 @@ def review_of(facts: CaseFacts, rules: Rules, what: str, decided_at: str, zone: 
     Evidence is a linked document of the review's doc types, or a review act, that is not a
     mere claim (``document_claim``, ``act_claim``); a document dated by a typed time (not cited
     from a record of the case that is not itself so dated), its file's time or its name is
-    undated. A review
-    counts when dated at or before the decision; a decision dated by a bare day (midnight)
-    counts as that whole day, so a review on the same day comes before.
+    undated. A review counts when dated at or before the decision; a decision dated by a bare
+    day (midnight) counts as that whole day, so a review on the same day comes before.
     """
     actions, doc_types = rules.review_markers(what)
     decided = datetime.fromisoformat(decided_at)
@@ -613,20 +623,35 @@ class Publication:
     claimed: date | None = None  # the date typed, when it was entered late with no record of it
 
 
+VOUCHING_ROLES = frozenset({"reviewer", "records"})  # may type a past date from a record of it
+
+
 def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date | None, date | None]:
     """The day the case's decision counts as published, and the day claimed when that is only a
     claim: a publication journaled more than ``late_entry_days`` after the time it claims counts
     as of the day it was entered, unless it names the record of the notice it was typed from,
-    linked to the case (``case publish --transcribed-from``), as a review act entered late."""
+    linked to the case (``case publish --transcribed-from``), and that record either reached the
+    store in time itself or, in a store that signs its batches, a key with the reviewer or
+    records role typed from it (a clerk could cite any blank scan)."""
     row = facts.publication
     if row is None or not row["at"]:
         return None, None
     claimed = datetime.fromisoformat(row["at"]).astimezone(zone).date()
-    linked = _papers(facts)
     entered = facts.entered.at(row["seq"])
-    if entered_late(row["at"], entered, rules.late_entry_days) and row["transcribed_from"] not in linked:
-        return datetime.fromisoformat(entered).astimezone(zone).date(), claimed
-    return claimed, None
+    if not entered_late(row["at"], entered, rules.late_entry_days) or _vouched(facts, row, rules):
+        return claimed, None
+    return datetime.fromisoformat(entered).astimezone(zone).date(), claimed
+
+
+def _vouched(facts: CaseFacts, row: Row, rules: Rules) -> bool:
+    """Whether a publication entered late is typed from a record that carries its date."""
+    cited = next((r for r in facts.records if r["digest"] == row["transcribed_from"]
+                  and r["digest"] in _papers(facts)), None)
+    if cited is None:
+        return False
+    timely = not entered_late(row["at"], facts.entered.at(cited["first_seq"], own=cited["first_at"]),
+                              rules.late_entry_days)
+    return timely or not facts.signed or bool(facts.publication_roles & VOUCHING_ROLES)
 
 
 def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Publication]:

@@ -356,7 +356,7 @@ def test_a_timely_document_relabelled_a_review_long_after_is_a_claim_and_the_cas
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
     [finding] = findings(cli, "RK502")
-    assert finding["review"] == "missing" and "its doc type amended long after" in finding["claims"][0]
+    assert finding["review"] == "missing" and "became a review document" in finding["claims"][0]
     case_log = [e["type"] for e in cli.json("log", "--case", CASE)["events"]]
     assert "record.amended" in case_log
 
@@ -435,7 +435,7 @@ def test_a_relabel_with_the_stations_clock_set_back_is_still_a_relabel_made_late
     entered_on(monkeypatch, "2021-09-22T09:00:00.000+08:00")  # the clock set back for the relabel
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
     [finding] = findings(cli, "RK502")
-    assert "its doc type amended long after" in finding["claims"][0]
+    assert "became a review document" in finding["claims"][0]
 
 
 def test_a_publication_typed_as_a_bare_date_counts_its_days_late_from_the_end_of_that_day(
@@ -448,4 +448,83 @@ def test_a_publication_typed_as_a_bare_date_counts_its_days_late_from_the_end_of
     ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
     entered_on(monkeypatch, "2021-10-11T20:00:00.000+08:00")
     ok(cli("case", "publish", CASE, "--at", "2021-10-08"))
+    assert findings(cli, "RK506") == []
+
+
+# -- what a clerk gives a document long after: its doc type, its case, its date ----------------------
+def _timely_interview(cli, tmp_path, monkeypatch) -> str:
+    """An interview record (询问笔录) of 2021-09-20 imported the next day, then a major decision."""
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
+                      "--doc-type", "询问笔录")["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    return digest
+
+
+def test_the_same_bytes_added_again_as_a_review_document_long_after_are_a_claim_the_case_log_shows(
+        cli, tmp_path, monkeypatch):
+    _timely_interview(cli, tmp_path, monkeypatch)
+    entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
+    ok(cli("add", str(tmp_path / "询问笔录.pdf"), "--case", CASE, "--stage", "decide",
+           "--doc-type", "法制审核意见书、集体讨论记录"))
+    for code in ("RK502", "RK503"):
+        [finding] = findings(cli, code)  # its new link is a claim, and so is its old one, relabelled
+        assert any("became a review document" in c for c in finding["claims"]), finding
+    assert "record.seen" in [e["type"] for e in cli.json("log", "--case", CASE)["events"]]
+
+
+def test_a_timely_review_document_of_another_case_linked_long_after_is_a_claim(cli, tmp_path, monkeypatch):
+    other = "坡城管罚〔2021〕2号"
+    entered_on(monkeypatch, "2021-06-02T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path, case=other, party="P2", at="2021-06-01")
+    review = _pdf(tmp_path / "意见书.pdf", "2021-06-02 02:00")
+    digest = cli.json("add", str(review), "--case", other, "--stage", "decide",
+                      "--doc-type", "法制审核意见书")["files"][0]["digest"]
+    entered_on(monkeypatch, "2021-09-06T18:00:00.000+08:00")
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "50000", "--at", "2021-09-06"))
+    ok(cli("case", "link", CASE, digest, "--stage", "decide"))
+    [finding] = findings(cli, "RK502")
+    assert "was linked to this case on 2021-09-06" in finding["claims"][0], finding
+
+
+def test_a_review_documents_date_typed_long_after_is_a_claim(cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-11T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-10 10:00"))
+    decision = cli.json("add", str(_pdf(tmp_path / "决定书.pdf", "2021-09-10 02:00")), "--case", CASE,
+                        "--stage", "decide", "--doc-type", "行政处罚决定书")["files"][0]["digest"]
+    blank = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核意见书")
+    entered_on(monkeypatch, "2021-12-01T10:00:00.000+08:00")
+    ok(cli("record", "set", blank, "--recorded-at", "2021-09-09 15:00", "--source", decision,
+           "--reason", "scanner clock"))
+    [finding] = findings(cli, "RK502")
+    assert "was given the date 2021-09-09 15:00 on 2021-12-01" in finding["claims"][0], finding
+
+
+def test_a_clerk_cannot_make_a_late_publication_timely_by_citing_any_linked_scan(cli, tmp_path, monkeypatch):
+    """A key with the reviewer or records role may type a past date from a record of it; a clerk's
+    citation counts only if the record itself reached the store in time."""
+    from recordkeep.trust import keys
+
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
+    blank = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "公示截图")
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", blank,
+           actor="plain-clerk@station4"))
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    [finding] = findings(cli, "RK506")
+    assert finding["claimed"] == "2021-09-28"
+    seq = next(e["seq"] for e in cli.json("log", "--case", CASE)["events"] if e["type"] == "case.published")
+    ok(cli("case", "void", CASE, str(seq), "--reason", "entered by a clerk"))
+    publish(cli, tmp_path, CASE, "2021-09-28")  # the records officer, from the screenshot
     assert findings(cli, "RK506") == []

@@ -170,7 +170,7 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     if "device" in changes:
         conn.execute("UPDATE records SET device = ? WHERE digest = ?", (changes["device"], digest))
     if "doc_type" in changes:
-        conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (changes["doc_type"], digest))
+        doc_type_changed(conn, event, digest, changes["doc_type"])
     if "officer" in changes:
         conn.execute("UPDATE records SET officer = ?, officer_source = 'amended' WHERE digest = ?",
                      (changes["officer"], digest))
@@ -183,9 +183,41 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
             conn.execute("UPDATE records SET officer = ?, officer_source = ? WHERE digest = ?",
                          (officer, "device" if officer else None, digest))
     # the cases and parties it is linked to are touched too: their logs show what changed in them
+    return [("record", digest), *linked_places(conn, digest)]
+
+
+@migrations()
+def m023_doc_type_history(db) -> None:
+    """Every change of a record's doc type, by an amendment or by a sighting that names another
+    (``doc_types``: seq, digest, before, after): check dates a relabel by it. Sightings' doc
+    types are in the journal only: an index that folded a sighting asks to be rebuilt (``REFOLD``)."""
+    run_script(db, f"""
+    CREATE TABLE doc_types (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, before TEXT, after TEXT);
+    CREATE INDEX doc_types_digest ON doc_types (digest);
+    INSERT INTO doc_types (seq, digest, before, after)
+        SELECT seq, digest, json_extract(previous, '$.doc_type'), json_extract(changes, '$.doc_type')
+        FROM amendments WHERE json_extract(changes, '$.doc_type') IS NOT NULL;
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm023_doc_type_history' WHERE EXISTS (
+        SELECT 1 FROM events WHERE type = 'record.seen');
+    """)
+
+
+def doc_type_changed(conn: Writer, event: Event, digest: str, doc_type: str) -> list[tuple[str, str]]:
+    """Set a record's doc type, remembering the change (``doc_types``) when it is one; the
+    cases and parties it is linked to, which it touches."""
+    row = conn.execute("SELECT doc_type FROM records WHERE digest = ?", (digest,)).fetchone()
+    if row is None or row[0] == doc_type:
+        return []
+    conn.execute("INSERT OR REPLACE INTO doc_types (seq, digest, before, after) VALUES (?,?,?,?)",
+                 (event.seq, digest, row[0], doc_type))
+    conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (doc_type, digest))
+    return linked_places(conn, digest)
+
+
+def linked_places(conn: Writer, digest: str) -> list[tuple[str, str]]:
+    """("case", NO) and ("party", P) of every link of the record."""
     linked = conn.execute("SELECT DISTINCT case_no, party FROM links WHERE digest = ?", (digest,)).fetchall()
-    return [("record", digest), *{("case", row[0]) for row in linked if row[0]},
-            *{("party", row[1]) for row in linked if row[1]}]
+    return [*{("case", row[0]) for row in linked if row[0]}, *{("party", row[1]) for row in linked if row[1]}]
 
 
 @migrations()

@@ -366,10 +366,11 @@ _LINKED = ("SELECT r.*, l.case_no AS l_case, l.stage AS l_stage, l.party AS l_pa
            "(SELECT substr(a.source, 8) FROM amendments a WHERE a.digest = r.digest "
            "AND json_extract(a.changes, '$.recorded_at') IS NOT NULL ORDER BY a.seq DESC LIMIT 1) "
            "AS time_carrier, "
-           "(SELECT json_group_array(json_array(a.seq, e2.at, json_extract(a.previous, '$.doc_type'), "
-           "json_extract(a.changes, '$.doc_type'))) FROM amendments a JOIN events e2 ON e2.seq = a.seq "
-           "WHERE a.digest = r.digest AND json_extract(a.changes, '$.doc_type') IS NOT NULL) "
-           "AS doc_type_changes "
+           "(SELECT json_group_array(json_array(d.seq, e2.at, d.before, d.after)) FROM doc_types d "
+           "JOIN events e2 ON e2.seq = d.seq WHERE d.digest = r.digest) AS doc_type_changes, "
+           "(SELECT json_array(a.seq, e3.at) FROM amendments a JOIN events e3 ON e3.seq = a.seq "
+           "WHERE a.digest = r.digest AND json_extract(a.changes, '$.recorded_at') IS NOT NULL "
+           "ORDER BY a.seq DESC LIMIT 1) AS time_amended "
            "FROM links l JOIN records r ON r.digest = l.digest "
            "JOIN events e ON e.seq = l.seq WHERE {} ORDER BY r.recorded_utc, r.digest")
 
@@ -387,8 +388,9 @@ def case_records(ix: Index, case_no: str) -> list[Row]:
     record, whether that record cannot carry it here (``time_source_gone``: disposed of since,
     not linked to the same case, or itself dated by a typed time, a citation or its file's
     time: a time is never carried through another claim) and which record that is
-    (``time_carrier``), and its doc type's amendments (``doc_type_changes``: a JSON list of
-    [seq, time claimed, doc type before, doc type after]), by recorded time."""
+    (``time_carrier``), its doc type's changes (``doc_type_changes``: a JSON list of [seq, time
+    claimed, doc type before, doc type after], by amendments and sightings) and the last
+    amendment of its time (``time_amended``: [seq, time claimed]), by recorded time."""
     return ix.conn.execute(_LINKED.format("l.case_no = ?"), (case_no,)).fetchall()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..refs import bare, utc_key
 from ..store.journal import Event
 from .core import Index, Row, Writer, handles, open_read_only
+from .corrections import doc_type_changed
 from .fixity import note_run
 from .keys import founding_key
 from .people import note_officer
@@ -74,10 +75,11 @@ def _record_imported(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 def _record_seen(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     digest = bare(event.data["digest"])
     _sighting(conn, event, digest)
-    if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins
-        conn.execute("UPDATE records SET doc_type = ? WHERE digest = ?", (event.data["doc_type"], digest))
+    touched: list[tuple[str, str]] = []
+    if event.data.get("doc_type"):  # the clerk's latest word on what a scan is wins, remembered
+        touched = doc_type_changed(conn, event, digest, event.data["doc_type"])
     _mark_important(conn, event, digest)
-    return ()
+    return touched
 
 
 def _mark_important(conn: Writer, event: Event, digest: str) -> None:
