@@ -362,6 +362,9 @@ def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | 
                  "(--transcribed-from)").format(seq=ev["seq"], at=_local(ev["at"], zone),
                                                 entered=_local(ev["entered_at"], zone))
     if facts.signed and ev["seq"] not in facts.reviewer_seqs:
+        if ev["transcribed_from"] in linked:
+            return _("seq {seq} was typed from a linked record by a key without the reviewer role").format(
+                seq=ev["seq"])
         return _("seq {seq} was entered by a key without the reviewer role, with no linked document").format(
             seq=ev["seq"])
     return None

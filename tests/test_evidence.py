@@ -528,3 +528,21 @@ def test_a_clerk_cannot_make_a_late_publication_timely_by_citing_any_linked_scan
     ok(cli("case", "void", CASE, str(seq), "--reason", "entered by a clerk"))
     publish(cli, tmp_path, CASE, "2021-09-28")  # the records officer, from the screenshot
     assert findings(cli, "RK506") == []
+
+
+def test_a_clerks_review_act_typed_from_a_linked_paper_is_said_to_be_so_not_to_lack_one(
+        cli, tmp_path, monkeypatch):
+    from recordkeep.trust import keys
+
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    paper = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核签批单")
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+           "--transcribed-from", paper, actor="plain-clerk@station4"))
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    major_decision(cli)
+    [finding] = findings(cli, "RK502")
+    assert "typed from a linked record by a key without the reviewer role" in finding["message"], finding
