@@ -1088,8 +1088,13 @@ def _item_row(it: dict) -> tuple[str, ...]:
         return (recorded_time(it), label(it["kind"]), it["digest"][:12], it.get("officer") or "",
                 extent, it.get("doc_type") or it.get("name") or "",
                 _("linked by {by} {time}").format(by=it["linked_by"], time=short_time(it["linked_at"])))
-    by = (_("by {by} (entered late, {time})").format(by=it["entered_by"], time=short_time(it["entered_at"]))
-          if it.get("entered_late") else _("by {by}").format(by=it["entered_by"]))
+    by = _("by {by}").format(by=it.get("entered_by"))
+    if it.get("entered_late") and it.get("transcribed_from"):
+        by = _("by {by} (entered late, {time}, typed from {digest})").format(
+            by=it["entered_by"], time=short_time(it["entered_at"]), digest=it["transcribed_from"][:12])
+    elif it.get("entered_late"):
+        by = _("by {by} (entered late, {time})").format(by=it["entered_by"],
+                                                         time=short_time(it["entered_at"]))
     if kind == "stage_event":
         span = time_span(it["at"], it.get("until"))
         return (span, _("event"), it.get("action") or "", " ".join(it["officers"]),

@@ -528,6 +528,8 @@ def test_a_clerk_cannot_make_a_late_publication_timely_by_citing_any_linked_scan
     ok(cli("case", "void", CASE, str(seq), "--reason", "entered by a clerk"))
     publish(cli, tmp_path, CASE, "2021-09-28")  # the records officer, from the screenshot
     assert findings(cli, "RK506") == []
+    shown = [line for line in cli("case", "show", CASE).stdout.splitlines() if "entered late" in line]
+    assert any("typed from" in line for line in shown), shown  # case show says why check counts it
 
 
 def test_a_clerks_review_act_typed_from_a_linked_paper_is_said_to_be_so_not_to_lack_one(
