@@ -379,12 +379,15 @@ def _own_time(rec: Row, facts: CaseFacts) -> bool:
 
 
 def _made_a_review(rec: Row, doc_types: tuple[str, ...]) -> tuple[int, str] | None:
-    """(seq, time claimed) of the last change that gave the record a review doc type it did not
-    have, by an amendment or by a sighting naming it (a spelling fixed within the review's doc
-    types is none), or None."""
-    made = [(seq, at) for seq, at, before, after in sorted(json.loads(rec["doc_type_changes"] or "[]"))
+    """(seq, time claimed) of the change that first gave the record a review doc type, by an
+    amendment or by a sighting naming it; None when it had one from its import (a type changed
+    away and back again, or spelled anew, makes it no later review)."""
+    changes = sorted(json.loads(rec["doc_type_changes"] or "[]"))
+    if _matches(changes[0][2] if changes else rec["doc_type"], doc_types):
+        return None
+    made = [(seq, at) for seq, at, before, after in changes
             if _matches(after, doc_types) and not _matches(before, doc_types)]
-    return made[-1] if made else None
+    return made[0] if made else None
 
 
 def document_claim(rec: Row, named: str, decided_at: str, rules: Rules, zone: ZoneInfo,
@@ -647,14 +650,24 @@ def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date |
 
 
 def _vouched(facts: CaseFacts, row: Row, rules: Rules) -> bool:
-    """Whether a publication entered late is typed from a record that carries its date."""
-    cited = next((r for r in facts.records if r["digest"] == row["transcribed_from"]
-                  and r["digest"] in _papers(facts)), None)
-    if cited is None:
+    """Whether a publication entered late is typed from a record that carries its date: a
+    linked paper (no clip) that reached this case in time itself (imported and linked no earlier
+    than the date claimed and within ``late_entry_days`` of it: a record of the notice is made
+    after it), or any linked paper when a key with the reviewer or records role typed it."""
+    papers = _papers(facts)
+    cited = [r for r in facts.records if r["digest"] == row["transcribed_from"] and r["digest"] in papers]
+    if not cited:
         return False
-    timely = not entered_late(row["at"], facts.entered.at(cited["first_seq"], own=cited["first_at"]),
-                              rules.late_entry_days)
-    return timely or not facts.signed or bool(facts.publication_roles & VOUCHING_ROLES)
+    if not facts.signed or facts.publication_roles & VOUCHING_ROLES:
+        return True
+    claimed = datetime.fromisoformat(row["at"])
+    for rec in cited:
+        reached = max((facts.entered.at(rec["first_seq"], own=rec["first_at"]),
+                       facts.entered.at(rec["l_seq"], own=rec["l_at"])), key=datetime.fromisoformat)
+        if datetime.fromisoformat(reached) >= claimed and not entered_late(row["at"], reached,
+                                                                            rules.late_entry_days):
+            return True
+    return False
 
 
 def publications(facts: CaseFacts, rules: Rules, zone: ZoneInfo, today: date) -> list[Publication]:

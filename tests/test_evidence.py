@@ -548,3 +548,62 @@ def test_a_clerks_review_act_typed_from_a_linked_paper_is_said_to_be_so_not_to_l
     major_decision(cli)
     [finding] = findings(cli, "RK502")
     assert "typed from a linked record by a key without the reviewer role" in finding["message"], finding
+
+
+def test_a_clerks_late_publication_counts_only_from_a_record_made_of_the_notice_in_time(
+        cli, tmp_path, monkeypatch):
+    """A record that reached the store before the date claimed (the decision's own scan) is no
+    record of the notice; a screenshot imported within days after it is."""
+    from recordkeep.trust import keys
+
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
+    decision = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "行政处罚决定书")
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
+    entered_on(monkeypatch, "2021-09-29T10:00:00.000+08:00")
+    screenshot = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "公示截图")
+    entered_on(monkeypatch, "2021-12-01T10:00:00.000+08:00")
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", decision,
+           actor="plain-clerk@station4"))
+    assert findings(cli, "RK506")[0]["claimed"] == "2021-09-28"
+    seq = next(e["seq"] for e in cli.json("log", "--case", CASE)["events"] if e["type"] == "case.published")
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    ok(cli("case", "void", CASE, str(seq), "--reason", "typed from the wrong record"))
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", screenshot,
+           actor="plain-clerk@station4"))
+    assert findings(cli, "RK506") == []
+
+
+def test_a_review_document_retyped_away_and_back_stays_the_review_it_was_from_its_import(
+        cli, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    opinion = _pdf(tmp_path / "意见书.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(opinion), "--case", CASE, "--stage", "decide",
+                      "--doc-type", "法制审核意见书")["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2022-09-22T10:00:00.000+08:00")
+    ok(cli("add", str(opinion), "--doc-type", "卷宗"))  # the archive folder re-added in bulk
+    ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "set back"))
+    assert findings(cli, "RK502") == []
+
+
+def test_an_index_from_before_the_doc_type_history_is_folded_again_and_learns_a_relabel_by_re_adding(
+        cli, tmp_path, monkeypatch):
+    """Sightings' doc types are in the journal only: an index made before m023 must be rebuilt."""
+    import sqlite3
+
+    _timely_interview(cli, tmp_path, monkeypatch)
+    entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
+    ok(cli("add", str(tmp_path / "询问笔录.pdf"), "--doc-type", "法制审核意见书"))  # relabelled, no new link
+    with sqlite3.connect(cli.store / "index.sqlite") as conn:  # as the release before m023 left it
+        conn.execute("DROP TABLE doc_types")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm023_doc_type_history'")
+    [finding] = findings(cli, "RK502")
+    assert any("became a review document" in c for c in finding["claims"]), finding

@@ -190,7 +190,8 @@ def _amended(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
 def m023_doc_type_history(db) -> None:
     """Every change of a record's doc type, by an amendment or by a sighting that names another
     (``doc_types``: seq, digest, before, after): check dates a relabel by it. Sightings' doc
-    types are in the journal only: an index that folded a sighting asks to be rebuilt (``REFOLD``)."""
+    types are in the journal only: an index that folded a sighting of a record with a doc type
+    (a sighting sets one, never clears it) asks to be rebuilt (``REFOLD``)."""
     run_script(db, f"""
     CREATE TABLE doc_types (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL, before TEXT, after TEXT);
     CREATE INDEX doc_types_digest ON doc_types (digest);
@@ -198,7 +199,8 @@ def m023_doc_type_history(db) -> None:
         SELECT seq, digest, json_extract(previous, '$.doc_type'), json_extract(changes, '$.doc_type')
         FROM amendments WHERE json_extract(changes, '$.doc_type') IS NOT NULL;
     INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm023_doc_type_history' WHERE EXISTS (
-        SELECT 1 FROM events WHERE type = 'record.seen');
+        SELECT 1 FROM records r JOIN sightings s ON s.digest = r.digest JOIN events e ON e.seq = s.seq
+        WHERE r.doc_type IS NOT NULL AND e.type = 'record.seen');
     """)
 
 
