@@ -8,7 +8,7 @@ from . import errors, validate
 from .archive import Archive
 from .i18n import _
 from .index import records, resolve
-from .refs import bare, check_device, recordings_meet
+from .refs import bare, carries_time, check_device
 from .store.journal import Draft
 
 
@@ -60,10 +60,7 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
 def _require_meeting(carrier, row, at: str | None) -> None:
     """InvalidValue when a second camera's clip is cited for a time its own recording does not
     meet (check would not count it: docs/rules.md)."""
-    if carrier is None or at is None or carrier["kind"] not in ("video", "audio") \
-            or not carrier["recorded_at"]:
-        return
-    if not recordings_meet(at, row["duration_ms"], carrier["recorded_at"], carrier["duration_ms"]):
+    if carrier is not None and at is not None and not carries_time(carrier, at, row["duration_ms"]):
         def shown(moment: str) -> str:
             return moment[:19].replace("T", " ")
         raise errors.InvalidValue(

@@ -27,14 +27,15 @@ from .index import keys as key_rows
 from .index import people, resolve
 from .index.core import Index, Row
 from .refs import (
+    AV_KINDS,
     PENALTY_KINDS,
     STAGES,
     EntryTimes,
+    carries_time,
     entered_late,
     fold_case_no,
     in_period,
     label,
-    recordings_meet,
     year_bounds,
 )
 
@@ -58,7 +59,6 @@ CODES = {
 }
 REVIEWS = {"legal_review": "法制审核", "collective_discussion": "集体讨论"}
 MAINLAND_ZONE = "Asia/Shanghai"  # the zone of the working-day calendar and of a bureau's days
-AV_KINDS = ("video", "audio")
 UNPROVEN_TIMES = ("mtime", "amended")  # a clip's time_source that is no evidence of when it was made
 CAMERA_KINDS = ("video", "audio", "photo")  # whose file names a camera gives; a document's, a clerk
 
@@ -274,18 +274,13 @@ class CaseFacts:
 
 def time_unproven(rec: Row, by_digest: dict[str, Row]) -> bool:
     """Whether a record's time is no evidence: its file's, typed with no record cited, cited from
-    a record that cannot carry it here (``time_source_gone``), or cited from a clip (a second
-    camera's) whose own time does not meet it: the two recordings must overlap. A paper record,
-    or a photo (of a paper log, as often as of the scene), is not read: it carries what it is
-    cited for."""
+    a record that cannot carry it here (``time_source_gone``), or one that cannot carry that
+    time (``refs.carries_time``: a clip whose own recording does not meet it)."""
     if rec["time_source"] in UNPROVEN_TIMES or rec["time_source_gone"]:
         return True
     carrier = by_digest.get(rec["time_carrier"]) if rec["time_source"] == "source" else None
-    if carrier is None or carrier["kind"] not in AV_KINDS or not carrier["recorded_at"] \
-            or not rec["recorded_at"]:
-        return False
-    return not recordings_meet(rec["recorded_at"], rec["duration_ms"], carrier["recorded_at"],
-                               carrier["duration_ms"])
+    return carrier is not None and bool(rec["recorded_at"]) and \
+        not carries_time(carrier, rec["recorded_at"], rec["duration_ms"])
 
 
 def load_case(ix: Index, case_no: str) -> CaseFacts:
@@ -355,12 +350,12 @@ def act_claim(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo) -> str | 
     was journaled within ``late_entry_days`` of the time it claims (or is transcribed from a
     paper record linked to the case) and, in a store that signs its batches, by a key with
     the reviewer role."""
-    late = entered_late(ev["at"], ev["entered_at"], rules.late_entry_days)
+    entered = facts.entered.at(ev["seq"])
     linked = _papers(facts)
-    if late and ev["transcribed_from"] not in linked:
+    if entered_late(ev["at"], entered, rules.late_entry_days) and ev["transcribed_from"] not in linked:
         return _("seq {seq} claims {at} but was entered late, on {entered}, with no linked paper record "
                  "(--transcribed-from)").format(seq=ev["seq"], at=_local(ev["at"], zone),
-                                                entered=_local(ev["entered_at"], zone))
+                                                entered=_local(entered, zone))
     if facts.signed and ev["seq"] not in facts.reviewer_seqs:
         if ev["transcribed_from"] in linked:
             return _("seq {seq} was typed from a linked record by a key without the reviewer role").format(

@@ -464,11 +464,18 @@ class EntryTimes:
 CARRY_SLACK = timedelta(seconds=60)  # two devices' clocks, or a name's whole seconds, may differ this much
 
 
-def recordings_meet(start: str, duration_ms: int | None, other: str, other_ms: int | None) -> bool:
-    """Whether two recordings (ISO 8601 starts with offsets, durations in ms) overlap, give or
-    take ``CARRY_SLACK``: a second camera's clip carries a time for another only where they meet."""
-    a, b = datetime.fromisoformat(start), datetime.fromisoformat(other)
-    return (a - CARRY_SLACK <= b + timedelta(milliseconds=other_ms or 0)
+AV_KINDS = ("video", "audio")  # clips: a recording's time and duration, never a paper's text
+
+
+def carries_time(carrier: Mapping, at: str, duration_ms: int | None) -> bool:
+    """Whether a record cited for a time (``record set --source``) may carry ``at`` for a
+    recording of ``duration_ms``: a clip (a second camera's) only where the two recordings
+    overlap, give or take ``CARRY_SLACK``; a paper record, or a photo (of a paper log as often
+    as of the scene), is not read: it carries what it is cited for."""
+    if carrier["kind"] not in AV_KINDS or not carrier["recorded_at"]:
+        return True
+    a, b = datetime.fromisoformat(at), datetime.fromisoformat(carrier["recorded_at"])
+    return (a - CARRY_SLACK <= b + timedelta(milliseconds=carrier["duration_ms"] or 0)
             and b - CARRY_SLACK <= a + timedelta(milliseconds=duration_ms or 0))
 
 

@@ -141,21 +141,43 @@ def test_a_paper_record_unlinked_after_the_act_no_longer_makes_it_count(cli, tmp
     assert "RK502" in codes(cli)
 
 
-def test_a_timely_act_counts_only_when_a_reviewer_key_signed_it(cli, tmp_path, monkeypatch):
+def as_plain_clerk(cli, tmp_path, monkeypatch):
+    """A key with the clerk role alone, enrolled; a runner of commands signed by it."""
     from recordkeep.trust import keys
 
+    key = keys.new_key(tmp_path / "clerk.key")
+    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk",
+           actor="tester@test"))
+
+    def run(*args: str):
+        with monkeypatch.context() as m:
+            m.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+            return cli(*args, actor="plain-clerk@station4")
+    return run
+
+
+def timely_document(cli, tmp_path, monkeypatch, doc_type: str = "询问笔录",
+                    stage: str = "investigate") -> str:
+    """A document of 2021-09-20 (``doc_type``, 询问笔录.pdf) imported the next day, then a major
+    decision of 2021-09-24: its digest."""
+    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    paper = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
+    digest = cli.json("add", str(paper), "--case", CASE, "--stage", stage,
+                      "--doc-type", doc_type)["files"][0]["digest"]
+    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    return digest
+
+
+def test_a_timely_act_counts_only_when_a_reviewer_key_signed_it(cli, tmp_path, monkeypatch):
     add_parties(cli)
     open_case(cli, tmp_path)
     now = datetime.now().replace(microsecond=0)
     decided = (now + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
-    key = keys.new_key(tmp_path / "clerk.key")
-    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk",
-           actor="tester@test"))
-    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
+    clerk = as_plain_clerk(cli, tmp_path, monkeypatch)
     for action in ("法制审核", "集体讨论"):
-        ok(cli("case", "stage", CASE, "decide", "--at", now.strftime("%Y-%m-%d %H:%M"), "--action", action,
-               actor="plain-clerk@station4"))
-    monkeypatch.delenv("RECORDKEEP_KEY")
+        ok(clerk("case", "stage", CASE, "decide", "--at", now.strftime("%Y-%m-%d %H:%M"), "--action", action))
     major_decision(cli, decided)
     [finding] = findings(cli, "RK502")
     assert "reviewer role" in finding["message"]
@@ -346,13 +368,7 @@ def test_a_publication_typed_late_from_the_linked_record_of_its_notice_counts_on
 def test_a_timely_document_relabelled_a_review_long_after_is_a_claim_and_the_case_log_shows_the_relabel(
         cli, tmp_path, monkeypatch):
     """An interview record imported on time, its doc type amended to 法制审核意见书 years later."""
-    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
-    add_parties(cli)
-    open_case(cli, tmp_path)
-    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
-    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
-                      "--doc-type", "询问笔录")["files"][0]["digest"]
-    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    digest = timely_document(cli, tmp_path, monkeypatch)
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
     [finding] = findings(cli, "RK502")
@@ -410,26 +426,14 @@ def test_a_clip_dated_from_a_second_camera_counts_only_where_the_two_recordings_
 
 def test_a_review_documents_doc_type_spelled_again_years_later_is_still_the_review(cli, tmp_path,
                                                                                    monkeypatch):
-    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
-    add_parties(cli)
-    open_case(cli, tmp_path)
-    opinion = _pdf(tmp_path / "意见书.pdf", "2021-09-20 02:00")
-    digest = cli.json("add", str(opinion), "--case", CASE, "--stage", "decide",
-                      "--doc-type", "法制审核意见书")["files"][0]["digest"]
-    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    digest = timely_document(cli, tmp_path, monkeypatch, doc_type="法制审核意见书", stage="decide")
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书（正本）", "--reason", "spelling"))
     assert findings(cli, "RK502") == []
 
 
 def test_a_relabel_with_the_stations_clock_set_back_is_still_a_relabel_made_late(cli, tmp_path, monkeypatch):
-    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
-    add_parties(cli)
-    open_case(cli, tmp_path)
-    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
-    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
-                      "--doc-type", "询问笔录")["files"][0]["digest"]
-    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    digest = timely_document(cli, tmp_path, monkeypatch)
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("case", "stage", CASE, "serve", "--at", "2021-10-12 10:00"))  # a line of the case, written today
     entered_on(monkeypatch, "2021-09-22T09:00:00.000+08:00")  # the clock set back for the relabel
@@ -452,21 +456,9 @@ def test_a_publication_typed_as_a_bare_date_counts_its_days_late_from_the_end_of
 
 
 # -- what a clerk gives a document long after: its doc type, its case, its date ----------------------
-def _timely_interview(cli, tmp_path, monkeypatch) -> str:
-    """An interview record (询问笔录) of 2021-09-20 imported the next day, then a major decision."""
-    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
-    add_parties(cli)
-    open_case(cli, tmp_path)
-    interview = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
-    digest = cli.json("add", str(interview), "--case", CASE, "--stage", "investigate",
-                      "--doc-type", "询问笔录")["files"][0]["digest"]
-    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
-    return digest
-
-
 def test_the_same_bytes_added_again_as_a_review_document_long_after_are_a_claim_the_case_log_shows(
         cli, tmp_path, monkeypatch):
-    _timely_interview(cli, tmp_path, monkeypatch)
+    timely_document(cli, tmp_path, monkeypatch)
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("add", str(tmp_path / "询问笔录.pdf"), "--case", CASE, "--stage", "decide",
            "--doc-type", "法制审核意见书、集体讨论记录"))
@@ -510,18 +502,12 @@ def test_a_review_documents_date_typed_long_after_is_a_claim(cli, tmp_path, monk
 def test_a_clerk_cannot_make_a_late_publication_timely_by_citing_any_linked_scan(cli, tmp_path, monkeypatch):
     """A key with the reviewer or records role may type a past date from a record of it; a clerk's
     citation counts only if the record itself reached the store in time."""
-    from recordkeep.trust import keys
-
     add_parties(cli)
     open_case(cli, tmp_path)
     ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
     blank = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "公示截图")
-    key = keys.new_key(tmp_path / "clerk.key")
-    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
-    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
-    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", blank,
-           actor="plain-clerk@station4"))
-    monkeypatch.delenv("RECORDKEEP_KEY")
+    clerk = as_plain_clerk(cli, tmp_path, monkeypatch)
+    ok(clerk("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", blank))
     [finding] = findings(cli, "RK506")
     assert finding["claimed"] == "2021-09-28"
     seq = next(e["seq"] for e in cli.json("log", "--case", CASE)["events"] if e["type"] == "case.published")
@@ -534,17 +520,12 @@ def test_a_clerk_cannot_make_a_late_publication_timely_by_citing_any_linked_scan
 
 def test_a_clerks_review_act_typed_from_a_linked_paper_is_said_to_be_so_not_to_lack_one(
         cli, tmp_path, monkeypatch):
-    from recordkeep.trust import keys
-
     add_parties(cli)
     open_case(cli, tmp_path)
     paper = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "法制审核签批单")
-    key = keys.new_key(tmp_path / "clerk.key")
-    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
-    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
-    ok(cli("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
-           "--transcribed-from", paper, actor="plain-clerk@station4"))
-    monkeypatch.delenv("RECORDKEEP_KEY")
+    clerk = as_plain_clerk(cli, tmp_path, monkeypatch)
+    ok(clerk("case", "stage", CASE, "decide", "--at", "2021-09-20 10:00", "--action", "法制审核",
+             "--transcribed-from", paper))
     major_decision(cli)
     [finding] = findings(cli, "RK502")
     assert "typed from a linked record by a key without the reviewer role" in finding["message"], finding
@@ -554,42 +535,28 @@ def test_a_clerks_late_publication_counts_only_from_a_record_made_of_the_notice_
         cli, tmp_path, monkeypatch):
     """A record that reached the store before the date claimed (the decision's own scan) is no
     record of the notice; a screenshot imported within days after it is."""
-    from recordkeep.trust import keys
-
     entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     ok(cli("case", "decide", CASE, "--penalty-kind", "warning", "--at", "2021-09-24"))
     decision = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "行政处罚决定书")
-    key = keys.new_key(tmp_path / "clerk.key")
-    ok(cli("key", "enrol", key.public_b64, "--actor", "plain-clerk@station4", "--role", "clerk"))
+    clerk = as_plain_clerk(cli, tmp_path, monkeypatch)
     entered_on(monkeypatch, "2021-09-29T10:00:00.000+08:00")
     screenshot = record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "公示截图")
     entered_on(monkeypatch, "2021-12-01T10:00:00.000+08:00")
-    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
-    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", decision,
-           actor="plain-clerk@station4"))
+    ok(clerk("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", decision))
     assert findings(cli, "RK506")[0]["claimed"] == "2021-09-28"
     seq = next(e["seq"] for e in cli.json("log", "--case", CASE)["events"] if e["type"] == "case.published")
-    monkeypatch.delenv("RECORDKEEP_KEY")
     ok(cli("case", "void", CASE, str(seq), "--reason", "typed from the wrong record"))
-    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "clerk.key"))
-    ok(cli("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", screenshot,
-           actor="plain-clerk@station4"))
+    ok(clerk("case", "publish", CASE, "--at", "2021-09-28", "--transcribed-from", screenshot))
     assert findings(cli, "RK506") == []
 
 
 def test_a_review_document_retyped_away_and_back_stays_the_review_it_was_from_its_import(
         cli, tmp_path, monkeypatch):
-    entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
-    add_parties(cli)
-    open_case(cli, tmp_path)
-    opinion = _pdf(tmp_path / "意见书.pdf", "2021-09-20 02:00")
-    digest = cli.json("add", str(opinion), "--case", CASE, "--stage", "decide",
-                      "--doc-type", "法制审核意见书")["files"][0]["digest"]
-    ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    digest = timely_document(cli, tmp_path, monkeypatch, doc_type="法制审核意见书", stage="decide")
     entered_on(monkeypatch, "2022-09-22T10:00:00.000+08:00")
-    ok(cli("add", str(opinion), "--doc-type", "卷宗"))  # the archive folder re-added in bulk
+    ok(cli("add", str(tmp_path / "询问笔录.pdf"), "--doc-type", "卷宗"))  # the folder re-added in bulk
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "set back"))
     assert findings(cli, "RK502") == []
 
@@ -599,7 +566,7 @@ def test_an_index_from_before_the_doc_type_history_is_folded_again_and_learns_a_
     """Sightings' doc types are in the journal only: an index made before m023 must be rebuilt."""
     import sqlite3
 
-    _timely_interview(cli, tmp_path, monkeypatch)
+    timely_document(cli, tmp_path, monkeypatch)
     entered_on(monkeypatch, "2026-11-30T10:00:00.000+08:00")
     ok(cli("add", str(tmp_path / "询问笔录.pdf"), "--doc-type", "法制审核意见书"))  # relabelled, no new link
     with sqlite3.connect(cli.store / "index.sqlite") as conn:  # as the release before m023 left it

@@ -17,6 +17,7 @@ from ..index import dossier as rows
 from ..index import records, resolve
 from ..refs import (
     AMOUNT_REQUIRED,
+    AV_KINDS,
     MONEY_KINDS,
     PENALTY_KINDS,
     STAGES,
@@ -168,7 +169,7 @@ def _require_linked_paper(archive: Archive, data: dict) -> None:
               "paper record").format(digest=paper[:12], case_no=data["case_no"]),
             hint=_("link it first: 'recordkeep case link NO DIGEST --stage STAGE'"))
     kind = records.record(archive.index, paper)["kind"]
-    if kind in ("video", "audio"):
+    if kind in AV_KINDS:
         raise errors.InvalidValue(
             _("record {digest} is a {kind} clip: an entry is typed from a paper record (a scan, a "
               "screenshot), which carries its date; a clip does not").format(digest=paper[:12],

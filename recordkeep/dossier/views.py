@@ -14,7 +14,7 @@ from ..i18n import N_
 from ..index import corrections as voids
 from ..index import dossier as rows
 from ..index import records, resolve
-from ..refs import STAGES, bare, entered_late, fold_case_no, in_period, year_bounds
+from ..refs import STAGES, EntryTimes, bare, entered_late, fold_case_no, in_period, year_bounds
 from .parties import get_party, resolve_party
 
 _STAGE_ORDER = list(STAGES)
@@ -106,14 +106,20 @@ def case_view(archive: Archive, case_ref: str) -> dict:
     parties = [get_party(archive, key).as_data() for key in rows.members(ix, case_no)]
     stages: dict[str, list[dict]] = {s: [] for s in _STAGE_ORDER}
     late_after = archive.settings.late_entry_days
+    entered = EntryTimes(rows.case_times(ix, case_no))
+
+    def entry(row) -> dict:
+        """Who entered a line and when, and whether that was late (as check judges it)."""
+        at = entered.at(row["seq"])
+        return {"entered_by": row["actor"], "entered_at": at,
+                "entered_late": entered_late(row["at"], at, late_after),
+                "transcribed_from": row["transcribed_from"]}
+
     for row in rows.stage_events(ix, case_no):
         stages[row["stage"]].append({
             "type": "stage_event", "seq": row["seq"], "at": row["at"], "until": row["until"],
             "officers": json.loads(row["officers"]), "on_site": bool(row["on_site"]),
-            "action": row["action"], "note": row["note"], "entered_by": row["actor"],
-            "entered_at": row["entered_at"],
-            "entered_late": entered_late(row["at"], row["entered_at"], late_after),
-            "transcribed_from": row["transcribed_from"]})
+            "action": row["action"], "note": row["note"], **entry(row)})
     decisions = []
     for row in rows.decisions(ix, case_no):
         item = {"type": "decision", "seq": row["seq"], "party": row["party"],
@@ -124,10 +130,7 @@ def case_view(archive: Archive, case_ref: str) -> dict:
     for row in voids.last_dates(ix, case_no):
         kind = {"published": "publication", "closed": "closed", "reopened": "reopened"}[row["kind"]]
         stages["decide" if kind == "publication" else "serve"].append({
-            "type": kind, "seq": row["seq"], "at": row["at"], "entered_by": row["actor"],
-            "entered_at": row["entered_at"],
-            "entered_late": entered_late(row["at"], row["entered_at"], late_after),
-            "transcribed_from": row["transcribed_from"]})
+            "type": kind, "seq": row["seq"], "at": row["at"], **entry(row)})
     for item in _linked(rows.case_records(ix, case_no)):
         stages[item["stage"]].append(item)
     voided_opening = _voided_items(archive, case_no, stages, case["seq"])

@@ -206,9 +206,10 @@ def check_bag(bag: str | os.PathLike, *, archive: Archive | None = None, vkey: s
             lines[seq], last_seq = raw, seq
     claimed = _claimed_scope(summary, info, report) if summary is not None else None
     if len(lines) == report.lines:  # every line sound: else the lines say what is wrong, not the payload
-        _payload_against_journal(tags, lines, report, claimed if isinstance(claimed, dict) else {})
+        carried = {seq: json.loads(raw) for seq, raw in lines.items()}  # each sound: parsed once here
+        _payload_against_journal(tags, carried, report, claimed if isinstance(claimed, dict) else {})
         if isinstance(summary, dict):
-            _view_against_lines(summary, lines, report)
+            _view_against_lines(summary, carried, report)
     events = info.get("Recordkeep-Journal-Events")
     if events != str(report.lines):
         report.problems.append((errors.BagLineMismatch.code,
@@ -248,7 +249,7 @@ VIEW_FROM_LINE = {"decision": ("case.decided", ("party", "penalty_kind", "amount
                   "stage_event": ("case.stage", ("at", "until", "action", "note", "officers", "on_site"))}
 
 
-def _view_against_lines(summary: dict, lines: dict[int, bytes], report: BagReport) -> None:
+def _view_against_lines(summary: dict, carried: dict[int, dict], report: BagReport) -> None:
     """Each decision and act summary.json's dossier view shows must say what the journal line
     the bag carries for it says (the fine, its kind and party; the act's time, action, note,
     officers and whether on site), and be shown voided exactly when the bag carries its void:
@@ -256,7 +257,6 @@ def _view_against_lines(summary: dict, lines: dict[int, bytes], report: BagRepor
     (RK275). A case's bag carries every line of its case, voids too, so each must be there; a
     party's bag the party's own decisions (the acts of its cases, other parties' decisions and
     the voids are shown but not carried: those are compared when carried)."""
-    carried = {seq: json.loads(raw) for seq, raw in lines.items()}
     voids = {d.get("voided_seq"): seq for seq, line in carried.items()
              if line.get("type") == "case.voided" and isinstance(d := line.get("data"), dict)}
     scope = summary.get("scope") if isinstance(summary.get("scope"), dict) else {}
@@ -367,7 +367,7 @@ def _claimed_scope(summary: dict, info: dict[str, str], report: BagReport) -> ob
     return scope
 
 
-def _payload_against_journal(tags: Tags, lines: dict[int, bytes], report: BagReport, scope: dict) -> None:
+def _payload_against_journal(tags: Tags, carried: dict[int, dict], report: BagReport, scope: dict) -> None:
     """Every payload file is a record the bag's journal lines import (its BLAKE3, as
     manifest-blake3.txt lists it, a ``record.imported`` digest), and every record they import
     and leave undisposed, or link to the bag's case or party and leave linked, is in the
@@ -378,8 +378,7 @@ def _payload_against_journal(tags: Tags, lines: dict[int, bytes], report: BagRep
     held: dict[str, bool] = {}
     linked: Links = {}
     opened: set[str] = set()
-    for raw in lines.values():
-        event = json.loads(raw)
+    for event in carried.values():
         kind, data = event.get("type"), event.get("data")
         data = data if isinstance(data, dict) else {}
         digest = str(data.get("digest", "")).removeprefix("blake3:")

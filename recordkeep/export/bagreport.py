@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import errors
+from .. import errors, validate
 
 
 @dataclass
@@ -55,5 +55,5 @@ def from_bag(value: object, limit: int = 200) -> str:
         text = str(value)
     except (RecursionError, ValueError):  # nested past the limit; an integer past str's digits
         return "?"
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    text = validate.printable(text)
     return text if len(text) <= limit else text[:limit] + "…"

@@ -265,18 +265,11 @@ def amendments(ix: Index, digest: str) -> list[Row]:
                            "WHERE a.digest = ? ORDER BY a.seq", (digest,)).fetchall()
 
 
-# a case date with who entered it and when (``entered_at``: no earlier than the latest time the
-# case's lines up to it claim, as ``stage_events`` says of acts)
-_DATES = ("SELECT d.*, e.actor, (SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq "
-          "WHERE t.kind = 'case' AND t.ref = d.case_no AND t.seq <= d.seq ORDER BY rk_utc(b.at) DESC, "
-          "b.seq DESC LIMIT 1) AS entered_at FROM case_dates d JOIN events e ON e.seq = d.seq "
-          "WHERE d.case_no = ? {}")
-
-
 def last_dates(ix: Index, case_no: str) -> list[Row]:
-    """The case's publications, closes and reopenings in force, by seq, each with who entered it
-    and when (``actor``, ``entered_at``)."""
-    return ix.conn.execute(_DATES.format("ORDER BY d.seq"), (case_no,)).fetchall()
+    """The case's publications, closes and reopenings in force, by seq, each with the actor who
+    entered it (when: by its seq, ``refs.EntryTimes`` of ``dossier.case_times``)."""
+    return ix.conn.execute("SELECT d.*, e.actor FROM case_dates d JOIN events e ON e.seq = d.seq "
+                           "WHERE d.case_no = ? ORDER BY d.seq", (case_no,)).fetchall()
 
 
 def publication(ix: Index, case_no: str) -> Row | None:

@@ -322,15 +322,10 @@ def is_linked_to_party_alone(ix: Index, digest: str, party: str) -> bool:
 
 
 def stage_events(ix: Index, case_no: str) -> list[Row]:
-    """A case's stage events in time order, each with the actor who entered it and when
-    (``entered_at``: the journal's time, which the claimed ``at`` may precede by far). A line
-    is written after every line before it, so an act was entered no earlier than the latest
-    time the case's lines up to it claim: a station's clock set back does not make an act
-    typed late pass for one entered on time (log verify names such lines, RK263)."""
+    """A case's stage events in time order, each with the actor who entered it (when: by its
+    seq, ``refs.EntryTimes`` of ``case_times``)."""
     return ix.conn.execute(
-        "SELECT s.*, e.actor, (SELECT b.at FROM event_touches t JOIN events b ON b.seq = t.seq "
-        "WHERE t.kind = 'case' AND t.ref = s.case_no AND t.seq <= s.seq ORDER BY rk_utc(b.at) DESC, "
-        "b.seq DESC LIMIT 1) AS entered_at FROM stage_events s JOIN events e ON e.seq = s.seq "
+        "SELECT s.*, e.actor FROM stage_events s JOIN events e ON e.seq = s.seq "
         "WHERE case_no = ? ORDER BY at_utc, s.seq", (case_no,)).fetchall()
 
 
