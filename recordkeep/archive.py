@@ -14,6 +14,7 @@ appended first (HeadMoved).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import getpass
 import json
@@ -40,7 +41,7 @@ from .store.fs import atomic_write, os_error, remove_stale
 from .store.journal import ZERO_HASH, ChainProblem, Draft, Event, Journal, LocalJournal, parse_line
 from .store.objects import LocalObjects, Objects
 from .store.vault import LocalVault, VaultFiles
-from .trust import keys, roles
+from .trust import batches, keys, roles
 from .trust.signer import Signer
 
 TRANSACT_ATTEMPTS = 200  # HeadMoved retries (only stations sharing a bucket ever race)
@@ -445,10 +446,15 @@ class Archive:
         try:
             key = keys.load_key(keys.key_path(self.actor))
             row = key_rows.key(self.index, key.id)
-            if row is None or row["revoked_seq"] is not None:
-                message = (_("key {key} is revoked in this store") if row
-                           else _("key {key} is not enrolled in this store"))
-                raise errors.KeyNotEnrolled(message.format(key=key.id), path=key.path)
+            if row is None:
+                raise errors.KeyNotEnrolled(_("key {key} is not enrolled in this store").format(key=key.id),
+                                            path=key.path)
+            if row["revoked_seq"] is not None:
+                said = _("key {key} is revoked in this store (seq {seq})")
+                raise errors.KeyNotEnrolled(
+                    said.format(key=key.id, seq=row["revoked_seq"]), path=key.path,
+                    hint=_("a revoked key is never enrolled again: make a new one ('recordkeep key new') "
+                           "and have an admin enrol it"))
         except (errors.KeyMissing, errors.KeyNotEnrolled):
             if required:
                 raise
@@ -456,7 +462,7 @@ class Archive:
         if self.requested_actor is not None and self.requested_actor != row["actor"]:
             raise errors.ActorMismatch(_("--actor {actor}, but key {key} is {owner}'s").format(
                 actor=self.requested_actor, key=key.id, owner=row["actor"]), path=key.path)
-        self._require_enrolled_as_indexed(key.id, row)
+        self._require_enrolled_by_admin(key.id, row)
         self.actor = row["actor"]
         self._signer = Signer(key, row["actor"], frozenset(json.loads(row["roles"])), self.settings.store_id)
         return self._signer
@@ -474,6 +480,46 @@ class Archive:
                                         "seq {seq} says: the index was changed").format(
                                             key=key_id, seq=row["enrolled_seq"]),
                                       path=self.root / INDEX_FILE)
+
+    def _require_enrolled_by_admin(self, key_id: str, row, below: frozenset[str] = frozenset()) -> None:
+        """``_require_enrolled_as_indexed``, and the batch that enrolled the key was sealed, with a
+        signature that holds, by the founding key in the store's first batch or by an admin key
+        itself so enrolled (each up to the founding key): a line a clerk appended to enrol herself,
+        folded by an older index or written into this one by hand, grants nothing (RK243). A key
+        enrolled before the store signed its batches is taken as the journal gives it, and the
+        admin key enrolled in the first batch of a store from before signatures, sealed by itself,
+        is trusted on first use, as ``log verify`` trusts it."""
+        self._require_enrolled_as_indexed(key_id, row)
+        batch = key_rows.batch_of(self.index, row["enrolled_seq"]) if self.index.signed else None
+        if batch is None:
+            return
+        seal = self._event_at(batch["seal"])
+        data = seal.data if seal is not None and seal.type == "batch.signed" else {}
+        signer = data.get("key")
+        founding = self._event_at(1) if batch["first"] == 1 else None
+        founded = founding is not None and founding.type == "store.created" and \
+            founding.data.get("admin_key") == signer
+        first_use = batch["seal"] == key_rows.first_seal(self.index) and "admin" in json.loads(row["roles"])
+        if signer == key_id and (founded or first_use):  # the founding key, or an older store's first admin
+            public = row["public_key"]
+        else:
+            by = key_rows.key(self.index, signer) if signer and signer not in below | {key_id} else None
+            if by is None or "admin" not in json.loads(by["roles"]) or (
+                    by["revoked_seq"] is not None and by["revoked_seq"] < batch["first"]):
+                raise errors.RoleNotAllowed(
+                    _("key {key} was enrolled at journal seq {seq} in a batch no admin key sealed: its "
+                      "roles are granted by no one").format(key=key_id, seq=row["enrolled_seq"]),
+                    path=self.root / INDEX_FILE,
+                    hint=_("run 'recordkeep log verify' and find out who wrote that line; an admin "
+                           "enrols the key"))
+            self._require_enrolled_by_admin(signer, by, below | {key_id})
+            public = by["public_key"]
+        if not batches.signature_holds(base64.b64decode(public), self.settings.store_id, data):
+            raise errors.BadSignature(
+                _("the signature of the batch that enrolled key {key} (journal seq {first}-{last}) does "
+                  "not hold: the journal was changed").format(key=key_id, first=data.get("from"),
+                                                              last=data.get("to")),
+                path=self.root / INDEX_FILE, hint=_("run 'recordkeep log verify'"))
 
     def require_can_write(self, event_types: list[str]) -> None:
         """Refuse now, before any work, when the acting key could not journal these types (a

@@ -95,6 +95,116 @@ def test_roles_added_to_a_keys_row_in_the_index_by_hand_grant_nothing(cli, store
     assert lines(store) == before
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0  # the founder still writes
 
+def append_as(store: Path, key: keys.SigningKey, actor: str, drafts: list[Draft],
+              seal_key_id: str | None = None) -> None:
+    """Whoever can write the files appends ``drafts`` by hand, sealed by ``key`` (its signature),
+    naming ``seal_key_id`` as the sealing key when given (another's id over her own signature)."""
+    with Archive.open(store, actor="tester@test") as archive:
+        signer = Signer(key, actor, frozenset(roles.ALL_ROLES), archive.settings.store_id)
+
+        def seal(first: int, last: int, head: str) -> Draft:
+            draft = signer.seal(first, last, head)
+            return Draft(draft.type, {**draft.data, "key": seal_key_id or draft.data["key"]})
+        archive.journal.append(drafts, actor=actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=seal)
+
+
+def test_a_clerk_who_appends_a_line_enrolling_herself_as_admin_gains_no_role(cli, store, tmp_path,
+                                                                             monkeypatch):
+    """A clerk who can write the store's files appends a batch, sealed by her own key, that
+    enrols her key again with every role and a second key of hers as admin: the index folds
+    neither, so she still cannot enrol or revoke the admins; her second key is not
+    enrolled; log verify names the lines, and a batch the second key signs; a rebuilt index
+    says the same."""
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    second = keys.new_key(tmp_path / "second.key")
+    every = list(roles.ALL_ROLES)
+    append_as(store, clerk, "clerkonly@station3", [
+        Draft("key.enrolled", {"key": clerk.id, "public_key": clerk.public_b64, "actor": "clerkonly@station3",
+                               "roles": every}),
+        Draft("key.enrolled", {"key": second.id, "public_key": second.public_b64,
+                               "actor": "clerkonly@station3", "roles": every})])
+    founder = next(k["key"] for k in cli.json("key", "list")["keys"] if k["actor"] == "tester@test")
+    for _round in ("folded", "rebuilt"):
+        listed = {k["key"]: k for k in cli.json("key", "list")["keys"]}
+        assert listed[clerk.id]["roles"] == ["clerk"] and second.id not in listed
+        before = lines(store)
+        for args in (("key", "enrol", second.public_b64, "--actor", "x@y", "--role", "admin"),
+                     ("key", "revoke", founder, "--reason", "x")):
+            refused = cli(*args, actor="clerkonly@station3")
+            assert refused.exit_code == 1 and refused.stderr.startswith("RK118"), refused.output
+        with monkeypatch.context() as m:
+            m.setenv("RECORDKEEP_KEY", str(tmp_path / "second.key"))
+            refused = cli("officer", "add", "440301123456", "--name", "李四", actor="clerkonly@station3")
+        assert refused.exit_code == 1 and refused.stderr.startswith("RK116"), refused.output
+        assert lines(store) == before
+        assert codes(verified(cli)).count("RK243") == 2
+        assert cli("rebuild-index").exit_code == 0
+    append_as(store, second, "clerkonly@station3", [  # the second key signs a batch of its own
+        Draft("retention.held", {"digests": ["blake3:" + "0" * 64], "reason": "x"})])
+    assert "RK242" in codes(verified(cli))  # by a key no batch could enrol
+
+
+def test_a_key_row_written_into_the_index_for_a_line_no_admin_sealed_grants_nothing(cli, store, tmp_path,
+                                                                                    monkeypatch):
+    """The clerk's appended enrolment of a second key, and that key's row added to index.sqlite
+    by hand to match the line: the key's writes are refused, since no admin sealed its batch."""
+    import sqlite3
+
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    second = keys.new_key(tmp_path / "second.key")
+    data = {"key": second.id, "public_key": second.public_b64, "actor": "boss@station3",
+            "roles": ["admin", "clerk"]}
+    append_as(store, clerk, "clerkonly@station3", [Draft("key.enrolled", data)])
+    seq = next(e["seq"] for e in lines(store) if e["data"].get("key") == second.id)
+    with sqlite3.connect(store / "index.sqlite") as db:
+        db.execute("INSERT INTO keys (key, public_key, actor, roles, enrolled_seq) VALUES (?,?,?,?,?)",
+                   (second.id, second.public_b64, "boss@station3", '["admin", "clerk"]', seq))
+    before = lines(store)
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "second.key"))
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="boss@station3")
+    assert refused.exit_code == 3 and refused.stderr.startswith("RK243"), refused.output
+    assert "no admin key sealed" in refused.stderr and lines(store) == before
+
+
+def test_an_index_that_folded_an_enrolment_no_admin_sealed_is_folded_again_on_opening(cli, store, tmp_path):
+    """Indexes before m024 folded any enrolment: one holding a key a clerk's batch enrolled is
+    rebuilt when opened, and the key is gone from it."""
+    import sqlite3
+
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    second = keys.new_key(tmp_path / "second.key")
+    append_as(store, clerk, "clerkonly@station3", [Draft("key.enrolled", {
+        "key": second.id, "public_key": second.public_b64, "actor": "boss@station3", "roles": ["admin"]})])
+    assert second.id not in {k["key"] for k in cli.json("key", "list")["keys"]}
+    seq = next(e["seq"] for e in lines(store) if e["data"].get("key") == second.id)
+    with sqlite3.connect(store / "index.sqlite") as db:  # as the release before m024 left it
+        db.execute("INSERT INTO keys (key, public_key, actor, roles, enrolled_seq) VALUES (?,?,?,?,?)",
+                   (second.id, second.public_b64, "boss@station3", '["admin"]', seq))
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm024_keys_from_admins'")
+    assert second.id not in {k["key"] for k in cli.json("key", "list")["keys"]}
+
+
+def test_an_enrolment_sealed_in_an_admins_name_over_a_clerks_signature_grants_nothing(cli, store, tmp_path,
+                                                                                      monkeypatch):
+    """The clerk names the founding admin's key as the seal's key over her own signature: the
+    index, which does not check signatures, folds the enrolment, but the key it enrols writes
+    nothing, since the seal's signature does not hold (and log verify says so)."""
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    second = keys.new_key(tmp_path / "second.key")
+    founder = next(k["key"] for k in cli.json("key", "list")["keys"] if k["actor"] == "tester@test")
+    append_as(store, clerk, "tester@test", [Draft("key.enrolled", {
+        "key": second.id, "public_key": second.public_b64, "actor": "boss@station3",
+        "roles": ["admin", "clerk"]})],
+        seal_key_id=founder)
+    before = lines(store)
+    with monkeypatch.context() as m:
+        m.setenv("RECORDKEEP_KEY", str(tmp_path / "second.key"))
+        refused = cli("officer", "add", "440301123456", "--name", "李四", actor="boss@station3")
+    assert refused.exit_code == 3 and refused.stderr.startswith("RK241"), refused.output
+    assert lines(store) == before and "RK241" in codes(verified(cli))
+
+
 def test_a_clerks_key_may_do_a_clerks_work(cli, tmp_path):
     enrolled(cli, "clerkonly@station3", "clerk")
     scan = tmp_path / "scan.txt"

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 FILENAME = "index.sqlite"
 Row = sqlite3.Row  # what queries return: columns by name
 SIGNED_LAYOUT = "recordkeep-2"  # a store whose every batch is signed from its first
+KEY_EVENTS = frozenset({"key.enrolled", "key.revoked"})  # what grants or takes away a key's roles
 REFOLD = "refold"  # meta key a migration sets when only a rebuild from the journal can fill what it adds
 MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
 
@@ -433,7 +434,12 @@ class Index:
                     self._pending = []
                 self._pending.append(event)
                 if event.type == SEAL_EVENT:
-                    ready += [(e, True) for e in self._pending]
+                    keys_hold = True
+                    if any(e.type in KEY_EVENTS for e in self._pending):  # rare: fold what came before
+                        applied += self._apply_batch(ready)
+                        ready = []
+                        keys_hold = self._may_change_keys(self._pending)
+                    ready += [(e, keys_hold or e.type not in KEY_EVENTS) for e in self._pending]
                     self._pending = []
             if event.type == SEAL_EVENT:
                 self._signed = True
@@ -447,6 +453,21 @@ class Index:
         if progress is not None:
             tell(watch, progress, done=read)
         return applied
+
+    def _may_change_keys(self, batch: list[Event]) -> bool:
+        """Whether the key that seals ``batch`` may enrol or revoke: the founding key in the
+        store's first batch, else a key this index holds, with the admin role (the only role
+        trust/roles.py lets write key events), not revoked. An enrolment
+        sealed by any other key is recorded, never folded: a clerk who appends a line granting
+        herself roles gains none (``log verify`` names the line, RK243). Whether the seal's
+        signature holds is not the index's to say: a writer proves its own key's enrolment
+        (archive), ``log verify`` every batch."""
+        signer = batch[-1].data.get("key")
+        first = batch[0]
+        if first.seq == 1 and first.type == "store.created" and first.data.get("admin_key") == signer:
+            return True
+        row = self.conn.execute("SELECT roles, revoked_seq FROM keys WHERE key = ?", (signer,)).fetchone()
+        return row is not None and row[1] is None and "admin" in json.loads(row[0])
 
     def _apply_batch(self, ready: list[tuple[Event, bool]]) -> int:
         """Apply a batch; when one event cannot be folded, fold those before it (so reads

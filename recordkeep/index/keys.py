@@ -3,9 +3,10 @@
 ``keys`` holds each key the journal names: its public key, its actor, its roles, when it was
 enrolled and, once revoked, when and why. The founding key of a store is known from its
 ``store.created``, the journal's first event (its roles come with its ``key.enrolled`` in the same
-batch). A revoked key's row never changes again: enrolling it again does not undo the revocation
-(``log verify`` fails it). ``batches``
-holds each ``batch.signed``: the events it seals and its signature (whether the signature
+batch); any other enrolment or revocation is folded only from a batch an admin key sealed
+(core's ``Index._may_change_keys``). A revoked key's row never changes again: enrolling it
+again does not undo the revocation (``log verify`` fails it). ``batches`` holds each
+``batch.signed``: the events it seals and its signature (whether the signature
 holds is the trust package's to say; the index only remembers).
 """
 
@@ -15,7 +16,7 @@ import json
 from collections.abc import Iterable
 
 from ..store.journal import Event
-from .core import Index, Row, Writer, handles, migrations, run_script
+from .core import REFOLD, Index, Row, Writer, handles, migrations, run_script
 
 
 @migrations()
@@ -40,6 +41,19 @@ def m017_revocations_stand(db) -> None:
     UPDATE keys SET revoked_seq = (SELECT min(e.seq) FROM event_touches t JOIN events e ON e.seq = t.seq
         WHERE t.kind = 'key' AND t.ref = keys.key AND e.type = 'key.revoked')
     WHERE revoked_seq IS NULL;
+    """)
+
+
+@migrations()
+def m024_keys_from_admins(db) -> None:
+    """Indexes of earlier releases folded an enrolment or a revocation whatever key sealed its
+    batch: one whose batch no admin key (nor the founding key, in the store's first batch)
+    sealed asks for a rebuild (``REFOLD``), which records it without its effect."""
+    run_script(db, f"""
+    INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm024_keys_from_admins' WHERE EXISTS (
+        SELECT 1 FROM events e JOIN batches b ON b.first <= e.seq AND b.seal >= e.seq
+        WHERE e.type IN ('key.enrolled', 'key.revoked') AND b.first > 1 AND NOT EXISTS (
+            SELECT 1 FROM keys k, json_each(k.roles) r WHERE k.key = b.key AND r.value = 'admin'));
     """)
 
 
@@ -97,6 +111,11 @@ def batch_of(ix: Index, seq: int) -> Row | None:
     """The batch that seals the event ``seq`` (its seal included)."""
     return ix.conn.execute("SELECT * FROM batches WHERE first <= ? AND seal >= ? ORDER BY seal LIMIT 1",
                            (seq, seq)).fetchone()
+
+
+def first_seal(ix: Index) -> int | None:
+    """The seq of the journal's first ``batch.signed`` (None: the store signs nothing yet)."""
+    return ix.conn.execute("SELECT min(seal) FROM batches").fetchone()[0]
 
 
 def roles_of_batch(ix: Index, seq: int) -> frozenset[str]:
