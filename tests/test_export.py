@@ -1454,3 +1454,60 @@ def test_a_dossier_view_of_odd_shapes_fails_the_bag_with_its_report_never_a_trac
     summary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     result = cli("log", "verify", "--bag", str(dest), "--json")
     assert result.exit_code == 3 and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("scope", [("--case", "坡城管罚〔2021〕99号"), ("--party", "P2")],
+                         ids=["case", "party"])
+def test_a_bag_of_a_case_or_party_with_no_records_is_a_valid_bag_with_an_empty_payload(cli, dossier, tmp_path,
+                                                                                      scope):
+    """BagIt requires data/ even with nothing in it: bagit-python rejects a bag without one."""
+    cli("case", "open", "坡城管罚〔2021〕99号", "--party", "P2", "--at", "2021-04-01")
+    dest = tmp_path / "bag"
+    data = cli.json("export", *scope, str(dest))
+    assert data["records"] == 0 and (dest / "data").is_dir()
+    bagit.Bag(str(dest)).validate()
+    assert cli("log", "verify", "--bag", str(dest)).exit_code == 0
+    os.rmdir(dest / "data")
+    result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert result.returncode == 3 and "RK228 data/ is missing" in result.stdout, result.stdout
+
+
+def test_a_tag_file_recordkeep_never_writes_fails_the_bag_even_when_the_tag_manifest_lists_it(
+        cli, dossier, tmp_path):
+    """A "correction" slipped in beside the summary, with the tag manifest made again to list
+    it: bagit-python passes it; the bag, checked alone or against the store, does not."""
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    (dest / "README-更正.txt").write_text("更正: 罚款金额改为300元\n", encoding="utf-8")
+    (dest / "recordkeep" / "notes.txt").write_text("核对无误\n", encoding="utf-8")
+    remanifest_tags_only(dest)
+    bagit.Bag(str(dest)).validate()
+    with_store = cli("log", "verify", "--bag", str(dest))
+    alone = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
+    assert with_store.exit_code == alone.returncode == 3
+    for out in (with_store.stdout, alone.stdout):
+        assert "RK228 README-更正.txt is not a file recordkeep writes into a bag" in out, out
+        assert "RK228 recordkeep/notes.txt is not a file recordkeep writes into a bag" in out, out
+
+
+def test_a_file_name_never_carries_a_right_to_left_override_or_loses_its_extension_into_the_bag(
+        cli, dossier, tmp_path):
+    """A name with U+202E shows ``x\u202egpj.exe`` as ``xexe.jpg`` in a file manager; a long name
+    cut from its end loses ``.pdf``. The bag's names have neither fault; summary.json keeps the
+    original."""
+    hostile = tmp_path / "rtl\u202egpj.exe"
+    hostile.write_bytes(b"not a picture")
+    long = tmp_path / ("长文件名" * 12 + ".pdf")
+    long.write_bytes(b"%PDF-1.4 a long name")
+    for path in (hostile, long):
+        assert cli("add", str(path), "--case", CASE, "--stage", "investigate").exit_code == 0
+    dest = tmp_path / "bag"
+    cli("export", "--case", CASE, str(dest))
+    names = [p.name for p in (dest / "data").rglob("*") if p.is_file()]
+    assert not any("\u202e" in n for n in names) and any(n.endswith("_rtl_gpj.exe") for n in names), names
+    cut = next(n for n in names if "长文件名" in n)
+    assert cut.endswith("长文.pdf") and len(cut.encode()) <= 150, cut
+    summary = json.loads((dest / "recordkeep" / "summary.json").read_text(encoding="utf-8"))
+    assert any(n.endswith("rtl\u202egpj.exe") for f in summary["files"] for n in f["original_names"])
+    assert cli.json("log", "verify", "--bag", str(dest))["ok"] is True
+    bagit.Bag(str(dest)).validate()

@@ -32,11 +32,11 @@ from ..store.hashing import hash_fd
 from ..store.journal import Event, event_hash
 from ..trust import timestamp
 from ..trust.merkle import leaf_hash
-from .arrangement import BAG_INFO_LABELS, PII_FILE
+from .arrangement import BAG_INFO_LABELS, PII_FILE, TAG_FILES
 from .bagfiles import Tags, left_by_a_desktop, listing, open_regular, unreadable
 from .bagreport import BagReport, from_bag
 from .completeness import ExportsFound, Readable, check_whole
-from .proofs import check_bag_proofs, withheld_leaf
+from .proofs import FOLDER, PROOFS, VERIFIER_KEY, check_bag_proofs, withheld_leaf
 
 MANIFESTS = {"sha256": "manifest-sha256.txt", "blake3": "manifest-blake3.txt"}
 TAG_MANIFEST = "tagmanifest-sha256.txt"
@@ -109,7 +109,10 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     bad = errors.BagInvalid.code
     if not (bag / "bagit.txt").is_file():
         report.problems.append((bad, _("bagit.txt is missing: not a bag")))
-    payload = listing(bag, "data") if (bag / "data").is_dir() and not (bag / "data").is_symlink() else []
+    has_payload = (bag / "data").is_dir() and not (bag / "data").is_symlink()
+    if not has_payload:
+        report.problems.append((bad, _("data/ is missing: a bag has its payload folder, empty or not")))
+    payload = listing(bag, "data") if has_payload else []
     computed = {name: found for name in payload if (found := _hashes(bag, name, report)) is not None}
     for algorithm, manifest in MANIFESTS.items():
         if not (bag / manifest).is_file():
@@ -132,6 +135,9 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
         tagged = _manifest(tags(TAG_MANIFEST), faults := [])
         report.problems.extend((bad, f"{TAG_MANIFEST}: {fault}") for fault in dict.fromkeys(faults))
         for name, digest in tagged.items():
+            if not _written_by_recordkeep(name):
+                report.problems.append((bad, _("{name} is not a file recordkeep writes into a bag").format(
+                    name=from_bag(name))))
             if name.startswith("/") or ".." in name.split("/"):
                 report.problems.append((bad, _("{manifest}: {name} is outside the bag").format(
                     manifest=TAG_MANIFEST, name=from_bag(name))))
@@ -157,6 +163,13 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
         report.problems.append((bad, _("Payload-Oxum {given} but the payload is {oxum}").format(
             given=from_bag(info.get("Payload-Oxum")), oxum=oxum)))
     return info
+
+
+def _written_by_recordkeep(name: str) -> bool:
+    """Whether an export writes a tag file of this name: a note put beside them, listed in the
+    tag manifest made again, would pass bagit-python as the bag's own."""
+    return name in {*TAG_FILES, TAG_MANIFEST, PII_FILE, PROOFS, VERIFIER_KEY} or (
+        name.startswith(FOLDER + "/") and "/" not in name[len(FOLDER) + 1:])
 
 
 def _tag_files(bag: Path) -> set[str]:

@@ -42,7 +42,7 @@ from ..store.fs import fsync_dir, lies_inside, os_error, remove_stale, temp_name
 from ..store.hashing import hash_stream
 from ..store.journal import Draft, Event
 from ..trust.merkle import leaf_hash
-from .arrangement import BAG_INFO_LABELS, PII_FILE, arrange, description, summary_text
+from .arrangement import BAG_INFO_LABELS, PII_FILE, TAG_FILES, arrange, description, summary_text
 from .arrangement import VERSION as ARRANGEMENT
 from .completeness import payload_id, sha256_id
 from .proofs import anchor_files, anchor_for_export
@@ -279,6 +279,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         result = ExportResult(dest, "bagit", entries=entries, exported_at=archive.now(), agent=agent())
         anchor, result.checkpoint_error = anchor_for_export(archive)
         sha, blake = [], []
+        (work / "data").mkdir(exist_ok=True)  # BagIt's payload folder, also when it stays empty
         for e in held:
             digest_sha, size = _copy_blob(archive, e["digest"], work / e["path"])
             sha.append(f"{digest_sha}  {e['path']}\n")
@@ -317,9 +318,7 @@ def export_bag(archive: Archive, dest: str | os.PathLike, *, case: str | None = 
         head = archive.journal.head()
         write_file(work / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
         write_file(work / "bag-info.txt", _bag_info(archive, scope, result, head.seq, head.hash, len(lines)))
-        tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-blake3.txt",
-                "recordkeep/journal.jsonl", "recordkeep/summary.json", "recordkeep/summary.txt",
-                *sorted(anchored), *([PII_FILE] if with_pii else [])]
+        tags = [*TAG_FILES, *sorted(anchored), *([PII_FILE] if with_pii else [])]
         write_file(work / "tagmanifest-sha256.txt", "".join(f"{sha256_of(work / t)}  {t}\n" for t in tags))
         stage.seal()
         try:

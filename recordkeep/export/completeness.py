@@ -31,7 +31,7 @@ from ..index import dossier as rows
 from ..index.core import Acknowledged, rebuild
 from ..store.fs import os_error
 from ..store.journal import ChainProblem, Event
-from .arrangement import VERSION, arrange, description, summary_text
+from .arrangement import VERSIONS, arrange, description, summary_text
 from .bagreport import BagReport, from_bag
 
 
@@ -133,8 +133,12 @@ def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagRepo
     arranged as one of those planned it); else what the latest lacks or holds besides. A record
     linked between that plan and its export is a notice."""
     scope, payload = ours[0].data["scope"], set(bag.placed.values())
-    throughs = {e.data["through"] for e in ours}
-    states = _states(archive, scope, sorted(throughs | {e.seq for e in ours}), throughs)
+    planned: dict[int, set[int]] = {}  # each plan's seq: the arrangements of the exports made from it
+    for e in ours:
+        versions = planned.setdefault(e.data["through"], set())
+        if _arrangement(e) in VERSIONS:  # one of another release's is not made again
+            versions.add(_arrangement(e))
+    states = _states(archive, scope, sorted(planned.keys() | {e.seq for e in ours}), planned)
     results = []
     for e in sorted(ours, key=lambda e: e.seq):
         linked, kept, _planned = states[e.data["through"]]
@@ -146,7 +150,8 @@ def _against(archive: Archive, ours: list[Event], bag: Readable, report: BagRepo
     if whole:
         report.complete = True
         e = whole[-1]
-        _check_arrangement(report, scope, [(w, states[w.data["through"]][2]) for w in whole], bag)
+        _check_arrangement(report, scope, [(w, states[w.data["through"]][2].get(_arrangement(w), []))
+                                           if _arrangement(w) in VERSIONS else (w, []) for w in whole], bag)
         for digest in sorted(states[e.seq][1] - states[e.data["through"]][1]):
             report.notices.append((errors.BagLinkedMeanwhile.code, _(
                 "record {digest} was linked to {what} after export seq {seq} planned this bag (seq "
@@ -171,11 +176,11 @@ def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event
                        bag: Readable) -> None:
     """The bag against its whole exports (export, entries; the latest last): the files each vouched
     for by their SHA-256, whatever arrangement wrote them, and for those of this recordkeep's
-    arrangement ``VERSION`` (an export that journaled none, by the release before, is of version
-    1) what its folders, summary.json's files and bag-info.txt say otherwise. RK268 when the bag
-    stands as none of them (against the latest); a notice when no export is of this version, or
-    when none vouched for summary.txt and it is none of theirs in any language."""
-    ours = [(e, entries) for e, entries in planned if e.data.get("arrangement", 1) == VERSION]
+    arrangements ``VERSIONS`` (an export that journaled none, by the release before, is of
+    version 1) what its folders, summary.json's files and bag-info.txt say otherwise. RK268 when
+    the bag stands as none of them (against the latest); a notice when no export is of these
+    versions, or when none vouched for summary.txt and it is none of theirs in any language."""
+    ours = [(e, entries) for e, entries in planned if _arrangement(e) in VERSIONS]
     if ours:
         differs = [(e, _misarranged(entries, bag) + _export_otherwise(e, bag) + _vouched_otherwise(e, bag))
                    for e, entries in ours]
@@ -201,11 +206,17 @@ def _check_arrangement(report: BagReport, scope: dict, planned: list[tuple[Event
             "record, and is compared)")))
 
 
-def _states(archive: Archive, scope: dict, seqs: list[int], planned: set[int]
-            ) -> dict[int, tuple[set[str], set[str], list[dict]]]:
+def _arrangement(export: Event) -> object:
+    """The arrangement an export journaled (1: none, an export by the release before)."""
+    return export.data.get("arrangement", 1)
+
+
+def _states(archive: Archive, scope: dict, seqs: list[int], planned: dict[int, set[int]]
+            ) -> dict[int, tuple[set[str], set[str], dict[int, list[dict]]]]:
     """At each of ``seqs`` (ascending), the records the journal, folded afresh (in a temporary
     file) up to there, links to the case, or to the party (in its cases and outside them): all,
-    and those not disposed of; and at the seqs in ``planned``, the bag's arrangement there."""
+    and those not disposed of; and at the seqs in ``planned``, the bag as each arrangement
+    named there (of ``VERSIONS``) places it."""
     states = {}
     with tempfile.TemporaryDirectory(prefix="recordkeep-bag-") as tmp:
         fold = Path(tmp) / "fold.sqlite"
@@ -214,7 +225,8 @@ def _states(archive: Archive, scope: dict, seqs: list[int], planned: set[int]
         try:
             for seq in seqs:
                 ix.catch_up(archive.journal, through=seq)
-                states[seq] = (*_linked(ix, scope), arrange(ix, scope, seq) if seq in planned else [])
+                arranged = {v: arrange(ix, scope, seq, v) for v in planned.get(seq, ())}
+                states[seq] = (*_linked(ix, scope), arranged)
         finally:
             ix.close()
     return states
