@@ -37,7 +37,7 @@ _NAMES = {
     "void": "dossier.corrections",
     "reopen": "dossier.corrections",
     "amend_record": "amending",
-    "erase_pii": "dossier.parties",
+    "erase_pii": "erasure",
     "pii_status": "dossier.privacy",
     "open_case": "dossier.cases",
     "add_stage": "dossier.cases",

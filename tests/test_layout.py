@@ -27,7 +27,7 @@ LAYERS = [
     ("dossier", 6), ("anchoring", 6), ("custody", 7), ("export", 8),
     ("ingest", 9), ("linking", 9), ("verification", 9), ("search", 9), ("check", 9), ("retention", 9),
     ("stats", 9), ("scope", 9), ("fixity", 9), ("protection", 9), ("keyring", 9), ("logcheck", 9),
-    ("amending", 9), ("pins", 9), ("disposals", 9), ("settings_history", 9),
+    ("amending", 9), ("pins", 9), ("disposals", 9), ("settings_history", 9), ("erasure", 9),
     ("__init__", 10),
 ]
 FEATURES = 9

@@ -163,6 +163,53 @@ def test_erasure_is_refused_while_a_hold_covers_the_party(cli, parties):
     assert cli.json("party", "show", PERSON_2)["party"]["key"] == "P2"
 
 
+@pytest.mark.parametrize("hold", [("--case", CASE), ("--party", "P2")], ids=["case", "party"])
+def test_a_hold_deleted_from_the_index_does_not_let_a_partys_numbers_be_erased(cli, parties, hold):
+    """Erasure cannot be undone: the holds are read from the journal's own lines, as dispose
+    reads them, and a hold the index lost (a row deleted by hand) refuses it (RK233)."""
+    import sqlite3
+
+    ok(cli("hold", *hold, "--reason", "行政复议", actor="archivist@office"))
+    with sqlite3.connect(cli.store / "index.sqlite") as db:
+        db.execute("DELETE FROM holds")
+    refused = cli("party", "erase-pii", "P2", "--reason", "x", actor="archivist@office")
+    assert refused.exit_code == 3 and refused.stderr.startswith("RK233"), refused.output
+    assert "under a hold" in refused.stderr and (cli.store / "pii" / "P2").exists()
+    assert cli.json("party", "show", PERSON_2)["party"]["key"] == "P2"
+
+
+def test_a_party_row_deleted_from_the_index_never_hands_its_key_and_its_numbers_to_the_next_party(
+        cli, parties):
+    """The index gives the next key from its highest party: with P3's row deleted, the next
+    party would be P3 again, and the vault's P3 (the company's phone) erased to make room. The
+    journal says P3 was added: refused, nothing written or erased; a rebuilt index stands."""
+    import sqlite3
+
+    with sqlite3.connect(cli.store / "index.sqlite") as db:
+        db.execute("DELETE FROM parties WHERE key = 'P3'")
+    before = (cli.store / "journal" / "events.jsonl").read_bytes()
+    refused = cli("party", "add", "--name", "李四", "--id-number", "11010119900307803X")
+    assert refused.exit_code == 3 and refused.stderr.startswith("RK233"), refused.output
+    assert (cli.store / "journal" / "events.jsonl").read_bytes() == before
+    assert (cli.store / "pii" / "P3").exists()
+    ok(cli("rebuild-index"))
+    shown = cli.json("party", "show", "P3", "--show-pii", actor="archivist@office")["party"]
+    assert shown["phone"] and "*" not in shown["phone"], shown
+
+
+def test_a_second_line_adding_a_partys_key_written_by_hand_is_not_folded_and_the_index_still_rebuilds(
+        cli, parties, store):
+    """A party.added of P1 again (another name) written into the journal past party add's
+    checks: the index keeps the first (it crashed on the duplicate key before)."""
+    with Archive.open(store, actor=FOUNDER) as archive:
+        signer = archive.signer()
+        archive.journal.append([Draft("party.added", {"key": "P1", "kind": "person", "name": "冒名"})],
+                               actor=signer.actor, at=archive.now(), expect_head=archive.journal.head().hash,
+                               seal=signer.seal)
+    ok(cli("rebuild-index"))
+    assert cli.json("party", "show", "P1")["party"]["name"] == "张三"
+
+
 def test_an_identity_document_shows_an_icon_not_its_thumbnail_in_the_dossier(cli, parties, tmp_path):
     ok(cli("export", "--party", "P1", "--format", "html", str(tmp_path / "html")))
     page = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")

@@ -453,7 +453,10 @@ def test_search_tables_follow_rows_that_change_or_go(archive, cli, tmp_path):
         conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
     assert search.search(archive, Query(text="西湖街道"))["parties"] == []
     assert conn.execute("SELECT count(*) FROM search_fts_queue").fetchone()[0] == 0
-    cli("party", "add", "--name", "钱七", "--id-number", "440803199001010012", "--address", "徐闻县海安镇")
+    with atomic(archive.index.conn):  # a row that takes the deleted one's rowid
+        conn.execute("INSERT INTO parties (key, num, kind, name, address, seq) "
+                     "VALUES ('P9', 9, 'person', '钱七', '徐闻县海安镇', 1)")
+        conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
     assert conn.execute("SELECT rowid FROM parties WHERE name = '钱七'").fetchone()[0] == 1, "rowid reused"
     assert [p["name"] for p in search.search(archive, Query(text="海安镇"))["parties"]] == ["钱七"]
     assert search.search(archive, Query(text="西湖街道"))["parties"] == []

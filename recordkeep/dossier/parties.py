@@ -17,6 +17,7 @@ from ..archive import Archive
 from ..i18n import _
 from ..index import dossier as rows
 from ..index import resolve
+from ..index.core import Acknowledged
 from ..index.retention import holds_over_party
 from ..store.journal import Draft
 from .vault import FIELDS, Vault
@@ -97,7 +98,8 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
         if known:
             raise errors.PartyExists(said.format(party=known), hint=_("use {party}").format(party=known))
         data["key"] = key = f"P{rows.last_party_number(archive.index) + 1}"
-        if vault.holds(key):  # left by an attempt that never reached the journal
+        if vault.holds(key):  # left by an attempt that never reached the journal, unless it did
+            _require_unjournaled(archive, key)
             vault.erase(key)
         if values:
             vault.put(key, values)
@@ -105,6 +107,20 @@ def add_party(archive: Archive, *, name: str, id_number: str | None = None,
 
     archive.transact(build)
     return data["key"]
+
+
+def _require_unjournaled(archive: Archive, key: str) -> None:
+    """IndexDiffers when the journal's own lines added party ``key``, which the index gives as
+    the next new one: a row deleted from the index must not hand a party's key, and with it
+    the erasure of its numbers from the vault, to another. Read only when the vault holds the
+    key (a crash between the vault and the journal, or this), so seldom."""
+    counted = Acknowledged()  # a line of a batch never sealed (a crash) added nobody
+    if any(e.type == "party.added" and e.data.get("key") == key
+           for read in archive.journal.read() for e in counted.feed(read)):
+        raise errors.IndexDiffers(
+            _("the index gives {party} as the next party's key, but the journal added {party} already: "
+              "the index was changed; nothing was written").format(party=key),
+            path=archive.root / "index.sqlite")
 
 
 def get_party(archive: Archive, key: str) -> Party:

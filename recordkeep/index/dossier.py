@@ -92,8 +92,9 @@ def _party_added(conn: Writer, event: Event) -> Iterable[tuple[str, str]]:
     legacy = "id_number" in d or "phone" in d  # written before the vault: masked here all the same
     id_mask = d.get("id_number_mask") or (mask_id_number(d["id_number"]) if d.get("id_number") else None)
     phone_mask = d.get("phone_mask") or (mask_phone(d["phone"]) if d.get("phone") else None)
-    conn.add("INSERT INTO parties (key, num, kind, name, id_mask, credit_code, address, phone_mask, "
-             "legacy_pii, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    # a second party.added of a key or credit code (written by hand) is recorded, never folded
+    conn.add("INSERT OR IGNORE INTO parties (key, num, kind, name, id_mask, credit_code, address, "
+             "phone_mask, legacy_pii, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
              (d["key"], int(d["key"][1:]), d["kind"], d["name"], id_mask, d.get("credit_code"),
               d.get("address"), phone_mask, int(legacy), event.seq))
     return [("party", d["key"])]
