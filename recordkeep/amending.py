@@ -24,7 +24,7 @@ def amend_record(archive: Archive, digest_text: str, *, reason: str, recorded_at
     digest = archive.resolve_digest(digest_text)
     wanted: dict = {}
     if recorded_at is not None:
-        wanted["recorded_at"] = archive.settings.time(recorded_at)
+        wanted["recorded_at"] = archive.settings.done_time(recorded_at, archive.now())
     if device is not None:
         wanted["device"] = check_device(device)
     if officer is not None:

@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,7 @@ from blake3 import blake3
 
 from . import errors, ids, validate
 from .i18n import _
-from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, public_url, stage_slug
+from .refs import ACTS, DEFAULT_WINDOW, STAGES, Window, parse_time, public_url, shortened, stage_slug
 
 FILENAME = "recordkeep.toml"
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -47,6 +47,20 @@ class Settings:
     def time(self, text: str, *, end_of_day: bool = False) -> str:
         """A time as clerks type it, in this store's zone and window (refs.parse_time)."""
         return parse_time(text, self.zone, end_of_day=end_of_day, window=self.window)
+
+    def done_time(self, text: str, now: str, *, end_of_day: bool = False) -> str:
+        """``time``, of something already done: InvalidValue when it falls after the day of
+        ``now`` in this store's zone (an act dated ahead would make what is entered today look
+        timely: reviews entered now before a decision dated next month)."""
+        at = self.time(text, end_of_day=end_of_day)
+        today = datetime.fromisoformat(now).astimezone(self.zone).date()
+        moment = datetime.fromisoformat(at) - (timedelta(microseconds=1) if end_of_day else timedelta())
+        if moment.astimezone(self.zone).date() > today:  # a day's end is the next midnight, exclusive
+            raise errors.InvalidValue(
+                _("{text} is after today ({today}): what is entered must have happened").format(
+                    text=shortened(text), today=today.isoformat()),
+                hint=_("give the time it happened; an act yet to come is entered once it is done"))
+        return at
 
     def section(self, name: str) -> dict:
         """A table of the file, empty when absent (``table_in``)."""

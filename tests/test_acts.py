@@ -169,3 +169,38 @@ def test_acts_that_is_not_a_table_is_a_config_error(cli, case, store):
     settings.write_text('acts = "告知"\n' + settings.read_text(encoding="utf-8"), encoding="utf-8")
     result = cli("case", "show", CASE)
     assert result.exit_code == 1 and "RK104" in result.stderr and "[acts] must be a table" in result.stderr
+
+
+def _days_from_today(days: int) -> str:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize("args", [
+    ("case", "open", "坡城管罚〔2021〕13号", "--party", "P1", "--at", "{ahead}"),
+    ("case", "stage", CASE, "decide", "--action", "法制审核", "--at", "{ahead}"),
+    ("case", "stage", CASE, "investigate", "--at", "{today} 00:00", "--until", "{ahead}"),
+    ("case", "decide", CASE, "--party", "P1", "--penalty-kind", "warning", "--at", "{ahead}"),
+    ("case", "publish", CASE, "--at", "{ahead}"),
+    ("case", "close", CASE, "--at", "{ahead}"),
+], ids=["open", "stage", "until", "decide", "publish", "close"])
+def test_an_act_dated_after_today_is_refused_and_nothing_is_written(cli, case, args):
+    """A decision typed for next month would make reviews entered today look timely: what is
+    entered must have happened (a bare date of today, and today's end for --until, stand)."""
+    today, ahead = _days_from_today(0), _days_from_today(1)
+    before = (cli.store / "journal" / "events.jsonl").read_bytes()
+    result = cli(*(a.format(today=today, ahead=ahead) for a in args))
+    assert result.exit_code == 1 and result.stderr.startswith("RK4"), result.output
+    assert f"after today ({today})" in result.stderr
+    assert (cli.store / "journal" / "events.jsonl").read_bytes() == before
+    ok(cli(*(a.format(today=today, ahead=today) for a in args)))
+
+
+def test_a_recorded_time_typed_for_tomorrow_is_refused(cli, case, tmp_path):
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(b"a paper record")
+    digest = cli.json("add", str(scan))["files"][0]["digest"]
+    result = cli("record", "set", digest, "--recorded-at", _days_from_today(1), "--reason", "typed")
+    assert result.exit_code == 1 and "after today" in result.stderr, result.output

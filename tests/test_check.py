@@ -252,6 +252,7 @@ def test_linked_review_documents_entered_on_time_count_and_an_undated_one_is_unk
     # a .txt carries no date
     record(cli, tmp_path, "--case", CASE, "--stage", "decide", "--doc-type", "集体讨论记录")
     ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
+    entered_on(monkeypatch, "2021-09-27T18:00:00.000+08:00")
     ok(cli("case", "publish", CASE, "--at", "2021-09-27"))
     report = check(cli)
     found = {f["code"]: f for f in report["cases"][0]["findings"]}
@@ -397,7 +398,8 @@ def test_an_unpublished_decision_past_its_deadline_breaks_rk506(cli, parties, tm
     assert "not published" in f["message"] and f["deadline"] == "2021-10-09"
 
 
-def test_a_year_the_calendar_does_not_know_is_unknown_not_guessed(cli, parties, tmp_path):
+def test_a_year_the_calendar_does_not_know_is_unknown_not_guessed(cli, parties, tmp_path, monkeypatch):
+    entered_on(monkeypatch, "2099-03-06T10:00:00.000+08:00")  # a year that came, the calendar not upgraded
     open_case(cli, tmp_path, case="坡城管罚〔2099〕1号", at="2099-03-01")
     ok(cli("case", "decide", "坡城管罚〔2099〕1号", "--penalty-kind", "warning", "--at", "2099-03-02"))
     record(cli, tmp_path, "--case", "坡城管罚〔2099〕1号", "--stage", "decide")

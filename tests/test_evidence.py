@@ -159,13 +159,14 @@ def as_plain_clerk(cli, tmp_path, monkeypatch):
 def timely_document(cli, tmp_path, monkeypatch, doc_type: str = "询问笔录",
                     stage: str = "investigate") -> str:
     """A document of 2021-09-20 (``doc_type``, 询问笔录.pdf) imported the next day, then a major
-    decision of 2021-09-24: its digest."""
+    decision of 2021-09-24, entered that day: its digest."""
     entered_on(monkeypatch, "2021-09-21T18:00:00.000+08:00")
     add_parties(cli)
     open_case(cli, tmp_path)
     paper = _pdf(tmp_path / "询问笔录.pdf", "2021-09-20 02:00")
     digest = cli.json("add", str(paper), "--case", CASE, "--stage", stage,
                       "--doc-type", doc_type)["files"][0]["digest"]
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")  # the decision, entered the day it was made
     ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
     return digest
 
@@ -385,6 +386,7 @@ def test_a_document_relabelled_a_review_within_days_counts(cli, tmp_path, monkey
     digest = cli.json("add", str(scan), "--case", CASE, "--stage", "decide",
                       "--doc-type", "询问笔录")["files"][0]["digest"]
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
+    entered_on(monkeypatch, "2021-09-24T18:00:00.000+08:00")
     ok(cli("case", "decide", CASE, "--penalty-kind", "fine", "--amount", "20000", "--at", "2021-09-24"))
     assert findings(cli, "RK502") == []
 

@@ -260,9 +260,13 @@ def test_a_reason_or_name_of_invisible_characters_only_is_empty(case_store, blan
     assert kept["changes"]["doc_type"] == "询问笔录", kept
 
 
-def test_the_first_instant_after_the_window_is_outside_it_and_the_windows_last_day_inside(case_store):
+def test_the_first_instant_after_the_window_is_outside_it_and_the_windows_last_day_inside(case_store,
+                                                                                         monkeypatch):
     """The window runs to the end of its last day (2099-12-31): 2100-01-01 is outside, typed
     as a date or as its first instant; the last day still bounds an --until."""
+    from recordkeep import Archive
+
+    monkeypatch.setattr(Archive, "now", lambda self: "2099-12-31T23:59:30.000+08:00")  # its last minute
     note = case_store.store.parent / "note.txt"
     note.write_bytes(b"a note")
     digest = case_store.json("add", str(note))["files"][0]["digest"]

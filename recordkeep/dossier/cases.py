@@ -50,7 +50,9 @@ def _officers(archive: Archive, values: list[str] | tuple[str, ...]) -> list[str
 
 
 def _time(archive: Archive, text: str | None) -> str:
-    return archive.now() if text is None else archive.settings.time(text)
+    """The time typed for an act (``--at``), never after today; now when none is typed."""
+    now = archive.now()
+    return now if text is None else archive.settings.done_time(text, now)
 
 
 def open_case(archive: Archive, case_no: str, *, parties: list[str], title: str | None = None,
@@ -128,7 +130,7 @@ def add_stage(archive: Archive, case_ref: str, stage: str, *, at: str | None = N
     data: dict = {"stage": slug, "officers": _officers(archive, officers), "on_site": bool(on_site),
                   "at": _time(archive, at)}
     if until:
-        data["until"] = archive.settings.time(until, end_of_day=True)
+        data["until"] = archive.settings.done_time(until, archive.now(), end_of_day=True)
         if data["until"] <= data["at"]:  # both in the store's zone: text order is time order
             raise errors.InvalidValue(_("--until must be after --at"))
     for key, what, value, limit in (("action", _("the action"), action, validate.NAME_CHARS),
