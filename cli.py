@@ -1269,8 +1269,9 @@ def export_cmd(ctx: click.Context, dest: str, case_no: str | None, party: str | 
         click.echo(_("its journal lines are proved in the checkpoint of lines 1..{size}").format(
             size=result.checkpoint_size))
     if result.with_pii:
-        click.echo(_("recordkeep/pii.json holds the numbers of {parties} in full: hand the bag over only as "
-                     "the court or reviewing body asks").format(parties=", ".join(result.with_pii)))
+        said = _("recordkeep/pii.json holds in full the numbers the vault keeps of {parties}: hand the bag "
+                 "over only as the court or reviewing body asks")
+        click.echo(said.format(parties=", ".join(result.with_pii)))
     if result.not_covered:
         click.echo(_("notice: seq {seqs} came after that checkpoint: not covered").format(
             seqs=", ".join(map(str, result.not_covered))))

@@ -266,16 +266,19 @@ def looks_like_credit_code(text: object) -> bool:
 _D = "0-9\uff10-\uff19"
 _W = _D + "A-Za-z\uff21-\uff3a\uff41-\uff5a"
 _ID_IN_TEXT = re.compile(rf"(?<![{_W}])[{_D}]{{17}}[{_D}Xx\uff38\uff58](?![{_W}])")
+# the same inside a word (``u11010519491231002X@st1``): for a name that has no other digits' use
+_ID_IN_WORD = re.compile(rf"(?<![{_D}])[{_D}]{{17}}[{_D}Xx\uff38\uff58](?![{_D}])")
 _MOBILE_IN_TEXT = re.compile(rf"(?<![{_W}+\uff0b])"
                              rf"(?:(?:[+\uff0b]|00|\uff10\uff10)(?:86|\uff18\uff16)[ \-\uff0d]?)?"
                              rf"[1\uff11][3-9\uff13-\uff19][{_D}](?:[ \-\uff0d]?[{_D}]{{4}}){{2}}(?![{_W}])")
 
 
-def _personal_spans(text: str, *, phones: bool = True) -> list[tuple[int, int, str]]:
+def _personal_spans(text: str, *, phones: bool = True, in_words: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, masked form) of each identity number (a valid one: date, region, check
-    digit) and (``phones``) mainland mobile number written in ``text``, in order."""
+    digit) and (``phones``) mainland mobile number written in ``text``, in order; ``in_words``:
+    identity numbers run into letters too."""
     found = []
-    for m in _ID_IN_TEXT.finditer(text):
+    for m in (_ID_IN_WORD if in_words else _ID_IN_TEXT).finditer(text):
         try:
             found.append((m.start(), m.end(), mask_id_number(validate_id_number(m.group()))))
         except InvalidIdNumber:  # a number of that length that is no identity number
@@ -285,12 +288,13 @@ def _personal_spans(text: str, *, phones: bool = True) -> list[tuple[int, int, s
     return sorted(found)
 
 
-def personal_numbers_in(text: str, *, phones: bool = True) -> list[str]:
+def personal_numbers_in(text: str, *, phones: bool = True, in_words: bool = False) -> list[str]:
     """The identity and (``phones``) mainland mobile numbers written in free ``text``
     (full-width digits too), each masked (``mask_id_number``, ``mask_phone``): what the
     journal may not hold in full (design principle 9). Without ``phones`` for numbers that
-    may honestly be 11 digits (a certificate number, a device id)."""
-    return [masked for _start, _end, masked in _personal_spans(text, phones=phones)]
+    may honestly be 11 digits (a certificate number, a device id); ``in_words`` for a name
+    (an actor's) where an identity number run into letters is still one."""
+    return [masked for _start, _end, masked in _personal_spans(text, phones=phones, in_words=in_words)]
 
 
 def mask_personal_numbers(text: str) -> str:

@@ -52,6 +52,8 @@ def enrol(archive: Archive, public_key: str, *, actor: str, role_names: list[str
     archive.require_intact_chain()
     raw = keys.public_from_text(public_key)
     actor = validate.actor(actor)
+    # every event the key signs names its actor, forever: no identity or phone number in it
+    validate.refuse_personal_numbers(actor, N_("the actor"), in_words=True)
     try:
         granted = roles.check_roles(role_names)
     except ValueError as exc:
@@ -101,6 +103,7 @@ def _first_admin(archive: Archive, raw: bytes, data: dict) -> Signer:
 def revoke(archive: Archive, key_id: str, *, reason: str) -> KeyInfo:
     """Revoke an enrolled key: its later batches are refused (journaled, never undone)."""
     archive.require_intact_chain()
+    archive.require_can_write(["key.revoked"])  # the role first: a clerk learns nothing of the keys
     why = validate.required_text(reason, N_("the reason"), limit=validate.NOTE_CHARS)
     wanted = validate.text(key_id, N_("the key id"), reading=True).lower()
 

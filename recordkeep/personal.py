@@ -37,6 +37,12 @@ def shown_data(event_type: str, data: dict) -> dict:
     return shown
 
 
+def shows_identity(doc_type: str | None, identity: tuple[str, ...]) -> bool:
+    """Whether a doc type names an identity document: it contains one of ``identity``
+    (身份证正反面 as well as 身份证), as clerks word them."""
+    return bool(doc_type) and any(name in doc_type for name in identity)
+
+
 def identity_documents(section: dict) -> tuple[str, ...]:
     """``[pii] identity_documents`` when set (a list of doc types), else the built-in list."""
     given = section.get("identity_documents", IDENTITY_DOCUMENTS)

@@ -234,7 +234,7 @@ def dispose(archive: Archive, digests: list[str], *, reason: str) -> Disposal:
     reason = validate.text(reason or "", _("the reason"), limit=validate.NOTE_CHARS)
     if not reason:
         raise errors.InvalidValue(_("a disposal needs a reason (--reason)"))
-    archive.require_writable()
+    archive.require_can_write(["record.disposed"])  # the role before any work (and the store writable)
     resolved = sorted({archive.resolve_digest(d) for d in digests})
     months = ordinary_months(archive)
     finished: list[str] = []

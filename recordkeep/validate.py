@@ -59,12 +59,19 @@ def text(value: str, what: str, *, limit: int = NAME_CHARS, reading: bool = Fals
     if len(stripped) > limit:
         raise errors.InvalidText(_("{what} is {length} characters long; at most {limit}").format(
             what=_(what), length=len(stripped), limit=limit))
-    found = [] if reading else ids.personal_numbers_in(stripped)
+    if not reading:
+        refuse_personal_numbers(stripped, what)
+    return stripped
+
+
+def refuse_personal_numbers(value: str, what: str, *, in_words: bool = False) -> None:
+    """PersonalNumberInText when ``value`` holds an identity or mobile number in full
+    (``in_words``: an identity number run into letters too, as in a name)."""
+    found = ids.personal_numbers_in(value, in_words=in_words)
     if found:
         said = _("{what} holds an identity or phone number in full ({masked}): the journal keeps them "
                  "only masked")
         raise errors.PersonalNumberInText(said.format(what=_(what), masked=", ".join(found)))
-    return stripped
 
 
 def required_text(value: str | None, what: str, *, limit: int = NAME_CHARS, reading: bool = False) -> str:

@@ -100,8 +100,8 @@ def built(tmp_path_factory, dump_dir) -> Built:
            "--until", "2021-12-31"))
     assert cli.json("party", "add", "--name", "张三", "--id-number", PERSON_ID,
                     "--address", "湛江市坡头区龙头镇1号", "--phone", "13800138000") == {"key": "P1"}
-    assert cli.json("party", "add", "--name", "某某建材有限公司",
-                    "--credit-code", CREDIT_CODE) == {"key": "P2"}
+    assert cli.json("party", "add", "--name", "某某建材有限公司", "--credit-code", CREDIT_CODE,
+                    "--phone", "13900139000") == {"key": "P2"}
 
     records = {r["name"]: r["digest"] for r in cli.json("search", "--limit", "1000")["records"]}
     video = records["DSJ001_440301123456_20210315083000_0001.MP4"]      # linked by window

@@ -496,3 +496,25 @@ def test_the_chinese_dossier_renders_in_chromium_with_a_cjk_font(chinese_dossier
         shot, _ = render_in_chromium(page, page.parent)
         shots.append(Image.open(shot).convert("RGB").tobytes())
     assert shots[0] != shots[1], "CJK characters render as boxes: no font has their glyphs"
+
+
+def test_an_unreadable_scan_and_an_identity_document_worded_otherwise_leak_nothing_into_the_dossier(
+        cli, tmp_path):
+    """The no-preview note of a broken photo or PDF names no path of the store (Pillow's message
+    quotes it); a photo typed 身份证正反面 (containing 身份证) gets an icon, not its picture."""
+    ok(cli("party", "add", "--name", "张三", "--id-number", "11010519491231002X"))
+    ok(cli("case", "open", "坡城管罚〔2021〕7号", "--party", "P1", "--at", "2021-03-01"))
+    broken, photo = tmp_path / "broken.pdf", tmp_path / "broken.jpg"
+    broken.write_bytes(b"%PDF-1")
+    photo.write_bytes(b"no picture in these bytes")
+    card = tmp_path / "card.jpg"
+    Image.new("RGB", (64, 40), "white").save(card, "JPEG")
+    for path, doc_type in ((broken, "询问笔录"), (photo, "现场照片"), (card, "身份证正反面")):
+        ok(cli("add", str(path), "--case", "坡城管罚〔2021〕7号", "--stage", "start", "--doc-type", doc_type))
+    dossier = tmp_path / "html"
+    ok(cli("export", "--case", "坡城管罚〔2021〕7号", "--format", "html", str(dossier)))
+    page = (dossier / "index.html").read_text(encoding="utf-8")
+    assert str(cli.store) not in page and "objects/blake3" not in page
+    card_digest = cli.json("search", "身份证正反面")["records"][0]["digest"]
+    thumbs = dossier / "assets" / "thumbs"
+    assert not (thumbs.is_dir() and list(thumbs.glob(f"{card_digest}*")))

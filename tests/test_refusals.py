@@ -167,3 +167,50 @@ def test_a_loan_for_a_while_inside_an_open_ended_assignment_is_refused_not_a_cut
     spans = [(d["officer"], d["from"][:10], (d["until"] or "")[:10]) for d in devices]
     assert spans == [(A, "2021-01-01", "2021-03-01"), (B, "2021-03-01", "2021-04-01"), (A, "2021-04-01", "")]
 
+
+
+# -- roles first, and names that are journaled forever ---------------------------------------
+@pytest.fixture
+def clerk_only(cli, tmp_path):
+    """A key with the clerk role alone, enrolled by the founder, as clerkonly@station3."""
+    from recordkeep.trust import keys
+
+    path = keys.key_path("clerkonly@station3")
+    key = keys.load_key(path) if path.exists() else keys.new_key(path)
+    ok(cli("key", "enrol", key.public_b64, "--actor", "clerkonly@station3", "--role", "clerk",
+           actor="tester@test"))
+    return "clerkonly@station3"
+
+
+@pytest.mark.parametrize("args", [("dispose", "0" * 12, "--reason", "x"),
+                                  ("key", "revoke", "zzz", "--reason", "x")], ids=["dispose", "revoke"])
+def test_a_key_without_the_role_is_told_so_before_anything_about_what_it_named(cli, clerk_only, args):
+    """A clerk's dispose of a record that is not due, or revoke of a key that does not exist,
+    is refused for the role (RK118), not for what it named: she learns nothing of the store."""
+    assert refused(cli(*args, actor=clerk_only), "RK118")
+
+
+def test_an_actor_name_holding_an_identity_number_is_refused_at_enrolment(cli, tmp_path):
+    """Every event the key signs names its actor, forever: no identity number in it (RK481)."""
+    from recordkeep.trust import keys
+
+    key = keys.new_key(tmp_path / "k.key")
+    result = cli("key", "enrol", key.public_b64, "--actor", "u11010519491231002X", "--role", "auditor",
+                 actor="tester@test")
+    assert refused(result, "RK481") and "11010519491231002X" not in result.stderr
+
+
+def test_erasing_a_party_with_no_number_in_the_vault_is_refused_and_journals_nothing(cli, opened, store):
+    """P2, an organisation given no phone, has nothing to erase: an empty erasure would mark it
+    erased for ever and say nothing true."""
+    before = (store / "journal" / "events.jsonl").read_bytes()
+    reason = refused(cli("party", "erase-pii", "P2", "--reason", "申请", actor="tester@test"), "RK4")
+    assert "nothing to erase" in reason
+    assert (store / "journal" / "events.jsonl").read_bytes() == before
+
+
+def test_an_export_to_a_file_says_it_is_a_file_not_that_it_is_not_empty(cli, opened, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    reason = refused(cli("export", "--case", CASE, str(target), actor="tester@test"), "RK460")
+    assert "is a file, not a folder" in reason

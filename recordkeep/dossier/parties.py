@@ -236,6 +236,9 @@ def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
     if party.erased_seq is not None and not vault.holds(key):
         raise errors.InvalidValue(_("{party}'s personal data were erased at seq {seq}").format(
             party=key, seq=party.erased_seq))
+    if not present and not party.legacy and not vault.holds(key):
+        raise errors.InvalidValue(_("{party} has no identity or phone number in the vault: nothing to "
+                                    "erase").format(party=key))
     [event] = archive.commit([Draft("party.pii_erased", {"party": key, "fields": present, "reason": reason})])
     vault.erase(key)
     legacy = rows.party(archive.index, key)["seq"] if party.legacy else None

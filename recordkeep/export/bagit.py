@@ -131,7 +131,10 @@ def require_vacant(dest: Path) -> None:
         if dest.is_symlink():
             raise errors.InvalidPath(_("the export destination is a symlink (to {target}): give "
                                        "the folder itself").format(target=os.readlink(dest)), path=dest)
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        if dest.exists() and not dest.is_dir():
+            raise errors.ExportDestExists(_("the export destination exists and is a file, not a folder"),
+                                          path=dest)
+        if dest.exists() and any(dest.iterdir()):
             raise errors.ExportDestExists(_("the export destination exists and is not empty"), path=dest)
         if not dest.parent.is_dir():
             raise errors.InvalidValue(_("the export destination's parent folder does not exist"), path=dest)

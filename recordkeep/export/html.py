@@ -40,7 +40,7 @@ from ..dossier.views import case_view, party_view
 from ..i18n import _, language
 from ..index import people
 from ..media import thumbnails
-from ..personal import identity_documents
+from ..personal import identity_documents, shows_identity
 from ..refs import KIND_ZH, PENALTY_KINDS, label, scope_label
 from .bagit import ExportResult, destination, journal_export, plan, sha256_of, staged, write_file
 from .completeness import sha256_id
@@ -105,7 +105,7 @@ def _thumbnails(archive: Archive, entries: list[dict], folder: Path) -> dict[str
     identity = identity_documents(archive.settings.section("pii"))
 
     def one(e: dict) -> thumbnails.Thumbnail:
-        if e.get("doc_type") in identity:
+        if shows_identity(e.get("doc_type"), identity):
             return thumbnails.Thumbnail(None, _("no preview: {doc_type} shows personal information").format(
                 doc_type=e["doc_type"]))
         if e["disposed"]:

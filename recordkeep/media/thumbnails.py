@@ -182,8 +182,7 @@ def _picture(blob: Path, out: Path) -> Thumbnail:
             _save_jpeg(small, out)
     except Exception as exc:  # Pillow raises many kinds (including DecompressionBombError)
         out.unlink(missing_ok=True)
-        raise _NoPreview(_("not a readable image ({error})").format(
-            error=f"{type(exc).__name__}: {exc}")) from exc
+        raise _NoPreview(_("not a readable image ({error})").format(error=type(exc).__name__)) from exc
     return Thumbnail(out)
 
 
@@ -208,8 +207,7 @@ def _pdf_page(blob: Path, out: Path) -> Thumbnail:
         raise
     except Exception as exc:  # pdfium.PdfiumError, and anything a broken PDF provokes
         out.unlink(missing_ok=True)
-        raise _NoPreview(_("not a readable PDF ({error})").format(
-            error=f"{type(exc).__name__}: {exc}")) from exc
+        raise _NoPreview(_("not a readable PDF ({error})").format(error=type(exc).__name__)) from exc
     return Thumbnail(out)
 
 
