@@ -1340,6 +1340,25 @@ def settings() -> None:
     """The store's settings (recordkeep.toml) as the journal records them."""
 
 
+@settings.command(name="record")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def settings_record_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Put recordkeep.toml as it reads now on record in the journal (an admin's act): writes wait for it."""
+    from recordkeep import settings_history
+    from recordkeep.refs import bare
+
+    archive = open_archive(ctx)
+    seq = settings_history.record(archive)
+    digest = settings_history.current(archive)
+    if as_json:
+        emit({"seq": seq, "digest": bare(digest), "recorded": seq is not None})
+    elif seq is None:
+        click.echo(_("recordkeep.toml is as the journal last recorded it: nothing to record"))
+    else:
+        click.echo(_("settings {digest} recorded at seq {seq}").format(digest=bare(digest), seq=seq))
+
+
 @settings.command(name="history")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -1360,12 +1379,14 @@ def settings_history_cmd(ctx: click.Context, as_json: bool) -> None:
                      json.dumps(v, ensure_ascii=False) for v in (before, after)]
             click.echo(f"    {name}: {shown[0]} -> {shown[1]}")
     if not found.changes:
-        click.echo(_("the journal records no settings yet: the next write records them"))
+        click.echo(_("the journal records no settings yet: an admin records them ('recordkeep settings "
+                     "record', or any write of theirs)"))
     elif found.recorded:
         click.echo(_("recordkeep.toml is as the journal last recorded it"))
     else:
-        click.echo(_("recordkeep.toml is not as the journal last recorded it ({digest}): the next write "
-                     "records it").format(digest=bare(found.current)))
+        click.echo(_("recordkeep.toml is not as the journal last recorded it ({digest}): an admin records "
+                     "it ('recordkeep settings record', or any write of theirs)").format(
+                         digest=bare(found.current)))
 
 
 @main.command(name="stats")

@@ -383,9 +383,12 @@ class Archive:
         if self.readonly:
             raise errors.ReadOnlyStore(_("the store is read-only; nothing was written"), path=self.root)
 
-    def transact(self, build: Callable[[], list[Draft]]) -> list[Event]:
+    def transact(self, build: Callable[[], list[Draft]], *, settings_only: bool = False) -> list[Event]:
         """Under the journal lock: catch the index up, build drafts, append (signed), fold in;
         return the events of the drafts (not the journal's own put before them, nor the seal).
+        Under settings the journal has not recorded, their ``settings.changed`` goes first, which
+        only an admin key may sign (SettingsUnrecorded otherwise, nothing written);
+        ``settings_only``: that line alone, returned (none when they are recorded).
 
         When another station sharing the bucket appended first (HeadMoved), catch up
         again and rebuild the drafts against the new state, then retry (a local journal's
@@ -400,12 +403,19 @@ class Archive:
                 self.index.catch_up(self.journal)
                 self._forget_signer_if_revoked()
                 drafts = build()
-                if not drafts:
+                if not drafts and not settings_only:
+                    return []
+                changed = self._settings_changed(self._recorded_settings()) if self.index.seen.seq else []
+                if not drafts and not changed:
                     return []
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
-                changed = self._settings_changed(self._recorded_settings()) if self.index.seen.seq else []
+                    if changed and not roles.allows(signer.roles, "settings.changed"):
+                        raise errors.SettingsUnrecorded(_(
+                            "recordkeep.toml is not as the journal last recorded it, and {actor}'s key may "
+                            "not record settings: nothing was written").format(actor=signer.actor),
+                            path=self.root / settings.FILENAME)
                 try:
                     events = self.journal.append(
                         [*changed, *drafts], actor=signer.actor if signer else self.actor, at=self.now(),
@@ -421,6 +431,8 @@ class Archive:
                         exc.journaled = tuple(events)
                         raise
                     end = len(events) - (1 if signer is not None else 0)  # the seal closes them
+                    if settings_only:
+                        return [e for e in events if e.type == "settings.changed"]
                     return events[end - len(drafts):end]  # the caller's: no cut or settings put before
             time.sleep(random.uniform(0.005, 0.02 * min(attempt, 25)))
         raise AssertionError("unreachable")

@@ -105,6 +105,15 @@ class OutputUnwritten(StoreError):
               "where there is room")
 
 
+class SettingsUnrecorded(StoreError):
+    """recordkeep.toml is not as the journal last recorded it, and the acting key may not record
+    it (an admin's act): nothing is written under settings no admin has put on record."""
+
+    code = "RK122"
+    hint = N_("an admin records them first: 'recordkeep settings record' ('recordkeep settings history' "
+              "shows what changed)")
+
+
 class ExportNotPlaced(StoreError):
     """An export was journaled, but its finished package could not be renamed into place: it
     is kept beside the destination, under the name the message gives."""

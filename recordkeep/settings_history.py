@@ -2,10 +2,10 @@
 
 A batch written under settings other than those the journal last recorded carries a
 ``settings.changed`` event (Archive.transact): the settings themselves, their digest and the
-one before. Who edited the file cannot be known; its signer is who first wrote under it,
-and when. A read view: each change with what it changed, and whether the file as it reads
-now is what the journal last recorded (a command that only reads, such as ``check``, may be
-running under settings no write has recorded yet).
+one before. Who edited the file cannot be known; its signer, an admin, put them on record
+(``record``, or a write of their own), and when. A read view: each change with what it
+changed, and whether the file as it reads now is what the journal last recorded (a command
+that only reads, such as ``check``, may be running under settings no write has recorded yet).
 """
 
 from __future__ import annotations
@@ -99,6 +99,14 @@ def is_recorded(archive: Archive) -> bool:
     (as the line holds them, whatever digest it claims: log verify fails a false one, RK270)."""
     last = settings_rows.last(archive.index)
     return last is not None and settings.digest(_recorded(last)) == current(archive)
+
+
+def record(archive: Archive) -> int | None:
+    """Put the settings recordkeep.toml gives now on record, alone in a batch (an admin's act:
+    RoleMissing for another key); the line's seq, or None when the journal records them already."""
+    archive.require_can_write(["settings.changed"])
+    events = archive.transact(lambda: [], settings_only=True)
+    return events[0].seq if events else None
 
 
 def _recorded(row) -> dict:

@@ -94,7 +94,7 @@ def test_commands_that_only_read_record_nothing_and_check_says_its_settings_are_
     assert "no write has recorded yet" in shown and "major_fine_person" in shown
     history = cli.json("settings", "history")
     assert history["recorded"] is False and len(history["changes"]) == 1
-    assert "the next write records it" in ok(cli("settings", "history")).stdout
+    assert "an admin records it" in ok(cli("settings", "history")).stdout
     assert (store / "journal" / "events.jsonl").read_bytes() == journal
     record(cli, tmp_path)
     assert cli.json("check")["settings_recorded"] is True and cli.json("stats")["settings_recorded"] is True
@@ -335,3 +335,50 @@ def test_an_identity_or_mobile_number_in_the_settings_is_recorded_masked_whether
     form = settings.journaled(raw)
     assert form["duty"] == {"contact": "值班 139****5678", "phone": "139****5678", "id": "110105********002X"}
     assert form["retention"] == {"ordinary_months": 12}
+
+
+def test_a_clerks_write_under_settings_no_admin_recorded_is_refused_until_an_admin_records_them(
+        cli, store, tmp_path):
+    """A clerk who raises the threshold of a major fine in recordkeep.toml, then writes: the
+    settings would go on record under her key. Refused (RK122), nothing written; her verify
+    still verifies and says it could not journal; an admin's 'settings record' puts them on
+    record, and then her writes go on."""
+    from .test_trust import enrolled
+
+    enrolled(cli, "clerkonly@station3", "clerk")
+    edit(store, RAISED)
+    before = (store / "journal" / "events.jsonl").read_bytes()
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="clerkonly@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK122"), refused.output
+    assert "settings record" in refused.stderr
+    checked = cli.json("verify", actor="clerkonly@station3")
+    assert checked["ok"] is True and "may not record settings" in checked["journal_error"]
+    assert (store / "journal" / "events.jsonl").read_bytes() == before
+    assert "an admin records it" in ok(cli("settings", "history")).stdout
+    done = cli.json("settings", "record", actor="tester@test")
+    assert done["recorded"] is True and settings_events(store)[-1]["seq"] == done["seq"]
+    assert settings_events(store)[-1]["actor"] == "tester@test"
+    assert cli.json("settings", "record", actor="tester@test") == {**done, "seq": None, "recorded": False}
+    ok(cli("officer", "add", "440301123456", "--name", "李四", actor="clerkonly@station3"))
+    assert cli.json("log", "verify")["ok"] is True
+
+
+def test_a_settings_line_a_clerk_signed_under_an_earlier_release_is_a_notice_and_fails_with_strict(
+        cli, store):
+    """Earlier releases let any key record the settings: such a line in a store they wrote is a
+    notice of log verify (RK243), a failure with --strict."""
+    from recordkeep.trust import keys
+
+    from .test_trust import append_as, enrolled
+
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    edit(store, RAISED)
+    with Archive.open(store, actor="tester@test") as archive:
+        form, last = archive.settings.recorded, settings_events(store)[-1]["data"]["digest"]
+    append_as(store, keys.load_key(keys.key_path("clerkonly@station3")), "clerkonly@station3", [
+        Draft("settings.changed", {"digest": settings.digest(form), "previous": last, "settings": form})])
+    assert clerk.id
+    report = cli.json("log", "verify")
+    assert report["ok"] is True and any(f["code"] == "RK243" and f["notice"] for f in report["findings"])
+    strict = cli("log", "verify", "--strict")
+    assert strict.exit_code == 3 and "RK243" in strict.stdout, strict.output

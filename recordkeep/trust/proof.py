@@ -236,8 +236,10 @@ class Proof:
         said = _("seq {seq}: {type} needs {wanted}; key {key} has {roles}").format(
             seq=e.seq, type=e.type, wanted=wanted, key=key_id, roles=", ".join(sorted(key.roles)))
         if role_table.allowed_by_earlier_releases(key.roles, e.type, e.data) and not self.strict:
-            self._note(errors.RoleNotAllowed, e.seq, said + _(" (earlier releases let the records role void "
-                                                              "it: a notice; --strict fails it)"))
+            why = (_(" (earlier releases let any key record the settings: a notice; --strict fails it)")
+                   if e.type == "settings.changed" else
+                   _(" (earlier releases let the records role void it: a notice; --strict fails it)"))
+            self._note(errors.RoleNotAllowed, e.seq, said + why)
         else:
             self._fail(errors.RoleNotAllowed, e.seq, said)
 

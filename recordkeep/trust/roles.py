@@ -1,15 +1,16 @@
 """Roles: which event types a batch may hold, by the roles of the key that signs it.
 
 A type the table does not name needs ``admin``; ``batch.signed``, ``checkpoint.made``,
-``journal.*``, ``settings.changed`` (journaled with any batch written under changed
-settings) and ``verify.run`` need any enrolled key. ``reviewer`` has no type of its own:
+``journal.*`` and ``verify.run`` need any enrolled key. ``settings.changed`` (recordkeep.toml's
+rules, retention and the rest, journaled first in the batch written under them) is an admin's:
+a clerk who edits the file cannot lower a threshold under her own key. ``reviewer`` has no type of its own:
 a review act (法制审核, 集体讨论) counts as review only when its batch's key has it.
 """
 
 from __future__ import annotations
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": frozenset({"store.created", "key.enrolled", "key.revoked"}),
+    "admin": frozenset({"store.created", "key.enrolled", "key.revoked", "settings.changed"}),
     "clerk": frozenset({
         "record.imported", "record.seen", "record.restored", "record.amended", "record.linked",
         "record.unlinked", "batch.finished", "officer.registered", "device.assigned", "party.added",
@@ -21,7 +22,7 @@ ROLES: dict[str, frozenset[str]] = {
     "reviewer": frozenset(),
 }
 ALL_ROLES = tuple(ROLES)
-ANY_KEY = frozenset({"batch.signed", "checkpoint.made", "settings.changed", "verify.run"})
+ANY_KEY = frozenset({"batch.signed", "checkpoint.made", "verify.run"})
 
 
 def needed(event_type: str, data: dict | None = None) -> frozenset[str]:
@@ -36,10 +37,13 @@ def needed(event_type: str, data: dict | None = None) -> frozenset[str]:
 
 def allowed_by_earlier_releases(roles: frozenset[str] | set[str], event_type: str,
                                 data: dict | None = None) -> bool:
-    """Whether releases before the records role was held to decisions' voids let this key
-    write the event: a records key's void of a stage, publication, close or reopening (a
-    notice, not a failure, in stores they wrote). A void of a link or an opening, which changes
-    what protects records, is a failure whenever it was written."""
+    """Whether earlier releases let this key write the event (a notice, not a failure, in
+    stores they wrote): any key's ``settings.changed``, before settings were an admin's; a
+    records key's void of a stage, publication, close or reopening, before the records role was
+    held to decisions' voids. A void of a link or an opening, which changes what protects
+    records, is a failure whenever it was written."""
+    if event_type == "settings.changed":
+        return True
     return (event_type == "case.voided" and "records" in roles
             and (data or {}).get("voided_type") in ("case.stage", "case.published", "case.closed",
                                                      "case.reopened"))
