@@ -304,15 +304,21 @@ def _matches(text: str | None, keywords: tuple[str, ...]) -> bool:
 
 # -- the rules ----------------------------------------------------------------------------------
 def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Finding]:
-    """An on-site event (``--on-site`` or an on-site action) names enough distinct officers."""
+    """An on-site event (``--on-site`` or an on-site action) names enough distinct officers, and
+    is evidence of who took part: entered within ``late_entry_days`` of its time, or typed from
+    a paper record linked to the case (the site record the officers signed). A list of officers
+    typed long after, from nothing, is a clerk's word: broken as a claim (``entered_late``)."""
     out = []
     for ev in facts.events:
         if not (ev["on_site"] or _matches(ev["action"], rules.on_site_actions)):
             continue
         officers = sorted(set(json.loads(ev["officers"])))
-        if len(officers) >= rules.on_site_min_officers:
-            continue
         what = ev["action"] or _("on-site event")
+        if len(officers) >= rules.on_site_min_officers:
+            claim = _late_on_site(facts, rules, ev, zone, what, officers)
+            if claim is not None:
+                out.append(claim)
+            continue
         named = ", ".join(officers) if officers else _("none")
         least = rules.on_site_min_officers
         out.append(Finding(
@@ -324,6 +330,25 @@ def on_site_officers(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> list[Fin
             .format(case_no=facts.case_no, seq=ev["seq"], least=least),
             stage=ev["stage"], seq=ev["seq"], details={"officers": officers}))
     return out
+
+
+def _late_on_site(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo, what: str,
+                  officers: list[str]) -> Finding | None:
+    """The finding for an on-site event entered late with no linked paper record it was typed
+    from, or None when it is evidence of who was there."""
+    entered = facts.entered.at(ev["seq"])
+    if not entered_late(ev["at"], entered, rules.late_entry_days) or ev["transcribed_from"] in _papers(facts):
+        return None
+    return Finding(
+        "on_site_officers", facts.case_no,
+        _("{what} at {at} names {named}, but was entered late, on {entered}, with no linked paper record "
+          "(--transcribed-from): who took part on site is a claim").format(
+            what=what, at=_local(ev["at"], zone), named=", ".join(officers), entered=_local(entered, zone)),
+        _("void it ('case void {case_no} {seq} --reason R') and enter it again typed from the site record "
+          "the officers signed, linked to the case (--transcribed-from DIGEST)").format(
+            case_no=facts.case_no, seq=ev["seq"]),
+        stage=ev["stage"], seq=ev["seq"], details={"officers": officers, "entered_late": True,
+                                                   "entered_at": entered})
 
 
 @dataclass(frozen=True)

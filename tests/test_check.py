@@ -82,6 +82,14 @@ def review_act(cli, tmp_path: Path, case: str, at: str, action: str, *more: str)
                     "--transcribed-from", paper, *more)["seq"]
 
 
+def on_site(cli, tmp_path: Path, case: str, at: str, *more: str) -> int:
+    """An on-site inspection by A and B typed from its site record (现场检查笔录), linked to the
+    case: the way an on-site act entered after the fact still shows who took part."""
+    paper = record(cli, tmp_path, "--case", case, "--stage", "investigate", "--doc-type", "现场检查笔录")
+    return cli.json("case", "stage", case, "investigate", "--at", at, "--on-site", "--officer", A,
+                    "--officer", B, "--transcribed-from", paper, *more)["seq"]
+
+
 def publish(cli, tmp_path: Path, case: str, at: str) -> None:
     """The publication typed from the record of its notice, linked to the case: the way a
     publication entered after the fact still counts on its date (docs/rules.md)."""
@@ -92,9 +100,7 @@ def publish(cli, tmp_path: Path, case: str, at: str) -> None:
 def full_case(cli, tmp_path: Path, case: str = CASE, party: str = "P1", amount: str = "10000") -> str:
     """A closed case that keeps every rule: the clean case."""
     open_case(cli, tmp_path, case, party)
-    ok(cli("case", "stage", case, "investigate", "--at", "2021-09-10 09:00", "--on-site",
-           "--officer", A, "--officer", B))
-    record(cli, tmp_path, "--case", case, "--stage", "investigate", "--doc-type", "现场检查笔录")
+    on_site(cli, tmp_path, case, "2021-09-10 09:00")
     for at, action, officer in (("2021-09-20 10:00", "法制审核", A), ("2021-09-22 15:00", "集体讨论", B)):
         review_act(cli, tmp_path, case, at, action, "--officer", officer)
     ok(cli("case", "decide", case, "--penalty-kind", "fine", "--amount", amount, "--at", "2021-09-24"))
@@ -135,10 +141,28 @@ def test_one_officer_on_site_breaks_rk501_and_exits_4(cli, parties, tmp_path):
 
 def test_two_officers_on_site_keep_the_rule(cli, parties, tmp_path):
     open_case(cli, tmp_path)
+    on_site(cli, tmp_path, CASE, "2021-09-10 09:00")
+    assert cli("check").exit_code == 0
+
+
+def test_two_officers_on_site_typed_long_after_from_no_paper_are_a_claim_that_breaks_rk501(
+        cli, parties, tmp_path, monkeypatch):
+    """A two-officer 查封 typed years later names whoever the clerk types: a claim, until typed
+    from the site record the officers signed; one entered the day it happened counts as typed."""
+    entered_on(monkeypatch, "2021-09-10T18:00:00.000+08:00")
+    open_case(cli, tmp_path)
+    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-09-10 10:00", "--action", "现场检查",
+           "--on-site", "--officer", A, "--officer", B))
+    record(cli, tmp_path, "--case", CASE, "--stage", "investigate")
+    early = cli("check")
+    assert early.exit_code == 0, early.output  # entered the day it happened: it counts as typed
+    monkeypatch.undo()
     ok(cli("case", "stage", CASE, "investigate", "--at", "2021-09-10 09:00", "--on-site",
            "--officer", A, "--officer", B))
-    record(cli, tmp_path, "--case", CASE, "--stage", "investigate")
-    assert cli("check").exit_code == 0
+    result = cli("check")
+    assert result.exit_code == 4 and "RK501" in result.stdout and "entered late" in result.stdout
+    [f] = findings(cli, "RK501")
+    assert f["officers"] == [A, B] and f["entered_late"] is True and f["status"] == "broken"
 
 
 def test_a_demolition_is_on_site_without_the_flag_and_the_same_officer_twice_counts_once(cli, parties,
@@ -319,10 +343,12 @@ def clips(tmp_path_factory) -> list[Path]:
     return [_clip(out / f"DSJ001_{A}_2021031609{m:02d}00_{m + 1:04d}.MP4", 60, str(m)) for m in (0, 1)]
 
 
-def seizure_case(cli, tmp_path: Path) -> None:
+def seizure_case(cli, tmp_path: Path, at: str = "2021-03-16 09:00", until: str = "2021-03-16 09:02") -> None:
+    """A seizure by A and B, typed from its record (查封扣押现场笔录) linked to the case."""
     open_case(cli, tmp_path, at="2021-03-15")
-    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-16 09:00", "--until", "2021-03-16 09:02",
-           "--action", "查封扣押", "--officer", A, "--officer", B))
+    paper = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", "--doc-type", "查封扣押现场笔录")
+    ok(cli("case", "stage", CASE, "investigate", "--at", at, "--until", until, "--action", "查封扣押",
+           "--officer", A, "--officer", B, "--transcribed-from", paper))
 
 
 def test_a_seizure_without_footage_breaks_rk504(cli, parties, tmp_path):
@@ -352,9 +378,7 @@ def test_footage_covering_the_whole_seizure_keeps_the_rule(cli, parties, tmp_pat
 
 
 def test_footage_recorded_outside_the_span_does_not_count(cli, parties, tmp_path, clips):
-    open_case(cli, tmp_path, at="2021-03-15")
-    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-03-16 10:00", "--until", "2021-03-16 10:30",
-           "--action", "查封扣押", "--officer", A, "--officer", B))
+    seizure_case(cli, tmp_path, "2021-03-16 10:00", "2021-03-16 10:30")
     ok(cli("add", str(clips[0]), "--case", CASE, "--stage", "investigate"))
     assert codes(cli) == {"RK504"}
 

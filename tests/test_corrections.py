@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from .test_check import CASE, A, B, add_parties, findings, open_case, record
+from .test_check import CASE, A, B, add_parties, findings, on_site, open_case, record
 
 
 def ok(result):
@@ -22,8 +22,7 @@ def test_voiding_a_stage_typed_wrong_and_entering_it_again_clears_rk501(cli, tmp
     [finding] = findings(cli, "RK501")
     assert f"case void {CASE} {wrong}" in finding["fix"]
     ok(cli("case", "void", CASE, str(wrong), "--reason", "日期与人员录入错误"))
-    ok(cli("case", "stage", CASE, "investigate", "--at", "2021-09-10 09:00", "--on-site", "--officer", A,
-           "--officer", B))
+    on_site(cli, tmp_path, CASE, "2021-09-10 09:00")  # typed again from its site record
     assert findings(cli, "RK501") == []
     view = cli.json("case", "show", CASE)
     items = [i for s in view["stages"] for i in s["items"] if i["type"] == "stage_event"]
