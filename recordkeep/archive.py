@@ -405,17 +405,14 @@ class Archive:
                 drafts = build()
                 if not drafts and not settings_only:
                     return []
-                changed = self._settings_changed(self._recorded_settings()) if self.index.seen.seq else []
+                changed = self._settings_changed(self.recorded_settings()) if self.index.seen.seq else []
                 if not drafts and not changed:
                     return []
                 signer = self.signer(required=self.index.signed)
                 if signer is not None:
                     signer.refuse_unless_allowed(drafts)
-                    if changed and not roles.allows(signer.roles, "settings.changed"):
-                        raise errors.SettingsUnrecorded(_(
-                            "recordkeep.toml is not as the journal last recorded it, and {actor}'s key may "
-                            "not record settings: nothing was written").format(actor=signer.actor),
-                            path=self.root / settings.FILENAME)
+                    if changed:
+                        self._require_settings_recordable(signer)
                 try:
                     events = self.journal.append(
                         [*changed, *drafts], actor=signer.actor if signer else self.actor, at=self.now(),
@@ -507,6 +504,10 @@ class Archive:
             return
         seal = self._event_at(batch["seal"])
         data = seal.data if seal is not None and seal.type == "batch.signed" else {}
+        if seal is None or data.get("to") != seal.seq - 1 or data.get("head") != seal.prev or \
+                not isinstance(data.get("from"), int) or not data["from"] <= row["enrolled_seq"] < seal.seq:
+            data = {}  # a seal copied from another batch (its signature holds, over other lines)
+            # seals nothing here: the key it names grants nothing (RK243)
         signer = data.get("key")
         founding = self._event_at(1) if batch["first"] == 1 else None
         founded = founding is not None and founding.type == "store.created" and \
@@ -535,11 +536,25 @@ class Archive:
 
     def require_can_write(self, event_types: list[str]) -> None:
         """Refuse now, before any work, when the acting key could not journal these types (a
-        store from before signatures, without an enrolled key, writes unsigned)."""
+        store from before signatures, without an enrolled key, writes unsigned), nor the settings
+        recordkeep.toml gives when the journal has not recorded them (SettingsUnrecorded: an
+        import refused there would have copied a whole card for nothing)."""
         self.require_writable()
         signer = self.signer(required=self.index.signed)
         if signer is not None:
             signer.refuse_unless_allowed([Draft(t, {}) for t in event_types])
+            self._require_settings_recordable(signer)
+
+    def _require_settings_recordable(self, signer: Signer) -> None:
+        """SettingsUnrecorded when recordkeep.toml is not as the journal last recorded it and
+        ``signer`` may not record settings (an admin's act)."""
+        if roles.allows(signer.roles, "settings.changed") or not self.index.seen.seq:
+            return
+        if self._settings_changed(self.recorded_settings()):
+            raise errors.SettingsUnrecorded(_(
+                "recordkeep.toml is not as the journal last recorded it, and {actor}'s key may "
+                "not record settings: nothing was written").format(actor=signer.actor),
+                path=self.root / settings.FILENAME)
 
     def _event_at(self, seq: int) -> Event | None:
         """The journal's own line at ``seq``, the index naming where it is; None when there is
@@ -550,7 +565,7 @@ class Archive:
             return None
         return event
 
-    def _recorded_settings(self) -> str | None:
+    def recorded_settings(self) -> str | None:
         """The digest of the settings the journal last recorded (None: none), computed from
         the journal line the index names: neither an index row edited by hand nor a line
         claiming another digest than its settings' can spare a record."""

@@ -15,10 +15,10 @@ from .index.retention import holds_over_party
 from .protection import Journaled
 
 
-def journaled_holds_over_party(archive: Archive, key: str) -> list[str]:
-    """The holds in force over party ``key`` as the journal's own lines say: on it
+def journaled_holds_over_party(journaled: Journaled, key: str) -> list[str]:
+    """The holds in force over party ``key`` as the journal's own lines read so far say: on it
     (``party P1``) or on a case of which it is a party (``case NO``)."""
-    pins = Journaled(archive, set()).read_on().pins
+    pins = journaled.pins
     held = [f"party {key}"] if pins.held_now("party", key) else []
     held += [f"case {case_no}" for case_no, members in pins.members.items()
              if key in members and pins.held_now("case", case_no)]
@@ -27,13 +27,19 @@ def journaled_holds_over_party(archive: Archive, key: str) -> list[str]:
 
 def erase_pii(archive: Archive, ref: str, *, reason: str) -> parties.Erasure:
     """``dossier.parties.erase_pii``, once the journal shows no hold over the party that the
-    index lacks (IndexDiffers, nothing erased); one both show is HeldParty there."""
-    key = parties.resolve_party(archive, ref)
+    index lacks (IndexDiffers, nothing erased); one both show is HeldParty there. The journal
+    is read first, then, under its lock, the lines appended since (as ``dispose`` reads it)."""
     archive.require_can_write(["party.pii_erased"])
-    unseen = sorted(set(journaled_holds_over_party(archive, key)) - set(holds_over_party(archive.index, key)))
-    if unseen:
-        raise errors.IndexDiffers(
-            _("{party} is under a hold ({holds}) the journal records and the index lacks: the index was "
-              "changed; nothing was erased").format(party=key, holds=", ".join(unseen)),
-            path=archive.root / "index.sqlite")
-    return parties.erase_pii(archive, ref, reason=reason)
+    journaled = Journaled(archive, set()).read_on()  # the long read, before the lock
+
+    def guard(key: str) -> None:
+        journaled.read_on(stop=archive.index.seen.end)  # what another station appended since
+        indexed = set(holds_over_party(archive.index, key))
+        unseen = sorted(set(journaled_holds_over_party(journaled, key)) - indexed)
+        if unseen:
+            raise errors.IndexDiffers(
+                _("{party} is under a hold ({holds}) the journal records and the index lacks: the index was "
+                  "changed; nothing was erased").format(party=key, holds=", ".join(unseen)),
+                path=archive.root / "index.sqlite")
+
+    return parties.erase_pii(archive, ref, reason=reason, guard=guard)

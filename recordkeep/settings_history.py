@@ -96,9 +96,10 @@ def current(archive: Archive) -> str:
 
 def is_recorded(archive: Archive) -> bool:
     """Whether the settings recordkeep.toml gives now are the ones the journal last recorded
-    (as the line holds them, whatever digest it claims: log verify fails a false one, RK270)."""
-    last = settings_rows.last(archive.index)
-    return last is not None and settings.digest(_recorded(last)) == current(archive)
+    (as its own line holds them, whatever digest it claims, log verify failing a false one,
+    RK270; read from the journal, not the index row, which anyone who can write the store's
+    files can edit)."""
+    return archive.recorded_settings() == current(archive)
 
 
 def record(archive: Archive) -> int | None:
@@ -124,4 +125,4 @@ def history(archive: Archive) -> History:
                               differences(before, form)))
         before = form
     now = current(archive)
-    return History(changes, now, bool(changes) and settings.digest(before) == now)
+    return History(changes, now, bool(changes) and is_recorded(archive))

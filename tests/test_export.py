@@ -1460,16 +1460,18 @@ def test_a_dossier_view_of_odd_shapes_fails_the_bag_with_its_report_never_a_trac
                          ids=["case", "party"])
 def test_a_bag_of_a_case_or_party_with_no_records_is_a_valid_bag_with_an_empty_payload(cli, dossier, tmp_path,
                                                                                       scope):
-    """BagIt requires data/ even with nothing in it: bagit-python rejects a bag without one."""
+    """BagIt requires data/ even with nothing in it: bagit-python rejects a bag without one (as
+    releases before this one made it: a notice of log verify --bag, since nothing is missing)."""
     cli("case", "open", "坡城管罚〔2021〕99号", "--party", "P2", "--at", "2021-04-01")
     dest = tmp_path / "bag"
     data = cli.json("export", *scope, str(dest))
     assert data["records"] == 0 and (dest / "data").is_dir()
     bagit.Bag(str(dest)).validate()
     assert cli("log", "verify", "--bag", str(dest)).exit_code == 0
-    os.rmdir(dest / "data")
+    os.rmdir(dest / "data")  # as releases before this one exported it: a notice, the bag stands
     result = run_recordkeep("log", "verify", "--bag", str(dest), store=tmp_path / "no store")
-    assert result.returncode == 3 and "RK228 data/ is missing" in result.stdout, result.stdout
+    assert result.returncode == 0 and "RK228 data/ is missing: bagit-python rejects" in result.stdout, \
+        result.stdout
 
 
 def test_a_tag_file_recordkeep_never_writes_fails_the_bag_even_when_the_tag_manifest_lists_it(

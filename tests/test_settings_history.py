@@ -226,14 +226,19 @@ def test_a_settings_line_claiming_the_digest_of_settings_it_does_not_hold_is_rk2
 
 
 def test_an_index_row_edited_to_the_new_settings_spares_no_record(cli, store):
-    """The digest transact compares with is read from the journal line the index names."""
+    """The digest transact compares with, and the one check and stats call recorded, is read
+    from the journal line the index names, never from the row."""
     import sqlite3
 
     edit(store, RAISED)
     with Archive.open(store) as archive:
-        new = settings.digest(settings.journaled(archive.settings.raw))
+        form = settings.journaled(archive.settings.raw)
+        new = settings.digest(form)
     with sqlite3.connect(store / "index.sqlite") as conn:
-        conn.execute("UPDATE settings_history SET digest = ?", (new,))
+        conn.execute("UPDATE settings_history SET digest = ?, settings = ?",
+                     (new, json.dumps(form, ensure_ascii=False)))
+    assert cli.json("check")["settings_recorded"] is False and cli.json("stats")["settings_recorded"] is False
+    assert cli.json("settings", "history")["recorded"] is False
     ok(cli("officer", "add", "440301123456", "--name", "李四"))
     assert [e["data"]["digest"] for e in settings_events(store)][-1] == new
 
@@ -366,7 +371,8 @@ def test_a_clerks_write_under_settings_no_admin_recorded_is_refused_until_an_adm
 def test_a_settings_line_a_clerk_signed_under_an_earlier_release_is_a_notice_and_fails_with_strict(
         cli, store):
     """Earlier releases let any key record the settings: such a line in a store they wrote is a
-    notice of log verify (RK243), a failure with --strict."""
+    notice of log verify (RK243), a failure with --strict; one a clerk appends by hand now records
+    nothing (the index folds settings only from an admin's batch), so her writes stay refused."""
     from recordkeep.trust import keys
 
     from .test_trust import append_as, enrolled
@@ -378,7 +384,27 @@ def test_a_settings_line_a_clerk_signed_under_an_earlier_release_is_a_notice_and
     append_as(store, keys.load_key(keys.key_path("clerkonly@station3")), "clerkonly@station3", [
         Draft("settings.changed", {"digest": settings.digest(form), "previous": last, "settings": form})])
     assert clerk.id
+    assert cli.json("settings", "history")["recorded"] is False  # a line no admin sealed records nothing
+    assert cli.json("stats")["settings_recorded"] is False
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="clerkonly@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK122"), refused.output
     report = cli.json("log", "verify")
     assert report["ok"] is True and any(f["code"] == "RK243" and f["notice"] for f in report["findings"])
     strict = cli("log", "verify", "--strict")
     assert strict.exit_code == 3 and "RK243" in strict.stdout, strict.output
+
+
+def test_a_clerks_import_under_unrecorded_settings_is_refused_before_a_byte_is_copied(cli, store, tmp_path):
+    """Refused at the journal, a card's import would have copied every file for nothing: it is
+    refused before the copy, and objects/ gains nothing."""
+    from .test_trust import enrolled
+
+    enrolled(cli, "clerkonly@station3", "clerk")
+    dump = tmp_path / "card"
+    dump.mkdir()
+    (dump / "DSJ001_440301123456_20210315083000_0001.txt").write_bytes(b"a recording's bytes")
+    edit(store, RAISED)
+    before = sorted(p.name for p in (store / "objects").rglob("*"))
+    refused = cli("import", str(dump), actor="clerkonly@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK122"), refused.output
+    assert sorted(p.name for p in (store / "objects").rglob("*")) == before

@@ -96,14 +96,17 @@ def test_roles_added_to_a_keys_row_in_the_index_by_hand_grant_nothing(cli, store
     assert cli("officer", "add", "440301123456", "--name", "李四").exit_code == 0  # the founder still writes
 
 def append_as(store: Path, key: keys.SigningKey, actor: str, drafts: list[Draft],
-              seal_key_id: str | None = None) -> None:
+              seal_key_id: str | None = None, seal_copied: dict | None = None) -> None:
     """Whoever can write the files appends ``drafts`` by hand, sealed by ``key`` (its signature),
-    naming ``seal_key_id`` as the sealing key when given (another's id over her own signature)."""
+    naming ``seal_key_id`` as the sealing key when given (another's id over her own signature),
+    or with ``seal_copied`` as the seal's data (a genuine seal of other lines, copied)."""
     with Archive.open(store, actor="tester@test") as archive:
         signer = Signer(key, actor, frozenset(roles.ALL_ROLES), archive.settings.store_id)
 
         def seal(first: int, last: int, head: str) -> Draft:
             draft = signer.seal(first, last, head)
+            if seal_copied is not None:
+                return Draft(draft.type, seal_copied)
             return Draft(draft.type, {**draft.data, "key": seal_key_id or draft.data["key"]})
         archive.journal.append(drafts, actor=actor, at=archive.now(), expect_head=archive.journal.head().hash,
                                seal=seal)
@@ -145,17 +148,21 @@ def test_a_clerk_who_appends_a_line_enrolling_herself_as_admin_gains_no_role(cli
     assert "RK242" in codes(verified(cli))  # by a key no batch could enrol
 
 
+@pytest.mark.parametrize("sealed", ["by the clerk", "with the founder's seal copied"])
 def test_a_key_row_written_into_the_index_for_a_line_no_admin_sealed_grants_nothing(cli, store, tmp_path,
-                                                                                    monkeypatch):
-    """The clerk's appended enrolment of a second key, and that key's row added to index.sqlite
-    by hand to match the line: the key's writes are refused, since no admin sealed its batch."""
+                                                                                    monkeypatch, sealed):
+    """The clerk's appended enrolment of a second key (sealed by her, or with a copy of the
+    founder's genuine seal of other lines), and that key's row added to index.sqlite by hand to
+    match the line: the key's writes are refused, since no admin sealed its batch."""
     import sqlite3
 
     clerk = enrolled(cli, "clerkonly@station3", "clerk")
     second = keys.new_key(tmp_path / "second.key")
     data = {"key": second.id, "public_key": second.public_b64, "actor": "boss@station3",
             "roles": ["admin", "clerk"]}
-    append_as(store, clerk, "clerkonly@station3", [Draft("key.enrolled", data)])
+    copied = next(e for e in lines(store) if e["type"] == "batch.signed")["data"]
+    append_as(store, clerk, "clerkonly@station3", [Draft("key.enrolled", data)],
+              seal_copied=copied if sealed.startswith("with") else None)
     seq = next(e["seq"] for e in lines(store) if e["data"].get("key") == second.id)
     with sqlite3.connect(store / "index.sqlite") as db:
         db.execute("INSERT INTO keys (key, public_key, actor, roles, enrolled_seq) VALUES (?,?,?,?,?)",
@@ -165,6 +172,43 @@ def test_a_key_row_written_into_the_index_for_a_line_no_admin_sealed_grants_noth
     refused = cli("officer", "add", "440301123456", "--name", "李四", actor="boss@station3")
     assert refused.exit_code == 3 and refused.stderr.startswith("RK243"), refused.output
     assert "no admin key sealed" in refused.stderr and lines(store) == before
+
+
+def test_a_genuine_admin_seal_copied_under_a_forged_enrolment_seals_nothing(cli, store, tmp_path,
+                                                                           monkeypatch):
+    """The clerk closes her line enrolling a second key as admin with an exact copy of the
+    founder's seal of lines 1-3, whose signature holds over those: it seals nothing here, so
+    the index folds no enrolment from it and the key writes nothing."""
+    enrolled(cli, "clerkonly@station3", "clerk")
+    second = keys.new_key(tmp_path / "second.key")
+    founding_seal = next(e for e in lines(store) if e["type"] == "batch.signed")
+    append_as(store, second, "tester@test", [Draft("key.enrolled", {
+        "key": second.id, "public_key": second.public_b64, "actor": "boss@station3",
+        "roles": ["admin", "clerk"]})], seal_copied=founding_seal["data"])
+    assert second.id not in {k["key"] for k in cli.json("key", "list")["keys"]}
+    monkeypatch.setenv("RECORDKEEP_KEY", str(tmp_path / "second.key"))
+    refused = cli("officer", "add", "440301123456", "--name", "李四", actor="boss@station3")
+    assert refused.exit_code == 1 and refused.stderr.startswith("RK116"), refused.output
+    monkeypatch.delenv("RECORDKEEP_KEY")
+    assert "RK241" in codes(verified(cli))
+
+
+def test_an_index_that_folded_a_clerks_enrolment_of_herself_as_admin_is_folded_again(cli, store):
+    """Indexes before m024 let a clerk's own batch enrol her key again with every role: her row
+    then holds admin, so the batch looks admin-sealed; such an index is rebuilt on opening."""
+    import sqlite3
+
+    clerk = enrolled(cli, "clerkonly@station3", "clerk")
+    append_as(store, clerk, "clerkonly@station3", [Draft("key.enrolled", {
+        "key": clerk.id, "public_key": clerk.public_b64, "actor": "clerkonly@station3",
+        "roles": list(roles.ALL_ROLES)})])
+    seq = max(e["seq"] for e in lines(store) if e["type"] == "key.enrolled")
+    assert [k["roles"] for k in cli.json("key", "list")["keys"] if k["key"] == clerk.id] == [["clerk"]]
+    with sqlite3.connect(store / "index.sqlite") as db:  # as the release before m024 left it
+        db.execute("UPDATE keys SET roles = ?, enrolled_seq = ? WHERE key = ?",
+                   ('["admin", "clerk", "records", "auditor", "reviewer"]', seq, clerk.id))
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm024_keys_from_admins'")
+    assert [k["roles"] for k in cli.json("key", "list")["keys"] if k["key"] == clerk.id] == [["clerk"]]
 
 
 def test_an_index_that_folded_an_enrolment_no_admin_sealed_is_folded_again_on_opening(cli, store, tmp_path):

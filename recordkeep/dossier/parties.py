@@ -10,6 +10,7 @@ journal (which never changes): every output masks them all the same.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import errors, ids, validate
@@ -218,19 +219,17 @@ class Erasure:
         return {"party": self.party, "fields": self.fields, "seq": self.seq, "legacy_seq": self.legacy_seq}
 
 
-def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
+def erase_pii(archive: Archive, ref: str, *, reason: str,
+              guard: Callable[[str], None] | None = None) -> Erasure:
     """Erase a party's identity and phone numbers (PIPL arts. 19, 47): journal
     ``party.pii_erased`` (role records), then delete its vault keys, ciphertexts and lookup
-    entries. HeldParty while a hold covers it. The party stays, masked; its records, which
-    are evidence under the retention rules, stay too."""
+    entries. HeldParty while a hold covers it, as the index says under the journal's lock, and
+    ``guard`` (given the party's key there) says whatever else may refuse it. The party stays,
+    masked; its records, which are evidence under the retention rules, stay too."""
     archive.require_intact_chain()
     reason = validate.required_text(reason, _("the reason"))
     key = resolve_party(archive, ref)
     archive.require_can_write(["party.pii_erased"])
-    held = holds_over_party(archive.index, key)
-    if held:
-        raise errors.HeldParty(_("{party} is under a hold ({holds}): its personal data are kept").format(
-            party=key, holds=", ".join(held)))
     party, vault = get_party(archive, key), vault_of(archive)
     present = [f for f in FIELDS if f in _fields_held(vault, key)]
     if party.erased_seq is not None and not vault.holds(key):
@@ -239,7 +238,17 @@ def erase_pii(archive: Archive, ref: str, *, reason: str) -> Erasure:
     if not present and not party.legacy and not vault.holds(key):
         raise errors.InvalidValue(_("{party} has no identity or phone number in the vault: nothing to "
                                     "erase").format(party=key))
-    [event] = archive.commit([Draft("party.pii_erased", {"party": key, "fields": present, "reason": reason})])
+
+    def build() -> list[Draft]:  # under the lock: a hold journaled meanwhile (another station) is seen
+        if guard is not None:
+            guard(key)
+        held = holds_over_party(archive.index, key)
+        if held:
+            raise errors.HeldParty(_("{party} is under a hold ({holds}): its personal data are kept").format(
+                party=key, holds=", ".join(held)))
+        return [Draft("party.pii_erased", {"party": key, "fields": present, "reason": reason})]
+
+    [event] = archive.transact(build)
     vault.erase(key)
     legacy = rows.party(archive.index, key)["seq"] if party.legacy else None
     return Erasure(key, present, event.seq, legacy)

@@ -110,7 +110,10 @@ def check_package(bag: Path, report: BagReport, tags: Tags) -> dict[str, str]:
     if not (bag / "bagit.txt").is_file():
         report.problems.append((bad, _("bagit.txt is missing: not a bag")))
     has_payload = (bag / "data").is_dir() and not (bag / "data").is_symlink()
-    if not has_payload:
+    if not has_payload and all(not (tags(m) or b"").strip() for m in MANIFESTS.values()):
+        report.notices.append((bad, _("data/ is missing: bagit-python rejects the bag; releases before "
+                                      "this one left it out of an export with no records")))
+    elif not has_payload:
         report.problems.append((bad, _("data/ is missing: a bag has its payload folder, empty or not")))
     payload = listing(bag, "data") if has_payload else []
     computed = {name: found for name in payload if (found := _hashes(bag, name, report)) is not None}

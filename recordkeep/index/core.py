@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 FILENAME = "index.sqlite"
 Row = sqlite3.Row  # what queries return: columns by name
 SIGNED_LAYOUT = "recordkeep-2"  # a store whose every batch is signed from its first
-KEY_EVENTS = frozenset({"key.enrolled", "key.revoked"})  # what grants or takes away a key's roles
+# what only an admin's batch may make take effect: a key's roles granted or taken away, and the
+# settings (rules, retention) the store is judged under
+ADMIN_SEALED = frozenset({"key.enrolled", "key.revoked", "settings.changed"})
 REFOLD = "refold"  # meta key a migration sets when only a rebuild from the journal can fill what it adds
 MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils' Migrations records what it applied
 
@@ -434,12 +436,12 @@ class Index:
                     self._pending = []
                 self._pending.append(event)
                 if event.type == SEAL_EVENT:
-                    keys_hold = True
-                    if any(e.type in KEY_EVENTS for e in self._pending):  # rare: fold what came before
+                    admins = True
+                    if any(e.type in ADMIN_SEALED for e in self._pending):  # rare: fold what came before
                         applied += self._apply_batch(ready)
                         ready = []
-                        keys_hold = self._may_change_keys(self._pending)
-                    ready += [(e, keys_hold or e.type not in KEY_EVENTS) for e in self._pending]
+                        admins = self._admin_sealed(self._pending)
+                    ready += [(e, admins or e.type not in ADMIN_SEALED) for e in self._pending]
                     self._pending = []
             if event.type == SEAL_EVENT:
                 self._signed = True
@@ -454,15 +456,21 @@ class Index:
             tell(watch, progress, done=read)
         return applied
 
-    def _may_change_keys(self, batch: list[Event]) -> bool:
-        """Whether the key that seals ``batch`` may enrol or revoke: the founding key in the
-        store's first batch, else a key this index holds, with the admin role (the only role
-        trust/roles.py lets write key events), not revoked. An enrolment
-        sealed by any other key is recorded, never folded: a clerk who appends a line granting
-        herself roles gains none (``log verify`` names the line, RK243). Whether the seal's
-        signature holds is not the index's to say: a writer proves its own key's enrolment
-        (archive), ``log verify`` every batch."""
-        signer = batch[-1].data.get("key")
+    def _admin_sealed(self, batch: list[Event]) -> bool:
+        """Whether ``batch`` was sealed by a key that may enrol, revoke and record settings
+        (``ADMIN_SEALED``): the founding key in the store's first batch, else a key this index
+        holds, with the admin role (trust/roles.py), not revoked; and the seal is of these lines.
+        Such an event any other key sealed is recorded, never folded: a clerk who appends a line
+        granting herself roles, or recording settings she edited, changes nothing (``log verify``
+        names the line, RK243). Whether the seal's signature holds is not the index's to say: a
+        writer proves its own key's enrolment (archive), ``log verify`` every batch."""
+        seal, last = batch[-1], batch[-2] if len(batch) > 1 else None
+        d = seal.data
+        keyed = [e.seq for e in batch if e.type in ADMIN_SEALED]
+        if last is None or d.get("to") != last.seq or d.get("head") != last.hash or \
+                not isinstance(d.get("from"), int) or d["from"] > min(keyed):
+            return False  # a seal copied from another batch seals none of these lines
+        signer = d.get("key")
         first = batch[0]
         if first.seq == 1 and first.type == "store.created" and first.data.get("admin_key") == signer:
             return True

@@ -4,7 +4,7 @@
 enrolled and, once revoked, when and why. The founding key of a store is known from its
 ``store.created``, the journal's first event (its roles come with its ``key.enrolled`` in the same
 batch); any other enrolment or revocation is folded only from a batch an admin key sealed
-(core's ``Index._may_change_keys``). A revoked key's row never changes again: enrolling it
+(core's ``Index._admin_sealed``). A revoked key's row never changes again: enrolling it
 again does not undo the revocation (``log verify`` fails it). ``batches`` holds each
 ``batch.signed``: the events it seals and its signature (whether the signature
 holds is the trust package's to say; the index only remembers).
@@ -46,14 +46,17 @@ def m017_revocations_stand(db) -> None:
 
 @migrations()
 def m024_keys_from_admins(db) -> None:
-    """Indexes of earlier releases folded an enrolment or a revocation whatever key sealed its
-    batch: one whose batch no admin key (nor the founding key, in the store's first batch)
-    sealed asks for a rebuild (``REFOLD``), which records it without its effect."""
+    """Indexes of earlier releases folded an enrolment, a revocation or a record of the settings
+    whatever key sealed its batch: one whose batch (after the store's first) no admin key
+    sealed, or was sealed by a key whose row that batch or a later one wrote (a clerk who
+    enrolled herself again as admin holds admin now), asks for a rebuild (``REFOLD``), which
+    records it without its effect."""
     run_script(db, f"""
     INSERT OR REPLACE INTO meta (key, value) SELECT '{REFOLD}', 'm024_keys_from_admins' WHERE EXISTS (
         SELECT 1 FROM events e JOIN batches b ON b.first <= e.seq AND b.seal >= e.seq
-        WHERE e.type IN ('key.enrolled', 'key.revoked') AND b.first > 1 AND NOT EXISTS (
-            SELECT 1 FROM keys k, json_each(k.roles) r WHERE k.key = b.key AND r.value = 'admin'));
+        WHERE e.type IN ('key.enrolled', 'key.revoked', 'settings.changed') AND b.first > 1 AND (NOT EXISTS (
+            SELECT 1 FROM keys k, json_each(k.roles) r WHERE k.key = b.key AND r.value = 'admin')
+            OR EXISTS (SELECT 1 FROM keys k WHERE k.key = b.key AND k.enrolled_seq >= b.first)));
     """)
 
 
