@@ -39,6 +39,8 @@ from .refs import (
     year_bounds,
 )
 
+VOUCHING_ROLES = frozenset({"reviewer", "records"})  # may type a past date from a record of it
+
 CODES = {
     "on_site_officers": errors.OnSiteOfficers.code,
     "legal_review": errors.LegalReviewMissing.code,
@@ -247,7 +249,8 @@ class CheckReport:
 @dataclass
 class CaseFacts:
     """The rows of one case the rules look at; ``signed``: the store signs its batches, and
-    ``reviewer_seqs`` are the stage events whose batch a ``reviewer`` key signed."""
+    ``reviewer_seqs`` are the stage events whose batch a ``reviewer`` key signed, and
+    ``vouching_seqs`` those a key with a role that may type a past act from a record signed."""
 
     case: Row
     events: list[Row]
@@ -255,6 +258,7 @@ class CaseFacts:
     records: list[Row]  # linked records with their link's stage (``l_stage``)
     signed: bool = False
     reviewer_seqs: frozenset[int] = frozenset()
+    vouching_seqs: frozenset[int] = frozenset()
     officers: list[str] = field(default_factory=list)  # named at opening or in a stage
     registered: frozenset[str] = frozenset()  # every officer registered in the store
     publication: Row | None = None  # the publication in force: its seq, claimed ``at``, source
@@ -283,15 +287,18 @@ def time_unproven(rec: Row, by_digest: dict[str, Row]) -> bool:
         not carries_time(carrier, rec["recorded_at"], rec["duration_ms"])
 
 
-def load_case(ix: Index, case_no: str) -> CaseFacts:
+def load_case(ix: Index, case_no: str, now: str | None = None) -> CaseFacts:
+    """What the rules look at of one case; ``now``: no line counts as entered after it."""
     events = rows.stage_events(ix, case_no)
-    reviewers = frozenset(e["seq"] for e in events if "reviewer" in key_rows.roles_of_batch(ix, e["seq"]))
+    signers = {e["seq"]: key_rows.roles_of_batch(ix, e["seq"]) for e in events}
+    reviewers = frozenset(seq for seq, roles in signers.items() if "reviewer" in roles)
+    vouching = frozenset(seq for seq, roles in signers.items() if roles & VOUCHING_ROLES)
     published = dates.publication(ix, case_no)
     signed_by = key_rows.roles_of_batch(ix, published["seq"]) if published else frozenset()
     return CaseFacts(rows.case(ix, case_no), events, rows.decisions(ix, case_no),
-                     rows.case_records(ix, case_no), ix.signed, reviewers,
+                     rows.case_records(ix, case_no), ix.signed, reviewers, vouching,
                      rows.officers_of_case(ix, case_no), people.registered(ix),
-                     published, signed_by, EntryTimes(rows.case_times(ix, case_no)))
+                     published, signed_by, EntryTimes(rows.case_times(ix, case_no), now))
 
 
 def _local(iso: str, zone: ZoneInfo) -> str:
@@ -337,7 +344,9 @@ def _late_on_site(facts: CaseFacts, rules: Rules, ev: Row, zone: ZoneInfo, what:
     """The finding for an on-site event entered late with no linked paper record it was typed
     from, or None when it is evidence of who was there."""
     entered = facts.entered.at(ev["seq"])
-    if not entered_late(ev["at"], entered, rules.late_entry_days) or ev["transcribed_from"] in _papers(facts):
+    vouched = not facts.signed or ev["seq"] in facts.vouching_seqs
+    if not entered_late(ev["at"], entered, rules.late_entry_days) or \
+            _typed_from_paper(facts, rules, ev["at"], ev["transcribed_from"], vouched):
         return None
     return Finding(
         "on_site_officers", facts.case_no,
@@ -649,7 +658,6 @@ class Publication:
     claimed: date | None = None  # the date typed, when it was entered late with no record of it
 
 
-VOUCHING_ROLES = frozenset({"reviewer", "records"})  # may type a past date from a record of it
 
 
 def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date | None, date | None]:
@@ -664,28 +672,32 @@ def published_on(facts: CaseFacts, rules: Rules, zone: ZoneInfo) -> tuple[date |
         return None, None
     claimed = datetime.fromisoformat(row["at"]).astimezone(zone).date()
     entered = facts.entered.at(row["seq"])
-    if not entered_late(row["at"], entered, rules.late_entry_days) or _vouched(facts, row, rules):
+    vouched = not facts.signed or bool(facts.publication_roles & VOUCHING_ROLES)
+    if not entered_late(row["at"], entered, rules.late_entry_days) or \
+            _typed_from_paper(facts, rules, row["at"], row["transcribed_from"], vouched):
         return claimed, None
     return datetime.fromisoformat(entered).astimezone(zone).date(), claimed
 
 
-def _vouched(facts: CaseFacts, row: Row, rules: Rules) -> bool:
-    """Whether a publication entered late is typed from a record that carries its date: a
-    linked paper (no clip) that reached this case in time itself (imported and linked no earlier
-    than the date claimed and within ``late_entry_days`` of it: a record of the notice is made
-    after it), or any linked paper when a key with the reviewer or records role typed it."""
+def _typed_from_paper(facts: CaseFacts, rules: Rules, at: str, source: str | None, vouched: bool) -> bool:
+    """Whether an entry claiming time ``at``, entered late, is typed from a record that carries
+    it (a publication, an on-site act): a linked paper (no clip) that reached this case in time
+    itself (imported and linked no earlier than ``at`` and within ``late_entry_days`` of it: a
+    record of the notice, or of the site, is made at or after it), or any linked paper when the
+    entry is ``vouched`` for (typed by a key with the reviewer or records role: a clerk could
+    cite any blank scan she adds)."""
     papers = _papers(facts)
-    cited = [r for r in facts.records if r["digest"] == row["transcribed_from"] and r["digest"] in papers]
+    cited = [r for r in facts.records if r["digest"] == source and r["digest"] in papers]
     if not cited:
         return False
-    if not facts.signed or facts.publication_roles & VOUCHING_ROLES:
+    if vouched:
         return True
-    claimed = datetime.fromisoformat(row["at"])
+    claimed = datetime.fromisoformat(at)
     for rec in cited:
         reached = max((facts.entered.at(rec["first_seq"], own=rec["first_at"]),
                        facts.entered.at(rec["l_seq"], own=rec["l_at"])), key=datetime.fromisoformat)
-        if datetime.fromisoformat(reached) >= claimed and not entered_late(row["at"], reached,
-                                                                            rules.late_entry_days):
+        if datetime.fromisoformat(reached) >= claimed and \
+                not entered_late(at, reached, rules.late_entry_days):
             return True
     return False
 
@@ -935,7 +947,7 @@ def check(archive: Archive, *, case: str | None = None, year: int | None = None,
     bounds = year_bounds(year, zone, archive.settings.window) if year is not None else None
     results = []
     for case_no in case_nos:
-        facts = load_case(ix, case_no)
+        facts = load_case(ix, case_no, archive.now())
         if in_period(facts.case["opened_at"], bounds):
             results.append(check_case(facts, rules, zone, today))
     return CheckReport(results, year, rules.in_force(archive), settings_history.is_recorded(archive))

@@ -438,13 +438,18 @@ class EntryTimes:
     """When each line of a case was entered, at the earliest: no earlier than the latest time
     the case's lines up to it claim (a line is written after every line before it), so a
     station's clock set back does not make a line entered late pass for one entered on time.
+    A line claiming a time after ``now`` (a clock set ahead, or a line written by hand) counts
+    as written ``now``: it does not make the honest lines after it look late.
     Made from the case's lines as (seq, time claimed), by seq."""
 
-    def __init__(self, lines: list[tuple[int, str]]) -> None:
+    def __init__(self, lines: list[tuple[int, str]], now: str | None = None) -> None:
         self.seqs: list[int] = []
         self.latest: list[tuple[datetime, str]] = []
+        cap = datetime.fromisoformat(now) if now is not None else None
         for seq, at in lines:
             moment = datetime.fromisoformat(at)
+            if cap is not None and moment > cap:
+                moment, at = cap, now
             if self.latest and self.latest[-1][0] >= moment:
                 self.latest.append(self.latest[-1])
             else:

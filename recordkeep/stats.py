@@ -83,7 +83,7 @@ def _cases(archive: Archive, bounds: Bounds, concluded: int) -> dict:
         case = rows.case(ix, case_no)
         if not in_period(case["opened_at"], bounds):
             continue
-        facts = check.load_case(ix, case_no)
+        facts = check.load_case(ix, case_no, archive.now())
         total += 1
         by_status[case["status"]] += 1
         for stage, reached in stages_reached(facts).items():
@@ -140,7 +140,7 @@ def _majors(archive: Archive, found: list, rules: Rules) -> dict:
         if not rules.is_major(row["penalty_kind"], row["party_kind"], row["amount"]):
             continue
         if row["case_no"] not in facts_of:
-            facts_of[row["case_no"]] = check.load_case(ix, row["case_no"])
+            facts_of[row["case_no"]] = check.load_case(ix, row["case_no"], archive.now())
         facts = facts_of[row["case_no"]]
         reviews = {what: review_of(facts, rules, what, row["at"], archive.settings.zone).state
                    for what in REVIEWS}
@@ -162,7 +162,7 @@ def _publication(archive: Archive, found: list, rules: Rules) -> dict:
     counts = dict.fromkeys(("within", "late", "overdue", "pending", "unknown"), 0)
     late_cases: list[str] = []
     for case_no in dict.fromkeys(c for c, _party, _day in sorted(days)):
-        for p in check.publications(check.load_case(ix, case_no), rules, zone, today):
+        for p in check.publications(check.load_case(ix, case_no, archive.now()), rules, zone, today):
             if (case_no, p.party, p.decided) not in days:
                 continue
             state = ("unknown" if p.unknown else "within" if p.within else "pending" if p.within is None

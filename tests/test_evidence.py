@@ -4,7 +4,10 @@ for AV coverage only when a record carries it."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+
+from blake3 import blake3
 
 from recordkeep.archive import Archive
 from recordkeep.store.journal import Draft
@@ -440,6 +443,7 @@ def test_a_relabel_with_the_stations_clock_set_back_is_still_a_relabel_made_late
     ok(cli("case", "stage", CASE, "serve", "--at", "2021-10-12 10:00"))  # a line of the case, written today
     entered_on(monkeypatch, "2021-09-22T09:00:00.000+08:00")  # the clock set back for the relabel
     ok(cli("record", "set", digest, "--doc-type", "法制审核意见书", "--reason", "mistyped"))
+    monkeypatch.undo()  # checked on the true clock
     [finding] = findings(cli, "RK502")
     assert "became a review document" in finding["claims"][0]
 
@@ -576,3 +580,49 @@ def test_an_index_from_before_the_doc_type_history_is_folded_again_and_learns_a_
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm023_doc_type_history'")
     [finding] = findings(cli, "RK502")
     assert any("became a review document" in c for c in finding["claims"]), finding
+
+
+def test_a_clerks_late_on_site_act_counts_only_from_a_site_record_that_reached_the_case_in_time(
+        cli, tmp_path, monkeypatch):
+    """A clerk types a 现场检查 of two officers long after, "from" a note she adds the same minute:
+    a claim (RK501). Typed from the site record scanned the day of the inspection, it counts; so
+    does the note when a key with the records or reviewer role types the act (who vouches for it)."""
+    entered_on(monkeypatch, "2021-09-10T18:00:00.000+08:00")
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    site = record(cli, tmp_path, "--case", CASE, "--stage", "investigate", "--doc-type", "现场检查笔录")
+    monkeypatch.undo()
+    clerk = as_plain_clerk(cli, tmp_path, monkeypatch)
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"a note written today")
+    ok(clerk("add", str(note), "--case", CASE, "--stage", "investigate"))
+    blank_digest = blake3(b"a note written today").hexdigest()
+    act = ["case", "stage", CASE, "investigate", "--action", "现场检查", "--on-site", "--officer", A,
+           "--officer", B, "--at", "2021-09-10 10:00"]
+    ok(clerk(*act, "--transcribed-from", blank_digest))
+    [claim] = findings(cli, "RK501")
+    assert claim["entered_late"] is True
+    ok(cli("case", "void", CASE, str(claim["seq"]), "--reason", "typed from a note"))
+    ok(clerk(*act, "--transcribed-from", site))
+    assert findings(cli, "RK501") == []
+    ok(cli(*act, "--transcribed-from", blank_digest))  # clerk@station1 holds the records role too
+    assert findings(cli, "RK501") == []
+
+
+def test_a_line_dated_ahead_of_the_clock_does_not_make_the_honest_lines_after_it_late(cli, tmp_path,
+                                                                                      monkeypatch):
+    """A station whose clock ran 20 days ahead (or a line written by hand) entered one act: the
+    inspection typed today, the day it happened, is not "entered late, on" a date yet to come."""
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    add_parties(cli)
+    open_case(cli, tmp_path)
+    entered_on(monkeypatch, f"{today + timedelta(days=20)}T09:00:00.000+08:00")
+    ok(cli("case", "stage", CASE, "investigate", "--action", "询问", "--at", "2021-09-02 10:00"))
+    monkeypatch.undo()
+    ok(cli("case", "stage", CASE, "investigate", "--action", "现场检查", "--on-site", "--officer", A,
+           "--officer", B, "--at", f"{today} 00:00"))
+    assert findings(cli, "RK501") == []
+    late = [i for s in cli.json("case", "show", CASE)["stages"] for i in s["items"] if i.get("entered_late")]
+    assert all(str(today + timedelta(days=20)) not in json.dumps(i) for i in late)

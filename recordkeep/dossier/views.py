@@ -106,7 +106,7 @@ def case_view(archive: Archive, case_ref: str) -> dict:
     parties = [get_party(archive, key).as_data() for key in rows.members(ix, case_no)]
     stages: dict[str, list[dict]] = {s: [] for s in _STAGE_ORDER}
     late_after = archive.settings.late_entry_days
-    entered = EntryTimes(rows.case_times(ix, case_no))
+    entered = EntryTimes(rows.case_times(ix, case_no), archive.now())
 
     def entry(row) -> dict:
         """Who entered a line and when, and whether that was late (as check judges it)."""
