@@ -526,6 +526,16 @@ class TimeBehindJournal(IntegrityError):
               "wrote them ('log' around the seq)")
 
 
+class TimeAheadOfClock(IntegrityError):
+    """A journal line claims a time after the clock that verifies it: the writing station's
+    clock ran ahead, or the time was written false (a notice; with --strict, a failure). check
+    counts such a line as written when it runs."""
+
+    code = "RK276"
+    hint = N_("the times those lines claim cannot be relied on; set the station's clock by NTP and find who "
+              "wrote them ('log' around the seq)")
+
+
 class RetentionLowered(IntegrityError):
     """A disposal names a retention period shorter than the settings the journal recorded in force
     for it (``settings.changed``), which dispose never writes: a line made by other means, or by a

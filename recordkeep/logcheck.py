@@ -75,7 +75,7 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
     made: list[Event] = []
     folded = index.folded_head(archive.root / INDEX_FILE)  # read as it is: never caught up here
     met: list[bool] = []
-    counted, pins, clock = Acknowledged(), Pins(), ClockOrder()
+    counted, pins, clock = Acknowledged(), Pins(), ClockOrder(now=moment(archive.now()))
     months, shorter = _ordinary_months(archive), []  # disposals under a shorter retention
     disposals = Disposals(archive, records.disposed_in(archive.root / INDEX_FILE))  # what protected them
     in_force: dict = {"seq": None, "months": None, "digest": None}  # the settings last recorded
@@ -120,6 +120,8 @@ def verify_journal(archive: Archive, *, head: str | None = None, strict: bool = 
         findings += [_disposed_undue(u, strict) for u in sorted(undue, key=lambda u: u.seq)]
     if clock.first is not None:
         findings.append(_behind(clock, strict))
+    if clock.first_ahead is not None:
+        findings.append(_ahead(clock, archive.now(), strict))
     findings += [_shorter_retention(seq, digest, used, months, under, strict)
                  for seq, digest, used, under in shorter]
     findings += [Finding(errors.SettingsRecordFalse.code, seq, _(
@@ -249,6 +251,17 @@ def _behind(clock: ClockOrder, strict: bool) -> Finding:
     if clock.behind > 1:
         message += _(" ({n} lines claim a time behind the journal's)").format(n=clock.behind)
     return Finding(errors.TimeBehindJournal.code, line.seq, message, notice=not strict)
+
+
+def _ahead(clock: ClockOrder, now: str, strict: bool) -> Finding:
+    """The first line that claims a time after the verifying clock, and how many do."""
+    line = clock.first_ahead
+    message = _("journal line {seq} claims {at}, after this verification's clock ({now}): the writing "
+                "station's clock ran ahead, or the time was written false").format(seq=line.seq, at=line.at,
+                                                                                   now=now)
+    if clock.ahead > 1:
+        message += _(" ({n} lines claim a time after the clock)").format(n=clock.ahead)
+    return Finding(errors.TimeAheadOfClock.code, line.seq, message, notice=not strict)
 
 
 def kept_anchors(archive: Archive) -> list[Anchor]:

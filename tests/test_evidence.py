@@ -612,7 +612,8 @@ def test_a_clerks_late_on_site_act_counts_only_from_a_site_record_that_reached_t
 def test_a_line_dated_ahead_of_the_clock_does_not_make_the_honest_lines_after_it_late(cli, tmp_path,
                                                                                       monkeypatch):
     """A station whose clock ran 20 days ahead (or a line written by hand) entered one act: the
-    inspection typed today, the day it happened, is not "entered late, on" a date yet to come."""
+    inspection typed today, the day it happened, is not "entered late, on" a date yet to come;
+    log verify names the line ahead of its clock (RK276: a notice, a failure with --strict)."""
     from zoneinfo import ZoneInfo
 
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -626,3 +627,7 @@ def test_a_line_dated_ahead_of_the_clock_does_not_make_the_honest_lines_after_it
     assert findings(cli, "RK501") == []
     late = [i for s in cli.json("case", "show", CASE)["stages"] for i in s["items"] if i.get("entered_late")]
     assert all(str(today + timedelta(days=20)) not in json.dumps(i) for i in late)
+    report = cli.json("log", "verify")  # and log verify names the line ahead of its clock
+    assert report["ok"] is True and any(f["code"] == "RK276" and f["notice"] for f in report["findings"])
+    strict = cli("log", "verify", "--strict")
+    assert strict.exit_code == 3 and "RK276" in strict.stdout, strict.output
